@@ -1,0 +1,33 @@
+/**
+ * Groups an async stream into batches: a batch holds everything that is
+ * already available (up to `max`), so a burst is applied in one transaction
+ * while a lone live event is applied at once, without waiting for company.
+ */
+const NOT_READY = Symbol('not ready');
+
+export async function* batchesOf<T>(source: AsyncIterable<T>, max: number): AsyncGenerator<T[]> {
+  const iterator = source[Symbol.asyncIterator]();
+  let pending = iterator.next();
+  for (;;) {
+    const first = await pending;
+    if (first.done) return;
+    const batch = [first.value];
+    pending = iterator.next();
+    while (batch.length < max) {
+      // setImmediate runs after pending microtasks: a value the source can give
+      // without I/O has settled by then, one that needs I/O has not.
+      const next = await Promise.race([
+        pending,
+        new Promise<typeof NOT_READY>((resolve) => setImmediate(() => resolve(NOT_READY))),
+      ]);
+      if (next === NOT_READY) break;
+      if (next.done) {
+        yield batch;
+        return;
+      }
+      batch.push(next.value);
+      pending = iterator.next();
+    }
+    yield batch;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The jobs read model: one row per job (its folded state plus the columns
+ * that queries filter and sort on), its labels, metric points and log lines.
+ * Rows are folded with the domain's own `evolve`, so the read model and
+ * `jobAt` can never disagree about what an event means.
+ */
+import type { Database } from 'better-sqlite3';
+import { JOB_STREAM_CATEGORY, isJobEventType, parseJobEvent } from '../src/domain/job/events.js';
+import { evolve, type JobState } from '../src/domain/job/state.js';
+import { categoryOf, type RecordedEvent } from '../src/store/port.js';
+import type { Projection } from './projection.js';
+
+export const JOBS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS jobs (
+    id               TEXT PRIMARY KEY,
+    status           TEXT NOT NULL,
+    experiment_id    TEXT,
+    algorithm_id     TEXT,
+    worker_id        TEXT,
+    priority         INTEGER NOT NULL,
+    lease_expires_at TEXT,
+    created_position TEXT NOT NULL,
+    revision         INTEGER NOT NULL,
+    state            TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority DESC, created_position);
+  CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (status, lease_expires_at);
+  CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_position);
+  CREATE INDEX IF NOT EXISTS jobs_by_experiment ON jobs (experiment_id, created_position);
+  CREATE INDEX IF NOT EXISTS jobs_by_worker ON jobs (worker_id, created_position);
+  CREATE INDEX IF NOT EXISTS jobs_by_algorithm ON jobs (algorithm_id, created_position);
+  CREATE TABLE IF NOT EXISTS job_labels (
+    job_id TEXT NOT NULL,
+    label  TEXT NOT NULL,
+    PRIMARY KEY (job_id, label)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS job_labels_by_label ON job_labels (label, job_id);
+  CREATE TABLE IF NOT EXISTS metric_points (
+    job_id    TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    step      INTEGER NOT NULL,
+    value     REAL NOT NULL,
+    timestamp TEXT NOT NULL,
+    PRIMARY KEY (job_id, name, step)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS log_lines (
+    job_id    TEXT NOT NULL,
+    offset    INTEGER NOT NULL,
+    stream    TEXT NOT NULL,
+    text      TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    PRIMARY KEY (job_id, offset)
+  ) WITHOUT ROWID;
+`;
+
+export function jobIdOfStream(streamId: string): string {
+  return streamId.slice(JOB_STREAM_CATEGORY.length + 1);
+}
+
+export function jobsProjection(db: Database): Projection {
+  db.exec(JOBS_SCHEMA);
+  const selectState = db.prepare<[string], { state: string }>('SELECT state FROM jobs WHERE id = ?');
+  const upsertJob = db.prepare(
+    `INSERT INTO jobs (id, status, experiment_id, algorithm_id, worker_id, priority, lease_expires_at,
+                       created_position, revision, state)
+     VALUES (@id, @status, @experimentId, @algorithmId, @workerId, @priority, @leaseExpiresAt,
+             @createdPosition, @revision, @state)
+     ON CONFLICT (id) DO UPDATE SET
+       status = excluded.status, worker_id = excluded.worker_id,
+       lease_expires_at = excluded.lease_expires_at, revision = excluded.revision, state = excluded.state`,
+  );
+  const insertLabel = db.prepare('INSERT OR IGNORE INTO job_labels (job_id, label) VALUES (?, ?)');
+  // A step reported twice keeps the later value, as the event log has it.
+  const upsertPoint = db.prepare(
+    `INSERT INTO metric_points (job_id, name, step, value, timestamp) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (job_id, name, step) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
+  );
+  const insertLine = db.prepare(
+    'INSERT INTO log_lines (job_id, offset, stream, text, timestamp) VALUES (?, ?, ?, ?, ?)',
+  );
+
+  return {
+    name: 'jobs',
+    tables: ['jobs', 'job_labels', 'metric_points', 'log_lines'],
+    apply(recorded: RecordedEvent) {
+      if (categoryOf(recorded.streamId) !== JOB_STREAM_CATEGORY || !isJobEventType(recorded.type)) return;
+      const event = parseJobEvent(recorded);
+      const jobId = jobIdOfStream(recorded.streamId);
+      const before = selectState.get(jobId);
+      const state = evolve(before ? (JSON.parse(before.state) as JobState) : undefined, event)!;
+      upsertJob.run({
+        id: jobId,
+        status: state.status,
+        experimentId: state.experimentId,
+        algorithmId: state.algorithmId,
+        workerId: state.workerId,
+        priority: state.priority,
+        leaseExpiresAt: state.status === 'RUNNING' ? state.leaseExpiresAt : null,
+        createdPosition: recorded.position,
+        revision: Number(recorded.revision),
+        state: JSON.stringify(state),
+      });
+      switch (event.type) {
+        case 'JobCreated':
+          for (const label of event.data.labels) insertLabel.run(jobId, label);
+          break;
+        case 'JobMetricsReported':
+          for (const p of event.data.points) upsertPoint.run(jobId, p.name, p.step, p.value, p.timestamp);
+          break;
+        case 'JobLogAppended':
+          event.data.lines.forEach((text, i) =>
+            insertLine.run(jobId, event.data.firstOffset + i, event.data.stream, text, recorded.timestamp),
+          );
+          break;
+      }
+    },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * Reads of the jobs read model. Every list is keyset-paginated on the
+ * creation position (oldest first), so pages stay stable while jobs are added.
+ */
+import type { Database } from 'better-sqlite3';
+import type { JobStatus, LogStream } from '../src/domain/job/events.js';
+import type { JobState } from '../src/domain/job/state.js';
+
+/** A job as the API shows it: its state, plus where its stream stands. */
+export interface JobView extends JobState {
+  /** Revision of the job's stream after its last event. */
+  revision: number;
+  /** Set when this is the job as it stood in the past (`jobAt`). */
+  asOfRevision?: number;
+}
+
+export interface JobFilter {
+  status?: readonly JobStatus[] | null;
+  experimentId?: string | null;
+  workerId?: string | null;
+  algorithmId?: string | null;
+  label?: string | null;
+}
+
+export interface Page<T> {
+  items: { cursor: string; node: T }[];
+  hasNextPage: boolean;
+}
+
+export interface ClaimFilter {
+  experimentId: string | null;
+  algorithmIds: readonly string[] | null;
+  labels: readonly string[];
+  now: string;
+  limit: number;
+}
+
+export interface MetricPointRow {
+  step: number;
+  value: number;
+  timestamp: string;
+}
+
+export interface LogLineRow {
+  offset: number;
+  stream: LogStream;
+  text: string;
+  timestamp: string;
+}
+
+interface JobRow {
+  state: string;
+  revision: number;
+  created_position: string;
+}
+
+const toView = (row: JobRow): JobView => ({ ...(JSON.parse(row.state) as JobState), revision: row.revision });
+
+export class JobQueries {
+  private readonly byId;
+  private readonly pointsOfJob;
+  private readonly linesAfter;
+
+  constructor(private readonly db: Database) {
+    this.byId = db.prepare<[string], JobRow>('SELECT state, revision, created_position FROM jobs WHERE id = ?');
+    this.pointsOfJob = db.prepare<[string], MetricPointRow & { name: string }>(
+      'SELECT name, step, value, timestamp FROM metric_points WHERE job_id = ? ORDER BY name, step',
+    );
+    this.linesAfter = db.prepare<[string, number, number], LogLineRow>(
+      'SELECT offset, stream, text, timestamp FROM log_lines WHERE job_id = ? AND offset > ? ORDER BY offset LIMIT ?',
+    );
+  }
+
+  job(id: string): JobView | undefined {
+    const row = this.byId.get(id);
+    return row ? toView(row) : undefined;
+  }
+
+  jobs(filter: JobFilter, first: number, after: string | undefined): Page<JobView> & { totalCount: number } {
+    const { where, params } = jobWhere(filter);
+    const pageWhere = after === undefined ? where : [...where, 'created_position > ?'];
+    const pageParams = after === undefined ? params : [...params, after];
+    const rows = this.db
+      .prepare(
+        `SELECT state, revision, created_position FROM jobs
+         ${whereSql(pageWhere)} ORDER BY created_position LIMIT ?`,
+      )
+      .all(...pageParams, first + 1) as JobRow[];
+    const { count } = this.db.prepare(`SELECT count(*) AS count FROM jobs ${whereSql(where)}`).get(...params) as {
+      count: number;
+    };
+    return {
+      items: rows.slice(0, first).map((row) => ({ cursor: row.created_position, node: toView(row) })),
+      hasNextPage: rows.length > first,
+      totalCount: count,
+    };
+  }
+
+  /**
+   * Jobs a worker may claim, best first: queued jobs and running jobs whose
+   * lease has expired, by priority (highest first), then age (oldest first).
+   * The read model may lag the log: callers re-check each one on its stream.
+   */
+  claimCandidates(filter: ClaimFilter): string[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.experimentId !== null) {
+      where.push('experiment_id = ?');
+      params.push(filter.experimentId);
+    }
+    if (filter.algorithmIds !== null) {
+      where.push(`algorithm_id IN (${filter.algorithmIds.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...filter.algorithmIds);
+    }
+    // The job's labels must all be among the worker's. (`NOT IN (NULL)` is never true,
+    // so a worker without labels needs its own clause: it takes only unlabelled jobs.)
+    const outsideWorkerLabels =
+      filter.labels.length === 0 ? '' : ` AND l.label NOT IN (${filter.labels.map(() => '?').join(', ')})`;
+    where.push(`NOT EXISTS (SELECT 1 FROM job_labels l WHERE l.job_id = jobs.id${outsideWorkerLabels})`);
+    params.push(...filter.labels);
+    const extra = where.map((w) => ` AND ${w}`).join('');
+    const queued = this.db
+      .prepare(
+        `SELECT id, priority, created_position FROM jobs WHERE status = 'QUEUED'${extra}
+         ORDER BY priority DESC, created_position LIMIT ?`,
+      )
+      .all(...params, filter.limit) as { id: string; priority: number; created_position: string }[];
+    const expired = this.db
+      .prepare(
+        `SELECT id, priority, created_position FROM jobs WHERE status = 'RUNNING' AND lease_expires_at <= ?${extra}
+         ORDER BY priority DESC, created_position LIMIT ?`,
+      )
+      .all(filter.now, ...params, filter.limit) as typeof queued;
+    return [...queued, ...expired]
+      .sort((a, b) => b.priority - a.priority || (a.created_position < b.created_position ? -1 : 1))
+      .slice(0, filter.limit)
+      .map((row) => row.id);
+  }
+
+  metrics(jobId: string, names: readonly string[] | null): { name: string; points: MetricPointRow[] }[] {
+    const series = new Map<string, MetricPointRow[]>();
+    for (const { name, ...point } of this.pointsOfJob.all(jobId)) {
+      if (names && !names.includes(name)) continue;
+      let points = series.get(name);
+      if (!points) series.set(name, (points = []));
+      points.push(point);
+    }
+    return [...series].map(([name, points]) => ({ name, points }));
+  }
+
+  logLines(jobId: string, afterOffset: number, limit: number): LogLineRow[] {
+    return this.linesAfter.all(jobId, afterOffset, limit);
+  }
+}
+
+function jobWhere(filter: JobFilter): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.status && filter.status.length > 0) {
+    where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
+    params.push(...filter.status);
+  }
+  for (const [column, value] of [
+    ['experiment_id', filter.experimentId],
+    ['worker_id', filter.workerId],
+    ['algorithm_id', filter.algorithmId],
+  ] as const) {
+    if (value !== undefined && value !== null) {
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+  }
+  if (filter.label !== undefined && filter.label !== null) {
+    where.push('id IN (SELECT job_id FROM job_labels WHERE label = ?)');
+    params.push(filter.label);
+  }
+  return { where, params };
+}
+
+function whereSql(where: string[]): string {
+  return where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+}

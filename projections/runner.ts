@@ -1,0 +1,145 @@
+/**
+ * Follows the global log and keeps the read models up to date.
+ *
+ * - Each batch of events is applied in one IMMEDIATE transaction together with
+ *   the checkpoint, and events at or before the checkpoint read inside that
+ *   transaction are skipped. So a crash never leaves a half-applied batch,
+ *   and when several processes share one read-model database (two servers on
+ *   one SQLite file) each event is applied exactly once, by whichever runner
+ *   gets there first.
+ * - Every runner, whoever applied the batch, then publishes it to its own
+ *   process's live feed: subscriptions are fed from the log, not from the
+ *   mutation that wrote it, so every server sees every change.
+ * - `waitFor(position)` is how a mutation answers only after the read models
+ *   have caught up with its own events (read-your-writes).
+ */
+import type { Database } from 'better-sqlite3';
+import type { EventStore, EventSubscription, RecordedEvent } from '../src/store/port.js';
+import type { LiveFeed } from '../src/live-feed.js';
+import type { Projection, ProjectionFactory } from './projection.js';
+import { batchesOf } from './batches.js';
+
+const CHECKPOINT = 'read_models';
+const MAX_BATCH = 500;
+
+interface Waiter {
+  position: string;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export class ProjectionRunner {
+  readonly projections: Projection[];
+  private handled: string | undefined;
+  private waiters: Waiter[] = [];
+  private subscription: EventSubscription | undefined;
+  private loop: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private readonly readCheckpointStatement;
+  private readonly writeCheckpointStatement;
+  private readonly applyBatchTransaction;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly db: Database,
+    factories: readonly ProjectionFactory[],
+    private readonly feed: LiveFeed,
+  ) {
+    db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
+      name TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID`);
+    this.projections = factories.map((make) => make(db));
+    this.readCheckpointStatement = db.prepare<[string], { position: string }>(
+      'SELECT position FROM projection_checkpoints WHERE name = ?',
+    );
+    this.writeCheckpointStatement = db.prepare(
+      `INSERT INTO projection_checkpoints (name, position) VALUES (?, ?)
+       ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
+    );
+    this.applyBatchTransaction = db.transaction((batch: readonly RecordedEvent[]) => {
+      const checkpoint = this.readCheckpoint();
+      const fresh = checkpoint === undefined ? batch : batch.filter((e) => e.position > checkpoint);
+      if (fresh.length === 0) return;
+      for (const event of fresh) for (const projection of this.projections) projection.apply(event);
+      this.writeCheckpointStatement.run(CHECKPOINT, fresh[fresh.length - 1]!.position);
+    });
+  }
+
+  /** The position up to which this process has applied (or seen applied) and published. */
+  get position(): string | undefined {
+    return this.handled;
+  }
+
+  readCheckpoint(): string | undefined {
+    return this.readCheckpointStatement.get(CHECKPOINT)?.position;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.handled = this.readCheckpoint();
+    this.subscription = this.store.subscribeToAll({ after: this.handled });
+    this.loop = this.follow(this.subscription).catch((error: unknown) => {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /** Resolves once the read models include the event at `position`. */
+  waitFor(position: string): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.handled !== undefined && this.handled >= position) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ position, resolve, reject }));
+  }
+
+  /** Resolves once everything in the store when called is in the read models. */
+  async catchUp(): Promise<void> {
+    const head = await this.store.headPosition();
+    if (head !== undefined) await this.waitFor(head);
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    await this.loop;
+    this.fail(new Error('projection runner stopped'));
+  }
+
+  private async follow(subscription: EventSubscription): Promise<void> {
+    for await (const batch of batchesOf(subscription, MAX_BATCH)) {
+      await this.applyWithRetry(batch);
+      this.handled = batch[batch.length - 1]!.position;
+      this.feed.publish(batch);
+      this.releaseWaiters();
+    }
+  }
+
+  private async applyWithRetry(batch: readonly RecordedEvent[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.applyBatchTransaction.immediate(batch);
+        return;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if ((code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') && attempt < 50) {
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private releaseWaiters(): void {
+    const handled = this.handled;
+    if (handled === undefined) return;
+    const still: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      if (waiter.position <= handled) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.waiters = still;
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiters) waiter.reject(this.failure);
+    this.waiters = [];
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Who asked for a change and as part of what: every event's metadata comes
+ * from here, so the audit log can say who and why.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NewEvent } from '../store/port.js';
+
+export interface CommandContext {
+  /** An API key's name, or `anonymous`. */
+  actor: string;
+  /** One per request: shared by every event the request caused. */
+  correlationId: string;
+  /** The event that caused this command, when another event did. */
+  causationId?: string;
+}
+
+export function systemContext(actor = 'system'): CommandContext {
+  return { actor, correlationId: randomUUID() };
+}
+
+export function toNewEvents(
+  events: readonly { type: string; data: unknown }[],
+  context: CommandContext,
+  schemaVersion: number,
+): NewEvent[] {
+  return events.map((event) => ({
+    id: randomUUID(),
+    type: event.type,
+    data: event.data,
+    metadata: {
+      actor: context.actor,
+      correlationId: context.correlationId,
+      causationId: context.causationId ?? context.correlationId,
+      schemaVersion,
+    },
+  }));
+}

@@ -1,0 +1,66 @@
+/**
+ * Time travel: a job as it stood at a revision of its stream or at a moment,
+ * rebuilt by folding the stream itself, never from the read model. The past
+ * job's metrics and logs are the ones reported up to that point.
+ */
+import { jobStreamId, parseJobEvent, type JobEvent } from '../domain/job/events.js';
+import { evolve, type MaybeJob } from '../domain/job/state.js';
+import type { JobView, LogLineRow, MetricPointRow } from '../../projections/jobs-queries.js';
+import type { EventStore, RecordedEvent } from '../store/port.js';
+import { badInput } from '../domain/errors.js';
+
+export interface PastJob {
+  view: JobView;
+  metrics: { name: string; points: MetricPointRow[] }[];
+  logLines: LogLineRow[];
+}
+
+export async function jobAt(
+  store: EventStore,
+  jobId: string,
+  at: { revision?: number | null; time?: Date | null },
+): Promise<PastJob | undefined> {
+  if (at.revision !== undefined && at.revision !== null && at.revision < 0) {
+    throw badInput('revision must be >= 0');
+  }
+  const recorded = await store.readStream(jobStreamId(jobId));
+  const included = recorded.filter((event) => isIncluded(event, at));
+  if (included.length === 0) return undefined;
+  let state: MaybeJob;
+  const series = new Map<string, Map<number, MetricPointRow>>();
+  const logLines: LogLineRow[] = [];
+  for (const record of included) {
+    const event = parseJobEvent(record);
+    state = evolve(state, event);
+    collect(event, series, logLines);
+  }
+  const revision = Number(included[included.length - 1]!.revision);
+  return {
+    view: { ...state!, revision, asOfRevision: revision },
+    metrics: [...series].map(([name, points]) => ({
+      name,
+      points: [...points.values()].sort((a, b) => a.step - b.step),
+    })),
+    logLines,
+  };
+}
+
+function isIncluded(event: RecordedEvent, at: { revision?: number | null; time?: Date | null }): boolean {
+  if (at.revision !== undefined && at.revision !== null && event.revision > BigInt(at.revision)) return false;
+  if (at.time && Date.parse(event.timestamp) > at.time.getTime()) return false;
+  return true;
+}
+
+function collect(event: JobEvent, series: Map<string, Map<number, MetricPointRow>>, logLines: LogLineRow[]): void {
+  if (event.type === 'JobMetricsReported') {
+    for (const { name, ...point } of event.data.points) {
+      let points = series.get(name);
+      if (!points) series.set(name, (points = new Map()));
+      points.set(point.step, point);
+    }
+  } else if (event.type === 'JobLogAppended') {
+    event.data.lines.forEach((text, i) =>
+      logLines.push({ offset: event.data.firstOffset + i, stream: event.data.stream, text, timestamp: event.timestamp }),
+    );
+  }
+}

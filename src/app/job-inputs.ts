@@ -1,0 +1,105 @@
+/**
+ * The job mutations' inputs as zod schemas: shapes, ranges and the limits of
+ * `src/limits.ts`. GraphQL has checked the types already; these check what a
+ * type system cannot (sizes, ranges, formats) and fill in defaults, so the
+ * command handlers receive plain, trusted values.
+ */
+import { z } from 'zod';
+import { limits } from '../limits.js';
+import { boundedJson } from './validation.js';
+
+const jsonObject = z.record(z.string(), z.json());
+const id = z.string().min(1).max(limits.idLength);
+const optional = <S extends z.ZodType>(schema: S) => schema.nullish().transform((v) => v ?? null);
+const leaseSeconds = z.number().int().min(1).max(limits.leaseSecondsMax);
+const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+export const CreateJobInput = z.object({
+  experimentId: optional(id),
+  hyperparameters: optional(boundedJson(jsonObject, limits.hyperparametersBytes)).transform((v) => v ?? {}),
+  params: optional(boundedJson(jsonObject, limits.paramsBytes)).transform((v) => v ?? {}),
+  algorithmId: optional(id),
+  algorithmVersion: optional(z.number().int().min(0)),
+  trainingData: optional(boundedJson(z.json(), limits.trainingDataBytes)),
+  priority: optional(z.number().int()).transform((v) => v ?? 0),
+  labels: optional(z.array(z.string().min(1).max(limits.labelLength)).max(limits.labelsPerJob)).transform(
+    (v) => [...new Set(v ?? [])].sort(),
+  ),
+  maxAttempts: optional(z.number().int().min(1).max(limits.maxAttempts)).transform((v) => v ?? 3),
+  idempotencyKey: optional(id),
+});
+export type CreateJobInput = z.output<typeof CreateJobInput>;
+
+export const ClaimJobInput = z.object({
+  workerId: id,
+  experimentId: optional(id),
+  algorithmIds: optional(z.array(id).max(limits.labelsPerJob)),
+  labels: optional(z.array(z.string().min(1).max(limits.labelLength)).max(limits.labelsPerJob)).transform(
+    (v) => v ?? [],
+  ),
+  leaseSeconds: optional(leaseSeconds).transform((v) => v ?? 300),
+});
+export type ClaimJobInput = z.output<typeof ClaimJobInput>;
+
+const lease = { jobId: id, leaseToken: z.string().min(1).max(limits.idLength) };
+
+export const HeartbeatInput = z.object({
+  ...lease,
+  progress: optional(z.number().min(0).max(1)),
+  leaseSeconds: optional(leaseSeconds),
+});
+
+const metricPoint = {
+  name: z.string(),
+  value: z.number(),
+  step: optional(z.number().int().min(0)),
+  timestamp: optional(z.union([z.date().transform((d) => d.toISOString()), z.iso.datetime({ offset: true })])),
+};
+
+export const ReportMetricInput = z.object({ ...lease, ...metricPoint });
+
+export const ReportMetricsInput = z.object({
+  ...lease,
+  points: z.array(z.object(metricPoint)).min(1).max(limits.pointsPerReport),
+});
+
+export const AppendLogInput = z
+  .object({
+    ...lease,
+    lines: z.array(z.string().refine((line) => utf8Bytes(line) <= limits.logLineBytes, {
+      message: `a log line is limited to ${limits.logLineBytes} bytes`,
+      params: { code: 'TOO_LARGE' },
+    })).max(limits.linesPerAppend),
+    stream: optional(z.enum(['STDOUT', 'STDERR'])).transform((v) => v ?? 'STDOUT'),
+  })
+  .refine((input) => input.lines.reduce((sum, line) => sum + utf8Bytes(line), 0) <= limits.logAppendBytes, {
+    message: `one appendLog call is limited to ${limits.logAppendBytes} bytes of lines`,
+    params: { code: 'TOO_LARGE' },
+  });
+
+export const CompleteJobInput = z.object({
+  ...lease,
+  result: optional(boundedJson(jsonObject, limits.resultBytes)),
+  artifacts: optional(
+    z
+      .array(
+        z.object({
+          name: z.string().min(1).max(limits.idLength),
+          uri: z.string().min(1).max(4096),
+          sha256: optional(z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal digits')),
+          metadata: optional(boundedJson(jsonObject, limits.artifactMetadataBytes)),
+        }),
+      )
+      .max(limits.artifactsPerJob),
+  ).transform((v) => v ?? []),
+});
+
+export const FailJobInput = z.object({
+  ...lease,
+  // Truncated, not refused: losing a failure because its message is long would be worse.
+  error: z.string().transform((e) => (e.length > limits.errorLength ? `${e.slice(0, limits.errorLength)}…` : e)),
+  retry: optional(z.boolean()).transform((v) => v ?? false),
+});
+
+export const CancelJobInput = z.object({ jobId: id, reason: optional(z.string().max(limits.reasonLength)) });
+export const RetryJobInput = z.object({ jobId: id });

@@ -1,0 +1,33 @@
+/**
+ * The error codes of the public API contract. Domain and application code
+ * throws `DomainError`; the GraphQL layer turns it into `extensions.code`.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'LEASE_LOST'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'TOO_LARGE'
+  | 'INTERNAL_SERVER_ERROR';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const conflict = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('CONFLICT', message, details);
+export const notFound = (message: string) => new DomainError('NOT_FOUND', message);
+export const badInput = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('BAD_USER_INPUT', message, details);
+export const tooLarge = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('TOO_LARGE', message, details);
+export const leaseLost = (message: string) => new DomainError('LEASE_LOST', message);

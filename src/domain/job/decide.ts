@@ -1,0 +1,193 @@
+/**
+ * Job decisions: a command and the job's state in, the events that record the
+ * change out, or a `DomainError`. Pure: the caller supplies the clock, the ids
+ * and the lease token's hash, so the same inputs always give the same events.
+ *
+ * Input shapes and sizes are checked before a command gets here (see
+ * `src/app/job-inputs.ts`); this module guards the rules that depend on state.
+ */
+import { DomainError, badInput, conflict, leaseLost, notFound } from '../errors.js';
+import type { Artifact, JobStatus, LogStream, MetricPoint, NewJobEvent } from './events.js';
+import type { JobState, MaybeJob } from './state.js';
+
+type Json = import('zod').z.infer<ReturnType<typeof import('zod').z.json>>;
+type JsonObject = Record<string, Json>;
+
+export const METRIC_NAME = /^[A-Za-z0-9_.\-/]{1,128}$/;
+
+export type JobCommand =
+  | {
+      type: 'CreateJob';
+      jobId: string;
+      experimentId: string | null;
+      hyperparameters: JsonObject;
+      params: JsonObject;
+      algorithmId: string | null;
+      algorithmVersion: number | null;
+      trainingData: Json | null;
+      priority: number;
+      labels: string[];
+      maxAttempts: number;
+      idempotencyKey: string | null;
+      generation: number;
+      parentId: string | null;
+    }
+  | { type: 'ClaimJob'; workerId: string; leaseTokenHash: string; leaseSeconds: number; now: Date }
+  | { type: 'Heartbeat'; leaseTokenHash: string; progress: number | null; leaseSeconds: number | null; now: Date }
+  | {
+      type: 'ReportMetrics';
+      leaseTokenHash: string;
+      points: { name: string; value: number; step: number | null; timestamp: string | null }[];
+      now: Date;
+    }
+  | { type: 'AppendLog'; leaseTokenHash: string; lines: string[]; stream: LogStream }
+  | { type: 'CompleteJob'; leaseTokenHash: string; result: JsonObject | null; artifacts: Artifact[] }
+  | { type: 'FailJob'; leaseTokenHash: string; error: string; retry: boolean }
+  | { type: 'CancelJob'; reason: string | null }
+  | { type: 'RetryJob' };
+
+export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
+  if (command.type === 'CreateJob') {
+    if (state) throw conflict(`job ${command.jobId} already exists`, { status: state.status });
+    const { type: _type, jobId, ...rest } = command;
+    return [{ type: 'JobCreated', data: { jobId, ...rest } }];
+  }
+  if (!state) throw notFound('job not found');
+  switch (command.type) {
+    case 'ClaimJob':
+      return decideClaim(state, command);
+    case 'Heartbeat':
+      return decideHeartbeat(state, command);
+    case 'ReportMetrics':
+      requireLease(state, command.leaseTokenHash);
+      return [{ type: 'JobMetricsReported', data: { points: withSteps(state, command.points, command.now) } }];
+    case 'AppendLog':
+      requireLease(state, command.leaseTokenHash);
+      if (command.lines.length === 0) return [];
+      return [
+        {
+          type: 'JobLogAppended',
+          data: { stream: command.stream, firstOffset: state.nextLogOffset, lines: command.lines },
+        },
+      ];
+    case 'CompleteJob':
+      requireLease(state, command.leaseTokenHash);
+      return [{ type: 'JobCompleted', data: { result: command.result, artifacts: command.artifacts } }];
+    case 'FailJob': {
+      requireLease(state, command.leaseTokenHash);
+      const requeued = command.retry && state.attempts < state.maxAttempts;
+      return [{ type: 'JobFailed', data: { error: command.error, requeued } }];
+    }
+    case 'CancelJob':
+      if (state.status !== 'QUEUED' && state.status !== 'RUNNING') {
+        throw illegalTransition(state.status, 'cancel');
+      }
+      return [{ type: 'JobCancelled', data: { reason: command.reason, from: state.status } }];
+    case 'RetryJob':
+      if (state.status !== 'FAILED' && state.status !== 'CANCELLED' && state.status !== 'PRUNED') {
+        throw illegalTransition(state.status, 'retry');
+      }
+      return [
+        {
+          type: 'JobRetried',
+          data: { from: state.status, maxAttempts: Math.max(state.maxAttempts, state.attempts + 1) },
+        },
+      ];
+  }
+}
+
+/** A job is claimable when queued, or running under a lease that has expired. */
+export function isClaimable(state: JobState, now: Date): boolean {
+  return state.status === 'QUEUED' || (state.status === 'RUNNING' && leaseExpired(state, now));
+}
+
+function leaseExpired(state: JobState, now: Date): boolean {
+  return state.leaseExpiresAt !== null && Date.parse(state.leaseExpiresAt) <= now.getTime();
+}
+
+function decideClaim(state: JobState, command: Extract<JobCommand, { type: 'ClaimJob' }>): NewJobEvent[] {
+  if (!isClaimable(state, command.now)) {
+    throw conflict(`job is ${state.status}${state.status === 'RUNNING' ? ' under a live lease' : ''}`, {
+      status: state.status,
+    });
+  }
+  const takenOverFrom = state.status === 'RUNNING' ? state.workerId : null;
+  // A worker that vanished used up an attempt; with none left the job fails instead.
+  if (takenOverFrom !== null && state.attempts >= state.maxAttempts) {
+    return [
+      {
+        type: 'JobFailed',
+        data: {
+          error: `lease of worker ${takenOverFrom} expired on attempt ${state.attempts} of ${state.maxAttempts}`,
+          requeued: false,
+        },
+      },
+    ];
+  }
+  return [
+    {
+      type: 'JobClaimed',
+      data: {
+        workerId: command.workerId,
+        leaseTokenHash: command.leaseTokenHash,
+        leaseExpiresAt: addSeconds(command.now, command.leaseSeconds),
+        leaseSeconds: command.leaseSeconds,
+        attempt: state.attempts + 1,
+        takenOverFrom,
+      },
+    },
+  ];
+}
+
+function decideHeartbeat(state: JobState, command: Extract<JobCommand, { type: 'Heartbeat' }>): NewJobEvent[] {
+  if (state.leaseTokenHash !== command.leaseTokenHash) throw lostLease(state);
+  // A cancelled job's worker still learns, through its heartbeat, that it must stop.
+  if (state.status === 'CANCELLED') return [];
+  if (state.status !== 'RUNNING') throw lostLease(state);
+  const seconds = command.leaseSeconds ?? state.leaseSeconds ?? 300;
+  return [
+    {
+      type: 'JobHeartbeat',
+      data: { leaseExpiresAt: addSeconds(command.now, seconds), progress: command.progress },
+    },
+  ];
+}
+
+/**
+ * The lease is the token of the job's latest claim. An expired lease stays
+ * usable until another worker claims the job: only then is the token stale.
+ */
+function requireLease(state: JobState, leaseTokenHash: string): void {
+  if (state.status !== 'RUNNING' || state.leaseTokenHash !== leaseTokenHash) throw lostLease(state);
+}
+
+function lostLease(state: JobState): DomainError {
+  const why = state.status === 'RUNNING' ? 'another lease holds the job' : `the job is ${state.status}`;
+  return leaseLost(`stale or unknown lease token: ${why}`);
+}
+
+function withSteps(
+  state: JobState,
+  points: Extract<JobCommand, { type: 'ReportMetrics' }>['points'],
+  now: Date,
+): MetricPoint[] {
+  const lastStep = { ...state.lastStepByMetric };
+  return points.map((point) => {
+    if (!METRIC_NAME.test(point.name)) {
+      throw badInput(`metric name must match ${METRIC_NAME.source}: ${JSON.stringify(point.name)}`);
+    }
+    if (!Number.isFinite(point.value)) throw badInput(`metric ${point.name}: value must be finite`);
+    const step = point.step ?? (lastStep[point.name] ?? -1) + 1;
+    if (!Number.isSafeInteger(step) || step < 0) throw badInput(`metric ${point.name}: step must be >= 0`);
+    lastStep[point.name] = Math.max(lastStep[point.name] ?? -1, step);
+    return { name: point.name, step, value: point.value, timestamp: point.timestamp ?? now.toISOString() };
+  });
+}
+
+function illegalTransition(status: JobStatus, action: string): DomainError {
+  return conflict(`cannot ${action} a job that is ${status}`, { status });
+}
+
+function addSeconds(now: Date, seconds: number): string {
+  return new Date(now.getTime() + seconds * 1000).toISOString();
+}

@@ -1,0 +1,139 @@
+/**
+ * The job's events: one zod schema per type. Every event read from the store
+ * is parsed with its schema before the domain or a projection sees it, so a
+ * malformed event is caught at the boundary, not deep inside a fold.
+ */
+import { z } from 'zod';
+
+export const JOB_STREAM_CATEGORY = 'job';
+export const jobStreamId = (jobId: string) => `${JOB_STREAM_CATEGORY}-${jobId}`;
+
+export const JobStatus = z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'PRUNED']);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const LogStream = z.enum(['STDOUT', 'STDERR']);
+export type LogStream = z.infer<typeof LogStream>;
+
+const JsonObject = z.record(z.string(), z.json());
+const IsoTime = z.iso.datetime({ offset: true });
+
+export const Artifact = z.object({
+  name: z.string(),
+  uri: z.string(),
+  sha256: z.string().nullable(),
+  metadata: JsonObject.nullable(),
+});
+export type Artifact = z.infer<typeof Artifact>;
+
+export const MetricPoint = z.object({
+  name: z.string(),
+  step: z.number().int(),
+  value: z.number(),
+  timestamp: IsoTime,
+});
+export type MetricPoint = z.infer<typeof MetricPoint>;
+
+export const jobEventSchemas = {
+  JobCreated: z.object({
+    jobId: z.string(),
+    experimentId: z.string().nullable(),
+    hyperparameters: JsonObject,
+    params: JsonObject,
+    algorithmId: z.string().nullable(),
+    algorithmVersion: z.number().int().nullable(),
+    trainingData: z.json().nullable(),
+    priority: z.number().int(),
+    labels: z.array(z.string()),
+    maxAttempts: z.number().int(),
+    idempotencyKey: z.string().nullable(),
+    generation: z.number().int(),
+    parentId: z.string().nullable(),
+  }),
+  JobClaimed: z.object({
+    workerId: z.string(),
+    /** sha256 of the lease token: the log is readable, the token must not be. */
+    leaseTokenHash: z.string(),
+    leaseExpiresAt: IsoTime,
+    /** How long each heartbeat extends the lease when it names no duration. */
+    leaseSeconds: z.number().int(),
+    attempt: z.number().int(),
+    /** The worker whose lease had expired when this claim took the job over. */
+    takenOverFrom: z.string().nullable(),
+  }),
+  JobHeartbeat: z.object({
+    leaseExpiresAt: IsoTime,
+    progress: z.number().nullable(),
+  }),
+  JobMetricsReported: z.object({
+    points: z.array(MetricPoint),
+  }),
+  JobLogAppended: z.object({
+    stream: LogStream,
+    firstOffset: z.number().int(),
+    lines: z.array(z.string()),
+  }),
+  JobCompleted: z.object({
+    result: JsonObject.nullable(),
+    artifacts: z.array(Artifact),
+  }),
+  JobFailed: z.object({
+    error: z.string(),
+    /** True when attempts remained and the job went back to the queue. */
+    requeued: z.boolean(),
+  }),
+  JobCancelled: z.object({
+    reason: z.string().nullable(),
+    from: z.enum(['QUEUED', 'RUNNING']),
+  }),
+  JobRetried: z.object({
+    from: z.enum(['FAILED', 'CANCELLED', 'PRUNED']),
+    /** Raised when the job had used all its attempts, so the retry gets one. */
+    maxAttempts: z.number().int(),
+  }),
+} as const;
+
+export type JobEventType = keyof typeof jobEventSchemas;
+export type JobEventData<T extends JobEventType> = z.infer<(typeof jobEventSchemas)[T]>;
+
+/** A job event as the domain sees it: type, parsed data, and when it was recorded. */
+export type JobEvent = {
+  [T in JobEventType]: { type: T; data: JobEventData<T>; timestamp: string };
+}[JobEventType];
+
+/** A job event decided but not yet stored. */
+export type NewJobEvent = {
+  [T in JobEventType]: { type: T; data: JobEventData<T> };
+}[JobEventType];
+
+export const JOB_EVENT_SCHEMA_VERSION = 1;
+
+export function isJobEventType(type: string): type is JobEventType {
+  return Object.hasOwn(jobEventSchemas, type);
+}
+
+export function parseJobEvent(event: { type: string; data: unknown; timestamp: string }): JobEvent {
+  if (!isJobEventType(event.type)) throw new TypeError(`not a job event: ${event.type}`);
+  const data = jobEventSchemas[event.type].parse(event.data);
+  return { type: event.type, data, timestamp: event.timestamp } as JobEvent;
+}
+
+/** The status change an event makes, if it makes one: what `jobStatusChanged` reports. */
+export function statusChangeOf(event: JobEvent): { from: JobStatus | null; to: JobStatus } | null {
+  switch (event.type) {
+    case 'JobCreated':
+      return { from: null, to: 'QUEUED' };
+    case 'JobClaimed':
+      // Taking over an expired lease keeps the job RUNNING: no change.
+      return event.data.takenOverFrom === null ? { from: 'QUEUED', to: 'RUNNING' } : null;
+    case 'JobCompleted':
+      return { from: 'RUNNING', to: 'SUCCEEDED' };
+    case 'JobFailed':
+      return { from: 'RUNNING', to: event.data.requeued ? 'QUEUED' : 'FAILED' };
+    case 'JobCancelled':
+      return { from: event.data.from, to: 'CANCELLED' };
+    case 'JobRetried':
+      return { from: event.data.from, to: 'QUEUED' };
+    default:
+      return null;
+  }
+}

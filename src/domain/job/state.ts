@@ -1,0 +1,155 @@
+/**
+ * A job's state, folded from its events. It holds everything a command needs
+ * to decide and everything `jobAt` shows, but not the metric points or log
+ * lines themselves (only where their series and offsets stand), so folding a
+ * long-running job stays cheap.
+ */
+import type { Artifact, JobEvent, JobStatus } from './events.js';
+
+type Json = import('zod').z.infer<ReturnType<typeof import('zod').z.json>>;
+type JsonObject = Record<string, Json>;
+
+export interface JobState {
+  id: string;
+  status: JobStatus;
+  experimentId: string | null;
+  hyperparameters: JsonObject;
+  params: JsonObject;
+  algorithmId: string | null;
+  algorithmVersion: number | null;
+  trainingData: Json | null;
+  priority: number;
+  labels: string[];
+  maxAttempts: number;
+  attempts: number;
+  idempotencyKey: string | null;
+  generation: number;
+  parentId: string | null;
+  workerId: string | null;
+  leaseTokenHash: string | null;
+  leaseExpiresAt: string | null;
+  leaseSeconds: number | null;
+  cancelRequested: boolean;
+  progress: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  result: JsonObject | null;
+  artifacts: Artifact[];
+  /** The last step of each metric series, for the "one past the last" default. */
+  lastStepByMetric: Record<string, number>;
+  nextLogOffset: number;
+}
+
+/** Before the first event there is no job: `undefined` is the initial state. */
+export type MaybeJob = JobState | undefined;
+
+export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
+  if (event.type === 'JobCreated') {
+    const d = event.data;
+    return {
+      id: d.jobId,
+      status: 'QUEUED',
+      experimentId: d.experimentId,
+      hyperparameters: d.hyperparameters,
+      params: d.params,
+      algorithmId: d.algorithmId,
+      algorithmVersion: d.algorithmVersion,
+      trainingData: d.trainingData,
+      priority: d.priority,
+      labels: d.labels,
+      maxAttempts: d.maxAttempts,
+      attempts: 0,
+      idempotencyKey: d.idempotencyKey,
+      generation: d.generation,
+      parentId: d.parentId,
+      workerId: null,
+      leaseTokenHash: null,
+      leaseExpiresAt: null,
+      leaseSeconds: null,
+      cancelRequested: false,
+      progress: null,
+      createdAt: event.timestamp,
+      startedAt: null,
+      finishedAt: null,
+      error: null,
+      result: null,
+      artifacts: [],
+      lastStepByMetric: {},
+      nextLogOffset: 0,
+    };
+  }
+  if (!state) throw new TypeError(`${event.type} before JobCreated`);
+  switch (event.type) {
+    case 'JobClaimed':
+      return {
+        ...state,
+        status: 'RUNNING',
+        workerId: event.data.workerId,
+        leaseTokenHash: event.data.leaseTokenHash,
+        leaseExpiresAt: event.data.leaseExpiresAt,
+        leaseSeconds: event.data.leaseSeconds,
+        attempts: event.data.attempt,
+        startedAt: event.timestamp,
+        progress: null,
+        cancelRequested: false,
+      };
+    case 'JobHeartbeat':
+      return {
+        ...state,
+        leaseExpiresAt: event.data.leaseExpiresAt,
+        progress: event.data.progress ?? state.progress,
+      };
+    case 'JobMetricsReported': {
+      const lastStepByMetric = { ...state.lastStepByMetric };
+      for (const point of event.data.points) {
+        lastStepByMetric[point.name] = Math.max(lastStepByMetric[point.name] ?? -Infinity, point.step);
+      }
+      return { ...state, lastStepByMetric };
+    }
+    case 'JobLogAppended':
+      return { ...state, nextLogOffset: event.data.firstOffset + event.data.lines.length };
+    case 'JobCompleted':
+      return {
+        ...endLease(state),
+        status: 'SUCCEEDED',
+        finishedAt: event.timestamp,
+        progress: 1,
+        result: event.data.result,
+        artifacts: event.data.artifacts,
+      };
+    case 'JobFailed':
+      return event.data.requeued
+        ? { ...endLease(state), status: 'QUEUED', error: event.data.error }
+        : { ...endLease(state), status: 'FAILED', error: event.data.error, finishedAt: event.timestamp };
+    case 'JobCancelled':
+      // The worker keeps its token for one purpose: heartbeat tells it to stop.
+      return {
+        ...state,
+        status: 'CANCELLED',
+        cancelRequested: true,
+        leaseExpiresAt: null,
+        finishedAt: event.timestamp,
+        error: event.data.reason ?? state.error,
+      };
+    case 'JobRetried':
+      return {
+        ...endLease(state),
+        status: 'QUEUED',
+        maxAttempts: event.data.maxAttempts,
+        finishedAt: null,
+        cancelRequested: false,
+      };
+  }
+}
+
+function endLease(state: JobState): JobState {
+  return { ...state, leaseTokenHash: null, leaseExpiresAt: null, cancelRequested: false };
+}
+
+export function foldJob(events: Iterable<JobEvent>, initial: MaybeJob = undefined): MaybeJob {
+  let state = initial;
+  for (const event of events) state = evolve(state, event);
+  return state;
+}

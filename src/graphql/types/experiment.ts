@@ -1,0 +1,296 @@
+/**
+ * Experiments (hyperparameter searches). The types follow the contract; the
+ * root fields answer NOT_IMPLEMENTED until the experiments issue (#3) lands
+ * with its aggregate, schedulers and read model.
+ */
+import { builder } from '../builder.js';
+import { notImplemented } from '../errors.js';
+import { connectionTypes } from '../pagination.js';
+import { EventConnection } from './event.js';
+import { Node } from './node.js';
+
+/** The experiments read model's row, as issue #3 will provide it. */
+export interface ExperimentShape {
+  id: string;
+  name: string;
+  description: string | null;
+  status: 'RUNNING' | 'PAUSED' | 'DONE';
+  objective: { metric: string; direction: 'MINIMIZE' | 'MAXIMIZE' } | null;
+  scheduler: 'MANUAL' | 'RANDOM' | 'GRID' | 'PBT';
+  config: Record<string, unknown>;
+  maxJobs: number | null;
+  maxConcurrent: number | null;
+  stopThreshold: number | null;
+  createdAt: string;
+}
+
+const ExperimentStatus = builder.enumType('ExperimentStatus', { values: ['RUNNING', 'PAUSED', 'DONE'] as const });
+const ObjectiveDirection = builder.enumType('ObjectiveDirection', { values: ['MINIMIZE', 'MAXIMIZE'] as const });
+const SchedulerKind = builder.enumType('SchedulerKind', { values: ['MANUAL', 'RANDOM', 'GRID', 'PBT'] as const });
+
+const Objective = builder.objectRef<NonNullable<ExperimentShape['objective']>>('Objective').implement({
+  fields: (t) => ({
+    metric: t.exposeString('metric'),
+    direction: t.field({ type: ObjectiveDirection, resolve: (o) => o.direction }),
+  }),
+});
+
+export const JobCounts = builder.objectRef<Record<string, number>>('JobCounts').implement({
+  fields: (t) => ({
+    queued: t.exposeInt('queued'),
+    running: t.exposeInt('running'),
+    succeeded: t.exposeInt('succeeded'),
+    failed: t.exposeInt('failed'),
+    cancelled: t.exposeInt('cancelled'),
+    pruned: t.exposeInt('pruned'),
+    total: t.exposeInt('total'),
+  }),
+});
+
+export const Experiment = builder.objectRef<ExperimentShape>('Experiment');
+
+// Fields that reach jobs are added in `experiment-jobs.ts`, after `Job` exists.
+Experiment.implement({
+  interfaces: [Node],
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'scheduler' in value,
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    status: t.field({ type: ExperimentStatus, resolve: (e) => e.status }),
+    objective: t.field({ type: Objective, nullable: true, resolve: (e) => e.objective }),
+    scheduler: t.field({ type: SchedulerKind, resolve: (e) => e.scheduler }),
+    config: t.field({
+      type: 'JSONObject',
+      description: 'The scheduler and early-stopping settings as given, after defaults.',
+      resolve: (e) => e.config,
+    }),
+    maxJobs: t.exposeInt('maxJobs', { nullable: true }),
+    maxConcurrent: t.exposeInt('maxConcurrent', { nullable: true }),
+    stopThreshold: t.exposeFloat('stopThreshold', { nullable: true }),
+    createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
+    history: t.field({
+      type: EventConnection,
+      args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
+      resolve: () => notImplemented('Experiment.history', 3),
+    }),
+  }),
+});
+
+const ExperimentConnection = connectionTypes<ExperimentShape>('Experiment', Experiment);
+
+// ------------------------------------------------------------------ inputs
+
+const ObjectiveInput = builder.inputType('ObjectiveInput', {
+  fields: (t) => ({
+    metric: t.string({ required: true }),
+    direction: t.field({ type: ObjectiveDirection, required: true }),
+  }),
+});
+
+const FloatRangeInput = builder.inputType('FloatRangeInput', {
+  fields: (t) => ({ low: t.float({ required: true }), high: t.float({ required: true }) }),
+});
+
+const IntRangeInput = builder.inputType('IntRangeInput', {
+  fields: (t) => ({ low: t.int({ required: true }), high: t.int({ required: true }), step: t.int({ defaultValue: 1 }) }),
+});
+
+const NormalInput = builder.inputType('NormalInput', {
+  fields: (t) => ({ mean: t.float({ required: true }), std: t.float({ required: true }) }),
+});
+
+const ChoiceInput = builder.inputType('ChoiceInput', {
+  fields: (t) => ({
+    values: t.field({ type: ['JSON'], required: true }),
+    weights: t.floatList(),
+  }),
+});
+
+const DistributionInput = builder.inputType('DistributionInput', {
+  isOneOf: true,
+  fields: (t) => ({
+    constant: t.field({ type: 'JSON' }),
+    uniform: t.field({ type: FloatRangeInput }),
+    logUniform: t.field({ type: FloatRangeInput }),
+    intUniform: t.field({ type: IntRangeInput }),
+    normal: t.field({ type: NormalInput }),
+    logNormal: t.field({ type: NormalInput }),
+    choice: t.field({ type: ChoiceInput }),
+  }),
+});
+
+const ParameterInput = builder.inputType('ParameterInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    distribution: t.field({ type: DistributionInput, required: true }),
+  }),
+});
+
+const GridParameterInput = builder.inputType('GridParameterInput', {
+  fields: (t) => ({ name: t.string({ required: true }), values: t.field({ type: ['JSON'], required: true }) }),
+});
+
+const ManualSearchInput = builder.inputType('ManualSearchInput', { fields: (t) => ({ maxJobs: t.int() }) });
+
+const RandomSearchInput = builder.inputType('RandomSearchInput', {
+  fields: (t) => ({
+    space: t.field({ type: [ParameterInput], required: true }),
+    seed: t.int(),
+    maxJobs: t.int(),
+  }),
+});
+
+const GridSearchInput = builder.inputType('GridSearchInput', {
+  fields: (t) => ({ space: t.field({ type: [GridParameterInput], required: true }) }),
+});
+
+const TruncationInput = builder.inputType('TruncationInput', {
+  fields: (t) => ({
+    fraction: t.float({ defaultValue: 0.2, description: 'Bottom fraction that copies the top fraction.' }),
+  }),
+});
+
+const TournamentInput = builder.inputType('TournamentInput', {
+  fields: (t) => ({
+    size: t.int({ defaultValue: 2, description: 'Number of population members drawn for each comparison.' }),
+  }),
+});
+
+const ExploitInput = builder.inputType('ExploitInput', {
+  isOneOf: true,
+  fields: (t) => ({ truncation: t.field({ type: TruncationInput }), tournament: t.field({ type: TournamentInput }) }),
+});
+
+const PerturbInput = builder.inputType('PerturbInput', {
+  fields: (t) => ({ factors: t.floatList({ defaultValue: [0.8, 1.2] }) }),
+});
+
+const ResampleInput = builder.inputType('ResampleInput', {
+  fields: (t) => ({
+    probability: t.float({ defaultValue: 0.25 }),
+    distribution: t.field({ type: DistributionInput, required: true }),
+  }),
+});
+
+const ExploreStrategyInput = builder.inputType('ExploreStrategyInput', {
+  isOneOf: true,
+  fields: (t) => ({ perturb: t.field({ type: PerturbInput }), resample: t.field({ type: ResampleInput }) }),
+});
+
+const ExploreInput = builder.inputType('ExploreInput', {
+  fields: (t) => ({
+    parameter: t.string({ required: true }),
+    strategy: t.field({ type: ExploreStrategyInput, required: true }),
+  }),
+});
+
+const PbtInput = builder.inputType('PbtInput', {
+  fields: (t) => ({
+    populationSize: t.int({ required: true }),
+    initial: t.field({ type: [ParameterInput], required: true }),
+    exploit: t.field({ type: ExploitInput, required: true }),
+    explore: t.field({ type: [ExploreInput] }),
+    maxGenerations: t.int(),
+    seed: t.int(),
+  }),
+});
+
+const SchedulerInput = builder.inputType('SchedulerInput', {
+  isOneOf: true,
+  fields: (t) => ({
+    manual: t.field({ type: ManualSearchInput }),
+    random: t.field({ type: RandomSearchInput }),
+    grid: t.field({ type: GridSearchInput }),
+    pbt: t.field({ type: PbtInput }),
+  }),
+});
+
+const MedianStoppingInput = builder.inputType('MedianStoppingInput', {
+  fields: (t) => ({
+    startupJobs: t.int({ defaultValue: 5 }),
+    warmupSteps: t.int({ defaultValue: 0 }),
+    intervalSteps: t.int({ defaultValue: 1 }),
+    minJobs: t.int({ defaultValue: 1 }),
+  }),
+});
+
+const SuccessiveHalvingInput = builder.inputType('SuccessiveHalvingInput', {
+  fields: (t) => ({
+    minSteps: t.int({ defaultValue: 1 }),
+    reductionFactor: t.int({ defaultValue: 4 }),
+    maxSteps: t.int(),
+  }),
+});
+
+const EarlyStoppingInput = builder.inputType('EarlyStoppingInput', {
+  isOneOf: true,
+  fields: (t) => ({
+    median: t.field({ type: MedianStoppingInput }),
+    successiveHalving: t.field({ type: SuccessiveHalvingInput }),
+  }),
+});
+
+const CreateExperimentInput = builder.inputType('CreateExperimentInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+    objective: t.field({ type: ObjectiveInput }),
+    scheduler: t.field({ type: SchedulerInput, required: true }),
+    earlyStopping: t.field({ type: EarlyStoppingInput }),
+    maxConcurrent: t.int(),
+    stopThreshold: t.float({ description: "Stop the experiment once a job's objective reaches this value." }),
+  }),
+});
+
+const ExperimentStatusInput = builder.inputType('ExperimentStatusInput', {
+  fields: (t) => ({ experimentId: t.id({ required: true }) }),
+});
+
+// ------------------------------------------------------------------- roots
+
+builder.queryFields((t) => ({
+  experiment: t.field({
+    type: Experiment,
+    nullable: true,
+    args: { id: t.arg.id(), name: t.arg.string() },
+    resolve: () => notImplemented('experiment', 3),
+  }),
+  experiments: t.field({
+    type: ExperimentConnection,
+    args: {
+      status: t.arg({ type: ExperimentStatus }),
+      first: t.arg.int({ defaultValue: 50 }),
+      after: t.arg.string(),
+    },
+    resolve: () => notImplemented('experiments', 3),
+  }),
+}));
+
+builder.mutationFields((t) => {
+  const statusChange = (name: string) =>
+    t.field({
+      type: Experiment,
+      args: { input: t.arg({ type: ExperimentStatusInput, required: true }) },
+      resolve: () => notImplemented(name, 3),
+    });
+  return {
+    createExperiment: t.field({
+      type: Experiment,
+      args: { input: t.arg({ type: CreateExperimentInput, required: true }) },
+      resolve: () => notImplemented('createExperiment', 3),
+    }),
+    pauseExperiment: statusChange('pauseExperiment'),
+    resumeExperiment: statusChange('resumeExperiment'),
+    finishExperiment: statusChange('finishExperiment'),
+  };
+});
+
+builder.subscriptionField('experimentUpdated', (t) =>
+  t.field({
+    type: Experiment,
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: () => notImplemented('experimentUpdated', 3),
+    resolve: (experiment: ExperimentShape) => experiment,
+  }),
+);

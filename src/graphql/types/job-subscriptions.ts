@@ -1,0 +1,100 @@
+/**
+ * The job subscriptions' event sources. All are fed by the live feed, which
+ * the projection runner fills from the log after the read models include each
+ * batch, so a payload read from the read model is never older than its event.
+ */
+import { notFound } from '../../domain/errors.js';
+import {
+  JOB_STREAM_CATEGORY,
+  jobStreamId,
+  parseJobEvent,
+  statusChangeOf,
+  type JobStatus,
+} from '../../domain/job/events.js';
+import type { LogLineRow } from '../../../projections/jobs-queries.js';
+import { jobIdOfStream } from '../../../projections/jobs-projection.js';
+import { categoryOf } from '../../store/port.js';
+import type { GraphQLContext } from '../context.js';
+import type { JobShape } from './job.js';
+
+export async function* jobUpdates({ trialog }: GraphQLContext, jobId: string): AsyncGenerator<JobShape> {
+  const streamId = jobStreamId(jobId);
+  const live = trialog.feed.subscribe((event) => event.streamId === streamId);
+  try {
+    if (!trialog.jobQueries.job(jobId)) throw notFound(`job ${jobId} not found`);
+    for await (const _event of live) {
+      const job = trialog.jobQueries.job(jobId);
+      if (job) yield job;
+    }
+  } finally {
+    live.close();
+  }
+}
+
+export interface StatusChange {
+  job: JobShape;
+  from: JobStatus | null;
+  to: JobStatus;
+  at: string;
+  position: string;
+}
+
+export async function* jobStatusChanges(
+  { trialog }: GraphQLContext,
+  experimentId: string | null,
+  statuses: readonly JobStatus[] | null,
+): AsyncGenerator<StatusChange> {
+  const live = trialog.feed.subscribe((event) => categoryOf(event.streamId) === JOB_STREAM_CATEGORY);
+  try {
+    for await (const recorded of live) {
+      const change = statusChangeOf(parseJobEvent(recorded));
+      if (!change) continue;
+      if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
+      const job = trialog.jobQueries.job(jobIdOfStream(recorded.streamId));
+      if (!job) continue;
+      if (experimentId !== null && job.experimentId !== experimentId) continue;
+      yield { job, ...change, at: recorded.timestamp, position: recorded.position };
+    }
+  } finally {
+    live.close();
+  }
+}
+
+/**
+ * The log after an offset, then live lines. The live feed is joined first and
+ * lines are handed out strictly in offset order, so the switch from the read
+ * model's backlog to the feed neither skips nor repeats a line.
+ */
+export async function* jobLogTail(
+  { trialog }: GraphQLContext,
+  jobId: string,
+  afterOffset: number,
+): AsyncGenerator<LogLineRow> {
+  const streamId = jobStreamId(jobId);
+  const live = trialog.feed.subscribe((event) => event.streamId === streamId && event.type === 'JobLogAppended');
+  try {
+    if (!trialog.jobQueries.job(jobId)) throw notFound(`job ${jobId} not found`);
+    let last = afterOffset;
+    for (;;) {
+      const page = trialog.jobQueries.logLines(jobId, last, 500);
+      for (const line of page) {
+        last = line.offset;
+        yield line;
+      }
+      if (page.length < 500) break;
+    }
+    for await (const recorded of live) {
+      const event = parseJobEvent(recorded);
+      if (event.type !== 'JobLogAppended') continue;
+      const { firstOffset, lines, stream } = event.data;
+      for (let i = 0; i < lines.length; i++) {
+        const offset = firstOffset + i;
+        if (offset <= last) continue;
+        last = offset;
+        yield { offset, stream, text: lines[i]!, timestamp: recorded.timestamp };
+      }
+    }
+  } finally {
+    live.close();
+  }
+}

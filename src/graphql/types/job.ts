@@ -1,0 +1,472 @@
+/**
+ * Jobs: the `Job` type and its parts, the job queries (`job`, `jobs`, `jobAt`),
+ * the job mutations and the job subscriptions. Resolvers only translate:
+ * commands live in `src/app/job-commands.ts`, reads in `projections/`.
+ */
+import { readStreamPage } from '../../app/audit-log.js';
+import { jobAt, type PastJob } from '../../app/job-history.js';
+import { badInput, notFound } from '../../domain/errors.js';
+import { jobStreamId } from '../../domain/job/events.js';
+import type { JobView, LogLineRow, MetricPointRow } from '../../../projections/jobs-queries.js';
+import { builder } from '../builder.js';
+import type { GraphQLContext } from '../context.js';
+import { connectionTypes, pageSize, toConnection } from '../pagination.js';
+import { EventConnection } from './event.js';
+import { Experiment } from './experiment.js';
+import { Node } from './node.js';
+import { jobLogTail, jobStatusChanges, jobUpdates } from './job-subscriptions.js';
+
+/** A live job from the read model, or a past one rebuilt from its stream. */
+export type JobShape = JobView & { past?: Pick<PastJob, 'metrics' | 'logLines'> };
+
+export const JobStatus = builder.enumType('JobStatus', {
+  values: ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'PRUNED'] as const,
+});
+export const LogStream = builder.enumType('LogStream', { values: ['STDOUT', 'STDERR'] as const });
+
+const MetricPoint = builder.objectRef<MetricPointRow>('MetricPoint').implement({
+  fields: (t) => ({
+    step: t.exposeInt('step'),
+    value: t.exposeFloat('value'),
+    timestamp: t.field({ type: 'DateTime', resolve: (p) => p.timestamp }),
+  }),
+});
+
+const MetricSeries = builder.objectRef<{ name: string; points: MetricPointRow[] }>('MetricSeries').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    points: t.field({ type: [MetricPoint], resolve: (s) => s.points }),
+    last: t.field({ type: MetricPoint, nullable: true, resolve: (s) => s.points[s.points.length - 1] ?? null }),
+  }),
+});
+
+export const LogLine = builder.objectRef<LogLineRow>('LogLine').implement({
+  fields: (t) => ({
+    offset: t.exposeInt('offset'),
+    stream: t.field({ type: LogStream, resolve: (l) => l.stream }),
+    text: t.exposeString('text'),
+    timestamp: t.field({ type: 'DateTime', resolve: (l) => l.timestamp }),
+  }),
+});
+
+const LogLineConnection = connectionTypes<LogLineRow>('LogLine', LogLine);
+
+const Artifact = builder
+  .objectRef<{ name: string; uri: string; sha256: string | null; metadata: Record<string, unknown> | null }>(
+    'Artifact',
+  )
+  .implement({
+    fields: (t) => ({
+      name: t.exposeString('name'),
+      uri: t.exposeString('uri'),
+      sha256: t.exposeString('sha256', { nullable: true }),
+      metadata: t.field({ type: 'JSONObject', nullable: true, resolve: (a) => a.metadata }),
+    }),
+  });
+
+export const Job = builder.objectRef<JobShape>('Job');
+Job.implement({
+  interfaces: [Node],
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'labels' in value && 'attempts' in value,
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    status: t.field({ type: JobStatus, resolve: (j) => j.status }),
+    experiment: t.field({
+      type: Experiment,
+      nullable: true,
+      // createJob refuses unknown experiments, and none can exist before issue #3.
+      resolve: () => null,
+    }),
+    hyperparameters: t.field({
+      type: 'JSONObject',
+      description: 'Hyperparameter values of this job (sampled, copied or given).',
+      resolve: (j) => j.hyperparameters,
+    }),
+    params: t.field({
+      type: 'JSONObject',
+      description: 'Free-form command parameters for the worker (e.g. dataset, epochs).',
+      resolve: (j) => j.params,
+    }),
+    algorithmId: t.exposeString('algorithmId', { nullable: true }),
+    algorithmVersion: t.exposeInt('algorithmVersion', { nullable: true }),
+    trainingData: t.field({ type: 'JSON', nullable: true, resolve: (j) => j.trainingData }),
+    priority: t.exposeInt('priority', { description: 'Higher runs first; ties run oldest first.' }),
+    labels: t.exposeStringList('labels', { description: 'Capabilities a worker must offer to claim this job.' }),
+    attempts: t.exposeInt('attempts', { description: 'How many times the job has been claimed.' }),
+    maxAttempts: t.exposeInt('maxAttempts'),
+    workerId: t.exposeString('workerId', { nullable: true }),
+    leaseExpiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      resolve: (j) => (j.status === 'RUNNING' ? j.leaseExpiresAt : null),
+    }),
+    progress: t.exposeFloat('progress', { nullable: true, description: '0..1, as last reported by heartbeat.' }),
+    createdAt: t.field({ type: 'DateTime', resolve: (j) => j.createdAt }),
+    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.startedAt }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (j) => j.finishedAt }),
+    error: t.exposeString('error', { nullable: true }),
+    result: t.field({
+      type: 'JSONObject',
+      nullable: true,
+      description: 'Final results dictionary, as given to completeJob.',
+      resolve: (j) => j.result,
+    }),
+    objectiveValue: t.float({
+      nullable: true,
+      description: "The experiment objective's value for this job, when known.",
+      // A job has an objective only through its experiment (issue #3).
+      resolve: () => null,
+    }),
+    generation: t.exposeInt('generation', { description: 'PBT lineage: 0 for a first generation job.' }),
+    parent: t.field({
+      type: Job,
+      nullable: true,
+      resolve: (j, _args, { trialog }) => (j.parentId ? (trialog.jobQueries.job(j.parentId) ?? null) : null),
+    }),
+    metrics: t.field({
+      type: [MetricSeries],
+      args: { names: t.arg.stringList() },
+      resolve: (j, { names }, { trialog }) => {
+        const series = j.past?.metrics ?? trialog.jobQueries.metrics(j.id, null);
+        return names ? series.filter((s) => names.includes(s.name)) : series;
+      },
+    }),
+    logs: t.field({
+      type: LogLineConnection,
+      args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
+      resolve: (j, args, { trialog }) => {
+        const first = pageSize(args.first, 100);
+        const afterOffset = parseOffsetCursor(args.after);
+        const lines = j.past
+          ? j.past.logLines.filter((l) => l.offset > afterOffset).slice(0, first + 1)
+          : trialog.jobQueries.logLines(j.id, afterOffset, first + 1);
+        const items = lines.slice(0, first).map((line) => ({ cursor: String(line.offset), node: line }));
+        return toConnection(items, lines.length > first, args.after);
+      },
+    }),
+    artifacts: t.field({ type: [Artifact], resolve: (j) => j.artifacts }),
+    history: t.field({
+      type: EventConnection,
+      description: "The job's own events, oldest first.",
+      args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
+      resolve: async (j, args, { trialog }) => {
+        const first = pageSize(args.first, 100);
+        const page = await readStreamPage(
+          trialog.store,
+          jobStreamId(j.id),
+          first,
+          args.after ?? undefined,
+          j.asOfRevision,
+        );
+        return toConnection(page.items, page.hasNextPage, args.after);
+      },
+    }),
+    revision: t.exposeInt('revision', { description: "Revision of the job's stream after its last event." }),
+  }),
+});
+
+function parseOffsetCursor(after: string | null | undefined): number {
+  if (after === null || after === undefined) return -1;
+  if (!/^\d{1,15}$/.test(after)) throw badInput('after is not a cursor of this log');
+  return Number(after);
+}
+
+export const JobConnection = connectionTypes<JobShape, { totalCount: number }>('Job', Job);
+builder.objectField(JobConnection, 'totalCount', (t) => t.exposeInt('totalCount'));
+
+const JobClaim = builder
+  .objectRef<{ job: JobShape; leaseToken: string; leaseExpiresAt: string }>('JobClaim')
+  .implement({
+    description: 'What a worker holds while it runs a job. The token fences every later call.',
+    fields: (t) => ({
+      job: t.field({ type: Job, resolve: (c) => c.job }),
+      leaseToken: t.exposeString('leaseToken'),
+      leaseExpiresAt: t.field({ type: 'DateTime', resolve: (c) => c.leaseExpiresAt }),
+    }),
+  });
+
+const Lease = builder
+  .objectRef<{ leaseToken: string; leaseExpiresAt: string; cancelRequested: boolean }>('Lease')
+  .implement({
+    fields: (t) => ({
+      leaseToken: t.exposeString('leaseToken'),
+      leaseExpiresAt: t.field({ type: 'DateTime', resolve: (l) => l.leaseExpiresAt }),
+      cancelRequested: t.exposeBoolean('cancelRequested', {
+        description: 'True once someone asked to cancel the job: the worker should stop.',
+      }),
+    }),
+  });
+
+const ReportMetricPayload = builder
+  .objectRef<{ job: JobShape; shouldStop: boolean }>('ReportMetricPayload')
+  .implement({
+    fields: (t) => ({
+      job: t.field({ type: Job, resolve: (p) => p.job }),
+      shouldStop: t.exposeBoolean('shouldStop', {
+        description: "True when the experiment's early-stopping rule pruned this job: stop now.",
+      }),
+    }),
+  });
+
+const AppendLogPayload = builder
+  .objectRef<{ firstOffset: number; nextOffset: number }>('AppendLogPayload')
+  .implement({
+    fields: (t) => ({ firstOffset: t.exposeInt('firstOffset'), nextOffset: t.exposeInt('nextOffset') }),
+  });
+
+export const JobStatusChange = builder
+  .objectRef<{ job: JobShape; from: JobShape['status'] | null; to: JobShape['status']; at: string; position: string }>(
+    'JobStatusChange',
+  )
+  .implement({
+    fields: (t) => ({
+      job: t.field({ type: Job, resolve: (c) => c.job }),
+      from: t.field({ type: JobStatus, nullable: true, resolve: (c) => c.from }),
+      to: t.field({ type: JobStatus, resolve: (c) => c.to }),
+      at: t.field({ type: 'DateTime', resolve: (c) => c.at }),
+      position: t.exposeString('position'),
+    }),
+  });
+
+// ------------------------------------------------------------------ inputs
+
+const JobFilter = builder.inputType('JobFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [JobStatus] }),
+    experimentId: t.id(),
+    workerId: t.string(),
+    algorithmId: t.string(),
+    label: t.string(),
+  }),
+});
+
+const ArtifactInput = builder.inputType('ArtifactInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    uri: t.string({ required: true }),
+    sha256: t.string(),
+    metadata: t.field({ type: 'JSONObject' }),
+  }),
+});
+
+const CreateJobInput = builder.inputType('CreateJobInput', {
+  fields: (t) => ({
+    experimentId: t.id(),
+    hyperparameters: t.field({ type: 'JSONObject' }),
+    params: t.field({ type: 'JSONObject' }),
+    algorithmId: t.string(),
+    algorithmVersion: t.int(),
+    trainingData: t.field({ type: 'JSON' }),
+    priority: t.int({ defaultValue: 0 }),
+    labels: t.stringList(),
+    maxAttempts: t.int({ defaultValue: 3 }),
+    idempotencyKey: t.string({
+      description: 'A retried request with the same key returns the first job instead of a new one.',
+    }),
+  }),
+});
+
+const ClaimJobInput = builder.inputType('ClaimJobInput', {
+  fields: (t) => ({
+    workerId: t.string({ required: true }),
+    experimentId: t.id(),
+    algorithmIds: t.stringList(),
+    labels: t.stringList({
+      description: 'Capabilities this worker offers; a job is claimable when its labels are a subset.',
+    }),
+    leaseSeconds: t.int({ defaultValue: 300 }),
+  }),
+});
+
+const leaseFields = (t: PothosSchemaTypes.InputFieldBuilder<GraphQLSchemaTypes, 'InputObject'>) => ({
+  jobId: t.id({ required: true }),
+  leaseToken: t.string({ required: true }),
+});
+type GraphQLSchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+const HeartbeatInput = builder.inputType('HeartbeatInput', {
+  fields: (t) => ({ ...leaseFields(t), progress: t.float(), leaseSeconds: t.int() }),
+});
+
+const MetricPointInput = builder.inputType('MetricPointInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    value: t.float({ required: true }),
+    step: t.int({ description: "Defaults to one past the series' last step." }),
+    timestamp: t.field({ type: 'DateTime' }),
+  }),
+});
+
+const ReportMetricInput = builder.inputType('ReportMetricInput', {
+  fields: (t) => ({
+    ...leaseFields(t),
+    name: t.string({ required: true }),
+    value: t.float({ required: true }),
+    step: t.int(),
+    timestamp: t.field({ type: 'DateTime' }),
+  }),
+});
+
+const ReportMetricsInput = builder.inputType('ReportMetricsInput', {
+  fields: (t) => ({ ...leaseFields(t), points: t.field({ type: [MetricPointInput], required: true }) }),
+});
+
+const AppendLogInput = builder.inputType('AppendLogInput', {
+  fields: (t) => ({
+    ...leaseFields(t),
+    lines: t.stringList({ required: true }),
+    stream: t.field({ type: LogStream, defaultValue: 'STDOUT' }),
+  }),
+});
+
+const CompleteJobInput = builder.inputType('CompleteJobInput', {
+  fields: (t) => ({
+    ...leaseFields(t),
+    result: t.field({ type: 'JSONObject' }),
+    artifacts: t.field({ type: [ArtifactInput] }),
+  }),
+});
+
+const FailJobInput = builder.inputType('FailJobInput', {
+  fields: (t) => ({
+    ...leaseFields(t),
+    error: t.string({ required: true }),
+    retry: t.boolean({ defaultValue: false, description: 'Queue the job again when attempts remain.' }),
+  }),
+});
+
+const CancelJobInput = builder.inputType('CancelJobInput', {
+  fields: (t) => ({ jobId: t.id({ required: true }), reason: t.string() }),
+});
+
+const RetryJobInput = builder.inputType('RetryJobInput', {
+  fields: (t) => ({ jobId: t.id({ required: true }) }),
+});
+
+// ----------------------------------------------------------------- queries
+
+/** The job as the read model has it now; mutations call this after their events are projected. */
+export function readJob(ctx: GraphQLContext, jobId: string): JobShape {
+  const job = ctx.trialog.jobQueries.job(jobId);
+  if (!job) throw notFound(`job ${jobId} not found`);
+  return job;
+}
+
+builder.queryFields((t) => ({
+  job: t.field({
+    type: Job,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, { trialog }) => trialog.jobQueries.job(id) ?? null,
+  }),
+  jobs: t.field({
+    type: JobConnection,
+    args: { filter: t.arg({ type: JobFilter }), first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
+    resolve: (_root, args, { trialog }) => {
+      const first = pageSize(args.first, 50);
+      const page = trialog.jobQueries.jobs(args.filter ?? {}, first, args.after ?? undefined);
+      return { ...toConnection(page.items, page.hasNextPage, args.after), totalCount: page.totalCount };
+    },
+  }),
+  jobAt: t.field({
+    type: Job,
+    nullable: true,
+    description: 'The job as it stood at a revision of its stream, or at a time.',
+    args: { id: t.arg.id({ required: true }), revision: t.arg.int(), at: t.arg({ type: 'DateTime' }) },
+    resolve: async (_root, args, { trialog }) => {
+      const past = await jobAt(trialog.store, args.id, { revision: args.revision, time: args.at });
+      return past ? { ...past.view, past } : null;
+    },
+  }),
+}));
+
+// --------------------------------------------------------------- mutations
+
+builder.mutationFields((t) => ({
+  createJob: t.field({
+    type: Job,
+    args: { input: t.arg({ type: CreateJobInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => readJob(ctx, await ctx.trialog.jobCommands.createJob(input, ctx.command)),
+  }),
+  claimJob: t.field({
+    type: JobClaim,
+    nullable: true,
+    args: { input: t.arg({ type: ClaimJobInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const claim = await ctx.trialog.jobCommands.claimJob(input, ctx.command);
+      return claim && { job: readJob(ctx, claim.jobId), leaseToken: claim.leaseToken, leaseExpiresAt: claim.leaseExpiresAt };
+    },
+  }),
+  heartbeat: t.field({
+    type: Lease,
+    args: { input: t.arg({ type: HeartbeatInput, required: true }) },
+    resolve: (_root, { input }, ctx) => ctx.trialog.jobCommands.heartbeat(input, ctx.command),
+  }),
+  reportMetric: t.field({
+    type: ReportMetricPayload,
+    args: { input: t.arg({ type: ReportMetricInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { jobId, shouldStop } = await ctx.trialog.jobCommands.reportMetric(input, ctx.command);
+      return { job: readJob(ctx, jobId), shouldStop };
+    },
+  }),
+  reportMetrics: t.field({
+    type: ReportMetricPayload,
+    args: { input: t.arg({ type: ReportMetricsInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { jobId, shouldStop } = await ctx.trialog.jobCommands.reportMetrics(input, ctx.command);
+      return { job: readJob(ctx, jobId), shouldStop };
+    },
+  }),
+  appendLog: t.field({
+    type: AppendLogPayload,
+    args: { input: t.arg({ type: AppendLogInput, required: true }) },
+    resolve: (_root, { input }, ctx) => ctx.trialog.jobCommands.appendLog(input, ctx.command),
+  }),
+  completeJob: t.field({
+    type: Job,
+    args: { input: t.arg({ type: CompleteJobInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => readJob(ctx, await ctx.trialog.jobCommands.completeJob(input, ctx.command)),
+  }),
+  failJob: t.field({
+    type: Job,
+    args: { input: t.arg({ type: FailJobInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => readJob(ctx, await ctx.trialog.jobCommands.failJob(input, ctx.command)),
+  }),
+  cancelJob: t.field({
+    type: Job,
+    args: { input: t.arg({ type: CancelJobInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => readJob(ctx, await ctx.trialog.jobCommands.cancelJob(input, ctx.command)),
+  }),
+  retryJob: t.field({
+    type: Job,
+    args: { input: t.arg({ type: RetryJobInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => readJob(ctx, await ctx.trialog.jobCommands.retryJob(input, ctx.command)),
+  }),
+}));
+
+// ----------------------------------------------------------- subscriptions
+
+builder.subscriptionFields((t) => ({
+  jobUpdated: t.field({
+    type: Job,
+    description: 'Every change to one job: status, progress, metrics, result.',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: (_root, { id }, ctx) => jobUpdates(ctx, id),
+    resolve: (job) => job,
+  }),
+  jobStatusChanged: t.field({
+    type: JobStatusChange,
+    description: 'Status transitions of any job, optionally narrowed.',
+    args: { experimentId: t.arg.id(), status: t.arg({ type: [JobStatus] }) },
+    subscribe: (_root, args, ctx) => jobStatusChanges(ctx, args.experimentId ?? null, args.status ?? null),
+    resolve: (change) => change,
+  }),
+  jobLogs: t.field({
+    type: LogLine,
+    description: "The job's log from afterOffset (exclusive; from the start when absent), then live lines.",
+    args: { jobId: t.arg.id({ required: true }), afterOffset: t.arg.int() },
+    subscribe: (_root, args, ctx) => jobLogTail(ctx, args.jobId, args.afterOffset ?? -1),
+    resolve: (line) => line,
+  }),
+}));

@@ -1,0 +1,32 @@
+/**
+ * Every size and count Trialog accepts, in one place. The README's "Limits"
+ * table lists these; a request over a limit gets TOO_LARGE and writes nothing.
+ */
+export const limits = {
+  /** JSON-encoded bytes of a job's hyperparameters. */
+  hyperparametersBytes: 64 * 1024,
+  /** JSON-encoded bytes of a job's params. */
+  paramsBytes: 64 * 1024,
+  /** JSON-encoded bytes of a job's training data. */
+  trainingDataBytes: 1024 * 1024,
+  /** JSON-encoded bytes of a completed job's result. */
+  resultBytes: 256 * 1024,
+  artifactsPerJob: 100,
+  artifactMetadataBytes: 16 * 1024,
+  labelsPerJob: 32,
+  labelLength: 64,
+  idLength: 256,
+  maxAttempts: 100,
+  leaseSecondsMax: 24 * 60 * 60,
+  pointsPerReport: 10_000,
+  linesPerAppend: 10_000,
+  /** UTF-8 bytes of one log line. */
+  logLineBytes: 64 * 1024,
+  /** UTF-8 bytes of all lines of one appendLog call. */
+  logAppendBytes: 4 * 1024 * 1024,
+  /** A failure's error text is kept up to this many characters, then truncated. */
+  errorLength: 16 * 1024,
+  reasonLength: 4 * 1024,
+  /** Largest `first` of any connection. */
+  pageSize: 1000,
+} as const;

@@ -1,0 +1,141 @@
+/**
+ * The event store port: the one interface every store adapter implements
+ * (SQLite in `sqlite-store.ts`, EventStoreDB in `eventstoredb-store.ts`) and
+ * the one contract suite in `test/store-contract.ts` checks.
+ *
+ * Positions in the global log are opaque strings that every adapter makes
+ * comparable as plain strings (fixed-width digits), so callers can order
+ * and deduplicate events without knowing the adapter.
+ */
+
+/** What a caller expects of a stream before it appends. */
+export type ExpectedRevision =
+  | 'any'
+  | 'no_stream'
+  | 'stream_exists'
+  /** The revision of the stream's last event (revisions start at 0). */
+  | bigint;
+
+export interface EventMetadata {
+  /** Who caused the change: an API key's name, or `anonymous`. */
+  actor: string;
+  /** Shared by every event one request caused. */
+  correlationId: string;
+  /** The event (or request) that caused this one. */
+  causationId: string;
+  /** Version of the event's data shape; upcasters lift older ones. */
+  schemaVersion: number;
+  [key: string]: unknown;
+}
+
+export interface NewEvent {
+  /** Unique; an append retried with the same ids writes nothing twice. */
+  id: string;
+  type: string;
+  data: unknown;
+  metadata: EventMetadata;
+}
+
+export interface RecordedEvent {
+  id: string;
+  type: string;
+  streamId: string;
+  revision: bigint;
+  /** Global position: comparable as a string, unique, increasing. */
+  position: string;
+  /** When the store recorded the event (ISO-8601). */
+  timestamp: string;
+  data: unknown;
+  metadata: EventMetadata;
+}
+
+export interface AppendResult {
+  /** Revision of the stream's last event after the append. */
+  nextExpectedRevision: bigint;
+  /** Global position of the last appended event. */
+  position: string;
+}
+
+export interface ReadStreamOptions {
+  fromRevision?: bigint;
+  maxCount?: number;
+}
+
+/** Narrows the global log. A category is the stream id's part before its first '-'. */
+export interface EventFilter {
+  streamId?: string;
+  category?: string;
+  types?: readonly string[];
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events strictly after this position. Absent: from the start. */
+  after?: string;
+  maxCount?: number;
+  filter?: EventFilter;
+}
+
+export interface SubscribeOptions {
+  /** Exclusive: events strictly after this position. Absent: from the start. */
+  after?: string;
+  filter?: EventFilter;
+}
+
+/** A catch-up subscription: the backlog first, then live events, no gap and no repeat. */
+export interface EventSubscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  /** Resolves only once the events are durable. */
+  appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    options?: { expectedRevision?: ExpectedRevision },
+  ): Promise<AppendResult>;
+  /** Oldest first. An unknown stream reads as empty. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** A page of the global log, oldest first. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  subscribeToAll(options?: SubscribeOptions): EventSubscription;
+  /** Position of the newest event, or undefined when the log is empty. */
+  headPosition(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** The stream was not at the revision the caller expected. */
+export class WrongExpectedRevisionError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    /** `undefined` when the stream does not exist. */
+    readonly actual: bigint | undefined,
+  ) {
+    super(
+      `stream ${streamId}: expected ${String(expected)}, ` +
+        `actual ${actual === undefined ? 'no stream' : String(actual)}`,
+    );
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/** An append reused event ids in a way that is not a faithful retry. */
+export class DuplicateEventIdError extends Error {
+  constructor(readonly eventId: string) {
+    super(`event id ${eventId} was already used by a different append`);
+    this.name = 'DuplicateEventIdError';
+  }
+}
+
+export function categoryOf(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash < 0 ? streamId : streamId.slice(0, dash);
+}
+
+export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.streamId !== undefined && event.streamId !== filter.streamId) return false;
+  if (filter.category !== undefined && categoryOf(event.streamId) !== filter.category) return false;
+  if (filter.types && filter.types.length > 0 && !filter.types.includes(event.type)) return false;
+  return true;
+}

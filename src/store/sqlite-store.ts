@@ -1,0 +1,335 @@
+/**
+ * The embedded event store: one SQLite file (better-sqlite3) in WAL mode.
+ *
+ * - Durable before an append resolves: `synchronous=FULL` by default.
+ * - Safe with several processes on one file: every append is an IMMEDIATE
+ *   transaction (the write lock is taken before the revision is checked), with
+ *   a busy timeout and retries on SQLITE_BUSY.
+ * - The global position is an AUTOINCREMENT rowid, assigned under the write lock,
+ *   so readers never see a later position before an earlier one.
+ * - Other processes' appends are noticed by polling the head position while
+ *   anyone waits for new events (cheap: one indexed max() per tick).
+ */
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import {
+  DuplicateEventIdError,
+  WrongExpectedRevisionError,
+  categoryOf,
+  type AppendResult,
+  type EventFilter,
+  type EventMetadata,
+  type EventStore,
+  type EventSubscription,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+} from './port.js';
+import { catchUpSubscription } from './catch-up-subscription.js';
+
+const POSITION_DIGITS = 16;
+const DEFAULT_PAGE = 1000;
+
+export interface SqliteStoreOptions {
+  /** `synchronous` pragma: FULL (default) fsyncs every commit. */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long a writer waits for another process's lock, in ms. */
+  busyTimeoutMs?: number;
+  /** How often waiting subscribers look for other processes' appends, in ms. */
+  pollIntervalMs?: number;
+}
+
+interface EventRow {
+  position: number;
+  id: string;
+  stream_id: string;
+  revision: number;
+  type: string;
+  timestamp: string;
+  data: string;
+  metadata: string;
+}
+
+export function formatSqlitePosition(position: number): string {
+  return String(position).padStart(POSITION_DIGITS, '0');
+}
+
+function parsePosition(position: string | undefined): number {
+  if (position === undefined) return 0;
+  if (!/^\d{1,16}$/.test(position)) throw new RangeError(`not a position of this store: ${position}`);
+  return Number(position);
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    streamId: row.stream_id,
+    revision: BigInt(row.revision),
+    position: formatSqlitePosition(row.position),
+    timestamp: row.timestamp,
+    data: JSON.parse(row.data) as unknown,
+    metadata: JSON.parse(row.metadata) as EventMetadata,
+  };
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class SqliteEventStore implements EventStore {
+  readonly db: SqliteDatabase;
+  private readonly pollIntervalMs: number;
+  private readonly waiters = new Set<() => void>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private lastSeenHead = 0;
+  private closed = false;
+
+  constructor(filename: string, options: SqliteStoreOptions = {}) {
+    this.db = new Database(filename);
+    this.pollIntervalMs = options.pollIntervalMs ?? 20;
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS events (
+        position  INTEGER PRIMARY KEY AUTOINCREMENT,
+        id        TEXT NOT NULL UNIQUE,
+        stream_id TEXT NOT NULL,
+        revision  INTEGER NOT NULL,
+        category  TEXT NOT NULL,
+        type      TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        data      TEXT NOT NULL,
+        metadata  TEXT NOT NULL,
+        UNIQUE (stream_id, revision)
+      );
+      CREATE INDEX IF NOT EXISTS events_by_category ON events (category, position);
+      CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
+    `);
+    this.sql = prepareStatements(this.db);
+    this.appendTransaction = this.prepareAppend();
+    this.lastSeenHead = this.headNumber();
+  }
+
+  private readonly sql: ReturnType<typeof prepareStatements>;
+  private readonly appendTransaction: ReturnType<SqliteEventStore['prepareAppend']>;
+
+  async appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: { expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new RangeError('appendToStream needs at least one event');
+    const expected = options.expectedRevision ?? 'any';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = this.appendTransaction.immediate(streamId, events, expected);
+        this.notifyWaiters();
+        return result;
+      } catch (error) {
+        // busy_timeout already waited; a few more tries ride out long bursts of writers.
+        if (isBusy(error) && attempt < 20 && !this.closed) {
+          await sleep(5 + Math.random() * 20);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private prepareAppend() {
+    const { revisionOf, byId, insert } = this.sql;
+    return this.db.transaction(
+      (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult => {
+        const retried = this.findRetriedAppend(byId, streamId, events);
+        if (retried) return retried;
+        const current = revisionOf.get(streamId)?.revision ?? null;
+        const actual = current === null ? undefined : BigInt(current);
+        if (!revisionMatches(expected, actual)) {
+          throw new WrongExpectedRevisionError(streamId, expected, actual);
+        }
+        const timestamp = new Date().toISOString();
+        const category = categoryOf(streamId);
+        let revision = current ?? -1;
+        let position = 0;
+        for (const event of events) {
+          revision += 1;
+          const info = insert.run(
+            event.id,
+            streamId,
+            revision,
+            category,
+            event.type,
+            timestamp,
+            JSON.stringify(event.data),
+            JSON.stringify(event.metadata),
+          );
+          position = Number(info.lastInsertRowid);
+        }
+        return { nextExpectedRevision: BigInt(revision), position: formatSqlitePosition(position) };
+      },
+    );
+  }
+
+  /**
+   * An append whose event ids are all stored already, in order, on the same
+   * stream, is a retry of an acknowledged append: answer as the first time.
+   */
+  private findRetriedAppend(
+    byId: { get(id: string): EventRow | undefined },
+    streamId: string,
+    events: readonly NewEvent[],
+  ): AppendResult | undefined {
+    const rows = events.map((event) => byId.get(event.id));
+    if (rows.every((row) => row === undefined)) return undefined;
+    const faithful = rows.every(
+      (row, i) =>
+        row !== undefined &&
+        row.stream_id === streamId &&
+        (i === 0 || row.revision === rows[i - 1]!.revision + 1),
+    );
+    if (!faithful) {
+      const reused = events.find((_, i) => rows[i] !== undefined)!;
+      throw new DuplicateEventIdError(reused.id);
+    }
+    const last = rows[rows.length - 1]!;
+    return { nextExpectedRevision: BigInt(last.revision), position: formatSqlitePosition(last.position) };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const from = Number(options.fromRevision ?? 0n);
+    const limit = options.maxCount ?? -1;
+    return this.sql.readStream.all(streamId, from, limit).map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.readAllSync(options);
+  }
+
+  private readAllSync(options: ReadAllOptions): RecordedEvent[] {
+    const { sql, params } = filterClause(options.filter);
+    const statement = this.cachedStatement(
+      `SELECT * FROM events WHERE position > ?${sql} ORDER BY position LIMIT ?`,
+    );
+    const args: unknown[] = [parsePosition(options.after), ...params, options.maxCount ?? DEFAULT_PAGE];
+    const rows = statement.all(...args);
+    return (rows as EventRow[]).map(toRecorded);
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): EventSubscription {
+    return catchUpSubscription({
+      after: options.after,
+      readPage: (after) => this.readAllSync({ after, filter: options.filter, maxCount: DEFAULT_PAGE }),
+      waitForChange: (signal) => this.waitForChange(signal),
+    });
+  }
+
+  async headPosition(): Promise<string | undefined> {
+    const head = this.headNumber();
+    return head === 0 ? undefined : formatSqlitePosition(head);
+  }
+
+  /** Resolves when an append may have happened here or in another process. */
+  waitForChange(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      if (this.closed || signal?.aborted) return resolve();
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+      this.schedulePoll();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.notifyWaiters();
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.db.close();
+  }
+
+  private schedulePoll(): void {
+    if (this.pollTimer || this.closed) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      if (this.closed || this.waiters.size === 0) return;
+      const head = this.headNumber();
+      if (head !== this.lastSeenHead) this.notifyWaiters();
+      else this.schedulePoll();
+    }, this.pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  private notifyWaiters(): void {
+    if (!this.closed) this.lastSeenHead = this.headNumber();
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  private headNumber(): number {
+    return this.sql.head.get()?.head ?? 0;
+  }
+
+  private readonly statements = new Map<string, Statement<unknown[]>>();
+
+  private cachedStatement(sql: string) {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+function prepareStatements(db: SqliteDatabase) {
+  return {
+    revisionOf: db.prepare<[string], { revision: number | null }>(
+      'SELECT max(revision) AS revision FROM events WHERE stream_id = ?',
+    ),
+    byId: db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?'),
+    insert: db.prepare<[string, string, number, string, string, string, string, string]>(
+      `INSERT INTO events (id, stream_id, revision, category, type, timestamp, data, metadata)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    readStream: db.prepare<[string, number, number], EventRow>(
+      'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
+    ),
+    head: db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
+  };
+}
+
+function revisionMatches(expected: ExpectedRevision, actual: bigint | undefined): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === undefined;
+  if (expected === 'stream_exists') return actual !== undefined;
+  return actual === expected;
+}
+
+function filterClause(filter: EventFilter | undefined): { sql: string; params: unknown[] } {
+  let sql = '';
+  const params: unknown[] = [];
+  if (filter?.streamId !== undefined) {
+    sql += ' AND stream_id = ?';
+    params.push(filter.streamId);
+  }
+  if (filter?.category !== undefined) {
+    sql += ' AND category = ?';
+    params.push(filter.category);
+  }
+  if (filter?.types && filter.types.length > 0) {
+    sql += ` AND type IN (${filter.types.map(() => '?').join(', ')})`;
+    params.push(...filter.types);
+  }
+  return { sql, params };
+}

@@ -1,0 +1,75 @@
+/**
+ * The composition root: picks the store adapter, opens the read-model
+ * database, starts the projection runner and wires the command handlers.
+ * Everything the GraphQL layer (or a test, or a CLI) needs hangs off `Trialog`.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { JobCommands } from './app/job-commands.js';
+import { JobRepository } from './app/job-repository.js';
+import type { TrialogConfig } from './config.js';
+import { LiveFeed } from './live-feed.js';
+import { EventStoreDbEventStore } from './store/eventstoredb-store.js';
+import type { EventStore } from './store/port.js';
+import { SqliteEventStore } from './store/sqlite-store.js';
+import { JobQueries } from '../projections/jobs-queries.js';
+import { jobsProjection } from '../projections/jobs-projection.js';
+import { ProjectionRunner } from '../projections/runner.js';
+
+export interface Trialog {
+  store: EventStore;
+  /** The SQLite database holding the read models (the event store's own file in embedded mode). */
+  readDb: SqliteDatabase;
+  runner: ProjectionRunner;
+  feed: LiveFeed;
+  jobQueries: JobQueries;
+  jobCommands: JobCommands;
+  close(): Promise<void>;
+}
+
+export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'>;
+
+export const readModelProjections = [jobsProjection] as const;
+
+export async function openTrialog(config: StoreConfig): Promise<Trialog> {
+  if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
+  let store: EventStore;
+  let readDb: SqliteDatabase;
+  if (config.eventStoreUrl) {
+    store = new EventStoreDbEventStore(config.eventStoreUrl);
+    // Read models can be rebuilt from the log: no need to fsync every commit.
+    readDb = new Database(config.dbPath);
+    readDb.pragma('journal_mode = WAL');
+    readDb.pragma('synchronous = NORMAL');
+    readDb.pragma('busy_timeout = 5000');
+  } else {
+    const sqlite = new SqliteEventStore(config.dbPath, { synchronous: config.synchronous });
+    store = sqlite;
+    readDb = sqlite.db;
+  }
+  const feed = new LiveFeed();
+  const runner = new ProjectionRunner(store, readDb, readModelProjections, feed);
+  runner.start();
+  await runner.catchUp();
+  const jobQueries = new JobQueries(readDb);
+  const jobCommands = new JobCommands({
+    repository: new JobRepository(store),
+    queries: jobQueries,
+    waitForReadModels: (position) => runner.waitFor(position),
+  });
+  return {
+    store,
+    readDb,
+    runner,
+    feed,
+    jobQueries,
+    jobCommands,
+    async close() {
+      await runner.stop();
+      await store.close();
+      if (readDb.open) readDb.close();
+    },
+  };
+}
