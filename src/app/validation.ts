@@ -14,8 +14,10 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   const issue = parsed.error.issues[0]!;
   const field = issue.path.map(String).join('.');
   const message = field ? `${field}: ${issue.message}` : issue.message;
+  // A string, list or payload over its limit is TOO_LARGE; a number out of range is just bad input.
   const tooLarge =
-    issue.code === 'too_big' || (issue.code === 'custom' && issue.params?.code === TOO_LARGE.code);
+    (issue.code === 'too_big' && issue.origin !== 'number' && issue.origin !== 'bigint') ||
+    (issue.code === 'custom' && issue.params?.code === TOO_LARGE.code);
   return fail(tooLarge ? 'TOO_LARGE' : 'BAD_USER_INPUT', message, field);
 }
 

@@ -21,6 +21,11 @@ export class DomainError extends Error {
     super(message);
     this.name = 'DomainError';
   }
+
+  /** graphql-js copies an original error's `extensions` onto the error it reports. */
+  get extensions(): Record<string, unknown> {
+    return { code: this.code, ...this.details };
+  }
 }
 
 export const conflict = (message: string, details?: Record<string, unknown>) =>

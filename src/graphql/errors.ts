@@ -1,22 +1,25 @@
 /**
  * How errors leave the API: a DomainError keeps its message and code, a
  * GraphQLError raised by graphql-js (a bad query or variable) is bad input,
- * and anything else is masked as INTERNAL_SERVER_ERROR and logged.
+ * and anything else is masked as INTERNAL_SERVER_ERROR (yoga logs the original).
  */
 import { GraphQLError } from 'graphql';
 import { DomainError } from '../domain/errors.js';
 
 export function maskError(error: unknown, message: string): Error {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  // Expected errors go out as they are (returning the same object also keeps yoga from logging them).
   if (original instanceof DomainError) {
-    return rewrap(error, original.message, { code: original.code, ...original.details });
+    return error instanceof GraphQLError ? error : rewrap(error, original.message, original.extensions);
   }
   if (original instanceof GraphQLError) {
-    // Raised by graphql-js itself or by us on purpose: keep it, make sure it has a code.
-    if (typeof original.extensions.code === 'string') return error as Error;
-    return rewrap(error, original.message, { code: 'BAD_USER_INPUT' });
+    // Raised by graphql-js itself (a bad variable, say): a request that cannot run as sent.
+    if (typeof original.extensions.code !== 'string') {
+      (original.extensions as Record<string, unknown>).code = 'BAD_USER_INPUT';
+    }
+    return error as Error;
   }
-  console.error('trialog: unexpected error', original);
+  // yoga logs the original error when the masked one differs: not logged here again.
   return rewrap(error, message, { code: 'INTERNAL_SERVER_ERROR' });
 }
 

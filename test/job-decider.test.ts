@@ -1,0 +1,352 @@
+/**
+ * The job decider as specifications: given the job's past events, when a
+ * command arrives, then these events are decided, or this error.
+ */
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '../src/domain/errors.js';
+import { decide, type JobCommand } from '../src/domain/job/decide.js';
+import type { JobEvent, NewJobEvent } from '../src/domain/job/events.js';
+import { foldJob } from '../src/domain/job/state.js';
+
+const T0 = new Date('2026-01-01T00:00:00.000Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const TOKEN = 'hash-of-token-1';
+const OTHER_TOKEN = 'hash-of-token-2';
+
+function spec(given: NewJobEvent[]) {
+  const state = foldJob(given.map((e, i): JobEvent => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent));
+  return {
+    when: (command: JobCommand) => ({
+      then: (expected: NewJobEvent[]) => expect(decide(state, command)).toEqual(expected),
+      thenError: (code: string, message?: RegExp) => {
+        let thrown: unknown;
+        try {
+          decide(state, command);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeInstanceOf(DomainError);
+        expect((thrown as DomainError).code).toBe(code);
+        if (message) expect((thrown as DomainError).message).toMatch(message);
+      },
+    }),
+  };
+}
+
+const created = (overrides: Partial<Extract<NewJobEvent, { type: 'JobCreated' }>['data']> = {}): NewJobEvent => ({
+  type: 'JobCreated',
+  data: {
+    jobId: 'job_1',
+    experimentId: null,
+    hyperparameters: { lr: 0.1 },
+    params: {},
+    algorithmId: null,
+    algorithmVersion: null,
+    trainingData: null,
+    priority: 0,
+    labels: [],
+    maxAttempts: 3,
+    idempotencyKey: null,
+    generation: 0,
+    parentId: null,
+    ...overrides,
+  },
+});
+
+const claimed = (attempt = 1, expiresAt = at(300), workerId = 'w1', leaseTokenHash = TOKEN): NewJobEvent => ({
+  type: 'JobClaimed',
+  data: {
+    workerId,
+    leaseTokenHash,
+    leaseExpiresAt: expiresAt.toISOString(),
+    leaseSeconds: 300,
+    attempt,
+    takenOverFrom: attempt > 1 ? 'w0' : null,
+  },
+});
+
+const claim = (now = at(10), leaseTokenHash = OTHER_TOKEN): JobCommand => ({
+  type: 'ClaimJob',
+  workerId: 'w2',
+  leaseTokenHash,
+  leaseSeconds: 60,
+  now,
+});
+
+const createCommand: JobCommand = {
+  type: 'CreateJob',
+  jobId: 'job_1',
+  experimentId: null,
+  hyperparameters: { lr: 0.1 },
+  params: {},
+  algorithmId: null,
+  algorithmVersion: null,
+  trainingData: null,
+  priority: 0,
+  labels: [],
+  maxAttempts: 3,
+  idempotencyKey: null,
+  generation: 0,
+  parentId: null,
+};
+
+describe('creating a job', () => {
+  it('given no job, when created, then JobCreated', () => {
+    spec([]).when(createCommand).then([created()]);
+  });
+  it('given the job exists, when created again, then CONFLICT', () => {
+    spec([created()]).when(createCommand).thenError('CONFLICT');
+  });
+  it('given no job, when any other command arrives, then NOT_FOUND', () => {
+    spec([]).when({ type: 'CancelJob', reason: null }).thenError('NOT_FOUND');
+  });
+});
+
+describe('claiming', () => {
+  it('given a queued job, when claimed, then JobClaimed with attempt 1 and the lease expiry', () => {
+    spec([created()])
+      .when(claim(at(10)))
+      .then([
+        {
+          type: 'JobClaimed',
+          data: {
+            workerId: 'w2',
+            leaseTokenHash: OTHER_TOKEN,
+            leaseExpiresAt: at(70).toISOString(),
+            leaseSeconds: 60,
+            attempt: 1,
+            takenOverFrom: null,
+          },
+        },
+      ]);
+  });
+
+  it('given a running job under a live lease, when claimed, then CONFLICT naming RUNNING', () => {
+    spec([created(), claimed(1, at(300))])
+      .when(claim(at(10)))
+      .thenError('CONFLICT', /RUNNING/);
+  });
+
+  it('given a running job whose lease expired, when claimed, then it is taken over and counts an attempt', () => {
+    spec([created(), claimed(1, at(5))])
+      .when(claim(at(10)))
+      .then([
+        {
+          type: 'JobClaimed',
+          data: {
+            workerId: 'w2',
+            leaseTokenHash: OTHER_TOKEN,
+            leaseExpiresAt: at(70).toISOString(),
+            leaseSeconds: 60,
+            attempt: 2,
+            takenOverFrom: 'w1',
+          },
+        },
+      ]);
+  });
+
+  it('given an expired lease on the last attempt, when claimed, then the job FAILS with the reason', () => {
+    spec([created({ maxAttempts: 2 }), claimed(1, at(1)), claimed(2, at(5))])
+      .when(claim(at(10)))
+      .then([
+        { type: 'JobFailed', data: { error: 'lease of worker w1 expired on attempt 2 of 2', requeued: false } },
+      ]);
+  });
+
+  for (const [status, history] of [
+    ['SUCCEEDED', [created(), claimed(), { type: 'JobCompleted', data: { result: null, artifacts: [] } }]],
+    ['CANCELLED', [created(), { type: 'JobCancelled', data: { reason: null, from: 'QUEUED' } }]],
+    ['FAILED', [created(), claimed(), { type: 'JobFailed', data: { error: 'x', requeued: false } }]],
+  ] as const) {
+    it(`given a ${status} job, when claimed, then CONFLICT naming ${status}`, () => {
+      spec([...history] as NewJobEvent[])
+        .when(claim())
+        .thenError('CONFLICT', new RegExp(status));
+    });
+  }
+});
+
+describe('the lease fences every worker call', () => {
+  const running = [created(), claimed()];
+  const workerCommands: JobCommand[] = [
+    { type: 'Heartbeat', leaseTokenHash: OTHER_TOKEN, progress: 0.5, leaseSeconds: null, now: at(10) },
+    { type: 'ReportMetrics', leaseTokenHash: OTHER_TOKEN, points: [{ name: 'loss', value: 1, step: null, timestamp: null }], now: at(10) },
+    { type: 'AppendLog', leaseTokenHash: OTHER_TOKEN, lines: ['x'], stream: 'STDOUT' },
+    { type: 'CompleteJob', leaseTokenHash: OTHER_TOKEN, result: null, artifacts: [] },
+    { type: 'FailJob', leaseTokenHash: OTHER_TOKEN, error: 'boom', retry: true },
+  ];
+  for (const command of workerCommands) {
+    it(`given a running job, when ${command.type} comes with a stale token, then LEASE_LOST`, () => {
+      spec(running).when(command).thenError('LEASE_LOST');
+    });
+  }
+
+  it('given a lease taken over by another worker, when the old holder reports, then LEASE_LOST', () => {
+    spec([created(), claimed(1, at(1)), claimed(2, at(300), 'w2', OTHER_TOKEN)])
+      .when({ type: 'CompleteJob', leaseTokenHash: TOKEN, result: null, artifacts: [] })
+      .thenError('LEASE_LOST');
+  });
+
+  it('given an expired lease nobody took over, when its holder heartbeats, then the lease is extended', () => {
+    spec([created(), claimed(1, at(1))])
+      .when({ type: 'Heartbeat', leaseTokenHash: TOKEN, progress: null, leaseSeconds: 30, now: at(10) })
+      .then([{ type: 'JobHeartbeat', data: { leaseExpiresAt: at(40).toISOString(), progress: null } }]);
+  });
+});
+
+describe('heartbeats', () => {
+  it('given a running job, when heartbeat without a duration, then the claim duration extends the lease', () => {
+    spec([created(), claimed()])
+      .when({ type: 'Heartbeat', leaseTokenHash: TOKEN, progress: 0.25, leaseSeconds: null, now: at(100) })
+      .then([{ type: 'JobHeartbeat', data: { leaseExpiresAt: at(400).toISOString(), progress: 0.25 } }]);
+  });
+
+  it('given a running job that was cancelled, when its worker heartbeats, then no event: the worker learns to stop', () => {
+    spec([created(), claimed(), { type: 'JobCancelled', data: { reason: 'enough', from: 'RUNNING' } }])
+      .when({ type: 'Heartbeat', leaseTokenHash: TOKEN, progress: null, leaseSeconds: null, now: at(10) })
+      .then([]);
+  });
+
+  it('given a cancelled job, when its worker reports a metric, then LEASE_LOST', () => {
+    spec([created(), claimed(), { type: 'JobCancelled', data: { reason: null, from: 'RUNNING' } }])
+      .when({ type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [{ name: 'a', value: 1, step: null, timestamp: null }], now: at(10) })
+      .thenError('LEASE_LOST', /CANCELLED/);
+  });
+});
+
+describe('metrics', () => {
+  const running: NewJobEvent[] = [
+    created(),
+    claimed(),
+    {
+      type: 'JobMetricsReported',
+      data: { points: [{ name: 'loss', step: 4, value: 0.9, timestamp: at(1).toISOString() }] },
+    },
+  ];
+
+  it("when a point has no step, then it is one past the series' last; per series, and within one batch", () => {
+    spec(running)
+      .when({
+        type: 'ReportMetrics',
+        leaseTokenHash: TOKEN,
+        points: [
+          { name: 'loss', value: 0.8, step: null, timestamp: null },
+          { name: 'loss', value: 0.7, step: null, timestamp: null },
+          { name: 'acc', value: 0.5, step: null, timestamp: '2026-01-01T00:00:03.000Z' },
+        ],
+        now: at(10),
+      })
+      .then([
+        {
+          type: 'JobMetricsReported',
+          data: {
+            points: [
+              { name: 'loss', step: 5, value: 0.8, timestamp: at(10).toISOString() },
+              { name: 'loss', step: 6, value: 0.7, timestamp: at(10).toISOString() },
+              { name: 'acc', step: 0, value: 0.5, timestamp: '2026-01-01T00:00:03.000Z' },
+            ],
+          },
+        },
+      ]);
+  });
+
+  for (const [name, value, why] of [
+    ['has space', 1, /must match/],
+    ['', 1, /must match/],
+    ['x'.repeat(129), 1, /must match/],
+    ['loss', Number.NaN, /finite/],
+    ['loss', Number.POSITIVE_INFINITY, /finite/],
+  ] as const) {
+    it(`when a point is ${JSON.stringify(name).slice(0, 20)}=${value}, then BAD_USER_INPUT`, () => {
+      spec(running)
+        .when({ type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [{ name, value, step: null, timestamp: null }], now: at(10) })
+        .thenError('BAD_USER_INPUT', why);
+    });
+  }
+
+  it('accepts the whole allowed alphabet of names', () => {
+    spec(running)
+      .when({ type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [{ name: 'val/acc-top_1.5', value: 1, step: 0, timestamp: null }], now: at(10) })
+      .then([
+        {
+          type: 'JobMetricsReported',
+          data: { points: [{ name: 'val/acc-top_1.5', step: 0, value: 1, timestamp: at(10).toISOString() }] },
+        },
+      ]);
+  });
+});
+
+describe('logs', () => {
+  it('given lines already appended, when more are appended, then their offsets continue contiguously', () => {
+    spec([created(), claimed(), { type: 'JobLogAppended', data: { stream: 'STDOUT', firstOffset: 0, lines: ['a', 'b'] } }])
+      .when({ type: 'AppendLog', leaseTokenHash: TOKEN, lines: ['c'], stream: 'STDERR' })
+      .then([{ type: 'JobLogAppended', data: { stream: 'STDERR', firstOffset: 2, lines: ['c'] } }]);
+  });
+});
+
+describe('finishing', () => {
+  const running = [created({ maxAttempts: 2 }), claimed()];
+
+  it('when completed, then JobCompleted with result and artifacts', () => {
+    const artifacts = [{ name: 'model', uri: 'file:///m.pt', sha256: null, metadata: null }];
+    spec(running)
+      .when({ type: 'CompleteJob', leaseTokenHash: TOKEN, result: { acc: 0.9 }, artifacts })
+      .then([{ type: 'JobCompleted', data: { result: { acc: 0.9 }, artifacts } }]);
+  });
+
+  it('when failed with retry and attempts remain, then requeued', () => {
+    spec(running)
+      .when({ type: 'FailJob', leaseTokenHash: TOKEN, error: 'oom', retry: true })
+      .then([{ type: 'JobFailed', data: { error: 'oom', requeued: true } }]);
+  });
+
+  it('when failed with retry on the last attempt, then FAILED for good', () => {
+    spec([...running, { type: 'JobFailed', data: { error: 'oom', requeued: true } }, claimed(2)])
+      .when({ type: 'FailJob', leaseTokenHash: TOKEN, error: 'oom again', retry: true })
+      .then([{ type: 'JobFailed', data: { error: 'oom again', requeued: false } }]);
+  });
+
+  it('when failed without retry, then FAILED', () => {
+    spec(running)
+      .when({ type: 'FailJob', leaseTokenHash: TOKEN, error: 'bad data', retry: false })
+      .then([{ type: 'JobFailed', data: { error: 'bad data', requeued: false } }]);
+  });
+});
+
+describe('cancel and retry', () => {
+  it('given a queued job, when cancelled, then JobCancelled from QUEUED', () => {
+    spec([created()]).when({ type: 'CancelJob', reason: 'not needed' }).then([
+      { type: 'JobCancelled', data: { reason: 'not needed', from: 'QUEUED' } },
+    ]);
+  });
+
+  it('given a succeeded job, when cancelled, then CONFLICT naming SUCCEEDED', () => {
+    spec([created(), claimed(), { type: 'JobCompleted', data: { result: null, artifacts: [] } }])
+      .when({ type: 'CancelJob', reason: null })
+      .thenError('CONFLICT', /SUCCEEDED/);
+  });
+
+  it('given a job that used all its attempts and failed, when retried, then queued with one more attempt', () => {
+    spec([created({ maxAttempts: 1 }), claimed(), { type: 'JobFailed', data: { error: 'x', requeued: false } }])
+      .when({ type: 'RetryJob' })
+      .then([{ type: 'JobRetried', data: { from: 'FAILED', maxAttempts: 2 } }]);
+  });
+
+  it('given a cancelled job with attempts left, when retried, then queued with the same budget', () => {
+    spec([created(), { type: 'JobCancelled', data: { reason: null, from: 'QUEUED' } }])
+      .when({ type: 'RetryJob' })
+      .then([{ type: 'JobRetried', data: { from: 'CANCELLED', maxAttempts: 3 } }]);
+  });
+
+  for (const [status, history] of [
+    ['QUEUED', [created()]],
+    ['RUNNING', [created(), claimed()]],
+    ['SUCCEEDED', [created(), claimed(), { type: 'JobCompleted', data: { result: null, artifacts: [] } }]],
+  ] as const) {
+    it(`given a ${status} job, when retried, then CONFLICT naming ${status}`, () => {
+      spec([...history] as NewJobEvent[])
+        .when({ type: 'RetryJob' })
+        .thenError('CONFLICT', new RegExp(status));
+    });
+  }
+});

@@ -1,0 +1,186 @@
+/**
+ * Live updates over the real transports: graphql-ws on /graphql and SSE.
+ * Subscriptions are fed from the log by the projection runner.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from 'graphql-ws';
+import { APPEND_LOG, COMPLETE, HEARTBEAT, claim, createJob } from './helpers/jobs.js';
+import { collect, ok, startTestServer, wsClient, type TestServer } from './helpers/server.js';
+
+let t: TestServer;
+let ws: Client;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  ws = wsClient(t.url);
+});
+afterAll(async () => {
+  await ws.dispose();
+  await t.stop();
+});
+
+const STATUS_CHANGES = `subscription($status: [JobStatus!]) {
+  jobStatusChanged(status: $status) { job { id status } from to at position }
+}`;
+
+/**
+ * Waits until a fresh subscription is live on the server: pokes (makes a
+ * change) until the subscription reports one of the pokes.
+ */
+async function untilLive<T>(items: T[], seen: (item: T) => boolean, poke: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    await poke();
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    if (items.some(seen)) return;
+  }
+  throw new Error('subscription never became live');
+}
+
+describe('jobStatusChanged over graphql-ws', () => {
+  it("a subscriber sees a job's status transitions in order", async () => {
+    type Change = { jobStatusChanged: { job: { id: string }; from: string | null; to: string; position: string } };
+    let jobId = '';
+    const sub = collect<Change>(ws, STATUS_CHANGES, {}, (items) =>
+      items.some((i) => i.jobStatusChanged.job.id === jobId && i.jobStatusChanged.to === 'SUCCEEDED'),
+    );
+    const sentinels = new Set<string>();
+    await untilLive(
+      sub.items,
+      (i) => sentinels.has(i.jobStatusChanged.job.id),
+      async () => sentinels.add((await createJob(t.gql, { labels: ['sentinel'] })).id),
+    );
+
+    jobId = (await createJob(t.gql, { labels: ['watched'] })).id;
+    const c = (await claim(t.gql, { workerId: 'w', labels: ['watched'] }))!;
+    ok(await t.gql(HEARTBEAT, { input: { jobId, leaseToken: c.leaseToken, progress: 0.5 } }));
+    ok(await t.gql(COMPLETE, { input: { jobId, leaseToken: c.leaseToken } }));
+
+    const mine = (await sub.done).map((i) => i.jobStatusChanged).filter((c) => c.job.id === jobId);
+    expect(mine.map((c) => [c.from, c.to])).toEqual([
+      [null, 'QUEUED'],
+      ['QUEUED', 'RUNNING'],
+      ['RUNNING', 'SUCCEEDED'],
+    ]);
+    const positions = mine.map((c) => c.position);
+    expect([...positions].sort()).toEqual(positions);
+  });
+
+  it('narrows by status', async () => {
+    type Change = { jobStatusChanged: { job: { id: string }; to: string } };
+    const sub = collect<Change>(ws, STATUS_CHANGES, { status: ['CANCELLED'] }, (items) => items.length >= 1);
+    // Each poke creates a job (QUEUED: filtered out) and cancels it (CANCELLED: delivered).
+    await untilLive(sub.items, () => true, async () => {
+      const job = await createJob(t.gql, { labels: ['narrow'] });
+      await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: job.id });
+    });
+    const items = await sub.done;
+    expect(items.map((i) => i.jobStatusChanged.to)).toEqual(['CANCELLED']);
+  });
+});
+
+describe('jobLogs over graphql-ws', () => {
+  const LOGS = `subscription($jobId: ID!, $afterOffset: Int) { jobLogs(jobId: $jobId, afterOffset: $afterOffset) { offset text stream } }`;
+  type Line = { jobLogs: { offset: number; text: string } };
+
+  it('replays the backlog after an offset, then follows live lines, with no gap or repeat; a resume continues exactly', async () => {
+    const job = await createJob(t.gql, { labels: ['logs'] });
+    const c = (await claim(t.gql, { workerId: 'w', labels: ['logs'] }))!;
+    const lease = { jobId: job.id, leaseToken: c.leaseToken };
+    ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['l0', 'l1', 'l2', 'l3', 'l4'] } }));
+
+    const TOTAL = 205;
+    const first = collect<Line>(ws, LOGS, { jobId: job.id, afterOffset: 2 }, (items) => items.length >= 60);
+    // Live appends race the backlog replay on purpose.
+    const appending = (async () => {
+      for (let next = 5; next < TOTAL; next += 10) {
+        const lines = Array.from({ length: Math.min(10, TOTAL - next) }, (_, i) => `l${next + i}`);
+        ok(await t.gql(APPEND_LOG, { input: { ...lease, lines } }));
+      }
+    })();
+    const firstPart = (await first.done).map((i) => i.jobLogs);
+    await appending;
+    expect(firstPart.map((l) => l.offset)).toEqual(Array.from({ length: 60 }, (_, i) => i + 3));
+    expect(firstPart.every((l) => l.text === `l${l.offset}`)).toBe(true);
+
+    // The client went away after offset 62; it resumes from there.
+    const lastSeen = firstPart[firstPart.length - 1]!.offset;
+    const resumed = collect<Line>(ws, LOGS, { jobId: job.id, afterOffset: lastSeen }, (items) =>
+      items.some((i) => i.jobLogs.offset === TOTAL - 1),
+    );
+    const rest = (await resumed.done).map((i) => i.jobLogs.offset);
+    expect(rest).toEqual(Array.from({ length: TOTAL - 1 - lastSeen }, (_, i) => lastSeen + 1 + i));
+  });
+
+  it('an unknown job is NOT_FOUND', async () => {
+    const sub = collect<Line>(ws, LOGS, { jobId: 'job_missing' }, () => true);
+    await expect(sub.done).rejects.toThrow(/NOT_FOUND/);
+  });
+});
+
+describe('events (the audit log) over graphql-ws', () => {
+  it('from a position: the backlog after it, then live events, none missed or repeated', async () => {
+    const before = ok(await t.gql(`{ events(first: 1000) { pageInfo { endCursor } } }`)).events.pageInfo.endCursor;
+    const a = await createJob(t.gql, { labels: ['audit'] });
+    const sub = collect<{ events: { type: string; streamId: string; position: string } }>(
+      ws,
+      `subscription($after: String) { events(after: $after, filter: { types: ["JobCreated", "JobCancelled"] }) { type streamId position } }`,
+      { after: before },
+      (items) => items.filter((i) => i.events.type === 'JobCancelled').length >= 2,
+    );
+    const b = await createJob(t.gql, { labels: ['audit'] });
+    ok(await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: a.id }));
+    ok(await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: b.id }));
+    const events = (await sub.done).map((i) => i.events);
+    expect(events.map((e) => [e.type, e.streamId])).toEqual([
+      ['JobCreated', `job-${a.id}`],
+      ['JobCreated', `job-${b.id}`],
+      ['JobCancelled', `job-${a.id}`],
+      ['JobCancelled', `job-${b.id}`],
+    ]);
+    expect(new Set(events.map((e) => e.position)).size).toBe(4);
+  });
+});
+
+describe('jobUpdated over SSE', () => {
+  it('streams every change of one job as server-sent events', async () => {
+    const job = await createJob(t.gql, { labels: ['sse'] });
+    const controller = new AbortController();
+    const response = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({
+        query: `subscription($id: ID!) { jobUpdated(id: $id) { id status progress revision } }`,
+        variables: { id: job.id },
+      }),
+      signal: controller.signal,
+    });
+    expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    const updates: { status: string; progress: number | null; revision: number }[] = [];
+    let buffer = '';
+    const reading = (async () => {
+      while (!updates.some((u) => u.status === 'SUCCEEDED')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let split;
+        while ((split = buffer.indexOf('\n\n')) >= 0) {
+          const message = buffer.slice(0, split);
+          buffer = buffer.slice(split + 2);
+          const data = message.split('\n').find((line) => line.startsWith('data:'));
+          if (message.startsWith('event: next') && data) updates.push(JSON.parse(data.slice(5)).data.jobUpdated);
+        }
+      }
+    })();
+    // The SSE subscription is live once its response has started; drive the job.
+    const c = (await claim(t.gql, { workerId: 'w', labels: ['sse'] }))!;
+    ok(await t.gql(HEARTBEAT, { input: { jobId: job.id, leaseToken: c.leaseToken, progress: 0.5 } }));
+    ok(await t.gql(COMPLETE, { input: { jobId: job.id, leaseToken: c.leaseToken } }));
+    await reading;
+    controller.abort();
+    expect(updates.map((u) => u.status)).toEqual(['RUNNING', 'RUNNING', 'SUCCEEDED']);
+    expect(updates.map((u) => u.revision)).toEqual([1, 2, 3]);
+    expect(updates[1]!.progress).toBe(0.5);
+  });
+});
