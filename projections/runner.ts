@@ -78,6 +78,9 @@ export class ProjectionRunner {
     this.handled = this.readCheckpoint();
     this.subscription = this.store.subscribeToAll({ after: this.handled });
     this.loop = this.follow(this.subscription).catch((error: unknown) => {
+      // A read model that cannot apply the log must not answer as if it could:
+      // every waiting and later mutation gets this error until a restart.
+      console.error('trialog: projection runner stopped on an error:', error);
       this.fail(error instanceof Error ? error : new Error(String(error)));
     });
   }

@@ -73,22 +73,7 @@ const claim = (now = at(10), leaseTokenHash = OTHER_TOKEN): JobCommand => ({
   now,
 });
 
-const createCommand: JobCommand = {
-  type: 'CreateJob',
-  jobId: 'job_1',
-  experimentId: null,
-  hyperparameters: { lr: 0.1 },
-  params: {},
-  algorithmId: null,
-  algorithmVersion: null,
-  trainingData: null,
-  priority: 0,
-  labels: [],
-  maxAttempts: 3,
-  idempotencyKey: null,
-  generation: 0,
-  parentId: null,
-};
+const createCommand: JobCommand = { type: 'CreateJob', ...(created() as Extract<NewJobEvent, { type: 'JobCreated' }>).data };
 
 describe('creating a job', () => {
   it('given no job, when created, then JobCreated', () => {

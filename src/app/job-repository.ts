@@ -4,7 +4,13 @@
  * than a lost update. Folded states are cached with their revision: a load
  * reads only the events appended since, from whichever process.
  */
-import { JOB_EVENT_SCHEMA_VERSION, jobStreamId, parseJobEvent, type NewJobEvent } from '../domain/job/events.js';
+import {
+  JOB_EVENT_SCHEMA_VERSION,
+  jobEventSchemas,
+  jobStreamId,
+  parseJobEvent,
+  type NewJobEvent,
+} from '../domain/job/events.js';
 import { foldJob, type MaybeJob } from '../domain/job/state.js';
 import type { AppendResult, EventStore } from '../store/port.js';
 import { toNewEvents, type CommandContext } from './command-context.js';
@@ -44,7 +50,9 @@ export class JobRepository {
     loadedRevision: bigint | undefined,
     context: CommandContext,
   ): Promise<AppendResult> {
-    return this.store.appendToStream(jobStreamId(jobId), toNewEvents(events, context, JOB_EVENT_SCHEMA_VERSION), {
+    // Checked on the way in as well as on the way out: a malformed event never reaches the log.
+    const checked = events.map((event) => ({ type: event.type, data: jobEventSchemas[event.type].parse(event.data) }));
+    return this.store.appendToStream(jobStreamId(jobId), toNewEvents(checked, context, JOB_EVENT_SCHEMA_VERSION), {
       expectedRevision: loadedRevision ?? 'no_stream',
     });
   }

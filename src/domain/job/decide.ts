@@ -7,31 +7,16 @@
  * `src/app/job-inputs.ts`); this module guards the rules that depend on state.
  */
 import { DomainError, badInput, conflict, leaseLost, notFound } from '../errors.js';
-import type { Artifact, JobStatus, LogStream, MetricPoint, NewJobEvent } from './events.js';
+import type { Artifact, JobEventData, JobStatus, Json, LogStream, MetricPoint, NewJobEvent } from './events.js';
 import type { JobState, MaybeJob } from './state.js';
 
-type Json = import('zod').z.infer<ReturnType<typeof import('zod').z.json>>;
 type JsonObject = Record<string, Json>;
 
 export const METRIC_NAME = /^[A-Za-z0-9_.\-/]{1,128}$/;
 
 export type JobCommand =
-  | {
-      type: 'CreateJob';
-      jobId: string;
-      experimentId: string | null;
-      hyperparameters: JsonObject;
-      params: JsonObject;
-      algorithmId: string | null;
-      algorithmVersion: number | null;
-      trainingData: Json | null;
-      priority: number;
-      labels: string[];
-      maxAttempts: number;
-      idempotencyKey: string | null;
-      generation: number;
-      parentId: string | null;
-    }
+  /** A job's creation carries exactly what JobCreated records. */
+  | ({ type: 'CreateJob' } & JobEventData<'JobCreated'>)
   | { type: 'ClaimJob'; workerId: string; leaseTokenHash: string; leaseSeconds: number; now: Date }
   | { type: 'Heartbeat'; leaseTokenHash: string; progress: number | null; leaseSeconds: number | null; now: Date }
   | {
@@ -49,8 +34,8 @@ export type JobCommand =
 export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
   if (command.type === 'CreateJob') {
     if (state) throw conflict(`job ${command.jobId} already exists`, { status: state.status });
-    const { type: _type, jobId, ...rest } = command;
-    return [{ type: 'JobCreated', data: { jobId, ...rest } }];
+    const { type: _type, ...data } = command;
+    return [{ type: 'JobCreated', data }];
   }
   if (!state) throw notFound('job not found');
   switch (command.type) {

@@ -15,6 +15,7 @@ export const LogStream = z.enum(['STDOUT', 'STDERR']);
 export type LogStream = z.infer<typeof LogStream>;
 
 const JsonObject = z.record(z.string(), z.json());
+export type Json = z.infer<ReturnType<typeof z.json>>;
 const IsoTime = z.iso.datetime({ offset: true });
 
 export const Artifact = z.object({

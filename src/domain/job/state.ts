@@ -4,9 +4,8 @@
  * lines themselves (only where their series and offsets stand), so folding a
  * long-running job stays cheap.
  */
-import type { Artifact, JobEvent, JobStatus } from './events.js';
+import type { Artifact, JobEvent, JobStatus, Json } from './events.js';
 
-type Json = import('zod').z.infer<ReturnType<typeof import('zod').z.json>>;
 type JsonObject = Record<string, Json>;
 
 export interface JobState {
