@@ -76,6 +76,16 @@ export class ProjectionRunner {
   start(): void {
     if (this.loop) return;
     this.handled = this.readCheckpoint();
+    if (this.handled !== undefined) {
+      try {
+        this.store.normalizePosition(this.handled);
+      } catch {
+        throw new Error(
+          `the read models were built from another event store (checkpoint ${this.handled}); ` +
+            'point TRIALOG_DB at a fresh file to rebuild them from this store',
+        );
+      }
+    }
     this.subscription = this.store.subscribeToAll({ after: this.handled });
     this.loop = this.follow(this.subscription).catch((error: unknown) => {
       // A read model that cannot apply the log must not answer as if it could:

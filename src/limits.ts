@@ -27,6 +27,12 @@ export const limits = {
   /** A failure's error text is kept up to this many characters, then truncated. */
   errorLength: 16 * 1024,
   reasonLength: 4 * 1024,
+  /** An experiment's name. */
+  nameLength: 128,
+  /** Points of a grid search's cartesian product. */
+  gridPoints: 1_000_000,
+  /** Members of a population-based training population. */
+  populationSize: 1000,
   /** Largest `first` of any connection. */
   pageSize: 1000,
 } as const;

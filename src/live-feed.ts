@@ -2,19 +2,16 @@
  * The in-process fan-out of the global log to live subscriptions. The
  * projection runner publishes each batch after the read models include it;
  * every subscriber has its own bounded queue, and one that falls too far
- * behind is ended with an error naming the position to resume from, instead
- * of growing the server's memory.
+ * behind is ended with an error (its subscription names where to resume)
+ * instead of growing the server's memory.
  */
 import type { RecordedEvent } from './store/port.js';
 
 export const DEFAULT_SUBSCRIBER_BUFFER = 10_000;
 
 export class SubscriberTooSlowError extends Error {
-  constructor(readonly lastDelivered: string | undefined) {
-    super(
-      `subscriber fell more than ${DEFAULT_SUBSCRIBER_BUFFER} events behind and was closed; ` +
-        `resume after position ${lastDelivered ?? '(start)'}`,
-    );
+  constructor(maxBuffered: number) {
+    super(`the subscriber fell more than ${maxBuffered} events behind and was closed`);
     this.name = 'SubscriberTooSlowError';
   }
 }
@@ -40,12 +37,11 @@ export class LiveFeed {
     let wake: (() => void) | undefined;
     let ended = false;
     let failure: Error | undefined;
-    let lastDelivered: string | undefined;
 
     const listener = (batch: readonly RecordedEvent[]) => {
       for (const event of batch) if (accept(event)) queue.push(event);
       if (queue.length > maxBuffered) {
-        failure = new SubscriberTooSlowError(lastDelivered);
+        failure = new SubscriberTooSlowError(maxBuffered);
         queue.length = 0;
         end();
       }
@@ -66,9 +62,7 @@ export class LiveFeed {
           wake = undefined;
         }
         if (queue.length > 0) {
-          const event = queue.shift()!;
-          lastDelivered = event.position;
-          return { value: event, done: false };
+          return { value: queue.shift()!, done: false };
         }
         if (failure) throw failure;
         return { value: undefined, done: true };

@@ -184,3 +184,55 @@ describe('jobUpdated over SSE', () => {
     expect(updates[1]!.progress).toBe(0.5);
   });
 });
+
+describe('a client that goes away frees its subscription at once', () => {
+  it('over graphql-ws and SSE, even when no further event would match', async () => {
+    // A server of its own: nobody else's subscriptions come and go meanwhile.
+    const own = await startTestServer();
+    const feed = own.trialog.feed;
+    const untilSubscribers = async (count: number) => {
+      for (let i = 0; i < 100 && feed.subscriberCount !== count; i++) await new Promise((r) => setTimeout(r, 20));
+      return feed.subscriberCount;
+    };
+    const job = await createJob(own.gql, { labels: ['quiet'] });
+    ok(await own.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: job.id }));
+    // Nothing will ever match these again: a finished job's log, a stream that is done.
+    const client = wsClient(own.url);
+    const logs = collect(client, `subscription($id: ID!) { jobLogs(jobId: $id) { offset } }`, { id: job.id }, () => false);
+    const events = collect(client, `subscription($s: String) { events(filter: { streamId: $s }) { type } }`, { s: `job-${job.id}` }, () => false);
+    const controller = new AbortController();
+    await fetch(own.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: `subscription($id: ID!) { jobUpdated(id: $id) { id } }`, variables: { id: job.id } }),
+      signal: controller.signal,
+    });
+    expect(await untilSubscribers(3)).toBe(3);
+
+    logs.stop();
+    events.stop();
+    controller.abort();
+    expect(await untilSubscribers(0)).toBe(0);
+    await client.dispose();
+    await Promise.all([logs.done, events.done]);
+    await own.stop();
+  });
+});
+
+describe('events subscription positions', () => {
+  it('accepts a position in any form the store understands, and refuses one it does not', async () => {
+    const job = await createJob(t.gql, { labels: ['positions'] });
+    const [event] = ok(await t.gql(`query($s: String) { events(filter: { streamId: $s }) { edges { node { position } } } }`, { s: `job-${job.id}` }))
+      .events.edges.map((e: any) => e.node.position);
+    const short = String(Number(event)); // "0000…42" and "42" name the same position
+    const sub = collect<{ events: { streamId: string; type: string } }>(
+      ws,
+      `subscription($after: String, $s: String) { events(after: $after, filter: { streamId: $s }) { streamId type } }`,
+      { after: String(Number(short) - 1), s: `job-${job.id}` },
+      (items) => items.length >= 1,
+    );
+    expect((await sub.done).map((i) => i.events.type)).toEqual(['JobCreated']);
+    const bad = collect(ws, `subscription { events(after: "not-a-position") { type } }`, {}, () => true);
+    await expect(bad.done).rejects.toThrow(/BAD_USER_INPUT/);
+  });
+});

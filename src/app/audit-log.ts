@@ -2,10 +2,10 @@
  * Pages of the audit log (the global log, or one stream's history) and its
  * live tail, for the `events` query and subscription and every `history` field.
  */
-import { badInput } from '../domain/errors.js';
-import type { EventFilter, EventStore, RecordedEvent } from '../store/port.js';
-import type { LiveFeed } from '../live-feed.js';
-import { matchesFilter } from '../store/port.js';
+import { closingWith } from '../closing-iterator.js';
+import { badInput, tooLarge } from '../domain/errors.js';
+import { SubscriberTooSlowError, type LiveFeed } from '../live-feed.js';
+import { matchesFilter, type EventFilter, type EventStore, type RecordedEvent } from '../store/port.js';
 
 export interface EventPage {
   items: { cursor: string; node: RecordedEvent }[];
@@ -19,7 +19,8 @@ export async function readLogPage(
   first: number,
   after: string | undefined,
 ): Promise<EventPage> {
-  const events = await withPositionCheck(() => store.readAll({ after, filter, maxCount: first + 1 }));
+  const start = after === undefined ? undefined : normalizedPosition(store, after);
+  const events = await store.readAll({ after: start, filter, maxCount: first + 1 });
   return {
     items: events.slice(0, first).map((event) => ({ cursor: event.position, node: event })),
     hasNextPage: events.length > first,
@@ -52,41 +53,50 @@ export async function readStreamPage(
  * backlog is read, the backlog stops where the feed had got to, and the feed
  * skips anything at or before the last event handed out. No gap, no repeat.
  */
-export async function* tailLog(
+export function tailLog(
   store: EventStore,
   feed: LiveFeed,
   feedPosition: () => string | undefined,
   filter: EventFilter | undefined,
   after: string | undefined,
 ): AsyncGenerator<RecordedEvent> {
+  // Compared as strings below: only the store's canonical form compares right.
+  const start = after === undefined ? undefined : normalizedPosition(store, after);
   const live = feed.subscribe((event) => matchesFilter(event, filter));
-  try {
-    const handover = feedPosition();
-    let last = after;
-    while (handover !== undefined && (last === undefined || last < handover)) {
-      const page = await withPositionCheck(() => store.readAll({ after: last, filter, maxCount: 500 }));
-      const upToHandover = page.filter((event) => event.position <= handover);
-      for (const event of upToHandover) {
+  async function* events(): AsyncGenerator<RecordedEvent> {
+    let last = start;
+    try {
+      const handover = feedPosition();
+      while (handover !== undefined && (last === undefined || last < handover)) {
+        const page = await store.readAll({ after: last, filter, maxCount: 500 });
+        const upToHandover = page.filter((event) => event.position <= handover);
+        for (const event of upToHandover) {
+          last = event.position;
+          yield event;
+        }
+        if (upToHandover.length < page.length || page.length < 500) break;
+      }
+      for await (const event of live) {
+        if (last !== undefined && event.position <= last) continue;
         last = event.position;
         yield event;
       }
-      if (upToHandover.length < page.length || page.length < 500) break;
+    } catch (error) {
+      if (error instanceof SubscriberTooSlowError) {
+        throw tooLarge(`${error.message}; subscribe again with after: "${last ?? ''}"`, { resumeAfter: last ?? null });
+      }
+      throw error;
+    } finally {
+      live.close();
     }
-    for await (const event of live) {
-      if (last !== undefined && event.position <= last) continue;
-      last = event.position;
-      yield event;
-    }
-  } finally {
-    live.close();
   }
+  return closingWith(live, events());
 }
 
-async function withPositionCheck<T>(read: () => Promise<T>): Promise<T> {
+function normalizedPosition(store: EventStore, position: string): string {
   try {
-    return await read();
-  } catch (error) {
-    if (error instanceof RangeError) throw badInput('after must be a position or cursor from the audit log');
-    throw error;
+    return store.normalizePosition(position);
+  } catch {
+    throw badInput('after must be a position or cursor from the audit log');
   }
 }

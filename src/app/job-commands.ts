@@ -104,13 +104,12 @@ export class JobCommands {
     const leaseTokenHash = hashLeaseToken(leaseToken);
     const tried = new Set<string>();
     for (let round = 0; round < CLAIM_ROUNDS; round++) {
-      const now = this.clock();
       const candidates = this.deps.queries
         .claimCandidates({
           experimentId: input.experimentId,
           algorithmIds: input.algorithmIds,
           labels: input.labels,
-          now: now.toISOString(),
+          now: this.clock().toISOString(),
           limit: CLAIM_BATCH + tried.size,
         })
         .filter((id) => !tried.has(id));
@@ -120,7 +119,7 @@ export class JobCommands {
         if (this.claiming.has(jobId)) continue;
         this.claiming.add(jobId);
         try {
-          const claimed = await this.tryClaim(jobId, input, leaseTokenHash, now, context);
+          const claimed = await this.tryClaim(jobId, input, leaseTokenHash, context);
           if (claimed) return { jobId, leaseToken, leaseExpiresAt: claimed };
         } finally {
           this.claiming.delete(jobId);
@@ -135,10 +134,12 @@ export class JobCommands {
     jobId: string,
     input: ClaimJobInput,
     leaseTokenHash: string,
-    now: Date,
     context: CommandContext,
   ): Promise<string | undefined> {
     const { state, revision } = await this.deps.repository.load(jobId);
+    // Read the clock per candidate: a lease must not start out already expired
+    // because earlier candidates took a while.
+    const now = this.clock();
     // The read model may lag: the stream has the last word.
     if (!state || !isClaimable(state, now)) return undefined;
     const events = decide(state, {
@@ -161,7 +162,7 @@ export class JobCommands {
   async heartbeat(rawInput: unknown, context: CommandContext): Promise<LeaseInfo> {
     const input = parseInput(HeartbeatInput, rawInput);
     const now = this.clock();
-    const { state } = await this.execute(
+    const { events } = await this.execute(
       input.jobId,
       () => ({
         type: 'Heartbeat',
@@ -172,12 +173,12 @@ export class JobCommands {
       }),
       context,
     );
-    return {
-      leaseToken: input.leaseToken,
-      // A cancelled job's lease ends now: the worker should stop.
-      leaseExpiresAt: state.leaseExpiresAt ?? now.toISOString(),
-      cancelRequested: state.cancelRequested,
-    };
+    const extended = events.find((e) => e.type === 'JobHeartbeat');
+    if (extended?.type === 'JobHeartbeat') {
+      return { leaseToken: input.leaseToken, leaseExpiresAt: extended.data.leaseExpiresAt, cancelRequested: false };
+    }
+    // No event: the job was cancelled. Its lease ends now, and the worker should stop.
+    return { leaseToken: input.leaseToken, leaseExpiresAt: now.toISOString(), cancelRequested: true };
   }
 
   async reportMetric(rawInput: unknown, context: CommandContext): Promise<{ jobId: string; shouldStop: boolean }> {
@@ -218,9 +219,14 @@ export class JobCommands {
       }),
       context,
     );
-    const appended = events[0];
-    const firstOffset = appended?.type === 'JobLogAppended' ? appended.data.firstOffset : state.nextLogOffset;
-    return { firstOffset, nextOffset: state.nextLogOffset };
+    const appended = events.find((e) => e.type === 'JobLogAppended');
+    if (appended?.type !== 'JobLogAppended') {
+      // Nothing to append: the job's log stands where it was.
+      const offset = state?.nextLogOffset ?? 0;
+      return { firstOffset: offset, nextOffset: offset };
+    }
+    const { firstOffset, lines } = appended.data;
+    return { firstOffset, nextOffset: firstOffset + lines.length };
   }
 
   async completeJob(rawInput: unknown, context: CommandContext): Promise<string> {
@@ -262,28 +268,26 @@ export class JobCommands {
 
   /**
    * Load, decide, append at the loaded revision; on a lost race, again on
-   * fresh state. Returns the events written and the state after them.
+   * fresh state. Returns the events written and the state they were decided on.
    */
   private async execute(
     jobId: string,
     command: (state: JobState | undefined) => JobCommand,
     context: CommandContext,
     options: { retries?: number } = {},
-  ): Promise<{ events: NewJobEvent[]; state: JobState }> {
+  ): Promise<{ events: NewJobEvent[]; state: JobState | undefined }> {
     const retries = options.retries ?? RACE_RETRIES;
     for (let attempt = 0; ; attempt++) {
       const { state, revision } = await this.deps.repository.load(jobId);
       const events = decide(state, command(state));
-      if (events.length === 0) return { events, state: state! };
+      if (events.length === 0) return { events, state };
       try {
         await this.appendAndWait(jobId, events, revision, context);
+        return { events, state };
       } catch (error) {
-        if (error instanceof WrongExpectedRevisionError && attempt < retries) continue;
-        if (error instanceof WrongExpectedRevisionError) throw conflict('the job changed concurrently; try again');
-        throw error;
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        if (attempt >= retries) throw conflict('the job changed concurrently; try again');
       }
-      const after = await this.deps.repository.load(jobId);
-      return { events, state: after.state! };
     }
   }
 

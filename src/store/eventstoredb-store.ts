@@ -7,19 +7,25 @@
 import {
   ANY,
   BACKWARDS,
+  DeadlineExceededError,
   END,
   EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
+  NotLeaderError,
   START,
   STREAM_EXISTS,
   StreamNotFoundError,
+  TimeoutError,
+  UnavailableError,
   WrongExpectedVersionError,
   excludeSystemEvents,
   jsonEvent,
   type AllStreamResolvedEvent,
   type AppendExpectedRevision,
+  type Direction,
   type Position,
+  type ReadPosition,
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import {
@@ -39,6 +45,18 @@ import {
 
 const DIGITS = 20;
 const DEFAULT_PAGE = 1000;
+/** Every server read asks for a bounded number of events and is read to its end. */
+const CHUNK = 500;
+
+/** Errors after which a subscription is worth starting again; any other ends it. */
+function isTransient(error: unknown): boolean {
+  return (
+    error instanceof UnavailableError ||
+    error instanceof DeadlineExceededError ||
+    error instanceof TimeoutError ||
+    error instanceof NotLeaderError
+  );
+}
 
 /** `commit-prepare`, both zero-padded, so positions compare as strings. */
 export function formatEsdbPosition(position: Position): string {
@@ -110,10 +128,11 @@ export class EventStoreDbEventStore implements EventStore {
         ),
         { expectedRevision: toClientExpected(expected) },
       );
-      if (!result.position) throw new Error(`append to ${streamId} returned no position`);
       return {
         nextExpectedRevision: result.nextExpectedRevision,
-        position: formatEsdbPosition(result.position),
+        // The append's own answer carries the commit position twice, not the last
+        // event's position in $all, which callers compare with projected positions.
+        position: await this.positionOf(streamId, result.nextExpectedRevision),
       };
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) {
@@ -152,39 +171,63 @@ export class EventStoreDbEventStore implements EventStore {
         .slice(0, limit);
     }
     const events: RecordedEvent[] = [];
-    const read = this.client.readAll({
-      direction: FORWARDS,
-      fromPosition: options.after ? parseEsdbPosition(options.after) : START,
-      maxCount: Number.MAX_SAFE_INTEGER,
-    });
-    for await (const resolved of read) {
-      if (!isOurs(resolved)) continue;
-      const event = toRecorded(resolved);
-      // readAll's fromPosition is inclusive; ours is exclusive.
-      if (options.after !== undefined && event.position <= options.after) continue;
-      if (!matchesFilter(event, options.filter)) continue;
-      events.push(event);
-      if (events.length >= limit) break;
+    let from: ReadPosition = options.after ? parseEsdbPosition(options.after) : START;
+    let seen = options.after;
+    for (;;) {
+      const chunk = await this.readAllChunk(FORWARDS, from);
+      for (const resolved of chunk) {
+        if (!isOurs(resolved)) continue;
+        const event = toRecorded(resolved);
+        // fromPosition is inclusive; ours is exclusive, and each chunk starts at the last one's end.
+        if (seen !== undefined && event.position <= seen) continue;
+        seen = event.position;
+        if (!matchesFilter(event, options.filter)) continue;
+        events.push(event);
+        if (events.length >= limit) return events;
+      }
+      const last = chunk[chunk.length - 1]?.event?.position;
+      if (chunk.length < CHUNK || !last) return events;
+      from = last;
     }
-    return events;
+  }
+
+  /** One bounded read of $all, consumed to its end so the server's call completes. */
+  private async readAllChunk(direction: Direction, from: ReadPosition): Promise<AllStreamResolvedEvent[]> {
+    const chunk: AllStreamResolvedEvent[] = [];
+    for await (const resolved of this.client.readAll({ direction, fromPosition: from, maxCount: CHUNK })) {
+      chunk.push(resolved);
+    }
+    return chunk;
+  }
+
+  /** The $all position of one event of a stream (servers from 22.6 report it on stream reads). */
+  private async positionOf(streamId: string, revision: bigint): Promise<string> {
+    for await (const resolved of this.client.readStream(streamId, {
+      direction: FORWARDS,
+      fromRevision: revision,
+      maxCount: 1,
+    })) {
+      const position = resolved.event?.position;
+      if (position) return formatEsdbPosition(position);
+    }
+    throw new Error(`no position for ${streamId}@${revision}: Trialog needs EventStoreDB 22.6 or newer`);
   }
 
   subscribeToAll(options: SubscribeOptions = {}): EventSubscription {
     const client = this.client;
-    let last = options.after;
+    let last = options.after === undefined ? undefined : this.normalizePosition(options.after);
     let closed = false;
     let current: ReturnType<EventStoreDBClient['subscribeToAll']> | undefined;
 
-    // The client does not resubscribe by itself: on a dropped subscription,
-    // start again after the last event handed out, with backoff.
+    // The client does not resubscribe by itself: after a transient failure,
+    // start again after the last event handed out, with backoff. Any other
+    // error (a malformed event, access denied) ends the subscription.
     async function* events(): AsyncGenerator<RecordedEvent> {
       let backoffMs = 100;
       while (!closed) {
+        const from = last ? parseEsdbPosition(last) : START;
+        current = client.subscribeToAll({ fromPosition: from, filter: excludeSystemEvents() });
         try {
-          current = client.subscribeToAll({
-            fromPosition: last ? parseEsdbPosition(last) : START,
-            filter: excludeSystemEvents(),
-          });
           for await (const resolved of current) {
             backoffMs = 100;
             if (!isOurs(resolved)) continue;
@@ -195,8 +238,11 @@ export class EventStoreDbEventStore implements EventStore {
           }
         } catch (error) {
           if (closed) return;
+          if (!isTransient(error)) throw error;
           await new Promise((resolve) => setTimeout(resolve, backoffMs));
           backoffMs = Math.min(backoffMs * 2, 5000);
+        } finally {
+          await current.unsubscribe().catch(() => {});
         }
       }
     }
@@ -206,18 +252,26 @@ export class EventStoreDbEventStore implements EventStore {
       [Symbol.asyncIterator]: () => iterator,
       async close() {
         closed = true;
-        await current?.unsubscribe();
+        await current?.unsubscribe().catch(() => {});
         await iterator.return(undefined);
       },
     };
   }
 
+  normalizePosition(position: string): string {
+    return formatEsdbPosition(parseEsdbPosition(position));
+  }
+
   async headPosition(): Promise<string | undefined> {
-    const read = this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: Number.MAX_SAFE_INTEGER });
-    for await (const resolved of read) {
-      if (isOurs(resolved)) return toRecorded(resolved).position;
+    let from: ReadPosition = END;
+    for (;;) {
+      const chunk = await this.readAllChunk(BACKWARDS, from);
+      const ours = chunk.find(isOurs);
+      if (ours) return toRecorded(ours).position;
+      const last = chunk[chunk.length - 1]?.event?.position;
+      if (chunk.length < CHUNK || !last) return undefined;
+      from = last;
     }
-    return undefined;
   }
 
   async close(): Promise<void> {

@@ -100,6 +100,11 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeOptions): EventSubscription;
   /** Position of the newest event, or undefined when the log is empty. */
   headPosition(): Promise<string | undefined>;
+  /**
+   * A position as given by a client, in this store's canonical (comparable)
+   * form; throws RangeError when it is not a position of this store.
+   */
+  normalizePosition(position: string): string;
   close(): Promise<void>;
 }
 

@@ -231,6 +231,10 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  normalizePosition(position: string): string {
+    return formatSqlitePosition(parsePosition(position));
+  }
+
   async headPosition(): Promise<string | undefined> {
     const head = this.headNumber();
     return head === 0 ? undefined : formatSqlitePosition(head);

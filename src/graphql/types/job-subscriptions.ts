@@ -2,8 +2,11 @@
  * The job subscriptions' event sources. All are fed by the live feed, which
  * the projection runner fills from the log after the read models include each
  * batch, so a payload read from the read model is never older than its event.
+ * Each source is wrapped by `closingWith`, so a client that goes away frees
+ * its listener at once, even when no further event would match.
  */
-import { notFound } from '../../domain/errors.js';
+import { closingWith } from '../../closing-iterator.js';
+import { notFound, tooLarge } from '../../domain/errors.js';
 import {
   JOB_STREAM_CATEGORY,
   jobStreamId,
@@ -13,25 +16,32 @@ import {
 } from '../../domain/job/events.js';
 import type { LogLineRow } from '../../../projections/jobs-queries.js';
 import { jobIdOfStream } from '../../../projections/jobs-projection.js';
+import { SubscriberTooSlowError } from '../../live-feed.js';
 import { categoryOf } from '../../store/port.js';
 import type { GraphQLContext } from '../context.js';
 import type { JobShape } from './job.js';
 
-export async function* jobUpdates({ trialog }: GraphQLContext, jobId: string): AsyncGenerator<JobShape> {
+export function jobUpdates({ trialog }: GraphQLContext, jobId: string): AsyncGenerator<JobShape> {
   const streamId = jobStreamId(jobId);
   const live = trialog.feed.subscribe((event) => event.streamId === streamId);
-  try {
-    if (!trialog.jobQueries.job(jobId)) throw notFound(`job ${jobId} not found`);
-    for await (const _event of live) {
-      const job = trialog.jobQueries.job(jobId);
-      if (job) yield job;
+  async function* updates(): AsyncGenerator<JobShape> {
+    try {
+      if (!trialog.jobQueries.job(jobId)) throw notFound(`job ${jobId} not found`);
+      for await (const _event of live) {
+        const job = trialog.jobQueries.job(jobId);
+        if (job) yield job;
+      }
+    } catch (error) {
+      throw resumable(error, 'query the job again and resubscribe');
+    } finally {
+      live.close();
     }
-  } finally {
-    live.close();
   }
+  return closingWith(live, updates());
 }
 
 export interface StatusChange {
+  /** The job as it is when the change is delivered (it may have moved on since). */
   job: JobShape;
   from: JobStatus | null;
   to: JobStatus;
@@ -39,25 +49,30 @@ export interface StatusChange {
   position: string;
 }
 
-export async function* jobStatusChanges(
+export function jobStatusChanges(
   { trialog }: GraphQLContext,
   experimentId: string | null,
   statuses: readonly JobStatus[] | null,
 ): AsyncGenerator<StatusChange> {
   const live = trialog.feed.subscribe((event) => categoryOf(event.streamId) === JOB_STREAM_CATEGORY);
-  try {
-    for await (const recorded of live) {
-      const change = statusChangeOf(parseJobEvent(recorded));
-      if (!change) continue;
-      if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
-      const job = trialog.jobQueries.job(jobIdOfStream(recorded.streamId));
-      if (!job) continue;
-      if (experimentId !== null && job.experimentId !== experimentId) continue;
-      yield { job, ...change, at: recorded.timestamp, position: recorded.position };
+  async function* changes(): AsyncGenerator<StatusChange> {
+    try {
+      for await (const recorded of live) {
+        const change = statusChangeOf(parseJobEvent(recorded));
+        if (!change) continue;
+        if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
+        const job = trialog.jobQueries.job(jobIdOfStream(recorded.streamId));
+        if (!job) continue;
+        if (experimentId !== null && job.experimentId !== experimentId) continue;
+        yield { job, ...change, at: recorded.timestamp, position: recorded.position };
+      }
+    } catch (error) {
+      throw resumable(error, 'query the jobs again and resubscribe');
+    } finally {
+      live.close();
     }
-  } finally {
-    live.close();
   }
+  return closingWith(live, changes());
 }
 
 /**
@@ -65,36 +80,43 @@ export async function* jobStatusChanges(
  * lines are handed out strictly in offset order, so the switch from the read
  * model's backlog to the feed neither skips nor repeats a line.
  */
-export async function* jobLogTail(
-  { trialog }: GraphQLContext,
-  jobId: string,
-  afterOffset: number,
-): AsyncGenerator<LogLineRow> {
+export function jobLogTail({ trialog }: GraphQLContext, jobId: string, afterOffset: number): AsyncGenerator<LogLineRow> {
   const streamId = jobStreamId(jobId);
   const live = trialog.feed.subscribe((event) => event.streamId === streamId && event.type === 'JobLogAppended');
-  try {
-    if (!trialog.jobQueries.job(jobId)) throw notFound(`job ${jobId} not found`);
+  async function* lines(): AsyncGenerator<LogLineRow> {
     let last = afterOffset;
-    for (;;) {
-      const page = trialog.jobQueries.logLines(jobId, last, 500);
-      for (const line of page) {
-        last = line.offset;
-        yield line;
+    try {
+      if (!trialog.jobQueries.job(jobId)) throw notFound(`job ${jobId} not found`);
+      for (;;) {
+        const page = trialog.jobQueries.logLines(jobId, last, 500);
+        for (const line of page) {
+          last = line.offset;
+          yield line;
+        }
+        if (page.length < 500) break;
       }
-      if (page.length < 500) break;
-    }
-    for await (const recorded of live) {
-      const event = parseJobEvent(recorded);
-      if (event.type !== 'JobLogAppended') continue;
-      const { firstOffset, lines, stream } = event.data;
-      for (let i = 0; i < lines.length; i++) {
-        const offset = firstOffset + i;
-        if (offset <= last) continue;
-        last = offset;
-        yield { offset, stream, text: lines[i]!, timestamp: recorded.timestamp };
+      for await (const recorded of live) {
+        const event = parseJobEvent(recorded);
+        if (event.type !== 'JobLogAppended') continue;
+        const { firstOffset, lines: texts, stream } = event.data;
+        for (let i = 0; i < texts.length; i++) {
+          const offset = firstOffset + i;
+          if (offset <= last) continue;
+          last = offset;
+          yield { offset, stream, text: texts[i]!, timestamp: recorded.timestamp };
+        }
       }
+    } catch (error) {
+      throw resumable(error, `resubscribe with afterOffset: ${last}`, { resumeAfterOffset: last });
+    } finally {
+      live.close();
     }
-  } finally {
-    live.close();
   }
+  return closingWith(live, lines());
+}
+
+/** A subscriber that fell too far behind learns how to pick up where it was. */
+function resumable(error: unknown, how: string, details: Record<string, unknown> = {}): unknown {
+  if (!(error instanceof SubscriberTooSlowError)) return error;
+  return tooLarge(`${error.message}: ${how}`, details);
 }
