@@ -70,10 +70,11 @@ export function jobsProjection(db: Database): Projection {
        lease_expires_at = excluded.lease_expires_at, revision = excluded.revision, state = excluded.state`,
   );
   const insertLabel = db.prepare('INSERT OR IGNORE INTO job_labels (job_id, label) VALUES (?, ?)');
-  // A step reported twice keeps the later value, as the event log has it.
+  // A step reported twice keeps its first value, as Optuna's trial.report does
+  // (so early-stopping decisions match), and a retried report changes nothing.
   const upsertPoint = db.prepare(
     `INSERT INTO metric_points (job_id, name, step, value, timestamp) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (job_id, name, step) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp`,
+     ON CONFLICT (job_id, name, step) DO NOTHING`,
   );
   const insertLine = db.prepare(
     'INSERT INTO log_lines (job_id, offset, stream, text, timestamp) VALUES (?, ?, ?, ?, ?)',

@@ -56,7 +56,7 @@ function collect(event: JobEvent, series: Map<string, Map<number, MetricPointRow
     for (const { name, ...point } of event.data.points) {
       let points = series.get(name);
       if (!points) series.set(name, (points = new Map()));
-      points.set(point.step, point);
+      if (!points.has(point.step)) points.set(point.step, point); // the first value of a step stands
     }
   } else if (event.type === 'JobLogAppended') {
     event.data.lines.forEach((text, i) =>

@@ -1,0 +1,47 @@
+/** The experiment's events, one zod schema per type. */
+import { z } from 'zod';
+import { ExperimentSettings } from './settings.js';
+
+export const EXPERIMENT_STREAM_CATEGORY = 'experiment';
+export const experimentStreamId = (experimentId: string) => `${EXPERIMENT_STREAM_CATEGORY}-${experimentId}`;
+export const EXPERIMENT_EVENT_SCHEMA_VERSION = 1;
+
+export const ExperimentStatus = z.enum(['RUNNING', 'PAUSED', 'DONE']);
+export type ExperimentStatus = z.infer<typeof ExperimentStatus>;
+
+export const experimentEventSchemas = {
+  ExperimentCreated: z.object({
+    experimentId: z.string(),
+    /** The settings after defaults; random seeds chosen at creation are recorded here. */
+    settings: ExperimentSettings,
+  }),
+  ExperimentPaused: z.object({}),
+  ExperimentResumed: z.object({}),
+  ExperimentFinished: z.object({
+    /** REQUESTED by a person, STOP_THRESHOLD reached by a job, or the search EXHAUSTED. */
+    reason: z.enum(['REQUESTED', 'STOP_THRESHOLD', 'EXHAUSTED']),
+    /** The job whose objective reached the threshold. */
+    jobId: z.string().nullable(),
+  }),
+} as const;
+
+export type ExperimentEventType = keyof typeof experimentEventSchemas;
+export type ExperimentEventData<T extends ExperimentEventType> = z.infer<(typeof experimentEventSchemas)[T]>;
+
+export type ExperimentEvent = {
+  [T in ExperimentEventType]: { type: T; data: ExperimentEventData<T>; timestamp: string };
+}[ExperimentEventType];
+
+export type NewExperimentEvent = {
+  [T in ExperimentEventType]: { type: T; data: ExperimentEventData<T> };
+}[ExperimentEventType];
+
+export function isExperimentEventType(type: string): type is ExperimentEventType {
+  return Object.hasOwn(experimentEventSchemas, type);
+}
+
+export function parseExperimentEvent(event: { type: string; data: unknown; timestamp: string }): ExperimentEvent {
+  if (!isExperimentEventType(event.type)) throw new TypeError(`not an experiment event: ${event.type}`);
+  const data = experimentEventSchemas[event.type].parse(event.data);
+  return { type: event.type, data, timestamp: event.timestamp } as ExperimentEvent;
+}
