@@ -5,7 +5,7 @@
  * `jobAt` can never disagree about what an event means.
  */
 import type { Database } from 'better-sqlite3';
-import { JOB_STREAM_CATEGORY, isJobEventType, parseJobEvent } from '../src/domain/job/events.js';
+import { JOB_STREAM_CATEGORY, isJobEventType, parseJobEvent, type JobEvent } from '../src/domain/job/events.js';
 import { evolve, type JobState } from '../src/domain/job/state.js';
 import { categoryOf, type RecordedEvent } from '../src/store/port.js';
 import type { Projection } from './projection.js';
@@ -19,6 +19,8 @@ export const JOBS_SCHEMA = `
     worker_id        TEXT,
     priority         INTEGER NOT NULL,
     lease_expires_at TEXT,
+    trial_index      INTEGER,
+    objective_value  REAL,
     created_position TEXT NOT NULL,
     revision         INTEGER NOT NULL,
     state            TEXT NOT NULL
@@ -27,6 +29,8 @@ export const JOBS_SCHEMA = `
   CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (status, lease_expires_at);
   CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_position);
   CREATE INDEX IF NOT EXISTS jobs_by_experiment ON jobs (experiment_id, created_position);
+  CREATE INDEX IF NOT EXISTS jobs_by_trial ON jobs (experiment_id, trial_index);
+  CREATE INDEX IF NOT EXISTS jobs_ranked ON jobs (experiment_id, status, objective_value);
   CREATE INDEX IF NOT EXISTS jobs_by_worker ON jobs (worker_id, created_position);
   CREATE INDEX IF NOT EXISTS jobs_by_algorithm ON jobs (algorithm_id, created_position);
   CREATE TABLE IF NOT EXISTS job_labels (
@@ -51,7 +55,36 @@ export const JOBS_SCHEMA = `
     timestamp TEXT NOT NULL,
     PRIMARY KEY (job_id, offset)
   ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS job_rungs (
+    job_id        TEXT NOT NULL,
+    experiment_id TEXT NOT NULL,
+    rung          INTEGER NOT NULL,
+    value         REAL NOT NULL,
+    PRIMARY KEY (job_id, rung)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS job_rungs_by_experiment ON job_rungs (experiment_id, rung);
 `;
+
+/**
+ * A job's objective value: `result[metric]` when it completed with one,
+ * else the metric's value at the last step reported.
+ */
+function objectiveValue(
+  event: JobEvent,
+  metric: string | null,
+  before: number | null,
+  lastReported: () => number | undefined,
+): number | null {
+  if (metric === null) return null;
+  if (event.type === 'JobMetricsReported' && event.data.points.some((p) => p.name === metric)) {
+    return lastReported() ?? before;
+  }
+  if (event.type === 'JobCompleted') {
+    const fromResult = event.data.result?.[metric];
+    if (typeof fromResult === 'number' && Number.isFinite(fromResult)) return fromResult;
+  }
+  return before;
+}
 
 export function jobIdOfStream(streamId: string): string {
   return streamId.slice(JOB_STREAM_CATEGORY.length + 1);
@@ -59,16 +92,34 @@ export function jobIdOfStream(streamId: string): string {
 
 export function jobsProjection(db: Database): Projection {
   db.exec(JOBS_SCHEMA);
-  const selectState = db.prepare<[string], { state: string }>('SELECT state FROM jobs WHERE id = ?');
+  const selectJob = db.prepare<[string], { state: string; objective_value: number | null }>(
+    'SELECT state, objective_value FROM jobs WHERE id = ?',
+  );
   const upsertJob = db.prepare(
     `INSERT INTO jobs (id, status, experiment_id, algorithm_id, worker_id, priority, lease_expires_at,
-                       created_position, revision, state)
+                       trial_index, objective_value, created_position, revision, state)
      VALUES (@id, @status, @experimentId, @algorithmId, @workerId, @priority, @leaseExpiresAt,
-             @createdPosition, @revision, @state)
+             @trialIndex, @objectiveValue, @createdPosition, @revision, @state)
      ON CONFLICT (id) DO UPDATE SET
-       status = excluded.status, worker_id = excluded.worker_id,
-       lease_expires_at = excluded.lease_expires_at, revision = excluded.revision, state = excluded.state`,
+       status = excluded.status, worker_id = excluded.worker_id, lease_expires_at = excluded.lease_expires_at,
+       objective_value = excluded.objective_value, revision = excluded.revision, state = excluded.state`,
   );
+  // Experiments are projected first in each batch, and an experiment exists before its jobs.
+  const experimentObjective = db.prepare<[string], { state: string }>('SELECT state FROM experiments WHERE id = ?');
+  const lastValueOf = db.prepare<[string, string], { value: number }>(
+    'SELECT value FROM metric_points WHERE job_id = ? AND name = ? ORDER BY step DESC LIMIT 1',
+  );
+  const insertRung = db.prepare('INSERT OR IGNORE INTO job_rungs (job_id, experiment_id, rung, value) VALUES (?, ?, ?, ?)');
+  const objectives = new Map<string, string | null>();
+  const objectiveMetricOf = (experimentId: string | null): string | null => {
+    if (experimentId === null) return null;
+    if (!objectives.has(experimentId)) {
+      const row = experimentObjective.get(experimentId);
+      const state = row ? (JSON.parse(row.state) as { settings: { objective: { metric: string } | null } }) : undefined;
+      objectives.set(experimentId, state?.settings.objective?.metric ?? null);
+    }
+    return objectives.get(experimentId)!;
+  };
   const insertLabel = db.prepare('INSERT OR IGNORE INTO job_labels (job_id, label) VALUES (?, ?)');
   // A step reported twice keeps its first value, as Optuna's trial.report does
   // (so early-stopping decisions match), and a retried report changes nothing.
@@ -82,25 +133,14 @@ export function jobsProjection(db: Database): Projection {
 
   return {
     name: 'jobs',
-    tables: ['jobs', 'job_labels', 'metric_points', 'log_lines'],
+    tables: ['jobs', 'job_labels', 'metric_points', 'log_lines', 'job_rungs'],
     apply(recorded: RecordedEvent) {
       if (categoryOf(recorded.streamId) !== JOB_STREAM_CATEGORY || !isJobEventType(recorded.type)) return;
       const event = parseJobEvent(recorded);
       const jobId = jobIdOfStream(recorded.streamId);
-      const before = selectState.get(jobId);
+      const before = selectJob.get(jobId);
       const state = evolve(before ? (JSON.parse(before.state) as JobState) : undefined, event)!;
-      upsertJob.run({
-        id: jobId,
-        status: state.status,
-        experimentId: state.experimentId,
-        algorithmId: state.algorithmId,
-        workerId: state.workerId,
-        priority: state.priority,
-        leaseExpiresAt: state.status === 'RUNNING' ? state.leaseExpiresAt : null,
-        createdPosition: recorded.position,
-        revision: Number(recorded.revision),
-        state: JSON.stringify(state),
-      });
+      const metric = objectiveMetricOf(state.experimentId);
       switch (event.type) {
         case 'JobCreated':
           for (const label of event.data.labels) insertLabel.run(jobId, label);
@@ -113,7 +153,26 @@ export function jobsProjection(db: Database): Projection {
             insertLine.run(jobId, event.data.firstOffset + i, event.data.stream, text, recorded.timestamp),
           );
           break;
+        case 'JobRungsReached':
+          for (const { rung, value } of event.data.rungs) insertRung.run(jobId, state.experimentId, rung, value);
+          break;
       }
+      upsertJob.run({
+        id: jobId,
+        status: state.status,
+        experimentId: state.experimentId,
+        algorithmId: state.algorithmId,
+        workerId: state.workerId,
+        priority: state.priority,
+        leaseExpiresAt: state.status === 'RUNNING' ? state.leaseExpiresAt : null,
+        trialIndex: state.trialIndex,
+        objectiveValue: objectiveValue(event, metric, before?.objective_value ?? null, () =>
+          metric === null ? undefined : lastValueOf.get(jobId, metric)?.value,
+        ),
+        createdPosition: recorded.position,
+        revision: Number(recorded.revision),
+        state: JSON.stringify(state),
+      });
     },
   };
 }

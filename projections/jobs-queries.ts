@@ -10,6 +10,8 @@ import type { JobState } from '../src/domain/job/state.js';
 export interface JobView extends JobState {
   /** Revision of the job's stream after its last event. */
   revision: number;
+  /** The experiment objective's value for this job, when known. */
+  objectiveValue: number | null;
   /** Set when this is the job as it stood in the past (`jobAt`). */
   asOfRevision?: number;
 }
@@ -51,10 +53,17 @@ export interface LogLineRow {
 interface JobRow {
   state: string;
   revision: number;
+  objective_value: number | null;
   created_position: string;
 }
 
-const toView = (row: JobRow): JobView => ({ ...(JSON.parse(row.state) as JobState), revision: row.revision });
+const JOB_COLUMNS = 'state, revision, objective_value, created_position';
+
+const toView = (row: JobRow): JobView => ({
+  ...(JSON.parse(row.state) as JobState),
+  revision: row.revision,
+  objectiveValue: row.objective_value,
+});
 
 export class JobQueries {
   private readonly byId;
@@ -62,7 +71,7 @@ export class JobQueries {
   private readonly linesAfter;
 
   constructor(private readonly db: Database) {
-    this.byId = db.prepare<[string], JobRow>('SELECT state, revision, created_position FROM jobs WHERE id = ?');
+    this.byId = db.prepare<[string], JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`);
     this.pointsOfJob = db.prepare<[string], MetricPointRow & { name: string }>(
       'SELECT name, step, value, timestamp FROM metric_points WHERE job_id = ? ORDER BY name, step',
     );
@@ -82,8 +91,7 @@ export class JobQueries {
     const pageParams = after === undefined ? params : [...params, after];
     const rows = this.db
       .prepare(
-        `SELECT state, revision, created_position FROM jobs
-         ${whereSql(pageWhere)} ORDER BY created_position LIMIT ?`,
+        `SELECT ${JOB_COLUMNS} FROM jobs ${whereSql(pageWhere)} ORDER BY created_position LIMIT ?`,
       )
       .all(...pageParams, first + 1) as JobRow[];
     const { count } = this.db.prepare(`SELECT count(*) AS count FROM jobs ${whereSql(where)}`).get(...params) as {

@@ -7,14 +7,18 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { ExperimentCommands } from './app/experiment-commands.js';
+import { experimentRepository } from './app/experiment-repository.js';
 import { JobCommands } from './app/job-commands.js';
-import { JobRepository } from './app/job-repository.js';
+import { jobRepository } from './app/job-repository.js';
 import type { TrialogConfig } from './config.js';
 import { LiveFeed } from './live-feed.js';
 import { EventStoreDbEventStore } from './store/eventstoredb-store.js';
 import type { EventStore } from './store/port.js';
 import { SqliteEventStore } from './store/sqlite-store.js';
+import { ExperimentQueries } from '../projections/experiments-queries.js';
 import { JobQueries } from '../projections/jobs-queries.js';
+import { experimentsProjection } from '../projections/experiments-projection.js';
 import { jobsProjection } from '../projections/jobs-projection.js';
 import { ProjectionRunner } from '../projections/runner.js';
 
@@ -26,12 +30,15 @@ export interface Trialog {
   feed: LiveFeed;
   jobQueries: JobQueries;
   jobCommands: JobCommands;
+  experimentQueries: ExperimentQueries;
+  experimentCommands: ExperimentCommands;
   close(): Promise<void>;
 }
 
 export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'>;
 
-export const readModelProjections = [jobsProjection] as const;
+// Experiments first: a job's objective is its experiment's, looked up while projecting the job.
+export const readModelProjections = [experimentsProjection, jobsProjection] as const;
 
 export async function openTrialog(config: StoreConfig): Promise<Trialog> {
   if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
@@ -54,11 +61,17 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
   runner.start();
   await runner.catchUp();
   const jobQueries = new JobQueries(readDb);
-  const jobCommands = new JobCommands({
-    repository: new JobRepository(store),
-    queries: jobQueries,
-    waitForReadModels: (position) => runner.waitFor(position),
+  const waitForReadModels = (position: string) => runner.waitFor(position);
+  const jobCommands = new JobCommands({ repository: jobRepository(store), queries: jobQueries, waitForReadModels });
+  const experimentQueries = new ExperimentQueries(readDb);
+  const experimentCommands = new ExperimentCommands({
+    repository: experimentRepository(store),
+    queries: experimentQueries,
+    jobQueries,
+    jobs: jobCommands,
+    waitForReadModels,
   });
+  jobCommands.attachExperiments(experimentCommands);
   return {
     store,
     readDb,
@@ -66,6 +79,8 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
     feed,
     jobQueries,
     jobCommands,
+    experimentQueries,
+    experimentCommands,
     async close() {
       await runner.stop();
       await store.close();

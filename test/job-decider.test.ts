@@ -49,6 +49,7 @@ const created = (overrides: Partial<Extract<NewJobEvent, { type: 'JobCreated' }>
     idempotencyKey: null,
     generation: 0,
     parentId: null,
+    trialIndex: null,
     ...overrides,
   },
 });

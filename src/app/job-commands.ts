@@ -7,7 +7,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, conflict, notFound } from '../domain/errors.js';
 import { decide, isClaimable, type JobCommand } from '../domain/job/decide.js';
-import type { NewJobEvent } from '../domain/job/events.js';
+import type { Json, NewJobEvent } from '../domain/job/events.js';
 import type { JobState } from '../domain/job/state.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import { WrongExpectedRevisionError } from '../store/port.js';
@@ -37,9 +37,27 @@ export interface JobCommandDeps {
   /** Resolves once the read models include the event at this position. */
   waitForReadModels: (position: string) => Promise<void>;
   clock?: () => Date;
-  /** Whether an experiment exists; experiments arrive with their own module. */
-  experimentExists?: (experimentId: string) => boolean;
 }
+
+/** What experiments add around job commands (implemented in experiment-commands.ts). */
+export interface ExperimentHooks {
+  /** A job created by hand in an experiment: checks it; where its trial slots start, and how many there may be. */
+  admitJob(experimentId: string, hyperparameters: Record<string, Json>): { firstIndex: number; limit: number | null };
+  /** A claim for an experiment: a queued job if any, else a new trial from its scheduler. */
+  claim(
+    experimentId: string,
+    claimQueued: () => Promise<Claim | null>,
+    createAndClaim: (index: number, hyperparameters: Record<string, Json>) => Promise<Claim | null | 'taken'>,
+  ): Promise<Claim | null>;
+  /** After metrics: the early-stopping rule's say; true when the job was pruned. */
+  afterMetrics(jobId: string, reportedNames: readonly string[], context: CommandContext): Promise<boolean>;
+  /** After a completion: the stop threshold. */
+  afterCompleted(jobId: string, context: CommandContext): Promise<void>;
+}
+
+/** A trial's job id is derived from its slot: racing creators of one slot meet on one stream. */
+export const trialJobId = (experimentId: string, index: number) =>
+  `job_t${createHash('sha256').update(`${experimentId}:${index}`).digest('hex').slice(0, 31)}`;
 
 export interface Claim {
   jobId: string;
@@ -65,43 +83,101 @@ export class JobCommands {
   private readonly clock: () => Date;
   /** Jobs this process is claiming right now: other claimers here skip them. */
   private readonly claiming = new Set<string>();
+  private experiments: ExperimentHooks | undefined;
 
   constructor(private readonly deps: JobCommandDeps) {
     this.clock = deps.clock ?? (() => new Date());
   }
 
+  /** Experiments and jobs refer to each other; the composition root ties them. */
+  attachExperiments(experiments: ExperimentHooks): void {
+    this.experiments = experiments;
+  }
+
   async createJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(CreateJobInput, rawInput);
-    if (input.experimentId !== null && !(this.deps.experimentExists?.(input.experimentId) ?? false)) {
-      throw notFound(`experiment ${input.experimentId} not found`);
-    }
-    const jobId = newJobId(input.idempotencyKey);
-    const { idempotencyKey, ...fields } = input;
-    const command: JobCommand = {
-      type: 'CreateJob',
-      jobId,
-      ...fields,
-      idempotencyKey,
-      generation: 0,
-      parentId: null,
-    };
-    try {
-      await this.execute(jobId, () => command, context, { retries: 0 });
-    } catch (error) {
+    const { idempotencyKey, experimentId, ...fields } = input;
+    const base = { ...fields, experimentId, idempotencyKey, generation: 0, parentId: null };
+    if (experimentId === null || idempotencyKey !== null) {
+      if (experimentId !== null) this.experimentHooks(experimentId).admitJob(experimentId, input.hyperparameters);
+      const jobId = newJobId(idempotencyKey);
+      if (await this.createOnce(jobId, { ...base, jobId, trialIndex: null }, context)) return jobId;
       // The key was used before: answer with the job it created.
-      const repeated =
-        idempotencyKey !== null &&
-        (error instanceof WrongExpectedRevisionError || (error instanceof DomainError && error.code === 'CONFLICT'));
-      if (!repeated) throw error;
+      if (idempotencyKey === null) throw conflict(`job ${jobId} already exists`);
       await this.awaitJobInReadModel(jobId);
+      return jobId;
     }
-    return jobId;
+    // In an experiment, a job takes the next free trial slot, below the experiment's limit.
+    const { firstIndex, limit } = this.experimentHooks(experimentId).admitJob(experimentId, input.hyperparameters);
+    for (let index = firstIndex; limit === null || index < limit; index++) {
+      const jobId = trialJobId(experimentId, index);
+      if (await this.createOnce(jobId, { ...base, jobId, trialIndex: index }, context)) return jobId;
+    }
+    throw conflict(`the experiment has all its ${limit} jobs`);
+  }
+
+  /** Creates the job unless its stream exists: false when it does. */
+  private async createOnce(
+    jobId: string,
+    data: Omit<Extract<JobCommand, { type: 'CreateJob' }>, 'type'>,
+    context: CommandContext,
+  ): Promise<boolean> {
+    try {
+      await this.execute(jobId, () => ({ type: 'CreateJob', ...data }), context, { retries: 0 });
+      return true;
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'CONFLICT') return false;
+      throw error;
+    }
+  }
+
+  private experimentHooks(experimentId: string): ExperimentHooks {
+    if (!this.experiments) throw notFound(`experiment ${experimentId} not found`);
+    return this.experiments;
   }
 
   async claimJob(rawInput: unknown, context: CommandContext): Promise<Claim | null> {
     const input = parseInput(ClaimJobInput, rawInput);
     const leaseToken = randomBytes(32).toString('base64url');
     const leaseTokenHash = hashLeaseToken(leaseToken);
+    const claimQueued = () => this.claimQueued(input, leaseToken, leaseTokenHash, context);
+    if (input.experimentId === null) return claimQueued();
+    const experimentId = input.experimentId;
+    return this.experimentHooks(experimentId).claim(experimentId, claimQueued, async (index, hyperparameters) => {
+      const jobId = trialJobId(experimentId, index);
+      const created = await this.createOnce(
+        jobId,
+        {
+          jobId,
+          experimentId,
+          hyperparameters,
+          params: {},
+          algorithmId: null,
+          algorithmVersion: null,
+          trainingData: null,
+          priority: 0,
+          labels: [],
+          maxAttempts: 3,
+          idempotencyKey: null,
+          generation: 0,
+          parentId: null,
+          trialIndex: index,
+        },
+        context,
+      );
+      if (!created) return 'taken';
+      const leaseExpiresAt = await this.tryClaim(jobId, input, leaseTokenHash, context);
+      return leaseExpiresAt ? { jobId, leaseToken, leaseExpiresAt } : null;
+    });
+  }
+
+  /** The best queued (or lease-expired) job this worker may take, or null. */
+  private async claimQueued(
+    input: ClaimJobInput,
+    leaseToken: string,
+    leaseTokenHash: string,
+    context: CommandContext,
+  ): Promise<Claim | null> {
     const tried = new Set<string>();
     for (let round = 0; round < CLAIM_ROUNDS; round++) {
       const candidates = this.deps.queries
@@ -203,8 +279,19 @@ export class JobCommands {
       () => ({ type: 'ReportMetrics', leaseTokenHash: hashLeaseToken(leaseToken), points, now }),
       context,
     );
-    // Early stopping arrives with experiments; until then no rule can prune.
-    return { jobId, shouldStop: false };
+    const shouldStop = (await this.experiments?.afterMetrics(jobId, [...new Set(points.map((p) => p.name))], context)) ?? false;
+    return { jobId, shouldStop };
+  }
+
+  /** Records what the early-stopping rule decided; true when the job is now PRUNED. */
+  async applyEarlyStopping(
+    jobId: string,
+    rungs: { rung: number; value: number }[],
+    prune: { rule: 'median' | 'successiveHalving'; step: number; value: number } | null,
+    context: CommandContext,
+  ): Promise<boolean> {
+    const { events } = await this.execute(jobId, () => ({ type: 'ApplyEarlyStopping', rungs, prune }), context);
+    return events.some((e) => e.type === 'JobPruned');
   }
 
   async appendLog(rawInput: unknown, context: CommandContext): Promise<{ firstOffset: number; nextOffset: number }> {
@@ -241,6 +328,7 @@ export class JobCommands {
       }),
       context,
     );
+    await this.experiments?.afterCompleted(input.jobId, context);
     return input.jobId;
   }
 

@@ -36,7 +36,8 @@ export async function jobAt(
   }
   const revision = Number(included[included.length - 1]!.revision);
   return {
-    view: { ...state!, revision, asOfRevision: revision },
+    // The objective value is the read model's judgement (it needs the experiment); the past view has none.
+    view: { ...state!, revision, asOfRevision: revision, objectiveValue: null },
     metrics: [...series].map(([name, points]) => ({
       name,
       points: [...points.values()].sort((a, b) => a.step - b.step),

@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'TOO_LARGE'
-  | 'INTERNAL_SERVER_ERROR';
+  | 'INTERNAL_SERVER_ERROR'
+  /** Not in the contract: a part of it that has not landed yet. */
+  | 'NOT_IMPLEMENTED';
 
 export class DomainError extends Error {
   constructor(

@@ -29,6 +29,12 @@ export type JobCommand =
   | { type: 'CompleteJob'; leaseTokenHash: string; result: JsonObject | null; artifacts: Artifact[] }
   | { type: 'FailJob'; leaseTokenHash: string; error: string; retry: boolean }
   | { type: 'CancelJob'; reason: string | null }
+  /** The experiment's early-stopping rule spoke after a report: record its rungs, maybe prune. */
+  | {
+      type: 'ApplyEarlyStopping';
+      rungs: { rung: number; value: number }[];
+      prune: { rule: 'median' | 'successiveHalving'; step: number; value: number } | null;
+    }
   | { type: 'RetryJob' };
 
 export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
@@ -68,6 +74,14 @@ export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
         throw illegalTransition(state.status, 'cancel');
       }
       return [{ type: 'JobCancelled', data: { reason: command.reason, from: state.status } }];
+    case 'ApplyEarlyStopping': {
+      // A job that finished meanwhile keeps its ending; only a running job is stopped.
+      if (state.status !== 'RUNNING') return [];
+      const events: NewJobEvent[] = [];
+      if (command.rungs.length > 0) events.push({ type: 'JobRungsReached', data: { rungs: command.rungs } });
+      if (command.prune) events.push({ type: 'JobPruned', data: command.prune });
+      return events;
+    }
     case 'RetryJob':
       if (state.status !== 'FAILED' && state.status !== 'CANCELLED' && state.status !== 'PRUNED') {
         throw illegalTransition(state.status, 'retry');

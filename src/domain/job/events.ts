@@ -49,6 +49,8 @@ export const jobEventSchemas = {
     idempotencyKey: z.string().nullable(),
     generation: z.number().int(),
     parentId: z.string().nullable(),
+    /** The job's slot in its experiment's sequence of trials (null outside experiments). */
+    trialIndex: z.number().int().nullable().default(null),
   }),
   JobClaimed: z.object({
     workerId: z.string(),
@@ -85,6 +87,16 @@ export const jobEventSchemas = {
   JobCancelled: z.object({
     reason: z.string().nullable(),
     from: z.enum(['QUEUED', 'RUNNING']),
+  }),
+  /** Successive halving: the objective's value at each rung this job's report reached. */
+  JobRungsReached: z.object({
+    rungs: z.array(z.object({ rung: z.number().int(), value: z.number() })),
+  }),
+  /** The experiment's early-stopping rule stopped the job. */
+  JobPruned: z.object({
+    rule: z.enum(['median', 'successiveHalving']),
+    step: z.number().int(),
+    value: z.number(),
   }),
   JobRetried: z.object({
     from: z.enum(['FAILED', 'CANCELLED', 'PRUNED']),
@@ -132,6 +144,8 @@ export function statusChangeOf(event: JobEvent): { from: JobStatus | null; to: J
       return { from: 'RUNNING', to: event.data.requeued ? 'QUEUED' : 'FAILED' };
     case 'JobCancelled':
       return { from: event.data.from, to: 'CANCELLED' };
+    case 'JobPruned':
+      return { from: 'RUNNING', to: 'PRUNED' };
     case 'JobRetried':
       return { from: event.data.from, to: 'QUEUED' };
     default:

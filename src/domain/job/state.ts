@@ -39,6 +39,9 @@ export interface JobState {
   /** The last step of each metric series, for the "one past the last" default. */
   lastStepByMetric: Record<string, number>;
   nextLogOffset: number;
+  trialIndex: number | null;
+  /** Successive halving: the objective's value at each rung reached, in rung order. */
+  rungValues: number[];
 }
 
 /** Before the first event there is no job: `undefined` is the initial state. */
@@ -77,6 +80,8 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
       artifacts: [],
       lastStepByMetric: {},
       nextLogOffset: 0,
+      trialIndex: d.trialIndex,
+      rungValues: [],
     };
   }
   if (!state) throw new TypeError(`${event.type} before JobCreated`);
@@ -132,6 +137,10 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
         finishedAt: event.timestamp,
         error: event.data.reason ?? state.error,
       };
+    case 'JobRungsReached':
+      return { ...state, rungValues: [...state.rungValues, ...event.data.rungs.map((r) => r.value)] };
+    case 'JobPruned':
+      return { ...endLease(state), status: 'PRUNED', finishedAt: event.timestamp };
     case 'JobRetried':
       return {
         ...endLease(state),

@@ -1,8 +1,9 @@
 /** The fields of `Experiment` that reach its jobs (kept apart: `Job` and `Experiment` refer to each other). */
 import { builder } from '../builder.js';
-import { notImplemented } from '../errors.js';
-import { Experiment, JobCounts } from './experiment.js';
-import { Job, JobConnection, JobStatus } from './job.js';
+import type { GraphQLContext } from '../context.js';
+import { pageSize, toConnection } from '../pagination.js';
+import { Experiment, JobCounts, type ExperimentShape } from './experiment.js';
+import { Job, JobConnection, JobStatus, type JobShape } from './job.js';
 
 builder.objectFields(Experiment, (t) => ({
   jobs: t.field({
@@ -12,14 +13,27 @@ builder.objectFields(Experiment, (t) => ({
       first: t.arg.int({ defaultValue: 50 }),
       after: t.arg.string(),
     },
-    resolve: () => notImplemented('Experiment.jobs', 3),
+    resolve: (e, args, { trialog }) => {
+      const page = trialog.jobQueries.jobs({ experimentId: e.id, status: args.status }, pageSize(args.first, 50), args.after ?? undefined);
+      return { ...toConnection(page.items, page.hasNextPage, args.after), totalCount: page.totalCount };
+    },
   }),
-  jobCounts: t.field({ type: JobCounts, resolve: () => notImplemented('Experiment.jobCounts', 3) }),
-  bestJob: t.field({ type: Job, nullable: true, resolve: () => notImplemented('Experiment.bestJob', 3) }),
+  jobCounts: t.field({ type: JobCounts, resolve: (e, _args, { trialog }) => trialog.experimentQueries.jobCounts(e.id) }),
+  bestJob: t.field({ type: Job, nullable: true, resolve: (e, _args, ctx) => ranked(ctx, e, 1)[0] ?? null }),
   leaderboard: t.field({
     type: [Job],
     description: 'Finished jobs ranked by objective value, best first.',
     args: { first: t.arg.int({ defaultValue: 10 }) },
-    resolve: () => notImplemented('Experiment.leaderboard', 3),
+    resolve: (e, args, ctx) => ranked(ctx, e, pageSize(args.first, 10)),
   }),
 }));
+
+/** SUCCEEDED jobs by objective value, best first; none without an objective. */
+function ranked(ctx: GraphQLContext, experiment: ExperimentShape, first: number): JobShape[] {
+  const objective = experiment.settings.objective;
+  if (!objective) return [];
+  return ctx.trialog.experimentQueries
+    .leaderboard(experiment.id, objective.direction, first)
+    .map((id) => ctx.trialog.jobQueries.job(id))
+    .filter((job): job is JobShape => job !== undefined);
+}

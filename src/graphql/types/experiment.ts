@@ -1,34 +1,27 @@
 /**
- * Experiments (hyperparameter searches). The types follow the contract; the
- * root fields answer NOT_IMPLEMENTED until the experiments issue (#3) lands
- * with its aggregate, schedulers and read model.
+ * Experiments (hyperparameter searches): the type, its inputs, and the
+ * experiment queries, mutations and subscription. Commands live in
+ * `src/app/experiment-commands.ts`, reads in `projections/experiments-queries.ts`.
  */
+import { readStreamPage } from '../../app/audit-log.js';
+import { badInput, notFound } from '../../domain/errors.js';
+import { experimentStreamId } from '../../domain/experiment/events.js';
+import { maxJobs, schedulerKind } from '../../domain/experiment/schedulers.js';
+import type { ExperimentView } from '../../../projections/experiments-queries.js';
 import { builder } from '../builder.js';
-import { notImplemented } from '../errors.js';
-import { connectionTypes } from '../pagination.js';
+import type { GraphQLContext } from '../context.js';
+import { connectionTypes, pageSize, toConnection } from '../pagination.js';
 import { EventConnection } from './event.js';
 import { Node } from './node.js';
+import { experimentUpdates } from './experiment-subscriptions.js';
 
-/** The experiments read model's row, as issue #3 will provide it. */
-export interface ExperimentShape {
-  id: string;
-  name: string;
-  description: string | null;
-  status: 'RUNNING' | 'PAUSED' | 'DONE';
-  objective: { metric: string; direction: 'MINIMIZE' | 'MAXIMIZE' } | null;
-  scheduler: 'MANUAL' | 'RANDOM' | 'GRID' | 'PBT';
-  config: Record<string, unknown>;
-  maxJobs: number | null;
-  maxConcurrent: number | null;
-  stopThreshold: number | null;
-  createdAt: string;
-}
+export type ExperimentShape = ExperimentView;
 
 const ExperimentStatus = builder.enumType('ExperimentStatus', { values: ['RUNNING', 'PAUSED', 'DONE'] as const });
 const ObjectiveDirection = builder.enumType('ObjectiveDirection', { values: ['MINIMIZE', 'MAXIMIZE'] as const });
 const SchedulerKind = builder.enumType('SchedulerKind', { values: ['MANUAL', 'RANDOM', 'GRID', 'PBT'] as const });
 
-const Objective = builder.objectRef<NonNullable<ExperimentShape['objective']>>('Objective').implement({
+const Objective = builder.objectRef<NonNullable<ExperimentShape['settings']['objective']>>('Objective').implement({
   fields: (t) => ({
     metric: t.exposeString('metric'),
     direction: t.field({ type: ObjectiveDirection, resolve: (o) => o.direction }),
@@ -55,24 +48,27 @@ Experiment.implement({
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'scheduler' in value,
   fields: (t) => ({
     id: t.exposeID('id'),
-    name: t.exposeString('name'),
-    description: t.exposeString('description', { nullable: true }),
+    name: t.string({ resolve: (e) => e.settings.name }),
+    description: t.string({ nullable: true, resolve: (e) => e.settings.description }),
     status: t.field({ type: ExperimentStatus, resolve: (e) => e.status }),
-    objective: t.field({ type: Objective, nullable: true, resolve: (e) => e.objective }),
-    scheduler: t.field({ type: SchedulerKind, resolve: (e) => e.scheduler }),
+    objective: t.field({ type: Objective, nullable: true, resolve: (e) => e.settings.objective }),
+    scheduler: t.field({ type: SchedulerKind, resolve: (e) => schedulerKind(e.settings) }),
     config: t.field({
       type: 'JSONObject',
       description: 'The scheduler and early-stopping settings as given, after defaults.',
-      resolve: (e) => e.config,
+      resolve: (e) => ({ scheduler: e.settings.scheduler, earlyStopping: e.settings.earlyStopping }),
     }),
-    maxJobs: t.exposeInt('maxJobs', { nullable: true }),
-    maxConcurrent: t.exposeInt('maxConcurrent', { nullable: true }),
-    stopThreshold: t.exposeFloat('stopThreshold', { nullable: true }),
+    maxJobs: t.int({ nullable: true, resolve: (e) => maxJobs(e.settings) }),
+    maxConcurrent: t.int({ nullable: true, resolve: (e) => e.settings.maxConcurrent }),
+    stopThreshold: t.float({ nullable: true, resolve: (e) => e.settings.stopThreshold }),
     createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
     history: t.field({
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
-      resolve: () => notImplemented('Experiment.history', 3),
+      resolve: async (e, args, { trialog }) => {
+        const page = await readStreamPage(trialog.store, experimentStreamId(e.id), pageSize(args.first, 100), args.after ?? undefined);
+        return toConnection(page.items, page.hasNextPage, args.after);
+      },
     }),
   }),
 });
@@ -249,12 +245,22 @@ const ExperimentStatusInput = builder.inputType('ExperimentStatusInput', {
 
 // ------------------------------------------------------------------- roots
 
+export function readExperiment(ctx: GraphQLContext, experimentId: string): ExperimentShape {
+  const experiment = ctx.trialog.experimentQueries.experiment(experimentId);
+  if (!experiment) throw notFound(`experiment ${experimentId} not found`);
+  return experiment;
+}
+
 builder.queryFields((t) => ({
   experiment: t.field({
     type: Experiment,
     nullable: true,
     args: { id: t.arg.id(), name: t.arg.string() },
-    resolve: () => notImplemented('experiment', 3),
+    resolve: (_root, { id, name }, { trialog }) => {
+      if (id) return trialog.experimentQueries.experiment(id) ?? null;
+      if (name) return trialog.experimentQueries.experimentByName(name) ?? null;
+      throw badInput('give the experiment id or its name');
+    },
   }),
   experiments: t.field({
     type: ExperimentConnection,
@@ -263,34 +269,39 @@ builder.queryFields((t) => ({
       first: t.arg.int({ defaultValue: 50 }),
       after: t.arg.string(),
     },
-    resolve: () => notImplemented('experiments', 3),
+    resolve: (_root, args, { trialog }) => {
+      const page = trialog.experimentQueries.experiments(args.status ?? null, pageSize(args.first, 50), args.after ?? undefined);
+      return toConnection(page.items, page.hasNextPage, args.after);
+    },
   }),
 }));
 
 builder.mutationFields((t) => {
-  const statusChange = (name: string) =>
+  const statusChange = (change: (ctx: GraphQLContext, experimentId: string) => Promise<string>) =>
     t.field({
       type: Experiment,
       args: { input: t.arg({ type: ExperimentStatusInput, required: true }) },
-      resolve: () => notImplemented(name, 3),
+      resolve: async (_root, { input }, ctx) => readExperiment(ctx, await change(ctx, input.experimentId)),
     });
   return {
     createExperiment: t.field({
       type: Experiment,
       args: { input: t.arg({ type: CreateExperimentInput, required: true }) },
-      resolve: () => notImplemented('createExperiment', 3),
+      resolve: async (_root, { input }, ctx) =>
+        readExperiment(ctx, await ctx.trialog.experimentCommands.createExperiment(input, ctx.command)),
     }),
-    pauseExperiment: statusChange('pauseExperiment'),
-    resumeExperiment: statusChange('resumeExperiment'),
-    finishExperiment: statusChange('finishExperiment'),
+    pauseExperiment: statusChange((ctx, id) => ctx.trialog.experimentCommands.pauseExperiment(id, ctx.command)),
+    resumeExperiment: statusChange((ctx, id) => ctx.trialog.experimentCommands.resumeExperiment(id, ctx.command)),
+    finishExperiment: statusChange((ctx, id) => ctx.trialog.experimentCommands.finishExperiment(id, ctx.command)),
   };
 });
 
 builder.subscriptionField('experimentUpdated', (t) =>
   t.field({
     type: Experiment,
+    description: 'Every change to one experiment: its status and its jobs (counts, best job, leaderboard).',
     args: { id: t.arg.id({ required: true }) },
-    subscribe: () => notImplemented('experimentUpdated', 3),
+    subscribe: (_root, { id }, ctx) => experimentUpdates(ctx, id),
     resolve: (experiment: ExperimentShape) => experiment,
   }),
 );

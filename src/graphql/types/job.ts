@@ -74,8 +74,8 @@ Job.implement({
     experiment: t.field({
       type: Experiment,
       nullable: true,
-      // createJob refuses unknown experiments, and none can exist before issue #3.
-      resolve: () => null,
+      resolve: (j, _args, { trialog }) =>
+        j.experimentId ? (trialog.experimentQueries.experiment(j.experimentId) ?? null) : null,
     }),
     hyperparameters: t.field({
       type: 'JSONObject',
@@ -114,8 +114,7 @@ Job.implement({
     objectiveValue: t.float({
       nullable: true,
       description: "The experiment objective's value for this job, when known.",
-      // A job has an objective only through its experiment (issue #3).
-      resolve: () => null,
+      resolve: (j) => j.objectiveValue,
     }),
     generation: t.exposeInt('generation', { description: 'PBT lineage: 0 for a first generation job.' }),
     parent: t.field({

@@ -12,6 +12,7 @@ builder.queryField('node', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, { trialog }) => {
       if (id.startsWith('job_')) return trialog.jobQueries.job(id) ?? null;
+      if (id.startsWith('exp_')) return trialog.experimentQueries.experiment(id) ?? null;
       return null;
     },
   }),

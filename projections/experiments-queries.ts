@@ -1,0 +1,142 @@
+/** Reads of the experiments read model and of an experiment's jobs. */
+import type { Database } from 'better-sqlite3';
+import type { ExperimentState } from '../src/domain/experiment/state.js';
+import type { JobStatus } from '../src/domain/job/events.js';
+import type { Page } from './jobs-queries.js';
+
+export interface ExperimentView extends ExperimentState {
+  revision: number;
+}
+
+interface ExperimentRow {
+  state: string;
+  revision: number;
+  created_position: string;
+}
+
+const toView = (row: ExperimentRow): ExperimentView => ({
+  ...(JSON.parse(row.state) as ExperimentState),
+  revision: row.revision,
+});
+
+export type JobCounts = Record<'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'pruned' | 'total', number>;
+
+export class ExperimentQueries {
+  private readonly byId;
+  private readonly byName;
+  private readonly countsByStatus;
+  private readonly maxTrial;
+  private readonly completedPoints;
+  private readonly jobPoints;
+  private readonly rungValuesOfOthers;
+  private readonly unfinishedJobs;
+
+  constructor(private readonly db: Database) {
+    this.byId = db.prepare<[string], ExperimentRow>('SELECT state, revision, created_position FROM experiments WHERE id = ?');
+    this.byName = db.prepare<[string], ExperimentRow>('SELECT state, revision, created_position FROM experiments WHERE name = ?');
+    this.countsByStatus = db.prepare<[string], { status: JobStatus; count: number }>(
+      'SELECT status, count(*) AS count FROM jobs WHERE experiment_id = ? GROUP BY status',
+    );
+    this.maxTrial = db.prepare<[string], { max: number | null }>(
+      'SELECT max(trial_index) AS max FROM jobs WHERE experiment_id = ?',
+    );
+    this.completedPoints = db.prepare<[string, string], { job_id: string; step: number; value: number }>(
+      `SELECT p.job_id, p.step, p.value FROM jobs j JOIN metric_points p ON p.job_id = j.id AND p.name = ?
+       WHERE j.experiment_id = ? AND j.status = 'SUCCEEDED'`,
+    );
+    this.jobPoints = db.prepare<[string, string], { step: number; value: number }>(
+      'SELECT step, value FROM metric_points WHERE job_id = ? AND name = ?',
+    );
+    this.rungValuesOfOthers = db.prepare<[string, number, string], { value: number }>(
+      'SELECT value FROM job_rungs WHERE experiment_id = ? AND rung = ? AND job_id != ?',
+    );
+    this.unfinishedJobs = db.prepare<[string], { id: string }>(
+      `SELECT id FROM jobs WHERE experiment_id = ? AND status IN ('QUEUED', 'RUNNING') ORDER BY created_position`,
+    );
+  }
+
+  experiment(id: string): ExperimentView | undefined {
+    const row = this.byId.get(id);
+    return row ? toView(row) : undefined;
+  }
+
+  experimentByName(name: string): ExperimentView | undefined {
+    const row = this.byName.get(name);
+    return row ? toView(row) : undefined;
+  }
+
+  experiments(status: string | null, first: number, after: string | undefined): Page<ExperimentView> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (status !== null) {
+      where.push('status = ?');
+      params.push(status);
+    }
+    if (after !== undefined) {
+      where.push('created_position > ?');
+      params.push(after);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT state, revision, created_position FROM experiments
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_position LIMIT ?`,
+      )
+      .all(...params, first + 1) as ExperimentRow[];
+    return {
+      items: rows.slice(0, first).map((row) => ({ cursor: row.created_position, node: toView(row) })),
+      hasNextPage: rows.length > first,
+    };
+  }
+
+  jobCounts(experimentId: string): JobCounts {
+    const counts: JobCounts = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, pruned: 0, total: 0 };
+    for (const { status, count } of this.countsByStatus.all(experimentId)) {
+      counts[status.toLowerCase() as keyof JobCounts] = count;
+      counts.total += count;
+    }
+    return counts;
+  }
+
+  /** SUCCEEDED jobs with an objective value, best first (ties: oldest first). */
+  leaderboard(experimentId: string, direction: 'MINIMIZE' | 'MAXIMIZE', first: number): string[] {
+    const order = direction === 'MINIMIZE' ? 'ASC' : 'DESC';
+    return (
+      this.db
+        .prepare(
+          `SELECT id FROM jobs WHERE experiment_id = ? AND status = 'SUCCEEDED' AND objective_value IS NOT NULL
+           ORDER BY objective_value ${order}, created_position LIMIT ?`,
+        )
+        .all(experimentId, first) as { id: string }[]
+    ).map((row) => row.id);
+  }
+
+  /** The next trial slot as far as this read model knows (others may be taken meanwhile). */
+  nextTrialIndex(experimentId: string): number {
+    const max = this.maxTrial.get(experimentId)?.max;
+    return max === null || max === undefined ? 0 : max + 1;
+  }
+
+  /** The objective metric's points of each SUCCEEDED job: what the median rule compares with. */
+  completedIntermediates(experimentId: string, metric: string): Map<number, number>[] {
+    const byJob = new Map<string, Map<number, number>>();
+    for (const { job_id, step, value } of this.completedPoints.all(metric, experimentId)) {
+      let points = byJob.get(job_id);
+      if (!points) byJob.set(job_id, (points = new Map()));
+      points.set(step, value);
+    }
+    return [...byJob.values()];
+  }
+
+  intermediates(jobId: string, metric: string): Map<number, number> {
+    return new Map(this.jobPoints.all(jobId, metric).map((p) => [p.step, p.value]));
+  }
+
+  /** Values other jobs of the experiment recorded at a rung, whatever became of them. */
+  rungValues(experimentId: string, rung: number, exceptJobId: string): number[] {
+    return this.rungValuesOfOthers.all(experimentId, rung, exceptJobId).map((r) => r.value);
+  }
+
+  unfinishedJobIds(experimentId: string): string[] {
+    return this.unfinishedJobs.all(experimentId).map((r) => r.id);
+  }
+}
