@@ -131,10 +131,9 @@ export class ExperimentCommands implements ExperimentHooks {
       for (let tries = 0; tries < 1000; tries++) {
         const index = this.peekIndex(experimentId);
         const hyperparameters = trialAt(experiment.settings, index);
-        if (hyperparameters === null) {
-          await this.finishIfExhausted(experimentId);
-          return null;
-        }
+        // No more trials. Other claimers may still be creating the last ones, so the
+        // experiment is not finished here but when its last job ends (afterJobEnded).
+        if (hyperparameters === null) return null;
         this.cursors.set(experimentId, index + 1);
         const result = await createAndClaim(index, hyperparameters);
         // Another claimer created this slot first: its job may be waiting in the queue.
@@ -177,15 +176,25 @@ export class ExperimentCommands implements ExperimentHooks {
     );
   }
 
-  async afterCompleted(jobId: string, context: CommandContext): Promise<void> {
+  async afterJobEnded(jobId: string, context: CommandContext): Promise<void> {
     const job = this.deps.jobQueries.job(jobId);
-    if (!job?.experimentId || job.objectiveValue === null) return;
+    if (!job?.experimentId) return;
     const experiment = this.require(job.experimentId);
+    if (experiment.status === 'DONE') return;
     const { stopThreshold, objective } = experiment.settings;
-    if (stopThreshold === null || !objective || experiment.status === 'DONE') return;
-    const reached =
-      objective.direction === 'MAXIMIZE' ? job.objectiveValue >= stopThreshold : job.objectiveValue <= stopThreshold;
-    if (reached) await this.finish(job.experimentId, 'STOP_THRESHOLD', jobId, context, true);
+    if (job.status === 'SUCCEEDED' && stopThreshold !== null && objective && job.objectiveValue !== null) {
+      const reached =
+        objective.direction === 'MAXIMIZE' ? job.objectiveValue >= stopThreshold : job.objectiveValue <= stopThreshold;
+      if (reached) return this.finish(job.experimentId, 'STOP_THRESHOLD', jobId, context, true);
+    }
+    // The search is exhausted once every trial slot has a job and none is queued or running.
+    const limit = maxJobs(experiment.settings);
+    const kind = schedulerKind(experiment.settings);
+    if (limit === null || kind === 'MANUAL') return;
+    const counts = this.deps.queries.jobCounts(job.experimentId);
+    if (this.deps.queries.nextTrialIndex(job.experimentId) >= limit && counts.queued + counts.running === 0) {
+      await this.finish(job.experimentId, 'EXHAUSTED', null, context, true);
+    }
   }
 
   // ------------------------------------------------------------- helpers
@@ -198,13 +207,6 @@ export class ExperimentCommands implements ExperimentHooks {
 
   private peekIndex(experimentId: string): number {
     return Math.max(this.cursors.get(experimentId) ?? 0, this.deps.queries.nextTrialIndex(experimentId));
-  }
-
-  /** The search has no more trials: once none is queued or running, the experiment is DONE. */
-  private async finishIfExhausted(experimentId: string): Promise<void> {
-    const counts = this.deps.queries.jobCounts(experimentId);
-    if (counts.queued + counts.running > 0) return;
-    await this.finish(experimentId, 'EXHAUSTED', null, { actor: 'system', correlationId: experimentId }, true);
   }
 
   private inTurn<T>(key: string, work: () => Promise<T>): Promise<T> {

@@ -51,8 +51,8 @@ export interface ExperimentHooks {
   ): Promise<Claim | null>;
   /** After metrics: the early-stopping rule's say; true when the job was pruned. */
   afterMetrics(jobId: string, reportedNames: readonly string[], context: CommandContext): Promise<boolean>;
-  /** After a completion: the stop threshold. */
-  afterCompleted(jobId: string, context: CommandContext): Promise<void>;
+  /** After a job ended (succeeded, failed for good, pruned): the stop threshold, an exhausted search. */
+  afterJobEnded(jobId: string, context: CommandContext): Promise<void>;
 }
 
 /** A trial's job id is derived from its slot: racing creators of one slot meet on one stream. */
@@ -291,7 +291,9 @@ export class JobCommands {
     context: CommandContext,
   ): Promise<boolean> {
     const { events } = await this.execute(jobId, () => ({ type: 'ApplyEarlyStopping', rungs, prune }), context);
-    return events.some((e) => e.type === 'JobPruned');
+    const pruned = events.some((e) => e.type === 'JobPruned');
+    if (pruned) await this.experiments?.afterJobEnded(jobId, context);
+    return pruned;
   }
 
   async appendLog(rawInput: unknown, context: CommandContext): Promise<{ firstOffset: number; nextOffset: number }> {
@@ -328,17 +330,19 @@ export class JobCommands {
       }),
       context,
     );
-    await this.experiments?.afterCompleted(input.jobId, context);
+    await this.experiments?.afterJobEnded(input.jobId, context);
     return input.jobId;
   }
 
   async failJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(FailJobInput, rawInput);
-    await this.execute(
+    const { events } = await this.execute(
       input.jobId,
       () => ({ type: 'FailJob', leaseTokenHash: hashLeaseToken(input.leaseToken), error: input.error, retry: input.retry }),
       context,
     );
+    const failed = events.find((e) => e.type === 'JobFailed');
+    if (failed?.type === 'JobFailed' && !failed.data.requeued) await this.experiments?.afterJobEnded(input.jobId, context);
     return input.jobId;
   }
 

@@ -12,13 +12,14 @@ export function maskError(error: unknown, message: string): Error {
   if (original instanceof DomainError) {
     return error instanceof GraphQLError ? error : rewrap(error, original.message, original.extensions);
   }
-  if (original instanceof GraphQLError) {
-    // Raised by graphql-js itself (a bad variable, say): a request that cannot run as sent.
-    if (typeof original.extensions.code !== 'string') {
-      (original.extensions as Record<string, unknown>).code = 'BAD_USER_INPUT';
-    }
+  if (original instanceof GraphQLError && typeof original.extensions.code === 'string') return error as Error;
+  if (original instanceof GraphQLError && !original.path) {
+    // Raised by graphql-js before execution (a variable of the wrong type, say): bad input.
+    (original.extensions as Record<string, unknown>).code = 'BAD_USER_INPUT';
     return error as Error;
   }
+  // Anything else, including graphql-js errors raised while executing a field
+  // (a resolver returned the wrong shape), is a fault of ours: masked.
   // yoga logs the original error when the masked one differs: not logged here again.
   return rewrap(error, message, { code: 'INTERNAL_SERVER_ERROR' });
 }

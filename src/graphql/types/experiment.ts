@@ -45,7 +45,7 @@ export const Experiment = builder.objectRef<ExperimentShape>('Experiment');
 // Fields that reach jobs are added in `experiment-jobs.ts`, after `Job` exists.
 Experiment.implement({
   interfaces: [Node],
-  isTypeOf: (value) => typeof value === 'object' && value !== null && 'scheduler' in value,
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'settings' in value,
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.string({ resolve: (e) => e.settings.name }),
