@@ -2,6 +2,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ExperimentState } from '../src/domain/experiment/state.js';
 import type { JobStatus } from '../src/domain/job/events.js';
+import type { JobState } from '../src/domain/job/state.js';
 import type { Page } from './jobs-queries.js';
 
 export interface ExperimentView extends ExperimentState {
@@ -19,6 +20,15 @@ const toView = (row: ExperimentRow): ExperimentView => ({
   revision: row.revision,
 });
 
+export interface TrialJob {
+  id: string;
+  trialIndex: number;
+  status: JobStatus;
+  objectiveValue: number | null;
+  hyperparameters: JobState['hyperparameters'];
+  artifacts: JobState['artifacts'];
+}
+
 export type JobCounts = Record<'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'pruned' | 'total', number>;
 
 export class ExperimentQueries {
@@ -30,6 +40,8 @@ export class ExperimentQueries {
   private readonly jobPoints;
   private readonly rungValuesOfOthers;
   private readonly unfinishedJobs;
+  private readonly trialJobsOf;
+  private readonly trialCountOf;
 
   constructor(private readonly db: Database) {
     this.byId = db.prepare<[string], ExperimentRow>('SELECT state, revision, created_position FROM experiments WHERE id = ?');
@@ -49,6 +61,12 @@ export class ExperimentQueries {
     );
     this.rungValuesOfOthers = db.prepare<[string, number, string], { value: number }>(
       'SELECT value FROM job_rungs WHERE experiment_id = ? AND rung = ? AND job_id != ?',
+    );
+    this.trialJobsOf = db.prepare<[string], { id: string; trial_index: number; objective_value: number | null; state: string }>(
+      'SELECT id, trial_index, objective_value, state FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL',
+    );
+    this.trialCountOf = db.prepare<[string], { count: number }>(
+      'SELECT count(*) AS count FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL',
     );
     this.unfinishedJobs = db.prepare<[string], { id: string }>(
       `SELECT id FROM jobs WHERE experiment_id = ? AND status IN ('QUEUED', 'RUNNING') ORDER BY created_position`,
@@ -134,6 +152,26 @@ export class ExperimentQueries {
   /** Values other jobs of the experiment recorded at a rung, whatever became of them. */
   rungValues(experimentId: string, rung: number, exceptJobId: string): number[] {
     return this.rungValuesOfOthers.all(experimentId, rung, exceptJobId).map((r) => r.value);
+  }
+
+  /** Every job in a trial slot, with what schedulers need of it. */
+  trialJobs(experimentId: string): TrialJob[] {
+    return this.trialJobsOf.all(experimentId).map((row) => {
+      const state = JSON.parse(row.state) as JobState;
+      return {
+        id: row.id,
+        trialIndex: row.trial_index,
+        status: state.status,
+        objectiveValue: row.objective_value,
+        hyperparameters: state.hyperparameters,
+        artifacts: state.artifacts,
+      };
+    });
+  }
+
+  /** How many trial slots have a job (slots may be filled out of order). */
+  trialCount(experimentId: string): number {
+    return this.trialCountOf.get(experimentId)?.count ?? 0;
   }
 
   unfinishedJobIds(experimentId: string): string[] {

@@ -50,6 +50,7 @@ const created = (overrides: Partial<Extract<NewJobEvent, { type: 'JobCreated' }>
     generation: 0,
     parentId: null,
     trialIndex: null,
+    decision: null,
     ...overrides,
   },
 });

@@ -6,6 +6,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { DomainError, badInput, conflict, notFound } from '../domain/errors.js';
 import { decideExperiment, type ExperimentCommand } from '../domain/experiment/decide.js';
+import { firstGeneration, memberOf, nextGeneration, slotOf, type Member } from '../domain/experiment/pbt.js';
 import { medianPrunes, successiveHalving } from '../domain/experiment/pruners.js';
 import { maxJobs, schedulerKind, trialAt } from '../domain/experiment/schedulers.js';
 import { ExperimentSettings } from '../domain/experiment/settings.js';
@@ -15,7 +16,7 @@ import type { JobQueries } from '../../projections/jobs-queries.js';
 import { WrongExpectedRevisionError } from '../store/port.js';
 import type { CommandContext } from './command-context.js';
 import type { ExperimentRepository } from './experiment-repository.js';
-import type { Claim, ExperimentHooks, JobCommands } from './job-commands.js';
+import type { Claim, ExperimentHooks, JobCommands, TrialSpec } from './job-commands.js';
 import { parseInput } from './validation.js';
 
 /** The id is derived from the name, so the experiment's stream is the name's reservation. */
@@ -42,12 +43,9 @@ export class ExperimentCommands implements ExperimentHooks {
 
   async createExperiment(rawInput: unknown, context: CommandContext): Promise<string> {
     const settings = parseInput(ExperimentSettings, rawInput);
-    if (settings.scheduler.pbt) {
-      throw new DomainError('NOT_IMPLEMENTED', 'population-based training is not available yet');
-    }
     // A seed chosen here is recorded, so the trials stay the same across restarts.
-    if (settings.scheduler.random && settings.scheduler.random.seed == null) {
-      settings.scheduler.random.seed = randomInt(0, 2 ** 31 - 1);
+    for (const seeded of [settings.scheduler.random, settings.scheduler.pbt]) {
+      if (seeded && seeded.seed == null) seeded.seed = randomInt(0, 2 ** 31 - 1);
     }
     const experimentId = experimentIdForName(settings.name);
     await this.execute(experimentId, { type: 'CreateExperiment', experimentId, settings }, context, 0);
@@ -119,7 +117,7 @@ export class ExperimentCommands implements ExperimentHooks {
   async claim(
     experimentId: string,
     claimQueued: () => Promise<Claim | null>,
-    createAndClaim: (index: number, hyperparameters: Record<string, Json>) => Promise<Claim | null | 'taken'>,
+    createAndClaim: (trial: TrialSpec) => Promise<Claim | null | 'taken'>,
   ): Promise<Claim | null> {
     const experiment = this.require(experimentId);
     if (experiment.status !== 'RUNNING') return null;
@@ -128,6 +126,7 @@ export class ExperimentCommands implements ExperimentHooks {
       if (cap !== null && this.deps.queries.jobCounts(experimentId).running >= cap) return null;
       const queued = await claimQueued();
       if (queued) return queued;
+      if (experiment.settings.scheduler.pbt) return this.claimPbt(experiment, claimQueued, createAndClaim);
       for (let tries = 0; tries < 1000; tries++) {
         const index = this.peekIndex(experimentId);
         const hyperparameters = trialAt(experiment.settings, index);
@@ -135,7 +134,7 @@ export class ExperimentCommands implements ExperimentHooks {
         // experiment is not finished here but when its last job ends (afterJobEnded).
         if (hyperparameters === null) return null;
         this.cursors.set(experimentId, index + 1);
-        const result = await createAndClaim(index, hyperparameters);
+        const result = await createAndClaim({ index, hyperparameters });
         // Another claimer created this slot first: its job may be waiting in the queue.
         if (result === 'taken') {
           const waiting = await claimQueued();
@@ -147,6 +146,66 @@ export class ExperimentCommands implements ExperimentHooks {
       return null;
     };
     return cap === null ? attempt() : this.inTurn(experimentId, attempt);
+  }
+
+  /**
+   * PBT: first the first generation's members, then, for every member whose
+   * latest job has ended, its next generation (exploit, then explore).
+   */
+  private async claimPbt(
+    experiment: ExperimentView,
+    claimQueued: () => Promise<Claim | null>,
+    createAndClaim: (trial: TrialSpec) => Promise<Claim | null | 'taken'>,
+  ): Promise<Claim | null> {
+    const pbt = experiment.settings.scheduler.pbt!;
+    const direction = experiment.settings.objective!.direction;
+    const jobs = this.deps.queries.trialJobs(experiment.id);
+    const bySlot = new Map(jobs.map((job) => [job.trialIndex, job]));
+    const take = async (trial: TrialSpec): Promise<Claim | null | undefined> => {
+      const result = await createAndClaim(trial);
+      if (result === 'taken') return (await claimQueued()) ?? undefined;
+      return result ?? undefined;
+    };
+    for (let member = 0; member < pbt.populationSize; member++) {
+      if (bySlot.has(member)) continue;
+      const claimed = await take({ index: member, hyperparameters: firstGeneration(pbt, member), generation: 0 });
+      if (claimed) return claimed;
+    }
+    // Each member's latest job, and its latest succeeded one: members are compared
+    // by what they achieved, not by jobs that are still running.
+    const latest = new Map<number, (typeof jobs)[number]>();
+    const achieved = new Map<number, Member>();
+    for (const job of [...jobs].sort((a, b) => a.trialIndex - b.trialIndex)) {
+      const { member } = memberOf(pbt, job.trialIndex);
+      latest.set(member, job);
+      if (job.status === 'SUCCEEDED') {
+        achieved.set(member, { member, jobId: job.id, objective: job.objectiveValue, hyperparameters: job.hyperparameters });
+      }
+    }
+    for (const [member, job] of latest) {
+      if (job.status === 'QUEUED' || job.status === 'RUNNING') continue;
+      const generation = memberOf(pbt, job.trialIndex).generation + 1;
+      if (pbt.maxGenerations !== null && generation >= pbt.maxGenerations) continue;
+      // A member whose latest job failed or was pruned has nothing of its own to go on.
+      const own: Member =
+        job.status === 'SUCCEEDED'
+          ? achieved.get(member)!
+          : { member, jobId: job.id, objective: null, hyperparameters: job.hyperparameters };
+      const population = [...achieved.values()].filter((m) => m.member !== member).concat(own);
+      const next = nextGeneration(pbt, direction, own, population, generation);
+      const parent = jobs.find((j) => j.id === next.parentId)!;
+      const claimed = await take({
+        index: slotOf(pbt, member, generation),
+        hyperparameters: next.hyperparameters,
+        generation,
+        parentId: next.parentId,
+        // The worker loads the weights it starts from out of the parent's artifacts.
+        params: { checkpointFrom: parent.artifacts as unknown as Json },
+        decision: next.decision as unknown as Json,
+      });
+      if (claimed) return claimed;
+    }
+    return null;
   }
 
   async afterMetrics(jobId: string, reported: readonly string[], context: CommandContext): Promise<boolean> {
@@ -188,11 +247,16 @@ export class ExperimentCommands implements ExperimentHooks {
       if (reached) return this.finish(job.experimentId, 'STOP_THRESHOLD', jobId, context, true);
     }
     // The search is exhausted once every trial slot has a job and none is queued or running.
+    // (PBT fills its slots out of order, generation by generation per member: count them.)
     const limit = maxJobs(experiment.settings);
     const kind = schedulerKind(experiment.settings);
     if (limit === null || kind === 'MANUAL') return;
+    const filled =
+      kind === 'PBT'
+        ? this.deps.queries.trialCount(job.experimentId)
+        : this.deps.queries.nextTrialIndex(job.experimentId);
     const counts = this.deps.queries.jobCounts(job.experimentId);
-    if (this.deps.queries.nextTrialIndex(job.experimentId) >= limit && counts.queued + counts.running === 0) {
+    if (filled >= limit && counts.queued + counts.running === 0) {
       await this.finish(job.experimentId, 'EXHAUSTED', null, context, true);
     }
   }

@@ -47,12 +47,22 @@ export interface ExperimentHooks {
   claim(
     experimentId: string,
     claimQueued: () => Promise<Claim | null>,
-    createAndClaim: (index: number, hyperparameters: Record<string, Json>) => Promise<Claim | null | 'taken'>,
+    createAndClaim: (trial: TrialSpec) => Promise<Claim | null | 'taken'>,
   ): Promise<Claim | null>;
   /** After metrics: the early-stopping rule's say; true when the job was pruned. */
   afterMetrics(jobId: string, reportedNames: readonly string[], context: CommandContext): Promise<boolean>;
   /** After a job ended (succeeded, failed for good, pruned): the stop threshold, an exhausted search. */
   afterJobEnded(jobId: string, context: CommandContext): Promise<void>;
+}
+
+/** A new trial as an experiment's scheduler decided it. */
+export interface TrialSpec {
+  index: number;
+  hyperparameters: Record<string, Json>;
+  generation?: number;
+  parentId?: string | null;
+  params?: Record<string, Json>;
+  decision?: Json | null;
 }
 
 /** A trial's job id is derived from its slot: racing creators of one slot meet on one stream. */
@@ -97,7 +107,7 @@ export class JobCommands {
   async createJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(CreateJobInput, rawInput);
     const { idempotencyKey, experimentId, ...fields } = input;
-    const base = { ...fields, experimentId, idempotencyKey, generation: 0, parentId: null };
+    const base = { ...fields, experimentId, idempotencyKey, generation: 0, parentId: null, decision: null };
     if (experimentId === null || idempotencyKey !== null) {
       if (experimentId !== null) this.experimentHooks(experimentId).admitJob(experimentId, input.hyperparameters);
       const jobId = newJobId(idempotencyKey);
@@ -143,15 +153,15 @@ export class JobCommands {
     const claimQueued = () => this.claimQueued(input, leaseToken, leaseTokenHash, context);
     if (input.experimentId === null) return claimQueued();
     const experimentId = input.experimentId;
-    return this.experimentHooks(experimentId).claim(experimentId, claimQueued, async (index, hyperparameters) => {
-      const jobId = trialJobId(experimentId, index);
+    return this.experimentHooks(experimentId).claim(experimentId, claimQueued, async (trial) => {
+      const jobId = trialJobId(experimentId, trial.index);
       const created = await this.createOnce(
         jobId,
         {
           jobId,
           experimentId,
-          hyperparameters,
-          params: {},
+          hyperparameters: trial.hyperparameters,
+          params: trial.params ?? {},
           algorithmId: null,
           algorithmVersion: null,
           trainingData: null,
@@ -159,9 +169,10 @@ export class JobCommands {
           labels: [],
           maxAttempts: 3,
           idempotencyKey: null,
-          generation: 0,
-          parentId: null,
-          trialIndex: index,
+          generation: trial.generation ?? 0,
+          parentId: trial.parentId ?? null,
+          trialIndex: trial.index,
+          decision: trial.decision ?? null,
         },
         context,
       );

@@ -51,6 +51,8 @@ export const jobEventSchemas = {
     parentId: z.string().nullable(),
     /** The job's slot in its experiment's sequence of trials (null outside experiments). */
     trialIndex: z.number().int().nullable().default(null),
+    /** What the experiment's scheduler decided in making this job (PBT: whom it copied, how it explored). */
+    decision: z.json().nullable().default(null),
   }),
   JobClaimed: z.object({
     workerId: z.string(),
