@@ -42,6 +42,7 @@ export class ExperimentQueries {
   private readonly unfinishedJobs;
   private readonly trialJobsOf;
   private readonly trialCountOf;
+  private readonly trialIndexes;
 
   constructor(private readonly db: Database) {
     this.byId = db.prepare<[string], ExperimentRow>('SELECT state, revision, created_position FROM experiments WHERE id = ?');
@@ -52,8 +53,9 @@ export class ExperimentQueries {
     this.maxTrial = db.prepare<[string], { max: number | null }>(
       'SELECT max(trial_index) AS max FROM jobs WHERE experiment_id = ?',
     );
-    this.completedPoints = db.prepare<[string, string], { job_id: string; step: number; value: number }>(
-      `SELECT p.job_id, p.step, p.value FROM jobs j JOIN metric_points p ON p.job_id = j.id AND p.name = ?
+    // Every SUCCEEDED job counts (as Optuna counts COMPLETE trials), with its points or without.
+    this.completedPoints = db.prepare<[string, string], { job_id: string; step: number | null; value: number | null }>(
+      `SELECT j.id AS job_id, p.step, p.value FROM jobs j LEFT JOIN metric_points p ON p.job_id = j.id AND p.name = ?
        WHERE j.experiment_id = ? AND j.status = 'SUCCEEDED'`,
     );
     this.jobPoints = db.prepare<[string, string], { step: number; value: number }>(
@@ -67,6 +69,9 @@ export class ExperimentQueries {
     );
     this.trialCountOf = db.prepare<[string], { count: number }>(
       'SELECT count(*) AS count FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL',
+    );
+    this.trialIndexes = db.prepare<[string], { trial_index: number }>(
+      'SELECT trial_index FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL ORDER BY trial_index',
     );
     this.unfinishedJobs = db.prepare<[string], { id: string }>(
       `SELECT id FROM jobs WHERE experiment_id = ? AND status IN ('QUEUED', 'RUNNING') ORDER BY created_position`,
@@ -140,7 +145,7 @@ export class ExperimentQueries {
     for (const { job_id, step, value } of this.completedPoints.all(metric, experimentId)) {
       let points = byJob.get(job_id);
       if (!points) byJob.set(job_id, (points = new Map()));
-      points.set(step, value);
+      if (step !== null && value !== null) points.set(step, value);
     }
     return [...byJob.values()];
   }
@@ -167,6 +172,17 @@ export class ExperimentQueries {
         artifacts: state.artifacts,
       };
     });
+  }
+
+  /** The lowest trial slot without a job (a slot left empty by a failed creation is offered again). */
+  firstFreeSlot(experimentId: string): number {
+    if (this.trialCount(experimentId) === this.nextTrialIndex(experimentId)) return this.nextTrialIndex(experimentId);
+    let expected = 0;
+    for (const { trial_index } of this.trialIndexes.all(experimentId)) {
+      if (trial_index !== expected) return expected;
+      expected++;
+    }
+    return expected;
   }
 
   /** How many trial slots have a job (slots may be filled out of order). */

@@ -115,6 +115,10 @@ export class JobQueries {
     if (filter.experimentId !== null) {
       where.push('experiment_id = ?');
       params.push(filter.experimentId);
+    } else {
+      // An experiment's jobs are handed out only by claims that name it, so that its
+      // pause, finish and maxConcurrent hold.
+      where.push('experiment_id IS NULL');
     }
     if (filter.algorithmIds !== null) {
       where.push(`algorithm_id IN (${filter.algorithmIds.map(() => '?').join(', ') || 'NULL'})`);

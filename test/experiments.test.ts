@@ -376,3 +376,126 @@ describe('claims for an unknown experiment', () => {
     expect(errorCode(await t.gql(CLAIM_TRIAL, { input: { workerId: 'w', experimentId: 'exp_missing' } }))).toBe('NOT_FOUND');
   });
 });
+
+describe('review regressions', () => {
+  const make = (e: string) => t.gql(`mutation($e: ID) { createJob(input: { experimentId: $e }) { id } }`, { e });
+
+  it('a finish racing many claims leaves no job running in a DONE experiment', async () => {
+    for (let round = 0; round < 5; round++) {
+      const e = await createExperiment(t.gql, { scheduler: { random: { space: SPACE, seed: round } } });
+      const claims = Array.from({ length: 20 }, (_, i) => claimTrial(t.gql, e.id, `r${i}`));
+      const finish = t.gql(`mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status } }`, { id: e.id });
+      await Promise.all([...claims, finish]);
+      const view = ok(await t.gql(experimentQuery('status jobCounts { queued running }'), { id: e.id })).experiment;
+      expect(view).toEqual({ status: 'DONE', jobCounts: { queued: 0, running: 0 } });
+    }
+  });
+
+  it('a finish interrupted after its event is completed by the next finish', async () => {
+    const e = await createExperiment(t.gql, { scheduler: { manual: {} } });
+    ok(await make(e.id));
+    // As if the server died right after recording the finish, before cancelling the jobs.
+    const { experimentRepository } = await import('../src/app/experiment-repository.js');
+    const repository = experimentRepository(t.trialog.store);
+    const { revision } = await repository.load(e.id);
+    const { position } = await repository.append(e.id, [{ type: 'ExperimentFinished', data: { reason: 'REQUESTED', jobId: null } }], revision, {
+      actor: 'test',
+      correlationId: 'crash',
+    });
+    await t.trialog.runner.waitFor(position);
+    expect(ok(await t.gql(experimentQuery('jobCounts { queued }'), { id: e.id })).experiment.jobCounts.queued).toBe(1);
+    const again = await t.gql(`mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status } }`, { id: e.id });
+    expect(errorCode(again)).toBe('CONFLICT');
+    expect(ok(await t.gql(experimentQuery('jobCounts { queued cancelled }'), { id: e.id })).experiment.jobCounts).toEqual({ queued: 0, cancelled: 1 });
+  });
+
+  it("a claim that names no experiment never takes an experiment's job", async () => {
+    const e = await createExperiment(t.gql, { scheduler: { manual: {} } });
+    const job = ok(await make(e.id)).createJob;
+    ok(await t.gql(`mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }));
+    const plain = ok(await t.gql(`mutation { claimJob(input: { workerId: "plain" }) { job { id } } }`)).claimJob;
+    expect(plain?.job.id).not.toBe(job.id);
+    expect(ok(await t.gql(`query($id: ID!) { job(id: $id) { status } }`, { id: job.id })).job.status).toBe('QUEUED');
+  });
+
+  it("jobs created with idempotency keys count against the experiment's maxJobs; a retried key returns its job", async () => {
+    const e = await createExperiment(t.gql, { scheduler: { manual: { maxJobs: 2 } } });
+    const keyed = (key: string) =>
+      t.gql(`mutation($e: ID, $k: String) { createJob(input: { experimentId: $e, idempotencyKey: $k }) { id } }`, { e: e.id, k: `${e.id}-${key}` });
+    const first = ok(await keyed('a')).createJob.id;
+    ok(await keyed('b'));
+    expect(errorCode(await keyed('c'))).toBe('CONFLICT');
+    expect(ok(await keyed('a')).createJob.id).toBe(first);
+    expect(ok(await t.gql(experimentQuery('jobCounts { total }'), { id: e.id })).experiment.jobCounts.total).toBe(2);
+  });
+
+  it('an exhausted search whose last job is cancelled is DONE', async () => {
+    const e = await createExperiment(t.gql, { scheduler: { grid: { space: [{ name: 'only', values: [1] }] } } });
+    const c = (await claimTrial(t.gql, e.id))!;
+    expect(await claimTrial(t.gql, e.id)).toBeNull();
+    ok(await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: c.job.id }));
+    expect(ok(await t.gql(experimentQuery('status'), { id: e.id })).experiment.status).toBe('DONE');
+  });
+
+  it('one batch of points is judged as the same points reported one by one (median, interval 2)', async () => {
+    const e = await createExperiment(t.gql, {
+      objective: { metric: 'loss', direction: 'MINIMIZE' },
+      scheduler: { random: { space: SPACE, seed: 21 } },
+      earlyStopping: { median: { startupJobs: 1, intervalSteps: 2 } },
+    });
+    const done = (await claimTrial(t.gql, e.id))!;
+    ok(await t.gql(REPORT_METRICS, { input: { jobId: done.job.id, leaseToken: done.leaseToken, points: [0, 1, 2, 3].map((step) => ({ name: 'loss', value: 1, step })) } }));
+    await complete(t.gql, done);
+    const prunedAt = async (c: TrialClaim) =>
+      ok(await t.gql(`query($id: ID!) { job(id: $id) { status history { edges { node { type data } } } } }`, { id: c.job.id })).job.history.edges
+        .map((edge: any) => edge.node)
+        .find((n: any) => n.type === 'JobPruned')?.data.step;
+    const batch = (await claimTrial(t.gql, e.id))!;
+    const batched = ok(await t.gql(REPORT_METRICS, { input: { jobId: batch.job.id, leaseToken: batch.leaseToken, points: [0, 1, 2, 3].map((step) => ({ name: 'loss', value: 9, step })) } }));
+    expect(batched.reportMetrics.shouldStop).toBe(true);
+    const single = (await claimTrial(t.gql, e.id))!;
+    const first = ok(await t.gql(REPORT_METRICS, { input: { jobId: single.job.id, leaseToken: single.leaseToken, points: [{ name: 'loss', value: 9, step: 0 }] } }));
+    expect(first.reportMetrics.shouldStop).toBe(true);
+    expect(await prunedAt(batch)).toBe(0);
+    expect(await prunedAt(single)).toBe(0);
+  });
+
+  it('median startup counts completed jobs that reported no points, as Optuna counts COMPLETE trials', async () => {
+    const e = await createExperiment(t.gql, {
+      objective: { metric: 'loss', direction: 'MINIMIZE' },
+      scheduler: { random: { space: SPACE, seed: 22 } },
+      earlyStopping: { median: { startupJobs: 2 } },
+    });
+    const withPoints = (await claimTrial(t.gql, e.id))!;
+    ok(await t.gql(REPORT_METRICS, { input: { jobId: withPoints.job.id, leaseToken: withPoints.leaseToken, points: [{ name: 'loss', value: 1, step: 0 }] } }));
+    await complete(t.gql, withPoints);
+    await complete(t.gql, (await claimTrial(t.gql, e.id))!); // no points at all
+    const bad = (await claimTrial(t.gql, e.id))!;
+    const r = ok(await t.gql(REPORT_METRICS, { input: { jobId: bad.job.id, leaseToken: bad.leaseToken, points: [{ name: 'loss', value: 5, step: 0 }] } }));
+    expect(r.reportMetrics.shouldStop).toBe(true);
+  });
+});
+
+describe('seeded trials across a restart', () => {
+  it('a restarted server goes on with the same sequence of trials', async () => {
+    const { tempDir, startTestServer: start } = await import('./helpers/server.js');
+    const { join } = await import('node:path');
+    const dir = tempDir();
+    const dbPath = join(dir.path, 'restart.db');
+    const input = { scheduler: { random: { space: SPACE, seed: 777, maxJobs: 6 } } };
+    const first = await start({ dbPath });
+    const e = ok(await first.gql(CREATE, { input: { name: 'restart', ...input } })).createExperiment;
+    const before = [];
+    for (let i = 0; i < 3; i++) before.push((await claimTrial(first.gql, e.id))!.job.hyperparameters);
+    await first.stop();
+    const second = await start({ dbPath });
+    const after = [];
+    for (let i = 0; i < 3; i++) after.push((await claimTrial(second.gql, e.id))!.job.hyperparameters);
+    await second.stop();
+    dir.remove();
+    const reference = await createExperiment(t.gql, input);
+    const expected = [];
+    for (let i = 0; i < 6; i++) expected.push((await claimTrial(t.gql, reference.id))!.job.hyperparameters);
+    expect([...before, ...after]).toEqual(expected);
+  });
+});

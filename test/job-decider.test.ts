@@ -337,3 +337,22 @@ describe('cancel and retry', () => {
     });
   }
 });
+
+describe('early stopping', () => {
+  const running = [created(), claimed(), { type: 'JobRungsReached', data: { rungs: [{ rung: 0, value: 1 }] } }] as NewJobEvent[];
+
+  it('records only rungs not recorded yet (a concurrent report may have)', () => {
+    spec(running)
+      .when({ type: 'ApplyEarlyStopping', rungs: [{ rung: 0, value: 1 }, { rung: 1, value: 0.5 }], prune: null })
+      .then([{ type: 'JobRungsReached', data: { rungs: [{ rung: 1, value: 0.5 }] } }]);
+  });
+
+  it('prunes a running job; leaves a finished one as it ended', () => {
+    spec(running)
+      .when({ type: 'ApplyEarlyStopping', rungs: [], prune: { rule: 'median', step: 3, value: 9 } })
+      .then([{ type: 'JobPruned', data: { rule: 'median', step: 3, value: 9 } }]);
+    spec([...running, { type: 'JobCompleted', data: { result: null, artifacts: [] } }])
+      .when({ type: 'ApplyEarlyStopping', rungs: [], prune: { rule: 'median', step: 3, value: 9 } })
+      .then([]);
+  });
+});

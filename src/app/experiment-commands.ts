@@ -78,12 +78,20 @@ export class ExperimentCommands implements ExperimentHooks {
     context: CommandContext,
     quietIfDone: boolean,
   ): Promise<void> {
+    let alreadyDone: DomainError | undefined;
     try {
       await this.execute(experimentId, { type: 'FinishExperiment', reason, jobId }, context);
     } catch (error) {
-      if (!(quietIfDone && error instanceof DomainError && error.code === 'CONFLICT')) throw error;
-      return;
+      if (!(error instanceof DomainError && error.code === 'CONFLICT')) throw error;
+      alreadyDone = error;
     }
+    // The sweep runs even when the experiment was DONE already: a finish that was
+    // interrupted halfway is completed by the next one.
+    await this.cancelUnfinishedJobs(experimentId, reason, context);
+    if (alreadyDone && !quietIfDone) throw alreadyDone;
+  }
+
+  private async cancelUnfinishedJobs(experimentId: string, reason: string, context: CommandContext): Promise<void> {
     for (const id of this.deps.queries.unfinishedJobIds(experimentId)) {
       try {
         await this.deps.jobs.cancelJob({ jobId: id, reason: `experiment finished (${reason})` }, context);
@@ -96,7 +104,10 @@ export class ExperimentCommands implements ExperimentHooks {
 
   // ------------------------------------------------------- the job hooks
 
-  admitJob(experimentId: string, hyperparameters: Record<string, Json>): { firstIndex: number; limit: number | null } {
+  admitJob(
+    experimentId: string,
+    hyperparameters: Record<string, Json>,
+  ): { firstIndex: number; limit: number | null; total: number } {
     const experiment = this.require(experimentId);
     if (experiment.status === 'DONE') throw conflict('the experiment is DONE', { status: 'DONE' });
     const kind = schedulerKind(experiment.settings);
@@ -111,11 +122,16 @@ export class ExperimentCommands implements ExperimentHooks {
         });
       }
     }
-    return { firstIndex: this.peekIndex(experimentId), limit: maxJobs(experiment.settings) };
+    return {
+      firstIndex: this.peekIndex(experimentId),
+      limit: maxJobs(experiment.settings),
+      total: this.deps.queries.jobCounts(experimentId).total,
+    };
   }
 
   async claim(
     experimentId: string,
+    context: CommandContext,
     claimQueued: () => Promise<Claim | null>,
     createAndClaim: (trial: TrialSpec) => Promise<Claim | null | 'taken'>,
   ): Promise<Claim | null> {
@@ -130,11 +146,19 @@ export class ExperimentCommands implements ExperimentHooks {
       for (let tries = 0; tries < 1000; tries++) {
         const index = this.peekIndex(experimentId);
         const hyperparameters = trialAt(experiment.settings, index);
-        // No more trials. Other claimers may still be creating the last ones, so the
-        // experiment is not finished here but when its last job ends (afterJobEnded).
-        if (hyperparameters === null) return null;
+        if (hyperparameters === null) {
+          await this.finishIfExhausted(experimentId, context);
+          return null;
+        }
         this.cursors.set(experimentId, index + 1);
-        const result = await createAndClaim({ index, hyperparameters });
+        let result: Claim | null | 'taken';
+        try {
+          result = await createAndClaim({ index, hyperparameters });
+        } catch (error) {
+          // The slot may have stayed empty: offer it again.
+          this.cursors.set(experimentId, Math.min(this.cursors.get(experimentId) ?? index, index));
+          throw error;
+        }
         // Another claimer created this slot first: its job may be waiting in the queue.
         if (result === 'taken') {
           const waiting = await claimQueued();
@@ -145,7 +169,24 @@ export class ExperimentCommands implements ExperimentHooks {
       }
       return null;
     };
-    return cap === null ? attempt() : this.inTurn(experimentId, attempt);
+    const claimed = await (cap === null ? attempt() : this.inTurn(experimentId, attempt));
+    return claimed && (await this.unlessFinishedMeanwhile(experimentId, claimed, context));
+  }
+
+  /**
+   * A finish that landed while this claim was under way has swept the jobs it
+   * could see; this one it may not have. The experiment's own stream decides:
+   * finished means the claim is undone (the job cancelled) and nothing handed out.
+   */
+  private async unlessFinishedMeanwhile(experimentId: string, claimed: Claim, context: CommandContext): Promise<Claim | null> {
+    const { state } = await this.deps.repository.load(experimentId);
+    if (state?.status !== 'DONE') return claimed;
+    try {
+      await this.deps.jobs.cancelJob({ jobId: claimed.jobId, reason: 'experiment finished' }, context);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'CONFLICT')) throw error;
+    }
+    return null;
   }
 
   /**
@@ -205,34 +246,69 @@ export class ExperimentCommands implements ExperimentHooks {
       });
       if (claimed) return claimed;
     }
+    await this.finishIfExhausted(experiment.id, { actor: 'system', correlationId: experiment.id });
     return null;
   }
 
-  async afterMetrics(jobId: string, reported: readonly string[], context: CommandContext): Promise<boolean> {
+  earlyStoppingBaseline(jobId: string): Map<number, number> | null {
+    const job = this.deps.jobQueries.job(jobId);
+    if (!job?.experimentId) return null;
+    const { settings } = this.require(job.experimentId);
+    if (!settings.earlyStopping || !settings.objective) return null;
+    return this.deps.queries.intermediates(jobId, settings.objective.metric);
+  }
+
+  /**
+   * Judges each new point of the objective in step order, as Optuna would if
+   * each were reported and checked on its own, and stops at the first prune:
+   * one batch decides as the same points sent one by one.
+   */
+  async afterMetrics(
+    jobId: string,
+    baseline: Map<number, number>,
+    points: readonly { name: string; step: number; value: number }[],
+    context: CommandContext,
+  ): Promise<boolean> {
     const job = this.deps.jobQueries.job(jobId);
     if (!job?.experimentId || job.status !== 'RUNNING') return false;
-    const { settings } = this.require(job.experimentId);
-    const rule = settings.earlyStopping;
-    const objective = settings.objective;
-    if (!rule || !objective || !reported.includes(objective.metric)) return false;
-    const trial = this.deps.queries.intermediates(jobId, objective.metric);
-    let decision: { prune: boolean; reached: { rung: number; value: number }[] };
-    if (rule.median) {
-      const completed = this.deps.queries.completedIntermediates(job.experimentId, objective.metric);
-      decision = { prune: medianPrunes(rule.median, objective.direction, trial, completed), reached: [] };
-    } else {
-      decision = successiveHalving(rule.successiveHalving!, objective.direction, trial, job.rungValues.length, (rung) =>
-        this.deps.queries.rungValues(job.experimentId!, rung, jobId),
-      );
+    const experimentId = job.experimentId;
+    const { settings } = this.require(experimentId);
+    const rule = settings.earlyStopping!;
+    const objective = settings.objective!;
+    const values = new Map(baseline);
+    const completed = rule.median ? this.deps.queries.completedIntermediates(experimentId, objective.metric) : [];
+    const reached: { rung: number; value: number }[] = [];
+    let prune: { rule: 'median' | 'successiveHalving'; step: number; value: number } | null = null;
+    for (const point of points) {
+      if (point.name !== objective.metric || values.has(point.step)) continue; // the first value of a step stands
+      values.set(point.step, point.value);
+      const pruned = rule.median
+        ? medianPrunes(rule.median, objective.direction, values, completed)
+        : this.successiveHalvingStep(rule.successiveHalving!, objective.direction, values, job.rungValues.length, reached, experimentId, jobId);
+      if (pruned) {
+        prune = { rule: rule.median ? 'median' : 'successiveHalving', step: point.step, value: point.value };
+        break;
+      }
     }
-    if (!decision.prune && decision.reached.length === 0) return false;
-    const step = Math.max(...trial.keys());
-    return this.deps.jobs.applyEarlyStopping(
-      jobId,
-      decision.reached,
-      decision.prune ? { rule: rule.median ? 'median' : 'successiveHalving', step, value: trial.get(step)! } : null,
-      context,
+    if (!prune && reached.length === 0) return false;
+    return this.deps.jobs.applyEarlyStopping(jobId, reached, prune, context);
+  }
+
+  /** One successive-halving check; the rungs it passes are added to `reached`. */
+  private successiveHalvingStep(
+    rule: NonNullable<NonNullable<ExperimentView['settings']['earlyStopping']>['successiveHalving']>,
+    direction: 'MINIMIZE' | 'MAXIMIZE',
+    values: Map<number, number>,
+    rungsBefore: number,
+    reached: { rung: number; value: number }[],
+    experimentId: string,
+    jobId: string,
+  ): boolean {
+    const decision = successiveHalving(rule, direction, values, rungsBefore + reached.length, (rung) =>
+      this.deps.queries.rungValues(experimentId, rung, jobId),
     );
+    reached.push(...decision.reached);
+    return decision.prune;
   }
 
   async afterJobEnded(jobId: string, context: CommandContext): Promise<void> {
@@ -246,19 +322,7 @@ export class ExperimentCommands implements ExperimentHooks {
         objective.direction === 'MAXIMIZE' ? job.objectiveValue >= stopThreshold : job.objectiveValue <= stopThreshold;
       if (reached) return this.finish(job.experimentId, 'STOP_THRESHOLD', jobId, context, true);
     }
-    // The search is exhausted once every trial slot has a job and none is queued or running.
-    // (PBT fills its slots out of order, generation by generation per member: count them.)
-    const limit = maxJobs(experiment.settings);
-    const kind = schedulerKind(experiment.settings);
-    if (limit === null || kind === 'MANUAL') return;
-    const filled =
-      kind === 'PBT'
-        ? this.deps.queries.trialCount(job.experimentId)
-        : this.deps.queries.nextTrialIndex(job.experimentId);
-    const counts = this.deps.queries.jobCounts(job.experimentId);
-    if (filled >= limit && counts.queued + counts.running === 0) {
-      await this.finish(job.experimentId, 'EXHAUSTED', null, context, true);
-    }
+    await this.finishIfExhausted(job.experimentId, context);
   }
 
   // ------------------------------------------------------------- helpers
@@ -270,7 +334,21 @@ export class ExperimentCommands implements ExperimentHooks {
   }
 
   private peekIndex(experimentId: string): number {
-    return Math.max(this.cursors.get(experimentId) ?? 0, this.deps.queries.nextTrialIndex(experimentId));
+    return Math.max(this.cursors.get(experimentId) ?? 0, this.deps.queries.firstFreeSlot(experimentId));
+  }
+
+  /**
+   * The search is exhausted once every trial slot has a job (counted: slots
+   * being created right now are not) and none is queued or running: DONE.
+   */
+  private async finishIfExhausted(experimentId: string, context: CommandContext): Promise<void> {
+    const experiment = this.require(experimentId);
+    const limit = maxJobs(experiment.settings);
+    if (experiment.status === 'DONE' || limit === null || schedulerKind(experiment.settings) === 'MANUAL') return;
+    const counts = this.deps.queries.jobCounts(experimentId);
+    if (this.deps.queries.trialCount(experimentId) >= limit && counts.queued + counts.running === 0) {
+      await this.finish(experimentId, 'EXHAUSTED', null, context, true);
+    }
   }
 
   private inTurn<T>(key: string, work: () => Promise<T>): Promise<T> {

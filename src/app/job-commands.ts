@@ -41,17 +41,31 @@ export interface JobCommandDeps {
 
 /** What experiments add around job commands (implemented in experiment-commands.ts). */
 export interface ExperimentHooks {
-  /** A job created by hand in an experiment: checks it; where its trial slots start, and how many there may be. */
-  admitJob(experimentId: string, hyperparameters: Record<string, Json>): { firstIndex: number; limit: number | null };
+  /**
+   * A job created by hand in an experiment: checks it; where its trial slots
+   * start, how many jobs the experiment may have, and how many it has.
+   */
+  admitJob(
+    experimentId: string,
+    hyperparameters: Record<string, Json>,
+  ): { firstIndex: number; limit: number | null; total: number };
   /** A claim for an experiment: a queued job if any, else a new trial from its scheduler. */
   claim(
     experimentId: string,
+    context: CommandContext,
     claimQueued: () => Promise<Claim | null>,
     createAndClaim: (trial: TrialSpec) => Promise<Claim | null | 'taken'>,
   ): Promise<Claim | null>;
-  /** After metrics: the early-stopping rule's say; true when the job was pruned. */
-  afterMetrics(jobId: string, reportedNames: readonly string[], context: CommandContext): Promise<boolean>;
-  /** After a job ended (succeeded, failed for good, pruned): the stop threshold, an exhausted search. */
+  /** Before metrics: the objective's points so far, when an early-stopping rule applies to the job. */
+  earlyStoppingBaseline(jobId: string): Map<number, number> | null;
+  /** After metrics: the rule judges each new objective point in turn; true when the job was pruned. */
+  afterMetrics(
+    jobId: string,
+    baseline: Map<number, number>,
+    points: readonly { name: string; step: number; value: number }[],
+    context: CommandContext,
+  ): Promise<boolean>;
+  /** After a job ended (succeeded, failed for good, pruned, cancelled): the stop threshold, an exhausted search. */
   afterJobEnded(jobId: string, context: CommandContext): Promise<void>;
 }
 
@@ -108,13 +122,21 @@ export class JobCommands {
     const input = parseInput(CreateJobInput, rawInput);
     const { idempotencyKey, experimentId, ...fields } = input;
     const base = { ...fields, experimentId, idempotencyKey, generation: 0, parentId: null, decision: null };
-    if (experimentId === null || idempotencyKey !== null) {
-      if (experimentId !== null) this.experimentHooks(experimentId).admitJob(experimentId, input.hyperparameters);
+    if (idempotencyKey !== null) {
       const jobId = newJobId(idempotencyKey);
-      if (await this.createOnce(jobId, { ...base, jobId, trialIndex: null }, context)) return jobId;
       // The key was used before: answer with the job it created.
-      if (idempotencyKey === null) throw conflict(`job ${jobId} already exists`);
-      await this.awaitJobInReadModel(jobId);
+      if ((await this.deps.repository.load(jobId)).revision !== undefined) return this.awaitJobInReadModel(jobId);
+      if (experimentId !== null) {
+        // A keyed job takes no trial slot; it counts against the experiment's limit all the same.
+        const { limit, total } = this.experimentHooks(experimentId).admitJob(experimentId, input.hyperparameters);
+        if (limit !== null && total >= limit) throw conflict(`the experiment has all its ${limit} jobs`);
+      }
+      if (await this.createOnce(jobId, { ...base, jobId, trialIndex: null }, context)) return jobId;
+      return this.awaitJobInReadModel(jobId);
+    }
+    if (experimentId === null) {
+      const jobId = newJobId(null);
+      await this.execute(jobId, () => ({ type: 'CreateJob', ...base, jobId, trialIndex: null }), context, { retries: 0 });
       return jobId;
     }
     // In an experiment, a job takes the next free trial slot, below the experiment's limit.
@@ -153,7 +175,7 @@ export class JobCommands {
     const claimQueued = () => this.claimQueued(input, leaseToken, leaseTokenHash, context);
     if (input.experimentId === null) return claimQueued();
     const experimentId = input.experimentId;
-    return this.experimentHooks(experimentId).claim(experimentId, claimQueued, async (trial) => {
+    return this.experimentHooks(experimentId).claim(experimentId, context, claimQueued, async (trial) => {
       const jobId = trialJobId(experimentId, trial.index);
       const created = await this.createOnce(
         jobId,
@@ -243,7 +265,10 @@ export class JobCommands {
       throw error;
     }
     const claimed = events.find((e) => e.type === 'JobClaimed');
-    return claimed?.type === 'JobClaimed' ? claimed.data.leaseExpiresAt : undefined;
+    if (claimed?.type === 'JobClaimed') return claimed.data.leaseExpiresAt;
+    // Its last lease expired with no attempts left: the job failed instead.
+    await this.experiments?.afterJobEnded(jobId, context);
+    return undefined;
   }
 
   async heartbeat(rawInput: unknown, context: CommandContext): Promise<LeaseInfo> {
@@ -285,12 +310,16 @@ export class JobCommands {
     context: CommandContext,
   ): Promise<{ jobId: string; shouldStop: boolean }> {
     const now = this.clock();
-    await this.execute(
+    // The job's own events are all in the read model (each mutation waits), so this is the state before the report.
+    const baseline = this.experiments?.earlyStoppingBaseline(jobId) ?? null;
+    const { events } = await this.execute(
       jobId,
       () => ({ type: 'ReportMetrics', leaseTokenHash: hashLeaseToken(leaseToken), points, now }),
       context,
     );
-    const shouldStop = (await this.experiments?.afterMetrics(jobId, [...new Set(points.map((p) => p.name))], context)) ?? false;
+    const reported = events[0]?.type === 'JobMetricsReported' ? events[0].data.points : [];
+    const shouldStop =
+      baseline !== null && this.experiments ? await this.experiments.afterMetrics(jobId, baseline, reported, context) : false;
     return { jobId, shouldStop };
   }
 
@@ -360,6 +389,7 @@ export class JobCommands {
   async cancelJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(CancelJobInput, rawInput);
     await this.execute(input.jobId, () => ({ type: 'CancelJob', reason: input.reason }), context);
+    await this.experiments?.afterJobEnded(input.jobId, context);
     return input.jobId;
   }
 
@@ -405,9 +435,10 @@ export class JobCommands {
   }
 
   /** A job created by another request (same idempotency key) is answered once it is readable. */
-  private async awaitJobInReadModel(jobId: string): Promise<void> {
+  private async awaitJobInReadModel(jobId: string): Promise<string> {
     const { position } = await this.deps.repository.load(jobId);
     if (position === undefined) throw notFound(`job ${jobId} not found`);
     await this.deps.waitForReadModels(position);
+    return jobId;
   }
 }

@@ -77,8 +77,10 @@ export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
     case 'ApplyEarlyStopping': {
       // A job that finished meanwhile keeps its ending; only a running job is stopped.
       if (state.status !== 'RUNNING') return [];
+      // A rung is recorded once: a concurrent report may have recorded it already.
+      const rungs = command.rungs.filter((r) => r.rung >= state.rungValues.length);
       const events: NewJobEvent[] = [];
-      if (command.rungs.length > 0) events.push({ type: 'JobRungsReached', data: { rungs: command.rungs } });
+      if (rungs.length > 0) events.push({ type: 'JobRungsReached', data: { rungs } });
       if (command.prune) events.push({ type: 'JobPruned', data: command.prune });
       return events;
     }
