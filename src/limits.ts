@@ -33,6 +33,10 @@ export const limits = {
   gridPoints: 1_000_000,
   /** Members of a population-based training population. */
   populationSize: 1000,
+  /** Trainable states in one createTrainingJobs or carryMappingsForward call. */
+  statesPerCall: 1000,
+  /** JSON-encoded bytes of all training data in one createTrainingJobs call. */
+  trainingDataPerCallBytes: 16 * 1024 * 1024,
   /** Largest `first` of any connection. */
   pageSize: 1000,
 } as const;

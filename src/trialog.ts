@@ -10,6 +10,7 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { ExperimentCommands } from './app/experiment-commands.js';
 import { experimentRepository } from './app/experiment-repository.js';
 import { JobCommands } from './app/job-commands.js';
+import { MappingCommands } from './app/mapping-commands.js';
 import { jobRepository } from './app/job-repository.js';
 import type { TrialogConfig } from './config.js';
 import { LiveFeed } from './live-feed.js';
@@ -20,6 +21,8 @@ import { ExperimentQueries } from '../projections/experiments-queries.js';
 import { JobQueries } from '../projections/jobs-queries.js';
 import { experimentsProjection } from '../projections/experiments-projection.js';
 import { jobsProjection } from '../projections/jobs-projection.js';
+import { mappingsProjection } from '../projections/mappings-projection.js';
+import { MappingQueries } from '../projections/mappings-queries.js';
 import { ProjectionRunner } from '../projections/runner.js';
 
 export interface Trialog {
@@ -32,13 +35,15 @@ export interface Trialog {
   jobCommands: JobCommands;
   experimentQueries: ExperimentQueries;
   experimentCommands: ExperimentCommands;
+  mappingQueries: MappingQueries;
+  mappingCommands: MappingCommands;
   close(): Promise<void>;
 }
 
 export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'>;
 
 // Experiments first: a job's objective is its experiment's, looked up while projecting the job.
-export const readModelProjections = [experimentsProjection, jobsProjection] as const;
+export const readModelProjections = [experimentsProjection, jobsProjection, mappingsProjection] as const;
 
 export async function openTrialog(config: StoreConfig): Promise<Trialog> {
   if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
@@ -72,6 +77,8 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
     waitForReadModels,
   });
   jobCommands.attachExperiments(experimentCommands);
+  const mappingQueries = new MappingQueries(readDb);
+  const mappingCommands = new MappingCommands({ store, queries: mappingQueries, jobQueries, jobs: jobCommands, waitForReadModels });
   return {
     store,
     readDb,
@@ -81,6 +88,8 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
     jobCommands,
     experimentQueries,
     experimentCommands,
+    mappingQueries,
+    mappingCommands,
     async close() {
       await runner.stop();
       await store.close();

@@ -78,7 +78,7 @@ describe('rebuilding the read models from position zero', () => {
 
     const rebuilt = await rebuildReadModels(t.trialog.store);
     const tables = readModelTables(rebuilt);
-    expect(tables).toEqual(['experiments', 'jobs', 'job_labels', 'metric_points', 'log_lines', 'job_rungs', 'projection_checkpoints']);
+    expect(tables).toEqual(['experiments', 'jobs', 'job_labels', 'metric_points', 'log_lines', 'job_rungs', 'algorithms', 'mappings', 'projection_checkpoints']);
     // This scenario has no experiments (test/experiments.test.ts rebuilds those); the rest must have rows.
     const exercised = ['jobs', 'job_labels', 'metric_points', 'log_lines', 'projection_checkpoints'];
     for (const table of tables) {

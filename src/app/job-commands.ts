@@ -69,6 +69,30 @@ export interface ExperimentHooks {
   afterJobEnded(jobId: string, context: CommandContext): Promise<void>;
 }
 
+export type NewJobData = Omit<Extract<JobCommand, { type: 'CreateJob' }>, 'type'>;
+
+/** A job made by Trialog itself (a trial, a mapping's job): the contract's defaults, then what it sets. */
+export function jobData(jobId: string, fields: Partial<NewJobData>): NewJobData {
+  return {
+    jobId,
+    experimentId: null,
+    hyperparameters: {},
+    params: {},
+    algorithmId: null,
+    algorithmVersion: null,
+    trainingData: null,
+    priority: 0,
+    labels: [],
+    maxAttempts: 3,
+    idempotencyKey: null,
+    generation: 0,
+    parentId: null,
+    trialIndex: null,
+    decision: null,
+    ...fields,
+  };
+}
+
 /** A new trial as an experiment's scheduler decided it. */
 export interface TrialSpec {
   index: number;
@@ -149,11 +173,26 @@ export class JobCommands {
   }
 
   /** Creates the job unless its stream exists: false when it does. */
-  private async createOnce(
-    jobId: string,
-    data: Omit<Extract<JobCommand, { type: 'CreateJob' }>, 'type'>,
-    context: CommandContext,
-  ): Promise<boolean> {
+  async createJobIfAbsent(data: NewJobData, context: CommandContext): Promise<boolean> {
+    return this.createOnce(data.jobId, data, context);
+  }
+
+  /** Queues the job again to train with a newer algorithm version; false when it was at that version already. */
+  async retrainJob(jobId: string, algorithmVersion: number, context: CommandContext): Promise<boolean> {
+    const { events } = await this.execute(jobId, () => ({ type: 'RetrainJob', algorithmVersion }), context);
+    return events.length > 0;
+  }
+
+  /** Cancels the job if it is still queued or running; a finished job is left as it ended. */
+  async cancelIfActive(jobId: string, reason: string, context: CommandContext): Promise<void> {
+    try {
+      await this.execute(jobId, () => ({ type: 'CancelJob', reason }), context);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'CONFLICT')) throw error;
+    }
+  }
+
+  private async createOnce(jobId: string, data: NewJobData, context: CommandContext): Promise<boolean> {
     try {
       await this.execute(jobId, () => ({ type: 'CreateJob', ...data }), context, { retries: 0 });
       return true;
@@ -179,23 +218,15 @@ export class JobCommands {
       const jobId = trialJobId(experimentId, trial.index);
       const created = await this.createOnce(
         jobId,
-        {
-          jobId,
+        jobData(jobId, {
           experimentId,
           hyperparameters: trial.hyperparameters,
           params: trial.params ?? {},
-          algorithmId: null,
-          algorithmVersion: null,
-          trainingData: null,
-          priority: 0,
-          labels: [],
-          maxAttempts: 3,
-          idempotencyKey: null,
           generation: trial.generation ?? 0,
           parentId: trial.parentId ?? null,
           trialIndex: trial.index,
           decision: trial.decision ?? null,
-        },
+        }),
         context,
       );
       if (!created) return 'taken';

@@ -10,9 +10,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'TOO_LARGE'
-  | 'INTERNAL_SERVER_ERROR'
-  /** Not in the contract: a part of it that has not landed yet. */
-  | 'NOT_IMPLEMENTED';
+  | 'INTERNAL_SERVER_ERROR';
 
 export class DomainError extends Error {
   constructor(

@@ -17,8 +17,6 @@ const CONTRACT_CODES = new Set([
   'FORBIDDEN',
   'TOO_LARGE',
   'INTERNAL_SERVER_ERROR',
-  // Not in the contract's list: parts of the contract that have not landed yet.
-  'NOT_IMPLEMENTED',
 ]);
 
 function normalise(error: { extensions?: Record<string, unknown> } | GraphQLError, fallback: string): void {

@@ -34,10 +34,3 @@ function rewrap(error: unknown, message: string, extensions: Record<string, unkn
     extensions: { ...extensions },
   });
 }
-
-/** A part of the contract whose implementation has not landed yet. */
-export function notImplemented(field: string, issue: number): never {
-  throw new GraphQLError(`${field} is not available yet: it arrives with issue #${issue}`, {
-    extensions: { code: 'NOT_IMPLEMENTED' },
-  });
-}

@@ -29,6 +29,8 @@ export type JobCommand =
   | { type: 'CompleteJob'; leaseTokenHash: string; result: JsonObject | null; artifacts: Artifact[] }
   | { type: 'FailJob'; leaseTokenHash: string; error: string; retry: boolean }
   | { type: 'CancelJob'; reason: string | null }
+  /** Its algorithm was upgraded: train again with the new version. */
+  | { type: 'RetrainJob'; algorithmVersion: number }
   /** The experiment's early-stopping rule spoke after a report: record its rungs, maybe prune. */
   | {
       type: 'ApplyEarlyStopping';
@@ -74,6 +76,15 @@ export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
         throw illegalTransition(state.status, 'cancel');
       }
       return [{ type: 'JobCancelled', data: { reason: command.reason, from: state.status } }];
+    case 'RetrainJob':
+      // Already at (or past) that version: a repeated migration changes nothing.
+      if (state.algorithmVersion !== null && state.algorithmVersion >= command.algorithmVersion) return [];
+      return [
+        {
+          type: 'JobRetrained',
+          data: { from: state.status, fromVersion: state.algorithmVersion, algorithmVersion: command.algorithmVersion },
+        },
+      ];
     case 'ApplyEarlyStopping': {
       // A job that finished meanwhile keeps its ending; only a running job is stopped.
       if (state.status !== 'RUNNING') return [];

@@ -100,6 +100,12 @@ export const jobEventSchemas = {
     step: z.number().int(),
     value: z.number(),
   }),
+  /** The job's algorithm was upgraded: it trains again from the queue with the new version. */
+  JobRetrained: z.object({
+    from: JobStatus,
+    fromVersion: z.number().int().nullable(),
+    algorithmVersion: z.number().int(),
+  }),
   JobRetried: z.object({
     from: z.enum(['FAILED', 'CANCELLED', 'PRUNED']),
     /** Raised when the job had used all its attempts, so the retry gets one. */
@@ -150,6 +156,8 @@ export function statusChangeOf(event: JobEvent): { from: JobStatus | null; to: J
       return { from: 'RUNNING', to: 'PRUNED' };
     case 'JobRetried':
       return { from: event.data.from, to: 'QUEUED' };
+    case 'JobRetrained':
+      return event.data.from === 'QUEUED' ? null : { from: event.data.from, to: 'QUEUED' };
     default:
       return null;
   }

@@ -141,6 +141,22 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
       return { ...state, rungValues: [...state.rungValues, ...event.data.rungs.map((r) => r.value)] };
     case 'JobPruned':
       return { ...endLease(state), status: 'PRUNED', finishedAt: event.timestamp };
+    case 'JobRetrained':
+      // A fresh start at the new version; the earlier result stays in the job's history.
+      return {
+        ...endLease(state),
+        status: 'QUEUED',
+        algorithmVersion: event.data.algorithmVersion,
+        attempts: 0,
+        workerId: null,
+        progress: null,
+        startedAt: null,
+        finishedAt: null,
+        error: null,
+        result: null,
+        artifacts: [],
+        rungValues: [],
+      };
     case 'JobRetried':
       return {
         ...endLease(state),

@@ -1,37 +1,19 @@
 /**
- * Training mappings and the algorithm registry. The types follow the contract;
- * the root fields answer NOT_IMPLEMENTED until the mappings issue (#4) lands.
+ * Training mappings and the algorithm registry: types, queries and mutations.
+ * Commands live in src/app/mapping-commands.ts, reads in projections/mappings-queries.ts.
  */
+import { readStreamPage } from '../../app/audit-log.js';
+import { mappingId, mappingStreamId } from '../../domain/mapping/events.js';
+import type { MappingState } from '../../domain/mapping/mapping.js';
+import type { AlgorithmRow } from '../../../projections/mappings-queries.js';
+import type { MappingChangeReport } from '../../app/mapping-commands.js';
 import { builder } from '../builder.js';
-import { notImplemented } from '../errors.js';
-import { connectionTypes } from '../pagination.js';
+import type { GraphQLContext } from '../context.js';
+import { connectionTypes, pageSize, toConnection } from '../pagination.js';
 import { EventConnection } from './event.js';
 import { Job, type JobShape } from './job.js';
 
-interface AlgorithmShape {
-  interactionId: string;
-  algorithmId: string;
-  algorithmVersion: number;
-}
-
-interface TrainingMappingShape {
-  entityId: string;
-  entityVersion: number;
-  stateName: string;
-  interactionId: string;
-  jobs: { algorithmId: string; job: JobShape }[];
-}
-
-interface MappingChangeShape {
-  entityId: string;
-  entityVersion: number;
-  stateName: string;
-  algorithmId: string;
-  action: string;
-  jobId: string | null;
-}
-
-const Algorithm = builder.objectRef<AlgorithmShape>('Algorithm').implement({
+const Algorithm = builder.objectRef<AlgorithmRow>('Algorithm').implement({
   description: 'The algorithm that currently trains models for one interaction type.',
   fields: (t) => ({
     interactionId: t.exposeString('interactionId'),
@@ -47,25 +29,42 @@ const MappedJob = builder.objectRef<{ algorithmId: string; job: JobShape }>('Map
   }),
 });
 
-const TrainingMapping = builder.objectRef<TrainingMappingShape>('TrainingMapping').implement({
-  description: 'Which job trains each algorithm\'s model for one state of one entity version.',
+function mappedJobs(ctx: GraphQLContext, mapping: MappingState): { algorithmId: string; job: JobShape }[] {
+  return Object.entries(mapping.jobs)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .flatMap(([algorithmId, { jobId }]) => {
+      const job = ctx.trialog.jobQueries.job(jobId);
+      return job ? [{ algorithmId, job }] : [];
+    });
+}
+
+const TrainingMapping = builder.objectRef<MappingState>('TrainingMapping').implement({
+  description: "Which job trains each algorithm's model for one state of one entity version.",
   fields: (t) => ({
     entityId: t.exposeString('entityId'),
     entityVersion: t.exposeInt('entityVersion'),
     stateName: t.exposeString('stateName'),
     interactionId: t.exposeString('interactionId'),
-    jobs: t.field({ type: [MappedJob], resolve: (m) => m.jobs }),
+    jobs: t.field({ type: [MappedJob], resolve: (m, _args, ctx) => mappedJobs(ctx, m) }),
+    carriedFrom: t.string({
+      nullable: true,
+      description: 'The version and state it was carried forward from, as "version/state".',
+      resolve: (m) => (m.carriedFrom ? `${m.carriedFrom.entityVersion}/${m.carriedFrom.stateName}` : null),
+    }),
     history: t.field({
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
-      resolve: () => notImplemented('TrainingMapping.history', 4),
+      resolve: async (m, args, { trialog }) => {
+        const page = await readStreamPage(trialog.store, mappingStreamId(m.id), pageSize(args.first, 100), args.after ?? undefined);
+        return toConnection(page.items, page.hasNextPage, args.after);
+      },
     }),
   }),
 });
 
-const TrainingMappingConnection = connectionTypes<TrainingMappingShape>('TrainingMapping', TrainingMapping);
+const TrainingMappingConnection = connectionTypes<MappingState>('TrainingMapping', TrainingMapping);
 
-const MappingChange = builder.objectRef<MappingChangeShape>('MappingChange').implement({
+const MappingChange = builder.objectRef<MappingChangeReport>('MappingChange').implement({
   fields: (t) => ({
     entityId: t.exposeString('entityId'),
     entityVersion: t.exposeInt('entityVersion'),
@@ -77,7 +76,7 @@ const MappingChange = builder.objectRef<MappingChangeShape>('MappingChange').imp
 });
 
 const MigrateMappingsPayload = builder
-  .objectRef<{ examined: number; changes: MappingChangeShape[]; dryRun: boolean }>('MigrateMappingsPayload')
+  .objectRef<{ examined: number; changes: MappingChangeReport[]; dryRun: boolean }>('MigrateMappingsPayload')
   .implement({
     fields: (t) => ({
       examined: t.exposeInt('examined'),
@@ -91,6 +90,13 @@ const RegisterAlgorithmInput = builder.inputType('RegisterAlgorithmInput', {
     interactionId: t.string({ required: true }),
     algorithmId: t.string({ required: true }),
     algorithmVersion: t.int({ required: true }),
+  }),
+});
+
+const RetireAlgorithmInput = builder.inputType('RetireAlgorithmInput', {
+  fields: (t) => ({
+    interactionId: t.string({ required: true }),
+    algorithmId: t.string({ description: 'Retire only this algorithm; all of the interaction\'s when absent.' }),
   }),
 });
 
@@ -110,6 +116,22 @@ const CreateTrainingJobsInput = builder.inputType('CreateTrainingJobsInput', {
   }),
 });
 
+const CarriedStateInput = builder.inputType('CarriedStateInput', {
+  fields: (t) => ({
+    stateName: t.string({ required: true }),
+    newStateName: t.string({ description: 'The state\'s name in the new version, when it was renamed.' }),
+  }),
+});
+
+const CarryMappingsForwardInput = builder.inputType('CarryMappingsForwardInput', {
+  fields: (t) => ({
+    entityId: t.string({ required: true }),
+    fromVersion: t.int({ required: true }),
+    toVersion: t.int({ required: true }),
+    states: t.field({ type: [CarriedStateInput], required: true }),
+  }),
+});
+
 const MigrateMappingsInput = builder.inputType('MigrateMappingsInput', {
   fields: (t) => ({
     entityId: t.string(),
@@ -119,8 +141,12 @@ const MigrateMappingsInput = builder.inputType('MigrateMappingsInput', {
   }),
 });
 
+function readMappings(ctx: GraphQLContext, ids: string[]): MappingState[] {
+  return ids.map((id) => ctx.trialog.mappingQueries.mapping(id)!);
+}
+
 builder.queryFields((t) => ({
-  algorithms: t.field({ type: [Algorithm], resolve: () => notImplemented('algorithms', 4) }),
+  algorithms: t.field({ type: [Algorithm], resolve: (_root, _args, { trialog }) => trialog.mappingQueries.algorithms() }),
   mapping: t.field({
     type: TrainingMapping,
     nullable: true,
@@ -129,12 +155,16 @@ builder.queryFields((t) => ({
       entityVersion: t.arg.int({ required: true }),
       stateName: t.arg.string({ required: true }),
     },
-    resolve: () => notImplemented('mapping', 4),
+    resolve: (_root, args, { trialog }) =>
+      trialog.mappingQueries.mapping(mappingId(args.entityId, args.entityVersion, args.stateName)) ?? null,
   }),
   mappings: t.field({
     type: TrainingMappingConnection,
     args: { entityId: t.arg.string(), first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
-    resolve: () => notImplemented('mappings', 4),
+    resolve: (_root, args, { trialog }) => {
+      const page = trialog.mappingQueries.mappings({ entityId: args.entityId }, pageSize(args.first, 50), args.after ?? undefined);
+      return toConnection(page.items, page.hasNextPage, args.after);
+    },
   }),
   trainedModel: t.field({
     type: Job,
@@ -146,7 +176,17 @@ builder.queryFields((t) => ({
       stateName: t.arg.string({ required: true }),
       algorithmId: t.arg.string(),
     },
-    resolve: () => notImplemented('trainedModel', 4),
+    resolve: (_root, args, ctx) => {
+      const mapping = ctx.trialog.mappingQueries.mapping(mappingId(args.entityId, args.entityVersion, args.stateName));
+      if (!mapping) return null;
+      // Without an algorithm: the mapping's one, or the newest version among several.
+      const candidates = Object.entries(mapping.jobs)
+        .filter(([algorithmId]) => !args.algorithmId || algorithmId === args.algorithmId)
+        .sort(([, a], [, b]) => b.algorithmVersion - a.algorithmVersion);
+      const job = candidates[0] && ctx.trialog.jobQueries.job(candidates[0][1].jobId);
+      // null while it trains or after it failed: only a SUCCEEDED job has a model to serve.
+      return job?.status === 'SUCCEEDED' ? job : null;
+    },
   }),
 }));
 
@@ -154,16 +194,28 @@ builder.mutationFields((t) => ({
   registerAlgorithm: t.field({
     type: Algorithm,
     args: { input: t.arg({ type: RegisterAlgorithmInput, required: true }) },
-    resolve: () => notImplemented('registerAlgorithm', 4),
+    resolve: (_root, { input }, ctx) => ctx.trialog.mappingCommands.registerAlgorithm(input, ctx.command),
+  }),
+  retireAlgorithm: t.field({
+    type: [Algorithm],
+    description: 'Stops an interaction type (or one of its algorithms) being trainable; answers what it retired.',
+    args: { input: t.arg({ type: RetireAlgorithmInput, required: true }) },
+    resolve: (_root, { input }, ctx) => ctx.trialog.mappingCommands.retireAlgorithm(input, ctx.command),
   }),
   createTrainingJobs: t.field({
     type: [TrainingMapping],
     args: { input: t.arg({ type: CreateTrainingJobsInput, required: true }) },
-    resolve: () => notImplemented('createTrainingJobs', 4),
+    resolve: async (_root, { input }, ctx) => readMappings(ctx, await ctx.trialog.mappingCommands.createTrainingJobs(input, ctx.command)),
+  }),
+  carryMappingsForward: t.field({
+    type: [TrainingMapping],
+    description: "A new entity version's mappings for unchanged (or renamed) states, pointing at the same jobs.",
+    args: { input: t.arg({ type: CarryMappingsForwardInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => readMappings(ctx, await ctx.trialog.mappingCommands.carryMappingsForward(input, ctx.command)),
   }),
   migrateMappings: t.field({
     type: MigrateMappingsPayload,
     args: { input: t.arg({ type: MigrateMappingsInput, required: true }) },
-    resolve: () => notImplemented('migrateMappings', 4),
+    resolve: (_root, { input }, ctx) => ctx.trialog.mappingCommands.migrateMappings(input, ctx.command),
   }),
 }));

@@ -1,0 +1,77 @@
+/** The algorithm registry and the training mappings as read models. */
+import type { Database } from 'better-sqlite3';
+import {
+  MAPPING_STREAM_CATEGORY,
+  REGISTRY_STREAM_ID,
+  isMappingEventType,
+  isRegistryEventType,
+  parseMappingEvent,
+  parseRegistryEvent,
+} from '../src/domain/mapping/events.js';
+import { evolveMapping, type MappingState } from '../src/domain/mapping/mapping.js';
+import { categoryOf, type RecordedEvent } from '../src/store/port.js';
+import type { Projection } from './projection.js';
+
+export const MAPPINGS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS algorithms (
+    interaction_id    TEXT NOT NULL,
+    algorithm_id      TEXT NOT NULL,
+    algorithm_version INTEGER NOT NULL,
+    PRIMARY KEY (interaction_id, algorithm_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS mappings (
+    id               TEXT PRIMARY KEY,
+    entity_id        TEXT NOT NULL,
+    entity_version   INTEGER NOT NULL,
+    state_name       TEXT NOT NULL,
+    interaction_id   TEXT NOT NULL,
+    created_position TEXT NOT NULL,
+    revision         INTEGER NOT NULL,
+    state            TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS mappings_by_created ON mappings (created_position);
+  CREATE INDEX IF NOT EXISTS mappings_by_entity ON mappings (entity_id, entity_version, state_name);
+`;
+
+export function mappingsProjection(db: Database): Projection {
+  db.exec(MAPPINGS_SCHEMA);
+  const register = db.prepare(
+    `INSERT INTO algorithms (interaction_id, algorithm_id, algorithm_version) VALUES (?, ?, ?)
+     ON CONFLICT (interaction_id, algorithm_id) DO UPDATE SET algorithm_version = excluded.algorithm_version`,
+  );
+  const retire = db.prepare('DELETE FROM algorithms WHERE interaction_id = ? AND algorithm_id = ?');
+  const selectMapping = db.prepare<[string], { state: string }>('SELECT state FROM mappings WHERE id = ?');
+  const upsertMapping = db.prepare(
+    `INSERT INTO mappings (id, entity_id, entity_version, state_name, interaction_id, created_position, revision, state)
+     VALUES (@id, @entityId, @entityVersion, @stateName, @interactionId, @createdPosition, @revision, @state)
+     ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, state = excluded.state`,
+  );
+  return {
+    name: 'mappings',
+    tables: ['algorithms', 'mappings'],
+    apply(recorded: RecordedEvent) {
+      if (recorded.streamId === REGISTRY_STREAM_ID && isRegistryEventType(recorded.type)) {
+        const event = parseRegistryEvent(recorded);
+        if (event.type === 'AlgorithmRegistered') {
+          register.run(event.data.interactionId, event.data.algorithmId, event.data.algorithmVersion);
+        } else {
+          retire.run(event.data.interactionId, event.data.algorithmId);
+        }
+        return;
+      }
+      if (categoryOf(recorded.streamId) !== MAPPING_STREAM_CATEGORY || !isMappingEventType(recorded.type)) return;
+      const before = selectMapping.get(recorded.streamId.slice(MAPPING_STREAM_CATEGORY.length + 1));
+      const state = evolveMapping(before ? (JSON.parse(before.state) as MappingState) : undefined, parseMappingEvent(recorded));
+      upsertMapping.run({
+        id: state.id,
+        entityId: state.entityId,
+        entityVersion: state.entityVersion,
+        stateName: state.stateName,
+        interactionId: state.interactionId,
+        createdPosition: recorded.position,
+        revision: Number(recorded.revision),
+        state: JSON.stringify(state),
+      });
+    },
+  };
+}

@@ -1,0 +1,313 @@
+/**
+ * The algorithm registry and the training mappings: registering and retiring
+ * algorithms, creating one training job per state and algorithm, carrying
+ * mappings forward to a new entity version, and migrating mappings when the
+ * registry changes.
+ *
+ * Jobs first, then the mapping: a mapping's jobs have ids derived from
+ * (mapping, algorithm, nth addition), so a creator or migration that dies
+ * halfway, or two that race, converge on the same jobs, and the mapping's
+ * expected revision lets only one of them record each change.
+ */
+import { badInput, conflict, notFound } from '../domain/errors.js';
+import {
+  MAPPING_EVENT_SCHEMA_VERSION,
+  REGISTRY_STREAM_ID,
+  mappingEventSchemas,
+  mappingId,
+  mappingStreamId,
+  parseMappingEvent,
+  parseRegistryEvent,
+  registryEventSchemas,
+  type MappingEvent,
+  type NewMappingEvent,
+  type NewRegistryEvent,
+  type RegistryEvent,
+} from '../domain/mapping/events.js';
+import { evolveMapping, mappingJobId, migrationFor, type MappingChange, type MappingState } from '../domain/mapping/mapping.js';
+import { decideRegistry, evolveRegistry, type Registry, type RegistryCommand } from '../domain/mapping/registry.js';
+import type { Json } from '../domain/job/events.js';
+import type { JobQueries } from '../../projections/jobs-queries.js';
+import type { AlgorithmRow, MappingQueries } from '../../projections/mappings-queries.js';
+import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
+import type { CommandContext } from './command-context.js';
+import { jobData, type JobCommands } from './job-commands.js';
+import {
+  CarryMappingsForwardInput,
+  CreateTrainingJobsInput,
+  MigrateMappingsInput,
+  RegisterAlgorithmInput,
+  RetireAlgorithmInput,
+} from './mapping-inputs.js';
+import { Repository } from './repository.js';
+import { parseInput } from './validation.js';
+
+const RACE_RETRIES = 10;
+const MIGRATION_PAGE = 500;
+
+export interface MappingChangeReport {
+  entityId: string;
+  entityVersion: number;
+  stateName: string;
+  algorithmId: string;
+  action: MappingChange['action'];
+  jobId: string;
+}
+
+export interface MappingCommandDeps {
+  store: EventStore;
+  queries: MappingQueries;
+  jobQueries: JobQueries;
+  jobs: JobCommands;
+  waitForReadModels: (position: string) => Promise<void>;
+}
+
+export class MappingCommands {
+  private readonly registry: Repository<Registry, RegistryEvent, NewRegistryEvent>;
+  private readonly mappings: Repository<MappingState, MappingEvent, NewMappingEvent>;
+
+  constructor(private readonly deps: MappingCommandDeps) {
+    this.registry = new Repository(deps.store, {
+      streamId: () => REGISTRY_STREAM_ID,
+      parse: parseRegistryEvent,
+      evolve: evolveRegistry,
+      schemas: registryEventSchemas,
+      schemaVersion: MAPPING_EVENT_SCHEMA_VERSION,
+    });
+    this.mappings = new Repository(deps.store, {
+      streamId: mappingStreamId,
+      parse: parseMappingEvent,
+      evolve: evolveMapping,
+      schemas: mappingEventSchemas,
+      schemaVersion: MAPPING_EVENT_SCHEMA_VERSION,
+    });
+  }
+
+  async registerAlgorithm(rawInput: unknown, context: CommandContext): Promise<AlgorithmRow> {
+    const input = parseInput(RegisterAlgorithmInput, rawInput);
+    await this.changeRegistry({ type: 'RegisterAlgorithm', ...input }, context);
+    return input;
+  }
+
+  /** Returns the algorithms it retired. */
+  async retireAlgorithm(rawInput: unknown, context: CommandContext): Promise<AlgorithmRow[]> {
+    const input = parseInput(RetireAlgorithmInput, rawInput);
+    const retiring = this.deps.queries
+      .algorithms()
+      .filter((a) => a.interactionId === input.interactionId && (input.algorithmId === null || a.algorithmId === input.algorithmId));
+    await this.changeRegistry({ type: 'RetireAlgorithm', ...input }, context);
+    return retiring;
+  }
+
+  private async changeRegistry(command: RegistryCommand, context: CommandContext): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const { state, revision } = await this.registry.load('algorithms');
+      const events = decideRegistry(state, command);
+      if (events.length === 0) return;
+      try {
+        const { position } = await this.registry.append('algorithms', events, revision, context);
+        return this.deps.waitForReadModels(position);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError) || attempt >= RACE_RETRIES) throw error;
+      }
+    }
+  }
+
+  /**
+   * One job per state and algorithm, and one mapping per state. Everything is
+   * checked before anything is written: an unknown interaction, empty or
+   * oversized training data, a state named twice, or a mapping that exists.
+   */
+  async createTrainingJobs(rawInput: unknown, context: CommandContext): Promise<string[]> {
+    const input = parseInput(CreateTrainingJobsInput, rawInput);
+    const registry = this.deps.queries.registry();
+    const planned = [];
+    for (const [i, state] of input.states.entries()) {
+      const algorithms = registry[state.interactionId];
+      if (!algorithms) {
+        throw badInput(`state ${state.stateName}: no algorithm is registered for interaction ${state.interactionId}`, {
+          field: `states.${i}.interactionId`,
+        });
+      }
+      const id = mappingId(input.entityId, input.entityVersion, state.stateName);
+      if ((await this.mappings.load(id)).revision !== undefined) {
+        throw conflict(`a mapping for ${input.entityId} version ${input.entityVersion} state ${state.stateName} exists already`);
+      }
+      planned.push({ id, state, algorithms });
+    }
+    let last: string | undefined;
+    for (const { id, state, algorithms } of planned) {
+      const jobs: Record<string, { jobId: string; algorithmVersion: number }> = {};
+      for (const [algorithmId, algorithmVersion] of Object.entries(algorithms).sort()) {
+        const jobId = mappingJobId(id, algorithmId, 1);
+        await this.createMappingJob(jobId, algorithmId, algorithmVersion, state.trainingData, input.entityId, input.entityVersion, state.stateName, context);
+        jobs[algorithmId] = { jobId, algorithmVersion };
+      }
+      last = await this.createMapping(
+        {
+          mappingId: id,
+          entityId: input.entityId,
+          entityVersion: input.entityVersion,
+          stateName: state.stateName,
+          interactionId: state.interactionId,
+          jobs,
+          carriedFrom: null,
+          trainingDataFrom: Object.values(jobs)[0]!.jobId,
+        },
+        context,
+      );
+    }
+    if (last) await this.deps.waitForReadModels(last);
+    return planned.map((p) => p.id);
+  }
+
+  /** New version's mappings pointing at the same jobs: an unchanged state keeps its trained model. */
+  async carryMappingsForward(rawInput: unknown, context: CommandContext): Promise<string[]> {
+    const input = parseInput(CarryMappingsForwardInput, rawInput);
+    const planned = [];
+    for (const { stateName, newStateName } of input.states) {
+      const source = (await this.mappings.load(mappingId(input.entityId, input.fromVersion, stateName))).state;
+      if (!source) throw notFound(`no mapping for ${input.entityId} version ${input.fromVersion} state ${stateName}`);
+      const id = mappingId(input.entityId, input.toVersion, newStateName);
+      if ((await this.mappings.load(id)).revision !== undefined) {
+        throw conflict(`a mapping for ${input.entityId} version ${input.toVersion} state ${newStateName} exists already`);
+      }
+      planned.push({ id, source, newStateName });
+    }
+    let last: string | undefined;
+    for (const { id, source, newStateName } of planned) {
+      last = await this.createMapping(
+        {
+          mappingId: id,
+          entityId: input.entityId,
+          entityVersion: input.toVersion,
+          stateName: newStateName,
+          interactionId: source.interactionId,
+          jobs: source.jobs,
+          carriedFrom: { entityVersion: source.entityVersion, stateName: source.stateName },
+          trainingDataFrom: source.trainingDataFrom,
+        },
+        context,
+      );
+    }
+    if (last) await this.deps.waitForReadModels(last);
+    return planned.map((p) => p.id);
+  }
+
+  /**
+   * Brings every mapping that matches the filter in line with the registry,
+   * a page at a time: ADD a job for an algorithm the mapping lacks, UPGRADE
+   * (queue again) a job trained with an older version, REMOVE (cancel) a job
+   * whose algorithm is no longer registered. A second run finds nothing to do.
+   */
+  async migrateMappings(rawInput: unknown, context: CommandContext): Promise<{ examined: number; changes: MappingChangeReport[]; dryRun: boolean }> {
+    const input = parseInput(MigrateMappingsInput, rawInput);
+    const registry = this.deps.queries.registry();
+    const changes: MappingChangeReport[] = [];
+    let examined = 0;
+    let after: string | undefined;
+    let last: string | undefined;
+    for (;;) {
+      const page = this.deps.queries.mappings(input, MIGRATION_PAGE, after);
+      for (const { node: mapping } of page.items) {
+        examined++;
+        const registered = registry[mapping.interactionId] ?? {};
+        if (migrationFor(mapping, registered).length === 0) continue;
+        const applied = input.dryRun
+          ? { changes: migrationFor(mapping, registered), position: undefined }
+          : await this.migrate(mapping.id, registered, context);
+        last = applied.position ?? last;
+        for (const change of applied.changes) {
+          changes.push({
+            entityId: mapping.entityId,
+            entityVersion: mapping.entityVersion,
+            stateName: mapping.stateName,
+            algorithmId: change.algorithmId,
+            action: change.action,
+            jobId: change.jobId,
+          });
+        }
+      }
+      if (!page.hasNextPage) break;
+      after = page.items[page.items.length - 1]!.cursor;
+    }
+    if (last) await this.deps.waitForReadModels(last);
+    return { examined, changes, dryRun: input.dryRun };
+  }
+
+  /** One mapping: its jobs first, then the record of the change at the mapping's revision. */
+  private async migrate(id: string, registered: Record<string, number>, context: CommandContext): Promise<{ changes: MappingChange[]; position?: string }> {
+    for (let attempt = 0; ; attempt++) {
+      const { state, revision } = await this.mappings.load(id);
+      const planned = migrationFor(state!, registered);
+      if (planned.length === 0) return { changes: [] };
+      for (const change of planned) {
+        if (change.action === 'ADD') {
+          const source = this.deps.jobQueries.job(state!.trainingDataFrom);
+          await this.createMappingJob(
+            change.jobId,
+            change.algorithmId,
+            change.algorithmVersion,
+            (source?.trainingData ?? null) as Json,
+            state!.entityId,
+            state!.entityVersion,
+            state!.stateName,
+            context,
+          );
+        } else if (change.action === 'UPGRADE') {
+          await this.deps.jobs.retrainJob(change.jobId, change.algorithmVersion, context);
+        } else {
+          await this.deps.jobs.cancelIfActive(change.jobId, `algorithm ${change.algorithmId} is no longer registered`, context);
+        }
+      }
+      const events: NewMappingEvent[] = planned.map((change) => {
+        switch (change.action) {
+          case 'ADD':
+            return { type: 'MappingJobAdded', data: { algorithmId: change.algorithmId, jobId: change.jobId, algorithmVersion: change.algorithmVersion } };
+          case 'UPGRADE':
+            return {
+              type: 'MappingJobUpgraded',
+              data: { algorithmId: change.algorithmId, jobId: change.jobId, fromVersion: change.fromVersion, algorithmVersion: change.algorithmVersion },
+            };
+          case 'REMOVE':
+            return { type: 'MappingJobRemoved', data: { algorithmId: change.algorithmId, jobId: change.jobId } };
+        }
+      });
+      try {
+        const { position } = await this.mappings.append(id, events, revision, context);
+        return { changes: planned, position };
+      } catch (error) {
+        // Another migration recorded a change first: look again (its jobs are the same jobs).
+        if (!(error instanceof WrongExpectedRevisionError) || attempt >= RACE_RETRIES) throw error;
+      }
+    }
+  }
+
+  private async createMapping(data: Extract<NewMappingEvent, { type: 'MappingCreated' }>['data'], context: CommandContext): Promise<string> {
+    try {
+      const { position } = await this.mappings.append(data.mappingId, [{ type: 'MappingCreated', data }], undefined, context);
+      return position;
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError) {
+        throw conflict(`a mapping for ${data.entityId} version ${data.entityVersion} state ${data.stateName} exists already`);
+      }
+      throw error;
+    }
+  }
+
+  private async createMappingJob(
+    jobId: string,
+    algorithmId: string,
+    algorithmVersion: number,
+    trainingData: Json | null,
+    entityId: string,
+    entityVersion: number,
+    stateName: string,
+    context: CommandContext,
+  ): Promise<void> {
+    await this.deps.jobs.createJobIfAbsent(
+      jobData(jobId, { params: { entityId, entityVersion, stateName }, algorithmId, algorithmVersion, trainingData }),
+      context,
+    );
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * A training mapping: for one state of one version of an entity, which job
+ * trains each algorithm's model. `migrationFor` compares a mapping with the
+ * registry: the heart of migrateMappings, as a pure function.
+ */
+import { createHash } from 'node:crypto';
+import type { MappingEvent } from './events.js';
+
+export interface MappingState {
+  id: string;
+  entityId: string;
+  entityVersion: number;
+  stateName: string;
+  interactionId: string;
+  jobs: Record<string, { jobId: string; algorithmVersion: number }>;
+  /** How often each algorithm has been added: a re-added algorithm gets a new job. */
+  additions: Record<string, number>;
+  /** The job whose training data a job added later trains on. */
+  trainingDataFrom: string;
+  carriedFrom: { entityVersion: number; stateName: string } | null;
+}
+
+export function evolveMapping(state: MappingState | undefined, event: MappingEvent): MappingState {
+  if (event.type === 'MappingCreated') {
+    const d = event.data;
+    return {
+      id: d.mappingId,
+      entityId: d.entityId,
+      entityVersion: d.entityVersion,
+      stateName: d.stateName,
+      interactionId: d.interactionId,
+      jobs: d.jobs,
+      additions: Object.fromEntries(Object.keys(d.jobs).map((algorithmId) => [algorithmId, 1])),
+      trainingDataFrom: d.trainingDataFrom,
+      carriedFrom: d.carriedFrom,
+    };
+  }
+  if (!state) throw new TypeError(`${event.type} before MappingCreated`);
+  switch (event.type) {
+    case 'MappingJobAdded':
+      return {
+        ...state,
+        jobs: { ...state.jobs, [event.data.algorithmId]: { jobId: event.data.jobId, algorithmVersion: event.data.algorithmVersion } },
+        additions: { ...state.additions, [event.data.algorithmId]: (state.additions[event.data.algorithmId] ?? 0) + 1 },
+      };
+    case 'MappingJobUpgraded':
+      return {
+        ...state,
+        jobs: { ...state.jobs, [event.data.algorithmId]: { jobId: event.data.jobId, algorithmVersion: event.data.algorithmVersion } },
+      };
+    case 'MappingJobRemoved': {
+      const { [event.data.algorithmId]: _removed, ...jobs } = state.jobs;
+      return { ...state, jobs };
+    }
+  }
+}
+
+/** The job that trains `algorithmId` for a mapping, the nth time it is added: the same id for every racer. */
+export function mappingJobId(mappingId: string, algorithmId: string, nth: number): string {
+  return `job_m${createHash('sha256').update(JSON.stringify([mappingId, algorithmId, nth])).digest('hex').slice(0, 31)}`;
+}
+
+export type MappingChange =
+  | { action: 'ADD'; algorithmId: string; algorithmVersion: number; jobId: string }
+  | { action: 'UPGRADE'; algorithmId: string; algorithmVersion: number; fromVersion: number; jobId: string }
+  | { action: 'REMOVE'; algorithmId: string; jobId: string };
+
+/** What it takes to bring a mapping in line with the registry's algorithms for its interaction. */
+export function migrationFor(mapping: MappingState, registered: Record<string, number>): MappingChange[] {
+  const changes: MappingChange[] = [];
+  for (const [algorithmId, algorithmVersion] of Object.entries(registered).sort()) {
+    const mapped = mapping.jobs[algorithmId];
+    if (!mapped) {
+      const jobId = mappingJobId(mapping.id, algorithmId, (mapping.additions[algorithmId] ?? 0) + 1);
+      changes.push({ action: 'ADD', algorithmId, algorithmVersion, jobId });
+    } else if (mapped.algorithmVersion < algorithmVersion) {
+      changes.push({ action: 'UPGRADE', algorithmId, algorithmVersion, fromVersion: mapped.algorithmVersion, jobId: mapped.jobId });
+    }
+  }
+  for (const [algorithmId, mapped] of Object.entries(mapping.jobs).sort()) {
+    if (registered[algorithmId] === undefined) changes.push({ action: 'REMOVE', algorithmId, jobId: mapped.jobId });
+  }
+  return changes;
+}
