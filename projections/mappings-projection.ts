@@ -31,6 +31,13 @@ export const MAPPINGS_SCHEMA = `
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS mappings_by_created ON mappings (created_position);
   CREATE INDEX IF NOT EXISTS mappings_by_entity ON mappings (entity_id, entity_version, state_name);
+  CREATE TABLE IF NOT EXISTS mapping_jobs (
+    mapping_id   TEXT NOT NULL,
+    algorithm_id TEXT NOT NULL,
+    job_id       TEXT NOT NULL,
+    PRIMARY KEY (mapping_id, algorithm_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS mapping_jobs_by_job ON mapping_jobs (job_id);
 `;
 
 export function mappingsProjection(db: Database): Projection {
@@ -46,9 +53,11 @@ export function mappingsProjection(db: Database): Projection {
      VALUES (@id, @entityId, @entityVersion, @stateName, @interactionId, @createdPosition, @revision, @state)
      ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, state = excluded.state`,
   );
+  const clearJobs = db.prepare('DELETE FROM mapping_jobs WHERE mapping_id = ?');
+  const insertJob = db.prepare('INSERT INTO mapping_jobs (mapping_id, algorithm_id, job_id) VALUES (?, ?, ?)');
   return {
     name: 'mappings',
-    tables: ['algorithms', 'mappings'],
+    tables: ['algorithms', 'mappings', 'mapping_jobs'],
     apply(recorded: RecordedEvent) {
       if (recorded.streamId === REGISTRY_STREAM_ID && isRegistryEventType(recorded.type)) {
         const event = parseRegistryEvent(recorded);
@@ -72,6 +81,8 @@ export function mappingsProjection(db: Database): Projection {
         revision: Number(recorded.revision),
         state: JSON.stringify(state),
       });
+      clearJobs.run(state.id);
+      for (const [algorithmId, { jobId }] of Object.entries(state.jobs)) insertJob.run(state.id, algorithmId, jobId);
     },
   };
 }

@@ -23,8 +23,12 @@ interface MappingRow {
 
 export class MappingQueries {
   private readonly byId;
+  private readonly otherMappingsOf;
 
   constructor(private readonly db: Database) {
+    this.otherMappingsOf = db.prepare<[string, string], { mapping_id: string }>(
+      'SELECT mapping_id FROM mapping_jobs WHERE job_id = ? AND mapping_id != ? LIMIT 1',
+    );
     this.byId = db.prepare<[string], MappingRow>('SELECT state, created_position FROM mappings WHERE id = ?');
   }
 
@@ -42,6 +46,11 @@ export class MappingQueries {
     const registry: Registry = {};
     for (const a of this.algorithms()) (registry[a.interactionId] ??= {})[a.algorithmId] = a.algorithmVersion;
     return registry;
+  }
+
+  /** Whether a mapping other than this one maps the job (carried forward mappings share jobs). */
+  isShared(jobId: string, exceptMappingId: string): boolean {
+    return this.otherMappingsOf.get(jobId, exceptMappingId) !== undefined;
   }
 
   mapping(id: string): MappingState | undefined {

@@ -19,7 +19,13 @@ import type { LiveFeed } from '../src/live-feed.js';
 import type { Projection, ProjectionFactory } from './projection.js';
 import { batchesOf } from './batches.js';
 
-const CHECKPOINT = 'read_models';
+export const CHECKPOINT_NAME = 'read_models';
+const CHECKPOINT = CHECKPOINT_NAME;
+
+export function ensureCheckpointTable(db: Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
+    name TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID`);
+}
 const MAX_BATCH = 500;
 
 interface Waiter {
@@ -45,8 +51,7 @@ export class ProjectionRunner {
     factories: readonly ProjectionFactory[],
     private readonly feed: LiveFeed,
   ) {
-    db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
-      name TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID`);
+    ensureCheckpointTable(db);
     this.projections = factories.map((make) => make(db));
     this.readCheckpointStatement = db.prepare<[string], { position: string }>(
       'SELECT position FROM projection_checkpoints WHERE name = ?',

@@ -4,7 +4,6 @@
  * WebSocket on the same path, through yoga's envelop so both transports share
  * the context, the plugins and the error masking.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
@@ -12,6 +11,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { CommandContext } from './app/command-context.js';
+import { CORRELATION_HEADER, correlationIdFrom, correlationIdOf, useCorrelationId } from './graphql/correlation-plugin.js';
 import { useContractErrorCodes } from './graphql/error-codes-plugin.js';
 import { maskError } from './graphql/errors.js';
 import type { GraphQLContext } from './graphql/context.js';
@@ -19,18 +19,12 @@ import { schema } from './graphql/schema.js';
 import type { Trialog } from './trialog.js';
 
 export const GRAPHQL_PATH = '/graphql';
-const CORRELATION_HEADER = 'x-correlation-id';
 
 export interface RunningServer {
   url: string;
   port: number;
   httpServer: Server;
   close(): Promise<void>;
-}
-
-function commandContext(correlationId: string | null | undefined): CommandContext {
-  const given = correlationId?.trim();
-  return { actor: 'anonymous', correlationId: given && given.length <= 128 ? given : randomUUID() };
 }
 
 export function createTrialogYoga(trialog: Trialog) {
@@ -40,12 +34,16 @@ export function createTrialogYoga(trialog: Trialog) {
     landingPage: false,
     graphiql: { subscriptionsProtocol: 'WS', title: 'Trialog' },
     maskedErrors: { maskError: (error, message) => maskError(error, message) },
-    plugins: [useContractErrorCodes()],
+    plugins: [useContractErrorCodes(), useCorrelationId()],
     logging: process.env.TRIALOG_LOG_LEVEL === 'debug' ? 'debug' : 'warn',
-    context: ({ request, socketCorrelationId }) => ({
-      trialog,
-      command: commandContext(socketCorrelationId ?? request?.headers.get(CORRELATION_HEADER)),
-    }),
+    context: ({ request, socketCorrelationId }): GraphQLContext => {
+      const command: CommandContext = {
+        actor: 'anonymous',
+        // Over WebSocket the upgrade request's header names the whole connection.
+        correlationId: socketCorrelationId ? correlationIdFrom(socketCorrelationId) : correlationIdOf(request),
+      };
+      return { trialog, command };
+    },
   });
 }
 

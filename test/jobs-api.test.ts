@@ -348,7 +348,7 @@ describe('reading', () => {
     ).events.edges;
     expect(byStream).toHaveLength(1);
     expect(byStream[0].node).toMatchObject({ type: 'JobCreated', revision: 0, data: { jobId: job.id } });
-    expect(byStream[0].node.metadata).toMatchObject({ actor: 'anonymous', schemaVersion: 1 });
+    expect(byStream[0].node.metadata).toMatchObject({ actor: 'anonymous', schemaVersion: 2 });
     expect(byStream[0].cursor).toBe(byStream[0].node.position);
 
     const page1 = ok(await t.gql(`{ events(first: 3, filter: { category: "job", types: ["JobCreated"] }) { edges { cursor node { type } } pageInfo { hasNextPage endCursor } } }`)).events;

@@ -141,7 +141,7 @@ describe('carrying mappings forward', () => {
     expect(carried).toMatchObject({ entityVersion: 2, stateName: 'Greeting', carriedFrom: '1/Hello' });
     expect(carried.jobs[0].job.id).toBe(old.jobs[0].job.id);
     const events = ok(await t.gql(`query($a: String) { events(after: $a) { edges { node { type } } } }`, { a: head })).events.edges;
-    expect(events.map((e: any) => e.node.type)).toEqual(['MappingCreated']); // no job, no training
+    expect(events.map((e: any) => e.node.type)).toEqual(['TrainingStatesReserved', 'MappingCreated']); // no job, no training
     const a = ok(await t.gql(TRAINED, { e: entity, v: 1, s: 'Hello' })).trainedModel;
     const b = ok(await t.gql(TRAINED, { e: entity, v: 2, s: 'Greeting' })).trainedModel;
     expect(b.id).toBe(a.id);
@@ -249,6 +249,67 @@ describe('migrating mappings', () => {
       expect(dumpTable(rebuilt, table), `table ${table}`).toEqual(dumpTable(t.trialog.readDb, table));
     }
     rebuilt.close();
+  });
+});
+
+describe('review regressions', () => {
+  it('two concurrent calls for overlapping states: one writes everything, the other nothing', async () => {
+    const interaction = unique('Race');
+    ok(await register(t.gql, interaction, 'RaceClassifier', 1));
+    for (let round = 0; round < 5; round++) {
+      const entity = unique('race');
+      const states = (tag: string, order: number[]) =>
+        order.map((i) => ({ stateName: `S${i}`, interactionId: interaction, trainingData: [`${tag}${i}`] }));
+      const [a, b] = await Promise.all([
+        t.gql(CREATE, { i: { entityId: entity, entityVersion: 1, states: states('A', [0, 1, 2]) } }),
+        t.gql(CREATE, { i: { entityId: entity, entityVersion: 1, states: states('B', [2, 1, 0]) } }),
+      ]);
+      const winners = [a, b].filter((r) => !r.errors);
+      expect(winners).toHaveLength(1);
+      expect(errorCode([a, b].find((r) => r.errors)!)).toBe('CONFLICT');
+      const tag = winners[0] === a ? 'A' : 'B';
+      for (const i of [0, 1, 2]) {
+        const mapping = ok(await t.gql(MAPPING, { e: entity, v: 1, s: `S${i}` })).mapping;
+        expect(mapping.jobs[0].job.trainingData).toEqual([`${tag}${i}`]);
+      }
+    }
+  });
+
+  it("a job left by an interrupted migration is brought up to the version the mapping records", async () => {
+    const interaction = unique('Interrupted');
+    const entity = unique('lesson');
+    ok(await register(t.gql, interaction, 'One', 1));
+    ok(await t.gql(CREATE, { i: { entityId: entity, entityVersion: 1, states: [{ stateName: 'S', interactionId: interaction, trainingData: [1] }] } }));
+    // As if a migration had created Two's job at version 1 and died before recording it in the mapping.
+    const { mappingId } = await import('../src/domain/mapping/events.js');
+    const { mappingJobId } = await import('../src/domain/mapping/mapping.js');
+    const { jobData } = await import('../src/app/job-commands.js');
+    const orphan = mappingJobId(mappingId(entity, 1, 'S'), 'Two', 1);
+    await t.trialog.jobCommands.createJobIfAbsent(jobData(orphan, { algorithmId: 'Two', algorithmVersion: 1, trainingData: [1] }), { actor: 'test', correlationId: 'crash' });
+    ok(await register(t.gql, interaction, 'Two', 2));
+    const changes = ok(await t.gql(MIGRATE, { i: { entityId: entity } })).migrateMappings.changes;
+    expect(changes.map((c: any) => [c.algorithmId, c.action, c.jobId])).toEqual([['Two', 'ADD', orphan]]);
+    expect(ok(await t.gql(`query($id: ID!) { job(id: $id) { algorithmVersion } }`, { id: orphan })).job.algorithmVersion).toBe(2);
+  });
+
+  it("upgrading a carried-forward mapping trains a job of its own and leaves the old version's model serving", async () => {
+    const interaction = unique('Shared');
+    const entity = unique('lesson');
+    ok(await register(t.gql, interaction, 'SharedClassifier', 1));
+    ok(await t.gql(CREATE, { i: { entityId: entity, entityVersion: 1, states: [{ stateName: 'S', interactionId: interaction, trainingData: [1] }] } }));
+    await trainAll(t.gql, 'SharedClassifier', () => ({ v: 1 }));
+    ok(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 1, toVersion: 2, states: [{ stateName: 'S' }] } }));
+    const shared = ok(await t.gql(TRAINED, { e: entity, v: 1, s: 'S' })).trainedModel.id;
+    ok(await register(t.gql, interaction, 'SharedClassifier', 2));
+    const changes = ok(await t.gql(MIGRATE, { i: { entityId: entity, entityVersion: 2 } })).migrateMappings.changes;
+    expect(changes).toHaveLength(1);
+    expect(changes[0].action).toBe('UPGRADE');
+    expect(changes[0].jobId).not.toBe(shared);
+    // Version 1 still serves its model; its own upgrade now retrains the job it alone holds.
+    expect(ok(await t.gql(TRAINED, { e: entity, v: 1, s: 'S' })).trainedModel.id).toBe(shared);
+    const v1 = ok(await t.gql(MIGRATE, { i: { entityId: entity, entityVersion: 1 } })).migrateMappings.changes;
+    expect(v1.map((c: any) => [c.action, c.jobId])).toEqual([['UPGRADE', shared]]);
+    expect(ok(await t.gql(MIGRATE, { i: { entityId: entity } })).migrateMappings.changes).toEqual([]);
   });
 });
 

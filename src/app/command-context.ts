@@ -14,6 +14,11 @@ export interface CommandContext {
   causationId?: string;
 }
 
+/** The context of a command that an event caused (a scheduler's decision, a sweep after a finish). */
+export function causedBy(context: CommandContext, eventId: string | undefined): CommandContext {
+  return eventId ? { ...context, causationId: eventId } : context;
+}
+
 export function systemContext(actor = 'system'): CommandContext {
   return { actor, correlationId: randomUUID() };
 }
@@ -21,7 +26,7 @@ export function systemContext(actor = 'system'): CommandContext {
 export function toNewEvents(
   events: readonly { type: string; data: unknown }[],
   context: CommandContext,
-  schemaVersion: number,
+  schemaVersion: (type: string) => number,
 ): NewEvent[] {
   return events.map((event) => ({
     id: randomUUID(),
@@ -31,7 +36,7 @@ export function toNewEvents(
       actor: context.actor,
       correlationId: context.correlationId,
       causationId: context.causationId ?? context.correlationId,
-      schemaVersion,
+      schemaVersion: schemaVersion(event.type),
     },
   }));
 }

@@ -14,7 +14,7 @@ import type { Json } from '../domain/job/events.js';
 import type { ExperimentQueries, ExperimentView } from '../../projections/experiments-queries.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import { WrongExpectedRevisionError } from '../store/port.js';
-import type { CommandContext } from './command-context.js';
+import { causedBy, type CommandContext } from './command-context.js';
 import type { ExperimentRepository } from './experiment-repository.js';
 import type { Claim, ExperimentHooks, JobCommands, TrialSpec } from './job-commands.js';
 import { parseInput } from './validation.js';
@@ -79,15 +79,16 @@ export class ExperimentCommands implements ExperimentHooks {
     quietIfDone: boolean,
   ): Promise<void> {
     let alreadyDone: DomainError | undefined;
+    let finishedEventId: string | undefined;
     try {
-      await this.execute(experimentId, { type: 'FinishExperiment', reason, jobId }, context);
+      finishedEventId = await this.execute(experimentId, { type: 'FinishExperiment', reason, jobId }, context);
     } catch (error) {
       if (!(error instanceof DomainError && error.code === 'CONFLICT')) throw error;
       alreadyDone = error;
     }
     // The sweep runs even when the experiment was DONE already: a finish that was
-    // interrupted halfway is completed by the next one.
-    await this.cancelUnfinishedJobs(experimentId, reason, context);
+    // interrupted halfway is completed by the next one. Its cancels are caused by the finish.
+    await this.cancelUnfinishedJobs(experimentId, reason, causedBy(context, finishedEventId));
     if (alreadyDone && !quietIfDone) throw alreadyDone;
   }
 
@@ -363,14 +364,14 @@ export class ExperimentCommands implements ExperimentHooks {
     command: ExperimentCommand,
     context: CommandContext,
     retries = RACE_RETRIES,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     for (let attempt = 0; ; attempt++) {
       const { state, revision } = await this.deps.repository.load(experimentId);
       const events = decideExperiment(state, command);
       try {
-        const { position } = await this.deps.repository.append(experimentId, events, revision, context);
+        const { position, eventIds } = await this.deps.repository.append(experimentId, events, revision, context);
         await this.deps.waitForReadModels(position);
-        return;
+        return eventIds[eventIds.length - 1];
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         if (command.type === 'CreateExperiment') {

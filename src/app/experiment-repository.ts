@@ -19,6 +19,6 @@ export function experimentRepository(store: EventStore): ExperimentRepository {
     parse: parseExperimentEvent,
     evolve: evolveExperiment,
     schemas: experimentEventSchemas,
-    schemaVersion: EXPERIMENT_EVENT_SCHEMA_VERSION,
+    schemaVersion: () => EXPERIMENT_EVENT_SCHEMA_VERSION,
   });
 }

@@ -11,7 +11,7 @@ import type { Json, NewJobEvent } from '../domain/job/events.js';
 import type { JobState } from '../domain/job/state.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import { WrongExpectedRevisionError } from '../store/port.js';
-import type { CommandContext } from './command-context.js';
+import { causedBy, type CommandContext } from './command-context.js';
 import {
   AppendLogInput,
   CancelJobInput,
@@ -188,8 +188,14 @@ export class JobCommands {
     try {
       await this.execute(jobId, () => ({ type: 'CancelJob', reason }), context);
     } catch (error) {
-      if (!(error instanceof DomainError && error.code === 'CONFLICT')) throw error;
+      // Only "it has ended" is fine (that conflict names the status); a lost race is not.
+      if (!(error instanceof DomainError && error.code === 'CONFLICT' && error.details.status !== undefined)) throw error;
     }
+  }
+
+  /** A job's state from its own stream (not the read model). */
+  async jobState(jobId: string): Promise<JobState | undefined> {
+    return (await this.deps.repository.load(jobId)).state;
   }
 
   private async createOnce(jobId: string, data: NewJobData, context: CommandContext): Promise<boolean> {
@@ -289,8 +295,9 @@ export class JobCommands {
       leaseSeconds: input.leaseSeconds,
       now,
     });
+    let lastEventId: string;
     try {
-      await this.appendAndWait(jobId, events, revision, context);
+      lastEventId = await this.appendAndWait(jobId, events, revision, context);
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError) return undefined;
       throw error;
@@ -298,7 +305,7 @@ export class JobCommands {
     const claimed = events.find((e) => e.type === 'JobClaimed');
     if (claimed?.type === 'JobClaimed') return claimed.data.leaseExpiresAt;
     // Its last lease expired with no attempts left: the job failed instead.
-    await this.experiments?.afterJobEnded(jobId, context);
+    await this.experiments?.afterJobEnded(jobId, causedBy(context, lastEventId));
     return undefined;
   }
 
@@ -343,14 +350,16 @@ export class JobCommands {
     const now = this.clock();
     // The job's own events are all in the read model (each mutation waits), so this is the state before the report.
     const baseline = this.experiments?.earlyStoppingBaseline(jobId) ?? null;
-    const { events } = await this.execute(
+    const { events, lastEventId } = await this.execute(
       jobId,
       () => ({ type: 'ReportMetrics', leaseTokenHash: hashLeaseToken(leaseToken), points, now }),
       context,
     );
     const reported = events[0]?.type === 'JobMetricsReported' ? events[0].data.points : [];
     const shouldStop =
-      baseline !== null && this.experiments ? await this.experiments.afterMetrics(jobId, baseline, reported, context) : false;
+      baseline !== null && this.experiments
+        ? await this.experiments.afterMetrics(jobId, baseline, reported, causedBy(context, lastEventId))
+        : false;
     return { jobId, shouldStop };
   }
 
@@ -361,9 +370,9 @@ export class JobCommands {
     prune: { rule: 'median' | 'successiveHalving'; step: number; value: number } | null,
     context: CommandContext,
   ): Promise<boolean> {
-    const { events } = await this.execute(jobId, () => ({ type: 'ApplyEarlyStopping', rungs, prune }), context);
+    const { events, lastEventId } = await this.execute(jobId, () => ({ type: 'ApplyEarlyStopping', rungs, prune }), context);
     const pruned = events.some((e) => e.type === 'JobPruned');
-    if (pruned) await this.experiments?.afterJobEnded(jobId, context);
+    if (pruned) await this.experiments?.afterJobEnded(jobId, causedBy(context, lastEventId));
     return pruned;
   }
 
@@ -391,7 +400,7 @@ export class JobCommands {
 
   async completeJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(CompleteJobInput, rawInput);
-    await this.execute(
+    const { lastEventId } = await this.execute(
       input.jobId,
       () => ({
         type: 'CompleteJob',
@@ -401,26 +410,28 @@ export class JobCommands {
       }),
       context,
     );
-    await this.experiments?.afterJobEnded(input.jobId, context);
+    await this.experiments?.afterJobEnded(input.jobId, causedBy(context, lastEventId));
     return input.jobId;
   }
 
   async failJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(FailJobInput, rawInput);
-    const { events } = await this.execute(
+    const { events, lastEventId } = await this.execute(
       input.jobId,
       () => ({ type: 'FailJob', leaseTokenHash: hashLeaseToken(input.leaseToken), error: input.error, retry: input.retry }),
       context,
     );
     const failed = events.find((e) => e.type === 'JobFailed');
-    if (failed?.type === 'JobFailed' && !failed.data.requeued) await this.experiments?.afterJobEnded(input.jobId, context);
+    if (failed?.type === 'JobFailed' && !failed.data.requeued) {
+      await this.experiments?.afterJobEnded(input.jobId, causedBy(context, lastEventId));
+    }
     return input.jobId;
   }
 
   async cancelJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(CancelJobInput, rawInput);
-    await this.execute(input.jobId, () => ({ type: 'CancelJob', reason: input.reason }), context);
-    await this.experiments?.afterJobEnded(input.jobId, context);
+    const { lastEventId } = await this.execute(input.jobId, () => ({ type: 'CancelJob', reason: input.reason }), context);
+    await this.experiments?.afterJobEnded(input.jobId, causedBy(context, lastEventId));
     return input.jobId;
   }
 
@@ -439,15 +450,15 @@ export class JobCommands {
     command: (state: JobState | undefined) => JobCommand,
     context: CommandContext,
     options: { retries?: number } = {},
-  ): Promise<{ events: NewJobEvent[]; state: JobState | undefined }> {
+  ): Promise<{ events: NewJobEvent[]; state: JobState | undefined; lastEventId?: string }> {
     const retries = options.retries ?? RACE_RETRIES;
     for (let attempt = 0; ; attempt++) {
       const { state, revision } = await this.deps.repository.load(jobId);
       const events = decide(state, command(state));
       if (events.length === 0) return { events, state };
       try {
-        await this.appendAndWait(jobId, events, revision, context);
-        return { events, state };
+        const lastEventId = await this.appendAndWait(jobId, events, revision, context);
+        return { events, state, lastEventId };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         if (attempt >= retries) throw conflict('the job changed concurrently; try again');
@@ -455,14 +466,16 @@ export class JobCommands {
     }
   }
 
+  /** Appends, waits for the read models, and answers with the last event's id. */
   private async appendAndWait(
     jobId: string,
     events: readonly NewJobEvent[],
     revision: bigint | undefined,
     context: CommandContext,
-  ): Promise<void> {
-    const { position } = await this.deps.repository.append(jobId, events, revision, context);
+  ): Promise<string> {
+    const { position, eventIds } = await this.deps.repository.append(jobId, events, revision, context);
     await this.deps.waitForReadModels(position);
+    return eventIds[eventIds.length - 1]!;
   }
 
   /** A job created by another request (same idempotency key) is answered once it is readable. */

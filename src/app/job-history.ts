@@ -6,8 +6,9 @@
 import { jobStreamId, parseJobEvent, type JobEvent } from '../domain/job/events.js';
 import { evolve, type MaybeJob } from '../domain/job/state.js';
 import type { JobView, LogLineRow, MetricPointRow } from '../../projections/jobs-queries.js';
-import type { EventStore, RecordedEvent } from '../store/port.js';
+import type { EventStore } from '../store/port.js';
 import { badInput } from '../domain/errors.js';
+import { isAtOrBefore } from './time-travel.js';
 
 export interface PastJob {
   view: JobView;
@@ -24,7 +25,7 @@ export async function jobAt(
     throw badInput('revision must be >= 0');
   }
   const recorded = await store.readStream(jobStreamId(jobId));
-  const included = recorded.filter((event) => isIncluded(event, at));
+  const included = recorded.filter((event) => isAtOrBefore(event, at));
   if (included.length === 0) return undefined;
   let state: MaybeJob;
   const series = new Map<string, Map<number, MetricPointRow>>();
@@ -44,12 +45,6 @@ export async function jobAt(
     })),
     logLines,
   };
-}
-
-function isIncluded(event: RecordedEvent, at: { revision?: number | null; time?: Date | null }): boolean {
-  if (at.revision !== undefined && at.revision !== null && event.revision > BigInt(at.revision)) return false;
-  if (at.time && Date.parse(event.timestamp) > at.time.getTime()) return false;
-  return true;
 }
 
 function collect(event: JobEvent, series: Map<string, Map<number, MetricPointRow>>, logLines: LogLineRow[]): void {

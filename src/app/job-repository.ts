@@ -1,6 +1,5 @@
 /** Jobs as the generic repository sees them. */
 import {
-  JOB_EVENT_SCHEMA_VERSION,
   jobEventSchemas,
   jobStreamId,
   parseJobEvent,
@@ -8,6 +7,7 @@ import {
   type NewJobEvent,
 } from '../domain/job/events.js';
 import { evolve, type JobState } from '../domain/job/state.js';
+import { jobEventVersion } from '../domain/job/upcasters.js';
 import type { EventStore } from '../store/port.js';
 import { Repository, type Loaded } from './repository.js';
 
@@ -20,6 +20,6 @@ export function jobRepository(store: EventStore): JobRepository {
     parse: parseJobEvent,
     evolve,
     schemas: jobEventSchemas,
-    schemaVersion: JOB_EVENT_SCHEMA_VERSION,
+    schemaVersion: jobEventVersion,
   });
 }

@@ -18,13 +18,27 @@ import {
   mappingStreamId,
   parseMappingEvent,
   parseRegistryEvent,
+  parseTrainingSetEvent,
   registryEventSchemas,
+  trainingSetEventSchemas,
+  trainingSetId,
+  trainingSetStreamId,
   type MappingEvent,
   type NewMappingEvent,
   type NewRegistryEvent,
+  type NewTrainingSetEvent,
   type RegistryEvent,
+  type TrainingSetEvent,
 } from '../domain/mapping/events.js';
-import { evolveMapping, mappingJobId, migrationFor, type MappingChange, type MappingState } from '../domain/mapping/mapping.js';
+import {
+  evolveMapping,
+  evolveTrainingSet,
+  mappingJobId,
+  migrationFor,
+  type MappingChange,
+  type MappingState,
+  type TrainingSet,
+} from '../domain/mapping/mapping.js';
 import { decideRegistry, evolveRegistry, type Registry, type RegistryCommand } from '../domain/mapping/registry.js';
 import type { Json } from '../domain/job/events.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
@@ -44,6 +58,8 @@ import { parseInput } from './validation.js';
 
 const RACE_RETRIES = 10;
 const MIGRATION_PAGE = 500;
+/** A reserved state whose mapping is still missing after this long was left by a call that died: it may be taken again. */
+const ORPHANED_RESERVATION_MS = 5 * 60 * 1000;
 
 export interface MappingChangeReport {
   entityId: string;
@@ -65,6 +81,7 @@ export interface MappingCommandDeps {
 export class MappingCommands {
   private readonly registry: Repository<Registry, RegistryEvent, NewRegistryEvent>;
   private readonly mappings: Repository<MappingState, MappingEvent, NewMappingEvent>;
+  private readonly trainingSets: Repository<TrainingSet, TrainingSetEvent, NewTrainingSetEvent>;
 
   constructor(private readonly deps: MappingCommandDeps) {
     this.registry = new Repository(deps.store, {
@@ -72,15 +89,49 @@ export class MappingCommands {
       parse: parseRegistryEvent,
       evolve: evolveRegistry,
       schemas: registryEventSchemas,
-      schemaVersion: MAPPING_EVENT_SCHEMA_VERSION,
+      schemaVersion: () => MAPPING_EVENT_SCHEMA_VERSION,
     });
     this.mappings = new Repository(deps.store, {
       streamId: mappingStreamId,
       parse: parseMappingEvent,
       evolve: evolveMapping,
       schemas: mappingEventSchemas,
-      schemaVersion: MAPPING_EVENT_SCHEMA_VERSION,
+      schemaVersion: () => MAPPING_EVENT_SCHEMA_VERSION,
     });
+    this.trainingSets = new Repository(deps.store, {
+      streamId: trainingSetStreamId,
+      parse: parseTrainingSetEvent,
+      evolve: evolveTrainingSet,
+      schemas: trainingSetEventSchemas,
+      schemaVersion: () => MAPPING_EVENT_SCHEMA_VERSION,
+    });
+  }
+
+  /**
+   * Takes the state names of an entity version for one call, in one append:
+   * a rival call for any of them gets CONFLICT before writing anything.
+   */
+  private async reserveStates(entityId: string, entityVersion: number, stateNames: string[], context: CommandContext): Promise<void> {
+    const id = trainingSetId(entityId, entityVersion);
+    for (let attempt = 0; ; attempt++) {
+      const { state, revision } = await this.trainingSets.load(id);
+      for (const name of stateNames) {
+        const reservedAt = state?.[name];
+        if (reservedAt === undefined) continue;
+        if (this.deps.queries.mapping(mappingId(entityId, entityVersion, name)) || (await this.mappings.load(mappingId(entityId, entityVersion, name))).revision !== undefined) {
+          throw conflict(`a mapping for ${entityId} version ${entityVersion} state ${name} exists already`);
+        }
+        if (Date.now() - Date.parse(reservedAt) < ORPHANED_RESERVATION_MS) {
+          throw conflict(`the mapping for ${entityId} version ${entityVersion} state ${name} is being created by another call`);
+        }
+      }
+      try {
+        await this.trainingSets.append(id, [{ type: 'TrainingStatesReserved', data: { entityId, entityVersion, stateNames } }], revision, context);
+        return;
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError) || attempt >= RACE_RETRIES) throw error;
+      }
+    }
   }
 
   async registerAlgorithm(rawInput: unknown, context: CommandContext): Promise<AlgorithmRow> {
@@ -135,12 +186,13 @@ export class MappingCommands {
       }
       planned.push({ id, state, algorithms });
     }
+    await this.reserveStates(input.entityId, input.entityVersion, planned.map((p) => p.state.stateName), context);
     let last: string | undefined;
     for (const { id, state, algorithms } of planned) {
       const jobs: Record<string, { jobId: string; algorithmVersion: number }> = {};
       for (const [algorithmId, algorithmVersion] of Object.entries(algorithms).sort()) {
         const jobId = mappingJobId(id, algorithmId, 1);
-        await this.createMappingJob(jobId, algorithmId, algorithmVersion, state.trainingData, input.entityId, input.entityVersion, state.stateName, context);
+        await this.ensureJob(jobId, algorithmId, algorithmVersion, state.trainingData, { entityId: input.entityId, entityVersion: input.entityVersion, stateName: state.stateName }, context);
         jobs[algorithmId] = { jobId, algorithmVersion };
       }
       last = await this.createMapping(
@@ -174,6 +226,7 @@ export class MappingCommands {
       }
       planned.push({ id, source, newStateName });
     }
+    await this.reserveStates(input.entityId, input.toVersion, planned.map((p) => p.newStateName), context);
     let last: string | undefined;
     for (const { id, source, newStateName } of planned) {
       last = await this.createMapping(
@@ -202,7 +255,6 @@ export class MappingCommands {
    */
   async migrateMappings(rawInput: unknown, context: CommandContext): Promise<{ examined: number; changes: MappingChangeReport[]; dryRun: boolean }> {
     const input = parseInput(MigrateMappingsInput, rawInput);
-    const registry = this.deps.queries.registry();
     const changes: MappingChangeReport[] = [];
     let examined = 0;
     let after: string | undefined;
@@ -211,6 +263,9 @@ export class MappingCommands {
       const page = this.deps.queries.mappings(input, MIGRATION_PAGE, after);
       for (const { node: mapping } of page.items) {
         examined++;
+        // The registry as it is now, not as it was when the run began: a long run must not
+        // bring back an algorithm retired meanwhile. (Read from its stream; cached, so cheap.)
+        const registry = (await this.registry.load('algorithms')).state ?? {};
         const registered = registry[mapping.interactionId] ?? {};
         if (migrationFor(mapping, registered).length === 0) continue;
         const applied = input.dryRun
@@ -241,22 +296,20 @@ export class MappingCommands {
       const { state, revision } = await this.mappings.load(id);
       const planned = migrationFor(state!, registered);
       if (planned.length === 0) return { changes: [] };
-      for (const change of planned) {
+      const trainingData = ((await this.deps.jobs.jobState(state!.trainingDataFrom))?.trainingData ?? null) as Json | null;
+      for (const [i, change] of planned.entries()) {
         if (change.action === 'ADD') {
-          const source = this.deps.jobQueries.job(state!.trainingDataFrom);
-          await this.createMappingJob(
-            change.jobId,
-            change.algorithmId,
-            change.algorithmVersion,
-            (source?.trainingData ?? null) as Json,
-            state!.entityId,
-            state!.entityVersion,
-            state!.stateName,
-            context,
-          );
+          await this.ensureJob(change.jobId, change.algorithmId, change.algorithmVersion, trainingData, state!, context);
         } else if (change.action === 'UPGRADE') {
-          await this.deps.jobs.retrainJob(change.jobId, change.algorithmVersion, context);
-        } else {
+          if (this.deps.queries.isShared(change.jobId, id)) {
+            // Another mapping (carried forward) still serves this job's model: train a job of this mapping's own.
+            const own = mappingJobId(id, change.algorithmId, (state!.additions[change.algorithmId] ?? 0) + 1);
+            await this.ensureJob(own, change.algorithmId, change.algorithmVersion, trainingData, state!, context);
+            planned[i] = { ...change, jobId: own };
+          } else {
+            await this.deps.jobs.retrainJob(change.jobId, change.algorithmVersion, context);
+          }
+        } else if (!this.deps.queries.isShared(change.jobId, id)) {
           await this.deps.jobs.cancelIfActive(change.jobId, `algorithm ${change.algorithmId} is no longer registered`, context);
         }
       }
@@ -295,19 +348,27 @@ export class MappingCommands {
     }
   }
 
-  private async createMappingJob(
+  /**
+   * The mapping's job for an algorithm, at least at `algorithmVersion`: created,
+   * or, when a call that died or lost a race created it before, brought up to that version.
+   */
+  private async ensureJob(
     jobId: string,
     algorithmId: string,
     algorithmVersion: number,
     trainingData: Json | null,
-    entityId: string,
-    entityVersion: number,
-    stateName: string,
+    key: { entityId: string; entityVersion: number; stateName: string },
     context: CommandContext,
   ): Promise<void> {
-    await this.deps.jobs.createJobIfAbsent(
-      jobData(jobId, { params: { entityId, entityVersion, stateName }, algorithmId, algorithmVersion, trainingData }),
+    const created = await this.deps.jobs.createJobIfAbsent(
+      jobData(jobId, {
+        params: { entityId: key.entityId, entityVersion: key.entityVersion, stateName: key.stateName },
+        algorithmId,
+        algorithmVersion,
+        trainingData,
+      }),
       context,
     );
+    if (!created) await this.deps.jobs.retrainJob(jobId, algorithmVersion, context);
   }
 }

@@ -22,7 +22,8 @@ export interface AggregateKind<S, E, N extends { type: string; data: unknown }> 
   parse(recorded: RecordedEvent): E;
   evolve(state: S | undefined, event: E): S | undefined;
   schemas: Record<N['type'], z.ZodType>;
-  schemaVersion: number;
+  /** The current version of each event type's data shape. */
+  schemaVersion: (type: string) => number;
 }
 
 const CACHE_SIZE = 10_000;
@@ -48,15 +49,23 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
     return loaded;
   }
 
-  append(id: string, events: readonly N[], loadedRevision: bigint | undefined, context: CommandContext): Promise<AppendResult> {
+  /** Appends at the loaded revision; answers with the new events' ids too (for causation). */
+  async append(
+    id: string,
+    events: readonly N[],
+    loadedRevision: bigint | undefined,
+    context: CommandContext,
+  ): Promise<AppendResult & { eventIds: string[] }> {
     // Checked on the way in as well as on the way out: a malformed event never reaches the log.
     const checked = events.map((event) => ({
       type: event.type,
       data: (this.kind.schemas as Record<string, z.ZodType>)[event.type]!.parse(event.data),
     }));
-    return this.store.appendToStream(this.kind.streamId(id), toNewEvents(checked, context, this.kind.schemaVersion), {
+    const newEvents = toNewEvents(checked, context, this.kind.schemaVersion);
+    const result = await this.store.appendToStream(this.kind.streamId(id), newEvents, {
       expectedRevision: loadedRevision ?? 'no_stream',
     });
+    return { ...result, eventIds: newEvents.map((e) => e.id) };
   }
 
   private remember(id: string, loaded: Loaded<S>): void {

@@ -84,6 +84,11 @@ function isOurs(resolved: AllStreamResolvedEvent | ResolvedEvent): boolean {
   return event !== undefined && !event.streamId.startsWith('$') && !event.type.startsWith('$');
 }
 
+function originalTimestamp(metadata: unknown): string | undefined {
+  const value = (metadata as { originalTimestamp?: unknown } | undefined)?.originalTimestamp;
+  return typeof value === 'string' ? value : undefined;
+}
+
 function toRecorded(resolved: AllStreamResolvedEvent | ResolvedEvent): RecordedEvent {
   const event = resolved.event!;
   if (!event.isJson || event.position === undefined) {
@@ -95,7 +100,8 @@ function toRecorded(resolved: AllStreamResolvedEvent | ResolvedEvent): RecordedE
     streamId: event.streamId,
     revision: event.revision,
     position: formatEsdbPosition(event.position),
-    timestamp: event.created.toISOString(),
+    // The server sets `created` itself: an imported event's own time travels in its metadata.
+    timestamp: originalTimestamp(event.metadata) ?? event.created.toISOString(),
     data: event.data,
     metadata: event.metadata as EventMetadata,
   };
@@ -123,7 +129,7 @@ export class EventStoreDbEventStore implements EventStore {
             id: event.id,
             type: event.type,
             data: event.data as Record<string, unknown>,
-            metadata: event.metadata,
+            metadata: event.timestamp ? { ...event.metadata, originalTimestamp: event.timestamp } : event.metadata,
           }),
         ),
         { expectedRevision: toClientExpected(expected) },

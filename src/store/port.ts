@@ -34,6 +34,11 @@ export interface NewEvent {
   type: string;
   data: unknown;
   metadata: EventMetadata;
+  /**
+   * When the event happened, for imports that move a log between stores; the
+   * store's own clock when absent. Reads report it as the event's timestamp.
+   */
+  timestamp?: string;
 }
 
 export interface RecordedEvent {
@@ -66,6 +71,9 @@ export interface EventFilter {
   streamId?: string;
   category?: string;
   types?: readonly string[];
+  /** Inclusive bounds on the event's timestamp (ISO-8601, UTC). */
+  from?: string;
+  to?: string;
 }
 
 export interface ReadAllOptions {
@@ -142,5 +150,7 @@ export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefi
   if (filter.streamId !== undefined && event.streamId !== filter.streamId) return false;
   if (filter.category !== undefined && categoryOf(event.streamId) !== filter.category) return false;
   if (filter.types && filter.types.length > 0 && !filter.types.includes(event.type)) return false;
+  if (filter.from !== undefined && Date.parse(event.timestamp) < Date.parse(filter.from)) return false;
+  if (filter.to !== undefined && Date.parse(event.timestamp) > Date.parse(filter.to)) return false;
   return true;
 }

@@ -155,7 +155,7 @@ export class SqliteEventStore implements EventStore {
         if (!revisionMatches(expected, actual)) {
           throw new WrongExpectedRevisionError(streamId, expected, actual);
         }
-        const timestamp = new Date().toISOString();
+        const now = new Date().toISOString();
         const category = categoryOf(streamId);
         let revision = current ?? -1;
         let position = 0;
@@ -167,7 +167,7 @@ export class SqliteEventStore implements EventStore {
             revision,
             category,
             event.type,
-            timestamp,
+            event.timestamp === undefined ? now : new Date(event.timestamp).toISOString(),
             JSON.stringify(event.data),
             JSON.stringify(event.metadata),
           );
@@ -334,6 +334,15 @@ function filterClause(filter: EventFilter | undefined): { sql: string; params: u
   if (filter?.types && filter.types.length > 0) {
     sql += ` AND type IN (${filter.types.map(() => '?').join(', ')})`;
     params.push(...filter.types);
+  }
+  // Timestamps are stored as toISOString() text, which orders as time does.
+  if (filter?.from !== undefined) {
+    sql += ' AND timestamp >= ?';
+    params.push(new Date(filter.from).toISOString());
+  }
+  if (filter?.to !== undefined) {
+    sql += ' AND timestamp <= ?';
+    params.push(new Date(filter.to).toISOString());
   }
   return { sql, params };
 }

@@ -4,10 +4,16 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { LiveFeed } from '../../src/live-feed.js';
 import type { EventStore } from '../../src/store/port.js';
 import { readModelProjections } from '../../src/trialog.js';
+import { rebuildReadModels as rebuild } from '../../projections/rebuild.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 
-export async function rebuildReadModels(store: EventStore): Promise<SqliteDatabase> {
+/** Both ways of building read models must agree: the batched rebuild and the live runner. */
+export async function rebuildReadModels(store: EventStore, via: 'rebuild' | 'runner' = 'rebuild'): Promise<SqliteDatabase> {
   const db = new Database(':memory:');
+  if (via === 'rebuild') {
+    await rebuild(store, db, readModelProjections);
+    return db;
+  }
   const runner = new ProjectionRunner(store, db, readModelProjections, new LiveFeed());
   runner.start();
   await runner.catchUp();

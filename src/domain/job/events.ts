@@ -4,6 +4,7 @@
  * malformed event is caught at the boundary, not deep inside a fold.
  */
 import { z } from 'zod';
+import { jobEventVersion, upcastJobData } from './upcasters.js';
 
 export const JOB_STREAM_CATEGORY = 'job';
 export const jobStreamId = (jobId: string) => `${JOB_STREAM_CATEGORY}-${jobId}`;
@@ -50,9 +51,9 @@ export const jobEventSchemas = {
     generation: z.number().int(),
     parentId: z.string().nullable(),
     /** The job's slot in its experiment's sequence of trials (null outside experiments). */
-    trialIndex: z.number().int().nullable().default(null),
+    trialIndex: z.number().int().nullable(),
     /** What the experiment's scheduler decided in making this job (PBT: whom it copied, how it explored). */
-    decision: z.json().nullable().default(null),
+    decision: z.json().nullable(),
   }),
   JobClaimed: z.object({
     workerId: z.string(),
@@ -126,15 +127,21 @@ export type NewJobEvent = {
   [T in JobEventType]: { type: T; data: JobEventData<T> };
 }[JobEventType];
 
-export const JOB_EVENT_SCHEMA_VERSION = 1;
 
 export function isJobEventType(type: string): type is JobEventType {
   return Object.hasOwn(jobEventSchemas, type);
 }
 
-export function parseJobEvent(event: { type: string; data: unknown; timestamp: string }): JobEvent {
+/** Parses a stored job event, upcasting an older shape (metadata.schemaVersion) to the current one first. */
+export function parseJobEvent(event: {
+  type: string;
+  data: unknown;
+  timestamp: string;
+  metadata?: { schemaVersion?: unknown };
+}): JobEvent {
   if (!isJobEventType(event.type)) throw new TypeError(`not a job event: ${event.type}`);
-  const data = jobEventSchemas[event.type].parse(event.data);
+  const version = typeof event.metadata?.schemaVersion === 'number' ? event.metadata.schemaVersion : jobEventVersion(event.type);
+  const data = jobEventSchemas[event.type].parse(upcastJobData(event.type, version, event.data, event.timestamp));
   return { type: event.type, data, timestamp: event.timestamp } as JobEvent;
 }
 

@@ -12,6 +12,12 @@ export function mappingId(entityId: string, entityVersion: number, stateName: st
 }
 export const mappingStreamId = (id: string) => `${MAPPING_STREAM_CATEGORY}-${id}`;
 
+/** One stream per entity version reserves its state names, so a call creating mappings is all or nothing against rivals. */
+export const TRAINING_SET_CATEGORY = 'trainingset';
+export const trainingSetId = (entityId: string, entityVersion: number) =>
+  `ts_${createHash('sha256').update(JSON.stringify([entityId, entityVersion])).digest('hex').slice(0, 32)}`;
+export const trainingSetStreamId = (id: string) => `${TRAINING_SET_CATEGORY}-${id}`;
+
 const MappedJob = z.object({ jobId: z.string(), algorithmVersion: z.number().int() });
 
 export const registryEventSchemas = {
@@ -49,6 +55,11 @@ export const mappingEventSchemas = {
   MappingJobRemoved: z.object({ algorithmId: z.string(), jobId: z.string() }),
 } as const;
 
+export const trainingSetEventSchemas = {
+  /** These states of the entity version are taken by one call that is creating their mappings. */
+  TrainingStatesReserved: z.object({ entityId: z.string(), entityVersion: z.number().int(), stateNames: z.array(z.string()) }),
+} as const;
+
 type Events<S extends Record<string, z.ZodType>> = {
   [T in keyof S & string]: { type: T; data: z.infer<S[T]>; timestamp: string };
 }[keyof S & string];
@@ -59,6 +70,8 @@ type NewEvents<S extends Record<string, z.ZodType>> = {
 export type RegistryEvent = Events<typeof registryEventSchemas>;
 export type NewRegistryEvent = NewEvents<typeof registryEventSchemas>;
 export type MappingEvent = Events<typeof mappingEventSchemas>;
+export type TrainingSetEvent = Events<typeof trainingSetEventSchemas>;
+export type NewTrainingSetEvent = NewEvents<typeof trainingSetEventSchemas>;
 export type NewMappingEvent = NewEvents<typeof mappingEventSchemas>;
 
 export function parseRegistryEvent(event: { type: string; data: unknown; timestamp: string }): RegistryEvent {
@@ -71,6 +84,11 @@ export function parseMappingEvent(event: { type: string; data: unknown; timestam
   const schema = (mappingEventSchemas as Record<string, z.ZodType>)[event.type];
   if (!schema) throw new TypeError(`not a mapping event: ${event.type}`);
   return { type: event.type, data: schema.parse(event.data), timestamp: event.timestamp } as MappingEvent;
+}
+
+export function parseTrainingSetEvent(event: { type: string; data: unknown; timestamp: string }): TrainingSetEvent {
+  if (event.type !== 'TrainingStatesReserved') throw new TypeError(`not a training-set event: ${event.type}`);
+  return { type: event.type, data: trainingSetEventSchemas.TrainingStatesReserved.parse(event.data), timestamp: event.timestamp };
 }
 
 export const isMappingEventType = (type: string) => Object.hasOwn(mappingEventSchemas, type);

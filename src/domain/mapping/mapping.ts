@@ -20,6 +20,15 @@ export interface MappingState {
   carriedFrom: { entityVersion: number; stateName: string } | null;
 }
 
+/** State names already reserved for an entity version, with when. */
+export type TrainingSet = Record<string, string>;
+
+export function evolveTrainingSet(state: TrainingSet | undefined, event: import('./events.js').TrainingSetEvent): TrainingSet {
+  const set = { ...(state ?? {}) };
+  for (const name of event.data.stateNames) set[name] = event.timestamp;
+  return set;
+}
+
 export function evolveMapping(state: MappingState | undefined, event: MappingEvent): MappingState {
   if (event.type === 'MappingCreated') {
     const d = event.data;
@@ -43,11 +52,17 @@ export function evolveMapping(state: MappingState | undefined, event: MappingEve
         jobs: { ...state.jobs, [event.data.algorithmId]: { jobId: event.data.jobId, algorithmVersion: event.data.algorithmVersion } },
         additions: { ...state.additions, [event.data.algorithmId]: (state.additions[event.data.algorithmId] ?? 0) + 1 },
       };
-    case 'MappingJobUpgraded':
+    case 'MappingJobUpgraded': {
+      // An upgrade may bring a job of the mapping's own (when the old one is shared): that is an addition too.
+      const replaced = state.jobs[event.data.algorithmId]?.jobId !== event.data.jobId;
       return {
         ...state,
         jobs: { ...state.jobs, [event.data.algorithmId]: { jobId: event.data.jobId, algorithmVersion: event.data.algorithmVersion } },
+        additions: replaced
+          ? { ...state.additions, [event.data.algorithmId]: (state.additions[event.data.algorithmId] ?? 0) + 1 }
+          : state.additions,
       };
+    }
     case 'MappingJobRemoved': {
       const { [event.data.algorithmId]: _removed, ...jobs } = state.jobs;
       return { ...state, jobs };

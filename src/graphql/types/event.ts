@@ -1,5 +1,6 @@
 /** The audit log: `Event`, the `events` query and the `events` subscription. */
 import { readLogPage, tailLog } from '../../app/audit-log.js';
+import { currentShape } from '../../app/event-shapes.js';
 import type { EventFilter as StoreEventFilter, RecordedEvent } from '../../store/port.js';
 import { builder } from '../builder.js';
 import { connectionTypes, pageSize, toConnection } from '../pagination.js';
@@ -12,8 +13,9 @@ export const Event = builder.objectRef<RecordedEvent>('Event').implement({
     revision: t.int({ resolve: (e) => Number(e.revision) }),
     position: t.exposeString('position'),
     timestamp: t.field({ type: 'DateTime', resolve: (e) => e.timestamp }),
-    data: t.field({ type: 'JSON', resolve: (e) => e.data }),
-    metadata: t.field({ type: 'JSONObject', resolve: (e) => e.metadata }),
+    // In the current shape: an older version is shown upcast, with the version it was stored in.
+    data: t.field({ type: 'JSON', resolve: (e) => currentShape(e).data }),
+    metadata: t.field({ type: 'JSONObject', resolve: (e) => currentShape(e).metadata }),
   }),
 });
 
@@ -24,10 +26,18 @@ export const EventFilter = builder.inputType('EventFilter', {
     streamId: t.string(),
     category: t.string({ description: "Category: the stream name's part before its first '-'." }),
     types: t.stringList(),
+    from: t.field({ type: 'DateTime', description: 'Events at or after this time.' }),
+    to: t.field({ type: 'DateTime', description: 'Events at or before this time.' }),
   }),
 });
 
-type EventFilterArg = { streamId?: string | null; category?: string | null; types?: readonly string[] | null };
+type EventFilterArg = {
+  streamId?: string | null;
+  category?: string | null;
+  types?: readonly string[] | null;
+  from?: Date | null;
+  to?: Date | null;
+};
 
 export function toStoreFilter(filter: EventFilterArg | null | undefined): StoreEventFilter | undefined {
   if (!filter) return undefined;
@@ -35,6 +45,8 @@ export function toStoreFilter(filter: EventFilterArg | null | undefined): StoreE
     streamId: filter.streamId ?? undefined,
     category: filter.category ?? undefined,
     types: filter.types ?? undefined,
+    from: filter.from?.toISOString(),
+    to: filter.to?.toISOString(),
   };
 }
 

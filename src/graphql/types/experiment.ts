@@ -5,7 +5,9 @@
  */
 import { readStreamPage } from '../../app/audit-log.js';
 import { badInput, notFound } from '../../domain/errors.js';
-import { experimentStreamId } from '../../domain/experiment/events.js';
+import { experimentStreamId, parseExperimentEvent } from '../../domain/experiment/events.js';
+import { evolveExperiment } from '../../domain/experiment/state.js';
+import { foldAt } from '../../app/time-travel.js';
 import { maxJobs, schedulerKind } from '../../domain/experiment/schedulers.js';
 import type { ExperimentView } from '../../../projections/experiments-queries.js';
 import { builder } from '../builder.js';
@@ -260,6 +262,16 @@ builder.queryFields((t) => ({
       if (id) return trialog.experimentQueries.experiment(id) ?? null;
       if (name) return trialog.experimentQueries.experimentByName(name) ?? null;
       throw badInput('give the experiment id or its name');
+    },
+  }),
+  experimentAt: t.field({
+    type: Experiment,
+    nullable: true,
+    description: 'The experiment as it stood at a revision of its stream, or at a time (its jobs as they are now).',
+    args: { id: t.arg.id({ required: true }), revision: t.arg.int(), at: t.arg({ type: 'DateTime' }) },
+    resolve: async (_root, args, { trialog }) => {
+      const past = await foldAt(trialog.store, experimentStreamId(args.id), { revision: args.revision, time: args.at }, parseExperimentEvent, evolveExperiment);
+      return past ? { ...past.state, revision: past.revision } : null;
     },
   }),
   experiments: t.field({

@@ -3,8 +3,9 @@
  * Commands live in src/app/mapping-commands.ts, reads in projections/mappings-queries.ts.
  */
 import { readStreamPage } from '../../app/audit-log.js';
-import { mappingId, mappingStreamId } from '../../domain/mapping/events.js';
-import type { MappingState } from '../../domain/mapping/mapping.js';
+import { mappingId, mappingStreamId, parseMappingEvent } from '../../domain/mapping/events.js';
+import { evolveMapping, type MappingState } from '../../domain/mapping/mapping.js';
+import { foldAt } from '../../app/time-travel.js';
 import type { AlgorithmRow } from '../../../projections/mappings-queries.js';
 import type { MappingChangeReport } from '../../app/mapping-commands.js';
 import { builder } from '../builder.js';
@@ -158,6 +159,23 @@ builder.queryFields((t) => ({
     resolve: (_root, args, { trialog }) =>
       trialog.mappingQueries.mapping(mappingId(args.entityId, args.entityVersion, args.stateName)) ?? null,
   }),
+  mappingAt: t.field({
+    type: TrainingMapping,
+    nullable: true,
+    description: 'The mapping as it stood at a revision of its stream, or at a time.',
+    args: {
+      entityId: t.arg.string({ required: true }),
+      entityVersion: t.arg.int({ required: true }),
+      stateName: t.arg.string({ required: true }),
+      revision: t.arg.int(),
+      at: t.arg({ type: 'DateTime' }),
+    },
+    resolve: async (_root, args, { trialog }) => {
+      const streamId = mappingStreamId(mappingId(args.entityId, args.entityVersion, args.stateName));
+      const past = await foldAt(trialog.store, streamId, { revision: args.revision, time: args.at }, parseMappingEvent, evolveMapping);
+      return past?.state ?? null;
+    },
+  }),
   mappings: t.field({
     type: TrainingMappingConnection,
     args: { entityId: t.arg.string(), first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
@@ -179,13 +197,14 @@ builder.queryFields((t) => ({
     resolve: (_root, args, ctx) => {
       const mapping = ctx.trialog.mappingQueries.mapping(mappingId(args.entityId, args.entityVersion, args.stateName));
       if (!mapping) return null;
-      // Without an algorithm: the mapping's one, or the newest version among several.
-      const candidates = Object.entries(mapping.jobs)
+      // One algorithm's job, or (without one) the newest SUCCEEDED job among the mapping's.
+      const jobs = Object.entries(mapping.jobs)
         .filter(([algorithmId]) => !args.algorithmId || algorithmId === args.algorithmId)
-        .sort(([, a], [, b]) => b.algorithmVersion - a.algorithmVersion);
-      const job = candidates[0] && ctx.trialog.jobQueries.job(candidates[0][1].jobId);
+        .map(([, { jobId }]) => ctx.trialog.jobQueries.job(jobId))
+        .filter((job): job is JobShape => job?.status === 'SUCCEEDED')
+        .sort((a, b) => (a.finishedAt! < b.finishedAt! ? 1 : -1));
       // null while it trains or after it failed: only a SUCCEEDED job has a model to serve.
-      return job?.status === 'SUCCEEDED' ? job : null;
+      return jobs[0] ?? null;
     },
   }),
 }));

@@ -1,0 +1,295 @@
+/**
+ * The operator's commands on the log: replay (and verify) the read models,
+ * export and import the whole log as NDJSON, and check the log's structure.
+ * Each streams the log a page at a time; none holds it in memory.
+ */
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { z } from 'zod';
+import { currentShape } from '../app/event-shapes.js';
+import { EXPERIMENT_STREAM_CATEGORY, parseExperimentEvent } from '../domain/experiment/events.js';
+import { JOB_STREAM_CATEGORY, parseJobEvent } from '../domain/job/events.js';
+import { evolve, type JobState } from '../domain/job/state.js';
+import { illegalTransition } from '../domain/job/transitions.js';
+import {
+  MAPPING_STREAM_CATEGORY,
+  REGISTRY_STREAM_ID,
+  TRAINING_SET_CATEGORY,
+  parseMappingEvent,
+  parseRegistryEvent,
+  parseTrainingSetEvent,
+} from '../domain/mapping/events.js';
+import { categoryOf, type EventMetadata, type EventStore, type NewEvent } from '../store/port.js';
+import { readModelProjections } from '../trialog.js';
+import { rebuildReadModels } from '../../projections/rebuild.js';
+import { CHECKPOINT_NAME } from '../../projections/runner.js';
+import type { CliStore } from './store.js';
+import { progress } from './progress.js';
+
+const PAGE = 5000;
+
+// ------------------------------------------------------------------ replay
+
+export interface ReplayResult {
+  events: number;
+  identical?: boolean;
+  /** The first difference found, when verifying. */
+  difference?: string;
+  rowCounts?: Record<string, number>;
+}
+
+/**
+ * Rebuilds every read model from position zero into a scratch database. With
+ * `verify`, compares it table by table with the live read models, as they stand
+ * at the live checkpoint (read in one snapshot, so a running server is no bother).
+ */
+export async function replay(cli: CliStore, options: { verify: boolean }): Promise<ReplayResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'trialog-replay-'));
+  const scratchPath = join(dir, 'read-models.db');
+  const scratch = new Database(scratchPath);
+  // A scratch copy: no need to survive a crash.
+  scratch.pragma('journal_mode = OFF');
+  scratch.pragma('synchronous = OFF');
+  const live = options.verify ? cli.readModels() : undefined;
+  try {
+    live?.exec('BEGIN'); // one snapshot for the checkpoint and every table compared
+    const upTo = live ? checkpointOf(live) : undefined;
+    const bar = progress('replay', await cli.size());
+    const done = await rebuildReadModels(cli.store, scratch, readModelProjections, {
+      upTo: options.verify ? (upTo ?? '') : undefined,
+      onProgress: (p) => bar.update(p.events),
+    });
+    bar.finish(`${done.events.toLocaleString('en-US')} events`);
+    if (!live) return { events: done.events };
+    scratch.close();
+    return { events: done.events, ...compareTables(live, scratchPath) };
+  } finally {
+    if (live?.inTransaction) live.exec('COMMIT');
+    if (scratch.open) scratch.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function checkpointOf(db: SqliteDatabase): string | undefined {
+  try {
+    return (db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get(CHECKPOINT_NAME) as
+      | { position: string }
+      | undefined)?.position;
+  } catch {
+    return undefined; // no read models at all yet
+  }
+}
+
+function compareTables(live: SqliteDatabase, scratchPath: string): Omit<ReplayResult, 'events'> {
+  const scratch = new Database(scratchPath, { readonly: true });
+  const tables = [...readModelProjections.flatMap((make) => make(scratch).tables), 'projection_checkpoints'];
+  scratch.close();
+  live.prepare('ATTACH DATABASE ? AS replayed').run(scratchPath);
+  try {
+    const rowCounts: Record<string, number> = {};
+    for (const table of tables) {
+      const count = (live.prepare(`SELECT count(*) AS n FROM replayed.${table}`).get() as { n: number }).n;
+      rowCounts[table] = count;
+      const onlyLive = live.prepare(`SELECT * FROM main.${table} EXCEPT SELECT * FROM replayed.${table} LIMIT 1`).get();
+      const onlyReplayed = live.prepare(`SELECT * FROM replayed.${table} EXCEPT SELECT * FROM main.${table} LIMIT 1`).get();
+      if (onlyLive || onlyReplayed) {
+        const describe = (row: unknown) => (row ? JSON.stringify(row).slice(0, 500) : '(none)');
+        return {
+          identical: false,
+          difference: `table ${table}: live has ${describe(onlyLive)}; the replay has ${describe(onlyReplayed)}`,
+          rowCounts,
+        };
+      }
+    }
+    return { identical: true, rowCounts };
+  } finally {
+    live.exec('DETACH DATABASE replayed');
+  }
+}
+
+// ------------------------------------------------------------------ export
+
+/** One line of an export: an event in its current shape. */
+const ExportedEvent = z.object({
+  stream: z.string().min(1),
+  revision: z.number().int().min(0),
+  id: z.string().min(1),
+  type: z.string().min(1),
+  timestamp: z.iso.datetime({ offset: true }),
+  data: z.json(),
+  metadata: z.record(z.string(), z.json()),
+});
+type ExportedEvent = z.infer<typeof ExportedEvent>;
+
+export async function exportLog(cli: CliStore, out: NodeJS.WritableStream): Promise<number> {
+  const bar = progress('export', await cli.size());
+  let after: string | undefined;
+  let count = 0;
+  for (;;) {
+    const page = await cli.store.readAll({ after, maxCount: PAGE });
+    for (const recorded of page) {
+      const event = currentShape(recorded);
+      const line: ExportedEvent = {
+        stream: event.streamId,
+        revision: Number(event.revision),
+        id: event.id,
+        type: event.type,
+        timestamp: event.timestamp,
+        data: event.data as ExportedEvent['data'],
+        metadata: event.metadata as ExportedEvent['metadata'],
+      };
+      if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
+    }
+    count += page.length;
+    bar.update(count);
+    if (page.length < PAGE) break;
+    after = page[page.length - 1]!.position;
+  }
+  bar.finish(`${count.toLocaleString('en-US')} events`);
+  return count;
+}
+
+export async function exportToFile(cli: CliStore, path: string | undefined): Promise<number> {
+  if (!path) return exportLog(cli, process.stdout);
+  const file = createWriteStream(path);
+  const count = await exportLog(cli, file);
+  file.end();
+  await once(file, 'finish');
+  return count;
+}
+
+// ------------------------------------------------------------------ import
+
+export class ImportRefused extends Error {}
+
+/**
+ * Appends an export to the configured store, stream by stream in file order,
+ * at the revisions the file gives, with its event ids and timestamps. An
+ * import that was interrupted can be run again: the events it wrote are
+ * recognised by their ids and not written twice. A store that holds other
+ * events is refused unless `append` is set.
+ */
+export async function importLog(cli: CliStore, path: string, options: { append: boolean }): Promise<{ events: number; resumed: boolean }> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  const size = statSync(path).size;
+  const bar = progress('import (bytes)', size);
+  let bytes = 0;
+  let lineNumber = 0;
+  let events = 0;
+  let batch: ExportedEvent[] = [];
+  let resumed = false;
+  let checked = false;
+
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const first = batch[0]!;
+    await cli.store.appendToStream(first.stream, batch.map(toNewEvent), {
+      expectedRevision: first.revision === 0 ? 'no_stream' : BigInt(first.revision - 1),
+    });
+    events += batch.length;
+    batch = [];
+  };
+
+  for await (const text of lines) {
+    lineNumber++;
+    bytes += Buffer.byteLength(text) + 1;
+    if (text.trim() === '') continue;
+    const parsed = ExportedEvent.safeParse(safeJson(text));
+    if (!parsed.success) throw new Error(`line ${lineNumber}: not an exported event: ${parsed.error.issues[0]!.message}`);
+    const event = parsed.data;
+    if (!checked) {
+      checked = true;
+      resumed = await isResumption(cli.store, event);
+      if (!resumed && !options.append && (await cli.store.headPosition()) !== undefined) {
+        throw new ImportRefused('the target store is not empty: pass --append to add to it');
+      }
+    }
+    // One append per run of consecutive events of a stream (the same grouping on every run, so a retry matches).
+    if (batch.length > 0 && (batch[0]!.stream !== event.stream || batch.length >= 500)) await flush();
+    batch.push(event);
+    bar.update(bytes);
+  }
+  await flush();
+  bar.finish(`${events.toLocaleString('en-US')} events${resumed ? ' (resumed)' : ''}`);
+  return { events, resumed };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function toNewEvent(event: ExportedEvent): NewEvent {
+  return { id: event.id, type: event.type, data: event.data, metadata: event.metadata as EventMetadata, timestamp: event.timestamp };
+}
+
+/** The file's first event is in the store already: an earlier run of this import. */
+async function isResumption(store: EventStore, first: ExportedEvent): Promise<boolean> {
+  const [stored] = await store.readStream(first.stream, { fromRevision: BigInt(first.revision), maxCount: 1 });
+  return stored?.id === first.id;
+}
+
+// ------------------------------------------------------------------ verify
+
+export interface VerifyResult {
+  events: number;
+  streams: number;
+  byCategory: Record<string, number>;
+  problems: string[];
+}
+
+/**
+ * Structural checks of the log: revisions contiguous per stream, every
+ * event's data valid against its schema (after upcasting), and every job's
+ * history made of legal transitions.
+ */
+export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<VerifyResult> {
+  const bar = progress('verify', await cli.size());
+  const nextRevision = new Map<string, bigint>();
+  const jobs = new Map<string, JobState | undefined>();
+  const result: VerifyResult = { events: 0, streams: 0, byCategory: {}, problems: [] };
+  const problem = (text: string) => {
+    if (result.problems.length < maxProblems) result.problems.push(text);
+  };
+  let after: string | undefined;
+  for (;;) {
+    const page = await cli.store.readAll({ after, maxCount: PAGE });
+    for (const event of page) {
+      result.events++;
+      const category = categoryOf(event.streamId);
+      result.byCategory[category] = (result.byCategory[category] ?? 0) + 1;
+      const expected = nextRevision.get(event.streamId) ?? 0n;
+      if (event.revision !== expected) problem(`${event.streamId}: revision ${event.revision} where ${expected} was due`);
+      nextRevision.set(event.streamId, event.revision + 1n);
+      try {
+        if (category === JOB_STREAM_CATEGORY) {
+          const parsed = parseJobEvent(event);
+          const before = jobs.get(event.streamId);
+          const illegal = illegalTransition(before, parsed);
+          if (illegal) problem(`${event.streamId}@${event.revision}: ${illegal}`);
+          else jobs.set(event.streamId, evolve(before, parsed));
+        } else if (category === EXPERIMENT_STREAM_CATEGORY) parseExperimentEvent(event);
+        else if (category === MAPPING_STREAM_CATEGORY) parseMappingEvent(event);
+        else if (category === TRAINING_SET_CATEGORY) parseTrainingSetEvent(event);
+        else if (event.streamId === REGISTRY_STREAM_ID) parseRegistryEvent(event);
+        else problem(`${event.streamId}@${event.revision}: a stream of no known kind`);
+      } catch (error) {
+        problem(`${event.streamId}@${event.revision} ${event.type}: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    bar.update(result.events);
+    if (page.length < PAGE) break;
+    after = page[page.length - 1]!.position;
+  }
+  result.streams = nextRevision.size;
+  bar.finish(`${result.events.toLocaleString('en-US')} events`);
+  return result;
+}

@@ -1,0 +1,39 @@
+/**
+ * Job event versions and the upcasters that lift older shapes to the current
+ * one. Every reader (the domain, projections, history, export) parses through
+ * `parseJobEvent`, which upcasts first, so an old log replays as it always did.
+ *
+ * - JobCreated v1 had no PBT lineage, trial slot or scheduler decision.
+ * - JobClaimed v1 had no lease duration or takeover record: the duration is
+ *   what the lease was granted for, its expiry minus the claim's time.
+ */
+import type { JobEventType } from './events.js';
+
+export const JOB_EVENT_VERSIONS: Partial<Record<JobEventType, number>> = { JobCreated: 2, JobClaimed: 2 };
+
+export const jobEventVersion = (type: string): number => JOB_EVENT_VERSIONS[type as JobEventType] ?? 1;
+
+type Upcaster = (data: Record<string, unknown>, timestamp: string) => Record<string, unknown>;
+
+const upcasters: Partial<Record<JobEventType, Record<number, Upcaster>>> = {
+  JobCreated: {
+    1: (data) => ({ generation: 0, parentId: null, trialIndex: null, decision: null, ...data }),
+  },
+  JobClaimed: {
+    1: (data, timestamp) => ({
+      takenOverFrom: null,
+      leaseSeconds: Math.max(1, Math.round((Date.parse(String(data.leaseExpiresAt)) - Date.parse(timestamp)) / 1000)),
+      ...data,
+    }),
+  },
+};
+
+export function upcastJobData(type: string, version: number, data: unknown, timestamp: string): unknown {
+  let current = data as Record<string, unknown>;
+  for (let v = version; v < jobEventVersion(type); v++) {
+    const step = upcasters[type as JobEventType]?.[v];
+    if (!step) throw new TypeError(`no upcaster for ${type} version ${v}`);
+    current = step(current, timestamp);
+  }
+  return current;
+}
