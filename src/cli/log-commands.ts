@@ -56,6 +56,8 @@ export async function replay(cli: CliStore, options: { verify: boolean }): Promi
   scratch.pragma('journal_mode = OFF');
   scratch.pragma('synchronous = OFF');
   const live = options.verify ? cli.readModels() : undefined;
+  // Attached before the snapshot is taken: SQLite attaches nothing inside a transaction.
+  live?.prepare('ATTACH DATABASE ? AS replayed').run(scratchPath);
   try {
     live?.exec('BEGIN'); // one snapshot for the checkpoint and every table compared
     const upTo = live ? checkpointOf(live) : undefined;
@@ -70,6 +72,7 @@ export async function replay(cli: CliStore, options: { verify: boolean }): Promi
     return { events: done.events, ...compareTables(live, scratchPath) };
   } finally {
     if (live?.inTransaction) live.exec('COMMIT');
+    if (live) live.exec('DETACH DATABASE replayed');
     if (scratch.open) scratch.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -89,11 +92,16 @@ function compareTables(live: SqliteDatabase, scratchPath: string): Omit<ReplayRe
   const scratch = new Database(scratchPath, { readonly: true });
   const tables = [...readModelProjections.flatMap((make) => make(scratch).tables), 'projection_checkpoints'];
   scratch.close();
-  live.prepare('ATTACH DATABASE ? AS replayed').run(scratchPath);
-  try {
+  {
     const rowCounts: Record<string, number> = {};
+    const liveTables = new Set(
+      (live.prepare(`SELECT name FROM main.sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name),
+    );
     for (const table of tables) {
       const count = (live.prepare(`SELECT count(*) AS n FROM replayed.${table}`).get() as { n: number }).n;
+      if (!liveTables.has(table)) {
+        return { identical: false, difference: `table ${table}: missing from the live read models`, rowCounts };
+      }
       rowCounts[table] = count;
       const onlyLive = live.prepare(`SELECT * FROM main.${table} EXCEPT SELECT * FROM replayed.${table} LIMIT 1`).get();
       const onlyReplayed = live.prepare(`SELECT * FROM replayed.${table} EXCEPT SELECT * FROM main.${table} LIMIT 1`).get();
@@ -107,8 +115,6 @@ function compareTables(live: SqliteDatabase, scratchPath: string): Omit<ReplayRe
       }
     }
     return { identical: true, rowCounts };
-  } finally {
-    live.exec('DETACH DATABASE replayed');
   }
 }
 
@@ -174,6 +180,7 @@ export class ImportRefused extends Error {}
  * recognised by their ids and not written twice. A store that holds other
  * events is refused unless `append` is set.
  */
+/** `events` counts what this run wrote (a resumed import skips what an earlier run did). */
 export async function importLog(cli: CliStore, path: string, options: { append: boolean }): Promise<{ events: number; resumed: boolean }> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
   const size = statSync(path).size;
@@ -187,11 +194,22 @@ export async function importLog(cli: CliStore, path: string, options: { append: 
 
   const flush = async () => {
     if (batch.length === 0) return;
-    const first = batch[0]!;
-    await cli.store.appendToStream(first.stream, batch.map(toNewEvent), {
-      expectedRevision: first.revision === 0 ? 'no_stream' : BigInt(first.revision - 1),
-    });
-    events += batch.length;
+    let todo = batch;
+    if (resumed) {
+      // An earlier run may have written the start of this batch: skip what is there (same ids).
+      const stored = await cli.store.readStream(todo[0]!.stream, { fromRevision: BigInt(todo[0]!.revision), maxCount: todo.length });
+      let done = 0;
+      while (done < stored.length && stored[done]!.id === todo[done]!.id) done++;
+      if (done < stored.length) throw new Error(`${todo[0]!.stream}: the store holds other events at the revisions this file gives`);
+      todo = todo.slice(done);
+    }
+    if (todo.length > 0) {
+      const first = todo[0]!;
+      await cli.store.appendToStream(first.stream, todo.map(toNewEvent), {
+        expectedRevision: first.revision === 0 ? 'no_stream' : BigInt(first.revision - 1),
+      });
+    }
+    events += todo.length;
     batch = [];
   };
 

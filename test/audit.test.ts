@@ -1,0 +1,238 @@
+/**
+ * Audit and replay: who and why on every event, time travel, and the
+ * `trialog` command line run as a separate process (export, import, replay
+ * --verify, verify), including an old log written in earlier event versions.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteEventStore } from '../src/store/sqlite-store.js';
+import { openTrialog } from '../src/trialog.js';
+import { COMPLETE, HEARTBEAT, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
+import { dumpTable, readModelTables } from './helpers/read-models.js';
+import { gqlClient, ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/log-v1.ndjson', import.meta.url));
+
+function trialogCli(args: string[], dbPath: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/trialog.mjs', ...args], {
+      cwd: root,
+      env: { ...process.env, TRIALOG_DB: dbPath, EVENTSTORE_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let t: TestServer;
+const dir = tempDir();
+
+/** A history with every kind of event: jobs through their lives, an experiment with pruning, mappings migrated. */
+async function scenario(server: TestServer) {
+  const { gql } = server;
+  for (let i = 0; i < 3; i++) {
+    const job = await createJob(gql, { labels: ['audit'], hyperparameters: { i } });
+    const c = (await claim(gql, { workerId: `w${i}`, labels: ['audit'] }))!;
+    const lease = { jobId: job.id, leaseToken: c.leaseToken };
+    ok(await gql(HEARTBEAT, { input: { ...lease, progress: 0.5 } }));
+    ok(await gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: 1 / (i + 1) }] } }));
+    ok(await gql(`mutation($i: AppendLogInput!) { appendLog(input: $i) { nextOffset } }`, { i: { ...lease, lines: [`line ${i}`] } }));
+    ok(await gql(COMPLETE, { input: { ...lease, result: { i } } }));
+  }
+  const e = ok(await gql(`mutation { createExperiment(input: { name: "audited", objective: { metric: "loss", direction: MINIMIZE },
+    scheduler: { random: { seed: 3, maxJobs: 4, space: [{ name: "x", distribution: { uniform: { low: 0, high: 1 } } }] } },
+    earlyStopping: { successiveHalving: { minSteps: 1, reductionFactor: 2 } } }) { id } }`)).createExperiment;
+  for (let i = 0; i < 4; i++) {
+    const c = ok(await gql(`mutation($e: ID) { claimJob(input: { workerId: "x", experimentId: $e }) { leaseToken job { id } } }`, { e: e.id })).claimJob;
+    if (!c) break;
+    const lease = { jobId: c.job.id, leaseToken: c.leaseToken };
+    const r = ok(await gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: 4 - i, step: 1 }] } }));
+    if (!r.reportMetrics.shouldStop) ok(await gql(COMPLETE, { input: { ...lease, result: { loss: 4 - i } } }));
+  }
+  ok(await gql(`mutation { registerAlgorithm(input: { interactionId: "Text", algorithmId: "TC", algorithmVersion: 1 }) { algorithmId } }`));
+  ok(await gql(`mutation { createTrainingJobs(input: { entityId: "e", entityVersion: 1, states: [{ stateName: "s", interactionId: "Text", trainingData: [1] }] }) { stateName } }`));
+  ok(await gql(`mutation { registerAlgorithm(input: { interactionId: "Text", algorithmId: "TC", algorithmVersion: 2 }) { algorithmId } }`));
+  ok(await gql(`mutation { migrateMappings(input: {}) { examined } }`));
+  return { experimentId: e.id as string };
+}
+
+let experimentId = '';
+beforeAll(async () => {
+  t = await startTestServer({ dbPath: join(dir.path, 'source.db') });
+  ({ experimentId } = await scenario(t));
+});
+afterAll(async () => {
+  await t.stop();
+  dir.remove();
+});
+
+describe('who and why', () => {
+  it("every mutation's events carry the actor and the request's correlation id, which the response echoes", async () => {
+    const response = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-correlation-id': 'trace-audit-1' },
+      body: JSON.stringify({ query: `mutation { createJob(input: { labels: ["who"] }) { id } }` }),
+    });
+    expect(response.headers.get('x-correlation-id')).toBe('trace-audit-1');
+    const { data } = (await response.json()) as { data: { createJob: { id: string } } };
+    const made = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(made.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/); // one is made up when none is given
+    const events = ok(await t.gql(`query($s: String) { events(filter: { streamId: $s }) { edges { node { metadata } } } }`, { s: `job-${data.createJob.id}` }))
+      .events.edges;
+    expect(events[0].node.metadata).toMatchObject({ actor: 'anonymous', correlationId: 'trace-audit-1' });
+    const all = ok(await t.gql(`{ events(first: 1000) { edges { node { metadata } } } }`)).events.edges;
+    for (const { node } of all) {
+      expect(typeof node.metadata.actor).toBe('string');
+      expect(typeof node.metadata.correlationId).toBe('string');
+      expect(typeof node.metadata.causationId).toBe('string');
+    }
+  });
+
+  it('events caused by other events name them: a pruning names the report, the sweep after a finish names the finish', async () => {
+    const log = ok(await t.gql(`{ events(first: 1000) { edges { node { id type streamId metadata } } } }`)).events.edges.map((e: any) => e.node);
+    const pruned = log.find((e: any) => e.type === 'JobPruned' || e.type === 'JobRungsReached');
+    const report = log.find((e: any) => e.id === pruned.metadata.causationId);
+    expect(report).toMatchObject({ type: 'JobMetricsReported', streamId: pruned.streamId });
+  });
+
+  it('events filter by a time range', async () => {
+    const log = ok(await t.gql(`{ events(first: 1000) { edges { node { timestamp } } } }`)).events.edges.map((e: any) => e.node.timestamp);
+    const middle = log[Math.floor(log.length / 2)];
+    const later = ok(await t.gql(`query($f: DateTime) { events(first: 1000, filter: { from: $f }) { edges { node { timestamp } } } }`, { f: middle })).events.edges;
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.length).toBeLessThan(log.length);
+    expect(later.every((e: any) => e.node.timestamp >= middle)).toBe(true);
+  });
+});
+
+describe('time travel', () => {
+  it('experimentAt and mappingAt rebuild from their streams at a revision or a time', async () => {
+    const first = ok(await t.gql(`query($id: ID!) { experimentAt(id: $id, revision: 0) { status } experiment(id: $id) { status } }`, { id: experimentId }));
+    expect(first.experimentAt.status).toBe('RUNNING');
+    expect(first.experiment.status).toBe('DONE'); // 4 trials, all ended
+    const m = ok(await t.gql(`{ before: mappingAt(entityId: "e", entityVersion: 1, stateName: "s", revision: 0) { jobs { job { id } } }
+      now: mapping(entityId: "e", entityVersion: 1, stateName: "s") { jobs { job { algorithmVersion } } history { edges { node { type } } } }
+      never: mappingAt(entityId: "e", entityVersion: 1, stateName: "s", at: "2000-01-01T00:00:00Z") { stateName } }`));
+    expect(m.before.jobs).toHaveLength(1);
+    expect(m.now.history.edges.map((e: any) => e.node.type)).toEqual(['MappingCreated', 'MappingJobUpgraded']);
+    expect(m.never).toBeNull();
+  });
+});
+
+describe('trialog export and import', () => {
+  it('export then import into a fresh SQLite store gives the same log and the same read models', async () => {
+    const file = join(dir.path, 'log.ndjson');
+    const exported = await trialogCli(['export', '--out', file], t.dbPath);
+    expect(exported.code).toBe(0);
+    const target = join(dir.path, 'copy.db');
+    const imported = await trialogCli(['import', file], target);
+    expect(imported.stdout).toMatch(/imported \d+ events/);
+    expect(imported.code).toBe(0);
+
+    const source = await t.trialog.store.readAll({ maxCount: 100_000 });
+    const copyStore = new SqliteEventStore(target);
+    const copy = await copyStore.readAll({ maxCount: 100_000 });
+    await copyStore.close();
+    const strip = (e: any) => ({ id: e.id, stream: e.streamId, revision: e.revision, type: e.type, data: e.data, timestamp: e.timestamp });
+    expect(copy.map(strip)).toEqual(source.map(strip));
+
+    const copyTrialog = await openTrialog({ dbPath: target, eventStoreUrl: undefined, synchronous: 'FULL' });
+    for (const table of readModelTables(copyTrialog.readDb)) {
+      expect(dumpTable(copyTrialog.readDb, table), `table ${table}`).toEqual(dumpTable(t.trialog.readDb, table));
+    }
+    await copyTrialog.close();
+
+    // A store that holds events is refused, unless told to append.
+    const again = await trialogCli(['import', join(dir.path, 'other.ndjson')], target);
+    expect(again.code).toBe(1); // no such file
+    writeFileSync(join(dir.path, 'other.ndjson'), readFileSync(fixture));
+    const refused = await trialogCli(['import', join(dir.path, 'other.ndjson')], target);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/not empty: pass --append/);
+  });
+
+  it('an import interrupted halfway and run again ends with every event exactly once', async () => {
+    const file = join(dir.path, 'full.ndjson');
+    expect((await trialogCli(['export', '--out', file], t.dbPath)).code).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    // The first run got through part of the file (mid-stream, so batches straddle the cut) and stopped.
+    const partial = join(dir.path, 'partial.ndjson');
+    writeFileSync(partial, `${lines.slice(0, Math.floor(lines.length / 2) + 1).join('\n')}\n`);
+    const target = join(dir.path, 'resumed.db');
+    expect((await trialogCli(['import', partial], target)).code).toBe(0);
+    const resumed = await trialogCli(['import', file], target);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/resumed an earlier import/);
+    const store = new SqliteEventStore(target);
+    const events = await store.readAll({ maxCount: 100_000 });
+    await store.close();
+    expect(events.map((e) => e.id)).toEqual(lines.map((l) => JSON.parse(l).id));
+  });
+});
+
+describe('trialog replay --verify', () => {
+  it('says identical for a live server\'s read models, and finds a row changed by hand', async () => {
+    const same = await trialogCli(['replay', '--verify'], t.dbPath);
+    expect(same.stdout).toMatch(/^identical: \d+ events; rows: experiments 1, jobs \d+/);
+    expect(same.code).toBe(0);
+    t.trialog.readDb.prepare(`UPDATE jobs SET priority = priority + 1 WHERE id = (SELECT id FROM jobs LIMIT 1)`).run();
+    const changed = await trialogCli(['replay', '--verify'], t.dbPath);
+    expect(changed.code).toBe(1);
+    expect(changed.stdout).toMatch(/^different: table jobs: live has \{.*"priority"/);
+    t.trialog.readDb.prepare(`UPDATE jobs SET priority = priority - 1 WHERE id = (SELECT id FROM jobs LIMIT 1)`).run();
+  });
+});
+
+describe('trialog verify', () => {
+  it('passes a healthy log and names what is wrong with a broken one', async () => {
+    const healthy = await trialogCli(['verify'], t.dbPath);
+    expect(healthy.stdout).toMatch(/\d+ events in \d+ streams .*; 0 problems/);
+    expect(healthy.code).toBe(0);
+    const broken = join(dir.path, 'broken.db');
+    const store = new SqliteEventStore(broken);
+    const meta = { actor: 'test', correlationId: 'c', causationId: 'c', schemaVersion: 1 };
+    const line = readFileSync(fixture, 'utf8').split('\n')[0]!;
+    const created = JSON.parse(line);
+    await store.appendToStream(created.stream, [{ id: created.id, type: created.type, data: created.data, metadata: created.metadata }]);
+    // Completed without ever being claimed, and an event with data of the wrong shape.
+    await store.appendToStream(created.stream, [{ id: 'x1', type: 'JobCompleted', data: { result: null, artifacts: [] }, metadata: { ...meta, schemaVersion: 1 } }]);
+    await store.appendToStream(created.stream, [{ id: 'x2', type: 'JobHeartbeat', data: { nope: true }, metadata: meta }]);
+    await store.close();
+    const result = await trialogCli(['verify'], broken);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/2 problems/);
+    expect(result.stdout).toMatch(/JobCompleted on a QUEUED job/);
+    expect(result.stdout).toMatch(/JobHeartbeat/);
+  });
+});
+
+describe('a log written in older event versions', () => {
+  it('loads, replays, verifies, and reads in the current shape', async () => {
+    const target = join(dir.path, 'old.db');
+    expect((await trialogCli(['import', fixture], target)).code).toBe(0);
+    const verified = await trialogCli(['verify'], target);
+    expect(verified.stdout).toMatch(/7 events in 2 streams .*; 0 problems/);
+    const old = await startTestServer({ dbPath: target });
+    try {
+      const gql = gqlClient(old.url);
+      const job = ok(await gql(`{ job(id: "job_fixture1") { status generation parent { id } result attempts metrics { name last { value } }
+        history { edges { node { type data metadata } } } } }`)).job;
+      expect(job).toMatchObject({ status: 'SUCCEEDED', generation: 0, parent: null, result: { accuracy: 0.93 }, attempts: 1 });
+      const claimed = job.history.edges[1].node;
+      // Stored as version 1 (no lease duration); read in version 2, the duration recovered from the lease.
+      expect(claimed.data).toMatchObject({ leaseSeconds: 300, takenOverFrom: null });
+      expect(claimed.metadata).toMatchObject({ schemaVersion: 2, storedSchemaVersion: 1 });
+      expect((await trialogCli(['replay', '--verify'], target)).stdout).toMatch(/^identical: 7 events/);
+    } finally {
+      await old.stop();
+    }
+  });
+});
