@@ -131,6 +131,22 @@ export function jobsProjection(db: Database): Projection {
     'INSERT INTO log_lines (job_id, offset, stream, text, timestamp) VALUES (?, ?, ?, ?, ?)',
   );
 
+  // Rows changed in this batch, written once at flush (a job's row may change with every event).
+  interface Row {
+    state: JobState;
+    objectiveValue: number | null;
+    createdPosition: string;
+    revision: number;
+  }
+  const pending = new Map<string, Row>();
+  const rowOf = (jobId: string): Row | undefined => {
+    const held = pending.get(jobId);
+    if (held) return held;
+    const stored = selectJob.get(jobId);
+    // created_position is kept on conflict: an existing row's value need not be known here.
+    return stored && { state: JSON.parse(stored.state) as JobState, objectiveValue: stored.objective_value, createdPosition: '', revision: -1 };
+  };
+
   return {
     name: 'jobs',
     tables: ['jobs', 'job_labels', 'metric_points', 'log_lines', 'job_rungs'],
@@ -138,8 +154,8 @@ export function jobsProjection(db: Database): Projection {
       if (categoryOf(recorded.streamId) !== JOB_STREAM_CATEGORY || !isJobEventType(recorded.type)) return;
       const event = parseJobEvent(recorded);
       const jobId = jobIdOfStream(recorded.streamId);
-      const before = selectJob.get(jobId);
-      const state = evolve(before ? (JSON.parse(before.state) as JobState) : undefined, event)!;
+      const before = rowOf(jobId);
+      const state = evolve(before?.state, event)!;
       const metric = objectiveMetricOf(state.experimentId);
       switch (event.type) {
         case 'JobCreated':
@@ -157,22 +173,37 @@ export function jobsProjection(db: Database): Projection {
           for (const { rung, value } of event.data.rungs) insertRung.run(jobId, state.experimentId, rung, value);
           break;
       }
-      upsertJob.run({
-        id: jobId,
-        status: state.status,
-        experimentId: state.experimentId,
-        algorithmId: state.algorithmId,
-        workerId: state.workerId,
-        priority: state.priority,
-        leaseExpiresAt: state.status === 'RUNNING' ? state.leaseExpiresAt : null,
-        trialIndex: state.trialIndex,
-        objectiveValue: objectiveValue(event, metric, before?.objective_value ?? null, () =>
+      pending.set(jobId, {
+        state,
+        objectiveValue: objectiveValue(event, metric, before?.objectiveValue ?? null, () =>
           metric === null ? undefined : lastValueOf.get(jobId, metric)?.value,
         ),
-        createdPosition: recorded.position,
+        createdPosition: before?.createdPosition || recorded.position,
         revision: Number(recorded.revision),
-        state: JSON.stringify(state),
       });
+    },
+    flush() {
+      for (const [jobId, row] of pending) {
+        const { state } = row;
+        upsertJob.run({
+          id: jobId,
+          status: state.status,
+          experimentId: state.experimentId,
+          algorithmId: state.algorithmId,
+          workerId: state.workerId,
+          priority: state.priority,
+          leaseExpiresAt: state.status === 'RUNNING' ? state.leaseExpiresAt : null,
+          trialIndex: state.trialIndex,
+          objectiveValue: row.objectiveValue,
+          createdPosition: row.createdPosition,
+          revision: row.revision,
+          state: JSON.stringify(state),
+        });
+      }
+      pending.clear();
+    },
+    discard() {
+      pending.clear();
     },
   };
 }

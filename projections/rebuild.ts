@@ -6,7 +6,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { EventStore } from '../src/store/port.js';
-import type { ProjectionFactory } from './projection.js';
+import { applyBatch, type ProjectionFactory } from './projection.js';
 import { CHECKPOINT_NAME, ensureCheckpointTable } from './runner.js';
 
 export interface RebuildProgress {
@@ -33,7 +33,7 @@ export async function rebuildReadModels(
     if (options.upTo !== undefined) page = page.filter((event) => event.position <= options.upTo!);
     if (page.length === 0) break;
     db.transaction(() => {
-      for (const event of page) for (const projection of projections) projection.apply(event);
+      applyBatch(projections, page);
       writeCheckpoint.run(CHECKPOINT_NAME, page[page.length - 1]!.position);
     })();
     progress.events += page.length;

@@ -16,7 +16,7 @@
 import type { Database } from 'better-sqlite3';
 import type { EventStore, EventSubscription, RecordedEvent } from '../src/store/port.js';
 import type { LiveFeed } from '../src/live-feed.js';
-import type { Projection, ProjectionFactory } from './projection.js';
+import { applyBatch, type Projection, type ProjectionFactory } from './projection.js';
 import { batchesOf } from './batches.js';
 
 export const CHECKPOINT_NAME = 'read_models';
@@ -64,7 +64,7 @@ export class ProjectionRunner {
       const checkpoint = this.readCheckpoint();
       const fresh = checkpoint === undefined ? batch : batch.filter((e) => e.position > checkpoint);
       if (fresh.length === 0) return;
-      for (const event of fresh) for (const projection of this.projections) projection.apply(event);
+      applyBatch(this.projections, fresh);
       this.writeCheckpointStatement.run(CHECKPOINT, fresh[fresh.length - 1]!.position);
     });
   }
