@@ -122,6 +122,11 @@ describe("the paper's toy problem", () => {
       if (decision.exploitedFrom === null) expect(job.parent.generation).toBe(job.generation - 1);
       else expect(job.parent.history.edges[0].node.data.trialIndex % 4).toBe(decision.exploitedFrom);
     }
+    // A later generation's creation names, as its cause, the event that ended the member's previous job.
+    const log = ok(await t.gql(`{ events(first: 1000, filter: { category: "job" }) { edges { node { id type streamId metadata data } } } }`)).events.edges.map((e: any) => e.node);
+    const later = log.find((e: any) => e.type === 'JobCreated' && e.data.generation === 3);
+    const cause = log.find((e: any) => e.id === later.metadata.causationId);
+    expect(cause.type).toBe('JobCompleted');
     // Some members copied better ones (exploit) and perturbed what they copied (explore).
     const exploited = jobs.filter((j: any) => j.history.edges[0].node.data.decision?.exploitedFrom != null);
     expect(exploited.length).toBeGreaterThan(0);

@@ -101,6 +101,8 @@ export interface TrialSpec {
   parentId?: string | null;
   params?: Record<string, Json>;
   decision?: Json | null;
+  /** The event this trial follows from (a PBT member's previous job ending). */
+  causationId?: string;
 }
 
 /** A trial's job id is derived from its slot: racing creators of one slot meet on one stream. */
@@ -198,6 +200,11 @@ export class JobCommands {
     return (await this.deps.repository.load(jobId)).state;
   }
 
+  /** The id of the job's latest event. */
+  async lastEventOf(jobId: string): Promise<string | undefined> {
+    return (await this.deps.repository.load(jobId)).lastEventId;
+  }
+
   private async createOnce(jobId: string, data: NewJobData, context: CommandContext): Promise<boolean> {
     try {
       await this.execute(jobId, () => ({ type: 'CreateJob', ...data }), context, { retries: 0 });
@@ -233,7 +240,7 @@ export class JobCommands {
           trialIndex: trial.index,
           decision: trial.decision ?? null,
         }),
-        context,
+        causedBy(context, trial.causationId),
       );
       if (!created) return 'taken';
       const leaseExpiresAt = await this.tryClaim(jobId, input, leaseTokenHash, context);

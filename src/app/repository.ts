@@ -14,6 +14,8 @@ export interface Loaded<S> {
   revision: bigint | undefined;
   /** Global position of the stream's last event. */
   position: string | undefined;
+  /** Id of the stream's last event (what a follow-up names as its cause). */
+  lastEventId?: string;
 }
 
 /** What the repository needs to know of one kind of aggregate. */
@@ -44,7 +46,7 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
     let state = cached?.state;
     for (const event of recorded) state = this.kind.evolve(state, this.kind.parse(event));
     const last = recorded[recorded.length - 1]!;
-    const loaded: Loaded<S> = { state, revision: last.revision, position: last.position };
+    const loaded: Loaded<S> = { state, revision: last.revision, position: last.position, lastEventId: last.id };
     this.remember(id, loaded);
     return loaded;
   }
