@@ -3,6 +3,19 @@
  * stops the server with one line naming the variable, not a stack trace.
  */
 import { z } from 'zod';
+import { defaultLimits, limitFromEnv } from './limits.js';
+
+const count = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number of 1 or more' })
+    .int('must be a whole number of 1 or more')
+    .min(1, 'must be a whole number of 1 or more')
+    .default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
 
 const Config = z.object({
   PORT: z.coerce
@@ -18,6 +31,14 @@ const Config = z.object({
     .regex(/^esdb(\+discover)?:\/\/.+/, 'must be an esdb:// connection string, e.g. esdb://localhost:2113?tls=false')
     .optional(),
   TRIALOG_SYNCHRONOUS: z.enum(['FULL', 'NORMAL'], { error: 'must be FULL or NORMAL' }).default('FULL'),
+  TRIALOG_MAX_DEPTH: count(12),
+  TRIALOG_MAX_ALIASES: count(100),
+  TRIALOG_MAX_COST: count(200_000),
+  TRIALOG_MAX_DIRECTIVES: count(50),
+  TRIALOG_MAX_TOKENS: count(10_000),
+  TRIALOG_MAX_BODY_BYTES: count(20 * 1024 * 1024),
+  TRIALOG_INTROSPECTION: flag(true),
+  TRIALOG_GRAPHIQL: flag(true),
 });
 
 export interface TrialogConfig {
@@ -28,7 +49,31 @@ export interface TrialogConfig {
   /** When set, events live in EventStoreDB; `dbPath` then holds only read models. */
   eventStoreUrl: string | undefined;
   synchronous: 'FULL' | 'NORMAL';
+  graphql: GraphQLLimits;
 }
+
+/** How much one GraphQL request may ask for (graphql-armor and the HTTP layer). */
+export interface GraphQLLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+  maxDirectives: number;
+  maxTokens: number;
+  maxBodyBytes: number;
+  introspection: boolean;
+  graphiql: boolean;
+}
+
+export const defaultGraphQLLimits: GraphQLLimits = {
+  maxDepth: 12,
+  maxAliases: 100,
+  maxCost: 200_000,
+  maxDirectives: 50,
+  maxTokens: 10_000,
+  maxBodyBytes: 20 * 1024 * 1024,
+  introspection: true,
+  graphiql: true,
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -42,6 +87,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     const name = String(issue.path[0]);
     throw new ConfigError(`invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(env[name])})`);
   }
+  for (const name of Object.keys(defaultLimits)) {
+    try {
+      limitFromEnv(name, env);
+    } catch (error) {
+      throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
+    }
+  }
   const c = parsed.data;
   return {
     port: c.PORT,
@@ -49,5 +101,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     dbPath: c.TRIALOG_DB,
     eventStoreUrl: c.EVENTSTORE_URL,
     synchronous: c.TRIALOG_SYNCHRONOUS,
+    graphql: {
+      maxDepth: c.TRIALOG_MAX_DEPTH,
+      maxAliases: c.TRIALOG_MAX_ALIASES,
+      maxCost: c.TRIALOG_MAX_COST,
+      maxDirectives: c.TRIALOG_MAX_DIRECTIVES,
+      maxTokens: c.TRIALOG_MAX_TOKENS,
+      maxBodyBytes: c.TRIALOG_MAX_BODY_BYTES,
+      introspection: c.TRIALOG_INTROSPECTION,
+      graphiql: c.TRIALOG_GRAPHIQL,
+    },
   };
 }

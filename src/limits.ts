@@ -1,8 +1,11 @@
 /**
  * Every size and count Trialog accepts, in one place. The README's "Limits"
  * table lists these; a request over a limit gets TOO_LARGE and writes nothing.
+ * Each can be changed with an environment variable, TRIALOG_LIMIT_ and the
+ * name in upper snake case (TRIALOG_LIMIT_POINTS_PER_REPORT=20000), which the
+ * configuration checks at start (src/config.ts) before this module is loaded.
  */
-export const limits = {
+export const defaultLimits = {
   /** JSON-encoded bytes of a job's hyperparameters. */
   hyperparametersBytes: 64 * 1024,
   /** JSON-encoded bytes of a job's params. */
@@ -39,4 +42,31 @@ export const limits = {
   trainingDataPerCallBytes: 16 * 1024 * 1024,
   /** Largest `first` of any connection. */
   pageSize: 1000,
-} as const;
+};
+
+export type LimitName = keyof typeof defaultLimits;
+
+export const limitEnvName = (name: string) => `TRIALOG_LIMIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+
+/** A limit's value from the environment: a whole number from 1 to 2^31 - 1, or undefined when not set. */
+export function limitFromEnv(name: string, env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env[limitEnvName(name)];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+    throw new RangeError(`${limitEnvName(name)} must be a whole number from 1 to ${2 ** 31 - 1} (got ${JSON.stringify(raw)})`);
+  }
+  return value;
+}
+
+function limitOrDefault(name: string, fallback: number): number {
+  try {
+    return limitFromEnv(name, process.env) ?? fallback;
+  } catch {
+    return fallback; // loadConfig reports the bad value (one line, exit 2) before anything runs with it
+  }
+}
+
+export const limits: Record<LimitName, number> = Object.fromEntries(
+  Object.entries(defaultLimits).map(([name, value]) => [name, limitOrDefault(name, value)]),
+) as Record<LimitName, number>;

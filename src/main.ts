@@ -1,12 +1,13 @@
 /** `npm start`: read the configuration, open the store, serve the API. */
 import { ConfigError, loadConfig } from './config.js';
-import { startServer } from './server.js';
-import { openTrialog } from './trialog.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Loaded after the configuration is checked: the limits they are built with come from it.
+  const { startServer } = await import('./server.js');
+  const { openTrialog } = await import('./trialog.js');
   const trialog = await openTrialog(config);
-  const server = await startServer(trialog, { port: config.port, host: config.host });
+  const server = await startServer(trialog, { port: config.port, host: config.host, graphql: config.graphql });
   const store = config.eventStoreUrl ? `EventStoreDB (read models in ${config.dbPath})` : `SQLite ${config.dbPath}`;
   console.log(`trialog: serving ${server.url} (GraphiQL in a browser) on ${store}`);
 

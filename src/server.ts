@@ -4,13 +4,15 @@
  * WebSocket on the same path, through yoga's envelop so both transports share
  * the context, the plugins and the error masking.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ExecutionArgs } from 'graphql';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { CommandContext } from './app/command-context.js';
+import { defaultGraphQLLimits, type GraphQLLimits } from './config.js';
 import { CORRELATION_HEADER, correlationIdFrom, correlationIdOf, useCorrelationId } from './graphql/correlation-plugin.js';
 import { useContractErrorCodes } from './graphql/error-codes-plugin.js';
 import { maskError } from './graphql/errors.js';
@@ -27,14 +29,29 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function createTrialogYoga(trialog: Trialog) {
+export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits = defaultGraphQLLimits) {
   return createYoga<{ socketCorrelationId?: string }, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    graphiql: { subscriptionsProtocol: 'WS', title: 'Trialog' },
+    graphiql: limits.graphiql ? { subscriptionsProtocol: 'WS', title: 'Trialog' } : false,
     maskedErrors: { maskError: (error, message) => maskError(error, message) },
-    plugins: [useContractErrorCodes(), useCorrelationId()],
+    plugins: [
+      // Bounds on what one document may ask for; rejected before anything runs.
+      EnvelopArmorPlugin({
+        maxDepth: { n: limits.maxDepth },
+        maxAliases: { n: limits.maxAliases },
+        costLimit: { maxCost: limits.maxCost },
+        maxDirectives: { n: limits.maxDirectives },
+        maxTokens: { n: limits.maxTokens },
+        blockFieldSuggestion: { enabled: !limits.introspection },
+      }),
+      ...(limits.introspection
+        ? []
+        : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
+      useContractErrorCodes(),
+      useCorrelationId(),
+    ],
     logging: process.env.TRIALOG_LOG_LEVEL === 'debug' ? 'debug' : 'warn',
     context: ({ request, socketCorrelationId }): GraphQLContext => {
       const command: CommandContext = {
@@ -47,10 +64,45 @@ export function createTrialogYoga(trialog: Trialog) {
   });
 }
 
-export async function startServer(trialog: Trialog, options: { port: number; host: string }): Promise<RunningServer> {
-  const yoga = createTrialogYoga(trialog);
-  const httpServer = createServer(yoga);
-  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+/**
+ * A request body over the limit is refused with 413 and TOO_LARGE before yoga
+ * reads it; a body without Content-Length (chunked) is counted as it arrives
+ * and the request is ended once it passes the limit.
+ */
+function limitBodies(maxBytes: number, next: (req: IncomingMessage, res: ServerResponse) => void) {
+  const refuse = (res: ServerResponse) => {
+    if (res.headersSent) return;
+    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+    res.end(JSON.stringify({ errors: [{ message: `request body over ${maxBytes} bytes`, extensions: { code: 'TOO_LARGE' } }] }));
+  };
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      req.resume(); // drain what the client sends meanwhile
+      return refuse(res);
+    }
+    if (req.headers['content-length'] === undefined && req.method !== 'GET') {
+      let seen = 0;
+      req.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen > maxBytes) {
+          refuse(res);
+          req.destroy();
+        }
+      });
+    }
+    next(req, res);
+  };
+}
+
+export async function startServer(
+  trialog: Trialog,
+  options: { port: number; host: string; graphql?: GraphQLLimits },
+): Promise<RunningServer> {
+  const limits = options.graphql ?? defaultGraphQLLimits;
+  const yoga = createTrialogYoga(trialog, limits);
+  const httpServer = createServer(limitBodies(limits.maxBodyBytes, yoga));
+  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: limits.maxBodyBytes });
 
   const wsCleanup = useServer<Record<string, unknown>>(
     {

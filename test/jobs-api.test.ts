@@ -270,7 +270,9 @@ describe('bad input gets a clear error with a code and writes nothing', () => {
 
   it('an unknown job is NOT_FOUND, a page over the limit is BAD_USER_INPUT, a bad query is BAD_USER_INPUT', async () => {
     expect(errorCode(await t.gql(CANCEL, { input: { jobId: 'job_missing' } }))).toBe('NOT_FOUND');
-    expect(errorCode(await t.gql(`{ jobs(first: 100000) { totalCount } }`))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await t.gql(`{ jobs(first: 1001) { totalCount } }`))).toBe("BAD_USER_INPUT");
+    // Far past it, graphql-armor's cost limit answers first.
+    expect(errorCode(await t.gql(`{ jobs(first: 100000) { totalCount } }`))).toBe("TOO_LARGE");
     expect(errorCode(await t.gql(`{ nope }`))).toBe('BAD_USER_INPUT');
     expect(errorCode(await t.gql(`{ jobs(first: `))).toBe('BAD_USER_INPUT');
   });

@@ -2,7 +2,8 @@
  * Every error carries a contract code. graphql-js and yoga label their own
  * errors (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, bad HTTP bodies)
  * with codes outside the contract; a request the server cannot run as sent is
- * bad input, so those become BAD_USER_INPUT. Resolver errors are coded by
+ * bad input, so those become BAD_USER_INPUT; a document over one of
+ * graphql-armor's limits is TOO_LARGE. Resolver errors are coded by
  * `maskError` already and pass through untouched.
  */
 import type { GraphQLError } from 'graphql';
@@ -19,10 +20,14 @@ const CONTRACT_CODES = new Set([
   'INTERNAL_SERVER_ERROR',
 ]);
 
-function normalise(error: { extensions?: Record<string, unknown> } | GraphQLError, fallback: string): void {
+/** graphql-armor's refusals: a document over a size limit (depth, aliases, cost, directives, tokens). */
+const ARMOR_LIMIT = /limit of \d+ exceeded/;
+
+function normalise(error: { message?: string; extensions?: Record<string, unknown> } | GraphQLError, fallback: string): void {
   const extensions = error.extensions as Record<string, unknown> | undefined;
   if (!extensions) return;
-  if (!CONTRACT_CODES.has(extensions.code as string)) extensions.code = fallback;
+  if (error.message && ARMOR_LIMIT.test(error.message)) extensions.code = 'TOO_LARGE';
+  else if (!CONTRACT_CODES.has(extensions.code as string)) extensions.code = fallback;
 }
 
 function statusOf(error: { extensions?: Record<string, unknown> }): number {

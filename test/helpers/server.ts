@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { GraphQLLimits } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { openTrialog, type Trialog } from '../../src/trialog.js';
 
@@ -53,11 +54,11 @@ export function errorCode(response: GqlResponse): string | undefined {
   return response.errors?.[0]?.extensions?.code;
 }
 
-export async function startTestServer(options: { dbPath?: string } = {}): Promise<TestServer> {
+export async function startTestServer(options: { dbPath?: string; graphql?: GraphQLLimits } = {}): Promise<TestServer> {
   const dir = options.dbPath ? undefined : tempDir();
   const dbPath = options.dbPath ?? join(dir!.path, 'trialog.db');
   const trialog = await openTrialog({ dbPath, eventStoreUrl: undefined, synchronous: 'FULL' });
-  const server = await startServer(trialog, { port: 0, host: '127.0.0.1' });
+  const server = await startServer(trialog, { port: 0, host: '127.0.0.1', graphql: options.graphql });
   return {
     trialog,
     server,

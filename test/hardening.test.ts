@@ -1,0 +1,94 @@
+/**
+ * The GraphQL layer's limits: graphql-armor's bounds on a document, the
+ * request body limit, and introspection and GraphiQL switched off. Each
+ * refusal has a code, writes nothing, and the server goes on serving.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultGraphQLLimits } from '../src/config.js';
+import { errorCode, ok, startTestServer, type TestServer } from './helpers/server.js';
+import { runMain } from './helpers/process.js';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({
+    graphql: { ...defaultGraphQLLimits, maxDepth: 6, maxAliases: 5, maxCost: 300, maxDirectives: 3, maxTokens: 300, maxBodyBytes: 64 * 1024, introspection: false, graphiql: false },
+  });
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+async function stillServing() {
+  expect(ok(await t.gql(`{ jobs(first: 1) { totalCount } }`)).jobs.totalCount).toBeGreaterThanOrEqual(0);
+}
+
+describe('documents over a limit are TOO_LARGE', () => {
+  const deep = `{ jobs { edges { node { parent { parent { parent { parent { id } } } } } } } }`;
+  const aliases = `{ ${Array.from({ length: 6 }, (_, i) => `a${i}: jobs(first: 1) { totalCount }`).join(' ')} }`;
+  const directives = `{ __typename @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) }`;
+  const tokens = `{ ${Array.from({ length: 400 }, () => '__typename').join(' ')} }`;
+  const costly = `{ jobs { edges { node { metrics { points { step value timestamp } } logs { edges { node { text } } } history { edges { node { data } } } } } } }`;
+  for (const [what, query] of [
+    ['depth', deep],
+    ['aliases', aliases],
+    ['directives', directives],
+    ['tokens', tokens],
+    ['cost', costly],
+  ] as const) {
+    it(`too much ${what}`, async () => {
+      const head = await t.trialog.store.headPosition();
+      const response = await t.gql(query);
+      expect(errorCode(response), JSON.stringify(response.errors)).toBe('TOO_LARGE');
+      expect(response.errors![0]!.message).toMatch(/limit of \d+ exceeded/);
+      expect(await t.trialog.store.headPosition()).toBe(head);
+      await stillServing();
+    });
+  }
+});
+
+describe('the request body', () => {
+  it('a body over the limit gets 413 and TOO_LARGE, with or without Content-Length', async () => {
+    const body = JSON.stringify({ query: 'mutation($h: JSONObject) { createJob(input: { hyperparameters: $h }) { id } }', variables: { h: { blob: 'x'.repeat(70 * 1024) } } });
+    const declared = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as any).errors[0].extensions.code).toBe('TOO_LARGE');
+    const chunked = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(body));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit).catch(() => undefined);
+    // The server either answers 413 or ends the connection; either way nothing is written.
+    if (chunked) expect(chunked.status).toBe(413);
+    expect(ok(await t.gql(`{ jobs { totalCount } }`)).jobs.totalCount).toBe(0);
+  });
+});
+
+describe('introspection and GraphiQL can be switched off', () => {
+  it('introspection is refused and no field is suggested', async () => {
+    const response = await t.gql(`{ __schema { types { name } } }`);
+    expect(errorCode(response)).toBe('BAD_USER_INPUT');
+    const typo = await t.gql(`{ jbos { totalCount } }`);
+    expect(typo.errors![0]!.message).not.toMatch(/Did you mean/);
+  });
+
+  it('GraphiQL is not served', async () => {
+    const page = await fetch(t.url, { headers: { accept: 'text/html' } });
+    expect(await page.text()).not.toMatch(/<html/i);
+  });
+});
+
+describe('limits from the environment', () => {
+  it('a bad value stops the server at start with one line', async () => {
+    const { output, exit } = runMain({ TRIALOG_DB: ':memory:', TRIALOG_LIMIT_POINTS_PER_REPORT: 'lots' });
+    expect(await exit).toBe(2);
+    expect(output().trim().split('\n').filter((l) => !l.startsWith('npm warn'))).toEqual([
+      'trialog: invalid configuration: TRIALOG_LIMIT_POINTS_PER_REPORT must be a whole number from 1 to 2147483647 (got "lots")',
+    ]);
+  });
+});
