@@ -310,8 +310,15 @@ describe('early stopping', () => {
     const bad = (await claimTrial(t.gql, e.id))!;
     // Step 0 is warmup: not judged.
     expect(ok(await report(bad, [{ value: 5 }])).reportMetrics.shouldStop).toBe(false);
-    const pruned = ok(await report(bad, [{ value: 4 }])).reportMetrics;
+    const pruned = ok(
+      await t.gql(REPORT_METRICS, { input: { jobId: bad.job.id, leaseToken: bad.leaseToken, sequence: 7, points: [{ name: 'loss', value: 4 }] } }),
+    ).reportMetrics;
     expect(pruned.shouldStop).toBe(true);
+    // A worker that retries the call that pruned it (a timeout, say) hears the same answer, not LEASE_LOST.
+    const retried = ok(
+      await t.gql(REPORT_METRICS, { input: { jobId: bad.job.id, leaseToken: bad.leaseToken, sequence: 7, points: [{ name: 'loss', value: 4 }] } }),
+    ).reportMetrics;
+    expect(retried.shouldStop).toBe(true);
     const job = ok(await t.gql(`query($id: ID!) { job(id: $id) { status } }`, { id: bad.job.id })).job;
     expect(job.status).toBe('PRUNED');
     expect(errorCode(await report(bad, [{ value: 3 }]))).toBe('LEASE_LOST');

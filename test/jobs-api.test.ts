@@ -381,3 +381,36 @@ describe('GraphQL over HTTP conformance (graphql-http audits)', () => {
     });
   }
 });
+
+describe('worker retries (sequence)', () => {
+  it('a retried reportMetrics or appendLog with the same sequence writes nothing and answers as the first call', async () => {
+    const label = freshLabel();
+    const job = await createJob(t.gql, { labels: [label], maxAttempts: 3 });
+    const c = (await claim(t.gql, { workerId: 'w', labels: [label], leaseSeconds: 1 }))!;
+    const lease = { jobId: job.id, leaseToken: c.leaseToken };
+    const report = (sequence: number, value: number) =>
+      t.gql(REPORT_METRICS, { input: { ...lease, sequence, points: [{ name: 'loss', value }] } });
+    const append = (sequence: number, lines: string[]) => t.gql(APPEND_LOG, { input: { ...lease, sequence, lines } });
+
+    const first = ok(await report(1, 0.5)).reportMetrics;
+    const head = await t.trialog.store.headPosition();
+    expect(ok(await report(1, 0.5)).reportMetrics).toEqual(first);
+    expect(ok(await report(1, 0.9)).reportMetrics.job.metrics[0].points).toEqual([{ step: 0, value: 0.5 }]);
+    expect(await t.trialog.store.headPosition()).toBe(head);
+    expect(ok(await report(2, 0.4)).reportMetrics.job.metrics[0].points).toHaveLength(2);
+
+    const appended = ok(await append(1, ['a', 'b'])).appendLog;
+    expect(ok(await append(1, ['a', 'b'])).appendLog).toEqual(appended);
+    expect(ok(await append(2, ['c'])).appendLog).toEqual({ firstOffset: 2, nextOffset: 3 });
+    const lines = ok(await t.gql(`query($id: ID!) { job(id: $id) { logs { edges { node { text } } } } }`, { id: job.id })).job.logs.edges;
+    expect(lines.map((e: any) => e.node.text)).toEqual(['a', 'b', 'c']);
+
+    // A new lease numbers its calls afresh; the old lease's numbers mean nothing to it.
+    await sleep(1100);
+    const again = (await claim(t.gql, { workerId: 'w2', labels: [label] }))!;
+    const fresh = ok(await t.gql(REPORT_METRICS, { input: { jobId: job.id, leaseToken: again.leaseToken, sequence: 1, points: [{ name: 'loss', value: 0.3 }] } }));
+    expect(fresh.reportMetrics.job.metrics[0].points).toHaveLength(3);
+    // The stale lease's retry is refused, as any call with a stale token is.
+    expect(errorCode(await report(2, 0.4))).toBe('LEASE_LOST');
+  });
+});

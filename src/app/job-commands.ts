@@ -339,29 +339,32 @@ export class JobCommands {
   }
 
   async reportMetric(rawInput: unknown, context: CommandContext): Promise<{ jobId: string; shouldStop: boolean }> {
-    const { jobId, leaseToken, ...point } = parseInput(ReportMetricInput, rawInput);
-    return this.reportPoints(jobId, leaseToken, [point], context);
+    const { jobId, leaseToken, sequence, ...point } = parseInput(ReportMetricInput, rawInput);
+    return this.reportPoints(jobId, leaseToken, [point], sequence, context);
   }
 
   async reportMetrics(rawInput: unknown, context: CommandContext): Promise<{ jobId: string; shouldStop: boolean }> {
     const input = parseInput(ReportMetricsInput, rawInput);
-    return this.reportPoints(input.jobId, input.leaseToken, input.points, context);
+    return this.reportPoints(input.jobId, input.leaseToken, input.points, input.sequence, context);
   }
 
   private async reportPoints(
     jobId: string,
     leaseToken: string,
     points: Extract<JobCommand, { type: 'ReportMetrics' }>['points'],
+    sequence: number | null,
     context: CommandContext,
   ): Promise<{ jobId: string; shouldStop: boolean }> {
     const now = this.clock();
     // The job's own events are all in the read model (each mutation waits), so this is the state before the report.
     const baseline = this.experiments?.earlyStoppingBaseline(jobId) ?? null;
-    const { events, lastEventId } = await this.execute(
+    const { events, state, lastEventId } = await this.execute(
       jobId,
-      () => ({ type: 'ReportMetrics', leaseTokenHash: hashLeaseToken(leaseToken), points, now }),
+      () => ({ type: 'ReportMetrics', leaseTokenHash: hashLeaseToken(leaseToken), points, now, sequence }),
       context,
     );
+    // A retried call: nothing was written; it answers as the first one did.
+    if (events.length === 0) return { jobId, shouldStop: state?.status === 'PRUNED' };
     const reported = events[0]?.type === 'JobMetricsReported' ? events[0].data.points : [];
     const shouldStop =
       baseline !== null && this.experiments
@@ -392,12 +395,15 @@ export class JobCommands {
         leaseTokenHash: hashLeaseToken(input.leaseToken),
         lines: input.lines,
         stream: input.stream,
+        sequence: input.sequence,
       }),
       context,
     );
     const appended = events.find((e) => e.type === 'JobLogAppended');
     if (appended?.type !== 'JobLogAppended') {
-      // Nothing to append: the job's log stands where it was.
+      // A retry of the last numbered append answers as it did; otherwise the log stands where it was.
+      const last = state?.logSequence;
+      if (last && last.sequence === input.sequence) return { firstOffset: last.firstOffset, nextOffset: last.nextOffset };
       const offset = state?.nextLogOffset ?? 0;
       return { firstOffset: offset, nextOffset: offset };
     }

@@ -42,6 +42,8 @@ export const ClaimJobInput = z.object({
 export type ClaimJobInput = z.output<typeof ClaimJobInput>;
 
 const lease = { jobId: id, leaseToken: z.string().min(1).max(limits.idLength) };
+/** A worker's number for a call, increasing per job: a retry with the same number is recognised. */
+const sequence = optional(z.number().int().min(0));
 
 export const HeartbeatInput = z.object({
   ...lease,
@@ -56,11 +58,12 @@ const metricPoint = {
   timestamp: optional(z.union([z.date().transform((d) => d.toISOString()), z.iso.datetime({ offset: true })])),
 };
 
-export const ReportMetricInput = z.object({ ...lease, ...metricPoint });
+export const ReportMetricInput = z.object({ ...lease, ...metricPoint, sequence });
 
 export const ReportMetricsInput = z.object({
   ...lease,
   points: z.array(z.object(metricPoint)).min(1).max(limits.pointsPerReport),
+  sequence,
 });
 
 export const AppendLogInput = z
@@ -71,6 +74,7 @@ export const AppendLogInput = z
       params: { code: 'TOO_LARGE' },
     })).max(limits.linesPerAppend),
     stream: optional(z.enum(['STDOUT', 'STDERR'])).transform((v) => v ?? 'STDOUT'),
+    sequence,
   })
   .refine((input) => input.lines.reduce((sum, line) => sum + utf8Bytes(line), 0) <= limits.logAppendBytes, {
     message: `one appendLog call is limited to ${limits.logAppendBytes} bytes of lines`,

@@ -24,8 +24,9 @@ export type JobCommand =
       leaseTokenHash: string;
       points: { name: string; value: number; step: number | null; timestamp: string | null }[];
       now: Date;
+      sequence?: number | null;
     }
-  | { type: 'AppendLog'; leaseTokenHash: string; lines: string[]; stream: LogStream }
+  | { type: 'AppendLog'; leaseTokenHash: string; lines: string[]; stream: LogStream; sequence?: number | null }
   | { type: 'CompleteJob'; leaseTokenHash: string; result: JsonObject | null; artifacts: Artifact[] }
   | { type: 'FailJob'; leaseTokenHash: string; error: string; retry: boolean }
   | { type: 'CancelJob'; reason: string | null }
@@ -51,16 +52,26 @@ export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
       return decideClaim(state, command);
     case 'Heartbeat':
       return decideHeartbeat(state, command);
-    case 'ReportMetrics':
+    case 'ReportMetrics': {
+      // A retry of a call already recorded (even one that ended the lease by pruning): nothing to write.
+      if (isRetry(state.metricSequence, command.leaseTokenHash, command.sequence)) return [];
       requireLease(state, command.leaseTokenHash);
-      return [{ type: 'JobMetricsReported', data: { points: withSteps(state, command.points, command.now) } }];
+      const points = withSteps(state, command.points, command.now);
+      return [{ type: 'JobMetricsReported', data: { points, ...(command.sequence != null && { sequence: command.sequence }) } }];
+    }
     case 'AppendLog':
+      if (isRetry(state.logSequence, command.leaseTokenHash, command.sequence)) return [];
       requireLease(state, command.leaseTokenHash);
       if (command.lines.length === 0) return [];
       return [
         {
           type: 'JobLogAppended',
-          data: { stream: command.stream, firstOffset: state.nextLogOffset, lines: command.lines },
+          data: {
+            stream: command.stream,
+            firstOffset: state.nextLogOffset,
+            lines: command.lines,
+            ...(command.sequence != null && { sequence: command.sequence }),
+          },
         },
       ];
     case 'CompleteJob':
@@ -106,6 +117,15 @@ export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
         },
       ];
   }
+}
+
+/** A numbered worker call at or below the last one recorded under the same lease. */
+function isRetry(
+  last: { sequence: number; leaseTokenHash: string } | null,
+  leaseTokenHash: string,
+  sequence: number | null | undefined,
+): boolean {
+  return sequence != null && last !== null && last.leaseTokenHash === leaseTokenHash && sequence <= last.sequence;
 }
 
 /** A job is claimable when queued, or running under a lease that has expired. */

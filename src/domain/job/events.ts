@@ -72,11 +72,14 @@ export const jobEventSchemas = {
   }),
   JobMetricsReported: z.object({
     points: z.array(MetricPoint),
+    /** The worker's number for this call: a retry with it (or a lower one) under the same lease writes nothing. */
+    sequence: z.number().int().nullish(),
   }),
   JobLogAppended: z.object({
     stream: LogStream,
     firstOffset: z.number().int(),
     lines: z.array(z.string()),
+    sequence: z.number().int().nullish(),
   }),
   JobCompleted: z.object({
     result: JsonObject.nullable(),

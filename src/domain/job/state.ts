@@ -42,6 +42,10 @@ export interface JobState {
   trialIndex: number | null;
   /** Successive halving: the objective's value at each rung reached, in rung order. */
   rungValues: number[];
+  /** The last numbered metrics report of the current lease (retries are recognised by it). */
+  metricSequence: { sequence: number; leaseTokenHash: string } | null;
+  /** The last numbered log append of the current lease, with what it answered. */
+  logSequence: { sequence: number; leaseTokenHash: string; firstOffset: number; nextOffset: number } | null;
 }
 
 /** Before the first event there is no job: `undefined` is the initial state. */
@@ -82,6 +86,8 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
       nextLogOffset: 0,
       trialIndex: d.trialIndex,
       rungValues: [],
+      metricSequence: null,
+      logSequence: null,
     };
   }
   if (!state) throw new TypeError(`${event.type} before JobCreated`);
@@ -98,6 +104,8 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
         startedAt: event.timestamp,
         progress: null,
         cancelRequested: false,
+        metricSequence: null,
+        logSequence: null,
       };
     case 'JobHeartbeat':
       return {
@@ -110,10 +118,26 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
       for (const point of event.data.points) {
         lastStepByMetric[point.name] = Math.max(lastStepByMetric[point.name] ?? -Infinity, point.step);
       }
-      return { ...state, lastStepByMetric };
+      const sequence = event.data.sequence;
+      return {
+        ...state,
+        lastStepByMetric,
+        metricSequence:
+          sequence == null || state.leaseTokenHash === null ? state.metricSequence : { sequence, leaseTokenHash: state.leaseTokenHash },
+      };
     }
-    case 'JobLogAppended':
-      return { ...state, nextLogOffset: event.data.firstOffset + event.data.lines.length };
+    case 'JobLogAppended': {
+      const nextLogOffset = event.data.firstOffset + event.data.lines.length;
+      const sequence = event.data.sequence;
+      return {
+        ...state,
+        nextLogOffset,
+        logSequence:
+          sequence == null || state.leaseTokenHash === null
+            ? state.logSequence
+            : { sequence, leaseTokenHash: state.leaseTokenHash, firstOffset: event.data.firstOffset, nextOffset: nextLogOffset },
+      };
+    }
     case 'JobCompleted':
       return {
         ...endLease(state),

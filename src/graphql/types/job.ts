@@ -283,6 +283,13 @@ const leaseFields = (t: PothosSchemaTypes.InputFieldBuilder<GraphQLSchemaTypes, 
 });
 type GraphQLSchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
+const sequenceField = (t: PothosSchemaTypes.InputFieldBuilder<GraphQLSchemaTypes, 'InputObject'>) =>
+  t.int({
+    description:
+      "The worker's number for this call, increasing per job. A retry with the same number (after a timeout, say) " +
+      'writes nothing and answers as the first call did.',
+  });
+
 const HeartbeatInput = builder.inputType('HeartbeatInput', {
   fields: (t) => ({ ...leaseFields(t), progress: t.float(), leaseSeconds: t.int() }),
 });
@@ -303,11 +310,16 @@ const ReportMetricInput = builder.inputType('ReportMetricInput', {
     value: t.float({ required: true }),
     step: t.int(),
     timestamp: t.field({ type: 'DateTime' }),
+    sequence: sequenceField(t),
   }),
 });
 
 const ReportMetricsInput = builder.inputType('ReportMetricsInput', {
-  fields: (t) => ({ ...leaseFields(t), points: t.field({ type: [MetricPointInput], required: true }) }),
+  fields: (t) => ({
+    ...leaseFields(t),
+    points: t.field({ type: [MetricPointInput], required: true }),
+    sequence: sequenceField(t),
+  }),
 });
 
 const AppendLogInput = builder.inputType('AppendLogInput', {
@@ -315,6 +327,7 @@ const AppendLogInput = builder.inputType('AppendLogInput', {
     ...leaseFields(t),
     lines: t.stringList({ required: true }),
     stream: t.field({ type: LogStream, defaultValue: 'STDOUT' }),
+    sequence: sequenceField(t),
   }),
 });
 
