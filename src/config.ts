@@ -31,6 +31,7 @@ const Config = z.object({
     .regex(/^esdb(\+discover)?:\/\/.+/, 'must be an esdb:// connection string, e.g. esdb://localhost:2113?tls=false')
     .optional(),
   TRIALOG_SYNCHRONOUS: z.enum(['FULL', 'NORMAL'], { error: 'must be FULL or NORMAL' }).default('FULL'),
+  TRIALOG_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   TRIALOG_MAX_DEPTH: count(12),
   TRIALOG_MAX_ALIASES: count(100),
   TRIALOG_MAX_COST: count(200_000),
@@ -50,6 +51,8 @@ export interface TrialogConfig {
   eventStoreUrl: string | undefined;
   synchronous: 'FULL' | 'NORMAL';
   graphql: GraphQLLimits;
+  /** An admin key accepted alongside the keys in the store (and the end of open mode). */
+  adminKey: string | undefined;
 }
 
 /** How much one GraphQL request may ask for (graphql-armor and the HTTP layer). */
@@ -85,7 +88,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(env[name])})`);
+    // A secret is named, never echoed.
+    const got = name === 'TRIALOG_ADMIN_KEY' ? '' : ` (got ${JSON.stringify(env[name])})`;
+    throw new ConfigError(`invalid configuration: ${name} ${issue.message}${got}`);
   }
   for (const name of Object.keys(defaultLimits)) {
     try {
@@ -101,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     dbPath: c.TRIALOG_DB,
     eventStoreUrl: c.EVENTSTORE_URL,
     synchronous: c.TRIALOG_SYNCHRONOUS,
+    adminKey: c.TRIALOG_ADMIN_KEY,
     graphql: {
       maxDepth: c.TRIALOG_MAX_DEPTH,
       maxAliases: c.TRIALOG_MAX_ALIASES,

@@ -1,12 +1,31 @@
 /** `npm start`: read the configuration, open the store, serve the API. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
   // Loaded after the configuration is checked: the limits they are built with come from it.
   const { startServer } = await import('./server.js');
   const { openTrialog } = await import('./trialog.js');
-  const trialog = await openTrialog(config);
+  const trialog = await openTrialog({ ...config, adminKey: config.adminKey });
+  const loopback = isLoopback(config.host);
+  if (trialog.access.isOpen) {
+    if (loopback) {
+      console.log('trialog: no API keys configured: running OPEN (every caller is admin), bound to loopback only');
+    } else {
+      // Never open to a network: make an admin key and hand it to the owner in a private file.
+      const file = join(config.dbPath === ':memory:' ? './data' : dirname(config.dbPath), 'admin.key');
+      const { key } = await trialog.access.createApiKey({ name: 'bootstrap-admin', role: 'admin' }, { actor: 'system', correlationId: 'bootstrap' });
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `${key}\n`, { mode: 0o600 });
+      console.log(`trialog: no API keys configured and ${config.host} is not loopback: wrote an admin key to ${file}`);
+    }
+  }
   const server = await startServer(trialog, { port: config.port, host: config.host, graphql: config.graphql });
   const store = config.eventStoreUrl ? `EventStoreDB (read models in ${config.dbPath})` : `SQLite ${config.dbPath}`;
   console.log(`trialog: serving ${server.url} (GraphiQL in a browser) on ${store}`);

@@ -14,6 +14,7 @@ import { WebSocketServer } from 'ws';
 import type { CommandContext } from './app/command-context.js';
 import { defaultGraphQLLimits, type GraphQLLimits } from './config.js';
 import { CORRELATION_HEADER, correlationIdFrom, correlationIdOf, useCorrelationId } from './graphql/correlation-plugin.js';
+import { useAccessControl } from './graphql/access-plugin.js';
 import { useContractErrorCodes } from './graphql/error-codes-plugin.js';
 import { maskError } from './graphql/errors.js';
 import type { GraphQLContext } from './graphql/context.js';
@@ -30,7 +31,7 @@ export interface RunningServer {
 }
 
 export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits = defaultGraphQLLimits) {
-  return createYoga<{ socketCorrelationId?: string }, GraphQLContext>({
+  return createYoga<{ socketCorrelationId?: string; socketAuthorization?: string }, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
@@ -49,17 +50,19 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits = defa
       ...(limits.introspection
         ? []
         : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
+      useAccessControl(),
       useContractErrorCodes(),
       useCorrelationId(),
     ],
     logging: process.env.TRIALOG_LOG_LEVEL === 'debug' ? 'debug' : 'warn',
-    context: ({ request, socketCorrelationId }): GraphQLContext => {
+    context: ({ request, socketCorrelationId, socketAuthorization }): GraphQLContext => {
+      // Over WebSocket the key comes in connectionParams, the correlation id in the upgrade request.
+      const principal = trialog.access.authenticate(request ? request.headers.get('authorization') : socketAuthorization);
       const command: CommandContext = {
-        actor: 'anonymous',
-        // Over WebSocket the upgrade request's header names the whole connection.
+        actor: principal instanceof Error ? 'anonymous' : principal.name,
         correlationId: socketCorrelationId ? correlationIdFrom(socketCorrelationId) : correlationIdOf(request),
       };
-      return { trialog, command };
+      return { trialog, command, principal };
     },
   });
 }
@@ -104,8 +107,32 @@ export async function startServer(
   const httpServer = createServer(limitBodies(limits.maxBodyBytes, yoga));
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: limits.maxBodyBytes });
 
+  // Open sockets by the key they authenticated with: a revoked key's are closed at once.
+  const socketsByKey = new Map<string, Set<{ close(code: number, reason: string): void }>>();
+  const revocations = trialog.feed.subscribe((event) => event.type === 'ApiKeyRevoked');
+  void (async () => {
+    for await (const event of revocations) {
+      const keyId = (event.data as { keyId: string }).keyId;
+      for (const socket of socketsByKey.get(keyId) ?? []) socket.close(4403, 'API key revoked');
+      socketsByKey.delete(keyId);
+    }
+  })();
+  const authorizationOf = (params: Record<string, unknown> | undefined) =>
+    typeof params?.authorization === 'string' ? params.authorization : undefined;
+
   const wsCleanup = useServer<Record<string, unknown>>(
     {
+      onConnect: (ctx) => {
+        const principal = trialog.access.authenticate(authorizationOf(ctx.connectionParams));
+        if (principal instanceof Error) return false; // closes with 4403 Forbidden
+        if (principal.keyId) {
+          const sockets = socketsByKey.get(principal.keyId) ?? new Set();
+          sockets.add(ctx.extra.socket);
+          socketsByKey.set(principal.keyId, sockets);
+          ctx.extra.socket.once('close', () => sockets.delete(ctx.extra.socket));
+        }
+        return true;
+      },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       onSubscribe: async (ctx, _id, payload) => {
@@ -115,6 +142,7 @@ export async function startServer(
           socket: ctx.extra.socket,
           params: payload,
           socketCorrelationId: ctx.extra.request.headers[CORRELATION_HEADER] as string | undefined,
+          socketAuthorization: authorizationOf(ctx.connectionParams),
         });
         const args: ExecutionArgs = {
           schema: envelopedSchema,
@@ -147,6 +175,7 @@ export async function startServer(
     port,
     httpServer,
     async close() {
+      revocations.close();
       await wsCleanup.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       httpServer.closeAllConnections();

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { AccessControl } from './app/access.js';
 import { ExperimentCommands } from './app/experiment-commands.js';
 import { experimentRepository } from './app/experiment-repository.js';
 import { JobCommands } from './app/job-commands.js';
@@ -19,6 +20,7 @@ import type { EventStore } from './store/port.js';
 import { SqliteEventStore } from './store/sqlite-store.js';
 import { ExperimentQueries } from '../projections/experiments-queries.js';
 import { JobQueries } from '../projections/jobs-queries.js';
+import { accessProjection } from '../projections/access-projection.js';
 import { experimentsProjection } from '../projections/experiments-projection.js';
 import { jobsProjection } from '../projections/jobs-projection.js';
 import { mappingsProjection } from '../projections/mappings-projection.js';
@@ -37,13 +39,14 @@ export interface Trialog {
   experimentCommands: ExperimentCommands;
   mappingQueries: MappingQueries;
   mappingCommands: MappingCommands;
+  access: AccessControl;
   close(): Promise<void>;
 }
 
-export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'>;
+export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'> & { adminKey?: string };
 
 // Experiments first: a job's objective is its experiment's, looked up while projecting the job.
-export const readModelProjections = [experimentsProjection, jobsProjection, mappingsProjection] as const;
+export const readModelProjections = [experimentsProjection, jobsProjection, mappingsProjection, accessProjection] as const;
 
 export async function openTrialog(config: StoreConfig): Promise<Trialog> {
   if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
@@ -79,6 +82,7 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
   jobCommands.attachExperiments(experimentCommands);
   const mappingQueries = new MappingQueries(readDb);
   const mappingCommands = new MappingCommands({ store, queries: mappingQueries, jobQueries, jobs: jobCommands, waitForReadModels });
+  const access = new AccessControl(store, readDb, waitForReadModels, config.adminKey);
   return {
     store,
     readDb,
@@ -90,6 +94,7 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
     experimentCommands,
     mappingQueries,
     mappingCommands,
+    access,
     async close() {
       await runner.stop();
       await store.close();

@@ -80,7 +80,7 @@ describe('rebuilding the read models from position zero', () => {
     const tables = readModelTables(rebuilt);
     expect(tables).toEqual([
       'experiments', 'jobs', 'job_labels', 'metric_points', 'log_lines', 'job_rungs',
-      'algorithms', 'mappings', 'mapping_jobs', 'projection_checkpoints',
+      'algorithms', 'mappings', 'mapping_jobs', 'api_keys', 'projection_checkpoints',
     ]);
     // This scenario has no experiments (test/experiments.test.ts rebuilds those); the rest must have rows.
     const exercised = ['jobs', 'job_labels', 'metric_points', 'log_lines', 'projection_checkpoints'];

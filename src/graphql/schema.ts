@@ -7,6 +7,7 @@ import './types/job.js';
 import './types/experiment.js';
 import './types/experiment-jobs.js';
 import './types/mapping.js';
+import './types/access.js';
 
 export const schema = builder.toSchema();
 

@@ -54,10 +54,10 @@ export function errorCode(response: GqlResponse): string | undefined {
   return response.errors?.[0]?.extensions?.code;
 }
 
-export async function startTestServer(options: { dbPath?: string; graphql?: GraphQLLimits } = {}): Promise<TestServer> {
+export async function startTestServer(options: { dbPath?: string; graphql?: GraphQLLimits; adminKey?: string } = {}): Promise<TestServer> {
   const dir = options.dbPath ? undefined : tempDir();
   const dbPath = options.dbPath ?? join(dir!.path, 'trialog.db');
-  const trialog = await openTrialog({ dbPath, eventStoreUrl: undefined, synchronous: 'FULL' });
+  const trialog = await openTrialog({ dbPath, eventStoreUrl: undefined, synchronous: 'FULL', adminKey: options.adminKey });
   const server = await startServer(trialog, { port: 0, host: '127.0.0.1', graphql: options.graphql });
   return {
     trialog,
@@ -73,12 +73,13 @@ export async function startTestServer(options: { dbPath?: string; graphql?: Grap
   };
 }
 
-export function wsClient(httpUrl: string): Client {
+export function wsClient(httpUrl: string, authorization?: string): Client {
   return createClient({
     url: httpUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: true,
+    connectionParams: authorization ? { authorization } : undefined,
   });
 }
 

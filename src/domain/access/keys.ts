@@ -1,0 +1,98 @@
+/**
+ * API keys, event-sourced in one stream. A key is shown once, at creation;
+ * only its hash is recorded. Roles:
+ * - admin: everything, including keys, the algorithm registry and migrations;
+ * - editor: experiments and jobs (create, cancel, retry), training jobs;
+ * - worker: claim, heartbeat, report metrics, append logs, complete and fail
+ *   (each only for the job its lease holds);
+ * - viewer: read and subscribe.
+ */
+import { z } from 'zod';
+import { conflict, notFound } from '../errors.js';
+
+export const ACCESS_STREAM_ID = 'access-keys';
+export const Role = z.enum(['admin', 'editor', 'worker', 'viewer']);
+export type Role = z.infer<typeof Role>;
+
+export const accessEventSchemas = {
+  ApiKeyCreated: z.object({ keyId: z.string(), name: z.string(), role: Role, secretHash: z.string() }),
+  ApiKeyRevoked: z.object({ keyId: z.string() }),
+} as const;
+
+export type AccessEvent =
+  | { type: 'ApiKeyCreated'; data: z.infer<typeof accessEventSchemas.ApiKeyCreated>; timestamp: string }
+  | { type: 'ApiKeyRevoked'; data: z.infer<typeof accessEventSchemas.ApiKeyRevoked>; timestamp: string };
+export type NewAccessEvent =
+  | { type: 'ApiKeyCreated'; data: z.infer<typeof accessEventSchemas.ApiKeyCreated> }
+  | { type: 'ApiKeyRevoked'; data: z.infer<typeof accessEventSchemas.ApiKeyRevoked> };
+
+export function parseAccessEvent(event: { type: string; data: unknown; timestamp: string }): AccessEvent {
+  const schema = (accessEventSchemas as Record<string, z.ZodType>)[event.type];
+  if (!schema) throw new TypeError(`not an access event: ${event.type}`);
+  return { type: event.type, data: schema.parse(event.data), timestamp: event.timestamp } as AccessEvent;
+}
+
+export interface ApiKeyRecord {
+  keyId: string;
+  name: string;
+  role: Role;
+  secretHash: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export type KeyRing = Record<string, ApiKeyRecord>;
+
+export function evolveKeys(state: KeyRing | undefined, event: AccessEvent): KeyRing {
+  const ring = { ...(state ?? {}) };
+  if (event.type === 'ApiKeyCreated') {
+    ring[event.data.keyId] = { ...event.data, createdAt: event.timestamp, revokedAt: null };
+  } else if (ring[event.data.keyId]) {
+    ring[event.data.keyId] = { ...ring[event.data.keyId]!, revokedAt: event.timestamp };
+  }
+  return ring;
+}
+
+export type AccessCommand =
+  | { type: 'CreateApiKey'; keyId: string; name: string; role: Role; secretHash: string }
+  | { type: 'RevokeApiKey'; keyId: string };
+
+export function decideKeys(state: KeyRing | undefined, command: AccessCommand): NewAccessEvent[] {
+  const ring = state ?? {};
+  if (command.type === 'CreateApiKey') {
+    // A key's name is the actor of every event it causes: two live keys must not share one.
+    if (Object.values(ring).some((k) => k.name === command.name && k.revokedAt === null)) {
+      throw conflict(`a key named ${JSON.stringify(command.name)} exists already`);
+    }
+    const { type: _type, ...data } = command;
+    return [{ type: 'ApiKeyCreated', data }];
+  }
+  const key = ring[command.keyId];
+  if (!key) throw notFound(`key ${command.keyId} not found`);
+  if (key.revokedAt !== null) throw conflict(`key ${command.keyId} is revoked already`);
+  return [{ type: 'ApiKeyRevoked', data: { keyId: command.keyId } }];
+}
+
+/** What each role may call: root fields of Mutation; every role reads and subscribes (apiKeys: admin). */
+const WORKER_MUTATIONS = ['claimJob', 'heartbeat', 'reportMetric', 'reportMetrics', 'appendLog', 'completeJob', 'failJob'];
+const EDITOR_MUTATIONS = [
+  'createJob',
+  'cancelJob',
+  'retryJob',
+  'createExperiment',
+  'pauseExperiment',
+  'resumeExperiment',
+  'finishExperiment',
+  'createTrainingJobs',
+  'carryMappingsForward',
+];
+const ADMIN_ONLY_QUERIES = ['apiKeys'];
+
+export function mayCall(role: Role, operation: 'query' | 'mutation' | 'subscription', field: string): boolean {
+  if (role === 'admin') return true;
+  if (operation === 'query') return !ADMIN_ONLY_QUERIES.includes(field);
+  if (operation === 'subscription') return true;
+  if (role === 'editor') return EDITOR_MUTATIONS.includes(field);
+  if (role === 'worker') return WORKER_MUTATIONS.includes(field);
+  return false;
+}

@@ -1,0 +1,55 @@
+/** API keys: `apiKeys`, `createApiKey` (the only time a key is shown) and `revokeApiKey`; admin only. */
+import type { ApiKeyRecord } from '../../domain/access/keys.js';
+import { builder } from '../builder.js';
+
+const ApiKeyRole = builder.enumType('ApiKeyRole', {
+  values: {
+    ADMIN: { value: 'admin', description: 'Everything, including keys, the algorithm registry and migrations.' },
+    EDITOR: { value: 'editor', description: 'Experiments and jobs: create, cancel, retry; training jobs.' },
+    WORKER: { value: 'worker', description: 'Claim, heartbeat, report metrics, append logs, complete and fail.' },
+    VIEWER: { value: 'viewer', description: 'Read and subscribe.' },
+  } as const,
+});
+
+const ApiKey = builder.objectRef<ApiKeyRecord>('ApiKey').implement({
+  fields: (t) => ({
+    id: t.exposeID('keyId'),
+    name: t.exposeString('name', { description: 'The actor recorded on the events this key causes.' }),
+    role: t.field({ type: ApiKeyRole, resolve: (k) => k.role }),
+    createdAt: t.field({ type: 'DateTime', resolve: (k) => k.createdAt }),
+    revokedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.revokedAt }),
+  }),
+});
+
+const CreatedApiKey = builder.objectRef<{ key: string; record: ApiKeyRecord }>('CreatedApiKey').implement({
+  fields: (t) => ({
+    key: t.exposeString('key', { description: 'Send as `Authorization: Bearer <key>`. Shown only now: only its hash is kept.' }),
+    apiKey: t.field({ type: ApiKey, resolve: (c) => c.record }),
+  }),
+});
+
+const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
+  fields: (t) => ({ name: t.string({ required: true }), role: t.field({ type: ApiKeyRole, required: true }) }),
+});
+
+const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', {
+  fields: (t) => ({ keyId: t.id({ required: true }) }),
+});
+
+builder.queryField('apiKeys', (t) =>
+  t.field({ type: [ApiKey], resolve: (_root, _args, { trialog }) => trialog.access.list() }),
+);
+
+builder.mutationFields((t) => ({
+  createApiKey: t.field({
+    type: CreatedApiKey,
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => ctx.trialog.access.createApiKey(input, ctx.command),
+  }),
+  revokeApiKey: t.field({
+    type: ApiKey,
+    description: 'Takes effect on the next request, and closes the key\'s open WebSocket subscriptions.',
+    args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => ctx.trialog.access.revokeApiKey(input, ctx.command),
+  }),
+}));
