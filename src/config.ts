@@ -38,6 +38,10 @@ const Config = z.object({
   TRIALOG_MAX_DIRECTIVES: count(50),
   TRIALOG_MAX_TOKENS: count(10_000),
   TRIALOG_MAX_BODY_BYTES: count(20 * 1024 * 1024),
+  TRIALOG_MAX_SUBSCRIPTIONS_PER_CONNECTION: count(100),
+  TRIALOG_MAX_SUBSCRIPTIONS_PER_KEY: count(1000),
+  TRIALOG_MAX_SOCKET_BUFFER_BYTES: count(16 * 1024 * 1024),
+  TRIALOG_MAX_SUBSCRIBER_BACKLOG: count(10_000),
   TRIALOG_INTROSPECTION: flag(true),
   TRIALOG_GRAPHIQL: flag(true),
 });
@@ -53,6 +57,8 @@ export interface TrialogConfig {
   graphql: GraphQLLimits;
   /** An admin key accepted alongside the keys in the store (and the end of open mode). */
   adminKey: string | undefined;
+  /** Events one live subscriber may have waiting before it is ended (with where to resume). */
+  maxSubscriberBacklog: number;
 }
 
 /** How much one GraphQL request may ask for (graphql-armor and the HTTP layer). */
@@ -63,6 +69,11 @@ export interface GraphQLLimits {
   maxDirectives: number;
   maxTokens: number;
   maxBodyBytes: number;
+  /** Open subscriptions on one WebSocket, and over all of one key's WebSockets. */
+  maxSubscriptionsPerConnection: number;
+  maxSubscriptionsPerKey: number;
+  /** Bytes a WebSocket may have queued for a client that is not reading; past it the socket is closed. */
+  maxSocketBufferBytes: number;
   introspection: boolean;
   graphiql: boolean;
 }
@@ -74,6 +85,9 @@ export const defaultGraphQLLimits: GraphQLLimits = {
   maxDirectives: 50,
   maxTokens: 10_000,
   maxBodyBytes: 20 * 1024 * 1024,
+  maxSubscriptionsPerConnection: 100,
+  maxSubscriptionsPerKey: 1000,
+  maxSocketBufferBytes: 16 * 1024 * 1024,
   introspection: true,
   graphiql: true,
 };
@@ -107,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     eventStoreUrl: c.EVENTSTORE_URL,
     synchronous: c.TRIALOG_SYNCHRONOUS,
     adminKey: c.TRIALOG_ADMIN_KEY,
+    maxSubscriberBacklog: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG,
     graphql: {
       maxDepth: c.TRIALOG_MAX_DEPTH,
       maxAliases: c.TRIALOG_MAX_ALIASES,
@@ -114,6 +129,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
       maxDirectives: c.TRIALOG_MAX_DIRECTIVES,
       maxTokens: c.TRIALOG_MAX_TOKENS,
       maxBodyBytes: c.TRIALOG_MAX_BODY_BYTES,
+      maxSubscriptionsPerConnection: c.TRIALOG_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxSubscriptionsPerKey: c.TRIALOG_MAX_SUBSCRIPTIONS_PER_KEY,
+      maxSocketBufferBytes: c.TRIALOG_MAX_SOCKET_BUFFER_BYTES,
       introspection: c.TRIALOG_INTROSPECTION,
       graphiql: c.TRIALOG_GRAPHIQL,
     },

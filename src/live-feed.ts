@@ -23,6 +23,9 @@ export interface LiveSubscription extends AsyncIterableIterator<RecordedEvent> {
 export class LiveFeed {
   private readonly listeners = new Set<(batch: readonly RecordedEvent[]) => void>();
 
+  /** `maxBuffered`: events one subscriber may have waiting before it is ended (TRIALOG_MAX_SUBSCRIBER_BACKLOG). */
+  constructor(private readonly maxBuffered = DEFAULT_SUBSCRIBER_BUFFER) {}
+
   publish(batch: readonly RecordedEvent[]): void {
     for (const listener of this.listeners) listener(batch);
   }
@@ -32,7 +35,7 @@ export class LiveFeed {
   }
 
   /** Events published from now on that pass `accept`. */
-  subscribe(accept: (event: RecordedEvent) => boolean = () => true, maxBuffered = DEFAULT_SUBSCRIBER_BUFFER): LiveSubscription {
+  subscribe(accept: (event: RecordedEvent) => boolean = () => true, maxBuffered = this.maxBuffered): LiveSubscription {
     const queue: RecordedEvent[] = [];
     let wake: (() => void) | undefined;
     let ended = false;

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   // Loaded after the configuration is checked: the limits they are built with come from it.
   const { startServer } = await import('./server.js');
   const { openTrialog } = await import('./trialog.js');
-  const trialog = await openTrialog({ ...config, adminKey: config.adminKey });
+  const trialog = await openTrialog(config);
   const loopback = isLoopback(config.host);
   if (trialog.access.isOpen) {
     if (loopback) {

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
@@ -98,6 +98,23 @@ function limitBodies(maxBytes: number, next: (req: IncomingMessage, res: ServerR
   };
 }
 
+/**
+ * A client that stops reading must not make the server buffer without end:
+ * once a socket has this much queued, it is closed (4008) with the reason, and
+ * the client resumes from the last position (or offset) it received.
+ */
+function boundSendBuffer(socket: import('ws').WebSocket, maxBytes: number): void {
+  const send = socket.send.bind(socket) as (data: unknown, cb?: (error?: Error) => void) => void;
+  (socket as unknown as { send: typeof send }).send = (data, cb) => {
+    if (socket.bufferedAmount > maxBytes) {
+      socket.close(4008, 'subscriber too far behind: reconnect and resume from the last position received');
+      cb?.(new Error('socket closed: subscriber too far behind'));
+      return;
+    }
+    send(data, cb);
+  };
+}
+
 export async function startServer(
   trialog: Trialog,
   options: { port: number; host: string; graphql?: GraphQLLimits },
@@ -107,13 +124,17 @@ export async function startServer(
   const httpServer = createServer(limitBodies(limits.maxBodyBytes, yoga));
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: limits.maxBodyBytes });
 
-  // Open sockets by the key they authenticated with: a revoked key's are closed at once.
-  const socketsByKey = new Map<string, Set<{ close(code: number, reason: string): void }>>();
+  // Open connections by the key they authenticated with: a revoked key's are closed at once,
+  // and a key's subscriptions are counted across them.
+  type Connection = { socket: { close(code: number, reason: string): void }; subscriptions: Record<string, unknown> };
+  const socketsByKey = new Map<string, Set<Connection>>();
+  const subscriptionsOfKey = (keyId: string) =>
+    [...(socketsByKey.get(keyId) ?? [])].reduce((n, c) => n + Object.keys(c.subscriptions).length, 0);
   const revocations = trialog.feed.subscribe((event) => event.type === 'ApiKeyRevoked');
   void (async () => {
     for await (const event of revocations) {
       const keyId = (event.data as { keyId: string }).keyId;
-      for (const socket of socketsByKey.get(keyId) ?? []) socket.close(4403, 'API key revoked');
+      for (const connection of socketsByKey.get(keyId) ?? []) connection.socket.close(4403, 'API key revoked');
       socketsByKey.delete(keyId);
     }
   })();
@@ -125,17 +146,30 @@ export async function startServer(
       onConnect: (ctx) => {
         const principal = trialog.access.authenticate(authorizationOf(ctx.connectionParams));
         if (principal instanceof Error) return false; // closes with 4403 Forbidden
+        const socket = ctx.extra.socket;
+        boundSendBuffer(socket, limits.maxSocketBufferBytes);
         if (principal.keyId) {
-          const sockets = socketsByKey.get(principal.keyId) ?? new Set();
-          sockets.add(ctx.extra.socket);
-          socketsByKey.set(principal.keyId, sockets);
-          ctx.extra.socket.once('close', () => sockets.delete(ctx.extra.socket));
+          const connections = socketsByKey.get(principal.keyId) ?? new Set();
+          const connection = { socket, subscriptions: ctx.subscriptions };
+          connections.add(connection);
+          socketsByKey.set(principal.keyId, connections);
+          socket.once('close', () => connections.delete(connection));
         }
         return true;
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       onSubscribe: async (ctx, _id, payload) => {
+        const tooMany = (what: string, n: number) =>
+          [new GraphQLError(`at most ${n} subscriptions ${what}`, { extensions: { code: 'TOO_LARGE' } })];
+        // graphql-ws has registered this subscription already: the counts include it.
+        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
+          return tooMany('per connection', limits.maxSubscriptionsPerConnection);
+        }
+        const principal = trialog.access.authenticate(authorizationOf(ctx.connectionParams));
+        if (!(principal instanceof Error) && principal.keyId && subscriptionsOfKey(principal.keyId) > limits.maxSubscriptionsPerKey) {
+          return tooMany('per key', limits.maxSubscriptionsPerKey);
+        }
         const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,

@@ -43,7 +43,11 @@ export interface Trialog {
   close(): Promise<void>;
 }
 
-export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'> & { adminKey?: string };
+export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'> & {
+  adminKey?: string;
+  /** Events one live subscriber may have waiting before it is ended with where to resume. */
+  maxSubscriberBacklog?: number;
+};
 
 // Experiments first: a job's objective is its experiment's, looked up while projecting the job.
 export const readModelProjections = [experimentsProjection, jobsProjection, mappingsProjection, accessProjection] as const;
@@ -64,7 +68,7 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
     store = sqlite;
     readDb = sqlite.db;
   }
-  const feed = new LiveFeed();
+  const feed = new LiveFeed(config.maxSubscriberBacklog);
   const runner = new ProjectionRunner(store, readDb, readModelProjections, feed);
   runner.start();
   await runner.catchUp();

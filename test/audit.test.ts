@@ -96,7 +96,7 @@ describe('who and why', () => {
     }
   });
 
-  it('events caused by other events name them: a pruning names the report, the sweep after a finish names the finish', async () => {
+  it('events caused by other events name them: a pruning names the metrics report that triggered it', async () => {
     const log = ok(await t.gql(`{ events(first: 1000) { edges { node { id type streamId metadata } } } }`)).events.edges.map((e: any) => e.node);
     const pruned = log.find((e: any) => e.type === 'JobPruned' || e.type === 'JobRungsReached');
     const report = log.find((e: any) => e.id === pruned.metadata.causationId);
@@ -110,6 +110,24 @@ describe('who and why', () => {
     expect(later.length).toBeGreaterThan(0);
     expect(later.length).toBeLessThan(log.length);
     expect(later.every((e: any) => e.node.timestamp >= middle)).toBe(true);
+    const earlier = ok(await t.gql(`query($t: DateTime) { events(first: 1000, filter: { to: $t }) { edges { node { timestamp } } } }`, { t: middle })).events.edges;
+    expect(earlier.every((e: any) => e.node.timestamp <= middle)).toBe(true);
+    expect(earlier.length + later.length).toBeGreaterThanOrEqual(log.length);
+  });
+
+  it('time travel by time stops at the first event past it, even when a later event is stamped earlier', async () => {
+    const store = t.trialog.store;
+    const meta = { actor: 'test', correlationId: 'skew', causationId: 'skew', schemaVersion: 2 };
+    const created = JSON.parse(readFileSync(fixture, 'utf8').split('\n')[0]!);
+    const data = { ...created.data, jobId: 'job_skewed', generation: 0, parentId: null, trialIndex: null, decision: null };
+    await store.appendToStream('job-job_skewed', [
+      { id: 'skew-0', type: 'JobCreated', data, metadata: meta, timestamp: '2026-01-05T10:05:00.000Z' },
+      // Written by a server whose clock was behind: stamped before the creation.
+      { id: 'skew-1', type: 'JobCancelled', data: { reason: null, from: 'QUEUED' }, metadata: { ...meta, schemaVersion: 1 }, timestamp: '2026-01-05T10:02:00.000Z' },
+    ]);
+    const at = (time: string) => t.gql(`query($at: DateTime) { jobAt(id: "job_skewed", at: $at) { status revision } }`, { at: time });
+    expect(ok(await at('2026-01-05T10:04:00Z')).jobAt).toBeNull();
+    expect(ok(await at('2026-01-05T10:06:00Z')).jobAt).toEqual({ status: 'CANCELLED', revision: 1 });
   });
 });
 
@@ -141,7 +159,7 @@ describe('trialog export and import', () => {
     const copyStore = new SqliteEventStore(target);
     const copy = await copyStore.readAll({ maxCount: 100_000 });
     await copyStore.close();
-    const strip = (e: any) => ({ id: e.id, stream: e.streamId, revision: e.revision, type: e.type, data: e.data, timestamp: e.timestamp });
+    const strip = (e: any) => ({ id: e.id, stream: e.streamId, revision: e.revision, type: e.type, data: e.data, metadata: e.metadata, timestamp: e.timestamp });
     expect(copy.map(strip)).toEqual(source.map(strip));
 
     const copyTrialog = await openTrialog({ dbPath: target, eventStoreUrl: undefined, synchronous: 'FULL' });
@@ -181,13 +199,35 @@ describe('trialog export and import', () => {
 describe('trialog replay --verify', () => {
   it('says identical for a live server\'s read models, and finds a row changed by hand', async () => {
     const same = await trialogCli(['replay', '--verify'], t.dbPath);
-    expect(same.stdout).toMatch(/^identical: \d+ events; rows: experiments 1, jobs \d+/);
+    expect(same.stdout).toMatch(/^identical: [1-9]\d* events; rows: experiments 1, jobs [1-9]/);
     expect(same.code).toBe(0);
     t.trialog.readDb.prepare(`UPDATE jobs SET priority = priority + 1 WHERE id = (SELECT id FROM jobs LIMIT 1)`).run();
     const changed = await trialogCli(['replay', '--verify'], t.dbPath);
     expect(changed.code).toBe(1);
     expect(changed.stdout).toMatch(/^different: table jobs: live has \{.*"priority"/);
     t.trialog.readDb.prepare(`UPDATE jobs SET priority = priority - 1 WHERE id = (SELECT id FROM jobs LIMIT 1)`).run();
+  });
+});
+
+describe('trialog replay --verify against read models that stop short', () => {
+  it('says different when the live read models are missing or behind the log', async () => {
+    const target = join(dir.path, 'unprojected.db');
+    expect((await trialogCli(['import', fixture], target)).code).toBe(0); // events, but no read models yet
+    const result = await trialogCli(['replay', '--verify'], target);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^different: the live read models stop at nothing \(no checkpoint\), the log goes on to/);
+  });
+});
+
+describe('trialog import refuses a malformed file', () => {
+  it('a stream whose revisions skip or repeat', async () => {
+    const lines = readFileSync(fixture, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const gap = lines.filter((e: any) => e.stream === 'job-job_fixture1').map((e: any, i: number) => ({ ...e, revision: i === 2 ? 5 : e.revision }));
+    const file = join(dir.path, 'gap.ndjson');
+    writeFileSync(file, gap.map((e: any) => JSON.stringify(e)).join('\n'));
+    const result = await trialogCli(['import', file], join(dir.path, 'gap.db'));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/line 3: job-job_fixture1 revision 5 where 2 was due/);
   });
 });
 

@@ -92,3 +92,47 @@ describe('limits from the environment', () => {
     ]);
   });
 });
+
+describe('subscriptions under pressure', () => {
+  it('a connection gets at most N subscriptions', async () => {
+    const { wsClient, collect } = await import('./helpers/server.js');
+    const small = await startTestServer({ graphql: { ...defaultGraphQLLimits, maxSubscriptionsPerConnection: 2 } });
+    const client = wsClient(small.url);
+    const subs = [0, 1, 2].map(() => collect(client, `subscription { jobStatusChanged { to } }`, {}, () => false));
+    await expect(subs[2]!.done).rejects.toThrow(/TOO_LARGE/);
+    subs[0]!.stop();
+    subs[1]!.stop();
+    await client.dispose();
+    await small.stop();
+  });
+
+  it('a subscriber that stops reading is ended once its backlog passes the bound, told where to resume; the server goes on', async () => {
+    const { default: WebSocket } = await import('ws');
+    const small = await startTestServer({ maxSubscriberBacklog: 50 });
+    const socket = new WebSocket(small.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const messages: { type: string; payload?: unknown }[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(data.toString())));
+    await new Promise((resolve) => socket.on('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    while (!messages.some((m) => m.type === 'connection_ack')) await new Promise((r) => setTimeout(r, 10));
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { events { position data } }' } }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Stop reading: nothing more is taken off the connection, so the server cannot send.
+    const raw = (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    raw.pause();
+    const blob = 'x'.repeat(30 * 1024);
+    for (let i = 0; i < 400; i++) {
+      ok(await small.gql(`mutation($h: JSONObject) { createJob(input: { labels: ["flood"], hyperparameters: $h }) { id } }`, { h: { blob } }));
+    }
+    // The server went on serving while the subscriber stalled, and released its backlog.
+    expect(ok(await small.gql(`{ jobs { totalCount } }`)).jobs.totalCount).toBe(400);
+    expect(small.trialog.feed.subscriberCount).toBe(1); // only the server's own (key revocations)
+    raw.resume();
+    for (let i = 0; i < 200 && !messages.some((m) => m.type === 'error'); i++) await new Promise((r) => setTimeout(r, 20));
+    const error = messages.find((m) => m.type === 'error') as { payload: { message: string; extensions: { code: string } }[] };
+    expect(error.payload[0]!.extensions.code).toBe('TOO_LARGE');
+    expect(error.payload[0]!.message).toMatch(/fell more than 50 events behind.*subscribe again with after: "\d+"/);
+    socket.close();
+    await small.stop();
+  });
+});

@@ -8,7 +8,7 @@ import { evolve, type MaybeJob } from '../domain/job/state.js';
 import type { JobView, LogLineRow, MetricPointRow } from '../../projections/jobs-queries.js';
 import type { EventStore } from '../store/port.js';
 import { badInput } from '../domain/errors.js';
-import { isAtOrBefore } from './time-travel.js';
+import { upTo } from './time-travel.js';
 
 export interface PastJob {
   view: JobView;
@@ -25,7 +25,7 @@ export async function jobAt(
     throw badInput('revision must be >= 0');
   }
   const recorded = await store.readStream(jobStreamId(jobId));
-  const included = recorded.filter((event) => isAtOrBefore(event, at));
+  const included = upTo(recorded, at);
   if (included.length === 0) return undefined;
   let state: MaybeJob;
   const series = new Map<string, Map<number, MetricPointRow>>();

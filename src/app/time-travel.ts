@@ -16,6 +16,16 @@ export function isAtOrBefore(event: RecordedEvent, at: PointInTime): boolean {
   return true;
 }
 
+/**
+ * The stream's events up to the point, in revision order: it stops at the first
+ * event past it, so a later event stamped earlier (one server's clock behind
+ * another's) is not folded in without the events before it.
+ */
+export function upTo(events: readonly RecordedEvent[], at: PointInTime): RecordedEvent[] {
+  const end = events.findIndex((event) => !isAtOrBefore(event, at));
+  return end < 0 ? [...events] : events.slice(0, end);
+}
+
 export async function foldAt<E, S>(
   store: EventStore,
   streamId: string,
@@ -24,7 +34,7 @@ export async function foldAt<E, S>(
   evolve: (state: S | undefined, event: E) => S | undefined,
 ): Promise<{ state: S; revision: number } | undefined> {
   if (at.revision !== undefined && at.revision !== null && at.revision < 0) throw badInput('revision must be >= 0');
-  const events = (await store.readStream(streamId)).filter((event) => isAtOrBefore(event, at));
+  const events = upTo(await store.readStream(streamId), at);
   if (events.length === 0) return undefined;
   let state: S | undefined;
   for (const event of events) state = evolve(state, parse(event));

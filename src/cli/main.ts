@@ -69,9 +69,10 @@ async function main(argv: string[]): Promise<number> {
       case 'verify': {
         const result = await verifyLog(cli);
         const categories = Object.entries(result.byCategory).map(([c, n]) => `${c} ${n}`).join(', ');
-        console.log(`${result.events} events in ${result.streams} streams (${categories}); ${result.problems.length} problems`);
+        console.log(`${result.events} events in ${result.streams} streams (${categories}); ${result.problemCount} problems`);
         for (const problem of result.problems) console.log(`  ${problem}`);
-        return result.problems.length === 0 ? 0 : 1;
+        if (result.problemCount > result.problems.length) console.log(`  … and ${result.problemCount - result.problems.length} more`);
+        return result.problemCount === 0 ? 0 : 1;
       }
       default:
         throw new UsageError(`unknown command ${command}`);

@@ -84,6 +84,11 @@ function isOurs(resolved: AllStreamResolvedEvent | ResolvedEvent): boolean {
   return event !== undefined && !event.streamId.startsWith('$') && !event.type.startsWith('$');
 }
 
+function withoutOriginalTimestamp(metadata: unknown): EventMetadata {
+  const { originalTimestamp: _original, ...rest } = (metadata ?? {}) as Record<string, unknown>;
+  return rest as EventMetadata;
+}
+
 function originalTimestamp(metadata: unknown): string | undefined {
   const value = (metadata as { originalTimestamp?: unknown } | undefined)?.originalTimestamp;
   return typeof value === 'string' ? value : undefined;
@@ -100,10 +105,11 @@ function toRecorded(resolved: AllStreamResolvedEvent | ResolvedEvent): RecordedE
     streamId: event.streamId,
     revision: event.revision,
     position: formatEsdbPosition(event.position),
-    // The server sets `created` itself: an imported event's own time travels in its metadata.
+    // The server sets `created` itself: an imported event's own time travels in its metadata, and is
+    // reported as the event's timestamp (and not as metadata, so a log moved between stores reads the same).
     timestamp: originalTimestamp(event.metadata) ?? event.created.toISOString(),
     data: event.data,
-    metadata: event.metadata as EventMetadata,
+    metadata: withoutOriginalTimestamp(event.metadata),
   };
 }
 
@@ -129,7 +135,9 @@ export class EventStoreDbEventStore implements EventStore {
             id: event.id,
             type: event.type,
             data: event.data as Record<string, unknown>,
-            metadata: event.timestamp ? { ...event.metadata, originalTimestamp: event.timestamp } : event.metadata,
+            metadata: event.timestamp
+              ? { ...event.metadata, originalTimestamp: new Date(event.timestamp).toISOString() }
+              : event.metadata,
           }),
         ),
         { expectedRevision: toClientExpected(expected) },

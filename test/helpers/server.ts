@@ -54,10 +54,18 @@ export function errorCode(response: GqlResponse): string | undefined {
   return response.errors?.[0]?.extensions?.code;
 }
 
-export async function startTestServer(options: { dbPath?: string; graphql?: GraphQLLimits; adminKey?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { dbPath?: string; graphql?: GraphQLLimits; adminKey?: string; maxSubscriberBacklog?: number } = {},
+): Promise<TestServer> {
   const dir = options.dbPath ? undefined : tempDir();
   const dbPath = options.dbPath ?? join(dir!.path, 'trialog.db');
-  const trialog = await openTrialog({ dbPath, eventStoreUrl: undefined, synchronous: 'FULL', adminKey: options.adminKey });
+  const trialog = await openTrialog({
+    dbPath,
+    eventStoreUrl: undefined,
+    synchronous: 'FULL',
+    adminKey: options.adminKey,
+    maxSubscriberBacklog: options.maxSubscriberBacklog,
+  });
   const server = await startServer(trialog, { port: 0, host: '127.0.0.1', graphql: options.graphql });
   return {
     trialog,
