@@ -41,7 +41,7 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits = defa
       // Bounds on what one document may ask for; rejected before anything runs.
       EnvelopArmorPlugin({
         maxDepth: { n: limits.maxDepth },
-        maxAliases: { n: limits.maxAliases },
+        maxAliases: { n: limits.maxAliases, allowList: [] }, // __typename aliases count too
         costLimit: { maxCost: limits.maxCost },
         maxDirectives: { n: limits.maxDirectives },
         maxTokens: { n: limits.maxTokens },

@@ -3,6 +3,7 @@
  * bounded, `after` is the cursor of the last edge seen.
  */
 import { badInput } from '../domain/errors.js';
+import type { EventStore } from '../store/port.js';
 import { limits } from '../limits.js';
 import type { ObjectRef } from '@pothos/core';
 import { builder } from './builder.js';
@@ -36,6 +37,16 @@ export function pageSize(first: number | null | undefined, fallback: number): nu
     throw badInput(`first must be between 0 and ${limits.pageSize}`);
   }
   return size;
+}
+
+/** A cursor that is a position of the store (jobs, experiments, mappings): checked, in canonical form. */
+export function positionCursor(store: EventStore, after: string | null | undefined): string | undefined {
+  if (after === null || after === undefined) return undefined;
+  try {
+    return store.normalizePosition(after);
+  } catch {
+    throw badInput('after is not a cursor of this connection');
+  }
 }
 
 export function toConnection<T>(

@@ -1,7 +1,7 @@
 /** The fields of `Experiment` that reach its jobs (kept apart: `Job` and `Experiment` refer to each other). */
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
-import { pageSize, toConnection } from '../pagination.js';
+import { pageSize, positionCursor, toConnection } from '../pagination.js';
 import { Experiment, JobCounts, type ExperimentShape } from './experiment.js';
 import { Job, JobConnection, JobStatus, type JobShape } from './job.js';
 
@@ -14,7 +14,7 @@ builder.objectFields(Experiment, (t) => ({
       after: t.arg.string(),
     },
     resolve: (e, args, { trialog }) => {
-      const page = trialog.jobQueries.jobs({ experimentId: e.id, status: args.status }, pageSize(args.first, 50), args.after ?? undefined);
+      const page = trialog.jobQueries.jobs({ experimentId: e.id, status: args.status }, pageSize(args.first, 50), positionCursor(trialog.store, args.after));
       return { ...toConnection(page.items, page.hasNextPage, args.after), totalCount: page.totalCount };
     },
   }),

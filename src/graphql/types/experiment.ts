@@ -12,7 +12,7 @@ import { maxJobs, schedulerKind } from '../../domain/experiment/schedulers.js';
 import type { ExperimentView } from '../../../projections/experiments-queries.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
-import { connectionTypes, pageSize, toConnection } from '../pagination.js';
+import { connectionTypes, pageSize, positionCursor, toConnection } from '../pagination.js';
 import { EventConnection } from './event.js';
 import { Node } from './node.js';
 import { experimentUpdates } from './experiment-subscriptions.js';
@@ -282,7 +282,7 @@ builder.queryFields((t) => ({
       after: t.arg.string(),
     },
     resolve: (_root, args, { trialog }) => {
-      const page = trialog.experimentQueries.experiments(args.status ?? null, pageSize(args.first, 50), args.after ?? undefined);
+      const page = trialog.experimentQueries.experiments(args.status ?? null, pageSize(args.first, 50), positionCursor(trialog.store, args.after));
       return toConnection(page.items, page.hasNextPage, args.after);
     },
   }),

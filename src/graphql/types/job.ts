@@ -10,7 +10,7 @@ import { jobStreamId } from '../../domain/job/events.js';
 import type { JobView, LogLineRow, MetricPointRow } from '../../../projections/jobs-queries.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
-import { connectionTypes, pageSize, toConnection } from '../pagination.js';
+import { connectionTypes, pageSize, positionCursor, toConnection } from '../pagination.js';
 import { EventConnection } from './event.js';
 import { Experiment } from './experiment.js';
 import { Node } from './node.js';
@@ -376,7 +376,7 @@ builder.queryFields((t) => ({
     args: { filter: t.arg({ type: JobFilter }), first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
     resolve: (_root, args, { trialog }) => {
       const first = pageSize(args.first, 50);
-      const page = trialog.jobQueries.jobs(args.filter ?? {}, first, args.after ?? undefined);
+      const page = trialog.jobQueries.jobs(args.filter ?? {}, first, positionCursor(trialog.store, args.after));
       return { ...toConnection(page.items, page.hasNextPage, args.after), totalCount: page.totalCount };
     },
   }),

@@ -10,7 +10,7 @@ import type { AlgorithmRow } from '../../../projections/mappings-queries.js';
 import type { MappingChangeReport } from '../../app/mapping-commands.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
-import { connectionTypes, pageSize, toConnection } from '../pagination.js';
+import { connectionTypes, pageSize, positionCursor, toConnection } from '../pagination.js';
 import { EventConnection } from './event.js';
 import { Job, type JobShape } from './job.js';
 
@@ -180,7 +180,7 @@ builder.queryFields((t) => ({
     type: TrainingMappingConnection,
     args: { entityId: t.arg.string(), first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
     resolve: (_root, args, { trialog }) => {
-      const page = trialog.mappingQueries.mappings({ entityId: args.entityId }, pageSize(args.first, 50), args.after ?? undefined);
+      const page = trialog.mappingQueries.mappings({ entityId: args.entityId }, pageSize(args.first, 50), positionCursor(trialog.store, args.after));
       return toConnection(page.items, page.hasNextPage, args.after);
     },
   }),
