@@ -3,7 +3,6 @@
  * `trialog` command line run as a separate process (export, import, replay
  * --verify, verify), including an old log written in earlier event versions.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,25 +11,10 @@ import { SqliteEventStore } from '../src/store/sqlite-store.js';
 import { openTrialog } from '../src/trialog.js';
 import { COMPLETE, HEARTBEAT, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
 import { dumpTable, readModelTables } from './helpers/read-models.js';
+import { trialogCli } from './helpers/process.js';
 import { gqlClient, ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/log-v1.ndjson', import.meta.url));
-
-function trialogCli(args: string[], dbPath: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/trialog.mjs', ...args], {
-      cwd: root,
-      env: { ...process.env, TRIALOG_DB: dbPath, EVENTSTORE_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let t: TestServer;
 const dir = tempDir();

@@ -50,3 +50,19 @@ export async function startServerProcess(dbPath: string): Promise<ServerProcess>
     },
   };
 }
+
+/** Runs the `trialog` command line on a database, as an operator would. */
+export function trialogCli(args: string[], dbPath: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/trialog.mjs', ...args], {
+      cwd: root,
+      env: { ...process.env, TRIALOG_DB: dbPath, EVENTSTORE_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
