@@ -9,13 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { CommandContext } from './app/command-context.js';
 import { defaultGraphQLLimits, type GraphQLLimits } from './config.js';
 import { CORRELATION_HEADER, correlationIdFrom, correlationIdOf, useCorrelationId } from './graphql/correlation-plugin.js';
 import { useAccessControl } from './graphql/access-plugin.js';
 import { useContractErrorCodes } from './graphql/error-codes-plugin.js';
+import { useSubscriptionGuards } from './graphql/subscription-guards-plugin.js';
 import { maskError } from './graphql/errors.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { schema } from './graphql/schema.js';
@@ -30,7 +31,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits = defaultGraphQLLimits) {
+export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guards: Plugin) {
   return createYoga<{ socketCorrelationId?: string; socketAuthorization?: string }, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -51,6 +52,7 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits = defa
         ? []
         : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
       useAccessControl(),
+      guards,
       useContractErrorCodes(),
       useCorrelationId(),
     ],
@@ -120,16 +122,14 @@ export async function startServer(
   options: { port: number; host: string; graphql?: GraphQLLimits },
 ): Promise<RunningServer> {
   const limits = options.graphql ?? defaultGraphQLLimits;
-  const yoga = createTrialogYoga(trialog, limits);
+  const guards = useSubscriptionGuards(trialog, limits.maxSubscriptionsPerKey);
+  const yoga = createTrialogYoga(trialog, limits, guards.plugin);
   const httpServer = createServer(limitBodies(limits.maxBodyBytes, yoga));
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: limits.maxBodyBytes });
 
-  // Open connections by the key they authenticated with: a revoked key's are closed at once,
-  // and a key's subscriptions are counted across them.
-  type Connection = { socket: { close(code: number, reason: string): void }; subscriptions: Record<string, unknown> };
+  // Open connections by the key they authenticated with: a revoked key's are closed at once.
+  type Connection = { socket: { close(code: number, reason: string): void } };
   const socketsByKey = new Map<string, Set<Connection>>();
-  const subscriptionsOfKey = (keyId: string) =>
-    [...(socketsByKey.get(keyId) ?? [])].reduce((n, c) => n + Object.keys(c.subscriptions).length, 0);
   const revocations = trialog.feed.subscribe((event) => event.type === 'ApiKeyRevoked');
   void (async () => {
     for await (const event of revocations) {
@@ -150,7 +150,7 @@ export async function startServer(
         boundSendBuffer(socket, limits.maxSocketBufferBytes);
         if (principal.keyId) {
           const connections = socketsByKey.get(principal.keyId) ?? new Set();
-          const connection = { socket, subscriptions: ctx.subscriptions };
+          const connection = { socket };
           connections.add(connection);
           socketsByKey.set(principal.keyId, connections);
           socket.once('close', () => connections.delete(connection));
@@ -166,10 +166,7 @@ export async function startServer(
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return tooMany('per connection', limits.maxSubscriptionsPerConnection);
         }
-        const principal = trialog.access.authenticate(authorizationOf(ctx.connectionParams));
-        if (!(principal instanceof Error) && principal.keyId && subscriptionsOfKey(principal.keyId) > limits.maxSubscriptionsPerKey) {
-          return tooMany('per key', limits.maxSubscriptionsPerKey);
-        }
+
         const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -210,6 +207,7 @@ export async function startServer(
     httpServer,
     async close() {
       revocations.close();
+      guards.dispose();
       await wsCleanup.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       httpServer.closeAllConnections();

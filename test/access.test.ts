@@ -126,3 +126,32 @@ describe('keys', () => {
     await client.dispose();
   });
 });
+
+describe('subscriptions per key, over SSE too', () => {
+  async function sse(key: string, query: string): Promise<{ response: Response; abort(): void }> {
+    const controller = new AbortController();
+    const response = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query }),
+      signal: controller.signal,
+    });
+    return { response, abort: () => controller.abort() };
+  }
+
+  it("revoking a key ends its SSE subscriptions", async () => {
+    const admin = (q: string, v?: Record<string, unknown>) => gqlClient(t.url)(q, v, { authorization: `Bearer ${ADMIN}` });
+    const made = ok(await admin(`mutation { createApiKey(input: { name: "sse-viewer", role: VIEWER }) { key apiKey { id } } }`)).createApiKey;
+    const { response } = await sse(made.key, 'subscription { jobStatusChanged { to } }');
+    const reader = response.body!.getReader();
+    ok(await admin(`mutation($id: ID!) { revokeApiKey(input: { keyId: $id }) { revokedAt } }`, { id: made.apiKey.id }));
+    // The stream ends (after its "complete" event) instead of staying open.
+    let text = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toMatch(/event: complete/);
+  });
+});

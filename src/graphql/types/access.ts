@@ -48,7 +48,7 @@ builder.mutationFields((t) => ({
   }),
   revokeApiKey: t.field({
     type: ApiKey,
-    description: 'Takes effect on the next request, and closes the key\'s open WebSocket subscriptions.',
+    description: 'Takes effect on the next request, and ends the key\'s open subscriptions (SSE and WebSocket).',
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) => ctx.trialog.access.revokeApiKey(input, ctx.command),
   }),
