@@ -2,7 +2,8 @@
  * Separate server processes, as operators run them: two on one SQLite file,
  * one killed with SIGKILL and restarted, one given a bad configuration.
  */
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COMPLETE, REPORT_METRICS, claim } from './helpers/jobs.js';
 import { startServerProcess, runMain, trialogCli, type ServerProcess } from './helpers/process.js';
@@ -175,6 +176,29 @@ describe('kill -9 under load', () => {
     expect(verified.stdout).toMatch(/; 0 problems/);
     const replayed = await trialogCli(['replay', '--verify'], db);
     expect(replayed.stdout).toMatch(/^identical: [1-9]/);
+  });
+});
+
+describe('never open beyond loopback', () => {
+  it('bound to every interface with no key configured, it makes an admin key, writes it for the owner only, and requires it', async () => {
+    const db = freshDb();
+    const server = await startServerProcess(db, { HOST: '0.0.0.0' });
+    running.push(server);
+    const keyFile = join(dirname(db), 'admin.key');
+    expect(server.output()).toContain(`wrote an admin key to ${keyFile}`);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const key = readFileSync(keyFile, 'utf8').trim();
+    expect(key).toMatch(/^trialog_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    const gql = gqlClient(server.url);
+    expect((await gql(`{ jobs { totalCount } }`)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(ok(await gql(`{ apiKeys { name role } }`, undefined, { authorization: `Bearer ${key}` })).apiKeys).toEqual([
+      { name: 'bootstrap-admin', role: 'ADMIN' },
+    ]);
+  });
+
+  it('on loopback with no key it runs open, and says so', async () => {
+    const server = await start(freshDb());
+    expect(server.output()).toMatch(/running OPEN/);
   });
 });
 

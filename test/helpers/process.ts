@@ -25,8 +25,8 @@ export function runMain(env: Record<string, string>): { child: ChildProcess; out
   return { child, output: () => output, exit };
 }
 
-export async function startServerProcess(dbPath: string): Promise<ServerProcess> {
-  const { child, output, exit } = runMain({ TRIALOG_DB: dbPath });
+export async function startServerProcess(dbPath: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const { child, output, exit } = runMain({ TRIALOG_DB: dbPath, ...env });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output()}`)), 30_000);
     const onData = () => {
@@ -34,7 +34,8 @@ export async function startServerProcess(dbPath: string): Promise<ServerProcess>
       if (match) {
         clearTimeout(timer);
         child.stdout!.off('data', onData);
-        resolve(match[1]!);
+        // A server bound to every interface is still reached over loopback only.
+        resolve(match[1]!.replace('//0.0.0.0:', '//127.0.0.1:'));
       }
     };
     child.stdout!.on('data', onData);
