@@ -23,7 +23,7 @@ import {
   type NewAccessEvent,
 } from '../domain/access/keys.js';
 import { fromRow, type ApiKeyRow } from '../../projections/access-projection.js';
-import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
+import type { EventStore } from '../store/port.js';
 import type { CommandContext } from './command-context.js';
 import { Repository } from './repository.js';
 import { parseInput } from './validation.js';
@@ -107,17 +107,10 @@ export class AccessControl {
   }
 
   private async execute(command: AccessCommand, context: CommandContext): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.keys.load('keys');
-      const events = decideKeys(state, command);
-      try {
-        const { position } = await this.keys.append('keys', events, revision, context);
-        return this.waitForReadModels(position);
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError) || attempt >= 10) throw error;
-      }
-    }
+    const { position } = await this.keys.change('keys', (state) => decideKeys(state, command), context);
+    if (position) await this.waitForReadModels(position);
   }
+
 }
 
 function sameSecret(a: string, b: string): boolean {

@@ -13,7 +13,6 @@ import { ExperimentSettings } from '../domain/experiment/settings.js';
 import type { Json } from '../domain/job/events.js';
 import type { ExperimentQueries, ExperimentView } from '../../projections/experiments-queries.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
-import { WrongExpectedRevisionError } from '../store/port.js';
 import { causedBy, type CommandContext } from './command-context.js';
 import type { ExperimentRepository } from './experiment-repository.js';
 import type { Claim, ExperimentHooks, JobCommands, TrialSpec } from './job-commands.js';
@@ -367,20 +366,20 @@ export class ExperimentCommands implements ExperimentHooks {
     context: CommandContext,
     retries = RACE_RETRIES,
   ): Promise<string | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.deps.repository.load(experimentId);
-      const events = decideExperiment(state, command);
-      try {
-        const { position, eventIds } = await this.deps.repository.append(experimentId, events, revision, context);
-        await this.deps.waitForReadModels(position);
-        return eventIds[eventIds.length - 1];
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError)) throw error;
-        if (command.type === 'CreateExperiment') {
-          throw conflict(`an experiment named ${JSON.stringify(command.settings.name)} exists already`);
-        }
-        if (attempt >= retries) throw conflict('the experiment changed concurrently; try again');
-      }
-    }
+    const { position, lastEventId } = await this.deps.repository.change(
+      experimentId,
+      (state) => decideExperiment(state, command),
+      context,
+      {
+        retries,
+        onLostRace: () =>
+          command.type === 'CreateExperiment'
+            ? conflict(`an experiment named ${JSON.stringify(command.settings.name)} exists already`)
+            : conflict('the experiment changed concurrently; try again'),
+      },
+    );
+    if (position) await this.deps.waitForReadModels(position);
+    return lastEventId;
   }
+
 }

@@ -112,27 +112,26 @@ export class MappingCommands {
    * a rival call for any of them gets CONFLICT before writing anything.
    */
   private async reserveStates(entityId: string, entityVersion: number, stateNames: string[], context: CommandContext): Promise<void> {
-    const id = trainingSetId(entityId, entityVersion);
-    for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.trainingSets.load(id);
-      for (const name of stateNames) {
-        const reservedAt = state?.[name];
-        if (reservedAt === undefined) continue;
-        if (this.deps.queries.mapping(mappingId(entityId, entityVersion, name)) || (await this.mappings.load(mappingId(entityId, entityVersion, name))).revision !== undefined) {
-          throw conflict(`a mapping for ${entityId} version ${entityVersion} state ${name} exists already`);
+    await this.trainingSets.change(
+      trainingSetId(entityId, entityVersion),
+      async (state) => {
+        for (const name of stateNames) {
+          const reservedAt = state?.[name];
+          if (reservedAt === undefined) continue;
+          const id = mappingId(entityId, entityVersion, name);
+          if (this.deps.queries.mapping(id) || (await this.mappings.load(id)).revision !== undefined) {
+            throw conflict(`a mapping for ${entityId} version ${entityVersion} state ${name} exists already`);
+          }
+          if (Date.now() - Date.parse(reservedAt) < ORPHANED_RESERVATION_MS) {
+            throw conflict(`the mapping for ${entityId} version ${entityVersion} state ${name} is being created by another call`);
+          }
         }
-        if (Date.now() - Date.parse(reservedAt) < ORPHANED_RESERVATION_MS) {
-          throw conflict(`the mapping for ${entityId} version ${entityVersion} state ${name} is being created by another call`);
-        }
-      }
-      try {
-        await this.trainingSets.append(id, [{ type: 'TrainingStatesReserved', data: { entityId, entityVersion, stateNames } }], revision, context);
-        return;
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError) || attempt >= RACE_RETRIES) throw error;
-      }
-    }
+        return [{ type: 'TrainingStatesReserved', data: { entityId, entityVersion, stateNames } }];
+      },
+      context,
+    );
   }
+
 
   async registerAlgorithm(rawInput: unknown, context: CommandContext): Promise<AlgorithmRow> {
     const input = parseInput(RegisterAlgorithmInput, rawInput);
@@ -151,18 +150,10 @@ export class MappingCommands {
   }
 
   private async changeRegistry(command: RegistryCommand, context: CommandContext): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.registry.load('algorithms');
-      const events = decideRegistry(state, command);
-      if (events.length === 0) return;
-      try {
-        const { position } = await this.registry.append('algorithms', events, revision, context);
-        return this.deps.waitForReadModels(position);
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError) || attempt >= RACE_RETRIES) throw error;
-      }
-    }
+    const { position } = await this.registry.change('algorithms', (state) => decideRegistry(state, command), context);
+    if (position) await this.deps.waitForReadModels(position);
   }
+
 
   /**
    * One job per state and algorithm, and one mapping per state. Everything is

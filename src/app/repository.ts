@@ -5,7 +5,7 @@
  * revision: a load reads only the events appended since, from any process.
  */
 import type { z } from 'zod';
-import type { AppendResult, EventStore, RecordedEvent } from '../store/port.js';
+import { WrongExpectedRevisionError, type AppendResult, type EventStore, type RecordedEvent } from '../store/port.js';
 import { toNewEvents, type CommandContext } from './command-context.js';
 
 export interface Loaded<S> {
@@ -68,6 +68,32 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
       expectedRevision: loadedRevision ?? 'no_stream',
     });
     return { ...result, eventIds: newEvents.map((e) => e.id) };
+  }
+
+  /**
+   * Load, decide, append at the loaded revision; when another writer got there
+   * first, decide again on fresh state (the decision re-checks every rule).
+   * Answers with what was appended (nothing when the decision was no change).
+   */
+  async change(
+    id: string,
+    decide: (state: S | undefined) => readonly N[] | Promise<readonly N[]>,
+    context: CommandContext,
+    options: { retries?: number; onLostRace?: () => Error } = {},
+  ): Promise<{ events: readonly N[]; position?: string; lastEventId?: string }> {
+    const retries = options.retries ?? 10;
+    for (let attempt = 0; ; attempt++) {
+      const { state, revision } = await this.load(id);
+      const events = await decide(state);
+      if (events.length === 0) return { events };
+      try {
+        const { position, eventIds } = await this.append(id, events, revision, context);
+        return { events, position, lastEventId: eventIds[eventIds.length - 1] };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        if (attempt >= retries) throw options.onLostRace?.() ?? error;
+      }
+    }
   }
 
   private remember(id: string, loaded: Loaded<S>): void {
