@@ -47,7 +47,7 @@ export class ProjectionRunner {
 
   constructor(
     private readonly store: EventStore,
-    private readonly db: Database,
+    db: Database,
     factories: readonly ProjectionFactory[],
     private readonly feed: LiveFeed,
   ) {

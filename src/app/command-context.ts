@@ -19,10 +19,6 @@ export function causedBy(context: CommandContext, eventId: string | undefined): 
   return eventId ? { ...context, causationId: eventId } : context;
 }
 
-export function systemContext(actor = 'system'): CommandContext {
-  return { actor, correlationId: randomUUID() };
-}
-
 export function toNewEvents(
   events: readonly { type: string; data: unknown }[],
   context: CommandContext,

@@ -9,9 +9,8 @@ import {
 import { evolve, type JobState } from '../domain/job/state.js';
 import { jobEventVersion } from '../domain/job/upcasters.js';
 import type { EventStore } from '../store/port.js';
-import { Repository, type Loaded } from './repository.js';
+import { Repository } from './repository.js';
 
-export type LoadedJob = Loaded<JobState>;
 export type JobRepository = Repository<JobState, JobEvent, NewJobEvent>;
 
 export function jobRepository(store: EventStore): JobRepository {

@@ -286,10 +286,12 @@ export class SqliteEventStore implements EventStore {
 
   private readonly statements = new Map<string, Statement<unknown[]>>();
 
+  /** Prepared statements by text; bounded, since filters (lists of types) can make many texts. */
   private cachedStatement(sql: string) {
     let statement = this.statements.get(sql);
     if (!statement) {
       statement = this.db.prepare(sql);
+      if (this.statements.size >= 64) this.statements.delete(this.statements.keys().next().value!);
       this.statements.set(sql, statement);
     }
     return statement;

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { conflict, notFound } from '../errors.js';
+import { eventParser, type EventsOf, type NewEventsOf } from '../event-schemas.js';
 
 export const ACCESS_STREAM_ID = 'access-keys';
 export const Role = z.enum(['admin', 'editor', 'worker', 'viewer']);
@@ -19,18 +20,9 @@ export const accessEventSchemas = {
   ApiKeyRevoked: z.object({ keyId: z.string() }),
 } as const;
 
-export type AccessEvent =
-  | { type: 'ApiKeyCreated'; data: z.infer<typeof accessEventSchemas.ApiKeyCreated>; timestamp: string }
-  | { type: 'ApiKeyRevoked'; data: z.infer<typeof accessEventSchemas.ApiKeyRevoked>; timestamp: string };
-export type NewAccessEvent =
-  | { type: 'ApiKeyCreated'; data: z.infer<typeof accessEventSchemas.ApiKeyCreated> }
-  | { type: 'ApiKeyRevoked'; data: z.infer<typeof accessEventSchemas.ApiKeyRevoked> };
-
-export function parseAccessEvent(event: { type: string; data: unknown; timestamp: string }): AccessEvent {
-  const schema = (accessEventSchemas as Record<string, z.ZodType>)[event.type];
-  if (!schema) throw new TypeError(`not an access event: ${event.type}`);
-  return { type: event.type, data: schema.parse(event.data), timestamp: event.timestamp } as AccessEvent;
-}
+export type AccessEvent = EventsOf<typeof accessEventSchemas>;
+export type NewAccessEvent = NewEventsOf<typeof accessEventSchemas>;
+export const parseAccessEvent = eventParser(accessEventSchemas, 'an access');
 
 export interface ApiKeyRecord {
   keyId: string;

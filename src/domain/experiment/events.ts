@@ -1,5 +1,6 @@
 /** The experiment's events, one zod schema per type. */
 import { z } from 'zod';
+import { eventParser, hasEventType, type EventsOf, type NewEventsOf } from '../event-schemas.js';
 import { ExperimentSettings } from './settings.js';
 
 export const EXPERIMENT_STREAM_CATEGORY = 'experiment';
@@ -27,21 +28,9 @@ export const experimentEventSchemas = {
 
 export type ExperimentEventType = keyof typeof experimentEventSchemas;
 export type ExperimentEventData<T extends ExperimentEventType> = z.infer<(typeof experimentEventSchemas)[T]>;
+export type ExperimentEvent = EventsOf<typeof experimentEventSchemas>;
+export type NewExperimentEvent = NewEventsOf<typeof experimentEventSchemas>;
 
-export type ExperimentEvent = {
-  [T in ExperimentEventType]: { type: T; data: ExperimentEventData<T>; timestamp: string };
-}[ExperimentEventType];
-
-export type NewExperimentEvent = {
-  [T in ExperimentEventType]: { type: T; data: ExperimentEventData<T> };
-}[ExperimentEventType];
-
-export function isExperimentEventType(type: string): type is ExperimentEventType {
-  return Object.hasOwn(experimentEventSchemas, type);
-}
-
-export function parseExperimentEvent(event: { type: string; data: unknown; timestamp: string }): ExperimentEvent {
-  if (!isExperimentEventType(event.type)) throw new TypeError(`not an experiment event: ${event.type}`);
-  const data = experimentEventSchemas[event.type].parse(event.data);
-  return { type: event.type, data, timestamp: event.timestamp } as ExperimentEvent;
-}
+export const isExperimentEventType = (type: string): type is ExperimentEventType =>
+  hasEventType(experimentEventSchemas, type);
+export const parseExperimentEvent = eventParser(experimentEventSchemas, 'an experiment');

@@ -4,6 +4,7 @@
  * malformed event is caught at the boundary, not deep inside a fold.
  */
 import { z } from 'zod';
+import { eventParser, hasEventType, type EventsOf, type NewEventsOf } from '../event-schemas.js';
 import { jobEventVersion, upcastJobData } from './upcasters.js';
 
 export const JOB_STREAM_CATEGORY = 'job';
@@ -119,34 +120,16 @@ export const jobEventSchemas = {
 
 export type JobEventType = keyof typeof jobEventSchemas;
 export type JobEventData<T extends JobEventType> = z.infer<(typeof jobEventSchemas)[T]>;
+export type JobEvent = EventsOf<typeof jobEventSchemas>;
+export type NewJobEvent = NewEventsOf<typeof jobEventSchemas>;
 
-/** A job event as the domain sees it: type, parsed data, and when it was recorded. */
-export type JobEvent = {
-  [T in JobEventType]: { type: T; data: JobEventData<T>; timestamp: string };
-}[JobEventType];
-
-/** A job event decided but not yet stored. */
-export type NewJobEvent = {
-  [T in JobEventType]: { type: T; data: JobEventData<T> };
-}[JobEventType];
-
-
-export function isJobEventType(type: string): type is JobEventType {
-  return Object.hasOwn(jobEventSchemas, type);
-}
+export const isJobEventType = (type: string): type is JobEventType => hasEventType(jobEventSchemas, type);
 
 /** Parses a stored job event, upcasting an older shape (metadata.schemaVersion) to the current one first. */
-export function parseJobEvent(event: {
-  type: string;
-  data: unknown;
-  timestamp: string;
-  metadata?: { schemaVersion?: unknown };
-}): JobEvent {
-  if (!isJobEventType(event.type)) throw new TypeError(`not a job event: ${event.type}`);
+export const parseJobEvent = eventParser(jobEventSchemas, 'a job', (event) => {
   const version = typeof event.metadata?.schemaVersion === 'number' ? event.metadata.schemaVersion : jobEventVersion(event.type);
-  const data = jobEventSchemas[event.type].parse(upcastJobData(event.type, version, event.data, event.timestamp));
-  return { type: event.type, data, timestamp: event.timestamp } as JobEvent;
-}
+  return upcastJobData(event.type, version, event.data, event.timestamp);
+});
 
 /** The status change an event makes, if it makes one: what `jobStatusChanged` reports. */
 export function statusChangeOf(event: JobEvent): { from: JobStatus | null; to: JobStatus } | null {

@@ -1,6 +1,7 @@
 /** The algorithm registry's and the training mappings' events, one zod schema per type. */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { eventParser, hasEventType, type EventsOf, type NewEventsOf } from '../event-schemas.js';
 
 export const REGISTRY_STREAM_ID = 'registry-algorithms';
 export const MAPPING_STREAM_CATEGORY = 'mapping';
@@ -60,36 +61,15 @@ export const trainingSetEventSchemas = {
   TrainingStatesReserved: z.object({ entityId: z.string(), entityVersion: z.number().int(), stateNames: z.array(z.string()) }),
 } as const;
 
-type Events<S extends Record<string, z.ZodType>> = {
-  [T in keyof S & string]: { type: T; data: z.infer<S[T]>; timestamp: string };
-}[keyof S & string];
-type NewEvents<S extends Record<string, z.ZodType>> = {
-  [T in keyof S & string]: { type: T; data: z.infer<S[T]> };
-}[keyof S & string];
+export type RegistryEvent = EventsOf<typeof registryEventSchemas>;
+export type NewRegistryEvent = NewEventsOf<typeof registryEventSchemas>;
+export type MappingEvent = EventsOf<typeof mappingEventSchemas>;
+export type NewMappingEvent = NewEventsOf<typeof mappingEventSchemas>;
+export type TrainingSetEvent = EventsOf<typeof trainingSetEventSchemas>;
+export type NewTrainingSetEvent = NewEventsOf<typeof trainingSetEventSchemas>;
 
-export type RegistryEvent = Events<typeof registryEventSchemas>;
-export type NewRegistryEvent = NewEvents<typeof registryEventSchemas>;
-export type MappingEvent = Events<typeof mappingEventSchemas>;
-export type TrainingSetEvent = Events<typeof trainingSetEventSchemas>;
-export type NewTrainingSetEvent = NewEvents<typeof trainingSetEventSchemas>;
-export type NewMappingEvent = NewEvents<typeof mappingEventSchemas>;
-
-export function parseRegistryEvent(event: { type: string; data: unknown; timestamp: string }): RegistryEvent {
-  const schema = (registryEventSchemas as Record<string, z.ZodType>)[event.type];
-  if (!schema) throw new TypeError(`not a registry event: ${event.type}`);
-  return { type: event.type, data: schema.parse(event.data), timestamp: event.timestamp } as RegistryEvent;
-}
-
-export function parseMappingEvent(event: { type: string; data: unknown; timestamp: string }): MappingEvent {
-  const schema = (mappingEventSchemas as Record<string, z.ZodType>)[event.type];
-  if (!schema) throw new TypeError(`not a mapping event: ${event.type}`);
-  return { type: event.type, data: schema.parse(event.data), timestamp: event.timestamp } as MappingEvent;
-}
-
-export function parseTrainingSetEvent(event: { type: string; data: unknown; timestamp: string }): TrainingSetEvent {
-  if (event.type !== 'TrainingStatesReserved') throw new TypeError(`not a training-set event: ${event.type}`);
-  return { type: event.type, data: trainingSetEventSchemas.TrainingStatesReserved.parse(event.data), timestamp: event.timestamp };
-}
-
-export const isMappingEventType = (type: string) => Object.hasOwn(mappingEventSchemas, type);
-export const isRegistryEventType = (type: string) => Object.hasOwn(registryEventSchemas, type);
+export const parseRegistryEvent = eventParser(registryEventSchemas, 'a registry');
+export const parseMappingEvent = eventParser(mappingEventSchemas, 'a mapping');
+export const parseTrainingSetEvent = eventParser(trainingSetEventSchemas, 'a training-set');
+export const isMappingEventType = (type: string) => hasEventType(mappingEventSchemas, type);
+export const isRegistryEventType = (type: string) => hasEventType(registryEventSchemas, type);
