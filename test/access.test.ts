@@ -38,6 +38,7 @@ const MUTATIONS: Record<string, () => string> = {
   appendLog: () => `appendLog(input: { jobId: "job_missing", leaseToken: "t", lines: ["x"] }) { nextOffset }`,
   completeJob: () => `completeJob(input: { jobId: "job_missing", leaseToken: "t" }) { id }`,
   failJob: () => `failJob(input: { jobId: "job_missing", leaseToken: "t", error: "e" }) { id }`,
+  releaseJob: () => `releaseJob(input: { jobId: "job_missing", leaseToken: "t" }) { id }`,
   cancelJob: () => `cancelJob(input: { jobId: "job_missing" }) { id }`,
   retryJob: () => `retryJob(input: { jobId: "job_missing" }) { id }`,
   createExperiment: () => `createExperiment(input: { name: "matrix-${++seq}", scheduler: { manual: {} } }) { id }`,
@@ -56,7 +57,7 @@ const MUTATIONS: Record<string, () => string> = {
 const ALLOWED: Record<string, string[]> = {
   ADMIN: Object.keys(MUTATIONS),
   EDITOR: ['createJob', 'cancelJob', 'retryJob', 'createExperiment', 'pauseExperiment', 'resumeExperiment', 'finishExperiment', 'createTrainingJobs', 'carryMappingsForward'],
-  WORKER: ['claimJob', 'heartbeat', 'reportMetric', 'reportMetrics', 'appendLog', 'completeJob', 'failJob'],
+  WORKER: ['claimJob', 'heartbeat', 'reportMetric', 'reportMetrics', 'appendLog', 'completeJob', 'failJob', 'releaseJob'],
   VIEWER: [],
 };
 

@@ -161,6 +161,7 @@ describe('the lease fences every worker call', () => {
     { type: 'AppendLog', leaseTokenHash: OTHER_TOKEN, lines: ['x'], stream: 'STDOUT' },
     { type: 'CompleteJob', leaseTokenHash: OTHER_TOKEN, result: null, artifacts: [] },
     { type: 'FailJob', leaseTokenHash: OTHER_TOKEN, error: 'boom', retry: true },
+    { type: 'ReleaseJob', leaseTokenHash: OTHER_TOKEN, reason: null },
   ];
   for (const command of workerCommands) {
     it(`given a running job, when ${command.type} comes with a stale token, then LEASE_LOST`, () => {
@@ -291,6 +292,27 @@ describe('finishing', () => {
     spec([...running, { type: 'JobFailed', data: { error: 'oom', requeued: true } }, claimed(2)])
       .when({ type: 'FailJob', leaseTokenHash: TOKEN, error: 'oom again', retry: true })
       .then([{ type: 'JobFailed', data: { error: 'oom again', requeued: false } }]);
+  });
+
+  it('when released, then JobReleased: queued again, the attempt given back', () => {
+    spec(running)
+      .when({ type: 'ReleaseJob', leaseTokenHash: TOKEN, reason: 'worker stopping' })
+      .then([{ type: 'JobReleased', data: { reason: 'worker stopping' } }]);
+    const released = foldJob(
+      [...running, { type: 'JobReleased', data: { reason: null } }].map((e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent),
+    );
+    expect(released).toMatchObject({ status: 'QUEUED', attempts: 0, leaseTokenHash: null });
+  });
+
+  it('given a job released on its last attempt, when claimed again, then the claim is that attempt again, not one past it', () => {
+    spec([...running, { type: 'JobFailed', data: { error: 'oom', requeued: true } }, claimed(2), { type: 'JobReleased', data: { reason: null } }])
+      .when(claim())
+      .then([
+        {
+          type: 'JobClaimed',
+          data: { workerId: 'w2', leaseTokenHash: OTHER_TOKEN, leaseExpiresAt: at(70).toISOString(), leaseSeconds: 60, attempt: 2, takenOverFrom: null },
+        },
+      ]);
   });
 
   it('when failed without retry, then FAILED', () => {

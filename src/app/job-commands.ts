@@ -19,6 +19,7 @@ import {
   CompleteJobInput,
   CreateJobInput,
   FailJobInput,
+  ReleaseJobInput,
   HeartbeatInput,
   ReportMetricInput,
   ReportMetricsInput,
@@ -438,6 +439,17 @@ export class JobCommands {
     if (failed?.type === 'JobFailed' && !failed.data.requeued) {
       await this.experiments?.afterJobEnded(input.jobId, causedBy(context, lastEventId));
     }
+    return input.jobId;
+  }
+
+  /** The worker hands the job back unfinished; it is queued again without using an attempt. */
+  async releaseJob(rawInput: unknown, context: CommandContext): Promise<string> {
+    const input = parseInput(ReleaseJobInput, rawInput);
+    await this.execute(
+      input.jobId,
+      () => ({ type: 'ReleaseJob', leaseTokenHash: hashLeaseToken(input.leaseToken), reason: input.reason }),
+      context,
+    );
     return input.jobId;
   }
 

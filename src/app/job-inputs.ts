@@ -105,5 +105,7 @@ export const FailJobInput = z.object({
   retry: optional(z.boolean()).transform((v) => v ?? false),
 });
 
+export const ReleaseJobInput = z.object({ ...lease, reason: optional(z.string().max(limits.reasonLength)) });
+
 export const CancelJobInput = z.object({ jobId: id, reason: optional(z.string().max(limits.reasonLength)) });
 export const RetryJobInput = z.object({ jobId: id });

@@ -66,7 +66,7 @@ export function decideKeys(state: KeyRing | undefined, command: AccessCommand): 
 }
 
 /** What each role may call: root fields of Mutation; every role reads and subscribes (apiKeys: admin). */
-const WORKER_MUTATIONS = ['claimJob', 'heartbeat', 'reportMetric', 'reportMetrics', 'appendLog', 'completeJob', 'failJob'];
+const WORKER_MUTATIONS = ['claimJob', 'heartbeat', 'reportMetric', 'reportMetrics', 'appendLog', 'completeJob', 'failJob', 'releaseJob'];
 const EDITOR_MUTATIONS = [
   'createJob',
   'cancelJob',

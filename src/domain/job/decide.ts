@@ -29,6 +29,7 @@ export type JobCommand =
   | { type: 'AppendLog'; leaseTokenHash: string; lines: string[]; stream: LogStream; sequence?: number | null }
   | { type: 'CompleteJob'; leaseTokenHash: string; result: JsonObject | null; artifacts: Artifact[] }
   | { type: 'FailJob'; leaseTokenHash: string; error: string; retry: boolean }
+  | { type: 'ReleaseJob'; leaseTokenHash: string; reason: string | null }
   | { type: 'CancelJob'; reason: string | null }
   /** Its algorithm was upgraded: train again with the new version. */
   | { type: 'RetrainJob'; algorithmVersion: number }
@@ -82,6 +83,9 @@ export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
       const requeued = command.retry && state.attempts < state.maxAttempts;
       return [{ type: 'JobFailed', data: { error: command.error, requeued } }];
     }
+    case 'ReleaseJob':
+      requireLease(state, command.leaseTokenHash);
+      return [{ type: 'JobReleased', data: { reason: command.reason } }];
     case 'CancelJob':
       if (state.status !== 'QUEUED' && state.status !== 'RUNNING') {
         throw illegalTransition(state.status, 'cancel');

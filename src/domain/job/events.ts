@@ -91,6 +91,13 @@ export const jobEventSchemas = {
     /** True when attempts remained and the job went back to the queue. */
     requeued: z.boolean(),
   }),
+  /**
+   * The worker handed the job back unfinished (it is shutting down): the job
+   * is queued again and the attempt does not count against maxAttempts.
+   */
+  JobReleased: z.object({
+    reason: z.string().nullable(),
+  }),
   JobCancelled: z.object({
     reason: z.string().nullable(),
     from: z.enum(['QUEUED', 'RUNNING']),
@@ -143,6 +150,8 @@ export function statusChangeOf(event: JobEvent): { from: JobStatus | null; to: J
       return { from: 'RUNNING', to: 'SUCCEEDED' };
     case 'JobFailed':
       return { from: 'RUNNING', to: event.data.requeued ? 'QUEUED' : 'FAILED' };
+    case 'JobReleased':
+      return { from: 'RUNNING', to: 'QUEUED' };
     case 'JobCancelled':
       return { from: event.data.from, to: 'CANCELLED' };
     case 'JobPruned':

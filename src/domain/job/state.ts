@@ -151,6 +151,9 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
       return event.data.requeued
         ? { ...endLease(state), status: 'QUEUED', error: event.data.error }
         : { ...endLease(state), status: 'FAILED', error: event.data.error, finishedAt: event.timestamp };
+    case 'JobReleased':
+      // Handed back unfinished: the claim is undone, so the attempt is not counted.
+      return { ...endLease(state), status: 'QUEUED', attempts: Math.max(0, state.attempts - 1) };
     case 'JobCancelled':
       // The worker keeps its token for one purpose: heartbeat tells it to stop.
       return {

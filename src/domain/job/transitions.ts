@@ -15,6 +15,7 @@ const ALLOWED: Record<JobStatus, readonly JobEventType[]> = {
     'JobLogAppended',
     'JobCompleted',
     'JobFailed',
+    'JobReleased',
     'JobCancelled',
     'JobRungsReached',
     'JobPruned',

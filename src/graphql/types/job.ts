@@ -347,6 +347,10 @@ const FailJobInput = builder.inputType('FailJobInput', {
   }),
 });
 
+const ReleaseJobInput = builder.inputType('ReleaseJobInput', {
+  fields: (t) => ({ ...leaseFields(t), reason: t.string() }),
+});
+
 const CancelJobInput = builder.inputType('CancelJobInput', {
   fields: (t) => ({ jobId: t.id({ required: true }), reason: t.string() }),
 });
@@ -444,6 +448,13 @@ builder.mutationFields((t) => ({
     type: Job,
     args: { input: t.arg({ type: FailJobInput, required: true }) },
     resolve: async (_root, { input }, ctx) => readJob(ctx, await ctx.trialog.jobCommands.failJob(input, ctx.command)),
+  }),
+  releaseJob: t.field({
+    type: Job,
+    description:
+      'The worker hands the job back unfinished (it is shutting down): the job is queued again and the attempt does not count.',
+    args: { input: t.arg({ type: ReleaseJobInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => readJob(ctx, await ctx.trialog.jobCommands.releaseJob(input, ctx.command)),
   }),
   cancelJob: t.field({
     type: Job,
