@@ -2,15 +2,17 @@
  * The error codes of the public API contract. Domain and application code
  * throws `DomainError`; the GraphQL layer turns it into `extensions.code`.
  */
-export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'LEASE_LOST'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'TOO_LARGE'
-  | 'INTERNAL_SERVER_ERROR';
+export const ERROR_CODES = [
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'LEASE_LOST',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'TOO_LARGE',
+  'INTERNAL_SERVER_ERROR',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class DomainError extends Error {
   constructor(

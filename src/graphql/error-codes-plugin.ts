@@ -8,17 +8,9 @@
  */
 import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ERROR_CODES } from '../domain/errors.js';
 
-const CONTRACT_CODES = new Set([
-  'BAD_USER_INPUT',
-  'NOT_FOUND',
-  'CONFLICT',
-  'LEASE_LOST',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'TOO_LARGE',
-  'INTERNAL_SERVER_ERROR',
-]);
+const CONTRACT_CODES = new Set<string>(ERROR_CODES);
 
 /** graphql-armor's refusals: a document over a size limit (depth, aliases, cost, directives, tokens). */
 const ARMOR_LIMIT = /limit of \d+ exceeded/;

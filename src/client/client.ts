@@ -1,0 +1,268 @@
+/**
+ * The typed Trialog client: one method per operation the worker, the command
+ * line and the tests use. Queries and mutations go over HTTP (retried on
+ * network failures, never on an answer); subscriptions over graphql-ws
+ * (resumed after a lost connection).
+ *
+ *   const trialog = new TrialogClient({ url: 'http://localhost:4000/graphql', key });
+ *   const claim = await trialog.claimJob({ workerId: 'gpu-1', labels: ['gpu'] });
+ */
+import type { Client } from 'graphql-ws';
+import { NotFoundError } from './errors.js';
+import { graphqlRequest, type HttpOptions, type RetryPolicy } from './http.js';
+import {
+  documents,
+  type Connection,
+  type ExperimentDetail,
+  type ExperimentStatus,
+  type ExperimentSummary,
+  type JobClaim,
+  type JobDetail,
+  type JobStatus,
+  type JobStatusChange,
+  type JobSummary,
+  type JsonObject,
+  type Lease,
+  type LogLine,
+  type LogStream,
+  type MetricSeries,
+} from './operations.js';
+import { resumingSubscription, webSocketClient, type SubscriptionOptions } from './subscriptions.js';
+
+export * from './errors.js';
+export type * from './operations.js';
+export type { RetryPolicy } from './http.js';
+
+export interface ClientOptions extends HttpOptions {}
+
+/** Per call: cancel it, or retry it differently (a worker's reports retry until the server is back). */
+export interface CallOptions {
+  signal?: AbortSignal;
+  retry?: RetryPolicy;
+}
+
+export interface ClaimJobInput {
+  workerId: string;
+  experimentId?: string;
+  algorithmIds?: string[];
+  labels?: string[];
+  leaseSeconds?: number;
+}
+
+export interface MetricPointInput {
+  name: string;
+  value: number;
+  step?: number;
+  timestamp?: string;
+}
+
+export interface JobFilter {
+  status?: JobStatus[];
+  experimentId?: string;
+  workerId?: string;
+  algorithmId?: string;
+  label?: string;
+}
+
+export interface ArtifactInput {
+  name: string;
+  uri: string;
+  sha256?: string;
+  metadata?: JsonObject;
+}
+
+export interface LeaseInput {
+  jobId: string;
+  leaseToken: string;
+}
+
+export class TrialogClient {
+  private ws: Client | undefined;
+
+  constructor(readonly options: ClientOptions) {}
+
+  // ------------------------------------------------------------ the worker's calls
+
+  async claimJob(input: ClaimJobInput, call?: CallOptions): Promise<JobClaim | null> {
+    return (await this.request<{ claimJob: JobClaim | null }>(documents.claimJob, { input }, call)).claimJob;
+  }
+
+  async heartbeat(input: LeaseInput & { progress?: number; leaseSeconds?: number }, call?: CallOptions): Promise<Lease> {
+    return (await this.request<{ heartbeat: Lease }>(documents.heartbeat, { input }, call)).heartbeat;
+  }
+
+  /** `sequence` numbers the call under this lease: a retry with the same number writes nothing twice. */
+  async reportMetrics(
+    input: LeaseInput & { points: MetricPointInput[]; sequence?: number },
+    call?: CallOptions,
+  ): Promise<{ shouldStop: boolean }> {
+    return (await this.request<{ reportMetrics: { shouldStop: boolean } }>(documents.reportMetrics, { input }, call)).reportMetrics;
+  }
+
+  async reportMetric(input: LeaseInput & MetricPointInput & { sequence?: number }, call?: CallOptions): Promise<{ shouldStop: boolean }> {
+    return (await this.request<{ reportMetric: { shouldStop: boolean } }>(documents.reportMetric, { input }, call)).reportMetric;
+  }
+
+  async appendLog(
+    input: LeaseInput & { lines: string[]; stream?: LogStream; sequence?: number },
+    call?: CallOptions,
+  ): Promise<{ firstOffset: number; nextOffset: number }> {
+    return (await this.request<{ appendLog: { firstOffset: number; nextOffset: number } }>(documents.appendLog, { input }, call))
+      .appendLog;
+  }
+
+  async completeJob(
+    input: LeaseInput & { result?: JsonObject | null; artifacts?: ArtifactInput[] },
+    call?: CallOptions,
+  ): Promise<JobSummary> {
+    return (await this.request<{ completeJob: JobSummary }>(documents.completeJob, { input }, call)).completeJob;
+  }
+
+  async failJob(input: LeaseInput & { error: string; retry?: boolean }, call?: CallOptions): Promise<JobSummary> {
+    return (await this.request<{ failJob: JobSummary }>(documents.failJob, { input }, call)).failJob;
+  }
+
+  /** Hands a job back unfinished: queued again, the attempt not counted. */
+  async releaseJob(input: LeaseInput & { reason?: string }, call?: CallOptions): Promise<JobSummary> {
+    return (await this.request<{ releaseJob: JobSummary }>(documents.releaseJob, { input }, call)).releaseJob;
+  }
+
+  // ------------------------------------------------------------ people's calls
+
+  async createJob(input: JsonObject, call?: CallOptions): Promise<JobSummary> {
+    return (await this.request<{ createJob: JobSummary }>(documents.createJob, { input }, call)).createJob;
+  }
+
+  async cancelJob(input: { jobId: string; reason?: string }, call?: CallOptions): Promise<JobSummary> {
+    return (await this.request<{ cancelJob: JobSummary }>(documents.cancelJob, { input }, call)).cancelJob;
+  }
+
+  async job(id: string, call?: CallOptions): Promise<JobDetail | null> {
+    return (await this.request<{ job: JobDetail | null }>(documents.job, { id }, call)).job;
+  }
+
+  /** Every point of the job's series (all series when `names` is absent). */
+  async jobMetrics(id: string, names?: string[], call?: CallOptions): Promise<MetricSeries[]> {
+    const { job } = await this.request<{ job: { metrics: MetricSeries[] } | null }>(documents.jobMetrics, { id, names }, call);
+    if (!job) throw new NotFoundError('NOT_FOUND', `job ${id} not found`);
+    return job.metrics;
+  }
+
+  async jobs(args: { filter?: JobFilter; first?: number; after?: string } = {}, call?: CallOptions): Promise<Connection<JobSummary>> {
+    return (await this.request<{ jobs: Connection<JobSummary> }>(documents.jobs, args as JsonObject, call)).jobs;
+  }
+
+  /** One page of a job's log, and the job's status (to know whether more can come). */
+  async jobLogs(
+    id: string,
+    args: { first?: number; after?: string } = {},
+    call?: CallOptions,
+  ): Promise<{ status: JobStatus; logs: Connection<LogLine> }> {
+    const { job } = await this.request<{ job: { status: JobStatus; logs: Connection<LogLine> } | null }>(
+      documents.jobLogsPage,
+      { id, ...args },
+      call,
+    );
+    if (!job) throw new NotFoundError('NOT_FOUND', `job ${id} not found`);
+    return job;
+  }
+
+  async createExperiment(input: JsonObject, call?: CallOptions): Promise<ExperimentSummary> {
+    return (await this.request<{ createExperiment: ExperimentSummary }>(documents.createExperiment, { input }, call)).createExperiment;
+  }
+
+  /** By id or by name; with the `top` best finished jobs as its leaderboard. */
+  async experiment(which: { id?: string; name?: string }, top = 10, call?: CallOptions): Promise<ExperimentDetail | null> {
+    return (await this.request<{ experiment: ExperimentDetail | null }>(documents.experiment, { ...which, top }, call)).experiment;
+  }
+
+  async experiments(
+    args: { status?: ExperimentStatus; first?: number; after?: string } = {},
+    call?: CallOptions,
+  ): Promise<Connection<ExperimentSummary>> {
+    return (await this.request<{ experiments: Connection<ExperimentSummary> }>(documents.experiments, args as JsonObject, call))
+      .experiments;
+  }
+
+  /** No new jobs are handed out until it is resumed; running jobs go on. */
+  async pauseExperiment(experimentId: string, call?: CallOptions): Promise<ExperimentSummary> {
+    return this.changeExperimentStatus('pauseExperiment', experimentId, call);
+  }
+
+  async resumeExperiment(experimentId: string, call?: CallOptions): Promise<ExperimentSummary> {
+    return this.changeExperimentStatus('resumeExperiment', experimentId, call);
+  }
+
+  /** Ends it for good: its queued and running jobs are cancelled (workers learn it at their next heartbeat). */
+  async finishExperiment(experimentId: string, call?: CallOptions): Promise<ExperimentSummary> {
+    return this.changeExperimentStatus('finishExperiment', experimentId, call);
+  }
+
+  // ------------------------------------------------------------ subscriptions
+
+  /** The job's log from `afterOffset` (exclusive), then live; resumes after the last line seen when the connection drops. */
+  followLogs(jobId: string, afterOffset: number | undefined, options?: SubscriptionOptions): AsyncGenerator<LogLine> {
+    let last = afterOffset;
+    const lines = resumingSubscription<{ jobLogs: LogLine }>(
+      this.socket(),
+      () => ({ query: documents.jobLogsSubscription, variables: { jobId, afterOffset: last } }),
+      options,
+    );
+    return (async function* () {
+      for await (const { jobLogs } of lines) {
+        last = jobLogs.offset;
+        yield jobLogs;
+      }
+    })();
+  }
+
+  /** Status transitions, optionally of one experiment's jobs and to some statuses. Changes while disconnected are not replayed. */
+  statusChanges(
+    filter: { experimentId?: string; status?: JobStatus[] },
+    options?: SubscriptionOptions,
+  ): AsyncGenerator<JobStatusChange> {
+    const changes = resumingSubscription<{ jobStatusChanged: JobStatusChange }>(
+      this.socket(),
+      () => ({ query: documents.jobStatusChangedSubscription, variables: filter }),
+      options,
+    );
+    return (async function* () {
+      for await (const { jobStatusChanged } of changes) yield jobStatusChanged;
+    })();
+  }
+
+  /** The experiment after every change to it (counts, best job). */
+  experimentUpdates(id: string, options?: SubscriptionOptions): AsyncGenerator<ExperimentSummary> {
+    const updates = resumingSubscription<{ experimentUpdated: ExperimentSummary }>(
+      this.socket(),
+      () => ({ query: documents.experimentUpdatedSubscription, variables: { id } }),
+      options,
+    );
+    return (async function* () {
+      for await (const { experimentUpdated } of updates) yield experimentUpdated;
+    })();
+  }
+
+  /** Closes the WebSocket, if one is open. */
+  async close(): Promise<void> {
+    await this.ws?.dispose();
+    this.ws = undefined;
+  }
+
+  private socket(): Client {
+    return (this.ws ??= webSocketClient(this.options.url, this.options.key));
+  }
+
+  private async changeExperimentStatus(
+    mutation: 'pauseExperiment' | 'resumeExperiment' | 'finishExperiment',
+    experimentId: string,
+    call?: CallOptions,
+  ): Promise<ExperimentSummary> {
+    const data = await this.request<Record<typeof mutation, ExperimentSummary>>(documents[mutation], { input: { experimentId } }, call);
+    return data[mutation];
+  }
+
+  private request<T>(query: string, variables: Record<string, unknown>, call?: CallOptions): Promise<T> {
+    return graphqlRequest<T>(this.options, { query, variables }, call);
+  }
+}
