@@ -85,6 +85,13 @@ export class JobQueries {
     return row ? toView(row) : undefined;
   }
 
+  /** The jobs a worker holds right now (few: one per slot). */
+  runningJobsOf(workerId: string): JobView[] {
+    return (
+      this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE worker_id = ? AND status = 'RUNNING'`).all(workerId) as JobRow[]
+    ).map(toView);
+  }
+
   jobs(filter: JobFilter, first: number, after: string | undefined): Page<JobView> & { totalCount: number } {
     const { where, params } = jobWhere(filter);
     const pageWhere = after === undefined ? where : [...where, 'created_position > ?'];

@@ -58,6 +58,23 @@ describe('answers and errors', () => {
     expect((await client.job(created.id))!.metrics).toEqual([{ name: 'loss', last: expect.objectContaining({ step: 0, value: 1 }) }]);
   });
 
+  it('given a claim sent twice with the worker\'s own lease token (the first answer lost), then both answers name the same job', async () => {
+    const first = await client.createJob({ labels: ['resent'] });
+    const second = await client.createJob({ labels: ['resent'] });
+    const leaseToken = 'a-worker-chosen-token-of-at-least-32-characters';
+    const claims = await Promise.all([
+      client.claimJob({ workerId: 'w-resend', labels: ['resent'], leaseToken }),
+      client.claimJob({ workerId: 'w-resend', labels: ['resent'], leaseToken }),
+    ]);
+    const again = await client.claimJob({ workerId: 'w-resend', labels: ['resent'], leaseToken });
+    expect(claims.map((c) => c!.job.id)).toEqual([first.id, first.id]);
+    expect(again!.job.id).toBe(first.id);
+    expect(again!.leaseToken).toBe(leaseToken);
+    // Another token takes the next job.
+    expect((await client.claimJob({ workerId: 'w-resend', labels: ['resent'], leaseToken: `${leaseToken}-2` }))!.job.id).toBe(second.id);
+    expect(hasCode(await client.claimJob({ workerId: 'w', labels: ['resent'], leaseToken: 'short' }).catch((e: unknown) => e), 'BAD_USER_INPUT')).toBe(true);
+  });
+
   it('given a stale lease token, when the worker reports, then LeaseLostError with its contract code, and no retry', async () => {
     const created = await client.createJob({ labels: ['stale'] });
     await client.claimJob({ workerId: 'w', labels: ['stale'] });
@@ -163,6 +180,10 @@ describe('network failures', () => {
   });
 });
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 20));
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

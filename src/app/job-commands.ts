@@ -134,6 +134,8 @@ export class JobCommands {
   private readonly clock: () => Date;
   /** Jobs this process is claiming right now: other claimers here skip them. */
   private readonly claiming = new Set<string>();
+  /** Claims in progress by the hash of a worker-chosen lease token: a repeat waits for the first. */
+  private readonly claimsByToken = new Map<string, Promise<Claim | null>>();
   private experiments: ExperimentHooks | undefined;
 
   constructor(private readonly deps: JobCommandDeps) {
@@ -223,7 +225,23 @@ export class JobCommands {
 
   async claimJob(rawInput: unknown, context: CommandContext): Promise<Claim | null> {
     const input = parseInput(ClaimJobInput, rawInput);
-    const leaseToken = randomBytes(32).toString('base64url');
+    if (input.leaseToken === null) return this.claimWithToken(input, randomBytes(32).toString('base64url'), context);
+    // A worker that chose its token may send the same claim again after losing the answer: one claim
+    // per token, and a repeat answers with the job the first one took rather than taking another.
+    const leaseToken = input.leaseToken;
+    const leaseTokenHash = hashLeaseToken(leaseToken);
+    const inFlight = this.claimsByToken.get(leaseTokenHash);
+    if (inFlight) return inFlight;
+    const claim = (async () => {
+      const held = this.deps.queries.runningJobsOf(input.workerId).find((job) => job.leaseTokenHash === leaseTokenHash);
+      if (held) return { jobId: held.id, leaseToken, leaseExpiresAt: held.leaseExpiresAt! };
+      return this.claimWithToken(input, leaseToken, context);
+    })().finally(() => this.claimsByToken.delete(leaseTokenHash));
+    this.claimsByToken.set(leaseTokenHash, claim);
+    return claim;
+  }
+
+  private async claimWithToken(input: ClaimJobInput, leaseToken: string, context: CommandContext): Promise<Claim | null> {
     const leaseTokenHash = hashLeaseToken(leaseToken);
     const claimQueued = () => this.claimQueued(input, leaseToken, leaseTokenHash, context);
     if (input.experimentId === null) return claimQueued();

@@ -38,6 +38,8 @@ export const ClaimJobInput = z.object({
     (v) => v ?? [],
   ),
   leaseSeconds: optional(leaseSeconds).transform((v) => v ?? 300),
+  /** The worker's own lease token (random, 32 characters or more): a retried claim with it finds the first one's job. */
+  leaseToken: optional(z.string().min(32).max(limits.idLength)),
 });
 export type ClaimJobInput = z.output<typeof ClaimJobInput>;
 

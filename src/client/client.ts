@@ -9,7 +9,7 @@
  */
 import type { Client } from 'graphql-ws';
 import { NotFoundError } from './errors.js';
-import { graphqlRequest, type HttpOptions, type RetryPolicy } from './http.js';
+import { graphqlRequest, type CallControl, type HttpOptions } from './http.js';
 import {
   documents,
   type Connection,
@@ -31,15 +31,12 @@ import { resumingSubscription, webSocketClient, type SubscriptionOptions } from 
 
 export * from './errors.js';
 export type * from './operations.js';
-export type { RetryPolicy } from './http.js';
+export type { CallControl, RetryPolicy } from './http.js';
 
 export interface ClientOptions extends HttpOptions {}
 
-/** Per call: cancel it, or retry it differently (a worker's reports retry until the server is back). */
-export interface CallOptions {
-  signal?: AbortSignal;
-  retry?: RetryPolicy;
-}
+/** Per call: cancel it, stop its retries, or retry it differently (a worker's reports retry until the server is back). */
+export type CallOptions = CallControl;
 
 export interface ClaimJobInput {
   workerId: string;
@@ -47,6 +44,8 @@ export interface ClaimJobInput {
   algorithmIds?: string[];
   labels?: string[];
   leaseSeconds?: number;
+  /** Your own random token (32+ characters): resending the claim with it after a lost answer gets the same job. */
+  leaseToken?: string;
 }
 
 export interface MetricPointInput {
@@ -80,6 +79,11 @@ export class TrialogClient {
   private ws: Client | undefined;
 
   constructor(readonly options: ClientOptions) {}
+
+  /** Resolves once the server answers (and the key is accepted); throws as any call would otherwise. */
+  async ping(call?: CallOptions): Promise<void> {
+    await this.request<{ __typename: string }>(documents.ping, {}, call);
+  }
 
   // ------------------------------------------------------------ the worker's calls
 

@@ -31,12 +31,20 @@ export interface GraphQLRequest {
   variables?: Record<string, unknown>;
 }
 
+/** Per call: how to stop it. */
+export interface CallControl {
+  /** Aborts the request in flight and the retries. */
+  signal?: AbortSignal;
+  /**
+   * Stops further retries but lets a request in flight finish. For calls
+   * whose answer must not be thrown away once the server acted (a claim).
+   */
+  stopRetrying?: AbortSignal;
+  retry?: RetryPolicy;
+}
+
 /** Sends one request; answers the data, or throws a typed API error or a NetworkError (after retries). */
-export async function graphqlRequest<T>(
-  options: HttpOptions,
-  request: GraphQLRequest,
-  call: { signal?: AbortSignal; retry?: RetryPolicy } = {},
-): Promise<T> {
+export async function graphqlRequest<T>(options: HttpOptions, request: GraphQLRequest, call: CallControl = {}): Promise<T> {
   const policy = { ...options.retry, ...call.retry };
   return pRetry(() => sendOnce<T>(options, request, call.signal), {
     retries: Number.POSITIVE_INFINITY,
@@ -46,7 +54,7 @@ export async function graphqlRequest<T>(
     factor: 2,
     randomize: true,
     signal: call.signal,
-    shouldRetry: ({ error }) => error instanceof NetworkError,
+    shouldRetry: ({ error }) => error instanceof NetworkError && !call.stopRetrying?.aborted,
     onFailedAttempt: ({ error, attemptNumber }) => {
       if (error instanceof NetworkError) policy.onRetry?.(error, attemptNumber);
     },
@@ -56,7 +64,13 @@ export async function graphqlRequest<T>(
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
 async function sendOnce<T>(options: HttpOptions, request: GraphQLRequest, signal?: AbortSignal): Promise<T> {
-  const timeout = AbortSignal.timeout(options.timeout ?? 30_000);
+  // One controller per request, tied to the caller's signal by a listener removed afterwards:
+  // AbortSignal.any would leave a little memory on a long-lived signal for every call (Node 20).
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('no answer in time', 'TimeoutError')), options.timeout ?? 30_000);
+  const forward = () => controller.abort(signal!.reason);
+  if (signal?.aborted) forward();
+  else signal?.addEventListener('abort', forward, { once: true });
   let response: Response;
   let text: string;
   try {
@@ -68,13 +82,16 @@ async function sendOnce<T>(options: HttpOptions, request: GraphQLRequest, signal
         ...(options.key && { authorization: `Bearer ${options.key}` }),
       },
       body: JSON.stringify(request),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      signal: controller.signal,
     });
     text = await response.text();
   } catch (error) {
     // The caller's own abort is not a network failure: let it end the retries.
     if (signal?.aborted) throw signal.reason ?? error;
-    throw new NetworkError(`cannot reach ${options.url}: ${describe(error)}`, error);
+    throw new NetworkError(`cannot reach ${options.url}: ${describe(controller.signal.reason ?? error)}`, error);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', forward);
   }
   if (RETRYABLE_STATUS.has(response.status)) {
     throw new NetworkError(`${options.url} answered ${response.status} ${response.statusText}`);

@@ -145,6 +145,7 @@ export interface JobStatusChange {
 }
 
 export const documents = {
+  ping: `query Ping { __typename }`,
   claimJob: `mutation ClaimJob($input: ClaimJobInput!) {
     claimJob(input: $input) {
       leaseToken leaseExpiresAt

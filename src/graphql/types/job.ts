@@ -274,6 +274,10 @@ const ClaimJobInput = builder.inputType('ClaimJobInput', {
       description: 'Capabilities this worker offers; a job is claimable when its labels are a subset.',
     }),
     leaseSeconds: t.int({ defaultValue: 300 }),
+    leaseToken: t.string({
+      description:
+        'The lease token to use, chosen by the worker (random, 32 to 256 characters). A claim sent again with the same token (its answer was lost) answers with the job the first one took instead of taking another.',
+    }),
   }),
 });
 
