@@ -28,6 +28,7 @@ import { categoryOf, type EventMetadata, type EventStore, type NewEvent } from '
 import { readModelProjections } from '../trialog.js';
 import { rebuildReadModels } from '../../projections/rebuild.js';
 import { CHECKPOINT_NAME } from '../../projections/runner.js';
+import { UsageError } from './exit-codes.js';
 import type { CliStore } from './store.js';
 import { progress } from './progress.js';
 
@@ -184,7 +185,8 @@ export async function exportToFile(cli: CliStore, path: string | undefined): Pro
 
 // ------------------------------------------------------------------ import
 
-export class ImportRefused extends Error {}
+/** The target store holds events and --append was not given: a usage error (exit 2). */
+export class ImportRefused extends UsageError {}
 
 /**
  * Appends an export to the configured store, stream by stream in file order,

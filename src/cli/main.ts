@@ -1,97 +1,63 @@
 /**
- * `trialog <command>`: the operator's tool. Reads the same configuration as
- * the server (TRIALOG_DB, EVENTSTORE_URL). Exit codes: 0 done, 1 a check
- * failed (differences, problems), 2 bad usage or configuration.
+ * `trialog <command>`: the command line. Log commands work on the store
+ * directly; the others talk to a server through the typed client. Exit codes
+ * are listed in ./exit-codes.ts and the README.
  */
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
-import { ImportRefused, exportToFile, importLog, replay, verifyLog } from './log-commands.js';
-import { openCliStore } from './store.js';
+import { ConfigError } from '../config.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { PEOPLE_COMMANDS, PEOPLE_HELP, runPeopleCommand } from './people-commands.js';
+import { STORE_COMMANDS, STORE_HELP, runStoreCommand } from './store-commands.js';
+import { runWorkerCommand } from './worker-command.js';
 
-const HELP = `usage: trialog <command> [options]
+const HELP = `usage: trialog <command> [options]     (trialog <command> --help for its options)
 
-commands:
-  replay [--verify]        rebuild every read model from position zero into a scratch database;
-                           with --verify, compare it with the live read models table by table and
-                           print the first difference (exit 1) or "identical" with the row counts
-  export [--out FILE]      write the whole log as NDJSON (stream, revision, id, type, timestamp,
-                           data, metadata), to FILE or standard output
-  import FILE [--append]   append an export to the configured store (refuses a store that holds
-                           events unless --append); run it again after an interruption to resume
-  verify                   check the log: revisions contiguous per stream, every event valid
-                           against its schema, every job's transitions legal
+worker commands:
+  worker [options] -- COMMAND...   claim jobs and run COMMAND for each (see trialog worker --help)
 
-configuration: TRIALOG_DB (SQLite file, default ./data/trialog.db), EVENTSTORE_URL (esdb://...)`;
+${PEOPLE_HELP}
+
+${STORE_HELP}
+
+exit codes: 0 done, 1 failed (a check found problems, the server refused), 2 bad usage or
+configuration, 3 not found, 4 server unreachable, 130 interrupted`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     console.log(HELP);
-    return command ? 0 : 2;
+    return command ? EXIT.OK : EXIT.USAGE;
   }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    options: { verify: { type: 'boolean' }, out: { type: 'string' }, append: { type: 'boolean' }, help: { type: 'boolean' } },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
+  if (command === 'worker') return runWorkerCommand(rest);
+  if ((STORE_COMMANDS as readonly string[]).includes(command)) {
+    return runStoreCommand(command as (typeof STORE_COMMANDS)[number], rest);
   }
-  const cli = openCliStore(loadConfig());
-  try {
-    switch (command) {
-      case 'replay': {
-        const result = await replay(cli, { verify: values.verify === true });
-        if (!values.verify) {
-          console.log(`replayed ${result.events} events`);
-          return 0;
-        }
-        if (!result.identical) {
-          console.log(`different: ${result.difference}`);
-          return 1;
-        }
-        const counts = Object.entries(result.rowCounts ?? {}).map(([table, n]) => `${table} ${n}`).join(', ');
-        console.log(`identical: ${result.events} events; rows: ${counts}`);
-        return 0;
-      }
-      case 'export': {
-        await exportToFile(cli, values.out);
-        return 0;
-      }
-      case 'import': {
-        const file = positionals[0];
-        if (!file) throw new UsageError('import needs the file to read');
-        const { events, resumed } = await importLog(cli, file, { append: values.append === true });
-        console.log(`imported ${events} events${resumed ? ' (resumed an earlier import)' : ''}`);
-        return 0;
-      }
-      case 'verify': {
-        const result = await verifyLog(cli);
-        const categories = Object.entries(result.byCategory).map(([c, n]) => `${c} ${n}`).join(', ');
-        console.log(`${result.events} events in ${result.streams} streams (${categories}); ${result.problemCount} problems`);
-        for (const problem of result.problems) console.log(`  ${problem}`);
-        if (result.problemCount > result.problems.length) console.log(`  … and ${result.problemCount - result.problems.length} more`);
-        return result.problemCount === 0 ? 0 : 1;
-      }
-      default:
-        throw new UsageError(`unknown command ${command}`);
-    }
-  } finally {
-    await cli.close();
+  if ((PEOPLE_COMMANDS as readonly string[]).includes(command)) {
+    return runPeopleCommand(command as (typeof PEOPLE_COMMANDS)[number], rest);
   }
+  console.error(`trialog: unknown command ${command}\n\n${HELP}`);
+  return EXIT.USAGE;
 }
 
-class UsageError extends Error {}
-
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterOutput(code),
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof ImportRefused) {
-      console.error(`trialog: ${(error as Error).message}`);
-      process.exit(2);
-    }
-    console.error(`trialog: ${(error as Error).message ?? error}`);
-    process.exit(1);
+    const code = error instanceof ConfigError || isParseArgsError(error) ? EXIT.USAGE : exitCodeFor(error);
+    console.error(`trialog: ${error instanceof Error ? error.message : String(error)}`);
+    exitAfterOutput(code);
   },
 );
+
+/**
+ * process.exit() drops whatever a pipe has not taken yet (a long log piped to
+ * another program was cut short). A write's callback runs once every write
+ * before it has been handed over, so exit from there. (It exits at all because
+ * an open socket or timer must not keep a finished command alive.)
+ */
+function exitAfterOutput(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+/** node:util parseArgs's own errors (unknown option, missing value) are usage errors. */
+function isParseArgsError(error: unknown): boolean {
+  return typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('ERR_PARSE_ARGS');
+}

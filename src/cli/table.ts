@@ -1,0 +1,26 @@
+/** Plain-text tables for people: columns padded to their widest cell, numbers right-aligned. */
+
+export type Cell = string | number | null | undefined;
+
+export function table(headers: string[], rows: Cell[][]): string {
+  const text = rows.map((row) => row.map(cellText));
+  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((row) => (row[i] ?? '').length)));
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((row) => row[i] == null || typeof row[i] === 'number'));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...text.map(line)].join('\n');
+}
+
+function cellText(cell: Cell): string {
+  if (cell == null) return '-';
+  if (typeof cell === 'number') return Number.isInteger(cell) ? String(cell) : formatNumber(cell);
+  return cell;
+}
+
+/** Six significant digits: enough to rank, short enough to read. */
+export function formatNumber(value: number): string {
+  return Number(value.toPrecision(6)).toString();
+}

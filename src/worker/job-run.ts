@@ -1,0 +1,444 @@
+/**
+ * One claimed job, run to its end: start the command, stream its output and
+ * metrics, keep the lease alive, stop it when the server says so, and report
+ * how it ended.
+ *
+ * Who decides the ending:
+ * - the command, by its exit: 0 completes the job, anything else fails it
+ *   (requeued while attempts remain);
+ * - the server, by cancelling or pruning it, or by giving its lease to
+ *   another worker: the command is stopped and nothing more is reported;
+ * - the worker, shutting down before the command exited: the command is
+ *   stopped and the job released.
+ * The lease is kept alive (heartbeats) until the server has the ending.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  TrialogApiError,
+  hasCode,
+  type ArtifactInput,
+  type CallOptions,
+  type JobClaim,
+  type JobStatus,
+  type JsonObject,
+  type LogStream,
+  type MetricPointInput,
+  type TrialogClient,
+} from '../client/client.js';
+import { limits } from '../limits.js';
+import { listArtifacts, readResult } from './artifacts.js';
+import { startChild, type ChildExit, type RunningChild } from './child-process.js';
+import { hyperparameterArgs, type HyperparameterArgsStyle } from './command-line.js';
+import { MetricsFileTail } from './metrics-file.js';
+import { classifyLine, parseMetricJson, truncateLine } from './output-lines.js';
+import { Outbox } from './outbox.js';
+
+export interface JobRunSettings {
+  command: string[];
+  workDir: string;
+  cwd: string;
+  leaseSeconds: number;
+  graceMs: number;
+  hyperparameterArgs: HyperparameterArgsStyle | null;
+  log: (message: string) => void;
+}
+
+export type StopReason = 'CANCELLED' | 'PRUNED' | 'LEASE_LOST' | 'SHUTDOWN';
+
+export type JobOutcome =
+  | { ended: 'SUCCEEDED' }
+  | { ended: 'FAILED'; requeued: boolean; error: string }
+  | { ended: 'RELEASED' }
+  /** The server ended it (cancelled, pruned) or gave it to another worker: nothing reported. */
+  | { ended: 'BY_SERVER'; reason: StopReason; exit: string }
+  /** The server refused every ending offered; the lease will expire and another worker retry it. */
+  | { ended: 'UNREPORTED'; error: string }
+  /** This machine could not run it (no room for its output directory): released, and the worker should stop. */
+  | { ended: 'LOCAL_ERROR'; error: string };
+
+const LOG_BATCH_LINES = 200;
+const METRIC_BATCH_POINTS = 1000;
+const FLUSH_INTERVAL_MS = 250;
+/** Under the server's 4 MiB per appendLog (and its body limit), with room for the JSON around the lines. */
+const MAX_BATCH_BYTES = 3 * 1024 * 1024;
+/** Reports kept per job while the server is unreachable; past these the oldest are dropped (and counted). */
+const MAX_PENDING_LOG_BYTES = 64 * 1024 * 1024;
+const MAX_PENDING_METRIC_BYTES = 64 * 1024 * 1024;
+const STDERR_TAIL_LINES = 30;
+/** The server keeps 16 KiB of a failure's text: the tail is cut to fit, keeping its end (where the error is). */
+const STDERR_TAIL_CHARS = 12 * 1024;
+const MAX_URI_LENGTH = 4096;
+
+export class JobRun {
+  readonly jobId: string;
+  private readonly leaseToken: string;
+  private stopReason: StopReason | null = null;
+  private child: RunningChild | null = null;
+  private childExited = false;
+  private progress: number | null = null;
+  private readonly stderrTail: string[] = [];
+  private readonly logs: Outbox<{ stream: LogStream; text: string }>;
+  private readonly metrics: Outbox<MetricPointInput>;
+  /** Aborted when the job is no longer ours: pending retries give up. */
+  private readonly abandon = new AbortController();
+  /** Aborted by a forced shutdown: even the final report gives up. */
+  private readonly forced = new AbortController();
+  /** Either of the two; made once, since every report needs it. */
+  private readonly reportSignal = anyOf(this.abandon.signal, this.forced.signal);
+
+  constructor(
+    private readonly client: TrialogClient,
+    private readonly claim: JobClaim,
+    private readonly settings: JobRunSettings,
+  ) {
+    this.jobId = claim.job.id;
+    this.leaseToken = claim.leaseToken;
+    const lease = { jobId: this.jobId, leaseToken: this.leaseToken };
+    const reportCall: CallOptions = { signal: this.reportSignal, retry: { maxRetryTime: Number.POSITIVE_INFINITY } };
+    this.logs = new Outbox({
+      maxBatch: LOG_BATCH_LINES,
+      maxBatchBytes: MAX_BATCH_BYTES,
+      intervalMs: FLUSH_INTERVAL_MS,
+      maxPendingBytes: MAX_PENDING_LOG_BYTES,
+      sizeOf: (line) => Buffer.byteLength(line.text) + 8,
+      batchKey: (line) => line.stream,
+      send: async (batch, sequence) => {
+        const dropped = this.logs.takeDroppedCount();
+        const lines = batch.map((l) => l.text);
+        if (dropped > 0) lines.unshift(`[trialog worker] ${dropped} lines dropped: the server was unreachable for too long`);
+        await this.client.appendLog({ ...lease, lines, stream: batch[0]!.stream, sequence }, reportCall);
+      },
+      onError: (error) => this.onReportError('log lines', error),
+    });
+    this.metrics = new Outbox({
+      maxBatch: METRIC_BATCH_POINTS,
+      maxBatchBytes: MAX_BATCH_BYTES,
+      intervalMs: FLUSH_INTERVAL_MS,
+      maxPendingBytes: MAX_PENDING_METRIC_BYTES,
+      sizeOf: (point) => point.name.length + 64,
+      send: async (points, sequence) => {
+        const { shouldStop } = await this.client.reportMetrics({ ...lease, points, sequence }, reportCall);
+        if (shouldStop) this.stop('PRUNED');
+      },
+      onError: (error) => this.onReportError('metrics', error),
+    });
+  }
+
+  /** Runs the command and reports its ending. Throws only when the server refuses the worker itself (key, rights). */
+  async run(): Promise<JobOutcome> {
+    const heartbeat = setInterval(() => void this.heartbeat(), (this.settings.leaseSeconds * 1000) / 3);
+    try {
+      const dirs = await this.prepareDirectories().catch((error: unknown) => error as Error);
+      if (dirs instanceof Error) return await this.giveBack(dirs);
+      // Stopped before the command started (a shutdown or a cancel racing the claim): do not start it.
+      if (this.stopReason === 'SHUTDOWN') return await this.release('worker shutting down', null);
+      if (this.stopReason) return { ended: 'BY_SERVER', reason: this.stopReason, exit: 'the command was not started' };
+      const exit = await this.runCommand(dirs);
+      return await this.finish(exit, dirs.output);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /** The server (or the worker) wants the command stopped. The first reason given is the one that counts. */
+  stop(reason: StopReason): void {
+    // The command has exited: its ending is decided, and a shutdown must not throw it away.
+    if (reason === 'SHUTDOWN' && this.childExited) return;
+    this.stopReason ??= reason;
+    if (reason !== 'SHUTDOWN') {
+      // Not ours any more: what is pending cannot be reported.
+      this.abandon.abort();
+      this.logs.stop();
+      this.metrics.stop();
+    }
+    this.child?.terminate(this.settings.graceMs);
+  }
+
+  /** A second Ctrl-C: kill the command now and give up on retries. */
+  forceStop(): void {
+    if (!this.childExited) this.stopReason ??= 'SHUTDOWN';
+    this.forced.abort();
+    this.child?.kill();
+  }
+
+  /** Called when the worker learns (over its subscription) that this job's status changed. */
+  onStatusChanged(to: JobStatus): void {
+    if (to === 'CANCELLED' || to === 'PRUNED') this.stop(to);
+  }
+
+  /** Sends a heartbeat now; it says whether the job was cancelled. */
+  async heartbeat(): Promise<void> {
+    if (this.abandon.signal.aborted) return;
+    try {
+      const lease = await this.client.heartbeat(
+        { jobId: this.jobId, leaseToken: this.leaseToken, ...(this.progress !== null && { progress: this.progress }) },
+        // Retrying longer than a beat would only pile up calls: the next beat tries again.
+        { signal: this.reportSignal, retry: { maxRetryTime: (this.settings.leaseSeconds * 1000) / 3 } },
+      );
+      if (lease.cancelRequested) this.stop('CANCELLED');
+    } catch (error) {
+      if (hasCode(error, 'LEASE_LOST')) this.stop('LEASE_LOST');
+      else if (!this.reportSignal.aborted) this.settings.log(`job ${this.jobId}: heartbeat failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** A directory per claim (a job released, retried or retrained runs again beside its earlier outputs, which stay). */
+  private async prepareDirectories(): Promise<{ run: string; output: string; metricsFile: string }> {
+    const claimId = createHash('sha256').update(this.leaseToken).digest('hex').slice(0, 8);
+    const run = join(this.settings.workDir, this.jobId, `attempt-${this.claim.job.attempts}-${claimId}`);
+    const output = join(run, 'output');
+    await mkdir(output, { recursive: true });
+    return { run, output, metricsFile: join(run, 'metrics.jsonl') };
+  }
+
+  private async runCommand(dirs: { output: string; metricsFile: string }): Promise<ChildExit> {
+    const tail = new MetricsFileTail(dirs.metricsFile);
+    const tailing = setInterval(() => {
+      if (!tail.busy) void this.readMetricsFile(tail, false);
+    }, FLUSH_INTERVAL_MS);
+    try {
+      this.child = startChild([...this.settings.command, ...this.commandArgs()], {
+        cwd: this.settings.cwd,
+        env: this.environment(dirs.output, dirs.metricsFile),
+        onStdout: (line) => this.onOutput('STDOUT', line),
+        onStderr: (line) => this.onOutput('STDERR', line),
+      });
+      // A stop that came before the command started (a cancel racing the claim) applies now.
+      if (this.stopReason) this.child.terminate(this.settings.graceMs);
+      if (this.forced.signal.aborted) this.child.kill();
+      const exit = await this.child.exited;
+      this.childExited = true;
+      return exit;
+    } finally {
+      clearInterval(tailing);
+      await this.readMetricsFile(tail, true);
+    }
+  }
+
+  private async finish(exit: ChildExit, outputDir: string): Promise<JobOutcome> {
+    // Everything the command said is reported before its ending is.
+    await Promise.all([this.logs.drain(), this.metrics.drain()]);
+    if (this.stopReason && this.stopReason !== 'SHUTDOWN') return { ended: 'BY_SERVER', reason: this.stopReason, exit: describeExit(exit) };
+    if (this.stopReason === 'SHUTDOWN') return this.release('worker shutting down', exit);
+    if (exit.code === 0) return this.complete(outputDir, exit);
+    return this.fail(this.failureText(exit), true, exit);
+  }
+
+  private async complete(outputDir: string, exit: ChildExit): Promise<JobOutcome> {
+    let result: JsonObject | null;
+    let artifacts: ArtifactInput[];
+    try {
+      result = await readResult(outputDir);
+      artifacts = await this.artifactsOf(outputDir);
+    } catch (error) {
+      // The command said it succeeded but left no usable result: a failure of the run, retried like one.
+      return this.fail(`the command exited 0 but ${(error as Error).message}`, true, exit);
+    }
+    const resultBytes = Buffer.byteLength(JSON.stringify(result));
+    if (resultBytes > limits.resultBytes) {
+      return this.fail(`the command exited 0 but result.json is ${resultBytes} bytes; the server takes at most ${limits.resultBytes}`, false, exit);
+    }
+    return this.end(exit, ['SUCCEEDED'], async (call) => {
+      await this.client.completeJob({ jobId: this.jobId, leaseToken: this.leaseToken, result, artifacts }, call);
+      return { ended: 'SUCCEEDED' };
+    });
+  }
+
+  private fail(error: string, retry: boolean, exit: ChildExit): Promise<JobOutcome> {
+    return this.end(exit, ['FAILED', 'QUEUED'], async (call) => {
+      const job = await this.client.failJob({ jobId: this.jobId, leaseToken: this.leaseToken, error, retry }, call);
+      return { ended: 'FAILED', requeued: job.status === 'QUEUED', error };
+    });
+  }
+
+  private release(reason: string, exit: ChildExit | null): Promise<JobOutcome> {
+    return this.end(exit, ['QUEUED'], async (call) => {
+      await this.client.releaseJob({ jobId: this.jobId, leaseToken: this.leaseToken, reason }, call);
+      return { ended: 'RELEASED' };
+    });
+  }
+
+  /** The output directory could not be made: hand the job back untouched, and tell the worker to stop. */
+  private async giveBack(error: Error): Promise<JobOutcome> {
+    const message = `cannot prepare the job's output directory: ${error.message}`;
+    this.settings.log(`job ${this.jobId}: ${message}`);
+    await this.release(`worker cannot run it: ${message}`, null);
+    return { ended: 'LOCAL_ERROR', error: message };
+  }
+
+  /**
+   * Sends an ending and reads the answer. It retries until the server is
+   * back; a refusal of the ending's content becomes a failure that says why;
+   * LEASE_LOST after a resend means the first send may have landed, so the
+   * job's status decides.
+   */
+  private async end(
+    exit: ChildExit | null,
+    landedAs: JobStatus[],
+    send: (call: CallOptions) => Promise<JobOutcome>,
+  ): Promise<JobOutcome> {
+    let resent = false;
+    const call: CallOptions = {
+      signal: this.forced.signal,
+      retry: { maxRetryTime: Number.POSITIVE_INFINITY, onRetry: () => void (resent = true) },
+    };
+    try {
+      return await send(call);
+    } catch (error) {
+      if (!(error instanceof TrialogApiError)) throw error;
+      if (error.code === 'UNAUTHENTICATED' || error.code === 'FORBIDDEN') throw error;
+      if (error.code === 'LEASE_LOST' || error.code === 'CONFLICT') {
+        if (resent && (await this.statusIsOneOf(landedAs))) return this.landed(landedAs);
+        return { ended: 'BY_SERVER', reason: 'LEASE_LOST', exit: exit ? describeExit(exit) : 'not started' };
+      }
+      // The ending itself was refused (too large, invalid, a server fault): say so in a failure instead.
+      if (landedAs.includes('SUCCEEDED')) {
+        return this.fail(`the command exited 0 but the server refused its result: ${error.message}`, error.code === 'INTERNAL_SERVER_ERROR', exit!);
+      }
+      this.settings.log(`job ${this.jobId}: the server refused its ending: ${error.message}`);
+      return { ended: 'UNREPORTED', error: error.message };
+    }
+  }
+
+  private landed(landedAs: JobStatus[]): JobOutcome {
+    if (landedAs.includes('SUCCEEDED')) return { ended: 'SUCCEEDED' };
+    if (landedAs.includes('FAILED')) return { ended: 'FAILED', requeued: false, error: 'reported before the connection dropped' };
+    return { ended: 'RELEASED' };
+  }
+
+  private async statusIsOneOf(statuses: JobStatus[]): Promise<boolean> {
+    try {
+      const job = await this.client.job(this.jobId, { signal: this.forced.signal, retry: { maxRetryTime: Number.POSITIVE_INFINITY } });
+      return job !== null && statuses.includes(job.status);
+    } catch {
+      return false;
+    }
+  }
+
+  private async artifactsOf(outputDir: string): Promise<ArtifactInput[]> {
+    const { artifacts, omitted } = await listArtifacts(outputDir, limits.artifactsPerJob);
+    const fitting = artifacts.filter((a) => a.name.length <= limits.idLength && a.uri.length <= MAX_URI_LENGTH);
+    const skipped = omitted + artifacts.length - fitting.length;
+    if (skipped > 0) {
+      const why = `${skipped} output file(s) not listed as artifacts (at most ${limits.artifactsPerJob}, names up to ${limits.idLength} characters)`;
+      this.settings.log(`job ${this.jobId}: ${why}`);
+      this.pushLog('STDERR', `[trialog worker] ${why}`);
+      await this.logs.drain();
+    }
+    return fitting;
+  }
+
+  private failureText(exit: ChildExit): string {
+    const how = describeExit(exit);
+    if (this.stderrTail.length === 0) return how;
+    const tail = this.stderrTail.join('\n');
+    const kept = tail.length > STDERR_TAIL_CHARS ? `…${tail.slice(-STDERR_TAIL_CHARS)}` : tail;
+    return `${how}\n--- last lines of stderr ---\n${kept}`;
+  }
+
+  private onOutput(stream: LogStream, raw: string): void {
+    const line = classifyLine(raw);
+    switch (line.kind) {
+      case 'metrics':
+        for (const point of line.points) this.metrics.push(point);
+        return;
+      case 'progress':
+        this.progress = line.value;
+        return;
+      case 'invalid':
+        this.pushLog(stream, `${line.text}  [trialog worker: not reported: ${line.reason}]`);
+        return;
+      case 'log':
+        if (stream === 'STDERR') {
+          this.stderrTail.push(line.text);
+          if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+        }
+        this.pushLog(stream, line.text);
+    }
+  }
+
+  /** Every log line goes through here: cut to what the server accepts. */
+  private pushLog(stream: LogStream, text: string): void {
+    this.logs.push({ stream, text: truncateLine(text) });
+  }
+
+  private async readMetricsFile(tail: MetricsFileTail, final: boolean): Promise<void> {
+    let lines: string[];
+    try {
+      lines = await tail.readNewLines({ final });
+    } catch (error) {
+      this.settings.log(`job ${this.jobId}: cannot read the metrics file: ${(error as Error).message}`);
+      return;
+    }
+    for (const text of lines) {
+      const parsed = parseMetricJson(text);
+      if ('points' in parsed) for (const point of parsed.points) this.metrics.push(point);
+      else this.pushLog('STDERR', `[trialog worker] metrics file line not reported (${parsed.error}): ${text}`);
+    }
+  }
+
+  private onReportError(what: string, error: unknown): 'continue' | 'stop' {
+    if (this.reportSignal.aborted) return 'stop';
+    if (hasCode(error, 'LEASE_LOST')) {
+      this.stop('LEASE_LOST');
+      return 'stop';
+    }
+    // Refused for its content (too large, invalid): drop that batch, keep reporting the rest.
+    this.settings.log(`job ${this.jobId}: ${what} not reported: ${(error as Error).message}`);
+    return 'continue';
+  }
+
+  private commandArgs(): string[] {
+    const style = this.settings.hyperparameterArgs;
+    return style ? hyperparameterArgs(this.claim.job.hyperparameters, style) : [];
+  }
+
+  private environment(outputDir: string, metricsFile: string): NodeJS.ProcessEnv {
+    const { job } = this.claim;
+    return {
+      ...process.env,
+      TRIALOG_JOB_ID: job.id,
+      TRIALOG_EXPERIMENT_ID: job.experiment?.id ?? '',
+      TRIALOG_ATTEMPT: String(job.attempts),
+      TRIALOG_HPARAMS: JSON.stringify(job.hyperparameters),
+      TRIALOG_PARAMS: JSON.stringify(job.params),
+      TRIALOG_OUTPUT_DIR: outputDir,
+      TRIALOG_METRICS_FILE: metricsFile,
+      TRIALOG_CHECKPOINT_FROM: checkpointDir(job.parent?.artifacts ?? []),
+      TRIALOG_PARENT_ARTIFACTS: JSON.stringify(job.parent?.artifacts ?? []),
+    };
+  }
+}
+
+function describeExit(exit: ChildExit): string {
+  if (exit.spawnError) return `the command could not start: ${exit.spawnError.message}`;
+  return exit.signal ? `the command was killed by ${exit.signal}` : `the command exited with code ${exit.code}`;
+}
+
+/** Aborted when either is; made once per job (AbortSignal.any per call leaks a little on Node 20). */
+function anyOf(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const both = new AbortController();
+  const abort = () => both.abort();
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return both.signal;
+}
+
+/**
+ * Where a PBT child finds its parent's checkpoint: the output directory the
+ * parent's file artifacts were written to (empty when it has none, or when
+ * they are not local files; TRIALOG_PARENT_ARTIFACTS lists them all).
+ */
+function checkpointDir(artifacts: { name: string; uri: string }[]): string {
+  for (const artifact of artifacts) {
+    if (!artifact.uri.startsWith('file:')) continue;
+    let path = fileURLToPath(artifact.uri);
+    // Walk up one level per segment of the artifact's relative name.
+    for (let i = 0; i < artifact.name.split('/').length; i++) path = dirname(path);
+    return path;
+  }
+  return '';
+}

@@ -1,0 +1,71 @@
+/**
+ * Follows the file named by TRIALOG_METRICS_FILE: the command appends JSON
+ * lines, the worker reads what was added since it last looked. While the
+ * command runs, a line is read only once it ends with a newline (a
+ * half-written line waits); the last read, after the command exited, takes
+ * a final line without one too. Reads never overlap, so no line is read twice.
+ */
+import { open } from 'node:fs/promises';
+
+export class MetricsFileTail {
+  private offset = 0;
+  private partial = '';
+  private reading: Promise<string[]> = Promise.resolve([]);
+
+  constructor(private readonly path: string) {}
+
+  /** The complete lines appended since the last read (none when the file does not exist yet). */
+  readNewLines(options: { final?: boolean } = {}): Promise<string[]> {
+    this.reading = this.reading.then(
+      () => this.read(options.final === true),
+      () => this.read(options.final === true),
+    );
+    return this.reading;
+  }
+
+  /** True while a read is under way: a periodic caller skips its turn rather than queueing up. */
+  get busy(): boolean {
+    return this.pendingReads > 0;
+  }
+
+  private pendingReads = 0;
+
+  private async read(final: boolean): Promise<string[]> {
+    this.pendingReads++;
+    try {
+      return await this.readOnce(final);
+    } finally {
+      this.pendingReads--;
+    }
+  }
+
+  private async readOnce(final: boolean): Promise<string[]> {
+    let handle;
+    try {
+      handle = await open(this.path, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size < this.offset) {
+        // Truncated or replaced: start over from its beginning.
+        this.offset = 0;
+        this.partial = '';
+      }
+      let text = this.partial;
+      if (size > this.offset) {
+        const buffer = Buffer.alloc(size - this.offset);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+        this.offset += bytesRead;
+        text += buffer.subarray(0, bytesRead).toString('utf8');
+      }
+      const lines = text.split('\n');
+      this.partial = final ? '' : (lines.pop() ?? '');
+      return lines.map((l) => l.trim()).filter((l) => l.length > 0);
+    } finally {
+      await handle.close();
+    }
+  }
+}
