@@ -1,0 +1,129 @@
+/**
+ * `npm run bench`: Trialog's hot paths against their limits, on loopback, each
+ * scenario on a real server (src/main.ts in its own process) over a fresh
+ * store. Prints a table and writes it to BENCHMARKS.md with the machine, the
+ * Node version and the date. `--quick` runs every scenario briefly (a smoke
+ * run; its numbers are not the ones to quote).
+ *
+ * Bounded: about 4 minutes on a 2-core machine (`--quick`: about 1).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ScenarioResult } from './result.js';
+import { durableAppendCeiling, trivialQueryCeiling } from './scenarios/ceilings.js';
+import { liveFanOut } from './scenarios/fanout.js';
+import { metricIngestion } from './scenarios/ingestion.js';
+import { trialLifecycle } from './scenarios/lifecycle.js';
+import { logStreaming } from './scenarios/logs.js';
+import { replayAndStart } from './scenarios/replay.js';
+
+const quick = process.argv.includes('--quick');
+const seconds = quick ? 2 : 8;
+const dir = mkdtempSync(join(tmpdir(), 'trialog-bench-'));
+const rows: ScenarioResult[] = [];
+const log = (message: string) => console.error(`[bench] ${message}`);
+
+function record(row: ScenarioResult): void {
+  rows.push(row);
+  log(`${row.scenario}: ${format(row.rate)} ${row.unit}`);
+}
+
+try {
+  const started = performance.now();
+  const http = await trivialQueryCeiling(dir, 32, quick ? 2 : 5);
+  record(http);
+  const disk = await durableAppendCeiling(dir, quick ? 2 : 5);
+  record(disk);
+
+  for (const workers of [1, 8, 32]) {
+    for (const reports of ['batched', 'single'] as const) {
+      const row = await trialLifecycle(dir, workers, reports, seconds);
+      const requestRate = row.rate * row.requestsPerTrial;
+      row.ofCeiling = { ceiling: 'trivial query', ratio: requestRate / http.rate };
+      row.note = `${row.requestsPerTrial.toFixed(2)} requests per trial, ${format(requestRate)} requests/s`;
+      if (workers === 8 && reports === 'batched') {
+        const share = http.rate / row.requestsPerTrial;
+        row.target = {
+          text: `>= 440 trials/s and >= 60% of ${format(share)} (ceiling / requests per trial)`,
+          met: row.rate >= 440 && row.rate >= 0.6 * share,
+        };
+      }
+      record(row);
+    }
+  }
+
+  const ingestion = await metricIngestion(dir, 4, seconds);
+  ingestion.ofCeiling = { ceiling: 'durable append', ratio: ingestion.requests / ingestion.elapsedSeconds / disk.rate };
+  ingestion.target = { text: '>= 100,000 points/s', met: ingestion.rate >= 100_000 };
+  record(ingestion);
+
+  const fanout = await liveFanOut(dir, quick ? 200 : 1000, 10, quick ? 3 : 10);
+  fanout.target = { text: 'p99 <= 100 ms, none missed', met: fanout.latency!.summary.p99 <= 100 && fanout.missed === 0 };
+  record(fanout);
+
+  const logs = await logStreaming(dir, seconds);
+  logs.ofCeiling = { ceiling: 'durable append', ratio: logs.appendCalls / logs.elapsedSeconds / disk.rate };
+  logs.target = { text: '>= 100,000 lines/s, all delivered', met: logs.rate >= 100_000 && logs.delivered === logs.appended };
+  record(logs);
+
+  const events = quick ? 100_000 : 1_000_000;
+  log(`writing a ${format(events)}-event log`);
+  const replay = await replayAndStart(dir, events);
+  for (const row of replay.rows) record(row);
+
+  const report = render(rows, (performance.now() - started) / 1000, quick);
+  console.log(report);
+  if (!quick) writeFileSync(fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url)), report);
+  else log('quick run: BENCHMARKS.md left as it was');
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function render(results: ScenarioResult[], totalSeconds: number, isQuick: boolean): string {
+  const cpu = cpus();
+  const header = [
+    '# Trialog benchmarks',
+    '',
+    `Written by \`npm run bench\`${isQuick ? ' --quick' : ''} on ${new Date().toISOString().slice(0, 10)}: ${cpu.length} × ${cpu[0]?.model.trim()}, ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}; SQLite with synchronous=FULL; ` +
+      `load generated on the same machine over loopback; ${Math.round(totalSeconds)} s in all.`,
+    '',
+    'Latency in ms. Memory: the server process\'s peak resident set during the scenario (MiB). "of ceiling": the',
+    'scenario\'s requests (or appends) per second over the ceiling measured in the same run.',
+    '',
+  ];
+  const table = [
+    '| scenario | rate | latency of | p50 | p99 | max | memory | of ceiling | target | note |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    ...results.map((r) => {
+      const l = r.latency?.summary;
+      return [
+        r.scenario,
+        `${format(r.rate)} ${r.unit}`,
+        r.latency?.of ?? '',
+        l ? ms(l.p50) : '',
+        l ? ms(l.p99) : '',
+        l ? ms(l.max) : '',
+        r.peakMiB ? String(Math.round(r.peakMiB)) : '',
+        r.ofCeiling ? `${Math.round(r.ofCeiling.ratio * 100)}% of ${r.ofCeiling.ceiling}` : '',
+        r.target ? `${r.target.met ? 'met' : 'NOT met'}: ${r.target.text}` : '',
+        r.note ?? '',
+      ]
+        .join(' | ')
+        .replace(/^/, '| ')
+        .concat(' |');
+    }),
+  ];
+  return [...header, ...table, ''].join('\n');
+}
+
+function format(n: number): string {
+  if (n >= 100) return Math.round(n).toLocaleString('en-US');
+  return n.toFixed(n >= 10 ? 1 : 2);
+}
+
+function ms(n: number): string {
+  return Number.isNaN(n) ? '' : n.toFixed(n >= 100 ? 0 : 1);
+}

@@ -1,0 +1,77 @@
+/**
+ * The server under test: `src/main.ts` in its own process (as `npm start`
+ * runs it) on a store of the bench's choosing, with its memory sampled from
+ * /proc while a scenario runs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export interface BenchServer {
+  url: string;
+  pid: number;
+  /** From spawn to the "serving" line, in ms. */
+  startMs: number;
+  /** Starts sampling resident memory; `stop` answers the peak seen, in MiB. */
+  sampleMemory(): { stop(): number };
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+export async function startBenchServer(dbPath: string, env: Record<string, string> = {}): Promise<BenchServer> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, TRIALOG_DB: dbPath, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      output += c.toString();
+      const match = /serving (http:\/\/\S+\/graphql)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the server exited with ${code}:\n${output}`)));
+  });
+  const startMs = performance.now() - started;
+  const pid = child.pid!;
+  return {
+    url,
+    pid,
+    startMs,
+    rssMiB: () => rssOf(pid),
+    sampleMemory() {
+      let peak = rssOf(pid);
+      const timer = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+      return {
+        stop() {
+          clearInterval(timer);
+          return Math.max(peak, rssOf(pid));
+        },
+      };
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+function rssOf(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
