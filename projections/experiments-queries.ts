@@ -1,7 +1,8 @@
 /** Reads of the experiments read model and of an experiment's jobs. */
 import type { Database } from 'better-sqlite3';
 import type { ExperimentState } from '../src/domain/experiment/state.js';
-import type { JobStatus } from '../src/domain/job/events.js';
+import { JOB_STREAM_CATEGORY, type JobStatus } from '../src/domain/job/events.js';
+import type { RecordedEvent } from '../src/store/port.js';
 import type { JobState } from '../src/domain/job/state.js';
 import type { Page } from './jobs-queries.js';
 
@@ -31,6 +32,8 @@ export interface TrialJob {
 
 export type JobCounts = Record<'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'pruned' | 'total', number>;
 
+const JOB_STREAM_PREFIX = `${JOB_STREAM_CATEGORY}-`;
+
 export class ExperimentQueries {
   private readonly byId;
   private readonly byName;
@@ -44,7 +47,12 @@ export class ExperimentQueries {
   private readonly trialCountOf;
   private readonly trialIndexes;
 
+  private readonly jobPlace;
+
   constructor(private readonly db: Database) {
+    this.jobPlace = db.prepare<[string], { experiment_id: string | null; status: string }>(
+      'SELECT experiment_id, status FROM jobs WHERE id = ?',
+    );
     this.byId = db.prepare<[string], ExperimentRow>('SELECT state, revision, created_position FROM experiments WHERE id = ?');
     this.byName = db.prepare<[string], ExperimentRow>('SELECT state, revision, created_position FROM experiments WHERE name = ?');
     this.countsByStatus = db.prepare<[string], { status: JobStatus; count: number }>(
@@ -139,16 +147,46 @@ export class ExperimentQueries {
     return max === null || max === undefined ? 0 : max + 1;
   }
 
-  /** The objective metric's points of each SUCCEEDED job: what the median rule compares with. */
+  /**
+   * The objective metric's points of each SUCCEEDED job: what the median rule
+   * compares with, on every report. Read once per experiment, then kept up to
+   * date by `noteApplied` as jobs enter or leave SUCCEEDED, instead of read
+   * again (it grows with every trial).
+   */
   completedIntermediates(experimentId: string, metric: string): Map<number, number>[] {
-    const byJob = new Map<string, Map<number, number>>();
-    for (const { job_id, step, value } of this.completedPoints.all(metric, experimentId)) {
-      let points = byJob.get(job_id);
-      if (!points) byJob.set(job_id, (points = new Map()));
-      if (step !== null && value !== null) points.set(step, value);
+    let cached = this.completedByExperiment.get(experimentId);
+    if (cached?.metric !== metric) {
+      const byJob = new Map<string, Map<number, number>>();
+      for (const { job_id, step, value } of this.completedPoints.all(metric, experimentId)) {
+        let points = byJob.get(job_id);
+        if (!points) byJob.set(job_id, (points = new Map()));
+        if (step !== null && value !== null) points.set(step, value);
+      }
+      cached = { metric, byJob };
+      this.completedByExperiment.set(experimentId, cached);
     }
-    return [...byJob.values()];
+    return [...cached.byJob.values()];
   }
+
+  /**
+   * Called by the projection runner after each batch is in the read models,
+   * before anyone waiting for it is answered: keeps the completed-points cache
+   * exactly as a fresh read would be.
+   */
+  noteApplied(batch: readonly RecordedEvent[]): void {
+    if (this.completedByExperiment.size === 0) return;
+    for (const event of batch) {
+      if (event.type !== 'JobCompleted' && event.type !== 'JobRetrained' && event.type !== 'JobRetried') continue;
+      const jobId = event.streamId.slice(JOB_STREAM_PREFIX.length);
+      const job = this.jobPlace.get(jobId);
+      const cached = job?.experiment_id ? this.completedByExperiment.get(job.experiment_id) : undefined;
+      if (!cached) continue;
+      if (job!.status === 'SUCCEEDED') cached.byJob.set(jobId, this.intermediates(jobId, cached.metric));
+      else cached.byJob.delete(jobId);
+    }
+  }
+
+  private readonly completedByExperiment = new Map<string, { metric: string; byJob: Map<string, Map<number, number>> }>();
 
   intermediates(jobId: string, metric: string): Map<number, number> {
     return new Map(this.jobPoints.all(jobId, metric).map((p) => [p.step, p.value]));

@@ -44,6 +44,8 @@ export class ProjectionRunner {
   private readonly readCheckpointStatement;
   private readonly writeCheckpointStatement;
   private readonly applyBatchTransaction;
+  private readonly durableSynchronous: number;
+  private readonly db: Database;
 
   constructor(
     private readonly store: EventStore,
@@ -60,6 +62,11 @@ export class ProjectionRunner {
       `INSERT INTO projection_checkpoints (name, position) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
     );
+    // Read models are rebuilt from the log, so their commits need not wait for the disk: in WAL mode a
+    // commit without fsync can only be lost together with everything after it, never before an event
+    // it was built from, and a lost one is re-applied from the checkpoint at the next start.
+    this.durableSynchronous = db.pragma('synchronous', { simple: true }) as number;
+    this.db = db;
     this.applyBatchTransaction = db.transaction((batch: readonly RecordedEvent[]) => {
       const checkpoint = this.readCheckpoint();
       const fresh = checkpoint === undefined ? batch : batch.filter((e) => e.position > checkpoint);
@@ -100,6 +107,16 @@ export class ProjectionRunner {
     });
   }
 
+  /**
+   * Called with each batch once the read models include it, before anyone
+   * waiting for it is answered: for in-memory caches over the read models.
+   */
+  onApplied(listener: (batch: readonly RecordedEvent[]) => void): void {
+    this.appliedListeners.push(listener);
+  }
+
+  private readonly appliedListeners: ((batch: readonly RecordedEvent[]) => void)[] = [];
+
   /** Resolves once the read models include the event at `position`. */
   waitFor(position: string): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
@@ -122,6 +139,7 @@ export class ProjectionRunner {
   private async follow(subscription: EventSubscription): Promise<void> {
     for await (const batch of batchesOf(subscription, MAX_BATCH)) {
       await this.applyWithRetry(batch);
+      for (const listener of this.appliedListeners) listener(batch);
       this.handled = batch[batch.length - 1]!.position;
       this.feed.publish(batch);
       this.releaseWaiters();
@@ -131,7 +149,13 @@ export class ProjectionRunner {
   private async applyWithRetry(batch: readonly RecordedEvent[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        this.applyBatchTransaction.immediate(batch);
+        this.db.pragma('synchronous = NORMAL');
+        try {
+          this.applyBatchTransaction.immediate(batch);
+        } finally {
+          // The event store shares this connection (embedded mode): its appends stay as durable as configured.
+          this.db.pragma(`synchronous = ${this.durableSynchronous}`);
+        }
         return;
       } catch (error) {
         const code = (error as { code?: string }).code;

@@ -76,6 +76,7 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
   const waitForReadModels = (position: string) => runner.waitFor(position);
   const jobCommands = new JobCommands({ repository: jobRepository(store), queries: jobQueries, waitForReadModels });
   const experimentQueries = new ExperimentQueries(readDb);
+  runner.onApplied((batch) => experimentQueries.noteApplied(batch));
   const experimentCommands = new ExperimentCommands({
     repository: experimentRepository(store),
     queries: experimentQueries,

@@ -65,10 +65,14 @@ export class AccessControl {
     this.all = db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, key_id');
   }
 
-  /** Open: no admin key configured and no key ever created. */
+  /** Open: no admin key configured and no key ever created. (Once closed, never open again: no lookup per request.) */
   get isOpen(): boolean {
-    return this.adminKey === undefined && this.anyKey.get() === undefined;
+    if (this.closed) return false;
+    this.closed = this.adminKey !== undefined || this.anyKey.get() !== undefined;
+    return !this.closed;
   }
+
+  private closed = false;
 
   /** The caller of a request, from its `Authorization: Bearer <key>` (or a WebSocket's connectionParams). */
   authenticate(authorization: string | null | undefined): Principal | DomainError {

@@ -7,8 +7,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, conflict, notFound } from '../domain/errors.js';
 import { decide, isClaimable, type JobCommand } from '../domain/job/decide.js';
-import type { Json, NewJobEvent } from '../domain/job/events.js';
-import type { JobState } from '../domain/job/state.js';
+import type { Json, JobEvent, NewJobEvent } from '../domain/job/events.js';
+import { foldJob, type JobState } from '../domain/job/state.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import { WrongExpectedRevisionError } from '../store/port.js';
 import { causedBy, type CommandContext } from './command-context.js';
@@ -248,23 +248,47 @@ export class JobCommands {
     const experimentId = input.experimentId;
     return this.experimentHooks(experimentId).claim(experimentId, context, claimQueued, async (trial) => {
       const jobId = trialJobId(experimentId, trial.index);
-      const created = await this.createOnce(
-        jobId,
-        jobData(jobId, {
-          experimentId,
-          hyperparameters: trial.hyperparameters,
-          params: trial.params ?? {},
-          generation: trial.generation ?? 0,
-          parentId: trial.parentId ?? null,
-          trialIndex: trial.index,
-          decision: trial.decision ?? null,
-        }),
-        causedBy(context, trial.causationId),
-      );
-      if (!created) return 'taken';
-      const leaseExpiresAt = await this.tryClaim(jobId, input, leaseTokenHash, context);
-      return leaseExpiresAt ? { jobId, leaseToken, leaseExpiresAt } : null;
+      const data = jobData(jobId, {
+        experimentId,
+        hyperparameters: trial.hyperparameters,
+        params: trial.params ?? {},
+        generation: trial.generation ?? 0,
+        parentId: trial.parentId ?? null,
+        trialIndex: trial.index,
+        decision: trial.decision ?? null,
+      });
+      const leaseExpiresAt = await this.createClaimed(jobId, data, causedBy(context, trial.causationId), input, leaseTokenHash, context);
+      return leaseExpiresAt ? { jobId, leaseToken, leaseExpiresAt } : 'taken';
     });
+  }
+
+  /**
+   * A new trial, created and claimed in one append (its creation and its
+   * claim keep their own causes). Undefined when another claimer created that
+   * trial first.
+   */
+  private async createClaimed(
+    jobId: string,
+    data: NewJobData,
+    createdContext: CommandContext,
+    input: ClaimJobInput,
+    leaseTokenHash: string,
+    claimContext: CommandContext,
+  ): Promise<string | undefined> {
+    const now = this.clock();
+    const created = decide(undefined, { type: 'CreateJob', ...data });
+    const queued = foldJob(created.map((e) => ({ ...e, timestamp: now.toISOString() }) as JobEvent));
+    const claimed = decide(queued, { type: 'ClaimJob', workerId: input.workerId, leaseTokenHash, leaseSeconds: input.leaseSeconds, now });
+    const claim = claimed[0];
+    if (claimed.length !== 1 || claim?.type !== 'JobClaimed') throw new Error(`a new job's claim decided ${claimed.map((e) => e.type)}`);
+    try {
+      const { position } = await this.deps.repository.append(jobId, [...created, claim], undefined, [createdContext, claimContext]);
+      await this.deps.waitForReadModels(position);
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError) return undefined;
+      throw error;
+    }
+    return claim.data.leaseExpiresAt;
   }
 
   /** The best queued (or lease-expired) job this worker may take, or null. */

@@ -51,19 +51,23 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
     return loaded;
   }
 
-  /** Appends at the loaded revision; answers with the new events' ids too (for causation). */
+  /**
+   * Appends at the loaded revision; answers with the new events' ids too (for
+   * causation). One context for all, or one per event (events with different causes).
+   */
   async append(
     id: string,
     events: readonly N[],
     loadedRevision: bigint | undefined,
-    context: CommandContext,
+    context: CommandContext | readonly CommandContext[],
   ): Promise<AppendResult & { eventIds: string[] }> {
     // Checked on the way in as well as on the way out: a malformed event never reaches the log.
     const checked = events.map((event) => ({
       type: event.type,
       data: (this.kind.schemas as Record<string, z.ZodType>)[event.type]!.parse(event.data),
     }));
-    const newEvents = toNewEvents(checked, context, this.kind.schemaVersion);
+    const contexts = Array.isArray(context) ? context : checked.map(() => context as CommandContext);
+    const newEvents = checked.flatMap((event, i) => toNewEvents([event], contexts[i]!, this.kind.schemaVersion));
     const result = await this.store.appendToStream(this.kind.streamId(id), newEvents, {
       expectedRevision: loadedRevision ?? 'no_stream',
     });

@@ -2,6 +2,9 @@
  * The embedded event store: one SQLite file (better-sqlite3) in WAL mode.
  *
  * - Durable before an append resolves: `synchronous=FULL` by default.
+ * - Group commit: appends that arrive in the same turn of the event loop are
+ *   written in one transaction, each under its own savepoint (one append's
+ *   failed revision check does not touch the others), so they share one fsync.
  * - Safe with several processes on one file: every append is an IMMEDIATE
  *   transaction (the write lock is taken before the revision is checked), with
  *   a busy timeout and retries on SQLITE_BUSY.
@@ -83,6 +86,14 @@ function isBusy(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+interface QueuedAppend {
+  streamId: string;
+  events: readonly NewEvent[];
+  expected: ExpectedRevision;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
 export class SqliteEventStore implements EventStore {
   readonly db: SqliteDatabase;
   private readonly pollIntervalMs: number;
@@ -115,33 +126,69 @@ export class SqliteEventStore implements EventStore {
     `);
     this.sql = prepareStatements(this.db);
     this.appendTransaction = this.prepareAppend();
+    this.groupTransaction = this.prepareGroup();
     this.lastSeenHead = this.headNumber();
   }
 
   private readonly sql: ReturnType<typeof prepareStatements>;
   private readonly appendTransaction: ReturnType<SqliteEventStore['prepareAppend']>;
+  private readonly groupTransaction: ReturnType<SqliteEventStore['prepareGroup']>;
+  private queued: QueuedAppend[] = [];
+  private flushTimer: NodeJS.Immediate | undefined;
 
-  async appendToStream(
+  appendToStream(
     streamId: string,
     events: readonly NewEvent[],
     options: { expectedRevision?: ExpectedRevision } = {},
   ): Promise<AppendResult> {
-    if (events.length === 0) throw new RangeError('appendToStream needs at least one event');
+    if (events.length === 0) return Promise.reject(new RangeError('appendToStream needs at least one event'));
+    if (this.closed) return Promise.reject(new Error('the event store is closed'));
     const expected = options.expectedRevision ?? 'any';
+    return new Promise((resolve, reject) => {
+      this.queued.push({ streamId, events, expected, resolve, reject });
+      this.flushTimer ??= setImmediate(() => void this.flushQueued());
+    });
+  }
+
+  /** Writes every queued append in one transaction, then answers each (the commit is their common fsync). */
+  private async flushQueued(): Promise<void> {
+    this.flushTimer = undefined;
+    const group = this.queued.splice(0);
+    if (group.length === 0) return;
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = this.appendTransaction.immediate(streamId, events, expected);
+        const outcomes = this.groupTransaction.immediate(group);
         this.notifyWaiters();
-        return result;
+        group.forEach((append, i) => {
+          const outcome = outcomes[i]!;
+          if ('error' in outcome) append.reject(outcome.error);
+          else append.resolve(outcome.result);
+        });
+        return;
       } catch (error) {
-        // busy_timeout already waited; a few more tries ride out long bursts of writers.
+        // busy_timeout already waited; a few more tries ride out long bursts of writers in other processes.
         if (isBusy(error) && attempt < 20 && !this.closed) {
           await sleep(5 + Math.random() * 20);
           continue;
         }
-        throw error;
+        for (const append of group) append.reject(error);
+        return;
       }
     }
+  }
+
+  private prepareGroup() {
+    return this.db.transaction((group: readonly QueuedAppend[]) =>
+      group.map((append): { result: AppendResult } | { error: unknown } => {
+        try {
+          // A transaction function called inside another runs under a SAVEPOINT: its failure undoes only itself.
+          return { result: this.appendTransaction(append.streamId, append.events, append.expected) };
+        } catch (error) {
+          if (isBusy(error)) throw error;
+          return { error };
+        }
+      }),
+    );
   }
 
   private prepareAppend() {
@@ -257,6 +304,11 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Appends already accepted are written before the file closes.
+    if (this.flushTimer) {
+      clearImmediate(this.flushTimer);
+      await this.flushQueued();
+    }
     this.closed = true;
     this.notifyWaiters();
     if (this.pollTimer) clearTimeout(this.pollTimer);
