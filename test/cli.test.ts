@@ -203,6 +203,17 @@ describe('trialog logs', () => {
     expect(lines(stdout)).toEqual([...first, 'warning: loss is nan', ...rest]);
   });
 
+  it('given a long log, when the reader stops early (`trialog logs ID | head -1`), then the command ends quietly with 0', { timeout: SPAWNS }, async () => {
+    const lease = await runningJob((await createExperiment()).id);
+    await appendLog(lease, Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(200)}`));
+    const run = start(['logs', lease.jobId]);
+    await run.printed('line 0 ');
+    run.child.stdout!.destroy(); // the pipe's reader is gone, as after `| head -1`
+    const { code, stderr } = await run.finished;
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+  });
+
   it('given a running job, when `trialog logs ID -f`, then it prints the log so far, then new lines, and exits 0 once the job ends, with its last lines', { timeout: SPAWNS }, async () => {
     const lease = await runningJob((await createExperiment()).id);
     await appendLog(lease, ['epoch 1', 'epoch 2']);
@@ -363,6 +374,17 @@ describe('trialog watch', () => {
     const printed = lines(stdout);
     expect(printed[0]).toMatch(/^\d\d:\d\d:\d\d  RUNNING  queued 1  running 0  succeeded 0  failed 0  pruned 0  cancelled 0$/);
     expect(printed.at(-1)).toMatch(/^\d\d:\d\d:\d\d  DONE     queued 0  running 0  succeeded 1  failed 0  pruned 0  cancelled 1  best 0\.3/);
+  });
+});
+
+describe('usage errors', () => {
+  it('given an empty id or a URL that is not one, then exit 2 at once, saying what is wrong', { timeout: SPAWNS }, async () => {
+    const empty = await trialog('cancel', '');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/must be 1 to 256 characters/);
+    const badUrl = await trialog('jobs', '--url', 'notaurl');
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toMatch(/--url must be an http\(s\) URL/);
   });
 });
 

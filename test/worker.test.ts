@@ -235,6 +235,29 @@ describe('outputs at and over the limits', () => {
     process.kill((view.result as { helper: number }).helper, 'SIGKILL');
   });
 
+  it('given a command writing 8 MiB with no newline, then the worker keeps one cut line of it and goes on', async () => {
+    const id = await createJob(t.gql, { params: { mode: 'no-newline', mib: 8 }, labels: ['no-newline'] });
+    const w = worker(t.url, ['--labels', 'no-newline', '--max-jobs', '1'], [PYTHON, BEHAVE_SCRIPT]);
+    expect(await w.exit).toBe(0);
+    const view = await job(t.gql, id);
+    expect(view.status).toBe('SUCCEEDED');
+    const lines = logText(view);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^a+… \[line cut by the worker: longer than \d+ bytes\]$/);
+    expect(lines[1]).toBe('after');
+  });
+
+  it('given a command that exited 0 while a helper still holds its output, when the worker is stopped then, then the job still completes (not released)', async () => {
+    const id = await createJob(t.gql, { params: { mode: 'leaves-helper' }, labels: ['helper-stop'] });
+    const w = worker(t.url, ['--labels', 'helper-stop'], [PYTHON, BEHAVE_SCRIPT]);
+    await eventually(async () => logText(await job(t.gql, id)).includes('helper started'));
+    w.child.kill('SIGINT');
+    expect(await w.exit).toBe(0);
+    const view = await job(t.gql, id);
+    expect(view.status).toBe('SUCCEEDED');
+    process.kill((view.result as { helper: number }).helper, 'SIGKILL');
+  });
+
   it('given a work directory that cannot be made, then the claimed job is handed back and the worker stops with exit 1', async () => {
     const id = await createJob(t.gql, { params: { mode: 'echo' }, labels: ['no-room'] });
     dir = tempDir('trialog-worker-');

@@ -23,9 +23,13 @@ configuration, 3 not found, 4 server unreachable, 130 interrupted`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
+  if (!command) {
+    console.error(HELP); // asked for nothing: usage, on stderr
+    return EXIT.USAGE;
+  }
+  if (command === 'help' || command === '--help' || command === '-h') {
     console.log(HELP);
-    return command ? EXIT.OK : EXIT.USAGE;
+    return EXIT.OK;
   }
   if (command === 'worker') return runWorkerCommand(rest);
   if ((STORE_COMMANDS as readonly string[]).includes(command)) {
@@ -37,6 +41,12 @@ async function main(argv: string[]): Promise<number> {
   console.error(`trialog: unknown command ${command}\n\n${HELP}`);
   return EXIT.USAGE;
 }
+
+// A reader that stops early (`trialog logs ID | head -1`) is not an error of ours: end quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT.OK);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => exitAfterOutput(code),

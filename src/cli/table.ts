@@ -4,7 +4,9 @@ export type Cell = string | number | null | undefined;
 
 export function table(headers: string[], rows: Cell[][]): string {
   const text = rows.map((row) => row.map(cellText));
-  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((row) => (row[i] ?? '').length)));
+  // A loop, not Math.max(...rows): a spread of 100,000+ rows overflows the call stack.
+  const widths = headers.map((h) => h.length);
+  for (const row of text) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   const numeric = headers.map((_, i) => rows.length > 0 && rows.every((row) => row[i] == null || typeof row[i] === 'number'));
   const line = (cells: string[]) =>
     cells

@@ -48,12 +48,19 @@ export async function* resumingSubscription<T>(
     const iterator = client.iterate<T>(request());
     const abort = () => void iterator.return?.();
     options.signal?.addEventListener('abort', abort, { once: true });
+    const resubscribed = failures > 0;
     try {
-      if (failures > 0) options.onResubscribe?.();
-      for await (const result of iterator) {
-        if (result.errors?.length) throw apiErrorFrom(result.errors as GraphQLErrorShape[]);
-        failures = 0;
-        yield result.data as T;
+      // Only once the server is back (the first answer, or the connection acknowledged) is there
+      // anything to re-check: not at every attempt while it is away.
+      const unlisten = resubscribed ? client.on('connected', () => options.onResubscribe?.()) : undefined;
+      try {
+        for await (const result of iterator) {
+          if (result.errors?.length) throw apiErrorFrom(result.errors as GraphQLErrorShape[]);
+          failures = 0;
+          yield result.data as T;
+        }
+      } finally {
+        unlisten?.();
       }
       return; // the server completed the subscription
     } catch (error) {

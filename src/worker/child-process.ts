@@ -5,7 +5,8 @@
  * the worker decides what to do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { MAX_LINE_BYTES } from './output-lines.js';
+import { splitLines } from './line-splitter.js';
 
 /** How long output is still read after the command exited, from processes it left running elsewhere. */
 const PIPE_DRAIN_MS = 5_000;
@@ -30,7 +31,14 @@ export interface RunningChild {
 
 export function startChild(
   command: string[],
-  options: { env: NodeJS.ProcessEnv; cwd: string; onStdout: (line: string) => void; onStderr: (line: string) => void },
+  options: {
+    env: NodeJS.ProcessEnv;
+    cwd: string;
+    onStdout: (line: string) => void;
+    onStderr: (line: string) => void;
+    /** The process itself has exited (its output may still be draining): its ending is decided. */
+    onExit?: () => void;
+  },
 ): RunningChild {
   const [file, ...args] = command;
   let child: ChildProcess;
@@ -50,8 +58,8 @@ export function startChild(
     }
   };
   const streamsDone = Promise.all([
-    readLines(child.stdout!, options.onStdout),
-    readLines(child.stderr!, options.onStderr),
+    splitLines(child.stdout!, MAX_LINE_BYTES, options.onStdout),
+    splitLines(child.stderr!, MAX_LINE_BYTES, options.onStderr),
   ]);
   const exited = new Promise<ChildExit>((resolve) => {
     child.once('error', (error) => {
@@ -60,6 +68,7 @@ export function startChild(
     });
     child.once('exit', (code, signal) => {
       exitedAlready = true;
+      options.onExit?.();
       clearTimeout(killTimer);
       // Whatever it left behind in its group (a background helper) goes with it.
       signalGroup('SIGKILL');
@@ -89,19 +98,6 @@ export function startChild(
       if (!exitedAlready) signalGroup('SIGKILL');
     },
   };
-}
-
-function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): Promise<void> {
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-  lines.on('line', onLine);
-  // A destroyed pipe ends with 'close' and no 'end', which readline does not see.
-  return new Promise((resolve) => {
-    lines.once('close', resolve);
-    (stream as NodeJS.ReadableStream & { once(event: 'close', listener: () => void): unknown }).once('close', () => {
-      lines.close();
-      resolve();
-    });
-  });
 }
 
 function notStarted(error: Error): RunningChild {

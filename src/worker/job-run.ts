@@ -171,7 +171,9 @@ export class JobRun {
 
   /** Sends a heartbeat now; it says whether the job was cancelled. */
   async heartbeat(): Promise<void> {
-    if (this.abandon.signal.aborted) return;
+    // One at a time: a beat still retrying (server away) is not joined by more.
+    if (this.abandon.signal.aborted || this.beating) return;
+    this.beating = true;
     try {
       const lease = await this.client.heartbeat(
         { jobId: this.jobId, leaseToken: this.leaseToken, ...(this.progress !== null && { progress: this.progress }) },
@@ -182,8 +184,12 @@ export class JobRun {
     } catch (error) {
       if (hasCode(error, 'LEASE_LOST')) this.stop('LEASE_LOST');
       else if (!this.reportSignal.aborted) this.settings.log(`job ${this.jobId}: heartbeat failed: ${(error as Error).message}`);
+    } finally {
+      this.beating = false;
     }
   }
+
+  private beating = false;
 
   /** A directory per claim (a job released, retried or retrained runs again beside its earlier outputs, which stay). */
   private async prepareDirectories(): Promise<{ run: string; output: string; metricsFile: string }> {
@@ -205,12 +211,14 @@ export class JobRun {
         env: this.environment(dirs.output, dirs.metricsFile),
         onStdout: (line) => this.onOutput('STDOUT', line),
         onStderr: (line) => this.onOutput('STDERR', line),
+        // From here a shutdown must not undo the ending (even while the last output drains).
+        onExit: () => (this.childExited = true),
       });
       // A stop that came before the command started (a cancel racing the claim) applies now.
       if (this.stopReason) this.child.terminate(this.settings.graceMs);
       if (this.forced.signal.aborted) this.child.kill();
       const exit = await this.child.exited;
-      this.childExited = true;
+      this.childExited = true; // also when it never started
       return exit;
     } finally {
       clearInterval(tailing);

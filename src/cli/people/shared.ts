@@ -65,7 +65,9 @@ export function onlyPositional(positionals: string[], what: string, usage: strin
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? `give the ${what} (usage: ${usage})` : `give one ${what}, not ${positionals.length}`);
   }
-  return positionals[0]!;
+  const value = positionals[0]!.trim();
+  if (value === '' || value.length > 256) throw new UsageError(`the ${what} must be 1 to 256 characters (usage: ${usage})`);
+  return value;
 }
 
 /** An experiment named by its id or by its name (the id is tried first). */
