@@ -13,13 +13,11 @@ export async function* batchesOf<T>(source: AsyncIterable<T>, max: number): Asyn
     if (first.done) return;
     const batch = [first.value];
     pending = iterator.next();
+    // setImmediate runs after pending microtasks: a value the source can give
+    // without I/O has settled by then, one that needs I/O has not. One per batch.
+    const tick = new Promise<typeof NOT_READY>((resolve) => setImmediate(() => resolve(NOT_READY)));
     while (batch.length < max) {
-      // setImmediate runs after pending microtasks: a value the source can give
-      // without I/O has settled by then, one that needs I/O has not.
-      const next = await Promise.race([
-        pending,
-        new Promise<typeof NOT_READY>((resolve) => setImmediate(() => resolve(NOT_READY))),
-      ]);
+      const next = await Promise.race([pending, tick]);
       if (next === NOT_READY) break;
       if (next.done) {
         yield batch;
@@ -29,5 +27,9 @@ export async function* batchesOf<T>(source: AsyncIterable<T>, max: number): Asyn
       pending = iterator.next();
     }
     yield batch;
+    // A batch that filled up before its tick: let the event loop turn before the next one. Without
+    // this a catch-up runs on microtasks alone, its ticks never fire, and every event it read stays
+    // reachable from them until the end (a million events: over a gigabyte).
+    await tick;
   }
 }
