@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../src/domain/errors.js';
 import { decide, type JobCommand } from '../src/domain/job/decide.js';
-import type { JobEvent, NewJobEvent } from '../src/domain/job/events.js';
+import { STATUS_CHANGING_EVENT_TYPES, jobEventSchemas, statusChangeOf, type JobEvent, type NewJobEvent } from '../src/domain/job/events.js';
 import { foldJob } from '../src/domain/job/state.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
@@ -376,5 +376,30 @@ describe('early stopping', () => {
     spec([...running, { type: 'JobCompleted', data: { result: null, artifacts: [] } }])
       .when({ type: 'ApplyEarlyStopping', rungs: [], prune: { rule: 'median', step: 3, value: 9 } })
       .then([]);
+  });
+});
+
+describe('status changes', () => {
+  it('every event that changes a status is listed as one that may (jobStatusChanged listens only to those)', () => {
+    const samples = [
+      created(),
+      claimed(),
+      { type: 'JobCompleted', data: { result: null, artifacts: [] } },
+      { type: 'JobFailed', data: { error: 'x', requeued: true } },
+      { type: 'JobReleased', data: { reason: null } },
+      { type: 'JobCancelled', data: { reason: null, from: 'RUNNING' } },
+      { type: 'JobPruned', data: { rule: 'median', step: 1, value: 1 } },
+      { type: 'JobRetried', data: { from: 'FAILED', maxAttempts: 3 } },
+      { type: 'JobRetrained', data: { from: 'SUCCEEDED', fromVersion: 1, algorithmVersion: 2 } },
+      { type: 'JobHeartbeat', data: { leaseExpiresAt: at(1).toISOString(), progress: null } },
+      { type: 'JobMetricsReported', data: { points: [] } },
+      { type: 'JobLogAppended', data: { stream: 'STDOUT', firstOffset: 0, lines: [] } },
+      { type: 'JobRungsReached', data: { rungs: [] } },
+    ] as NewJobEvent[];
+    expect(new Set(samples.map((e) => e.type))).toEqual(new Set(Object.keys(jobEventSchemas)));
+    for (const event of samples) {
+      const change = statusChangeOf({ ...event, timestamp: at(0).toISOString() } as JobEvent);
+      if (change) expect(STATUS_CHANGING_EVENT_TYPES.has(event.type)).toBe(true);
+    }
   });
 });

@@ -138,6 +138,19 @@ export const parseJobEvent = eventParser(jobEventSchemas, 'a job', (event) => {
   return upcastJobData(event.type, version, event.data, event.timestamp);
 });
 
+/** The event types that may change a job's status: the only ones `statusChangeOf` answers for. */
+export const STATUS_CHANGING_EVENT_TYPES: ReadonlySet<string> = new Set<JobEventType>([
+  'JobCreated',
+  'JobClaimed',
+  'JobCompleted',
+  'JobFailed',
+  'JobReleased',
+  'JobCancelled',
+  'JobPruned',
+  'JobRetried',
+  'JobRetrained',
+]);
+
 /** The status change an event makes, if it makes one: what `jobStatusChanged` reports. */
 export function statusChangeOf(event: JobEvent): { from: JobStatus | null; to: JobStatus } | null {
   switch (event.type) {

@@ -10,6 +10,7 @@ import { notFound, tooLarge } from '../../domain/errors.js';
 import {
   JOB_STREAM_CATEGORY,
   jobStreamId,
+  STATUS_CHANGING_EVENT_TYPES,
   parseJobEvent,
   statusChangeOf,
   type JobStatus,
@@ -17,7 +18,7 @@ import {
 import type { LogLineRow } from '../../../projections/jobs-queries.js';
 import { jobIdOfStream } from '../../../projections/jobs-projection.js';
 import { SubscriberTooSlowError } from '../../live-feed.js';
-import { categoryOf } from '../../store/port.js';
+import { categoryOf, type RecordedEvent } from '../../store/port.js';
 import type { GraphQLContext } from '../context.js';
 import type { JobShape } from './job.js';
 
@@ -54,14 +55,18 @@ export function jobStatusChanges(
   experimentId: string | null,
   statuses: readonly JobStatus[] | null,
 ): AsyncGenerator<StatusChange> {
-  const live = trialog.feed.subscribe((event) => categoryOf(event.streamId) === JOB_STREAM_CATEGORY);
+  // Metric and log events never change a status: they are not even queued for these subscribers.
+  const live = trialog.feed.subscribe((event) => STATUS_CHANGING_EVENT_TYPES.has(event.type) && categoryOf(event.streamId) === JOB_STREAM_CATEGORY);
   async function* changes(): AsyncGenerator<StatusChange> {
     try {
       for await (const recorded of live) {
-        const change = statusChangeOf(parseJobEvent(recorded));
+        const seen = seenOnce(recorded, () => {
+          const change = statusChangeOf(parseJobEvent(recorded));
+          return { change, job: change ? trialog.jobQueries.job(jobIdOfStream(recorded.streamId)) : undefined };
+        });
+        const { change, job } = seen;
         if (!change) continue;
         if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
-        const job = trialog.jobQueries.job(jobIdOfStream(recorded.streamId));
         if (!job) continue;
         if (experimentId !== null && job.experimentId !== experimentId) continue;
         yield { job, ...change, at: recorded.timestamp, position: recorded.position };
@@ -73,6 +78,21 @@ export function jobStatusChanges(
     }
   }
   return closingWith(live, changes());
+}
+
+/**
+ * What every subscriber would work out from one event, worked out once: the
+ * feed hands the same event object to all of them, and a thousand dashboards
+ * must not parse it and read the job a thousand times.
+ */
+const perEvent = new WeakMap<RecordedEvent, { change: ReturnType<typeof statusChangeOf>; job: JobShape | undefined }>();
+function seenOnce(
+  recorded: RecordedEvent,
+  work: () => { change: ReturnType<typeof statusChangeOf>; job: JobShape | undefined },
+): { change: ReturnType<typeof statusChangeOf>; job: JobShape | undefined } {
+  let seen = perEvent.get(recorded);
+  if (!seen) perEvent.set(recorded, (seen = work()));
+  return seen;
 }
 
 /**
