@@ -13,7 +13,7 @@ import { loopFor, summarize } from '../stats.js';
 
 const LINES_PER_CALL = 1000;
 
-export async function logStreaming(dir: string, seconds: number): Promise<ScenarioResult & { delivered: number; appended: number; appendCalls: number; elapsedSeconds: number }> {
+export async function logStreaming(dir: string, seconds: number, subscribers: 0 | 1): Promise<ScenarioResult & { delivered: number; appended: number; appendCalls: number; elapsedSeconds: number }> {
   const server = await startBenchServer(join(dir, 'logs.db'));
   const { gql, close } = gqlOver(server.url, 2);
   const client = createClient({ url: server.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
@@ -23,7 +23,7 @@ export async function logStreaming(dir: string, seconds: number): Promise<Scenar
     let delivered = 0;
     let lastDeliveredAt = 0;
     const started = performance.now();
-    client.subscribe(
+    if (subscribers > 0) client.subscribe(
       { query: 'subscription($j: ID!) { jobLogs(jobId: $j) { offset } }', variables: { j: claim.job.id } },
       {
         next: () => {
@@ -50,11 +50,11 @@ export async function logStreaming(dir: string, seconds: number): Promise<Scenar
     });
     const appended = iterations * LINES_PER_CALL;
     const deadline = performance.now() + 30_000;
-    while (delivered < appended && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (subscribers > 0 && delivered < appended && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const peakMiB = memory.stop();
     const deliverySeconds = (lastDeliveredAt - Math.max(started, appendStart)) / 1000;
     return {
-      scenario: `log streaming, appendLog of ${LINES_PER_CALL} lines, one jobLogs subscriber`,
+      scenario: `log streaming, appendLog of ${LINES_PER_CALL} lines, ${subscribers ? 'one jobLogs subscriber' : 'no subscriber'}`,
       rate: appended / elapsedSeconds,
       unit: 'lines/s appended',
       latency: { of: 'appendLog request', summary: summarize(ms) },
@@ -63,7 +63,7 @@ export async function logStreaming(dir: string, seconds: number): Promise<Scenar
       appended,
       appendCalls: iterations,
       elapsedSeconds,
-      note: `${delivered} of ${appended} lines delivered, ${Math.round(delivered / deliverySeconds)} lines/s`,
+      note: subscribers ? `${delivered} of ${appended} lines delivered, ${Math.round(delivered / deliverySeconds)} lines/s` : 'appends alone',
     };
   } finally {
     await client.dispose();
