@@ -360,6 +360,35 @@ describe('stopping the worker', () => {
   });
 });
 
+describe('a server that requires keys', () => {
+  it('given a worker key, when the worker runs with --key, then it claims, reports over HTTP, hears cancels over the WebSocket, and ends the job; with a viewer key it exits 1', async () => {
+    const ADMIN = 'admin-key-for-the-worker-test-0123456789abcdef';
+    const secured = await startTestServer({ adminKey: ADMIN });
+    try {
+      const as = (key: string) => (query: string, variables?: Record<string, unknown>) => secured.gql(query, variables, { authorization: `Bearer ${key}` });
+      const admin = as(ADMIN);
+      const keyOf = async (role: string) =>
+        ok(await admin(`mutation($n: String!, $r: ApiKeyRole!) { createApiKey(input: { name: $n, role: $r }) { key } }`, { n: `${role}-w`, r: role })).createApiKey.key as string;
+      const [workerKey, viewerKey] = [await keyOf('WORKER'), await keyOf('VIEWER')];
+      const done = ok(await admin(CREATE_JOB, { input: { params: { mode: 'echo' }, labels: ['keyed'] } })).createJob.id as string;
+      const slow = ok(await admin(CREATE_JOB, { input: { params: { mode: 'slow' }, labels: ['keyed'], priority: -1 } })).createJob.id as string;
+
+      const refused = worker(secured.url, ['--key', viewerKey, '--labels', 'keyed'], [PYTHON, BEHAVE_SCRIPT]);
+      expect(await refused.exit).toBe(1);
+      expect(refused.output()).toMatch(/cannot claim: .*(FORBIDDEN|not allowed|may not)/i);
+
+      const w = worker(secured.url, ['--key', workerKey, '--labels', 'keyed', '--max-jobs', '2', '--grace', '5'], [PYTHON, BEHAVE_SCRIPT]);
+      await eventually(async () => ok(await admin(`query($id: ID!) { job(id: $id) { logs { edges { node { text } } } } }`, { id: slow })).job.logs.edges.length > 0);
+      ok(await admin(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { status } }`, { id: slow }));
+      expect(await w.exit).toBe(0);
+      expect(w.output()).toMatch(new RegExp(`job ${slow}: stopped \\(cancelled\\); the command exited with code 143`));
+      expect(ok(await admin(`query($id: ID!) { job(id: $id) { status } }`, { id: done })).job.status).toBe('SUCCEEDED');
+    } finally {
+      await secured.stop();
+    }
+  });
+});
+
 describe('losing the server', () => {
   let server: ServerProcess | undefined;
   afterEach(async () => {
