@@ -17,6 +17,7 @@ import { liveFanOut } from './scenarios/fanout.js';
 import { metricIngestion } from './scenarios/ingestion.js';
 import { trialLifecycle } from './scenarios/lifecycle.js';
 import { logStreaming } from './scenarios/logs.js';
+import { findOptuna, optunaLifecycle } from './scenarios/peer.js';
 import { replayAndStart } from './scenarios/replay.js';
 
 const quick = process.argv.includes('--quick');
@@ -37,6 +38,7 @@ try {
   const disk = await durableAppendCeiling(dir, quick ? 2 : 5);
   record(disk);
 
+  let eightWorkers: ScenarioResult | undefined;
   for (const workers of [1, 8, 32]) {
     for (const reports of ['batched', 'single'] as const) {
       const row = await trialLifecycle(dir, workers, reports, seconds);
@@ -44,6 +46,7 @@ try {
       row.ofCeiling = { ceiling: 'trivial query', ratio: requestRate / http.rate };
       row.note = `${row.requestsPerTrial.toFixed(2)} requests per trial, ${format(requestRate)} requests/s`;
       if (workers === 8 && reports === 'batched') {
+        eightWorkers = row;
         const share = http.rate / row.requestsPerTrial;
         row.target = {
           text: `>= 440 trials/s and >= 60% of ${format(share)} (ceiling / requests per trial)`,
@@ -52,6 +55,17 @@ try {
       }
       record(row);
     }
+  }
+
+  const optuna = findOptuna();
+  if (optuna) {
+    for (const workers of [1, 8]) {
+      const peer = optunaLifecycle(dir, optuna, workers, seconds);
+      record(peer);
+      if (workers === 8 && eightWorkers) eightWorkers.note += `; ${(eightWorkers.rate / peer.rate).toFixed(1)}× the peer's 8 workers`;
+    }
+  } else {
+    log('peer skipped: no python3 with optuna (set PYTHON to one that has it)');
   }
 
   const ingestion = await metricIngestion(dir, 4, seconds);
