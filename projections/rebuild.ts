@@ -7,7 +7,8 @@
 import type { Database } from 'better-sqlite3';
 import type { EventStore } from '../src/store/port.js';
 import { applyBatch, type ProjectionFactory } from './projection.js';
-import { CHECKPOINT_NAME, ensureCheckpointTable } from './runner.js';
+import { CHECKPOINT_NAME } from './checkpoint.js';
+import { ensureReadModelVersion } from './read-model-version.js';
 
 export interface RebuildProgress {
   events: number;
@@ -20,7 +21,7 @@ export async function rebuildReadModels(
   factories: readonly ProjectionFactory[],
   options: { upTo?: string; pageSize?: number; onProgress?: (progress: RebuildProgress) => void } = {},
 ): Promise<RebuildProgress> {
-  ensureCheckpointTable(db);
+  ensureReadModelVersion(db);
   const projections = factories.map((make) => make(db));
   const writeCheckpoint = db.prepare(
     `INSERT INTO projection_checkpoints (name, position) VALUES (?, ?)

@@ -18,14 +18,10 @@ import type { EventStore, EventSubscription, RecordedEvent } from '../src/store/
 import type { LiveFeed } from '../src/live-feed.js';
 import { applyBatch, type Projection, type ProjectionFactory } from './projection.js';
 import { batchesOf } from './batches.js';
+import { CHECKPOINT_NAME } from './checkpoint.js';
+import { ensureReadModelVersion } from './read-model-version.js';
 
-export const CHECKPOINT_NAME = 'read_models';
 const CHECKPOINT = CHECKPOINT_NAME;
-
-export function ensureCheckpointTable(db: Database): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
-    name TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID`);
-}
 const MAX_BATCH = 500;
 
 interface Waiter {
@@ -53,7 +49,8 @@ export class ProjectionRunner {
     factories: readonly ProjectionFactory[],
     private readonly feed: LiveFeed,
   ) {
-    ensureCheckpointTable(db);
+    // Before any projection prepares its statements: tables of another shape are dropped and rebuilt from the log.
+    ensureReadModelVersion(db);
     this.projections = factories.map((make) => make(db));
     this.readCheckpointStatement = db.prepare<[string], { position: string }>(
       'SELECT position FROM projection_checkpoints WHERE name = ?',

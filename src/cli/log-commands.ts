@@ -27,7 +27,7 @@ import {
 import { categoryOf, type EventMetadata, type EventStore, type NewEvent } from '../store/port.js';
 import { readModelProjections } from '../trialog.js';
 import { rebuildReadModels } from '../../projections/rebuild.js';
-import { CHECKPOINT_NAME } from '../../projections/runner.js';
+import { CHECKPOINT_NAME } from '../../projections/checkpoint.js';
 import { UsageError } from './exit-codes.js';
 import type { CliStore } from './store.js';
 import { progress } from './progress.js';

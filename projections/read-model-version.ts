@@ -1,0 +1,40 @@
+/**
+ * The shape of the read-model tables has a version. A database whose read
+ * models were built by a Trialog with another shape has them dropped and
+ * rebuilt from the log at start (they are projections: nothing is lost), so
+ * an upgrade never runs new queries against old tables.
+ */
+import type { Database } from 'better-sqlite3';
+import { CHECKPOINT_NAME, ensureCheckpointTable } from './checkpoint.js';
+
+/** Raise it whenever a read-model table's columns or meaning change. */
+export const READ_MODEL_VERSION = 2;
+
+/** Tables that are not read models: the embedded event store's own, and this bookkeeping. */
+const KEPT_TABLES = new Set(['events', 'sqlite_sequence', 'projection_checkpoints', 'read_model_version']);
+
+/**
+ * Drops the read models when they are of another version (or of none, yet
+ * exist) and rewinds the checkpoint to the start of the log. One IMMEDIATE
+ * transaction: a second process starting at the same time sees the new
+ * version and leaves the tables alone.
+ */
+export function ensureReadModelVersion(db: Database): { rebuilt: boolean } {
+  ensureCheckpointTable(db);
+  db.exec('CREATE TABLE IF NOT EXISTS read_model_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)');
+  return db.transaction(() => {
+    const stored = db.prepare<[], { version: number }>('SELECT version FROM read_model_version WHERE id = 1').get();
+    if (stored?.version === READ_MODEL_VERSION) return { rebuilt: false };
+    const tables = db
+      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all()
+      .map((row) => row.name)
+      .filter((name) => !KEPT_TABLES.has(name));
+    for (const name of tables) db.exec(`DROP TABLE "${name.replaceAll('"', '""')}"`);
+    db.prepare('DELETE FROM projection_checkpoints WHERE name = ?').run(CHECKPOINT_NAME);
+    db.prepare(
+      'INSERT INTO read_model_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version',
+    ).run(READ_MODEL_VERSION);
+    return { rebuilt: tables.length > 0 };
+  }).immediate();
+}
