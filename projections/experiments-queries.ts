@@ -3,6 +3,7 @@ import type { Database } from 'better-sqlite3';
 import type { ExperimentState } from '../src/domain/experiment/state.js';
 import { JOB_STREAM_CATEGORY, type JobStatus } from '../src/domain/job/events.js';
 import type { RecordedEvent } from '../src/store/port.js';
+import type { LightJobState } from './job-row.js';
 import type { JobState } from '../src/domain/job/state.js';
 import type { Page } from './jobs-queries.js';
 
@@ -27,7 +28,6 @@ export interface TrialJob {
   status: JobStatus;
   objectiveValue: number | null;
   hyperparameters: JobState['hyperparameters'];
-  artifacts: JobState['artifacts'];
 }
 
 export type JobCounts = Record<'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'pruned' | 'total', number>;
@@ -200,14 +200,13 @@ export class ExperimentQueries {
   /** Every job in a trial slot, with what schedulers need of it. */
   trialJobs(experimentId: string): TrialJob[] {
     return this.trialJobsOf.all(experimentId).map((row) => {
-      const state = JSON.parse(row.state) as JobState;
+      const state = JSON.parse(row.state) as LightJobState;
       return {
         id: row.id,
         trialIndex: row.trial_index,
         status: state.status,
         objectiveValue: row.objective_value,
         hyperparameters: state.hyperparameters,
-        artifacts: state.artifacts,
       };
     });
   }

@@ -9,6 +9,7 @@ import { JOB_STREAM_CATEGORY, isJobEventType, parseJobEvent, type JobEvent } fro
 import { evolve, type JobState } from '../src/domain/job/state.js';
 import { categoryOf, type RecordedEvent } from '../src/store/port.js';
 import type { Projection } from './projection.js';
+import { HEAVY_JOB_FIELDS, type LightJobState } from './job-row.js';
 
 export const JOBS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS jobs (
@@ -23,7 +24,12 @@ export const JOBS_SCHEMA = `
     objective_value  REAL,
     created_position TEXT NOT NULL,
     revision         INTEGER NOT NULL,
-    state            TEXT NOT NULL
+    last_position    TEXT NOT NULL,
+    last_event_id    TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    training_data    TEXT,
+    result           TEXT,
+    artifacts        TEXT NOT NULL
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority DESC, created_position);
   CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (status, lease_expires_at);
@@ -92,17 +98,25 @@ export function jobIdOfStream(streamId: string): string {
 
 export function jobsProjection(db: Database): Projection {
   db.exec(JOBS_SCHEMA);
+  // Only the light state: the large fields stay unread in their columns unless an event sets them.
   const selectJob = db.prepare<[string], { state: string; objective_value: number | null }>(
     'SELECT state, objective_value FROM jobs WHERE id = ?',
   );
+  // A large field is written only when this batch's events set it (`set*` flags); otherwise the column keeps its value.
   const upsertJob = db.prepare(
     `INSERT INTO jobs (id, status, experiment_id, algorithm_id, worker_id, priority, lease_expires_at,
-                       trial_index, objective_value, created_position, revision, state)
+                       trial_index, objective_value, created_position, revision, last_position, last_event_id, state,
+                       training_data, result, artifacts)
      VALUES (@id, @status, @experimentId, @algorithmId, @workerId, @priority, @leaseExpiresAt,
-             @trialIndex, @objectiveValue, @createdPosition, @revision, @state)
+             @trialIndex, @objectiveValue, @createdPosition, @revision, @lastPosition, @lastEventId, @state,
+             @trainingData, @result, coalesce(@artifacts, '[]'))
      ON CONFLICT (id) DO UPDATE SET
        status = excluded.status, worker_id = excluded.worker_id, lease_expires_at = excluded.lease_expires_at,
-       objective_value = excluded.objective_value, revision = excluded.revision, state = excluded.state`,
+       objective_value = excluded.objective_value, revision = excluded.revision,
+       last_position = excluded.last_position, last_event_id = excluded.last_event_id, state = excluded.state,
+       training_data = CASE WHEN @setTrainingData THEN excluded.training_data ELSE jobs.training_data END,
+       result = CASE WHEN @setResult THEN excluded.result ELSE jobs.result END,
+       artifacts = CASE WHEN @setArtifacts THEN excluded.artifacts ELSE jobs.artifacts END`,
   );
   // Experiments are projected first in each batch, and an experiment exists before its jobs.
   const experimentObjective = db.prepare<[string], { state: string }>('SELECT state FROM experiments WHERE id = ?');
@@ -133,10 +147,13 @@ export function jobsProjection(db: Database): Projection {
 
   // Rows changed in this batch, written once at flush (a job's row may change with every event).
   interface Row {
-    state: JobState;
+    /** Light when read back from the table (large fields undefined); a large field is defined once an event sets it. */
+    state: JobState | LightJobState;
     objectiveValue: number | null;
     createdPosition: string;
     revision: number;
+    lastPosition: string;
+    lastEventId: string;
   }
   const pending = new Map<string, Row>();
   const rowOf = (jobId: string): Row | undefined => {
@@ -144,7 +161,16 @@ export function jobsProjection(db: Database): Projection {
     if (held) return held;
     const stored = selectJob.get(jobId);
     // created_position is kept on conflict: an existing row's value need not be known here.
-    return stored && { state: JSON.parse(stored.state) as JobState, objectiveValue: stored.objective_value, createdPosition: '', revision: -1 };
+    return (
+      stored && {
+        state: JSON.parse(stored.state) as LightJobState,
+        objectiveValue: stored.objective_value,
+        createdPosition: '',
+        revision: -1,
+        lastPosition: '',
+        lastEventId: '',
+      }
+    );
   };
 
   return {
@@ -155,7 +181,8 @@ export function jobsProjection(db: Database): Projection {
       const event = parseJobEvent(recorded);
       const jobId = jobIdOfStream(recorded.streamId);
       const before = rowOf(jobId);
-      const state = evolve(before?.state, event)!;
+      // evolve copies what an event does not set, so a light state stays light except where this event writes.
+      const state = evolve(before?.state as JobState | undefined, event)!;
       const metric = objectiveMetricOf(state.experimentId);
       switch (event.type) {
         case 'JobCreated':
@@ -180,11 +207,15 @@ export function jobsProjection(db: Database): Projection {
         ),
         createdPosition: before?.createdPosition || recorded.position,
         revision: Number(recorded.revision),
+        lastPosition: recorded.position,
+        lastEventId: recorded.id,
       });
     },
     flush() {
       for (const [jobId, row] of pending) {
-        const { state } = row;
+        const state = row.state as JobState;
+        const light: Record<string, unknown> = { ...state };
+        for (const field of HEAVY_JOB_FIELDS) delete light[field];
         upsertJob.run({
           id: jobId,
           status: state.status,
@@ -197,7 +228,15 @@ export function jobsProjection(db: Database): Projection {
           objectiveValue: row.objectiveValue,
           createdPosition: row.createdPosition,
           revision: row.revision,
-          state: JSON.stringify(state),
+          lastPosition: row.lastPosition,
+          lastEventId: row.lastEventId,
+          state: JSON.stringify(light),
+          trainingData: state.trainingData == null ? null : JSON.stringify(state.trainingData),
+          result: state.result == null ? null : JSON.stringify(state.result),
+          artifacts: state.artifacts === undefined ? null : JSON.stringify(state.artifacts),
+          setTrainingData: state.trainingData === undefined ? 0 : 1,
+          setResult: state.result === undefined ? 0 : 1,
+          setArtifacts: state.artifacts === undefined ? 0 : 1,
         });
       }
       pending.clear();

@@ -5,9 +5,13 @@
 import type { Database } from 'better-sqlite3';
 import type { JobStatus, LogStream } from '../src/domain/job/events.js';
 import type { JobState } from '../src/domain/job/state.js';
+import type { LightJobState } from './job-row.js';
 
-/** A job as the API shows it: its state, plus where its stream stands. */
+/** A job as the API shows it: its state (large fields included, read when used), plus where its stream stands. */
 export interface JobView extends JobState {
+  trainingData: Exclude<JobState['trainingData'], undefined>;
+  result: Exclude<JobState['result'], undefined>;
+  artifacts: Exclude<JobState['artifacts'], undefined>;
   /** Revision of the job's stream after its last event. */
   revision: number;
   /** The experiment objective's value for this job, when known. */
@@ -51,45 +55,96 @@ export interface LogLineRow {
 }
 
 interface JobRow {
+  id: string;
   state: string;
   revision: number;
   objective_value: number | null;
   created_position: string;
 }
 
-const JOB_COLUMNS = 'state, revision, objective_value, created_position';
+const JOB_COLUMNS = 'id, state, revision, objective_value, created_position';
 
-const toView = (row: JobRow): JobView => ({
-  ...(JSON.parse(row.state) as JobState),
-  revision: row.revision,
-  objectiveValue: row.objective_value,
-});
+interface HeavyRow {
+  training_data: string | null;
+  result: string | null;
+  artifacts: string;
+}
+
+/** A job's complete state at a revision of its stream: what a command may start folding from. */
+export interface JobSnapshot {
+  state: JobState;
+  revision: number;
+  position: string;
+  lastEventId: string;
+}
 
 export class JobQueries {
   private readonly byId;
+  private readonly heavyOf;
+  private readonly snapshotOf;
   private readonly pointsOfJob;
   private readonly linesAfter;
 
   constructor(private readonly db: Database) {
     this.byId = db.prepare<[string], JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`);
+    this.heavyOf = db.prepare<[string], HeavyRow>('SELECT training_data, result, artifacts FROM jobs WHERE id = ?');
+    this.snapshotOf = db.prepare<[string], JobRow & { last_position: string; last_event_id: string }>(
+      `SELECT ${JOB_COLUMNS}, last_position, last_event_id FROM jobs WHERE id = ?`,
+    );
     this.pointsOfJob = db.prepare<[string], MetricPointRow & { name: string }>(
       'SELECT name, step, value, timestamp FROM metric_points WHERE job_id = ? ORDER BY name, step',
     );
-    this.linesAfter = db.prepare<[string, number, number], LogLineRow>(
-      'SELECT offset, stream, text, timestamp FROM log_lines WHERE job_id = ? AND offset > ? ORDER BY offset LIMIT ?',
+    this.linesAfter = db.prepare<[string, number, number, number], LogLineRow>(
+      'SELECT offset, stream, text, timestamp FROM log_lines WHERE job_id = ? AND offset > ? AND offset < ? ORDER BY offset LIMIT ?',
     );
   }
 
   job(id: string): JobView | undefined {
     const row = this.byId.get(id);
-    return row ? toView(row) : undefined;
+    return row ? this.toView(row) : undefined;
+  }
+
+  /**
+   * The job's state as the read model has folded it (the same `evolve` as the
+   * domain's), with where its stream stood: what a command starts from. The
+   * large fields are left out; no decision reads them.
+   */
+  snapshot(id: string): JobSnapshot | undefined {
+    const row = this.snapshotOf.get(id);
+    if (!row) return undefined;
+    return {
+      state: JSON.parse(row.state) as LightJobState,
+      revision: row.revision,
+      position: row.last_position,
+      lastEventId: row.last_event_id,
+    };
+  }
+
+  /**
+   * The light state parsed; each large field read from its column on first
+   * access only, so a list that shows ids and statuses never reads them.
+   */
+  private toView(row: JobRow): JobView {
+    const view = { ...(JSON.parse(row.state) as LightJobState), revision: row.revision, objectiveValue: row.objective_value };
+    let heavy: Pick<JobState, 'trainingData' | 'result' | 'artifacts'> | undefined;
+    const load = () => {
+      if (!heavy) {
+        const stored = this.heavyOf.get(row.id);
+        heavy = stored ? parseHeavy(stored) : { trainingData: null, result: null, artifacts: [] };
+      }
+      return heavy;
+    };
+    for (const field of ['trainingData', 'result', 'artifacts'] as const) {
+      Object.defineProperty(view, field, { enumerable: true, configurable: true, get: () => load()[field] });
+    }
+    return view as JobView;
   }
 
   /** The jobs a worker holds right now (few: one per slot). */
   runningJobsOf(workerId: string): JobView[] {
     return (
       this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE worker_id = ? AND status = 'RUNNING'`).all(workerId) as JobRow[]
-    ).map(toView);
+    ).map((row) => this.toView(row));
   }
 
   jobs(filter: JobFilter, first: number, after: string | undefined): Page<JobView> & { totalCount: number } {
@@ -105,7 +160,7 @@ export class JobQueries {
       count: number;
     };
     return {
-      items: rows.slice(0, first).map((row) => ({ cursor: row.created_position, node: toView(row) })),
+      items: rows.slice(0, first).map((row) => ({ cursor: row.created_position, node: this.toView(row) })),
       hasNextPage: rows.length > first,
       totalCount: count,
     };
@@ -167,9 +222,18 @@ export class JobQueries {
     return [...series].map(([name, points]) => ({ name, points }));
   }
 
-  logLines(jobId: string, afterOffset: number, limit: number): LogLineRow[] {
-    return this.linesAfter.all(jobId, afterOffset, limit);
+  /** Lines after an offset, oldest first; `endOffset` (exclusive) bounds a past job's log. */
+  logLines(jobId: string, afterOffset: number, limit: number, endOffset = Number.MAX_SAFE_INTEGER): LogLineRow[] {
+    return this.linesAfter.all(jobId, afterOffset, endOffset, limit);
   }
+}
+
+function parseHeavy(row: HeavyRow): Pick<JobState, 'trainingData' | 'result' | 'artifacts'> {
+  return {
+    trainingData: row.training_data === null ? null : (JSON.parse(row.training_data) as JobState['trainingData']),
+    result: row.result === null ? null : (JSON.parse(row.result) as JobState['result']),
+    artifacts: JSON.parse(row.artifacts) as JobState['artifacts'],
+  };
 }
 
 function jobWhere(filter: JobFilter): { where: string[]; params: unknown[] } {

@@ -234,7 +234,8 @@ export class ExperimentCommands implements ExperimentHooks {
           : { member, jobId: job.id, objective: null, hyperparameters: job.hyperparameters };
       const population = [...achieved.values()].filter((m) => m.member !== member).concat(own);
       const next = nextGeneration(pbt, direction, own, population, generation);
-      const parent = jobs.find((j) => j.id === next.parentId)!;
+      // Read only for the parent: the artifacts of every other trial stay unread.
+      const parent = this.deps.jobQueries.job(next.parentId)!;
       const claimed = await take({
         index: slotOf(pbt, member, generation),
         hyperparameters: next.hyperparameters,

@@ -198,11 +198,6 @@ export class JobCommands {
     }
   }
 
-  /** A job's state from its own stream (not the read model). */
-  async jobState(jobId: string): Promise<JobState | undefined> {
-    return (await this.deps.repository.load(jobId)).state;
-  }
-
   /** The id of the job's latest event. */
   async lastEventOf(jobId: string): Promise<string | undefined> {
     return (await this.deps.repository.load(jobId)).lastEventId;

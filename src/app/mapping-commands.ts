@@ -287,7 +287,8 @@ export class MappingCommands {
       const { state, revision } = await this.mappings.load(id);
       const planned = migrationFor(state!, registered);
       if (planned.length === 0) return { changes: [] };
-      const trainingData = ((await this.deps.jobs.jobState(state!.trainingDataFrom))?.trainingData ?? null) as Json | null;
+      // From the read model: the job was created (and projected) before any mapping named it.
+      const trainingData = (this.deps.jobQueries.job(state!.trainingDataFrom)?.trainingData ?? null) as Json | null;
       for (const [i, change] of planned.entries()) {
         if (change.action === 'ADD') {
           await this.ensureJob(change.jobId, change.algorithmId, change.algorithmVersion, trainingData, state!, context);

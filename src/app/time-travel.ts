@@ -1,6 +1,9 @@
 /**
  * An aggregate as it stood at a revision of its stream or at a moment:
- * rebuilt by folding the stream itself, never from a read model.
+ * rebuilt by folding the stream itself, never from a read model. The stream
+ * is read forward a page at a time and reading stops at the first event past
+ * the point, so memory holds one page, and the events after the point are
+ * never read.
  */
 import { badInput } from '../domain/errors.js';
 import type { EventStore, RecordedEvent } from '../store/port.js';
@@ -26,6 +29,9 @@ export function upTo(events: readonly RecordedEvent[], at: PointInTime): Recorde
   return end < 0 ? [...events] : events.slice(0, end);
 }
 
+/** Events read per page while folding into the past. */
+const PAGE_EVENTS = 16;
+
 export async function foldAt<E, S>(
   store: EventStore,
   streamId: string,
@@ -34,9 +40,17 @@ export async function foldAt<E, S>(
   evolve: (state: S | undefined, event: E) => S | undefined,
 ): Promise<{ state: S; revision: number } | undefined> {
   if (at.revision !== undefined && at.revision !== null && at.revision < 0) throw badInput('revision must be >= 0');
-  const events = upTo(await store.readStream(streamId), at);
-  if (events.length === 0) return undefined;
   let state: S | undefined;
-  for (const event of events) state = evolve(state, parse(event));
-  return { state: state!, revision: Number(events[events.length - 1]!.revision) };
+  let revision: bigint | undefined;
+  for (;;) {
+    const fromRevision = revision === undefined ? 0n : revision + 1n;
+    const maxCount = at.revision != null ? Math.min(PAGE_EVENTS, Number(BigInt(at.revision) - fromRevision) + 1) : PAGE_EVENTS;
+    if (maxCount <= 0) break;
+    const page = await store.readStream(streamId, { fromRevision, maxCount });
+    const included = upTo(page, at);
+    for (const event of included) state = evolve(state, parse(event));
+    if (included.length > 0) revision = included[included.length - 1]!.revision;
+    if (included.length < page.length || page.length < maxCount) break;
+  }
+  return revision === undefined ? undefined : { state: state!, revision: Number(revision) };
 }

@@ -16,7 +16,13 @@ export interface JobState {
   params: JsonObject;
   algorithmId: string | null;
   algorithmVersion: number | null;
-  trainingData: Json | null;
+  /**
+   * The large fields (training data, result, artifacts) are set by the events
+   * that carry them. A state loaded for a decision from a snapshot leaves them
+   * out: no decision reads them, and a claim or heartbeat then never parses a
+   * megabyte of training data. Reads that show them use the read model.
+   */
+  trainingData?: Json | null;
   priority: number;
   labels: string[];
   maxAttempts: number;
@@ -34,8 +40,8 @@ export interface JobState {
   startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
-  result: JsonObject | null;
-  artifacts: Artifact[];
+  result?: JsonObject | null;
+  artifacts?: Artifact[];
   /** The last step of each metric series, for the "one past the last" default. */
   lastStepByMetric: Record<string, number>;
   nextLogOffset: number;

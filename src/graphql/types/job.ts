@@ -17,7 +17,7 @@ import { Node } from './node.js';
 import { jobLogTail, jobStatusChanges, jobUpdates } from './job-subscriptions.js';
 
 /** A live job from the read model, or a past one rebuilt from its stream. */
-export type JobShape = JobView & { past?: Pick<PastJob, 'metrics' | 'logLines'> };
+export type JobShape = JobView & { past?: Pick<PastJob, 'metrics'> };
 
 export const JobStatus = builder.enumType('JobStatus', {
   values: ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'PRUNED'] as const,
@@ -136,9 +136,9 @@ Job.implement({
       resolve: (j, args, { trialog }) => {
         const first = pageSize(args.first, 100);
         const afterOffset = parseOffsetCursor(args.after);
-        const lines = j.past
-          ? j.past.logLines.filter((l) => l.offset > afterOffset).slice(0, first + 1)
-          : trialog.jobQueries.logLines(j.id, afterOffset, first + 1);
+        // A past job's log ends where it stood then; its lines are the read model's (they never change).
+        const endOffset = j.asOfRevision === undefined ? undefined : j.nextLogOffset;
+        const lines = trialog.jobQueries.logLines(j.id, afterOffset, first + 1, endOffset);
         const items = lines.slice(0, first).map((line) => ({ cursor: String(line.offset), node: line }));
         return toConnection(items, lines.length > first, args.after);
       },
