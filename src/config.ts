@@ -3,6 +3,7 @@
  * stops the server with one line naming the variable, not a stack trace.
  */
 import { z } from 'zod';
+import { DEFAULT_CACHE_BYTES } from './app/repository.js';
 import { defaultLimits, limitFromEnv } from './limits.js';
 
 const count = (fallback: number) =>
@@ -31,6 +32,7 @@ const Config = z.object({
     .regex(/^esdb(\+discover)?:\/\/.+/, 'must be an esdb:// connection string, e.g. esdb://localhost:2113?tls=false')
     .optional(),
   TRIALOG_SYNCHRONOUS: z.enum(['FULL', 'NORMAL'], { error: 'must be FULL or NORMAL' }).default('FULL'),
+  TRIALOG_AGGREGATE_CACHE_BYTES: count(DEFAULT_CACHE_BYTES),
   TRIALOG_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   TRIALOG_MAX_DEPTH: count(12),
   TRIALOG_MAX_ALIASES: count(100),
@@ -54,6 +56,8 @@ export interface TrialogConfig {
   /** When set, events live in EventStoreDB; `dbPath` then holds only read models. */
   eventStoreUrl: string | undefined;
   synchronous: 'FULL' | 'NORMAL';
+  /** Bytes of folded aggregate states each repository keeps cached (jobs, experiments). */
+  aggregateCacheBytes: number;
   graphql: GraphQLLimits;
   /** An admin key accepted alongside the keys in the store (and the end of open mode). */
   adminKey: string | undefined;
@@ -120,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     dbPath: c.TRIALOG_DB,
     eventStoreUrl: c.EVENTSTORE_URL,
     synchronous: c.TRIALOG_SYNCHRONOUS,
+    aggregateCacheBytes: c.TRIALOG_AGGREGATE_CACHE_BYTES,
     adminKey: c.TRIALOG_ADMIN_KEY,
     maxSubscriberBacklog: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG,
     graphql: {

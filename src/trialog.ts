@@ -47,6 +47,8 @@ export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'sync
   adminKey?: string;
   /** Events one live subscriber may have waiting before it is ended with where to resume. */
   maxSubscriberBacklog?: number;
+  /** Bytes of folded job states the command side keeps cached (TRIALOG_AGGREGATE_CACHE_BYTES). */
+  aggregateCacheBytes?: number;
 };
 
 // Experiments first: a job's objective is its experiment's, looked up while projecting the job.
@@ -74,11 +76,15 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
   await runner.catchUp();
   const jobQueries = new JobQueries(readDb);
   const waitForReadModels = (position: string) => runner.waitFor(position);
-  const jobCommands = new JobCommands({ repository: jobRepository(store), queries: jobQueries, waitForReadModels });
+  const jobCommands = new JobCommands({
+    repository: jobRepository(store, { queries: jobQueries, cacheBytes: config.aggregateCacheBytes }),
+    queries: jobQueries,
+    waitForReadModels,
+  });
   const experimentQueries = new ExperimentQueries(readDb);
   runner.onApplied((batch) => experimentQueries.noteApplied(batch));
   const experimentCommands = new ExperimentCommands({
-    repository: experimentRepository(store),
+    repository: experimentRepository(store, config.aggregateCacheBytes),
     queries: experimentQueries,
     jobQueries,
     jobs: jobCommands,

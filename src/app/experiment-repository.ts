@@ -13,12 +13,16 @@ import { Repository } from './repository.js';
 
 export type ExperimentRepository = Repository<ExperimentState, ExperimentEvent, NewExperimentEvent>;
 
-export function experimentRepository(store: EventStore): ExperimentRepository {
-  return new Repository(store, {
-    streamId: experimentStreamId,
-    parse: parseExperimentEvent,
-    evolve: evolveExperiment,
-    schemas: experimentEventSchemas,
-    schemaVersion: () => EXPERIMENT_EVENT_SCHEMA_VERSION,
-  });
+export function experimentRepository(store: EventStore, cacheBytes?: number): ExperimentRepository {
+  return new Repository(
+    store,
+    {
+      streamId: experimentStreamId,
+      parse: parseExperimentEvent,
+      evolve: evolveExperiment,
+      schemas: experimentEventSchemas,
+      schemaVersion: () => EXPERIMENT_EVENT_SCHEMA_VERSION,
+    },
+    { cacheBytes },
+  );
 }

@@ -1,11 +1,22 @@
 /**
  * Loads an aggregate's state by folding its stream, and appends its new
  * events at the revision it was loaded at, so a concurrent change is a
- * conflict rather than a lost update. Folded states are cached with their
- * revision: a load reads only the events appended since, from any process.
+ * conflict rather than a lost update.
+ *
+ * What a load costs depends on what changed since it was last folded, not on
+ * how long the stream is:
+ * - folded states are cached with their revision (in a cache bounded in bytes),
+ *   so a load reads only the events appended since, from any process;
+ * - a kind may offer snapshots (the jobs read model keeps every job's fold at
+ *   its revision): a load the cache cannot answer starts there, not at zero;
+ * - the stream is read forward in small pages, so even a fold from zero holds
+ *   one page of events at a time, never the whole stream.
+ * Fencing is unchanged: the append still names the revision the state was folded at.
  */
+import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
 import { WrongExpectedRevisionError, type AppendResult, type EventStore, type RecordedEvent } from '../store/port.js';
+import { approximateJsonBytes } from './approximate-size.js';
 import { toNewEvents, type CommandContext } from './command-context.js';
 
 export interface Loaded<S> {
@@ -28,26 +39,54 @@ export interface AggregateKind<S, E, N extends { type: string; data: unknown }> 
   schemaVersion: (type: string) => number;
 }
 
-const CACHE_SIZE = 10_000;
+/** The default bound of one repository's cache of folded states (TRIALOG_AGGREGATE_CACHE_BYTES). */
+export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
+/** Events read per page while folding: a page of the largest events (4 MiB log batches) stays in the tens of MiB. */
+export const FOLD_PAGE_EVENTS = 16;
+
+export interface RepositoryOptions<S> {
+  /** Bytes of folded state the cache may hold (estimated as JSON); least recently used entries go first. */
+  cacheBytes?: number;
+  /** A recent fold of the aggregate kept elsewhere, to start from when the cache has none. */
+  snapshot?: (id: string) => (Loaded<S> & { revision: bigint }) | undefined;
+}
 
 export class Repository<S, E, N extends { type: string; data: unknown }> {
-  private readonly cache = new Map<string, Loaded<S>>();
+  private readonly cache: LRUCache<string, Loaded<S>>;
+  private readonly snapshot: RepositoryOptions<S>['snapshot'];
 
   constructor(
     private readonly store: EventStore,
     private readonly kind: AggregateKind<S, E, N>,
-  ) {}
+    options: RepositoryOptions<S> = {},
+  ) {
+    const maxSize = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
+    this.cache = new LRUCache<string, Loaded<S>>({
+      maxSize,
+      // An entry larger than the whole bound is simply not kept.
+      maxEntrySize: maxSize,
+      sizeCalculation: (loaded, id) => Math.max(1, id.length + approximateJsonBytes(loaded.state)),
+    });
+    this.snapshot = options.snapshot;
+  }
 
   async load(id: string): Promise<Loaded<S>> {
     const cached = this.cache.get(id);
-    const fromRevision = cached?.revision === undefined ? 0n : cached.revision + 1n;
-    const recorded = await this.store.readStream(this.kind.streamId(id), { fromRevision });
-    if (recorded.length === 0) return cached ?? { state: undefined, revision: undefined, position: undefined };
-    let state = cached?.state;
-    for (const event of recorded) state = this.kind.evolve(state, this.kind.parse(event));
-    const last = recorded[recorded.length - 1]!;
-    const loaded: Loaded<S> = { state, revision: last.revision, position: last.position, lastEventId: last.id };
-    this.remember(id, loaded);
+    // The snapshot is consulted only when the cache has nothing: it costs a read and a parse of the whole state.
+    const start = cached ?? this.snapshot?.(id);
+    let loaded: Loaded<S> = start ?? { state: undefined, revision: undefined, position: undefined };
+    const streamId = this.kind.streamId(id);
+    for (;;) {
+      const fromRevision = loaded.revision === undefined ? 0n : loaded.revision + 1n;
+      const page = await this.store.readStream(streamId, { fromRevision, maxCount: FOLD_PAGE_EVENTS });
+      if (page.length === 0) break;
+      let state = loaded.state;
+      for (const event of page) state = this.kind.evolve(state, this.kind.parse(event));
+      const last = page[page.length - 1]!;
+      loaded = { state, revision: last.revision, position: last.position, lastEventId: last.id };
+      if (page.length < FOLD_PAGE_EVENTS) break;
+    }
+    if (loaded.revision !== undefined && loaded !== cached) this.cache.set(id, loaded);
     return loaded;
   }
 
@@ -98,12 +137,5 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
         if (attempt >= retries) throw options.onLostRace?.() ?? error;
       }
     }
-  }
-
-  private remember(id: string, loaded: Loaded<S>): void {
-    // Map keeps insertion order: re-inserting makes this the newest entry.
-    this.cache.delete(id);
-    this.cache.set(id, loaded);
-    if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
   }
 }
