@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TrialogClient } from '../src/client/client.js';
 import { limits } from '../src/limits.js';
 import { claim, createJob } from './helpers/jobs.js';
 import { chattyValue, writeChattyJobs } from './helpers/metric-log.js';
@@ -183,6 +184,12 @@ describe('metric reads over a job with 20,000 points in three series', () => {
     // Before the first report there was no series at all.
     const claimed = ok(await t.gql(`query($id: ID!) { jobAt(id: $id, revision: 1) { status metrics { name } } }`, { id: jobId })).jobAt;
     expect(claimed).toEqual({ status: 'RUNNING', metrics: [] });
+  });
+
+  it("the typed client's jobMetrics reads every point of a series over the limit, a page at a time", async () => {
+    const [series] = await new TrialogClient({ url: t.url }).jobMetrics(jobId, ['loss']);
+    expect(series!.last).toMatchObject(loss[19_999]!);
+    expect(series!.points!.map(({ step, value }) => ({ step, value }))).toEqual(loss);
   });
 
   it('hostile arguments get BAD_USER_INPUT', async () => {
