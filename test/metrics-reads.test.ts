@@ -6,13 +6,14 @@
  * an unpaged read over the limit, and the server's memory for these reads at
  * two sizes of series 10x apart.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrialogClient } from '../src/client/client.js';
 import { limits } from '../src/limits.js';
+import { READ_MODEL_VERSION } from '../projections/read-model-version.js';
 import { claim, createJob } from './helpers/jobs.js';
+import { peakDuring } from './helpers/memory.js';
 import { chattyValue, writeChattyJobs } from './helpers/metric-log.js';
 import { startServerProcess, type ServerProcess } from './helpers/process.js';
 import { dumpTable, readModelTables, rebuildReadModels } from './helpers/read-models.js';
@@ -209,20 +210,13 @@ describe('metric reads over a job with 20,000 points in three series', () => {
 
 // ----------------------------------------------------------------- memory
 
-const MiB = 1024 * 1024;
-
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return (kb * 1024) / MiB;
-}
-
 /** The server's peak resident memory during one request, above what it held before it (MiB). */
 async function peakGrowth<T>(server: ServerProcess, request: () => Promise<T>): Promise<{ growth: number; answer: T }> {
-  const pid = server.child.pid!;
-  writeFileSync(`/proc/${pid}/clear_refs`, '5'); // resets VmHWM, the peak, to the current resident size
-  const before = procStatus(pid, 'VmRSS');
-  const answer = await request();
-  return { growth: procStatus(pid, 'VmHWM') - before, answer };
+  let answer: T | undefined;
+  const { before, peak } = await peakDuring(server.child.pid!, async () => {
+    answer = await request();
+  });
+  return { growth: peak - before, answer: answer! };
 }
 
 describe('server memory for metric reads: a series of 200,000 points against one of 2,000,000', () => {
@@ -300,9 +294,10 @@ describe('read models built before the metric index', () => {
       ok(await t.gql(REPORT, { input: { ...lease, points: [{ name: 'loss', value: 0.5 }, { name: 'loss', value: 0.25 }] } }));
       await t.stop();
 
-      // What the previous version left: its metric_points shape, no metric_series, no recorded version.
+      // What the previous version left: its metric_points shape, no metric_series, its version.
       const old = new Database(dbPath);
-      old.exec(`DROP TABLE metric_series; ALTER TABLE metric_points DROP COLUMN revision; DROP TABLE read_model_version;`);
+      old.exec(`DROP TABLE metric_series; ALTER TABLE metric_points DROP COLUMN revision;`);
+      old.prepare('UPDATE read_model_version SET version = ?').run(READ_MODEL_VERSION - 1);
       old.close();
 
       t = await startTestServer({ dbPath });
