@@ -1,6 +1,7 @@
 /**
  * The jobs read model: one row per job (its folded state plus the columns
- * that queries filter and sort on), its labels, metric points and log lines.
+ * that queries filter and sort on), its labels, metric points (with their
+ * series index, see ./metric-series.ts) and log lines.
  * Rows are folded with the domain's own `evolve`, so the read model and
  * `jobAt` can never disagree about what an event means.
  */
@@ -8,6 +9,7 @@ import type { Database } from 'better-sqlite3';
 import { JOB_STREAM_CATEGORY, isJobEventType, parseJobEvent, type JobEvent } from '../src/domain/job/events.js';
 import { evolve, type JobState } from '../src/domain/job/state.js';
 import { categoryOf, type RecordedEvent } from '../src/store/port.js';
+import { METRIC_TABLES, metricWriter } from './metric-series.js';
 import type { Projection } from './projection.js';
 import { HEAVY_JOB_FIELDS, type LightJobState } from './job-row.js';
 
@@ -45,14 +47,6 @@ export const JOBS_SCHEMA = `
     PRIMARY KEY (job_id, label)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS job_labels_by_label ON job_labels (label, job_id);
-  CREATE TABLE IF NOT EXISTS metric_points (
-    job_id    TEXT NOT NULL,
-    name      TEXT NOT NULL,
-    step      INTEGER NOT NULL,
-    value     REAL NOT NULL,
-    timestamp TEXT NOT NULL,
-    PRIMARY KEY (job_id, name, step)
-  ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS log_lines (
     job_id    TEXT NOT NULL,
     offset    INTEGER NOT NULL,
@@ -120,8 +114,9 @@ export function jobsProjection(db: Database): Projection {
   );
   // Experiments are projected first in each batch, and an experiment exists before its jobs.
   const experimentObjective = db.prepare<[string], { state: string }>('SELECT state FROM experiments WHERE id = ?');
+  const metrics = metricWriter(db);
   const lastValueOf = db.prepare<[string, string], { value: number }>(
-    'SELECT value FROM metric_points WHERE job_id = ? AND name = ? ORDER BY step DESC LIMIT 1',
+    'SELECT last_value AS value FROM metric_series WHERE job_id = ? AND name = ?',
   );
   const insertRung = db.prepare('INSERT OR IGNORE INTO job_rungs (job_id, experiment_id, rung, value) VALUES (?, ?, ?, ?)');
   const objectives = new Map<string, string | null>();
@@ -135,12 +130,6 @@ export function jobsProjection(db: Database): Projection {
     return objectives.get(experimentId)!;
   };
   const insertLabel = db.prepare('INSERT OR IGNORE INTO job_labels (job_id, label) VALUES (?, ?)');
-  // A step reported twice keeps its first value, as Optuna's trial.report does
-  // (so early-stopping decisions match), and a retried report changes nothing.
-  const upsertPoint = db.prepare(
-    `INSERT INTO metric_points (job_id, name, step, value, timestamp) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (job_id, name, step) DO NOTHING`,
-  );
   const insertLine = db.prepare(
     'INSERT INTO log_lines (job_id, offset, stream, text, timestamp) VALUES (?, ?, ?, ?, ?)',
   );
@@ -175,7 +164,7 @@ export function jobsProjection(db: Database): Projection {
 
   return {
     name: 'jobs',
-    tables: ['jobs', 'job_labels', 'metric_points', 'log_lines', 'job_rungs'],
+    tables: ['jobs', 'job_labels', ...METRIC_TABLES, 'log_lines', 'job_rungs'],
     apply(recorded: RecordedEvent) {
       if (categoryOf(recorded.streamId) !== JOB_STREAM_CATEGORY || !isJobEventType(recorded.type)) return;
       const event = parseJobEvent(recorded);
@@ -189,7 +178,7 @@ export function jobsProjection(db: Database): Projection {
           for (const label of event.data.labels) insertLabel.run(jobId, label);
           break;
         case 'JobMetricsReported':
-          for (const p of event.data.points) upsertPoint.run(jobId, p.name, p.step, p.value, p.timestamp);
+          metrics.record(jobId, event.data.points, Number(recorded.revision));
           break;
         case 'JobLogAppended':
           event.data.lines.forEach((text, i) =>

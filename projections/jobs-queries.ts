@@ -6,6 +6,7 @@ import type { Database } from 'better-sqlite3';
 import type { JobStatus, LogStream } from '../src/domain/job/events.js';
 import type { JobState } from '../src/domain/job/state.js';
 import type { LightJobState } from './job-row.js';
+import { MetricQueries } from './metrics-queries.js';
 
 /** A job as the API shows it: its state (large fields included, read when used), plus where its stream stands. */
 export interface JobView extends JobState {
@@ -82,17 +83,16 @@ export class JobQueries {
   private readonly byId;
   private readonly heavyOf;
   private readonly snapshotOf;
-  private readonly pointsOfJob;
   private readonly linesAfter;
+  /** A job's metric series, read a page or a bucket at a time. */
+  readonly metrics: MetricQueries;
 
   constructor(private readonly db: Database) {
     this.byId = db.prepare<[string], JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`);
+    this.metrics = new MetricQueries(db);
     this.heavyOf = db.prepare<[string], HeavyRow>('SELECT training_data, result, artifacts FROM jobs WHERE id = ?');
     this.snapshotOf = db.prepare<[string], JobRow & { last_position: string; last_event_id: string }>(
       `SELECT ${JOB_COLUMNS}, last_position, last_event_id FROM jobs WHERE id = ?`,
-    );
-    this.pointsOfJob = db.prepare<[string], MetricPointRow & { name: string }>(
-      'SELECT name, step, value, timestamp FROM metric_points WHERE job_id = ? ORDER BY name, step',
     );
     this.linesAfter = db.prepare<[string, number, number, number], LogLineRow>(
       'SELECT offset, stream, text, timestamp FROM log_lines WHERE job_id = ? AND offset > ? AND offset < ? ORDER BY offset LIMIT ?',
@@ -209,17 +209,6 @@ export class JobQueries {
       .sort((a, b) => b.priority - a.priority || (a.created_position < b.created_position ? -1 : 1))
       .slice(0, filter.limit)
       .map((row) => row.id);
-  }
-
-  metrics(jobId: string, names: readonly string[] | null): { name: string; points: MetricPointRow[] }[] {
-    const series = new Map<string, MetricPointRow[]>();
-    for (const { name, ...point } of this.pointsOfJob.all(jobId)) {
-      if (names && !names.includes(name)) continue;
-      let points = series.get(name);
-      if (!points) series.set(name, (points = []));
-      points.push(point);
-    }
-    return [...series].map(([name, points]) => ({ name, points }));
   }
 
   /** Lines after an offset, oldest first; `endOffset` (exclusive) bounds a past job's log. */

@@ -7,8 +7,12 @@
 import type { Database } from 'better-sqlite3';
 import { CHECKPOINT_NAME, ensureCheckpointTable } from './checkpoint.js';
 
-/** Raise it whenever a read-model table's columns or meaning change. */
-export const READ_MODEL_VERSION = 2;
+/**
+ * Raise it whenever a read-model table's columns or meaning change.
+ * 2: jobs with a light state and their large fields in columns.
+ * 3: metric points record the revision that stored them; the metric_series index.
+ */
+export const READ_MODEL_VERSION = 3;
 
 /** Tables that are not read models: the embedded event store's own, and this bookkeeping. */
 const KEPT_TABLES = new Set(['events', 'sqlite_sequence', 'projection_checkpoints', 'read_model_version']);

@@ -42,6 +42,13 @@ export const defaultLimits = {
   trainingDataPerCallBytes: 16 * 1024 * 1024,
   /** Largest `first` of any connection. */
   pageSize: 1000,
+  /**
+   * Points one `MetricSeries.points` read may return: a range holding more is
+   * TOO_LARGE (page it with `pointsPage`, or downsample it with `buckets`).
+   */
+  metricPointsPerRead: 10_000,
+  /** Largest `count` of `MetricSeries.buckets`. */
+  metricBucketsPerRead: 2000,
 };
 
 export type LimitName = keyof typeof defaultLimits;

@@ -262,6 +262,22 @@ describe('metrics', () => {
         },
       ]);
   });
+
+  it("given a series at the largest step (2^31 - 1, GraphQL's largest Int), when a point has no step, then BAD_USER_INPUT and nothing is written", () => {
+    const atLastStep: NewJobEvent = {
+      type: 'JobMetricsReported',
+      data: { points: [{ name: 'loss', step: 2 ** 31 - 1, value: 0.1, timestamp: at(1).toISOString() }] },
+    };
+    spec([created(), claimed(), atLastStep])
+      .when({ type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [{ name: 'loss', value: 0.2, step: null, timestamp: null }], now: at(10) })
+      .thenError('BAD_USER_INPUT', /largest step/);
+  });
+
+  it('when a point gives a step past 2^31 - 1, then BAD_USER_INPUT', () => {
+    spec(running)
+      .when({ type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [{ name: 'loss', value: 0.2, step: 2 ** 31, timestamp: null }], now: at(10) })
+      .thenError('BAD_USER_INPUT', /from 0 to 2147483647/);
+  });
 });
 
 describe('logs', () => {

@@ -1,21 +1,21 @@
 /**
  * Time travel: a job as it stood at a revision of its stream or at a moment,
  * rebuilt by folding the stream itself (a page at a time), never from the
- * read model. The past job's metrics are the ones reported up to that point;
- * its log is the read model's lines below the offset the log had reached
- * then (offsets are contiguous and lines never change), read a page at a
- * time like the live job's, so a job with gigabytes of logs costs one page.
+ * read model. Its metrics are the read model's points stored at or before
+ * that revision (`view.asOfRevision`; each point records the revision that
+ * stored it); its log is the read model's lines below the offset the log had
+ * reached then (offsets are contiguous and lines never change). Both are read
+ * a page at a time like the live job's, so a chatty job costs one page.
  */
 import { jobStreamId, parseJobEvent, type JobEvent } from '../domain/job/events.js';
 import { evolve, type JobState } from '../domain/job/state.js';
-import type { JobView, MetricPointRow } from '../../projections/jobs-queries.js';
+import type { JobView } from '../../projections/jobs-queries.js';
 import type { EventStore } from '../store/port.js';
 import { badInput } from '../domain/errors.js';
 import { foldAt } from './time-travel.js';
 
 export interface PastJob {
   view: JobView;
-  metrics: { name: string; points: MetricPointRow[] }[];
 }
 
 export async function jobAt(
@@ -26,11 +26,7 @@ export async function jobAt(
   if (at.revision !== undefined && at.revision !== null && at.revision < 0) {
     throw badInput('revision must be >= 0');
   }
-  const series = new Map<string, Map<number, MetricPointRow>>();
-  const folded = await foldAt<JobEvent, JobState>(store, jobStreamId(jobId), at, parseJobEvent, (state, event) => {
-    collect(event, series);
-    return evolve(state, event);
-  });
+  const folded = await foldAt<JobEvent, JobState>(store, jobStreamId(jobId), at, parseJobEvent, evolve);
   if (!folded) return undefined;
   const { state, revision } = folded;
   return {
@@ -44,19 +40,5 @@ export async function jobAt(
       asOfRevision: revision,
       objectiveValue: null,
     },
-    metrics: [...series].map(([name, points]) => ({
-      name,
-      points: [...points.values()].sort((a, b) => a.step - b.step),
-    })),
   };
-}
-
-function collect(event: JobEvent, series: Map<string, Map<number, MetricPointRow>>): void {
-  if (event.type === 'JobMetricsReported') {
-    for (const { name, ...point } of event.data.points) {
-      let points = series.get(name);
-      if (!points) series.set(name, (points = new Map()));
-      if (!points.has(point.step)) points.set(point.step, point); // the first value of a step stands
-    }
-  }
 }

@@ -5,6 +5,7 @@
  * command handlers receive plain, trusted values.
  */
 import { z } from 'zod';
+import { MAX_METRIC_STEP } from '../domain/job/decide.js';
 import { limits } from '../limits.js';
 import { boundedJson } from './validation.js';
 
@@ -56,7 +57,7 @@ export const HeartbeatInput = z.object({
 const metricPoint = {
   name: z.string(),
   value: z.number(),
-  step: optional(z.number().int().min(0)),
+  step: optional(z.number().int().min(0).max(MAX_METRIC_STEP)),
   timestamp: optional(z.union([z.date().transform((d) => d.toISOString()), z.iso.datetime({ offset: true })])),
 };
 

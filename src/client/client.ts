@@ -35,6 +35,8 @@ export type { CallControl, RetryPolicy } from './http.js';
 
 export interface ClientOptions extends HttpOptions {}
 
+type MetricPointPage = Connection<NonNullable<MetricSeries['points']>[number]>;
+
 /** Per call: cancel it, stop its retries, or retry it differently (a worker's reports retry until the server is back). */
 export type CallOptions = CallControl;
 
@@ -145,10 +147,29 @@ export class TrialogClient {
     return (await this.request<{ job: JobDetail | null }>(documents.job, { id }, call)).job;
   }
 
-  /** Every point of the job's series (all series when `names` is absent). */
+  /**
+   * Every point of the job's series (all series when `names` is absent), read
+   * a page of 1,000 points at a time: the server answers no single read of a
+   * long series whole.
+   */
   async jobMetrics(id: string, names?: string[], call?: CallOptions): Promise<MetricSeries[]> {
     const { job } = await this.request<{ job: { metrics: MetricSeries[] } | null }>(documents.jobMetrics, { id, names }, call);
     if (!job) throw new NotFoundError('NOT_FOUND', `job ${id} not found`);
+    for (const series of job.metrics) {
+      series.points = [];
+      for (let after: string | null = null; ; ) {
+        const page: { job: { metrics: { pointsPage: MetricPointPage }[] } | null } = await this.request(
+          documents.jobMetricPointsPage,
+          { id, name: series.name, first: 1000, after },
+          call,
+        );
+        const points = page.job?.metrics[0]?.pointsPage;
+        if (!points) break;
+        series.points.push(...points.edges.map((edge) => edge.node));
+        if (!points.pageInfo.hasNextPage) break;
+        after = points.pageInfo.endCursor;
+      }
+    }
     return job.metrics;
   }
 

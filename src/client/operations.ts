@@ -182,7 +182,14 @@ export const documents = {
     }
   }`,
   jobMetrics: `query JobMetrics($id: ID!, $names: [String!]) {
-    job(id: $id) { metrics(names: $names) { name last { step value timestamp } points { step value timestamp } } }
+    job(id: $id) { metrics(names: $names) { name last { step value timestamp } } }
+  }`,
+  jobMetricPointsPage: `query JobMetricPoints($id: ID!, $name: String!, $first: Int, $after: String) {
+    job(id: $id) {
+      metrics(names: [$name]) {
+        pointsPage(first: $first, after: $after) { pageInfo { hasNextPage endCursor } edges { node { step value timestamp } } }
+      }
+    }
   }`,
   jobs: `query Jobs($filter: JobFilter, $first: Int, $after: String) {
     jobs(filter: $filter, first: $first, after: $after) {

@@ -14,6 +14,9 @@ type JsonObject = Record<string, Json>;
 
 export const METRIC_NAME = /^[A-Za-z0-9_.\-/]{1,128}$/;
 
+/** The largest metric step: GraphQL's Int is a signed 32-bit number, so every stored step can be read back. */
+export const MAX_METRIC_STEP = 2 ** 31 - 1;
+
 export type JobCommand =
   /** A job's creation carries exactly what JobCreated records. */
   | ({ type: 'CreateJob' } & JobEventData<'JobCreated'>)
@@ -214,7 +217,12 @@ function withSteps(
     }
     if (!Number.isFinite(point.value)) throw badInput(`metric ${point.name}: value must be finite`);
     const step = point.step ?? (lastStep[point.name] ?? -1) + 1;
-    if (!Number.isSafeInteger(step) || step < 0) throw badInput(`metric ${point.name}: step must be >= 0`);
+    if (point.step === null && step > MAX_METRIC_STEP) {
+      throw badInput(`metric ${point.name}: its last step is ${MAX_METRIC_STEP}, the largest step; give a step explicitly`);
+    }
+    if (!Number.isSafeInteger(step) || step < 0 || step > MAX_METRIC_STEP) {
+      throw badInput(`metric ${point.name}: step must be from 0 to ${MAX_METRIC_STEP}`);
+    }
     lastStep[point.name] = Math.max(lastStep[point.name] ?? -1, step);
     return { name: point.name, step, value: point.value, timestamp: point.timestamp ?? now.toISOString() };
   });

@@ -4,41 +4,29 @@
  * commands live in `src/app/job-commands.ts`, reads in `projections/`.
  */
 import { readStreamPage } from '../../app/audit-log.js';
-import { jobAt, type PastJob } from '../../app/job-history.js';
+import { jobAt } from '../../app/job-history.js';
 import { badInput, notFound } from '../../domain/errors.js';
 import { jobStreamId } from '../../domain/job/events.js';
-import type { JobView, LogLineRow, MetricPointRow } from '../../../projections/jobs-queries.js';
+import type { JobView, LogLineRow } from '../../../projections/jobs-queries.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { connectionTypes, pageSize, positionCursor, toConnection } from '../pagination.js';
 import { EventConnection } from './event.js';
 import { Experiment } from './experiment.js';
+import { MetricSeries } from './metrics.js';
 import { Node } from './node.js';
 import { jobLogTail, jobStatusChanges, jobUpdates } from './job-subscriptions.js';
 
-/** A live job from the read model, or a past one rebuilt from its stream. */
-export type JobShape = JobView & { past?: Pick<PastJob, 'metrics'> };
+/**
+ * A live job from the read model, or a past one rebuilt from its stream
+ * (`asOfRevision` set: its metrics and log are the read model's as they stood at that revision).
+ */
+export type JobShape = JobView;
 
 export const JobStatus = builder.enumType('JobStatus', {
   values: ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'PRUNED'] as const,
 });
 export const LogStream = builder.enumType('LogStream', { values: ['STDOUT', 'STDERR'] as const });
-
-const MetricPoint = builder.objectRef<MetricPointRow>('MetricPoint').implement({
-  fields: (t) => ({
-    step: t.exposeInt('step'),
-    value: t.exposeFloat('value'),
-    timestamp: t.field({ type: 'DateTime', resolve: (p) => p.timestamp }),
-  }),
-});
-
-const MetricSeries = builder.objectRef<{ name: string; points: MetricPointRow[] }>('MetricSeries').implement({
-  fields: (t) => ({
-    name: t.exposeString('name'),
-    points: t.field({ type: [MetricPoint], resolve: (s) => s.points }),
-    last: t.field({ type: MetricPoint, nullable: true, resolve: (s) => s.points[s.points.length - 1] ?? null }),
-  }),
-});
 
 export const LogLine = builder.objectRef<LogLineRow>('LogLine').implement({
   fields: (t) => ({
@@ -124,11 +112,9 @@ Job.implement({
     }),
     metrics: t.field({
       type: [MetricSeries],
+      description: 'Its metric series by name (only those named in `names`, when given); a past job has those of its revision.',
       args: { names: t.arg.stringList() },
-      resolve: (j, { names }, { trialog }) => {
-        const series = j.past?.metrics ?? trialog.jobQueries.metrics(j.id, null);
-        return names ? series.filter((s) => names.includes(s.name)) : series;
-      },
+      resolve: (j, { names }, { trialog }) => trialog.jobQueries.metrics.series(j.id, names ?? null, j.asOfRevision ?? null),
     }),
     logs: t.field({
       type: LogLineConnection,
@@ -395,7 +381,7 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }), revision: t.arg.int(), at: t.arg({ type: 'DateTime' }) },
     resolve: async (_root, args, { trialog }) => {
       const past = await jobAt(trialog.store, args.id, { revision: args.revision, time: args.at });
-      return past ? { ...past.view, past } : null;
+      return past?.view ?? null;
     },
   }),
 }));

@@ -1,0 +1,112 @@
+/**
+ * The metric read model: every stored point (`metric_points`, keyed by job,
+ * series and step) and a small index of each series (`metric_series`: its
+ * count, step range, value range and last point), so listing a job's series
+ * and their last values never scans points.
+ *
+ * A step reported twice keeps its first value (as Optuna's trial.report does,
+ * so early-stopping decisions match, and a retried report changes nothing);
+ * the index counts only the points actually stored, so it always agrees with
+ * `metric_points`. Each point also records the revision of the job's stream
+ * that stored it, so the series as they stood at a past revision are the
+ * points at or below it (time travel reads them without folding the stream).
+ */
+import type { Database } from 'better-sqlite3';
+import type { MetricPoint } from '../src/domain/job/events.js';
+
+export const METRICS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS metric_points (
+    job_id    TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    step      INTEGER NOT NULL,
+    value     REAL NOT NULL,
+    timestamp TEXT NOT NULL,
+    revision  INTEGER NOT NULL,
+    PRIMARY KEY (job_id, name, step)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS metric_series (
+    job_id         TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    count          INTEGER NOT NULL,
+    first_step     INTEGER NOT NULL,
+    last_step      INTEGER NOT NULL,
+    last_value     REAL NOT NULL,
+    last_timestamp TEXT NOT NULL,
+    min_value      REAL NOT NULL,
+    max_value      REAL NOT NULL,
+    first_revision INTEGER NOT NULL,
+    PRIMARY KEY (job_id, name)
+  ) WITHOUT ROWID;
+`;
+
+export const METRIC_TABLES = ['metric_points', 'metric_series'] as const;
+
+/** What one report adds to one series: only the points it actually stored. */
+interface SeriesDelta {
+  count: number;
+  firstStep: number;
+  lastStep: number;
+  lastValue: number;
+  lastTimestamp: string;
+  min: number;
+  max: number;
+}
+
+function addTo(deltas: Map<string, SeriesDelta>, point: MetricPoint): void {
+  const delta = deltas.get(point.name);
+  if (!delta) {
+    deltas.set(point.name, {
+      count: 1,
+      firstStep: point.step,
+      lastStep: point.step,
+      lastValue: point.value,
+      lastTimestamp: point.timestamp,
+      min: point.value,
+      max: point.value,
+    });
+    return;
+  }
+  delta.count += 1;
+  delta.firstStep = Math.min(delta.firstStep, point.step);
+  if (point.step > delta.lastStep) {
+    delta.lastStep = point.step;
+    delta.lastValue = point.value;
+    delta.lastTimestamp = point.timestamp;
+  }
+  delta.min = Math.min(delta.min, point.value);
+  delta.max = Math.max(delta.max, point.value);
+}
+
+/** Stores a report's points and keeps the series index in step; one index write per series per report. */
+export function metricWriter(db: Database): { record(jobId: string, points: readonly MetricPoint[], revision: number): void } {
+  db.exec(METRICS_SCHEMA);
+  const insertPoint = db.prepare(
+    `INSERT INTO metric_points (job_id, name, step, value, timestamp, revision) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (job_id, name, step) DO NOTHING`,
+  );
+  // In an UPDATE every right-hand side sees the row as it was, so the order of the assignments is free.
+  // A stored point's step is new to its series (the primary key), never equal to last_step.
+  const upsertSeries = db.prepare(
+    `INSERT INTO metric_series (job_id, name, count, first_step, last_step, last_value, last_timestamp,
+                                min_value, max_value, first_revision)
+     VALUES (@jobId, @name, @count, @firstStep, @lastStep, @lastValue, @lastTimestamp, @min, @max, @revision)
+     ON CONFLICT (job_id, name) DO UPDATE SET
+       count = count + excluded.count,
+       first_step = min(first_step, excluded.first_step),
+       last_value = CASE WHEN excluded.last_step > last_step THEN excluded.last_value ELSE last_value END,
+       last_timestamp = CASE WHEN excluded.last_step > last_step THEN excluded.last_timestamp ELSE last_timestamp END,
+       last_step = max(last_step, excluded.last_step),
+       min_value = min(min_value, excluded.min_value),
+       max_value = max(max_value, excluded.max_value)`,
+  );
+  return {
+    record(jobId, points, revision) {
+      const deltas = new Map<string, SeriesDelta>();
+      for (const point of points) {
+        const stored = insertPoint.run(jobId, point.name, point.step, point.value, point.timestamp, revision).changes > 0;
+        if (stored) addTo(deltas, point);
+      }
+      for (const [name, delta] of deltas) upsertSeries.run({ jobId, name, revision, ...delta });
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Writes jobs with many metric points straight into a SQLite event store (as
+ * `bench/scenarios/replay.ts` does: the events a worker's reports would have
+ * written, without a server in the way), then builds the read models with the
+ * real projections, so a server started on the file serves them at once.
+ */
+import { randomUUID } from 'node:crypto';
+import { jobEventVersion } from '../../src/domain/job/upcasters.js';
+import { SqliteEventStore } from '../../src/store/sqlite-store.js';
+import { readModelProjections } from '../../src/trialog.js';
+import { rebuildReadModels } from '../../projections/rebuild.js';
+
+const POINTS_PER_REPORT = 1000;
+const REPORTS_PER_APPEND = 50;
+
+/** The value of the chatty series at a step: a slow decay with a spike of 1000 at `spikeStep`. */
+export const chattyValue = (step: number, spikeStep: number) => (step === spikeStep ? 1000 : 1 / (1 + step / 1000));
+
+export async function writeChattyJobs(path: string, jobs: { jobId: string; points: number; spikeStep: number }[]): Promise<void> {
+  const store = new SqliteEventStore(path, { synchronous: 'NORMAL' });
+  const metadata = (type: string) => ({ actor: 'test', correlationId: 'test', causationId: 'test', schemaVersion: jobEventVersion(type) });
+  const event = (type: string, data: unknown) => ({ id: randomUUID(), type, data, metadata: metadata(type) });
+  try {
+    for (const { jobId, points, spikeStep } of jobs) {
+      const streamId = `job-${jobId}`;
+      const now = new Date().toISOString();
+      let revision = -1;
+      const append = async (events: ReturnType<typeof event>[]) => {
+        await store.appendToStream(streamId, events, { expectedRevision: revision < 0 ? 'no_stream' : BigInt(revision) });
+        revision += events.length;
+      };
+      await append([
+        event('JobCreated', {
+          jobId, experimentId: null, hyperparameters: {}, params: {}, algorithmId: null, algorithmVersion: null,
+          trainingData: null, priority: 0, labels: [], maxAttempts: 3, idempotencyKey: null, generation: 0, parentId: null,
+          trialIndex: null, decision: null,
+        }),
+        event('JobClaimed', { workerId: 'w', leaseTokenHash: 'h', leaseExpiresAt: now, leaseSeconds: 300, attempt: 1, takenOverFrom: null }),
+      ]);
+      let batch: ReturnType<typeof event>[] = [];
+      for (let from = 0; from < points; from += POINTS_PER_REPORT) {
+        const report = [];
+        for (let step = from; step < Math.min(points, from + POINTS_PER_REPORT); step++) {
+          report.push({ name: 'loss', step, value: chattyValue(step, spikeStep), timestamp: now });
+        }
+        batch.push(event('JobMetricsReported', { points: report }));
+        if (batch.length === REPORTS_PER_APPEND) {
+          await append(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await append(batch);
+    }
+    await rebuildReadModels(store, store.db, readModelProjections, { pageSize: 50 });
+  } finally {
+    await store.close();
+  }
+}
