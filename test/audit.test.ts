@@ -13,7 +13,7 @@ import { openTrialog } from '../src/trialog.js';
 import { COMPLETE, HEARTBEAT, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
 import { dumpTable, readModelTables } from './helpers/read-models.js';
 import { trialogCli } from './helpers/process.js';
-import { gqlClient, ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
+import { collect, gqlClient, ok, startTestServer, tempDir, wsClient, type TestServer } from './helpers/server.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/log-v1.ndjson', import.meta.url));
 
@@ -170,6 +170,25 @@ describe('pages read what they select', () => {
       limits.eventPageBytes = saved;
     }
   });
+
+  it('the events subscription reads its backlog in pages cut at the byte budget, and hands out all of it once, in order', async () => {
+    const log = nodes(ok(await t.gql(`{ events(first: 1000, filter: { category: "job" }) { edges { node { id } } } }`)).events);
+    const saved = limits.eventPageBytes;
+    limits.eventPageBytes = 1; // every backlog page holds one event
+    const client = wsClient(t.url);
+    try {
+      for (const selection of ['id data', 'id']) {
+        const tail = collect<any>(client, `subscription { events(filter: { category: "job" }) { ${selection} } }`, {},
+          (items) => items.length >= log.length);
+        const received = (await tail.done).map((item) => item.events);
+        expect(received.map((e: any) => e.id)).toEqual(log.map((e: any) => e.id));
+        if (selection.includes('data')) expect(received.every((e: any) => e.data !== undefined)).toBe(true);
+      }
+    } finally {
+      limits.eventPageBytes = saved;
+      await client.dispose();
+    }
+  }, 20_000); // a backlog cut short waits for live events that never come
 
   it("a job's history that selects data stops at the byte budget too, and as of a past revision ends at that revision", async () => {
     const job = ok(await t.gql(`{ jobs(first: 1, filter: { label: "audit" }) { edges { node { id revision } } } }`)).jobs.edges[0].node;
