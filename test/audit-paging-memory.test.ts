@@ -7,12 +7,12 @@
  * { type }` over such a log parsed every event's data and killed the server.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobEventVersion } from '../src/domain/job/upcasters.js';
 import { defaultLimits } from '../src/limits.js';
 import { SqliteEventStore } from '../src/store/sqlite-store.js';
+import { peakDuring } from './helpers/memory.js';
 import { startServerProcess, type ServerProcess } from './helpers/process.js';
 import { gqlClient, ok, tempDir, type Gql } from './helpers/server.js';
 
@@ -74,18 +74,13 @@ async function serverOn(events: number): Promise<{ server: ServerProcess; gql: G
   return { server, gql: gqlClient(server.url), remove: dir.remove };
 }
 
-function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]);
-}
-
 /** The request's answer, and how far the server's peak resident memory rose above where it stood before. */
 async function measured<T>(server: ServerProcess, request: () => Promise<T>): Promise<{ answer: T; growthMiB: number }> {
-  const pid = server.child.pid!;
-  writeFileSync(`/proc/${pid}/clear_refs`, '5'); // resets the high-water mark to the current size
-  const before = statusKiB(pid, 'VmRSS');
-  const answer = await request();
-  return { answer, growthMiB: (statusKiB(pid, 'VmHWM') - before) / 1024 };
+  let answer: T | undefined;
+  const { before, peak } = await peakDuring(server.child.pid!, async () => {
+    answer = await request();
+  });
+  return { answer: answer as T, growthMiB: peak - before };
 }
 
 const TYPES_PAGE = `{ events(first: 1000) { edges { node { id type } } pageInfo { hasNextPage } } }`;
