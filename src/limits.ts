@@ -49,6 +49,11 @@ export const defaultLimits = {
   metricPointsPerRead: 10_000,
   /** Largest `count` of `MetricSeries.buckets`. */
   metricBucketsPerRead: 2000,
+  /**
+   * Bytes of event data (stored JSON) in one page of `events` or `history` that selects `data`: a page
+   * is cut short (hasNextPage true) before the event that would pass it, but holds at least one event.
+   */
+  eventPageBytes: 16 * 1024 * 1024,
 };
 
 export type LimitName = keyof typeof defaultLimits;

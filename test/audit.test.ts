@@ -7,12 +7,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limits } from '../src/limits.js';
 import { SqliteEventStore } from '../src/store/sqlite-store.js';
 import { openTrialog } from '../src/trialog.js';
 import { COMPLETE, HEARTBEAT, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
 import { dumpTable, readModelTables } from './helpers/read-models.js';
 import { trialogCli } from './helpers/process.js';
-import { gqlClient, ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
+import { collect, gqlClient, ok, startTestServer, tempDir, wsClient, type TestServer } from './helpers/server.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/log-v1.ndjson', import.meta.url));
 
@@ -126,6 +127,90 @@ describe('time travel', () => {
     expect(m.before.jobs).toHaveLength(1);
     expect(m.now.history.edges.map((e: any) => e.node.type)).toEqual(['MappingCreated', 'MappingJobUpgraded']);
     expect(m.never).toBeNull();
+  });
+});
+
+describe('pages read what they select', () => {
+  const nodes = (connection: any) => connection.edges.map((edge: any) => edge.node);
+
+  /** Every large part of an event reached another way: a named fragment, an inline one, aliases and directives. */
+  const THROUGH_FRAGMENTS = `query($withMeta: Boolean!, $skipData: Boolean!) { events(first: 50) { ...Page } }
+    fragment Page on EventConnection { edges { node { id ...Payload meta: metadata @include(if: $withMeta) } } }
+    fragment Payload on Event { ... on Event { payload: data @skip(if: $skipData) } }`;
+
+  it('data and metadata selected through fragments, aliases and @include/@skip are read; left out, they are not there', async () => {
+    const plain = nodes(ok(await t.gql(`{ events(first: 50) { edges { node { id data metadata } } } }`)).events);
+    const through = nodes(ok(await t.gql(THROUGH_FRAGMENTS, { withMeta: true, skipData: false })).events);
+    expect(through).toEqual(plain.map((n: any) => ({ id: n.id, payload: n.data, meta: n.metadata })));
+    const without = nodes(ok(await t.gql(THROUGH_FRAGMENTS, { withMeta: false, skipData: true })).events);
+    expect(without).toEqual(plain.map((n: any) => ({ id: n.id })));
+  });
+
+  it('a page that selects data stops at the byte budget with hasNextPage true, and paging on visits every event once', async () => {
+    const all = ok(await t.gql(`{ events(first: 1000, filter: { category: "job" }) { edges { node { id } } pageInfo { hasNextPage } } }`)).events;
+    expect(all.pageInfo.hasNextPage).toBe(false);
+    const saved = limits.eventPageBytes;
+    limits.eventPageBytes = 1; // smaller than any event: every page holds just its first one
+    try {
+      const visited: string[] = [];
+      let after: string | null = null;
+      for (let pages = 0; pages <= all.edges.length; pages++) {
+        const page: any = ok(await t.gql(`query($after: String) { events(first: 1000, after: $after, filter: { category: "job" }) {
+          edges { node { id data } } pageInfo { hasNextPage endCursor } } }`, { after })).events;
+        expect(page.edges).toHaveLength(1);
+        visited.push(page.edges[0].node.id);
+        if (!page.pageInfo.hasNextPage) break;
+        after = page.pageInfo.endCursor;
+      }
+      expect(visited).toEqual(nodes(all).map((n: any) => n.id));
+      // A page without data is not cut.
+      const headers = ok(await t.gql(`{ events(first: 1000, filter: { category: "job" }) { edges { node { type metadata } } } }`)).events;
+      expect(headers.edges).toHaveLength(all.edges.length);
+    } finally {
+      limits.eventPageBytes = saved;
+    }
+  });
+
+  it('the events subscription reads its backlog in pages cut at the byte budget, and hands out all of it once, in order', async () => {
+    const log = nodes(ok(await t.gql(`{ events(first: 1000, filter: { category: "job" }) { edges { node { id } } } }`)).events);
+    const saved = limits.eventPageBytes;
+    limits.eventPageBytes = 1; // every backlog page holds one event
+    const client = wsClient(t.url);
+    try {
+      for (const selection of ['id data', 'id']) {
+        const tail = collect<any>(client, `subscription { events(filter: { category: "job" }) { ${selection} } }`, {},
+          (items) => items.length >= log.length);
+        const received = (await tail.done).map((item) => item.events);
+        expect(received.map((e: any) => e.id)).toEqual(log.map((e: any) => e.id));
+        if (selection.includes('data')) expect(received.every((e: any) => e.data !== undefined)).toBe(true);
+      }
+    } finally {
+      limits.eventPageBytes = saved;
+      await client.dispose();
+    }
+  }, 20_000); // a backlog cut short waits for live events that never come
+
+  it("a job's history that selects data stops at the byte budget too, and as of a past revision ends at that revision", async () => {
+    const job = ok(await t.gql(`{ jobs(first: 1, filter: { label: "audit" }) { edges { node { id revision } } } }`)).jobs.edges[0].node;
+    expect(job.revision).toBeGreaterThanOrEqual(2);
+    const HISTORIES = `query($id: ID!, $after: String) {
+      now: job(id: $id) { history(first: 10, after: $after) { edges { cursor node { revision data } } pageInfo { hasNextPage } } }
+      past: jobAt(id: $id, revision: 1) { history(first: 10, after: $after) { edges { node { revision data } } pageInfo { hasNextPage } } } }`;
+    const saved = limits.eventPageBytes;
+    limits.eventPageBytes = 1;
+    try {
+      const first = ok(await t.gql(HISTORIES, { id: job.id, after: null }));
+      expect(first.now.history.edges.map((e: any) => e.node.revision)).toEqual([0]);
+      expect(first.now.history.pageInfo.hasNextPage).toBe(true);
+      expect(first.past.history.pageInfo.hasNextPage).toBe(true);
+      const second = ok(await t.gql(HISTORIES, { id: job.id, after: '0' }));
+      expect(second.now.history.edges.map((e: any) => e.node.revision)).toEqual([1]);
+      expect(second.now.history.pageInfo.hasNextPage).toBe(true);
+      expect(second.past.history.edges.map((e: any) => e.node.revision)).toEqual([1]);
+      expect(second.past.history.pageInfo.hasNextPage).toBe(false); // revision 2 is past the revision asked for
+    } finally {
+      limits.eventPageBytes = saved;
+    }
   });
 });
 
@@ -254,6 +339,9 @@ describe('a log written in older event versions', () => {
       // Stored as version 1 (no lease duration); read in version 2, the duration recovered from the lease.
       expect(claimed.data).toMatchObject({ leaseSeconds: 300, takenOverFrom: null });
       expect(claimed.metadata).toMatchObject({ schemaVersion: 2, storedSchemaVersion: 1 });
+      // Read without its data, the metadata is reported the same way.
+      const headers = ok(await gql(`{ job(id: "job_fixture1") { history { edges { node { metadata } } } } }`)).job.history.edges;
+      expect(headers.map((e: any) => e.node.metadata)).toEqual(job.history.edges.map((e: any) => e.node.metadata));
       expect((await trialogCli(['replay', '--verify'], target)).stdout).toMatch(/^identical: 7 events/);
     } finally {
       await old.stop();

@@ -153,10 +153,11 @@ describe('loading a job for a command', () => {
   function recordingReads(store: EventStore): { store: EventStore; reads: ReadStreamOptions[] } {
     const reads: ReadStreamOptions[] = [];
     const recording = Object.create(store) as EventStore;
-    recording.readStream = (streamId, options = {}) => {
+    // Cast: the port's readStream is overloaded (whole events, or parts of them).
+    recording.readStream = ((streamId: string, options: ReadStreamOptions = {}) => {
       reads.push(options);
       return store.readStream(streamId, options);
-    };
+    }) as EventStore['readStream'];
     return { store: recording, reads };
   }
 

@@ -211,6 +211,63 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
       });
     });
 
+    describe('reading part of each event, and pages within a byte budget', () => {
+      /** An event whose data is `size` bytes of JSON. */
+      const sized = (type: string, size: number) => event(type, { s: 'x'.repeat(size - '{"s":""}'.length) });
+
+      it('withData: false reads the envelope and metadata without the data; withMetadata: false leaves that out too', async () => {
+        const stream = uniqueStream('part');
+        await store.appendToStream(stream, [sized('A', 5000), sized('B', 5000)]);
+        const whole = await store.readStream(stream);
+        const headers = await store.readStream(stream, { withData: false });
+        expect(headers).toEqual(whole.map(({ data: _data, ...rest }) => rest));
+        const bare = await store.readStream(stream, { withData: false, withMetadata: false });
+        expect(bare).toEqual(whole.map(({ data: _data, metadata: _metadata, ...rest }) => rest));
+        for (const e of bare) expect(Object.keys(e)).not.toContain('data');
+        const page = await store.readAll({ filter: { streamId: stream }, withData: false, withMetadata: false });
+        expect(page).toEqual(bare);
+      });
+
+      it('maxBytes cuts a page before the event whose data would pass it; paging on visits every event once', async () => {
+        const stream = uniqueStream('budget');
+        const written = ['A', 'B', 'C', 'D', 'E'].map((type) => sized(type, 1000));
+        await store.appendToStream(stream, written);
+        const first = await store.readStream(stream, { maxBytes: 2500 });
+        expect(first.map((e) => e.type)).toEqual(['A', 'B']);
+        expect(first[0]!.data).toEqual(written[0]!.data);
+
+        const visited: string[] = [];
+        let after: string | undefined;
+        for (let pages = 0; pages < 10; pages++) {
+          const page = await store.readAll({ after, filter: { streamId: stream }, maxCount: 1000, maxBytes: 2500 });
+          if (page.length === 0) break;
+          expect(page.length).toBeLessThanOrEqual(2);
+          visited.push(...page.map((e) => e.type));
+          after = page[page.length - 1]!.position;
+        }
+        expect(visited).toEqual(['A', 'B', 'C', 'D', 'E']);
+      });
+
+      it('maxBytes smaller than one event still returns that event, so paging progresses', async () => {
+        const category = `b${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+        const head = await store.headPosition();
+        await store.appendToStream(`${category}-1`, [sized('Big', 20_000), sized('Small', 100)]);
+        const byStream = await store.readStream(`${category}-1`, { maxBytes: 1000 });
+        expect(byStream.map((e) => e.type)).toEqual(['Big']);
+        const byCategory = await store.readAll({ after: head, filter: { category }, maxBytes: 1000 });
+        expect(byCategory.map((e) => e.type)).toEqual(['Big']);
+        const rest = await store.readAll({ after: byCategory[0]!.position, filter: { category }, maxBytes: 1000 });
+        expect(rest.map((e) => e.type)).toEqual(['Small']);
+      });
+
+      it('maxBytes does not cut a page read without data', async () => {
+        const stream = uniqueStream('nodata');
+        await store.appendToStream(stream, ['A', 'B', 'C'].map((type) => sized(type, 1000)));
+        const headers = await store.readStream(stream, { withData: false, maxBytes: 1 });
+        expect(headers.map((e) => e.type)).toEqual(['A', 'B', 'C']);
+      });
+    });
+
     describe('subscribing to the global log', () => {
       it('delivers the backlog, then live events, with no gap and no repeat across the switch', async () => {
         const head = await store.headPosition();

@@ -1,15 +1,56 @@
 /**
  * Pages of the audit log (the global log, or one stream's history) and its
  * live tail, for the `events` query and subscription and every `history` field.
+ *
+ * A page reads what its query selects and no more: without `data`, no event's
+ * data is read at all (a thousand megabyte events cost their headers); with
+ * it, the page is cut at `limits.eventPageBytes` of data, so it may hold fewer
+ * than `first` events with `hasNextPage` true, as Relay allows.
  */
 import { closingWith } from '../closing-iterator.js';
 import { badInput, tooLarge } from '../domain/errors.js';
+import { limits } from '../limits.js';
 import { SubscriberTooSlowError, type LiveFeed } from '../live-feed.js';
-import { matchesFilter, type EventFilter, type EventStore, type RecordedEvent } from '../store/port.js';
+import {
+  matchesFilter,
+  type EventFilter,
+  type EventStore,
+  type ReadShape,
+  type RecordedEventPart,
+} from '../store/port.js';
 
 export interface EventPage {
-  items: { cursor: string; node: RecordedEvent }[];
+  items: { cursor: string; node: RecordedEventPart }[];
   hasNextPage: boolean;
+}
+
+/** What of each event a page needs: its data, its metadata, or neither (the envelope is always read). */
+export interface EventFields {
+  data: boolean;
+  metadata: boolean;
+}
+
+export const wholeEvents: EventFields = { data: true, metadata: true };
+
+/** How the store reads a page: only the columns wanted, and data within the byte budget. */
+function readShape(fields: EventFields): ReadShape {
+  return {
+    withData: fields.data,
+    // Upcasting an older event's data reads its stored version from the metadata.
+    withMetadata: fields.metadata || fields.data,
+    maxBytes: fields.data ? limits.eventPageBytes : undefined,
+  };
+}
+
+const HEADERS_ONLY = { withData: false, withMetadata: false } as const;
+
+/**
+ * Whether a page that came back without an event past `first` may have been
+ * cut by the byte budget (only pages with data are), so that whether more
+ * follow is asked of the store: one event's headers, never its data.
+ */
+function cutShortMaybe(fields: EventFields, items: readonly unknown[]): boolean {
+  return fields.data && items.length > 0;
 }
 
 /** The global log after a position, oldest first. */
@@ -18,34 +59,41 @@ export async function readLogPage(
   filter: EventFilter | undefined,
   first: number,
   after: string | undefined,
+  fields: EventFields = wholeEvents,
 ): Promise<EventPage> {
   const start = after === undefined ? undefined : normalizedPosition(store, after);
-  const events = await store.readAll({ after: start, filter, maxCount: first + 1 });
-  return {
-    items: events.slice(0, first).map((event) => ({ cursor: event.position, node: event })),
-    hasNextPage: events.length > first,
-  };
+  const events = await store.readAll({ after: start, filter, maxCount: first + 1, ...readShape(fields) });
+  const items = events.slice(0, first);
+  const last = items[items.length - 1];
+  const anyAfterLast = async () =>
+    (await store.readAll({ after: last!.position, filter, maxCount: 1, ...HEADERS_ONLY })).length > 0;
+  const hasNextPage = events.length > first || (cutShortMaybe(fields, items) && (await anyAfterLast()));
+  return { items: items.map((event) => ({ cursor: event.position, node: event })), hasNextPage };
 }
 
-/** One stream's events after a revision (the cursor), oldest first, up to `upTo` when given. */
+/** One stream's events after a revision (the cursor), oldest first, up to revision `upTo` when given. */
 export async function readStreamPage(
   store: EventStore,
   streamId: string,
   first: number,
   after: string | undefined,
-  upTo?: number,
+  { upTo, fields = wholeEvents }: { upTo?: number; fields?: EventFields } = {},
 ): Promise<EventPage> {
   let fromRevision = 0n;
   if (after !== undefined) {
     if (!/^\d{1,15}$/.test(after)) throw badInput('after must be a cursor from this connection');
     fromRevision = BigInt(after) + 1n;
   }
-  let events = await store.readStream(streamId, { fromRevision, maxCount: first + 1 });
-  if (upTo !== undefined) events = events.filter((event) => event.revision <= BigInt(upTo));
-  return {
-    items: events.slice(0, first).map((event) => ({ cursor: String(event.revision), node: event })),
-    hasNextPage: events.length > first,
-  };
+  const inView = (event: RecordedEventPart) => upTo === undefined || event.revision <= BigInt(upTo);
+  const events = (
+    await store.readStream(streamId, { fromRevision, maxCount: first + 1, ...readShape(fields) })
+  ).filter(inView);
+  const items = events.slice(0, first);
+  const last = items[items.length - 1];
+  const anyAfterLast = async () =>
+    (await store.readStream(streamId, { fromRevision: last!.revision + 1n, maxCount: 1, ...HEADERS_ONLY })).some(inView);
+  const hasNextPage = events.length > first || (cutShortMaybe(fields, items) && (await anyAfterLast()));
+  return { items: items.map((event) => ({ cursor: String(event.revision), node: event })), hasNextPage };
 }
 
 /**
@@ -59,22 +107,25 @@ export function tailLog(
   feedPosition: () => string | undefined,
   filter: EventFilter | undefined,
   after: string | undefined,
-): AsyncGenerator<RecordedEvent> {
+  fields: EventFields = wholeEvents,
+): AsyncGenerator<RecordedEventPart> {
   // Compared as strings below: only the store's canonical form compares right.
   const start = after === undefined ? undefined : normalizedPosition(store, after);
   const live = feed.subscribe((event) => matchesFilter(event, filter));
-  async function* events(): AsyncGenerator<RecordedEvent> {
+  async function* events(): AsyncGenerator<RecordedEventPart> {
     let last = start;
     try {
       const handover = feedPosition();
+      // The backlog in pages read as the query's pages are: only the fields selected, data within the byte budget.
       while (handover !== undefined && (last === undefined || last < handover)) {
-        const page = await store.readAll({ after: last, filter, maxCount: 500 });
+        const page = await store.readAll({ after: last, filter, maxCount: 500, ...readShape(fields) });
         const upToHandover = page.filter((event) => event.position <= handover);
         for (const event of upToHandover) {
           last = event.position;
           yield event;
         }
-        if (upToHandover.length < page.length || page.length < 500) break;
+        // A short page may only be cut by the budget: the loop's condition says when the backlog is done.
+        if (page.length === 0 || upToHandover.length < page.length) break;
       }
       for await (const event of live) {
         if (last !== undefined && event.position <= last) continue;

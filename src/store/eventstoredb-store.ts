@@ -38,9 +38,12 @@ import {
   type ExpectedRevision,
   type NewEvent,
   type ReadAllOptions,
+  type ReadShape,
   type ReadStreamOptions,
   type RecordedEvent,
+  type RecordedEventPart,
   type SubscribeOptions,
+  type WholeEvents,
 } from './port.js';
 
 const DIGITS = 20;
@@ -113,6 +116,32 @@ function toRecorded(resolved: AllStreamResolvedEvent | ResolvedEvent): RecordedE
   };
 }
 
+/**
+ * The page's shape on EventStoreDB. The server sends every event whole: data
+ * cannot be skipped server-side, so a read without data (or metadata) drops it
+ * as each event arrives, and a byte budget is counted on the data as received
+ * (its JSON, measured again here since the client hands it over parsed). Both
+ * bound what a page holds, not what the server sends.
+ */
+function pageShaper(shape: ReadShape): (event: RecordedEvent) => RecordedEventPart | undefined {
+  const budget = shape.withData === false ? undefined : shape.maxBytes;
+  let used = 0;
+  let count = 0;
+  return (event) => {
+    if (budget !== undefined) {
+      const bytes = Buffer.byteLength(JSON.stringify(event.data) ?? '');
+      if (count > 0 && used + bytes > budget) return undefined;
+      used += bytes;
+    }
+    count++;
+    const { data, metadata, ...header } = event;
+    const part: RecordedEventPart = header;
+    if (shape.withData !== false) part.data = data;
+    if (shape.withMetadata !== false) part.metadata = metadata;
+    return part;
+  };
+}
+
 export class EventStoreDbEventStore implements EventStore {
   private readonly client: EventStoreDBClient;
 
@@ -158,33 +187,60 @@ export class EventStoreDbEventStore implements EventStore {
     }
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const events: RecordedEvent[] = [];
-    try {
-      const read = this.client.readStream(streamId, {
-        direction: FORWARDS,
-        fromRevision: options.fromRevision ?? START,
-        maxCount: options.maxCount ?? Number.MAX_SAFE_INTEGER,
-      });
-      for await (const resolved of read) events.push(toRecorded(resolved));
-    } catch (error) {
-      // Thrown lazily, on the first iteration, for a stream that does not exist.
-      if (error instanceof StreamNotFoundError) return [];
-      throw error;
+  readStream(streamId: string, options?: ReadStreamOptions & WholeEvents): Promise<RecordedEvent[]>;
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEventPart[]>;
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEventPart[]> {
+    const events: RecordedEventPart[] = [];
+    const limit = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    const shape = pageShaper(options);
+    if (limit <= 0) return events;
+    for await (const event of this.streamEvents(streamId, options.fromRevision ?? START, limit)) {
+      const part = shape(event);
+      if (!part) break;
+      events.push(part);
+      if (events.length >= limit) break;
     }
     return events;
   }
 
-  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+  /**
+   * One stream, oldest first, read lazily: leaving the loop early cancels the
+   * server's call, so a short page of a long stream reads little more than it.
+   */
+  private async *streamEvents(
+    streamId: string,
+    fromRevision: bigint | typeof START,
+    maxCount = Number.MAX_SAFE_INTEGER,
+  ): AsyncGenerator<RecordedEvent> {
+    try {
+      const read = this.client.readStream(streamId, { direction: FORWARDS, fromRevision, maxCount });
+      for await (const resolved of read) yield toRecorded(resolved);
+    } catch (error) {
+      // Thrown lazily, on the first iteration, for a stream that does not exist.
+      if (error instanceof StreamNotFoundError) return;
+      throw error;
+    }
+  }
+
+  readAll(options?: ReadAllOptions & WholeEvents): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEventPart[]>;
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEventPart[]> {
     const limit = options.maxCount ?? DEFAULT_PAGE;
+    const shape = pageShaper(options);
+    const events: RecordedEventPart[] = [];
+    if (limit <= 0) return events;
     if (options.filter?.streamId !== undefined) {
       // One stream: read just it, not the whole log.
-      const all = await this.readStream(options.filter.streamId);
-      return all
-        .filter((e) => (options.after === undefined || e.position > options.after) && matchesFilter(e, options.filter))
-        .slice(0, limit);
+      for await (const event of this.streamEvents(options.filter.streamId, START)) {
+        if (options.after !== undefined && event.position <= options.after) continue;
+        if (!matchesFilter(event, options.filter)) continue;
+        const part = shape(event);
+        if (!part) break;
+        events.push(part);
+        if (events.length >= limit) break;
+      }
+      return events;
     }
-    const events: RecordedEvent[] = [];
     let from: ReadPosition = options.after ? parseEsdbPosition(options.after) : START;
     let seen = options.after;
     for (;;) {
@@ -196,7 +252,9 @@ export class EventStoreDbEventStore implements EventStore {
         if (seen !== undefined && event.position <= seen) continue;
         seen = event.position;
         if (!matchesFilter(event, options.filter)) continue;
-        events.push(event);
+        const part = shape(event);
+        if (!part) return events;
+        events.push(part);
         if (events.length >= limit) return events;
       }
       const last = chunk[chunk.length - 1]?.event?.position;

@@ -41,7 +41,8 @@ export interface NewEvent {
   timestamp?: string;
 }
 
-export interface RecordedEvent {
+/** What every read returns of an event; `data` and `metadata` may be left out on request. */
+export interface RecordedEventHeader {
   id: string;
   type: string;
   streamId: string;
@@ -50,9 +51,15 @@ export interface RecordedEvent {
   position: string;
   /** When the store recorded the event (ISO-8601). */
   timestamp: string;
+}
+
+export interface RecordedEvent extends RecordedEventHeader {
   data: unknown;
   metadata: EventMetadata;
 }
+
+/** What a read that may leave out `data` or `metadata` (see ReadShape) returns. */
+export type RecordedEventPart = RecordedEventHeader & Partial<Pick<RecordedEvent, 'data' | 'metadata'>>;
 
 export interface AppendResult {
   /** Revision of the stream's last event after the append. */
@@ -61,7 +68,37 @@ export interface AppendResult {
   position: string;
 }
 
-export interface ReadStreamOptions {
+/**
+ * How much of each event a read returns, and how many bytes of data a page may
+ * hold. Events can be megabytes each (training data, log batches): a page of
+ * a thousand of them must not be read whole when only their types are wanted.
+ */
+export interface ReadShape {
+  /**
+   * false: the events come without `data`, which the store does not read or
+   * parse where it can avoid it (SQLite does not read the column; EventStoreDB
+   * sends it anyway and the adapter drops it at once). Default true.
+   */
+  withData?: boolean;
+  /**
+   * false: the events come without `metadata`. Small, but in SQLite it is
+   * stored after the data, and reaching it walks the data's pages. Default true.
+   */
+  withMetadata?: boolean;
+  /**
+   * A byte budget for the page's data (its stored JSON, UTF-8): the read stops
+   * before the event that would take the data read past it. The first event
+   * is always returned, however large, so that paging progresses. A page cut
+   * short by the budget holds fewer than `maxCount` events although more
+   * follow. Ignored with `withData: false`.
+   */
+  maxBytes?: number;
+}
+
+/** A read of whole events (the default); any other read may leave `data` or `metadata` out. */
+export type WholeEvents = { withData?: true; withMetadata?: true };
+
+export interface ReadStreamOptions extends ReadShape {
   fromRevision?: bigint;
   maxCount?: number;
 }
@@ -76,7 +113,7 @@ export interface EventFilter {
   to?: string;
 }
 
-export interface ReadAllOptions {
+export interface ReadAllOptions extends ReadShape {
   /** Exclusive: events strictly after this position. Absent: from the start. */
   after?: string;
   maxCount?: number;
@@ -102,9 +139,11 @@ export interface EventStore {
     options?: { expectedRevision?: ExpectedRevision },
   ): Promise<AppendResult>;
   /** Oldest first. An unknown stream reads as empty. */
-  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readStream(streamId: string, options?: ReadStreamOptions & WholeEvents): Promise<RecordedEvent[]>;
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEventPart[]>;
   /** A page of the global log, oldest first. */
-  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions & WholeEvents): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEventPart[]>;
   subscribeToAll(options?: SubscribeOptions): EventSubscription;
   /** Position of the newest event, or undefined when the log is empty. */
   headPosition(): Promise<string | undefined>;
@@ -145,7 +184,7 @@ export function categoryOf(streamId: string): string {
   return dash < 0 ? streamId : streamId.slice(0, dash);
 }
 
-export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefined): boolean {
+export function matchesFilter(event: RecordedEventHeader, filter: EventFilter | undefined): boolean {
   if (!filter) return true;
   if (filter.streamId !== undefined && event.streamId !== filter.streamId) return false;
   if (filter.category !== undefined && categoryOf(event.streamId) !== filter.category) return false;

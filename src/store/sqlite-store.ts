@@ -28,8 +28,11 @@ import {
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type ReadShape,
   type RecordedEvent,
+  type RecordedEventPart,
   type SubscribeOptions,
+  type WholeEvents,
 } from './port.js';
 import { catchUpSubscription } from './catch-up-subscription.js';
 
@@ -56,6 +59,21 @@ interface EventRow {
   metadata: string;
 }
 
+/** A row as read with some columns left out (see `columnsOf`). */
+type PartialRow = Omit<EventRow, 'data' | 'metadata'> & Partial<Pick<EventRow, 'data' | 'metadata'>>;
+
+/**
+ * The columns a read selects. `data` (possibly megabytes) is left out when not
+ * wanted, and so is `metadata`, stored after it: reaching it walks the data's
+ * overflow pages even though they are not returned.
+ */
+function columnsOf(shape: ReadShape): string {
+  let columns = 'position, id, stream_id, revision, type, timestamp';
+  if (shape.withData !== false) columns += ', data';
+  if (shape.withMetadata !== false) columns += ', metadata';
+  return columns;
+}
+
 export function formatSqlitePosition(position: number): string {
   return String(position).padStart(POSITION_DIGITS, '0');
 }
@@ -66,17 +84,30 @@ function parsePosition(position: string | undefined): number {
   return Number(position);
 }
 
-function toRecorded(row: EventRow): RecordedEvent {
-  return {
+function toPart(row: PartialRow): RecordedEventPart {
+  const event: RecordedEventPart = {
     id: row.id,
     type: row.type,
     streamId: row.stream_id,
     revision: BigInt(row.revision),
     position: formatSqlitePosition(row.position),
     timestamp: row.timestamp,
-    data: JSON.parse(row.data) as unknown,
-    metadata: JSON.parse(row.metadata) as EventMetadata,
   };
+  if (row.data !== undefined) event.data = JSON.parse(row.data) as unknown;
+  if (row.metadata !== undefined) event.metadata = JSON.parse(row.metadata) as EventMetadata;
+  return event;
+}
+
+/** How many of the leading events fit a byte budget: at least one, so that paging progresses. */
+function countWithin(sizes: readonly { bytes: number }[], maxBytes: number): number {
+  let total = 0;
+  let count = 0;
+  for (const { bytes } of sizes) {
+    total += bytes;
+    if (count > 0 && total > maxBytes) break;
+    count++;
+  }
+  return count;
 }
 
 function isBusy(error: unknown): boolean {
@@ -250,24 +281,45 @@ export class SqliteEventStore implements EventStore {
     return { nextExpectedRevision: BigInt(last.revision), position: formatSqlitePosition(last.position) };
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  readStream(streamId: string, options?: ReadStreamOptions & WholeEvents): Promise<RecordedEvent[]>;
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEventPart[]>;
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEventPart[]> {
+    const where = 'WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?';
     const from = Number(options.fromRevision ?? 0n);
-    const limit = options.maxCount ?? -1;
-    return this.sql.readStream.all(streamId, from, limit).map(toRecorded);
+    const limit = this.limitWithin(options, where, [streamId, from], options.maxCount ?? -1);
+    if (limit === 0) return [];
+    const rows = this.cachedStatement(`SELECT ${columnsOf(options)} FROM events ${where}`).all(streamId, from, limit);
+    return (rows as PartialRow[]).map(toPart);
   }
 
-  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+  readAll(options?: ReadAllOptions & WholeEvents): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEventPart[]>;
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEventPart[]> {
     return this.readAllSync(options);
   }
 
-  private readAllSync(options: ReadAllOptions): RecordedEvent[] {
+  private readAllSync(options: ReadAllOptions & WholeEvents): RecordedEvent[];
+  private readAllSync(options: ReadAllOptions): RecordedEventPart[];
+  private readAllSync(options: ReadAllOptions): RecordedEventPart[] {
     const { sql, params } = filterClause(options.filter);
-    const statement = this.cachedStatement(
-      `SELECT * FROM events WHERE position > ?${sql} ORDER BY position LIMIT ?`,
-    );
-    const args: unknown[] = [parsePosition(options.after), ...params, options.maxCount ?? DEFAULT_PAGE];
-    const rows = statement.all(...args);
-    return (rows as EventRow[]).map(toRecorded);
+    const where = `WHERE position > ?${sql} ORDER BY position LIMIT ?`;
+    const args = [parsePosition(options.after), ...params];
+    const limit = this.limitWithin(options, where, args, options.maxCount ?? DEFAULT_PAGE);
+    if (limit === 0) return [];
+    const rows = this.cachedStatement(`SELECT ${columnsOf(options)} FROM events ${where}`).all(...args, limit);
+    return (rows as PartialRow[]).map(toPart);
+  }
+
+  /**
+   * The page's LIMIT under its byte budget, cut from the stored lengths before any data is read:
+   * octet_length() of a TEXT column comes from the record header, the data itself is not loaded.
+   * The statement that reads the page then reads the same rows, since a stream only grows at its
+   * end and positions only grow (assigned under the write lock).
+   */
+  private limitWithin(shape: ReadShape, where: string, args: unknown[], limit: number): number {
+    if (shape.maxBytes === undefined || shape.withData === false) return limit;
+    const sizes = this.cachedStatement(`SELECT octet_length(data) AS bytes FROM events ${where}`).all(...args, limit);
+    return countWithin(sizes as { bytes: number }[], shape.maxBytes);
   }
 
   subscribeToAll(options: SubscribeOptions = {}): EventSubscription {
@@ -359,9 +411,6 @@ function prepareStatements(db: SqliteDatabase) {
     insert: db.prepare<[string, string, number, string, string, string, string, string]>(
       `INSERT INTO events (id, stream_id, revision, category, type, timestamp, data, metadata)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    readStream: db.prepare<[string, number, number], EventRow>(
-      'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
     ),
     head: db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
   };

@@ -1,11 +1,17 @@
 /** The audit log: `Event`, the `events` query and the `events` subscription. */
-import { readLogPage, tailLog } from '../../app/audit-log.js';
-import { currentShape } from '../../app/event-shapes.js';
-import type { EventFilter as StoreEventFilter, RecordedEvent } from '../../store/port.js';
+import type { GraphQLResolveInfo } from 'graphql';
+import { readLogPage, tailLog, type EventFields } from '../../app/audit-log.js';
+import { currentMetadata, currentShape } from '../../app/event-shapes.js';
+import type { EventFilter as StoreEventFilter, RecordedEvent, RecordedEventPart } from '../../store/port.js';
 import { builder } from '../builder.js';
 import { connectionTypes, pageSize, toConnection } from '../pagination.js';
+import { selectedFieldNames } from '../selection.js';
 
-export const Event = builder.objectRef<RecordedEvent>('Event').implement({
+/**
+ * An event as a page read it: `data` and `metadata` are there when the query
+ * selects them (see `selectedEventFields`), and only then.
+ */
+export const Event = builder.objectRef<RecordedEventPart>('Event').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     type: t.exposeString('type'),
@@ -14,12 +20,29 @@ export const Event = builder.objectRef<RecordedEvent>('Event').implement({
     position: t.exposeString('position'),
     timestamp: t.field({ type: 'DateTime', resolve: (e) => e.timestamp }),
     // In the current shape: an older version is shown upcast, with the version it was stored in.
-    data: t.field({ type: 'JSON', resolve: (e) => currentShape(e).data }),
-    metadata: t.field({ type: 'JSONObject', resolve: (e) => currentShape(e).metadata }),
+    data: t.field({ type: 'JSON', resolve: (e) => currentShape(withParts(e, 'data', 'metadata')).data }),
+    metadata: t.field({ type: 'JSONObject', resolve: (e) => currentMetadata(withParts(e, 'metadata')) }),
   }),
 });
 
-export const EventConnection = connectionTypes<RecordedEvent>('Event', Event);
+/** The event, read with the parts a field needs: a part missing is a bug in reading the selection. */
+function withParts(event: RecordedEventPart, ...parts: ('data' | 'metadata')[]): RecordedEvent {
+  const missing = parts.find((part) => !(part in event));
+  if (missing) throw new Error(`event ${event.id} was read without its ${missing}, which the query selects`);
+  return event as RecordedEvent;
+}
+
+export const EventConnection = connectionTypes<RecordedEventPart>('Event', Event);
+
+/**
+ * Which of the events' large parts the query selects, at `path` below the
+ * field being resolved (['edges', 'node'] for a connection, [] for the
+ * subscription): a page reads data and metadata only when asked for.
+ */
+export function selectedEventFields(info: GraphQLResolveInfo, path: readonly string[]): EventFields {
+  const names = selectedFieldNames(info, path);
+  return { data: names.has('data'), metadata: names.has('metadata') };
+}
 
 export const EventFilter = builder.inputType('EventFilter', {
   fields: (t) => ({
@@ -59,9 +82,10 @@ builder.queryField('events', (t) =>
       first: t.arg.int({ defaultValue: 100 }),
       after: t.arg.string(),
     },
-    resolve: async (_root, args, { trialog }) => {
+    resolve: async (_root, args, { trialog }, info) => {
       const first = pageSize(args.first, 100);
-      const page = await readLogPage(trialog.store, toStoreFilter(args.filter), first, args.after ?? undefined);
+      const fields = selectedEventFields(info, ['edges', 'node']);
+      const page = await readLogPage(trialog.store, toStoreFilter(args.filter), first, args.after ?? undefined, fields);
       return toConnection(page.items, page.hasNextPage, args.after);
     },
   }),
@@ -72,13 +96,14 @@ builder.subscriptionField('events', (t) =>
     type: Event,
     description: 'The audit log from a position (exclusive), then live: no event missed or repeated.',
     args: { filter: t.arg({ type: EventFilter }), after: t.arg.string() },
-    subscribe: (_root, args, { trialog }) =>
+    subscribe: (_root, args, { trialog }, info) =>
       tailLog(
         trialog.store,
         trialog.feed,
         () => trialog.runner.position,
         toStoreFilter(args.filter),
         args.after ?? undefined,
+        selectedEventFields(info, []),
       ),
     resolve: (event) => event,
   }),

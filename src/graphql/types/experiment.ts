@@ -13,7 +13,7 @@ import type { ExperimentView } from '../../../projections/experiments-queries.js
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { connectionTypes, pageSize, positionCursor, toConnection } from '../pagination.js';
-import { EventConnection } from './event.js';
+import { EventConnection, selectedEventFields } from './event.js';
 import { Node } from './node.js';
 import { experimentUpdates } from './experiment-subscriptions.js';
 
@@ -67,8 +67,10 @@ Experiment.implement({
     history: t.field({
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
-      resolve: async (e, args, { trialog }) => {
-        const page = await readStreamPage(trialog.store, experimentStreamId(e.id), pageSize(args.first, 100), args.after ?? undefined);
+      resolve: async (e, args, { trialog }, info) => {
+        const page = await readStreamPage(trialog.store, experimentStreamId(e.id), pageSize(args.first, 100), args.after ?? undefined, {
+          fields: selectedEventFields(info, ['edges', 'node']),
+        });
         return toConnection(page.items, page.hasNextPage, args.after);
       },
     }),

@@ -11,7 +11,7 @@ import type { JobView, LogLineRow } from '../../../projections/jobs-queries.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { connectionTypes, pageSize, positionCursor, toConnection } from '../pagination.js';
-import { EventConnection } from './event.js';
+import { EventConnection, selectedEventFields } from './event.js';
 import { Experiment } from './experiment.js';
 import { MetricSeries } from './metrics.js';
 import { Node } from './node.js';
@@ -134,14 +134,14 @@ Job.implement({
       type: EventConnection,
       description: "The job's own events, oldest first.",
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
-      resolve: async (j, args, { trialog }) => {
+      resolve: async (j, args, { trialog }, info) => {
         const first = pageSize(args.first, 100);
         const page = await readStreamPage(
           trialog.store,
           jobStreamId(j.id),
           first,
           args.after ?? undefined,
-          j.asOfRevision,
+          { upTo: j.asOfRevision, fields: selectedEventFields(info, ['edges', 'node']) },
         );
         return toConnection(page.items, page.hasNextPage, args.after);
       },

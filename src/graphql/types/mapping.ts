@@ -11,7 +11,7 @@ import type { MappingChangeReport } from '../../app/mapping-commands.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { connectionTypes, pageSize, positionCursor, toConnection } from '../pagination.js';
-import { EventConnection } from './event.js';
+import { EventConnection, selectedEventFields } from './event.js';
 import { Job, type JobShape } from './job.js';
 
 const Algorithm = builder.objectRef<AlgorithmRow>('Algorithm').implement({
@@ -55,8 +55,10 @@ const TrainingMapping = builder.objectRef<MappingState>('TrainingMapping').imple
     history: t.field({
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
-      resolve: async (m, args, { trialog }) => {
-        const page = await readStreamPage(trialog.store, mappingStreamId(m.id), pageSize(args.first, 100), args.after ?? undefined);
+      resolve: async (m, args, { trialog }, info) => {
+        const page = await readStreamPage(trialog.store, mappingStreamId(m.id), pageSize(args.first, 100), args.after ?? undefined, {
+          fields: selectedEventFields(info, ['edges', 'node']),
+        });
         return toConnection(page.items, page.hasNextPage, args.after);
       },
     }),
