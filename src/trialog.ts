@@ -47,6 +47,8 @@ export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'sync
   adminKey?: string;
   /** Events one live subscriber may have waiting before it is ended with where to resume. */
   maxSubscriberBacklog?: number;
+  /** Bytes of events one live subscriber may have waiting before it is ended with where to resume. */
+  maxSubscriberBacklogBytes?: number;
   /** Bytes of folded job states the command side keeps cached (TRIALOG_AGGREGATE_CACHE_BYTES). */
   aggregateCacheBytes?: number;
 };
@@ -70,7 +72,7 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
     store = sqlite;
     readDb = sqlite.db;
   }
-  const feed = new LiveFeed(config.maxSubscriberBacklog);
+  const feed = new LiveFeed({ maxEvents: config.maxSubscriberBacklog, maxBytes: config.maxSubscriberBacklogBytes });
   const runner = new ProjectionRunner(store, readDb, readModelProjections, feed);
   runner.start();
   await runner.catchUp();

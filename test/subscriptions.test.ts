@@ -237,3 +237,23 @@ describe('events subscription positions', () => {
     await expect(bad.done).rejects.toThrow(/BAD_USER_INPUT/);
   });
 });
+
+describe('the backlog bound in bytes', () => {
+  it('a subscriber that keeps reading is not ended by events larger than the bound', async () => {
+    const own = await startTestServer({ maxSubscriberBacklogBytes: 1024 * 1024 });
+    const client = wsClient(own.url);
+    const job = await createJob(own.gql, { labels: ['big'] });
+    const c = (await claim(own.gql, { workerId: 'w', labels: ['big'] }))!;
+    const lines = Array.from({ length: 48 }, (_, i) => `${i}`.padEnd(65_000, 'x')); // about 3 MiB an event
+    type Event = { events: { type: string; streamId: string } };
+    const sub = collect<Event>(client, `subscription($s: String) { events(filter: { streamId: $s }) { type streamId data } }`, { s: `job-${job.id}` }, (items) =>
+      items.filter((i) => i.events.type === 'JobLogAppended').length >= 5,
+    );
+    await untilLive(sub.items, (i) => i.events.type === 'JobHeartbeat', () => own.gql(HEARTBEAT, { input: { jobId: job.id, leaseToken: c.leaseToken } }));
+    for (let i = 0; i < 5; i++) ok(await own.gql(APPEND_LOG, { input: { jobId: job.id, leaseToken: c.leaseToken, lines } }));
+    const logs = (await sub.done).filter((i) => i.events.type === 'JobLogAppended');
+    expect(logs).toHaveLength(5);
+    await client.dispose();
+    await own.stop();
+  });
+});
