@@ -81,6 +81,8 @@ export interface GraphQLLimits {
   maxSubscriptionsPerKey: number;
   /** Bytes a WebSocket may have queued for a client that is not reading; past it the socket is closed. */
   maxSocketBufferBytes: number;
+  /** How often a WebSocket is pinged; an unanswered ping with nothing queued ends the connection. */
+  webSocketKeepAliveMs: number;
   introspection: boolean;
   graphiql: boolean;
 }
@@ -95,6 +97,7 @@ export const defaultGraphQLLimits: GraphQLLimits = {
   maxSubscriptionsPerConnection: 100,
   maxSubscriptionsPerKey: 1000,
   maxSocketBufferBytes: 16 * 1024 * 1024,
+  webSocketKeepAliveMs: 12_000,
   introspection: true,
   graphiql: true,
 };
@@ -141,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
       maxSubscriptionsPerConnection: c.TRIALOG_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxSubscriptionsPerKey: c.TRIALOG_MAX_SUBSCRIPTIONS_PER_KEY,
       maxSocketBufferBytes: c.TRIALOG_MAX_SOCKET_BUFFER_BYTES,
+      webSocketKeepAliveMs: defaultGraphQLLimits.webSocketKeepAliveMs,
       introspection: c.TRIALOG_INTROSPECTION,
       graphiql: c.TRIALOG_GRAPHIQL,
     },
