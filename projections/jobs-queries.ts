@@ -2,7 +2,7 @@
  * Reads of the jobs read model. Every list is keyset-paginated on the
  * creation position (oldest first), so pages stay stable while jobs are added.
  */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { JobStatus, LogStream } from '../src/domain/job/events.js';
 import type { JobState } from '../src/domain/job/state.js';
 import type { LightJobState } from './job-row.js';
@@ -138,6 +138,18 @@ export class JobQueries {
       Object.defineProperty(view, field, { enumerable: true, configurable: true, get: () => load()[field] });
     }
     return view as JobView;
+  }
+
+  private experimentOfJob: Statement<[string], { experiment_id: string | null }> | undefined;
+
+  /**
+   * The experiment a job belongs to (null: none; undefined: no such job), from
+   * its own column: live subscription filters ask this of jobs that change and
+   * must not read a job's state to answer.
+   */
+  experimentIdOf(jobId: string): string | null | undefined {
+    this.experimentOfJob ??= this.db.prepare('SELECT experiment_id FROM jobs WHERE id = ?');
+    return this.experimentOfJob.get(jobId)?.experiment_id;
   }
 
   /** The jobs a worker holds right now (few: one per slot). */

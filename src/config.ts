@@ -44,6 +44,7 @@ const Config = z.object({
   TRIALOG_MAX_SUBSCRIPTIONS_PER_KEY: count(1000),
   TRIALOG_MAX_SOCKET_BUFFER_BYTES: count(16 * 1024 * 1024),
   TRIALOG_MAX_SUBSCRIBER_BACKLOG: count(10_000),
+  TRIALOG_MAX_SUBSCRIBER_BACKLOG_BYTES: count(32 * 1024 * 1024),
   TRIALOG_INTROSPECTION: flag(true),
   TRIALOG_GRAPHIQL: flag(true),
 });
@@ -63,6 +64,8 @@ export interface TrialogConfig {
   adminKey: string | undefined;
   /** Events one live subscriber may have waiting before it is ended (with where to resume). */
   maxSubscriberBacklog: number;
+  /** Bytes of events (their data's size) one live subscriber may have waiting before it is ended. */
+  maxSubscriberBacklogBytes: number;
 }
 
 /** How much one GraphQL request may ask for (graphql-armor and the HTTP layer). */
@@ -78,6 +81,8 @@ export interface GraphQLLimits {
   maxSubscriptionsPerKey: number;
   /** Bytes a WebSocket may have queued for a client that is not reading; past it the socket is closed. */
   maxSocketBufferBytes: number;
+  /** How often a WebSocket is pinged; an unanswered ping with nothing queued ends the connection. */
+  webSocketKeepAliveMs: number;
   introspection: boolean;
   graphiql: boolean;
 }
@@ -92,6 +97,7 @@ export const defaultGraphQLLimits: GraphQLLimits = {
   maxSubscriptionsPerConnection: 100,
   maxSubscriptionsPerKey: 1000,
   maxSocketBufferBytes: 16 * 1024 * 1024,
+  webSocketKeepAliveMs: 12_000,
   introspection: true,
   graphiql: true,
 };
@@ -127,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     aggregateCacheBytes: c.TRIALOG_AGGREGATE_CACHE_BYTES,
     adminKey: c.TRIALOG_ADMIN_KEY,
     maxSubscriberBacklog: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG,
+    maxSubscriberBacklogBytes: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG_BYTES,
     graphql: {
       maxDepth: c.TRIALOG_MAX_DEPTH,
       maxAliases: c.TRIALOG_MAX_ALIASES,
@@ -137,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
       maxSubscriptionsPerConnection: c.TRIALOG_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxSubscriptionsPerKey: c.TRIALOG_MAX_SUBSCRIPTIONS_PER_KEY,
       maxSocketBufferBytes: c.TRIALOG_MAX_SOCKET_BUFFER_BYTES,
+      webSocketKeepAliveMs: defaultGraphQLLimits.webSocketKeepAliveMs,
       introspection: c.TRIALOG_INTROSPECTION,
       graphiql: c.TRIALOG_GRAPHIQL,
     },

@@ -1,17 +1,35 @@
 /**
  * The in-process fan-out of the global log to live subscriptions. The
  * projection runner publishes each batch after the read models include it;
- * every subscriber has its own bounded queue, and one that falls too far
- * behind is ended with an error (its subscription names where to resume)
- * instead of growing the server's memory.
+ * every subscriber has its own queue, bounded in events and in bytes, and one
+ * that falls too far behind is ended with an error (its subscription names
+ * where to resume) instead of growing the server's memory.
+ *
+ * The transports stop pulling from a subscription whose client does not read
+ * (websocket-flow.ts; server.ts on SSE), so what a stalled client has not read
+ * waits here, where it is counted, and not in a socket buffer.
  */
+import { eventWeight } from './event-weight.js';
 import type { RecordedEvent } from './store/port.js';
 
 export const DEFAULT_SUBSCRIBER_BUFFER = 10_000;
+export const DEFAULT_SUBSCRIBER_BUFFER_BYTES = 32 * 1024 * 1024;
+
+export interface SubscriberBacklogLimits {
+  /** Events one subscriber may have waiting (TRIALOG_MAX_SUBSCRIBER_BACKLOG). */
+  maxEvents: number;
+  /** Bytes of events one subscriber may have waiting (TRIALOG_MAX_SUBSCRIBER_BACKLOG_BYTES). */
+  maxBytes: number;
+}
+
+export const defaultSubscriberBacklog: SubscriberBacklogLimits = {
+  maxEvents: DEFAULT_SUBSCRIBER_BUFFER,
+  maxBytes: DEFAULT_SUBSCRIBER_BUFFER_BYTES,
+};
 
 export class SubscriberTooSlowError extends Error {
-  constructor(maxBuffered: number) {
-    super(`the subscriber fell more than ${maxBuffered} events behind and was closed`);
+  constructor(readonly bound: string) {
+    super(`the subscriber fell more than ${bound} behind and was closed`);
     this.name = 'SubscriberTooSlowError';
   }
 }
@@ -22,9 +40,14 @@ export interface LiveSubscription extends AsyncIterableIterator<RecordedEvent> {
 
 export class LiveFeed {
   private readonly listeners = new Set<(batch: readonly RecordedEvent[]) => void>();
+  private readonly limits: SubscriberBacklogLimits;
 
-  /** `maxBuffered`: events one subscriber may have waiting before it is ended (TRIALOG_MAX_SUBSCRIBER_BACKLOG). */
-  constructor(private readonly maxBuffered = DEFAULT_SUBSCRIBER_BUFFER) {}
+  constructor(limits: { maxEvents?: number | undefined; maxBytes?: number | undefined } = {}) {
+    this.limits = {
+      maxEvents: limits.maxEvents ?? defaultSubscriberBacklog.maxEvents,
+      maxBytes: limits.maxBytes ?? defaultSubscriberBacklog.maxBytes,
+    };
+  }
 
   publish(batch: readonly RecordedEvent[]): void {
     for (const listener of this.listeners) listener(batch);
@@ -35,20 +58,34 @@ export class LiveFeed {
   }
 
   /** Events published from now on that pass `accept`. */
-  subscribe(accept: (event: RecordedEvent) => boolean = () => true, maxBuffered = this.maxBuffered): LiveSubscription {
+  subscribe(accept: (event: RecordedEvent) => boolean = () => true): LiveSubscription {
+    const { maxEvents, maxBytes } = this.limits;
     const queue: RecordedEvent[] = [];
+    let queuedBytes = 0;
     let wake: (() => void) | undefined;
     let ended = false;
     let failure: Error | undefined;
 
     const listener = (batch: readonly RecordedEvent[]) => {
-      for (const event of batch) if (accept(event)) queue.push(event);
-      if (queue.length > maxBuffered) {
-        failure = new SubscriberTooSlowError(maxBuffered);
-        queue.length = 0;
-        end();
+      // Bytes are judged on what is still waiting from earlier batches: a
+      // subscriber that keeps up is never ended because one batch (which the
+      // runner holds in memory anyway) is large.
+      const bytesBehind = queuedBytes;
+      for (const event of batch) {
+        if (!accept(event)) continue;
+        queue.push(event);
+        queuedBytes += eventWeight(event);
       }
+      if (queue.length > maxEvents) fail(new SubscriberTooSlowError(`${maxEvents} events`));
+      else if (bytesBehind > maxBytes) fail(new SubscriberTooSlowError(`${sizeInWords(maxBytes)} of events`));
       wake?.();
+    };
+    const fail = (error: Error) => {
+      failure = error;
+      // What it had waiting is dropped at once: that is the memory this bound is for.
+      queue.length = 0;
+      queuedBytes = 0;
+      end();
     };
     const end = () => {
       ended = true;
@@ -65,7 +102,9 @@ export class LiveFeed {
           wake = undefined;
         }
         if (queue.length > 0) {
-          return { value: queue.shift()!, done: false };
+          const event = queue.shift()!;
+          queuedBytes -= eventWeight(event);
+          return { value: event, done: false };
         }
         if (failure) throw failure;
         return { value: undefined, done: true };
@@ -78,4 +117,9 @@ export class LiveFeed {
     };
     return subscription;
   }
+}
+
+function sizeInWords(bytes: number): string {
+  const MiB = 1024 * 1024;
+  return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
 }

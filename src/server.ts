@@ -3,6 +3,12 @@
  * SSE subscriptions at /graphql, and graphql-ws serves the same schema over
  * WebSocket on the same path, through yoga's envelop so both transports share
  * the context, the plugins and the error masking.
+ *
+ * Neither transport pulls a subscription faster than its client reads, so
+ * what a slow client has not read waits in the live feed's bounded queue:
+ * over SSE, yoga's event stream is a ReadableStream pulled on demand, which
+ * @whatwg-node/server writes to the response waiting for 'drain'; over
+ * WebSocket, see websocket-flow.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +27,7 @@ import { maskError } from './graphql/errors.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { schema } from './graphql/schema.js';
 import type { Trialog } from './trialog.js';
+import { controlSocketFlow, keepAlive, pacedBy, type SocketFlow } from './websocket-flow.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -100,21 +107,12 @@ function limitBodies(maxBytes: number, next: (req: IncomingMessage, res: ServerR
   };
 }
 
-/**
- * A client that stops reading must not make the server buffer without end:
- * once a socket has this much queued, it is closed (4008) with the reason, and
- * the client resumes from the last position (or offset) it received.
- */
-function boundSendBuffer(socket: import('ws').WebSocket, maxBytes: number): void {
-  const send = socket.send.bind(socket) as (data: unknown, cb?: (error?: Error) => void) => void;
-  (socket as unknown as { send: typeof send }).send = (data, cb) => {
-    if (socket.bufferedAmount > maxBytes) {
-      socket.close(4008, 'subscriber too far behind: reconnect and resume from the last position received');
-      cb?.(new Error('socket closed: subscriber too far behind'));
-      return;
-    }
-    send(data, cb);
-  };
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
+
+/** Below this much queued on a WebSocket, its subscriptions are asked for more. */
+function socketHighWater(limits: GraphQLLimits): number {
+  return Math.min(1024 * 1024, Math.floor(limits.maxSocketBufferBytes / 4));
 }
 
 export async function startServer(
@@ -141,13 +139,19 @@ export async function startServer(
   const authorizationOf = (params: Record<string, unknown> | undefined) =>
     typeof params?.authorization === 'string' ? params.authorization : undefined;
 
+  const flows = new WeakMap<object, SocketFlow>();
+  wsServer.on('connection', (socket) => {
+    const flow = controlSocketFlow(socket, { highWaterBytes: socketHighWater(limits), maxBytes: limits.maxSocketBufferBytes });
+    flows.set(socket, flow);
+    keepAlive(socket, limits.webSocketKeepAliveMs, flow);
+  });
+
   const wsCleanup = useServer<Record<string, unknown>>(
     {
       onConnect: (ctx) => {
         const principal = trialog.access.authenticate(authorizationOf(ctx.connectionParams));
         if (principal instanceof Error) return false; // closes with 4403 Forbidden
         const socket = ctx.extra.socket;
-        boundSendBuffer(socket, limits.maxSocketBufferBytes);
         if (principal.keyId) {
           const connections = socketsByKey.get(principal.keyId) ?? new Set();
           const connection = { socket };
@@ -187,8 +191,15 @@ export async function startServer(
         if (errors.length) return errors;
         return args;
       },
+      // A subscription is asked for its next result only when its socket can take it: what a
+      // client has not read waits in the live feed's bounded queue, not in the socket's buffer.
+      onOperation: (ctx, _id, _payload, _args, result) => {
+        const flow = flows.get(ctx.extra.socket);
+        if (flow && isAsyncIterable(result)) return pacedBy(flow, result);
+      },
     },
     wsServer,
+    0, // keep-alive: ours (websocket-flow.ts), which does not cut off a client for reading slowly
   );
 
   await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ import { AccessControl } from './app/access.js';
 import { ExperimentCommands } from './app/experiment-commands.js';
 import { experimentRepository } from './app/experiment-repository.js';
 import { JobCommands } from './app/job-commands.js';
+import { JobExperiments } from './app/job-experiments.js';
 import { MappingCommands } from './app/mapping-commands.js';
 import { jobRepository } from './app/job-repository.js';
 import type { TrialogConfig } from './config.js';
@@ -34,6 +35,8 @@ export interface Trialog {
   runner: ProjectionRunner;
   feed: LiveFeed;
   jobQueries: JobQueries;
+  /** Which experiment a job belongs to, cached: for live subscription filters. */
+  jobExperiments: JobExperiments;
   jobCommands: JobCommands;
   experimentQueries: ExperimentQueries;
   experimentCommands: ExperimentCommands;
@@ -47,6 +50,8 @@ export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'sync
   adminKey?: string;
   /** Events one live subscriber may have waiting before it is ended with where to resume. */
   maxSubscriberBacklog?: number;
+  /** Bytes of events one live subscriber may have waiting before it is ended with where to resume. */
+  maxSubscriberBacklogBytes?: number;
   /** Bytes of folded job states the command side keeps cached (TRIALOG_AGGREGATE_CACHE_BYTES). */
   aggregateCacheBytes?: number;
 };
@@ -70,7 +75,7 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
     store = sqlite;
     readDb = sqlite.db;
   }
-  const feed = new LiveFeed(config.maxSubscriberBacklog);
+  const feed = new LiveFeed({ maxEvents: config.maxSubscriberBacklog, maxBytes: config.maxSubscriberBacklogBytes });
   const runner = new ProjectionRunner(store, readDb, readModelProjections, feed);
   runner.start();
   await runner.catchUp();
@@ -100,6 +105,7 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
     runner,
     feed,
     jobQueries,
+    jobExperiments: new JobExperiments((jobId) => jobQueries.experimentIdOf(jobId)),
     jobCommands,
     experimentQueries,
     experimentCommands,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultGraphQLLimits } from '../src/config.js';
 import { errorCode, ok, startTestServer, type TestServer } from './helpers/server.js';
 import { runMain } from './helpers/process.js';
+import { stallingProxy } from './helpers/stalling-proxy.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -134,6 +135,65 @@ describe('subscriptions under pressure', () => {
     expect(error.payload[0]!.extensions.code).toBe('TOO_LARGE');
     expect(error.payload[0]!.message).toMatch(/fell more than 50 events behind.*subscribe again with after: "\d+"/);
     socket.close();
+    await small.stop();
+  });
+});
+
+describe('WebSocket keep-alive and clients that stop reading', () => {
+  /** A graphql-ws client on a raw socket, through a proxy that can stop reading from the server. */
+  async function rawClient(url: string) {
+    const { default: WebSocket } = await import('ws');
+    const proxy = await stallingProxy(url);
+    const socket = new WebSocket(proxy.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const messages: { type: string; id?: string; payload?: any }[] = [];
+    let closed: number | undefined;
+    socket.on('message', (data) => messages.push(JSON.parse(data.toString())));
+    socket.on('close', (code) => (closed = code));
+    await new Promise((resolve) => socket.on('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    while (!messages.some((m) => m.type === 'connection_ack')) await new Promise((r) => setTimeout(r, 10));
+    return { socket, messages, proxy, closed: () => closed };
+  }
+  const until = async (done: () => boolean) => {
+    for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  it('a client that stops reading for several keep-alive intervals is not cut off while data waits for it: it reads on and learns where to resume', async () => {
+    const { APPEND_LOG, claim, createJob } = await import('./helpers/jobs.js');
+    const small = await startTestServer({ graphql: { ...defaultGraphQLLimits, webSocketKeepAliveMs: 500 }, maxSubscriberBacklogBytes: 1024 * 1024 });
+    const job = await createJob(small.gql, { labels: ['stall'] });
+    const lease = { jobId: job.id, leaseToken: (await claim(small.gql, { workerId: 'w', labels: ['stall'] }))!.leaseToken };
+    const client = await rawClient(small.url);
+    client.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription($id: ID!) { jobLogs(jobId: $id) { offset text } }`, variables: { id: job.id } } }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    client.proxy.stall();
+    // More than the kernel's socket buffers and the backlog bound hold: the server has to wait for the client.
+    const lines = Array.from({ length: 48 }, (_, i) => `${i}`.padEnd(65_000, 'x')); // about 3 MiB
+    for (let i = 0; i < 6; i++) ok(await small.gql(APPEND_LOG, { input: { ...lease, lines } }));
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // four keep-alive intervals more, not reading
+    client.proxy.resume();
+    await until(() => client.messages.some((m) => m.type === 'error'));
+    const error = client.messages.find((m) => m.type === 'error');
+    expect(error?.payload[0].extensions.code).toBe('TOO_LARGE');
+    expect(error!.payload[0].message).toMatch(/fell more than 1 MiB of events behind.*resubscribe with afterOffset: \d+/);
+    const offsets = client.messages.filter((m) => m.type === 'next').map((m) => m.payload.data.jobLogs.offset);
+    expect(offsets).toEqual(offsets.map((_, i) => i)); // every line up to there, in order
+    expect(error!.payload[0].extensions.resumeAfterOffset).toBe(offsets.at(-1));
+    expect(client.closed()).toBeUndefined();
+    client.socket.close();
+    await client.proxy.close();
+    await small.stop();
+  });
+
+  it('a client that answers no ping, with nothing waiting for it, is disconnected', async () => {
+    const small = await startTestServer({ graphql: { ...defaultGraphQLLimits, webSocketKeepAliveMs: 100 } });
+    const client = await rawClient(small.url);
+    client.proxy.stall(); // a peer that went away without closing: it reads nothing and answers nothing
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    client.proxy.resume();
+    await until(() => client.closed() !== undefined);
+    expect(client.closed()).toBe(1006);
+    await client.proxy.close();
     await small.stop();
   });
 });

@@ -237,3 +237,76 @@ describe('events subscription positions', () => {
     await expect(bad.done).rejects.toThrow(/BAD_USER_INPUT/);
   });
 });
+
+describe('experiment filters do not read the jobs that change', () => {
+  it("200 subscribers on one experiment: a change to another experiment's job reads no job for them, and its experiment is looked up once", async () => {
+    // A server of its own, to count what its read model is asked.
+    const own = await startTestServer();
+    const queries = own.trialog.jobQueries;
+    const asked = { job: 0, experimentIdOf: 0 };
+    const job = queries.job.bind(queries);
+    const experimentIdOf = queries.experimentIdOf.bind(queries);
+    queries.job = (id) => (asked.job++, job(id));
+    queries.experimentIdOf = (id) => (asked.experimentIdOf++, experimentIdOf(id));
+    const experiment = async (name: string) =>
+      ok(await own.gql(`mutation($name: String!) { createExperiment(input: { name: $name, scheduler: { manual: {} } }) { id } }`, { name })).createExperiment
+        .id as string;
+    const quiet = await experiment('quiet');
+    const busy = await experiment('busy');
+    const cancel = async (id: string) => ok(await own.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id }));
+    const [first, second] = [await createJob(own.gql, { experimentId: busy }), await createJob(own.gql, { experimentId: busy })];
+
+    // What cancelling a job asks of the read model with nobody listening.
+    Object.assign(asked, { job: 0, experimentIdOf: 0 });
+    await cancel(first.id);
+    const alone = { ...asked };
+
+    const baseline = own.trialog.feed.subscriberCount; // the server's own (key revocations)
+    const clients = [wsClient(own.url), wsClient(own.url), wsClient(own.url)];
+    const onQuiet = [
+      ...Array.from({ length: 100 }, () => collect(clients[0]!, `subscription($id: ID!) { experimentUpdated(id: $id) { id } }`, { id: quiet }, () => false)),
+      ...Array.from({ length: 100 }, () =>
+        collect(clients[1]!, `subscription($id: ID) { jobStatusChanged(experimentId: $id) { to } }`, { id: quiet }, () => false),
+      ),
+    ];
+    type Update = { experimentUpdated: { jobCounts: { cancelled: number } } };
+    const onBusy = collect<Update>(clients[2]!, `subscription($id: ID!) { experimentUpdated(id: $id) { jobCounts { cancelled } } }`, { id: busy }, (items) =>
+      items.some((i) => i.experimentUpdated.jobCounts.cancelled === 2),
+    );
+    for (let i = 0; i < 200 && own.trialog.feed.subscriberCount < baseline + 201; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(own.trialog.feed.subscriberCount).toBe(baseline + 201);
+
+    Object.assign(asked, { job: 0, experimentIdOf: 0 });
+    await cancel(second.id);
+    // The job's state was read only as often as with nobody listening; its experiment once, for all 201.
+    expect(asked.job).toBe(alone.job);
+    expect(asked.experimentIdOf).toBe(1);
+    // Its own experiment's subscriber heard of it; those on the other heard nothing.
+    await onBusy.done;
+    expect(onQuiet.every((s) => s.items.length === 0)).toBe(true);
+
+    for (const s of onQuiet) s.stop();
+    await Promise.all(clients.map((c) => c.dispose()));
+    await own.stop();
+  });
+});
+
+describe('the backlog bound in bytes', () => {
+  it('a subscriber that keeps reading is not ended by events larger than the bound', async () => {
+    const own = await startTestServer({ maxSubscriberBacklogBytes: 1024 * 1024 });
+    const client = wsClient(own.url);
+    const job = await createJob(own.gql, { labels: ['big'] });
+    const c = (await claim(own.gql, { workerId: 'w', labels: ['big'] }))!;
+    const lines = Array.from({ length: 48 }, (_, i) => `${i}`.padEnd(65_000, 'x')); // about 3 MiB an event
+    type Event = { events: { type: string; streamId: string } };
+    const sub = collect<Event>(client, `subscription($s: String) { events(filter: { streamId: $s }) { type streamId data } }`, { s: `job-${job.id}` }, (items) =>
+      items.filter((i) => i.events.type === 'JobLogAppended').length >= 5,
+    );
+    await untilLive(sub.items, (i) => i.events.type === 'JobHeartbeat', () => own.gql(HEARTBEAT, { input: { jobId: job.id, leaseToken: c.leaseToken } }));
+    for (let i = 0; i < 5; i++) ok(await own.gql(APPEND_LOG, { input: { jobId: job.id, leaseToken: c.leaseToken, lines } }));
+    const logs = (await sub.done).filter((i) => i.events.type === 'JobLogAppended');
+    expect(logs).toHaveLength(5);
+    await client.dispose();
+    await own.stop();
+  });
+});

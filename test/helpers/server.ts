@@ -56,7 +56,7 @@ export function errorCode(response: GqlResponse): string | undefined {
 }
 
 export async function startTestServer(
-  options: { dbPath?: string; graphql?: GraphQLLimits; adminKey?: string; maxSubscriberBacklog?: number } = {},
+  options: { dbPath?: string; graphql?: GraphQLLimits; adminKey?: string; maxSubscriberBacklog?: number; maxSubscriberBacklogBytes?: number } = {},
 ): Promise<TestServer> {
   const dir = options.dbPath ? undefined : tempDir();
   const dbPath = options.dbPath ?? join(dir!.path, 'trialog.db');
@@ -66,6 +66,7 @@ export async function startTestServer(
     synchronous: 'FULL',
     adminKey: options.adminKey,
     maxSubscriberBacklog: options.maxSubscriberBacklog,
+    maxSubscriberBacklogBytes: options.maxSubscriberBacklogBytes,
   });
   const server = await startServer(trialog, { port: 0, host: '127.0.0.1', graphql: options.graphql });
   return {

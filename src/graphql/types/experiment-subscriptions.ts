@@ -1,20 +1,17 @@
 /** `experimentUpdated`: the experiment after every change to it or to one of its jobs. */
 import { closingWith } from '../../closing-iterator.js';
-import { notFound } from '../../domain/errors.js';
+import { notFound, tooLarge } from '../../domain/errors.js';
 import { experimentStreamId } from '../../domain/experiment/events.js';
-import { JOB_STREAM_CATEGORY } from '../../domain/job/events.js';
 import type { ExperimentView } from '../../../projections/experiments-queries.js';
-import { jobIdOfStream } from '../../../projections/jobs-projection.js';
-import { categoryOf } from '../../store/port.js';
+import { SubscriberTooSlowError } from '../../live-feed.js';
 import type { GraphQLContext } from '../context.js';
 
 export function experimentUpdates({ trialog }: GraphQLContext, experimentId: string): AsyncGenerator<ExperimentView> {
   const streamId = experimentStreamId(experimentId);
+  // Whose job changed is looked up from the job's indexed column, cached and once per event for
+  // every subscriber: a hundred dashboards on one experiment never read another job's state.
   const live = trialog.feed.subscribe(
-    (event) =>
-      event.streamId === streamId ||
-      (categoryOf(event.streamId) === JOB_STREAM_CATEGORY &&
-        trialog.jobQueries.job(jobIdOfStream(event.streamId))?.experimentId === experimentId),
+    (event) => event.streamId === streamId || trialog.jobExperiments.ofEvent(event) === experimentId,
   );
   async function* updates(): AsyncGenerator<ExperimentView> {
     try {
@@ -23,6 +20,11 @@ export function experimentUpdates({ trialog }: GraphQLContext, experimentId: str
         const experiment = trialog.experimentQueries.experiment(experimentId);
         if (experiment) yield experiment;
       }
+    } catch (error) {
+      if (error instanceof SubscriberTooSlowError) {
+        throw tooLarge(`${error.message}: query the experiment again and resubscribe`);
+      }
+      throw error;
     } finally {
       live.close();
     }

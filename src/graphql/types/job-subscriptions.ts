@@ -55,20 +55,24 @@ export function jobStatusChanges(
   experimentId: string | null,
   statuses: readonly JobStatus[] | null,
 ): AsyncGenerator<StatusChange> {
-  // Metric and log events never change a status: they are not even queued for these subscribers.
-  const live = trialog.feed.subscribe((event) => STATUS_CHANGING_EVENT_TYPES.has(event.type) && categoryOf(event.streamId) === JOB_STREAM_CATEGORY);
+  // Metric and log events never change a status, and another experiment's jobs are none of this
+  // subscriber's business: neither is even queued for it. The experiment is looked up from the
+  // job's indexed column, cached and once per event (not the job's state, not per subscriber).
+  const live = trialog.feed.subscribe(
+    (event) =>
+      STATUS_CHANGING_EVENT_TYPES.has(event.type) &&
+      categoryOf(event.streamId) === JOB_STREAM_CATEGORY &&
+      (experimentId === null || trialog.jobExperiments.ofEvent(event) === experimentId),
+  );
   async function* changes(): AsyncGenerator<StatusChange> {
     try {
       for await (const recorded of live) {
-        const seen = seenOnce(recorded, () => {
-          const change = statusChangeOf(parseJobEvent(recorded));
-          return { change, job: change ? trialog.jobQueries.job(jobIdOfStream(recorded.streamId)) : undefined };
-        });
-        const { change, job } = seen;
+        const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(parseJobEvent(recorded)));
         if (!change) continue;
         if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
+        // Read only for a change someone will be sent, and once for all of them.
+        const job = oncePerEvent(jobByEvent, recorded, () => trialog.jobQueries.job(jobIdOfStream(recorded.streamId)));
         if (!job) continue;
-        if (experimentId !== null && job.experimentId !== experimentId) continue;
         yield { job, ...change, at: recorded.timestamp, position: recorded.position };
       }
     } catch (error) {
@@ -85,14 +89,13 @@ export function jobStatusChanges(
  * feed hands the same event object to all of them, and a thousand dashboards
  * must not parse it and read the job a thousand times.
  */
-const perEvent = new WeakMap<RecordedEvent, { change: ReturnType<typeof statusChangeOf>; job: JobShape | undefined }>();
-function seenOnce(
-  recorded: RecordedEvent,
-  work: () => { change: ReturnType<typeof statusChangeOf>; job: JobShape | undefined },
-): { change: ReturnType<typeof statusChangeOf>; job: JobShape | undefined } {
-  let seen = perEvent.get(recorded);
-  if (!seen) perEvent.set(recorded, (seen = work()));
-  return seen;
+const statusChangeByEvent = new WeakMap<RecordedEvent, ReturnType<typeof statusChangeOf>>();
+const jobByEvent = new WeakMap<RecordedEvent, JobShape | undefined>();
+function oncePerEvent<T>(memo: WeakMap<RecordedEvent, T>, recorded: RecordedEvent, work: () => T): T {
+  if (memo.has(recorded)) return memo.get(recorded)!;
+  const value = work();
+  memo.set(recorded, value);
+  return value;
 }
 
 /**
