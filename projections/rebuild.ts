@@ -30,7 +30,8 @@ export async function rebuildReadModels(
   const pageSize = options.pageSize ?? 5000;
   const progress: RebuildProgress = { events: 0, position: undefined };
   for (;;) {
-    let page = await store.readAll({ after: progress.position, maxCount: pageSize });
+    // A page is cut at 32 MiB of data too, so megabyte events do not make a page of gigabytes.
+    let page = await store.readAll({ after: progress.position, maxCount: pageSize, maxBytes: 32 * 1024 * 1024 });
     if (options.upTo !== undefined) page = page.filter((event) => event.position <= options.upTo!);
     if (page.length === 0) break;
     db.transaction(() => {
@@ -40,7 +41,6 @@ export async function rebuildReadModels(
     progress.events += page.length;
     progress.position = page[page.length - 1]!.position;
     options.onProgress?.(progress);
-    if (page.length < pageSize) break;
   }
   return progress;
 }

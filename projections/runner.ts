@@ -17,12 +17,19 @@ import type { Database } from 'better-sqlite3';
 import type { EventStore, EventSubscription, RecordedEvent } from '../src/store/port.js';
 import type { LiveFeed } from '../src/live-feed.js';
 import { applyBatch, type Projection, type ProjectionFactory } from './projection.js';
+import { eventWeight } from '../src/event-weight.js';
 import { batchesOf } from './batches.js';
 import { CHECKPOINT_NAME } from './checkpoint.js';
 import { ensureReadModelVersion } from './read-model-version.js';
 
 const CHECKPOINT = CHECKPOINT_NAME;
 const MAX_BATCH = 500;
+/**
+ * A batch ends at 16 MiB of event data as well as at 500 events: a catch-up
+ * over megabyte events (log batches, training data) then holds one batch of
+ * them, not five hundred.
+ */
+const BATCH_BOUND = { maxWeight: 16 * 1024 * 1024, weigh: eventWeight };
 
 interface Waiter {
   position: string;
@@ -134,7 +141,7 @@ export class ProjectionRunner {
   }
 
   private async follow(subscription: EventSubscription): Promise<void> {
-    for await (const batch of batchesOf(subscription, MAX_BATCH)) {
+    for await (const batch of batchesOf(subscription, MAX_BATCH, BATCH_BOUND)) {
       await this.applyWithRetry(batch);
       for (const listener of this.appliedListeners) listener(batch);
       this.handled = batch[batch.length - 1]!.position;

@@ -5,6 +5,7 @@
  * subscriber), so a thousand subscribers do not weigh one event a thousand
  * times.
  */
+import { approximateJsonBytes } from './approximate-size.js';
 import type { RecordedEvent } from './store/port.js';
 
 const weights = new WeakMap<RecordedEvent, number>();
@@ -21,34 +22,3 @@ export function eventWeight(event: RecordedEvent): number {
 
 /** The envelope: ids, stream, type, position and timestamp strings and the object itself. */
 const EVENT_OVERHEAD = 256;
-/** A number, boolean or null, and the punctuation around any value. */
-const SCALAR = 8;
-
-/**
- * About the length of `JSON.stringify(value)` without building it: walks the
- * value with an explicit stack (deep data cannot overflow the call stack) and
- * adds up string lengths, keys included.
- */
-export function approximateJsonBytes(value: unknown): number {
-  let bytes = 0;
-  const stack: object[] = [];
-  const add = (item: unknown) => {
-    if (typeof item === 'string') bytes += item.length + 2;
-    else if (item !== null && typeof item === 'object') stack.push(item);
-    else bytes += SCALAR;
-  };
-  add(value);
-  while (stack.length > 0) {
-    const item = stack.pop()!;
-    bytes += 2;
-    if (Array.isArray(item)) {
-      for (const element of item) add(element);
-    } else {
-      for (const [key, child] of Object.entries(item)) {
-        bytes += key.length + 4;
-        add(child);
-      }
-    }
-  }
-  return bytes;
-}

@@ -16,7 +16,7 @@
 import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
 import { WrongExpectedRevisionError, type AppendResult, type EventStore, type RecordedEvent } from '../store/port.js';
-import { approximateJsonBytes } from './approximate-size.js';
+import { approximateJsonBytes } from '../approximate-size.js';
 import { toNewEvents, type CommandContext } from './command-context.js';
 
 export interface Loaded<S> {

@@ -32,6 +32,8 @@ import { UsageError } from './exit-codes.js';
 import type { CliStore } from './store.js';
 import { progress } from './progress.js';
 
+/** A page of the log is cut at this much event data too (megabyte events). */
+const PAGE_BYTES = 32 * 1024 * 1024;
 const PAGE = 5000;
 
 // ------------------------------------------------------------------ replay
@@ -151,7 +153,7 @@ export async function exportLog(cli: CliStore, out: NodeJS.WritableStream): Prom
   let after: string | undefined;
   let count = 0;
   for (;;) {
-    const page = await cli.store.readAll({ after, maxCount: PAGE });
+    const page = await cli.store.readAll({ after, maxCount: PAGE, maxBytes: PAGE_BYTES });
     for (const recorded of page) {
       const event = currentShape(recorded);
       const line: ExportedEvent = {
@@ -167,7 +169,8 @@ export async function exportLog(cli: CliStore, out: NodeJS.WritableStream): Prom
     }
     count += page.length;
     bar.update(count);
-    if (page.length < PAGE) break;
+    // A page cut short by its byte budget is not the end: only an empty one is.
+    if (page.length === 0) break;
     after = page[page.length - 1]!.position;
   }
   bar.finish(`${count.toLocaleString('en-US')} events`);
@@ -311,7 +314,7 @@ export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<Verify
   };
   let after: string | undefined;
   for (;;) {
-    const page = await cli.store.readAll({ after, maxCount: PAGE });
+    const page = await cli.store.readAll({ after, maxCount: PAGE, maxBytes: PAGE_BYTES });
     for (const event of page) {
       result.events++;
       const category = categoryOf(event.streamId);
@@ -341,7 +344,8 @@ export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<Verify
       }
     }
     bar.update(result.events);
-    if (page.length < PAGE) break;
+    // A page cut short by its byte budget is not the end: only an empty one is.
+    if (page.length === 0) break;
     after = page[page.length - 1]!.position;
   }
   result.streams = nextRevision.size;

@@ -38,6 +38,8 @@ import { catchUpSubscription } from './catch-up-subscription.js';
 
 const POSITION_DIGITS = 16;
 const DEFAULT_PAGE = 1000;
+/** Bytes of event data one page of a catch-up subscription may hold. */
+const SUBSCRIPTION_PAGE_BYTES = 8 * 1024 * 1024;
 
 export interface SqliteStoreOptions {
   /** `synchronous` pragma: FULL (default) fsyncs every commit. */
@@ -325,7 +327,8 @@ export class SqliteEventStore implements EventStore {
   subscribeToAll(options: SubscribeOptions = {}): EventSubscription {
     return catchUpSubscription({
       after: options.after,
-      readPage: (after) => this.readAllSync({ after, filter: options.filter, maxCount: DEFAULT_PAGE }),
+      // Cut at a byte budget too: a catch-up over megabyte events (log batches, training data) holds one page.
+      readPage: (after) => this.readAllSync({ after, filter: options.filter, maxCount: DEFAULT_PAGE, maxBytes: SUBSCRIPTION_PAGE_BYTES }),
       waitForChange: (signal) => this.waitForChange(signal),
     });
   }
