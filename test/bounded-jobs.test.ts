@@ -11,7 +11,11 @@ import { jobRepository } from '../src/app/job-repository.js';
 import type { EventStore, ReadStreamOptions } from '../src/store/port.js';
 import { gqlClient, ok, errorCode, tempDir } from './helpers/server.js';
 import { startServerProcess, type ServerProcess } from './helpers/process.js';
-import { peakDuring } from './helpers/memory.js';
+import { fixedHeap, peakDuring } from './helpers/memory.js';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { jobEventVersion } from '../src/domain/job/upcasters.js';
+import { SqliteEventStore } from '../src/store/sqlite-store.js';
 
 const context = { actor: 'test', correlationId: 'bounded-jobs' };
 const dirs: { remove(): void }[] = [];
@@ -36,8 +40,11 @@ function trainingData(mib: number, salt: number): { answer: string; label: numbe
   return Array.from({ length: Math.round((mib * 1024 * 1024) / 120) }, (_, i) => ({ answer, label: i % 7 }));
 }
 
+/** Every measured server gets the same fixed heap: one that holds what the store holds dies rather than passes. */
+const SERVER_HEAP_MIB = 160;
+
 async function withServer<T>(dbPath: string, env: Record<string, string>, use: (server: ServerProcess) => Promise<T>): Promise<T> {
-  const server = await startServerProcess(dbPath, env);
+  const server = await startServerProcess(dbPath, { ...fixedHeap(SERVER_HEAP_MIB), ...env });
   try {
     return await use(server);
   } finally {
@@ -145,6 +152,58 @@ describe('a chatty job with many megabytes of log', () => {
       expect(large[step]! - small[step]!, step).toBeLessThan(48);
       expect(large[step]!, step).toBeLessThan(400);
     }
+  }, 120_000);
+});
+
+describe('a server starting on a log of megabyte events it has not projected yet', () => {
+  /** A job's events written straight into the store, as an import leaves them: no read model yet. */
+  async function unprojectedChattyLog(batches: number): Promise<string> {
+    const dir = tempDir();
+    dirs.push(dir);
+    const dbPath = join(dir.path, 'trialog.db');
+    const store = new SqliteEventStore(dbPath, { synchronous: 'NORMAL' });
+    const event = (type: string, data: unknown) => ({
+      id: randomUUID(),
+      type,
+      data,
+      metadata: { actor: 'test', correlationId: 'test', causationId: 'test', schemaVersion: jobEventVersion(type) },
+    });
+    const lines = Array.from({ length: 32 }, () => 'q'.repeat(64_000));
+    try {
+      await store.appendToStream('job-job_unprojected', [
+        event('JobCreated', {
+          jobId: 'job_unprojected', experimentId: null, hyperparameters: {}, params: {}, algorithmId: null, algorithmVersion: null,
+          trainingData: null, priority: 0, labels: [], maxAttempts: 3, idempotencyKey: null, generation: 0, parentId: null,
+          trialIndex: null, decision: null,
+        }),
+        event('JobClaimed', { workerId: 'w', leaseTokenHash: 'h', leaseExpiresAt: new Date().toISOString(), leaseSeconds: 300, attempt: 1, takenOverFrom: null }),
+      ]);
+      for (let i = 0; i < batches; i++) {
+        await store.appendToStream('job-job_unprojected', [event('JobLogAppended', { stream: 'STDOUT', firstOffset: i * 32, lines })]);
+      }
+    } finally {
+      await store.close();
+    }
+    return dbPath;
+  }
+
+  const peakSinceStart = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+  it('catches its read models up holding a batch of events, not the log', async () => {
+    // A heap smaller than the larger log: a catch-up that held the log could not finish in it.
+    const measure = async (batches: number) =>
+      withServer(await unprojectedChattyLog(batches), fixedHeap(96), async (server) => {
+        const { job } = ok(await gqlClient(server.url)<{ job: { logs: { edges: unknown[] } } }>(
+          `{ job(id: "job_unprojected") { logs(first: 5, after: "${batches * 32 - 6}") { edges { node { offset } } } } }`,
+        ));
+        expect(job.logs.edges).toHaveLength(5);
+        return peakSinceStart(server.child.pid!);
+      });
+    const small = await measure(6);
+    const large = await measure(60);
+    console.log(`start-up catch-up, peak RSS MiB since start: 12 MiB of log ${small.toFixed(0)}, 120 MiB of log ${large.toFixed(0)}`);
+    expect(large - small).toBeLessThan(80);
+    expect(large).toBeLessThan(400);
   }, 120_000);
 });
 

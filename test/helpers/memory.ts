@@ -41,3 +41,13 @@ export async function peakDuring(pid: number, step: () => Promise<unknown>): Pro
   const peak = resettable ? statusField(pid, 'VmHWM') : Math.max(sampled, rssMiB(pid));
   return { before, peak };
 }
+
+/**
+ * A server process given a fixed heap: what holds data in proportion to the
+ * store then fails outright (out of memory) instead of passing on a machine
+ * with room to spare, and garbage is collected before the heap grows far, so
+ * the peak measures what is held rather than when V8 chose to collect.
+ */
+export function fixedHeap(mib: number): { NODE_OPTIONS: string } {
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${mib}`.trim() };
+}
