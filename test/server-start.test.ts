@@ -1,8 +1,8 @@
 /**
- * Starting a server while another process writes to the same SQLite file: the
- * start catches up with a log that keeps growing, and must end serving (or,
- * should something be wrong, exit non-zero saying why: never status 0 and
- * silence, which a supervisor restarting on failure would take for a clean stop).
+ * How a server start ends: serving, or exiting non-zero saying why (never status
+ * 0 and silence, which a supervisor restarting on failure takes for a clean
+ * stop). Among others while another process writes to the same SQLite file, so
+ * that the start catches up with a log that keeps growing.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -71,5 +71,17 @@ describe('a server started beside a busy writer on the same SQLite file', () => 
       expect(failure.output.trim(), `exit ${failure.code} with no output`).not.toBe('');
     }
     expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+  });
+});
+
+describe('a start that goes wrong', () => {
+  it('given a rejection nobody handles before the server serves, exits 1 with a line naming it', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const preload = fileURLToPath(new URL('./fixtures/processes/reject-during-start.mjs', import.meta.url));
+    const { output, exit } = runMain({ TRIALOG_DB: join(dir.path, 'trialog.db'), NODE_OPTIONS: `--import ${preload}` });
+    expect(await exit).toBe(1);
+    expect(output()).toMatch(/^trialog: unhandled rejection during start: Error: injected during start$/m);
+    expect(output()).not.toMatch(/serving http:/);
   });
 });
