@@ -7,6 +7,25 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/**
+ * Until the server listens, a start that goes wrong must say so and exit non-zero, so that a
+ * supervisor restarting on failure restarts it: a rejection nobody awaited fails the start, and
+ * so does an event loop that empties before the server listens (a start waiting on something that
+ * can no longer happen would otherwise end the process with status 0 and no word).
+ */
+let started = false;
+
+process.on('unhandledRejection', (reason: unknown) => {
+  console.error(`trialog: unhandled rejection${started ? '' : ' during start'}:`, reason);
+  process.exit(1);
+});
+
+function onEmptyEventLoopDuringStart(): void {
+  console.error('trialog: failed to start: the start stopped waiting with nothing left to wait for (a bug); exiting');
+  process.exit(1);
+}
+process.on('beforeExit', onEmptyEventLoopDuringStart);
+
 async function main(): Promise<void> {
   const config = loadConfig();
   // graphql-js checks every type test twice outside production (to catch two copies of itself): about
@@ -32,6 +51,8 @@ async function main(): Promise<void> {
   const server = await startServer(trialog, { port: config.port, host: config.host, graphql: config.graphql });
   const store = config.eventStoreUrl ? `EventStoreDB (read models in ${config.dbPath})` : `SQLite ${config.dbPath}`;
   console.log(`trialog: serving ${server.url} (GraphiQL in a browser) on ${store}`);
+  started = true;
+  process.off('beforeExit', onEmptyEventLoopDuringStart);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,9 +1,11 @@
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DuplicateEventIdError, WrongExpectedRevisionError } from '../src/store/port.js';
 import { SqliteEventStore } from '../src/store/sqlite-store.js';
-import { tempDir } from './helpers/server.js';
+import { sleep, tempDir } from './helpers/server.js';
 import { event, eventStoreContract } from './store-contract.js';
 
 eventStoreContract('SQLite, file-backed', async () => {
@@ -68,6 +70,29 @@ describe('SQLite event store specifics', () => {
     const second = new SqliteEventStore(file);
     expect((await second.readStream('keep-1')).map((e) => e.type)).toEqual(['A', 'B']);
     await second.close();
+    dir.remove();
+  });
+});
+
+describe('a process following the log', () => {
+  it("stays alive while it waits for another process's append, and exits once it has it and closes", async () => {
+    const dir = tempDir();
+    const file = join(dir.path, 'followed.db');
+    const writer = new SqliteEventStore(file);
+    const follower = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/processes/follow-log.ts', import.meta.url)), file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    follower.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    follower.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => follower.once('exit', resolve));
+    // Let it reach its wait (no event is coming yet), then append from this process.
+    while (!output.includes('following') && follower.exitCode === null) await sleep(20);
+    await sleep(300);
+    await writer.appendToStream(`followed-${randomUUID()}`, [event('FromAnotherProcess')]);
+    expect(await exit).toBe(0);
+    expect(output).toBe('following\nsaw FromAnotherProcess\n');
+    await writer.close();
     dir.remove();
   });
 });

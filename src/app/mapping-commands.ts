@@ -33,6 +33,7 @@ import {
 import {
   evolveMapping,
   evolveTrainingSet,
+  groupsSharingJobs,
   mappingJobId,
   migrationFor,
   type MappingChange,
@@ -41,10 +42,12 @@ import {
 } from '../domain/mapping/mapping.js';
 import { decideRegistry, evolveRegistry, type Registry, type RegistryCommand } from '../domain/mapping/registry.js';
 import type { Json } from '../domain/job/events.js';
+import { limits } from '../limits.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import type { AlgorithmRow, MappingQueries } from '../../projections/mappings-queries.js';
 import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
 import type { CommandContext } from './command-context.js';
+import { ByteBudget, forEachConcurrently, laterPosition } from './concurrently.js';
 import { jobData, type JobCommands } from './job-commands.js';
 import {
   CarryMappingsForwardInput,
@@ -54,10 +57,19 @@ import {
   RetireAlgorithmInput,
 } from './mapping-inputs.js';
 import { Repository } from './repository.js';
-import { parseInput } from './validation.js';
+import { jsonBytes, parseInput } from './validation.js';
 
 const RACE_RETRIES = 10;
 const MIGRATION_PAGE = 500;
+/**
+ * Mappings (or states) written side by side in a bulk command: their appends
+ * share commits (one fsync for many) and are applied to the read models in
+ * batches. Not the whole page: each one in flight holds the job states it
+ * loaded (training data included); 128 already makes the fsyncs a small part
+ * of the time. A migration's new jobs also share a budget of training data in
+ * flight (see migrate): no more than one createTrainingJobs call may carry.
+ */
+const BULK_CONCURRENCY = 128;
 /** A reserved state whose mapping is still missing after this long was left by a call that died: it may be taken again. */
 const ORPHANED_RESERVATION_MS = 5 * 60 * 1000;
 
@@ -178,15 +190,15 @@ export class MappingCommands {
       planned.push({ id, state, algorithms });
     }
     await this.reserveStates(input.entityId, input.entityVersion, planned.map((p) => p.state.stateName), context);
-    let last: string | undefined;
-    for (const { id, state, algorithms } of planned) {
+    // States side by side (each one's jobs before its mapping), the read models awaited once at the end.
+    await this.writeSideBySide(planned, async ({ id, state, algorithms }) => {
       const jobs: Record<string, { jobId: string; algorithmVersion: number }> = {};
       for (const [algorithmId, algorithmVersion] of Object.entries(algorithms).sort()) {
         const jobId = mappingJobId(id, algorithmId, 1);
         await this.ensureJob(jobId, algorithmId, algorithmVersion, state.trainingData, { entityId: input.entityId, entityVersion: input.entityVersion, stateName: state.stateName }, context);
         jobs[algorithmId] = { jobId, algorithmVersion };
       }
-      last = await this.createMapping(
+      return this.createMapping(
         {
           mappingId: id,
           entityId: input.entityId,
@@ -199,9 +211,24 @@ export class MappingCommands {
         },
         context,
       );
-    }
-    if (last) await this.deps.waitForReadModels(last);
+    });
     return planned.map((p) => p.id);
+  }
+
+  /**
+   * Runs `write` for every item, BULK_CONCURRENCY at a time, then waits once for
+   * the read models to include the latest position written: also when a write
+   * failed, so that what did get written is readable when the error is answered.
+   */
+  private async writeSideBySide<T>(items: Iterable<T>, write: (item: T) => Promise<string | undefined>): Promise<void> {
+    let last: string | undefined;
+    try {
+      await forEachConcurrently(items, BULK_CONCURRENCY, async (item) => {
+        last = laterPosition(last, await write(item));
+      });
+    } finally {
+      if (last) await this.deps.waitForReadModels(last);
+    }
   }
 
   /** New version's mappings pointing at the same jobs: an unchanged state keeps its trained model. */
@@ -218,9 +245,8 @@ export class MappingCommands {
       planned.push({ id, source, newStateName });
     }
     await this.reserveStates(input.entityId, input.toVersion, planned.map((p) => p.newStateName), context);
-    let last: string | undefined;
-    for (const { id, source, newStateName } of planned) {
-      last = await this.createMapping(
+    await this.writeSideBySide(planned, ({ id, source, newStateName }) =>
+      this.createMapping(
         {
           mappingId: id,
           entityId: input.entityId,
@@ -232,9 +258,8 @@ export class MappingCommands {
           trainingDataFrom: source.trainingDataFrom,
         },
         context,
-      );
-    }
-    if (last) await this.deps.waitForReadModels(last);
+      ),
+    );
     return planned.map((p) => p.id);
   }
 
@@ -247,23 +272,40 @@ export class MappingCommands {
   async migrateMappings(rawInput: unknown, context: CommandContext): Promise<{ examined: number; changes: MappingChangeReport[]; dryRun: boolean }> {
     const input = parseInput(MigrateMappingsInput, rawInput);
     const changes: MappingChangeReport[] = [];
+    const newJobsData = new ByteBudget(limits.trainingDataPerCallBytes);
     let examined = 0;
     let after: string | undefined;
-    let last: string | undefined;
     for (;;) {
       const page = this.deps.queries.mappings(input, MIGRATION_PAGE, after);
-      for (const { node: mapping } of page.items) {
-        examined++;
-        // The registry as it is now, not as it was when the run began: a long run must not
-        // bring back an algorithm retired meanwhile. (Read from its stream; cached, so cheap.)
-        const registry = (await this.registry.load('algorithms')).state ?? {};
-        const registered = registry[mapping.interactionId] ?? {};
-        if (migrationFor(mapping, registered).length === 0) continue;
-        const applied = input.dryRun
-          ? { changes: migrationFor(mapping, registered), position: undefined }
-          : await this.migrate(mapping.id, registered, context);
-        last = applied.position ?? last;
-        for (const change of applied.changes) {
+      const mappings = page.items.map((item) => item.node);
+      examined += mappings.length;
+      const applied: MappingChange[][] = mappings.map(() => []);
+      // The registry as it is now, not as it was when the run began: a long run must not
+      // bring back an algorithm retired meanwhile. (Read from its stream; cached, so cheap.)
+      const registeredFor = async (mapping: MappingState) =>
+        ((await this.registry.load('algorithms')).state ?? {})[mapping.interactionId] ?? {};
+      if (input.dryRun) {
+        for (const [i, mapping] of mappings.entries()) applied[i] = migrationFor(mapping, await registeredFor(mapping));
+      } else {
+        // Mappings that share no job side by side; those sharing one in order, each seeing the
+        // one before in the read models (whether a job is shared decides retrain or cancel).
+        // The page is in the read models before the next page is read and before the answer.
+        await this.writeSideBySide(groupsSharingJobs(mappings), async (group) => {
+          let last: string | undefined;
+          for (const i of group) {
+            const mapping = mappings[i]!;
+            const registered = await registeredFor(mapping);
+            if (migrationFor(mapping, registered).length === 0) continue;
+            if (last) await this.deps.waitForReadModels(last);
+            const result = await this.migrate(mapping.id, registered, newJobsData, context);
+            applied[i] = result.changes;
+            last = laterPosition(last, result.position);
+          }
+          return last;
+        });
+      }
+      for (const [i, mapping] of mappings.entries()) {
+        for (const change of applied[i]!) {
           changes.push({
             entityId: mapping.entityId,
             entityVersion: mapping.entityVersion,
@@ -277,26 +319,39 @@ export class MappingCommands {
       if (!page.hasNextPage) break;
       after = page.items[page.items.length - 1]!.cursor;
     }
-    if (last) await this.deps.waitForReadModels(last);
     return { examined, changes, dryRun: input.dryRun };
   }
 
-  /** One mapping: its jobs first, then the record of the change at the mapping's revision. */
-  private async migrate(id: string, registered: Record<string, number>, context: CommandContext): Promise<{ changes: MappingChange[]; position?: string }> {
+  /**
+   * One mapping: its jobs first, then the record of the change at the mapping's revision.
+   * A job it creates carries the mapping's training data (up to a megabyte): while it is
+   * written and applied to the read models, that data counts against `newJobsData`, so
+   * mappings migrated side by side never hold more than the budget of it at once.
+   */
+  private async migrate(
+    id: string,
+    registered: Record<string, number>,
+    newJobsData: ByteBudget,
+    context: CommandContext,
+  ): Promise<{ changes: MappingChange[]; position?: string }> {
     for (let attempt = 0; ; attempt++) {
       const { state, revision } = await this.mappings.load(id);
       const planned = migrationFor(state!, registered);
       if (planned.length === 0) return { changes: [] };
-      // From the read model: the job was created (and projected) before any mapping named it.
-      const trainingData = (this.deps.jobQueries.job(state!.trainingDataFrom)?.trainingData ?? null) as Json | null;
+      // Read only for a job to create (an upgrade in place keeps its job's data), from the read
+      // model: the job was created (and projected) before any mapping named it.
+      const newJob = async (jobId: string, algorithmId: string, algorithmVersion: number) => {
+        const trainingData = (this.deps.jobQueries.job(state!.trainingDataFrom)?.trainingData ?? null) as Json | null;
+        await newJobsData.use(jsonBytes(trainingData), () => this.ensureJob(jobId, algorithmId, algorithmVersion, trainingData, state!, context));
+      };
       for (const [i, change] of planned.entries()) {
         if (change.action === 'ADD') {
-          await this.ensureJob(change.jobId, change.algorithmId, change.algorithmVersion, trainingData, state!, context);
+          await newJob(change.jobId, change.algorithmId, change.algorithmVersion);
         } else if (change.action === 'UPGRADE') {
           if (this.deps.queries.isShared(change.jobId, id)) {
             // Another mapping (carried forward) still serves this job's model: train a job of this mapping's own.
             const own = mappingJobId(id, change.algorithmId, (state!.additions[change.algorithmId] ?? 0) + 1);
-            await this.ensureJob(own, change.algorithmId, change.algorithmVersion, trainingData, state!, context);
+            await newJob(own, change.algorithmId, change.algorithmVersion);
             planned[i] = { ...change, jobId: own };
           } else {
             await this.deps.jobs.retrainJob(change.jobId, change.algorithmVersion, context);

@@ -11,7 +11,11 @@
  * - The global position is an AUTOINCREMENT rowid, assigned under the write lock,
  *   so readers never see a later position before an earlier one.
  * - Other processes' appends are noticed by polling the head position while
- *   anyone waits for new events (cheap: one indexed max() per tick).
+ *   anyone waits for new events (cheap: one indexed max() per tick). The poll
+ *   keeps the process alive, as an EventStoreDB subscription's socket does: a
+ *   process waiting only for another process's append (a server catching up at
+ *   start beside a busy writer) must not find its event loop empty and exit.
+ *   It runs only while someone waits, and `close()` stops it.
  */
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
@@ -348,6 +352,11 @@ export class SqliteEventStore implements EventStore {
       const done = () => {
         this.waiters.delete(done);
         signal?.removeEventListener('abort', done);
+        // No one left waiting: nothing to keep the process alive for.
+        if (this.waiters.size === 0 && this.pollTimer) {
+          clearTimeout(this.pollTimer);
+          this.pollTimer = undefined;
+        }
         resolve();
       };
       if (this.closed || signal?.aborted) return resolve();
@@ -379,7 +388,6 @@ export class SqliteEventStore implements EventStore {
       if (head !== this.lastSeenHead) this.notifyWaiters();
       else this.schedulePoll();
     }, this.pollIntervalMs);
-    this.pollTimer.unref();
   }
 
   private notifyWaiters(): void {

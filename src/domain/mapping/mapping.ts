@@ -97,3 +97,38 @@ export function migrationFor(mapping: MappingState, registered: Record<string, n
   }
   return changes;
 }
+
+/**
+ * Splits mappings into groups that share no job (carried-forward mappings share
+ * their jobs): as indices into `mappings`, in order within and across groups.
+ * Groups can be migrated side by side; the mappings of one group one after the
+ * other, since whether a job is shared decides whether it is retrained or cancelled.
+ */
+export function groupsSharingJobs(mappings: readonly MappingState[]): number[][] {
+  const parent = mappings.map((_, i) => i);
+  const root = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  const holder = new Map<string, number>();
+  mappings.forEach((mapping, i) => {
+    for (const { jobId } of Object.values(mapping.jobs)) {
+      const other = holder.get(jobId);
+      if (other === undefined) {
+        holder.set(jobId, i);
+        continue;
+      }
+      // Each group's root is its first mapping: the groups come out in the order of their first.
+      const [a, b] = [root(i), root(other)];
+      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+    }
+  });
+  const groups = new Map<number, number[]>();
+  mappings.forEach((_, i) => {
+    const r = root(i);
+    let group = groups.get(r);
+    if (!group) groups.set(r, (group = []));
+    group.push(i);
+  });
+  return [...groups.values()];
+}
