@@ -19,8 +19,11 @@ import { trialLifecycle } from './scenarios/lifecycle.js';
 import { logStreaming } from './scenarios/logs.js';
 import { findOptuna, optunaLifecycle } from './scenarios/peer.js';
 import { replayAndStart } from './scenarios/replay.js';
+import { QUICK_SCALE_SIZES, SCALE_SIZES, scale } from './scenarios/scale.js';
 
 const quick = process.argv.includes('--quick');
+/** `--only=scale`: just the scale scenario (it writes no BENCHMARKS.md). */
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const seconds = quick ? 2 : 8;
 const dir = mkdtempSync(join(tmpdir(), 'trialog-bench-'));
 const rows: ScenarioResult[] = [];
@@ -33,68 +36,72 @@ function record(row: ScenarioResult): void {
 
 try {
   const started = performance.now();
-  const http = await trivialQueryCeiling(dir, 32, quick ? 2 : 5);
-  record(http);
-  const disk = await durableAppendCeiling(dir, quick ? 2 : 5);
-  record(disk);
+  if (only === undefined) {
+    const http = await trivialQueryCeiling(dir, 32, quick ? 2 : 5);
+    record(http);
+    const disk = await durableAppendCeiling(dir, quick ? 2 : 5);
+    record(disk);
 
-  let eightWorkers: ScenarioResult | undefined;
-  for (const workers of [1, 8, 32]) {
-    for (const reports of ['batched', 'single'] as const) {
-      const row = await trialLifecycle(dir, workers, reports, seconds);
-      const requestRate = row.rate * row.requestsPerTrial;
-      row.ofCeiling = { ceiling: 'trivial query', ratio: requestRate / http.rate };
-      row.note = `${row.requestsPerTrial.toFixed(2)} requests per trial, ${format(requestRate)} requests/s`;
-      if (workers === 8 && reports === 'batched') {
-        eightWorkers = row;
-        const share = http.rate / row.requestsPerTrial;
-        row.target = {
-          text: `>= 440 trials/s and >= 60% of ${format(share)} (ceiling / requests per trial)`,
-          met: row.rate >= 440 && row.rate >= 0.6 * share,
-        };
+    let eightWorkers: ScenarioResult | undefined;
+    for (const workers of [1, 8, 32]) {
+      for (const reports of ['batched', 'single'] as const) {
+        const row = await trialLifecycle(dir, workers, reports, seconds);
+        const requestRate = row.rate * row.requestsPerTrial;
+        row.ofCeiling = { ceiling: 'trivial query', ratio: requestRate / http.rate };
+        row.note = `${row.requestsPerTrial.toFixed(2)} requests per trial, ${format(requestRate)} requests/s`;
+        if (workers === 8 && reports === 'batched') {
+          eightWorkers = row;
+          const share = http.rate / row.requestsPerTrial;
+          row.target = {
+            text: `>= 440 trials/s and >= 60% of ${format(share)} (ceiling / requests per trial)`,
+            met: row.rate >= 440 && row.rate >= 0.6 * share,
+          };
+        }
+        record(row);
       }
-      record(row);
     }
-  }
 
-  const optuna = findOptuna();
-  if (optuna) {
-    for (const workers of [1, 8]) {
-      const peer = optunaLifecycle(dir, optuna, workers, seconds);
-      record(peer);
-      if (workers === 8 && eightWorkers) eightWorkers.note += `; ${(eightWorkers.rate / peer.rate).toFixed(1)}× the peer's 8 workers`;
+    const optuna = findOptuna();
+    if (optuna) {
+      for (const workers of [1, 8]) {
+        const peer = optunaLifecycle(dir, optuna, workers, seconds);
+        record(peer);
+        if (workers === 8 && eightWorkers) eightWorkers.note += `; ${(eightWorkers.rate / peer.rate).toFixed(1)}× the peer's 8 workers`;
+      }
+    } else {
+      log('peer skipped: no python3 with optuna (set PYTHON to one that has it)');
     }
-  } else {
-    log('peer skipped: no python3 with optuna (set PYTHON to one that has it)');
+
+    const ingestion = await metricIngestion(dir, 4, seconds);
+    ingestion.ofCeiling = { ceiling: 'durable append', ratio: ingestion.requests / ingestion.elapsedSeconds / disk.rate };
+    ingestion.target = { text: '>= 100,000 points/s', met: ingestion.rate >= 100_000 };
+    record(ingestion);
+
+    const fanout = await liveFanOut(dir, quick ? 200 : 1000, 10, quick ? 3 : 10);
+    fanout.target = { text: 'p99 <= 100 ms, none missed', met: fanout.latency!.summary.p99 <= 100 && fanout.missed === 0 };
+    record(fanout);
+
+    for (const subscribers of [0, 1] as const) {
+      const logs = await logStreaming(dir, seconds, subscribers);
+      logs.ofCeiling = { ceiling: 'durable append', ratio: logs.appendCalls / logs.elapsedSeconds / disk.rate };
+      logs.target = subscribers
+        ? { text: '>= 100,000 lines/s, all delivered', met: logs.rate >= 100_000 && logs.delivered === logs.appended }
+        : { text: '>= 100,000 lines/s', met: logs.rate >= 100_000 };
+      record(logs);
+    }
+
+    const events = quick ? 100_000 : 1_000_000;
+    log(`writing a ${format(events)}-event log`);
+    const replay = await replayAndStart(dir, events);
+    for (const row of replay.rows) record(row);
   }
 
-  const ingestion = await metricIngestion(dir, 4, seconds);
-  ingestion.ofCeiling = { ceiling: 'durable append', ratio: ingestion.requests / ingestion.elapsedSeconds / disk.rate };
-  ingestion.target = { text: '>= 100,000 points/s', met: ingestion.rate >= 100_000 };
-  record(ingestion);
-
-  const fanout = await liveFanOut(dir, quick ? 200 : 1000, 10, quick ? 3 : 10);
-  fanout.target = { text: 'p99 <= 100 ms, none missed', met: fanout.latency!.summary.p99 <= 100 && fanout.missed === 0 };
-  record(fanout);
-
-  for (const subscribers of [0, 1] as const) {
-    const logs = await logStreaming(dir, seconds, subscribers);
-    logs.ofCeiling = { ceiling: 'durable append', ratio: logs.appendCalls / logs.elapsedSeconds / disk.rate };
-    logs.target = subscribers
-      ? { text: '>= 100,000 lines/s, all delivered', met: logs.rate >= 100_000 && logs.delivered === logs.appended }
-      : { text: '>= 100,000 lines/s', met: logs.rate >= 100_000 };
-    record(logs);
-  }
-
-  const events = quick ? 100_000 : 1_000_000;
-  log(`writing a ${format(events)}-event log`);
-  const replay = await replayAndStart(dir, events);
-  for (const row of replay.rows) record(row);
+  for (const row of await scale(dir, quick ? QUICK_SCALE_SIZES : SCALE_SIZES, log)) record(row);
 
   const report = render(rows, (performance.now() - started) / 1000, quick);
   console.log(report);
-  if (!quick) writeFileSync(fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url)), report);
-  else log('quick run: BENCHMARKS.md left as it was');
+  if (!quick && only === undefined) writeFileSync(fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url)), report);
+  else log('quick or partial run: BENCHMARKS.md left as it was');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -4,7 +4,7 @@
  * /proc while a scenario runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -17,6 +17,10 @@ export interface BenchServer {
   /** Starts sampling resident memory; `stop` answers the peak seen, in MiB. */
   sampleMemory(): { stop(): number };
   rssMiB(): number;
+  /** The kernel's high-water mark of resident memory since the process started (start-up included), MiB. */
+  peakSinceStartMiB(): number;
+  /** Resets the high-water mark to the current resident memory (Linux clear_refs), so the next peak is one step's. */
+  resetPeak(): void;
   stop(): Promise<void>;
 }
 
@@ -44,6 +48,8 @@ export async function startBenchServer(dbPath: string, env: Record<string, strin
     pid,
     startMs,
     rssMiB: () => rssOf(pid),
+    peakSinceStartMiB: () => rssOf(pid, 'VmHWM'),
+    resetPeak: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'),
     sampleMemory() {
       let peak = rssOf(pid);
       const timer = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
@@ -58,10 +64,10 @@ export async function startBenchServer(dbPath: string, env: Record<string, strin
   };
 }
 
-function rssOf(pid: number): number {
+function rssOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
     return kb / 1024;
   } catch {
     return 0;
