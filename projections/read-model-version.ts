@@ -42,3 +42,24 @@ export function ensureReadModelVersion(db: Database): { rebuilt: boolean } {
     return { rebuilt: tables.length > 0 };
   }).immediate();
 }
+
+/**
+ * Throws when the read models in the database are no longer of this version:
+ * another Trialog (of another version) on the same file dropped and rebuilt
+ * them. A runner checks it in every batch's transaction, so it stops with
+ * this error rather than write rows of its shape, or a checkpoint of its
+ * position, into tables that are being rebuilt from the start of the log.
+ */
+export function assertReadModelVersion(db: Database): void {
+  const stored = db.prepare<[], { version: number }>('SELECT version FROM read_model_version WHERE id = 1').get();
+  if (stored?.version !== READ_MODEL_VERSION) {
+    throw new ReadModelVersionError(
+      `the read models are now of version ${stored?.version ?? 'none'}, this server's are of version ${READ_MODEL_VERSION}: ` +
+        'another Trialog on this database rebuilt them; restart this server on the same version as the others',
+    );
+  }
+}
+
+export class ReadModelVersionError extends Error {
+  override name = 'ReadModelVersionError';
+}

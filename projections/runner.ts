@@ -20,7 +20,7 @@ import { applyBatch, type Projection, type ProjectionFactory } from './projectio
 import { eventWeight } from '../src/event-weight.js';
 import { batchesOf } from './batches.js';
 import { CHECKPOINT_NAME } from './checkpoint.js';
-import { ensureReadModelVersion } from './read-model-version.js';
+import { assertReadModelVersion, ensureReadModelVersion } from './read-model-version.js';
 
 const CHECKPOINT = CHECKPOINT_NAME;
 const MAX_BATCH = 500;
@@ -72,7 +72,13 @@ export class ProjectionRunner {
     this.durableSynchronous = db.pragma('synchronous', { simple: true }) as number;
     this.db = db;
     this.applyBatchTransaction = db.transaction((batch: readonly RecordedEvent[]) => {
+      // Another server of another version may have dropped the read models to rebuild them: applying this
+      // batch to the empty tables and moving the checkpoint here would leave every earlier event out for good.
+      assertReadModelVersion(db);
       const checkpoint = this.readCheckpoint();
+      if (checkpoint === undefined && this.handled !== undefined) {
+        throw new Error(`the read models' checkpoint is gone (this server had applied up to ${this.handled}): another process rebuilt them`);
+      }
       const fresh = checkpoint === undefined ? batch : batch.filter((e) => e.position > checkpoint);
       if (fresh.length === 0) return;
       applyBatch(this.projections, fresh);
