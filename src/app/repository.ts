@@ -72,10 +72,10 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
 
   async load(id: string): Promise<Loaded<S>> {
     const cached = this.cache.get(id);
-    // The snapshot is consulted only when the cache has nothing: it costs a read and a parse of the whole state.
-    const start = cached ?? this.snapshot?.(id);
-    let loaded: Loaded<S> = start ?? { state: undefined, revision: undefined, position: undefined };
     const streamId = this.kind.streamId(id);
+    // The snapshot is consulted only when the cache has nothing: it costs a read and a parse of the whole state.
+    const start = cached ?? (await this.verifiedSnapshot(id, streamId));
+    let loaded: Loaded<S> = start ?? { state: undefined, revision: undefined, position: undefined };
     for (;;) {
       const fromRevision = loaded.revision === undefined ? 0n : loaded.revision + 1n;
       const page = await this.store.readStream(streamId, { fromRevision, maxCount: FOLD_PAGE_EVENTS });
@@ -88,6 +88,24 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
     }
     if (loaded.revision !== undefined && loaded !== cached) this.cache.set(id, loaded);
     return loaded;
+  }
+
+  /**
+   * The snapshot, if the stream agrees with it: the event at its revision must
+   * be the one it names as its last (a header read, no data). A snapshot from
+   * another store, or one the stream does not reach, is set aside and the
+   * stream is folded from its start instead.
+   */
+  private async verifiedSnapshot(id: string, streamId: string): Promise<Loaded<S> | undefined> {
+    const snapshot = this.snapshot?.(id);
+    if (!snapshot) return undefined;
+    const [atRevision] = await this.store.readStream(streamId, {
+      fromRevision: snapshot.revision,
+      maxCount: 1,
+      withData: false,
+      withMetadata: false,
+    });
+    return atRevision?.id === snapshot.lastEventId ? snapshot : undefined;
   }
 
   /**

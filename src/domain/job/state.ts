@@ -54,6 +54,13 @@ export interface JobState {
   logSequence: { sequence: number; leaseTokenHash: string; firstOffset: number; nextOffset: number } | null;
 }
 
+/**
+ * The jobs read model stores this state, and commands start from it (it is
+ * their snapshot): a change to its shape or to what `evolve` makes of an
+ * event must raise READ_MODEL_VERSION (projections/read-model-version.ts), so
+ * the stored states are rebuilt rather than decided on.
+ */
+
 /** Before the first event there is no job: `undefined` is the initial state. */
 export type MaybeJob = JobState | undefined;
 
