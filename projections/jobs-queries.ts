@@ -65,11 +65,7 @@ interface JobRow {
 
 const JOB_COLUMNS = 'id, state, revision, objective_value, created_position';
 
-interface HeavyRow {
-  training_data: string | null;
-  result: string | null;
-  artifacts: string;
-}
+type LargeField = 'trainingData' | 'result' | 'artifacts';
 
 /** A job's complete state at a revision of its stream: what a command may start folding from. */
 export interface JobSnapshot {
@@ -81,7 +77,7 @@ export interface JobSnapshot {
 
 export class JobQueries {
   private readonly byId;
-  private readonly heavyOf;
+  private readonly largeField: Record<LargeField, (id: string) => unknown>;
   private readonly snapshotOf;
   private readonly linesAfter;
   /** A job's metric series, read a page or a bucket at a time. */
@@ -90,7 +86,15 @@ export class JobQueries {
   constructor(private readonly db: Database) {
     this.byId = db.prepare<[string], JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`);
     this.metrics = new MetricQueries(db);
-    this.heavyOf = db.prepare<[string], HeavyRow>('SELECT training_data, result, artifacts FROM jobs WHERE id = ?');
+    const column = <T>(sql: string, parse: (text: string | null | undefined) => T) => {
+      const statement = db.prepare<[string], { value: string | null }>(sql);
+      return (id: string) => parse(statement.get(id)?.value);
+    };
+    this.largeField = {
+      trainingData: column('SELECT training_data AS value FROM jobs WHERE id = ?', (text) => (text == null ? null : JSON.parse(text))),
+      result: column('SELECT result AS value FROM jobs WHERE id = ?', (text) => (text == null ? null : JSON.parse(text))),
+      artifacts: column('SELECT artifacts AS value FROM jobs WHERE id = ?', (text) => (text == null ? [] : JSON.parse(text))),
+    };
     this.snapshotOf = db.prepare<[string], JobRow & { last_position: string; last_event_id: string }>(
       `SELECT ${JOB_COLUMNS}, last_position, last_event_id FROM jobs WHERE id = ?`,
     );
@@ -126,19 +130,14 @@ export class JobQueries {
    */
   private toView(row: JobRow): JobView {
     const view = { ...(JSON.parse(row.state) as LightJobState), revision: row.revision, objectiveValue: row.objective_value };
-    let heavy: Pick<JobState, 'trainingData' | 'result' | 'artifacts'> | undefined;
-    const load = () => {
-      if (!heavy) {
-        const stored = this.heavyOf.get(row.id);
-        heavy = stored ? parseHeavy(stored) : { trainingData: null, result: null, artifacts: [] };
-      }
-      return heavy;
-    };
-    for (const field of ['trainingData', 'result', 'artifacts'] as const) {
-      Object.defineProperty(view, field, { enumerable: true, configurable: true, get: () => load()[field] });
+    // Read on each access, not kept: a view held for long (a live payload waiting for a slow subscriber)
+    // pins no training data. A job that changed since the row was read shows its newer large fields.
+    for (const [field, read] of Object.entries(this.largeField) as [LargeField, (id: string) => unknown][]) {
+      Object.defineProperty(view, field, { enumerable: true, configurable: true, get: () => read(row.id) });
     }
     return view as JobView;
   }
+
 
   private experimentOfJob: Statement<[string], { experiment_id: string | null }> | undefined;
 
@@ -227,14 +226,6 @@ export class JobQueries {
   logLines(jobId: string, afterOffset: number, limit: number, endOffset = Number.MAX_SAFE_INTEGER): LogLineRow[] {
     return this.linesAfter.all(jobId, afterOffset, endOffset, limit);
   }
-}
-
-function parseHeavy(row: HeavyRow): Pick<JobState, 'trainingData' | 'result' | 'artifacts'> {
-  return {
-    trainingData: row.training_data === null ? null : (JSON.parse(row.training_data) as JobState['trainingData']),
-    result: row.result === null ? null : (JSON.parse(row.result) as JobState['result']),
-    artifacts: JSON.parse(row.artifacts) as JobState['artifacts'],
-  };
 }
 
 function jobWhere(filter: JobFilter): { where: string[]; params: unknown[] } {
