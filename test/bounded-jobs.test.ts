@@ -239,7 +239,34 @@ describe('loading a job for a command', () => {
       // A decision never reads the training data: a command does not parse it.
       expect(loaded.state?.trainingData).toBeUndefined();
       expect(loaded.lastEventId).toBe(trialog.jobQueries.snapshot(jobId)!.lastEventId);
-      expect(reads).toEqual([{ fromRevision: 42n, maxCount: expect.any(Number) }]);
+      // One header read checks the stream agrees with the row; then only what follows it.
+      expect(reads).toEqual([
+        { fromRevision: 41n, maxCount: 1, withData: false, withMetadata: false },
+        { fromRevision: 42n, maxCount: expect.any(Number) },
+      ]);
+    } finally {
+      await trialog.close();
+    }
+  });
+
+  it('sets aside a read-model row the stream does not agree with, and folds the stream instead', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const trialog = await openTrialog({ dbPath: join(dir.path, 't.db'), eventStoreUrl: undefined, synchronous: 'NORMAL' });
+    try {
+      const leaseToken = 'token-for-the-tamper-test-0123456789abcd';
+      const jobId = await trialog.jobCommands.createJob({}, context);
+      await trialog.jobCommands.claimJob({ workerId: 'w', leaseToken }, context);
+      // As if the read models had been built from another store: a row whose last event is not the stream's.
+      trialog.readDb
+        .prepare("UPDATE jobs SET last_event_id = 'another-store', state = json_set(state, '$.status', 'QUEUED') WHERE id = ?")
+        .run(jobId);
+
+      const { store, reads } = recordingReads(trialog.store);
+      const loaded = await jobRepository(store, { queries: trialog.jobQueries }).load(jobId);
+
+      expect(loaded.state?.status).toBe('RUNNING');
+      expect(reads.map((read) => read.fromRevision)).toEqual([1n, 0n]);
     } finally {
       await trialog.close();
     }
@@ -296,6 +323,23 @@ describe('loading a job for a command', () => {
 });
 
 describe('read models of an older shape', () => {
+  it('stop a running server from applying once another version has rebuilt them, and its mutations fail', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const trialog = await openTrialog({ dbPath: join(dir.path, 't.db'), eventStoreUrl: undefined, synchronous: 'NORMAL' });
+    try {
+      await trialog.jobCommands.createJob({}, context);
+      // What another Trialog of another version leaves: its version, its (empty) tables, no checkpoint.
+      trialog.readDb.exec("UPDATE read_model_version SET version = 99; DELETE FROM jobs; DELETE FROM projection_checkpoints");
+
+      await expect(trialog.jobCommands.createJob({}, context)).rejects.toThrow(/version 99/);
+      expect(trialog.readDb.prepare('SELECT count(*) AS n FROM jobs').get()).toEqual({ n: 0 });
+      expect(trialog.readDb.prepare('SELECT count(*) AS n FROM projection_checkpoints').get()).toEqual({ n: 0 });
+    } finally {
+      await trialog.close().catch(() => {});
+    }
+  });
+
   it('are dropped and rebuilt from the log at start, and the jobs read as before', async () => {
     const dir = tempDir();
     dirs.push(dir);
