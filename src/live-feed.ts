@@ -36,6 +36,13 @@ export class SubscriberTooSlowError extends Error {
 
 export interface LiveSubscription extends AsyncIterableIterator<RecordedEvent> {
   close(): void;
+  /**
+   * True once its consumer closed it (not when it was ended for falling
+   * behind): a subscription that reads a backlog before going live checks it
+   * between results, since a consumer may have asked for results ahead and an
+   * async generator serves those before a `return()` that follows them.
+   */
+  readonly closed: boolean;
 }
 
 export class LiveFeed {
@@ -94,8 +101,16 @@ export class LiveFeed {
     };
     this.listeners.add(listener);
 
+    let closedByConsumer = false;
+    const close = () => {
+      closedByConsumer = true;
+      end();
+    };
     const subscription: LiveSubscription = {
       [Symbol.asyncIterator]: () => subscription,
+      get closed() {
+        return closedByConsumer;
+      },
       async next(): Promise<IteratorResult<RecordedEvent>> {
         while (queue.length === 0 && !ended) {
           await new Promise<void>((resolve) => (wake = resolve));
@@ -110,10 +125,10 @@ export class LiveFeed {
         return { value: undefined, done: true };
       },
       async return(): Promise<IteratorResult<RecordedEvent>> {
-        end();
+        close();
         return { value: undefined, done: true };
       },
-      close: end,
+      close,
     };
     return subscription;
   }

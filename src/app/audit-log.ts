@@ -117,10 +117,15 @@ export function tailLog(
     try {
       const handover = feedPosition();
       // The backlog in pages read as the query's pages are: only the fields selected, data within the byte budget.
-      while (handover !== undefined && (last === undefined || last < handover)) {
+      while (!live.closed && handover !== undefined && (last === undefined || last < handover)) {
+        // A turn of the event loop per page: writes to a fast reader complete without one, and a long backlog
+        // would otherwise hold up every other request, and this subscriber's own unsubscribe, until its end.
+        await turnOfEventLoop();
         const page = await store.readAll({ after: last, filter, maxCount: 500, ...readShape(fields) });
         const upToHandover = page.filter((event) => event.position <= handover);
         for (const event of upToHandover) {
+          // The consumer may have asked for many results before it left: stop at once (LiveSubscription.closed).
+          if (live.closed) return;
           last = event.position;
           yield event;
         }
@@ -143,6 +148,8 @@ export function tailLog(
   }
   return closingWith(live, events());
 }
+
+export const turnOfEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function normalizedPosition(store: EventStore, position: string): string {
   try {

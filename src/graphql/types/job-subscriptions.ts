@@ -17,6 +17,7 @@ import {
 } from '../../domain/job/events.js';
 import type { LogLineRow } from '../../../projections/jobs-queries.js';
 import { jobIdOfStream } from '../../../projections/jobs-projection.js';
+import { turnOfEventLoop } from '../../app/audit-log.js';
 import { SubscriberTooSlowError } from '../../live-feed.js';
 import { categoryOf, type RecordedEvent } from '../../store/port.js';
 import type { GraphQLContext } from '../context.js';
@@ -110,9 +111,11 @@ export function jobLogTail({ trialog }: GraphQLContext, jobId: string, afterOffs
     let last = afterOffset;
     try {
       if (!trialog.jobQueries.job(jobId)) throw notFound(`job ${jobId} not found`);
-      for (;;) {
+      while (!live.closed) {
+        await turnOfEventLoop(); // as the audit log's backlog: one long log must not hold up the server
         const page = trialog.jobQueries.logLines(jobId, last, 500);
         for (const line of page) {
+          if (live.closed) return;
           last = line.offset;
           yield line;
         }
