@@ -28,11 +28,16 @@ export const JOBS_SCHEMA = `
     revision         INTEGER NOT NULL,
     last_position    TEXT NOT NULL,
     last_event_id    TEXT NOT NULL,
-    state            TEXT NOT NULL,
-    training_data    TEXT,
-    result           TEXT,
-    artifacts        TEXT NOT NULL
+    state            TEXT NOT NULL
   ) WITHOUT ROWID;
+  -- The large fields, apart: a jobs row stays small, so reading or updating it never walks a megabyte of
+  -- training data (SQLite reads and rewrites a row whole, overflow pages included).
+  CREATE TABLE IF NOT EXISTS job_large_fields (
+    job_id        TEXT PRIMARY KEY,
+    training_data TEXT,
+    result        TEXT,
+    artifacts     TEXT NOT NULL
+  );
   CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority DESC, created_position);
   CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (status, lease_expires_at);
   CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_position);
@@ -96,21 +101,24 @@ export function jobsProjection(db: Database): Projection {
   const selectJob = db.prepare<[string], { state: string; objective_value: number | null }>(
     'SELECT state, objective_value FROM jobs WHERE id = ?',
   );
-  // A large field is written only when this batch's events set it (`set*` flags); otherwise the column keeps its value.
   const upsertJob = db.prepare(
     `INSERT INTO jobs (id, status, experiment_id, algorithm_id, worker_id, priority, lease_expires_at,
-                       trial_index, objective_value, created_position, revision, last_position, last_event_id, state,
-                       training_data, result, artifacts)
+                       trial_index, objective_value, created_position, revision, last_position, last_event_id, state)
      VALUES (@id, @status, @experimentId, @algorithmId, @workerId, @priority, @leaseExpiresAt,
-             @trialIndex, @objectiveValue, @createdPosition, @revision, @lastPosition, @lastEventId, @state,
-             @trainingData, @result, coalesce(@artifacts, '[]'))
+             @trialIndex, @objectiveValue, @createdPosition, @revision, @lastPosition, @lastEventId, @state)
      ON CONFLICT (id) DO UPDATE SET
        status = excluded.status, worker_id = excluded.worker_id, lease_expires_at = excluded.lease_expires_at,
        objective_value = excluded.objective_value, revision = excluded.revision,
-       last_position = excluded.last_position, last_event_id = excluded.last_event_id, state = excluded.state,
-       training_data = CASE WHEN @setTrainingData THEN excluded.training_data ELSE jobs.training_data END,
-       result = CASE WHEN @setResult THEN excluded.result ELSE jobs.result END,
-       artifacts = CASE WHEN @setArtifacts THEN excluded.artifacts ELSE jobs.artifacts END`,
+       last_position = excluded.last_position, last_event_id = excluded.last_event_id, state = excluded.state`,
+  );
+  // A large field is written only when this batch's events set it (`set*` flags); otherwise it keeps its value.
+  const upsertLargeFields = db.prepare(
+    `INSERT INTO job_large_fields (job_id, training_data, result, artifacts)
+     VALUES (@id, @trainingData, @result, coalesce(@artifacts, '[]'))
+     ON CONFLICT (job_id) DO UPDATE SET
+       training_data = CASE WHEN @setTrainingData THEN excluded.training_data ELSE job_large_fields.training_data END,
+       result = CASE WHEN @setResult THEN excluded.result ELSE job_large_fields.result END,
+       artifacts = CASE WHEN @setArtifacts THEN excluded.artifacts ELSE job_large_fields.artifacts END`,
   );
   // Experiments are projected first in each batch, and an experiment exists before its jobs.
   const experimentObjective = db.prepare<[string], { state: string }>('SELECT state FROM experiments WHERE id = ?');
@@ -164,7 +172,7 @@ export function jobsProjection(db: Database): Projection {
 
   return {
     name: 'jobs',
-    tables: ['jobs', 'job_labels', ...METRIC_TABLES, 'log_lines', 'job_rungs'],
+    tables: ['jobs', 'job_large_fields', 'job_labels', ...METRIC_TABLES, 'log_lines', 'job_rungs'],
     apply(recorded: RecordedEvent) {
       if (categoryOf(recorded.streamId) !== JOB_STREAM_CATEGORY || !isJobEventType(recorded.type)) return;
       const event = parseJobEvent(recorded);
@@ -220,13 +228,19 @@ export function jobsProjection(db: Database): Projection {
           lastPosition: row.lastPosition,
           lastEventId: row.lastEventId,
           state: JSON.stringify(light),
-          trainingData: state.trainingData == null ? null : JSON.stringify(state.trainingData),
-          result: state.result == null ? null : JSON.stringify(state.result),
-          artifacts: state.artifacts === undefined ? null : JSON.stringify(state.artifacts),
-          setTrainingData: state.trainingData === undefined ? 0 : 1,
-          setResult: state.result === undefined ? 0 : 1,
-          setArtifacts: state.artifacts === undefined ? 0 : 1,
         });
+        const set = { trainingData: state.trainingData !== undefined, result: state.result !== undefined, artifacts: state.artifacts !== undefined };
+        if (set.trainingData || set.result || set.artifacts) {
+          upsertLargeFields.run({
+            id: jobId,
+            trainingData: state.trainingData == null ? null : JSON.stringify(state.trainingData),
+            result: state.result == null ? null : JSON.stringify(state.result),
+            artifacts: state.artifacts === undefined ? null : JSON.stringify(state.artifacts),
+            setTrainingData: set.trainingData ? 1 : 0,
+            setResult: set.result ? 1 : 0,
+            setArtifacts: set.artifacts ? 1 : 0,
+          });
+        }
       }
       pending.clear();
     },

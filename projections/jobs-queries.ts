@@ -91,9 +91,9 @@ export class JobQueries {
       return (id: string) => parse(statement.get(id)?.value);
     };
     this.largeField = {
-      trainingData: column('SELECT training_data AS value FROM jobs WHERE id = ?', (text) => (text == null ? null : JSON.parse(text))),
-      result: column('SELECT result AS value FROM jobs WHERE id = ?', (text) => (text == null ? null : JSON.parse(text))),
-      artifacts: column('SELECT artifacts AS value FROM jobs WHERE id = ?', (text) => (text == null ? [] : JSON.parse(text))),
+      trainingData: column('SELECT training_data AS value FROM job_large_fields WHERE job_id = ?', (text) => (text == null ? null : JSON.parse(text))),
+      result: column('SELECT result AS value FROM job_large_fields WHERE job_id = ?', (text) => (text == null ? null : JSON.parse(text))),
+      artifacts: column('SELECT artifacts AS value FROM job_large_fields WHERE job_id = ?', (text) => (text == null ? [] : JSON.parse(text))),
     };
     this.snapshotOf = db.prepare<[string], JobRow & { last_position: string; last_event_id: string }>(
       `SELECT ${JOB_COLUMNS}, last_position, last_event_id FROM jobs WHERE id = ?`,

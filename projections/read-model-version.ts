@@ -12,7 +12,7 @@ import { CHECKPOINT_NAME, ensureCheckpointTable } from './checkpoint.js';
  * 2: jobs with a light state and their large fields in columns.
  * 3: metric points record the revision that stored them; the metric_series index.
  */
-export const READ_MODEL_VERSION = 3;
+export const READ_MODEL_VERSION = 4;
 
 /** Tables that are not read models: the embedded event store's own, and this bookkeeping. */
 const KEPT_TABLES = new Set(['events', 'sqlite_sequence', 'projection_checkpoints', 'read_model_version']);
