@@ -12,9 +12,8 @@ import type { EventStore, ReadStreamOptions } from '../src/store/port.js';
 import { gqlClient, ok, errorCode, tempDir } from './helpers/server.js';
 import { startServerProcess, type ServerProcess } from './helpers/process.js';
 import { fixedHeap, peakDuring } from './helpers/memory.js';
-import { randomUUID } from 'node:crypto';
+import { createdAndClaimed, rawJobEvent } from './helpers/raw-events.js';
 import { readFileSync } from 'node:fs';
-import { jobEventVersion } from '../src/domain/job/upcasters.js';
 import { SqliteEventStore } from '../src/store/sqlite-store.js';
 
 const context = { actor: 'test', correlationId: 'bounded-jobs' };
@@ -162,24 +161,11 @@ describe('a server starting on a log of megabyte events it has not projected yet
     dirs.push(dir);
     const dbPath = join(dir.path, 'trialog.db');
     const store = new SqliteEventStore(dbPath, { synchronous: 'NORMAL' });
-    const event = (type: string, data: unknown) => ({
-      id: randomUUID(),
-      type,
-      data,
-      metadata: { actor: 'test', correlationId: 'test', causationId: 'test', schemaVersion: jobEventVersion(type) },
-    });
     const lines = Array.from({ length: 32 }, () => 'q'.repeat(64_000));
     try {
-      await store.appendToStream('job-job_unprojected', [
-        event('JobCreated', {
-          jobId: 'job_unprojected', experimentId: null, hyperparameters: {}, params: {}, algorithmId: null, algorithmVersion: null,
-          trainingData: null, priority: 0, labels: [], maxAttempts: 3, idempotencyKey: null, generation: 0, parentId: null,
-          trialIndex: null, decision: null,
-        }),
-        event('JobClaimed', { workerId: 'w', leaseTokenHash: 'h', leaseExpiresAt: new Date().toISOString(), leaseSeconds: 300, attempt: 1, takenOverFrom: null }),
-      ]);
+      await store.appendToStream('job-job_unprojected', createdAndClaimed('job_unprojected'));
       for (let i = 0; i < batches; i++) {
-        await store.appendToStream('job-job_unprojected', [event('JobLogAppended', { stream: 'STDOUT', firstOffset: i * 32, lines })]);
+        await store.appendToStream('job-job_unprojected', [rawJobEvent('JobLogAppended', { stream: 'STDOUT', firstOffset: i * 32, lines })]);
       }
     } finally {
       await store.close();

@@ -3,12 +3,11 @@
  * the server answers other requests and hears the subscriber leave, and once
  * it has left no more of the backlog is read for it.
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { jobEventVersion } from '../src/domain/job/upcasters.js';
 import { SqliteEventStore } from '../src/store/sqlite-store.js';
 import type { EventStore } from '../src/store/port.js';
+import { createdAndClaimed, rawJobEvent } from './helpers/raw-events.js';
 import { gqlClient, ok, startTestServer, tempDir, wsClient } from './helpers/server.js';
 
 const dir = tempDir();
@@ -17,24 +16,13 @@ afterAll(() => dir.remove());
 /** 40 jobs of 500 events each (created, then small metric reports), straight into the store. */
 async function writeBacklog(dbPath: string): Promise<void> {
   const store = new SqliteEventStore(dbPath, { synchronous: 'NORMAL' });
-  const event = (type: string, data: unknown) => ({
-    id: randomUUID(),
-    type,
-    data,
-    metadata: { actor: 'test', correlationId: 'test', causationId: 'test', schemaVersion: jobEventVersion(type) },
-  });
   const now = new Date().toISOString();
   try {
     for (let j = 0; j < 40; j++) {
       const jobId = `job_backlog${j}`;
       await store.appendToStream(`job-${jobId}`, [
-        event('JobCreated', {
-          jobId, experimentId: null, hyperparameters: {}, params: {}, algorithmId: null, algorithmVersion: null,
-          trainingData: null, priority: 0, labels: [], maxAttempts: 3, idempotencyKey: null, generation: 0, parentId: null,
-          trialIndex: null, decision: null,
-        }),
-        event('JobClaimed', { workerId: 'w', leaseTokenHash: 'h', leaseExpiresAt: now, leaseSeconds: 300, attempt: 1, takenOverFrom: null }),
-        ...Array.from({ length: 498 }, (_, step) => event('JobMetricsReported', { points: [{ name: 'loss', step, value: 1, timestamp: now }] })),
+        ...createdAndClaimed(jobId, now),
+        ...Array.from({ length: 498 }, (_, step) => rawJobEvent('JobMetricsReported', { points: [{ name: 'loss', step, value: 1, timestamp: now }] })),
       ]);
     }
   } finally {

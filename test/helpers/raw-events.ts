@@ -1,0 +1,29 @@
+/**
+ * Job events as a worker's calls would have recorded them, for tests that
+ * write a log straight into the store (as an import does) to measure a
+ * server that starts on it.
+ */
+import { randomUUID } from 'node:crypto';
+import { jobEventVersion } from '../../src/domain/job/upcasters.js';
+import type { NewEvent } from '../../src/store/port.js';
+
+export function rawJobEvent(type: string, data: unknown): NewEvent {
+  return {
+    id: randomUUID(),
+    type,
+    data,
+    metadata: { actor: 'test', correlationId: 'test', causationId: 'test', schemaVersion: jobEventVersion(type) },
+  };
+}
+
+/** A job created with the contract's defaults, then claimed by worker `w`. */
+export function createdAndClaimed(jobId: string, now = new Date().toISOString()): NewEvent[] {
+  return [
+    rawJobEvent('JobCreated', {
+      jobId, experimentId: null, hyperparameters: {}, params: {}, algorithmId: null, algorithmVersion: null,
+      trainingData: null, priority: 0, labels: [], maxAttempts: 3, idempotencyKey: null, generation: 0, parentId: null,
+      trialIndex: null, decision: null,
+    }),
+    rawJobEvent('JobClaimed', { workerId: 'w', leaseTokenHash: 'h', leaseExpiresAt: now, leaseSeconds: 300, attempt: 1, takenOverFrom: null }),
+  ];
+}
