@@ -97,7 +97,7 @@ export function jobIdOfStream(streamId: string): string {
 
 export function jobsProjection(db: Database): Projection {
   db.exec(JOBS_SCHEMA);
-  // Only the light state: the large fields stay unread in their columns unless an event sets them.
+  // Only the light state: the large fields (job_large_fields) are not read back; they are written when an event sets them.
   const selectJob = db.prepare<[string], { state: string; objective_value: number | null }>(
     'SELECT state, objective_value FROM jobs WHERE id = ?',
   );

@@ -8,6 +8,7 @@
  * than `first` events with `hasNextPage` true, as Relay allows.
  */
 import { closingWith } from '../closing-iterator.js';
+import { turnOfEventLoop } from '../event-loop.js';
 import { badInput, tooLarge } from '../domain/errors.js';
 import { limits } from '../limits.js';
 import { SubscriberTooSlowError, type LiveFeed } from '../live-feed.js';
@@ -148,8 +149,6 @@ export function tailLog(
   }
   return closingWith(live, events());
 }
-
-export const turnOfEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function normalizedPosition(store: EventStore, position: string): string {
   try {

@@ -17,7 +17,7 @@ import {
 } from '../../domain/job/events.js';
 import type { LogLineRow } from '../../../projections/jobs-queries.js';
 import { jobIdOfStream } from '../../../projections/jobs-projection.js';
-import { turnOfEventLoop } from '../../app/audit-log.js';
+import { turnOfEventLoop } from '../../event-loop.js';
 import { SubscriberTooSlowError } from '../../live-feed.js';
 import { categoryOf, type RecordedEvent } from '../../store/port.js';
 import type { GraphQLContext } from '../context.js';
