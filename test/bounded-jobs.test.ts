@@ -285,7 +285,7 @@ describe('loading a job for a command', () => {
     const dbPath = join(dir.path, 't.db');
     const first = 'the-first-workers-token-0123456789abcdef';
     const second = 'the-second-workers-token-0123456789abcde';
-    let jobId = '';
+    let jobId: string;
     let trialog = await openTrialog({ dbPath, eventStoreUrl: undefined, synchronous: 'NORMAL' });
     try {
       jobId = await trialog.jobCommands.createJob({}, context);
@@ -330,7 +330,7 @@ describe('read models of an older shape', () => {
     const dir = tempDir();
     dirs.push(dir);
     const dbPath = join(dir.path, 't.db');
-    let trialog = await openTrialog({ dbPath, eventStoreUrl: undefined, synchronous: 'NORMAL' });
+    const trialog = await openTrialog({ dbPath, eventStoreUrl: undefined, synchronous: 'NORMAL' });
     const jobId = await trialog.jobCommands.createJob({ trainingData: { rows: [1, 2, 3] }, labels: ['gpu'] }, context);
     // As an older Trialog left it: a jobs table without this version's columns, and an older version number.
     trialog.readDb.exec('ALTER TABLE jobs DROP COLUMN last_event_id; UPDATE read_model_version SET version = 1');

@@ -33,7 +33,7 @@ export * from './errors.js';
 export type * from './operations.js';
 export type { CallControl, RetryPolicy } from './http.js';
 
-export interface ClientOptions extends HttpOptions {}
+export type ClientOptions = HttpOptions;
 
 type MetricPointPage = Connection<NonNullable<MetricSeries['points']>[number]>;
 

@@ -25,7 +25,7 @@ export async function readResult(outputDir: string): Promise<JsonObject | null> 
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${RESULT_FILE} is not valid JSON: ${(error as Error).message}`);
+    throw new Error(`${RESULT_FILE} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error(`${RESULT_FILE} must hold a JSON object`);
