@@ -144,13 +144,16 @@ export function perimeterRefusal(
   policy: HostPolicy & { corsOrigins: readonly string[] },
 ): string | undefined {
   if (!isAllowedHost(request.host, policy)) {
-    return `this server does not answer to the host ${JSON.stringify(request.host ?? '')}: set TRIALOG_ALLOWED_HOSTS to serve it under that name`;
+    return `this server does not answer to the host ${quoted(request.host ?? '')}: set TRIALOG_ALLOWED_HOSTS to serve it under that name`;
   }
   if (judgeOrigin(request.origin, request.host, policy.corsOrigins) === 'foreign') {
-    return `requests from the web page at ${JSON.stringify(request.origin)} are refused: add its origin to TRIALOG_CORS_ORIGINS to allow it`;
+    return `requests from the web page at ${quoted(request.origin ?? '')} are refused: add its origin to TRIALOG_CORS_ORIGINS to allow it`;
   }
   return undefined;
 }
+
+/** A header echoed in a refusal: quoted, and cut short (it is the sender's text). */
+const quoted = (value: string) => JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
 
 /** Headers a browser may send cross-origin once the preflight allows them. */
 export const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'accept', CORRELATION_HEADER, 'x-graphql-yoga-csrf'];
