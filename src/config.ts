@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_CACHE_BYTES } from './app/repository.js';
+import { parseHostList, parseOriginList } from './http/origin-policy.js';
 import { defaultLimits, limitFromEnv } from './limits.js';
 
 const count = (fallback: number) =>
@@ -17,6 +18,20 @@ const flag = (fallback: boolean) =>
     .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1');
+
+/** A comma-separated list, each entry checked by `parse` (which throws saying what is wrong). */
+const listOf = (parse: (text: string) => string[]) =>
+  z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parse(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `has ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    });
 
 const Config = z.object({
   PORT: z.coerce
@@ -47,6 +62,8 @@ const Config = z.object({
   TRIALOG_MAX_SUBSCRIBER_BACKLOG_BYTES: count(32 * 1024 * 1024),
   TRIALOG_INTROSPECTION: flag(true),
   TRIALOG_GRAPHIQL: flag(true),
+  TRIALOG_CORS_ORIGINS: listOf(parseOriginList),
+  TRIALOG_ALLOWED_HOSTS: listOf(parseHostList),
 });
 
 export interface TrialogConfig {
@@ -66,6 +83,15 @@ export interface TrialogConfig {
   maxSubscriberBacklog: number;
   /** Bytes of events (their data's size) one live subscriber may have waiting before it is ended. */
   maxSubscriberBacklogBytes: number;
+  /** Who may reach the server from a browser, beyond its own origin and address (src/http/origin-policy.ts). */
+  perimeter: PerimeterConfig;
+}
+
+export interface PerimeterConfig {
+  /** TRIALOG_CORS_ORIGINS: web pages (exact origins) allowed to call the API from a browser. */
+  corsOrigins: string[];
+  /** TRIALOG_ALLOWED_HOSTS: Host header names the server answers to besides its bound address. */
+  allowedHosts: string[];
 }
 
 /** How much one GraphQL request may ask for (graphql-armor and the HTTP layer). */
@@ -134,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     adminKey: c.TRIALOG_ADMIN_KEY,
     maxSubscriberBacklog: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG,
     maxSubscriberBacklogBytes: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG_BYTES,
+    perimeter: { corsOrigins: c.TRIALOG_CORS_ORIGINS, allowedHosts: c.TRIALOG_ALLOWED_HOSTS },
     graphql: {
       maxDepth: c.TRIALOG_MAX_DEPTH,
       maxAliases: c.TRIALOG_MAX_ALIASES,

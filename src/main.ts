@@ -2,10 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+import { isLoopbackAddress as isLoopback } from './http/origin-policy.js';
 
 /**
  * Until the server listens, a start that goes wrong must say so and exit non-zero, so that a
@@ -48,7 +45,7 @@ async function main(): Promise<void> {
       console.log(`trialog: no API keys configured and ${config.host} is not loopback: wrote an admin key to ${file}`);
     }
   }
-  const server = await startServer(trialog, { port: config.port, host: config.host, graphql: config.graphql });
+  const server = await startServer(trialog, { port: config.port, host: config.host, graphql: config.graphql, perimeter: config.perimeter });
   const store = config.eventStoreUrl ? `EventStoreDB (read models in ${config.dbPath})` : `SQLite ${config.dbPath}`;
   console.log(`trialog: serving ${server.url} (GraphiQL in a browser) on ${store}`);
   started = true;

@@ -18,7 +18,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { CommandContext } from './app/command-context.js';
-import { defaultGraphQLLimits, type GraphQLLimits } from './config.js';
+import { defaultGraphQLLimits, type GraphQLLimits, type PerimeterConfig } from './config.js';
 import { CORRELATION_HEADER, correlationIdFrom, correlationIdOf, useCorrelationId } from './graphql/correlation-plugin.js';
 import { useAccessControl } from './graphql/access-plugin.js';
 import { useContractErrorCodes } from './graphql/error-codes-plugin.js';
@@ -26,6 +26,9 @@ import { useSubscriptionGuards } from './graphql/subscription-guards-plugin.js';
 import { maskError } from './graphql/errors.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { schema } from './graphql/schema.js';
+import { useCrossSiteRequestRefusal } from './http/csrf.js';
+import { corsOptionsFor } from './http/origin-policy.js';
+import { guardPerimeter, verifyUpgrade, type PerimeterPolicy } from './http/perimeter.js';
 import type { Trialog } from './trialog.js';
 import { controlSocketFlow, keepAlive, pacedBy, type SocketFlow } from './websocket-flow.js';
 
@@ -38,10 +41,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guards: Plugin) {
+export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guards: Plugin, corsOrigins: readonly string[] = []) {
   return createYoga<{ socketCorrelationId?: string; socketAuthorization?: string }, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
+    // Same-origin unless allow-listed, never with credentials; no multipart (no uploads here). See src/http.
+    cors: (request) => corsOptionsFor(request.headers.get('origin'), corsOrigins),
+    multipart: false,
     landingPage: false,
     graphiql: limits.graphiql ? { subscriptionsProtocol: 'WS', title: 'Trialog' } : false,
     maskedErrors: { maskError: (error, message) => maskError(error, message) },
@@ -58,6 +64,7 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guard
       ...(limits.introspection
         ? []
         : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
+      useCrossSiteRequestRefusal(),
       useAccessControl(),
       guards,
       useContractErrorCodes(),
@@ -117,13 +124,30 @@ function socketHighWater(limits: GraphQLLimits): number {
 
 export async function startServer(
   trialog: Trialog,
-  options: { port: number; host: string; graphql?: GraphQLLimits },
+  options: { port: number; host: string; graphql?: GraphQLLimits; perimeter?: PerimeterConfig },
 ): Promise<RunningServer> {
   const limits = options.graphql ?? defaultGraphQLLimits;
   const guards = useSubscriptionGuards(trialog, limits.maxSubscriptionsPerKey);
-  const yoga = createTrialogYoga(trialog, limits, guards.plugin);
-  const httpServer = createServer(limitBodies(limits.maxBodyBytes, yoga));
-  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: limits.maxBodyBytes });
+  const corsOrigins = options.perimeter?.corsOrigins ?? [];
+  const yoga = createTrialogYoga(trialog, limits, guards.plugin, corsOrigins);
+  // The port is known once listening (port 0 picks one): the policy reads it then.
+  let boundPort = options.port;
+  const perimeter: PerimeterPolicy = {
+    boundHost: options.host,
+    get port() {
+      return boundPort;
+    },
+    allowedHosts: options.perimeter?.allowedHosts ?? [],
+    corsOrigins,
+    isOpen: () => trialog.access.isOpen,
+  };
+  const httpServer = createServer(guardPerimeter(perimeter, limitBodies(limits.maxBodyBytes, yoga)));
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: GRAPHQL_PATH,
+    maxPayload: limits.maxBodyBytes,
+    verifyClient: verifyUpgrade(perimeter),
+  });
 
   // Open connections by the key they authenticated with: a revoked key's are closed at once.
   type Connection = { socket: { close(code: number, reason: string): void } };
@@ -210,6 +234,7 @@ export async function startServer(
     });
   });
   const { port } = httpServer.address() as AddressInfo;
+  boundPort = port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
 
   return {

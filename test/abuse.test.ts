@@ -2,6 +2,7 @@
  * Hostile and malformed requests: each is answered with the right error code,
  * the server goes on serving, and the event log is unchanged.
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ok, startTestServer, type TestServer } from './helpers/server.js';
@@ -132,8 +133,8 @@ add('JSON that is a string', '"{ jobs { totalCount } }"', ['BAD_USER_INPUT']);
 add('query is not a string', json(42 as unknown as string), ['BAD_USER_INPUT']);
 add('variables is not an object', JSON.stringify({ query: '{ __typename }', variables: 'x' }), ['BAD_USER_INPUT']);
 add('an empty body', '', ['BAD_USER_INPUT']);
-// HTTP's own answer: 415 Unsupported Media Type (checked by status below).
-add('a wrong content type', json('{ __typename }'), [undefined as never], { headers: { 'content-type': 'text/plain' } });
+// HTTP's own answer: 415 Unsupported Media Type (checked by status below). (text/plain is refused as cross-site: see Issue 13.)
+add('a wrong content type', json('{ __typename }'), [undefined as never], { headers: { 'content-type': 'application/xml' } });
 add('a syntax error', json('{ jobs { '), ['BAD_USER_INPUT']);
 add('a deeply nested JSON variable', `{"query":"${MUTATION('createJob', 'CreateJobInput').replaceAll('"', '\\"')}","variables":{"i":{"params":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}}}`, ['BAD_USER_INPUT']);
 add('a deeply nested JSON literal', json(`mutation { createJob(input: { params: ${'{ a: '.repeat(100)}1${' }'.repeat(100)} }) { id } }`), ['BAD_USER_INPUT', 'TOO_LARGE']);
@@ -147,7 +148,7 @@ add('two operations, no name', json('query A { __typename } query B { __typename
 add('an unknown fragment', json('{ ...Nope }'), ['BAD_USER_INPUT']);
 add('a fragment cycle', json('{ jobs { ...A } } fragment A on JobConnection { ...B } fragment B on JobConnection { ...A }'), ['BAD_USER_INPUT']);
 add('an undefined variable', json('{ job(id: $id) { id } }'), ['BAD_USER_INPUT']);
-add('a mutation over GET', '', ['BAD_USER_INPUT'], { method: 'GET' });
+add('a mutation over GET', '', ['BAD_USER_INPUT'], { method: 'GET', headers: { 'x-graphql-yoga-csrf': '1' } });
 add('a subscription to a client that takes only JSON', json('subscription { jobStatusChanged { to } }'), ['BAD_USER_INPUT', undefined as never], {
   headers: { accept: 'application/json' },
 });
@@ -159,10 +160,11 @@ add('a batch of 10,000', JSON.stringify(Array.from({ length: 10_000 }, () => ({ 
 add('an empty batch', '[]', ['BAD_USER_INPUT']);
 
 async function send(c: Case): Promise<{ status: number; code: string | undefined }> {
+  if (c.headers?.host) return sendRaw(c); // fetch sends its own Host
   const url = c.method === 'GET' ? `${t.url}?query=${encodeURIComponent('mutation { createJob(input: {}) { id } }')}` : t.url;
   const response = await fetch(url, {
     method: c.method ?? 'POST',
-    headers: c.method === 'GET' ? { accept: 'application/json' } : { 'content-type': 'application/json', ...c.headers },
+    headers: c.method === 'GET' ? { accept: 'application/json', ...c.headers } : { 'content-type': 'application/json', ...c.headers },
     body: c.method === 'GET' ? undefined : (c.body as unknown as BodyInit),
     signal: AbortSignal.timeout(10_000),
   });
@@ -175,6 +177,63 @@ async function send(c: Case): Promise<{ status: number; code: string | undefined
   }
   return { status: response.status, code };
 }
+
+// Issue 13 (perimeter): what a web page can make a browser send. A page on another origin (or a
+// DNS-rebinding one) is refused by Origin or Host; a request a browser sends cross-site without a
+// preflight (a form body, text/plain, a bare GET) is refused even with no Origin. All FORBIDDEN, 403.
+const createJob = 'mutation { createJob(input: { labels: ["cross-site"] }) { id } }';
+const perimeterCases: [string, string, Record<string, string>, string?][] = [
+  ['a foreign Host (DNS rebinding)', json(createJob), { host: 'rebind.example' }],
+  ['a foreign Host with our port', json(createJob), { host: 'rebind.example:4000' }],
+  ['a foreign Origin', json(createJob), { origin: 'http://evil.example' }],
+  ['Origin null (a sandboxed page)', json(createJob), { origin: 'null' }],
+  ['an Origin on another port of ours', json(createJob), { origin: 'http://127.0.0.1:1' }],
+  ['a urlencoded form', `query=${encodeURIComponent(createJob)}`, { 'content-type': 'application/x-www-form-urlencoded' }],
+  ['a multipart form', `--b\r\ncontent-disposition: form-data; name="operations"\r\n\r\n${json(createJob)}\r\n--b--\r\n`, { 'content-type': 'multipart/form-data; boundary=b' }],
+  ['a text/plain body', json(createJob), { 'content-type': 'text/plain' }],
+  ['a text/plain body with a charset', json(createJob), { 'content-type': 'Text/Plain;charset=UTF-8' }],
+];
+for (const [name, body, headers] of perimeterCases) add(`cross-site: ${name}`, body, ['FORBIDDEN'], { headers });
+add('cross-site: a mutation over GET with no header a page cannot send (an img src)', '', ['FORBIDDEN'], { method: 'GET' });
+
+/** Over node:http, which sends the Host header it is given (or none, as HTTP/1.0 may). */
+function sendRaw(c: Case): Promise<{ status: number; code: string | undefined }> {
+  const { host, ...headers } = c.headers ?? {};
+  const body = typeof c.body === 'string' ? Buffer.from(c.body) : c.body;
+  return new Promise((resolve, reject) => {
+    const req = request(t.url, { method: c.method ?? 'POST', setHost: false, headers: { 'content-type': 'application/json', ...headers, host, 'content-length': body.length } });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        let code: string | undefined;
+        try {
+          code = (JSON.parse(Buffer.concat(chunks).toString()) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code;
+        } catch {
+          code = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, code });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('Issue 13 (perimeter): a page on another origin', () => {
+  it('given a foreign Origin, when it posts or asks for a preflight, then no CORS header answers and nothing runs', async () => {
+    for (const method of ['POST', 'OPTIONS']) {
+      const response = await fetch(t.url, {
+        method,
+        headers: { origin: 'http://evil.example', 'content-type': 'application/json', 'access-control-request-method': 'POST' },
+        body: method === 'POST' ? json(createJob) : undefined,
+      });
+      const cors = [...response.headers.keys()].filter((name) => name.startsWith('access-control-'));
+      expect(cors, method).toEqual([]);
+      expect(response.status, method).toBe(403);
+    }
+  });
+});
 
 describe('hostile and malformed requests over HTTP', () => {
   it(`${cases.length} requests, each refused with its code`, async () => {

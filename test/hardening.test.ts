@@ -144,7 +144,8 @@ describe('WebSocket keep-alive and clients that stop reading', () => {
   async function rawClient(url: string) {
     const { default: WebSocket } = await import('ws');
     const proxy = await stallingProxy(url);
-    const socket = new WebSocket(proxy.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    // A transparent proxy: the client still names the server it means (the server checks Host).
+    const socket = new WebSocket(proxy.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { host: new URL(url).host } });
     const messages: { type: string; id?: string; payload?: any }[] = [];
     let closed: number | undefined;
     socket.on('message', (data) => messages.push(JSON.parse(data.toString())));

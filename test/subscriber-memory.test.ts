@@ -165,6 +165,8 @@ async function stall(writtenMiB: number): Promise<Stall> {
   const server = await startServerProcess(join(dir.path, 'trialog.db'), {
     TRIALOG_MAX_SUBSCRIBER_BACKLOG_BYTES: String(BACKLOG_BYTES),
     TRIALOG_SYNCHRONOUS: 'NORMAL',
+    // The clients come through a TCP proxy on another port, which forwards their Host as it is.
+    TRIALOG_ALLOWED_HOSTS: '127.0.0.1',
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${SERVER_HEAP_MIB}`,
   });
   try {
