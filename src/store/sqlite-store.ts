@@ -449,6 +449,10 @@ function filterClause(filter: EventFilter | undefined): { sql: string; params: u
     sql += ` AND type IN (${filter.types.map(() => '?').join(', ')})`;
     params.push(...filter.types);
   }
+  for (const category of filter?.excludeCategories ?? []) {
+    sql += ' AND category <> ?';
+    params.push(category);
+  }
   // Timestamps are stored as toISOString() text, which orders as time does.
   if (filter?.from !== undefined) {
     sql += ' AND timestamp >= ?';
