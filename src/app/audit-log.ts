@@ -12,6 +12,7 @@ import { turnOfEventLoop } from '../event-loop.js';
 import { checkVisible, hiddenCategories } from '../domain/access/visibility.js';
 import type { Role } from '../domain/access/keys.js';
 import { badInput, tooLarge } from '../domain/errors.js';
+import { boundedFilterList } from './filter-lists.js';
 import { limits } from '../limits.js';
 import { SubscriberTooSlowError, type LiveFeed } from '../live-feed.js';
 import {
@@ -63,10 +64,7 @@ function cutShortMaybe(fields: EventFields, items: readonly unknown[]): boolean 
  */
 export function readerFilter(role: Role, filter: EventFilter | undefined): EventFilter {
   checkVisible(role, filter);
-  const types = filter?.types && [...new Set(filter.types)];
-  if (types && types.length > limits.filterListItems) {
-    throw tooLarge(`filter.types has ${types.length} types; at most ${limits.filterListItems}`);
-  }
+  const types = boundedFilterList('filter.types', filter?.types);
   const excludeCategories = hiddenCategories(role);
   return { ...filter, ...(types && { types }), ...(excludeCategories.length > 0 && { excludeCategories }) };
 }
