@@ -56,6 +56,18 @@ export function evolveKeys(state: KeyRing | undefined, event: AccessEvent): KeyR
   return ring;
 }
 
+/**
+ * Why a recorded event could not have been decided on the key ring before it
+ * (for `trialog verify`), or undefined when it could. Names are not checked:
+ * logs from before names were made unique may reuse a revoked key's name.
+ */
+export function illegalKeyEvent(state: KeyRing | undefined, event: AccessEvent): string | undefined {
+  const key = state?.[event.data.keyId];
+  if (event.type === 'ApiKeyCreated') return key ? `key ${event.data.keyId} created twice` : undefined;
+  if (!key) return `key ${event.data.keyId} revoked before it was created`;
+  return key.revokedAt !== null ? `key ${event.data.keyId} revoked twice` : undefined;
+}
+
 export type AccessCommand =
   | { type: 'CreateApiKey'; keyId: string; name: string; role: Role; secretHash: string }
   | { type: 'RevokeApiKey'; keyId: string };
