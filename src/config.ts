@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DEFAULT_CACHE_BYTES } from './app/repository.js';
 import { parseHostList, parseOriginList } from './http/origin-policy.js';
 import { defaultLimits, limitFromEnv } from './limits.js';
+import { redactUrl } from './redact-url.js';
 
 const count = (fallback: number) =>
   z.coerce
@@ -48,7 +49,13 @@ const Config = z.object({
     .optional(),
   TRIALOG_SYNCHRONOUS: z.enum(['FULL', 'NORMAL'], { error: 'must be FULL or NORMAL' }).default('FULL'),
   TRIALOG_AGGREGATE_CACHE_BYTES: count(DEFAULT_CACHE_BYTES),
-  TRIALOG_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Sent in an HTTP header (or connectionParams) and compared exactly, after the header's spaces are trimmed: a key
+  // with spaces or characters a header cannot carry as they are would be accepted here and never match.
+  TRIALOG_ADMIN_KEY: z
+    .string()
+    .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces (it is sent in an HTTP header)')
+    .min(32, 'must be at least 32 characters')
+    .optional(),
   TRIALOG_MAX_DEPTH: count(12),
   TRIALOG_MAX_ALIASES: count(100),
   TRIALOG_MAX_COST: count(200_000),
@@ -139,7 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
     // A secret is named, never echoed.
-    const got = name === 'TRIALOG_ADMIN_KEY' ? '' : ` (got ${JSON.stringify(env[name])})`;
+    const got = name === 'TRIALOG_ADMIN_KEY' ? '' : ` (got ${JSON.stringify(name === 'EVENTSTORE_URL' ? redactUrl(env[name]!) : env[name])})`;
     throw new ConfigError(`invalid configuration: ${name} ${issue.message}${got}`);
   }
   for (const name of Object.keys(defaultLimits)) {

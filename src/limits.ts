@@ -40,6 +40,8 @@ export const defaultLimits = {
   statesPerCall: 1000,
   /** JSON-encoded bytes of all training data in one createTrainingJobs call. */
   trainingDataPerCallBytes: 16 * 1024 * 1024,
+  /** Distinct items of a list in a read's filter (`events(filter: { types })`). */
+  filterListItems: 1000,
   /** Largest `first` of any connection. */
   pageSize: 1000,
   /**

@@ -1,6 +1,6 @@
 /** `npm start`: read the configuration, open the store, serve the API. */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeNewAdminKeyFile } from './admin-key-file.js';
 import { ConfigError, loadConfig } from './config.js';
 import { isLoopbackAddress as isLoopback } from './http/origin-policy.js';
 
@@ -39,9 +39,10 @@ async function main(): Promise<void> {
     } else {
       // Never open to a network: make an admin key and hand it to the owner in a private file.
       const file = join(config.dbPath === ':memory:' ? './data' : dirname(config.dbPath), 'admin.key');
-      const { key } = await trialog.access.createApiKey({ name: 'bootstrap-admin', role: 'admin' }, { actor: 'system', correlationId: 'bootstrap' });
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, `${key}\n`, { mode: 0o600 });
+      await writeNewAdminKeyFile(file, async () => {
+        const made = await trialog.access.createApiKey({ name: 'bootstrap-admin', role: 'admin' }, { actor: 'system', correlationId: 'bootstrap' });
+        return made.key;
+      });
       console.log(`trialog: no API keys configured and ${config.host} is not loopback: wrote an admin key to ${file}`);
     }
   }

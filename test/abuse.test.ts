@@ -178,6 +178,12 @@ async function send(c: Case): Promise<{ status: number; code: string | undefined
   return { status: response.status, code };
 }
 
+// Issue 13 (access): positions out of the store's range, and filter lists longer than SQLite binds.
+add('an events position out of range (2^53 and more)', json('{ events(after: "9999999999999999") { edges { cursor } } }'), ['BAD_USER_INPUT']);
+add('an events position of 20 digits', json('{ events(after: "99999999999999999999") { edges { cursor } } }'), ['BAD_USER_INPUT']);
+add('a jobs cursor out of range', json('{ jobs(after: "9999999999999999") { totalCount } }'), ['BAD_USER_INPUT']);
+add('40,000 event types in a filter', json('query($t: [String!]) { events(filter: { types: $t }) { edges { cursor } } }', { t: Array.from({ length: 40_000 }, (_, i) => `Type${i}`) }), ['TOO_LARGE']);
+
 // Issue 13 (perimeter): what a web page can make a browser send. A page on another origin (or a
 // DNS-rebinding one) is refused by Origin or Host; a request a browser sends cross-site without a
 // preflight (a form body, text/plain, a bare GET) is refused even with no Origin. All FORBIDDEN, 403.

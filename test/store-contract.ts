@@ -201,6 +201,25 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
         expect(byStream.map((e) => e.type)).toEqual(['Keep']);
       });
 
+      it('leaves out the categories a filter excludes, in reads and in subscriptions alike', async () => {
+        const head = await store.headPosition();
+        const hidden = `h${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+        const shown = uniqueStream('shown');
+        await store.appendToStream(`${hidden}-keys`, [event('Secret')]);
+        await store.appendToStream(shown, [event('Open')]);
+        const read = await store.readAll({ after: head, filter: { excludeCategories: [hidden] } });
+        expect(read.map((e) => e.streamId)).not.toContain(`${hidden}-keys`);
+        expect(read.map((e) => e.streamId)).toContain(shown);
+        const subscription = store.subscribeToAll({ after: head, filter: { excludeCategories: [hidden] } });
+        const seen: string[] = [];
+        for await (const e of subscription) {
+          seen.push(e.streamId);
+          if (e.streamId === shown) break;
+        }
+        await subscription.close();
+        expect(seen).not.toContain(`${hidden}-keys`);
+      });
+
       it('pages with maxCount', async () => {
         const head = await store.headPosition();
         const stream = uniqueStream('page');

@@ -21,6 +21,7 @@ import {
   type ApiKeyRecord,
   type KeyRing,
   type NewAccessEvent,
+  SERVER_ACTORS,
 } from '../domain/access/keys.js';
 import { fromRow, type ApiKeyRow } from '../../projections/access-projection.js';
 import type { EventStore } from '../store/port.js';
@@ -35,7 +36,7 @@ export interface Principal {
   role: Role;
 }
 
-const OPEN: Principal = { keyId: null, name: 'anonymous', role: 'admin' };
+const OPEN: Principal = { keyId: null, name: SERVER_ACTORS.open, role: 'admin' };
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 const CreateApiKeyInput = z.object({ name: z.string().trim().min(1).max(128), role: Role });
@@ -78,7 +79,7 @@ export class AccessControl {
   authenticate(authorization: string | null | undefined): Principal | DomainError {
     const given = authorization?.replace(/^Bearer\s+/i, '').trim();
     if (!given) return this.isOpen ? OPEN : new DomainError('UNAUTHENTICATED', 'an API key is required (Authorization: Bearer <key>)');
-    if (this.adminKey !== undefined && sameSecret(given, this.adminKey)) return { keyId: null, name: 'admin', role: 'admin' };
+    if (this.adminKey !== undefined && sameSecret(given, this.adminKey)) return { keyId: null, name: SERVER_ACTORS.environmentAdmin, role: 'admin' };
     const match = /^trialog_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/.exec(given);
     const row = match ? this.byId.get(match[1]!) : undefined;
     if (!match || !row || !sameSecret(hash(match[2]!), row.secret_hash)) return new DomainError('UNAUTHENTICATED', 'unknown API key');

@@ -9,7 +9,10 @@
  */
 import { closingWith } from '../closing-iterator.js';
 import { turnOfEventLoop } from '../event-loop.js';
+import { checkVisible, hiddenCategories } from '../domain/access/visibility.js';
+import type { Role } from '../domain/access/keys.js';
 import { badInput, tooLarge } from '../domain/errors.js';
+import { boundedFilterList } from './filter-lists.js';
 import { limits } from '../limits.js';
 import { SubscriberTooSlowError, type LiveFeed } from '../live-feed.js';
 import {
@@ -52,6 +55,18 @@ const HEADERS_ONLY = { withData: false, withMetadata: false } as const;
  */
 function cutShortMaybe(fields: EventFields, items: readonly unknown[]): boolean {
   return fields.data && items.length > 0;
+}
+
+/**
+ * A reader's filter of the global log, as its role may read it: what the role
+ * does not see is left out (FORBIDDEN when the filter names it), and a list of
+ * types is bounded (each type is a bound parameter of the store's query).
+ */
+export function readerFilter(role: Role, filter: EventFilter | undefined): EventFilter {
+  checkVisible(role, filter);
+  const types = boundedFilterList('filter.types', filter?.types);
+  const excludeCategories = hiddenCategories(role);
+  return { ...filter, ...(types && { types }), ...(excludeCategories.length > 0 && { excludeCategories }) };
 }
 
 /** The global log after a position, oldest first. */

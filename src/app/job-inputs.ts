@@ -31,6 +31,9 @@ export const CreateJobInput = z.object({
 });
 export type CreateJobInput = z.output<typeof CreateJobInput>;
 
+/** Different characters a worker-chosen lease token must have at least. */
+export const MIN_DISTINCT_TOKEN_CHARACTERS = 6;
+
 export const ClaimJobInput = z.object({
   workerId: id,
   experimentId: optional(id),
@@ -40,7 +43,17 @@ export const ClaimJobInput = z.object({
   ),
   leaseSeconds: optional(leaseSeconds).transform((v) => v ?? 300),
   /** The worker's own lease token (random, 32 characters or more): a retried claim with it finds the first one's job. */
-  leaseToken: optional(z.string().min(32).max(limits.idLength)),
+  leaseToken: optional(
+    z
+      .string()
+      .min(32)
+      .max(limits.idLength)
+      // A floor, not a measure of randomness: a token of one repeated pattern ('aaaa…', '0101…') is refused. A random
+      // one never is (32 random hex digits show fewer than 6 different ones with a chance of about 10^-12).
+      .refine((token) => new Set(token).size >= MIN_DISTINCT_TOKEN_CHARACTERS, {
+        message: `a lease token must be random: at least ${MIN_DISTINCT_TOKEN_CHARACTERS} different characters`,
+      }),
+  ),
 });
 export type ClaimJobInput = z.output<typeof ClaimJobInput>;
 

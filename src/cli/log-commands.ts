@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { z } from 'zod';
 import { currentShape } from '../app/event-shapes.js';
+import { ACCESS_STREAM_ID, evolveKeys, illegalKeyEvent, parseAccessEvent, type KeyRing } from '../domain/access/keys.js';
 import { EXPERIMENT_STREAM_CATEGORY, parseExperimentEvent } from '../domain/experiment/events.js';
 import { JOB_STREAM_CATEGORY, parseJobEvent } from '../domain/job/events.js';
 import { evolve, type JobState } from '../domain/job/state.js';
@@ -307,6 +308,7 @@ export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<Verify
   const bar = progress('verify', await cli.size());
   const nextRevision = new Map<string, bigint>();
   const jobs = new Map<string, JobState | undefined>();
+  let keys: KeyRing | undefined;
   const result: VerifyResult = { events: 0, streams: 0, byCategory: {}, problemCount: 0, problems: [] };
   const problem = (text: string) => {
     result.problemCount++;
@@ -338,6 +340,13 @@ export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<Verify
         else if (category === MAPPING_STREAM_CATEGORY) parseMappingEvent(event);
         else if (category === TRAINING_SET_CATEGORY) parseTrainingSetEvent(event);
         else if (event.streamId === REGISTRY_STREAM_ID) parseRegistryEvent(event);
+        else if (event.streamId === ACCESS_STREAM_ID) {
+          // The API keys (any server bound beyond loopback writes one): valid events, each legal on the keys before it.
+          const parsed = parseAccessEvent(event);
+          const illegal = illegalKeyEvent(keys, parsed);
+          if (illegal) problem(`${event.streamId}@${event.revision}: ${illegal}`);
+          keys = evolveKeys(keys, parsed);
+        }
         else problem(`${event.streamId}@${event.revision}: a stream of no known kind`);
       } catch (error) {
         problem(`${event.streamId}@${event.revision} ${event.type}: ${(error as Error).message.split('\n')[0]}`);

@@ -4,6 +4,8 @@
  * the client's and adds only what the client lacks (string positions, filters
  * on reads, resubscription after a dropped subscription).
  */
+import { ConfigError } from '../config.js';
+import { redactUrl } from '../redact-url.js';
 import {
   ANY,
   BACKWARDS,
@@ -146,7 +148,16 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly client: EventStoreDBClient;
 
   constructor(connectionString: string) {
-    this.client = EventStoreDBClient.connectionString(connectionString);
+    try {
+      this.client = EventStoreDBClient.connectionString(connectionString);
+    } catch (error) {
+      // The client's parse error carries the whole string (password included) as a property, which a printed
+      // error shows, and its message quotes the part it stopped at, which may be the password: say where and what
+      // was expected, with the string redacted, and nothing else.
+      const { location, expected } = error as { location?: [number, number]; expected?: string };
+      const where = location && expected ? ` (at character ${location[0]}: expected ${expected})` : '';
+      throw new ConfigError(`invalid configuration: EVENTSTORE_URL is not a valid connection string${where}: ${redactUrl(connectionString)}`);
+    }
   }
 
   async appendToStream(

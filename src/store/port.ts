@@ -108,6 +108,8 @@ export interface EventFilter {
   streamId?: string;
   category?: string;
   types?: readonly string[];
+  /** Categories left out (what a reader's role does not see): their positions are skipped. */
+  excludeCategories?: readonly string[];
   /** Inclusive bounds on the event's timestamp (ISO-8601, UTC). */
   from?: string;
   to?: string;
@@ -189,6 +191,7 @@ export function matchesFilter(event: RecordedEventHeader, filter: EventFilter | 
   if (filter.streamId !== undefined && event.streamId !== filter.streamId) return false;
   if (filter.category !== undefined && categoryOf(event.streamId) !== filter.category) return false;
   if (filter.types && filter.types.length > 0 && !filter.types.includes(event.type)) return false;
+  if (filter.excludeCategories?.includes(categoryOf(event.streamId))) return false;
   if (filter.from !== undefined && Date.parse(event.timestamp) < Date.parse(filter.from)) return false;
   if (filter.to !== undefined && Date.parse(event.timestamp) > Date.parse(filter.to)) return false;
   return true;

@@ -86,8 +86,11 @@ export function formatSqlitePosition(position: number): string {
 
 function parsePosition(position: string | undefined): number {
   if (position === undefined) return 0;
-  if (!/^\d{1,16}$/.test(position)) throw new RangeError(`not a position of this store: ${position}`);
-  return Number(position);
+  // Positions are SQLite rowids read as JS numbers: past 2^53 - 1 a number is no longer the position written
+  // (9999999999999999 reads as 10^16), so such a string is not a position of this store.
+  const value = /^\d{1,16}$/.test(position) ? Number(position) : Number.NaN;
+  if (!Number.isSafeInteger(value)) throw new RangeError(`not a position of this store: ${position}`);
+  return value;
 }
 
 function toPart(row: PartialRow): RecordedEventPart {
@@ -448,6 +451,10 @@ function filterClause(filter: EventFilter | undefined): { sql: string; params: u
   if (filter?.types && filter.types.length > 0) {
     sql += ` AND type IN (${filter.types.map(() => '?').join(', ')})`;
     params.push(...filter.types);
+  }
+  for (const category of filter?.excludeCategories ?? []) {
+    sql += ' AND category <> ?';
+    params.push(category);
   }
   // Timestamps are stored as toISOString() text, which orders as time does.
   if (filter?.from !== undefined) {

@@ -8,7 +8,7 @@
  * - viewer: read and subscribe.
  */
 import { z } from 'zod';
-import { conflict, notFound } from '../errors.js';
+import { badInput, conflict, notFound } from '../errors.js';
 import { eventParser, type EventsOf, type NewEventsOf } from '../event-schemas.js';
 
 export const ACCESS_STREAM_ID = 'access-keys';
@@ -35,6 +35,17 @@ export interface ApiKeyRecord {
 
 export type KeyRing = Record<string, ApiKeyRecord>;
 
+/**
+ * The actors the server itself records: `anonymous` (open mode), `admin` (the
+ * environment's admin key) and `system` (what the server does on its own). No
+ * key may be named like them, in any case, or the audit log could not tell them apart.
+ */
+export const SERVER_ACTORS = { open: 'anonymous', environmentAdmin: 'admin', server: 'system' } as const;
+const RESERVED_NAMES = new Set<string>(Object.values(SERVER_ACTORS));
+
+/** Names compare without regard to case (and Unicode normalisation): `Alice` and `alice` are one actor to a reader. */
+const sameName = (name: string) => name.normalize('NFC').toLowerCase();
+
 export function evolveKeys(state: KeyRing | undefined, event: AccessEvent): KeyRing {
   const ring = { ...(state ?? {}) };
   if (event.type === 'ApiKeyCreated') {
@@ -45,6 +56,18 @@ export function evolveKeys(state: KeyRing | undefined, event: AccessEvent): KeyR
   return ring;
 }
 
+/**
+ * Why a recorded event could not have been decided on the key ring before it
+ * (for `trialog verify`), or undefined when it could. Names are not checked:
+ * logs from before names were made unique may reuse a revoked key's name.
+ */
+export function illegalKeyEvent(state: KeyRing | undefined, event: AccessEvent): string | undefined {
+  const key = state?.[event.data.keyId];
+  if (event.type === 'ApiKeyCreated') return key ? `key ${event.data.keyId} created twice` : undefined;
+  if (!key) return `key ${event.data.keyId} revoked before it was created`;
+  return key.revokedAt !== null ? `key ${event.data.keyId} revoked twice` : undefined;
+}
+
 export type AccessCommand =
   | { type: 'CreateApiKey'; keyId: string; name: string; role: Role; secretHash: string }
   | { type: 'RevokeApiKey'; keyId: string };
@@ -52,9 +75,15 @@ export type AccessCommand =
 export function decideKeys(state: KeyRing | undefined, command: AccessCommand): NewAccessEvent[] {
   const ring = state ?? {};
   if (command.type === 'CreateApiKey') {
-    // A key's name is the actor of every event it causes: two live keys must not share one.
-    if (Object.values(ring).some((k) => k.name === command.name && k.revokedAt === null)) {
-      throw conflict(`a key named ${JSON.stringify(command.name)} exists already`);
+    // A key's name is the actor of every event it causes: it must name that key alone, in the whole log. So the
+    // server's own actor names are refused, and a name is never used twice, not even after its key was revoked.
+    if (RESERVED_NAMES.has(sameName(command.name))) {
+      throw badInput(`${JSON.stringify(command.name)} is a name the server records as an actor itself; choose another`);
+    }
+    const taken = Object.values(ring).find((k) => sameName(k.name) === sameName(command.name));
+    if (taken) {
+      const revoked = taken.revokedAt === null ? '' : ' (revoked: names are never reused, so that actors stay unambiguous)';
+      throw conflict(`a key named ${JSON.stringify(taken.name)} exists already${revoked}`);
     }
     const { type: _type, ...data } = command;
     return [{ type: 'ApiKeyCreated', data }];

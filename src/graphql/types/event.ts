@@ -1,9 +1,13 @@
 /** The audit log: `Event`, the `events` query and the `events` subscription. */
 import type { GraphQLResolveInfo } from 'graphql';
-import { readLogPage, tailLog, type EventFields } from '../../app/audit-log.js';
+import { readLogPage, readerFilter, tailLog, type EventFields } from '../../app/audit-log.js';
 import { currentMetadata, currentShape } from '../../app/event-shapes.js';
+import { withoutSecretHashes } from '../../domain/access/visibility.js';
+import type { Role } from '../../domain/access/keys.js';
+import { DomainError } from '../../domain/errors.js';
 import type { EventFilter as StoreEventFilter, RecordedEvent, RecordedEventPart } from '../../store/port.js';
 import { builder } from '../builder.js';
+import type { GraphQLContext } from '../context.js';
 import { connectionTypes, pageSize, toConnection } from '../pagination.js';
 import { selectedFieldNames } from '../selection.js';
 
@@ -19,8 +23,9 @@ export const Event = builder.objectRef<RecordedEventPart>('Event').implement({
     revision: t.int({ resolve: (e) => Number(e.revision) }),
     position: t.exposeString('position'),
     timestamp: t.field({ type: 'DateTime', resolve: (e) => e.timestamp }),
-    // In the current shape: an older version is shown upcast, with the version it was stored in.
-    data: t.field({ type: 'JSON', resolve: (e) => currentShape(withParts(e, 'data', 'metadata')).data }),
+    // In the current shape: an older version is shown upcast, with the version it was stored in. Never with a
+    // secret's hash (a key's, a lease token's): every reader, history and subscription alike, gets the data here.
+    data: t.field({ type: 'JSON', resolve: (e) => withoutSecretHashes(currentShape(withParts(e, 'data', 'metadata')).data) }),
     metadata: t.field({ type: 'JSONObject', resolve: (e) => currentMetadata(withParts(e, 'metadata')) }),
   }),
 });
@@ -62,6 +67,12 @@ type EventFilterArg = {
   to?: Date | null;
 };
 
+/** The caller's role (the access plugin refused the unauthenticated before any resolver runs). */
+function roleOf({ principal }: GraphQLContext): Role {
+  if (principal instanceof DomainError) throw principal;
+  return principal.role;
+}
+
 export function toStoreFilter(filter: EventFilterArg | null | undefined): StoreEventFilter | undefined {
   if (!filter) return undefined;
   return {
@@ -82,10 +93,11 @@ builder.queryField('events', (t) =>
       first: t.arg.int({ defaultValue: 100 }),
       after: t.arg.string(),
     },
-    resolve: async (_root, args, { trialog }, info) => {
+    resolve: async (_root, args, ctx, info) => {
       const first = pageSize(args.first, 100);
       const fields = selectedEventFields(info, ['edges', 'node']);
-      const page = await readLogPage(trialog.store, toStoreFilter(args.filter), first, args.after ?? undefined, fields);
+      const filter = readerFilter(roleOf(ctx), toStoreFilter(args.filter));
+      const page = await readLogPage(ctx.trialog.store, filter, first, args.after ?? undefined, fields);
       return toConnection(page.items, page.hasNextPage, args.after);
     },
   }),
@@ -96,12 +108,12 @@ builder.subscriptionField('events', (t) =>
     type: Event,
     description: 'The audit log from a position (exclusive), then live: no event missed or repeated.',
     args: { filter: t.arg({ type: EventFilter }), after: t.arg.string() },
-    subscribe: (_root, args, { trialog }, info) =>
+    subscribe: (_root, args, ctx, info) =>
       tailLog(
-        trialog.store,
-        trialog.feed,
-        () => trialog.runner.position,
-        toStoreFilter(args.filter),
+        ctx.trialog.store,
+        ctx.trialog.feed,
+        () => ctx.trialog.runner.position,
+        readerFilter(roleOf(ctx), toStoreFilter(args.filter)),
         args.after ?? undefined,
         selectedEventFields(info, []),
       ),

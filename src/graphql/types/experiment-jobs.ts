@@ -1,4 +1,5 @@
 /** The fields of `Experiment` that reach its jobs (kept apart: `Job` and `Experiment` refer to each other). */
+import { boundedFilterList } from '../../app/filter-lists.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { pageSize, positionCursor, toConnection } from '../pagination.js';
@@ -14,7 +15,7 @@ builder.objectFields(Experiment, (t) => ({
       after: t.arg.string(),
     },
     resolve: (e, args, { trialog }) => {
-      const page = trialog.jobQueries.jobs({ experimentId: e.id, status: args.status }, pageSize(args.first, 50), positionCursor(trialog.store, args.after));
+      const page = trialog.jobQueries.jobs({ experimentId: e.id, status: boundedFilterList('status', args.status) }, pageSize(args.first, 50), positionCursor(trialog.store, args.after));
       return { ...toConnection(page.items, page.hasNextPage, args.after), totalCount: page.totalCount };
     },
   }),

@@ -4,6 +4,7 @@
  * commands live in `src/app/job-commands.ts`, reads in `projections/`.
  */
 import { readStreamPage } from '../../app/audit-log.js';
+import { boundedFilterList } from '../../app/filter-lists.js';
 import { jobAt } from '../../app/job-history.js';
 import { badInput, notFound } from '../../domain/errors.js';
 import { jobStreamId } from '../../domain/job/events.js';
@@ -370,7 +371,8 @@ builder.queryFields((t) => ({
     args: { filter: t.arg({ type: JobFilter }), first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
     resolve: (_root, args, { trialog }) => {
       const first = pageSize(args.first, 50);
-      const page = trialog.jobQueries.jobs(args.filter ?? {}, first, positionCursor(trialog.store, args.after));
+      const filter = { ...args.filter, status: boundedFilterList('filter.status', args.filter?.status) };
+      const page = trialog.jobQueries.jobs(filter, first, positionCursor(trialog.store, args.after));
       return { ...toConnection(page.items, page.hasNextPage, args.after), totalCount: page.totalCount };
     },
   }),
