@@ -124,6 +124,9 @@ export interface LeaseInfo {
 
 export const hashLeaseToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** A numbered worker call's digest, of what it sent: a retry has the same, another call with the same number not. */
+const callDigest = (call: unknown) => createHash('sha256').update(JSON.stringify(call)).digest('base64url').slice(0, 22);
+
 /** Job ids: random, or derived from an idempotency key so a retried create finds the first job. */
 export function newJobId(idempotencyKey: string | null): string {
   if (idempotencyKey === null) return `job_${randomUUID().replaceAll('-', '')}`;
@@ -398,7 +401,14 @@ export class JobCommands {
     const baseline = this.experiments?.earlyStoppingBaseline(jobId) ?? null;
     const { events, state, lastEventId } = await this.execute(
       jobId,
-      () => ({ type: 'ReportMetrics', leaseTokenHash: hashLeaseToken(leaseToken), points, now, sequence }),
+      () => ({
+        type: 'ReportMetrics',
+        leaseTokenHash: hashLeaseToken(leaseToken),
+        points,
+        now,
+        sequence,
+        digest: sequence === null ? null : callDigest(points),
+      }),
       context,
     );
     // A retried call: nothing was written; it answers as the first one did.
@@ -434,6 +444,7 @@ export class JobCommands {
         lines: input.lines,
         stream: input.stream,
         sequence: input.sequence,
+        digest: input.sequence === null ? null : callDigest([input.stream, input.lines]),
       }),
       context,
     );
