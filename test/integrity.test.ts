@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPEND_LOG, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
-import { errorCode, ok, startTestServer, type TestServer } from './helpers/server.js';
+import { errorCode, ok, startTestServer, wsClient, type TestServer } from './helpers/server.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -50,5 +50,81 @@ describe('numbered worker calls that go backwards', () => {
     const lease = await runningJob();
     ok(await t.gql(APPEND_LOG, { input: { ...lease, sequence: 7, lines: ['seven'] } }));
     expect(errorCode(await t.gql(APPEND_LOG, { input: { ...lease, sequence: 7, lines: ['other'] } }))).toBe('CONFLICT');
+  });
+});
+
+describe('strings that are not well-formed Unicode (lone surrogates) are refused where they enter', () => {
+  const CREATE = `mutation($i: CreateJobInput!) { createJob(input: $i) { id hyperparameters } }`;
+
+  it('given idempotency keys "k\\ud800", "k\\udfff" and "k\\ufffd", then the first two are BAD_USER_INPUT and the legal one gets its own job', async () => {
+    const head = await t.trialog.store.headPosition();
+    for (const key of ['k\ud800', 'k\udfff']) {
+      expect(errorCode(await t.gql(CREATE, { i: { idempotencyKey: key, hyperparameters: { lr: 1 }, labels: ['kept-aside'] } })), JSON.stringify(key)).toBe('BAD_USER_INPUT');
+    }
+    expect(await t.trialog.store.headPosition()).toBe(head);
+    const legal = ok(await t.gql(CREATE, { i: { idempotencyKey: 'k\ufffd', hyperparameters: { lr: 3 }, labels: ['kept-aside'] } })).createJob;
+    expect(legal.hyperparameters).toEqual({ lr: 3 });
+    const other = ok(await t.gql(CREATE, { i: { idempotencyKey: 'k', hyperparameters: { lr: 4 }, labels: ['kept-aside'] } })).createJob;
+    expect(other.id).not.toBe(legal.id);
+  });
+
+  it('given experiment names that differ only in lone surrogates, then each is BAD_USER_INPUT', async () => {
+    const CREATE_EXPERIMENT = `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id name } }`;
+    for (const name of ['exp\ud800', 'exp\udbff', 'exp\udc00x']) {
+      expect(errorCode(await t.gql(CREATE_EXPERIMENT, { i: { name, scheduler: { manual: {} } } })), JSON.stringify(name)).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('given a log line "a\\ud800b", then BAD_USER_INPUT and nothing is stored; a line with a real pair is kept exactly', async () => {
+    const lease = await runningJob();
+    expect(errorCode(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['a\ud800b'] } }))).toBe('BAD_USER_INPUT');
+    ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['a\ud83d\ude00b'] } }));
+    expect(ok(await t.gql(LINES, { id: lease.jobId })).job.logs.edges.map((e: any) => e.node.text)).toEqual(['a\ud83d\ude00b']);
+  });
+
+  it('refuses them everywhere inside JSON values, keys included, and in labels, ids, reasons and worker ids', async () => {
+    const lease = await runningJob();
+    const refused: [string, string, Record<string, unknown>][] = [
+      [CREATE, 'hyperparameters', { i: { hyperparameters: { deep: [{ x: ['\udfff'] }] } } }],
+      [CREATE, 'a JSON key', { i: { params: { ['key\ud800']: 1 } } }],
+      [CREATE, 'a label', { i: { labels: ['gpu\ud800'] } }],
+      [`mutation($i: ClaimJobInput!) { claimJob(input: $i) { leaseToken } }`, 'a worker id', { i: { workerId: 'w\ud800' } }],
+      [`mutation($i: CompleteJobInput!) { completeJob(input: $i) { id } }`, 'a result', { i: { ...lease, result: { note: '\ud800' } } }],
+      [`mutation($i: FailJobInput!) { failJob(input: $i) { id } }`, 'a reason', { i: { ...lease, error: 'oops\udc00' } }],
+      [`mutation($i: CancelJobInput!) { cancelJob(input: $i) { id } }`, 'an id', { i: { jobId: `${lease.jobId}\ud800` } }],
+      [
+        `mutation($i: CreateTrainingJobsInput!) { createTrainingJobs(input: $i) { stateName } }`,
+        'training data',
+        { i: { entityId: 'e', entityVersion: 1, states: [{ stateName: 's', interactionId: 'i', trainingData: ['\ud800'] }] } },
+      ],
+    ];
+    const head = await t.trialog.store.headPosition();
+    for (const [query, what, variables] of refused) expect(errorCode(await t.gql(query, variables)), what).toBe('BAD_USER_INPUT');
+    expect(await t.trialog.store.headPosition()).toBe(head);
+  });
+
+  it('refuses them in GraphQL string literals too, raw or escaped', async () => {
+    const escaped = await t.gql(`mutation { createJob(input: { idempotencyKey: "k\\ud800" }) { id } }`);
+    expect(errorCode(escaped)).toBe('BAD_USER_INPUT');
+    const raw = await t.gql(`mutation { createJob(input: { labels: ["x\ud800"] }) { id } }`);
+    expect(errorCode(raw)).toBe('BAD_USER_INPUT');
+    const block = await t.gql(`mutation { createJob(input: { params: { a: """b\ud800""" } }) { id } }`);
+    expect(errorCode(block)).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses them in the variables of a subscription over WebSocket, with the code, for that operation', async () => {
+    const client = wsClient(t.url);
+    try {
+      const error = await new Promise<unknown>((resolve) => {
+        client.subscribe({ query: `subscription($id: ID!) { jobLogs(jobId: $id) { text } }`, variables: { id: 'job\ud800' } }, {
+          next: (value) => resolve(value.errors),
+          error: resolve,
+          complete: () => resolve('completed without an error'),
+        });
+      });
+      expect(JSON.stringify(error)).toContain('BAD_USER_INPUT');
+    } finally {
+      await client.dispose();
+    }
   });
 });
