@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPEND_LOG, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
+import { createdAndClaimed, rawJobEvent } from './helpers/raw-events.js';
 import { errorCode, ok, startTestServer, wsClient, type TestServer } from './helpers/server.js';
 
 let t: TestServer;
@@ -126,5 +127,33 @@ describe('strings that are not well-formed Unicode (lone surrogates) are refused
     } finally {
       await client.dispose();
     }
+  });
+});
+
+describe("metric steps stay within GraphQL's Int", () => {
+  const MAX = 2 ** 31 - 1;
+
+  it('given a point at step 2^31 - 1, when one comes with no step, then BAD_USER_INPUT and every read still answers', async () => {
+    const lease = await runningJob();
+    ok(await t.gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: 1, step: MAX }] } }));
+    expect(errorCode(await t.gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: 2 }] } }))).toBe('BAD_USER_INPUT');
+    expect(ok(await t.gql(POINTS, { id: lease.jobId })).job.metrics[0].points).toEqual([{ step: MAX, value: 1 }]);
+  });
+
+  it('given an old log holding a point at step 2^31, when anyone reads metrics or lists jobs with their points, then every read answers', async () => {
+    const jobId = 'job_step_out_of_range';
+    const point = (step: number, value: number) => ({ name: 'loss', step, value, timestamp: new Date().toISOString() });
+    const { position } = await t.trialog.store.appendToStream(`job-${jobId}`, [
+      ...createdAndClaimed(jobId),
+      rawJobEvent('JobMetricsReported', { points: [point(MAX, 1)] }),
+      rawJobEvent('JobMetricsReported', { points: [point(2 ** 31, 2)] }),
+    ]);
+    await t.trialog.runner.waitFor(position);
+    const metrics = await t.gql(`query($id: ID!) { job(id: $id) { metrics { name count lastStep last { step value } points { step value } } } }`, { id: jobId });
+    expect(metrics.errors).toBeUndefined();
+    expect(metrics.data.job.metrics[0].points).toContainEqual({ step: MAX, value: 1 });
+    const listing = await t.gql(`{ jobs(first: 1000) { edges { node { id metrics { points { step } } } } } }`);
+    expect(listing.errors).toBeUndefined();
+    expect(listing.data.jobs.edges.length).toBeGreaterThan(1);
   });
 });
