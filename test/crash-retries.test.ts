@@ -3,10 +3,12 @@
  * a server killed with SIGKILL in the middle of a bulk call, and a claim
  * resent to another server process while the first is still in flight.
  */
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from './helpers/process.js';
+import { claim } from './helpers/jobs.js';
+import { startServerProcess, trialogCli, type ServerProcess } from './helpers/process.js';
 import { errorCode, gqlClient, ok, sleep, tempDir } from './helpers/server.js';
 
 const running: ServerProcess[] = [];
@@ -78,5 +80,32 @@ describe('createTrainingJobs across a crash', () => {
     // Other content for a mapped state is still refused.
     const other = await again(CREATE, { i: { entityId: 'lesson', entityVersion: 1, states: [{ ...states[0]!, trainingData: ['other'] }] } });
     expect(errorCode(other)).toBe('CONFLICT');
+  }, 120_000);
+});
+
+describe('a claim resent with the same lease token to another server process', () => {
+  it('given two server processes on one file, when the same claim is sent to both at once, then one job is claimed and both answers name it, round after round', async () => {
+    const db = freshDb();
+    const a = await start(db);
+    const b = await start(db);
+    const [gqlA, gqlB] = [gqlClient(a.url), gqlClient(b.url)];
+    const ROUNDS = 24;
+    for (let i = 0; i < ROUNDS * 2; i += 24) {
+      const fields = Array.from({ length: 24 }, (_, j) => `j${j}: createJob(input: { labels: ["token"] }) { id }`);
+      ok(await gqlA(`mutation { ${fields.join(' ')} }`));
+    }
+    const different: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const input = { workerId: `w${round}`, labels: ['token'], leaseToken: randomBytes(32).toString('base64url') };
+      const [x, y] = await Promise.all([claim(gqlA, input), claim(gqlB, input)]);
+      if (!x || !y || x.job.id !== y.job.id) different.push(`round ${round}: ${x?.job.id} and ${y?.job.id}`);
+      // A resend after both answered still names the same job.
+      expect((await claim(round % 2 ? gqlA : gqlB, input))?.job.id).toBe(x?.job.id);
+    }
+    expect(different).toEqual([]);
+    expect(countEvents(db, 'JobClaimed')).toBe(ROUNDS);
+    // The tokens' streams are a known kind of the log.
+    const verified = await trialogCli(['verify'], db);
+    expect(verified.stdout + verified.stderr).not.toMatch(/no known kind/);
   }, 120_000);
 });

@@ -157,3 +157,30 @@ describe("metric steps stay within GraphQL's Int", () => {
     expect(listing.data.jobs.edges.length).toBeGreaterThan(1);
   });
 });
+
+describe('a worker-chosen lease token claims one job, ever', () => {
+  const token = () => `token-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}-abcdefghijklmnop`;
+
+  it('given a token whose job has since finished, when the claim is resent, then it answers with that job and takes no other', async () => {
+    const label = `token-${++labels}`;
+    await createJob(t.gql, { labels: [label] });
+    await createJob(t.gql, { labels: [label] });
+    const input = { workerId: 'w', labels: [label], leaseToken: token() };
+    const first = (await claim(t.gql, input))!;
+    ok(await t.gql(`mutation($i: CompleteJobInput!) { completeJob(input: $i) { id } }`, { i: { jobId: first.job.id, leaseToken: input.leaseToken } }));
+    const resent = (await claim(t.gql, input))!;
+    expect(resent.job.id).toBe(first.job.id);
+    const running = ok(await t.gql(`{ jobs(first: 1000, filter: { status: [RUNNING] }) { edges { node { labels } } } }`));
+    expect(running.jobs.edges.filter((e: any) => e.node.labels.includes(label))).toEqual([]);
+  });
+
+  it('given nothing to claim, when a claim with a token finds nothing, then it writes nothing, and the token may claim later', async () => {
+    const label = `token-${++labels}`;
+    const input = { workerId: 'w', labels: [label], leaseToken: token() };
+    const head = await t.trialog.store.headPosition();
+    expect(await claim(t.gql, input)).toBeNull();
+    expect(await t.trialog.store.headPosition()).toBe(head);
+    const job = await createJob(t.gql, { labels: [label] });
+    expect((await claim(t.gql, input))!.job.id).toBe(job.id);
+  });
+});

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { z } from 'zod';
 import { currentShape } from '../app/event-shapes.js';
+import { LEASE_TOKEN_CATEGORY, parseLeaseTokenEvent } from '../domain/job/lease-token.js';
 import { EXPERIMENT_STREAM_CATEGORY, parseExperimentEvent } from '../domain/experiment/events.js';
 import { JOB_STREAM_CATEGORY, parseJobEvent } from '../domain/job/events.js';
 import { evolve, type JobState } from '../domain/job/state.js';
@@ -337,6 +338,7 @@ export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<Verify
         } else if (category === EXPERIMENT_STREAM_CATEGORY) parseExperimentEvent(event);
         else if (category === MAPPING_STREAM_CATEGORY) parseMappingEvent(event);
         else if (category === TRAINING_SET_CATEGORY) parseTrainingSetEvent(event);
+        else if (category === LEASE_TOKEN_CATEGORY) parseLeaseTokenEvent(event);
         else if (event.streamId === REGISTRY_STREAM_ID) parseRegistryEvent(event);
         else problem(`${event.streamId}@${event.revision}: a stream of no known kind`);
       } catch (error) {
