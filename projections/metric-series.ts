@@ -10,9 +10,18 @@
  * `metric_points`. Each point also records the revision of the job's stream
  * that stored it, so the series as they stood at a past revision are the
  * points at or below it (time travel reads them without folding the stream).
+ *
+ * A point whose step GraphQL cannot carry (below 0 or past 2^31 - 1, its
+ * largest Int) is not served: commands refuse such steps, but a log written
+ * before they did may hold one, and served it would break every read that
+ * selects it (one job's metrics, any listing of jobs with their points). It
+ * stays in the log as it was written: `history` and `events` show it.
  */
 import type { Database } from 'better-sqlite3';
+import { MAX_METRIC_STEP } from '../src/domain/job/decide.js';
 import type { MetricPoint } from '../src/domain/job/events.js';
+
+const servableStep = (step: number) => Number.isSafeInteger(step) && step >= 0 && step <= MAX_METRIC_STEP;
 
 export const METRICS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS metric_points (
@@ -103,6 +112,7 @@ export function metricWriter(db: Database): { record(jobId: string, points: read
     record(jobId, points, revision) {
       const deltas = new Map<string, SeriesDelta>();
       for (const point of points) {
+        if (!servableStep(point.step)) continue;
         const stored = insertPoint.run(jobId, point.name, point.step, point.value, point.timestamp, revision).changes > 0;
         if (stored) addTo(deltas, point);
       }

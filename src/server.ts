@@ -21,6 +21,7 @@ import type { CommandContext } from './app/command-context.js';
 import { defaultGraphQLLimits, type GraphQLLimits, type PerimeterConfig } from './config.js';
 import { CORRELATION_HEADER, correlationIdFrom, correlationIdOf, useCorrelationId } from './graphql/correlation-plugin.js';
 import { useAccessControl } from './graphql/access-plugin.js';
+import { useWellFormedStrings } from './graphql/well-formed-strings-plugin.js';
 import { useContractErrorCodes } from './graphql/error-codes-plugin.js';
 import { useSubscriptionGuards } from './graphql/subscription-guards-plugin.js';
 import { maskError } from './graphql/errors.js';
@@ -69,6 +70,8 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guard
       guards,
       useContractErrorCodes(),
       useCorrelationId(),
+      // Lone surrogates in any variable: refused before anything runs (HTTP, SSE, WebSocket).
+      useWellFormedStrings(),
     ],
     logging: process.env.TRIALOG_LOG_LEVEL === 'debug' ? 'debug' : 'warn',
     context: ({ request, socketCorrelationId, socketAuthorization }): GraphQLContext => {

@@ -82,6 +82,7 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
   const jobQueries = new JobQueries(readDb);
   const waitForReadModels = (position: string) => runner.waitFor(position);
   const jobCommands = new JobCommands({
+    store,
     repository: jobRepository(store, { queries: jobQueries, cacheBytes: config.aggregateCacheBytes }),
     queries: jobQueries,
     waitForReadModels,

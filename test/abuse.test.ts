@@ -178,6 +178,24 @@ async function send(c: Case): Promise<{ status: number; code: string | undefined
   return { status: response.status, code };
 }
 
+// Issue 13 (integrity): strings that are not well-formed Unicode (lone surrogates), in variables and literals.
+const surrogates: [string, string, Record<string, unknown>][] = [
+  ['createJob', 'CreateJobInput', { idempotencyKey: 'k\ud800' }],
+  ['createJob', 'CreateJobInput', { idempotencyKey: 'k\udfff' }],
+  ['createJob', 'CreateJobInput', { labels: ['gpu\ud800'] }],
+  ['createJob', 'CreateJobInput', { hyperparameters: { lr: ['\udc00'] } }],
+  ['createJob', 'CreateJobInput', { params: { ['k\ud800']: 1 } }],
+  ['createExperiment', 'CreateExperimentInput', { name: 'exp\ud800', scheduler: { manual: {} } }],
+  ['appendLog', 'AppendLogInput', { jobId: 'j', leaseToken: 't', lines: ['a\ud800b'] }],
+  ['claimJob', 'ClaimJobInput', { workerId: 'w\udbff' }],
+  ['failJob', 'FailJobInput', { jobId: 'j', leaseToken: 't', error: 'e\ud800' }],
+  ['cancelJob', 'CancelJobInput', { jobId: 'j\ud800' }],
+  ['createTrainingJobs', 'CreateTrainingJobsInput', { entityId: 'e', entityVersion: 1, states: [{ stateName: 's', interactionId: 'i', trainingData: { x: '\ud800' } }] }],
+];
+for (const [field, type, input] of surrogates) add(`lone surrogate: ${field} ${JSON.stringify(input).slice(0, 60)}`, json(MUTATION(field, type), { i: input }), ['BAD_USER_INPUT']);
+add('lone surrogate: an escaped one in a string literal', json('mutation { createJob(input: { idempotencyKey: "k\\ud800" }) { id } }'), ['BAD_USER_INPUT']);
+add('lone surrogate: in the operation name', json('query A { __typename }', undefined, { operationName: 'A\ud800' }), ['BAD_USER_INPUT']);
+
 // Issue 13 (access): positions out of the store's range, and filter lists longer than SQLite binds.
 add('an events position out of range (2^53 and more)', json('{ events(after: "9999999999999999") { edges { cursor } } }'), ['BAD_USER_INPUT']);
 add('an events position of 20 digits', json('{ events(after: "99999999999999999999") { edges { cursor } } }'), ['BAD_USER_INPUT']);

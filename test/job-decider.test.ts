@@ -288,6 +288,60 @@ describe('logs', () => {
   });
 });
 
+describe('numbered worker calls (sequence): a retry answers as the first call did, anything else is refused', () => {
+  const point = { name: 'loss', value: 0.5, step: null, timestamp: null };
+  const report = (sequence: number, digest = `d${sequence}`): JobCommand => ({
+    type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [point], now: at(20), sequence, digest,
+  });
+  const append = (sequence: number, digest = `d${sequence}`): JobCommand => ({
+    type: 'AppendLog', leaseTokenHash: TOKEN, lines: ['x'], stream: 'STDOUT', sequence, digest,
+  });
+  const reported = (sequence: number, digest = `d${sequence}`): NewJobEvent => ({
+    type: 'JobMetricsReported',
+    data: { points: [{ name: 'loss', step: 0, value: 0.5, timestamp: at(2).toISOString() }], sequence, digest },
+  });
+  const appended = (sequence: number, digest = `d${sequence}`): NewJobEvent => ({
+    type: 'JobLogAppended',
+    data: { stream: 'STDOUT', firstOffset: 0, lines: ['x'], sequence, digest },
+  });
+
+  it('given report 7, when report 7 arrives again with the same content, then nothing is written', () => {
+    spec([created(), claimed(), reported(7)]).when(report(7)).then([]);
+  });
+  it('given report 7, when report 6 arrives, then CONFLICT: the sequence went backwards (never a silent drop)', () => {
+    spec([created(), claimed(), reported(7)]).when(report(6)).thenError('CONFLICT', /went backwards.*6.*7/);
+  });
+  it('given report 7, when report 7 arrives with other content, then CONFLICT: the number was used by another call', () => {
+    spec([created(), claimed(), reported(7)]).when(report(7, 'other')).thenError('CONFLICT', /sequence 7 .*another call/);
+  });
+  it('given report 7 recorded before calls had digests, when report 7 arrives again, then it is taken as the retry', () => {
+    const old: NewJobEvent = { type: 'JobMetricsReported', data: { points: [], sequence: 7 } };
+    spec([created(), claimed(), old]).when(report(7)).then([]);
+  });
+  it('given report 7, when report 8 arrives, then it is recorded with its number and digest', () => {
+    spec([created(), claimed(), reported(7)])
+      .when(report(8))
+      .then([{ type: 'JobMetricsReported', data: { points: [{ name: 'loss', step: 1, value: 0.5, timestamp: at(20).toISOString() }], sequence: 8, digest: 'd8' } }]);
+  });
+  it('given report 7 under an old lease, when the new lease reports 1, then it is recorded', () => {
+    spec([created(), claimed(1, at(5)), reported(7), claimed(2, at(300), 'w2', OTHER_TOKEN)])
+      .when({ ...report(1), leaseTokenHash: OTHER_TOKEN } as JobCommand)
+      .then([{ type: 'JobMetricsReported', data: { points: [{ name: 'loss', step: 1, value: 0.5, timestamp: at(20).toISOString() }], sequence: 1, digest: 'd1' } }]);
+  });
+  it('given a stale lease, when it reports a lower number, then LEASE_LOST (the lease speaks first)', () => {
+    spec([created(), claimed(1, at(5)), reported(7), claimed(2, at(300), 'w2', OTHER_TOKEN)]).when(report(6)).thenError('LEASE_LOST');
+  });
+  it('given log append 7, when append 6 arrives, then CONFLICT: the sequence went backwards', () => {
+    spec([created(), claimed(), appended(7)]).when(append(6)).thenError('CONFLICT', /went backwards/);
+  });
+  it('given log append 7, when append 7 arrives with other lines, then CONFLICT', () => {
+    spec([created(), claimed(), appended(7)]).when(append(7, 'other')).thenError('CONFLICT', /another call/);
+  });
+  it('given log append 7, when append 7 arrives again, then nothing is written', () => {
+    spec([created(), claimed(), appended(7)]).when(append(7)).then([]);
+  });
+});
+
 describe('finishing', () => {
   const running = [created({ maxAttempts: 2 }), claimed()];
 

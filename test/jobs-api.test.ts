@@ -395,7 +395,8 @@ describe('worker retries (sequence)', () => {
     const first = ok(await report(1, 0.5)).reportMetrics;
     const head = await t.trialog.store.headPosition();
     expect(ok(await report(1, 0.5)).reportMetrics).toEqual(first);
-    expect(ok(await report(1, 0.9)).reportMetrics.job.metrics[0].points).toEqual([{ step: 0, value: 0.5 }]);
+    // The same number with other content is another call, not a retry: refused, never dropped silently.
+    expect(errorCode(await report(1, 0.9))).toBe('CONFLICT');
     expect(await t.trialog.store.headPosition()).toBe(head);
     expect(ok(await report(2, 0.4)).reportMetrics.job.metrics[0].points).toHaveLength(2);
 

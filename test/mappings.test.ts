@@ -115,7 +115,7 @@ describe('creating training jobs', () => {
       ['empty training data', [{ stateName: 'B', interactionId: interaction, trainingData: [] }], 'BAD_USER_INPUT'],
       ['oversized training data', [{ stateName: 'B', interactionId: interaction, trainingData: 'x'.repeat(1024 * 1024 + 1) }], 'TOO_LARGE'],
       ['a state named twice', [{ ...good, stateName: 'B' }, { ...good, stateName: 'B' }], 'BAD_USER_INPUT'],
-      ['a mapping that exists', [{ ...good, stateName: 'C' }, good], 'CONFLICT'],
+      ['a mapping that exists, made with other training data', [{ ...good, stateName: 'C' }, { ...good, trainingData: [2] }], 'CONFLICT'],
     ];
     for (const [what, states, code] of cases) {
       const head = await t.trialog.store.headPosition();
@@ -124,6 +124,19 @@ describe('creating training jobs', () => {
       expect(await t.trialog.store.headPosition(), `${what} writes nothing`).toBe(head);
     }
     expect(ok(await t.gql(MAPPING, { e: entity, v: 1, s: 'C' })).mapping).toBeNull();
+  });
+
+  it('the same call again (a retry whose answer was lost) answers with the mappings it made and writes nothing', async () => {
+    const interaction = unique('Retried');
+    ok(await register(t.gql, interaction, 'RetriedClassifier', 1));
+    const entity = unique('lesson');
+    // The retry's JSON may lay its keys out differently: the content is what counts.
+    const call = { i: { entityId: entity, entityVersion: 1, states: [{ stateName: 'A', interactionId: interaction, trainingData: { x: 1, y: 2 } }] } };
+    const first = ok(await t.gql(CREATE, call)).createTrainingJobs;
+    const head = await t.trialog.store.headPosition();
+    const again = { i: { entityId: entity, entityVersion: 1, states: [{ trainingData: { y: 2, x: 1 }, interactionId: interaction, stateName: 'A' }] } };
+    expect(ok(await t.gql(CREATE, again)).createTrainingJobs).toEqual(first);
+    expect(await t.trialog.store.headPosition()).toBe(head);
   });
 });
 
@@ -145,7 +158,13 @@ describe('carrying mappings forward', () => {
     const a = ok(await t.gql(TRAINED, { e: entity, v: 1, s: 'Hello' })).trainedModel;
     const b = ok(await t.gql(TRAINED, { e: entity, v: 2, s: 'Greeting' })).trainedModel;
     expect(b.id).toBe(a.id);
-    expect(errorCode(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 1, toVersion: 2, states: [{ stateName: 'Hello', newStateName: 'Greeting' }] } }))).toBe('CONFLICT');
+    // The same carry again answers as it did and writes nothing; a carry onto the taken state from elsewhere is CONFLICT.
+    const before = await t.trialog.store.headPosition();
+    const repeated = ok(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 1, toVersion: 2, states: [{ stateName: 'Hello', newStateName: 'Greeting' }] } }));
+    expect(repeated.carryMappingsForward[0]).toEqual(carried);
+    expect(await t.trialog.store.headPosition()).toBe(before);
+    expect(errorCode(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 2, toVersion: 3, states: [{ stateName: 'Greeting' }] } }))).toBeUndefined();
+    expect(errorCode(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 1, toVersion: 3, states: [{ stateName: 'Hello', newStateName: 'Greeting' }] } }))).toBe('CONFLICT');
     expect(errorCode(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 1, toVersion: 3, states: [{ stateName: 'Missing' }] } }))).toBe('NOT_FOUND');
   });
 });

@@ -10,7 +10,19 @@ import { decide, isClaimable, type JobCommand } from '../domain/job/decide.js';
 import type { Json, JobEvent, NewJobEvent } from '../domain/job/events.js';
 import { foldJob, type JobState } from '../domain/job/state.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
-import { WrongExpectedRevisionError } from '../store/port.js';
+import {
+  LEASE_TOKEN_EVENT_VERSION,
+  evolveLeaseToken,
+  leaseTokenEventSchemas,
+  leaseTokenKey,
+  leaseTokenStreamId,
+  parseLeaseTokenEvent,
+  type LeaseTokenEvent,
+  type LeaseTokenState,
+  type NewLeaseTokenEvent,
+} from '../domain/job/lease-token.js';
+import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
+import { Repository } from './repository.js';
 import { causedBy, type CommandContext } from './command-context.js';
 import {
   AppendLogInput,
@@ -31,9 +43,63 @@ import { parseInput } from './validation.js';
 const RACE_RETRIES = 10;
 const CLAIM_BATCH = 32;
 const CLAIM_ROUNDS = 20;
+/**
+ * A token reserved this long ago whose claim never settled (its process died
+ * before taking a job) may be reserved again by a resend. A live claim
+ * settles within seconds; a resend meanwhile waits for it.
+ */
+const ABANDONED_TOKEN_MS = 30_000;
+const TOKEN_POLL_MS = 20;
+
+/** Another request with the same lease token reserved it first: answer with what that one claims. */
+class TokenTakenError extends Error {}
+
+/**
+ * One claim's hold on its worker-chosen token: reserved in the token's stream
+ * right before the first append that would give the token a job, so a claim
+ * that finds nothing writes nothing, and of two claims with one token only
+ * one ever appends a JobClaimed with it.
+ */
+class TokenReservation {
+  private reservedAt: bigint | undefined;
+  private held = false;
+
+  constructor(
+    private readonly tokens: Repository<LeaseTokenState, LeaseTokenEvent, NewLeaseTokenEvent>,
+    private readonly key: string,
+    private readonly revision: bigint | undefined,
+    private readonly workerId: string,
+    private readonly context: CommandContext,
+  ) {}
+
+  async hold(): Promise<void> {
+    if (this.held) return;
+    try {
+      const { nextExpectedRevision } = await this.tokens.append(this.key, [{ type: 'LeaseTokenReserved', data: { workerId: this.workerId } }], this.revision, this.context);
+      this.reservedAt = nextExpectedRevision;
+      this.held = true;
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError) throw new TokenTakenError();
+      throw error;
+    }
+  }
+
+  /** Records what the claim took (null: nothing, and the token is free again). */
+  async settle(claim: Claim | null): Promise<void> {
+    if (!this.held) return;
+    await this.tokens.append(
+      this.key,
+      [{ type: 'LeaseTokenSettled', data: { jobId: claim?.jobId ?? null, leaseExpiresAt: claim?.leaseExpiresAt ?? null } }],
+      this.reservedAt,
+      this.context,
+    );
+  }
+}
 
 export interface JobCommandDeps {
   repository: JobRepository;
+  /** Where worker-chosen lease tokens record their claims (see domain/job/lease-token.ts). */
+  store: EventStore;
   queries: JobQueries;
   /** Resolves once the read models include the event at this position. */
   waitForReadModels: (position: string) => Promise<void>;
@@ -124,6 +190,9 @@ export interface LeaseInfo {
 
 export const hashLeaseToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** A numbered worker call's digest, of what it sent: a retry has the same, another call with the same number not. */
+const callDigest = (call: unknown) => createHash('sha256').update(JSON.stringify(call)).digest('base64url').slice(0, 22);
+
 /** Job ids: random, or derived from an idempotency key so a retried create finds the first job. */
 export function newJobId(idempotencyKey: string | null): string {
   if (idempotencyKey === null) return `job_${randomUUID().replaceAll('-', '')}`;
@@ -137,9 +206,17 @@ export class JobCommands {
   /** Claims in progress by the hash of a worker-chosen lease token: a repeat waits for the first. */
   private readonly claimsByToken = new Map<string, Promise<Claim | null>>();
   private experiments: ExperimentHooks | undefined;
+  private readonly tokens: Repository<LeaseTokenState, LeaseTokenEvent, NewLeaseTokenEvent>;
 
   constructor(private readonly deps: JobCommandDeps) {
     this.clock = deps.clock ?? (() => new Date());
+    this.tokens = new Repository(deps.store, {
+      streamId: leaseTokenStreamId,
+      parse: parseLeaseTokenEvent,
+      evolve: evolveLeaseToken,
+      schemas: leaseTokenEventSchemas,
+      schemaVersion: () => LEASE_TOKEN_EVENT_VERSION,
+    });
   }
 
   /** Experiments and jobs refer to each other; the composition root ties them. */
@@ -221,24 +298,67 @@ export class JobCommands {
   async claimJob(rawInput: unknown, context: CommandContext): Promise<Claim | null> {
     const input = parseInput(ClaimJobInput, rawInput);
     if (input.leaseToken === null) return this.claimWithToken(input, randomBytes(32).toString('base64url'), context);
-    // A worker that chose its token may send the same claim again after losing the answer: one claim
-    // per token, and a repeat answers with the job the first one took rather than taking another.
+    // A worker that chose its token may send the same claim again after losing the answer, to this
+    // process or another: one claim per token, and a repeat answers with the job the first one took.
     const leaseToken = input.leaseToken;
     const leaseTokenHash = hashLeaseToken(leaseToken);
     const inFlight = this.claimsByToken.get(leaseTokenHash);
     if (inFlight) return inFlight;
-    const claim = (async () => {
-      const held = this.deps.queries.runningJobsOf(input.workerId).find((job) => job.leaseTokenHash === leaseTokenHash);
-      if (held) return { jobId: held.id, leaseToken, leaseExpiresAt: held.leaseExpiresAt! };
-      return this.claimWithToken(input, leaseToken, context);
-    })().finally(() => this.claimsByToken.delete(leaseTokenHash));
+    const claim = this.claimOnce(input, leaseToken, leaseTokenHash, context).finally(() => this.claimsByToken.delete(leaseTokenHash));
     this.claimsByToken.set(leaseTokenHash, claim);
     return claim;
   }
 
-  private async claimWithToken(input: ClaimJobInput, leaseToken: string, context: CommandContext): Promise<Claim | null> {
+  /** A claim with a worker-chosen token, unique in the token's stream (see TokenReservation). */
+  private async claimOnce(input: ClaimJobInput, leaseToken: string, leaseTokenHash: string, context: CommandContext): Promise<Claim | null> {
+    const key = leaseTokenKey(leaseTokenHash);
+    for (;;) {
+      const { state, revision } = await this.tokens.load(key);
+      if (state?.status === 'claimed') {
+        // Perhaps claimed by another process: answer once this one's read models show the claim.
+        const { position } = await this.deps.repository.load(state.jobId);
+        if (position) await this.deps.waitForReadModels(position);
+        return this.claimOf(state.jobId, leaseToken, leaseTokenHash, state.leaseExpiresAt);
+      }
+      if (state?.status === 'reserved') {
+        // Another request with this token is claiming (here or in another process): its answer is ours.
+        // If it died after taking a job, the job is running under the token; if before, the token is free
+        // once the reservation is old enough to be abandoned.
+        const held = this.deps.queries.runningJobsOf(state.workerId).find((job) => job.leaseTokenHash === leaseTokenHash);
+        if (held) return { jobId: held.id, leaseToken, leaseExpiresAt: held.leaseExpiresAt! };
+        if (this.clock().getTime() - Date.parse(state.at) < ABANDONED_TOKEN_MS) {
+          await new Promise((resolve) => setTimeout(resolve, TOKEN_POLL_MS));
+          continue;
+        }
+      }
+      const reservation = new TokenReservation(this.tokens, key, revision, input.workerId, context);
+      let claim: Claim | null;
+      try {
+        claim = await this.claimWithToken(input, leaseToken, context, () => reservation.hold());
+      } catch (error) {
+        if (error instanceof TokenTakenError) continue;
+        throw error;
+      }
+      await reservation.settle(claim);
+      return claim;
+    }
+  }
+
+  /** The job a token's claim took, with its lease as it stands now (or as it was, if the job moved on). */
+  private claimOf(jobId: string, leaseToken: string, leaseTokenHash: string, leaseExpiresAt: string): Claim {
+    const job = this.deps.queries.job(jobId);
+    const current = job?.leaseTokenHash === leaseTokenHash ? job.leaseExpiresAt : null;
+    return { jobId, leaseToken, leaseExpiresAt: current ?? leaseExpiresAt };
+  }
+
+  private async claimWithToken(
+    input: ClaimJobInput,
+    leaseToken: string,
+    context: CommandContext,
+    beforeClaiming: () => Promise<void> = async () => {},
+  ): Promise<Claim | null> {
     const leaseTokenHash = hashLeaseToken(leaseToken);
-    const claimQueued = () => this.claimQueued(input, leaseToken, leaseTokenHash, context);
+    const claimQueued = () => this.claimQueued(input, leaseToken, leaseTokenHash, context, beforeClaiming);
     if (input.experimentId === null) return claimQueued();
     const experimentId = input.experimentId;
     return this.experimentHooks(experimentId).claim(experimentId, context, claimQueued, async (trial) => {
@@ -252,7 +372,7 @@ export class JobCommands {
         trialIndex: trial.index,
         decision: trial.decision ?? null,
       });
-      const leaseExpiresAt = await this.createClaimed(jobId, data, causedBy(context, trial.causationId), input, leaseTokenHash, context);
+      const leaseExpiresAt = await this.createClaimed(jobId, data, causedBy(context, trial.causationId), input, leaseTokenHash, context, beforeClaiming);
       return leaseExpiresAt ? { jobId, leaseToken, leaseExpiresAt } : 'taken';
     });
   }
@@ -269,7 +389,9 @@ export class JobCommands {
     input: ClaimJobInput,
     leaseTokenHash: string,
     claimContext: CommandContext,
+    beforeClaiming: () => Promise<void>,
   ): Promise<string | undefined> {
+    await beforeClaiming();
     const now = this.clock();
     const created = decide(undefined, { type: 'CreateJob', ...data });
     const queued = foldJob(created.map((e) => ({ ...e, timestamp: now.toISOString() }) as JobEvent));
@@ -292,6 +414,7 @@ export class JobCommands {
     leaseToken: string,
     leaseTokenHash: string,
     context: CommandContext,
+    beforeClaiming: () => Promise<void>,
   ): Promise<Claim | null> {
     const tried = new Set<string>();
     for (let round = 0; round < CLAIM_ROUNDS; round++) {
@@ -310,7 +433,7 @@ export class JobCommands {
         if (this.claiming.has(jobId)) continue;
         this.claiming.add(jobId);
         try {
-          const claimed = await this.tryClaim(jobId, input, leaseTokenHash, context);
+          const claimed = await this.tryClaim(jobId, input, leaseTokenHash, context, beforeClaiming);
           if (claimed) return { jobId, leaseToken, leaseExpiresAt: claimed };
         } finally {
           this.claiming.delete(jobId);
@@ -326,6 +449,7 @@ export class JobCommands {
     input: ClaimJobInput,
     leaseTokenHash: string,
     context: CommandContext,
+    beforeClaiming: () => Promise<void>,
   ): Promise<string | undefined> {
     const { state, revision } = await this.deps.repository.load(jobId);
     // Read the clock per candidate: a lease must not start out already expired
@@ -340,6 +464,8 @@ export class JobCommands {
       leaseSeconds: input.leaseSeconds,
       now,
     });
+    // The token is reserved before it is given a job (not before a job whose last lease ran out fails).
+    if (events.some((e) => e.type === 'JobClaimed')) await beforeClaiming();
     let lastEventId: string;
     try {
       lastEventId = await this.appendAndWait(jobId, events, revision, context);
@@ -398,7 +524,14 @@ export class JobCommands {
     const baseline = this.experiments?.earlyStoppingBaseline(jobId) ?? null;
     const { events, state, lastEventId } = await this.execute(
       jobId,
-      () => ({ type: 'ReportMetrics', leaseTokenHash: hashLeaseToken(leaseToken), points, now, sequence }),
+      () => ({
+        type: 'ReportMetrics',
+        leaseTokenHash: hashLeaseToken(leaseToken),
+        points,
+        now,
+        sequence,
+        digest: sequence === null ? null : callDigest(points),
+      }),
       context,
     );
     // A retried call: nothing was written; it answers as the first one did.
@@ -434,6 +567,7 @@ export class JobCommands {
         lines: input.lines,
         stream: input.stream,
         sequence: input.sequence,
+        digest: input.sequence === null ? null : callDigest([input.stream, input.lines]),
       }),
       context,
     );

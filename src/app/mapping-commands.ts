@@ -33,7 +33,9 @@ import {
 import {
   evolveMapping,
   evolveTrainingSet,
+  creationJobId,
   groupsSharingJobs,
+  inputDigest,
   mappingJobId,
   migrationFor,
   type MappingChange,
@@ -121,29 +123,64 @@ export class MappingCommands {
 
   /**
    * Takes the state names of an entity version for one call, in one append:
-   * a rival call for any of them gets CONFLICT before writing anything.
+   * a rival call for any of them gets CONFLICT before writing anything. A
+   * state reserved by a call with the same digest (the same work: this call
+   * retried after its process died, or a concurrent resend) is taken again at
+   * once; one reserved with other content is refused while the reservation is
+   * fresh, and may be taken once it is old enough to have been abandoned.
    */
-  private async reserveStates(entityId: string, entityVersion: number, stateNames: string[], context: CommandContext): Promise<void> {
+  private async reserveStates(
+    entityId: string,
+    entityVersion: number,
+    states: { name: string; digest: string }[],
+    context: CommandContext,
+  ): Promise<void> {
     await this.trainingSets.change(
       trainingSetId(entityId, entityVersion),
       async (state) => {
-        for (const name of stateNames) {
-          const reservedAt = state?.[name];
-          if (reservedAt === undefined) continue;
+        for (const { name, digest } of states) {
+          const reserved = state?.[name];
+          if (reserved === undefined) continue;
           const id = mappingId(entityId, entityVersion, name);
           if (this.deps.queries.mapping(id) || (await this.mappings.load(id)).revision !== undefined) {
+            if ((await this.createdWith(id)) === digest) continue;
             throw conflict(`a mapping for ${entityId} version ${entityVersion} state ${name} exists already`);
           }
-          if (Date.now() - Date.parse(reservedAt) < ORPHANED_RESERVATION_MS) {
-            throw conflict(`the mapping for ${entityId} version ${entityVersion} state ${name} is being created by another call`);
+          if (reserved.digest === digest) continue;
+          if (Date.now() - Date.parse(reserved.at) < ORPHANED_RESERVATION_MS) {
+            throw conflict(
+              `the mapping for ${entityId} version ${entityVersion} state ${name} is being created by another call with other content ` +
+                `(reserved at ${reserved.at}); that call, retried as it was, completes it; another call may take it from ` +
+                `${new Date(Date.parse(reserved.at) + ORPHANED_RESERVATION_MS).toISOString()}`,
+            );
           }
         }
-        return [{ type: 'TrainingStatesReserved', data: { entityId, entityVersion, stateNames } }];
+        const stateNames = states.map((s) => s.name);
+        const digests = Object.fromEntries(states.map((s) => [s.name, s.digest]));
+        return [{ type: 'TrainingStatesReserved', data: { entityId, entityVersion, stateNames, digests } }];
       },
       context,
     );
   }
 
+  /** The input digest the mapping was created with (from its first event), or undefined (none, or an older log's). */
+  private async createdWith(id: string): Promise<string | undefined> {
+    const [first] = await this.deps.store.readStream(mappingStreamId(id), { maxCount: 1 });
+    if (!first) return undefined;
+    const created = parseMappingEvent(first);
+    return created.type === 'MappingCreated' ? (created.data.inputDigest ?? undefined) : undefined;
+  }
+
+  /**
+   * A state of a call that is mapped already: by this same work (the position to await), or by
+   * other work (CONFLICT, before anything is written). Undefined while it is not mapped.
+   */
+  private async alreadyDone(id: string, digest: string, what: string): Promise<string | undefined> {
+    const existing = await this.mappings.load(id);
+    if (existing.revision === undefined) return undefined;
+    if ((await this.createdWith(id)) === digest) return existing.position;
+    throw conflict(`a mapping for ${what} exists already`);
+  }
 
   async registerAlgorithm(rawInput: unknown, context: CommandContext): Promise<AlgorithmRow> {
     const input = parseInput(RegisterAlgorithmInput, rawInput);
@@ -171,11 +208,16 @@ export class MappingCommands {
    * One job per state and algorithm, and one mapping per state. Everything is
    * checked before anything is written: an unknown interaction, empty or
    * oversized training data, a state named twice, or a mapping that exists.
+   * The port appends to one stream at a time, so a call cannot be all or
+   * nothing across a crash; it is resumable instead: the same call retried
+   * counts the states it mapped already as done (each mapping records the
+   * digest of its state as given) and writes the rest, to the same jobs.
    */
   async createTrainingJobs(rawInput: unknown, context: CommandContext): Promise<string[]> {
     const input = parseInput(CreateTrainingJobsInput, rawInput);
     const registry = this.deps.queries.registry();
     const planned = [];
+    let done: string | undefined;
     for (const [i, state] of input.states.entries()) {
       const algorithms = registry[state.interactionId];
       if (!algorithms) {
@@ -184,35 +226,43 @@ export class MappingCommands {
         });
       }
       const id = mappingId(input.entityId, input.entityVersion, state.stateName);
-      if ((await this.mappings.load(id)).revision !== undefined) {
-        throw conflict(`a mapping for ${input.entityId} version ${input.entityVersion} state ${state.stateName} exists already`);
-      }
-      planned.push({ id, state, algorithms });
+      const digest = inputDigest(['created', state.stateName, state.interactionId, state.trainingData]);
+      const position = await this.alreadyDone(id, digest, `${input.entityId} version ${input.entityVersion} state ${state.stateName}`);
+      if (position !== undefined) done = laterPosition(done, position);
+      else planned.push({ id, state, algorithms, digest });
     }
-    await this.reserveStates(input.entityId, input.entityVersion, planned.map((p) => p.state.stateName), context);
+    if (planned.length > 0) {
+      await this.reserveStates(input.entityId, input.entityVersion, planned.map((p) => ({ name: p.state.stateName, digest: p.digest })), context);
+    }
     // States side by side (each one's jobs before its mapping), the read models awaited once at the end.
-    await this.writeSideBySide(planned, async ({ id, state, algorithms }) => {
-      const jobs: Record<string, { jobId: string; algorithmVersion: number }> = {};
-      for (const [algorithmId, algorithmVersion] of Object.entries(algorithms).sort()) {
-        const jobId = mappingJobId(id, algorithmId, 1);
-        await this.ensureJob(jobId, algorithmId, algorithmVersion, state.trainingData, { entityId: input.entityId, entityVersion: input.entityVersion, stateName: state.stateName }, context);
-        jobs[algorithmId] = { jobId, algorithmVersion };
-      }
-      return this.createMapping(
-        {
-          mappingId: id,
-          entityId: input.entityId,
-          entityVersion: input.entityVersion,
-          stateName: state.stateName,
-          interactionId: state.interactionId,
-          jobs,
-          carriedFrom: null,
-          trainingDataFrom: Object.values(jobs)[0]!.jobId,
-        },
-        context,
-      );
-    });
-    return planned.map((p) => p.id);
+    await this.writeSideBySide(
+      planned,
+      async ({ id, state, algorithms, digest }) => {
+        const jobs: Record<string, { jobId: string; algorithmVersion: number }> = {};
+        for (const [algorithmId, algorithmVersion] of Object.entries(algorithms).sort()) {
+          const jobId = creationJobId(id, algorithmId, digest);
+          const key = { entityId: input.entityId, entityVersion: input.entityVersion, stateName: state.stateName };
+          await this.ensureJob(jobId, algorithmId, algorithmVersion, state.trainingData, key, context);
+          jobs[algorithmId] = { jobId, algorithmVersion };
+        }
+        return this.createMapping(
+          {
+            mappingId: id,
+            entityId: input.entityId,
+            entityVersion: input.entityVersion,
+            stateName: state.stateName,
+            interactionId: state.interactionId,
+            jobs,
+            carriedFrom: null,
+            trainingDataFrom: Object.values(jobs)[0]!.jobId,
+            inputDigest: digest,
+          },
+          context,
+        );
+      },
+      done,
+    );
+    return input.states.map((state) => mappingId(input.entityId, input.entityVersion, state.stateName));
   }
 
   /**
@@ -220,8 +270,13 @@ export class MappingCommands {
    * the read models to include the latest position written: also when a write
    * failed, so that what did get written is readable when the error is answered.
    */
-  private async writeSideBySide<T>(items: Iterable<T>, write: (item: T) => Promise<string | undefined>): Promise<void> {
-    let last: string | undefined;
+  private async writeSideBySide<T>(
+    items: Iterable<T>,
+    write: (item: T) => Promise<string | undefined>,
+    /** A position written before (by an earlier run of the same call) that the answer must include too. */
+    before?: string,
+  ): Promise<void> {
+    let last = before;
     try {
       await forEachConcurrently(items, BULK_CONCURRENCY, async (item) => {
         last = laterPosition(last, await write(item));
@@ -235,32 +290,40 @@ export class MappingCommands {
   async carryMappingsForward(rawInput: unknown, context: CommandContext): Promise<string[]> {
     const input = parseInput(CarryMappingsForwardInput, rawInput);
     const planned = [];
+    let done: string | undefined;
     for (const { stateName, newStateName } of input.states) {
       const source = (await this.mappings.load(mappingId(input.entityId, input.fromVersion, stateName))).state;
       if (!source) throw notFound(`no mapping for ${input.entityId} version ${input.fromVersion} state ${stateName}`);
       const id = mappingId(input.entityId, input.toVersion, newStateName);
-      if ((await this.mappings.load(id)).revision !== undefined) {
-        throw conflict(`a mapping for ${input.entityId} version ${input.toVersion} state ${newStateName} exists already`);
-      }
-      planned.push({ id, source, newStateName });
+      // The same carry retried (after a crash, say) counts what it carried already as done.
+      const digest = inputDigest(['carried', input.fromVersion, stateName, newStateName]);
+      const position = await this.alreadyDone(id, digest, `${input.entityId} version ${input.toVersion} state ${newStateName}`);
+      if (position !== undefined) done = laterPosition(done, position);
+      else planned.push({ id, source, newStateName, digest });
     }
-    await this.reserveStates(input.entityId, input.toVersion, planned.map((p) => p.newStateName), context);
-    await this.writeSideBySide(planned, ({ id, source, newStateName }) =>
-      this.createMapping(
-        {
-          mappingId: id,
-          entityId: input.entityId,
-          entityVersion: input.toVersion,
-          stateName: newStateName,
-          interactionId: source.interactionId,
-          jobs: source.jobs,
-          carriedFrom: { entityVersion: source.entityVersion, stateName: source.stateName },
-          trainingDataFrom: source.trainingDataFrom,
-        },
-        context,
-      ),
+    if (planned.length > 0) {
+      await this.reserveStates(input.entityId, input.toVersion, planned.map((p) => ({ name: p.newStateName, digest: p.digest })), context);
+    }
+    await this.writeSideBySide(
+      planned,
+      ({ id, source, newStateName, digest }) =>
+        this.createMapping(
+          {
+            mappingId: id,
+            entityId: input.entityId,
+            entityVersion: input.toVersion,
+            stateName: newStateName,
+            interactionId: source.interactionId,
+            jobs: source.jobs,
+            carriedFrom: { entityVersion: source.entityVersion, stateName: source.stateName },
+            trainingDataFrom: source.trainingDataFrom,
+            inputDigest: digest,
+          },
+          context,
+        ),
+      done,
     );
-    return planned.map((p) => p.id);
+    return input.states.map((s) => mappingId(input.entityId, input.toVersion, s.newStateName));
   }
 
   /**
@@ -389,7 +452,11 @@ export class MappingCommands {
       return position;
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError) {
-        throw conflict(`a mapping for ${data.entityId} version ${data.entityVersion} state ${data.stateName} exists already`);
+        // The same work sent again at the same time (a resend beside the first): it is done.
+        const what = `${data.entityId} version ${data.entityVersion} state ${data.stateName}`;
+        const position = data.inputDigest ? await this.alreadyDone(data.mappingId, data.inputDigest, what) : undefined;
+        if (position !== undefined) return position;
+        throw conflict(`a mapping for ${what} exists already`);
       }
       throw error;
     }

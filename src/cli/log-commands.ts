@@ -13,6 +13,7 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { z } from 'zod';
 import { currentShape } from '../app/event-shapes.js';
 import { ACCESS_STREAM_ID, evolveKeys, illegalKeyEvent, parseAccessEvent, type KeyRing } from '../domain/access/keys.js';
+import { LEASE_TOKEN_CATEGORY, parseLeaseTokenEvent } from '../domain/job/lease-token.js';
 import { EXPERIMENT_STREAM_CATEGORY, parseExperimentEvent } from '../domain/experiment/events.js';
 import { JOB_STREAM_CATEGORY, parseJobEvent } from '../domain/job/events.js';
 import { evolve, type JobState } from '../domain/job/state.js';
@@ -339,6 +340,7 @@ export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<Verify
         } else if (category === EXPERIMENT_STREAM_CATEGORY) parseExperimentEvent(event);
         else if (category === MAPPING_STREAM_CATEGORY) parseMappingEvent(event);
         else if (category === TRAINING_SET_CATEGORY) parseTrainingSetEvent(event);
+        else if (category === LEASE_TOKEN_CATEGORY) parseLeaseTokenEvent(event);
         else if (event.streamId === REGISTRY_STREAM_ID) parseRegistryEvent(event);
         else if (event.streamId === ACCESS_STREAM_ID) {
           // The API keys (any server bound beyond loopback writes one): valid events, each legal on the keys before it.

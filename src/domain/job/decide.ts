@@ -8,7 +8,7 @@
  */
 import { DomainError, badInput, conflict, leaseLost, notFound } from '../errors.js';
 import type { Artifact, JobEventData, JobStatus, Json, LogStream, MetricPoint, NewJobEvent } from './events.js';
-import type { JobState, MaybeJob } from './state.js';
+import type { JobState, MaybeJob, NumberedCall } from './state.js';
 
 type JsonObject = Record<string, Json>;
 
@@ -28,8 +28,10 @@ export type JobCommand =
       points: { name: string; value: number; step: number | null; timestamp: string | null }[];
       now: Date;
       sequence?: number | null;
+      /** A digest of the call as sent (the caller computes it), telling a retry from another call with the same number. */
+      digest?: string | null;
     }
-  | { type: 'AppendLog'; leaseTokenHash: string; lines: string[]; stream: LogStream; sequence?: number | null }
+  | { type: 'AppendLog'; leaseTokenHash: string; lines: string[]; stream: LogStream; sequence?: number | null; digest?: string | null }
   | { type: 'CompleteJob'; leaseTokenHash: string; result: JsonObject | null; artifacts: Artifact[] }
   | { type: 'FailJob'; leaseTokenHash: string; error: string; retry: boolean }
   | { type: 'ReleaseJob'; leaseTokenHash: string; reason: string | null }
@@ -58,14 +60,16 @@ export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
       return decideHeartbeat(state, command);
     case 'ReportMetrics': {
       // A retry of a call already recorded (even one that ended the lease by pruning): nothing to write.
-      if (isRetry(state.metricSequence, command.leaseTokenHash, command.sequence)) return [];
+      if (isRetry(state.metricSequence, command)) return [];
       requireLease(state, command.leaseTokenHash);
+      requireNextNumber(state.metricSequence, command);
       const points = withSteps(state, command.points, command.now);
-      return [{ type: 'JobMetricsReported', data: { points, ...(command.sequence != null && { sequence: command.sequence }) } }];
+      return [{ type: 'JobMetricsReported', data: { points, ...numbered(command) } }];
     }
     case 'AppendLog':
-      if (isRetry(state.logSequence, command.leaseTokenHash, command.sequence)) return [];
+      if (isRetry(state.logSequence, command)) return [];
       requireLease(state, command.leaseTokenHash);
+      requireNextNumber(state.logSequence, command);
       if (command.lines.length === 0) return [];
       return [
         {
@@ -74,7 +78,7 @@ export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
             stream: command.stream,
             firstOffset: state.nextLogOffset,
             lines: command.lines,
-            ...(command.sequence != null && { sequence: command.sequence }),
+            ...numbered(command),
           },
         },
       ];
@@ -126,13 +130,42 @@ export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
   }
 }
 
-/** A numbered worker call at or below the last one recorded under the same lease. */
-function isRetry(
-  last: { sequence: number; leaseTokenHash: string } | null,
-  leaseTokenHash: string,
-  sequence: number | null | undefined,
-): boolean {
-  return sequence != null && last !== null && last.leaseTokenHash === leaseTokenHash && sequence <= last.sequence;
+type NumberedCommand = { leaseTokenHash: string; sequence?: number | null; digest?: string | null };
+
+/**
+ * The last numbered call again, under the same lease: its number, and its
+ * digest when both sides have one (calls recorded before digests existed are
+ * recognised by their number alone).
+ */
+function isRetry(last: NumberedCall | null, command: NumberedCommand): boolean {
+  const { sequence, digest, leaseTokenHash } = command;
+  if (sequence == null || last === null || last.leaseTokenHash !== leaseTokenHash || sequence !== last.sequence) return false;
+  return last.digest === undefined || digest == null || last.digest === digest;
+}
+
+/**
+ * A numbered call that is not the retry of the last one must number past it:
+ * an older number cannot be told from a retry of an older call (only the last
+ * call's digest is kept), and taking it as one would drop its content silently.
+ */
+function requireNextNumber(last: NumberedCall | null, command: NumberedCommand): void {
+  const { sequence, leaseTokenHash } = command;
+  if (sequence == null || last === null || last.leaseTokenHash !== leaseTokenHash) return;
+  if (sequence === last.sequence) {
+    throw conflict(`sequence ${sequence} was used by another call under this lease (different content); number a new call past it`, {
+      lastSequence: last.sequence,
+    });
+  }
+  if (sequence < last.sequence) {
+    throw conflict(`the sequence went backwards: ${sequence} after ${last.sequence} under this lease; number a new call past ${last.sequence}`, {
+      lastSequence: last.sequence,
+    });
+  }
+}
+
+function numbered(command: NumberedCommand): { sequence?: number; digest?: string } {
+  if (command.sequence == null) return {};
+  return { sequence: command.sequence, ...(command.digest != null && { digest: command.digest }) };
 }
 
 /** A job is claimable when queued, or running under a lease that has expired. */

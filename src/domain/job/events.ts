@@ -73,14 +73,17 @@ export const jobEventSchemas = {
   }),
   JobMetricsReported: z.object({
     points: z.array(MetricPoint),
-    /** The worker's number for this call: a retry with it (or a lower one) under the same lease writes nothing. */
+    /** The worker's number for this call: a retry with it under the same lease writes nothing; a lower one is refused. */
     sequence: z.number().int().nullish(),
+    /** A digest of the call as the worker sent it, so that a retry is told from another call reusing the number. */
+    digest: z.string().nullish(),
   }),
   JobLogAppended: z.object({
     stream: LogStream,
     firstOffset: z.number().int(),
     lines: z.array(z.string()),
     sequence: z.number().int().nullish(),
+    digest: z.string().nullish(),
   }),
   JobCompleted: z.object({
     result: JsonObject.nullable(),

@@ -49,9 +49,16 @@ export interface JobState {
   /** Successive halving: the objective's value at each rung reached, in rung order. */
   rungValues: number[];
   /** The last numbered metrics report of the current lease (retries are recognised by it). */
-  metricSequence: { sequence: number; leaseTokenHash: string } | null;
+  metricSequence: NumberedCall | null;
   /** The last numbered log append of the current lease, with what it answered. */
-  logSequence: { sequence: number; leaseTokenHash: string; firstOffset: number; nextOffset: number } | null;
+  logSequence: (NumberedCall & { firstOffset: number; nextOffset: number }) | null;
+}
+
+/** A numbered worker call: its number, its lease, and the digest of what it sent (absent in older logs). */
+export interface NumberedCall {
+  sequence: number;
+  leaseTokenHash: string;
+  digest?: string;
 }
 
 /**
@@ -136,7 +143,9 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
         ...state,
         lastStepByMetric,
         metricSequence:
-          sequence == null || state.leaseTokenHash === null ? state.metricSequence : { sequence, leaseTokenHash: state.leaseTokenHash },
+          sequence == null || state.leaseTokenHash === null
+            ? state.metricSequence
+            : { sequence, leaseTokenHash: state.leaseTokenHash, ...(event.data.digest != null && { digest: event.data.digest }) },
       };
     }
     case 'JobLogAppended': {
@@ -148,7 +157,13 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
         logSequence:
           sequence == null || state.leaseTokenHash === null
             ? state.logSequence
-            : { sequence, leaseTokenHash: state.leaseTokenHash, firstOffset: event.data.firstOffset, nextOffset: nextLogOffset },
+            : {
+                sequence,
+                leaseTokenHash: state.leaseTokenHash,
+                ...(event.data.digest != null && { digest: event.data.digest }),
+                firstOffset: event.data.firstOffset,
+                nextOffset: nextLogOffset,
+              },
       };
     }
     case 'JobCompleted':

@@ -45,6 +45,11 @@ export const mappingEventSchemas = {
     carriedFrom: z.object({ entityVersion: z.number().int(), stateName: z.string() }).nullable(),
     /** The job whose training data a job added later (a new algorithm) trains on. */
     trainingDataFrom: z.string(),
+    /**
+     * A digest of the state as the creating call gave it: the same call retried (after a crash, say)
+     * recognises the mapping as its own work. Absent in older logs.
+     */
+    inputDigest: z.string().nullish(),
   }),
   MappingJobAdded: z.object({ algorithmId: z.string(), jobId: z.string(), algorithmVersion: z.number().int() }),
   MappingJobUpgraded: z.object({
@@ -58,7 +63,13 @@ export const mappingEventSchemas = {
 
 export const trainingSetEventSchemas = {
   /** These states of the entity version are taken by one call that is creating their mappings. */
-  TrainingStatesReserved: z.object({ entityId: z.string(), entityVersion: z.number().int(), stateNames: z.array(z.string()) }),
+  TrainingStatesReserved: z.object({
+    entityId: z.string(),
+    entityVersion: z.number().int(),
+    stateNames: z.array(z.string()),
+    /** State name -> digest of what the call gave for it: a call with the same resumes the work at once. */
+    digests: z.record(z.string(), z.string()).optional(),
+  }),
 } as const;
 
 export type RegistryEvent = EventsOf<typeof registryEventSchemas>;

@@ -20,13 +20,35 @@ export interface MappingState {
   carriedFrom: { entityVersion: number; stateName: string } | null;
 }
 
-/** State names already reserved for an entity version, with when. */
-export type TrainingSet = Record<string, string>;
+/** State names already reserved for an entity version: when, and the digest of what the call gave (absent in older logs). */
+export type TrainingSet = Record<string, { at: string; digest?: string }>;
 
 export function evolveTrainingSet(state: TrainingSet | undefined, event: import('./events.js').TrainingSetEvent): TrainingSet {
   const set = { ...(state ?? {}) };
-  for (const name of event.data.stateNames) set[name] = event.timestamp;
+  for (const name of event.data.stateNames) {
+    const digest = event.data.digests?.[name];
+    set[name] = digest === undefined ? { at: event.timestamp } : { at: event.timestamp, digest };
+  }
   return set;
+}
+
+/**
+ * The digest of one state of a mapping call as given (canonical JSON: object keys sorted), so
+ * that a retry of the same call, however its JSON was laid out, is recognised as the same work.
+ */
+export function inputDigest(parts: unknown): string {
+  return createHash('sha256').update(canonicalJson(parts)).digest('base64url');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 export function evolveMapping(state: MappingState | undefined, event: MappingEvent): MappingState {
@@ -68,6 +90,15 @@ export function evolveMapping(state: MappingState | undefined, event: MappingEve
       return { ...state, jobs };
     }
   }
+}
+
+/**
+ * The job a created mapping's state trains `algorithmId` on: derived from the state's input digest
+ * too, so a retry of the same call meets the jobs it made, and a different call that takes over an
+ * abandoned reservation never adopts a job carrying another call's training data.
+ */
+export function creationJobId(mappingId: string, algorithmId: string, digest: string): string {
+  return `job_m${createHash('sha256').update(JSON.stringify([mappingId, algorithmId, 'created', digest])).digest('hex').slice(0, 31)}`;
 }
 
 /** The job that trains `algorithmId` for a mapping, the nth time it is added: the same id for every racer. */

@@ -277,8 +277,8 @@ type GraphQLSchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder
 const sequenceField = (t: PothosSchemaTypes.InputFieldBuilder<GraphQLSchemaTypes, 'InputObject'>) =>
   t.int({
     description:
-      "The worker's number for this call, increasing per job. A retry with the same number (after a timeout, say) " +
-      'writes nothing and answers as the first call did.',
+      "The worker's number for this call, increasing per job. A retry with the same number and content (after a timeout, say) " +
+      'writes nothing and answers as the first call did; a lower number, or the same number with other content, is CONFLICT.',
   });
 
 const HeartbeatInput = builder.inputType('HeartbeatInput', {
