@@ -8,6 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leaseTokenKey } from '../src/domain/job/lease-token.js';
+import { leaseTokenKey } from '../src/domain/job/lease-token.js';
 import { HEARTBEAT, claim, createJob } from './helpers/jobs.js';
 import { collect, errorCode, gqlClient, ok, startTestServer, wsClient, type Gql, type TestServer } from './helpers/server.js';
 
@@ -73,6 +75,18 @@ function expectNoSecretHashes(text: string, who: string) {
   expect(text, `${who} reads a field holding a hash`).not.toMatch(/secretHash|leaseTokenHash/);
 }
 
+/** A lease token's stream is keyed by a hash of its hash: as good as the hash for testing guesses offline. */
+function expectNoLeaseTokenStreams(text: string, who: string) {
+  expect(text, `${who} reads a lease token's stream`).not.toContain(leaseTokenKey(sha256(leaseToken)));
+  expect(text, `${who} reads a lease token's stream`).not.toMatch(/leasetoken-|LeaseTokenReserved|LeaseTokenSettled/);
+}
+
+/** A lease token's stream is keyed by a hash of its hash: as good as the hash for testing guesses offline. */
+function expectNoLeaseTokenStreams(text: string, who: string) {
+  expect(text, `${who} reads a lease token's stream`).not.toContain(leaseTokenKey(sha256(leaseToken)));
+  expect(text, `${who} reads a lease token's stream`).not.toMatch(/leasetoken-|LeaseTokenReserved|LeaseTokenSettled/);
+}
+
 describe('the audit log by role', () => {
   for (const role of ['EDITOR', 'WORKER', 'VIEWER'] as const) {
     it(`given keys created and revoked, when a ${role} reads the whole log, then no event of the keys' stream is in it, and no lease token's hash`, async () => {
@@ -80,12 +94,14 @@ describe('the audit log by role', () => {
       expect(log.some((event) => event.type === 'JobClaimed'), 'the rest of the log is there').toBe(true);
       expectNoKeyRecords(JSON.stringify(log), role);
       expectNoSecretHashes(JSON.stringify(log), role);
+      expectNoLeaseTokenStreams(JSON.stringify(log), role);
     });
 
-    it(`when a ${role} asks for the keys' stream or its category by name, then FORBIDDEN; by its event types, then nothing`, async () => {
+    it(`when a ${role} asks for the keys' stream or its category by name, then FORBIDDEN (the lease tokens' streams too); by its event types, then nothing`, async () => {
       const gql = as(keys[role]!);
       expect(errorCode(await gql(EVERY_EVENT, { filter: { streamId: 'access-keys' } }))).toBe('FORBIDDEN');
       expect(errorCode(await gql(EVERY_EVENT, { filter: { category: 'access' } }))).toBe('FORBIDDEN');
+      expect(errorCode(await gql(EVERY_EVENT, { filter: { category: 'leasetoken' } }))).toBe('FORBIDDEN');
       const byType = ok(await gql(EVERY_EVENT, { filter: { types: ['ApiKeyCreated', 'ApiKeyRevoked'] } })).events;
       expect(byType.edges).toEqual([]);
     });

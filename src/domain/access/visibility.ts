@@ -3,6 +3,9 @@
  * - the API keys' stream (key ids, names, roles) is the admin's alone, as the
  *   `apiKeys` query is: other roles read the log as if it were not there (its
  *   positions are skipped), and naming it in a filter is FORBIDDEN;
+ * - so are the lease tokens' streams: each is keyed by a hash of a token's
+ *   hash, which would let a reader test guesses at a weak worker-chosen token
+ *   offline, as the hash itself would;
  * - no reader, the admin included, is served a secret's hash: a key's secret
  *   hash and a lease token's hash stay in the log (authentication and lease
  *   fencing decide on them, across processes and replays, and an export keeps
@@ -11,6 +14,7 @@
  *   "is this the secret?", which only the server asks.
  */
 import { DomainError } from '../errors.js';
+import { LEASE_TOKEN_CATEGORY } from '../job/lease-token.js';
 import { ACCESS_STREAM_ID, type Role } from './keys.js';
 
 /** The category of the keys' stream ('access'): a category filter reaches a stream as surely as its id. */
@@ -21,7 +25,7 @@ export const SECRET_HASH_FIELDS: readonly string[] = ['secretHash', 'leaseTokenH
 
 /** Categories of the log a role does not see. */
 export function hiddenCategories(role: Role): readonly string[] {
-  return role === 'admin' ? [] : [ACCESS_CATEGORY];
+  return role === 'admin' ? [] : [ACCESS_CATEGORY, LEASE_TOKEN_CATEGORY];
 }
 
 /**
@@ -33,7 +37,7 @@ export function checkVisible(role: Role, filter: { streamId?: string; category?:
   const named = [filter?.category, filter?.streamId === undefined ? undefined : categoryOfStream(filter.streamId)];
   const refused = named.find((category) => category !== undefined && hidden.includes(category));
   if (refused !== undefined) {
-    throw new DomainError('FORBIDDEN', `the ${role} role may not read the ${refused} streams of the audit log (the API keys)`);
+    throw new DomainError('FORBIDDEN', `the ${role} role may not read the ${refused} streams of the audit log`);
   }
 }
 
