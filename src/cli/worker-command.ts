@@ -6,6 +6,7 @@ import { defaultLimits } from '../limits.js';
 import { Worker, defaultWorkerId, type WorkerSettings } from '../worker/worker.js';
 import { CONNECTION_HELP, clientFrom, connectionOptions } from './connection.js';
 import { EXIT, UsageError } from './exit-codes.js';
+import { inert } from './inert-text.js';
 
 export const WORKER_HELP = `usage: trialog worker [options] -- COMMAND [ARGS...]
 
@@ -84,7 +85,8 @@ export async function runWorkerCommand(args: string[]): Promise<number> {
   }
   if (command.length === 0) throw new UsageError('worker needs the command to run after --, e.g. trialog worker -- python train.py');
   const client = clientFrom(values);
-  const log = (message: string) => console.error(`[trialog worker ${new Date().toISOString()}] ${message}`);
+  // Messages quote job data and the command's stderr: shown inert, like every CLI output.
+  const log = (message: string) => console.error(`[trialog worker ${new Date().toISOString()}] ${inert(message)}`);
   const settings: WorkerSettings = {
     command,
     workerId: values['worker-id'] ?? defaultWorkerId(),
