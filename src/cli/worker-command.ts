@@ -20,6 +20,9 @@ Claims jobs and runs COMMAND for each, with the job's hyperparameters as argumen
   TRIALOG_CHECKPOINT_FROM  PBT: the directory holding the parent job's outputs (empty for none)
   TRIALOG_PARENT_ARTIFACTS PBT: the parent's artifacts, JSON
 
+Only regular files in the output directory are read: symbolic links, FIFOs and the like are
+skipped, and the job's log says so.
+
 The command reports by printing lines on stdout (other lines become the job's log):
   TRIALOG_METRIC {"name":"loss","value":0.31,"step":12}
   TRIALOG_PROGRESS 0.42

@@ -1,0 +1,176 @@
+/**
+ * `trialog worker` on a machine people share: what a job's data or its
+ * command leaves behind must not make the worker read, publish or hand on
+ * anything outside the job's own directories. A real server, the real worker
+ * process, real files, links and FIFOs.
+ */
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { COMPLETE, REPORT_METRICS, claim } from './helpers/jobs.js';
+import { ok, startTestServer, tempDir, type Gql, type TestServer } from './helpers/server.js';
+import { BEHAVE_SCRIPT, PYTHON, startWorker, type WorkerProcess } from './helpers/worker.js';
+
+const JOB = `query($id: ID!) {
+  job(id: $id) {
+    id status attempts maxAttempts error result
+    artifacts { name uri }
+    logs(first: 1000) { edges { node { text } } }
+  }
+}`;
+
+interface JobView {
+  id: string;
+  status: string;
+  attempts: number;
+  maxAttempts: number;
+  error: string | null;
+  result: Record<string, unknown> | null;
+  artifacts: { name: string; uri: string }[];
+  logs: { edges: { node: { text: string } }[] };
+}
+
+const job = async (gql: Gql, id: string) => ok(await gql<{ job: JobView }>(JOB, { id })).job;
+const logText = (view: JobView) => view.logs.edges.map((e) => e.node.text).join('\n');
+const createJob = async (input: Record<string, unknown>) =>
+  ok(await t.gql<{ createJob: { id: string } }>(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input })).createJob.id;
+
+/** What the passwd file looks like: never to be published by a worker. */
+const PASSWD_LIKE = 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n';
+
+let t: TestServer;
+/** The worker's directory (its work dir is `runs` in it) and a directory outside it, standing for the rest of the machine. */
+let dir: { path: string; remove(): void };
+let elsewhere: { path: string; remove(): void };
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
+afterEach(async () => {
+  for (const w of workers.splice(0)) {
+    if (w.child.exitCode === null && w.child.signalCode === null) {
+      w.child.kill('SIGKILL');
+      await w.exit;
+    }
+  }
+  dir?.remove();
+  elsewhere?.remove();
+});
+
+function fresh(): void {
+  dir = tempDir('trialog-shared-worker-');
+  elsewhere = tempDir('trialog-elsewhere-');
+}
+
+const workDir = () => join(dir.path, 'runs');
+
+function worker(args: string[], command: string[] = [PYTHON, BEHAVE_SCRIPT]): WorkerProcess {
+  const w = startWorker(t.url, ['--work-dir', workDir(), ...args, '--', ...command], { cwd: dir.path });
+  workers.push(w);
+  return w;
+}
+
+/** Resolves with the worker's exit code, or rejects after `ms` (a worker stuck on a FIFO never exits). */
+function exitWithin(w: WorkerProcess, ms: number): Promise<number | null> {
+  return Promise.race([
+    w.exit,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the worker did not finish within ${ms} ms:\n${w.output()}`)), ms)),
+  ]);
+}
+
+describe('nothing outside the output directory is read or published', () => {
+  it('given result.json is a symbolic link to a JSON file elsewhere, then that file is not the result: the job fails saying result.json is a link', async () => {
+    fresh();
+    const secret = join(elsewhere.path, 'secret.json');
+    writeFileSync(secret, JSON.stringify({ apiToken: 'sk-live-do-not-publish' }));
+    const id = await createJob({ params: { mode: 'plant', links: [['result.json', secret]] }, labels: ['result-link'], maxAttempts: 1 });
+    const w = worker(['--labels', 'result-link', '--max-jobs', '1']);
+    expect(await exitWithin(w, 30_000)).toBe(0);
+    const view = await job(t.gql, id);
+    expect(view.status).toBe('FAILED');
+    expect(view.result).toBeNull();
+    expect(view.error).toMatch(/result\.json is a symbolic link/);
+    expect(JSON.stringify(view)).not.toContain('sk-live-do-not-publish');
+  });
+
+  it('given result.json is a symbolic link to a passwd-like file, then no byte of that file reaches the job', async () => {
+    fresh();
+    const passwd = join(elsewhere.path, 'passwd');
+    writeFileSync(passwd, PASSWD_LIKE);
+    const id = await createJob({ params: { mode: 'plant', links: [['result.json', passwd]] }, labels: ['passwd-link'], maxAttempts: 1 });
+    const w = worker(['--labels', 'passwd-link', '--max-jobs', '1']);
+    expect(await exitWithin(w, 30_000)).toBe(0);
+    const view = await job(t.gql, id);
+    expect(view.status).toBe('FAILED');
+    expect(JSON.stringify(view)).not.toContain('root:x');
+  });
+
+  it("given a result.json that is not JSON, then the error describes it (its size) without copying the file's content", async () => {
+    fresh();
+    const id = await createJob({ params: { mode: 'plant', files: { 'result.json': PASSWD_LIKE } }, labels: ['not-json'], maxAttempts: 1 });
+    const w = worker(['--labels', 'not-json', '--max-jobs', '1']);
+    expect(await exitWithin(w, 30_000)).toBe(0);
+    const view = await job(t.gql, id);
+    expect(view.status).toBe('FAILED');
+    expect(view.error).toMatch(new RegExp(`result\\.json is not valid JSON \\(${Buffer.byteLength(PASSWD_LIKE)} bytes`));
+    expect(view.error).not.toContain('root:x');
+  });
+
+  it('given result.json is a FIFO, then the worker does not wait on it: the job fails saying it is not a regular file', async () => {
+    fresh();
+    const id = await createJob({ params: { mode: 'plant', fifos: ['result.json'] }, labels: ['result-fifo'], maxAttempts: 1 });
+    const w = worker(['--labels', 'result-fifo', '--max-jobs', '1']);
+    expect(await exitWithin(w, 30_000)).toBe(0);
+    const view = await job(t.gql, id);
+    expect(view.status).toBe('FAILED');
+    expect(view.error).toMatch(/result\.json is not a regular file \(a FIFO\)/);
+  });
+
+  it('given symbolic links (to a file and to a directory elsewhere) and a FIFO among the outputs, then only the regular files are artifacts and the log says what was skipped', async () => {
+    fresh();
+    mkdirSync(join(elsewhere.path, 'keys'));
+    writeFileSync(join(elsewhere.path, 'keys', 'id_ed25519'), 'PRIVATE KEY');
+    writeFileSync(join(elsewhere.path, 'passwd'), PASSWD_LIKE);
+    const id = await createJob({
+      params: {
+        mode: 'plant',
+        files: { 'result.json': '{"ok": true}', 'model/weights.bin': 'weights' },
+        links: [
+          ['model/passwd', join(elsewhere.path, 'passwd')],
+          ['ssh', join(elsewhere.path, 'keys')],
+        ],
+        fifos: ['pipe'],
+      },
+      labels: ['artifact-links'],
+    });
+    const w = worker(['--labels', 'artifact-links', '--max-jobs', '1']);
+    expect(await exitWithin(w, 30_000)).toBe(0);
+    const view = await job(t.gql, id);
+    expect(view.status).toBe('SUCCEEDED');
+    expect(view.result).toEqual({ ok: true });
+    expect(view.artifacts.map((a) => a.name)).toEqual(['model/weights.bin', 'result.json']);
+    const log = logText(view);
+    expect(log).toContain(`[trialog worker] skipped symbolic link model/passwd -> ${join(elsewhere.path, 'passwd')}`);
+    expect(log).toContain(`[trialog worker] skipped symbolic link ssh -> ${join(elsewhere.path, 'keys')}`);
+    expect(log).toContain('[trialog worker] skipped pipe: not a regular file (a FIFO)');
+  });
+
+  it("given the metrics file is a symbolic link to a passwd-like file, then it is not read, and the log says why without the file's lines", async () => {
+    fresh();
+    const passwd = join(elsewhere.path, 'passwd');
+    writeFileSync(passwd, PASSWD_LIKE);
+    const id = await createJob({ params: { mode: 'plant', metrics_link: passwd, files: { 'result.json': '{}' } }, labels: ['metrics-link'] });
+    const w = worker(['--labels', 'metrics-link', '--max-jobs', '1']);
+    expect(await exitWithin(w, 30_000)).toBe(0);
+    const view = await job(t.gql, id);
+    expect(view.status).toBe('SUCCEEDED');
+    const log = logText(view);
+    expect(log).not.toContain('root:x');
+    expect(log).toContain('[trialog worker] the metrics file is not read: it is a symbolic link');
+  });
+});
