@@ -174,3 +174,65 @@ describe('nothing outside the output directory is read or published', () => {
     expect(log).toContain('[trialog worker] the metrics file is not read: it is a symbolic link');
   });
 });
+
+describe('hyperparameters as command options', () => {
+  it("given the operator's command sets --epochs 3, when a job's hyperparameters hold epochs 12345, then the operator's value stands and the log says so", async () => {
+    fresh();
+    const id = await createJob({ hyperparameters: { epochs: 12345, lr: 0.5 }, params: { mode: 'echo' }, labels: ['operator-wins'] });
+    const w = worker(['--labels', 'operator-wins', '--max-jobs', '1'], [PYTHON, BEHAVE_SCRIPT, '--epochs', '3']);
+    expect(await exitWithin(w, 30_000)).toBe(0);
+    const view = await job(t.gql, id);
+    expect(view.status).toBe('SUCCEEDED');
+    expect((view.result as { argv: string[] }).argv).toEqual(['--epochs', '3', '--lr=0.5']);
+    expect(logText(view)).toContain('[trialog worker] hyperparameter epochs not passed as an argument: the command line sets --epochs');
+  });
+
+  it('given a value that starts with a dash, then it stays the value of its option (one --name=value argument)', async () => {
+    fresh();
+    const id = await createJob({ hyperparameters: { note: '--delete-everything', shift: -2 }, params: { mode: 'echo' }, labels: ['dash-value'] });
+    const w = worker(['--labels', 'dash-value', '--max-jobs', '1']);
+    expect(await exitWithin(w, 30_000)).toBe(0);
+    const view = await job(t.gql, id);
+    expect((view.result as { argv: string[] }).argv).toEqual(['--note=--delete-everything', '--shift=-2']);
+  });
+
+  it('given separate arguments are asked for (--hparam-delimiter " "), when a value starts with a dash and is not a number, then the job fails without being retried and the command does not run', async () => {
+    fresh();
+    const id = await createJob({ hyperparameters: { note: '--delete-everything' }, params: { mode: 'echo' }, labels: ['dash-spaced'], maxAttempts: 3 });
+    const w = worker(['--labels', 'dash-spaced', '--max-jobs', '1', '--hparam-delimiter', ' ']);
+    expect(await exitWithin(w, 30_000)).toBe(0);
+    const view = await job(t.gql, id);
+    expect(view).toMatchObject({ status: 'FAILED', attempts: 1, result: null });
+    expect(view.error).toMatch(/hyperparameter note: a value starting with "-" cannot be passed as a separate argument/);
+  });
+
+  for (const [what, name] of [
+    ['an empty name', ''],
+    ['a name with a space', 'a b'],
+    ['a name that is an option already', '-rf'],
+    ['a name with "="', 'lr=1'],
+  ] as const) {
+    it(`given ${what}, then the job fails without being retried, saying which name and why, and the command does not run`, async () => {
+      fresh();
+      const label = `bad-name-${Buffer.from(name).toString('hex') || 'empty'}`;
+      const id = await createJob({ hyperparameters: { [name]: 1 }, params: { mode: 'echo' }, labels: [label], maxAttempts: 3 });
+      const w = worker(['--labels', label, '--max-jobs', '1']);
+      expect(await exitWithin(w, 30_000)).toBe(0);
+      const view = await job(t.gql, id);
+      expect(view).toMatchObject({ status: 'FAILED', attempts: 1, result: null });
+      expect(view.error).toContain(`hyperparameter name ${JSON.stringify(name)} cannot be passed as a command option`);
+    });
+  }
+
+  it('given --no-hparam-args, then names are not checked: the hyperparameters reach the command in TRIALOG_HPARAMS only', async () => {
+    fresh();
+    const id = await createJob({ hyperparameters: { '': 1, 'a b': 2 }, params: { mode: 'echo' }, labels: ['env-only'] });
+    const w = worker(['--labels', 'env-only', '--max-jobs', '1', '--no-hparam-args']);
+    expect(await exitWithin(w, 30_000)).toBe(0);
+    const view = await job(t.gql, id);
+    expect(view.status).toBe('SUCCEEDED');
+    const { argv, env } = view.result as { argv: string[]; env: Record<string, string> };
+    expect(argv).toEqual([]);
+    expect(JSON.parse(env.TRIALOG_HPARAMS!)).toEqual({ '': 1, 'a b': 2 });
+  });
+});

@@ -11,7 +11,8 @@ import { inert } from './inert-text.js';
 export const WORKER_HELP = `usage: trialog worker [options] -- COMMAND [ARGS...]
 
 Claims jobs and runs COMMAND for each, with the job's hyperparameters as arguments
-(--name value) and in the environment:
+after it (--name=value; an option COMMAND sets already is not passed again, and a job
+whose hyperparameter names are not option names fails) and in the environment:
   TRIALOG_JOB_ID, TRIALOG_EXPERIMENT_ID, TRIALOG_ATTEMPT
   TRIALOG_HPARAMS       the hyperparameters, JSON
   TRIALOG_PARAMS        the job's params, JSON
@@ -41,7 +42,8 @@ options:
   --worker-id ID        how the worker is named in the jobs it claims (default HOST-PID)
   --work-dir DIR        where each attempt's output directory is made (default ./trialog-runs)
   --hparam-prefix P     put before each hyperparameter's name (default --)
-  --hparam-delimiter D  between name and value; a space means separate arguments (default ' ')
+  --hparam-delimiter D  between name and value (default =); a space means separate arguments,
+                        and then a value starting with - fails the job unless it is a number
   --no-hparam-args      pass hyperparameters only in the environment
   --max-jobs N          exit after N jobs
   --idle-exit SECONDS   exit after this long with nothing to claim
@@ -103,7 +105,7 @@ export async function runWorkerCommand(args: string[]): Promise<number> {
     cwd: process.cwd(),
     hyperparameterArgs: values['no-hparam-args']
       ? null
-      : { prefix: values['hparam-prefix'] ?? '--', delimiter: values['hparam-delimiter'] ?? ' ' },
+      : { prefix: values['hparam-prefix'] ?? '--', delimiter: values['hparam-delimiter'] ?? '=' },
     pollMs: Math.max(0.1, seconds(values.poll, 'poll', 5)) * 1000,
     maxJobs: values['max-jobs'] === undefined ? undefined : whole(values['max-jobs'], 'max-jobs', 1, 1, Number.MAX_SAFE_INTEGER),
     idleExitMs: values['idle-exit'] === undefined ? undefined : seconds(values['idle-exit'], 'idle-exit', 0) * 1000,

@@ -31,7 +31,7 @@ import {
 import { limits } from '../limits.js';
 import { listArtifacts, readResult } from './artifacts.js';
 import { startChild, type ChildExit, type RunningChild } from './child-process.js';
-import { hyperparameterArgs, type HyperparameterArgsStyle } from './command-line.js';
+import { UnusableHyperparameters, hyperparameterArgs, type HyperparameterArgsStyle } from './command-line.js';
 import { MetricsFileTail, UnreadableMetricsFile } from './metrics-file.js';
 import { classifyLine, parseMetricJson, truncateLine } from './output-lines.js';
 import { Outbox } from './outbox.js';
@@ -147,7 +147,10 @@ export class JobRun {
       // Stopped before the command started (a shutdown or a cancel racing the claim): do not start it.
       if (this.stopReason === 'SHUTDOWN') return await this.release('worker shutting down', null);
       if (this.stopReason) return { ended: 'BY_SERVER', reason: this.stopReason, exit: 'the command was not started' };
-      const exit = await this.runCommand(dirs);
+      const args = this.commandArgs();
+      // Hyperparameters that cannot be arguments: the command does not run, and would not the next time either.
+      if (args instanceof UnusableHyperparameters) return await this.fail(args.message, false, null);
+      const exit = await this.runCommand(dirs, args);
       return await this.finish(exit, dirs);
     } finally {
       clearInterval(heartbeat);
@@ -213,14 +216,14 @@ export class JobRun {
     return { run, output, metricsFile: join(run, 'metrics.jsonl'), realRun, realOutput };
   }
 
-  private async runCommand(dirs: RunDirectories): Promise<ChildExit> {
+  private async runCommand(dirs: RunDirectories, args: string[]): Promise<ChildExit> {
     const tail = new MetricsFileTail(dirs.metricsFile, dirs.realRun);
     const env = this.environment(dirs);
     const tailing = setInterval(() => {
       if (!tail.busy) void this.readMetricsFile(tail, false);
     }, FLUSH_INTERVAL_MS);
     try {
-      this.child = startChild([...this.settings.command, ...this.commandArgs()], {
+      this.child = startChild([...this.settings.command, ...args], {
         cwd: this.settings.cwd,
         env,
         onStdout: (line) => this.onOutput('STDOUT', line),
@@ -269,7 +272,7 @@ export class JobRun {
     });
   }
 
-  private fail(error: string, retry: boolean, exit: ChildExit): Promise<JobOutcome> {
+  private fail(error: string, retry: boolean, exit: ChildExit | null): Promise<JobOutcome> {
     return this.end(exit, ['FAILED', 'QUEUED'], async (call) => {
       const job = await this.client.failJob({ jobId: this.jobId, leaseToken: this.leaseToken, error, retry }, call);
       return { ended: 'FAILED', requeued: job.status === 'QUEUED', error };
@@ -430,9 +433,18 @@ export class JobRun {
     return 'continue';
   }
 
-  private commandArgs(): string[] {
+  /** The hyperparameters as arguments (what is left out is said in the job's log), or why they cannot be. */
+  private commandArgs(): string[] | UnusableHyperparameters {
     const style = this.settings.hyperparameterArgs;
-    return style ? hyperparameterArgs(this.claim.job.hyperparameters, style) : [];
+    if (!style) return [];
+    try {
+      const { args, notPassed } = hyperparameterArgs(this.claim.job.hyperparameters, style, this.settings.command);
+      this.notify(notPassed);
+      return args;
+    } catch (error) {
+      if (error instanceof UnusableHyperparameters) return error;
+      throw error;
+    }
   }
 
   private environment(dirs: RunDirectories): NodeJS.ProcessEnv {
