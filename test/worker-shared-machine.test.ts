@@ -236,3 +236,94 @@ describe('hyperparameters as command options', () => {
     expect(JSON.parse(env.TRIALOG_HPARAMS!)).toEqual({ '': 1, 'a b': 2 });
   });
 });
+
+describe("PBT: where a child finds its parent's checkpoint", () => {
+  const objective = { metric: 'Q', direction: 'MAXIMIZE' };
+  let experiments = 0;
+
+  /**
+   * A PBT experiment of two members whose first generation was run by hand and
+   * reported the artifact `uri`: the next claim makes a child of one of them.
+   */
+  async function pbtWhoseParentsReported(uri: string): Promise<string> {
+    const name = `pbt-checkpoint-${++experiments}`;
+    const { id } = ok(
+      await t.gql(`mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id } }`, {
+        input: {
+          name,
+          objective,
+          scheduler: {
+            pbt: {
+              populationSize: 2,
+              initial: [{ name: 'h', distribution: { uniform: { low: 0, high: 1 } } }],
+              exploit: { truncation: { fraction: 0.5 } },
+              explore: [{ parameter: 'h', strategy: { perturb: {} } }],
+              maxGenerations: 2,
+              seed: 1,
+            },
+          },
+        },
+      }),
+    ).createExperiment;
+    for (let member = 0; member < 2; member++) {
+      const c = (await claim(t.gql, { workerId: 'by-hand', experimentId: id }))!;
+      const lease = { jobId: c.job.id, leaseToken: c.leaseToken };
+      ok(await t.gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'Q', value: member, step: 0 }] } }));
+      ok(await t.gql(COMPLETE, { input: { ...lease, result: {}, artifacts: [{ name: 'checkpoint.json', uri }] } }));
+    }
+    return name;
+  }
+
+  async function childEnvironment(name: string, args: string[] = []): Promise<{ env: Record<string, string>; log: string }> {
+    const w = worker(['--experiment', name, '--max-jobs', '1', ...args]);
+    expect(await exitWithin(w, 30_000)).toBe(0);
+    const ids = ok(await t.gql(`query($n: String) { experiment(name: $n) { jobs(first: 10) { edges { node { id generation status } } } } }`, { n: name }))
+      .experiment.jobs.edges.map((e: { node: { id: string; generation: number; status: string } }) => e.node);
+    const child = ids.find((j: { generation: number }) => j.generation === 1);
+    const view = await job(t.gql, child.id);
+    expect(view.status).toBe('SUCCEEDED');
+    return { env: (view.result as { env: Record<string, string> }).env, log: logText(view) };
+  }
+
+  it('given parents that reported a checkpoint in a directory elsewhere on the machine, then the child is not pointed at it, and its log says so', async () => {
+    fresh();
+    mkdirSync(join(elsewhere.path, '.ssh'));
+    writeFileSync(join(elsewhere.path, '.ssh', 'checkpoint.json'), '{}');
+    const uri = pathToFileURL(join(elsewhere.path, '.ssh', 'checkpoint.json')).href;
+    const { env, log } = await childEnvironment(await pbtWhoseParentsReported(uri));
+    expect(env.TRIALOG_CHECKPOINT_FROM).toBe('');
+    expect(JSON.parse(env.TRIALOG_PARENT_ARTIFACTS!)).toEqual([]);
+    expect(log).toContain(`[trialog worker] parent artifact checkpoint.json not passed: ${join(elsewhere.path, '.ssh')} is outside the work directory and every --checkpoint-root`);
+  });
+
+  it('given a link inside the work directory that leads elsewhere, then it does not qualify either', async () => {
+    fresh();
+    mkdirSync(join(workDir(), 'job-x'), { recursive: true });
+    mkdirSync(join(elsewhere.path, '.ssh'));
+    writeFileSync(join(elsewhere.path, '.ssh', 'checkpoint.json'), '{}');
+    symlinkSync(join(elsewhere.path, '.ssh'), join(workDir(), 'job-x', 'output'));
+    const { env } = await childEnvironment(await pbtWhoseParentsReported(pathToFileURL(join(workDir(), 'job-x', 'output', 'checkpoint.json')).href));
+    expect(env.TRIALOG_CHECKPOINT_FROM).toBe('');
+  });
+
+  it("given a parent's checkpoint under the worker's work directory, then the child gets that directory", async () => {
+    fresh();
+    const output = join(workDir(), 'job-p', 'attempt-1-00000000', 'output');
+    mkdirSync(output, { recursive: true });
+    writeFileSync(join(output, 'checkpoint.json'), '{}');
+    const uri = pathToFileURL(join(output, 'checkpoint.json')).href;
+    const { env } = await childEnvironment(await pbtWhoseParentsReported(uri));
+    expect(env.TRIALOG_CHECKPOINT_FROM).toBe(output);
+    expect(JSON.parse(env.TRIALOG_PARENT_ARTIFACTS!)).toEqual([{ name: 'checkpoint.json', uri, sha256: null, metadata: null }]);
+  });
+
+  it('given a directory allowed with --checkpoint-root, then a checkpoint there qualifies', async () => {
+    fresh();
+    const shared = join(elsewhere.path, 'team-checkpoints', 'run-7');
+    mkdirSync(shared, { recursive: true });
+    writeFileSync(join(shared, 'checkpoint.json'), '{}');
+    const uri = pathToFileURL(join(shared, 'checkpoint.json')).href;
+    const { env } = await childEnvironment(await pbtWhoseParentsReported(uri), ['--checkpoint-root', join(elsewhere.path, 'team-checkpoints')]);
+    expect(env.TRIALOG_CHECKPOINT_FROM).toBe(shared);
+  });
+});

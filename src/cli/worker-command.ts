@@ -1,4 +1,5 @@
 /** `trialog worker`: options in, a running Worker out; exits when it stops. */
+import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NetworkError, NotFoundError, type TrialogClient } from '../client/client.js';
@@ -18,8 +19,9 @@ whose hyperparameter names are not option names fails) and in the environment:
   TRIALOG_PARAMS        the job's params, JSON
   TRIALOG_OUTPUT_DIR    write result.json (the job's result) and any files (its artifacts) here
   TRIALOG_METRICS_FILE  append JSON metric lines here, as an alternative to stdout
-  TRIALOG_CHECKPOINT_FROM  PBT: the directory holding the parent job's outputs (empty for none)
-  TRIALOG_PARENT_ARTIFACTS PBT: the parent's artifacts, JSON
+  TRIALOG_CHECKPOINT_FROM  PBT: the directory holding the parent job's outputs (empty for none,
+                        or when it is not under --work-dir or a --checkpoint-root)
+  TRIALOG_PARENT_ARTIFACTS PBT: the parent's artifacts, JSON (local files only from those places)
 
 Only regular files in the output directory are read: symbolic links, FIFOs and the like are
 skipped, and the job's log says so.
@@ -41,6 +43,8 @@ options:
   --grace SECONDS       between SIGTERM and SIGKILL when a command must stop (default 10)
   --worker-id ID        how the worker is named in the jobs it claims (default HOST-PID)
   --work-dir DIR        where each attempt's output directory is made (default ./trialog-runs)
+  --checkpoint-root DIR a directory (besides --work-dir) where a PBT parent's checkpoint may lie;
+                        may be given more than once
   --hparam-prefix P     put before each hyperparameter's name (default --)
   --hparam-delimiter D  between name and value (default =); a space means separate arguments,
                         and then a value starting with - fails the job unless it is a number
@@ -74,6 +78,7 @@ export async function runWorkerCommand(args: string[]): Promise<number> {
       grace: { type: 'string' },
       'worker-id': { type: 'string' },
       'work-dir': { type: 'string' },
+      'checkpoint-root': { type: 'string', multiple: true },
       'hparam-prefix': { type: 'string' },
       'hparam-delimiter': { type: 'string' },
       'no-hparam-args': { type: 'boolean' },
@@ -106,6 +111,7 @@ export async function runWorkerCommand(args: string[]): Promise<number> {
     hyperparameterArgs: values['no-hparam-args']
       ? null
       : { prefix: values['hparam-prefix'] ?? '--', delimiter: values['hparam-delimiter'] ?? '=' },
+    checkpointRoots: (values['checkpoint-root'] ?? []).map(checkpointRoot),
     pollMs: Math.max(0.1, seconds(values.poll, 'poll', 5)) * 1000,
     maxJobs: values['max-jobs'] === undefined ? undefined : whole(values['max-jobs'], 'max-jobs', 1, 1, Number.MAX_SAFE_INTEGER),
     idleExitMs: values['idle-exit'] === undefined ? undefined : seconds(values['idle-exit'], 'idle-exit', 0) * 1000,
@@ -153,6 +159,18 @@ async function experimentId(client: TrialogClient, idOrName: string): Promise<st
     if (byName) return byName.id;
   }
   throw new NotFoundError('NOT_FOUND', `no experiment with id or name ${JSON.stringify(idOrName)}`);
+}
+
+/** A --checkpoint-root: an existing directory, by its real path (so a link cannot move it later). */
+function checkpointRoot(dir: string): string {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch (error) {
+    throw new UsageError(`--checkpoint-root ${JSON.stringify(dir)}: ${(error as Error).message}`);
+  }
+  if (!statSync(real).isDirectory()) throw new UsageError(`--checkpoint-root ${JSON.stringify(dir)} is not a directory`);
+  return real;
 }
 
 function list(text: string | undefined): string[] | undefined {

@@ -14,8 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, realpath } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   TrialogApiError,
   hasCode,
@@ -33,6 +32,7 @@ import { listArtifacts, readResult } from './artifacts.js';
 import { startChild, type ChildExit, type RunningChild } from './child-process.js';
 import { UnusableHyperparameters, hyperparameterArgs, type HyperparameterArgsStyle } from './command-line.js';
 import { MetricsFileTail, UnreadableMetricsFile } from './metrics-file.js';
+import { parentCheckpoint } from './parent-checkpoint.js';
 import { classifyLine, parseMetricJson, truncateLine } from './output-lines.js';
 import { Outbox } from './outbox.js';
 
@@ -43,6 +43,8 @@ export interface JobRunSettings {
   leaseSeconds: number;
   graceMs: number;
   hyperparameterArgs: HyperparameterArgsStyle | null;
+  /** Real paths (links resolved) besides the work directory where a PBT parent's checkpoint may lie. */
+  checkpointRoots: string[];
   log: (message: string) => void;
 }
 
@@ -53,6 +55,7 @@ interface RunDirectories {
   metricsFile: string;
   realRun: string;
   realOutput: string;
+  realWorkDir: string;
 }
 
 export type StopReason = 'CANCELLED' | 'PRUNED' | 'LEASE_LOST' | 'SHUTDOWN';
@@ -212,13 +215,13 @@ export class JobRun {
     const output = join(run, 'output');
     await mkdir(output, { recursive: true });
     // Resolved now, before the command runs: what it does to these paths later cannot move them.
-    const [realRun, realOutput] = await Promise.all([realpath(run), realpath(output)]);
-    return { run, output, metricsFile: join(run, 'metrics.jsonl'), realRun, realOutput };
+    const [realRun, realOutput, realWorkDir] = await Promise.all([realpath(run), realpath(output), realpath(this.settings.workDir)]);
+    return { run, output, metricsFile: join(run, 'metrics.jsonl'), realRun, realOutput, realWorkDir };
   }
 
   private async runCommand(dirs: RunDirectories, args: string[]): Promise<ChildExit> {
     const tail = new MetricsFileTail(dirs.metricsFile, dirs.realRun);
-    const env = this.environment(dirs);
+    const env = await this.environment(dirs);
     const tailing = setInterval(() => {
       if (!tail.busy) void this.readMetricsFile(tail, false);
     }, FLUSH_INTERVAL_MS);
@@ -447,8 +450,10 @@ export class JobRun {
     }
   }
 
-  private environment(dirs: RunDirectories): NodeJS.ProcessEnv {
+  private async environment(dirs: RunDirectories): Promise<NodeJS.ProcessEnv> {
     const { job } = this.claim;
+    const parent = await parentCheckpoint(job.parent?.artifacts ?? [], [dirs.realWorkDir, ...this.settings.checkpointRoots]);
+    this.notify(parent.notPassed);
     return {
       ...process.env,
       TRIALOG_JOB_ID: job.id,
@@ -458,8 +463,8 @@ export class JobRun {
       TRIALOG_PARAMS: JSON.stringify(job.params),
       TRIALOG_OUTPUT_DIR: dirs.output,
       TRIALOG_METRICS_FILE: dirs.metricsFile,
-      TRIALOG_CHECKPOINT_FROM: checkpointDir(job.parent?.artifacts ?? []),
-      TRIALOG_PARENT_ARTIFACTS: JSON.stringify(job.parent?.artifacts ?? []),
+      TRIALOG_CHECKPOINT_FROM: parent.checkpointFrom,
+      TRIALOG_PARENT_ARTIFACTS: JSON.stringify(parent.artifacts),
     };
   }
 }
@@ -476,20 +481,4 @@ function anyOf(a: AbortSignal, b: AbortSignal): AbortSignal {
   a.addEventListener('abort', abort, { once: true });
   b.addEventListener('abort', abort, { once: true });
   return both.signal;
-}
-
-/**
- * Where a PBT child finds its parent's checkpoint: the output directory the
- * parent's file artifacts were written to (empty when it has none, or when
- * they are not local files; TRIALOG_PARENT_ARTIFACTS lists them all).
- */
-function checkpointDir(artifacts: { name: string; uri: string }[]): string {
-  for (const artifact of artifacts) {
-    if (!artifact.uri.startsWith('file:')) continue;
-    let path = fileURLToPath(artifact.uri);
-    // Walk up one level per segment of the artifact's relative name.
-    for (let i = 0; i < artifact.name.split('/').length; i++) path = dirname(path);
-    return path;
-  }
-  return '';
 }
