@@ -4,7 +4,7 @@
  * anything outside the job's own directories. A real server, the real worker
  * process, real files, links and FIFOs.
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +172,21 @@ describe('nothing outside the output directory is read or published', () => {
     const log = logText(view);
     expect(log).not.toContain('root:x');
     expect(log).toContain('[trialog worker] the metrics file is not read: it is a symbolic link');
+  });
+});
+
+describe("the job's directories are the worker's own", () => {
+  it("given the job's directory in the work directory is a symbolic link someone left there, then the worker does not run the job through it: it hands the job back and stops", async () => {
+    fresh();
+    const id = await createJob({ params: { mode: 'echo' }, labels: ['planted-dir'] });
+    mkdirSync(workDir(), { recursive: true });
+    mkdirSync(join(elsewhere.path, 'theirs'));
+    symlinkSync(join(elsewhere.path, 'theirs'), join(workDir(), id));
+    const w = worker(['--labels', 'planted-dir', '--max-jobs', '1']);
+    expect(await exitWithin(w, 30_000)).toBe(1);
+    expect(w.output()).toContain(`cannot prepare the job's output directory: ${join(workDir(), id)} is a symbolic link`);
+    expect(await job(t.gql, id)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+    expect(readdirSync(join(elsewhere.path, 'theirs'))).toEqual([]);
   });
 });
 

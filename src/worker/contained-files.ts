@@ -15,7 +15,7 @@
  * directories above it is caught by that last check.
  */
 import { constants, type Stats } from 'node:fs';
-import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import { sep } from 'node:path';
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -78,4 +78,19 @@ export function kindOf(entry: Pick<Stats, 'isDirectory' | 'isFIFO' | 'isSocket' 
   if (entry.isSocket()) return 'a socket';
   if (entry.isCharacterDevice() || entry.isBlockDevice()) return 'a device';
   return 'not a file';
+}
+
+/**
+ * Throws unless `path` is a directory (not a link to one) of this process's
+ * user. The worker makes the job's directories with mkdir -p, which goes
+ * through whatever is there already: in a work directory others can write to,
+ * a link or a directory planted under a job's id (ids are visible to every
+ * reader) would put the job's outputs where someone else reads or writes them.
+ */
+export async function ensureOwnDirectory(path: string): Promise<void> {
+  const stats = await lstat(path);
+  if (stats.isSymbolicLink()) throw new Error(`${path} is a symbolic link`);
+  if (!stats.isDirectory()) throw new Error(`${path} is not a directory`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && stats.uid !== uid) throw new Error(`${path} belongs to another user (uid ${stats.uid})`);
 }

@@ -30,6 +30,7 @@ import {
 import { limits } from '../limits.js';
 import { listArtifacts, readResult } from './artifacts.js';
 import { startChild, type ChildExit, type RunningChild } from './child-process.js';
+import { ensureOwnDirectory } from './contained-files.js';
 import { UnusableHyperparameters, hyperparameterArgs, type HyperparameterArgsStyle } from './command-line.js';
 import { MetricsFileTail, UnreadableMetricsFile } from './metrics-file.js';
 import { parentCheckpoint } from './parent-checkpoint.js';
@@ -213,7 +214,14 @@ export class JobRun {
     const claimId = createHash('sha256').update(this.leaseToken).digest('hex').slice(0, 8);
     const run = join(this.settings.workDir, this.jobId, `attempt-${this.claim.job.attempts}-${claimId}`);
     const output = join(run, 'output');
-    await mkdir(output, { recursive: true });
+    await mkdir(this.settings.workDir, { recursive: true });
+    // One level at a time, each checked before anything is made in it: nothing is made through a planted link.
+    for (const dir of [join(this.settings.workDir, this.jobId), run, output]) {
+      await mkdir(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+      await ensureOwnDirectory(dir);
+    }
     // Resolved now, before the command runs: what it does to these paths later cannot move them.
     const [realRun, realOutput, realWorkDir] = await Promise.all([realpath(run), realpath(output), realpath(this.settings.workDir)]);
     return { run, output, metricsFile: join(run, 'metrics.jsonl'), realRun, realOutput, realWorkDir };
