@@ -29,7 +29,8 @@ import time
 
 def parse_args():
     hparams = json.loads(os.environ.get("TRIALOG_HPARAMS") or "{}")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # No abbreviations: a search's --epoch=5 must not reach --epochs (see "Running training commands" in the README).
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--lr", type=float, default=hparams.get("lr", 0.01))
     parser.add_argument("--layers", type=int, default=hparams.get("layers", 2))
     parser.add_argument("--dropout", type=float, default=hparams.get("dropout", 0.1))

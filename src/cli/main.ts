@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../config.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { inert } from './inert-text.js';
 import { PEOPLE_COMMANDS, PEOPLE_HELP, runPeopleCommand } from './people-commands.js';
 import { STORE_COMMANDS, STORE_HELP, runStoreCommand } from './store-commands.js';
 import { runWorkerCommand } from './worker-command.js';
@@ -52,7 +53,8 @@ main(process.argv.slice(2)).then(
   (code) => exitAfterOutput(code),
   (error: unknown) => {
     const code = error instanceof ConfigError || isParseArgsError(error) ? EXIT.USAGE : exitCodeFor(error);
-    console.error(`trialog: ${error instanceof Error ? error.message : String(error)}`);
+    // A server's message may quote job data or what was typed: never let it drive the terminal.
+    console.error(`trialog: ${inert(error instanceof Error ? error.message : String(error))}`);
     exitAfterOutput(code);
   },
 );

@@ -1,4 +1,5 @@
 /** `trialog worker`: options in, a running Worker out; exits when it stops. */
+import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NetworkError, NotFoundError, type TrialogClient } from '../client/client.js';
@@ -6,18 +7,24 @@ import { defaultLimits } from '../limits.js';
 import { Worker, defaultWorkerId, type WorkerSettings } from '../worker/worker.js';
 import { CONNECTION_HELP, clientFrom, connectionOptions } from './connection.js';
 import { EXIT, UsageError } from './exit-codes.js';
+import { inert } from './inert-text.js';
 
 export const WORKER_HELP = `usage: trialog worker [options] -- COMMAND [ARGS...]
 
 Claims jobs and runs COMMAND for each, with the job's hyperparameters as arguments
-(--name value) and in the environment:
+after it (--name=value; an option COMMAND sets already is not passed again, and a job
+whose hyperparameter names are not option names fails) and in the environment:
   TRIALOG_JOB_ID, TRIALOG_EXPERIMENT_ID, TRIALOG_ATTEMPT
   TRIALOG_HPARAMS       the hyperparameters, JSON
   TRIALOG_PARAMS        the job's params, JSON
   TRIALOG_OUTPUT_DIR    write result.json (the job's result) and any files (its artifacts) here
   TRIALOG_METRICS_FILE  append JSON metric lines here, as an alternative to stdout
-  TRIALOG_CHECKPOINT_FROM  PBT: the directory holding the parent job's outputs (empty for none)
-  TRIALOG_PARENT_ARTIFACTS PBT: the parent's artifacts, JSON
+  TRIALOG_CHECKPOINT_FROM  PBT: the directory holding the parent job's outputs (empty for none,
+                        or when it is not under --work-dir or a --checkpoint-root)
+  TRIALOG_PARENT_ARTIFACTS PBT: the parent's artifacts, JSON (local files only from those places)
+
+Only regular files in the output directory are read: symbolic links, FIFOs and the like are
+skipped, and the job's log says so.
 
 The command reports by printing lines on stdout (other lines become the job's log):
   TRIALOG_METRIC {"name":"loss","value":0.31,"step":12}
@@ -36,8 +43,11 @@ options:
   --grace SECONDS       between SIGTERM and SIGKILL when a command must stop (default 10)
   --worker-id ID        how the worker is named in the jobs it claims (default HOST-PID)
   --work-dir DIR        where each attempt's output directory is made (default ./trialog-runs)
+  --checkpoint-root DIR a directory (besides --work-dir) where a PBT parent's checkpoint may lie;
+                        may be given more than once
   --hparam-prefix P     put before each hyperparameter's name (default --)
-  --hparam-delimiter D  between name and value; a space means separate arguments (default ' ')
+  --hparam-delimiter D  between name and value (default =); a space means separate arguments,
+                        and then a value starting with - fails the job unless it is a number
   --no-hparam-args      pass hyperparameters only in the environment
   --max-jobs N          exit after N jobs
   --idle-exit SECONDS   exit after this long with nothing to claim
@@ -68,6 +78,7 @@ export async function runWorkerCommand(args: string[]): Promise<number> {
       grace: { type: 'string' },
       'worker-id': { type: 'string' },
       'work-dir': { type: 'string' },
+      'checkpoint-root': { type: 'string', multiple: true },
       'hparam-prefix': { type: 'string' },
       'hparam-delimiter': { type: 'string' },
       'no-hparam-args': { type: 'boolean' },
@@ -84,7 +95,8 @@ export async function runWorkerCommand(args: string[]): Promise<number> {
   }
   if (command.length === 0) throw new UsageError('worker needs the command to run after --, e.g. trialog worker -- python train.py');
   const client = clientFrom(values);
-  const log = (message: string) => console.error(`[trialog worker ${new Date().toISOString()}] ${message}`);
+  // Messages quote job data and the command's stderr: shown inert, like every CLI output.
+  const log = (message: string) => console.error(`[trialog worker ${new Date().toISOString()}] ${inert(message)}`);
   const settings: WorkerSettings = {
     command,
     workerId: values['worker-id'] ?? defaultWorkerId(),
@@ -98,7 +110,8 @@ export async function runWorkerCommand(args: string[]): Promise<number> {
     cwd: process.cwd(),
     hyperparameterArgs: values['no-hparam-args']
       ? null
-      : { prefix: values['hparam-prefix'] ?? '--', delimiter: values['hparam-delimiter'] ?? ' ' },
+      : { prefix: values['hparam-prefix'] ?? '--', delimiter: values['hparam-delimiter'] ?? '=' },
+    checkpointRoots: (values['checkpoint-root'] ?? []).map(checkpointRoot),
     pollMs: Math.max(0.1, seconds(values.poll, 'poll', 5)) * 1000,
     maxJobs: values['max-jobs'] === undefined ? undefined : whole(values['max-jobs'], 'max-jobs', 1, 1, Number.MAX_SAFE_INTEGER),
     idleExitMs: values['idle-exit'] === undefined ? undefined : seconds(values['idle-exit'], 'idle-exit', 0) * 1000,
@@ -146,6 +159,18 @@ async function experimentId(client: TrialogClient, idOrName: string): Promise<st
     if (byName) return byName.id;
   }
   throw new NotFoundError('NOT_FOUND', `no experiment with id or name ${JSON.stringify(idOrName)}`);
+}
+
+/** A --checkpoint-root: an existing directory, by its real path (so a link cannot move it later). */
+function checkpointRoot(dir: string): string {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch (error) {
+    throw new UsageError(`--checkpoint-root ${JSON.stringify(dir)}: ${(error as Error).message}`);
+  }
+  if (!statSync(real).isDirectory()) throw new UsageError(`--checkpoint-root ${JSON.stringify(dir)} is not a directory`);
+  return real;
 }
 
 function list(text: string | undefined): string[] | undefined {

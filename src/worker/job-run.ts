@@ -13,9 +13,8 @@
  * The lease is kept alive (heartbeats) until the server has the ending.
  */
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdir, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   TrialogApiError,
   hasCode,
@@ -31,8 +30,10 @@ import {
 import { limits } from '../limits.js';
 import { listArtifacts, readResult } from './artifacts.js';
 import { startChild, type ChildExit, type RunningChild } from './child-process.js';
-import { hyperparameterArgs, type HyperparameterArgsStyle } from './command-line.js';
-import { MetricsFileTail } from './metrics-file.js';
+import { ensureOwnDirectory } from './contained-files.js';
+import { UnusableHyperparameters, hyperparameterArgs, type HyperparameterArgsStyle } from './command-line.js';
+import { MetricsFileTail, UnreadableMetricsFile } from './metrics-file.js';
+import { parentCheckpoint } from './parent-checkpoint.js';
 import { classifyLine, parseMetricJson, truncateLine } from './output-lines.js';
 import { Outbox } from './outbox.js';
 
@@ -43,7 +44,19 @@ export interface JobRunSettings {
   leaseSeconds: number;
   graceMs: number;
   hyperparameterArgs: HyperparameterArgsStyle | null;
+  /** Real paths (links resolved) besides the work directory where a PBT parent's checkpoint may lie. */
+  checkpointRoots: string[];
   log: (message: string) => void;
+}
+
+/** A claim's directories, as made and (real*) with every link resolved. */
+interface RunDirectories {
+  run: string;
+  output: string;
+  metricsFile: string;
+  realRun: string;
+  realOutput: string;
+  realWorkDir: string;
 }
 
 export type StopReason = 'CANCELLED' | 'PRUNED' | 'LEASE_LOST' | 'SHUTDOWN';
@@ -71,6 +84,8 @@ const STDERR_TAIL_LINES = 30;
 /** The server keeps 16 KiB of a failure's text: the tail is cut to fit, keeping its end (where the error is). */
 const STDERR_TAIL_CHARS = 12 * 1024;
 const MAX_URI_LENGTH = 4096;
+/** Lines a job's log gets about what the worker skipped (links, FIFOs, parent artifacts); the rest are counted. */
+const MAX_NOTICES = 20;
 
 export class JobRun {
   readonly jobId: string;
@@ -136,8 +151,11 @@ export class JobRun {
       // Stopped before the command started (a shutdown or a cancel racing the claim): do not start it.
       if (this.stopReason === 'SHUTDOWN') return await this.release('worker shutting down', null);
       if (this.stopReason) return { ended: 'BY_SERVER', reason: this.stopReason, exit: 'the command was not started' };
-      const exit = await this.runCommand(dirs);
-      return await this.finish(exit, dirs.output);
+      const args = this.commandArgs();
+      // Hyperparameters that cannot be arguments: the command does not run, and would not the next time either.
+      if (args instanceof UnusableHyperparameters) return await this.fail(args.message, false, null);
+      const exit = await this.runCommand(dirs, args);
+      return await this.finish(exit, dirs);
     } finally {
       clearInterval(heartbeat);
     }
@@ -192,23 +210,33 @@ export class JobRun {
   private beating = false;
 
   /** A directory per claim (a job released, retried or retrained runs again beside its earlier outputs, which stay). */
-  private async prepareDirectories(): Promise<{ run: string; output: string; metricsFile: string }> {
+  private async prepareDirectories(): Promise<RunDirectories> {
     const claimId = createHash('sha256').update(this.leaseToken).digest('hex').slice(0, 8);
     const run = join(this.settings.workDir, this.jobId, `attempt-${this.claim.job.attempts}-${claimId}`);
     const output = join(run, 'output');
-    await mkdir(output, { recursive: true });
-    return { run, output, metricsFile: join(run, 'metrics.jsonl') };
+    await mkdir(this.settings.workDir, { recursive: true });
+    // One level at a time, each checked before anything is made in it: nothing is made through a planted link.
+    for (const dir of [join(this.settings.workDir, this.jobId), run, output]) {
+      await mkdir(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+      await ensureOwnDirectory(dir);
+    }
+    // Resolved now, before the command runs: what it does to these paths later cannot move them.
+    const [realRun, realOutput, realWorkDir] = await Promise.all([realpath(run), realpath(output), realpath(this.settings.workDir)]);
+    return { run, output, metricsFile: join(run, 'metrics.jsonl'), realRun, realOutput, realWorkDir };
   }
 
-  private async runCommand(dirs: { output: string; metricsFile: string }): Promise<ChildExit> {
-    const tail = new MetricsFileTail(dirs.metricsFile);
+  private async runCommand(dirs: RunDirectories, args: string[]): Promise<ChildExit> {
+    const tail = new MetricsFileTail(dirs.metricsFile, dirs.realRun);
+    const env = await this.environment(dirs);
     const tailing = setInterval(() => {
       if (!tail.busy) void this.readMetricsFile(tail, false);
     }, FLUSH_INTERVAL_MS);
     try {
-      this.child = startChild([...this.settings.command, ...this.commandArgs()], {
+      this.child = startChild([...this.settings.command, ...args], {
         cwd: this.settings.cwd,
-        env: this.environment(dirs.output, dirs.metricsFile),
+        env,
         onStdout: (line) => this.onOutput('STDOUT', line),
         onStderr: (line) => this.onOutput('STDERR', line),
         // From here a shutdown must not undo the ending (even while the last output drains).
@@ -226,21 +254,21 @@ export class JobRun {
     }
   }
 
-  private async finish(exit: ChildExit, outputDir: string): Promise<JobOutcome> {
+  private async finish(exit: ChildExit, dirs: RunDirectories): Promise<JobOutcome> {
     // Everything the command said is reported before its ending is.
     await Promise.all([this.logs.drain(), this.metrics.drain()]);
     if (this.stopReason && this.stopReason !== 'SHUTDOWN') return { ended: 'BY_SERVER', reason: this.stopReason, exit: describeExit(exit) };
     if (this.stopReason === 'SHUTDOWN') return this.release('worker shutting down', exit);
-    if (exit.code === 0) return this.complete(outputDir, exit);
+    if (exit.code === 0) return this.complete(dirs, exit);
     return this.fail(this.failureText(exit), true, exit);
   }
 
-  private async complete(outputDir: string, exit: ChildExit): Promise<JobOutcome> {
+  private async complete(dirs: RunDirectories, exit: ChildExit): Promise<JobOutcome> {
     let result: JsonObject | null;
     let artifacts: ArtifactInput[];
     try {
-      result = await readResult(outputDir);
-      artifacts = await this.artifactsOf(outputDir);
+      result = await readResult(dirs.output, dirs.realOutput, limits.resultBytes);
+      artifacts = await this.artifactsOf(dirs);
     } catch (error) {
       // The command said it succeeded but left no usable result: a failure of the run, retried like one.
       return this.fail(`the command exited 0 but ${(error as Error).message}`, true, exit);
@@ -255,7 +283,7 @@ export class JobRun {
     });
   }
 
-  private fail(error: string, retry: boolean, exit: ChildExit): Promise<JobOutcome> {
+  private fail(error: string, retry: boolean, exit: ChildExit | null): Promise<JobOutcome> {
     return this.end(exit, ['FAILED', 'QUEUED'], async (call) => {
       const job = await this.client.failJob({ jobId: this.jobId, leaseToken: this.leaseToken, error, retry }, call);
       return { ended: 'FAILED', requeued: job.status === 'QUEUED', error };
@@ -326,17 +354,26 @@ export class JobRun {
     }
   }
 
-  private async artifactsOf(outputDir: string): Promise<ArtifactInput[]> {
-    const { artifacts, omitted } = await listArtifacts(outputDir, limits.artifactsPerJob);
+  private async artifactsOf(dirs: RunDirectories): Promise<ArtifactInput[]> {
+    const { artifacts, omitted, skipped } = await listArtifacts(dirs.output, dirs.realOutput, limits.artifactsPerJob);
     const fitting = artifacts.filter((a) => a.name.length <= limits.idLength && a.uri.length <= MAX_URI_LENGTH);
-    const skipped = omitted + artifacts.length - fitting.length;
-    if (skipped > 0) {
-      const why = `${skipped} output file(s) not listed as artifacts (at most ${limits.artifactsPerJob}, names up to ${limits.idLength} characters)`;
-      this.settings.log(`job ${this.jobId}: ${why}`);
-      this.pushLog('STDERR', `[trialog worker] ${why}`);
+    const unlisted = omitted + artifacts.length - fitting.length;
+    const notices = skipped.map((what) => `skipped ${what}`);
+    if (unlisted > 0) {
+      notices.push(`${unlisted} output file(s) not listed as artifacts (at most ${limits.artifactsPerJob}, names up to ${limits.idLength} characters)`);
+    }
+    if (notices.length > 0) {
+      this.settings.log(`job ${this.jobId}: ${notices.length} output(s) not listed as artifacts (the job's log says which)`);
+      this.notify(notices);
       await this.logs.drain();
     }
     return fitting;
+  }
+
+  /** Says in the job's log (stderr) what the worker left out, a line each, at most MAX_NOTICES and a count of the rest. */
+  private notify(notices: string[]): void {
+    for (const notice of notices.slice(0, MAX_NOTICES)) this.pushLog('STDERR', `[trialog worker] ${notice}`);
+    if (notices.length > MAX_NOTICES) this.pushLog('STDERR', `[trialog worker] and ${notices.length - MAX_NOTICES} more`);
   }
 
   private failureText(exit: ChildExit): string {
@@ -378,6 +415,12 @@ export class JobRun {
     try {
       lines = await tail.readNewLines({ final });
     } catch (error) {
+      if (error instanceof UnreadableMetricsFile) {
+        // Said once in the job's log; it is looked at again each tick (the command may put a file there).
+        if (!this.metricsFileRefused) this.notify([`the metrics file is not read: it is ${error.message}`]);
+        this.metricsFileRefused = true;
+        return;
+      }
       this.settings.log(`job ${this.jobId}: cannot read the metrics file: ${(error as Error).message}`);
       return;
     }
@@ -387,6 +430,8 @@ export class JobRun {
       else this.pushLog('STDERR', `[trialog worker] metrics file line not reported (${parsed.error}): ${text}`);
     }
   }
+
+  private metricsFileRefused = false;
 
   private onReportError(what: string, error: unknown): 'continue' | 'stop' {
     if (this.reportSignal.aborted) return 'stop';
@@ -399,13 +444,24 @@ export class JobRun {
     return 'continue';
   }
 
-  private commandArgs(): string[] {
+  /** The hyperparameters as arguments (what is left out is said in the job's log), or why they cannot be. */
+  private commandArgs(): string[] | UnusableHyperparameters {
     const style = this.settings.hyperparameterArgs;
-    return style ? hyperparameterArgs(this.claim.job.hyperparameters, style) : [];
+    if (!style) return [];
+    try {
+      const { args, notPassed } = hyperparameterArgs(this.claim.job.hyperparameters, style, this.settings.command);
+      this.notify(notPassed);
+      return args;
+    } catch (error) {
+      if (error instanceof UnusableHyperparameters) return error;
+      throw error;
+    }
   }
 
-  private environment(outputDir: string, metricsFile: string): NodeJS.ProcessEnv {
+  private async environment(dirs: RunDirectories): Promise<NodeJS.ProcessEnv> {
     const { job } = this.claim;
+    const parent = await parentCheckpoint(job.parent?.artifacts ?? [], [dirs.realWorkDir, ...this.settings.checkpointRoots]);
+    this.notify(parent.notPassed);
     return {
       ...process.env,
       TRIALOG_JOB_ID: job.id,
@@ -413,10 +469,10 @@ export class JobRun {
       TRIALOG_ATTEMPT: String(job.attempts),
       TRIALOG_HPARAMS: JSON.stringify(job.hyperparameters),
       TRIALOG_PARAMS: JSON.stringify(job.params),
-      TRIALOG_OUTPUT_DIR: outputDir,
-      TRIALOG_METRICS_FILE: metricsFile,
-      TRIALOG_CHECKPOINT_FROM: checkpointDir(job.parent?.artifacts ?? []),
-      TRIALOG_PARENT_ARTIFACTS: JSON.stringify(job.parent?.artifacts ?? []),
+      TRIALOG_OUTPUT_DIR: dirs.output,
+      TRIALOG_METRICS_FILE: dirs.metricsFile,
+      TRIALOG_CHECKPOINT_FROM: parent.checkpointFrom,
+      TRIALOG_PARENT_ARTIFACTS: JSON.stringify(parent.artifacts),
     };
   }
 }
@@ -433,20 +489,4 @@ function anyOf(a: AbortSignal, b: AbortSignal): AbortSignal {
   a.addEventListener('abort', abort, { once: true });
   b.addEventListener('abort', abort, { once: true });
   return both.signal;
-}
-
-/**
- * Where a PBT child finds its parent's checkpoint: the output directory the
- * parent's file artifacts were written to (empty when it has none, or when
- * they are not local files; TRIALOG_PARENT_ARTIFACTS lists them all).
- */
-function checkpointDir(artifacts: { name: string; uri: string }[]): string {
-  for (const artifact of artifacts) {
-    if (!artifact.uri.startsWith('file:')) continue;
-    let path = fileURLToPath(artifact.uri);
-    // Walk up one level per segment of the artifact's relative name.
-    for (let i = 0; i < artifact.name.split('/').length; i++) path = dirname(path);
-    return path;
-  }
-  return '';
 }

@@ -4,15 +4,28 @@
  * command runs, a line is read only once it ends with a newline (a
  * half-written line waits); the last read, after the command exited, takes
  * a final line without one too. Reads never overlap, so no line is read twice.
+ *
+ * The file is the command's to make, so it may be a symbolic link (to
+ * /etc/passwd, whose lines would land in the job's log as "not JSON") or a
+ * FIFO (which would block the read): only a regular file inside the run
+ * directory is read (see ./contained-files.ts); anything else throws
+ * UnreadableMetricsFile.
  */
-import { open } from 'node:fs/promises';
+import { openContained } from './contained-files.js';
+
+/** The metrics file is there but is not read; the message says what it is ("a symbolic link"). */
+export class UnreadableMetricsFile extends Error {}
 
 export class MetricsFileTail {
   private offset = 0;
   private partial = '';
   private reading: Promise<string[]> = Promise.resolve([]);
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    /** The real path of the directory the file must lie in. */
+    private readonly realRoot: string,
+  ) {}
 
   /** The complete lines appended since the last read (none when the file does not exist yet). */
   readNewLines(options: { final?: boolean } = {}): Promise<string[]> {
@@ -40,15 +53,11 @@ export class MetricsFileTail {
   }
 
   private async readOnce(final: boolean): Promise<string[]> {
-    let handle;
+    const opened = await openContained(this.path, this.realRoot);
+    if (opened === null) return [];
+    if ('refused' in opened) throw new UnreadableMetricsFile(opened.refused);
+    const { handle, size } = opened;
     try {
-      handle = await open(this.path, 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    try {
-      const { size } = await handle.stat();
       if (size < this.offset) {
         // Truncated or replaced: start over from its beginning.
         this.offset = 0;

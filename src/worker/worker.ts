@@ -26,6 +26,8 @@ export interface WorkerSettings {
   workDir: string;
   cwd: string;
   hyperparameterArgs: HyperparameterArgsStyle | null;
+  /** Real paths besides the work directory where a PBT parent's checkpoint may lie (--checkpoint-root). */
+  checkpointRoots: string[];
   /** How long an idle slot waits before asking again when no notification came. */
   pollMs: number;
   /** Stop after this many jobs have ended (all slots together). */

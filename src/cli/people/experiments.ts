@@ -5,13 +5,12 @@ import { text as readStream } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { ExperimentDetail, ExperimentSummary, JobSummary, JsonObject, TrialogClient } from '../../client/client.js';
-import { CONNECTION_HELP, connectionOptions } from '../connection.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatNumber, table, type Cell } from '../table.js';
 import {
+  compactJson,
   EXIT_CODES_HELP,
   EXPERIMENT_STATUSES,
-  compactJson,
   fields,
   formatCounts,
   formatObjective,
@@ -19,8 +18,11 @@ import {
   onlyPositional,
   parseChoice,
   parseInteger,
+  PEOPLE_OPTIONS_HELP,
+  peopleOptions,
   printJson,
   resolveExperiment,
+  say,
   withClient,
 } from './shared.js';
 
@@ -57,7 +59,7 @@ create prints the new experiment's id and name; show prints the leaderboard with
 column per hyperparameter (compact JSON when there are more than ${MAX_HYPERPARAMETER_COLUMNS}). With --json,
 each prints the experiment as the server answers it.
 
-${CONNECTION_HELP}
+${PEOPLE_OPTIONS_HELP}
 
 examples:
   trialog experiment create -f sweep.yaml
@@ -74,7 +76,7 @@ Lists experiments, oldest first, with their job counts and best objective value.
   --status S   only experiments in this status
   --json       a JSON array of the experiments
 
-${CONNECTION_HELP}
+${PEOPLE_OPTIONS_HELP}
 
 ${EXIT_CODES_HELP}`;
 
@@ -103,7 +105,7 @@ export async function experimentCommand(args: string[]): Promise<number> {
 // ------------------------------------------------------------ create
 
 async function createCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...connectionOptions, file: { type: 'string', short: 'f' } } });
+  const { values } = parseArgs({ args, options: { ...peopleOptions, file: { type: 'string', short: 'f' } } });
   if (values.help) {
     console.log(EXPERIMENT_HELP);
     return EXIT.OK;
@@ -113,7 +115,7 @@ async function createCommand(args: string[]): Promise<number> {
   return withClient(values, async (client) => {
     const experiment = await client.createExperiment(input);
     if (values.json) printJson(experiment);
-    else console.log(`created experiment ${experiment.id} (${experiment.name})`);
+    else say(`created experiment ${experiment.id} (${experiment.name})`);
     return EXIT.OK;
   });
 }
@@ -164,7 +166,7 @@ function parseAs(text: string, format: Format | undefined, source: string): unkn
 async function showCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...connectionOptions, top: { type: 'string' } },
+    options: { ...peopleOptions, top: { type: 'string' } },
     allowPositionals: true,
   });
   if (values.help) {
@@ -176,7 +178,7 @@ async function showCommand(args: string[]): Promise<number> {
   return withClient(values, async (client) => {
     const experiment = await resolveExperiment(client, which, top);
     if (values.json) printJson(experiment);
-    else console.log(describeExperiment(experiment));
+    else say(describeExperiment(experiment));
     return EXIT.OK;
   });
 }
@@ -236,7 +238,7 @@ const STATUS_CHANGES = {
 } as const;
 
 async function statusCommand(change: keyof typeof STATUS_CHANGES, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: connectionOptions, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: peopleOptions, allowPositionals: true });
   if (values.help) {
     console.log(EXPERIMENT_HELP);
     return EXIT.OK;
@@ -246,7 +248,7 @@ async function statusCommand(change: keyof typeof STATUS_CHANGES, args: string[]
     const { id } = await resolveExperiment(client, which);
     const experiment = await client[STATUS_CHANGES[change].call](id);
     if (values.json) printJson(experiment);
-    else console.log(`${STATUS_CHANGES[change].done} experiment ${experiment.name} (${experiment.id}): ${formatCounts(experiment.jobCounts)}`);
+    else say(`${STATUS_CHANGES[change].done} experiment ${experiment.name} (${experiment.id}): ${formatCounts(experiment.jobCounts)}`);
     return EXIT.OK;
   });
 }
@@ -254,7 +256,7 @@ async function statusCommand(change: keyof typeof STATUS_CHANGES, args: string[]
 // ------------------------------------------------------------ experiments
 
 export async function experimentsCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...connectionOptions, status: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { ...peopleOptions, status: { type: 'string' } } });
   if (values.help) {
     console.log(EXPERIMENTS_HELP);
     return EXIT.OK;
@@ -263,7 +265,7 @@ export async function experimentsCommand(args: string[]): Promise<number> {
   return withClient(values, async (client) => {
     const experiments = await fetchExperiments(client, status);
     if (values.json) printJson(experiments);
-    else console.log(experiments.length === 0 ? 'no experiments' : experimentsTable(experiments));
+    else say(experiments.length === 0 ? 'no experiments' : experimentsTable(experiments));
     return EXIT.OK;
   });
 }

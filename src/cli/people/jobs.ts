@@ -1,20 +1,22 @@
 /** `trialog jobs`, `trialog job <id>`, `trialog cancel <id>`. */
 import { parseArgs } from 'node:util';
 import { NotFoundError, type JobDetail, type JobFilter, type JobSummary, type TrialogClient } from '../../client/client.js';
-import { CONNECTION_HELP, connectionOptions } from '../connection.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatNumber, table } from '../table.js';
 import {
-  EXIT_CODES_HELP,
   compactJson,
+  EXIT_CODES_HELP,
   fields,
   formatDuration,
   formatTime,
   onlyPositional,
   parseInteger,
   parseJobStatuses,
+  PEOPLE_OPTIONS_HELP,
+  peopleOptions,
   printJson,
   resolveExperiment,
+  say,
   withClient,
 } from './shared.js';
 
@@ -38,7 +40,7 @@ value, hyperparameters (cut to ${HYPERPARAMETERS_WIDTH} characters; --json has t
   --all               every job that matches, fetched page by page
   --json              {"totalCount": N, "jobs": [...]}
 
-${CONNECTION_HELP}
+${PEOPLE_OPTIONS_HELP}
 
 examples:
   trialog jobs --status running,queued
@@ -53,7 +55,7 @@ time), error, hyperparameters, params, result, artifacts and the last value of e
 
   --json   the whole job as the server answers it
 
-${CONNECTION_HELP}
+${PEOPLE_OPTIONS_HELP}
 
 ${EXIT_CODES_HELP}`;
 
@@ -65,7 +67,7 @@ heartbeat and stops. A job that has already ended cannot be cancelled (exit 1).
   --reason TEXT   why, kept in the job's history
   --json          the cancelled job
 
-${CONNECTION_HELP}
+${PEOPLE_OPTIONS_HELP}
 
 ${EXIT_CODES_HELP}`;
 
@@ -73,7 +75,7 @@ export async function jobsCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      ...connectionOptions,
+      ...peopleOptions,
       status: { type: 'string' },
       experiment: { type: 'string' },
       label: { type: 'string' },
@@ -118,7 +120,7 @@ async function fetchJobs(
 
 function printJobsTable(jobs: JobSummary[], totalCount: number): void {
   if (jobs.length === 0) {
-    console.log('no jobs');
+    say('no jobs');
     return;
   }
   const rows = jobs.map((job) => [
@@ -130,12 +132,12 @@ function printJobsTable(jobs: JobSummary[], totalCount: number): void {
     compactJson(job.hyperparameters, HYPERPARAMETERS_WIDTH),
     formatTime(job.createdAt),
   ]);
-  console.log(table(['id', 'status', 'experiment', 'attempts', 'objective', 'hyperparameters', 'created'], rows));
-  if (jobs.length < totalCount) console.log(`${jobs.length} of ${totalCount} jobs`);
+  say(table(['id', 'status', 'experiment', 'attempts', 'objective', 'hyperparameters', 'created'], rows));
+  if (jobs.length < totalCount) say(`${jobs.length} of ${totalCount} jobs`);
 }
 
 export async function jobCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: connectionOptions, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: peopleOptions, allowPositionals: true });
   if (values.help) {
     console.log(JOB_HELP);
     return EXIT.OK;
@@ -145,7 +147,7 @@ export async function jobCommand(args: string[]): Promise<number> {
     const job = await client.job(jobId);
     if (!job) throw new NotFoundError('NOT_FOUND', `no job ${jobId}`);
     if (values.json) printJson(job);
-    else console.log(describeJob(job));
+    else say(describeJob(job));
     return EXIT.OK;
   });
 }
@@ -199,7 +201,7 @@ function runTime(job: JobSummary): string | null {
 export async function cancelCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...connectionOptions, reason: { type: 'string' } },
+    options: { ...peopleOptions, reason: { type: 'string' } },
     allowPositionals: true,
   });
   if (values.help) {
@@ -210,7 +212,7 @@ export async function cancelCommand(args: string[]): Promise<number> {
   return withClient(values, async (client) => {
     const job = await client.cancelJob({ jobId, reason: values.reason });
     if (values.json) printJson(job);
-    else console.log(`cancelled job ${job.id}`);
+    else say(`cancelled job ${job.id}`);
     return EXIT.OK;
   });
 }

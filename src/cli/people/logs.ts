@@ -1,7 +1,6 @@
 /** `trialog logs <job id> [-f]`: a job's log, whole, or followed live until the job ends. */
 import { parseArgs } from 'node:util';
 import type { CallOptions, JobStatus, LogLine, LogStream, TrialogClient } from '../../client/client.js';
-import { CONNECTION_HELP, connectionOptions } from '../connection.js';
 import { EXIT } from '../exit-codes.js';
 import { LIVE_RETRY, interruptible, liveLoop } from './live.js';
 import {
@@ -10,14 +9,18 @@ import {
   onlyPositional,
   parseChoice,
   parseInteger,
+  PEOPLE_OPTIONS_HELP,
+  peopleOptions,
   printJson,
   printJsonLine,
+  say,
   withClient,
 } from './shared.js';
 
 export const LOGS_HELP = `usage: trialog logs <job id> [-f] [--after OFFSET] [--stream stdout|stderr]
 
-Prints a job's log, each line's text as the job wrote it. Lines the job wrote to
+Prints a job's log, each line's text as the job wrote it (its control characters shown as
+escapes such as \\x1b unless --raw). Lines the job wrote to
 stderr are printed as they are, on standard output, in the order they were written
 among the stdout lines: use --stream to pick one stream, --json to see which
 stream each line came from.
@@ -29,7 +32,7 @@ stream each line came from.
   --json           a JSON array of {offset, stream, text, timestamp}; with -f one
                    such object per line (NDJSON), printed as the lines come
 
-${CONNECTION_HELP}
+${PEOPLE_OPTIONS_HELP}
 
 examples:
   trialog logs job_3f2a9c            the whole log so far
@@ -47,7 +50,7 @@ export async function logsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     options: {
-      ...connectionOptions,
+      ...peopleOptions,
       follow: { type: 'boolean', short: 'f' },
       after: { type: 'string' },
       stream: { type: 'string' },
@@ -63,11 +66,11 @@ export async function logsCommand(args: string[]): Promise<number> {
   const stream = values.stream === undefined ? undefined : parseChoice('--stream', values.stream, ['STDOUT', 'STDERR'] as const);
   return withClient(values, async (client) => {
     if (values.follow) {
-      const printer = new LogPrinter(after, stream, values.json ? printJsonLine : (line) => console.log(line.text));
+      const printer = new LogPrinter(after, stream, values.json ? printJsonLine : (line) => say(line.text));
       return followLog(client, jobId, printer);
     }
     const collected: LogLine[] = [];
-    const printer = new LogPrinter(after, stream, values.json ? (line) => collected.push(line) : (line) => console.log(line.text));
+    const printer = new LogPrinter(after, stream, values.json ? (line) => collected.push(line) : (line) => say(line.text));
     await readPages(client, jobId, printer);
     if (values.json) printJson(collected);
     return EXIT.OK;

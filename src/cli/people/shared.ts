@@ -12,8 +12,9 @@ import {
   type JobCounts,
   type JobStatus,
 } from '../../client/client.js';
-import { clientFrom } from '../connection.js';
+import { CONNECTION_HELP, clientFrom, connectionOptions } from '../connection.js';
 import { UsageError } from '../exit-codes.js';
+import { inert, inertJson } from '../inert-text.js';
 
 /** Someone waits at the prompt: 5 s of retries, not the client's 30 meant for workers riding out a restart. */
 const RETRY_BUDGET_MS = 5_000;
@@ -21,10 +22,23 @@ const RETRY_BUDGET_MS = 5_000;
 interface ConnectionValues {
   url?: string;
   key?: string;
+  raw?: boolean;
 }
 
-/** Runs `use` with a client, and closes it afterwards: an open graphql-ws socket would keep the process alive. */
+/** The options of every people command: the connection's, and --raw. */
+export const peopleOptions = { ...connectionOptions, raw: { type: 'boolean' } } as const;
+
+export const PEOPLE_OPTIONS_HELP = `${CONNECTION_HELP}
+  --raw            print what jobs wrote (log lines, errors, names, values) as it is, escape
+                   sequences included; by default every control character in it is shown as
+                   an escape such as \\x1b, on a terminal or not`;
+
+/**
+ * Runs `use` with a client, and closes it afterwards: an open graphql-ws socket would keep the process alive.
+ * Also where a command's output mode is set, since every people command that prints job data comes here.
+ */
 export async function withClient<T>(values: ConnectionValues, use: (client: TrialogClient) => Promise<T>): Promise<T> {
+  raw = values.raw === true;
   const { options } = clientFrom(values);
   const client = new TrialogClient({ ...options, retry: { ...options.retry, maxRetryTime: RETRY_BUDGET_MS } });
   try {
@@ -85,14 +99,37 @@ export async function resolveExperiment(
 
 // ------------------------------------------------------------ output
 
+/**
+ * Everything printed holds text from jobs, which must not drive the reader's
+ * terminal (see ../inert-text.ts): shown inert unless --raw was given. Piped
+ * output is escaped too: it ends on a terminal often enough (`| less -R`, a
+ * file read later with cat), and --json or --raw give the exact text.
+ */
+let raw = false;
+
+/** Text as the person asked for it: inert by default, as it is with --raw. */
+export function shown(text: string): string {
+  return raw ? text : inert(text);
+}
+
+/** One line (or block) of output for people. */
+export function say(text: string): void {
+  console.log(shown(text));
+}
+
 /** One JSON document, indented for whoever reads it before a script does. */
 export function printJson(value: unknown): void {
-  console.log(JSON.stringify(value, null, 2));
+  console.log(jsonShown(JSON.stringify(value, null, 2)));
 }
 
 /** One line of NDJSON, for streams a script reads as they come. */
 export function printJsonLine(value: unknown): void {
-  console.log(JSON.stringify(value));
+  console.log(jsonShown(JSON.stringify(value)));
+}
+
+/** JSON with what it leaves raw (C1, bidi controls) escaped the JSON way: the same values, parsed. */
+function jsonShown(json: string): string {
+  return raw ? json : inertJson(json);
 }
 
 /** JSON on one line, cut to `max` characters when given. */

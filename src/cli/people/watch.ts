@@ -1,11 +1,20 @@
 /** `trialog watch <experiment>`: an experiment's progress, live, until it is done. */
 import { parseArgs } from 'node:util';
 import type { ExperimentSummary } from '../../client/client.js';
-import { CONNECTION_HELP, connectionOptions } from '../connection.js';
 import { EXIT } from '../exit-codes.js';
 import { formatNumber } from '../table.js';
 import { LIVE_RETRY, interruptible, liveLoop, type Verdict } from './live.js';
-import { EXIT_CODES_HELP, onlyPositional, printJsonLine, resolveExperiment, withClient } from './shared.js';
+import {
+  EXIT_CODES_HELP,
+  onlyPositional,
+  PEOPLE_OPTIONS_HELP,
+  peopleOptions,
+  printJsonLine,
+  resolveExperiment,
+  say,
+  shown,
+  withClient,
+} from './shared.js';
 
 export const WATCH_HELP = `usage: trialog watch <experiment id|name>
 
@@ -17,7 +26,7 @@ a pipe, each change gets a line of its own.
   --json   one JSON object per change (NDJSON):
            {"at", "id", "name", "status", "jobCounts", "bestJob"}
 
-${CONNECTION_HELP}
+${PEOPLE_OPTIONS_HELP}
 
 example:
   trialog watch resnet-sweep
@@ -28,7 +37,7 @@ ${EXIT_CODES_HELP}, 130 interrupted (Ctrl-C)`;
 const QUIET_MS = 5000;
 
 export async function watchCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: connectionOptions, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: peopleOptions, allowPositionals: true });
   if (values.help) {
     console.log(WATCH_HELP);
     return EXIT.OK;
@@ -100,7 +109,7 @@ function jsonView(): View {
 }
 
 function linePerChange(): View {
-  return { show: (experiment) => console.log(stateLine(experiment)), end: () => {} };
+  return { show: (experiment) => say(stateLine(experiment)), end: () => {} };
 }
 
 function redrawnLine(): View {
@@ -110,7 +119,8 @@ function redrawnLine(): View {
       // A line longer than the terminal wraps, and \r would then redraw only its last part.
       // (A terminal that reports no width gets the whole line.)
       const width = process.stdout.columns || Number.POSITIVE_INFINITY;
-      process.stdout.write(`\r\u001b[K${stateLine(experiment).slice(0, width - 1)}`);
+      // The line is shown inert; only the redraw sequence before it is ours.
+      process.stdout.write(`\r\u001b[K${shown(stateLine(experiment).slice(0, width - 1))}`);
       drawn = true;
     },
     end: () => {
