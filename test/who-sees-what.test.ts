@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseTokenKey } from '../src/domain/job/lease-token.js';
-import { leaseTokenKey } from '../src/domain/job/lease-token.js';
 import { HEARTBEAT, claim, createJob } from './helpers/jobs.js';
 import { collect, errorCode, gqlClient, ok, startTestServer, wsClient, type Gql, type TestServer } from './helpers/server.js';
 
@@ -73,12 +72,6 @@ function expectNoSecretHashes(text: string, who: string) {
   for (const hash of secretHashes) expect(text, `${who} reads a key's secret hash`).not.toContain(hash);
   expect(text, `${who} reads a lease token's hash`).not.toContain(sha256(leaseToken));
   expect(text, `${who} reads a field holding a hash`).not.toMatch(/secretHash|leaseTokenHash/);
-}
-
-/** A lease token's stream is keyed by a hash of its hash: as good as the hash for testing guesses offline. */
-function expectNoLeaseTokenStreams(text: string, who: string) {
-  expect(text, `${who} reads a lease token's stream`).not.toContain(leaseTokenKey(sha256(leaseToken)));
-  expect(text, `${who} reads a lease token's stream`).not.toMatch(/leasetoken-|LeaseTokenReserved|LeaseTokenSettled/);
 }
 
 /** A lease token's stream is keyed by a hash of its hash: as good as the hash for testing guesses offline. */
