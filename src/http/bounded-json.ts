@@ -1,12 +1,13 @@
 /**
- * JSON from strangers, parsed with its nesting depth bounded while parsing and
- * without holding the event loop for long.
+ * JSON from strangers, parsed with its nesting depth and the items of each
+ * array or object bounded while parsing, and without holding the event loop
+ * for long.
  *
  * `JSON.parse` on hostile text is the risk: 18 MB nested 9,000,000 deep held
  * the loop for seconds and peaked above 2 GB, and 20 MiB of small values takes
  * about a second. So the text is first scanned once, linearly, for the depth of
- * its brackets outside strings (refused at the first bracket too deep, before
- * anything is built), then parsed in pieces of at most `chunkChars`: containers
+ * its brackets outside strings (refused at the first bracket too deep, or the
+ * first item too many, before anything is built), then parsed in pieces of at most `chunkChars`: containers
  * larger than that are walked child by child and their children parsed by
  * `JSON.parse` in batches, with a turn of the event loop between batches.
  * Every character is scanned twice at most (about 10 ns a character here) and
@@ -28,6 +29,8 @@ export class JsonRefusal extends Error {
 export interface JsonBounds {
   /** Deepest nesting of arrays and objects (the outermost counts 1). */
   maxDepth: number;
+  /** Most items (values of an array, keys of an object) in one array or object. */
+  maxItems?: number;
   /** Largest piece parsed in one turn of the event loop, in characters. */
   chunkChars?: number;
 }
@@ -35,6 +38,13 @@ export interface JsonBounds {
 /** Deepest a request body or a WebSocket message may nest: room for a 64-deep JSON scalar inside its input. */
 export const MAX_JSON_NESTING = 128;
 export const DEFAULT_CHUNK_CHARS = 64 * 1024;
+/**
+ * Most items in one array or object of a request body or WebSocket message. A
+ * JSON array is one block of memory: building one of 10,000,000 items copies
+ * it as it grows, and each copy holds the loop (over 100 ms here). A job's
+ * largest JSON (1 MiB of training data) holds at most about 500,000 items.
+ */
+export const MAX_JSON_ITEMS = 1024 * 1024;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -50,44 +60,60 @@ const notJson = (why: string) => new JsonRefusal('BAD_USER_INPUT', `invalid JSON
 
 interface ScanState {
   starts: number[];
+  /** Commas seen so far in each open container. */
+  commas: number[];
   inString: boolean;
+  stringStart: number;
   big: Map<number, number>;
 }
 
 /**
  * Scans `text` from `from` to about `to`: refuses nesting deeper than
- * `maxDepth`, and notes where each container longer than `bigChars` ends
- * (keyed by where it starts), so the parse can step over big children without
- * scanning them again. Answers where it stopped (past `to` after an escape).
+ * `maxDepth`, and notes where each container or string longer than
+ * `bigChars` ends (keyed by where it starts), so the parse can step over big
+ * children without scanning them again. Answers where it stopped (past `to` after an escape).
  */
-function scanSlice(text: string, from: number, to: number, state: ScanState, maxDepth: number, bigChars: number): number {
-  const { starts, big } = state;
+function scanSlice(text: string, from: number, to: number, state: ScanState, bounds: Required<Omit<JsonBounds, 'chunkChars'>>, bigChars: number): number {
+  const { starts, commas, big } = state;
+  const { maxDepth, maxItems } = bounds;
   let inString = state.inString;
+  let stringStart = state.stringStart;
   let i = from;
   for (; i < to; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
       if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
+      else if (c === QUOTE) {
+        inString = false;
+        if (i + 1 - stringStart > bigChars) big.set(stringStart, i + 1);
+      }
+    } else if (c === QUOTE) {
+      inString = true;
+      stringStart = i;
+    }
     else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (starts.length >= maxDepth) throw new JsonRefusal('TOO_LARGE', `JSON nested deeper than ${maxDepth} levels`);
       starts.push(i);
+      commas.push(0);
+    } else if (c === COMMA && commas.length > 0) {
+      if (++commas[commas.length - 1]! >= maxItems) throw new JsonRefusal('TOO_LARGE', `a JSON array or object with more than ${maxItems} items`);
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+      commas.pop();
       const start = starts.pop();
       if (start === undefined) throw notJson(`unexpected "${text[i]}" at ${i}`);
       if (i + 1 - start > bigChars) big.set(start, i + 1);
     }
   }
   state.inString = inString;
+  state.stringStart = stringStart;
   return i;
 }
 
-async function scanInTurns(text: string, maxDepth: number, chunk: number): Promise<Map<number, number>> {
-  const state: ScanState = { starts: [], inString: false, big: new Map() };
+async function scanInTurns(text: string, bounds: Required<Omit<JsonBounds, 'chunkChars'>>, chunk: number): Promise<Map<number, number>> {
+  const state: ScanState = { starts: [], commas: [], inString: false, stringStart: 0, big: new Map() };
   let at = 0;
   while (at < text.length) {
-    at = scanSlice(text, at, Math.min(text.length, at + chunk), state, maxDepth, chunk);
+    at = scanSlice(text, at, Math.min(text.length, at + chunk), state, bounds, chunk);
     if (at < text.length) await nextTurn();
   }
   return state.big;
@@ -144,7 +170,12 @@ async function parseContainer(text: string, start: number, end: number, big: Map
       continue;
     }
     if (batchStart < 0 && depth === 0 && c !== COMMA && !isSpace(c)) throw notJson(`expected "," at ${i}`);
-    if (c === QUOTE) inString = true;
+    if (c === QUOTE) {
+      // A big string is stepped over (its batch parses it natively); others are walked.
+      const bigEnd = big.get(i);
+      if (bigEnd === undefined) inString = true;
+      else i = bigEnd - 1;
+    }
     else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       const bigEnd = depth === 0 ? big.get(i) : undefined;
       if (bigEnd === undefined) {
@@ -185,20 +216,14 @@ async function parseContainer(text: string, start: number, end: number, big: Map
  */
 export async function parseJsonInTurns(text: string, bounds: JsonBounds): Promise<unknown> {
   const chunk = bounds.chunkChars ?? DEFAULT_CHUNK_CHARS;
-  const big = await scanInTurns(text, bounds.maxDepth, chunk);
+  const big = await scanInTurns(text, { maxDepth: bounds.maxDepth, maxItems: bounds.maxItems ?? MAX_JSON_ITEMS }, chunk);
   let start = 0;
   let end = text.length;
   while (start < end && isSpace(text.charCodeAt(start))) start++;
   while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
   if (start === end) throw notJson('empty');
-  if (!big.has(start)) return parseNative(text);
+  const first = text.charCodeAt(start);
+  if (!big.has(start) || (first !== OPEN_ARRAY && first !== OPEN_OBJECT)) return parseNative(text);
   if (big.get(start) !== end) throw notJson(`unexpected text after the value at ${big.get(start)}`);
   return parseContainer(text, start, end, big, chunk);
-}
-
-/** The same bounds in one go, for texts already known to be small (a WebSocket's first message). */
-export function parseJsonBounded(text: string, maxDepth: number): unknown {
-  const state: ScanState = { starts: [], inString: false, big: new Map() };
-  scanSlice(text, 0, text.length, state, maxDepth, Infinity);
-  return parseNative(text);
 }
