@@ -161,6 +161,7 @@ add('an empty batch', '[]', ['BAD_USER_INPUT']);
 // Issue 13 (preauth): bodies and documents bounded before they are parsed.
 add('a body nested 9,000,000 deep (18 MB)', `{"query":"{ __typename }","variables":{"x":${'['.repeat(9_000_000)}${']'.repeat(9_000_000)}}}`, ['TOO_LARGE']);
 add('a document with a 19 MiB string literal', json(`{ job(id: "${'x'.repeat(19 * 1024 * 1024)}") { id } }`), ['TOO_LARGE']);
+add('a JSON array of 1,048,577 items', `{"query":"{ __typename }","variables":{"x":[${'0,'.repeat(1024 * 1024)}0]}}`, ['TOO_LARGE']);
 add('a document over 100 KiB', json(`{ __typename ${' '.repeat(100 * 1024)}}`), ['TOO_LARGE']);
 add('a document nested 3,000 deep', json(`{ ${'jobs { '.repeat(3000)}id${' }'.repeat(3000)} }`), ['TOO_LARGE']);
 add('a document with a list literal nested 3,000 deep', json(`{ job(id: ${'['.repeat(3000)}1${']'.repeat(3000)}) { id } }`), ['TOO_LARGE']);
