@@ -12,23 +12,12 @@ function isPostJson(request: Request): boolean {
   return type === 'application/json' || type === 'application/graphql+json';
 }
 
-/**
- * The body as text, decoded a chunk at a time as it arrives: `request.text()`
- * would join and decode 20 MiB in one go, holding the loop for some 80 ms here.
- */
-async function textOf(request: Request): Promise<string> {
-  if (!request.body) return '';
-  const decoder = new TextDecoder();
-  const parts: string[] = [];
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) parts.push(decoder.decode(chunk, { stream: true }));
-  parts.push(decoder.decode());
-  return parts.join('');
-}
-
 async function parseBody(request: Request): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await textOf(request);
+    // One join and decode of the whole body: about 70 ms for 20 MiB here. (Decoding the body's
+    // stream chunk by chunk instead slowed large bodies down badly through whatwg-node's stream.)
+    text = await request.text();
   } catch {
     // The client went away or was cut off (a timeout) mid-body: nobody to answer, nothing of ours to log.
     throw createGraphQLError('the request body did not arrive whole', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
