@@ -62,6 +62,11 @@ const Config = z.object({
   TRIALOG_MAX_DIRECTIVES: count(50),
   TRIALOG_MAX_TOKENS: count(10_000),
   TRIALOG_MAX_BODY_BYTES: count(20 * 1024 * 1024),
+  TRIALOG_MAX_DOCUMENT_BYTES: count(100 * 1024),
+  TRIALOG_MAX_CONNECTIONS: count(1000),
+  TRIALOG_MAX_CONNECTIONS_PER_ADDRESS: count(100),
+  TRIALOG_HEADERS_TIMEOUT_MS: count(10_000),
+  TRIALOG_REQUEST_TIMEOUT_MS: count(60_000),
   TRIALOG_MAX_SUBSCRIPTIONS_PER_CONNECTION: count(100),
   TRIALOG_MAX_SUBSCRIPTIONS_PER_KEY: count(1000),
   TRIALOG_MAX_SOCKET_BUFFER_BYTES: count(16 * 1024 * 1024),
@@ -109,6 +114,14 @@ export interface GraphQLLimits {
   maxDirectives: number;
   maxTokens: number;
   maxBodyBytes: number;
+  /** UTF-8 bytes of a document (the query text), refused before it is parsed. */
+  maxDocumentBytes: number;
+  /** Open TCP connections (WebSockets included), in all and from one client address. */
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  /** Time a client has to send its headers, and its whole request with the body. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   /** Open subscriptions on one WebSocket, and over all of one key's WebSockets. */
   maxSubscriptionsPerConnection: number;
   maxSubscriptionsPerKey: number;
@@ -127,6 +140,11 @@ export const defaultGraphQLLimits: GraphQLLimits = {
   maxDirectives: 50,
   maxTokens: 10_000,
   maxBodyBytes: 20 * 1024 * 1024,
+  maxDocumentBytes: 100 * 1024,
+  maxConnections: 1000,
+  maxConnectionsPerAddress: 100,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
   maxSubscriptionsPerConnection: 100,
   maxSubscriptionsPerKey: 1000,
   maxSocketBufferBytes: 16 * 1024 * 1024,
@@ -175,6 +193,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
       maxDirectives: c.TRIALOG_MAX_DIRECTIVES,
       maxTokens: c.TRIALOG_MAX_TOKENS,
       maxBodyBytes: c.TRIALOG_MAX_BODY_BYTES,
+      maxDocumentBytes: c.TRIALOG_MAX_DOCUMENT_BYTES,
+      maxConnections: c.TRIALOG_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: c.TRIALOG_MAX_CONNECTIONS_PER_ADDRESS,
+      headersTimeoutMs: c.TRIALOG_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: c.TRIALOG_REQUEST_TIMEOUT_MS,
       maxSubscriptionsPerConnection: c.TRIALOG_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxSubscriptionsPerKey: c.TRIALOG_MAX_SUBSCRIPTIONS_PER_KEY,
       maxSocketBufferBytes: c.TRIALOG_MAX_SOCKET_BUFFER_BYTES,

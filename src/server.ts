@@ -14,17 +14,23 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { CommandContext } from './app/command-context.js';
 import { defaultGraphQLLimits, type GraphQLLimits, type PerimeterConfig } from './config.js';
 import { CORRELATION_HEADER, correlationIdFrom, correlationIdOf, useCorrelationId } from './graphql/correlation-plugin.js';
-import { useAccessControl } from './graphql/access-plugin.js';
+import { refusalOf, useAccessControl } from './graphql/access-plugin.js';
 import { useWellFormedStrings } from './graphql/well-formed-strings-plugin.js';
 import { useContractErrorCodes } from './graphql/error-codes-plugin.js';
 import { useSubscriptionGuards } from './graphql/subscription-guards-plugin.js';
+import { useDocumentBounds } from './graphql/document-bounds-plugin.js';
+import { useNoSuggestions, withoutSuggestion } from './graphql/no-suggestions-plugin.js';
 import { maskError } from './graphql/errors.js';
+import { useBoundedJsonBodies } from './http/bounded-json-bodies.js';
+import { capConnections, httpServerOptions } from './http/connection-limits.js';
+import { refuseUnauthenticated } from './http/preauth.js';
+import { MAX_CONNECTION_INIT_BYTES, serveGraphQLOverWebSocket } from './websocket/graphql-ws-server.js';
+import { answeringRefusals, isSubscription } from './websocket/refusals.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { schema } from './graphql/schema.js';
 import { useCrossSiteRequestRefusal } from './http/csrf.js';
@@ -51,8 +57,13 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guard
     multipart: false,
     landingPage: false,
     graphiql: limits.graphiql ? { subscriptionsProtocol: 'WS', title: 'Trialog' } : false,
-    maskedErrors: { maskError: (error, message) => maskError(error, message) },
+    maskedErrors: {
+      maskError: (error, message) => (limits.introspection ? maskError(error, message) : withoutSuggestion(maskError(error, message))),
+    },
     plugins: [
+      // JSON bodies bounded while parsed; documents bounded before graphql-js parses them.
+      useBoundedJsonBodies(),
+      useDocumentBounds(limits.maxDocumentBytes),
       // Bounds on what one document may ask for; rejected before anything runs.
       EnvelopArmorPlugin({
         maxDepth: { n: limits.maxDepth },
@@ -60,11 +71,11 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guard
         costLimit: { maxCost: limits.maxCost },
         maxDirectives: { n: limits.maxDirectives },
         maxTokens: { n: limits.maxTokens },
-        blockFieldSuggestion: { enabled: !limits.introspection },
+        blockFieldSuggestion: { enabled: false }, // useNoSuggestions, below, covers every wording
       }),
       ...(limits.introspection
         ? []
-        : [{ onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
+        : [useNoSuggestions(), { onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
       useCrossSiteRequestRefusal(),
       useAccessControl(),
       guards,
@@ -144,7 +155,12 @@ export async function startServer(
     corsOrigins,
     isOpen: () => trialog.access.isOpen,
   };
-  const httpServer = createServer(guardPerimeter(perimeter, limitBodies(limits.maxBodyBytes, yoga)));
+  // Outermost first: the perimeter (Host, Origin), then a stranger's request refused from its headers.
+  const httpServer = createServer(
+    httpServerOptions(limits),
+    guardPerimeter(perimeter, refuseUnauthenticated(trialog.access, limitBodies(limits.maxBodyBytes, yoga))),
+  );
+  capConnections(httpServer, limits);
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: GRAPHQL_PATH,
@@ -173,7 +189,8 @@ export async function startServer(
     keepAlive(socket, limits.webSocketKeepAliveMs, flow);
   });
 
-  const wsCleanup = useServer<Record<string, unknown>>(
+  const wsCleanup = serveGraphQLOverWebSocket<Record<string, unknown>>(
+    wsServer,
     {
       onConnect: (ctx) => {
         const principal = trialog.access.authenticate(authorizationOf(ctx.connectionParams));
@@ -190,7 +207,8 @@ export async function startServer(
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, payload) => {
+      // A refusal answers this operation only (an `error` message with its code): the socket and its other subscriptions go on.
+      onSubscribe: answeringRefusals(async (ctx, _id, payload) => {
         const tooMany = (what: string, n: number) =>
           [new GraphQLError(`at most ${n} subscriptions ${what}`, { extensions: { code: 'TOO_LARGE' } })];
         // graphql-ws has registered this subscription already: the counts include it.
@@ -216,8 +234,9 @@ export async function startServer(
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
-        return args;
-      },
+        const refusal = refusalOf(args) ?? (isSubscription(args) ? guards.refusal((args.contextValue as GraphQLContext).principal) : undefined);
+        return refusal ? [refusal] : args;
+      }),
       // A subscription is asked for its next result only when its socket can take it: what a
       // client has not read waits in the live feed's bounded queue, not in the socket's buffer.
       onOperation: (ctx, _id, _payload, _args, result) => {
@@ -225,8 +244,7 @@ export async function startServer(
         if (flow && isAsyncIterable(result)) return pacedBy(flow, result);
       },
     },
-    wsServer,
-    0, // keep-alive: ours (websocket-flow.ts), which does not cut off a client for reading slowly
+    { maxInitBytes: MAX_CONNECTION_INIT_BYTES, maxMessageBytes: limits.maxBodyBytes },
   );
 
   await new Promise<void>((resolve, reject) => {

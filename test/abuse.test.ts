@@ -136,7 +136,7 @@ add('an empty body', '', ['BAD_USER_INPUT']);
 // HTTP's own answer: 415 Unsupported Media Type (checked by status below). (text/plain is refused as cross-site: see Issue 13.)
 add('a wrong content type', json('{ __typename }'), [undefined as never], { headers: { 'content-type': 'application/xml' } });
 add('a syntax error', json('{ jobs { '), ['BAD_USER_INPUT']);
-add('a deeply nested JSON variable', `{"query":"${MUTATION('createJob', 'CreateJobInput').replaceAll('"', '\\"')}","variables":{"i":{"params":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}}}`, ['BAD_USER_INPUT']);
+add('a deeply nested JSON variable', `{"query":"${MUTATION('createJob', 'CreateJobInput').replaceAll('"', '\\"')}","variables":{"i":{"params":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}}}`, ['BAD_USER_INPUT', 'TOO_LARGE']);
 add('a deeply nested JSON literal', json(`mutation { createJob(input: { params: ${'{ a: '.repeat(100)}1${' }'.repeat(100)} }) { id } }`), ['BAD_USER_INPUT', 'TOO_LARGE']);
 
 // Unknown operations, fields and methods.
@@ -158,6 +158,14 @@ add('introspection of a missing type', json('{ __type(name: 1) { name } }'), ['B
 add('a batch of 2', JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]), ['BAD_USER_INPUT']);
 add('a batch of 10,000', JSON.stringify(Array.from({ length: 10_000 }, () => ({ query: MUTATION('createJob', 'CreateJobInput'), variables: { i: {} } }))), ['BAD_USER_INPUT']);
 add('an empty batch', '[]', ['BAD_USER_INPUT']);
+
+// Issue 13 (preauth): bodies and documents bounded before they are parsed.
+add('a body nested 9,000,000 deep (18 MB)', `{"query":"{ __typename }","variables":{"x":${'['.repeat(9_000_000)}${']'.repeat(9_000_000)}}}`, ['TOO_LARGE']);
+add('a document with a 19 MiB string literal', json(`{ job(id: "${'x'.repeat(19 * 1024 * 1024)}") { id } }`), ['TOO_LARGE']);
+add('a JSON array of 1,048,577 items', `{"query":"{ __typename }","variables":{"x":[${'0,'.repeat(1024 * 1024)}0]}}`, ['TOO_LARGE']);
+add('a document over 100 KiB', json(`{ __typename ${' '.repeat(100 * 1024)}}`), ['TOO_LARGE']);
+add('a document nested 3,000 deep', json(`{ ${'jobs { '.repeat(3000)}id${' }'.repeat(3000)} }`), ['TOO_LARGE']);
+add('a document with a list literal nested 3,000 deep', json(`{ job(id: ${'['.repeat(3000)}1${']'.repeat(3000)}) { id } }`), ['TOO_LARGE']);
 
 async function send(c: Case): Promise<{ status: number; code: string | undefined }> {
   if (c.headers?.host) return sendRaw(c); // fetch sends its own Host

@@ -2,9 +2,15 @@
  * Subscriptions per key, over every transport (graphql-ws and SSE alike): at
  * most N open at once for one key (TOO_LARGE past it), and all of a key's are
  * ended when the key is revoked.
+ *
+ * Callers without a stored key count too: the environment's admin key
+ * (TRIALOG_ADMIN_KEY) has a bucket of its own, and in open mode every caller
+ * shares one bucket (open mode serves loopback only, where one user is
+ * expected: the cap bounds what that user's programs can hold open).
  */
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { Principal } from '../app/access.js';
 import { DomainError } from '../domain/errors.js';
 import type { Trialog } from '../trialog.js';
 import type { GraphQLContext } from './context.js';
@@ -13,7 +19,20 @@ interface OpenSubscription {
   stop(): void;
 }
 
-export function useSubscriptionGuards(trialog: Trialog, maxPerKey: number): { plugin: Plugin; dispose(): void } {
+/** Whose count a subscription adds to: its key, the environment's admin key, or open mode's shared bucket. */
+function bucketOf(principal: Principal): string {
+  if (principal.keyId) return principal.keyId;
+  return principal.name === 'anonymous' ? 'open-mode' : 'environment-admin-key';
+}
+
+export interface SubscriptionGuards {
+  plugin: Plugin;
+  /** Why this caller may not open one more subscription now (TOO_LARGE), or undefined. */
+  refusal(principal: GraphQLContext['principal']): GraphQLError | undefined;
+  dispose(): void;
+}
+
+export function useSubscriptionGuards(trialog: Trialog, maxPerKey: number): SubscriptionGuards {
   const open = new Map<string, Set<OpenSubscription>>();
   const revocations = trialog.feed.subscribe((event) => event.type === 'ApiKeyRevoked');
   void (async () => {
@@ -24,14 +43,19 @@ export function useSubscriptionGuards(trialog: Trialog, maxPerKey: number): { pl
     }
   })();
 
+  const refusal = (principal: GraphQLContext['principal']): GraphQLError | undefined => {
+    if (principal instanceof DomainError) return undefined; // refused by access control
+    if ((open.get(bucketOf(principal))?.size ?? 0) < maxPerKey) return undefined;
+    return new GraphQLError(`at most ${maxPerKey} subscriptions per key`, { extensions: { code: 'TOO_LARGE' } });
+  };
+
   const plugin: Plugin = {
     onSubscribe({ args }) {
       const { principal } = args.contextValue as unknown as GraphQLContext;
-      if (principal instanceof DomainError || !principal.keyId) return;
-      const keyId = principal.keyId;
-      if ((open.get(keyId)?.size ?? 0) >= maxPerKey) {
-        throw new GraphQLError(`at most ${maxPerKey} subscriptions per key`, { extensions: { code: 'TOO_LARGE' } });
-      }
+      if (principal instanceof DomainError) return;
+      const tooMany = refusal(principal);
+      if (tooMany) throw tooMany;
+      const keyId = bucketOf(principal);
       return {
         onSubscribeResult({ result, setResult }) {
           if (!(Symbol.asyncIterator in Object(result))) return;
@@ -60,5 +84,5 @@ export function useSubscriptionGuards(trialog: Trialog, maxPerKey: number): { pl
       };
     },
   };
-  return { plugin, dispose: () => revocations.close() };
+  return { plugin, refusal, dispose: () => revocations.close() };
 }
