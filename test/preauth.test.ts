@@ -171,7 +171,7 @@ describe('connections are capped per address and in total, slow requests are cut
 
   it('many slow connections from one address do not shut out another', async () => {
     const slow = await Promise.all(Array.from({ length: 3 }, () => slowSocket('127.0.0.1')));
-    for (const socket of slow) socket.write('POST /graphql HTTP/1.1\r\nhost: x\r\n'); // headers never finished
+    for (const socket of slow) socket.write(`POST /graphql HTTP/1.1\r\nhost: ${new URL(t.url).host}\r\n`); // headers never finished
     const refused = await slowSocket('127.0.0.1');
     expect(await closedWith(refused)).toMatch(/^HTTP\/1\.1 503/);
     const other = await rawPost(t.url, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }), localAddress: '127.0.0.2' });
@@ -182,7 +182,7 @@ describe('connections are capped per address and in total, slow requests are cut
   it('a body that never finishes is cut off after TRIALOG_REQUEST_TIMEOUT_MS', async () => {
     const socket = await slowSocket('127.0.0.3');
     const closed = closedWith(socket);
-    socket.write('POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"qu');
+    socket.write(`POST /graphql HTTP/1.1\r\nhost: ${new URL(t.url).host}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"qu`);
     expect(await closed).toMatch(/^HTTP\/1\.1 408/);
   });
 
