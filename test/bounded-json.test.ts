@@ -64,3 +64,25 @@ describe('given nesting past the bound', () => {
     expect(await parseJsonInTurns(`{"a":"${'['.repeat(100)}"}`, { maxDepth: 1 })).toEqual({ a: '['.repeat(100) });
   });
 });
+
+describe('given a large text', () => {
+  it('parses it a piece at a time, with other work let in between the pieces', async () => {
+    // 4 MiB of objects holding small numbers; JSON.parse would take it in one turn of the event loop.
+    const item = `{"k":[${'0,'.repeat(500)}0]}`;
+    const text = `[${Array.from({ length: Math.ceil((4 * 1024 * 1024) / item.length) }, () => item).join(',')}]`;
+    const chunkChars = 64 * 1024;
+    let turnsBetween = 0;
+    let parsing = true;
+    const countTurns = () => {
+      if (!parsing) return;
+      turnsBetween++;
+      setImmediate(countTurns);
+    };
+    setImmediate(countTurns);
+    const parsed = (await parseJsonInTurns(text, { maxDepth: 5, chunkChars })) as unknown[];
+    parsing = false;
+    expect(parsed).toEqual(JSON.parse(text));
+    // One piece of at most chunkChars a turn: the text holds at least 64 such pieces.
+    expect(turnsBetween).toBeGreaterThanOrEqual(Math.floor(text.length / chunkChars / 2));
+  });
+});

@@ -4,8 +4,8 @@
  * event loop was held while a hostile or merely large body was handled
  * (perf_hooks, preloaded: helpers/loop-delay.mjs); a second client keeps
  * asking `{ __typename }` meanwhile, and the longest it waited is printed too.
- * Memory is the kernel's peak RSS. The bounds are generous, for a loaded
- * 2-core machine; the numbers are printed. On main, before these bounds: the
+ * Memory is the kernel's peak RSS, bounded generously; the times are printed,
+ * never asserted. On main, before these bounds: the
  * 18 MB body nested 9,000,000 deep held the loop 8 s and took 833 MiB here.
  */
 import { fileURLToPath } from 'node:url';
@@ -84,7 +84,6 @@ describe('one request does not hold the server', () => {
     const large = await measure(nested(9_000_000));
     console.log(`nested body: 1.8 MB ${JSON.stringify(small)}; 18 MB ${JSON.stringify(large)}`);
     expect([small.code, large.code]).toEqual(['TOO_LARGE', 'TOO_LARGE']);
-    expect(large.loopHeldMs).toBeLessThan(1000);
     // What remains is the body itself (about 3 bytes a character, in transit and as text): 2.2 GB before.
     expect(large.peakGrowthMiB).toBeLessThan(250);
   });
@@ -102,13 +101,13 @@ describe('one request does not hold the server', () => {
     console.log(`20 MiB of zeros: ${JSON.stringify(result)}`);
     expect(result.code).toBeUndefined();
     // One JSON.parse of 20 MiB of zeros holds the loop 0.8 s here unloaded (1.4 s seen by a probe on main, loaded).
-    expect(result.loopHeldMs).toBeLessThan(500);
+    // How long the loop was held is printed, not asserted (no timing assertions: a loaded machine would fail
+    // them); that the parse goes a piece a turn is specified in bounded-json.test.ts.
   });
 
   it('a document with a 19 MiB string literal is refused before graphql-js lexes it', async () => {
     const result = await measure(JSON.stringify({ query: `{ job(id: "${'x'.repeat(19 * MiB)}") { id } }` }));
     console.log(`19 MiB string literal: ${JSON.stringify(result)}`);
     expect(result.code).toBe('TOO_LARGE');
-    expect(result.loopHeldMs).toBeLessThan(500); // main lexed all of it, and answered with no error
   });
 });
