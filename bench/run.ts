@@ -60,6 +60,10 @@ try {
         record(row);
       }
     }
+    // As `trialog worker` claims: with a token of its own, unique in the log through the token's stream.
+    const chosen = await trialLifecycle(dir, 8, 'batched', seconds, 'worker');
+    chosen.note = `${chosen.requestsPerTrial.toFixed(2)} requests per trial; compare the row with the server's tokens`;
+    record(chosen);
 
     const optuna = findOptuna();
     if (optuna) {

@@ -3,14 +3,17 @@
  * reports -> complete, on a random search with median early stopping. The
  * reports go as one `reportMetrics` batch ('batched') or as 10 `reportMetric`
  * calls ('single'); a report that says shouldStop ends the trial there.
+ * The lease token is the server's, or chosen by the worker as `trialog worker`
+ * does (which records the claim in the token's own stream as well).
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { gqlOver } from '../http.js';
 import type { ScenarioResult } from '../result.js';
 import { startBenchServer } from '../server.js';
 import { loopFor, summarize } from '../stats.js';
 
-const CLAIM = `mutation($e: ID, $w: String!) { claimJob(input: { workerId: $w, experimentId: $e }) { leaseToken job { id } } }`;
+const CLAIM = `mutation($e: ID, $w: String!, $t: String) { claimJob(input: { workerId: $w, experimentId: $e, leaseToken: $t }) { leaseToken job { id } } }`;
 const REPORT_BATCH = `mutation($i: ReportMetricsInput!) { reportMetrics(input: $i) { shouldStop } }`;
 const REPORT_ONE = `mutation($i: ReportMetricInput!) { reportMetric(input: $i) { shouldStop } }`;
 const COMPLETE = `mutation($i: CompleteJobInput!) { completeJob(input: $i) { id } }`;
@@ -20,8 +23,9 @@ export async function trialLifecycle(
   workers: number,
   reports: 'batched' | 'single',
   seconds: number,
+  tokens: 'server' | 'worker' = 'server',
 ): Promise<ScenarioResult & { requestsPerTrial: number }> {
-  const server = await startBenchServer(join(dir, `lifecycle-${workers}-${reports}.db`));
+  const server = await startBenchServer(join(dir, `lifecycle-${workers}-${reports}-${tokens}.db`));
   const { gql, close } = gqlOver(server.url, workers);
   try {
     const experiment = (
@@ -35,7 +39,8 @@ export async function trialLifecycle(
     const memory = server.sampleMemory();
     const { iterations, elapsedSeconds } = await loopFor(seconds, workers, async (w) => {
       const started = performance.now();
-      const claim = (await gql(CLAIM, { e: experiment, w: `w${w}` })).claimJob;
+      const token = tokens === 'worker' ? randomBytes(32).toString('base64url') : undefined;
+      const claim = (await gql(CLAIM, { e: experiment, w: `w${w}`, t: token })).claimJob;
       requests++;
       const lease = { jobId: claim.job.id, leaseToken: claim.leaseToken };
       const losses = Array.from({ length: 10 }, (_, step) => ({ name: 'loss', value: Math.random() + 1 / (step + 1), step }));
@@ -57,7 +62,7 @@ export async function trialLifecycle(
       trialMs.push(performance.now() - started);
     });
     return {
-      scenario: `trial lifecycle, ${workers} worker${workers > 1 ? 's' : ''}, ${reports === 'batched' ? 'one reportMetrics' : '10 reportMetric'}`,
+      scenario: `trial lifecycle, ${workers} worker${workers > 1 ? 's' : ''}, ${reports === 'batched' ? 'one reportMetrics' : '10 reportMetric'}${tokens === 'worker' ? ', worker-chosen lease tokens' : ''}`,
       rate: iterations / elapsedSeconds,
       unit: 'trials/s',
       latency: { of: 'trial', summary: summarize(trialMs) },
