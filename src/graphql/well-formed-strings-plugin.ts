@@ -19,38 +19,49 @@ import type { Plugin } from 'graphql-yoga';
 type WellFormed = (this: string) => boolean;
 const isWellFormed = (String.prototype as unknown as { isWellFormed: WellFormed }).isWellFormed;
 
-/** The path of the first string (or object key) in `value` that is not well-formed Unicode, or undefined. */
-export function findMalformedString(value: unknown): string | undefined {
-  const stack: [unknown, string][] = [[value, '']];
-  while (stack.length > 0) {
-    const [item, path] = stack.pop()!;
-    if (typeof item === 'string') {
-      if (!isWellFormed.call(item)) return path || '(value)';
-    } else if (Array.isArray(item)) {
-      for (let i = 0; i < item.length; i++) stack.push([item[i], `${path}[${i}]`]);
-    } else if (item !== null && typeof item === 'object') {
-      for (const key of Object.keys(item)) {
-        if (!isWellFormed.call(key)) return `${path}: an object key`;
-        stack.push([(item as Record<string, unknown>)[key], path ? `${path}.${key}` : key]);
-      }
-    }
+/**
+ * The first variable holding a string (or an object key) that is not
+ * well-formed Unicode, or undefined. It names the variable, not the place
+ * inside it: a path per value would cost far more than the check (20 MiB of
+ * variables holds millions of values, and a path string for each took
+ * seconds and hundreds of MiB).
+ */
+export function findMalformedVariable(variables: Readonly<Record<string, unknown>>): string | undefined {
+  for (const [name, value] of Object.entries(variables)) {
+    if (!isWellFormed.call(name) || holdsMalformedString(value)) return name;
   }
   return undefined;
 }
 
-function refusal(path: string): GraphQLError {
+/** Walks containers only (each primitive is checked where it is found), without recursion. */
+function holdsMalformedString(value: unknown): boolean {
+  if (typeof value === 'string') return !isWellFormed.call(value);
+  const containers: object[] = value !== null && typeof value === 'object' ? [value] : [];
+  while (containers.length > 0) {
+    const container = containers.pop()!;
+    if (!Array.isArray(container) && Object.keys(container).some((key) => !isWellFormed.call(key))) return true;
+    for (const item of Array.isArray(container) ? container : Object.values(container)) {
+      if (typeof item === 'string') {
+        if (!isWellFormed.call(item)) return true;
+      } else if (item !== null && typeof item === 'object') containers.push(item);
+    }
+  }
+  return false;
+}
+
+function refusal(variable: string): GraphQLError {
   return new GraphQLError(
-    `variable ${path} holds a string that is not well-formed Unicode (a lone surrogate); send UTF-16 surrogates only in pairs`,
+    `variable ${variable} holds a string that is not well-formed Unicode (a lone surrogate); send UTF-16 surrogates only in pairs`,
     { extensions: { code: 'BAD_USER_INPUT' } },
   );
 }
 
 /** Refuses an operation (HTTP, SSE or WebSocket) whose variables hold a lone surrogate anywhere. */
 export function useWellFormedStrings(): Plugin {
-  const check = (variables: unknown, stop: (result: { errors: GraphQLError[] }) => void) => {
+  const check = (variables: Readonly<Record<string, unknown>> | null | undefined, stop: (result: { errors: GraphQLError[] }) => void) => {
     if (variables === undefined || variables === null) return;
-    const path = findMalformedString(variables);
-    if (path !== undefined) stop({ errors: [refusal(path.startsWith('[') ? path : `$${path}`)] });
+    const variable = findMalformedVariable(variables);
+    if (variable !== undefined) stop({ errors: [refusal(variable)] });
   };
   return {
     onExecute({ args, setResultAndStopExecution }) {
