@@ -269,7 +269,7 @@ describe('Issue 13 (perimeter): a page on another origin', () => {
 
 describe('hostile and malformed requests over HTTP', () => {
   it(`${cases.length} requests, each refused with its code`, async () => {
-    expect(cases.length).toBeGreaterThanOrEqual(100);
+    expect(cases.length).toBeGreaterThanOrEqual(130);
     const wrong: string[] = [];
     for (const c of cases) {
       const started = Date.now();
