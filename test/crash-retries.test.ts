@@ -5,31 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { claim } from './helpers/jobs.js';
-import { startServerProcess, trialogCli, type ServerProcess } from './helpers/process.js';
-import { errorCode, gqlClient, ok, sleep, tempDir } from './helpers/server.js';
+import { serverProcessesPerTest, trialogCli } from './helpers/process.js';
+import { errorCode, gqlClient, ok, sleep } from './helpers/server.js';
 
-const running: ServerProcess[] = [];
-const dirs: { remove(): void }[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.kill('SIGKILL')));
-  for (const dir of dirs.splice(0)) dir.remove();
-});
-
-async function start(dbPath: string): Promise<ServerProcess> {
-  const server = await startServerProcess(dbPath);
-  running.push(server);
-  return server;
-}
-
-function freshDb(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return join(dir.path, 'trialog.db');
-}
+const { start, freshDb } = serverProcessesPerTest();
 
 /** Counts events of a type in the log, read straight from the file as another process sees it. */
 function countEvents(dbPath: string, type: string): number {

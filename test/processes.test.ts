@@ -4,30 +4,12 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COMPLETE, REPORT_METRICS, claim } from './helpers/jobs.js';
-import { startServerProcess, runMain, trialogCli, type ServerProcess } from './helpers/process.js';
-import { collect, gqlClient, ok, tempDir, wsClient } from './helpers/server.js';
+import { runMain, serverProcessesPerTest, trialogCli } from './helpers/process.js';
+import { collect, gqlClient, ok, wsClient } from './helpers/server.js';
 
-const running: ServerProcess[] = [];
-const dirs: { remove(): void }[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.kill('SIGKILL')));
-  for (const dir of dirs.splice(0)) dir.remove();
-});
-
-async function start(dbPath: string): Promise<ServerProcess> {
-  const server = await startServerProcess(dbPath);
-  running.push(server);
-  return server;
-}
-
-function freshDb(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return join(dir.path, 'trialog.db');
-}
+const { start, freshDb } = serverProcessesPerTest();
 
 async function createJobs(url: string, count: number, label: string): Promise<string[]> {
   const gql = gqlClient(url);
@@ -182,8 +164,7 @@ describe('kill -9 under load', () => {
 describe('never open beyond loopback', () => {
   it('bound to every interface with no key configured, it makes an admin key, writes it for the owner only, and requires it', async () => {
     const db = freshDb();
-    const server = await startServerProcess(db, { HOST: '0.0.0.0' });
-    running.push(server);
+    const server = await start(db, { HOST: '0.0.0.0' });
     const keyFile = join(dirname(db), 'admin.key');
     expect(server.output()).toContain(`wrote an admin key to ${keyFile}`);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);

@@ -1,6 +1,9 @@
 /** Runs `src/main.ts` as a separate server process, as `npm start` does. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { tempDir } from './server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -66,4 +69,30 @@ export function trialogCli(args: string[], dbPath: string): Promise<{ code: numb
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * Server processes for a test file: `start` runs one on a database, `freshDb`
+ * makes a database path in a directory of its own; after each test every
+ * process started is killed (SIGKILL) and every directory removed.
+ */
+export function serverProcessesPerTest(): { start(dbPath: string, env?: Record<string, string>): Promise<ServerProcess>; freshDb(): string } {
+  const running: ServerProcess[] = [];
+  const dirs: { remove(): void }[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((p) => p.kill('SIGKILL')));
+    for (const dir of dirs.splice(0)) dir.remove();
+  });
+  return {
+    async start(dbPath, env = {}) {
+      const server = await startServerProcess(dbPath, env);
+      running.push(server);
+      return server;
+    },
+    freshDb() {
+      const dir = tempDir();
+      dirs.push(dir);
+      return join(dir.path, 'trialog.db');
+    },
+  };
 }
