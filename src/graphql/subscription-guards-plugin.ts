@@ -11,6 +11,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../app/access.js';
+import { SERVER_ACTORS } from '../domain/access/keys.js';
 import { DomainError } from '../domain/errors.js';
 import type { Trialog } from '../trialog.js';
 import type { GraphQLContext } from './context.js';
@@ -22,7 +23,7 @@ interface OpenSubscription {
 /** Whose count a subscription adds to: its key, the environment's admin key, or open mode's shared bucket. */
 function bucketOf(principal: Principal): string {
   if (principal.keyId) return principal.keyId;
-  return principal.name === 'anonymous' ? 'open-mode' : 'environment-admin-key';
+  return principal.name === SERVER_ACTORS.open ? 'open-mode' : 'environment-admin-key';
 }
 
 export interface SubscriptionGuards {

@@ -13,7 +13,7 @@
  * Every character is scanned twice at most (about 10 ns a character here) and
  * parsed natively once.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { turnOfEventLoop } from '../event-loop.js';
 
 /** Why a text was refused: not JSON (BAD_USER_INPUT) or nested too deep (TOO_LARGE). */
 export class JsonRefusal extends Error {
@@ -37,7 +37,7 @@ export interface JsonBounds {
 
 /** Deepest a request body or a WebSocket message may nest: room for a 64-deep JSON scalar inside its input. */
 export const MAX_JSON_NESTING = 128;
-export const DEFAULT_CHUNK_CHARS = 64 * 1024;
+const DEFAULT_CHUNK_CHARS = 64 * 1024;
 /**
  * Most items in one array or object of a request body or WebSocket message. A
  * JSON array is one block of memory: building one of 10,000,000 items copies
@@ -114,7 +114,7 @@ async function scanInTurns(text: string, bounds: Required<Omit<JsonBounds, 'chun
   let at = 0;
   while (at < text.length) {
     at = scanSlice(text, at, Math.min(text.length, at + chunk), state, bounds, chunk);
-    if (at < text.length) await nextTurn();
+    if (at < text.length) await turnOfEventLoop();
   }
   return state.big;
 }
@@ -191,7 +191,7 @@ async function parseContainer(text: string, start: number, end: number, big: Map
       const value = await parseContainer(text, i, bigEnd, big, chunk);
       if (isArray) array.push(value);
       else define(object, key!, value);
-      await nextTurn();
+      await turnOfEventLoop();
       i = bigEnd - 1;
       batchStart = -1;
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth--;
@@ -201,7 +201,7 @@ async function parseContainer(text: string, start: number, end: number, big: Map
       else if (i - batchStart >= chunk) {
         parseBatch(batchStart, i);
         batchStart = i + 1;
-        await nextTurn();
+        await turnOfEventLoop();
       }
       childStart = i + 1;
     }
