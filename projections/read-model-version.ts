@@ -4,7 +4,7 @@
  * rebuilt from the log at start (they are projections: nothing is lost), so
  * an upgrade never runs new queries against old tables.
  */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { CHECKPOINT_NAME, ensureCheckpointTable } from './checkpoint.js';
 
 /**
@@ -52,13 +52,24 @@ export function ensureReadModelVersion(db: Database): { rebuilt: boolean } {
  * position, into tables that are being rebuilt from the start of the log.
  */
 export function assertReadModelVersion(db: Database): void {
-  const stored = db.prepare<[], { version: number }>('SELECT version FROM read_model_version WHERE id = 1').get();
+  const stored = versionQuery(db).get();
   if (stored?.version !== READ_MODEL_VERSION) {
     throw new ReadModelVersionError(
       `the read models are now of version ${stored?.version ?? 'none'}, this server's are of version ${READ_MODEL_VERSION}: ` +
         'another Trialog on this database rebuilt them; restart this server on the same version as the others',
     );
   }
+}
+
+/** Prepared once per database: the check runs in every batch's transaction. */
+const versionQueries = new WeakMap<Database, Statement<[], { version: number }>>();
+function versionQuery(db: Database): Statement<[], { version: number }> {
+  let query = versionQueries.get(db);
+  if (!query) {
+    query = db.prepare<[], { version: number }>('SELECT version FROM read_model_version WHERE id = 1');
+    versionQueries.set(db, query);
+  }
+  return query;
 }
 
 export class ReadModelVersionError extends Error {
