@@ -32,7 +32,7 @@ export const CreateJobInput = z.object({
 export type CreateJobInput = z.output<typeof CreateJobInput>;
 
 /** Different characters a worker-chosen lease token must have at least. */
-export const MIN_DISTINCT_TOKEN_CHARACTERS = 6;
+const MIN_DISTINCT_TOKEN_CHARACTERS = 6;
 
 export const ClaimJobInput = z.object({
   workerId: id,

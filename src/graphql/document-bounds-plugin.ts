@@ -10,12 +10,12 @@ import { GraphQLError, type Source } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 /** Deepest a document's brackets may nest: room for a 64-deep JSON literal inside a selection 12 deep. */
-export const MAX_DOCUMENT_NESTING = 128;
+const MAX_DOCUMENT_NESTING = 128;
 
 const tooLarge = (message: string) => new GraphQLError(message, { extensions: { code: 'TOO_LARGE', http: { status: 400 } } });
 
 /** The deepest bracket nesting outside strings and comments; stops counting past `limit`. */
-export function documentNesting(text: string, limit: number): number {
+function documentNesting(text: string, limit: number): number {
   let depth = 0;
   let deepest = 0;
   for (let i = 0; i < text.length; i++) {
@@ -41,7 +41,7 @@ export function documentNesting(text: string, limit: number): number {
 }
 
 /** Refuses a document over `maxBytes` (UTF-8) or nested deeper than MAX_DOCUMENT_NESTING, before it is parsed. */
-export function checkDocument(source: string, maxBytes: number): void {
+function checkDocument(source: string, maxBytes: number): void {
   // UTF-8 takes at least a byte per UTF-16 unit: a string this long is over at once, unmeasured.
   if (source.length > maxBytes || Buffer.byteLength(source, 'utf8') > maxBytes) {
     throw tooLarge(`document over ${maxBytes} bytes`);

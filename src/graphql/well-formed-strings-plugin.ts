@@ -26,7 +26,7 @@ const isWellFormed = (String.prototype as unknown as { isWellFormed: WellFormed 
  * variables holds millions of values, and a path string for each took
  * seconds and hundreds of MiB).
  */
-export function findMalformedVariable(variables: Readonly<Record<string, unknown>>): string | undefined {
+function findMalformedVariable(variables: Readonly<Record<string, unknown>>): string | undefined {
   for (const [name, value] of Object.entries(variables)) {
     if (!isWellFormed.call(name) || holdsMalformedString(value)) return name;
   }

@@ -18,7 +18,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
 /** Any of these headers shows the request was not a simple cross-site one. */
-export const CSRF_PROOF_HEADERS = ['x-graphql-yoga-csrf', 'authorization'];
+const CSRF_PROOF_HEADERS = ['x-graphql-yoga-csrf', 'authorization'];
 
 export function useCrossSiteRequestRefusal(): Plugin {
   const plugin = useCSRFPrevention({ requestHeaders: CSRF_PROOF_HEADERS }) as Plugin & {

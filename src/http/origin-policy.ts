@@ -54,7 +54,7 @@ export function isLoopbackAddress(host: string): boolean {
 }
 
 /** Bound to every interface: reachable under any name. */
-export function isWildcardAddress(host: string): boolean {
+function isWildcardAddress(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '[::]';
 }
 
@@ -156,7 +156,7 @@ export function perimeterRefusal(
 const quoted = (value: string) => JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
 
 /** Headers a browser may send cross-origin once the preflight allows them. */
-export const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'accept', CORRELATION_HEADER, 'x-graphql-yoga-csrf'];
+const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'accept', CORRELATION_HEADER, 'x-graphql-yoga-csrf'];
 
 /**
  * yoga's CORS options for one request: headers only for an allow-listed origin, and never

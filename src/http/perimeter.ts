@@ -15,7 +15,7 @@ export function refusalOf(req: IncomingMessage, policy: PerimeterPolicy): string
   return perimeterRefusal({ host: single(req.headers.host), origin: single(req.headers.origin) }, policy);
 }
 
-export const refusalBody = (message: string) => JSON.stringify({ errors: [{ message, extensions: { code: 'FORBIDDEN' } }] });
+const refusalBody = (message: string) => JSON.stringify({ errors: [{ message, extensions: { code: 'FORBIDDEN' } }] });
 
 /** Wraps the HTTP handler: refused requests get 403 and no CORS headers, so no page reads even that. */
 export function guardPerimeter(policy: PerimeterPolicy, next: (req: IncomingMessage, res: ServerResponse) => void) {

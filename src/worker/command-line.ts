@@ -26,7 +26,7 @@ export interface HyperparameterArgsStyle {
 }
 
 /** A letter or underscore, then letters, digits, `_`, `.`, `-`; at most 128 characters. */
-export const HYPERPARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+const HYPERPARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 
 /** A job whose hyperparameters cannot be passed as arguments: it fails (not retried; it would fail again). */
 export class UnusableHyperparameters extends Error {}

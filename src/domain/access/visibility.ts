@@ -18,10 +18,10 @@ import { LEASE_TOKEN_CATEGORY } from '../job/lease-token.js';
 import { ACCESS_STREAM_ID, type Role } from './keys.js';
 
 /** The category of the keys' stream ('access'): a category filter reaches a stream as surely as its id. */
-export const ACCESS_CATEGORY = ACCESS_STREAM_ID.slice(0, ACCESS_STREAM_ID.indexOf('-'));
+const ACCESS_CATEGORY = ACCESS_STREAM_ID.slice(0, ACCESS_STREAM_ID.indexOf('-'));
 
 /** Top-level fields of event data that hold a secret's hash, in any event type that has them. */
-export const SECRET_HASH_FIELDS: readonly string[] = ['secretHash', 'leaseTokenHash'];
+const SECRET_HASH_FIELDS: readonly string[] = ['secretHash', 'leaseTokenHash'];
 
 /** Categories of the log a role does not see. */
 export function hiddenCategories(role: Role): readonly string[] {
