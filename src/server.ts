@@ -28,6 +28,7 @@ import { useNoSuggestions, withoutSuggestion } from './graphql/no-suggestions-pl
 import { maskError } from './graphql/errors.js';
 import { useBoundedJsonBodies } from './http/bounded-json-bodies.js';
 import { capConnections, httpServerOptions } from './http/connection-limits.js';
+import { refuseRequest } from './http/error-response.js';
 import { refuseUnauthenticated } from './http/preauth.js';
 import { MAX_CONNECTION_INIT_BYTES, serveGraphQLOverWebSocket } from './websocket/graphql-ws-server.js';
 import { answeringRefusals, isSubscription } from './websocket/refusals.js';
@@ -105,8 +106,7 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guard
 function limitBodies(maxBytes: number, next: (req: IncomingMessage, res: ServerResponse) => void) {
   const refuse = (res: ServerResponse) => {
     if (res.headersSent) return;
-    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-    res.end(JSON.stringify({ errors: [{ message: `request body over ${maxBytes} bytes`, extensions: { code: 'TOO_LARGE' } }] }));
+    refuseRequest(res, 413, 'TOO_LARGE', `request body over ${maxBytes} bytes`);
   };
   return (req: IncomingMessage, res: ServerResponse) => {
     const declared = Number(req.headers['content-length']);

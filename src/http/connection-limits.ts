@@ -12,6 +12,7 @@
  *   in: a long SSE response or WebSocket is not cut off by them.
  */
 import type { Server, ServerOptions } from 'node:http';
+import { errorBody } from './error-response.js';
 import type { Socket } from 'node:net';
 
 export interface ConnectionLimits {
@@ -35,7 +36,7 @@ export function httpServerOptions(limits: ConnectionLimits): ServerOptions {
 const BUSY = 'HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-type: application/json\r\n';
 
 function refuse(socket: Socket, why: string): void {
-  const body = JSON.stringify({ errors: [{ message: why, extensions: { code: 'TOO_LARGE' } }] });
+  const body = errorBody(why, 'TOO_LARGE');
   // Destroyed, not ended: the HTTP server's own listener runs after this one and must find
   // nothing to read. A short write goes to the kernel at once, so the client still sees the 503.
   socket.write(`${BUSY}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);

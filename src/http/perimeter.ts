@@ -5,6 +5,7 @@
  * it. The rules are in origin-policy.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorBody, refuseRequest } from './error-response.js';
 import { perimeterRefusal, type HostPolicy } from './origin-policy.js';
 
 export type PerimeterPolicy = HostPolicy & { corsOrigins: readonly string[] };
@@ -15,8 +16,6 @@ export function refusalOf(req: IncomingMessage, policy: PerimeterPolicy): string
   return perimeterRefusal({ host: single(req.headers.host), origin: single(req.headers.origin) }, policy);
 }
 
-const refusalBody = (message: string) => JSON.stringify({ errors: [{ message, extensions: { code: 'FORBIDDEN' } }] });
-
 /** Wraps the HTTP handler: refused requests get 403 and no CORS headers, so no page reads even that. */
 export function guardPerimeter(policy: PerimeterPolicy, next: (req: IncomingMessage, res: ServerResponse) => void) {
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -25,8 +24,7 @@ export function guardPerimeter(policy: PerimeterPolicy, next: (req: IncomingMess
     const refusal = refusalOf(req, policy);
     if (refusal === undefined) return next(req, res);
     req.resume(); // the body is not read, only drained
-    res.writeHead(403, { 'content-type': 'application/json', connection: 'close' });
-    res.end(refusalBody(refusal));
+    refuseRequest(res, 403, 'FORBIDDEN', refusal);
   };
 }
 
@@ -42,6 +40,6 @@ export function verifyUpgrade(policy: PerimeterPolicy) {
   ) => {
     const refusal = refusalOf(info.req, policy);
     if (refusal === undefined) return done(true);
-    done(false, 403, refusalBody(refusal), { 'Content-Type': 'application/json' });
+    done(false, 403, errorBody(refusal, 'FORBIDDEN'), { 'Content-Type': 'application/json' });
   };
 }

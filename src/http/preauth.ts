@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessControl } from '../app/access.js';
+import { refuseRequest } from './error-response.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -25,11 +26,6 @@ export function refuseUnauthenticated(access: Pick<AccessControl, 'isOpen' | 'au
     if (access.isOpen || req.method === 'OPTIONS' || isGraphiQLPage(req)) return next(req, res);
     const principal = access.authenticate(req.headers.authorization);
     if (!(principal instanceof Error)) return next(req, res);
-    res.writeHead(401, {
-      'content-type': 'application/json; charset=utf-8',
-      'www-authenticate': 'Bearer',
-      connection: 'close',
-    });
-    res.end(JSON.stringify({ errors: [{ message: principal.message, extensions: { code: 'UNAUTHENTICATED' } }] }));
+    refuseRequest(res, 401, 'UNAUTHENTICATED', principal.message, { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' });
   };
 }
