@@ -18,6 +18,11 @@ export default defineConfig(
     },
   },
   {
+    // The dashboard runs in the browser.
+    files: ['dashboard/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     // Tests and benchmarks read GraphQL answers whose shape the assertions spell out; typing each is noise.
     files: ['test/**', 'bench/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

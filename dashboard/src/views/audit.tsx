@@ -1,0 +1,3 @@
+export function AuditView(_props: { id: string }) {
+  return <h1>audit</h1>;
+}

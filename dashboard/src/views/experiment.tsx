@@ -1,0 +1,3 @@
+export function ExperimentView(_props: { id: string }) {
+  return <h1>experiment</h1>;
+}

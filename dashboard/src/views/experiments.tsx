@@ -1,0 +1,3 @@
+export function ExperimentsView(_props: { id: string }) {
+  return <h1>experiments</h1>;
+}

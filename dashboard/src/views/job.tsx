@@ -1,0 +1,3 @@
+export function JobView(_props: { id: string }) {
+  return <h1>job</h1>;
+}

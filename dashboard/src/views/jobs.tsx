@@ -1,0 +1,3 @@
+export function JobsView(_props: { id: string }) {
+  return <h1>jobs</h1>;
+}

@@ -1,0 +1,3 @@
+export function MappingsView(_props: { id: string }) {
+  return <h1>mappings</h1>;
+}

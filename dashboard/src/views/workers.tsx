@@ -1,0 +1,3 @@
+export function WorkersView(_props: { id: string }) {
+  return <h1>workers</h1>;
+}
