@@ -17,12 +17,13 @@ describe('distributions', () => {
   });
 
   it('writes numbers short', () => {
-    expect([formatNumber(0.1), formatNumber(1e-5), formatNumber(2.5e-7), formatNumber(128), formatNumber(0.30000000000000004)]).toEqual([
+    expect([formatNumber(0.1), formatNumber(1e-5), formatNumber(2.5e-7), formatNumber(128), formatNumber(0.30000000000000004), formatNumber(2.5936704462e-5)]).toEqual([
       '0.1',
       '1e-5',
       '2.5e-7',
       '128',
       '0.3',
+      '2.594e-5',
     ]);
   });
 });

@@ -11,7 +11,7 @@ function isObject(value: Json): value is JsonObject {
 /** A number as short as it reads well: 0.00001 → 1e-5, 0.1 → 0.1, 128 → 128. */
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6)) return value.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
+  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6)) return value.toExponential(3).replace(/\.?0+e/, 'e').replace('e+', 'e');
   return String(Number(value.toPrecision(6)));
 }
 
@@ -135,6 +135,10 @@ function earlyStoppingLine(earlyStopping: Json): string | null {
   return JSON.stringify(earlyStopping);
 }
 
+/**
+ * `config` holds the scheduler and early stopping; the objective, stop threshold and concurrency limit are
+ * the experiment's own fields: pass them merged in (`{ ...config, objective, stopThreshold, maxConcurrent }`).
+ */
 export function readableSettings(config: Json): ReadableSettings {
   const settings = isObject(config) ? config : {};
   const [kind, spec] = schedulerOf(settings);

@@ -127,7 +127,7 @@ export function ExperimentView({ id }: { id: string }) {
         {state.error && <p class="error">{state.error}</p>}
         {state.liveError && <p class="error">Live updates stopped: {state.liveError}</p>}
       </header>
-      <Settings config={summary.config} />
+      <Settings experiment={summary} />
       <nav class="tabs" role="tablist" aria-label="experiment views">
         {tabs.map((t) => (
           <button

@@ -1,6 +1,7 @@
 // The experiment's settings as recorded at creation (`config`), readable: space, scheduler, early stopping, objective, limits.
 import { useMemo } from 'preact/hooks';
 import { readableSettings, type SettingLine } from '../../logic/experiment-settings';
+import type { ExperimentSummary } from './header';
 
 function Lines({ lines }: { lines: SettingLine[] }) {
   return (
@@ -15,8 +16,13 @@ function Lines({ lines }: { lines: SettingLine[] }) {
   );
 }
 
-export function Settings({ config }: { config: unknown }) {
-  const settings = useMemo(() => readableSettings(config), [config]);
+export function Settings({ experiment }: { experiment: ExperimentSummary }) {
+  const { config, objective, stopThreshold, maxConcurrent } = experiment;
+  // `config` holds the scheduler and early stopping; the rest are the experiment's own fields.
+  const settings = useMemo(
+    () => readableSettings({ ...config, objective, stopThreshold, maxConcurrent }),
+    [config, objective, stopThreshold, maxConcurrent],
+  );
   return (
     <details class="settings" open>
       <summary>Settings</summary>

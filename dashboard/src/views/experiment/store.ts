@@ -1,8 +1,8 @@
 // The experiment page's trials, loaded in pages and kept live, exposed as signals that change at most
 // once per animation frame. Only the jobs that changed are read again: one change carries one job.
-import { signal, type Signal } from '@preact/signals';
+import { effect, signal, type Signal } from '@preact/signals';
 import { frameQueue } from '../../lib/frame';
-import { GraphQLRequestError, live, request } from '../../lib/graphql';
+import { connectionState, GraphQLRequestError, live, request } from '../../lib/graphql';
 import { RefreshPlan } from '../../logic/refresh-plan';
 import { curveFromBuckets, TrialSet, type CurveBucket, type TrialJob } from '../../logic/trials';
 import { CURVE_PAGE, curvesOf, JOB_CHANGES, TRIAL_PAGE } from './queries';
@@ -17,6 +17,31 @@ export const CURVE_BUCKETS = 64;
 const CURVE_REFRESH_MS = 2000;
 /** Trials per refresh request. */
 const CURVE_REFRESH_BATCH = 50;
+
+/** How long the first page waits for the live feed's socket (see `socketOpen`). */
+const SOCKET_WAIT_MS = 1000;
+
+/**
+ * Resolves once the WebSocket is connected, or after `ms`. The feed starts "from now" when the server
+ * handles its subscribe message; reading the first page after the socket is up (and the subscribe sent)
+ * rather than racing the handshake narrows the window in which a change could fall between the two.
+ * Without a socket (a proxy that drops WebSockets) the page still loads, only later.
+ */
+function socketOpen(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    let dispose: (() => void) | undefined;
+    const timer = setTimeout(() => {
+      dispose?.();
+      resolve();
+    }, ms);
+    dispose = effect(() => {
+      if (connectionState.value !== 'live') return;
+      clearTimeout(timer);
+      queueMicrotask(() => dispose?.());
+      resolve();
+    });
+  });
+}
 
 interface Connection<T> {
   edges: { node: T }[];
@@ -97,6 +122,7 @@ export function createTrialsStore(experimentId: string): TrialsStore {
 
   async function loadPages(): Promise<void> {
     let after: string | null = null;
+    await socketOpen(SOCKET_WAIT_MS);
     try {
       for (;;) {
         const data: { experiment: { jobs: Connection<TrialJob> } | null } = await request(
