@@ -87,9 +87,11 @@ export function ExperimentView({ id }: { id: string }) {
   const state = store.state.value;
   const objective = summary?.objective ?? null;
   const declared = useMemo(() => (summary ? declaredParameters(summary.config) : []), [summary?.config]);
-  // PBT and hand-made jobs may carry parameters the space does not declare: show those too.
-  const seen = useMemo(() => parameterNames(trials), [trials]);
-  const parameters = useMemo(() => [...new Set([...declared, ...seen])], [declared, seen.join('\u0000')]);
+  // A search with a space gives every trial exactly its parameters (hand-made jobs included); a manual
+  // one declares none, so its columns come from the trials (a scan per change: manual searches are small).
+  const seen = useMemo(() => (declared.length ? [] : parameterNames(trials)), [declared, trials]);
+  const seenKey = seen.join('\u0000');
+  const parameters = useMemo(() => (declared.length ? declared : seen), [declared, seenKey]);
   const counts = useMemo(() => (state.complete ? countTrials(trials) : summary?.jobCounts), [state.complete, trials, summary?.jobCounts]);
 
   const tabs = summary ? tabsFor(summary) : TABS;

@@ -29,16 +29,17 @@ const SOCKET_WAIT_MS = 1000;
  */
 function socketOpen(ms: number): Promise<void> {
   return new Promise((resolve) => {
-    let dispose: (() => void) | undefined;
     const timer = setTimeout(() => {
-      dispose?.();
+      dispose();
       resolve();
     }, ms);
-    dispose = effect(() => {
+    // The effect may run at once (socket already up): `dispose` is only called later, from a task.
+    const dispose = effect(() => {
       if (connectionState.value !== 'live') return;
       clearTimeout(timer);
-      queueMicrotask(() => dispose?.());
-      resolve();
+      queueMicrotask(() => dispose());
+      // graphql-ws sends the waiting subscribe right after it reports `connected`: let it go out first.
+      setTimeout(resolve, 0);
     });
   });
 }
