@@ -75,6 +75,8 @@ export function VirtualTable<Row>(props: VirtualTableProps<Row>) {
     <div
       ref={scrollRef}
       class={`vtable ${props.class ?? ''}`}
+      // As tall as its rows up to the height CSS allows (--vtable-max): a short table leaves no empty box.
+      style={{ height: `min(${(rows.length + (rows.length === 0 ? 3 : 1)) * rowHeight + 4}px, var(--vtable-max, 480px))` }}
       role="table"
       aria-label={props.label}
       aria-rowcount={rows.length + 1}
