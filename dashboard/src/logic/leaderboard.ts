@@ -199,3 +199,14 @@ export function parameterNames(trials: readonly Trial[]): string[] {
   for (const trial of trials) for (const name of Object.keys(trial.hyperparameters)) names.add(name);
   return [...names];
 }
+
+/** Why a pruned trial was stopped, in a line (the status cell's tooltip): what the rule recorded, not a recomputation. */
+export function pruningReason(pruning: Trial['pruning']): string | null {
+  if (!pruning) return null;
+  const rule = pruning.rule === 'successiveHalving' ? `successive halving${pruning.rung != null ? ` (rung ${pruning.rung})` : ''}` : `${pruning.rule} rule`;
+  const threshold =
+    pruning.threshold === null
+      ? 'no threshold recorded'
+      : `threshold ${pruning.threshold}${pruning.comparedTrials != null ? ` from ${pruning.comparedTrials} trial${pruning.comparedTrials === 1 ? '' : 's'}` : ''}`;
+  return `pruned by the ${rule} at step ${pruning.step}: value ${pruning.value}, ${threshold}`;
+}

@@ -8,6 +8,7 @@ import {
   leaderboardParams,
   leaderboardRows,
   parseLeaderboardQuery,
+  pruningReason,
   toggleSort,
   type LeaderboardQuery,
   type LeaderboardRow,
@@ -45,7 +46,11 @@ function columnsFor(parameters: string[]): Column<LeaderboardRow>[] {
       header: 'status',
       width: '7.5em',
       sortable: true,
-      cell: ({ trial }) => <span class={`status status-${trial.status}`}>{trial.status}</span>,
+      cell: ({ trial }) => (
+        <span class={`status status-${trial.status}`} title={pruningReason(trial.pruning) ?? undefined}>
+          {trial.status}
+        </span>
+      ),
     },
     {
       key: 'objective',
