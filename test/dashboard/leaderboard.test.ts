@@ -167,8 +167,8 @@ it('makes one column per hyperparameter, in the order first seen', () => {
 
 describe('why a trial was pruned', () => {
   it('says the rule, the step, the value and the threshold with how many trials it came from', () => {
-    expect(pruningReason({ rule: 'median', step: 4, value: 1.3, threshold: 0.9, comparedTrials: 7 })).toBe(
-      'pruned by the median rule at step 4: value 1.3, threshold 0.9 from 7 trials',
+    expect(pruningReason({ rule: 'median', step: 4, value: 1.2859279324904502, threshold: 0.9, comparedTrials: 7 })).toBe(
+      'pruned by the median rule at step 4: value 1.28593, threshold 0.9 from 7 trials',
     );
     expect(pruningReason({ rule: 'successiveHalving', step: 1, value: 2, threshold: 1.5, comparedTrials: 1, rung: 0 })).toBe(
       'pruned by the successive halving (rung 0) at step 1: value 2, threshold 1.5 from 1 trial',

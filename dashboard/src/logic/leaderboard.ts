@@ -1,6 +1,7 @@
 // The experiment's leaderboard as pure functions of its trials and the URL: rank, filter, sort.
 // No DOM here, so the rules run (and are specified) in node: test/dashboard/leaderboard.test.ts.
 import type { Trial, TrialStatus } from '../views/experiment/trial.js';
+import { formatNumber } from './experiment-settings.js';
 
 export type Direction = 'asc' | 'desc';
 export type Objective = { metric: string; direction: 'MINIMIZE' | 'MAXIMIZE' } | null;
@@ -207,6 +208,6 @@ export function pruningReason(pruning: Trial['pruning']): string | null {
   const threshold =
     pruning.threshold === null
       ? 'no threshold recorded'
-      : `threshold ${pruning.threshold}${pruning.comparedTrials != null ? ` from ${pruning.comparedTrials} trial${pruning.comparedTrials === 1 ? '' : 's'}` : ''}`;
-  return `pruned by the ${rule} at step ${pruning.step}: value ${pruning.value}, ${threshold}`;
+      : `threshold ${formatNumber(pruning.threshold)}${pruning.comparedTrials != null ? ` from ${pruning.comparedTrials} trial${pruning.comparedTrials === 1 ? '' : 's'}` : ''}`;
+  return `pruned by the ${rule} at step ${pruning.step}: value ${formatNumber(pruning.value)}, ${threshold}`;
 }
