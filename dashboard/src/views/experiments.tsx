@@ -11,6 +11,7 @@ import { experimentOfStream, parseStatusFilter, progressToward, rowsToRefresh, t
 import './experiments.css';
 
 const PAGE_SIZE = 50;
+const ROW_READ_GAP_MS = 250;
 
 const ROW_FIELDS = /* GraphQL */ `
   id name status maxJobs scheduler
@@ -114,7 +115,24 @@ export function ExperimentsView(_props: { id: string }) {
       current = next;
       page.value = next;
     };
-    const loadPage = async () => {
+    // One page read at a time: reads asked for meanwhile (a burst of events) become one more read after it.
+    let reading: Promise<void> | null = null;
+    let readAgain = false;
+    const loadPage = (): Promise<void> => {
+      if (reading) {
+        readAgain = true;
+        return reading;
+      }
+      reading = readPage().finally(() => {
+        reading = null;
+        if (readAgain && !abort.signal.aborted) {
+          readAgain = false;
+          void loadPage();
+        }
+      });
+      return reading;
+    };
+    const readPage = async () => {
       try {
         const data = await request<{ experiments: { edges: { node: Row }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(
           PAGE,
@@ -128,7 +146,27 @@ export function ExperimentsView(_props: { id: string }) {
         if (!abort.signal.aborted) error.value = describe(failure);
       }
     };
-    const loadRows = async (ids: string[]) => {
+    // Rows touched while a read is in flight, or within ROW_READ_GAP_MS of the last, wait and go in the
+    // next read: a busy server's hundred status changes a second cost a few reads a second, not one per frame.
+    const waitingRows = new Set<string>();
+    let rowsInFlight = false;
+    let rowsTimer: ReturnType<typeof setTimeout> | undefined;
+    const loadRows = (ids: string[]) => {
+      for (const id of ids) waitingRows.add(id);
+      if (rowsInFlight || rowsTimer !== undefined) return;
+      const batch = [...waitingRows];
+      waitingRows.clear();
+      rowsInFlight = true;
+      void readRows(batch).finally(() => {
+        rowsInFlight = false;
+        if (abort.signal.aborted) return;
+        rowsTimer = setTimeout(() => {
+          rowsTimer = undefined;
+          if (waitingRows.size) loadRows([]);
+        }, ROW_READ_GAP_MS);
+      });
+    };
+    const readRows = async (ids: string[]) => {
       const variables = Object.fromEntries(ids.map((id, i) => [`id${i}`, id]));
       try {
         const data = await request<Record<string, Row | null>>(rowsQuery(ids.length), variables, abort.signal);
@@ -146,7 +184,7 @@ export function ExperimentsView(_props: { id: string }) {
       const visible = new Set(current.rows.map((row) => row.id));
       const refresh = rowsToRefresh(events, visible, !current.hasNextPage);
       if (refresh.page) void loadPage();
-      else if (refresh.ids.length) void loadRows(refresh.ids);
+      else if (refresh.ids.length) loadRows(refresh.ids);
     });
 
     void loadPage();
@@ -157,7 +195,7 @@ export function ExperimentsView(_props: { id: string }) {
       query: JOB_STATUS,
       variables: () => {
         jobFeedStarts += 1;
-        if (jobFeedStarts > 1 && current) void loadRows(current.rows.map((row) => row.id));
+        if (jobFeedStarts > 1 && current) loadRows(current.rows.map((row) => row.id));
         return {};
       },
       next: ({ jobStatusChanged }) => touched.push({ experimentId: jobStatusChanged.job.experiment?.id ?? null, created: false }),
@@ -173,6 +211,7 @@ export function ExperimentsView(_props: { id: string }) {
     });
     return () => {
       abort.abort();
+      clearTimeout(rowsTimer);
       touched.cancel();
       stopJobs();
       stopEvents();

@@ -36,7 +36,7 @@ function tabsFor(experiment: ExperimentSummary): typeof TABS {
 function ChartPlaceholder({ title, trials }: { title: string; trials: Trial[] }) {
   return (
     <div class="chart-placeholder" data-testid="chart-placeholder">
-      {title}: {trials.length} trials
+      {title}: {trials.length} trials, {trials.filter((trial) => trial.curve).length} curves loaded
     </div>
   );
 }
