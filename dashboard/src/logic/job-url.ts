@@ -1,7 +1,8 @@
 // The job page's state in its URL: `?tab=logs&q=loss&rev=12`. Anything unreadable falls back to
 // the default rather than failing, so a hand-edited link still opens the page.
 
-export const JOB_TABS = ['overview', 'metrics', 'logs', 'history'] as const;
+// The overview holds the details and the metric charts together: curves are what people open a job for.
+export const JOB_TABS = ['overview', 'logs', 'history'] as const;
 export type JobTab = (typeof JOB_TABS)[number];
 
 export interface JobPageState {
