@@ -33,7 +33,8 @@ export function JsonBlock({ value, testId }: { value: unknown; testId?: string }
 export function JobOverview({ job, live }: { job: JobFields; live: boolean }) {
   const running = job.status === 'RUNNING';
   const now = useNow(live && running);
-  const duration = durationBetween(job.startedAt, job.finishedAt, now);
+  // A past job that was running then has no end to measure to (now is not "then").
+  const duration = live || job.finishedAt ? durationBetween(job.startedAt, job.finishedAt, now) : null;
   return (
     <section class="job-overview">
       <dl class="job-fields">
@@ -44,8 +45,8 @@ export function JobOverview({ job, live }: { job: JobFields; live: boolean }) {
         <Field label="Started">{time(job.startedAt)}</Field>
         <Field label="Finished">{time(job.finishedAt)}</Field>
         <Field label="Duration" testId="job-duration">
-          {duration === null ? <span class="muted">–</span> : formatDuration(duration)}
-          {running && job.finishedAt === null && duration !== null && <span class="muted"> so far</span>}
+          {duration === null ? <span class="muted">{running ? 'running then' : '–'}</span> : formatDuration(duration)}
+          {running && live && duration !== null && <span class="muted"> so far</span>}
         </Field>
         <Field label="Attempts">
           {job.attempts} of {job.maxAttempts}
