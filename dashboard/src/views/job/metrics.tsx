@@ -21,6 +21,8 @@ import type { PruningDecision } from '../../logic/pruning';
 import { BUCKETS_QUERY, jobOrPastVariables, type BucketsAnswer, type JobFields, type SeriesSummaryFields } from './queries';
 
 const CHART_HEIGHT = 220;
+/** 1, 2, 5, 10, 20, 50… up to 5e9: tick spacings for an axis of whole steps. */
+const STEP_INCREMENTS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3]! * 10 ** Math.floor(i / 3));
 
 export function MetricCharts({ job, revision }: { job: JobFields; revision: number | null }) {
   const objective = job.experiment?.objective?.metric ?? null;
@@ -199,7 +201,8 @@ function MetricChart({
         x: { time: false },
         y: { range: (_u: uPlot, min: number, max: number) => yRangeWith(min, max, pruningRef.current?.threshold ?? null) },
       },
-      axes: [axis, { ...axis, size: 64 }],
+      // Steps are whole numbers: no tick at step 0.5.
+      axes: [{ ...axis, incrs: STEP_INCREMENTS }, { ...axis, size: 64 }],
       series: [
         { label: 'step' },
         { label: summary.name, stroke: line, width: 1.5, points: { show: false } },
@@ -271,6 +274,8 @@ function drawPruning(u: uPlot, pruning: PruningDecision | null, color: string): 
     ctx.stroke();
     ctx.setLineDash([]);
     ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+    ctx.textAlign = 'left'; // uPlot leaves its axes' alignment on the context
+    ctx.textBaseline = 'bottom';
     ctx.fillText(pruning.rule === 'median' ? 'median' : 'cutoff', bbox.left + 4 * devicePixelRatio, y - 4 * devicePixelRatio);
   }
   ctx.setLineDash([]);

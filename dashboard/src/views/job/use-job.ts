@@ -37,12 +37,21 @@ export function useLiveJob(id: string): Loaded<JobFields> {
     };
     const query = () => request<{ job: JobFields | null }>(JOB_QUERY, { id }).then((data) => accept(data.job), fail);
     const updates = frameQueue<JobFields>((jobs) => accept(jobs.reduce((a, b) => newer(a, b))));
+    const timers = new Set<ReturnType<typeof setTimeout>>();
+    const queryAfter = (ms: number) => {
+      const timer = setTimeout(() => (timers.delete(timer), void query()), ms);
+      timers.add(timer);
+    };
     const stop = live<{ jobUpdated: JobFields }>({
       query: JOB_UPDATED,
       variables: () => {
-        // Subscribed first, queried after: a change between the two arrives on the feed. After a
-        // drop, the changes missed while away are in the job as it is now: query it once more.
-        queueMicrotask(() => void query());
+        // Subscribed first, queried after: a change after the subscription is active arrives on
+        // the feed, one before it is in the answer. graphql-ws does not say when the server has
+        // the subscription, so the job is queried at once and again a second later, which covers
+        // a change made while the subscribe message was still on its way (seen on a loaded
+        // machine). After a drop the same two queries bring the job up to date.
+        queryAfter(0);
+        queryAfter(1000);
         return { id };
       },
       next: (data) => updates.push(data.jobUpdated),
@@ -50,6 +59,7 @@ export function useLiveJob(id: string): Loaded<JobFields> {
     });
     return () => {
       stopped = true;
+      for (const timer of timers) clearTimeout(timer);
       updates.cancel();
       stop();
     };
