@@ -55,7 +55,13 @@ describe('why a trial was pruned, in words', () => {
   it("given successive halving, names the rung's cutoff", () => {
     expect(
       pruningSentence({ rule: 'successiveHalving', step: 16, value: 0.9, threshold: 0.5, comparedTrials: 4, rung: 2 }),
-    ).toBe('Pruned at step 16: value 0.9 was worse than the cutoff 0.5 of rung 2 (among 4 completed trials)');
+    ).toBe('Pruned at step 16: value 0.9 was worse than the cutoff 0.5 of rung 2 (4 trials at that rung)');
+  });
+
+  it('given a pruning recorded before thresholds were, says so without inventing one', () => {
+    expect(pruningSentence({ rule: 'median', step: 3, value: 2, threshold: null, comparedTrials: null, rung: null })).toBe(
+      'Pruned at step 3: value 2 was worse than the median of completed trials at that step',
+    );
   });
 
   it('given numbers of any size, writes them readably', () => {

@@ -30,7 +30,8 @@ export function pruningSentence(decision: PruningDecision): string {
   if (rule === 'successiveHalving') {
     const where = rung === null ? 'its rung' : `rung ${rung}`;
     const cutoff = threshold === null ? `the cutoff of ${where}` : `the cutoff ${formatValue(threshold)} of ${where}`;
-    const among = comparedTrials === null ? '' : ` (among ${trials(comparedTrials)})`;
+    // Successive halving counts the trials recorded at the rung, this one included.
+    const among = comparedTrials === null ? '' : ` (${comparedTrials} trial${comparedTrials === 1 ? '' : 's'} at that rung)`;
     return `${head} ${cutoff}${among}`;
   }
   if (rule === 'median') {
