@@ -103,6 +103,10 @@ function MetricChart({
   latest.current = summary;
   const pruningRef = useRef(pruning);
   pruningRef.current = pruning;
+  // What the chart reads from now: a read started for another revision is discarded when it lands.
+  const target = useRef({ jobId, revision });
+  target.current = { jobId, revision };
+  const generation = useRef(0);
   const busy = useRef(false);
   const again = useRef(false);
   const zoomAbort = useRef<AbortController | null>(null);
@@ -121,15 +125,20 @@ function MetricChart({
     try {
       do {
         again.current = false;
+        const started = generation.current;
+        const { jobId, revision } = target.current;
+        const stale = () => started !== generation.current && (again.current = true);
         const count = bucketCount();
         const plan = refreshFor(overviewRef.current, known.current, latest.current, count);
         if (plan.kind === 'whole') {
           const answer = await fetchBuckets(jobId, revision, summary.name, count, {});
+          if (stale()) continue;
           if (!answer) break;
           known.current = answer.summary;
           setOverviewBoth(answer.buckets);
         } else if (plan.kind === 'tail') {
           const answer = await fetchBuckets(jobId, revision, summary.name, plan.count, plan);
+          if (stale()) continue;
           if (!answer) break;
           const tail = answer.buckets;
           if (tail.length > 0) {
@@ -153,6 +162,7 @@ function MetricChart({
 
   // A new job, revision or series: start over.
   useEffect(() => {
+    generation.current += 1;
     known.current = null;
     setOverviewBoth([]);
     setDetail(null);
