@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hyperparameterDiff, lineageLayout, type LineageInput } from '../../dashboard/src/logic/lineage-layout';
+import { hyperparameterDiff, lineageLayout, type LineageInput } from '../../dashboard/src/logic/lineage-layout.js';
 
 const trial = (id: string, index: number, generation: number, parentId: string | null, hyperparameters = {}): LineageInput => ({
   id,
@@ -10,18 +10,18 @@ const trial = (id: string, index: number, generation: number, parentId: string |
 });
 
 describe('the PBT lineage layout', () => {
-  // A population of three over three generations: in generation 1, member c exploited a
-  // (so a has two children); in generation 2, member a exploited b.
+  // A population of three over three generations. In generation 1, member c exploited a (copying
+  // a's hyperparameters, lr explored to 0.12); in generation 2, member a exploited b (lr to 0.24).
   const trials = [
-    trial('a0', 0, 0, null),
-    trial('b0', 1, 0, null),
-    trial('c0', 2, 0, null),
-    trial('a1', 3, 1, 'a0'),
-    trial('b1', 4, 1, 'b0'),
-    trial('c1', 5, 1, 'a0'),
-    trial('a2', 6, 2, 'b1'),
-    trial('b2', 7, 2, 'b1'),
-    trial('c2', 8, 2, 'c1'),
+    trial('a0', 0, 0, null, { lr: 0.1 }),
+    trial('b0', 1, 0, null, { lr: 0.2 }),
+    trial('c0', 2, 0, null, { lr: 0.3 }),
+    trial('a1', 3, 1, 'a0', { lr: 0.1 }),
+    trial('b1', 4, 1, 'b0', { lr: 0.2 }),
+    trial('c1', 5, 1, 'a0', { lr: 0.12 }),
+    trial('a2', 6, 2, 'b1', { lr: 0.24 }),
+    trial('b2', 7, 2, 'b1', { lr: 0.2 }),
+    trial('c2', 8, 2, 'c1', { lr: 0.12 }),
   ];
   const layout = lineageLayout(trials);
   const at = (id: string) => layout.nodes.find((n) => n.id === id)!;
@@ -34,15 +34,21 @@ describe('the PBT lineage layout', () => {
     expect(layout.edges).toContainEqual({ from: 'a0', to: 'c1' });
   });
 
-  it('orders each column by its parents’ rows, so children sit beside their parent', () => {
+  it('keeps a member that continues itself on its row, so only exploits jump rows', () => {
     expect(['a0', 'b0', 'c0'].map((id) => at(id).row)).toEqual([0, 1, 2]);
-    // a0's children (a1, c1) come before b0's (b1).
-    expect(['a1', 'c1', 'b1'].map((id) => at(id).row)).toEqual([0, 1, 2]);
-    // c1 (row 1) is the parent of c2; b1 (row 2) of a2 and b2.
-    expect(['c2', 'a2', 'b2'].map((id) => at(id).row)).toEqual([0, 1, 2]);
+    // a1 and b1 kept their parents' hyperparameters: level. c1 exploited a0: the free row left.
+    expect(['a1', 'b1', 'c1'].map((id) => at(id).row)).toEqual([0, 1, 2]);
+    // b2 continues b1 (row 1) and c2 continues c1 (row 2); a2 exploited b1 and takes row 0.
+    expect(['a2', 'b2', 'c2'].map((id) => at(id).row)).toEqual([0, 1, 2]);
   });
 
-  it('given a trial whose parent is not loaded, shows it without an edge, after the others in its column', () => {
+  it('given two children that both kept everything, the first keeps the row and the other sits nearest', () => {
+    const twins = lineageLayout([trial('p', 0, 0, null), trial('q', 1, 0, null), trial('p1', 2, 1, 'p'), trial('p2', 3, 1, 'p'), trial('q1', 4, 1, 'q')]);
+    const row = (id: string) => twins.nodes.find((n) => n.id === id)!.row;
+    expect([row('p1'), row('q1'), row('p2')]).toEqual([0, 1, 2]);
+  });
+
+  it('given a trial whose parent is not loaded, shows it without an edge, in the first free row', () => {
     const partial = lineageLayout([trial('x1', 5, 1, 'gone'), trial('a0', 0, 0, null), trial('a1', 3, 1, 'a0')]);
     expect(partial.nodes.find((n) => n.id === 'x1')).toEqual({ id: 'x1', column: 1, row: 1, parentId: null });
     expect(partial.edges).toEqual([{ from: 'a0', to: 'a1' }]);

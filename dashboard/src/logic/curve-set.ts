@@ -1,6 +1,6 @@
 // Many learning curves on one chart: their common extent, an envelope that lets the chart's y axis
 // follow a horizontal zoom, and which curve the pointer is nearest to. Pure, so it is tested in node.
-import type { Curve } from './downsample';
+import type { Curve } from './downsample.js';
 
 export interface Extent {
   xMin: number;

@@ -1,7 +1,9 @@
 // The PBT lineage tree: one column per generation, each trial linked to the parent whose weights
-// (and, after an exploit, hyperparameters) it started from. Within a column, trials sit in the
-// order of their parents' rows, so a member that continues its own line stays level and an exploit
-// shows as an edge that jumps rows. Pure: the view only scales rows and columns to pixels.
+// (and, after an exploit, hyperparameters) it started from. Rows stay with a line of descent: the
+// child that kept its parent's hyperparameters (the member continuing itself) takes its parent's
+// row, and any other child (an exploit, then explore) the free row nearest to its parent. So a
+// level edge is a continuation and an edge that jumps rows an exploit. Pure: the view only scales
+// rows and columns to pixels.
 
 export interface LineageInput {
   id: string;
@@ -15,7 +17,7 @@ export interface LineageNode {
   id: string;
   /** The column: the trial's generation. */
   column: number;
-  /** The row within its column, 0 at the top. */
+  /** The row, 0 at the top; a member continuing itself keeps its row across columns. */
   row: number;
   /** Null for a first-generation trial, or when the parent is not among the trials given. */
   parentId: string | null;
@@ -26,7 +28,7 @@ export interface LineageLayout {
   /** Parent → child, both in `nodes`. */
   edges: { from: string; to: string }[];
   columns: number;
-  /** The tallest column's height. */
+  /** Rows in use (the largest row + 1). */
   rows: number;
 }
 
@@ -39,27 +41,58 @@ export function lineageLayout(trials: readonly LineageInput[]): LineageLayout {
     byGeneration.set(trial.generation, list);
   }
   const generations = [...byGeneration.keys()].sort((a, b) => a - b);
+  const first = generations[0] ?? 0;
   const rowOf = new Map<string, number>();
   const nodes: LineageNode[] = [];
   const edges: { from: string; to: string }[] = [];
   let rows = 0;
-  const first = generations[0] ?? 0;
   for (const generation of generations) {
-    // A parent placed in an earlier column orders its children; orphans (parent unknown) go last.
-    const key = (t: LineageInput) => {
-      const parentRow = t.parentId !== null ? rowOf.get(t.parentId) : undefined;
-      return parentRow ?? Infinity;
+    const parentOf = (t: LineageInput) => {
+      const parent = t.parentId !== null ? byId.get(t.parentId) : undefined;
+      return parent && parent.generation < generation && rowOf.has(parent.id) ? parent : undefined;
     };
-    const column = byGeneration.get(generation)!.sort((a, b) => key(a) - key(b) || a.index - b.index || (a.id < b.id ? -1 : 1));
-    column.forEach((trial, row) => {
+    const wanted = (t: LineageInput) => {
+      const parent = parentOf(t);
+      return parent ? rowOf.get(parent.id)! : Infinity;
+    };
+    const column = byGeneration.get(generation)!.sort((a, b) => wanted(a) - wanted(b) || a.index - b.index || (a.id < b.id ? -1 : 1));
+    const used = new Set<number>();
+    const placed = new Map<string, number>();
+    // First the continuations: one child per parent, the first that kept every hyperparameter.
+    for (const trial of column) {
+      const parent = parentOf(trial);
+      if (!parent) continue;
+      const row = rowOf.get(parent.id)!;
+      if (used.has(row) || hyperparameterDiff(parent.hyperparameters, trial.hyperparameters).length) continue;
+      used.add(row);
+      placed.set(trial.id, row);
+    }
+    // Then everyone else, as near their parent's row as is free (trials without a parent: the first free rows).
+    for (const trial of column) {
+      if (placed.has(trial.id)) continue;
+      const target = wanted(trial);
+      const row = nearestFree(used, Number.isFinite(target) ? target : 0);
+      used.add(row);
+      placed.set(trial.id, row);
+    }
+    for (const trial of column) {
+      const row = placed.get(trial.id)!;
       rowOf.set(trial.id, row);
-      const parentKnown = trial.parentId !== null && byId.has(trial.parentId) && byId.get(trial.parentId)!.generation < generation;
-      nodes.push({ id: trial.id, column: generation - first, row, parentId: parentKnown ? trial.parentId : null });
-      if (parentKnown) edges.push({ from: trial.parentId!, to: trial.id });
-    });
-    rows = Math.max(rows, column.length);
+      rows = Math.max(rows, row + 1);
+      const parent = parentOf(trial);
+      nodes.push({ id: trial.id, column: generation - first, row, parentId: parent ? parent.id : null });
+      if (parent) edges.push({ from: parent.id, to: trial.id });
+    }
   }
   return { nodes, edges, columns: generations.length ? generations[generations.length - 1]! - first + 1 : 0, rows };
+}
+
+/** The free row nearest to `target` (the upper one on a tie). */
+function nearestFree(used: ReadonlySet<number>, target: number): number {
+  for (let distance = 0; ; distance++) {
+    if (target - distance >= 0 && !used.has(target - distance)) return target - distance;
+    if (!used.has(target + distance)) return target + distance;
+  }
 }
 
 export type Change =

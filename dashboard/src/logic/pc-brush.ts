@@ -1,7 +1,7 @@
 // Brushed ranges of the parallel coordinates chart, kept in the URL so a copied link shows the same
 // selection: `?pc=lr:0.001..0.01,optimizer:adam|sgd` (a numeric range, or a set of categories).
 // Names and categories are percent-encoded inside the parameter when they hold a separator.
-import { categoryOf, valueAt, type Axis } from './axis-scale';
+import { categoryOf, valueAt, type Axis } from './axis-scale.js';
 
 export type Brush = { kind: 'range'; min: number; max: number } | { kind: 'categories'; values: string[] };
 
