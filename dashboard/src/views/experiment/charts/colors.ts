@@ -32,3 +32,11 @@ export function rampColor(i: number): string {
 export function rampBucket(at: number): number {
   return Math.max(0, Math.min(RAMP.length - 1, Math.floor(at * RAMP.length)));
 }
+
+/** A theme colour as RGB for pixel work: `#rgb` / `#rrggbb` (the themes' form); grey otherwise. */
+export function rgbOf(colour: string): [number, number, number] {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(colour)?.[1];
+  if (!hex) return [136, 136, 136];
+  const full = hex.length === 3 ? [...hex].map((c) => c + c).join('') : hex;
+  return [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16)) as [number, number, number];
+}

@@ -7,7 +7,8 @@ import { minMaxDownsample, type Curve } from '../../../logic/downsample';
 import { param, setParams } from '../../../lib/route';
 import { theme } from '../../../lib/theme';
 import type { Trial, TrialStatus } from '../trial';
-import { cssVar, STATUSES, STATUS_VARIABLE } from './colors';
+import { accumulateCurve, compose } from '../../../logic/line-density';
+import { cssVar, rgbOf, STATUSES, STATUS_VARIABLE } from './colors';
 import { onPlainClick, useFrameDraw } from './frame-draw';
 import type { Objective } from './objective';
 import './charts.css';
@@ -17,6 +18,8 @@ const MAX_BUCKETS_PER_CURVE = 600;
 /** Bins of the invisible envelope series uPlot ranges its y axis on. */
 const ENVELOPE_BINS = 256;
 const SVG = 'http://www.w3.org/2000/svg';
+/** From this many curves on, they are drawn as a density image rather than as canvas strokes. */
+const DENSITY_FROM = 400;
 
 interface Shown {
   trials: readonly Trial[];
@@ -183,7 +186,10 @@ function projection(u: uPlot, canvas: boolean): Projection | null {
   return { ax, bx: left - x0 * ax, ay, by: top + height - y0 * ay };
 }
 
-/** All curves, one path per colour: a few strokes for 10,000 trials instead of 10,000. */
+/**
+ * All curves: a few hundred as canvas strokes; more as a density image (logic/line-density.ts),
+ * because rasterizing a million stroked segments takes the CPU about a second.
+ */
 function drawCurves(u: uPlot, { trials, curves }: Shown): void {
   const p = projection(u, true);
   if (!p) return;
@@ -194,9 +200,7 @@ function drawCurves(u: uPlot, { trials, curves }: Shown): void {
   ctx.clip();
   ctx.lineWidth = devicePixelRatio;
   ctx.lineJoin = 'round';
-  // Thousands of overlapping curves read as a density when each is faint; a few read best opaque.
   const drawn = curves.reduce((n, c) => n + (c ? 1 : 0), 0);
-  const alpha = Math.max(0.08, Math.min(0.9, 40 / Math.max(1, drawn)));
   const byColour = new Map<string, number[]>();
   trials.forEach((t, i) => {
     if (!curves[i]) return;
@@ -206,21 +210,25 @@ function drawCurves(u: uPlot, { trials, curves }: Shown): void {
     byColour.set(variable, list);
   });
   // Finished trials under the others: pruned and running curves stay visible on top.
-  const order = ['--accent', '--muted', '--bad', '--ok', '--warn'];
-  for (const variable of order) {
+  const layers = ['--accent', '--muted', '--bad', '--ok', '--warn'].flatMap((variable) => {
     const members = byColour.get(variable);
-    if (!members) continue;
-    ctx.strokeStyle = cssVar(variable);
-    // Strokes in batches: within one path overlaps do not add up, across batches they darken.
-    for (let from = 0; from < members.length; from += 64) {
-      ctx.globalAlpha = alpha;
-      ctx.beginPath();
-      for (const i of members.slice(from, from + 64)) tracePath(ctx, curves[i]!, p);
-      ctx.stroke();
+    return members ? [{ colour: cssVar(variable), members }] : [];
+  });
+  if (drawn >= DENSITY_FROM) drawDensity(u, curves, p, layers, Math.max(0.02, Math.min(0.5, 40 / drawn)));
+  else {
+    // A few curves read best as anti-aliased strokes, faint enough that overlaps show.
+    ctx.globalAlpha = Math.max(0.15, Math.min(0.9, 40 / Math.max(1, drawn)));
+    for (const { colour, members } of layers) {
+      ctx.strokeStyle = colour;
+      for (const i of members) {
+        ctx.beginPath();
+        tracePath(ctx, curves[i]!, p);
+        ctx.stroke();
+      }
     }
   }
   // The pruning step of each pruned trial: a cross where the rule stopped it.
-  ctx.globalAlpha = Math.min(1, alpha * 4);
+  ctx.globalAlpha = 0.8;
   ctx.strokeStyle = cssVar('--warn');
   ctx.beginPath();
   const r = 3 * devicePixelRatio;
@@ -241,6 +249,27 @@ function drawCurves(u: uPlot, { trials, curves }: Shown): void {
 interface PathSink {
   moveTo(x: number, y: number): void;
   lineTo(x: number, y: number): void;
+}
+
+/** A scratch canvas the density image is put on before being drawn over the chart's grid. */
+let scratch: HTMLCanvasElement | null = null;
+
+function drawDensity(u: uPlot, curves: (Curve | null)[], p: Projection, layers: { colour: string; members: number[] }[], opacity: number): void {
+  const width = Math.max(1, Math.round(u.bbox.width));
+  const height = Math.max(1, Math.round(u.bbox.height));
+  const local = { ...p, bx: p.bx - u.bbox.left, by: p.by - u.bbox.top };
+  const counted = layers.map(({ colour, members }) => {
+    const counts = new Uint16Array(width * height);
+    for (const i of members) accumulateCurve(counts, width, height, curves[i]!, local);
+    return { counts, rgb: rgbOf(colour) };
+  });
+  const image = new ImageData(width, height);
+  compose(counted, image.data, opacity);
+  scratch ??= document.createElement('canvas');
+  scratch.width = width;
+  scratch.height = height;
+  scratch.getContext('2d')!.putImageData(image, 0, 0);
+  u.ctx.drawImage(scratch, u.bbox.left, u.bbox.top);
 }
 
 function tracePath(ctx: PathSink, curve: Curve, p: Projection): void {
