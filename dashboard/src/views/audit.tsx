@@ -98,29 +98,37 @@ const EventRow = memo(function EventRow({ event }: { event: AuditEvent }) {
   const correlation = text('correlationId');
   const causation = text('causationId');
   return (
-    <tr data-testid="event-row" data-position={event.position} data-type={event.type} data-stream={event.streamId}>
-      <td class="mono">{event.position}</td>
-      <td>{formatTime(event.timestamp)}</td>
-      <td>{event.type}</td>
-      <td class="mono">
-        <a href={streamLink(event.streamId)} data-testid="event-stream">
-          {event.streamId}
-        </a>{' '}
-        <span class="muted">@{event.revision}</span>
-      </td>
-      <td>{text('actor') ?? <span class="muted">—</span>}</td>
-      <td class="event-ids mono">
-        <div title="correlation id">{correlation ?? '—'}</div>
-        {causation && causation !== correlation && <div title="causation id">↳ {causation}</div>}
-      </td>
-      <td>
-        <button type="button" data-testid="event-data-toggle" aria-expanded={open.value} onClick={() => (open.value = !open.value)}>
-          {open.value ? 'Hide' : 'Show'}
-        </button>
-        {/* Serialised only when opened: 500 rows of JSON would cost every render. */}
-        {open.value && <pre class="event-data" data-testid="event-data">{JSON.stringify(event.data, null, 2)}</pre>}
-      </td>
-    </tr>
+    <>
+      <tr data-testid="event-row" data-position={event.position} data-type={event.type} data-stream={event.streamId}>
+        <td class="mono">{event.position}</td>
+        <td>{formatTime(event.timestamp)}</td>
+        <td>{event.type}</td>
+        <td class="mono">
+          <a href={streamLink(event.streamId)} data-testid="event-stream">
+            {event.streamId}
+          </a>{' '}
+          <span class="muted">@{event.revision}</span>
+        </td>
+        <td>{text('actor') ?? <span class="muted">—</span>}</td>
+        <td class="event-ids mono">
+          <div title="correlation id">{correlation ?? '—'}</div>
+          {causation && causation !== correlation && <div title="causation id">↳ {causation}</div>}
+        </td>
+        <td>
+          <button type="button" data-testid="event-data-toggle" aria-expanded={open.value} onClick={() => (open.value = !open.value)}>
+            {open.value ? 'Hide' : 'Show'}
+          </button>
+        </td>
+      </tr>
+      {/* Serialised only when opened (500 rows of JSON would cost every render), across the whole row. */}
+      {open.value && (
+        <tr class="event-data-row">
+          <td colSpan={7}>
+            <pre class="event-data" data-testid="event-data">{JSON.stringify(event.data, null, 2)}</pre>
+          </td>
+        </tr>
+      )}
+    </>
   );
 });
 

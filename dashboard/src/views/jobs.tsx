@@ -22,7 +22,11 @@ export function JobsView(_props: { id: string }) {
       <h1>Jobs</h1>
       <JobFilterBar filter={filter} onChange={change} />
       <p class="muted list-count" data-testid="job-count">
-        {list.totalCount.value === null ? 'loading…' : `${rows.length} shown of ${list.totalCount.value} when read`}
+        {list.totalCount.value === null
+          ? 'loading…'
+          : list.hasNextPage.value
+            ? `${rows.length} shown of ${list.totalCount.value} (as counted when the list was read)`
+            : `${rows.length} job${rows.length === 1 ? '' : 's'}`}
       </p>
       {list.error.value && <p class="error">{list.error.value}</p>}
       <table class="list-table">
