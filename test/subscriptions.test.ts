@@ -113,6 +113,22 @@ describe('jobStatusChanged over graphql-ws', () => {
   });
 });
 
+describe('logPosition: where a first page ends in the log', () => {
+  it('given a position read before a first page, a feed after it carries every later change and none before', async () => {
+    // Given a job created before a page reads the position
+    const earlier = await createJob(t.gql, { labels: ['before-position'] });
+    const { logPosition } = ok(await t.gql(`{ logPosition }`));
+    expect(typeof logPosition).toBe('string');
+    // When a job is created after it, and a feed subscribes after the position
+    const later = await createJob(t.gql, { labels: ['after-position'] });
+    const feed = collect<{ jobStatusChanged: { job: { id: string } } }>(ws, `subscription($after: String) { jobStatusChanged(after: $after) { job { id } } }`, { after: logPosition }, (items) => items.length >= 1);
+    // Then the feed starts with the later job, not the earlier one
+    const [first] = await feed.done;
+    expect(first!.jobStatusChanged.job.id).toBe(later.id);
+    expect(first!.jobStatusChanged.job.id).not.toBe(earlier.id);
+  });
+});
+
 describe('jobLogs over graphql-ws', () => {
   const LOGS = `subscription($jobId: ID!, $afterOffset: Int) { jobLogs(jobId: $jobId, afterOffset: $afterOffset) { offset text stream } }`;
   type Line = { jobLogs: { offset: number; text: string } };
