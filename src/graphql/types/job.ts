@@ -139,6 +139,10 @@ Job.implement({
         return toConnection(items, lines.length > first, args.after);
       },
     }),
+    logLength: t.exposeInt('nextLogOffset', {
+      description:
+        'Lines in its log (a past job: as it stood then). Offsets run 0..logLength-1, so a reader can page a tail backward with logs(after).',
+    }),
     artifacts: t.field({ type: [Artifact], resolve: (j) => j.artifacts }),
     history: t.field({
       type: EventConnection,
