@@ -1,5 +1,6 @@
 // The Experiment page: header, settings and live counts, then one tab at a time (`?tab=`): the
-// leaderboard, the optimization history, learning curves, parallel coordinates and, for PBT, the lineage.
+// leaderboard, the optimization history, learning curves, parallel coordinates and, for PBT, the lineage
+// (the charts are views/experiment/charts/).
 import { useSignal } from '@preact/signals';
 import { useEffect, useMemo } from 'preact/hooks';
 import { frameQueue } from '../../lib/frame';
@@ -8,12 +9,12 @@ import { param, setParams } from '../../lib/route';
 import { declaredParameters } from '../../logic/experiment-settings';
 import { parameterNames } from '../../logic/leaderboard';
 import { countTrials } from '../../logic/trials';
+import { LearningCurves, Lineage, OptimizationHistory, ParallelCoordinates } from './charts';
 import { Actions, Counts, type ExperimentSummary } from './header';
 import { Leaderboard } from './leaderboard';
 import { EXPERIMENT, EXPERIMENT_EVENTS } from './queries';
 import { Settings } from './settings';
 import { createTrialsStore } from './store';
-import type { Trial } from './trial';
 import './experiment.css';
 
 type Tab = 'leaderboard' | 'history' | 'curves' | 'parallel' | 'lineage';
@@ -27,18 +28,6 @@ const TABS: { id: Tab; label: string }[] = [
 
 function tabsFor(experiment: ExperimentSummary): typeof TABS {
   return TABS.filter((tab) => tab.id !== 'lineage' || experiment.scheduler === 'PBT');
-}
-
-/**
- * Stands in for a chart of views/experiment/charts until that module is on main: says what the chart
- * will show and from how many trials, so the tab is not blank.
- */
-function ChartPlaceholder({ title, trials }: { title: string; trials: Trial[] }) {
-  return (
-    <div class="chart-placeholder" data-testid="chart-placeholder">
-      {title}: {trials.length} trials, {trials.filter((trial) => trial.curve).length} curves loaded
-    </div>
-  );
 }
 
 /** The experiment's header, read again after each event of its own stream (paused, resumed, finished). */
@@ -146,10 +135,10 @@ export function ExperimentView({ id }: { id: string }) {
       </nav>
       <section role="tabpanel" class="tab-panel">
         {tab === 'leaderboard' && <Leaderboard trials={trials} objective={objective} parameters={parameters} />}
-        {tab === 'history' && <ChartPlaceholder title="Optimization history" trials={trials} />}
-        {tab === 'curves' && <ChartPlaceholder title="Learning curves" trials={trials} />}
-        {tab === 'parallel' && <ChartPlaceholder title="Parallel coordinates" trials={trials} />}
-        {tab === 'lineage' && <ChartPlaceholder title="Lineage" trials={trials} />}
+        {tab === 'history' && <OptimizationHistory trials={trials} objective={objective} />}
+        {tab === 'curves' && <LearningCurves trials={trials} objective={objective} />}
+        {tab === 'parallel' && <ParallelCoordinates trials={trials} objective={objective} parameters={parameters} />}
+        {tab === 'lineage' && <Lineage trials={trials} objective={objective} />}
       </section>
     </article>
   );
