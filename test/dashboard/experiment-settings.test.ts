@@ -16,6 +16,11 @@ describe('distributions', () => {
     expect(describeDistribution(distribution)).toBe(text);
   });
 
+  it('writes integers whole, however large (a seed is copied, not read)', () => {
+    expect(formatNumber(1056234871)).toBe('1056234871');
+    expect(formatNumber(2.5e7 + 0.5)).toBe('2.5e7');
+  });
+
   it('writes numbers short', () => {
     expect([formatNumber(0.1), formatNumber(1e-5), formatNumber(2.5e-7), formatNumber(128), formatNumber(0.30000000000000004), formatNumber(2.5936704462e-5)]).toEqual([
       '0.1',

@@ -8,9 +8,11 @@ function isObject(value: Json): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A number as short as it reads well: 0.00001 → 1e-5, 0.1 → 0.1, 128 → 128. */
+/** A number as short as it reads well: 0.00001 → 1e-5, 0.1 → 0.1, 128 → 128, integers whole. */
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
+  // Integers (seeds, counts) in full: 1056234871 is a seed to copy, not 1.056e9.
+  if (Number.isSafeInteger(value)) return String(value);
   if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6)) return value.toExponential(3).replace(/\.?0+e/, 'e').replace('e+', 'e');
   return String(Number(value.toPrecision(6)));
 }
