@@ -5,7 +5,7 @@
  * requires keys refuses a caller without one, as it refuses everything else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, gqlClient, ok, startTestServer, type TestServer } from './helpers/server.js';
+import { errorCode, gqlClient, ok, startTestServer, type GqlResponse, type TestServer } from './helpers/server.js';
 
 const VIEWER = `{ viewer { name role } }`;
 
@@ -53,14 +53,15 @@ describe('viewer on a server that requires keys', () => {
       await t.gql(`mutation { createApiKey(input: { name: "gone", role: VIEWER }) { key apiKey { id } } }`, undefined, { authorization: `Bearer ${ADMIN}` }),
     ).createApiKey;
     ok(await t.gql(`mutation($id: ID!) { revokeApiKey(input: { keyId: $id }) { id } }`, { id: made.apiKey.id }, { authorization: `Bearer ${ADMIN}` }));
-    for (const headers of [{}, { authorization: `Bearer trialog_0123456789abcdef_${'x'.repeat(43)}` }, { authorization: `Bearer ${made.key}` }]) {
+    const refusedHeaders: Record<string, string>[] = [{}, { authorization: `Bearer trialog_0123456789abcdef_${'x'.repeat(43)}` }, { authorization: `Bearer ${made.key}` }];
+    for (const headers of refusedHeaders) {
       const response = await fetch(t.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
         body: JSON.stringify({ query: VIEWER }),
       });
       expect(response.status).toBe(401);
-      const body = (await response.json()) as { data?: unknown; errors: { extensions: { code: string } }[] };
+      const body = (await response.json()) as GqlResponse;
       expect(errorCode(body)).toBe('UNAUTHENTICATED');
       expect(body.data ?? null).toBeNull();
     }
