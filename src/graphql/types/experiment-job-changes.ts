@@ -56,7 +56,7 @@ builder.subscriptionField('experimentJobsChanged', (t) =>
   t.field({
     type: ExperimentJobChange,
     description:
-      "Every event of every job of one experiment (created, claimed, metrics, logs, heartbeats, endings…), after `after` (exclusive), then live: no event missed or repeated across a resume. Without `after`, from now on (not from the log's start): subscribe first, then read the experiment's jobs, and keep each change's `position` to resume after a lost connection.",
+      "Every event of every job of one experiment (created, claimed, metrics, logs, heartbeats, endings…), after `after` (exclusive), then live: no event missed or repeated across a resume. Without `after`, from now on (not from the log's start): to follow a page of the experiment's jobs with no gap, read `logPosition` before the first page and subscribe `after` it; after a lost connection, resume after the last change's `position`.",
     args: { experimentId: t.arg.id({ required: true }), after: t.arg.string() },
     subscribe: (_root, { experimentId, after }, { trialog }) => {
       // Before the feed is joined: an unknown experiment leaves no listener behind.

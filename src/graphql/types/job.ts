@@ -16,6 +16,7 @@ import { EventConnection, selectedEventFields } from './event.js';
 import { Experiment } from './experiment.js';
 import { MetricSeries } from './metrics.js';
 import { Node } from './node.js';
+import { PruningDecision } from './pruning.js';
 import { jobLogTail, jobStatusChanges, jobUpdates } from './job-subscriptions.js';
 
 /**
@@ -105,6 +106,14 @@ Job.implement({
       description: "The experiment objective's value for this job, when known.",
       resolve: (j) => j.objectiveValue,
     }),
+    pruning: t.field({
+      type: PruningDecision,
+      nullable: true,
+      description:
+        'Why its early-stopping rule pruned the job (null unless PRUNED): the rule, the step, its value and the threshold ' +
+        'with the number of trials it came from. A past job (`jobAt`) has what it had at that revision.',
+      resolve: (j) => j.pruning ?? null,
+    }),
     generation: t.exposeInt('generation', { description: 'PBT lineage: 0 for a first generation job.' }),
     parent: t.field({
       type: Job,
@@ -129,6 +138,10 @@ Job.implement({
         const items = lines.slice(0, first).map((line) => ({ cursor: String(line.offset), node: line }));
         return toConnection(items, lines.length > first, args.after);
       },
+    }),
+    logLength: t.exposeInt('nextLogOffset', {
+      description:
+        'Lines in its log (a past job: as it stood then). Offsets run 0..logLength-1, so a reader can page a tail backward with logs(after).',
     }),
     artifacts: t.field({ type: [Artifact], resolve: (j) => j.artifacts }),
     history: t.field({
@@ -472,9 +485,10 @@ builder.subscriptionFields((t) => ({
   }),
   jobStatusChanged: t.field({
     type: JobStatusChange,
-    description: 'Status transitions of any job, optionally narrowed.',
-    args: { experimentId: t.arg.id(), status: t.arg({ type: [JobStatus] }) },
-    subscribe: (_root, args, ctx) => jobStatusChanges(ctx, args.experimentId ?? null, args.status ?? null),
+    description:
+      'Status transitions of any job, optionally narrowed; with `after` (a position), those after it first, then live: none missed or repeated.',
+    args: { experimentId: t.arg.id(), status: t.arg({ type: [JobStatus] }), after: t.arg.string() },
+    subscribe: (_root, args, ctx) => jobStatusChanges(ctx, args.experimentId ?? null, args.status ?? null, args.after ?? null),
     resolve: (change) => change,
   }),
   jobLogs: t.field({
