@@ -113,7 +113,6 @@ async function firstFrameWhere(page: Page, condition: string, timeoutMs = 60_000
   return page.evaluate(
     ({ condition, timeoutMs }) =>
       new Promise<number>((resolve, reject) => {
-        // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the bench's own expression, in its own page
         const check = new Function(`return ${condition}`) as () => boolean;
         const give_up = setTimeout(() => reject(new Error(`not within ${timeoutMs} ms: ${condition}`)), timeoutMs);
         const frame = (time: number) => {

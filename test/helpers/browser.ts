@@ -56,7 +56,7 @@ export interface DashboardServer {
   gql: Gql;
   process: ServerProcess;
   /** Starts `trialog worker` against this server (as the admin): `workerArgs` ends with the command (see `trainCommand`). */
-  worker(workerArgs: string[], scriptArgs?: string[]): WorkerProcess;
+  worker(workerArgs: string[]): WorkerProcess;
   stop(): Promise<void>;
 }
 
@@ -80,7 +80,7 @@ export async function startDashboardServer(env: Record<string, string> = {}): Pr
     adminKey,
     process: server,
     gql: (query, variables, headers) => gql(query, variables, { authorization: `Bearer ${adminKey}`, ...headers }),
-    worker(workerArgs, scriptArgs = []) {
+    worker(workerArgs) {
       const w = startWorker(server.url, ['--key', adminKey, '--work-dir', join(dir.path, 'runs'), '--grace', '1', ...workerArgs], {
         cwd: dir.path,
         env: {},
