@@ -182,7 +182,7 @@ function renderDashboard(results: ScenarioResult[], totalSeconds: number, isQuic
       `(${process.env.TRIALOG_TEST_CHROMIUM ?? '/usr/bin/chromium'}) and the server on the same machine; ${Math.round(totalSeconds)} s in all, seeding included.`,
     '',
     'Times are in the page\'s own clock, from the navigation\'s start; "usable" is the first animation frame at which the page holds',
-    'a leaderboard row and the history chart has painted (bench/scenarios/dashboard.ts says exactly what each row measures).',
+    'a leaderboard row, or at which a chart\'s canvas has painted (bench/scenarios/dashboard.ts says exactly what each row measures).',
     '',
     '| scenario | figure | target | note |',
     '| --- | ---: | --- | --- |',

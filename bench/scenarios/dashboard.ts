@@ -6,12 +6,14 @@
  * What is measured, each in the page's own clock (performance.now(), from the
  * navigation's start), so the bench's round trips to the browser add nothing:
  *
- * - **Experiment page usable**: from navigation start to the first animation
- *   frame at which the page holds at least one leaderboard row
- *   (`[data-testid=leaderboard-row]`) and the optimization-history chart's
- *   canvas has painted (has a pixel that is not transparent). The frame's
+ * - **Leaderboard usable**: from navigation start (the experiment's page, its
+ *   default tab) to the first animation frame at which the page holds at
+ *   least one leaderboard row (`[data-testid=leaderboard-row]`). The frame's
  *   callback runs just before that frame is painted. The cache is disabled,
  *   so each load is a first visit; the median of 3 loads.
+ * - **History usable**: the same for `?tab=history`: the first frame at which
+ *   the optimization-history chart's canvas (in the tab panel) has painted,
+ *   i.e. has a pixel that is not transparent.
  * - **Series: first chart**: the same, on the page of the job holding the
  *   long series: the first frame at which its metric chart has painted.
  * - **Series: zoom**: a drag-selection over the middle twentieth of the chart;
@@ -70,7 +72,7 @@ const ZOOMS = 3;
 
 /** What "usable" looks for: the hooks the views expose (see the views in dashboard/src/views). */
 const LEADERBOARD_ROW = '[data-testid=leaderboard-row]';
-const HISTORY_CHART = '[data-testid=history-chart] canvas';
+const HISTORY_CHART = '[role=tabpanel] canvas';
 const METRIC_CHART = '[data-testid=metric-chart] canvas';
 
 /**
@@ -284,23 +286,28 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
     await browser.context.addInitScript(instrumentPage);
     const requests = await recordRequests(browser.context, origin, { block: false });
     const experimentPath = `/experiments/${encodeURIComponent(seeded.experimentId)}`;
-    const usable = `document.querySelector(${JSON.stringify(LEADERBOARD_ROW)}) !== null && ${painted(HISTORY_CHART)}`;
-
-    const loads: number[] = [];
-    for (let i = 0; i < LOADS; i++) {
-      const { ms, page } = await usableAfter(browser, origin, experimentPath, usable);
-      loads.push(ms);
-      await page.close();
+    const leaderboardUsable = `document.querySelector(${JSON.stringify(LEADERBOARD_ROW)}) !== null`;
+    const views = [
+      { name: 'leaderboard', path: experimentPath, condition: leaderboardUsable, what: 'a leaderboard row painted' },
+      { name: 'optimization history', path: `${experimentPath}?tab=history`, condition: painted(HISTORY_CHART), what: 'its chart painted' },
+    ];
+    for (const view of views) {
+      const loads: number[] = [];
+      for (let i = 0; i < LOADS; i++) {
+        const { ms, page } = await usableAfter(browser, origin, view.path, view.condition);
+        loads.push(ms);
+        await page.close();
+      }
+      const load = summarize(loads);
+      rows.push({
+        scenario: `dashboard: ${view.name} of ${sizes.trials.toLocaleString('en-US')} trials × ${sizes.pointsPerTrial} points usable (${view.what}; cache off)`,
+        rate: load.p50,
+        unit: 'ms median',
+        target: { text: '<= 1,500 ms', met: load.p50 <= 1500 },
+        note: `loads ${loads.map((m) => Math.round(m)).join(' / ')} ms`,
+      });
+      log(`dashboard: ${view.name} usable in ${loads.map((m) => Math.round(m)).join(' / ')} ms`);
     }
-    const load = summarize(loads);
-    rows.push({
-      scenario: `dashboard: experiment page of ${sizes.trials.toLocaleString('en-US')} trials × ${sizes.pointsPerTrial} points usable (a leaderboard row and the history chart painted; cache off)`,
-      rate: load.p50,
-      unit: 'ms median',
-      target: { text: '<= 1,500 ms', met: load.p50 <= 1500 },
-      note: `loads ${loads.map((m) => Math.round(m)).join(' / ')} ms`,
-    });
-    log(`dashboard: experiment page usable in ${loads.map((m) => Math.round(m)).join(' / ')} ms`);
 
     const firsts: number[] = [];
     let seriesPage: Page | undefined;
@@ -335,7 +342,7 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
     });
     log(`dashboard: first chart ${firsts.map((m) => Math.round(m)).join(' / ')} ms, zoom ${zooms.map((m) => Math.round(m)).join(' / ')} ms`);
 
-    const { page: livePage } = await usableAfter(browser, origin, experimentPath, usable);
+    const { page: livePage } = await usableAfter(browser, origin, experimentPath, leaderboardUsable);
     const idle = await countFrames(livePage, 2, () => new Promise((resolve) => setTimeout(resolve, 2000)));
     let reported = { sent: 0, answered: 0, failed: 0 };
     const busy = await countFrames(livePage, sizes.liveSeconds, async () => {
