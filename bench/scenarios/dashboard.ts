@@ -283,6 +283,9 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
   const browser = await launchChromium({ viewport: { width: 1280, height: 800 } });
   const rows: ScenarioResult[] = [];
   try {
+    // tsx (esbuild, keepNames) wraps the bench's functions in `__name(...)` calls, which then run in the
+    // page when passed to page.evaluate: the page gets a `__name` that does what esbuild's does.
+    await browser.context.addInitScript({ content: 'globalThis.__name = (target) => target;' });
     await browser.context.addInitScript(instrumentPage);
     const requests = await recordRequests(browser.context, origin, { block: false });
     const experimentPath = `/experiments/${encodeURIComponent(seeded.experimentId)}`;
