@@ -111,7 +111,7 @@ const painted = (selector: string) => `(() => {
 })()`;
 
 /** The time (page clock) of the first animation frame at which `condition` (an expression) holds. */
-async function firstFrameWhere(page: Page, condition: string, timeoutMs = 60_000): Promise<number> {
+async function firstFrameWhere(page: Page, condition: string, timeoutMs = 30_000): Promise<number> {
   return page.evaluate(
     ({ condition, timeoutMs }) =>
       new Promise<number>((resolve, reject) => {
@@ -294,84 +294,104 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
       { name: 'leaderboard', path: experimentPath, condition: leaderboardUsable, what: 'a leaderboard row painted' },
       { name: 'optimization history', path: `${experimentPath}?tab=history`, condition: painted(HISTORY_CHART), what: 'its chart painted' },
     ];
-    for (const view of views) {
-      const loads: number[] = [];
-      for (let i = 0; i < LOADS; i++) {
-        const { ms, page } = await usableAfter(browser, origin, view.path, view.condition);
-        loads.push(ms);
-        await page.close();
+    // A view that never becomes usable gives a row saying so, and the other figures are still taken.
+    const measure = async (scenario: string, target: string, work: () => Promise<void>) => {
+      try {
+        await work();
+      } catch (error) {
+        log(`dashboard: ${scenario}: ${(error as Error).message.split('\n')[0]}`);
+        rows.push({ scenario: `dashboard: ${scenario}`, rate: Number.NaN, unit: '', target: { text: target, met: false }, note: `not measured: ${(error as Error).message.split('\n')[0]}` });
       }
-      const load = summarize(loads);
-      rows.push({
-        scenario: `dashboard: ${view.name} of ${sizes.trials.toLocaleString('en-US')} trials × ${sizes.pointsPerTrial} points usable (${view.what}; cache off)`,
-        rate: load.p50,
-        unit: 'ms median',
-        target: { text: '<= 1,500 ms', met: load.p50 <= 1500 },
-        note: `loads ${loads.map((m) => Math.round(m)).join(' / ')} ms`,
+    };
+    for (const view of views) {
+      await measure(`${view.name} usable`, '<= 1,500 ms', async () => {
+        const loads: number[] = [];
+        for (let i = 0; i < LOADS; i++) {
+          const { ms, page } = await usableAfter(browser, origin, view.path, view.condition).catch(async (error: Error) => {
+            for (const open of browser.context.pages()) await open.close();
+            throw error;
+          });
+          loads.push(ms);
+          await page.close();
+        }
+        const load = summarize(loads);
+        rows.push({
+          scenario: `dashboard: ${view.name} of ${sizes.trials.toLocaleString('en-US')} trials × ${sizes.pointsPerTrial} points usable (${view.what}; cache off)`,
+          rate: load.p50,
+          unit: 'ms median',
+          target: { text: '<= 1,500 ms', met: load.p50 <= 1500 },
+          note: `loads ${loads.map((m) => Math.round(m)).join(' / ')} ms`,
+        });
+        log(`dashboard: ${view.name} usable in ${loads.map((m) => Math.round(m)).join(' / ')} ms`);
       });
-      log(`dashboard: ${view.name} usable in ${loads.map((m) => Math.round(m)).join(' / ')} ms`);
     }
 
-    const firsts: number[] = [];
-    let seriesPage: Page | undefined;
-    for (let i = 0; i < LOADS; i++) {
-      const { ms, page } = await usableAfter(browser, origin, `/jobs/${seeded.seriesJobId}`, painted(METRIC_CHART));
-      firsts.push(ms);
-      if (i < LOADS - 1) await page.close();
-      else seriesPage = page;
-    }
-    const first = summarize(firsts);
-    rows.push({
-      scenario: `dashboard: job page, first chart of a ${sizes.seriesPoints.toLocaleString('en-US')}-point series (cache off)`,
-      rate: first.p50,
-      unit: 'ms median',
-      target: { text: '<= 1,000 ms', met: first.p50 <= 1000 },
-      note: `loads ${firsts.map((m) => Math.round(m)).join(' / ')} ms`,
+    await measure('job page, first chart and zoom of the long series', '<= 1,000 ms, zoom <= 300 ms', async () => {
+      const firsts: number[] = [];
+      let seriesPage: Page | undefined;
+      for (let i = 0; i < LOADS; i++) {
+        const { ms, page } = await usableAfter(browser, origin, `/jobs/${seeded.seriesJobId}`, painted(METRIC_CHART));
+        firsts.push(ms);
+        if (i < LOADS - 1) await page.close();
+        else seriesPage = page;
+      }
+      const first = summarize(firsts);
+      rows.push({
+        scenario: `dashboard: job page, first chart of a ${sizes.seriesPoints.toLocaleString('en-US')}-point series (cache off)`,
+        rate: first.p50,
+        unit: 'ms median',
+        target: { text: '<= 1,000 ms', met: first.p50 <= 1000 },
+        note: `loads ${firsts.map((m) => Math.round(m)).join(' / ')} ms`,
+      });
+      const zooms: number[] = [];
+      for (let i = 0; i < ZOOMS; i++) {
+        zooms.push(await zoomOnce(seriesPage!, '[data-testid=metric-chart]', 0.4 + i * 0.1));
+        await seriesPage!.dblclick(`[data-testid=metric-chart] .u-over`);
+        await seriesPage!.waitForTimeout(500);
+      }
+      await seriesPage!.close();
+      const zoom = summarize(zooms);
+      rows.push({
+        scenario: `dashboard: zoom into a twentieth of the ${sizes.seriesPoints.toLocaleString('en-US')}-point series (fetch and repaint)`,
+        rate: zoom.p50,
+        unit: 'ms median',
+        target: { text: '<= 300 ms', met: zoom.p50 <= 300 },
+        note: `zooms ${zooms.map((m) => Math.round(m)).join(' / ')} ms`,
+      });
+      log(`dashboard: first chart ${firsts.map((m) => Math.round(m)).join(' / ')} ms, zoom ${zooms.map((m) => Math.round(m)).join(' / ')} ms`);
     });
-    const zooms: number[] = [];
-    for (let i = 0; i < ZOOMS; i++) {
-      zooms.push(await zoomOnce(seriesPage!, '[data-testid=metric-chart]', 0.4 + i * 0.1));
-      await seriesPage!.dblclick(`[data-testid=metric-chart] .u-over`);
-      await seriesPage!.waitForTimeout(500);
-    }
-    await seriesPage!.close();
-    const zoom = summarize(zooms);
-    rows.push({
-      scenario: `dashboard: zoom into a twentieth of the ${sizes.seriesPoints.toLocaleString('en-US')}-point series (fetch and repaint)`,
-      rate: zoom.p50,
-      unit: 'ms median',
-      target: { text: '<= 300 ms', met: zoom.p50 <= 300 },
-      note: `zooms ${zooms.map((m) => Math.round(m)).join(' / ')} ms`,
-    });
-    log(`dashboard: first chart ${firsts.map((m) => Math.round(m)).join(' / ')} ms, zoom ${zooms.map((m) => Math.round(m)).join(' / ')} ms`);
 
-    const { page: livePage } = await usableAfter(browser, origin, experimentPath, leaderboardUsable);
-    const idle = await countFrames(livePage, 2, () => new Promise((resolve) => setTimeout(resolve, 2000)));
-    let reported = { sent: 0, answered: 0, failed: 0 };
-    const busy = await countFrames(livePage, sizes.liveSeconds, async () => {
-      reported = await reportAtRate(server.url, seeded.running, sizes.changesPerSecond, sizes.liveSeconds);
+    await measure('frames per second under changes', '>= 30 frames/s', async () => {
+      const { page: livePage } = await usableAfter(browser, origin, experimentPath, leaderboardUsable);
+      const idle = await countFrames(livePage, 2, () => new Promise((resolve) => setTimeout(resolve, 2000)));
+      let reported = { sent: 0, answered: 0, failed: 0 };
+      const busy = await countFrames(livePage, sizes.liveSeconds, async () => {
+        reported = await reportAtRate(server.url, seeded.running, sizes.changesPerSecond, sizes.liveSeconds);
+      });
+      await livePage.close();
+      rows.push({
+        scenario: `dashboard: experiment page while ${sizes.changesPerSecond} metric reports/s reach its running trials, ${sizes.liveSeconds} s`,
+        rate: busy.fps,
+        unit: 'frames/s',
+        target: { text: '>= 30 frames/s', met: busy.fps >= 30 },
+        note:
+          `${reported.answered} of ${reported.sent} reports answered (${reported.failed} failed), ${(reported.answered / sizes.liveSeconds).toFixed(0)}/s; ` +
+          `longest frame ${Math.round(busy.longest)} ms; idle page ${idle.fps.toFixed(0)} frames/s`,
+      });
+      log(`dashboard: ${busy.fps.toFixed(1)} frames/s under ${sizes.changesPerSecond} changes/s (idle ${idle.fps.toFixed(1)})`);
     });
-    await livePage.close();
-    rows.push({
-      scenario: `dashboard: experiment page while ${sizes.changesPerSecond} metric reports/s reach its running trials, ${sizes.liveSeconds} s`,
-      rate: busy.fps,
-      unit: 'frames/s',
-      target: { text: '>= 30 frames/s', met: busy.fps >= 30 },
-      note:
-        `${reported.answered} of ${reported.sent} reports answered (${reported.failed} failed), ${(reported.answered / sizes.liveSeconds).toFixed(0)}/s; ` +
-        `longest frame ${Math.round(busy.longest)} ms; idle page ${idle.fps.toFixed(0)} frames/s`,
-    });
-    log(`dashboard: ${busy.fps.toFixed(1)} frames/s under ${sizes.changesPerSecond} changes/s (idle ${idle.fps.toFixed(1)})`);
 
-    const bytes = await firstViewBytes(browser, origin);
-    rows.push({
-      scenario: 'dashboard: first view (/) transferred, gzip',
-      rate: bytes.total / 1024,
-      unit: 'KB',
-      target: { text: '<= 250 KB', met: bytes.total <= 250 * 1024 },
-      note: `${(bytes.code / 1024).toFixed(1)} KB in ${bytes.files} files (document, scripts, styles), ${(bytes.api / 1024).toFixed(1)} KB of GraphQL answers`,
+    await measure('first view (/) transferred, gzip', '<= 250 KB', async () => {
+      const bytes = await firstViewBytes(browser, origin);
+      rows.push({
+        scenario: 'dashboard: first view (/) transferred, gzip',
+        rate: bytes.total / 1024,
+        unit: 'KB',
+        target: { text: '<= 250 KB', met: bytes.total <= 250 * 1024 },
+        note: `${(bytes.code / 1024).toFixed(1)} KB in ${bytes.files} files (document, scripts, styles), ${(bytes.api / 1024).toFixed(1)} KB of GraphQL answers`,
+      });
+      log(`dashboard: first view ${(bytes.total / 1024).toFixed(1)} KB`);
     });
-    log(`dashboard: first view ${(bytes.total / 1024).toFixed(1)} KB`);
     const offsite = requests.offsite();
     if (offsite.length > 0) throw new Error(`the dashboard requested hosts other than the server: ${offsite.slice(0, 5).join(', ')}`);
   } finally {
