@@ -23,6 +23,7 @@ import { replayAndStart } from './scenarios/replay.js';
 import { QUICK_SCALE_SIZES, SCALE_SIZES, scale } from './scenarios/scale.js';
 
 const quick = process.argv.includes('--quick');
+const DASHBOARD_HEADING = '## Dashboard, in the browser';
 /**
  * `--only=scale`: just the scale scenario (it writes no BENCHMARKS.md). `--only=dashboard`: just the
  * dashboard in the browser; without --quick it rewrites BENCHMARKS.md's dashboard section alone.
@@ -168,8 +169,6 @@ function render(results: ScenarioResult[], totalSeconds: number, isQuick: boolea
   ];
   return [...header, ...table, ''].join('\n');
 }
-
-const DASHBOARD_HEADING = '## Dashboard, in the browser';
 
 /** The dashboard's figures: a section of their own, measured in Chromium (see bench/scenarios/dashboard.ts). */
 function renderDashboard(results: ScenarioResult[], totalSeconds: number, isQuick: boolean): string {

@@ -26,16 +26,17 @@
  *   bench reports a metric point on its running trials at a steady rate
  *   (open loop: one call every 1/rate s whatever the answers); animation
  *   frames counted in the page over the period.
- * - **First view transfer**: the encoded bytes of every response the page
- *   loads for `/` (document, scripts, styles, and its GraphQL answers), with
- *   the browser offering only gzip, until the network is idle.
+ * - **First view transfer**: the files the page loads for `/` (document,
+ *   scripts, styles) until the network is idle, counted gzipped (the server's
+ *   pre-compressed .gz of each), besides what Chromium was sent (brotli) and
+ *   the GraphQL answers.
  *
  * No timing is asserted: a slow machine gives slower figures, not a failure.
  */
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { chromiumMissing, launchChromium, recordRequests, type LaunchedChromium } from '../../test/helpers/chromium.js';
 import { gqlOver } from '../http.js';
 import type { ScenarioResult } from '../result.js';
@@ -66,7 +67,8 @@ export const QUICK_DASHBOARD_SIZES: DashboardSizes = {
   changesPerSecond: 100,
 };
 
-const DIST = fileURLToPath(new URL('../../dashboard/dist/index.html', import.meta.url));
+const DIST_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
+const DIST = join(DIST_DIR, 'index.html');
 const LOADS = 3;
 const ZOOMS = 3;
 
@@ -241,22 +243,31 @@ async function countFrames(page: Page, seconds: number, during: () => Promise<un
   return { fps: (frames.length - 1) / Math.max(span, seconds / 100), longest };
 }
 
-async function firstViewBytes(browser: LaunchedChromium, origin: string): Promise<{ total: number; code: number; api: number; files: number }> {
+/**
+ * The first view's weight: every request the page makes for `/` until the network is idle. Chromium
+ * always offers brotli, which the server prefers, so the gzip figure is what a gzip-only browser
+ * would get: the size of the pre-compressed `.gz` file the server keeps beside each file it served.
+ */
+async function firstViewBytes(browser: LaunchedChromium, origin: string): Promise<{ gzip: number; transferred: number; api: number; files: number }> {
   const page = await browser.context.newPage();
   const cdp = await browser.context.newCDPSession(page);
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  // What the issue's target counts: gzip, as a browser without brotli would get it.
-  await cdp.send('Network.setExtraHTTPHeaders', { headers: { 'accept-encoding': 'gzip' } });
-  const sizes: Promise<{ url: string; bytes: number; api: boolean }>[] = [];
-  page.on('requestfinished', (request) => {
-    sizes.push(request.sizes().then((s) => ({ url: request.url(), bytes: s.responseBodySize, api: request.url().includes('/graphql') })));
-  });
+  const finished: Request[] = [];
+  page.on('requestfinished', (request) => void finished.push(request));
   await page.goto(`${origin}/`, { waitUntil: 'networkidle' });
-  const seen = await Promise.all(sizes);
+  const seen = await Promise.all(finished.map(async (request) => ({ url: new URL(request.url()), bytes: (await request.sizes()).responseBodySize })));
   await page.close();
-  const code = seen.filter((s) => !s.api).reduce((sum, s) => sum + s.bytes, 0);
-  const api = seen.filter((s) => s.api).reduce((sum, s) => sum + s.bytes, 0);
-  return { total: code + api, code, api, files: seen.filter((s) => !s.api).length };
+  const files = seen.filter((s) => !s.url.pathname.startsWith('/graphql'));
+  const gzipOf = (pathname: string) => {
+    const file = join(DIST_DIR, pathname.startsWith('/assets/') ? pathname : 'index.html');
+    return statSync(existsSync(`${file}.gz`) ? `${file}.gz` : file).size;
+  };
+  return {
+    gzip: files.reduce((sum, s) => sum + gzipOf(s.url.pathname), 0),
+    transferred: files.reduce((sum, s) => sum + s.bytes, 0),
+    api: seen.filter((s) => s.url.pathname.startsWith('/graphql')).reduce((sum, s) => sum + s.bytes, 0),
+    files: files.length,
+  };
 }
 
 export async function dashboardScenario(dir: string, sizes: DashboardSizes, log: (message: string) => void): Promise<ScenarioResult[]> {
@@ -384,13 +395,13 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
     await measure('first view (/) transferred, gzip', '<= 250 KB', async () => {
       const bytes = await firstViewBytes(browser, origin);
       rows.push({
-        scenario: 'dashboard: first view (/) transferred, gzip',
-        rate: bytes.total / 1024,
+        scenario: 'dashboard: first view (/): its files gzipped (document, scripts, styles)',
+        rate: bytes.gzip / 1024,
         unit: 'KB',
-        target: { text: '<= 250 KB', met: bytes.total <= 250 * 1024 },
-        note: `${(bytes.code / 1024).toFixed(1)} KB in ${bytes.files} files (document, scripts, styles), ${(bytes.api / 1024).toFixed(1)} KB of GraphQL answers`,
+        target: { text: '<= 250 KB', met: bytes.gzip <= 250 * 1024 },
+        note: `${bytes.files} files; ${(bytes.transferred / 1024).toFixed(1)} KB transferred as served to Chromium (brotli); ${(bytes.api / 1024).toFixed(1)} KB of GraphQL answers besides`,
       });
-      log(`dashboard: first view ${(bytes.total / 1024).toFixed(1)} KB`);
+      log(`dashboard: first view ${(bytes.gzip / 1024).toFixed(1)} KB gzipped, ${(bytes.transferred / 1024).toFixed(1)} KB as transferred`);
     });
     const offsite = requests.offsite();
     if (offsite.length > 0) throw new Error(`the dashboard requested hosts other than the server: ${offsite.slice(0, 5).join(', ')}`);
