@@ -255,7 +255,7 @@ async function firstViewBytes(browser: LaunchedChromium, origin: string): Promis
   const finished: Request[] = [];
   page.on('requestfinished', (request) => void finished.push(request));
   await page.goto(`${origin}/`, { waitUntil: 'networkidle' });
-  const seen = await Promise.all(finished.map(async (request) => ({ url: new URL(request.url()), bytes: (await request.sizes()).responseBodySize })));
+  const seen = await Promise.all(finished.map(async (request) => ({ url: new URL(request.url()), bytes: Math.max(0, (await request.sizes()).responseBodySize) })));
   await page.close();
   const files = seen.filter((s) => !s.url.pathname.startsWith('/graphql'));
   const gzipOf = (pathname: string) => {
