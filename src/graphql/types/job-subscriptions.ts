@@ -20,6 +20,7 @@ import { jobIdOfStream } from '../../../projections/jobs-projection.js';
 import { turnOfEventLoop } from '../../event-loop.js';
 import { SubscriberTooSlowError } from '../../live-feed.js';
 import { categoryOf, type RecordedEvent } from '../../store/port.js';
+import { tailLog, wholeEvents } from '../../app/audit-log.js';
 import type { GraphQLContext } from '../context.js';
 import type { JobShape } from './job.js';
 
@@ -55,7 +56,9 @@ export function jobStatusChanges(
   { trialog }: GraphQLContext,
   experimentId: string | null,
   statuses: readonly JobStatus[] | null,
+  after: string | null = null,
 ): AsyncGenerator<StatusChange> {
+  if (after !== null) return jobStatusChangesAfter(trialog, experimentId, statuses, after);
   // Metric and log events never change a status, and another experiment's jobs are none of this
   // subscriber's business: neither is even queued for it. The experiment is looked up from the
   // job's indexed column, cached and once per event (not the job's state, not per subscriber).
@@ -83,6 +86,44 @@ export function jobStatusChanges(
     }
   }
   return closingWith(live, changes());
+}
+
+/**
+ * The status changes after a position of the log, then live: the audit log's tail narrowed to the
+ * status-changing job events, so a dashboard that lost its connection resumes from the last change
+ * it saw with none missed or repeated. A subscriber too slow is told the position to resume after.
+ */
+function jobStatusChangesAfter(
+  trialog: GraphQLContext['trialog'],
+  experimentId: string | null,
+  statuses: readonly JobStatus[] | null,
+  after: string,
+): AsyncGenerator<StatusChange> {
+  const events = tailLog(
+    trialog.store,
+    trialog.feed,
+    () => trialog.runner.position,
+    { category: JOB_STREAM_CATEGORY, types: [...STATUS_CHANGING_EVENT_TYPES] },
+    after,
+    wholeEvents,
+  ) as AsyncGenerator<RecordedEvent>;
+  async function* changes(): AsyncGenerator<StatusChange> {
+    try {
+      for await (const recorded of events) {
+        if (experimentId !== null && trialog.jobExperiments.ofEvent(recorded) !== experimentId) continue;
+        const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(parseJobEvent(recorded)));
+        if (!change) continue;
+        if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
+        const job = oncePerEvent(jobByEvent, recorded, () => trialog.jobQueries.job(jobIdOfStream(recorded.streamId)));
+        if (!job) continue;
+        yield { job, ...change, at: recorded.timestamp, position: recorded.position };
+      }
+    } finally {
+      await events.return(undefined);
+    }
+  }
+  // Closing the tail first ends a pending read, so a client that leaves frees its listener at once.
+  return closingWith({ close: () => void events.return(undefined) }, changes());
 }
 
 /**
