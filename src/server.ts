@@ -17,7 +17,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } fro
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { CommandContext } from './app/command-context.js';
-import { defaultGraphQLLimits, type GraphQLLimits, type PerimeterConfig } from './config.js';
+import { DEFAULT_DASHBOARD_DIR, defaultGraphQLLimits, type GraphQLLimits, type PerimeterConfig } from './config.js';
 import { CORRELATION_HEADER, correlationIdFrom, correlationIdOf, useCorrelationId } from './graphql/correlation-plugin.js';
 import { refusalOf, useAccessControl } from './graphql/access-plugin.js';
 import { useWellFormedStrings } from './graphql/well-formed-strings-plugin.js';
@@ -28,6 +28,7 @@ import { useNoSuggestions, withoutSuggestion } from './graphql/no-suggestions-pl
 import { maskError } from './graphql/errors.js';
 import { useBoundedJsonBodies } from './http/bounded-json-bodies.js';
 import { capConnections, httpServerOptions } from './http/connection-limits.js';
+import { serveDashboard } from './http/dashboard.js';
 import { refuseRequest } from './http/error-response.js';
 import { refuseUnauthenticated } from './http/preauth.js';
 import { MAX_CONNECTION_INIT_BYTES, serveGraphQLOverWebSocket } from './websocket/graphql-ws-server.js';
@@ -138,7 +139,7 @@ function socketHighWater(limits: GraphQLLimits): number {
 
 export async function startServer(
   trialog: Trialog,
-  options: { port: number; host: string; graphql?: GraphQLLimits; perimeter?: PerimeterConfig },
+  options: { port: number; host: string; graphql?: GraphQLLimits; perimeter?: PerimeterConfig; dashboardDir?: string },
 ): Promise<RunningServer> {
   const limits = options.graphql ?? defaultGraphQLLimits;
   const guards = useSubscriptionGuards(trialog, limits.maxSubscriptionsPerKey);
@@ -155,10 +156,12 @@ export async function startServer(
     corsOrigins,
     isOpen: () => trialog.access.isOpen,
   };
-  // Outermost first: the perimeter (Host, Origin), then a stranger's request refused from its headers.
+  // Outermost first: the perimeter (Host, Origin), the dashboard's public files (no key, no body read),
+  // then a stranger's request refused from its headers.
+  const api = refuseUnauthenticated(trialog.access, limitBodies(limits.maxBodyBytes, yoga));
   const httpServer = createServer(
     httpServerOptions(limits),
-    guardPerimeter(perimeter, refuseUnauthenticated(trialog.access, limitBodies(limits.maxBodyBytes, yoga))),
+    guardPerimeter(perimeter, serveDashboard(options.dashboardDir ?? DEFAULT_DASHBOARD_DIR, api)),
   );
   capConnections(httpServer, limits);
   const wsServer = new WebSocketServer({
