@@ -29,6 +29,7 @@ import { maskError } from './graphql/errors.js';
 import { useBoundedJsonBodies } from './http/bounded-json-bodies.js';
 import { capConnections, httpServerOptions } from './http/connection-limits.js';
 import { serveDashboard } from './http/dashboard.js';
+import { offlineGraphiQL } from './http/graphiql.js';
 import { refuseRequest } from './http/error-response.js';
 import { refuseUnauthenticated } from './http/preauth.js';
 import { MAX_CONNECTION_INIT_BYTES, serveGraphQLOverWebSocket } from './websocket/graphql-ws-server.js';
@@ -51,6 +52,8 @@ export interface RunningServer {
 }
 
 export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guards: Plugin, corsOrigins: readonly string[] = []) {
+  // GraphiQL's scripts from the package, not a CDN, under its own Content-Security-Policy.
+  const graphiql = offlineGraphiQL();
   return createYoga<{ socketCorrelationId?: string; socketAuthorization?: string }, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -59,10 +62,12 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guard
     multipart: false,
     landingPage: false,
     graphiql: limits.graphiql ? { subscriptionsProtocol: 'WS', title: 'Trialog' } : false,
+    renderGraphiQL: graphiql.renderGraphiQL,
     maskedErrors: {
       maskError: (error, message) => (limits.introspection ? maskError(error, message) : withoutSuggestion(maskError(error, message))),
     },
     plugins: [
+      graphiql.plugin,
       // JSON bodies bounded while parsed; documents bounded before graphql-js parses them.
       useBoundedJsonBodies(),
       useDocumentBounds(limits.maxDocumentBytes),

@@ -4,6 +4,7 @@
  * strict Content-Security-Policy, and /graphql (GraphiQL included, now with no CDN) works as
  * before. Needs the built dashboard: `npm run build:dashboard` (npm ci runs it).
  */
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -156,6 +157,33 @@ describe('given a Trialog serving the built dashboard', () => {
   it('then /graphql works as before: a query over POST, and the health check', async () => {
     expect(ok(await t.gql('{ __typename }'))).toEqual({ __typename: 'Query' });
     expect((await raw(t.server.port, '/health')).status).toBe(200);
+  });
+
+  it('when a browser opens /graphql, then GraphiQL comes from this server alone: nothing in the page loads from another host, under its own policy', async () => {
+    const answer = await raw(t.server.port, '/graphql', { headers: { accept: 'text/html' } });
+    expect(answer.status).toBe(200);
+    const html = answer.body.toString();
+    expect(html).toContain('YogaGraphiQL');
+    expect(html).not.toContain('__TITLE__');
+    // The page's markup, without the text of its inline script and style (GraphiQL's code, whose
+    // strings name hosts in documentation links): no element in it loads anything but data: URLs.
+    // (and without the favicon's data: URL, 150 KB of base64).
+    const markup = html.replace(/<(script|style)>[\s\S]*?<\/\1>/g, '<$1></$1>').replace(/"data:[^"]*"/g, '"data:"');
+    expect(markup.length).toBeLessThan(5_000);
+    const sources = [...markup.matchAll(/\b(src|href)=["']?([^"' >]*)/gi)].map((match) => match[2]!);
+    expect(sources.filter((source) => !source.startsWith('data:'))).toEqual([]);
+    expect(markup).not.toMatch(/https?:/i);
+
+    const policy = String(answer.headers['content-security-policy']);
+    // Its one inline script is allowed by hash, and nothing else runs.
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
+    const hash = createHash('sha256').update(script, 'utf8').digest('base64');
+    expect(policy).toContain(`script-src 'sha256-${hash}';`);
+    expect(policy).not.toContain('unsafe-eval');
+    expect(policy).toMatch(/default-src 'none'/);
+    expect(policy).toMatch(/connect-src 'self'/);
+    expect(policy).toMatch(/frame-ancestors 'none'/);
+    expect(answer.headers['x-content-type-options']).toBe('nosniff');
   });
 });
 
