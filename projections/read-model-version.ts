@@ -12,8 +12,9 @@ import { CHECKPOINT_NAME, ensureCheckpointTable } from './checkpoint.js';
  * 2: jobs with a light state and their large fields in columns.
  * 3: metric points record the revision that stored them; the metric_series index.
  * 5: metric points whose step GraphQL's Int cannot carry are left out (an old log may hold one).
+ * 6: a job's state records why it was pruned (`pruning`).
  */
-export const READ_MODEL_VERSION = 5;
+export const READ_MODEL_VERSION = 6;
 
 /** Tables that are not read models: the embedded event store's own, and this bookkeeping. */
 const KEPT_TABLES = new Set(['events', 'sqlite_sequence', 'projection_checkpoints', 'read_model_version']);

@@ -16,6 +16,9 @@ describe('given JSON, whatever the piece size', () => {
     `{"q":"${long('x\\"')}","v":["${long('y')}",1,"${long('z')}"],"${long('k')}":{"w":"${long('[')}"}}`,
     `"${long('s')}"`,
     '{"a":1,"a":2}',
+    // Runs of backslashes before quotes: an even run leaves the quote closing its string, an odd one escapes it.
+    JSON.stringify({ a: 'x\\', b: '\\"q"', c: ['\\', ...Array(30).fill('\\\\'), '\\"'] }),
+    JSON.stringify([...Array(40).fill('\\\\"]\\'), 'end']),
   ];
   for (const text of texts) {
     it(`parses ${text.slice(0, 40)}… as JSON.parse does`, async () => {

@@ -5,8 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../src/domain/errors.js';
 import { decide, type JobCommand } from '../src/domain/job/decide.js';
-import { STATUS_CHANGING_EVENT_TYPES, jobEventSchemas, statusChangeOf, type JobEvent, type NewJobEvent } from '../src/domain/job/events.js';
+import { STATUS_CHANGING_EVENT_TYPES, jobEventSchemas, parseJobEvent, statusChangeOf, type JobEvent, type NewJobEvent } from '../src/domain/job/events.js';
 import { foldJob } from '../src/domain/job/state.js';
+import type { EarlyStopping } from '../src/domain/job/early-stopping.js';
+import { jobEventVersion } from '../src/domain/job/upcasters.js';
+import { currentShape } from '../src/app/event-shapes.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -430,22 +433,121 @@ describe('cancel and retry', () => {
   }
 });
 
-describe('early stopping', () => {
-  const running = [created(), claimed(), { type: 'JobRungsReached', data: { rungs: [{ rung: 0, value: 1 }] } }] as NewJobEvent[];
-
-  it('records only rungs not recorded yet (a concurrent report may have)', () => {
-    spec(running)
-      .when({ type: 'ApplyEarlyStopping', rungs: [{ rung: 0, value: 1 }, { rung: 1, value: 0.5 }], prune: null })
-      .then([{ type: 'JobRungsReached', data: { rungs: [{ rung: 1, value: 0.5 }] } }]);
+describe('early stopping: a report is judged as it is recorded', () => {
+  const running = [created({ experimentId: 'exp_1', trialIndex: 3 }), claimed()] as NewJobEvent[];
+  const stamp = at(10).toISOString();
+  const point = (name: string, step: number, value: number) => ({ name, value, step, timestamp: null });
+  const stored = (name: string, step: number, value: number) => ({ name, step, value, timestamp: stamp });
+  const steps = (values: number[]) => new Map(values.map((value, step) => [step, value]));
+  /** Minimize loss; prune below the median of completed trials from step 1 on. */
+  const median = (completed: Map<number, number>[], baseline = new Map<number, number>()): EarlyStopping => ({
+    metric: 'loss',
+    direction: 'MINIMIZE',
+    median: { startupJobs: 1, warmupSteps: 1, intervalSteps: 1, minJobs: 1 },
+    successiveHalving: null,
+    baseline,
+    completed,
+    recordedAt: () => [],
+  });
+  // At step 1 the completed trials have 0.8, 1.0 and 0.6: their median is 0.8, from 3 trials.
+  const completed = [steps([1.0, 0.8, 0.5]), steps([1.2, 1.0, 0.9]), steps([0.9, 0.6])];
+  const report = (points: ReturnType<typeof point>[], earlyStopping: EarlyStopping): JobCommand => ({
+    type: 'ReportMetrics',
+    leaseTokenHash: TOKEN,
+    points,
+    now: at(10),
+    earlyStopping,
   });
 
-  it('prunes a running job; leaves a finished one as it ended', () => {
+  it('given completed trials, when a point is worse than their median at its step, then the job is pruned with that median and their number', () => {
     spec(running)
-      .when({ type: 'ApplyEarlyStopping', rungs: [], prune: { rule: 'median', step: 3, value: 9 } })
-      .then([{ type: 'JobPruned', data: { rule: 'median', step: 3, value: 9 } }]);
-    spec([...running, { type: 'JobCompleted', data: { result: null, artifacts: [] } }])
-      .when({ type: 'ApplyEarlyStopping', rungs: [], prune: { rule: 'median', step: 3, value: 9 } })
-      .then([]);
+      .when(report([point('loss', 0, 2), point('loss', 1, 1.5)], median(completed)))
+      .then([
+        { type: 'JobMetricsReported', data: { points: [stored('loss', 0, 2), stored('loss', 1, 1.5)] } },
+        { type: 'JobPruned', data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null } },
+      ]);
+  });
+
+  it('given completed trials, when a batch whose early point prunes carries later points, then it keeps none past the pruning step, of any metric', () => {
+    spec(running)
+      .when(
+        report(
+          [point('loss', 0, 2), point('acc', 0, 0.1), point('loss', 1, 1.5), point('acc', 1, 0.2), point('loss', 2, 0.1), point('acc', 2, 0.9)],
+          median(completed),
+        ),
+      )
+      .then([
+        { type: 'JobMetricsReported', data: { points: [stored('loss', 0, 2), stored('acc', 0, 0.1), stored('loss', 1, 1.5), stored('acc', 1, 0.2)] } },
+        { type: 'JobPruned', data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null } },
+      ]);
+  });
+
+  it('given the job reported step 1 before, when the same step comes again, then its first value stands and it is not judged again', () => {
+    spec(running)
+      .when(report([point('loss', 1, 9), point('loss', 2, 0.1)], median(completed, steps([0.9, 0.7]))))
+      .then([{ type: 'JobMetricsReported', data: { points: [stored('loss', 1, 9), stored('loss', 2, 0.1)] } }]);
+  });
+
+  it('given a report as good as the median, then it is recorded whole and the job runs on', () => {
+    spec(running)
+      .when(report([point('loss', 0, 2), point('loss', 1, 0.8), point('loss', 2, 0.4)], median(completed)))
+      .then([{ type: 'JobMetricsReported', data: { points: [stored('loss', 0, 2), stored('loss', 1, 0.8), stored('loss', 2, 0.4)] } }]);
+  });
+
+  it("given rungs the job reached, when successive halving stops it at a later rung, then the new rungs and the rung's cutoff from every value recorded there", () => {
+    const halving: EarlyStopping = {
+      metric: 'loss',
+      direction: 'MINIMIZE',
+      median: null,
+      successiveHalving: { minSteps: 1, reductionFactor: 2, maxSteps: null },
+      baseline: steps([3, 1]),
+      completed: [],
+      // Rung 1 (step 2): three others recorded 0.2, 0.4 and 0.9; with this one's 0.5 the best half is kept, the cutoff 0.4.
+      recordedAt: (rung) => (rung === 1 ? [0.9, 0.2, 0.4] : []),
+    };
+    spec([...running, { type: 'JobRungsReached', data: { rungs: [{ rung: 0, value: 1 }] } }])
+      .when(report([point('loss', 2, 0.5), point('loss', 3, 0.3), point('loss', 4, 0.1)], halving))
+      .then([
+        { type: 'JobMetricsReported', data: { points: [stored('loss', 2, 0.5)] } },
+        { type: 'JobRungsReached', data: { rungs: [{ rung: 1, value: 0.5 }] } },
+        { type: 'JobPruned', data: { rule: 'successiveHalving', step: 2, value: 0.5, threshold: 0.4, comparedTrials: 4, rung: 1 } },
+      ]);
+  });
+
+  it('given a pruned job, then it holds why; when retried, then it holds none', () => {
+    const pruned: NewJobEvent = {
+      type: 'JobPruned',
+      data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null },
+    };
+    const fold = (events: NewJobEvent[]) => foldJob(events.map((e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent))!;
+    expect(fold([...running, pruned]).pruning).toEqual(pruned.data);
+    expect(fold([...running, pruned, { type: 'JobRetried', data: { from: 'PRUNED', maxAttempts: 3 } }]).pruning).toBeNull();
+  });
+});
+
+describe('JobPruned versions', () => {
+  const v1 = { rule: 'successiveHalving', step: 4, value: 0.7 };
+  const recorded = (data: unknown, schemaVersion?: number) => ({
+    type: 'JobPruned',
+    data,
+    timestamp: at(0).toISOString(),
+    metadata: schemaVersion === undefined ? {} : { schemaVersion },
+  });
+
+  it('given a version 1 JobPruned (no threshold recorded), when read, then it has the current shape with threshold, trial count and rung null', () => {
+    expect(parseJobEvent(recorded(v1, 1)).data).toEqual({ ...v1, threshold: null, comparedTrials: null, rung: null });
+    expect(currentShape({ ...recorded(v1, 1), id: 'e1', streamId: 'job-j1', revision: 3n, position: '4', metadata: { actor: 'a', correlationId: 'c', causationId: 'c', schemaVersion: 1 } }))
+      .toMatchObject({ data: { ...v1, threshold: null, comparedTrials: null, rung: null }, metadata: { schemaVersion: 2, storedSchemaVersion: 1 } });
+  });
+
+  it('given a version 2 JobPruned, when read, then its numbers are the ones recorded', () => {
+    const v2 = { ...v1, threshold: 0.5, comparedTrials: 9, rung: 2 };
+    expect(jobEventVersion('JobPruned')).toBe(2);
+    expect(parseJobEvent(recorded(v2, 2)).data).toEqual(v2);
+  });
+
+  it('given a version 1 JobPruned without its new fields claimed as version 2, when read, then it is refused (no silent default)', () => {
+    expect(() => parseJobEvent(recorded(v1, 2))).toThrow();
   });
 });
 
@@ -458,7 +560,7 @@ describe('status changes', () => {
       { type: 'JobFailed', data: { error: 'x', requeued: true } },
       { type: 'JobReleased', data: { reason: null } },
       { type: 'JobCancelled', data: { reason: null, from: 'RUNNING' } },
-      { type: 'JobPruned', data: { rule: 'median', step: 1, value: 1 } },
+      { type: 'JobPruned', data: { rule: 'median', step: 1, value: 1, threshold: 0.5, comparedTrials: 2, rung: null } },
       { type: 'JobRetried', data: { from: 'FAILED', maxAttempts: 3 } },
       { type: 'JobRetrained', data: { from: 'SUCCEEDED', fromVersion: 1, algorithmVersion: 2 } },
       { type: 'JobHeartbeat', data: { leaseExpiresAt: at(1).toISOString(), progress: null } },

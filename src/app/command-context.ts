@@ -14,6 +14,12 @@ export interface CommandContext {
   causationId?: string;
 }
 
+/**
+ * One event's context in an append of several: given, or made from the ids of
+ * the events before it in the same append (an event caused by one appended with it).
+ */
+export type EventContext = CommandContext | ((earlierIds: readonly string[]) => CommandContext);
+
 /** The context of a command that an event caused (a scheduler's decision, a sweep after a finish). */
 export function causedBy(context: CommandContext, eventId: string | undefined): CommandContext {
   return eventId ? { ...context, causationId: eventId } : context;

@@ -7,7 +7,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { DomainError, badInput, conflict, notFound } from '../domain/errors.js';
 import { decideExperiment, type ExperimentCommand } from '../domain/experiment/decide.js';
 import { firstGeneration, memberOf, nextGeneration, slotOf, type Member } from '../domain/experiment/pbt.js';
-import { medianPrunes, successiveHalving } from '../domain/experiment/pruners.js';
+import type { EarlyStopping } from '../domain/job/early-stopping.js';
 import { maxJobs, schedulerKind, trialAt } from '../domain/experiment/schedulers.js';
 import { ExperimentSettings } from '../domain/experiment/settings.js';
 import type { Json } from '../domain/job/events.js';
@@ -253,65 +253,28 @@ export class ExperimentCommands implements ExperimentHooks {
     return null;
   }
 
-  earlyStoppingBaseline(jobId: string): Map<number, number> | null {
-    const job = this.deps.jobQueries.job(jobId);
-    if (!job?.experimentId) return null;
-    const { settings } = this.require(job.experimentId);
-    if (!settings.earlyStopping || !settings.objective) return null;
-    return this.deps.queries.intermediates(jobId, settings.objective.metric);
-  }
-
   /**
-   * Judges each new point of the objective in step order, as Optuna would if
-   * each were reported and checked on its own, and stops at the first prune:
-   * one batch decides as the same points sent one by one.
+   * The rule that judges a job's next report, with what it compares against:
+   * the job's objective points so far, the completed trials' points (median),
+   * and a look-up of the values other trials recorded at a rung (successive halving).
    */
-  async afterMetrics(
-    jobId: string,
-    baseline: Map<number, number>,
-    points: readonly { name: string; step: number; value: number }[],
-    context: CommandContext,
-  ): Promise<boolean> {
+  earlyStopping(jobId: string): EarlyStopping | null {
     const job = this.deps.jobQueries.job(jobId);
-    if (!job?.experimentId || job.status !== 'RUNNING') return false;
+    if (!job?.experimentId || job.status !== 'RUNNING') return null;
     const experimentId = job.experimentId;
     const { settings } = this.require(experimentId);
-    const rule = settings.earlyStopping!;
-    const objective = settings.objective!;
-    const values = new Map(baseline);
-    const completed = rule.median ? this.deps.queries.completedIntermediates(experimentId, objective.metric) : [];
-    const reached: { rung: number; value: number }[] = [];
-    let prune: { rule: 'median' | 'successiveHalving'; step: number; value: number } | null = null;
-    for (const point of points) {
-      if (point.name !== objective.metric || values.has(point.step)) continue; // the first value of a step stands
-      values.set(point.step, point.value);
-      const pruned = rule.median
-        ? medianPrunes(rule.median, objective.direction, values, completed)
-        : this.successiveHalvingStep(rule.successiveHalving!, objective.direction, values, job.rungValues.length, reached, experimentId, jobId);
-      if (pruned) {
-        prune = { rule: rule.median ? 'median' : 'successiveHalving', step: point.step, value: point.value };
-        break;
-      }
-    }
-    if (!prune && reached.length === 0) return false;
-    return this.deps.jobs.applyEarlyStopping(jobId, reached, prune, context);
-  }
-
-  /** One successive-halving check; the rungs it passes are added to `reached`. */
-  private successiveHalvingStep(
-    rule: NonNullable<NonNullable<ExperimentView['settings']['earlyStopping']>['successiveHalving']>,
-    direction: 'MINIMIZE' | 'MAXIMIZE',
-    values: Map<number, number>,
-    rungsBefore: number,
-    reached: { rung: number; value: number }[],
-    experimentId: string,
-    jobId: string,
-  ): boolean {
-    const decision = successiveHalving(rule, direction, values, rungsBefore + reached.length, (rung) =>
-      this.deps.queries.rungValues(experimentId, rung, jobId),
-    );
-    reached.push(...decision.reached);
-    return decision.prune;
+    const rule = settings.earlyStopping;
+    const objective = settings.objective;
+    if (!rule || !objective) return null;
+    return {
+      metric: objective.metric,
+      direction: objective.direction,
+      median: rule.median ?? null,
+      successiveHalving: rule.median ? null : (rule.successiveHalving ?? null),
+      baseline: this.deps.queries.intermediates(jobId, objective.metric),
+      completed: rule.median ? this.deps.queries.completedIntermediates(experimentId, objective.metric) : [],
+      recordedAt: (rung) => this.deps.queries.rungValues(experimentId, rung, jobId),
+    };
   }
 
   async afterJobEnded(jobId: string, context: CommandContext): Promise<void> {

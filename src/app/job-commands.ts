@@ -7,6 +7,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, conflict, notFound } from '../domain/errors.js';
 import { decide, isClaimable, type JobCommand } from '../domain/job/decide.js';
+import type { EarlyStopping } from '../domain/job/early-stopping.js';
 import type { Json, JobEvent, NewJobEvent } from '../domain/job/events.js';
 import { foldJob, type JobState } from '../domain/job/state.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
@@ -23,7 +24,7 @@ import {
 } from '../domain/job/lease-token.js';
 import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
 import { Repository } from './repository.js';
-import { causedBy, type CommandContext } from './command-context.js';
+import { causedBy, type CommandContext, type EventContext } from './command-context.js';
 import {
   AppendLogInput,
   CancelJobInput,
@@ -123,15 +124,8 @@ export interface ExperimentHooks {
     claimQueued: () => Promise<Claim | null>,
     createAndClaim: (trial: TrialSpec) => Promise<Claim | null | 'taken'>,
   ): Promise<Claim | null>;
-  /** Before metrics: the objective's points so far, when an early-stopping rule applies to the job. */
-  earlyStoppingBaseline(jobId: string): Map<number, number> | null;
-  /** After metrics: the rule judges each new objective point in turn; true when the job was pruned. */
-  afterMetrics(
-    jobId: string,
-    baseline: Map<number, number>,
-    points: readonly { name: string; step: number; value: number }[],
-    context: CommandContext,
-  ): Promise<boolean>;
+  /** Before metrics: the early-stopping rule that judges the job's reports, with what it compares against. */
+  earlyStopping(jobId: string): EarlyStopping | null;
   /** After a job ended (succeeded, failed for good, pruned, cancelled): the stop threshold, an exhausted search. */
   afterJobEnded(jobId: string, context: CommandContext): Promise<void>;
 }
@@ -520,8 +514,8 @@ export class JobCommands {
     context: CommandContext,
   ): Promise<{ jobId: string; shouldStop: boolean }> {
     const now = this.clock();
-    // The job's own events are all in the read model (each mutation waits), so this is the state before the report.
-    const baseline = this.experiments?.earlyStoppingBaseline(jobId) ?? null;
+    // The job's own events are all in the read model (each mutation waits), so its points there are those before the report.
+    const earlyStopping = this.experiments?.earlyStopping(jobId) ?? null;
     const { events, state, lastEventId } = await this.execute(
       jobId,
       () => ({
@@ -531,30 +525,17 @@ export class JobCommands {
         now,
         sequence,
         digest: sequence === null ? null : callDigest(points),
+        earlyStopping,
       }),
       context,
+      // The rungs and the pruning the report decided follow from it: their cause is the report's event.
+      { contexts: (decided) => decided.map((_e, i) => (i === 0 ? context : (ids: readonly string[]) => causedBy(context, ids[0]))) },
     );
     // A retried call: nothing was written; it answers as the first one did.
     if (events.length === 0) return { jobId, shouldStop: state?.status === 'PRUNED' };
-    const reported = events[0]?.type === 'JobMetricsReported' ? events[0].data.points : [];
-    const shouldStop =
-      baseline !== null && this.experiments
-        ? await this.experiments.afterMetrics(jobId, baseline, reported, causedBy(context, lastEventId))
-        : false;
-    return { jobId, shouldStop };
-  }
-
-  /** Records what the early-stopping rule decided; true when the job is now PRUNED. */
-  async applyEarlyStopping(
-    jobId: string,
-    rungs: { rung: number; value: number }[],
-    prune: { rule: 'median' | 'successiveHalving'; step: number; value: number } | null,
-    context: CommandContext,
-  ): Promise<boolean> {
-    const { events, lastEventId } = await this.execute(jobId, () => ({ type: 'ApplyEarlyStopping', rungs, prune }), context);
     const pruned = events.some((e) => e.type === 'JobPruned');
     if (pruned) await this.experiments?.afterJobEnded(jobId, causedBy(context, lastEventId));
-    return pruned;
+    return { jobId, shouldStop: pruned };
   }
 
   async appendLog(rawInput: unknown, context: CommandContext): Promise<{ firstOffset: number; nextOffset: number }> {
@@ -645,7 +626,7 @@ export class JobCommands {
     jobId: string,
     command: (state: JobState | undefined) => JobCommand,
     context: CommandContext,
-    options: { retries?: number } = {},
+    options: { retries?: number; contexts?: (events: readonly NewJobEvent[]) => readonly EventContext[] } = {},
   ): Promise<{ events: NewJobEvent[]; state: JobState | undefined; lastEventId?: string }> {
     const retries = options.retries ?? RACE_RETRIES;
     for (let attempt = 0; ; attempt++) {
@@ -653,7 +634,7 @@ export class JobCommands {
       const events = decide(state, command(state));
       if (events.length === 0) return { events, state };
       try {
-        const lastEventId = await this.appendAndWait(jobId, events, revision, context);
+        const lastEventId = await this.appendAndWait(jobId, events, revision, options.contexts?.(events) ?? context);
         return { events, state, lastEventId };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
@@ -667,7 +648,7 @@ export class JobCommands {
     jobId: string,
     events: readonly NewJobEvent[],
     revision: bigint | undefined,
-    context: CommandContext,
+    context: CommandContext | readonly EventContext[],
   ): Promise<string> {
     const { position, eventIds } = await this.deps.repository.append(jobId, events, revision, context);
     await this.deps.waitForReadModels(position);

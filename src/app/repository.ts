@@ -15,9 +15,9 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
-import { WrongExpectedRevisionError, type AppendResult, type EventStore, type RecordedEvent } from '../store/port.js';
+import { WrongExpectedRevisionError, type AppendResult, type EventStore, type NewEvent, type RecordedEvent } from '../store/port.js';
 import { approximateJsonBytes } from '../approximate-size.js';
-import { toNewEvents, type CommandContext } from './command-context.js';
+import { toNewEvents, type CommandContext, type EventContext } from './command-context.js';
 
 export interface Loaded<S> {
   state: S | undefined;
@@ -110,21 +110,27 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
 
   /**
    * Appends at the loaded revision; answers with the new events' ids too (for
-   * causation). One context for all, or one per event (events with different causes).
+   * causation). One context for all, or one per event (events with different causes,
+   * possibly one appended before them).
    */
   async append(
     id: string,
     events: readonly N[],
     loadedRevision: bigint | undefined,
-    context: CommandContext | readonly CommandContext[],
+    context: CommandContext | readonly EventContext[],
   ): Promise<AppendResult & { eventIds: string[] }> {
     // Checked on the way in as well as on the way out: a malformed event never reaches the log.
     const checked = events.map((event) => ({
       type: event.type,
       data: (this.kind.schemas as Record<string, z.ZodType>)[event.type]!.parse(event.data),
     }));
-    const contexts = Array.isArray(context) ? context : checked.map(() => context as CommandContext);
-    const newEvents = checked.flatMap((event, i) => toNewEvents([event], contexts[i]!, this.kind.schemaVersion));
+    const contexts: readonly EventContext[] = Array.isArray(context) ? context : checked.map(() => context as CommandContext);
+    const newEvents: NewEvent[] = [];
+    checked.forEach((event, i) => {
+      const given = contexts[i]!;
+      const eventContext = typeof given === 'function' ? given(newEvents.map((e) => e.id)) : given;
+      newEvents.push(...toNewEvents([event], eventContext, this.kind.schemaVersion));
+    });
     const result = await this.store.appendToStream(this.kind.streamId(id), newEvents, {
       expectedRevision: loadedRevision ?? 'no_stream',
     });

@@ -10,6 +10,10 @@
  *   `connectionInitWaitTimeout` (graphql-ws: 4408).
  * - Every message is parsed with its depth bounded while parsing and in turns
  *   of the event loop (bounded-json.ts), in the order the messages came.
+ * - A client that sends faster than its messages are parsed is held back:
+ *   past `maxMessageBytes` of bytes waiting to be parsed, the socket stops
+ *   being read (TCP pushes back on the sender) until the queue drains, so a
+ *   socket holds at most about two messages' worth, not all it sent.
  * - Keep-alive is ours (websocket-flow.ts), which does not cut off a client
  *   for reading slowly: this wiring pings nobody.
  * - What goes wrong in handling one message is logged in one line and closes
@@ -53,6 +57,21 @@ const textOf = (data: Buffer | ArrayBuffer | Buffer[]) =>
 
 const oneLine = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).split('\n')[0];
 
+/** Bytes received and not yet parsed on one socket; reading pauses while they exceed `limit`. */
+function waitingBytes(socket: WebSocket, limit: number) {
+  let bytes = 0;
+  return {
+    add(size: number) {
+      bytes += size;
+      if (bytes > limit && !socket.isPaused) socket.pause();
+    },
+    remove(size: number) {
+      bytes -= size;
+      if (bytes <= limit && socket.isPaused) socket.resume();
+    },
+  };
+}
+
 export function serveGraphQLOverWebSocket<P extends Record<string, unknown>>(
   wsServer: WebSocketServer,
   options: ServerOptions<P, Extra>,
@@ -83,6 +102,7 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>>(
     });
     setMaxPayload(socket, bounds.maxInitBytes);
     let parsing: Promise<unknown> = Promise.resolve();
+    const waiting = waitingBytes(socket, bounds.maxMessageBytes);
 
     const closed = server.opened(
       {
@@ -98,8 +118,10 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>>(
             const limit = acknowledged.has(socket) ? bounds.maxMessageBytes : bounds.maxInitBytes;
             if (sizeOf(data) > limit) return socket.close(1009, `message over ${limit} bytes`);
             // Parsed one after another, so a small message does not overtake a large one.
+            const size = sizeOf(data);
+            waiting.add(size);
             const parsed = parsing.then(() => parseJsonInTurns(textOf(data), { maxDepth: MAX_JSON_NESTING }));
-            parsing = parsed.catch(() => undefined);
+            parsing = parsed.catch(() => undefined).finally(() => waiting.remove(size));
             parsed.then(
               // graphql-ws validates an object as it would the text it parses (`parseMessage`).
               async (message) => {

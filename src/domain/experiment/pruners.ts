@@ -35,6 +35,20 @@ export function lastStep(values: Intermediate): number | undefined {
   return last;
 }
 
+/**
+ * A rule's verdict with what it was decided on: the threshold the trial was
+ * held to (the median of completed trials at the step, or the rung's cutoff)
+ * and how many trials' values that threshold came from. Both are null when
+ * no threshold was needed (a trial whose values are all NaN is pruned outright).
+ */
+export interface Verdict {
+  prune: boolean;
+  threshold: number | null;
+  comparedTrials: number | null;
+}
+
+const KEEP: Verdict = { prune: false, threshold: null, comparedTrials: null };
+
 /** MedianPruner.prune: `completed` are the intermediate values of the experiment's SUCCEEDED jobs. */
 export function medianPrunes(
   rule: MedianRule,
@@ -42,17 +56,28 @@ export function medianPrunes(
   trial: Intermediate,
   completed: readonly Intermediate[],
 ): boolean {
-  if (completed.length === 0) return false;
-  if (completed.length < rule.startupJobs) return false;
+  return medianVerdict(rule, direction, trial, completed).prune;
+}
+
+/** `medianPrunes` with the median it compared against and the number of completed trials behind it. */
+export function medianVerdict(
+  rule: MedianRule,
+  direction: Direction,
+  trial: Intermediate,
+  completed: readonly Intermediate[],
+): Verdict {
+  if (completed.length === 0) return KEEP;
+  if (completed.length < rule.startupJobs) return KEEP;
   const step = lastStep(trial);
-  if (step === undefined) return false;
-  if (step < rule.warmupSteps) return false;
-  if (!isFirstInIntervalStep(step, trial, rule.warmupSteps, rule.intervalSteps)) return false;
+  if (step === undefined) return KEEP;
+  if (step < rule.warmupSteps) return KEEP;
+  if (!isFirstInIntervalStep(step, trial, rule.warmupSteps, rule.intervalSteps)) return KEEP;
   const best = bestOf([...trial.values()], direction);
-  if (Number.isNaN(best)) return true;
-  const median = percentileAtStep(completed, direction, step, 50, rule.minJobs);
-  if (Number.isNaN(median)) return false;
-  return direction === 'MAXIMIZE' ? best < median : best > median;
+  if (Number.isNaN(best)) return { prune: true, threshold: null, comparedTrials: null };
+  const { percentile: median, trials } = percentileAtStep(completed, direction, step, 50, rule.minJobs);
+  if (Number.isNaN(median)) return KEEP;
+  const prune = direction === 'MAXIMIZE' ? best < median : best > median;
+  return { prune, threshold: median, comparedTrials: trials };
 }
 
 function isFirstInIntervalStep(step: number, trial: Intermediate, warmupSteps: number, intervalSteps: number): boolean {
@@ -75,10 +100,14 @@ function percentileAtStep(
   step: number,
   percentile: number,
   minTrials: number,
-): number {
+): { percentile: number; trials: number } {
   const values = completed.filter((t) => t.has(step)).map((t) => t.get(step)!);
-  if (values.length < minTrials) return Number.NaN;
-  return nanPercentile(values, direction === 'MAXIMIZE' ? 100 - percentile : percentile);
+  if (values.length < minTrials) return { percentile: Number.NaN, trials: values.length };
+  return {
+    percentile: nanPercentile(values, direction === 'MAXIMIZE' ? 100 - percentile : percentile),
+    // numpy's nanpercentile leaves NaN values out: they are not among the trials it came from.
+    trials: values.filter((v) => !Number.isNaN(v)).length,
+  };
 }
 
 /** numpy.nanpercentile with its default linear interpolation. */
@@ -109,27 +138,44 @@ export function successiveHalving(
   rungsReached: number,
   recordedAt: (rung: number) => readonly number[],
 ): RungDecision {
+  const { prune, reached } = successiveHalvingVerdict(rule, direction, trial, rungsReached, recordedAt);
+  return { prune, reached };
+}
+
+/**
+ * `successiveHalving` with the rung the trial was last judged at and that
+ * rung's cutoff: the worst value still promoted among the values recorded
+ * there, this trial's included (`comparedTrials` counts them).
+ */
+export function successiveHalvingVerdict(
+  rule: SuccessiveHalvingRule,
+  direction: Direction,
+  trial: Intermediate,
+  rungsReached: number,
+  recordedAt: (rung: number) => readonly number[],
+): RungDecision & Verdict & { rung: number | null } {
   const step = lastStep(trial);
-  if (step === undefined) return { prune: false, reached: [] };
+  if (step === undefined) return { ...KEEP, reached: [], rung: null };
   const value = trial.get(step)!;
   const reached: { rung: number; value: number }[] = [];
   for (let rung = rungsReached; ; rung++) {
     const promotionStep = rule.minSteps * rule.reductionFactor ** rung;
-    if (step < promotionStep) return { prune: false, reached };
-    if (rule.maxSteps !== null && promotionStep > rule.maxSteps) return { prune: false, reached };
-    if (Number.isNaN(value)) return { prune: true, reached };
+    if (step < promotionStep) return { ...KEEP, reached, rung: null };
+    if (rule.maxSteps !== null && promotionStep > rule.maxSteps) return { ...KEEP, reached, rung: null };
+    if (Number.isNaN(value)) return { prune: true, threshold: null, comparedTrials: null, reached, rung };
     reached.push({ rung, value });
     const competing = [...recordedAt(rung), value];
-    if (!isPromotable(value, competing, rule.reductionFactor, direction)) return { prune: true, reached };
+    const cutoff = promotionCutoff(competing, rule.reductionFactor, direction);
+    const promotable = direction === 'MAXIMIZE' ? value >= cutoff : value <= cutoff;
+    if (!promotable) return { prune: true, threshold: cutoff, comparedTrials: competing.length, reached, rung };
   }
 }
 
-function isPromotable(value: number, competing: number[], reductionFactor: number, direction: Direction): boolean {
+/** The worst value still promoted at a rung: a trial is promotable when its value is at least as good. */
+function promotionCutoff(competing: number[], reductionFactor: number, direction: Direction): number {
   let promotableIndex = Math.floor(competing.length / reductionFactor) - 1;
   // Optuna cannot suspend trials: the first ones are promoted only if best so far.
   if (promotableIndex === -1) promotableIndex = 0;
-  competing.sort((a, b) => a - b);
-  return direction === 'MAXIMIZE'
-    ? value >= competing[competing.length - 1 - promotableIndex]!
-    : value <= competing[promotableIndex]!;
+  const sorted = [...competing].sort((a, b) => a - b);
+  return direction === 'MAXIMIZE' ? sorted[sorted.length - 1 - promotableIndex]! : sorted[promotableIndex]!;
 }

@@ -8,6 +8,7 @@
  */
 import { DomainError, badInput, conflict, leaseLost, notFound } from '../errors.js';
 import type { Artifact, JobEventData, JobStatus, Json, LogStream, MetricPoint, NewJobEvent } from './events.js';
+import { judgeReport, keptUntil, type EarlyStopping } from './early-stopping.js';
 import type { JobState, MaybeJob, NumberedCall } from './state.js';
 
 type JsonObject = Record<string, Json>;
@@ -30,6 +31,8 @@ export type JobCommand =
       sequence?: number | null;
       /** A digest of the call as sent (the caller computes it), telling a retry from another call with the same number. */
       digest?: string | null;
+      /** The experiment's early-stopping rule, when one applies: it judges the report as it is recorded. */
+      earlyStopping?: EarlyStopping | null;
     }
   | { type: 'AppendLog'; leaseTokenHash: string; lines: string[]; stream: LogStream; sequence?: number | null; digest?: string | null }
   | { type: 'CompleteJob'; leaseTokenHash: string; result: JsonObject | null; artifacts: Artifact[] }
@@ -38,12 +41,6 @@ export type JobCommand =
   | { type: 'CancelJob'; reason: string | null }
   /** Its algorithm was upgraded: train again with the new version. */
   | { type: 'RetrainJob'; algorithmVersion: number }
-  /** The experiment's early-stopping rule spoke after a report: record its rungs, maybe prune. */
-  | {
-      type: 'ApplyEarlyStopping';
-      rungs: { rung: number; value: number }[];
-      prune: { rule: 'median' | 'successiveHalving'; step: number; value: number } | null;
-    }
   | { type: 'RetryJob' };
 
 export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
@@ -64,7 +61,15 @@ export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
       requireLease(state, command.leaseTokenHash);
       requireNextNumber(state.metricSequence, command);
       const points = withSteps(state, command.points, command.now);
-      return [{ type: 'JobMetricsReported', data: { points, ...numbered(command) } }];
+      if (!command.earlyStopping) return [{ type: 'JobMetricsReported', data: { points, ...numbered(command) } }];
+      // Judged before recording: a report that prunes keeps nothing past the pruning step.
+      const { reached, prune } = judgeReport(command.earlyStopping, points, state.rungValues.length);
+      const events: NewJobEvent[] = [
+        { type: 'JobMetricsReported', data: { points: keptUntil(points, prune), ...numbered(command) } },
+      ];
+      if (reached.length > 0) events.push({ type: 'JobRungsReached', data: { rungs: reached } });
+      if (prune) events.push({ type: 'JobPruned', data: prune });
+      return events;
     }
     case 'AppendLog':
       if (isRetry(state.logSequence, command)) return [];
@@ -107,16 +112,6 @@ export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
           data: { from: state.status, fromVersion: state.algorithmVersion, algorithmVersion: command.algorithmVersion },
         },
       ];
-    case 'ApplyEarlyStopping': {
-      // A job that finished meanwhile keeps its ending; only a running job is stopped.
-      if (state.status !== 'RUNNING') return [];
-      // A rung is recorded once: a concurrent report may have recorded it already.
-      const rungs = command.rungs.filter((r) => r.rung >= state.rungValues.length);
-      const events: NewJobEvent[] = [];
-      if (rungs.length > 0) events.push({ type: 'JobRungsReached', data: { rungs } });
-      if (command.prune) events.push({ type: 'JobPruned', data: command.prune });
-      return events;
-    }
     case 'RetryJob':
       if (state.status !== 'FAILED' && state.status !== 'CANCELLED' && state.status !== 'PRUNED') {
         throw illegalTransition(state.status, 'retry');

@@ -36,6 +36,26 @@ export const MetricPoint = z.object({
 });
 export type MetricPoint = z.infer<typeof MetricPoint>;
 
+/**
+ * Why a job was pruned, as the rule saw it when it decided (never recomputed
+ * later, when more trials have completed): the trial's value at the step, and
+ * the threshold it was held to with the number of trials that threshold came from.
+ */
+export const PruningDecision = z.object({
+  rule: z.enum(['median', 'successiveHalving']),
+  /** The step of the objective's point that was judged. */
+  step: z.number().int(),
+  /** The trial's value at that step. */
+  value: z.number(),
+  /** Median: the median of completed trials at the step. Successive halving: the rung's cutoff. */
+  threshold: z.number().nullable(),
+  /** How many trials' values the threshold came from (successive halving: this trial's included). */
+  comparedTrials: z.number().int().nullable(),
+  /** Successive halving: the rung the trial was stopped at. */
+  rung: z.number().int().nullable(),
+});
+export type PruningDecision = z.infer<typeof PruningDecision>;
+
 export const jobEventSchemas = {
   JobCreated: z.object({
     jobId: z.string(),
@@ -109,12 +129,8 @@ export const jobEventSchemas = {
   JobRungsReached: z.object({
     rungs: z.array(z.object({ rung: z.number().int(), value: z.number() })),
   }),
-  /** The experiment's early-stopping rule stopped the job. */
-  JobPruned: z.object({
-    rule: z.enum(['median', 'successiveHalving']),
-    step: z.number().int(),
-    value: z.number(),
-  }),
+  /** The experiment's early-stopping rule stopped the job: what it decided, with the numbers it decided on. */
+  JobPruned: PruningDecision,
   /** The job's algorithm was upgraded: it trains again from the queue with the new version. */
   JobRetrained: z.object({
     from: JobStatus,

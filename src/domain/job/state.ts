@@ -4,7 +4,7 @@
  * lines themselves (only where their series and offsets stand), so folding a
  * long-running job stays cheap.
  */
-import type { Artifact, JobEvent, JobStatus, Json } from './events.js';
+import type { Artifact, JobEvent, JobStatus, Json, PruningDecision } from './events.js';
 
 type JsonObject = Record<string, Json>;
 
@@ -48,6 +48,8 @@ export interface JobState {
   trialIndex: number | null;
   /** Successive halving: the objective's value at each rung reached, in rung order. */
   rungValues: number[];
+  /** Why the job is PRUNED, as its early-stopping rule decided it; null in any other status. */
+  pruning: PruningDecision | null;
   /** The last numbered metrics report of the current lease (retries are recognised by it). */
   metricSequence: NumberedCall | null;
   /** The last numbered log append of the current lease, with what it answered. */
@@ -106,6 +108,7 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
       nextLogOffset: 0,
       trialIndex: d.trialIndex,
       rungValues: [],
+      pruning: null,
       metricSequence: null,
       logSequence: null,
     };
@@ -195,7 +198,7 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
     case 'JobRungsReached':
       return { ...state, rungValues: [...state.rungValues, ...event.data.rungs.map((r) => r.value)] };
     case 'JobPruned':
-      return { ...endLease(state), status: 'PRUNED', finishedAt: event.timestamp };
+      return { ...endLease(state), status: 'PRUNED', finishedAt: event.timestamp, pruning: event.data };
     case 'JobRetrained':
       // A fresh start at the new version; the earlier result stays in the job's history.
       return {
@@ -211,6 +214,7 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
         result: null,
         artifacts: [],
         rungValues: [],
+        pruning: null,
       };
     case 'JobRetried':
       return {
@@ -219,6 +223,7 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
         maxAttempts: event.data.maxAttempts,
         finishedAt: null,
         cancelRequested: false,
+        pruning: null,
       };
   }
 }

@@ -6,10 +6,13 @@
  * - JobCreated v1 had no PBT lineage, trial slot or scheduler decision.
  * - JobClaimed v1 had no lease duration or takeover record: the duration is
  *   what the lease was granted for, its expiry minus the claim's time.
+ * - JobPruned v1 had no threshold, trial count or rung: they were not recorded,
+ *   and are not made up afterwards (null), since the trials completed since
+ *   would give other numbers than the rule decided on.
  */
 import type { JobEventType } from './events.js';
 
-export const JOB_EVENT_VERSIONS: Partial<Record<JobEventType, number>> = { JobCreated: 2, JobClaimed: 2 };
+export const JOB_EVENT_VERSIONS: Partial<Record<JobEventType, number>> = { JobCreated: 2, JobClaimed: 2, JobPruned: 2 };
 
 export const jobEventVersion = (type: string): number => JOB_EVENT_VERSIONS[type as JobEventType] ?? 1;
 
@@ -25,6 +28,9 @@ const upcasters: Partial<Record<JobEventType, Record<number, Upcaster>>> = {
       leaseSeconds: Math.max(1, Math.round((Date.parse(String(data.leaseExpiresAt)) - Date.parse(timestamp)) / 1000)),
       ...data,
     }),
+  },
+  JobPruned: {
+    1: (data) => ({ threshold: null, comparedTrials: null, rung: null, ...data }),
   },
 };
 

@@ -16,6 +16,7 @@ import { EventConnection, selectedEventFields } from './event.js';
 import { Experiment } from './experiment.js';
 import { MetricSeries } from './metrics.js';
 import { Node } from './node.js';
+import { PruningDecision } from './pruning.js';
 import { jobLogTail, jobStatusChanges, jobUpdates } from './job-subscriptions.js';
 
 /**
@@ -104,6 +105,14 @@ Job.implement({
       nullable: true,
       description: "The experiment objective's value for this job, when known.",
       resolve: (j) => j.objectiveValue,
+    }),
+    pruning: t.field({
+      type: PruningDecision,
+      nullable: true,
+      description:
+        'Why its early-stopping rule pruned the job (null unless PRUNED): the rule, the step, its value and the threshold ' +
+        'with the number of trials it came from. A past job (`jobAt`) has what it had at that revision.',
+      resolve: (j) => j.pruning ?? null,
     }),
     generation: t.exposeInt('generation', { description: 'PBT lineage: 0 for a first generation job.' }),
     parent: t.field({

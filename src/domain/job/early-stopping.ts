@@ -1,0 +1,83 @@
+/**
+ * What an experiment's early-stopping rule makes of one metrics report, decided
+ * together with the report itself: the rungs the report reached, and whether
+ * (and why) it prunes the job. Deciding both at once is what lets a report that
+ * prunes keep none of its points past the pruning step: once pruned, the job
+ * has stopped there, whatever else the same call carried.
+ *
+ * Pure: the caller gathers what the rule compares against (the job's own
+ * objective points so far, the completed trials, the values recorded at a rung).
+ */
+import {
+  medianVerdict,
+  successiveHalvingVerdict,
+  type Direction,
+  type Intermediate,
+  type MedianRule,
+  type SuccessiveHalvingRule,
+} from '../experiment/pruners.js';
+import type { PruningDecision } from './events.js';
+
+export interface EarlyStopping {
+  /** The experiment's objective metric: only its points are judged. */
+  metric: string;
+  direction: Direction;
+  /** Exactly one of the two rules is set. */
+  median: MedianRule | null;
+  successiveHalving: SuccessiveHalvingRule | null;
+  /** The objective's points the job had before this report (step -> first value). */
+  baseline: Intermediate;
+  /** Median: the objective's points of each of the experiment's completed jobs. */
+  completed: readonly Intermediate[];
+  /** Successive halving: the values the experiment's other trials recorded at a rung. */
+  recordedAt: (rung: number) => readonly number[];
+}
+
+export interface ReportVerdict {
+  /** Successive halving: the rungs this report completed, with the value recorded at each. */
+  reached: { rung: number; value: number }[];
+  prune: PruningDecision | null;
+}
+
+/**
+ * Judges each new point of the objective in the order reported, as Optuna
+ * would if each were reported and checked on its own, and stops at the first
+ * prune: one batch decides as the same points sent one by one. A step the job
+ * already has keeps its first value (as `trial.report` keeps) and is not judged again.
+ */
+export function judgeReport(
+  rule: EarlyStopping,
+  points: readonly { name: string; step: number; value: number }[],
+  rungsBefore: number,
+): ReportVerdict {
+  const values = new Map(rule.baseline);
+  const reached: { rung: number; value: number }[] = [];
+  for (const point of points) {
+    if (point.name !== rule.metric || values.has(point.step)) continue;
+    values.set(point.step, point.value);
+    const judged = { step: point.step, value: point.value };
+    if (rule.median) {
+      const verdict = medianVerdict(rule.median, rule.direction, values, rule.completed);
+      if (verdict.prune) {
+        const { threshold, comparedTrials } = verdict;
+        return { reached, prune: { rule: 'median', ...judged, threshold, comparedTrials, rung: null } };
+      }
+    } else if (rule.successiveHalving) {
+      const verdict = successiveHalvingVerdict(rule.successiveHalving, rule.direction, values, rungsBefore + reached.length, rule.recordedAt);
+      reached.push(...verdict.reached);
+      if (verdict.prune) {
+        const { threshold, comparedTrials, rung } = verdict;
+        return { reached, prune: { rule: 'successiveHalving', ...judged, threshold, comparedTrials, rung } };
+      }
+    }
+  }
+  return { reached, prune: null };
+}
+
+/**
+ * What a pruned job keeps of the report that pruned it: no point past the
+ * step it was pruned at, of any metric; the objective's series ends there.
+ */
+export function keptUntil<P extends { step: number }>(points: readonly P[], prune: PruningDecision | null): P[] {
+  return prune ? points.filter((p) => p.step <= prune.step) : [...points];
+}
