@@ -130,6 +130,7 @@ describe.skipIf(chromiumMissing)(`the dashboard and GraphiQL in a real browser, 
   it('when GraphiQL is opened at /graphql, then its editor renders and it reads the schema, from this server alone, with no policy violation', async () => {
     let schemaRead = false;
     let introspection: Promise<Response> | undefined;
+    let workerStarted: Promise<unknown> | undefined;
     const seen = await visit(
       browser,
       origin,
@@ -137,9 +138,11 @@ describe.skipIf(chromiumMissing)(`the dashboard and GraphiQL in a real browser, 
       async (page) => {
         await page.locator('.graphiql-query-editor .monaco-editor').first().waitFor({ state: 'visible' });
         schemaRead = (await (await introspection!).json()).data?.__schema !== undefined;
+        await workerStarted;
       },
       (page) => {
         introspection = page.waitForResponse((response) => response.url() === `${origin}/graphql` && response.request().method() === 'POST' && response.ok());
+        workerStarted = page.waitForEvent('worker');
       },
     );
     expect(schemaRead).toBe(true);
