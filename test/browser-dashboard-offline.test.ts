@@ -112,8 +112,24 @@ describe.skipIf(chromiumMissing)(`the dashboard and GraphiQL in a real browser, 
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  it('when the dashboard is opened at /, then its top bar renders from this server alone, with no policy violation', async () => {
-    const seen = await visit(browser, origin, '/', (page) => page.locator('header.topbar nav a').first().waitFor({ state: 'visible' }));
+  it('when the dashboard is opened at /, then its top bar renders and a WebSocket to /graphql opens, from this server alone, with no policy violation', async () => {
+    let socket = '';
+    const seen = await visit(browser, origin, '/', async (page) => {
+      await page.locator('header.topbar nav a').first().waitFor({ state: 'visible' });
+      // The views' subscriptions go over a WebSocket to /graphql: connect-src 'self' lets it open.
+      socket = await page.evaluate(
+        () =>
+          new Promise<string>((resolve) => {
+            const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+            ws.onopen = () => {
+              ws.close();
+              resolve('open');
+            };
+            ws.onerror = () => resolve('failed');
+          }),
+      );
+    });
+    expect(socket).toBe('open');
     // The page did load its bundle (so the checks below saw real traffic).
     expect(seen.requests.some((url) => url.startsWith(`${origin}/assets/`) && url.endsWith('.js'))).toBe(true);
     expect(seen.requests.some((url) => url.startsWith(`${origin}/assets/`) && url.endsWith('.css'))).toBe(true);
