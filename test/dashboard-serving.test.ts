@@ -5,7 +5,7 @@
  * before. Needs the built dashboard: `npm run build:dashboard` (npm ci runs it).
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -233,5 +233,34 @@ describe('given a Trialog whose dashboard is not built (TRIALOG_DASHBOARD_DIR na
     const script = await raw(t.server.port, builtScript(), { headers: { 'accept-encoding': 'br' } });
     expect(script.status).toBe(200);
     expect(script.headers['content-encoding']).toBe('br');
+  });
+});
+
+describe('given a Trialog serving a dashboard whose files change under it', () => {
+  let t: TestServer;
+  const copy = tempDir('trialog-dashboard-copy-');
+  beforeAll(async () => {
+    cpSync(DIST, copy.path, { recursive: true });
+    t = await startTestServer({ dashboardDir: copy.path });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    copy.remove();
+  });
+
+  it('when a listed file vanishes before it is read (a rebuild racing a request), then that response is cut short and the server serves on', async () => {
+    const script = builtScript();
+    // The directory's time set to a whole second, so that it can be put back exactly below.
+    const assets = join(copy.path, 'assets');
+    const SECOND = 1_700_000_000;
+    utimesSync(assets, SECOND, SECOND);
+    expect((await raw(t.server.port, script)).status).toBe(200); // listed
+    // Removed, with its directory's time put back: the server cannot tell it is gone until it opens it.
+    rmSync(join(copy.path, script));
+    utimesSync(assets, SECOND, SECOND);
+    await expect(raw(t.server.port, script)).rejects.toThrow(/socket hang up|ECONNRESET/);
+    const page = await raw(t.server.port, '/');
+    expect(page.status).toBe(200);
+    expect(ok(await t.gql('{ __typename }'))).toEqual({ __typename: 'Query' });
   });
 });

@@ -133,10 +133,12 @@ export function serveDashboard(dir: string, next: Handler): Handler {
     res.setHeader('cache-control', path.startsWith(ASSETS_PREFIX) ? IMMUTABLE : REVALIDATE);
     res.setHeader('vary', 'Origin, Accept-Encoding');
     // A file removed between the listing and this request (a rebuild) ends this response, not the process.
-    res.once('pipe', (source: Readable) => source.once('error', () => res.destroy()));
+    const endOnReadError = (source: Readable) => source.once('error', () => res.destroy());
+    res.once('pipe', endOnReadError);
     if (matchRoute(path) !== null) req.url = '/index.html';
     send(req, res, () => {
       // No such file (an old asset name): what the API answers any unknown path, with its own headers.
+      res.off('pipe', endOnReadError);
       for (const name of [...Object.keys(SECURITY_HEADERS), 'cache-control']) res.removeHeader(name);
       res.setHeader('vary', 'Origin');
       next(req, res);
