@@ -76,6 +76,57 @@ describe('jobStatusChanged over graphql-ws', () => {
     const items = await sub.done;
     expect(items.map((i) => i.jobStatusChanged.to)).toEqual(['CANCELLED']);
   });
+
+  it('given a position, a resubscriber gets the changes after it first, then live ones, none missed or repeated', async () => {
+    type Change = { jobStatusChanged: { job: { id: string }; from: string | null; to: string; position: string } };
+    const RESUMING = `subscription($after: String, $status: [JobStatus!]) {
+      jobStatusChanged(after: $after, status: $status) { job { id } from to position }
+    }`;
+    // Given a dashboard that saw a job created, then lost its connection while the job was cancelled
+    // and another was created and cancelled (the log is not empty: a position to start after)
+    await createJob(t.gql, { labels: ['earlier'] });
+    const before = ok(await t.gql(`{ events(first: 1000) { pageInfo { endCursor } } }`)).events.pageInfo.endCursor;
+    const a = await createJob(t.gql, { labels: ['resume'] });
+    const seen = collect<Change>(ws, RESUMING, { after: before }, (items) => items.length >= 1);
+    const [created] = (await seen.done).map((i) => i.jobStatusChanged);
+    expect([created!.job.id, created!.to]).toEqual([a.id, 'QUEUED']);
+    ok(await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: a.id }));
+    const b = await createJob(t.gql, { labels: ['resume'] });
+    ok(await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: b.id }));
+
+    // When it resubscribes after the last position it saw, narrowed to cancellations
+    let liveJobId = '';
+    const resumed = collect<Change>(ws, RESUMING, { after: created!.position, status: ['CANCELLED'] }, (items) =>
+      items.some((i) => i.jobStatusChanged.job.id === liveJobId),
+    );
+    const c = await createJob(t.gql, { labels: ['resume'] });
+    liveJobId = c.id;
+    ok(await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: c.id }));
+
+    // Then it gets the missed cancellations in order, then the live one, each once
+    const changes = (await resumed.done).map((i) => i.jobStatusChanged);
+    expect(changes.map((change) => [change.job.id, change.from, change.to])).toEqual([
+      [a.id, 'QUEUED', 'CANCELLED'],
+      [b.id, 'QUEUED', 'CANCELLED'],
+      [c.id, 'QUEUED', 'CANCELLED'],
+    ]);
+  });
+});
+
+describe('logPosition: where a first page ends in the log', () => {
+  it('given a position read before a first page, a feed after it carries every later change and none before', async () => {
+    // Given a job created before a page reads the position
+    const earlier = await createJob(t.gql, { labels: ['before-position'] });
+    const { logPosition } = ok(await t.gql(`{ logPosition }`));
+    expect(typeof logPosition).toBe('string');
+    // When a job is created after it, and a feed subscribes after the position
+    const later = await createJob(t.gql, { labels: ['after-position'] });
+    const feed = collect<{ jobStatusChanged: { job: { id: string } } }>(ws, `subscription($after: String) { jobStatusChanged(after: $after) { job { id } } }`, { after: logPosition }, (items) => items.length >= 1);
+    // Then the feed starts with the later job, not the earlier one
+    const [first] = await feed.done;
+    expect(first!.jobStatusChanged.job.id).toBe(later.id);
+    expect(first!.jobStatusChanged.job.id).not.toBe(earlier.id);
+  });
 });
 
 describe('jobLogs over graphql-ws', () => {

@@ -1,3 +1,167 @@
+import { useSignal } from '@preact/signals';
+import { useEffect, useMemo } from 'preact/hooks';
+import { frameQueue } from '../lib/frame';
+import { live } from '../lib/graphql';
+import { formatCountdown, groupByWorker, leaseSecondsLeft, progressPercent } from '../logic/workers';
+import { formatTime, readJobsById, type JobRow } from './lists/jobs-data';
+import { liveJobList } from './lists/live-jobs';
+import './lists/lists.css';
+
+// The job events that move a running job's lease or progress (src/domain/job/events.ts): a heartbeat,
+// and a claim that takes over an expired lease (the job stays RUNNING under another worker).
+const LEASE_EVENT_TYPES = ['JobHeartbeat', 'JobClaimed'];
+
+const LEASE_EVENTS = `subscription LeaseEvents($after: String, $filter: EventFilter) {
+  events(after: $after, filter: $filter) { position streamId timestamp }
+}`;
+
+/** Running jobs grouped by worker: lease countdowns, last heartbeat, progress, all live. */
 export function WorkersView(_props: { id: string }) {
-  return <h1>workers</h1>;
+  const list = useMemo(() => liveJobList({ filterInput: { status: ['RUNNING'] }, matches: (job) => job.status === 'RUNNING', experimentId: null }), []);
+  const heartbeats = useSignal<ReadonlyMap<string, string>>(new Map());
+  const now = useSignal(Date.now());
+
+  useEffect(() => {
+    // A local clock for the countdowns: nothing is asked of the server by this tick.
+    const tick = setInterval(() => (now.value = Date.now()), 1000);
+    const stopHeartbeats = followLeases(list.rows.peek.bind(list.rows), (jobs, at) => {
+      list.apply(jobs);
+      const next = new Map(heartbeats.peek());
+      for (const [id, time] of at) next.set(id, time);
+      // Only running jobs' heartbeats are kept: the map cannot outgrow the list.
+      const running = new Set(list.rows.peek().map((job) => job.id));
+      for (const id of next.keys()) if (!running.has(id)) next.delete(id);
+      heartbeats.value = next;
+    });
+    return () => {
+      clearInterval(tick);
+      stopHeartbeats();
+      list.stop();
+    };
+  }, [list]);
+
+  const groups = groupByWorker(list.rows.value);
+  return (
+    <section class="list-view">
+      <h1>Workers</h1>
+      <p class="muted list-count" data-testid="running-count">
+        {list.totalCount.value === null
+          ? 'loading…'
+          : `${list.rows.value.length} running job${list.rows.value.length === 1 ? '' : 's'} on ${groups.length} worker${groups.length === 1 ? '' : 's'}`}
+      </p>
+      {list.error.value && <p class="error">{list.error.value}</p>}
+      {groups.length === 0 && !list.loading.value && <p class="muted">No job is running.</p>}
+      {groups.map((group) => (
+        <section key={group.workerId} class="worker-group" data-testid="worker-group" data-worker-id={group.workerId}>
+          <h2 class="mono">{group.workerId}</h2>
+          <table class="list-table">
+            <thead>
+              <tr>
+                <th>Job</th>
+                <th>Experiment</th>
+                <th>Started</th>
+                <th>Lease left</th>
+                <th>Last heartbeat</th>
+                <th>Progress</th>
+              </tr>
+            </thead>
+            <tbody>
+              {group.jobs.map((job) => (
+                <RunningJobRow key={job.id} job={job} now={now.value} lastHeartbeat={heartbeats.value.get(job.id) ?? null} />
+              ))}
+            </tbody>
+          </table>
+        </section>
+      ))}
+      {list.hasNextPage.value && (
+        <button type="button" data-testid="load-more" disabled={list.loading.value} onClick={() => void list.loadMore()}>
+          Load more
+        </button>
+      )}
+    </section>
+  );
+}
+
+function RunningJobRow({ job, now, lastHeartbeat }: { job: JobRow; now: number; lastHeartbeat: string | null }) {
+  const left = leaseSecondsLeft(job.leaseExpiresAt, now);
+  const percent = progressPercent(job.progress);
+  return (
+    <tr data-testid="worker-job" data-job-id={job.id}>
+      <td class="mono">
+        <a href={`/jobs/${encodeURIComponent(job.id)}`}>{job.id}</a>
+      </td>
+      <td>{job.experiment ? <a href={`/experiments/${encodeURIComponent(job.experiment.id)}`}>{job.experiment.name}</a> : <span class="muted">—</span>}</td>
+      <td>{formatTime(job.startedAt)}</td>
+      <td data-testid="lease-left" class={left === null ? 'muted' : left < 0 ? 'lease-expired' : left < 10 ? 'lease-soon' : ''}>
+        {formatCountdown(left)}
+      </td>
+      <td data-testid="last-heartbeat">{lastHeartbeat ? formatTime(lastHeartbeat) : <span class="muted">none since opened</span>}</td>
+      <td data-testid="progress">
+        {percent === null ? (
+          <span class="muted">—</span>
+        ) : (
+          <>
+            <span class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+              <span ref={(bar) => void (bar && (bar.style.width = `${percent}%`))} />
+            </span>{' '}
+            {percent}%
+          </>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+/**
+ * Follows heartbeats (and lease takeovers) of the jobs on screen: each frame's events name the jobs
+ * to read again, one request for all of them, one read in flight at a time. Resumes from the last
+ * position after a lost connection.
+ */
+function followLeases(
+  shown: () => readonly JobRow[],
+  update: (jobs: JobRow[], heartbeatAt: Map<string, string>) => void,
+): () => void {
+  let position: string | null = null;
+  let pending = new Map<string, string>();
+  let reading = false;
+  let stopped = false;
+
+  const read = async () => {
+    if (reading || pending.size === 0 || stopped) return;
+    const batch = pending;
+    pending = new Map();
+    reading = true;
+    try {
+      const jobs = await readJobsById(batch.keys());
+      if (!stopped) update(jobs, batch);
+    } catch {
+      // A failed read leaves the rows as they were; the next heartbeat reads them again.
+    } finally {
+      reading = false;
+      if (pending.size > 0) void read();
+    }
+  };
+
+  const queue = frameQueue<{ streamId: string; at: string }>((events) => {
+    const onScreen = new Set(shown().map((job) => job.id));
+    for (const { streamId, at } of events) {
+      const id = streamId.slice('job-'.length);
+      if (onScreen.has(id)) pending.set(id, at);
+    }
+    void read();
+  });
+
+  const stop = live<{ events: { position: string; streamId: string; timestamp: string } }>({
+    query: LEASE_EVENTS,
+    variables: () => ({ after: position, filter: { category: 'job', types: LEASE_EVENT_TYPES } }),
+    next: ({ events }) => {
+      position = events.position;
+      queue.push({ streamId: events.streamId, at: events.timestamp });
+    },
+  });
+  return () => {
+    stopped = true;
+    queue.cancel();
+    stop();
+  };
 }

@@ -120,3 +120,12 @@ builder.subscriptionField('events', (t) =>
     resolve: (event) => event,
   }),
 );
+
+builder.queryField('logPosition', (t) =>
+  t.string({
+    nullable: true,
+    description:
+      "The log position this server's read models have reached (null while the log is empty). Read it before a first page of anything, then subscribe `after` it: no change is missed (one may come twice, in the page and in the feed).",
+    resolve: (_root, _args, ctx) => ctx.trialog.runner.position ?? null,
+  }),
+);

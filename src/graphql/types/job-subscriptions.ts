@@ -19,7 +19,9 @@ import type { LogLineRow } from '../../../projections/jobs-queries.js';
 import { jobIdOfStream } from '../../../projections/jobs-projection.js';
 import { turnOfEventLoop } from '../../event-loop.js';
 import { SubscriberTooSlowError } from '../../live-feed.js';
-import { categoryOf, type RecordedEvent } from '../../store/port.js';
+import { categoryOf, type RecordedEvent, type RecordedEventHeader } from '../../store/port.js';
+import { tailLog, wholeEvents } from '../../app/audit-log.js';
+import type { Trialog } from '../../trialog.js';
 import type { GraphQLContext } from '../context.js';
 import type { JobShape } from './job.js';
 
@@ -55,7 +57,9 @@ export function jobStatusChanges(
   { trialog }: GraphQLContext,
   experimentId: string | null,
   statuses: readonly JobStatus[] | null,
+  after: string | null = null,
 ): AsyncGenerator<StatusChange> {
+  if (after !== null) return jobStatusChangesAfter(trialog, experimentId, statuses, after);
   // Metric and log events never change a status, and another experiment's jobs are none of this
   // subscriber's business: neither is even queued for it. The experiment is looked up from the
   // job's indexed column, cached and once per event (not the job's state, not per subscriber).
@@ -72,7 +76,7 @@ export function jobStatusChanges(
         if (!change) continue;
         if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
         // Read only for a change someone will be sent, and once for all of them.
-        const job = oncePerEvent(jobByEvent, recorded, () => trialog.jobQueries.job(jobIdOfStream(recorded.streamId)));
+        const job = jobOfEvent(trialog, recorded);
         if (!job) continue;
         yield { job, ...change, at: recorded.timestamp, position: recorded.position };
       }
@@ -86,17 +90,64 @@ export function jobStatusChanges(
 }
 
 /**
+ * The status changes after a position of the log, then live: the audit log's tail narrowed to the
+ * status-changing job events, so a dashboard that lost its connection resumes from the last change
+ * it saw with none missed or repeated. A subscriber too slow is told the position to resume after.
+ */
+function jobStatusChangesAfter(
+  trialog: GraphQLContext['trialog'],
+  experimentId: string | null,
+  statuses: readonly JobStatus[] | null,
+  after: string,
+): AsyncGenerator<StatusChange> {
+  const events = tailLog(
+    trialog.store,
+    trialog.feed,
+    () => trialog.runner.position,
+    { category: JOB_STREAM_CATEGORY, types: [...STATUS_CHANGING_EVENT_TYPES] },
+    after,
+    wholeEvents,
+  ) as AsyncGenerator<RecordedEvent>;
+  async function* changes(): AsyncGenerator<StatusChange> {
+    try {
+      for await (const recorded of events) {
+        if (experimentId !== null && trialog.jobExperiments.ofEvent(recorded) !== experimentId) continue;
+        const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(parseJobEvent(recorded)));
+        if (!change) continue;
+        if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
+        const job = jobOfEvent(trialog, recorded);
+        if (!job) continue;
+        yield { job, ...change, at: recorded.timestamp, position: recorded.position };
+      }
+    } finally {
+      await events.return(undefined);
+    }
+  }
+  // Closing the tail first ends a pending read, so a client that leaves frees its listener at once.
+  return closingWith({ close: () => void events.return(undefined) }, changes());
+}
+
+/**
  * What every subscriber would work out from one event, worked out once: the
  * feed hands the same event object to all of them, and a thousand dashboards
  * must not parse it and read the job a thousand times.
  */
-const statusChangeByEvent = new WeakMap<RecordedEvent, ReturnType<typeof statusChangeOf>>();
-const jobByEvent = new WeakMap<RecordedEvent, JobShape | undefined>();
-function oncePerEvent<T>(memo: WeakMap<RecordedEvent, T>, recorded: RecordedEvent, work: () => T): T {
+const statusChangeByEvent = new WeakMap<RecordedEventHeader, ReturnType<typeof statusChangeOf>>();
+const jobByEvent = new WeakMap<RecordedEventHeader, JobShape | undefined>();
+function oncePerEvent<T>(memo: WeakMap<RecordedEventHeader, T>, recorded: RecordedEventHeader, work: () => T): T {
   if (memo.has(recorded)) return memo.get(recorded)!;
   const value = work();
   memo.set(recorded, value);
   return value;
+}
+
+/**
+ * The job whose stream the event is on, as the read model has it when first
+ * asked (at or after the event): one read of one row for every subscriber
+ * sent that event, whatever else the job's experiment holds.
+ */
+export function jobOfEvent(trialog: Trialog, recorded: RecordedEventHeader): JobShape | undefined {
+  return oncePerEvent(jobByEvent, recorded, () => trialog.jobQueries.job(jobIdOfStream(recorded.streamId)));
 }
 
 /**

@@ -139,6 +139,10 @@ Job.implement({
         return toConnection(items, lines.length > first, args.after);
       },
     }),
+    logLength: t.exposeInt('nextLogOffset', {
+      description:
+        'Lines in its log (a past job: as it stood then). Offsets run 0..logLength-1, so a reader can page a tail backward with logs(after).',
+    }),
     artifacts: t.field({ type: [Artifact], resolve: (j) => j.artifacts }),
     history: t.field({
       type: EventConnection,
@@ -481,9 +485,10 @@ builder.subscriptionFields((t) => ({
   }),
   jobStatusChanged: t.field({
     type: JobStatusChange,
-    description: 'Status transitions of any job, optionally narrowed.',
-    args: { experimentId: t.arg.id(), status: t.arg({ type: [JobStatus] }) },
-    subscribe: (_root, args, ctx) => jobStatusChanges(ctx, args.experimentId ?? null, args.status ?? null),
+    description:
+      'Status transitions of any job, optionally narrowed; with `after` (a position), those after it first, then live: none missed or repeated.',
+    args: { experimentId: t.arg.id(), status: t.arg({ type: [JobStatus] }), after: t.arg.string() },
+    subscribe: (_root, args, ctx) => jobStatusChanges(ctx, args.experimentId ?? null, args.status ?? null, args.after ?? null),
     resolve: (change) => change,
   }),
   jobLogs: t.field({

@@ -1,3 +1,0 @@
-export function JobView(_props: { id: string }) {
-  return <h1>job</h1>;
-}
