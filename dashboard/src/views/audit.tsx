@@ -134,8 +134,8 @@ function metadataText(event: AuditEvent, name: string): string | null {
 
 function eventColumns(selected: Signal<AuditEvent | null>): Column<AuditEvent>[] {
   return [
-    { key: 'position', header: 'Position', width: '7em', cell: (event) => <span class="mono">{event.position}</span> },
-    { key: 'time', header: 'Time', width: '11em', cell: (event) => formatTime(event.timestamp) },
+    { key: 'position', header: 'Position', width: '12em', cell: (event) => <span class="mono">{event.position}</span> },
+    { key: 'time', header: 'Time', width: '14em', cell: (event) => formatTime(event.timestamp) },
     { key: 'type', header: 'Type', width: 'minmax(10em, 1fr)', cell: (event) => event.type },
     {
       key: 'stream',
@@ -170,7 +170,7 @@ function eventColumns(selected: Signal<AuditEvent | null>): Column<AuditEvent>[]
     {
       key: 'data',
       header: 'Data',
-      width: '5em',
+      width: '6em',
       cell: (event) => {
         const open = selected.value?.id === event.id;
         return (

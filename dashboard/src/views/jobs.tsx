@@ -69,8 +69,8 @@ const JOB_COLUMNS: readonly Column<JobRow>[] = [
     width: 'minmax(6em, 1fr)',
     cell: (job) => (job.algorithmId ? `${job.algorithmId}${job.algorithmVersion !== null ? ` v${job.algorithmVersion}` : ''}` : none),
   },
-  { key: 'attempts', header: 'Attempts', width: '5em', align: 'end', cell: (job) => job.attempts },
-  { key: 'created', header: 'Created', width: '11em', cell: (job) => formatTime(job.createdAt) },
+  { key: 'attempts', header: 'Attempts', width: '6em', align: 'end', cell: (job) => job.attempts },
+  { key: 'created', header: 'Created', width: '14em', cell: (job) => formatTime(job.createdAt) },
   { key: 'objective', header: 'Objective', width: '7em', align: 'end', cell: (job) => job.objectiveValue ?? none },
 ];
 
