@@ -177,6 +177,9 @@ describeInChromium('live views start and resume with no gap', () => {
     });
     await expect.poll(async () => sorted(await createdStreams()), POLL).toEqual(sorted(created.map((id) => `job-${id}`)));
     expect(await notReloaded(page)).toBe(true);
+    // An event's data opens below the tape (virtual rows keep one height).
+    await page.locator(`[data-testid=event-row][data-stream="job-${created[0]}"] [data-testid=event-data-toggle]`).click();
+    await expect.poll(() => page.getByTestId('event-data').textContent(), POLL).toContain('audit-gapless');
     await shot(page, 'audit');
 
     // "From the beginning" asks for the whole log, and says so.
