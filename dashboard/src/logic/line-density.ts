@@ -150,7 +150,7 @@ export class CurveDensity {
   }
 
   private readonly mark = (at: number): void => {
-    if (this.all || this.marked[at]) return;
+    if (this.marked[at]) return;
     this.marked[at] = 1;
     this.touched.push(at);
   };
@@ -160,8 +160,10 @@ export class CurveDensity {
     const before = this.drawn[slot];
     if (before && before.curve === curve && before.layer === layer) return;
     const { width, height, projection } = this;
-    if (before) accumulateCurve(this.layers[before.layer]!.counts, width, height, before.curve, projection, -1, this.mark);
-    if (curve) accumulateCurve(this.layers[layer]!.counts, width, height, curve, projection, 1, this.mark);
+    // While every pixel is to be composed anyway (a new image), no pixel needs marking.
+    const mark = this.all ? undefined : this.mark;
+    if (before) accumulateCurve(this.layers[before.layer]!.counts, width, height, before.curve, projection, -1, mark);
+    if (curve) accumulateCurve(this.layers[layer]!.counts, width, height, curve, projection, 1, mark);
     this.drawn[slot] = curve ? { curve, layer } : undefined;
   }
 

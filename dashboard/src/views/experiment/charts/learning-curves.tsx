@@ -101,7 +101,7 @@ export function LearningCurves({ trials, objective }: { trials: readonly Trial[]
   const redrawOverlay = useFrameDraw(() => drawFocus(plot.current, overlay.current, set, focusRef.current));
   useEffect(redrawOverlay, [focus, trials]);
   // A change that left the envelope as it was: uPlot has no new data, but the curves changed.
-  const drawnData = useRef(data);
+  const drawnData = useRef<uPlot.AlignedData | null>(null); // null: the chart's first data is drawn as it is created
   useEffect(() => {
     if (drawnData.current === data) plot.current?.redraw(false, false);
     drawnData.current = data;
