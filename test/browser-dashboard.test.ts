@@ -178,11 +178,11 @@ describeInChromium('the dashboard in a real browser', () => {
     await expect.poll(() => viewer.page.locator('.key-button').textContent(), POLL).toContain('browser-viewer (viewer)');
     await expect.poll(() => viewer.page.getByTestId('job-status').textContent(), POLL).toBe('QUEUED');
     expect(await viewer.page.getByTestId('job-actions').count()).toBe(0);
-    expect(await viewer.page.getByRole('button', { name: /cancel|retry/i }).count()).toBe(0);
+    expect(await viewer.page.getByRole('button', { name: /^(cancel|retry)$/i }).count()).toBe(0);
     await viewer.page.goto(`${session.server.origin}/experiments/${experiment.id}`);
     await expect.poll(() => viewer.page.getByTestId('experiment-status').textContent(), POLL).toBe('RUNNING');
     expect(await viewer.page.locator('[data-testid^=action-]').count()).toBe(0);
-    expect(await viewer.page.getByRole('button', { name: /pause|resume|finish/i }).count()).toBe(0);
+    expect(await viewer.page.getByRole('button', { name: /^(pause|resume|finish)$/i }).count()).toBe(0);
 
     // The key: in sessionStorage, nowhere in the URL, localStorage or any request's URL.
     const storage = await viewer.page.evaluate(() => ({
