@@ -1,6 +1,14 @@
 /** The audit tape: its filter and start position in the URL, its links, and its bound. */
 import { describe, expect, it } from 'vitest';
-import { auditStateFromParams, auditStateToParams, eventFilterInput, isoTime, pushBounded } from '../../dashboard/src/logic/audit-filter.js';
+import {
+  auditStateFromParams,
+  auditStateToParams,
+  describeRange,
+  eventFilterInput,
+  isoTime,
+  pushBounded,
+  withDefaultStart,
+} from '../../dashboard/src/logic/audit-filter.js';
 import { streamLink } from '../../dashboard/src/logic/stream-link.js';
 
 describe('the audit filter in the URL', () => {
@@ -15,6 +23,7 @@ describe('the audit filter in the URL', () => {
         to: '2026-01-01T23:00:00.000Z',
       },
       after: '42',
+      fromBeginning: false,
     });
   });
 
@@ -33,6 +42,36 @@ describe('the audit filter in the URL', () => {
   it('as the GraphQL input: only what narrows, or null for the whole log', () => {
     expect(eventFilterInput(auditStateFromParams(new URLSearchParams('')).filter)).toBeNull();
     expect(eventFilterInput(auditStateFromParams(new URLSearchParams('category=mapping&types=X')).filter)).toEqual({ category: 'mapping', types: ['X'] });
+  });
+});
+
+describe('where the tape starts', () => {
+  const now = Date.parse('2026-11-30T12:00:00.000Z');
+  const open = (query: string) => withDefaultStart(auditStateFromParams(new URLSearchParams(query)), now);
+
+  it('given a URL naming no start, opens on the last hour, not on the whole log', () => {
+    const state = open('category=job');
+    expect(state.filter.from).toBe('2026-11-30T11:00:00.000Z');
+    expect(eventFilterInput(state.filter)).toEqual({ category: 'job', from: '2026-11-30T11:00:00.000Z' });
+    // Written into the URL, it reads back as the same state: a reload or a shared link shows the same hour.
+    const params = new URLSearchParams(Object.entries(auditStateToParams(state)).filter((e): e is [string, string] => e[1] !== null));
+    expect(withDefaultStart(auditStateFromParams(params), now + 60_000)).toEqual(state);
+  });
+
+  it('given a time, a position or "from the beginning", starts there', () => {
+    expect(open('from=2026-01-01T00:00:00.000Z').filter.from).toBe('2026-01-01T00:00:00.000Z');
+    expect(open('after=42')).toMatchObject({ after: '42', filter: { from: null } });
+    const whole = open('from=beginning');
+    expect(whole).toMatchObject({ fromBeginning: true, filter: { from: null } });
+    expect(eventFilterInput(whole.filter)).toBeNull();
+    expect(auditStateToParams(whole).from).toBe('beginning');
+  });
+
+  it('says in words which range is shown', () => {
+    const time = (iso: string) => iso.slice(11, 16);
+    expect(describeRange(open(''), time)).toBe('Events from 11:00 to now, then live');
+    expect(describeRange(open('from=beginning'), time)).toBe('Events from the beginning of the log to now, then live');
+    expect(describeRange(open('after=42&to=2026-11-30T11:30:00Z'), time)).toBe('Events after position 42 to 11:30');
   });
 });
 

@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { mappingRows, migrationInput, withJobStatus, type MappingNode } from '../../dashboard/src/logic/mapping-rows.js';
 
-const mapping = (stateName: string, jobs: [string, string, string][]): MappingNode => ({
+const mapping = (stateName: string, jobs: [string, string, string][], revision = 1): MappingNode => ({
   entityId: 'customer',
   entityVersion: 2,
   stateName,
   interactionId: 'churn',
   carriedFrom: null,
-  jobs: jobs.map(([algorithmId, id, status]) => ({ algorithmId, job: { id, status, algorithmVersion: 1 } })),
+  jobs: jobs.map(([algorithmId, id, status]) => ({ algorithmId, job: { id, status, revision, algorithmVersion: 1 } })),
 });
 
 describe('mapping rows', () => {
@@ -24,11 +24,19 @@ describe('mapping rows', () => {
 
   it("writes a job's new status into the mappings holding it, and returns the same list when none does", () => {
     const list = [mapping('a', [['xgb', 'j1', 'QUEUED']]), mapping('b', [['xgb', 'j2', 'QUEUED']])];
-    const next = withJobStatus(list, 'j2', 'RUNNING');
+    const next = withJobStatus(list, 'j2', 'RUNNING', 2);
     expect(next[0]).toBe(list[0]);
-    expect(next[1]!.jobs[0]!.job.status).toBe('RUNNING');
-    expect(withJobStatus(list, 'j9', 'RUNNING')).toBe(list);
-    expect(withJobStatus(list, 'j1', 'QUEUED')).toBe(list);
+    expect(next[1]!.jobs[0]!.job).toMatchObject({ status: 'RUNNING', revision: 2 });
+    expect(withJobStatus(list, 'j9', 'RUNNING', 2)).toBe(list);
+  });
+
+  it('given a row already showing a later revision of the job, when an older or repeated change arrives, then the row keeps what it shows', () => {
+    // The page was read after the job succeeded (revision 5); the feed, catching up, still delivers
+    // its start (revision 3) and then the change the page already showed (revision 5).
+    const list = [mapping('a', [['xgb', 'j1', 'SUCCEEDED']], 5)];
+    expect(withJobStatus(list, 'j1', 'RUNNING', 3)).toBe(list);
+    expect(withJobStatus(list, 'j1', 'SUCCEEDED', 5)).toBe(list);
+    expect(withJobStatus(list, 'j1', 'QUEUED', 6)[0]!.jobs[0]!.job).toMatchObject({ status: 'QUEUED', revision: 6 });
   });
 });
 

@@ -53,6 +53,8 @@ export interface VirtualTableProps<Row> {
   rowHeight?: number;
   /** `data-testid` of each body row, for tests. */
   rowTestId?: string;
+  /** More attributes of each body row (`data-*` naming what it shows, for tests and styles). */
+  rowAttributes?: (row: Row) => Record<string, string>;
   sort?: { key: string; dir: 'asc' | 'desc' };
   onSort?: (key: string) => void;
   /** Extra class on the scrolling element (its height comes from CSS). */
@@ -115,6 +117,7 @@ export function VirtualTable<Row>(props: VirtualTableProps<Row>) {
               role="row"
               aria-rowindex={item.index + 2}
               data-testid={rowTestId}
+              {...props.rowAttributes?.(row)}
               class={`vtable-row ${item.index % 2 ? 'vtable-odd' : ''}`}
               style={{ ...template, height: `${rowHeight}px`, transform: `translateY(${item.start}px)` }}
             >

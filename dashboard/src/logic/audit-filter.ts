@@ -1,6 +1,8 @@
 /**
  * The audit tape's filter and starting position in the URL:
  * `?category=job&stream=job-…&types=JobClaimed,JobFailed&from=<ISO>&to=<ISO>&after=<position>`.
+ * `from=beginning` asks for the whole log; with neither `from` nor `after` the tape opens on the live
+ * tail: the last hour (`withDefaultStart`), written into the URL so the link shows what is shown.
  */
 export interface AuditFilter {
   category: string | null;
@@ -13,9 +15,16 @@ export interface AuditFilter {
 
 export interface AuditState {
   filter: AuditFilter;
-  /** The position the tape starts after (exclusive); null: from the log's start. */
+  /** The position the tape starts after (exclusive); null: from `filter.from`, or the log's start. */
   after: string | null;
+  /** Asked for explicitly (`from=beginning`): the whole log, oldest first, then live. */
+  fromBeginning: boolean;
 }
+
+/** The marker `from` takes in the URL for "the whole log". */
+export const FROM_BEGINNING = 'beginning';
+/** How far back the tape opens when the URL names no start: there is no backward paging to find "the last N". */
+export const DEFAULT_LOOKBACK_MS = 3_600_000;
 
 /** A time the URL gives, as ISO 8601; null when absent or not a time (a hand-edited link still opens). */
 export function isoTime(text: string | null | undefined): string | null {
@@ -39,7 +48,29 @@ export function auditStateFromParams(params: URLSearchParams): AuditState {
       to: isoTime(params.get('to')),
     },
     after: text('after'),
+    fromBeginning: text('from') === FROM_BEGINNING,
   };
+}
+
+/**
+ * The state the tape opens with: as the URL says when it names a start (a time, a position or the
+ * beginning); otherwise the live tail, from `lookbackMs` before `now`. Replaying the whole log to
+ * show its last 500 events would read every event ever written.
+ */
+export function withDefaultStart(state: AuditState, now: number, lookbackMs = DEFAULT_LOOKBACK_MS): AuditState {
+  if (state.after || state.filter.from || state.fromBeginning) return state;
+  return { ...state, filter: { ...state.filter, from: new Date(now - lookbackMs).toISOString() } };
+}
+
+/** What the tape shows, in words: where it starts, where it ends, and whether it is live. */
+export function describeRange(state: AuditState, formatTime: (iso: string) => string): string {
+  const start = state.after
+    ? `after position ${state.after}${state.filter.from ? ` (and from ${formatTime(state.filter.from)})` : ''}`
+    : state.filter.from
+      ? `from ${formatTime(state.filter.from)}`
+      : 'from the beginning of the log';
+  const end = state.filter.to ? `to ${formatTime(state.filter.to)}` : 'to now, then live';
+  return `Events ${start} ${end}`;
 }
 
 export function auditStateToParams(state: AuditState): Record<string, string | null> {
@@ -48,7 +79,7 @@ export function auditStateToParams(state: AuditState): Record<string, string | n
     category: filter.category || null,
     stream: filter.streamId || null,
     types: filter.types.length > 0 ? filter.types.join(',') : null,
-    from: filter.from || null,
+    from: filter.from || (state.fromBeginning ? FROM_BEGINNING : null),
     to: filter.to || null,
     after: state.after || null,
   };

@@ -5,7 +5,7 @@ export interface MappingNode {
   stateName: string;
   interactionId: string;
   carriedFrom: string | null;
-  jobs: { algorithmId: string; job: { id: string; status: string; algorithmVersion: number | null } }[];
+  jobs: { algorithmId: string; job: { id: string; status: string; revision: number; algorithmVersion: number | null } }[];
 }
 
 export interface MappingRow {
@@ -43,13 +43,18 @@ export function mappingRows(mappings: readonly MappingNode[]): MappingRow[] {
   });
 }
 
-/** A job's new status written into the mappings that hold it; the same array when none does. */
-export function withJobStatus<T extends MappingNode>(mappings: readonly T[], jobId: string, status: string): readonly T[] {
+/**
+ * A job's new status (as of `revision` of its stream) written into the mappings that hold it; the same
+ * array when none does, or when each already shows that revision or a later one: a change can come
+ * twice (in a page read and on the feed) or late (a feed catching up after a page read again).
+ */
+export function withJobStatus<T extends MappingNode>(mappings: readonly T[], jobId: string, status: string, revision: number): readonly T[] {
   let changed = false;
+  const stale = (job: MappingNode['jobs'][number]['job']) => job.id !== jobId || job.revision >= revision;
   const next = mappings.map((m) => {
-    if (!m.jobs.some((mapped) => mapped.job.id === jobId && mapped.job.status !== status)) return m;
+    if (m.jobs.every((mapped) => stale(mapped.job))) return m;
     changed = true;
-    return { ...m, jobs: m.jobs.map((mapped) => (mapped.job.id === jobId ? { ...mapped, job: { ...mapped.job, status } } : mapped)) };
+    return { ...m, jobs: m.jobs.map((mapped) => (stale(mapped.job) ? mapped : { ...mapped, job: { ...mapped.job, status, revision } })) };
   });
   return changed ? next : mappings;
 }

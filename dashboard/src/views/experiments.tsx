@@ -22,6 +22,7 @@ const ROW_FIELDS = /* GraphQL */ `
 
 const PAGE = /* GraphQL */ `
   query ExperimentsPage($first: Int!, $after: String, $status: ExperimentStatus) {
+    logPosition
     experiments(first: $first, after: $after, status: $status) {
       edges { node { ${ROW_FIELDS} } }
       pageInfo { hasNextPage endCursor }
@@ -35,7 +36,7 @@ function rowsQuery(count: number): string {
   return `query ExperimentRows(${variables}) {\n${fields}\n}`;
 }
 
-const JOB_STATUS = 'subscription ListJobStatus { jobStatusChanged { job { experiment { id } } } }';
+const JOB_STATUS = 'subscription ListJobStatus($after: String) { jobStatusChanged(after: $after) { position job { experiment { id } } } }';
 const EXPERIMENT_EVENTS = /* GraphQL */ `
   subscription ListExperimentEvents($after: String) {
     events(filter: { category: "experiment" }, after: $after) { position type streamId }
@@ -134,7 +135,7 @@ export function ExperimentsView(_props: { id: string }) {
     };
     const readPage = async () => {
       try {
-        const data = await request<{ experiments: { edges: { node: Row }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(
+        const data = await request<{ logPosition: string | null; experiments: { edges: { node: Row }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(
           PAGE,
           { first: PAGE_SIZE, after, status },
           abort.signal,
@@ -142,6 +143,7 @@ export function ExperimentsView(_props: { id: string }) {
         const { edges, pageInfo } = data.experiments;
         show({ rows: edges.map((e) => e.node), hasNextPage: pageInfo.hasNextPage, endCursor: pageInfo.endCursor });
         error.value = null;
+        if (!following && !abort.signal.aborted) follow(data.logPosition);
       } catch (failure) {
         if (!abort.signal.aborted) error.value = describe(failure);
       }
@@ -187,34 +189,44 @@ export function ExperimentsView(_props: { id: string }) {
       else if (refresh.ids.length) loadRows(refresh.ids);
     });
 
+    // Both feeds start after the log position read with the first page (from the same read models,
+    // so the page shows everything up to it): a change made between the read and the subscribe comes
+    // on a feed, none is missed. After a lost connection each resumes after the last change it delivered.
+    // A position is null only while the log is empty: `events` then reads from the log's start (no gap),
+    // `jobStatusChanged` from now (a job created in that instant waits for its experiment's next event).
+    let following = false;
+    let jobPosition: string | null = null;
+    let eventPosition: string | null = null;
+    const stops: (() => void)[] = [];
+    const follow = (position: string | null) => {
+      following = true;
+      jobPosition = eventPosition = position;
+      stops.push(
+        live<{ jobStatusChanged: { position: string; job: { experiment: { id: string } | null } } }>({
+          query: JOB_STATUS,
+          variables: () => ({ after: jobPosition }),
+          next: ({ jobStatusChanged }) => {
+            jobPosition = jobStatusChanged.position;
+            touched.push({ experimentId: jobStatusChanged.job.experiment?.id ?? null, created: false });
+          },
+        }),
+        live<{ events: { position: string; type: string; streamId: string } }>({
+          query: EXPERIMENT_EVENTS,
+          variables: () => ({ after: eventPosition }),
+          next: ({ events }) => {
+            eventPosition = events.position;
+            touched.push({ experimentId: experimentOfStream(events.streamId), created: events.type === 'ExperimentCreated' });
+          },
+        }),
+      );
+    };
     void loadPage();
 
-    // Job status changes carry no position: after a lost connection the rows shown are read again.
-    let jobFeedStarts = 0;
-    const stopJobs = live<{ jobStatusChanged: { job: { experiment: { id: string } | null } } }>({
-      query: JOB_STATUS,
-      variables: () => {
-        jobFeedStarts += 1;
-        if (jobFeedStarts > 1 && current) loadRows(current.rows.map((row) => row.id));
-        return {};
-      },
-      next: ({ jobStatusChanged }) => touched.push({ experimentId: jobStatusChanged.job.experiment?.id ?? null, created: false }),
-    });
-    let position: string | null = null;
-    const stopEvents = live<{ events: { position: string; type: string; streamId: string } }>({
-      query: EXPERIMENT_EVENTS,
-      variables: () => ({ after: position }),
-      next: ({ events }) => {
-        position = events.position;
-        touched.push({ experimentId: experimentOfStream(events.streamId), created: events.type === 'ExperimentCreated' });
-      },
-    });
     return () => {
       abort.abort();
       clearTimeout(rowsTimer);
       touched.cancel();
-      stopJobs();
-      stopEvents();
+      for (const stop of stops) stop();
     };
   }, [status, after]);
 

@@ -1,4 +1,5 @@
 import { useEffect, useMemo } from 'preact/hooks';
+import { VirtualTable, type Column } from '../components/virtual-table';
 import { searchParams, setParams } from '../lib/route';
 import { JOB_STATUSES, jobFilterFromParams, jobFilterInput, jobFilterToParams, jobMatches, type JobFilter } from '../logic/job-filter';
 import { formatTime, type JobRow } from './lists/jobs-data';
@@ -29,26 +30,16 @@ export function JobsView(_props: { id: string }) {
             : `${rows.length} job${rows.length === 1 ? '' : 's'}`}
       </p>
       {list.error.value && <p class="error">{list.error.value}</p>}
-      <table class="list-table">
-        <thead>
-          <tr>
-            <th>Job</th>
-            <th>Status</th>
-            <th>Experiment</th>
-            <th>Labels</th>
-            <th>Worker</th>
-            <th>Algorithm</th>
-            <th>Attempts</th>
-            <th>Created</th>
-            <th>Objective</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((job) => (
-            <JobTableRow key={job.id} job={job} />
-          ))}
-        </tbody>
-      </table>
+      {/* Virtualized: "load more" may bring thousands of rows; only those in view are in the DOM. */}
+      <VirtualTable
+        rows={rows}
+        columns={JOB_COLUMNS}
+        rowKey={(job) => job.id}
+        rowTestId="job-row"
+        rowAttributes={(job) => ({ 'data-job-id': job.id, 'data-status': job.status })}
+        class="jobs-table"
+        label="jobs"
+      />
       {rows.length === 0 && !list.loading.value && <p class="muted">No jobs match.</p>}
       {list.hasNextPage.value && (
         <button type="button" data-testid="load-more" disabled={list.loading.value} onClick={() => void list.loadMore()}>
@@ -59,25 +50,29 @@ export function JobsView(_props: { id: string }) {
   );
 }
 
-function JobTableRow({ job }: { job: JobRow }) {
-  return (
-    <tr data-testid="job-row" data-job-id={job.id} data-status={job.status}>
-      <td class="mono">
-        <a href={`/jobs/${encodeURIComponent(job.id)}`}>{job.id}</a>
-      </td>
-      <td>
-        <span class={`status status-${job.status}`}>{job.status}</span>
-      </td>
-      <td>{job.experiment ? <a href={`/experiments/${encodeURIComponent(job.experiment.id)}`}>{job.experiment.name}</a> : <span class="muted">—</span>}</td>
-      <td>{job.labels.join(', ') || <span class="muted">—</span>}</td>
-      <td class="mono">{job.workerId ?? <span class="muted">—</span>}</td>
-      <td>{job.algorithmId ? `${job.algorithmId}${job.algorithmVersion !== null ? ` v${job.algorithmVersion}` : ''}` : <span class="muted">—</span>}</td>
-      <td>{job.attempts}</td>
-      <td>{formatTime(job.createdAt)}</td>
-      <td>{job.objectiveValue ?? <span class="muted">—</span>}</td>
-    </tr>
-  );
-}
+const none = <span class="muted">—</span>;
+
+const JOB_COLUMNS: readonly Column<JobRow>[] = [
+  { key: 'id', header: 'Job', width: 'minmax(16em, 1.5fr)', cell: (job) => <a class="mono" href={`/jobs/${encodeURIComponent(job.id)}`}>{job.id}</a> },
+  { key: 'status', header: 'Status', width: '8em', cell: (job) => <span class={`status status-${job.status}`}>{job.status}</span> },
+  {
+    key: 'experiment',
+    header: 'Experiment',
+    width: 'minmax(8em, 1fr)',
+    cell: (job) => (job.experiment ? <a href={`/experiments/${encodeURIComponent(job.experiment.id)}`}>{job.experiment.name}</a> : none),
+  },
+  { key: 'labels', header: 'Labels', width: 'minmax(6em, 1fr)', cell: (job) => job.labels.join(', ') || none },
+  { key: 'worker', header: 'Worker', width: 'minmax(6em, 1fr)', cell: (job) => (job.workerId ? <span class="mono">{job.workerId}</span> : none) },
+  {
+    key: 'algorithm',
+    header: 'Algorithm',
+    width: 'minmax(6em, 1fr)',
+    cell: (job) => (job.algorithmId ? `${job.algorithmId}${job.algorithmVersion !== null ? ` v${job.algorithmVersion}` : ''}` : none),
+  },
+  { key: 'attempts', header: 'Attempts', width: '6em', align: 'end', cell: (job) => job.attempts },
+  { key: 'created', header: 'Created', width: '14em', cell: (job) => formatTime(job.createdAt) },
+  { key: 'objective', header: 'Objective', width: '7em', align: 'end', cell: (job) => job.objectiveValue ?? none },
+];
 
 function JobFilterBar({ filter, onChange }: { filter: JobFilter; onChange: (changes: Partial<JobFilter>) => void }) {
   const toggle = (status: (typeof JOB_STATUSES)[number]) =>

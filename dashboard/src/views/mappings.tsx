@@ -11,10 +11,12 @@ const PAGE_SIZE = 100;
 /** The server's largest page: a refetch of a longer window reads it in pieces this size. */
 const MAX_PAGE = 1000;
 
+// logPosition comes with every page (it costs nothing): the first one's is where both feeds start.
 const MAPPINGS_PAGE = `query MappingsPage($entityId: String, $first: Int, $after: String) {
+  logPosition
   mappings(entityId: $entityId, first: $first, after: $after) {
     pageInfo { endCursor hasNextPage }
-    edges { node { entityId entityVersion stateName interactionId carriedFrom jobs { algorithmId job { id status algorithmVersion } } } }
+    edges { node { entityId entityVersion stateName interactionId carriedFrom jobs { algorithmId job { id status revision algorithmVersion } } } }
   }
 }`;
 
@@ -23,7 +25,7 @@ const MAPPING_EVENTS = `subscription MappingEvents($after: String) {
 }`;
 
 const JOB_STATUS = `subscription MappedJobStatus($after: String) {
-  jobStatusChanged(after: $after) { position job { id status } }
+  jobStatusChanged(after: $after) { position job { id status revision } }
 }`;
 
 const MIGRATE = `mutation Migrate($input: MigrateMappingsInput!) {
@@ -110,7 +112,9 @@ export function MappingsView(_props: { id: string }) {
 /**
  * The loaded mappings, kept live: a mapping event (created, job added, upgraded, removed) reads the
  * loaded window again (one read in flight, further events coalesced into one more), and a job's
- * status change is written into the rows holding it. Both feeds resume from their last position.
+ * status change is written into the rows holding it (unless the row already shows a later revision).
+ * Both feeds start after the log position read with the first page, so a change made while it loads
+ * comes on a feed, and resume from their last position after a lost connection.
  */
 function liveMappings(entityId: string | null) {
   const mappings = signal<readonly MappingNode[]>([]);
@@ -127,8 +131,9 @@ function liveMappings(entityId: string | null) {
     let after: string | null = null;
     let more = true;
     while (more && nodes.length < count) {
-      const data: { mappings: { pageInfo: { endCursor: string | null; hasNextPage: boolean }; edges: { node: MappingNode }[] } } =
+      const data: { logPosition: string | null; mappings: { pageInfo: { endCursor: string | null; hasNextPage: boolean }; edges: { node: MappingNode }[] } } =
         await request(MAPPINGS_PAGE, { entityId, first: Math.min(MAX_PAGE, count - nodes.length), after });
+      if (!following && !stopped) follow(data.logPosition);
       nodes.push(...data.mappings.edges.map((edge) => edge.node));
       after = data.mappings.pageInfo.endCursor;
       more = data.mappings.pageInfo.hasNextPage;
@@ -161,30 +166,39 @@ function liveMappings(entityId: string | null) {
     }
   }
 
+  let following = false;
   let mappingPosition: string | null = null;
   let statusPosition: string | null = null;
+  let stopEvents: (() => void) | null = null;
+  let stopStatuses: (() => void) | null = null;
   const changed = frameQueue<unknown>(() => void refresh());
-  const statuses = frameQueue<{ id: string; status: string }>((jobs) => {
+  const statuses = frameQueue<{ id: string; status: string; revision: number }>((jobs) => {
     let next = mappings.peek();
-    for (const job of jobs) next = withJobStatus(next, job.id, job.status);
+    for (const job of jobs) next = withJobStatus(next, job.id, job.status, job.revision);
     mappings.value = next;
   });
-  const stopEvents = live<{ events: { position: string } }>({
-    query: MAPPING_EVENTS,
-    variables: () => ({ after: mappingPosition }),
-    next: ({ events }) => {
-      mappingPosition = events.position;
-      changed.push(null);
-    },
-  });
-  const stopStatuses = live<{ jobStatusChanged: { position: string; job: { id: string; status: string } } }>({
-    query: JOB_STATUS,
-    variables: () => ({ after: statusPosition }),
-    next: ({ jobStatusChanged }) => {
-      statusPosition = jobStatusChanged.position;
-      statuses.push(jobStatusChanged.job);
-    },
-  });
+  // A null position (an empty log) starts `events` at the log's start (nothing to skip) and
+  // `jobStatusChanged` from now (a job mapped in that instant shows its status with its next change).
+  function follow(position: string | null) {
+    following = true;
+    mappingPosition = statusPosition = position;
+    stopEvents = live<{ events: { position: string } }>({
+      query: MAPPING_EVENTS,
+      variables: () => ({ after: mappingPosition }),
+      next: ({ events }) => {
+        mappingPosition = events.position;
+        changed.push(null);
+      },
+    });
+    stopStatuses = live<{ jobStatusChanged: { position: string; job: { id: string; status: string; revision: number } } }>({
+      query: JOB_STATUS,
+      variables: () => ({ after: statusPosition }),
+      next: ({ jobStatusChanged }) => {
+        statusPosition = jobStatusChanged.position;
+        statuses.push(jobStatusChanged.job);
+      },
+    });
+  }
   void refresh();
 
   return {
@@ -211,8 +225,8 @@ function liveMappings(entityId: string | null) {
     },
     stop() {
       stopped = true;
-      stopEvents();
-      stopStatuses();
+      stopEvents?.();
+      stopStatuses?.();
       changed.cancel();
       statuses.cancel();
     },

@@ -24,7 +24,7 @@ export function WorkersView(_props: { id: string }) {
   useEffect(() => {
     // A local clock for the countdowns: nothing is asked of the server by this tick.
     const tick = setInterval(() => (now.value = Date.now()), 1000);
-    const stopHeartbeats = followLeases(list.rows.peek.bind(list.rows), (jobs, at) => {
+    const stopHeartbeats = followLeases(list.started, list.rows.peek.bind(list.rows), (jobs, at) => {
       list.apply(jobs);
       const next = new Map(heartbeats.peek());
       for (const [id, time] of at) next.set(id, time);
@@ -114,10 +114,12 @@ function RunningJobRow({ job, now, lastHeartbeat }: { job: JobRow; now: number; 
 
 /**
  * Follows heartbeats (and lease takeovers) of the jobs on screen: each frame's events name the jobs
- * to read again, one request for all of them, one read in flight at a time. Resumes from the last
- * position after a lost connection.
+ * to read again, one request for all of them, one read in flight at a time. Starts after the log
+ * position the list's first page was read at (a heartbeat before it is in that page, one after it
+ * comes here), and resumes from the last position after a lost connection.
  */
 function followLeases(
+  started: Promise<string | null>,
   shown: () => readonly JobRow[],
   update: (jobs: JobRow[], heartbeatAt: Map<string, string>) => void,
 ): () => void {
@@ -151,17 +153,23 @@ function followLeases(
     void read();
   });
 
-  const stop = live<{ events: { position: string; streamId: string; timestamp: string } }>({
-    query: LEASE_EVENTS,
-    variables: () => ({ after: position, filter: { category: 'job', types: LEASE_EVENT_TYPES } }),
-    next: ({ events }) => {
-      position = events.position;
-      queue.push({ streamId: events.streamId, at: events.timestamp });
-    },
+  let stop: (() => void) | null = null;
+  void started.then((after) => {
+    if (stopped) return;
+    // Null only when the log was empty: then `events` reads from its start, which holds nothing to skip.
+    position = after;
+    stop = live<{ events: { position: string; streamId: string; timestamp: string } }>({
+      query: LEASE_EVENTS,
+      variables: () => ({ after: position, filter: { category: 'job', types: LEASE_EVENT_TYPES } }),
+      next: ({ events }) => {
+        position = events.position;
+        queue.push({ streamId: events.streamId, at: events.timestamp });
+      },
+    });
   });
   return () => {
     stopped = true;
     queue.cancel();
-    stop();
+    stop?.();
   };
 }

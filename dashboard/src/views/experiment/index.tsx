@@ -36,31 +36,40 @@ function useExperiment(id: string) {
   const error = useSignal<string | null>(null);
   useEffect(() => {
     const abort = new AbortController();
+    // The feed starts after the log position read with the first answer (both from the same read
+    // models): a pause or finish made between the read and the subscribe still comes on the feed.
+    let position: string | null = null;
+    let stop: (() => void) | null = null;
+    const follow = () => {
+      stop = live<{ events: { position: string } }>({
+        query: EXPERIMENT_EVENTS,
+        variables: () => ({ streamId: `experiment-${id}`, after: position }),
+        next: ({ events }) => {
+          position = events.position;
+          reload.push(events.position);
+        },
+      });
+    };
     const load = async () => {
       try {
-        const data = await request<{ experiment: ExperimentSummary | null }>(EXPERIMENT, { id }, abort.signal);
+        const data = await request<{ logPosition: string | null; experiment: ExperimentSummary | null }>(EXPERIMENT, { id }, abort.signal);
         if (!data.experiment) error.value = `No experiment ${id}.`;
         else experiment.value = data.experiment;
+        if (!stop && data.experiment && !abort.signal.aborted) {
+          position = data.logPosition;
+          follow();
+        }
       } catch (failure) {
         if (!abort.signal.aborted) error.value = failure instanceof GraphQLRequestError ? `${failure.message} (${failure.code})` : String(failure);
       }
     };
-    void load();
-    // A burst of events (the stream read from its start after a reconnect) costs one read per frame.
+    // A burst of events (a resume after a long drop) costs one read per frame.
     const reload = frameQueue<string>(() => void load());
-    let position: string | null = null;
-    const stop = live<{ events: { position: string } }>({
-      query: EXPERIMENT_EVENTS,
-      variables: () => ({ streamId: `experiment-${id}`, after: position }),
-      next: ({ events }) => {
-        position = events.position;
-        reload.push(events.position);
-      },
-    });
+    void load();
     return () => {
       abort.abort();
       reload.cancel();
-      stop();
+      stop?.();
     };
   }, [id]);
   return { experiment, error };

@@ -13,12 +13,16 @@ export const EXPERIMENT_FIELDS = /* GraphQL */ `
 `;
 
 export const EXPERIMENT = /* GraphQL */ `
-  query Experiment($id: ID!) { experiment(id: $id) { ${EXPERIMENT_FIELDS} } }
+  query Experiment($id: ID!) { logPosition experiment(id: $id) { ${EXPERIMENT_FIELDS} } }
 `;
 
-/** One page of the experiment's jobs in creation order (at most 1,000: the server's page limit). */
+/**
+ * One page of the experiment's jobs in creation order (at most 1,000: the server's page limit), and
+ * the log position the read models had reached: the first page's is where the live feed starts.
+ */
 export const TRIAL_PAGE = /* GraphQL */ `
   query TrialPage($id: ID!, $first: Int!, $after: String) {
+    logPosition
     experiment(id: $id) {
       jobs(first: $first, after: $after) {
         edges { node { ${TRIAL_FIELDS} } }
@@ -57,7 +61,7 @@ export const JOB_CHANGES = /* GraphQL */ `
   }
 `;
 
-/** The experiment's own stream (created, paused, resumed, finished): few events, so read from its start. */
+/** The experiment's own stream (created, paused, resumed, finished), after the position read with the experiment. */
 export const EXPERIMENT_EVENTS = /* GraphQL */ `
   subscription ExperimentEvents($streamId: String!, $after: String) {
     events(filter: { streamId: $streamId }, after: $after) { position type }

@@ -1,8 +1,8 @@
 // The experiment page's trials, loaded in pages and kept live, exposed as signals that change at most
 // once per animation frame. Only the jobs that changed are read again: one change carries one job.
-import { effect, signal, type Signal } from '@preact/signals';
+import { signal, type Signal } from '@preact/signals';
 import { frameQueue } from '../../lib/frame';
-import { connectionState, GraphQLRequestError, live, request } from '../../lib/graphql';
+import { GraphQLRequestError, live, request } from '../../lib/graphql';
 import { RefreshPlan } from '../../logic/refresh-plan';
 import { curveFromBuckets, TrialSet, type CurveBucket, type TrialJob } from '../../logic/trials';
 import { CURVE_PAGE, curvesOf, JOB_CHANGES, TRIAL_PAGE } from './queries';
@@ -17,32 +17,6 @@ export const CURVE_BUCKETS = 64;
 const CURVE_REFRESH_MS = 2000;
 /** Trials per refresh request. */
 const CURVE_REFRESH_BATCH = 50;
-
-/** How long the first page waits for the live feed's socket (see `socketOpen`). */
-const SOCKET_WAIT_MS = 1000;
-
-/**
- * Resolves once the WebSocket is connected, or after `ms`. The feed starts "from now" when the server
- * handles its subscribe message; reading the first page after the socket is up (and the subscribe sent)
- * rather than racing the handshake narrows the window in which a change could fall between the two.
- * Without a socket (a proxy that drops WebSockets) the page still loads, only later.
- */
-function socketOpen(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      dispose();
-      resolve();
-    }, ms);
-    // The effect may run at once (socket already up): `dispose` is only called later, from a task.
-    const dispose = effect(() => {
-      if (connectionState.value !== 'live') return;
-      clearTimeout(timer);
-      queueMicrotask(() => dispose());
-      // graphql-ws sends the waiting subscribe right after it reports `connected`: let it go out first.
-      setTimeout(resolve, 0);
-    });
-  });
-}
 
 interface Connection<T> {
   edges: { node: T }[];
@@ -109,29 +83,37 @@ export function createTrialsStore(experimentId: string): TrialsStore {
     scheduleRefresh();
   });
 
-  // Subscribed before the first page is read, so nothing that happens while pages load is missed; a
-  // change older than what a page showed is ignored by revision (logic/trials.ts).
-  const stopLive = live<{ experimentJobsChanged: JobChange }>({
-    query: JOB_CHANGES,
-    variables: () => ({ id: experimentId, after: position }),
-    next: ({ experimentJobsChanged: change }) => {
-      position = change.position; // kept at once: a resubscribe resumes after it, even mid-frame
-      changes.push(change);
-    },
-    error: (error) => patchState({ liveError: message(error) }),
-  });
+  // The feed starts after the log position read with the first page (both from the same read models,
+  // so the page shows at least everything up to it): a change made while pages load, or between the
+  // first page and the subscribe, comes on the feed. One may come twice (in a page and on the feed);
+  // a copy older than what the set holds is ignored by revision (logic/trials.ts). After a lost
+  // connection the feed resumes after the last change it delivered.
+  let stopLive: (() => void) | null = null;
+  const follow = (after: string | null) => {
+    position = after;
+    stopLive = live<{ experimentJobsChanged: JobChange }>({
+      query: JOB_CHANGES,
+      variables: () => ({ id: experimentId, after: position }),
+      next: ({ experimentJobsChanged: change }) => {
+        position = change.position; // kept at once: a resubscribe resumes after it, even mid-frame
+        changes.push(change);
+      },
+      error: (error) => patchState({ liveError: message(error) }),
+    });
+  };
 
   async function loadPages(): Promise<void> {
     let after: string | null = null;
-    await socketOpen(SOCKET_WAIT_MS);
     try {
       for (;;) {
-        const data: { experiment: { jobs: Connection<TrialJob> } | null } = await request(
+        const data: { logPosition: string | null; experiment: { jobs: Connection<TrialJob> } | null } = await request(
           TRIAL_PAGE,
           { id: experimentId, first: TRIAL_PAGE_SIZE, after },
           abort.signal,
         );
         if (!data.experiment) throw new Error('no such experiment');
+        // The experiment exists, so the log is not empty and the position is not null.
+        if (!stopLive && !abort.signal.aborted) follow(data.logPosition);
         const page = data.experiment.jobs;
         set.addPage(page.edges.map((edge) => edge.node));
         if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) break;
@@ -211,7 +193,7 @@ export function createTrialsStore(experimentId: string): TrialsStore {
     },
     dispose() {
       abort.abort();
-      stopLive();
+      stopLive?.();
       changes.cancel();
       clearTimeout(refreshTimer);
     },

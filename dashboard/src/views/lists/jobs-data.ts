@@ -31,9 +31,14 @@ export interface JobPage {
   endCursor: string | null;
   hasNextPage: boolean;
   totalCount: number;
+  /** The log position the read models had reached when the page was read (null while the log is empty). */
+  logPosition: string | null;
 }
 
+// logPosition is read in the same request, from the same read models: the page shows at least
+// everything up to it, so a feed started after it misses nothing.
 const JOBS_PAGE = `query JobsPage($filter: JobFilter, $first: Int, $after: String) {
+  logPosition
   jobs(filter: $filter, first: $first, after: $after) {
     totalCount
     pageInfo { endCursor hasNextPage }
@@ -44,6 +49,7 @@ ${JOB_FIELDS}`;
 
 export async function readJobPage(filter: Record<string, unknown>, first: number, after: string | null, signal?: AbortSignal): Promise<JobPage> {
   const data = await request<{
+    logPosition: string | null;
     jobs: { totalCount: number; pageInfo: { endCursor: string | null; hasNextPage: boolean }; edges: { node: JobRow }[] };
   }>(JOBS_PAGE, { filter, first, after }, signal);
   return {
@@ -51,6 +57,7 @@ export async function readJobPage(filter: Record<string, unknown>, first: number
     endCursor: data.jobs.pageInfo.endCursor,
     hasNextPage: data.jobs.pageInfo.hasNextPage,
     totalCount: data.jobs.totalCount,
+    logPosition: data.logPosition,
   };
 }
 

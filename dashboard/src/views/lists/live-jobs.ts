@@ -13,16 +13,22 @@ export interface LiveJobList {
   loading: Signal<boolean>;
   error: Signal<string | null>;
   loadMore(): Promise<void>;
+  /**
+   * The log position the first page was read at, once it is read: another feed of the same view (the
+   * workers' heartbeats) starts after it too.
+   */
+  started: Promise<string | null>;
   /** Applies jobs read elsewhere (a heartbeat's refetch) as if they came from the feed. */
   apply(jobs: readonly JobRow[]): void;
   stop(): void;
 }
 
 /**
- * A paged list of jobs kept live by `jobStatusChanged`: changes are merged in place once per
- * frame, and after a lost connection the feed resumes from the last position it delivered, so none
- * is missed. Until the first change arrives there is no position to resume from: a drop then
- * reads the first page again instead.
+ * A paged list of jobs kept live by `jobStatusChanged`: the first page is read with the log position
+ * its read models had reached, and the feed starts after that position, so a change made while the
+ * page loads (or between the read and the subscribe) comes on the feed. Changes are merged in place
+ * once per frame, an older copy never over a newer one (a change may come twice: in the page and on
+ * the feed). After a lost connection the feed resumes after the last position it delivered.
  */
 export function liveJobList(options: {
   filterInput: Record<string, unknown>;
@@ -36,62 +42,54 @@ export function liveJobList(options: {
   const error = signal<string | null>(null);
   let endCursor: string | null = null;
   let loaded = false;
-  let held: JobRow[] = [];
   let position: string | null = null;
-  let subscriptions = 0;
-  let reading: AbortController | null = null;
+  let stopFeed: (() => void) | null = null;
+  let stopped = false;
+  let markStarted: (position: string | null) => void = () => {};
+  const started = new Promise<string | null>((resolve) => (markStarted = resolve));
 
   const merge = (jobs: readonly JobRow[]) => {
-    if (!loaded) {
-      held.push(...jobs);
-      return;
-    }
+    if (!loaded) return;
     rows.value = mergeRows(rows.value, jobs, { matches: options.matches, complete: !hasNextPage.value });
   };
 
   const queue = frameQueue<StatusChange>((changes) => merge(changes.map((change) => change.job)));
 
   async function readFirstPage() {
-    reading?.abort();
-    const controller = (reading = new AbortController());
-    loaded = false;
-    loading.value = true;
     try {
-      const page = await readJobPage(options.filterInput, PAGE_SIZE, null, controller.signal);
-      if (controller.signal.aborted) return;
+      const page = await readJobPage(options.filterInput, PAGE_SIZE, null);
+      if (stopped) return;
       endCursor = page.endCursor;
       hasNextPage.value = page.hasNextPage;
       totalCount.value = page.totalCount;
       rows.value = page.rows;
       loaded = true;
       error.value = null;
-      // Changes that arrived while the page was read: only those newer than it count (see mergeRows).
-      const early = held;
-      held = [];
-      if (early.length > 0) merge(early);
+      follow(page.logPosition);
+      markStarted(page.logPosition);
     } catch (caught) {
-      if (!controller.signal.aborted) error.value = (caught as Error).message;
+      if (!stopped) error.value = (caught as Error).message;
     } finally {
-      if (!controller.signal.aborted) loading.value = false;
+      if (!stopped) loading.value = false;
     }
   }
 
-  const stopFeed = live<{ jobStatusChanged: StatusChange }>({
-    query: STATUS_CHANGES,
-    variables: () => {
-      subscriptions += 1;
-      // Resubscribing with no position seen: the changes during the drop are unknown, read again.
-      if (subscriptions > 1 && position === null) void readFirstPage();
+  // A null position (the log was empty when read) starts the feed "from now": nothing existed to miss
+  // but a job created in the instant between the read and the subscribe.
+  function follow(after: string | null) {
+    position = after;
+    stopFeed = live<{ jobStatusChanged: StatusChange }>({
+      query: STATUS_CHANGES,
       // No status narrowing on the server: it narrows by the status a job moves *to*, and a job
       // leaving the filtered statuses must leave the list too.
-      return { experimentId: options.experimentId, after: position };
-    },
-    next: ({ jobStatusChanged }) => {
-      position = jobStatusChanged.position;
-      queue.push(jobStatusChanged);
-    },
-    error: (caught) => (error.value = `live updates stopped: ${caught.message}`),
-  });
+      variables: () => ({ experimentId: options.experimentId, after: position }),
+      next: ({ jobStatusChanged }) => {
+        position = jobStatusChanged.position;
+        queue.push(jobStatusChanged);
+      },
+      error: (caught) => (error.value = `live updates stopped: ${caught.message}`),
+    });
+  }
   void readFirstPage();
 
   return {
@@ -100,6 +98,7 @@ export function liveJobList(options: {
     totalCount,
     loading,
     error,
+    started,
     async loadMore() {
       if (!hasNextPage.value || loading.value) return;
       loading.value = true;
@@ -118,9 +117,9 @@ export function liveJobList(options: {
     },
     apply: merge,
     stop() {
-      stopFeed();
+      stopped = true;
+      stopFeed?.();
       queue.cancel();
-      reading?.abort();
     },
   };
 }
