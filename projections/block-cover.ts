@@ -41,10 +41,9 @@ export function blockOf(step: number, level: BlockLevel): number {
 }
 
 export function coverOf(range: Span): Cover {
-  const cover: Cover = {
-    points: [EMPTY, EMPTY],
-    blocks: Object.fromEntries(BLOCK_LEVELS.map((level) => [level, [EMPTY, EMPTY]])) as Cover['blocks'],
-  };
+  const blocks = {} as Cover['blocks'];
+  for (const level of BLOCK_LEVELS) blocks[level] = [EMPTY, EMPTY];
+  const cover: Cover = { points: [EMPTY, EMPTY], blocks };
   if (range.from > range.to) return cover;
   // What is still to cover, in steps, aligned to the unit of the level above (`unit` steps per piece).
   let { from, to } = range;
