@@ -5,8 +5,9 @@
  * a page at a time by step; buckets are aggregated one at a time, so memory
  * is O(buckets). Buckets of the series now read the block summaries (see
  * ./block-cover.ts): a bucket costs at most 2 x 31 points, 2 x 31 small blocks,
- * one large block per 1,024 steps and one seek for its last point, so time is
- * O(buckets), not one scan of the range.
+ * one large block per 1,024 steps and one seek for its last point (a bucket
+ * under about 500 steps, where that saves little, reads its points), so time
+ * is O(buckets), not one scan of the range.
  *
  * The same reads serve a job as it stood at a past revision (`jobAt`): the
  * points at or below that revision are the series as they were then. Blocks

@@ -9,7 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLOCK_LEVELS, coverOf, type Span } from '../projections/block-cover.js';
+import { BLOCK_LEVELS, coverOf, rowsOf, type Span } from '../projections/block-cover.js';
 import { metricWriter } from '../projections/metric-series.js';
 import { MetricQueries, type MetricSeriesRef, type StepRange } from '../projections/metrics-queries.js';
 import { MAX_METRIC_STEP } from '../src/domain/job/decide.js';
@@ -105,6 +105,8 @@ describe('the cover of a step range by blocks', () => {
       expect(width(cover.points[0]) + width(cover.points[1])).toBeLessThanOrEqual(62);
       expect(width(cover.blocks[5][0]) + width(cover.blocks[5][1])).toBeLessThanOrEqual(62);
       expect(width(cover.blocks[10][0]) + width(cover.blocks[10][1])).toBeLessThanOrEqual(Math.floor((to - from + 1) / 1024));
+      // So a range of 500 steps or more is always read by its cover (a quarter of its rows or fewer), never scanned.
+      if (to - from + 1 >= 500) expect(rowsOf(cover) * 4, `[${from}, ${to}]`).toBeLessThanOrEqual(to - from + 1);
     }
   });
 });
