@@ -7,12 +7,13 @@
  *
  * Bounded: about 11 minutes on a 2-core machine and 7 GB of scratch disk (`--quick`: about 3 minutes).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScenarioResult } from './result.js';
 import { durableAppendCeiling, trivialQueryCeiling } from './scenarios/ceilings.js';
+import { DASHBOARD_SIZES, QUICK_DASHBOARD_SIZES, dashboardScenario } from './scenarios/dashboard.js';
 import { liveFanOut } from './scenarios/fanout.js';
 import { metricIngestion } from './scenarios/ingestion.js';
 import { trialLifecycle } from './scenarios/lifecycle.js';
@@ -22,11 +23,16 @@ import { replayAndStart } from './scenarios/replay.js';
 import { QUICK_SCALE_SIZES, SCALE_SIZES, scale } from './scenarios/scale.js';
 
 const quick = process.argv.includes('--quick');
-/** `--only=scale`: just the scale scenario (it writes no BENCHMARKS.md). */
+const DASHBOARD_HEADING = '## Dashboard, in the browser';
+/**
+ * `--only=scale`: just the scale scenario (it writes no BENCHMARKS.md). `--only=dashboard`: just the
+ * dashboard in the browser; without --quick it rewrites BENCHMARKS.md's dashboard section alone.
+ */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const seconds = quick ? 2 : 8;
 const dir = mkdtempSync(join(tmpdir(), 'trialog-bench-'));
 const rows: ScenarioResult[] = [];
+const dashboardRows: ScenarioResult[] = [];
 const log = (message: string) => console.error(`[bench] ${message}`);
 
 function record(row: ScenarioResult): void {
@@ -100,12 +106,28 @@ try {
     for (const row of replay.rows) record(row);
   }
 
-  for (const row of await scale(dir, quick ? QUICK_SCALE_SIZES : SCALE_SIZES, log)) record(row);
+  if (only === undefined || only === 'scale') for (const row of await scale(dir, quick ? QUICK_SCALE_SIZES : SCALE_SIZES, log)) record(row);
 
-  const report = render(rows, (performance.now() - started) / 1000, quick);
-  console.log(report);
-  if (!quick && only === undefined) writeFileSync(fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url)), report);
-  else log('quick or partial run: BENCHMARKS.md left as it was');
+  const dashboardStarted = performance.now();
+  if (only === undefined || only === 'dashboard') {
+    for (const row of await dashboardScenario(dir, quick ? QUICK_DASHBOARD_SIZES : DASHBOARD_SIZES, log)) {
+      dashboardRows.push(row);
+      log(`${row.scenario}: ${format(row.rate)} ${row.unit}`);
+    }
+  }
+  const dashboardSection = renderDashboard(dashboardRows, (performance.now() - dashboardStarted) / 1000, quick);
+
+  const benchmarks = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+  if (only === 'dashboard') {
+    console.log(dashboardSection);
+    if (!quick && dashboardRows.length > 0) writeFileSync(benchmarks, replaceDashboardSection(existsSync(benchmarks) ? readFileSync(benchmarks, 'utf8') : '', dashboardSection));
+    else log('quick run (or no Chromium): BENCHMARKS.md left as it was');
+  } else {
+    const report = render(rows, (performance.now() - started) / 1000, quick) + (dashboardRows.length ? `\n${dashboardSection}` : '');
+    console.log(report);
+    if (!quick && only === undefined) writeFileSync(benchmarks, report);
+    else log('quick or partial run: BENCHMARKS.md left as it was');
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -146,6 +168,33 @@ function render(results: ScenarioResult[], totalSeconds: number, isQuick: boolea
     }),
   ];
   return [...header, ...table, ''].join('\n');
+}
+
+/** The dashboard's figures: a section of their own, measured in Chromium (see bench/scenarios/dashboard.ts). */
+function renderDashboard(results: ScenarioResult[], totalSeconds: number, isQuick: boolean): string {
+  const cpu = cpus();
+  return [
+    DASHBOARD_HEADING,
+    '',
+    `Written by \`npm run bench -- --only=dashboard${isQuick ? ' --quick' : ''}\` (or a whole \`npm run bench\`) on ${new Date().toISOString().slice(0, 10)}: ` +
+      `${cpu.length} × ${cpu[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, headless Chromium ` +
+      `(${process.env.TRIALOG_TEST_CHROMIUM ?? '/usr/bin/chromium'}) and the server on the same machine; ${Math.round(totalSeconds)} s in all, seeding included.`,
+    '',
+    'Times are in the page\'s own clock, from the navigation\'s start; "usable" is the first animation frame at which the page holds',
+    'a leaderboard row, or at which a chart\'s canvas has painted (bench/scenarios/dashboard.ts says exactly what each row measures).',
+    '',
+    '| scenario | figure | target | note |',
+    '| --- | ---: | --- | --- |',
+    ...results.map((r) => `| ${r.scenario} | ${format(r.rate)} ${r.unit} | ${r.target ? `${r.target.met ? 'met' : 'NOT met'}: ${r.target.text}` : ''} | ${r.note ?? ''} |`),
+    '',
+  ].join('\n');
+}
+
+/** BENCHMARKS.md with its dashboard section (the last one) replaced, or added. */
+function replaceDashboardSection(current: string, section: string): string {
+  const at = current.indexOf(DASHBOARD_HEADING);
+  const before = at === -1 ? current : current.slice(0, at);
+  return `${before.trimEnd()}\n\n${section}`;
 }
 
 function format(n: number): string {

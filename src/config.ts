@@ -2,6 +2,7 @@
  * Configuration from the environment, checked once at start. A bad value
  * stops the server with one line naming the variable, not a stack trace.
  */
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DEFAULT_CACHE_BYTES } from './app/repository.js';
 import { parseHostList, parseOriginList } from './http/origin-policy.js';
@@ -33,6 +34,9 @@ const listOf = (parse: (text: string) => string[]) =>
         return z.NEVER;
       }
     });
+
+/** Where `npm run build:dashboard` writes: found from this file, so any working directory serves it. */
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/dist/', import.meta.url));
 
 const Config = z.object({
   PORT: z.coerce
@@ -76,6 +80,7 @@ const Config = z.object({
   TRIALOG_GRAPHIQL: flag(true),
   TRIALOG_CORS_ORIGINS: listOf(parseOriginList),
   TRIALOG_ALLOWED_HOSTS: listOf(parseHostList),
+  TRIALOG_DASHBOARD_DIR: z.string().min(1, 'must be a directory path').default(DEFAULT_DASHBOARD_DIR),
 });
 
 export interface TrialogConfig {
@@ -97,6 +102,8 @@ export interface TrialogConfig {
   maxSubscriberBacklogBytes: number;
   /** Who may reach the server from a browser, beyond its own origin and address (src/http/origin-policy.ts). */
   perimeter: PerimeterConfig;
+  /** The built dashboard served at / (src/http/dashboard.ts); missing, / answers 503 saying how to build it. */
+  dashboardDir: string;
 }
 
 export interface PerimeterConfig {
@@ -186,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     maxSubscriberBacklog: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG,
     maxSubscriberBacklogBytes: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG_BYTES,
     perimeter: { corsOrigins: c.TRIALOG_CORS_ORIGINS, allowedHosts: c.TRIALOG_ALLOWED_HOSTS },
+    dashboardDir: c.TRIALOG_DASHBOARD_DIR,
     graphql: {
       maxDepth: c.TRIALOG_MAX_DEPTH,
       maxAliases: c.TRIALOG_MAX_ALIASES,

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       console.log(`trialog: no API keys configured and ${config.host} is not loopback: wrote an admin key to ${file}`);
     }
   }
-  const server = await startServer(trialog, { port: config.port, host: config.host, graphql: config.graphql, perimeter: config.perimeter });
+  const server = await startServer(trialog, { port: config.port, host: config.host, graphql: config.graphql, perimeter: config.perimeter, dashboardDir: config.dashboardDir });
   const store = config.eventStoreUrl ? `EventStoreDB (read models in ${config.dbPath})` : `SQLite ${config.dbPath}`;
   console.log(`trialog: serving ${server.url} (GraphiQL in a browser) on ${store}`);
   started = true;

@@ -17,7 +17,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } fro
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { CommandContext } from './app/command-context.js';
-import { defaultGraphQLLimits, type GraphQLLimits, type PerimeterConfig } from './config.js';
+import { DEFAULT_DASHBOARD_DIR, defaultGraphQLLimits, type GraphQLLimits, type PerimeterConfig } from './config.js';
 import { CORRELATION_HEADER, correlationIdFrom, correlationIdOf, useCorrelationId } from './graphql/correlation-plugin.js';
 import { refusalOf, useAccessControl } from './graphql/access-plugin.js';
 import { useWellFormedStrings } from './graphql/well-formed-strings-plugin.js';
@@ -28,6 +28,8 @@ import { useNoSuggestions, withoutSuggestion } from './graphql/no-suggestions-pl
 import { maskError } from './graphql/errors.js';
 import { useBoundedJsonBodies } from './http/bounded-json-bodies.js';
 import { capConnections, httpServerOptions } from './http/connection-limits.js';
+import { serveDashboard } from './http/dashboard.js';
+import { offlineGraphiQL } from './http/graphiql.js';
 import { refuseRequest } from './http/error-response.js';
 import { refuseUnauthenticated } from './http/preauth.js';
 import { MAX_CONNECTION_INIT_BYTES, serveGraphQLOverWebSocket } from './websocket/graphql-ws-server.js';
@@ -50,6 +52,8 @@ export interface RunningServer {
 }
 
 export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guards: Plugin, corsOrigins: readonly string[] = []) {
+  // GraphiQL's scripts from the package, not a CDN, under its own Content-Security-Policy.
+  const graphiql = offlineGraphiQL();
   return createYoga<{ socketCorrelationId?: string; socketAuthorization?: string }, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -58,10 +62,12 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guard
     multipart: false,
     landingPage: false,
     graphiql: limits.graphiql ? { subscriptionsProtocol: 'WS', title: 'Trialog' } : false,
+    renderGraphiQL: graphiql.renderGraphiQL,
     maskedErrors: {
       maskError: (error, message) => (limits.introspection ? maskError(error, message) : withoutSuggestion(maskError(error, message))),
     },
     plugins: [
+      graphiql.plugin,
       // JSON bodies bounded while parsed; documents bounded before graphql-js parses them.
       useBoundedJsonBodies(),
       useDocumentBounds(limits.maxDocumentBytes),
@@ -138,7 +144,7 @@ function socketHighWater(limits: GraphQLLimits): number {
 
 export async function startServer(
   trialog: Trialog,
-  options: { port: number; host: string; graphql?: GraphQLLimits; perimeter?: PerimeterConfig },
+  options: { port: number; host: string; graphql?: GraphQLLimits; perimeter?: PerimeterConfig; dashboardDir?: string },
 ): Promise<RunningServer> {
   const limits = options.graphql ?? defaultGraphQLLimits;
   const guards = useSubscriptionGuards(trialog, limits.maxSubscriptionsPerKey);
@@ -155,10 +161,12 @@ export async function startServer(
     corsOrigins,
     isOpen: () => trialog.access.isOpen,
   };
-  // Outermost first: the perimeter (Host, Origin), then a stranger's request refused from its headers.
+  // Outermost first: the perimeter (Host, Origin), the dashboard's public files (no key, no body read),
+  // then a stranger's request refused from its headers.
+  const api = refuseUnauthenticated(trialog.access, limitBodies(limits.maxBodyBytes, yoga));
   const httpServer = createServer(
     httpServerOptions(limits),
-    guardPerimeter(perimeter, refuseUnauthenticated(trialog.access, limitBodies(limits.maxBodyBytes, yoga))),
+    guardPerimeter(perimeter, serveDashboard(options.dashboardDir ?? DEFAULT_DASHBOARD_DIR, api)),
   );
   capConnections(httpServer, limits);
   const wsServer = new WebSocketServer({

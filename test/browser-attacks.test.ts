@@ -7,17 +7,14 @@
  * The browser is Debian's Chromium (/usr/bin/chromium, which .ci/run installs)
  * driven by playwright-core; no browser is ever downloaded.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeInChromium } from './helpers/browser.js';
+import { launchChromium, type LaunchedChromium } from './helpers/chromium.js';
 import { ok, startTestServer, type TestServer } from './helpers/server.js';
 
-/** Debian's package; TRIALOG_TEST_CHROMIUM points elsewhere. */
-const CHROMIUM = process.env.TRIALOG_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const REBOUND_NAME = 'rebind.test';
 
 /** What the hostile page reports for one attack: `data` is whatever GraphQL data it managed to read. */
@@ -146,23 +143,12 @@ interface Seen {
   url: string;
 }
 
-const chromiumMissing = !existsSync(CHROMIUM);
-const inCI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
-
-if (chromiumMissing && inCI) {
-  describe('a hostile web page in a real browser', () => {
-    it('needs Chromium', () => {
-      throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install -y chromium); this test may not be skipped in CI`);
-    });
-  });
-}
-
-describe.skipIf(chromiumMissing)(`a hostile web page in a real browser${chromiumMissing ? ` (skipped: ${CHROMIUM} is missing; apt-get install -y chromium)` : ''}`, () => {
+describeInChromium('a hostile web page in a real browser', () => {
   let t: TestServer;
   let page: Server;
   let pageOrigin: string;
+  let chromium: LaunchedChromium;
   let browser: BrowserContext;
-  let profile: string;
   let head: string | undefined;
   const seen: Seen[] = [];
 
@@ -183,29 +169,15 @@ describe.skipIf(chromiumMissing)(`a hostile web page in a real browser${chromium
     await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
     pageOrigin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
 
-    profile = mkdtempSync(join(tmpdir(), 'trialog-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // DNS rebinding without a DNS server: the attacker's name resolves to loopback.
-        `--host-resolver-rules=MAP ${REBOUND_NAME} 127.0.0.1`,
-      ],
-    });
+    // DNS rebinding without a DNS server: the attacker's name resolves to loopback.
+    chromium = await launchChromium({ extraArgs: [`--host-resolver-rules=MAP ${REBOUND_NAME} 127.0.0.1`] });
+    browser = chromium.context;
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium?.close();
     await new Promise((resolve) => page?.close(resolve));
     await t?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('given a DNS-rebinding page (its name now resolving to 127.0.0.1), its same-origin requests are refused by Host', async () => {

@@ -2,7 +2,7 @@ import { useEffect } from 'preact/hooks';
 import { useSignal } from '@preact/signals';
 import type { ComponentType } from 'preact';
 import { connectionState } from './lib/graphql';
-import { apiKey, setApiKey } from './lib/key';
+import { apiKey, keyGeneration, setApiKey } from './lib/key';
 import { location$ } from './lib/route';
 import { loadViewer, needsKey, viewer } from './lib/session';
 import { theme, toggleTheme } from './lib/theme';
@@ -63,7 +63,7 @@ export function App() {
           {theme.value === 'dark' ? 'Light' : 'Dark'}
         </button>
       </header>
-      <main>{View && route ? <View key={`${route.name}:${route.id ?? ''}`} id={route.id ?? ''} /> : <p>No such page.</p>}</main>
+      <main>{View && route ? <View key={`${route.name}:${route.id ?? ''}:${keyGeneration.value}`} id={route.id ?? ''} /> : <p>No such page.</p>}</main>
     </>
   );
 }

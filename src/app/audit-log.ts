@@ -116,6 +116,12 @@ export async function readStreamPage(
  * The log after a position, then live: the live feed is joined before the
  * backlog is read, the backlog stops where the feed had got to, and the feed
  * skips anything at or before the last event handed out. No gap, no repeat.
+ *
+ * `narrowed` keeps only some of what the store's filter lets through, for a
+ * subscription narrower than any store filter can say (the events of one
+ * experiment's jobs): it is asked of the backlog's events and the live ones
+ * alike, so a narrowed tail keeps the same guarantees. A backlog event it
+ * turns down still moves the resume position on past it.
  */
 export function tailLog(
   store: EventStore,
@@ -124,10 +130,11 @@ export function tailLog(
   filter: EventFilter | undefined,
   after: string | undefined,
   fields: EventFields = wholeEvents,
+  narrowed: (event: RecordedEventPart) => boolean = () => true,
 ): AsyncGenerator<RecordedEventPart> {
   // Compared as strings below: only the store's canonical form compares right.
   const start = after === undefined ? undefined : normalizedPosition(store, after);
-  const live = feed.subscribe((event) => matchesFilter(event, filter));
+  const live = feed.subscribe((event) => matchesFilter(event, filter) && narrowed(event));
   async function* events(): AsyncGenerator<RecordedEventPart> {
     let last = start;
     try {
@@ -143,7 +150,7 @@ export function tailLog(
           // The consumer may have asked for many results before it left: stop at once (LiveSubscription.closed).
           if (live.closed) return;
           last = event.position;
-          yield event;
+          if (narrowed(event)) yield event;
         }
         // A short page may only be cut by the budget: the loop's condition says when the backlog is done.
         if (page.length === 0 || upToHandover.length < page.length) break;

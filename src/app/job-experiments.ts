@@ -1,13 +1,13 @@
 /**
- * Which experiment a job belongs to, for the live filters of `experimentUpdated`
- * and `jobStatusChanged(experimentId)`. A job's experiment never changes, so
+ * Which experiment a job belongs to, for the live filters of `experimentUpdated`,
+ * `jobStatusChanged(experimentId)` and `experimentJobsChanged`. A job's experiment never changes, so
  * the answer is read once from an indexed column (never the job's state) and
  * kept in a cache bounded by count; and worked out once per event for every
  * subscriber, however many filter on it.
  */
 import { JOB_STREAM_CATEGORY } from '../domain/job/events.js';
 import { jobIdOfStream } from '../../projections/jobs-projection.js';
-import { categoryOf, type RecordedEvent } from '../store/port.js';
+import { categoryOf, type RecordedEventHeader } from '../store/port.js';
 
 /** Job ids and experiment ids are short: 10,000 entries are a few MiB at most. */
 export const JOB_EXPERIMENT_CACHE_SIZE = 10_000;
@@ -17,7 +17,7 @@ export type ExperimentOfJob = string | null | undefined;
 
 export class JobExperiments {
   private readonly known = new Map<string, string | null>();
-  private readonly byEvent = new WeakMap<RecordedEvent, ExperimentOfJob>();
+  private readonly byEvent = new WeakMap<RecordedEventHeader, ExperimentOfJob>();
 
   constructor(
     private readonly lookup: (jobId: string) => ExperimentOfJob,
@@ -25,7 +25,7 @@ export class JobExperiments {
   ) {}
 
   /** The experiment of the job whose stream the event is on. */
-  ofEvent(event: RecordedEvent): ExperimentOfJob {
+  ofEvent(event: RecordedEventHeader): ExperimentOfJob {
     if (categoryOf(event.streamId) !== JOB_STREAM_CATEGORY) return undefined;
     if (this.byEvent.has(event)) return this.byEvent.get(event);
     const experimentId = this.ofJob(jobIdOfStream(event.streamId));

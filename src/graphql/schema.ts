@@ -6,6 +6,7 @@ import './types/event.js';
 import './types/job.js';
 import './types/experiment.js';
 import './types/experiment-jobs.js';
+import './types/experiment-job-changes.js';
 import './types/mapping.js';
 import './types/access.js';
 

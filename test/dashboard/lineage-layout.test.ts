@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hyperparameterDiff, lineageLayout, type LineageInput } from '../../dashboard/src/logic/lineage-layout.js';
+import { DiffCache, hyperparameterDiff, layoutMayDiffer, lineageLayout, type LineageInput } from '../../dashboard/src/logic/lineage-layout.js';
 
 const trial = (id: string, index: number, generation: number, parentId: string | null, hyperparameters = {}): LineageInput => ({
   id,
@@ -78,5 +78,40 @@ describe('the explore step between a parent and its child', () => {
 
   it('given a child that kept everything, reports no change', () => {
     expect(hyperparameterDiff({ lr: 0.1 }, { lr: 0.1 })).toEqual([]);
+  });
+});
+
+describe('the lineage tree under live changes', () => {
+  const trial = (id: string, generation: number, parentId: string | null, lr: number, index = 0) => ({ id, index, generation, parentId, hyperparameters: { lr } });
+
+  it('given only objective or status changes, keeps the layout; given a new parent, generation, hyperparameters or trial, lays it out again', () => {
+    const a = trial('a', 0, null, 0.1);
+    const b = trial('b', 1, 'a', 0.1, 1);
+    const before = [a, b];
+    const scored = [a, { ...b, objectiveValue: 3 }];
+    expect(layoutMayDiffer(before, scored, [1])).toBe(false);
+    expect(layoutMayDiffer(before, [a, { ...b, hyperparameters: { lr: 0.1 } }], [1])).toBe(false);
+    expect(layoutMayDiffer(before, [a, { ...b, hyperparameters: { lr: 0.2 } }], [1])).toBe(true);
+    expect(layoutMayDiffer(before, [a, { ...b, parentId: null }], [1])).toBe(true);
+    expect(layoutMayDiffer(before, [a, { ...b, generation: 2 }], [1])).toBe(true);
+    expect(layoutMayDiffer(before, [a, b, trial('c', 1, 'a', 0.1, 2)], [2])).toBe(true);
+    expect(layoutMayDiffer(before, scored, null)).toBe(true);
+  });
+
+  it('remembers a diff per child object, and computes it again for a new parent object', () => {
+    const cache = new DiffCache();
+    const parent = trial('a', 0, null, 0.1);
+    const child = trial('b', 1, 'a', 0.2);
+    const first = cache.of(parent, child);
+    expect(first).toEqual([{ name: 'lr', kind: 'scaled', from: 0.1, to: 0.2, factor: 2 }]);
+    expect(cache.of(parent, child)).toBe(first);
+    const replaced = { ...parent, hyperparameters: { lr: 0.2 } };
+    expect(cache.of(replaced, child)).toEqual([]);
+  });
+
+  it('lays out the same with a diff cache as without', () => {
+    const cache = new DiffCache();
+    const trials = [trial('a', 0, null, 0.1), trial('b', 0, null, 0.3, 1), trial('c', 1, 'a', 0.1, 2), trial('d', 1, 'a', 0.12, 3), trial('e', 1, 'b', 0.3, 4)];
+    expect(lineageLayout(trials, cache.of)).toEqual(lineageLayout(trials));
   });
 });

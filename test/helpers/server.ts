@@ -56,7 +56,15 @@ export function errorCode(response: GqlResponse): string | undefined {
 }
 
 export async function startTestServer(
-  options: { dbPath?: string; graphql?: GraphQLLimits; adminKey?: string; maxSubscriberBacklog?: number; maxSubscriberBacklogBytes?: number } = {},
+  options: {
+    dbPath?: string;
+    graphql?: GraphQLLimits;
+    adminKey?: string;
+    maxSubscriberBacklog?: number;
+    maxSubscriberBacklogBytes?: number;
+    /** The built dashboard to serve (default: the repository's dashboard/dist). */
+    dashboardDir?: string;
+  } = {},
 ): Promise<TestServer> {
   const dir = options.dbPath ? undefined : tempDir();
   const dbPath = options.dbPath ?? join(dir!.path, 'trialog.db');
@@ -68,7 +76,7 @@ export async function startTestServer(
     maxSubscriberBacklog: options.maxSubscriberBacklog,
     maxSubscriberBacklogBytes: options.maxSubscriberBacklogBytes,
   });
-  const server = await startServer(trialog, { port: 0, host: '127.0.0.1', graphql: options.graphql });
+  const server = await startServer(trialog, { port: 0, host: '127.0.0.1', graphql: options.graphql, dashboardDir: options.dashboardDir });
   return {
     trialog,
     server,

@@ -13,10 +13,13 @@ function stored(): string | null {
 }
 
 export const apiKey = signal<string | null>(stored());
+/** Bumped whenever the key changes: views remount on it, so what a refused key could not read is read again. */
+export const keyGeneration = signal(0);
 
 export function setApiKey(key: string | null): void {
   const trimmed = key?.trim() || null;
   apiKey.value = trimmed;
+  keyGeneration.value += 1;
   try {
     if (trimmed) sessionStorage.setItem(STORAGE_NAME, trimmed);
     else sessionStorage.removeItem(STORAGE_NAME);

@@ -40,7 +40,8 @@ export function inferAxis(name: string, values: readonly unknown[]): Axis {
 }
 
 const collator = new Intl.Collator(undefined, { numeric: true });
-const naturalOrder = (a: string, b: string) => collator.compare(a, b);
+/** The order of a categorical axis: numbers inside labels compare as numbers ("2" before "10"). */
+export const naturalOrder = (a: string, b: string) => collator.compare(a, b);
 
 /** Where a value sits on the axis, 0 (bottom) to 1 (top); null for a value the axis cannot place. */
 export function position(axis: Axis, value: unknown): number | null {

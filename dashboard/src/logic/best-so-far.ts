@@ -11,15 +11,24 @@ export interface ScoredTrial {
 
 /** One entry per trial, in the order given: the best value so far, null until a trial counts. */
 export function bestSoFar(trials: readonly ScoredTrial[], direction: Direction): (number | null)[] {
-  const better = direction === 'MAXIMIZE' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
   const line: (number | null)[] = new Array(trials.length);
-  let best: number | null = null;
-  for (let i = 0; i < trials.length; i++) {
-    const { objectiveValue, counts } = trials[i]!;
+  bestSoFarFrom(line, 0, trials.length, (i) => trials[i]!, direction);
+  return line;
+}
+
+/**
+ * Rewrites `line` (the best so far of each trial) from entry `from` on, up to `length`, trusting the
+ * entries before it: after a live change only the line from the first changed trial on can differ.
+ */
+export function bestSoFarFrom(line: (number | null)[], from: number, length: number, trial: (i: number) => ScoredTrial, direction: Direction): void {
+  const better = direction === 'MAXIMIZE' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
+  let best: number | null = from > 0 ? (line[from - 1] ?? null) : null;
+  for (let i = from; i < length; i++) {
+    const { objectiveValue, counts } = trial(i);
     if (counts && objectiveValue !== null && Number.isFinite(objectiveValue) && (best === null || better(objectiveValue, best))) {
       best = objectiveValue;
     }
     line[i] = best;
   }
-  return line;
+  line.length = length;
 }

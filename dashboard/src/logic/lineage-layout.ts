@@ -32,7 +32,12 @@ export interface LineageLayout {
   rows: number;
 }
 
-export function lineageLayout(trials: readonly LineageInput[]): LineageLayout {
+/** What explore changed between a parent and its child (`hyperparameterDiff`, or a cache of it: see DiffCache). */
+export type ChangesOf = (parent: LineageInput, child: LineageInput) => Change[];
+
+const diffOf: ChangesOf = (parent, child) => hyperparameterDiff(parent.hyperparameters, child.hyperparameters);
+
+export function lineageLayout(trials: readonly LineageInput[], changesOf: ChangesOf = diffOf): LineageLayout {
   const byId = new Map(trials.map((t) => [t.id, t]));
   const byGeneration = new Map<number, LineageInput[]>();
   for (const trial of trials) {
@@ -63,7 +68,7 @@ export function lineageLayout(trials: readonly LineageInput[]): LineageLayout {
       const parent = parentOf(trial);
       if (!parent) continue;
       const row = rowOf.get(parent.id)!;
-      if (used.has(row) || hyperparameterDiff(parent.hyperparameters, trial.hyperparameters).length) continue;
+      if (used.has(row) || changesOf(parent, trial).length) continue;
       used.add(row);
       placed.set(trial.id, row);
     }
@@ -85,6 +90,40 @@ export function lineageLayout(trials: readonly LineageInput[]): LineageLayout {
     }
   }
   return { nodes, edges, columns: generations.length ? generations[generations.length - 1]! - first + 1 : 0, rows };
+}
+
+/**
+ * Whether the layout could differ between two lists of trials, given the slots whose trial is a new
+ * object (`changed`, from changedSlots; null: too many to say). A live change that only moves a
+ * trial's status or objective (most of them) keeps the layout; an added or removed trial, or a new
+ * parent, generation or hyperparameters, lays it out again.
+ */
+export function layoutMayDiffer(previous: readonly LineageInput[], next: readonly LineageInput[], changed: readonly number[] | null): boolean {
+  if (changed === null || previous.length !== next.length) return true;
+  for (const i of changed) {
+    const a = previous[i]!;
+    const b = next[i]!;
+    if (a.id !== b.id || a.index !== b.index || a.generation !== b.generation || a.parentId !== b.parentId) return true;
+    if (a.hyperparameters !== b.hyperparameters && hyperparameterDiff(a.hyperparameters, b.hyperparameters).length) return true;
+  }
+  return false;
+}
+
+/**
+ * `hyperparameterDiff` of a parent and a child, remembered per child object (and recomputed when its
+ * parent is another object): trials are replaced, never mutated, so the same pair gives the same diff,
+ * and a live change recomputes the diffs of the trials it replaced only.
+ */
+export class DiffCache {
+  private readonly cache = new WeakMap<LineageInput, { parent: LineageInput; changes: Change[] }>();
+
+  readonly of: ChangesOf = (parent, child) => {
+    const cached = this.cache.get(child);
+    if (cached && cached.parent === parent) return cached.changes;
+    const changes = hyperparameterDiff(parent.hyperparameters, child.hyperparameters);
+    this.cache.set(child, { parent, changes });
+    return changes;
+  };
 }
 
 /** The free row nearest to `target` (the upper one on a tie). */

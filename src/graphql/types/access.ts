@@ -1,5 +1,10 @@
-/** API keys: `apiKeys`, `createApiKey` (the only time a key is shown) and `revokeApiKey`; admin only. */
+/**
+ * API keys: `apiKeys`, `createApiKey` (the only time a key is shown) and `revokeApiKey`, admin only;
+ * and `viewer`, who the caller is, for every role.
+ */
+import type { Principal } from '../../app/access.js';
 import type { ApiKeyRecord } from '../../domain/access/keys.js';
+import { DomainError } from '../../domain/errors.js';
 import { builder } from '../builder.js';
 
 const ApiKeyRole = builder.enumType('ApiKeyRole', {
@@ -35,6 +40,28 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
 const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', {
   fields: (t) => ({ keyId: t.id({ required: true }) }),
 });
+
+/** The caller as the server authenticated it: its name and role, never its key (nor the key's id or hash). */
+const Viewer = builder.objectRef<Principal>('Viewer').implement({
+  description:
+    'Who the caller is. With a key: its name and role. The environment\'s admin key is `admin` (ADMIN). A server that requires no key (no key configured or ever created; loopback only) treats every caller as `anonymous` with the ADMIN role.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'The actor recorded on the events this caller causes.' }),
+    role: t.field({ type: ApiKeyRole, resolve: (p) => p.role }),
+  }),
+});
+
+builder.queryField('viewer', (t) =>
+  t.field({
+    type: Viewer,
+    description: 'Who the caller is, for any role: what a client shows and which actions it offers.',
+    resolve: (_root, _args, { principal }) => {
+      // The access plugin refuses an unauthenticated caller before any resolver runs; this is for the type.
+      if (principal instanceof DomainError) throw principal;
+      return principal;
+    },
+  }),
+);
 
 builder.queryField('apiKeys', (t) =>
   t.field({ type: [ApiKey], resolve: (_root, _args, { trialog }) => trialog.access.list() }),

@@ -19,8 +19,9 @@ import type { LogLineRow } from '../../../projections/jobs-queries.js';
 import { jobIdOfStream } from '../../../projections/jobs-projection.js';
 import { turnOfEventLoop } from '../../event-loop.js';
 import { SubscriberTooSlowError } from '../../live-feed.js';
-import { categoryOf, type RecordedEvent } from '../../store/port.js';
+import { categoryOf, type RecordedEvent, type RecordedEventHeader } from '../../store/port.js';
 import { tailLog, wholeEvents } from '../../app/audit-log.js';
+import type { Trialog } from '../../trialog.js';
 import type { GraphQLContext } from '../context.js';
 import type { JobShape } from './job.js';
 
@@ -75,7 +76,7 @@ export function jobStatusChanges(
         if (!change) continue;
         if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
         // Read only for a change someone will be sent, and once for all of them.
-        const job = oncePerEvent(jobByEvent, recorded, () => trialog.jobQueries.job(jobIdOfStream(recorded.streamId)));
+        const job = jobOfEvent(trialog, recorded);
         if (!job) continue;
         yield { job, ...change, at: recorded.timestamp, position: recorded.position };
       }
@@ -114,7 +115,7 @@ function jobStatusChangesAfter(
         const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(parseJobEvent(recorded)));
         if (!change) continue;
         if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
-        const job = oncePerEvent(jobByEvent, recorded, () => trialog.jobQueries.job(jobIdOfStream(recorded.streamId)));
+        const job = jobOfEvent(trialog, recorded);
         if (!job) continue;
         yield { job, ...change, at: recorded.timestamp, position: recorded.position };
       }
@@ -131,13 +132,22 @@ function jobStatusChangesAfter(
  * feed hands the same event object to all of them, and a thousand dashboards
  * must not parse it and read the job a thousand times.
  */
-const statusChangeByEvent = new WeakMap<RecordedEvent, ReturnType<typeof statusChangeOf>>();
-const jobByEvent = new WeakMap<RecordedEvent, JobShape | undefined>();
-function oncePerEvent<T>(memo: WeakMap<RecordedEvent, T>, recorded: RecordedEvent, work: () => T): T {
+const statusChangeByEvent = new WeakMap<RecordedEventHeader, ReturnType<typeof statusChangeOf>>();
+const jobByEvent = new WeakMap<RecordedEventHeader, JobShape | undefined>();
+function oncePerEvent<T>(memo: WeakMap<RecordedEventHeader, T>, recorded: RecordedEventHeader, work: () => T): T {
   if (memo.has(recorded)) return memo.get(recorded)!;
   const value = work();
   memo.set(recorded, value);
   return value;
+}
+
+/**
+ * The job whose stream the event is on, as the read model has it when first
+ * asked (at or after the event): one read of one row for every subscriber
+ * sent that event, whatever else the job's experiment holds.
+ */
+export function jobOfEvent(trialog: Trialog, recorded: RecordedEventHeader): JobShape | undefined {
+  return oncePerEvent(jobByEvent, recorded, () => trialog.jobQueries.job(jobIdOfStream(recorded.streamId)));
 }
 
 /**

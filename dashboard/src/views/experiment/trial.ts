@@ -14,8 +14,11 @@ export interface Trial {
   /** PBT: 0 for a first-generation trial; the parent it was copied from otherwise. */
   generation: number;
   parentId: string | null;
-  /** The objective metric's curve, downsampled: steps and values (same length), null until loaded. */
-  curve: { steps: number[]; values: number[] } | null;
+  /**
+   * The objective metric's curve, downsampled: steps and values (same length), null until loaded.
+   * `min`/`max` (same length, when given) are each bucket's extremes, so a spike between two points shows.
+   */
+  curve: { steps: number[]; values: number[]; min?: number[]; max?: number[] } | null;
   /** Set for a PRUNED trial: the step and threshold the rule used (see Job.pruning). */
-  pruning: { rule: string; step: number; value: number; threshold: number | null; comparedTrials: number | null } | null;
+  pruning: { rule: string; step: number; value: number; threshold: number | null; comparedTrials: number | null; rung?: number | null } | null;
 }

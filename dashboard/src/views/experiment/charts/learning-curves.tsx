@@ -2,12 +2,13 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
 import { Chart } from '../../../components/chart';
 import { formatNumber } from '../../../logic/axis-scale';
-import { curveExtent, envelope, nearestCurve, type Projection } from '../../../logic/curve-set';
+import { Coalescer } from '../../../logic/changed-slots';
+import { nearestCurve, type Projection } from '../../../logic/curve-set';
 import { minMaxDownsample, type Curve } from '../../../logic/downsample';
+import { LiveCurveSet } from '../../../logic/live-curves';
 import { param, setParams } from '../../../lib/route';
 import { theme } from '../../../lib/theme';
 import type { Trial, TrialStatus } from '../trial';
-import { accumulateCurve, compose } from '../../../logic/line-density';
 import { cssVar, rgbOf, STATUSES, STATUS_VARIABLE } from './colors';
 import { onPlainClick, useFrameDraw } from './frame-draw';
 import type { Objective } from './objective';
@@ -20,34 +21,65 @@ const ENVELOPE_BINS = 256;
 const SVG = 'http://www.w3.org/2000/svg';
 /** From this many curves on, they are drawn as a density image rather than as canvas strokes. */
 const DENSITY_FROM = 400;
+/** Full recomputes (envelope, density image) happen at most this often; live changes in between are patched in. */
+const FULL_RECOMPUTE_MS = 250;
+/** Colour layers, drawn in this order: finished trials under the others, so pruned and running curves stay visible on top. */
+const LAYERS = ['--accent', '--muted', '--bad', '--ok', '--warn'];
+const layerOf = (t: Trial) => LAYERS.indexOf(STATUS_VARIABLE[t.status]);
 
-interface Shown {
-  trials: readonly Trial[];
-  curves: (Curve | null)[];
+/** What the draw hook keeps between frames: the canvas the density image is put on, and how it was drawn. */
+interface Painter {
+  canvas: HTMLCanvasElement | null;
+  image: ImageData | null;
+  colours: [number, number, number][];
+  rebuild: Coalescer;
+  retry: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
  * Every trial's curve of the objective metric on one chart. uPlot gives the axes, zoom and cursor;
- * the curves themselves are drawn by a draw hook, one canvas path per status, because one uPlot
- * series per trial does not scale past a few hundred trials. The hovered or selected trial is
- * drawn on an SVG overlay (no repaint of the other curves), with, on a pruned trial, the
- * threshold its rule used at the pruning step and how many trials that came from.
+ * the curves themselves are drawn by a draw hook (one canvas path per status for a few hundred,
+ * a density image for more), because one uPlot series per trial does not scale past a few hundred
+ * trials. The hovered or selected trial is drawn on an SVG overlay (no repaint of the other curves),
+ * with, on a pruned trial, the threshold its rule used at the pruning step and how many trials that
+ * came from. Live changes are patched in (logic/live-curves.ts): trials are compared by identity,
+ * so the page must replace a changed trial with a new object and keep unchanged ones.
  */
 export function LearningCurves({ trials, objective }: { trials: readonly Trial[]; objective: Objective }) {
-  const shown = useMemo((): Shown => {
-    const curves = trials.map((t) => (t.curve ? minMaxDownsample(t.curve, MAX_BUCKETS_PER_CURVE) : null));
-    return { trials, curves };
-  }, [trials]);
-  const current = useRef(shown);
-  current.current = shown;
+  const model = useRef<LiveCurveSet<Trial> | null>(null);
+  model.current ??= new LiveCurveSet<Trial>({
+    curveOf: (t) => t.curve,
+    display: (curve) => minMaxDownsample(curve, MAX_BUCKETS_PER_CURVE),
+    layerOf,
+    bins: ENVELOPE_BINS,
+  });
+  const set = model.current;
+  const envelopeRebuild = useRef(new Coalescer(FULL_RECOMPUTE_MS));
+  const [deferred, setDeferred] = useState(0);
+  const deferredTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(deferredTimer.current), []);
+  const painter = useRef<Painter>({ canvas: null, image: null, colours: [], rebuild: new Coalescer(FULL_RECOMPUTE_MS), retry: undefined });
+  useEffect(() => () => clearTimeout(painter.current.retry), []);
 
+  const lastData = useRef<uPlot.AlignedData>([[], [], []]);
   const data = useMemo((): uPlot.AlignedData => {
-    const extent = curveExtent(shown.curves);
-    if (!extent) return [[], [], []];
-    const e = envelope(shown.curves, extent, ENVELOPE_BINS);
-    return [e.x, e.low, e.high];
-  }, [shown]);
-
+    let changed = set.update(trials);
+    if (set.stale) {
+      if (envelopeRebuild.current.take(performance.now())) {
+        set.rebuild();
+        changed = true;
+      } else if (deferredTimer.current === undefined) {
+        // A rebuild just ran: this one waits (the envelope meanwhile is a superset, so nothing is cut off).
+        deferredTimer.current = setTimeout(() => {
+          deferredTimer.current = undefined;
+          setDeferred((n) => n + 1);
+        }, envelopeRebuild.current.wait(performance.now()));
+      }
+    }
+    // The same (patched) arrays in a new list: uPlot reads them again; an unchanged envelope keeps the list.
+    if (changed) lastData.current = [set.envelope.x, set.envelope.low, set.envelope.high];
+    return lastData.current;
+  }, [trials, deferred]);
   const selectedId = param('lc');
   const [hovered, setHovered] = useState<number | null>(null);
   const plot = useRef<uPlot | null>(null);
@@ -64,10 +96,16 @@ export function LearningCurves({ trials, objective }: { trials: readonly Trial[]
     const at = pointer.current;
     if (!u || !at) return setHovered(null);
     const p = projection(u, false);
-    setHovered(p ? nearestCurve(current.current.curves, p, at.left, at.top, 6) : null);
+    setHovered(p ? nearestCurve(set.curves, p, at.left, at.top, 6) : null);
   });
-  const redrawOverlay = useFrameDraw(() => drawFocus(plot.current, overlay.current, current.current, focusRef.current));
-  useEffect(redrawOverlay, [focus, shown]);
+  const redrawOverlay = useFrameDraw(() => drawFocus(plot.current, overlay.current, set, focusRef.current));
+  useEffect(redrawOverlay, [focus, trials]);
+  // A change that left the envelope as it was: uPlot has no new data, but the curves changed.
+  const drawnData = useRef<uPlot.AlignedData | null>(null); // null: the chart's first data is drawn as it is created
+  useEffect(() => {
+    if (drawnData.current === data) plot.current?.redraw(false, false);
+    drawnData.current = data;
+  }, [trials, deferred]);
 
   const themeName = theme.value;
   const options = useMemo((): Omit<uPlot.Options, 'width'> => {
@@ -75,6 +113,7 @@ export function LearningCurves({ trials, objective }: { trials: readonly Trial[]
     const grid = cssVar('--border');
     const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     const invisible: uPlot.Series = { stroke: 'transparent', paths: () => null, points: { show: false } };
+    painter.current.colours = LAYERS.map((variable) => rgbOf(cssVar(variable)));
     return {
       height: 360,
       legend: { show: false },
@@ -86,7 +125,7 @@ export function LearningCurves({ trials, objective }: { trials: readonly Trial[]
         { ...axis, label: objective?.metric ?? 'objective', size: 60 },
       ],
       hooks: {
-        draw: [(u) => drawCurves(u, current.current)],
+        draw: [(u) => drawCurves(u, set, painter.current)],
         setScale: [() => redrawOverlay()],
         setSize: [() => redrawOverlay()],
         setCursor: [
@@ -105,7 +144,7 @@ export function LearningCurves({ trials, objective }: { trials: readonly Trial[]
             overlay.current = svg;
             onPlainClick(u.over, () => {
               const index = focusRef.current;
-              const trial = index !== null ? current.current.trials[index] : undefined;
+              const trial = index !== null ? set.items[index] : undefined;
               setParams({ lc: trial && trial.id !== param('lc') ? trial.id : null });
             });
             u.over.addEventListener('mouseleave', () => {
@@ -190,9 +229,10 @@ function projection(u: uPlot, canvas: boolean): Projection | null {
  * All curves: a few hundred as canvas strokes; more as a density image (logic/line-density.ts),
  * because rasterizing a million stroked segments takes the CPU about a second.
  */
-function drawCurves(u: uPlot, { trials, curves }: Shown): void {
+function drawCurves(u: uPlot, set: LiveCurveSet<Trial>, painter: Painter): void {
   const p = projection(u, true);
   if (!p) return;
+  const { items: trials, curves, drawn } = set;
   const ctx = u.ctx;
   ctx.save();
   ctx.beginPath();
@@ -200,32 +240,23 @@ function drawCurves(u: uPlot, { trials, curves }: Shown): void {
   ctx.clip();
   ctx.lineWidth = devicePixelRatio;
   ctx.lineJoin = 'round';
-  const drawn = curves.reduce((n, c) => n + (c ? 1 : 0), 0);
-  const byColour = new Map<string, number[]>();
-  trials.forEach((t, i) => {
-    if (!curves[i]) return;
-    const variable = STATUS_VARIABLE[t.status];
-    const list = byColour.get(variable) ?? [];
-    list.push(i);
-    byColour.set(variable, list);
-  });
-  // Finished trials under the others: pruned and running curves stay visible on top.
-  const layers = ['--accent', '--muted', '--bad', '--ok', '--warn'].flatMap((variable) => {
-    const members = byColour.get(variable);
-    return members ? [{ colour: cssVar(variable), members }] : [];
-  });
-  if (drawn >= DENSITY_FROM) drawDensity(u, curves, p, layers, Math.max(0.02, Math.min(0.5, 40 / drawn)));
+  if (drawn >= DENSITY_FROM) drawDensity(u, set, p, painter);
   else {
+    set.density = null; // not kept up to date while strokes are drawn
     // A few curves read best as anti-aliased strokes, faint enough that overlaps show.
     ctx.globalAlpha = Math.max(0.15, Math.min(0.9, 40 / Math.max(1, drawn)));
-    for (const { colour, members } of layers) {
-      ctx.strokeStyle = colour;
+    const byLayer = LAYERS.map((): number[] => []);
+    trials.forEach((t, i) => {
+      if (curves[i]) byLayer[layerOf(t)]!.push(i);
+    });
+    byLayer.forEach((members, layer) => {
+      ctx.strokeStyle = cssVar(LAYERS[layer]!);
       for (const i of members) {
         ctx.beginPath();
         tracePath(ctx, curves[i]!, p);
         ctx.stroke();
       }
-    }
+    });
   }
   // The pruning step of each pruned trial: a cross where the rule stopped it.
   ctx.globalAlpha = 0.8;
@@ -251,25 +282,54 @@ interface PathSink {
   lineTo(x: number, y: number): void;
 }
 
-/** A scratch canvas the density image is put on before being drawn over the chart's grid. */
-let scratch: HTMLCanvasElement | null = null;
+/**
+ * One curve's opacity in the density image: fainter the more curves there are. Stepped (four steps
+ * per doubling) so a new curve rarely changes it, since a change recomposes every pixel.
+ */
+function densityOpacity(drawn: number): number {
+  const stepped = 2 ** (Math.ceil(Math.log2(Math.max(1, drawn)) * 4) / 4);
+  return Math.max(0.02, Math.min(0.5, 40 / stepped));
+}
 
-function drawDensity(u: uPlot, curves: (Curve | null)[], p: Projection, layers: { colour: string; members: number[] }[], opacity: number): void {
+const sameProjection = (a: Projection, b: Projection) => a.ax === b.ax && a.bx === b.bx && a.ay === b.ay && a.by === b.by;
+
+/**
+ * The density image, patched by live changes (the model updates it). When the axes' ranges or the
+ * size changed it is rebuilt, but at most every FULL_RECOMPUTE_MS: in between, the last image is
+ * drawn stretched to the new ranges, and a redraw is scheduled for when a rebuild may run.
+ */
+function drawDensity(u: uPlot, set: LiveCurveSet<Trial>, p: Projection, painter: Painter): void {
   const width = Math.max(1, Math.round(u.bbox.width));
   const height = Math.max(1, Math.round(u.bbox.height));
   const local = { ...p, bx: p.bx - u.bbox.left, by: p.by - u.bbox.top };
-  const counted = layers.map(({ colour, members }) => {
-    const counts = new Uint16Array(width * height);
-    for (const i of members) accumulateCurve(counts, width, height, curves[i]!, local);
-    return { counts, rgb: rgbOf(colour) };
-  });
-  const image = new ImageData(width, height);
-  compose(counted, image.data, opacity);
-  scratch ??= document.createElement('canvas');
-  scratch.width = width;
-  scratch.height = height;
-  scratch.getContext('2d')!.putImageData(image, 0, 0);
-  u.ctx.drawImage(scratch, u.bbox.left, u.bbox.top);
+  const opacity = densityOpacity(set.drawn);
+  let density = set.density;
+  const fits = density && density.width === width && density.height === height && sameProjection(density.projection, local);
+  if (!fits) {
+    if (density && painter.canvas && !painter.rebuild.take(performance.now())) {
+      const old = density.projection;
+      const sx = local.ax / old.ax;
+      const sy = local.ay / old.ay;
+      u.ctx.drawImage(painter.canvas, u.bbox.left + local.bx - old.bx * sx, u.bbox.top + local.by - old.by * sy, density.width * sx, density.height * sy);
+      if (painter.retry === undefined) {
+        painter.retry = setTimeout(() => {
+          painter.retry = undefined;
+          u.redraw(false, false);
+        }, painter.rebuild.wait(performance.now()));
+      }
+      return;
+    }
+    density = set.buildDensity(width, height, local, painter.colours, opacity);
+    painter.canvas ??= document.createElement('canvas');
+    painter.canvas.width = width;
+    painter.canvas.height = height;
+    painter.image = new ImageData(density.pixels, width, height);
+  }
+  density!.setColours(painter.colours);
+  density!.setOpacity(opacity);
+  const rows = density!.compose();
+  if (rows) painter.canvas!.getContext('2d')!.putImageData(painter.image!, 0, 0, 0, rows.top, width, rows.bottom - rows.top);
+  u.ctx.drawImage(painter.canvas!, u.bbox.left, u.bbox.top);
 }
 
 function tracePath(ctx: PathSink, curve: Curve, p: Projection): void {
@@ -289,7 +349,7 @@ function tracePath(ctx: PathSink, curve: Curve, p: Projection): void {
 }
 
 /** The focused trial on the overlay: its curve, its pruning marker and the threshold the rule used. */
-function drawFocus(u: uPlot | null, svg: SVGSVGElement | null, { trials, curves }: Shown, focus: number | null): void {
+function drawFocus(u: uPlot | null, svg: SVGSVGElement | null, { items: trials, curves }: LiveCurveSet<Trial>, focus: number | null): void {
   if (!u || !svg) return;
   svg.replaceChildren();
   const p = projection(u, false);

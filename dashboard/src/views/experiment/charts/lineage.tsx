@@ -1,6 +1,8 @@
-import { useMemo, useState } from 'preact/hooks';
+import { Component } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { formatNumber } from '../../../logic/axis-scale';
-import { hyperparameterDiff, lineageLayout, type Change } from '../../../logic/lineage-layout';
+import { changedSlots } from '../../../logic/changed-slots';
+import { DiffCache, hyperparameterDiff, layoutMayDiffer, lineageLayout, type Change, type LineageLayout } from '../../../logic/lineage-layout';
 import { request } from '../../../lib/graphql';
 import { param, setParams } from '../../../lib/route';
 import type { Trial } from '../trial';
@@ -11,6 +13,8 @@ import './charts.css';
 const COLUMN = 110;
 const ROW = 26;
 const PAD = { left: 30, top: 28 };
+/** Nodes are drawn this far (pixels) beyond the visible part of the tree, so a scroll shows no gap. */
+const OVERSCAN = 300;
 
 /**
  * Population based training as a tree: one column per generation, each trial linked to the parent
@@ -19,25 +23,61 @@ const PAD = { left: 30, top: 28 };
  * (the diff of the two trials' hyperparameters); selecting it (kept in the URL as `?lineage=`) shows
  * that and can load the decision the scheduler recorded in the job's first event. `objective`
  * (optional) orients the colours so the brightest node is the best.
+ *
+ * Live changes cost what changed: the layout is kept while no trial moved in it (most changes are a
+ * status or an objective), diffs are remembered per trial object (trials are compared by identity,
+ * so the page must replace a changed trial with a new object), edges are two paths, and only the
+ * nodes in (and near) the scrolled view are elements, each re-rendered only when its trial changed.
  */
 export function Lineage({ trials, objective }: { trials: readonly Trial[]; objective?: Objective }) {
-  const layout = useMemo(() => lineageLayout(trials), [trials]);
+  const diffs = useRef(new DiffCache()).current;
+  const laid = useRef<{ trials: readonly Trial[]; layout: LineageLayout } | null>(null);
+  const layout = useMemo(() => {
+    const before = laid.current;
+    const keep = before && !layoutMayDiffer(before.trials, trials, changedSlots(before.trials, trials, 256));
+    const next = keep ? before.layout : lineageLayout(trials, diffs.of);
+    laid.current = { trials, layout: next };
+    return next;
+  }, [trials]);
   const byId = useMemo(() => new Map(trials.map((t) => [t.id, t])), [trials]);
   const direction = objective?.direction ?? 'MAXIMIZE';
   const colour = useMemo(() => objectiveColours(trials, direction), [trials, direction]);
   const firstGeneration = useMemo(() => trials.reduce((m, t) => Math.min(m, t.generation), Infinity), [trials]);
   const selectedId = param('lineage');
+  const edges = useMemo(() => edgePaths(layout), [layout]);
+
+  // The scrolled view, followed once per frame.
+  const scroller = useRef<HTMLDivElement>(null);
+  const [view, setView] = useState({ left: 0, top: 0, width: 1200, height: 560 });
+  const frame = useRef(0);
+  const follow = () => {
+    if (frame.current) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      const element = scroller.current;
+      if (element) setView({ left: element.scrollLeft, top: element.scrollTop, width: element.clientWidth || 1200, height: element.clientHeight || 560 });
+    });
+  };
+  useEffect(() => {
+    follow();
+    window.addEventListener('resize', follow);
+    return () => {
+      window.removeEventListener('resize', follow);
+      cancelAnimationFrame(frame.current);
+    };
+  }, []);
 
   if (layout.nodes.length === 0) return <p class="muted">No trials yet.</p>;
   if (layout.edges.length === 0 && layout.columns <= 1) return <p class="muted">No lineage: these trials have no parents (lineage is drawn for population based training).</p>;
   const width = PAD.left * 2 + Math.max(0, layout.columns - 1) * COLUMN;
   const height = PAD.top + layout.rows * ROW;
-  const where = new Map(layout.nodes.map((n) => [n.id, { x: PAD.left + n.column * COLUMN, y: PAD.top + n.row * ROW }]));
   const selected = selectedId ? byId.get(selectedId) : undefined;
+  const inView = (x: number, y: number) =>
+    x >= view.left - OVERSCAN && x <= view.left + view.width + OVERSCAN && y >= view.top - OVERSCAN && y <= view.top + view.height + OVERSCAN;
 
   return (
     <figure class="experiment-chart lineage">
-      <div class="lineage-scroll">
+      <div class="lineage-scroll" ref={scroller} onScroll={follow}>
         <svg class="lineage-tree" width={width} height={height} viewBox={`0 0 ${width} ${height}`}>
           {Array.from({ length: layout.columns }, (_, c) => (
             <text key={c} class="lineage-generation" x={PAD.left + c * COLUMN} y={12}>
@@ -45,30 +85,26 @@ export function Lineage({ trials, objective }: { trials: readonly Trial[]; objec
             </text>
           ))}
           <g class="lineage-edges">
-            {layout.edges.map(({ from, to }) => {
-              const a = where.get(from)!;
-              const b = where.get(to)!;
-              const jumps = a.y !== b.y;
-              const mid = (a.x + b.x) / 2;
-              return <path key={to} class={jumps ? 'lineage-exploit' : 'lineage-continue'} d={`M${a.x},${a.y}C${mid},${a.y} ${mid},${b.y} ${b.x},${b.y}`} />;
-            })}
+            <path class="lineage-continue" d={edges.continuing} />
+            <path class="lineage-exploit" d={edges.exploiting} />
           </g>
           <g>
             {layout.nodes.map((node) => {
+              const { x, y } = nodePosition(node);
+              if (!inView(x, y)) return null;
               const trial = byId.get(node.id)!;
-              const { x, y } = where.get(node.id)!;
               const parent = node.parentId ? byId.get(node.parentId) : undefined;
-              const changes = parent ? hyperparameterDiff(parent.hyperparameters, trial.hyperparameters) : [];
               return (
-                <g
+                <LineageNode
                   key={node.id}
-                  class={`lineage-node${node.id === selectedId ? ' lineage-selected' : ''}${changes.length ? ' lineage-explored' : ''}`}
-                  onClick={() => setParams({ lineage: node.id === selectedId ? null : node.id })}
-                >
-                  <title>{describe(trial, parent, changes)}</title>
-                  <circle cx={x} cy={y} r={7} fill={colour.get(node.id) ?? 'var(--muted)'} />
-                  {changes.length ? <circle class="lineage-ring" cx={x} cy={y} r={10} /> : null}
-                </g>
+                  trial={trial}
+                  parent={parent}
+                  changes={parent ? diffs.of(parent, trial) : NO_CHANGES}
+                  x={x}
+                  y={y}
+                  colour={colour.get(node.id) ?? 'var(--muted)'}
+                  selected={node.id === selectedId}
+                />
               );
             })}
           </g>
@@ -83,6 +119,69 @@ export function Lineage({ trials, objective }: { trials: readonly Trial[]; objec
       </figcaption>
     </figure>
   );
+}
+
+const NO_CHANGES: Change[] = [];
+
+function nodePosition(node: { column: number; row: number }): { x: number; y: number } {
+  return { x: PAD.left + node.column * COLUMN, y: PAD.top + node.row * ROW };
+}
+
+/** Every edge in two paths (continuations and exploits): two elements however large the tree. */
+function edgePaths(layout: LineageLayout): { continuing: string; exploiting: string } {
+  const where = new Map(layout.nodes.map((n) => [n.id, nodePosition(n)]));
+  let continuing = '';
+  let exploiting = '';
+  for (const { from, to } of layout.edges) {
+    const a = where.get(from)!;
+    const b = where.get(to)!;
+    const mid = (a.x + b.x) / 2;
+    const d = `M${a.x},${a.y}C${mid},${a.y} ${mid},${b.y} ${b.x},${b.y}`;
+    if (a.y !== b.y) exploiting += d;
+    else continuing += d;
+  }
+  return { continuing, exploiting };
+}
+
+interface NodeProps {
+  trial: Trial;
+  parent: Trial | undefined;
+  changes: Change[];
+  x: number;
+  y: number;
+  colour: string;
+  selected: boolean;
+}
+
+/** One trial's node: rendered again only when one of its props changed (its trial is a new object, its colour…). */
+class LineageNode extends Component<NodeProps> {
+  override shouldComponentUpdate(next: NodeProps): boolean {
+    const now = this.props;
+    return (
+      next.trial !== now.trial ||
+      next.parent !== now.parent ||
+      next.changes !== now.changes ||
+      next.x !== now.x ||
+      next.y !== now.y ||
+      next.colour !== now.colour ||
+      next.selected !== now.selected
+    );
+  }
+
+  private readonly select = () => {
+    const id = this.props.trial.id;
+    setParams({ lineage: id === param('lineage') ? null : id });
+  };
+
+  override render({ trial, parent, changes, x, y, colour, selected }: NodeProps) {
+    return (
+      <g class={`lineage-node${selected ? ' lineage-selected' : ''}${changes.length ? ' lineage-explored' : ''}`} onClick={this.select}>
+        <title>{describe(trial, parent, changes)}</title>
+        <circle cx={x} cy={y} r={7} fill={colour} />
+        {changes.length ? <circle class="lineage-ring" cx={x} cy={y} r={10} /> : null}
+      </g>
+    );
+  }
 }
 
 function objectiveColours(trials: readonly Trial[], direction: 'MINIMIZE' | 'MAXIMIZE'): Map<string, string> {
