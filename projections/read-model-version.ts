@@ -13,8 +13,9 @@ import { CHECKPOINT_NAME, ensureCheckpointTable } from './checkpoint.js';
  * 3: metric points record the revision that stored them; the metric_series index.
  * 5: metric points whose step GraphQL's Int cannot carry are left out (an old log may hold one).
  * 6: a job's state records why it was pruned (`pruning`).
+ * 7: block summaries of metric points (`metric_blocks`), so `buckets` reads cost O(buckets), not O(points).
  */
-export const READ_MODEL_VERSION = 6;
+export const READ_MODEL_VERSION = 7;
 
 /** Tables that are not read models: the embedded event store's own, and this bookkeeping. */
 const KEPT_TABLES = new Set(['events', 'sqlite_sequence', 'projection_checkpoints', 'read_model_version']);

@@ -79,11 +79,11 @@ describe('rebuilding the read models from position zero', () => {
     const rebuilt = await rebuildReadModels(t.trialog.store);
     const tables = readModelTables(rebuilt);
     expect(tables).toEqual([
-      'experiments', 'jobs', 'job_large_fields', 'job_labels', 'metric_points', 'metric_series', 'log_lines', 'job_rungs',
+      'experiments', 'jobs', 'job_large_fields', 'job_labels', 'metric_points', 'metric_series', 'metric_blocks', 'log_lines', 'job_rungs',
       'algorithms', 'mappings', 'mapping_jobs', 'api_keys', 'projection_checkpoints',
     ]);
     // This scenario has no experiments (test/experiments.test.ts rebuilds those); the rest must have rows.
-    const exercised = ['jobs', 'job_large_fields', 'job_labels', 'metric_points', 'metric_series', 'log_lines', 'projection_checkpoints'];
+    const exercised = ['jobs', 'job_large_fields', 'job_labels', 'metric_points', 'metric_series', 'metric_blocks', 'log_lines', 'projection_checkpoints'];
     for (const table of tables) {
       const live = dumpTable(t.trialog.readDb, table);
       if (exercised.includes(table)) expect(live.length, `${table} has rows`).toBeGreaterThan(0);
