@@ -11,6 +11,9 @@
  *   least one leaderboard row (`[data-testid=leaderboard-row]`). The frame's
  *   callback runs just before that frame is painted. The cache is disabled,
  *   so each load is a first visit; the median of 3 loads.
+ * - **Leaderboard, every trial loaded**: the same, until the page also holds no
+ *   "Loading trials…" line: every page of trials read, so sorting and filtering
+ *   see them all.
  * - **History usable**: the same for `?tab=history`: the first frame at which
  *   the optimization-history chart's canvas (in the tab panel) has painted,
  *   i.e. has a pixel that is not transparent.
@@ -304,6 +307,13 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
     const views = [
       { name: 'leaderboard', path: experimentPath, condition: leaderboardUsable, what: 'a leaderboard row painted' },
       { name: 'optimization history', path: `${experimentPath}?tab=history`, condition: painted(HISTORY_CHART), what: 'its chart painted' },
+      // The first row shows before every trial is read; sorting the whole leaderboard needs them all.
+      {
+        name: 'leaderboard, every trial loaded',
+        path: experimentPath,
+        condition: `${leaderboardUsable} && document.querySelector('[data-testid=trials-loading]') === null`,
+        what: 'all pages read, no "Loading trials" left',
+      },
     ];
     // A view that never becomes usable gives a row saying so, and the other figures are still taken.
     const measure = async (scenario: string, target: string, work: () => Promise<void>) => {
