@@ -192,6 +192,37 @@ describe('events (the audit log) over graphql-ws', () => {
   });
 });
 
+describe('jobUpdated after a revision', () => {
+  const UPDATED = `subscription($id: ID!, $after: Int) { jobUpdated(id: $id, afterRevision: $after) { id status revision } }`;
+  type Update = { jobUpdated: { id: string; status: string; revision: number } };
+
+  it('given a job that moved past the revision a page last saw, the job as it is now comes first, then live changes', async () => {
+    // Given a page that saw the job at its creation, then lost its connection while it was cancelled
+    const job = await createJob(t.gql, { labels: ['updated-after'] });
+    const seen = ok(await t.gql(`query($id: ID!) { job(id: $id) { revision } }`, { id: job.id })).job.revision;
+    ok(await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: job.id }));
+    // When it resubscribes with the last revision it saw
+    const updates = collect<Update>(ws, UPDATED, { id: job.id, after: seen }, (items) => items.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    ok(await t.gql(`mutation($id: ID!) { retryJob(input: { jobId: $id }) { id } }`, { id: job.id }));
+    // Then the cancellation comes first (without another change to carry it), then the retry
+    const [first, second] = (await updates.done).map((u) => u.jobUpdated);
+    expect(first!.status).toBe('CANCELLED');
+    expect(first!.revision).toBeGreaterThan(seen);
+    expect(second!.status).toBe('QUEUED');
+  });
+
+  it('given a page that is up to date, nothing comes until the job changes', async () => {
+    const job = await createJob(t.gql, { labels: ['updated-current'] });
+    const seen = ok(await t.gql(`query($id: ID!) { job(id: $id) { revision } }`, { id: job.id })).job.revision;
+    const updates = collect<Update>(ws, UPDATED, { id: job.id, after: seen }, (items) => items.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    ok(await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: job.id }));
+    const [first] = (await updates.done).map((u) => u.jobUpdated);
+    expect([first!.status, first!.revision > seen]).toEqual(['CANCELLED', true]);
+  });
+});
+
 describe('jobUpdated over SSE', () => {
   it('streams every change of one job as server-sent events', async () => {
     const job = await createJob(t.gql, { labels: ['sse'] });

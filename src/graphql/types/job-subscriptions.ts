@@ -25,12 +25,20 @@ import type { Trialog } from '../../trialog.js';
 import type { GraphQLContext } from '../context.js';
 import type { JobShape } from './job.js';
 
-export function jobUpdates({ trialog }: GraphQLContext, jobId: string): AsyncGenerator<JobShape> {
+/**
+ * Every change to one job, as the job stands when it is delivered. With `afterRevision` (the last
+ * revision the client saw), the job as it is now comes first when it has moved past that revision:
+ * the feed is joined before the job is read, so a change is either in that first answer or on the
+ * feed (or both), and a client that resubscribes with its last revision misses nothing.
+ */
+export function jobUpdates({ trialog }: GraphQLContext, jobId: string, afterRevision: number | null = null): AsyncGenerator<JobShape> {
   const streamId = jobStreamId(jobId);
   const live = trialog.feed.subscribe((event) => event.streamId === streamId);
   async function* updates(): AsyncGenerator<JobShape> {
     try {
-      if (!trialog.jobQueries.job(jobId)) throw notFound(`job ${jobId} not found`);
+      const now = trialog.jobQueries.job(jobId);
+      if (!now) throw notFound(`job ${jobId} not found`);
+      if (afterRevision !== null && now.revision > afterRevision) yield now;
       for await (const _event of live) {
         const job = trialog.jobQueries.job(jobId);
         if (job) yield job;

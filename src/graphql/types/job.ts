@@ -478,9 +478,10 @@ builder.mutationFields((t) => ({
 builder.subscriptionFields((t) => ({
   jobUpdated: t.field({
     type: Job,
-    description: 'Every change to one job: status, progress, metrics, result.',
-    args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, { id }, ctx) => jobUpdates(ctx, id),
+    description:
+      'Every change to one job: status, progress, metrics, result. With `afterRevision` (the last revision seen), the job as it is now comes first when it has moved past it: subscribe with -1 (or after a lost connection, with the last revision received) and no change is missed.',
+    args: { id: t.arg.id({ required: true }), afterRevision: t.arg.int() },
+    subscribe: (_root, { id, afterRevision }, ctx) => jobUpdates(ctx, id, afterRevision ?? null),
     resolve: (job) => job,
   }),
   jobStatusChanged: t.field({
