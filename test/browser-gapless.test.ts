@@ -310,6 +310,14 @@ describeInChromium('live views start and resume with no gap', () => {
       await expect.poll(() => page.locator(`[data-testid=job-row][data-job-id="${first}"]`).getAttribute('data-status'), POLL).toBe('CANCELLED');
     });
 
+    it('job: a cancel made in between shows, with no change after it to carry it', async () => {
+      const jobId = await createJob(gql, { labels: ['held-job'] });
+      const { page, release } = await openWithSubscribesHeld(`/jobs/${jobId}`, '[data-testid=job-status]');
+      await cancelJob(gql, jobId);
+      release();
+      await expect.poll(() => page.getByTestId('job-status').textContent(), POLL).toBe('CANCELLED');
+    });
+
     it('experiment: the trials created in between appear', async () => {
       const experimentId = await createExperiment(gql, 'held-trials');
       const first = await createJob(gql, { experimentId });

@@ -56,7 +56,7 @@ const JOB_FIELDS = `
 
 export const JOB_QUERY = `query JobPage($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
 export const JOB_AT_QUERY = `query JobPageAt($id: ID!, $revision: Int!) { jobAt(id: $id, revision: $revision) { ${JOB_FIELDS} } }`;
-export const JOB_UPDATED = `subscription JobPageUpdated($id: ID!) { jobUpdated(id: $id) { ${JOB_FIELDS} } }`;
+export const JOB_UPDATED = `subscription JobPageUpdated($id: ID!, $afterRevision: Int) { jobUpdated(id: $id, afterRevision: $afterRevision) { ${JOB_FIELDS} } }`;
 
 /** `job` or `jobAt`, aliased `job`, with the same selection: the live job or the job at a revision. */
 function jobOrPast(selection: string, extraVariables = ''): string {

@@ -17,9 +17,9 @@ function newer(current: JobFields | null, candidate: JobFields): JobFields {
 }
 
 /**
- * The live job. `jobUpdated` sends the whole job on every change, so nothing needs replaying: after
- * a lost connection the feed subscribes again and the job is queried once, which closes any gap.
- * Updates are taken at most once per frame (the newest wins).
+ * The live job. `jobUpdated` sends the whole job on every change, so nothing needs replaying: each
+ * (re)subscribe names the newest revision shown, and the server sends the job first when it has moved
+ * past it. Updates are taken at most once per frame (the newest wins).
  */
 export function useLiveJob(id: string): Loaded<JobFields> {
   const [state, setState] = useState<Loaded<JobFields>>({ value: null, error: null, loading: true });
@@ -35,31 +35,25 @@ export function useLiveJob(id: string): Loaded<JobFields> {
       const failure = error instanceof GraphQLRequestError ? error : new GraphQLRequestError(String(error), 'INTERNAL_SERVER_ERROR');
       setState((s) => ({ ...s, loading: false, error: failure }));
     };
-    const query = () => request<{ job: JobFields | null }>(JOB_QUERY, { id }).then((data) => accept(data.job), fail);
-    const updates = frameQueue<JobFields>((jobs) => accept(jobs.reduce((a, b) => newer(a, b))));
-    const timers = new Set<ReturnType<typeof setTimeout>>();
-    const queryAfter = (ms: number) => {
-      const timer = setTimeout(() => (timers.delete(timer), void query()), ms);
-      timers.add(timer);
+    // The newest revision shown: a resubscribe asks for the job only if it has moved past it.
+    let shownRevision = -1;
+    const show = (job: JobFields | null) => {
+      if (job) shownRevision = Math.max(shownRevision, job.revision);
+      accept(job);
     };
+    // A first answer over HTTP paints the page while the socket is still being opened.
+    void request<{ job: JobFields | null }>(JOB_QUERY, { id }).then((data) => show(data.job), fail);
+    const updates = frameQueue<JobFields>((jobs) => show(jobs.reduce((a, b) => newer(a, b))));
     const stop = live<{ jobUpdated: JobFields }>({
       query: JOB_UPDATED,
-      variables: () => {
-        // Subscribed first, queried after: a change after the subscription is active arrives on
-        // the feed, one before it is in the answer. graphql-ws does not say when the server has
-        // the subscription, so the job is queried at once and again a second later, which covers
-        // a change made while the subscribe message was still on its way (seen on a loaded
-        // machine). After a drop the same two queries bring the job up to date.
-        queryAfter(0);
-        queryAfter(1000);
-        return { id };
-      },
+      // The server joins the job's feed, then sends the job first if it moved past this revision:
+      // a change made while the connection was down (or before the subscription was active) arrives.
+      variables: () => ({ id, afterRevision: shownRevision }),
       next: (data) => updates.push(data.jobUpdated),
       error: fail,
     });
     return () => {
       stopped = true;
-      for (const timer of timers) clearTimeout(timer);
       updates.cancel();
       stop();
     };
