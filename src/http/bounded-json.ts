@@ -72,6 +72,11 @@ interface ScanState {
   commas: number[];
   inString: boolean;
   stringStart: number;
+  /**
+   * The next quote at or after where the scan stands, once looked up (Infinity: none left). A string
+   * longer than a slice is searched once, not again from each slice: that would be quadratic.
+   */
+  nextQuote: number;
   big: Map<number, number>;
 }
 
@@ -91,8 +96,12 @@ function scanSlice(text: string, from: number, to: number, state: ScanState, bou
     if (inString) {
       // Inside a string only its closing quote matters: jump to the next quote natively (indexOf) rather
       // than reading each character; it closes the string unless an odd run of backslashes escapes it.
-      const quote = text.indexOf('"', i);
-      if (quote === -1 || quote >= to) {
+      if (state.nextQuote < i) {
+        const found = text.indexOf('"', i);
+        state.nextQuote = found === -1 ? Infinity : found;
+      }
+      const quote = state.nextQuote;
+      if (quote >= to) {
         i = to;
         break;
       }
@@ -126,7 +135,7 @@ function scanSlice(text: string, from: number, to: number, state: ScanState, bou
 }
 
 async function scanInTurns(text: string, bounds: Required<Omit<JsonBounds, 'chunkChars'>>, chunk: number): Promise<Map<number, number>> {
-  const state: ScanState = { starts: [], commas: [], inString: false, stringStart: 0, big: new Map() };
+  const state: ScanState = { starts: [], commas: [], inString: false, stringStart: 0, nextQuote: -1, big: new Map() };
   let at = 0;
   while (at < text.length) {
     at = scanSlice(text, at, Math.min(text.length, at + chunk), state, bounds, chunk);
