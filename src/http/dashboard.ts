@@ -15,7 +15,7 @@
  *   no-referrer. Only GET and HEAD (405 otherwise); no request body is ever read.
  * - Not built (no index.html): the dashboard's paths answer 503 saying how to build it. A
  *   build made while the server runs is picked up on the next request (the directories'
- *   modification times are checked, two stat calls per request for a dashboard path).
+ *   modification times are checked, three stat calls per request for a dashboard path).
  *
  * These requests need no key: they are the same public files for everyone, and the page asks
  * for a key itself. Every GraphQL request it then makes needs one as usual.
@@ -59,7 +59,7 @@ const ASSETS_PREFIX = '/assets/';
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'no-cache';
 
-export const NOT_BUILT = 'The dashboard is not built: run `npm run build:dashboard`, then reload this page.\n';
+const NOT_BUILT = 'The dashboard is not built: run `npm run build:dashboard`, then reload this page.\n';
 
 /** The path of a request in origin form (`/path?query`); undefined for anything else (`*`, absolute form). */
 function pathOf(url: string | undefined): string | undefined {
@@ -90,10 +90,11 @@ function bundleOn(dir: string): () => RequestHandler | undefined {
     return stats?.mtimeMs;
   };
   return () => {
-    const version = `${mtimeOf(dir)}:${mtimeOf(join(dir, 'assets'))}:${mtimeOf(join(dir, 'index.html'))}`;
+    const index = mtimeOf(join(dir, 'index.html'));
+    const version = `${mtimeOf(dir)}:${mtimeOf(join(dir, 'assets'))}:${index}`;
     if (seen?.version === version) return seen.send;
     let send: RequestHandler | undefined;
-    if (mtimeOf(join(dir, 'index.html')) !== undefined) {
+    if (index !== undefined) {
       try {
         send = sirv(dir, { etag: true, brotli: true, gzip: true, extensions: [], dotfiles: false, setHeaders: keepVaryOrigin });
       } catch {
@@ -111,9 +112,9 @@ function keepVaryOrigin(res: ServerResponse): void {
   res.setHeader('vary', 'Origin, Accept-Encoding');
 }
 
-/** The paths answered here: the dashboard's pages, its hashed assets and index.html itself. */
-function isDashboardPath(path: string): boolean {
-  return matchRoute(path) !== null || path.startsWith(ASSETS_PREFIX) || path === '/index.html';
+/** The paths answered here: the dashboard's files (its hashed assets and index.html itself). */
+function isDashboardFile(path: string): boolean {
+  return path.startsWith(ASSETS_PREFIX) || path === '/index.html';
 }
 
 /** Wraps the API's handler: the dashboard's paths are answered here, every other path goes on to `next` untouched. */
@@ -121,7 +122,8 @@ export function serveDashboard(dir: string, next: Handler): Handler {
   const bundle = bundleOn(dir);
   return (req, res) => {
     const path = pathOf(req.url);
-    if (path === undefined || !isDashboardPath(path)) return next(req, res);
+    const page = path === undefined ? null : matchRoute(path);
+    if (path === undefined || (page === null && !isDashboardFile(path))) return next(req, res);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return answerText(res, 405, `${req.method} is not served here: the dashboard answers GET and HEAD only\n`, { allow: 'GET, HEAD' });
@@ -135,7 +137,7 @@ export function serveDashboard(dir: string, next: Handler): Handler {
     // A file removed between the listing and this request (a rebuild) ends this response, not the process.
     const endOnReadError = (source: Readable) => source.once('error', () => res.destroy());
     res.once('pipe', endOnReadError);
-    if (matchRoute(path) !== null) req.url = '/index.html';
+    if (page !== null) req.url = '/index.html';
     send(req, res, () => {
       // No such file (an old asset name): what the API answers any unknown path, with its own headers.
       res.off('pipe', endOnReadError);

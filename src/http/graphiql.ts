@@ -29,7 +29,7 @@ function inlineContents(html: string, tag: 'script' | 'style'): string[] {
   return [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((match) => match[1]!);
 }
 
-export function graphiQLPolicy(html: string): string {
+function graphiQLPolicy(html: string): string {
   const scripts = inlineContents(html, 'script').map(sha256);
   return [
     "default-src 'none'",
