@@ -80,13 +80,8 @@ export function jobStatusChanges(
   async function* changes(): AsyncGenerator<StatusChange> {
     try {
       for await (const recorded of live) {
-        const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(parseJobEvent(recorded)));
-        if (!change) continue;
-        if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
-        // Read only for a change someone will be sent, and once for all of them.
-        const job = jobOfEvent(trialog, recorded);
-        if (!job) continue;
-        yield { job, ...change, at: recorded.timestamp, position: recorded.position };
+        const change = deliverableChange(trialog, recorded, statuses);
+        if (change) yield change;
       }
     } catch (error) {
       throw resumable(error, 'query the jobs again and resubscribe');
@@ -95,6 +90,19 @@ export function jobStatusChanges(
     }
   }
   return closingWith(live, changes());
+}
+
+/**
+ * The status change an event makes, with the job, when a subscriber narrowed to `statuses` is to be
+ * sent it; worked out once per event for every subscriber, and the job read only for a change sent.
+ */
+function deliverableChange(trialog: GraphQLContext['trialog'], recorded: RecordedEvent, statuses: readonly JobStatus[] | null): StatusChange | null {
+  const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(parseJobEvent(recorded)));
+  if (!change) return null;
+  if (statuses && statuses.length > 0 && !statuses.includes(change.to)) return null;
+  const job = jobOfEvent(trialog, recorded);
+  if (!job) return null;
+  return { job, ...change, at: recorded.timestamp, position: recorded.position };
 }
 
 /**
@@ -115,17 +123,14 @@ function jobStatusChangesAfter(
     { category: JOB_STREAM_CATEGORY, types: [...STATUS_CHANGING_EVENT_TYPES] },
     after,
     wholeEvents,
+    // Narrowed before queueing: another experiment's events never wait in this subscriber's queue.
+    experimentId === null ? undefined : (event) => trialog.jobExperiments.ofEvent(event) === experimentId,
   ) as AsyncGenerator<RecordedEvent>;
   async function* changes(): AsyncGenerator<StatusChange> {
     try {
       for await (const recorded of events) {
-        if (experimentId !== null && trialog.jobExperiments.ofEvent(recorded) !== experimentId) continue;
-        const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(parseJobEvent(recorded)));
-        if (!change) continue;
-        if (statuses && statuses.length > 0 && !statuses.includes(change.to)) continue;
-        const job = jobOfEvent(trialog, recorded);
-        if (!job) continue;
-        yield { job, ...change, at: recorded.timestamp, position: recorded.position };
+        const change = deliverableChange(trialog, recorded, statuses);
+        if (change) yield change;
       }
     } finally {
       await events.return(undefined);
