@@ -104,9 +104,12 @@ export function live<T>(feed: LiveFeed<T>): () => void {
       { query: feed.query, variables: feed.variables() },
       {
         next: (message) => {
+          if (stopped) return; // a message already in flight when the feed stopped
           failures = 0;
           if (message.errors?.length) {
+            // The server refused the operation: the feed ends here, on the server too.
             stopped = true;
+            dispose?.();
             feed.error?.(firstError(message.errors as GraphQLErrorShape[]));
             return;
           }
