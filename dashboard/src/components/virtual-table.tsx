@@ -1,4 +1,4 @@
-import type { ComponentChild } from 'preact';
+import type { ComponentChild, RefObject } from 'preact';
 import { useLayoutEffect, useMemo, useReducer, useRef } from 'preact/hooks';
 import { elementScroll, observeElementOffset, observeElementRect, Virtualizer } from '@tanstack/virtual-core';
 import './virtual-table.css';
@@ -9,14 +9,17 @@ export interface VirtualRowsOptions {
   rowHeight: number;
   /** Rows rendered beyond each edge of the viewport, so a fast scroll shows no blank band. */
   overscan?: number;
+  /** The scrolling element's ref, when the component already has one (else the hook makes it). */
+  scrollRef?: RefObject<HTMLDivElement | null>;
 }
 
 /**
  * TanStack's virtualizer as a Preact hook: attach `scrollRef` to the scrolling element and render only
  * `virtualizer.getVirtualItems()`. It re-renders the component when the visible range changes.
  */
-export function useVirtualRows({ count, rowHeight, overscan = 12 }: VirtualRowsOptions) {
-  const scrollRef = useRef<HTMLDivElement>(null);
+export function useVirtualRows({ count, rowHeight, overscan = 12, scrollRef: given }: VirtualRowsOptions) {
+  const own = useRef<HTMLDivElement>(null);
+  const scrollRef = given ?? own;
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   const options = {
     count,

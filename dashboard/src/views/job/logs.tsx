@@ -20,7 +20,7 @@ import {
   type LogWindow,
 } from '../../logic/log-buffer';
 import { JOB_LOGS, LOG_LENGTH_QUERY, LOG_PAGE_QUERY, jobOrPastVariables, type LogLengthAnswer, type LogPageAnswer } from './queries';
-import { useVirtualRows } from './virtual-rows';
+import { useVirtualRows } from '../../components/virtual-table';
 
 const ROW_HEIGHT = 20;
 /** Lines read when the page opens, and per "load earlier". */
@@ -98,7 +98,7 @@ export function LogTail({ jobId, revision, query, pastLength }: { jobId: string;
   }, [jobId, revision, pastLength]);
 
   const shown = useMemo(() => (query ? log.lines.filter((line) => matchesQuery(line.text, query)) : log.lines), [log.lines, query]);
-  const rows = useVirtualRows(scroller, shown.length, ROW_HEIGHT);
+  const { virtualizer: rows } = useVirtualRows({ count: shown.length, rowHeight: ROW_HEIGHT, overscan: 20, scrollRef: scroller });
 
   // Following: the newest line stays in view as lines arrive.
   useLayoutEffect(() => {
