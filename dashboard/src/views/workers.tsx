@@ -2,6 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useEffect, useMemo } from 'preact/hooks';
 import { frameQueue } from '../lib/frame';
 import { live } from '../lib/graphql';
+import { useNow } from '../lib/now';
 import { formatCountdown, groupByWorker, leaseSecondsLeft, progressPercent } from '../logic/workers';
 import { formatTime, readJobsById, type JobRow } from './lists/jobs-data';
 import { liveJobList } from './lists/live-jobs';
@@ -19,11 +20,10 @@ const LEASE_EVENTS = `subscription LeaseEvents($after: String, $filter: EventFil
 export function WorkersView(_props: { id: string }) {
   const list = useMemo(() => liveJobList({ filterInput: { status: ['RUNNING'] }, matches: (job) => job.status === 'RUNNING', experimentId: null }), []);
   const heartbeats = useSignal<ReadonlyMap<string, string>>(new Map());
-  const now = useSignal(Date.now());
+  // A local clock for the countdowns: nothing is asked of the server by this tick.
+  const now = useNow(true);
 
   useEffect(() => {
-    // A local clock for the countdowns: nothing is asked of the server by this tick.
-    const tick = setInterval(() => (now.value = Date.now()), 1000);
     const stopHeartbeats = followLeases(list.started, list.rows.peek.bind(list.rows), (jobs, at) => {
       list.apply(jobs);
       const next = new Map(heartbeats.peek());
@@ -34,7 +34,6 @@ export function WorkersView(_props: { id: string }) {
       heartbeats.value = next;
     });
     return () => {
-      clearInterval(tick);
       stopHeartbeats();
       list.stop();
     };
@@ -67,7 +66,7 @@ export function WorkersView(_props: { id: string }) {
             </thead>
             <tbody>
               {group.jobs.map((job) => (
-                <RunningJobRow key={job.id} job={job} now={now.value} lastHeartbeat={heartbeats.value.get(job.id) ?? null} />
+                <RunningJobRow key={job.id} job={job} now={now} lastHeartbeat={heartbeats.value.get(job.id) ?? null} />
               ))}
             </tbody>
           </table>

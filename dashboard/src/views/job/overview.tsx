@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { durationBetween, formatDuration, leaseCountdown } from '../../logic/durations';
 import { formatValue } from '../../logic/pruning';
-import { useNow } from './now';
+import { useNow } from '../../lib/now';
 import type { JobFields } from './queries';
 
 function time(iso: string | null): ComponentChildren {
@@ -20,7 +20,7 @@ function Field({ label, children, testId }: { label: string; children: Component
 }
 
 /** JSON as text in a <pre>: shown inert (never HTML), whatever a worker put in it. */
-export function JsonBlock({ value, testId }: { value: unknown; testId?: string }) {
+function JsonBlock({ value, testId }: { value: unknown; testId?: string }) {
   const empty = value === null || value === undefined || (typeof value === 'object' && Object.keys(value as object).length === 0);
   if (empty) return <p class="muted">none</p>;
   return (
