@@ -22,7 +22,7 @@ export interface AuditState {
 }
 
 /** The marker `from` takes in the URL for "the whole log". */
-export const FROM_BEGINNING = 'beginning';
+const FROM_BEGINNING = 'beginning';
 /** How far back the tape opens when the URL names no start: there is no backward paging to find "the last N". */
 export const DEFAULT_LOOKBACK_MS = 3_600_000;
 

@@ -81,7 +81,7 @@ interface TextTerm {
  * Text filter terms: `lr<0.01`, `batch=64`, `optimizer!=sgd` compare one hyperparameter (numbers as
  * numbers); any other term must appear in some `name=value` of the trial (case-insensitive). Every term must hold.
  */
-export function parseTextFilter(text: string): TextTerm[] {
+function parseTextFilter(text: string): TextTerm[] {
   return text
     .split(/\s+/)
     .filter(Boolean)
@@ -135,7 +135,7 @@ function holds(term: TextTerm, hyperparameters: Record<string, unknown>): boolea
   }
 }
 
-export function matchesText(trial: Trial, terms: readonly TextTerm[]): boolean {
+function matchesText(trial: Trial, terms: readonly TextTerm[]): boolean {
   return terms.every((term) => holds(term, trial.hyperparameters));
 }
 

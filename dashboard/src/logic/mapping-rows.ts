@@ -21,7 +21,7 @@ export interface MappingRow {
   jobStatus: string | null;
 }
 
-export function mappingKey(m: { entityId: string; entityVersion: number; stateName: string }): string {
+function mappingKey(m: { entityId: string; entityVersion: number; stateName: string }): string {
   return JSON.stringify([m.entityId, m.entityVersion, m.stateName]);
 }
 

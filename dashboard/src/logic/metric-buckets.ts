@@ -24,7 +24,7 @@ export interface SeriesSummary {
 export type BandColumns = [number[], number[], number[], number[]];
 
 /** The server's cap on `buckets(count)` (TRIALOG_LIMIT_METRIC_BUCKETS_PER_READ's default). */
-export const MAX_BUCKETS_PER_READ = 2000;
+const MAX_BUCKETS_PER_READ = 2000;
 
 /** Buckets to ask for a chart this many pixels wide: one a pixel, within what the server answers. */
 export function bucketCountFor(widthPx: number): number {

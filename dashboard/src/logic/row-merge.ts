@@ -18,7 +18,7 @@ export interface MergeOptions<T> {
 }
 
 /** Orders as the server lists: by creation, then id (ties in creation time are rare). */
-export function byCreation(a: MergeableRow, b: MergeableRow): number {
+function byCreation(a: MergeableRow, b: MergeableRow): number {
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

@@ -2,7 +2,7 @@
  * Where an event's stream leads: a job's stream to its page, an experiment's to its page, any
  * other (mappings, keys, registry…) to the audit tape narrowed to that stream.
  */
-export function streamCategory(streamId: string): string {
+function streamCategory(streamId: string): string {
   const dash = streamId.indexOf('-');
   return dash < 0 ? streamId : streamId.slice(0, dash);
 }

@@ -21,7 +21,7 @@ import { formatTime } from './lists/jobs-data';
 import './lists/lists.css';
 
 /** The tape keeps this many events, newest first; older ones fall off (read them again from a position). */
-export const MAX_TAPE_EVENTS = 500;
+const MAX_TAPE_EVENTS = 500;
 /** Catching up is read in pages this large (the server's largest): fewer round trips than one event per message. */
 const CATCH_UP_PAGE = 1000;
 

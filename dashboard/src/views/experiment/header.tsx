@@ -23,7 +23,7 @@ export interface ExperimentSummary {
 type Action = keyof typeof ACTIONS;
 
 /** Which actions the experiment's status allows (the server refuses the rest with CONFLICT anyway). */
-export function allowedActions(status: ExperimentSummary['status']): Action[] {
+function allowedActions(status: ExperimentSummary['status']): Action[] {
   if (status === 'RUNNING') return ['pause', 'finish'];
   if (status === 'PAUSED') return ['resume', 'finish'];
   return [];

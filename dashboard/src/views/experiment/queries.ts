@@ -1,7 +1,7 @@
 // The experiment page's GraphQL documents, in one place so the page's reads can be seen at a glance.
 
 /** What a trial needs of its job (logic/trials.ts `TrialJob`). `pruning` is why a pruned trial was stopped. */
-export const TRIAL_FIELDS = /* GraphQL */ `
+const TRIAL_FIELDS = /* GraphQL */ `
   id status hyperparameters objectiveValue createdAt finishedAt generation revision parent { id }
   pruning { rule step value threshold comparedTrials rung }
 `;

@@ -12,7 +12,7 @@ import type { Trial } from './trial';
 const TRIAL_PAGE_SIZE = 1000;
 /** Curves weigh ~64 buckets each: smaller pages keep each answer a few hundred KB. */
 const CURVE_PAGE_SIZE = 250;
-export const CURVE_BUCKETS = 64;
+const CURVE_BUCKETS = 64;
 /** A trial reporting metrics is read again at most this often. */
 const CURVE_REFRESH_MS = 2000;
 /** Trials per refresh request. */

@@ -199,7 +199,7 @@ function TrialDetail({ trial, pinned }: { trial: Trial; pinned: boolean }) {
 }
 
 /** "why pruned", in words, from what the pruning event recorded (not recomputed here). */
-export function whyPruned(p: NonNullable<Trial['pruning']>): string {
+function whyPruned(p: NonNullable<Trial['pruning']>): string {
   const rule = p.rule === 'successiveHalving' ? 'successive halving' : p.rule;
   const basis =
     p.threshold === null
