@@ -309,35 +309,44 @@ export class EventStoreDbEventStore implements EventStore {
       }
       return events;
     }
-    let from: ReadPosition = options.after ? parseEsdbPosition(options.after) : START;
-    let seen = options.after;
+    const from: ReadPosition = options.after ? parseEsdbPosition(options.after) : START;
+    for await (const event of this.ownEventsOfAll(FORWARDS, from, serverFilter)) {
+      if (!matchesFilter(event, options.filter)) continue;
+      const part = shape(event);
+      if (!part) break;
+      events.push(part);
+      if (events.length >= limit) break;
+    }
+    return events;
+  }
+
+  /**
+   * The application's events of $all strictly after (or before) a position,
+   * filtered on the server, in pages of CHUNK read lazily: leaving early
+   * cancels the page's call.
+   */
+  private async *ownEventsOfAll(
+    direction: typeof FORWARDS | typeof BACKWARDS,
+    start: ReadPosition,
+    filter: Filter,
+  ): AsyncGenerator<RecordedEvent> {
+    let from = start;
     for (;;) {
+      // fromPosition is inclusive; ours is exclusive, and each page starts at the last one's end.
+      const skip = typeof from === 'object' ? formatEsdbPosition(from) : undefined;
       let received = 0;
       let lastPosition: Position | undefined;
-      // The server filters; each page asks for CHUNK matching events and is read lazily.
-      for await (const resolved of this.readOwn(FORWARDS, from, serverFilter)) {
+      const page = readAllFiltered(this.client, { direction, fromPosition: from, maxCount: CHUNK, filter });
+      for await (const resolved of lazily(page)) {
         received++;
         lastPosition = resolved.event?.position ?? lastPosition;
         const event = this.ownEvent(resolved);
-        if (!event) continue;
-        // fromPosition is inclusive; ours is exclusive, and each page starts at the last one's end.
-        if (seen !== undefined && event.position <= seen) continue;
-        seen = event.position;
-        if (!matchesFilter(event, options.filter)) continue;
-        const part = shape(event);
-        if (!part) return events;
-        events.push(part);
-        if (events.length >= limit) return events;
+        if (event && event.position !== skip) yield event;
       }
       // The server reads on until a page is full or $all ends: a short page is the end.
-      if (received < CHUNK || !lastPosition) return events;
+      if (received < CHUNK || !lastPosition) return;
       from = lastPosition;
     }
-  }
-
-  /** One page of $all, filtered on the server, read lazily. */
-  private readOwn(direction: typeof FORWARDS | typeof BACKWARDS, from: ReadPosition, filter: Filter): AsyncGenerator<AllStreamResolvedEvent> {
-    return lazily(readAllFiltered(this.client, { direction, fromPosition: from, maxCount: CHUNK, filter }));
   }
 
   /** One bounded, unfiltered read of $all, consumed to its end so the server's call completes. */
@@ -408,20 +417,7 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** The newest of the application's events: read backwards, filtered on the server. */
   async headPosition(): Promise<string | undefined> {
-    const filter = serverFilterFor(this.ownership)!;
-    let from: ReadPosition = END;
-    for (;;) {
-      let received = 0;
-      let lastPosition: Position | undefined;
-      for await (const resolved of this.readOwn(BACKWARDS, from, filter)) {
-        received++;
-        lastPosition = resolved.event?.position ?? lastPosition;
-        const event = this.ownEvent(resolved);
-        if (event) return event.position;
-      }
-      if (received < CHUNK || !lastPosition) return undefined;
-      from = lastPosition;
-    }
+    return (await this.first(this.ownEventsOfAll(BACKWARDS, END, serverFilterFor(this.ownership)!)))?.position;
   }
 
   async close(): Promise<void> {
