@@ -82,7 +82,7 @@ function toClientExpected(expected: ExpectedRevision): AppendExpectedRevision {
 /**
  * A server read's events, read as the consumer asks for them: leaving early
  * cancels the server's call (destroying the read alone would leave it open),
- * so a page holds at most what was consumed of it.
+ * so the server sends little more of a page than was consumed of it.
  */
 async function* lazily<E>(read: StreamingRead<E>): AsyncGenerator<E> {
   let ended = false;
@@ -236,7 +236,7 @@ export class EventStoreDbEventStore implements EventStore {
    * One stream from a revision, oldest first, in server reads of at most a
    * page (fewer when the caller wants fewer), each read lazily: leaving the
    * loop early cancels the server's call, so a short page of a long stream
-   * reads little more than it, and a long read holds one page at most.
+   * reads little more than it.
    */
   private streamEvents(streamId: string, fromRevision: bigint, wanted = Number.MAX_SAFE_INTEGER): AsyncGenerator<RecordedEvent> {
     return inPages((from, maxCount) => this.streamPage(streamId, FORWARDS, from, maxCount), fromRevision, Math.min(CHUNK, wanted));

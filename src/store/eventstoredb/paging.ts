@@ -1,9 +1,9 @@
 /**
  * Reading one stream of EventStoreDB page by page: each server call asks for
  * a bounded number of events (`maxCount`) from a revision, and is read lazily
- * (breaking out cancels it), so memory holds at most a page, however long
- * the stream; and a page of the global log filtered to one stream starts at
- * the stream's first revision after the cursor instead of at its start.
+ * (breaking out cancels it), so no server call is longer than a page, however
+ * long the stream; and a page of the global log filtered to one stream starts
+ * at the stream's first revision after the cursor instead of at its start.
  */
 
 /** The events of one page, oldest first; `revision` says where the next page starts. */
