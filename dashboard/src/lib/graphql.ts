@@ -143,3 +143,28 @@ export function live<T>(feed: LiveFeed<T>): () => void {
     dispose?.();
   };
 }
+
+/** A live feed over the event log: each message carries the log position it was read at. */
+export interface PositionedFeed<T> extends Omit<LiveFeed<T>, 'variables'> {
+  /** The variables for a (re)subscribe resuming after `after`. */
+  variables: (after: string | null) => Variables;
+  /** The position a message carries: the next resubscribe resumes after it. */
+  positionOf: (data: T) => string;
+}
+
+/**
+ * `live` starting after the log position a first read was consistent with (null: the log was empty, so
+ * nothing can be missed), then resuming after the last position delivered. The position is kept as each
+ * message arrives, before the caller queues it for the next frame, so a drop mid-frame loses nothing.
+ */
+export function liveFrom<T>(after: string | null, feed: PositionedFeed<T>): () => void {
+  let position = after;
+  return live<T>({
+    ...feed,
+    variables: () => feed.variables(position),
+    next: (data) => {
+      position = feed.positionOf(data);
+      feed.next(data);
+    },
+  });
+}

@@ -2,7 +2,7 @@
 // once per animation frame. Only the jobs that changed are read again: one change carries one job.
 import { signal, type Signal } from '@preact/signals';
 import { frameQueue } from '../../lib/frame';
-import { GraphQLRequestError, live, request } from '../../lib/graphql';
+import { GraphQLRequestError, liveFrom, request } from '../../lib/graphql';
 import { RefreshPlan } from '../../logic/refresh-plan';
 import { curveFromBuckets, TrialSet, type CurveBucket, type TrialJob } from '../../logic/trials';
 import { CURVE_PAGE, curvesOf, JOB_CHANGES, TRIAL_PAGE } from './queries';
@@ -61,7 +61,6 @@ export function createTrialsStore(experimentId: string): TrialsStore {
   const trials = signal<Trial[]>([]);
   const state = signal<LoadState>({ loaded: 0, complete: false, error: null, liveError: null });
   const abort = new AbortController();
-  let position: string | null = null;
   let curveMetric: string | null = null;
   const plan = new RefreshPlan(CURVE_REFRESH_MS, CURVE_REFRESH_BATCH);
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
@@ -90,14 +89,11 @@ export function createTrialsStore(experimentId: string): TrialsStore {
   // connection the feed resumes after the last change it delivered.
   let stopLive: (() => void) | null = null;
   const follow = (after: string | null) => {
-    position = after;
-    stopLive = live<{ experimentJobsChanged: JobChange }>({
+    stopLive = liveFrom<{ experimentJobsChanged: JobChange }>(after, {
       query: JOB_CHANGES,
-      variables: () => ({ id: experimentId, after: position }),
-      next: ({ experimentJobsChanged: change }) => {
-        position = change.position; // kept at once: a resubscribe resumes after it, even mid-frame
-        changes.push(change);
-      },
+      variables: (after) => ({ id: experimentId, after }),
+      positionOf: ({ experimentJobsChanged }) => experimentJobsChanged.position,
+      next: ({ experimentJobsChanged }) => changes.push(experimentJobsChanged),
       error: (error) => patchState({ liveError: message(error) }),
     });
   };
