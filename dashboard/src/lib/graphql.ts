@@ -22,6 +22,12 @@ function firstError(errors: readonly GraphQLErrorShape[]): GraphQLRequestError {
   return new GraphQLRequestError(first?.message ?? 'request failed', first?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
 }
 
+/** An error as one line for people: the server's message and its code, or what went wrong locally. */
+export function describeError(error: unknown): string {
+  if (error instanceof GraphQLRequestError) return `${error.message} (${error.code})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
 export type Variables = Record<string, unknown>;
 
 /** A query or mutation over HTTP POST on the same origin (JSON body: never a CSRF-able "simple" request). */

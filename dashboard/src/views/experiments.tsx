@@ -4,7 +4,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { frameQueue } from '../lib/frame';
-import { GraphQLRequestError, liveFrom, request } from '../lib/graphql';
+import { describeError, liveFrom, request } from '../lib/graphql';
 import { param, setParams } from '../lib/route';
 import { formatNumber } from '../logic/experiment-settings';
 import { experimentOfStream, parseStatusFilter, progressToward, rowsToRefresh, type ExperimentStatus } from '../logic/experiments-list';
@@ -65,9 +65,7 @@ interface Touch {
   created: boolean;
 }
 
-function describe(error: unknown): string {
-  return error instanceof GraphQLRequestError ? `${error.message} (${error.code})` : String(error);
-}
+
 
 function Progress({ row }: { row: Row }) {
   const done = progressToward(row.jobCounts.total, row.maxJobs);
@@ -145,7 +143,7 @@ export function ExperimentsView(_props: { id: string }) {
         error.value = null;
         if (!following && !abort.signal.aborted) follow(data.logPosition);
       } catch (failure) {
-        if (!abort.signal.aborted) error.value = describe(failure);
+        if (!abort.signal.aborted) error.value = describeError(failure);
       }
     };
     // Rows touched while a read is in flight, or within ROW_READ_GAP_MS of the last, wait and go in the

@@ -4,7 +4,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useMemo } from 'preact/hooks';
 import { frameQueue } from '../../lib/frame';
-import { GraphQLRequestError, liveFrom, request } from '../../lib/graphql';
+import { describeError, liveFrom, request } from '../../lib/graphql';
 import { param, setParams } from '../../lib/route';
 import { declaredParameters } from '../../logic/experiment-settings';
 import { parameterNames } from '../../logic/leaderboard';
@@ -56,7 +56,7 @@ function useExperiment(id: string) {
           follow(data.logPosition);
         }
       } catch (failure) {
-        if (!abort.signal.aborted) error.value = failure instanceof GraphQLRequestError ? `${failure.message} (${failure.code})` : String(failure);
+        if (!abort.signal.aborted) error.value = describeError(failure);
       }
     };
     // A burst of events (a resume after a long drop) costs one read per frame.

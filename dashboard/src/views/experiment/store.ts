@@ -2,7 +2,7 @@
 // once per animation frame. Only the jobs that changed are read again: one change carries one job.
 import { signal, type Signal } from '@preact/signals';
 import { frameQueue } from '../../lib/frame';
-import { GraphQLRequestError, liveFrom, request } from '../../lib/graphql';
+import { describeError, liveFrom, request } from '../../lib/graphql';
 import { RefreshPlan } from '../../logic/refresh-plan';
 import { curveFromBuckets, TrialSet, type CurveBucket, type TrialJob } from '../../logic/trials';
 import { CURVE_PAGE, curvesOf, JOB_CHANGES, TRIAL_PAGE } from './queries';
@@ -52,9 +52,7 @@ export interface TrialsStore {
   dispose(): void;
 }
 
-function message(error: unknown): string {
-  return error instanceof GraphQLRequestError ? `${error.message} (${error.code})` : error instanceof Error ? error.message : String(error);
-}
+
 
 export function createTrialsStore(experimentId: string): TrialsStore {
   const set = new TrialSet();
@@ -94,7 +92,7 @@ export function createTrialsStore(experimentId: string): TrialsStore {
       variables: (after) => ({ id: experimentId, after }),
       positionOf: ({ experimentJobsChanged }) => experimentJobsChanged.position,
       next: ({ experimentJobsChanged }) => changes.push(experimentJobsChanged),
-      error: (error) => patchState({ liveError: message(error) }),
+      error: (error) => patchState({ liveError: describeError(error) }),
     });
   };
 
@@ -122,7 +120,7 @@ export function createTrialsStore(experimentId: string): TrialsStore {
       patchState({ loaded: set.size, complete: true });
     } catch (error) {
       if (abort.signal.aborted) return;
-      patchState({ error: message(error) });
+      patchState({ error: describeError(error) });
     }
   }
 
@@ -143,7 +141,7 @@ export function createTrialsStore(experimentId: string): TrialsStore {
         after = page.pageInfo.endCursor;
       }
     } catch (error) {
-      if (!abort.signal.aborted) patchState({ error: `curves: ${message(error)}` });
+      if (!abort.signal.aborted) patchState({ error: `curves: ${describeError(error)}` });
     }
   }
 
