@@ -7,8 +7,13 @@ import { request, type Agent } from 'node:http';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
+export interface AnsweredBody {
+  data?: any;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
 export type Outcome =
-  | { kind: 'answered'; status: number; body: { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] }; connection: string | undefined }
+  | { kind: 'answered'; status: number; body: AnsweredBody; connection: string | undefined }
   /** The connection could not be made (the listener was closed): the request never reached the server. */
   | { kind: 'not-connected'; code: string }
   /** The connection broke after the request was sent: the client cannot know whether it was done. */
@@ -24,7 +29,7 @@ export function postGraphQL(agent: Agent, url: string, query: string, variables:
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
       res.on('end', () => {
-        let parsed: Outcome extends { body: infer B } ? B : never;
+        let parsed: AnsweredBody;
         try {
           parsed = JSON.parse(text);
         } catch {
