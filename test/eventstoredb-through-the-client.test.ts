@@ -5,10 +5,16 @@
  * back, where no EventStoreDB can run. A real server: store.eventstoredb.test.ts.
  */
 import { status } from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ProjectionRunner } from '../projections/runner.js';
+import { judgeReadiness } from '../src/http/health.js';
+import { LiveFeed } from '../src/live-feed.js';
 import { EventStoreDbEventStore } from '../src/store/eventstoredb-store.js';
+import { readModelProjections } from '../src/trialog.js';
 import type { RecordedEvent, SubscriptionState } from '../src/store/port.js';
 import { fakeEventStoreDb, type FakeEventStoreDb } from './helpers/fake-eventstoredb.js';
+import { sleep } from './helpers/server.js';
 
 let server: FakeEventStoreDb;
 let store: EventStoreDbEventStore;
@@ -124,5 +130,32 @@ describe('EventStoreDB adapter through the client: subscriptions', () => {
     await subscription.close();
     expect(received.map((e) => e.type)).toEqual(['JobCreated', 'JobClaimed']);
     expect(states).toEqual(['live', 'retrying', 'live']);
+  });
+});
+
+describe('EventStoreDB adapter through the client: readiness during an outage', () => {
+  /** Polls (no timing is asserted: only that the state is reached). */
+  async function until(condition: () => boolean): Promise<void> {
+    while (!condition()) await sleep(10);
+  }
+
+  it("given the store's subscription is lost and every retry refused, then the runner is reconnecting and not ready; once the server takes subscriptions again, running and ready", async () => {
+    const runner = new ProjectionRunner(store, new Database(':memory:'), readModelProjections, new LiveFeed());
+    runner.start();
+    await until(() => runner.state === 'running');
+    const ready = async () => judgeReadiness({ lag: await runner.lag() }, false, { maxLagSeconds: 30 });
+    expect((await ready()).status).toBe('ready');
+
+    server.refuseSubscriptions({ code: status.UNAVAILABLE, details: 'node restarting' });
+    server.failSubscriptions(status.INTERNAL, 'node died');
+    await until(() => runner.state === 'reconnecting');
+    const outage = await ready();
+    expect(outage.status).toBe('not ready');
+    expect(outage.checks.projections).toMatchObject({ ok: false, state: 'reconnecting' });
+
+    server.refuseSubscriptions(undefined);
+    await until(() => runner.state === 'running');
+    expect((await ready()).status).toBe('ready');
+    await runner.stop();
   });
 });

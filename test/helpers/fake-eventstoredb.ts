@@ -39,6 +39,8 @@ export interface FakeEventStoreDb {
   failSubscriptions(code: status, details: string): void;
   /** Ends every open subscription cleanly. */
   endSubscriptions(): void;
+  /** Refuses every subscription from now on with this status (undefined: accepts them again). */
+  refuseSubscriptions(refusal: { code: status; details: string } | undefined): void;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function fakeEventStoreDb(): Promise<FakeEventStoreDb> {
   const log: FakeEvent[] = [];
   const requests: FakeEventStoreDb['requests'] = [];
   const live = new Set<{ call: ServerWritableStream<ReadRequest, ReadResponse>; matches: Matches }>();
+  let refusal: { code: status; details: string } | undefined;
 
   function readStream(call: ServerWritableStream<ReadRequest, ReadResponse>, options: InstanceType<typeof ReadReq.Options>) {
     const streamOptions = options.getStream()!;
@@ -106,6 +109,7 @@ export async function fakeEventStoreDb(): Promise<FakeEventStoreDb> {
     const matches = filterOf(options);
     const at = all.hasPosition() ? BigInt(all.getPosition()!.getCommitPosition()) : undefined;
     if (options.hasSubscription()) {
+      if (refusal) return call.emit('error', refusal);
       const confirmation = new ReadResp.SubscriptionConfirmation();
       confirmation.setSubscriptionId(randomUUID());
       const answer = new ReadResp();
@@ -159,6 +163,9 @@ export async function fakeEventStoreDb(): Promise<FakeEventStoreDb> {
     endSubscriptions() {
       for (const subscriber of live) subscriber.call.end();
       live.clear();
+    },
+    refuseSubscriptions(next) {
+      refusal = next;
     },
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
