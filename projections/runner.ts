@@ -21,6 +21,16 @@ import { eventWeight } from '../src/event-weight.js';
 import { batchesOf } from './batches.js';
 import { CHECKPOINT_NAME } from './checkpoint.js';
 import { assertReadModelVersion, ensureReadModelVersion } from './read-model-version.js';
+import { quietLogger, type Logger } from '../src/observability/logger.js';
+
+/** How far the read models are behind the log (for /ready and the projection lag metric). */
+export interface ProjectionLag {
+  state: 'starting' | 'running' | 'failed' | 'stopped';
+  appliedPosition?: string;
+  headPosition?: string;
+  /** How long ago the oldest event not yet applied was recorded; 0 when caught up. */
+  behindSeconds: number;
+}
 
 const CHECKPOINT = CHECKPOINT_NAME;
 const MAX_BATCH = 500;
@@ -55,6 +65,7 @@ export class ProjectionRunner {
     db: Database,
     factories: readonly ProjectionFactory[],
     private readonly feed: LiveFeed,
+    private readonly log: Pick<Logger, 'error'> = quietLogger(),
   ) {
     // Before any projection prepares its statements: tables of another shape are dropped and rebuilt from the log.
     ensureReadModelVersion(db);
@@ -112,7 +123,7 @@ export class ProjectionRunner {
     this.loop = this.follow(this.subscription).catch((error: unknown) => {
       // A read model that cannot apply the log must not answer as if it could:
       // every waiting and later mutation gets this error until a restart.
-      console.error('trialog: projection runner stopped on an error:', error);
+      this.log.error({ err: error }, 'projection runner stopped on an error');
       this.fail(error instanceof Error ? error : new Error(String(error)));
     });
   }
@@ -140,7 +151,25 @@ export class ProjectionRunner {
     if (head !== undefined) await this.waitFor(head);
   }
 
+  /** The runner's state and how far its read models are behind the log's head. */
+  async lag(): Promise<ProjectionLag> {
+    const state = this.failure ? (this.stopped ? 'stopped' : 'failed') : this.loop ? 'running' : 'starting';
+    const appliedPosition = this.handled;
+    const headPosition = await this.store.headPosition();
+    const lag: ProjectionLag = { state, behindSeconds: 0 };
+    if (appliedPosition !== undefined) lag.appliedPosition = appliedPosition;
+    if (headPosition !== undefined) lag.headPosition = headPosition;
+    if (headPosition !== undefined && (appliedPosition === undefined || appliedPosition < headPosition)) {
+      const [oldest] = await this.store.readAll({ after: appliedPosition, maxCount: 1, withData: false, withMetadata: false });
+      if (oldest) lag.behindSeconds = Math.max(0, (Date.now() - Date.parse(oldest.timestamp)) / 1000);
+    }
+    return lag;
+  }
+
+  private stopped = false;
+
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.subscription?.close();
     await this.loop;
     this.fail(new Error('projection runner stopped'));

@@ -35,6 +35,14 @@ const listOf = (parse: (text: string) => string[]) =>
       }
     });
 
+/** pino's levels, quietest last: TRIALOG_LOG_LEVEL. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** TRIALOG_OTEL: no tracing (the OpenTelemetry SDK is not even loaded), or spans sent over OTLP/HTTP or printed. */
+export const TRACING_MODES = ['off', 'otlp', 'console'] as const;
+export type TracingMode = (typeof TRACING_MODES)[number];
+
 /** Where `npm run build:dashboard` writes: found from this file, so any working directory serves it. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/dist/', import.meta.url));
 
@@ -81,6 +89,8 @@ const Config = z.object({
   TRIALOG_CORS_ORIGINS: listOf(parseOriginList),
   TRIALOG_ALLOWED_HOSTS: listOf(parseHostList),
   TRIALOG_DASHBOARD_DIR: z.string().min(1, 'must be a directory path').default(DEFAULT_DASHBOARD_DIR),
+  TRIALOG_LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  TRIALOG_OTEL: z.enum(TRACING_MODES, { error: `must be one of ${TRACING_MODES.join(', ')}` }).default('off'),
 });
 
 export interface TrialogConfig {
@@ -104,6 +114,10 @@ export interface TrialogConfig {
   perimeter: PerimeterConfig;
   /** The built dashboard served at / (src/http/dashboard.ts); missing, / answers 503 saying how to build it. */
   dashboardDir: string;
+  /** The least severe log level written (src/observability/logger.ts). */
+  logLevel: LogLevel;
+  /** OpenTelemetry tracing of GraphQL operations (src/observability/tracing.ts). */
+  tracing: TracingMode;
 }
 
 export interface PerimeterConfig {
@@ -194,6 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     maxSubscriberBacklogBytes: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG_BYTES,
     perimeter: { corsOrigins: c.TRIALOG_CORS_ORIGINS, allowedHosts: c.TRIALOG_ALLOWED_HOSTS },
     dashboardDir: c.TRIALOG_DASHBOARD_DIR,
+    logLevel: c.TRIALOG_LOG_LEVEL,
+    tracing: c.TRIALOG_OTEL,
     graphql: {
       maxDepth: c.TRIALOG_MAX_DEPTH,
       maxAliases: c.TRIALOG_MAX_ALIASES,

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { writeNewAdminKeyFile } from './admin-key-file.js';
 import { ConfigError, loadConfig } from './config.js';
 import { isLoopbackAddress as isLoopback } from './http/origin-policy.js';
+import { createLogger, type Logger } from './observability/logger.js';
 
 /**
  * Until the server listens, a start that goes wrong must say so and exit non-zero, so that a
@@ -11,31 +12,38 @@ import { isLoopbackAddress as isLoopback } from './http/origin-policy.js';
  * can no longer happen would otherwise end the process with status 0 and no word).
  */
 let started = false;
+/** JSON lines on stdout (see src/observability/logger.ts); at its configured level once the configuration is read. */
+let log: Logger = createLogger('info');
+
+const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 process.on('unhandledRejection', (reason: unknown) => {
-  console.error(`trialog: unhandled rejection${started ? '' : ' during start'}:`, reason);
+  log.fatal({ err: reason }, `unhandled rejection${started ? '' : ' during start'}: ${describe(reason)}`);
   process.exit(1);
 });
 
 function onEmptyEventLoopDuringStart(): void {
-  console.error('trialog: failed to start: the start stopped waiting with nothing left to wait for (a bug); exiting');
+  log.fatal('failed to start: the start stopped waiting with nothing left to wait for (a bug); exiting');
   process.exit(1);
 }
 process.on('beforeExit', onEmptyEventLoopDuringStart);
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  log = createLogger(config.logLevel);
   // graphql-js checks every type test twice outside production (to catch two copies of itself): about
   // a fifth of the server's time on large inputs. Set before graphql is loaded, unless the caller chose.
   process.env.NODE_ENV ??= 'production';
   // Loaded after the configuration is checked: the limits they are built with come from it.
   const { startServer } = await import('./server.js');
   const { openTrialog } = await import('./trialog.js');
-  const trialog = await openTrialog(config);
+  // Only when asked for: with tracing off, no OpenTelemetry module is loaded at all.
+  const tracing = config.tracing === 'off' ? undefined : (await import('./observability/tracing.js')).startTracing(config.tracing);
+  const trialog = await openTrialog({ ...config, logger: log });
   const loopback = isLoopback(config.host);
   if (trialog.access.isOpen) {
     if (loopback) {
-      console.log('trialog: no API keys configured: running OPEN (every caller is admin), bound to loopback only');
+      log.warn('no API keys configured: running OPEN (every caller is admin), bound to loopback only');
     } else {
       // Never open to a network: make an admin key and hand it to the owner in a private file.
       const file = join(config.dbPath === ':memory:' ? './data' : dirname(config.dbPath), 'admin.key');
@@ -43,12 +51,20 @@ async function main(): Promise<void> {
         const made = await trialog.access.createApiKey({ name: 'bootstrap-admin', role: 'admin' }, { actor: 'system', correlationId: 'bootstrap' });
         return made.key;
       });
-      console.log(`trialog: no API keys configured and ${config.host} is not loopback: wrote an admin key to ${file}`);
+      log.warn({ file }, `no API keys configured and ${config.host} is not loopback: wrote an admin key to ${file}`);
     }
   }
-  const server = await startServer(trialog, { port: config.port, host: config.host, graphql: config.graphql, perimeter: config.perimeter, dashboardDir: config.dashboardDir });
+  const server = await startServer(trialog, {
+    port: config.port,
+    host: config.host,
+    graphql: config.graphql,
+    perimeter: config.perimeter,
+    dashboardDir: config.dashboardDir,
+    tracing: tracing?.plugin,
+  });
   const store = config.eventStoreUrl ? `EventStoreDB (read models in ${config.dbPath})` : `SQLite ${config.dbPath}`;
-  console.log(`trialog: serving ${server.url} (GraphiQL in a browser) on ${store}`);
+  // Tests and supervisors look for `serving <url>` in this line's msg.
+  log.info({ url: server.url, tracing: config.tracing }, `serving ${server.url} (GraphiQL in a browser) on ${store}`);
   started = true;
   process.off('beforeExit', onEmptyEventLoopDuringStart);
 
@@ -56,9 +72,10 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(`trialog: ${signal}, shutting down`);
+    log.info({ signal }, `${signal}, shutting down`);
     await server.close();
     await trialog.close();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -67,14 +84,15 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
+    // Plain, on stderr: the logger's own level is part of what failed to parse, and a person starting it reads this.
     console.error(`trialog: ${error.message}`);
     process.exit(2);
   }
   const code = (error as { code?: string }).code;
   if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-    console.error(`trialog: cannot listen: ${(error as Error).message}`);
+    log.fatal(`cannot listen: ${(error as Error).message}`);
     process.exit(2);
   }
-  console.error('trialog: failed to start:', error);
+  log.fatal({ err: error }, `failed to start: ${describe(error)}`);
   process.exit(1);
 });

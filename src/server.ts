@@ -41,6 +41,9 @@ import { corsOptionsFor } from './http/origin-policy.js';
 import { guardPerimeter, verifyUpgrade, type PerimeterPolicy } from './http/perimeter.js';
 import type { Trialog } from './trialog.js';
 import { controlSocketFlow, keepAlive, pacedBy, type SocketFlow } from './websocket-flow.js';
+import { yogaLogger } from './observability/logger.js';
+import { serveMetrics } from './observability/metrics-route.js';
+import { observeOperations } from './observability/observe-operations.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -51,7 +54,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guards: Plugin, corsOrigins: readonly string[] = []) {
+export function createTrialogYoga(
+  trialog: Trialog,
+  limits: GraphQLLimits,
+  guards: Plugin,
+  corsOrigins: readonly string[] = [],
+  /** Request logs and metrics, tracing: after the error codes are final, so they see what the client gets. */
+  observability: Plugin[] = [],
+) {
   // GraphiQL's scripts from the package, not a CDN, under its own Content-Security-Policy.
   const graphiql = offlineGraphiQL();
   return createYoga<{ socketCorrelationId?: string; socketAuthorization?: string }, GraphQLContext>({
@@ -87,11 +97,12 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guard
       useAccessControl(),
       guards,
       useContractErrorCodes(),
+      ...observability,
       useCorrelationId(),
       // Lone surrogates in any variable: refused before anything runs (HTTP, SSE, WebSocket).
       useWellFormedStrings(),
     ],
-    logging: process.env.TRIALOG_LOG_LEVEL === 'debug' ? 'debug' : 'warn',
+    logging: yogaLogger(trialog.logger),
     context: ({ request, socketCorrelationId, socketAuthorization }): GraphQLContext => {
       // Over WebSocket the key comes in connectionParams, the correlation id in the upgrade request.
       const principal = trialog.access.authenticate(request ? request.headers.get('authorization') : socketAuthorization);
@@ -144,12 +155,14 @@ function socketHighWater(limits: GraphQLLimits): number {
 
 export async function startServer(
   trialog: Trialog,
-  options: { port: number; host: string; graphql?: GraphQLLimits; perimeter?: PerimeterConfig; dashboardDir?: string },
+  options: { port: number; host: string; graphql?: GraphQLLimits; perimeter?: PerimeterConfig; dashboardDir?: string; tracing?: Plugin },
 ): Promise<RunningServer> {
   const limits = options.graphql ?? defaultGraphQLLimits;
   const guards = useSubscriptionGuards(trialog, limits.maxSubscriptionsPerKey);
   const corsOrigins = options.perimeter?.corsOrigins ?? [];
-  const yoga = createTrialogYoga(trialog, limits, guards.plugin, corsOrigins);
+  const observation = observeOperations(trialog);
+  const observability = options.tracing ? [observation.plugin, options.tracing] : [observation.plugin];
+  const yoga = createTrialogYoga(trialog, limits, guards.plugin, corsOrigins, observability);
   // The port is known once listening (port 0 picks one): the policy reads it then.
   let boundPort = options.port;
   const perimeter: PerimeterPolicy = {
@@ -163,7 +176,8 @@ export async function startServer(
   };
   // Outermost first: the perimeter (Host, Origin), the dashboard's public files (no key, no body read),
   // then a stranger's request refused from its headers.
-  const api = refuseUnauthenticated(trialog.access, limitBodies(limits.maxBodyBytes, yoga));
+  // /metrics behind the same key check as the API (any valid key), before GraphQL.
+  const api = refuseUnauthenticated(trialog.access, serveMetrics(trialog.metrics, limitBodies(limits.maxBodyBytes, yoga)));
   const httpServer = createServer(
     httpServerOptions(limits),
     guardPerimeter(perimeter, serveDashboard(options.dashboardDir ?? DEFAULT_DASHBOARD_DIR, api)),
@@ -199,7 +213,7 @@ export async function startServer(
 
   const wsCleanup = serveGraphQLOverWebSocket<Record<string, unknown>>(
     wsServer,
-    {
+    observation.overWebSocket({
       onConnect: (ctx) => {
         const principal = trialog.access.authenticate(authorizationOf(ctx.connectionParams));
         if (principal instanceof Error) return false; // closes with 4403 Forbidden
@@ -251,8 +265,9 @@ export async function startServer(
         const flow = flows.get(ctx.extra.socket);
         if (flow && isAsyncIterable(result)) return pacedBy(flow, result);
       },
-    },
+    }),
     { maxInitBytes: MAX_CONNECTION_INIT_BYTES, maxMessageBytes: limits.maxBodyBytes },
+    trialog.logger,
   );
 
   await new Promise<void>((resolve, reject) => {
