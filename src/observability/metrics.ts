@@ -20,20 +20,26 @@ export type Transport = 'http' | 'sse' | 'ws';
 export class TrialogMetrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
-    name: 'trialog_graphql_requests_total',
-    help: 'GraphQL operations answered, by operation name (bounded), type, result code (OK or extensions.code) and transport',
-    labelNames: ['operation', 'type', 'code', 'transport'] as const,
-    registers: [this.registry],
-  });
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []) {
+    return new Counter<L>({ name, help, labelNames, registers: [this.registry] });
+  }
 
-  readonly requestSeconds = new Histogram({
-    name: 'trialog_graphql_request_duration_seconds',
-    help: 'Time to answer a query or mutation, from the request to its result (subscriptions are not timed here)',
-    labelNames: ['operation', 'type'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  private histogram<L extends string>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []) {
+    return new Histogram<L>({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+
+  readonly requests = this.counter(
+    'trialog_graphql_requests_total',
+    'GraphQL operations answered, by operation name (bounded), type, result code (OK or extensions.code) and transport',
+    ['operation', 'type', 'code', 'transport'],
+  );
+
+  readonly requestSeconds = this.histogram(
+    'trialog_graphql_request_duration_seconds',
+    'Time to answer a query or mutation, from the request to its result (subscriptions are not timed here)',
+    LATENCY_BUCKETS,
+    ['operation', 'type'],
+  );
 
   readonly subscriptionsOpen = new Gauge({
     name: 'trialog_graphql_subscriptions_open',
@@ -42,60 +48,45 @@ export class TrialogMetrics {
     registers: [this.registry],
   });
 
-  readonly appends = new Counter({
-    name: 'trialog_store_appends_total',
-    help: 'Appends to the event store, by store and outcome (ok, conflict: a lost race on the expected revision, error)',
-    labelNames: ['store', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly appends = this.counter(
+    'trialog_store_appends_total',
+    'Appends to the event store, by store and outcome (ok, conflict: a lost race on the expected revision, error)',
+    ['store', 'outcome'],
+  );
 
-  readonly appendedEvents = new Counter({
-    name: 'trialog_store_appended_events_total',
-    help: 'Events written by successful appends, by store',
-    labelNames: ['store'] as const,
-    registers: [this.registry],
-  });
+  readonly appendedEvents = this.counter('trialog_store_appended_events_total', 'Events written by successful appends, by store', ['store']);
 
-  readonly appendSeconds = new Histogram({
-    name: 'trialog_store_append_duration_seconds',
-    help: "An append's time as its caller waits for it (SQLite: the group commit's wait and fsync included)",
-    labelNames: ['store'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly appendSeconds = this.histogram(
+    'trialog_store_append_duration_seconds',
+    "An append's time as its caller waits for it (SQLite: the group commit's wait and fsync included)",
+    LATENCY_BUCKETS,
+    ['store'],
+  );
 
-  readonly groupCommitAppends = new Histogram({
-    name: 'trialog_sqlite_group_commit_appends',
-    help: 'Appends written together in one SQLite transaction (group commit): they share one fsync',
-    buckets: GROUP_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly groupCommitAppends = this.histogram(
+    'trialog_sqlite_group_commit_appends',
+    'Appends written together in one SQLite transaction (group commit): they share one fsync',
+    GROUP_BUCKETS,
+  );
 
-  readonly commitSeconds = new Histogram({
-    name: 'trialog_sqlite_commit_duration_seconds',
-    help: "Time of a group commit's COMMIT: the fsync with TRIALOG_SYNCHRONOUS=FULL",
-    buckets: COMMIT_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly commitSeconds = this.histogram(
+    'trialog_sqlite_commit_duration_seconds',
+    "Time of a group commit's COMMIT: the fsync with TRIALOG_SYNCHRONOUS=FULL",
+    COMMIT_BUCKETS,
+  );
 
-  readonly claims = new Counter({
-    name: 'trialog_job_claims_total',
-    help: 'Jobs claimed by workers (JobClaimed events in the log, seen since this server started)',
-    registers: [this.registry],
-  });
+  readonly claims = this.counter('trialog_job_claims_total', 'Jobs claimed by workers (JobClaimed events in the log, seen since this server started)');
 
-  readonly leaseExpiries = new Counter({
-    name: 'trialog_job_lease_expiries_total',
-    help: 'Leases found expired, from the log: taken_over (another worker claimed the job) or failed (no attempts left)',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly leaseExpiries = this.counter(
+    'trialog_job_lease_expiries_total',
+    'Leases found expired, from the log: taken_over (another worker claimed the job) or failed (no attempts left)',
+    ['outcome'],
+  );
 
-  readonly subscribersEndedTooSlow = new Counter({
-    name: 'trialog_live_subscribers_ended_total',
-    help: 'Live subscribers ended because their backlog passed TRIALOG_MAX_SUBSCRIBER_BACKLOG(_BYTES)',
-    registers: [this.registry],
-  });
+  readonly subscribersEndedTooSlow = this.counter(
+    'trialog_live_subscribers_ended_total',
+    'Live subscribers ended because their backlog passed TRIALOG_MAX_SUBSCRIBER_BACKLOG(_BYTES)',
+  );
 
   constructor() {
     // Zero from the start, so a rate() over them has a first sample.
