@@ -21,6 +21,7 @@ import { eventWeight } from '../src/event-weight.js';
 import { batchesOf } from './batches.js';
 import { CHECKPOINT_NAME } from './checkpoint.js';
 import { assertReadModelVersion, ensureReadModelVersion } from './read-model-version.js';
+import { quietLogger, type Logger } from '../src/observability/logger.js';
 
 const CHECKPOINT = CHECKPOINT_NAME;
 const MAX_BATCH = 500;
@@ -91,6 +92,7 @@ export class ProjectionRunner {
     db: Database,
     factories: readonly ProjectionFactory[],
     private readonly feed: LiveFeed,
+    private readonly log: Pick<Logger, 'error'> = quietLogger(),
   ) {
     // Before any projection prepares its statements: tables of another shape are dropped and rebuilt from the log.
     ensureReadModelVersion(db);
@@ -152,7 +154,7 @@ export class ProjectionRunner {
     this.loop = this.follow(this.subscription).catch((error: unknown) => {
       // A read model that cannot apply the log must not answer as if it could:
       // every waiting and later mutation gets this error until a restart.
-      console.error('trialog: projection runner stopped on an error:', error);
+      this.log.error({ err: error }, 'projection runner stopped on an error');
       this.fail(error instanceof Error ? error : new Error(String(error)));
     });
     // Running once the log as it stood at start is in the read models; a store that cannot say keeps it starting.
