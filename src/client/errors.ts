@@ -94,3 +94,19 @@ export class NetworkError extends Error {
     super(message);
   }
 }
+
+/**
+ * The server answered, but not as a GraphQL endpoint: nothing serves GraphQL
+ * at that path (404, 405, 410). Retrying cannot help, and "unreachable" would
+ * send the reader looking at the network instead of at the URL.
+ */
+export class NoEndpointError extends Error {
+  override readonly name = 'NoEndpointError';
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    statusText: string,
+  ) {
+    super(`no GraphQL endpoint at ${url}: the server answered ${status}${statusText ? ` ${statusText}` : ''} at that path (is the path right? the default is /graphql)`);
+  }
+}

@@ -5,7 +5,7 @@
  * is final.
  */
 import pRetry from 'p-retry';
-import { NetworkError, apiErrorFrom, type GraphQLErrorShape } from './errors.js';
+import { NetworkError, NoEndpointError, apiErrorFrom, type GraphQLErrorShape } from './errors.js';
 
 export interface RetryPolicy {
   /** Give up retrying a network failure after this long (ms). Infinity: until `signal` aborts. Default 30 s. */
@@ -62,6 +62,8 @@ export async function graphqlRequest<T>(options: HttpOptions, request: GraphQLRe
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
+/** A server that answers these at a path has no GraphQL endpoint there: final, not retried. */
+const NO_ENDPOINT_STATUS = new Set([404, 405, 410]);
 
 async function sendOnce<T>(options: HttpOptions, request: GraphQLRequest, signal?: AbortSignal): Promise<T> {
   // One controller per request, tied to the caller's signal by a listener removed afterwards:
@@ -100,10 +102,12 @@ async function sendOnce<T>(options: HttpOptions, request: GraphQLRequest, signal
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
+    if (NO_ENDPOINT_STATUS.has(response.status)) throw new NoEndpointError(options.url, response.status, response.statusText);
     // Not GraphQL at all (a proxy's page, a truncated body): the server we want did not answer.
     throw new NetworkError(`${options.url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   if (body.errors?.length) throw apiErrorFrom(body.errors);
+  if (body.data == null && NO_ENDPOINT_STATUS.has(response.status)) throw new NoEndpointError(options.url, response.status, response.statusText);
   if (body.data == null) throw new NetworkError(`${options.url} answered ${response.status} with neither data nor errors`);
   return body.data;
 }
