@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NoEndpointError, TrialogClient } from '../src/client/client.js';
 import { startCli } from './helpers/cli.js';
 import { APPEND_LOG, COMPLETE, FAIL, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
 import { ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
@@ -220,7 +221,7 @@ describe('tables measured by display width', () => {
     const { stdout: output } = await promisify(execFile)('script', ['-qec', command, '/dev/null'], { cwd: root, encoding: 'utf8' });
     const { default: stringWidth } = await import('string-width');
     const shown = output.replace(/\r/g, '').trimEnd().split('\n');
-    expect(shown).toHaveLength(3);
+    expect(shown.slice(3)).toEqual(shown.length > 3 ? [expect.stringMatching(/^2 of \d+ jobs$/)] : []);
     for (const line of shown) expect(stringWidth(line)).toBeLessThanOrEqual(80);
     expect(shown[2]).toContain('…');
     expect(shown[2]).toContain(WIDE);
@@ -293,5 +294,19 @@ describe('a wrong URL', () => {
     expect(stderr).toMatch(new RegExp(`^trialog: no GraphQL endpoint at ${wrong.replace(/[.?]/g, '\\$&')}: the server answered 404`));
     expect(stderr).not.toMatch(/cannot reach/);
     expect(code).toBe(2);
+  });
+
+  it('given a call that rides out anything (a worker\'s claim), when the path answers 404, then it is retried like a network failure', async () => {
+    const client = new TrialogClient({ url: t.url.replace(/\/graphql$/, '/wrong') });
+    const stop = new AbortController();
+    const retriedOn: unknown[] = [];
+    const onRetry = (error: unknown) => {
+      retriedOn.push(error);
+      stop.abort(); // one retry is the proof
+    };
+    await expect(client.ping({ signal: stop.signal, retry: { maxRetryTime: Number.POSITIVE_INFINITY, minDelay: 1, onRetry } })).rejects.toThrow();
+    expect(retriedOn).toHaveLength(1);
+    expect(retriedOn[0]).toBeInstanceOf(NoEndpointError);
+    await client.close();
   });
 });

@@ -86,7 +86,7 @@ export function hasCode(error: unknown, code: ErrorCode): error is TrialogApiErr
 
 /** The server was unreachable, answered 5xx, or did not answer in time. */
 export class NetworkError extends Error {
-  override readonly name = 'NetworkError';
+  override readonly name: string = 'NetworkError';
   constructor(
     message: string,
     override readonly cause?: unknown,
@@ -97,10 +97,12 @@ export class NetworkError extends Error {
 
 /**
  * The server answered, but not as a GraphQL endpoint: nothing serves GraphQL
- * at that path (404, 405, 410). Retrying cannot help, and "unreachable" would
- * send the reader looking at the network instead of at the URL.
+ * at that path (404, 405, 410). "Unreachable" would send the reader looking
+ * at the network instead of at the URL. A kind of NetworkError (the call did
+ * not reach Trialog), retried only by calls that ride out anything (see
+ * http.ts): a proxy may answer 404 for a moment while it is reconfigured.
  */
-export class NoEndpointError extends Error {
+export class NoEndpointError extends NetworkError {
   override readonly name = 'NoEndpointError';
   constructor(
     readonly url: string,

@@ -2,7 +2,8 @@
  * One GraphQL request over HTTP, and the retry policy around it: network
  * failures (refused, reset, timed out, 502/503/504) are retried with
  * exponential backoff and jitter; an answer from the server, error or not,
- * is final.
+ * is final. A path with no GraphQL endpoint (404…) is final too, unless the
+ * call's retry budget has no end.
  */
 import pRetry from 'p-retry';
 import { NetworkError, NoEndpointError, apiErrorFrom, type GraphQLErrorShape } from './errors.js';
@@ -46,15 +47,19 @@ export interface CallControl {
 /** Sends one request; answers the data, or throws a typed API error or a NetworkError (after retries). */
 export async function graphqlRequest<T>(options: HttpOptions, request: GraphQLRequest, call: CallControl = {}): Promise<T> {
   const policy = { ...options.retry, ...call.retry };
+  const maxRetryTime = policy.maxRetryTime ?? 30_000;
+  // A wrong path is said at once, except to calls that ride out anything (a worker's claims and reports):
+  // they ride out a proxy answering 404 for a moment too.
+  const retried = (error: unknown) => error instanceof NetworkError && (!(error instanceof NoEndpointError) || maxRetryTime === Number.POSITIVE_INFINITY);
   return pRetry(() => sendOnce<T>(options, request, call.signal), {
     retries: Number.POSITIVE_INFINITY,
-    maxRetryTime: policy.maxRetryTime ?? 30_000,
+    maxRetryTime,
     minTimeout: policy.minDelay ?? 100,
     maxTimeout: policy.maxDelay ?? 5_000,
     factor: 2,
     randomize: true,
     signal: call.signal,
-    shouldRetry: ({ error }) => error instanceof NetworkError && !call.stopRetrying?.aborted,
+    shouldRetry: ({ error }) => retried(error) && !call.stopRetrying?.aborted,
     onFailedAttempt: ({ error, attemptNumber }) => {
       if (error instanceof NetworkError) policy.onRetry?.(error, attemptNumber);
     },
