@@ -41,6 +41,8 @@ export const JOBS_SCHEMA = `
   CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority DESC, created_position);
   CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (status, lease_expires_at);
   CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_position);
+  -- jobs(orderBy: PRIORITY): walked either way, a page at a time.
+  CREATE INDEX IF NOT EXISTS jobs_by_priority ON jobs (priority, created_position);
   CREATE INDEX IF NOT EXISTS jobs_by_experiment ON jobs (experiment_id, created_position);
   CREATE INDEX IF NOT EXISTS jobs_by_trial ON jobs (experiment_id, trial_index);
   CREATE INDEX IF NOT EXISTS jobs_ranked ON jobs (experiment_id, status, objective_value);

@@ -1,6 +1,7 @@
 /**
- * Reads of the jobs read model. Every list is keyset-paginated on the
- * creation position (oldest first), so pages stay stable while jobs are added.
+ * Reads of the jobs read model. Every list is keyset-paginated: on the
+ * creation position (oldest first by default), or on a sort column and then
+ * the creation position, so pages stay stable while jobs are added.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { JobStatus, LogStream } from '../src/domain/job/events.js';
@@ -29,8 +30,25 @@ export interface JobFilter {
   label?: string | null;
 }
 
-export interface Page<T> {
-  items: { cursor: string; node: T }[];
+/** How `jobs` orders its list: by creation, priority or objective value, then by creation in the same direction. */
+export interface JobOrder {
+  field: 'CREATED' | 'PRIORITY' | 'OBJECTIVE';
+  direction: 'ASC' | 'DESC';
+}
+
+export const DEFAULT_JOB_ORDER: JobOrder = { field: 'CREATED', direction: 'ASC' };
+
+/** Where a page of `jobs` starts: after this job. `value` is the sort column's (absent when ordered by creation). */
+export interface JobCursor {
+  position: string;
+  value?: number | null;
+}
+
+/** The sort columns; jobs without a value (objective) come last either way. */
+const ORDER_COLUMN = { PRIORITY: 'priority', OBJECTIVE: 'objective_value' } as const;
+
+export interface Page<T, C = string> {
+  items: { cursor: C; node: T }[];
   hasNextPage: boolean;
 }
 
@@ -59,11 +77,12 @@ interface JobRow {
   id: string;
   state: string;
   revision: number;
+  priority: number;
   objective_value: number | null;
   created_position: string;
 }
 
-const JOB_COLUMNS = 'id, state, revision, objective_value, created_position';
+const JOB_COLUMNS = 'id, state, revision, priority, objective_value, created_position';
 
 type LargeField = 'trainingData' | 'result' | 'artifacts';
 
@@ -158,20 +177,26 @@ export class JobQueries {
     ).map((row) => this.toView(row));
   }
 
-  jobs(filter: JobFilter, first: number, after: string | undefined): Page<JobView> & { totalCount: number } {
+  jobs(
+    filter: JobFilter,
+    first: number,
+    after: JobCursor | undefined,
+    order: JobOrder = DEFAULT_JOB_ORDER,
+  ): Page<JobView, JobCursor> & { totalCount: number } {
     const { where, params } = jobWhere(filter);
-    const pageWhere = after === undefined ? where : [...where, 'created_position > ?'];
-    const pageParams = after === undefined ? params : [...params, after];
+    const { orderBy, afterCursor, cursorOf } = orderSql(order);
+    const page = after === undefined ? undefined : afterCursor(after);
+    const pageWhere = page ? [...where, page.where] : where;
+    const pageParams = page ? [...params, ...page.params] : params;
+    // Sorted and cut by SQLite (a top-N sort, or an index walk): a page never loads the jobs before or after it.
     const rows = this.db
-      .prepare(
-        `SELECT ${JOB_COLUMNS} FROM jobs ${whereSql(pageWhere)} ORDER BY created_position LIMIT ?`,
-      )
+      .prepare(`SELECT ${JOB_COLUMNS} FROM jobs ${whereSql(pageWhere)} ORDER BY ${orderBy} LIMIT ?`)
       .all(...pageParams, first + 1) as JobRow[];
     const { count } = this.db.prepare(`SELECT count(*) AS count FROM jobs ${whereSql(where)}`).get(...params) as {
       count: number;
     };
     return {
-      items: rows.slice(0, first).map((row) => ({ cursor: row.created_position, node: this.toView(row) })),
+      items: rows.slice(0, first).map((row) => ({ cursor: cursorOf(row), node: this.toView(row) })),
       hasNextPage: rows.length > first,
       totalCount: count,
     };
@@ -250,6 +275,43 @@ function jobWhere(filter: JobFilter): { where: string[]; params: unknown[] } {
     params.push(filter.label);
   }
   return { where, params };
+}
+
+/**
+ * ORDER BY for an order, the keyset condition for the page after a cursor,
+ * and each row's cursor. Ties go by creation in the same direction; a job
+ * without a value sorts after every job with one (SQLite would put NULL first
+ * in ascending order, ahead of the jobs a person is looking for).
+ */
+function orderSql(order: JobOrder): {
+  orderBy: string;
+  afterCursor(cursor: JobCursor): { where: string; params: unknown[] };
+  cursorOf(row: JobRow): JobCursor;
+} {
+  const direction = order.direction === 'ASC' ? 'ASC' : 'DESC';
+  const beyond = direction === 'ASC' ? '>' : '<';
+  if (order.field === 'CREATED') {
+    return {
+      orderBy: `created_position ${direction}`,
+      afterCursor: (cursor) => ({ where: `created_position ${beyond} ?`, params: [cursor.position] }),
+      cursorOf: (row) => ({ position: row.created_position }),
+    };
+  }
+  const column = ORDER_COLUMN[order.field];
+  // Priority is never null: no null clauses, so its index serves the order and the keyset.
+  const nullable = order.field === 'OBJECTIVE';
+  const valueOf = (row: JobRow) => (nullable ? row.objective_value : row.priority);
+  return {
+    orderBy: `${nullable ? `(${column} IS NULL), ` : ''}${column} ${direction}, created_position ${direction}`,
+    afterCursor: ({ value, position }) => {
+      if (value === null || value === undefined) {
+        return { where: `(${column} IS NULL AND created_position ${beyond} ?)`, params: [position] };
+      }
+      const later = `${column} ${beyond} ? OR (${column} = ? AND created_position ${beyond} ?)`;
+      return { where: nullable ? `(${column} IS NULL OR ${later})` : `(${later})`, params: [value, value, position] };
+    },
+    cursorOf: (row) => ({ position: row.created_position, value: valueOf(row) }),
+  };
 }
 
 function whereSql(where: string[]): string {

@@ -3,16 +3,14 @@
  * line, in its own process, against a real server. Data is made through the
  * GraphQL API, as a worker or a script would make it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCli, type Running } from './helpers/cli.js';
 import { APPEND_LOG, COMPLETE, FAIL, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
 import { ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 /** Each command is a process of its own: allow for a slow machine. */
 const SPAWNS = 30_000;
 
@@ -28,44 +26,8 @@ afterAll(async () => {
 
 // ------------------------------------------------------------ running the command line
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Running {
-  child: ChildProcess;
-  /** Resolves once standard output holds `text`. */
-  printed(text: string): Promise<void>;
-  finished: Promise<Finished>;
-}
-
 /** Starts `trialog ARGS` against the test server (or `url`), as a person would run it. */
-function start(args: string[], url = t.url): Running {
-  const child = spawn(process.execPath, ['bin/trialog.mjs', ...args], {
-    cwd: root,
-    env: { ...process.env, TRIALOG_URL: url, TRIALOG_KEY: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const finished = new Promise<Finished>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  const printed = (text: string) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!stdout.includes(text)) return;
-        child.stdout!.off('data', check);
-        resolve();
-      };
-      child.stdout!.on('data', check);
-      check();
-      void finished.then(() => reject(new Error(`trialog ${args.join(' ')} ended without printing "${text}":\n${stdout}${stderr}`)));
-    });
-  return { child, printed, finished };
-}
+const start = (args: string[], url = t.url): Running => startCli(args, { TRIALOG_URL: url, TRIALOG_KEY: '' });
 
 const trialog = (...args: string[]) => start(args).finished;
 
@@ -133,8 +95,17 @@ describe('trialog jobs', () => {
     await createJob(t.gql, { experimentId: experiment.id, hyperparameters: { lr: 0.0001, layers: 16 } });
   });
 
-  it('given an experiment with four jobs, when `trialog jobs --experiment NAME --first 3`, then a table shows the first three and says how many there are', { timeout: SPAWNS }, async () => {
-    const { code, stdout } = await trialog('jobs', '--experiment', experiment.name, '--first', '3');
+  it('given an experiment with four jobs, when `trialog jobs --experiment NAME`, then they are listed newest first', { timeout: SPAWNS }, async () => {
+    const { code, stdout } = await trialog('jobs', '--experiment', experiment.name);
+    expect(code).toBe(0);
+    const rows = lines(stdout).slice(1);
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toMatch(/\s+QUEUED\s+.*\{"lr":0\.0001,"layers":16\}/);
+    expect(rows[3]).toMatch(new RegExp(`^${succeeded.jobId}\\s+SUCCEEDED`));
+  });
+
+  it('given an experiment with four jobs, when `trialog jobs --experiment NAME --sort created:asc --first 3`, then a table shows the oldest three and says how many there are', { timeout: SPAWNS }, async () => {
+    const { code, stdout } = await trialog('jobs', '--experiment', experiment.name, '--sort', 'created:asc', '--first', '3');
     expect(code).toBe(0);
     const [header, ...rows] = lines(stdout);
     expect(header).toMatch(/^id\s+status\s+experiment\s+attempts\s+objective\s+hyperparameters\s+created$/);
@@ -227,7 +198,8 @@ describe('trialog logs', () => {
     await complete(lease, { loss: 0.1 });
 
     const { code, stdout, stderr } = await following.finished;
-    expect(stderr).toBe('');
+    // How the job ended, on stderr: stdout stays the job's log alone.
+    expect(stderr).toBe(`job ${lease.jobId} SUCCEEDED\n`);
     expect(code).toBe(0);
     expect(lines(stdout)).toEqual(['epoch 1', 'epoch 2', 'epoch 3', 'saving model', 'done']);
   });

@@ -1,120 +1,37 @@
-/** `trialog worker`: options in, a running Worker out; exits when it stops. */
+/** `trialog worker`: options in (see ./commands/worker.ts), a running Worker out; exits when it stops. */
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { NetworkError, NotFoundError, type TrialogClient } from '../client/client.js';
 import { defaultLimits } from '../limits.js';
 import { Worker, defaultWorkerId, type WorkerSettings } from '../worker/worker.js';
-import { CONNECTION_HELP, clientFrom, connectionOptions } from './connection.js';
+import type { WorkerValues } from './commands/worker.js';
+import { clientFrom } from './connection.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { inert } from './inert-text.js';
 
-export const WORKER_HELP = `usage: trialog worker [options] -- COMMAND [ARGS...]
-
-Claims jobs and runs COMMAND for each, with the job's hyperparameters as arguments
-after it (--name=value; an option COMMAND sets already is not passed again, and a job
-whose hyperparameter names are not option names fails) and in the environment:
-  TRIALOG_JOB_ID, TRIALOG_EXPERIMENT_ID, TRIALOG_ATTEMPT
-  TRIALOG_HPARAMS       the hyperparameters, JSON
-  TRIALOG_PARAMS        the job's params, JSON
-  TRIALOG_OUTPUT_DIR    write result.json (the job's result) and any files (its artifacts) here
-  TRIALOG_METRICS_FILE  append JSON metric lines here, as an alternative to stdout
-  TRIALOG_CHECKPOINT_FROM  PBT: the directory holding the parent job's outputs (empty for none,
-                        or when it is not under --work-dir or a --checkpoint-root)
-  TRIALOG_PARENT_ARTIFACTS PBT: the parent's artifacts, JSON (local files only from those places)
-
-Only regular files in the output directory are read: symbolic links, FIFOs and the like are
-skipped, and the job's log says so.
-
-The command reports by printing lines on stdout (other lines become the job's log):
-  TRIALOG_METRIC {"name":"loss","value":0.31,"step":12}
-  TRIALOG_PROGRESS 0.42
-Exit 0 completes the job; any other exit fails it (queued again while attempts remain).
-When the server cancels or prunes the job, the command's process group gets SIGTERM,
-then SIGKILL after the grace period.
-
-options:
-  --experiment ID|NAME  claim only this experiment's jobs (needed to run a search's trials);
-                        the worker exits when the experiment is DONE
-  --labels a,b          capabilities this worker offers (a job is claimable when its labels are a subset)
-  --algorithms a,b      claim only jobs of these algorithms
-  --slots N             jobs run at once (default 1)
-  --lease SECONDS       lease length; heartbeats go every third of it (default 300)
-  --grace SECONDS       between SIGTERM and SIGKILL when a command must stop (default 10)
-  --worker-id ID        how the worker is named in the jobs it claims (default HOST-PID)
-  --work-dir DIR        where each attempt's output directory is made (default ./trialog-runs)
-  --checkpoint-root DIR a directory (besides --work-dir) where a PBT parent's checkpoint may lie;
-                        may be given more than once
-  --hparam-prefix P     put before each hyperparameter's name (default --)
-  --hparam-delimiter D  between name and value (default =); a space means separate arguments,
-                        and then a value starting with - fails the job unless it is a number
-  --no-hparam-args      pass hyperparameters only in the environment
-  --max-jobs N          exit after N jobs
-  --idle-exit SECONDS   exit after this long with nothing to claim
-  --poll SECONDS        how often an idle slot asks for work without a notification (default 5, at least 0.1)
-  --drain               on Ctrl-C, let running jobs finish (default: stop them and release their jobs)
-
-Ctrl-C (or SIGTERM) stops claiming and releases running jobs; a second Ctrl-C kills them at once.
-Losing the server is survived: reports are kept and resent, claims retried.
-
-${CONNECTION_HELP}
-
-exit codes: 0 stopped as asked (signal, --max-jobs, --idle-exit, experiment done), 1 refused by the
-server (bad key, no right), 2 bad usage, 3 no such experiment, 4 server unreachable at start,
-130 stopped by a second Ctrl-C`;
-
-export async function runWorkerCommand(args: string[]): Promise<number> {
-  const separator = args.indexOf('--');
-  const command = separator >= 0 ? args.slice(separator + 1) : [];
-  const { values } = parseArgs({
-    args: separator >= 0 ? args.slice(0, separator) : args,
-    options: {
-      ...connectionOptions,
-      experiment: { type: 'string' },
-      labels: { type: 'string' },
-      algorithms: { type: 'string' },
-      slots: { type: 'string' },
-      lease: { type: 'string' },
-      grace: { type: 'string' },
-      'worker-id': { type: 'string' },
-      'work-dir': { type: 'string' },
-      'checkpoint-root': { type: 'string', multiple: true },
-      'hparam-prefix': { type: 'string' },
-      'hparam-delimiter': { type: 'string' },
-      'no-hparam-args': { type: 'boolean' },
-      'max-jobs': { type: 'string' },
-      'idle-exit': { type: 'string' },
-      poll: { type: 'string' },
-      drain: { type: 'boolean' },
-    },
-    allowPositionals: false,
-  });
-  if (values.help) {
-    console.log(WORKER_HELP);
-    return EXIT.OK;
+export async function runWorkerCommand(command: string[], values: WorkerValues, afterSeparator: boolean): Promise<number> {
+  if (command.length === 0 || !afterSeparator) {
+    throw new UsageError('worker needs the command to run after --, e.g. trialog worker -- python train.py');
   }
-  if (command.length === 0) throw new UsageError('worker needs the command to run after --, e.g. trialog worker -- python train.py');
   const client = clientFrom(values);
   // Messages quote job data and the command's stderr: shown inert, like every CLI output.
   const log = (message: string) => console.error(`[trialog worker ${new Date().toISOString()}] ${inert(message)}`);
   const settings: WorkerSettings = {
     command,
-    workerId: values['worker-id'] ?? defaultWorkerId(),
+    workerId: values.workerId ?? defaultWorkerId(),
     experimentId: undefined,
     labels: list(values.labels),
     algorithmIds: list(values.algorithms),
     slots: whole(values.slots, 'slots', 1, 1, 1024),
     leaseSeconds: whole(values.lease, 'lease', 300, 3, defaultLimits.leaseSecondsMax),
     graceMs: seconds(values.grace, 'grace', 10) * 1000,
-    workDir: resolve(values['work-dir'] ?? 'trialog-runs'),
+    workDir: resolve(values.workDir ?? 'trialog-runs'),
     cwd: process.cwd(),
-    hyperparameterArgs: values['no-hparam-args']
-      ? null
-      : { prefix: values['hparam-prefix'] ?? '--', delimiter: values['hparam-delimiter'] ?? '=' },
-    checkpointRoots: (values['checkpoint-root'] ?? []).map(checkpointRoot),
+    hyperparameterArgs: values.hparamArgs ? { prefix: values.hparamPrefix ?? '--', delimiter: values.hparamDelimiter ?? '=' } : null,
+    checkpointRoots: (values.checkpointRoot ?? []).map(checkpointRoot),
     pollMs: Math.max(0.1, seconds(values.poll, 'poll', 5)) * 1000,
-    maxJobs: values['max-jobs'] === undefined ? undefined : whole(values['max-jobs'], 'max-jobs', 1, 1, Number.MAX_SAFE_INTEGER),
-    idleExitMs: values['idle-exit'] === undefined ? undefined : seconds(values['idle-exit'], 'idle-exit', 0) * 1000,
+    maxJobs: values.maxJobs === undefined ? undefined : whole(values.maxJobs, 'max-jobs', 1, 1, Number.MAX_SAFE_INTEGER),
+    idleExitMs: values.idleExit === undefined ? undefined : seconds(values.idleExit, 'idle-exit', 0) * 1000,
     drain: values.drain === true,
     log,
   };

@@ -18,6 +18,7 @@ import {
   type ExperimentSummary,
   type JobClaim,
   type JobDetail,
+  type JobHistoryEvent,
   type JobStatus,
   type JobStatusChange,
   type JobSummary,
@@ -63,6 +64,12 @@ export interface JobFilter {
   workerId?: string;
   algorithmId?: string;
   label?: string;
+}
+
+/** How a job list is ordered: by one field, then by creation in the same direction. Oldest first when absent. */
+export interface JobOrder {
+  field: 'CREATED' | 'PRIORITY' | 'OBJECTIVE';
+  direction: 'ASC' | 'DESC';
 }
 
 export interface ArtifactInput {
@@ -147,6 +154,18 @@ export class TrialogClient {
     return (await this.request<{ job: JobDetail | null }>(documents.job, { id }, call)).job;
   }
 
+  /** The last `count` events of a job's history (up to its `revision`), oldest first. */
+  async jobHistoryTail(id: string, revision: number, count: number, call?: CallOptions): Promise<JobHistoryEvent[]> {
+    const from = revision - count; // history's cursor is a revision: the page starts after it
+    const { job } = await this.request<{ job: { history: { edges: { node: JobHistoryEvent }[] } } | null }>(
+      documents.jobHistory,
+      { id, first: count, after: from >= 0 ? String(from) : undefined },
+      call,
+    );
+    if (!job) throw new NotFoundError('NOT_FOUND', `job ${id} not found`);
+    return job.history.edges.map((edge) => edge.node);
+  }
+
   /**
    * Every point of the job's series (all series when `names` is absent), read
    * a page of 1,000 points at a time: the server answers no single read of a
@@ -173,7 +192,10 @@ export class TrialogClient {
     return job.metrics;
   }
 
-  async jobs(args: { filter?: JobFilter; first?: number; after?: string } = {}, call?: CallOptions): Promise<Connection<JobSummary>> {
+  async jobs(
+    args: { filter?: JobFilter; first?: number; after?: string; orderBy?: JobOrder } = {},
+    call?: CallOptions,
+  ): Promise<Connection<JobSummary>> {
     return (await this.request<{ jobs: Connection<JobSummary> }>(documents.jobs, args as JsonObject, call)).jobs;
   }
 

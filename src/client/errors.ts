@@ -91,11 +91,29 @@ export function hasCode(error: unknown, code: ErrorCode): error is TrialogApiErr
 
 /** The server was unreachable, answered 5xx, or did not answer in time. */
 export class NetworkError extends Error {
-  override readonly name = 'NetworkError';
+  override readonly name: string = 'NetworkError';
   constructor(
     message: string,
     override readonly cause?: unknown,
   ) {
     super(message);
+  }
+}
+
+/**
+ * The server answered, but not as a GraphQL endpoint: nothing serves GraphQL
+ * at that path (404, 405, 410). "Unreachable" would send the reader looking
+ * at the network instead of at the URL. A kind of NetworkError (the call did
+ * not reach Trialog), retried only by calls that ride out anything (see
+ * http.ts): a proxy may answer 404 for a moment while it is reconfigured.
+ */
+export class NoEndpointError extends NetworkError {
+  override readonly name = 'NoEndpointError';
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    statusText: string,
+  ) {
+    super(`no GraphQL endpoint at ${url}: the server answered ${status}${statusText ? ` ${statusText}` : ''} at that path (is the path right? the default is /graphql)`);
   }
 }

@@ -2,10 +2,11 @@
  * One GraphQL request over HTTP, and the retry policy around it: network
  * failures (refused, reset, timed out, 502/503/504) are retried with
  * exponential backoff and jitter; an answer from the server, error or not,
- * is final.
+ * is final. A path with no GraphQL endpoint (404…) is final too, unless the
+ * call's retry budget has no end.
  */
 import pRetry from 'p-retry';
-import { NetworkError, apiErrorFrom, type GraphQLErrorShape } from './errors.js';
+import { NetworkError, NoEndpointError, apiErrorFrom, type GraphQLErrorShape } from './errors.js';
 
 export interface RetryPolicy {
   /** Give up retrying a network failure after this long (ms). Infinity: until `signal` aborts. Default 30 s. */
@@ -46,15 +47,19 @@ export interface CallControl {
 /** Sends one request; answers the data, or throws a typed API error or a NetworkError (after retries). */
 export async function graphqlRequest<T>(options: HttpOptions, request: GraphQLRequest, call: CallControl = {}): Promise<T> {
   const policy = { ...options.retry, ...call.retry };
+  const maxRetryTime = policy.maxRetryTime ?? 30_000;
+  // A wrong path is said at once, except to calls that ride out anything (a worker's claims and reports):
+  // they ride out a proxy answering 404 for a moment too.
+  const retried = (error: unknown) => error instanceof NetworkError && (!(error instanceof NoEndpointError) || maxRetryTime === Number.POSITIVE_INFINITY);
   return pRetry(() => sendOnce<T>(options, request, call.signal), {
     retries: Number.POSITIVE_INFINITY,
-    maxRetryTime: policy.maxRetryTime ?? 30_000,
+    maxRetryTime,
     minTimeout: policy.minDelay ?? 100,
     maxTimeout: policy.maxDelay ?? 5_000,
     factor: 2,
     randomize: true,
     signal: call.signal,
-    shouldRetry: ({ error }) => error instanceof NetworkError && !call.stopRetrying?.aborted,
+    shouldRetry: ({ error }) => retried(error) && !call.stopRetrying?.aborted,
     onFailedAttempt: ({ error, attemptNumber }) => {
       if (error instanceof NetworkError) policy.onRetry?.(error, attemptNumber);
     },
@@ -62,6 +67,8 @@ export async function graphqlRequest<T>(options: HttpOptions, request: GraphQLRe
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
+/** A server that answers these at a path has no GraphQL endpoint there: final, not retried. */
+const NO_ENDPOINT_STATUS = new Set([404, 405, 410]);
 
 async function sendOnce<T>(options: HttpOptions, request: GraphQLRequest, signal?: AbortSignal): Promise<T> {
   // One controller per request, tied to the caller's signal by a listener removed afterwards:
@@ -100,10 +107,12 @@ async function sendOnce<T>(options: HttpOptions, request: GraphQLRequest, signal
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
+    if (NO_ENDPOINT_STATUS.has(response.status)) throw new NoEndpointError(options.url, response.status, response.statusText);
     // Not GraphQL at all (a proxy's page, a truncated body): the server we want did not answer.
     throw new NetworkError(`${options.url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   if (body.errors?.length) throw apiErrorFrom(body.errors);
+  if (body.data == null && NO_ENDPOINT_STATUS.has(response.status)) throw new NoEndpointError(options.url, response.status, response.statusText);
   if (body.data == null) throw new NetworkError(`${options.url} answered ${response.status} with neither data nor errors`);
   return body.data;
 }

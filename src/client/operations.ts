@@ -81,6 +81,28 @@ export interface JobDetail extends JobSummary {
   result: JsonObject | null;
   artifacts: Artifact[];
   metrics: MetricSeries[];
+  /** Revision of the job's stream after its last event. */
+  revision: number;
+  /** Why its experiment's early-stopping rule pruned it (null unless PRUNED). */
+  pruning: PruningDecision | null;
+}
+
+export interface PruningDecision {
+  rule: string;
+  step: number;
+  value: number;
+  threshold: number | null;
+  comparedTrials: number | null;
+  rung: number | null;
+}
+
+/** One event of a job's history, as `jobHistoryTail` reads it. */
+export interface JobHistoryEvent {
+  type: string;
+  revision: number;
+  timestamp: string;
+  data: unknown;
+  metadata: JsonObject;
 }
 
 export interface LogLine {
@@ -176,10 +198,14 @@ export const documents = {
   job: `query Job($id: ID!) {
     job(id: $id) {
       ${JOB_SUMMARY}
-      params labels priority generation parent { id } leaseExpiresAt result
+      params labels priority generation parent { id } leaseExpiresAt result revision
+      pruning { rule step value threshold comparedTrials rung }
       artifacts { name uri sha256 metadata }
       metrics { name last { step value timestamp } }
     }
+  }`,
+  jobHistory: `query JobHistory($id: ID!, $first: Int, $after: String) {
+    job(id: $id) { history(first: $first, after: $after) { edges { node { type revision timestamp data metadata } } } }
   }`,
   jobMetrics: `query JobMetrics($id: ID!, $names: [String!]) {
     job(id: $id) { metrics(names: $names) { name last { step value timestamp } } }
@@ -191,8 +217,8 @@ export const documents = {
       }
     }
   }`,
-  jobs: `query Jobs($filter: JobFilter, $first: Int, $after: String) {
-    jobs(filter: $filter, first: $first, after: $after) {
+  jobs: `query Jobs($filter: JobFilter, $first: Int, $after: String, $orderBy: JobOrder) {
+    jobs(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {
       totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${JOB_SUMMARY} } }
     }
   }`,

@@ -1,28 +1,26 @@
-/** `trialog experiment create|show|pause|resume|finish` and `trialog experiments`. */
+/** `trialog experiment create|show|pause|resume|finish` and `trialog experiments` (options and help: ../commands/people.ts). */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { text as readStream } from 'node:stream/consumers';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { ExperimentDetail, ExperimentSummary, JobSummary, JsonObject, TrialogClient } from '../../client/client.js';
+import type { ConnectionValues } from '../commands/connection-options.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatNumber, table, type Cell } from '../table.js';
 import {
   compactJson,
-  EXIT_CODES_HELP,
   EXPERIMENT_STATUSES,
   fields,
   formatCounts,
   formatObjective,
   formatTime,
-  onlyPositional,
   parseChoice,
   parseInteger,
-  PEOPLE_OPTIONS_HELP,
-  peopleOptions,
   printJson,
   resolveExperiment,
   say,
+  subject,
+  tableOptions,
   withClient,
 } from './shared.js';
 
@@ -31,86 +29,9 @@ const PAGE_SIZE = 1000;
 /** Beyond this many hyperparameter names a column each makes the leaderboard too wide to read. */
 const MAX_HYPERPARAMETER_COLUMNS = 6;
 
-export const EXPERIMENT_HELP = `usage: trialog experiment <create|show|pause|resume|finish> ...
-
-  experiment create -f FILE             create an experiment from FILE (- reads standard input)
-  experiment show <id|name> [--top N]   its settings, job counts, best job, and a leaderboard
-                                        of its N best jobs (default 10)
-  experiment pause <id|name>            hand out none of its jobs until resumed (running jobs go on)
-  experiment resume <id|name>
-  experiment finish <id|name>           end it: its queued and running jobs are cancelled
-
-FILE holds the GraphQL CreateExperimentInput, as YAML (.yaml, .yml) or JSON (.json);
-another name, or standard input, is read as JSON or else as YAML. For example:
-
-  name: resnet-sweep
-  objective: { metric: val_loss, direction: MINIMIZE }
-  maxConcurrent: 4
-  scheduler:
-    random:
-      maxJobs: 50
-      space:
-        - name: lr
-          distribution: { logUniform: { low: 1.0e-5, high: 1.0e-1 } }
-        - name: batch
-          distribution: { choice: { values: [32, 64, 128] } }
-
-create prints the new experiment's id and name; show prints the leaderboard with one
-column per hyperparameter (compact JSON when there are more than ${MAX_HYPERPARAMETER_COLUMNS}). With --json,
-each prints the experiment as the server answers it.
-
-${PEOPLE_OPTIONS_HELP}
-
-examples:
-  trialog experiment create -f sweep.yaml
-  trialog experiment show resnet-sweep --top 20
-
-${EXIT_CODES_HELP}.
-A file that cannot be read or parsed is bad usage (2); settings the server refuses,
-or a name already taken, exit 1 with the server's message.`;
-
-export const EXPERIMENTS_HELP = `usage: trialog experiments [--status running|paused|done]
-
-Lists experiments, oldest first, with their job counts and best objective value.
-
-  --status S   only experiments in this status
-  --json       a JSON array of the experiments
-
-${PEOPLE_OPTIONS_HELP}
-
-${EXIT_CODES_HELP}`;
-
-export async function experimentCommand(args: string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  switch (subcommand) {
-    case 'create':
-      return createCommand(rest);
-    case 'show':
-      return showCommand(rest);
-    case 'pause':
-    case 'resume':
-    case 'finish':
-      return statusCommand(subcommand, rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(EXPERIMENT_HELP);
-      return subcommand ? EXIT.OK : EXIT.USAGE;
-    default:
-      throw new UsageError(`unknown command: experiment ${subcommand} (create, show, pause, resume or finish)`);
-  }
-}
-
 // ------------------------------------------------------------ create
 
-async function createCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...peopleOptions, file: { type: 'string', short: 'f' } } });
-  if (values.help) {
-    console.log(EXPERIMENT_HELP);
-    return EXIT.OK;
-  }
-  if (!values.file) throw new UsageError('give the file that describes the experiment: experiment create -f FILE');
+export async function createCommand(values: ConnectionValues & { file: string }): Promise<number> {
   const input = await readExperimentInput(values.file);
   return withClient(values, async (client) => {
     const experiment = await client.createExperiment(input);
@@ -163,17 +84,8 @@ function parseAs(text: string, format: Format | undefined, source: string): unkn
 
 // ------------------------------------------------------------ show
 
-async function showCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { ...peopleOptions, top: { type: 'string' } },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    console.log(EXPERIMENT_HELP);
-    return EXIT.OK;
-  }
-  const which = onlyPositional(positionals, 'experiment id or name', 'trialog experiment show <id|name>');
+export async function showCommand(whichText: string, values: ConnectionValues & { top?: string }): Promise<number> {
+  const which = subject(whichText, 'experiment id or name', 'trialog experiment show <id|name>');
   const top = values.top === undefined ? 10 : parseInteger('--top', values.top, { min: 0, max: PAGE_SIZE });
   return withClient(values, async (client) => {
     const experiment = await resolveExperiment(client, which, top);
@@ -220,7 +132,7 @@ function leaderboardTable(jobs: JobSummary[]): string {
     job.objectiveValue,
     ...(columnEach ? names.map((name) => hyperparameterCell(job.hyperparameters[name])) : [compactJson(job.hyperparameters)]),
   ]);
-  return table(headers, rows);
+  return table(headers, rows, tableOptions());
 }
 
 /** Numbers stay numbers (right-aligned, six digits); a job without the parameter shows `-`. */
@@ -237,13 +149,8 @@ const STATUS_CHANGES = {
   finish: { call: 'finishExperiment', done: 'finished' },
 } as const;
 
-async function statusCommand(change: keyof typeof STATUS_CHANGES, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: peopleOptions, allowPositionals: true });
-  if (values.help) {
-    console.log(EXPERIMENT_HELP);
-    return EXIT.OK;
-  }
-  const which = onlyPositional(positionals, 'experiment id or name', `trialog experiment ${change} <id|name>`);
+export async function statusCommand(change: keyof typeof STATUS_CHANGES, whichText: string, values: ConnectionValues): Promise<number> {
+  const which = subject(whichText, 'experiment id or name', `trialog experiment ${change} <id|name>`);
   return withClient(values, async (client) => {
     const { id } = await resolveExperiment(client, which);
     const experiment = await client[STATUS_CHANGES[change].call](id);
@@ -255,12 +162,7 @@ async function statusCommand(change: keyof typeof STATUS_CHANGES, args: string[]
 
 // ------------------------------------------------------------ experiments
 
-export async function experimentsCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...peopleOptions, status: { type: 'string' } } });
-  if (values.help) {
-    console.log(EXPERIMENTS_HELP);
-    return EXIT.OK;
-  }
+export async function experimentsCommand(values: ConnectionValues & { status?: string }): Promise<number> {
   const status = values.status === undefined ? undefined : parseChoice('--status', values.status, EXPERIMENT_STATUSES);
   return withClient(values, async (client) => {
     const experiments = await fetchExperiments(client, status);
@@ -297,5 +199,5 @@ function experimentsTable(experiments: ExperimentSummary[]): string {
     e.jobCounts.cancelled,
     e.bestJob?.objectiveValue,
   ]);
-  return table(headers, rows);
+  return table(headers, rows, tableOptions());
 }

@@ -1,73 +1,32 @@
 /** `trialog logs <job id> [-f]`: a job's log, whole, or followed live until the job ends. */
-import { parseArgs } from 'node:util';
 import type { CallOptions, JobStatus, LogLine, LogStream, TrialogClient } from '../../client/client.js';
-import { EXIT } from '../exit-codes.js';
+import type { ConnectionValues } from '../commands/connection-options.js';
+import { EXIT, EXIT_FOR_FINAL_STATUS } from '../exit-codes.js';
 import { LIVE_RETRY, interruptible, liveLoop } from './live.js';
-import {
-  EXIT_CODES_HELP,
-  FINAL_STATUSES,
-  onlyPositional,
-  parseChoice,
-  parseInteger,
-  PEOPLE_OPTIONS_HELP,
-  peopleOptions,
-  printJson,
-  printJsonLine,
-  say,
-  withClient,
-} from './shared.js';
+import { FINAL_STATUSES, parseChoice, parseInteger, printJson, printJsonLine, say, subject, withClient } from './shared.js';
 
-export const LOGS_HELP = `usage: trialog logs <job id> [-f] [--after OFFSET] [--stream stdout|stderr]
-
-Prints a job's log, each line's text as the job wrote it (its control characters shown as
-escapes such as \\x1b unless --raw). Lines the job wrote to
-stderr are printed as they are, on standard output, in the order they were written
-among the stdout lines: use --stream to pick one stream, --json to see which
-stream each line came from.
-
-  -f, --follow     then print new lines as the job writes them, until the job has
-                   ended (succeeded, failed, cancelled or pruned); exits 0 then
-  --after OFFSET   only the lines after this offset (lines are numbered from 0)
-  --stream S       only the lines of one stream: stdout or stderr
-  --json           a JSON array of {offset, stream, text, timestamp}; with -f one
-                   such object per line (NDJSON), printed as the lines come
-
-${PEOPLE_OPTIONS_HELP}
-
-examples:
-  trialog logs job_3f2a9c            the whole log so far
-  trialog logs job_3f2a9c -f         and follow it until the job ends
-  trialog logs job_3f2a9c --after 1200 --stream stderr
-
-${EXIT_CODES_HELP}, 130 interrupted (Ctrl-C while following)`;
+interface LogsValues extends ConnectionValues {
+  follow?: boolean;
+  after?: string;
+  stream?: string;
+}
 
 /** The server's largest page: the fewest round trips through a long log. */
 const PAGE_SIZE = 1000;
 /** How long following may be quiet before a query checks the job's status and log. */
 const QUIET_MS = 1000;
 
-export async function logsCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      ...peopleOptions,
-      follow: { type: 'boolean', short: 'f' },
-      after: { type: 'string' },
-      stream: { type: 'string' },
-    },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    console.log(LOGS_HELP);
-    return EXIT.OK;
-  }
-  const jobId = onlyPositional(positionals, 'job id', 'trialog logs <job id>');
+export async function logsCommand(jobIdText: string, values: LogsValues): Promise<number> {
+  const jobId = subject(jobIdText, 'job id', 'trialog logs <job id>');
   const after = values.after === undefined ? -1 : parseInteger('--after', values.after, { min: 0, max: Number.MAX_SAFE_INTEGER });
   const stream = values.stream === undefined ? undefined : parseChoice('--stream', values.stream, ['STDOUT', 'STDERR'] as const);
   return withClient(values, async (client) => {
     if (values.follow) {
       const printer = new LogPrinter(after, stream, values.json ? printJsonLine : (line) => say(line.text));
-      return followLog(client, jobId, printer);
+      const status = await followLog(client, jobId, printer);
+      if (status === 'interrupted') return EXIT.INTERRUPTED;
+      reportFinalStatus(jobId, status, values.json === true);
+      return EXIT_FOR_FINAL_STATUS[status];
     }
     const collected: LogLine[] = [];
     const printer = new LogPrinter(after, stream, values.json ? (line) => collected.push(line) : (line) => say(line.text));
@@ -110,10 +69,25 @@ async function readPages(client: TrialogClient, jobId: string, printer: LogPrint
  * seen ended has every line in that read, also those the subscription had
  * not delivered yet.
  */
-function followLog(client: TrialogClient, jobId: string, printer: LogPrinter): Promise<number> {
-  return interruptible(async (signal) => {
+type FinalStatus = keyof typeof EXIT_FOR_FINAL_STATUS;
+
+const isFinal = (status: JobStatus): status is FinalStatus => FINAL_STATUSES.has(status);
+
+/**
+ * The log so far, then live lines until the job has ended; answers how it
+ * ended. The end is decided by a page query in a quiet moment: a job's lines
+ * are all recorded before it ends, and the query reads the status before the
+ * lines, so a job seen ended has every line in that read, also those the
+ * subscription had not delivered yet.
+ */
+async function followLog(client: TrialogClient, jobId: string, printer: LogPrinter): Promise<FinalStatus | 'interrupted'> {
+  let final: FinalStatus | undefined;
+  const code = await interruptible(async (signal) => {
     const status = await readPages(client, jobId, printer, { signal });
-    if (FINAL_STATUSES.has(status)) return EXIT.OK;
+    if (isFinal(status)) {
+      final = status;
+      return EXIT.OK;
+    }
     await liveLoop({
       signal,
       subscribe: (stop) => client.followLogs(jobId, printer.last, { signal: stop }),
@@ -123,10 +97,22 @@ function followLog(client: TrialogClient, jobId: string, printer: LogPrinter): P
       },
       onQuiet: async (stop) => {
         const latest = await readPages(client, jobId, printer, { signal: stop, retry: LIVE_RETRY });
-        return FINAL_STATUSES.has(latest) ? 'done' : 'go on';
+        if (!isFinal(latest)) return 'go on';
+        final = latest;
+        return 'done';
       },
       quietMs: QUIET_MS,
     });
     return EXIT.OK;
   });
+  return code === EXIT.INTERRUPTED || final === undefined ? 'interrupted' : final;
+}
+
+/**
+ * How the job ended, after its last line: on stderr for people (stdout stays
+ * the job's log alone, for a pipe), as the last NDJSON object with --json.
+ */
+function reportFinalStatus(jobId: string, status: FinalStatus, json: boolean): void {
+  if (json) printJsonLine({ jobId, status });
+  else console.error(`job ${jobId} ${status}`);
 }

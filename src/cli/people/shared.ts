@@ -12,26 +12,14 @@ import {
   type JobCounts,
   type JobStatus,
 } from '../../client/client.js';
-import { CONNECTION_HELP, clientFrom, connectionOptions } from '../connection.js';
+import type { ConnectionValues } from '../commands/connection-options.js';
+import { clientFrom } from '../connection.js';
 import { UsageError } from '../exit-codes.js';
 import { inert, inertJson } from '../inert-text.js';
+import type { TableOptions } from '../table.js';
 
 /** Someone waits at the prompt: 5 s of retries, not the client's 30 meant for workers riding out a restart. */
 const RETRY_BUDGET_MS = 5_000;
-
-interface ConnectionValues {
-  url?: string;
-  key?: string;
-  raw?: boolean;
-}
-
-/** The options of every people command: the connection's, and --raw. */
-export const peopleOptions = { ...connectionOptions, raw: { type: 'boolean' } } as const;
-
-export const PEOPLE_OPTIONS_HELP = `${CONNECTION_HELP}
-  --raw            print what jobs wrote (log lines, errors, names, values) as it is, escape
-                   sequences included; by default every control character in it is shown as
-                   an escape such as \\x1b, on a terminal or not`;
 
 /**
  * Runs `use` with a client, and closes it afterwards: an open graphql-ws socket would keep the process alive.
@@ -74,12 +62,9 @@ export function parseInteger(option: string, text: string, range: { min: number;
   return value;
 }
 
-/** The one positional argument a command names its subject with (a job id, an experiment). */
-export function onlyPositional(positionals: string[], what: string, usage: string): string {
-  if (positionals.length !== 1) {
-    throw new UsageError(positionals.length === 0 ? `give the ${what} (usage: ${usage})` : `give one ${what}, not ${positionals.length}`);
-  }
-  const value = positionals[0]!.trim();
+/** The argument a command names its subject with (a job id, an experiment), trimmed and of a sane length. */
+export function subject(text: string, what: string, usage: string): string {
+  const value = text.trim();
   if (value === '' || value.length > 256) throw new UsageError(`the ${what} must be 1 to 256 characters (usage: ${usage})`);
   return value;
 }
@@ -115,6 +100,15 @@ export function shown(text: string): string {
 /** One line (or block) of output for people. */
 export function say(text: string): void {
   console.log(shown(text));
+}
+
+/**
+ * How tables are laid out here: cells shown as `shown` shows them; on a
+ * terminal, fitted to its width (cut with an ellipsis). Piped or redirected,
+ * nothing is cut: a script gets every character.
+ */
+export function tableOptions(): TableOptions {
+  return { text: shown, maxWidth: process.stdout.isTTY ? process.stdout.columns || undefined : undefined };
 }
 
 /** One JSON document, indented for whoever reads it before a script does. */
@@ -169,5 +163,3 @@ export function formatCounts(counts: JobCounts): string {
 export function formatObjective(objective: ExperimentSummary['objective']): string | null {
   return objective && `${objective.direction === 'MINIMIZE' ? 'min' : 'max'} ${objective.metric}`;
 }
-
-export const EXIT_CODES_HELP = 'exit codes: 0 done, 1 the server refused, 2 bad usage, 3 not found, 4 server unreachable';

@@ -1,48 +1,24 @@
 /** `trialog watch <experiment>`: an experiment's progress, live, until it is done. */
-import { parseArgs } from 'node:util';
+import cliTruncate from 'cli-truncate';
 import type { ExperimentSummary } from '../../client/client.js';
+import type { ConnectionValues } from '../commands/connection-options.js';
 import { EXIT } from '../exit-codes.js';
 import { formatNumber } from '../table.js';
 import { LIVE_RETRY, interruptible, liveLoop, type Verdict } from './live.js';
 import {
-  EXIT_CODES_HELP,
-  onlyPositional,
-  PEOPLE_OPTIONS_HELP,
-  peopleOptions,
   printJsonLine,
   resolveExperiment,
   say,
   shown,
+  subject,
   withClient,
 } from './shared.js';
-
-export const WATCH_HELP = `usage: trialog watch <experiment id|name>
-
-Prints the experiment's state, then again each time it changes: the time, its status,
-its job counts and its best objective value and job. Exits 0 once the experiment is
-done. On a terminal the line is redrawn in place; when the output goes to a file or
-a pipe, each change gets a line of its own.
-
-  --json   one JSON object per change (NDJSON):
-           {"at", "id", "name", "status", "jobCounts", "bestJob"}
-
-${PEOPLE_OPTIONS_HELP}
-
-example:
-  trialog watch resnet-sweep
-
-${EXIT_CODES_HELP}, 130 interrupted (Ctrl-C)`;
 
 /** How long the subscription may be quiet before a query checks the experiment (it may have missed the end). */
 const QUIET_MS = 5000;
 
-export async function watchCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: peopleOptions, allowPositionals: true });
-  if (values.help) {
-    console.log(WATCH_HELP);
-    return EXIT.OK;
-  }
-  const which = onlyPositional(positionals, 'experiment id or name', 'trialog watch <experiment id|name>');
+export async function watchCommand(whichText: string, values: ConnectionValues): Promise<number> {
+  const which = subject(whichText, 'experiment id or name', 'trialog watch <experiment id|name>');
   const view = changesOnly(values.json ? jsonView() : process.stdout.isTTY ? redrawnLine() : linePerChange());
   return withClient(values, (client) =>
     interruptible(async (signal) => {
@@ -120,7 +96,8 @@ function redrawnLine(): View {
       // (A terminal that reports no width gets the whole line.)
       const width = process.stdout.columns || Number.POSITIVE_INFINITY;
       // The line is shown inert; only the redraw sequence before it is ours.
-      process.stdout.write(`\r\u001b[K${shown(stateLine(experiment).slice(0, width - 1))}`);
+      // Cut by display width (string-width underneath), after being made inert: what is measured is what is shown.
+      process.stdout.write(`\r\u001b[K${cliTruncate(shown(stateLine(experiment)), width - 1)}`);
       drawn = true;
     },
     end: () => {

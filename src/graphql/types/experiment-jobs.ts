@@ -5,6 +5,7 @@ import type { GraphQLContext } from '../context.js';
 import { pageSize, positionCursor, toConnection } from '../pagination.js';
 import { Experiment, JobCounts, type ExperimentShape } from './experiment.js';
 import { Job, JobConnection, JobStatus, type JobShape } from './job.js';
+import { withCursorText } from './job-order.js';
 
 builder.objectFields(Experiment, (t) => ({
   jobs: t.field({
@@ -15,8 +16,10 @@ builder.objectFields(Experiment, (t) => ({
       after: t.arg.string(),
     },
     resolve: (e, args, { trialog }) => {
-      const page = trialog.jobQueries.jobs({ experimentId: e.id, status: boundedFilterList('status', args.status) }, pageSize(args.first, 50), positionCursor(trialog.store, args.after));
-      return { ...toConnection(page.items, page.hasNextPage, args.after), totalCount: page.totalCount };
+      const after = positionCursor(trialog.store, args.after);
+      const filter = { experimentId: e.id, status: boundedFilterList('status', args.status) };
+      const page = trialog.jobQueries.jobs(filter, pageSize(args.first, 50), after === undefined ? undefined : { position: after });
+      return { ...toConnection(withCursorText(page), page.hasNextPage, args.after), totalCount: page.totalCount };
     },
   }),
   jobCounts: t.field({ type: JobCounts, resolve: (e, _args, { trialog }) => trialog.experimentQueries.jobCounts(e.id) }),

@@ -11,12 +11,13 @@ import { jobStreamId } from '../../domain/job/events.js';
 import type { JobView, LogLineRow } from '../../../projections/jobs-queries.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
-import { connectionTypes, pageSize, positionCursor, toConnection } from '../pagination.js';
+import { connectionTypes, pageSize, toConnection } from '../pagination.js';
 import { EventConnection, selectedEventFields } from './event.js';
 import { Experiment } from './experiment.js';
 import { MetricSeries } from './metrics.js';
 import { Node } from './node.js';
 import { PruningDecision } from './pruning.js';
+import { JobOrder, jobOrder, parseJobCursor, withCursorText } from './job-order.js';
 import { jobLogTail, jobStatusChanges, jobUpdates } from './job-subscriptions.js';
 
 /**
@@ -381,12 +382,18 @@ builder.queryFields((t) => ({
   }),
   jobs: t.field({
     type: JobConnection,
-    args: { filter: t.arg({ type: JobFilter }), first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
+    args: {
+      filter: t.arg({ type: JobFilter }),
+      first: t.arg.int({ defaultValue: 50 }),
+      after: t.arg.string(),
+      orderBy: t.arg({ type: JobOrder, description: 'The order of the list; oldest first when not given.' }),
+    },
     resolve: (_root, args, { trialog }) => {
       const first = pageSize(args.first, 50);
       const filter = { ...args.filter, status: boundedFilterList('filter.status', args.filter?.status) };
-      const page = trialog.jobQueries.jobs(filter, first, positionCursor(trialog.store, args.after));
-      return { ...toConnection(page.items, page.hasNextPage, args.after), totalCount: page.totalCount };
+      const order = jobOrder(args.orderBy);
+      const page = trialog.jobQueries.jobs(filter, first, parseJobCursor(trialog.store, args.after, order), order);
+      return { ...toConnection(withCursorText(page), page.hasNextPage, args.after), totalCount: page.totalCount };
     },
   }),
   jobAt: t.field({
