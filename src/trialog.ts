@@ -46,7 +46,8 @@ export interface Trialog {
   close(): Promise<void>;
 }
 
-export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'> & {
+export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'> &
+  Partial<Pick<TrialogConfig, 'maxAppendBytes' | 'readModelWaitSeconds' | 'storeStartSeconds'>> & {
   adminKey?: string;
   /** Events one live subscriber may have waiting before it is ended with where to resume. */
   maxSubscriberBacklog?: number;
@@ -64,14 +65,14 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
   let store: EventStore;
   let readDb: SqliteDatabase;
   if (config.eventStoreUrl) {
-    store = new EventStoreDbEventStore(config.eventStoreUrl);
+    store = new EventStoreDbEventStore(config.eventStoreUrl, { maxAppendBytes: config.maxAppendBytes });
     // Read models can be rebuilt from the log: no need to fsync every commit.
     readDb = new Database(config.dbPath);
     readDb.pragma('journal_mode = WAL');
     readDb.pragma('synchronous = NORMAL');
     readDb.pragma('busy_timeout = 5000');
   } else {
-    const sqlite = new SqliteEventStore(config.dbPath, { synchronous: config.synchronous });
+    const sqlite = new SqliteEventStore(config.dbPath, { synchronous: config.synchronous, maxAppendBytes: config.maxAppendBytes });
     store = sqlite;
     readDb = sqlite.db;
   }

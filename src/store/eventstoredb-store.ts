@@ -10,6 +10,7 @@
  */
 import { ConfigError } from '../config.js';
 import { redactUrl } from '../redact-url.js';
+import { DEFAULT_MAX_APPEND_BYTES, assertAppendFits } from './append-size.js';
 import {
   ANY,
   BACKWARDS,
@@ -79,6 +80,12 @@ function toClientExpected(expected: ExpectedRevision): AppendExpectedRevision {
   return expected;
 }
 
+/** An event as it is sent: an imported event's own time travels in its metadata (see toRecorded). */
+function asSent(event: NewEvent): { id: string; type: string; data: unknown; metadata: EventMetadata } {
+  const metadata = event.timestamp ? { ...event.metadata, originalTimestamp: new Date(event.timestamp).toISOString() } : event.metadata;
+  return { id: event.id, type: event.type, data: event.data, metadata };
+}
+
 /**
  * A server read's events, read as the consumer asks for them: leaving early
  * cancels the server's call (destroying the read alone would leave it open),
@@ -99,6 +106,8 @@ export interface EventStoreDbOptions {
   ownership?: LogOwnership;
   /** How subscriptions back off between resubscriptions. */
   backoff?: BackoffPolicy;
+  /** The largest append sent (append-size.ts): the server's MaxAppendSize. Default: its default, 1 MiB. */
+  maxAppendBytes?: number;
 }
 
 function withoutOriginalTimestamp(metadata: unknown): EventMetadata {
@@ -160,8 +169,10 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly client: EventStoreDBClient;
   private readonly ownership: LogOwnership;
   private readonly backoff: BackoffPolicy | undefined;
+  readonly maxAppendBytes: number;
 
   constructor(connectionString: string, options: EventStoreDbOptions = {}) {
+    this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES.eventstoredb;
     try {
       this.client = EventStoreDBClient.connectionString(connectionString);
     } catch (error) {
@@ -184,19 +195,13 @@ export class EventStoreDbEventStore implements EventStore {
   ): Promise<AppendResult> {
     if (events.length === 0) throw new RangeError('appendToStream needs at least one event');
     const expected = options.expectedRevision ?? 'any';
+    const sent = events.map(asSent);
+    // The server would refuse it (after the client sent it whole): refused here, with the limit it broke.
+    assertAppendFits(streamId, sent, this.maxAppendBytes);
     try {
       const result = await this.client.appendToStream(
         streamId,
-        events.map((event) =>
-          jsonEvent({
-            id: event.id,
-            type: event.type,
-            data: event.data as Record<string, unknown>,
-            metadata: event.timestamp
-              ? { ...event.metadata, originalTimestamp: new Date(event.timestamp).toISOString() }
-              : event.metadata,
-          }),
-        ),
+        sent.map((event) => jsonEvent({ ...event, data: event.data as Record<string, unknown> })),
         { expectedRevision: toClientExpected(expected) },
       );
       const revision = appendedRevision(streamId, expected, result);
