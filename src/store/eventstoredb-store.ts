@@ -11,6 +11,7 @@
 import { ConfigError } from '../config.js';
 import { redactUrl } from '../redact-url.js';
 import { DEFAULT_MAX_APPEND_BYTES, assertAppendFits } from './append-size.js';
+import { ORIGINAL_ID_KEY, esdbEventId, recordedEventId } from './eventstoredb/event-ids.js';
 import {
   ANY,
   BACKWARDS,
@@ -80,10 +81,16 @@ function toClientExpected(expected: ExpectedRevision): AppendExpectedRevision {
   return expected;
 }
 
-/** An event as it is sent: an imported event's own time travels in its metadata (see toRecorded). */
+/**
+ * An event as it is sent: an imported event's own time travels in its metadata, and so does an id that is
+ * not a UUID, sent as a UUID made from it (event-ids.ts); toRecorded reports both as they were given.
+ */
 function asSent(event: NewEvent): { id: string; type: string; data: unknown; metadata: EventMetadata } {
-  const metadata = event.timestamp ? { ...event.metadata, originalTimestamp: new Date(event.timestamp).toISOString() } : event.metadata;
-  return { id: event.id, type: event.type, data: event.data, metadata };
+  const { sent, original } = esdbEventId(event.id);
+  let metadata = event.metadata;
+  if (event.timestamp) metadata = { ...metadata, originalTimestamp: new Date(event.timestamp).toISOString() };
+  if (original !== undefined) metadata = { ...metadata, [ORIGINAL_ID_KEY]: original };
+  return { id: sent, type: event.type, data: event.data, metadata };
 }
 
 /**
@@ -111,7 +118,7 @@ export interface EventStoreDbOptions {
 }
 
 function withoutOriginalTimestamp(metadata: unknown): EventMetadata {
-  const { originalTimestamp: _original, ...rest } = (metadata ?? {}) as Record<string, unknown>;
+  const { originalTimestamp: _original, [ORIGINAL_ID_KEY]: _id, ...rest } = (metadata ?? {}) as Record<string, unknown>;
   return rest as EventMetadata;
 }
 
@@ -126,7 +133,7 @@ function toRecorded(resolved: AllStreamResolvedEvent | ResolvedEvent): RecordedE
     throw new TypeError(`event ${event.id} on ${event.streamId} is not a Trialog event`);
   }
   return {
-    id: event.id,
+    id: recordedEventId(event.id, event.metadata),
     type: event.type,
     streamId: event.streamId,
     revision: event.revision,
