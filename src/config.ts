@@ -42,6 +42,9 @@ const listOf = (parse: (text: string) => string[]) =>
       }
     });
 
+/** How long a mutation waits for the read models to include its events (TRIALOG_READ_MODEL_WAIT_SECONDS). */
+export const DEFAULT_READ_MODEL_WAIT_SECONDS = 30;
+
 /** Where `npm run build:dashboard` writes: found from this file, so any working directory serves it. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/dist/', import.meta.url));
 
@@ -64,7 +67,7 @@ const Config = z.object({
     .regex(/^esdb(\+discover)?:\/\/.+/, 'must be an esdb:// connection string, e.g. esdb://localhost:2113?tls=false')
     .optional(),
   TRIALOG_MAX_APPEND_BYTES: wholeNumber().optional(),
-  TRIALOG_READ_MODEL_WAIT_SECONDS: seconds(30, 1),
+  TRIALOG_READ_MODEL_WAIT_SECONDS: seconds(DEFAULT_READ_MODEL_WAIT_SECONDS, 1),
   TRIALOG_STORE_START_SECONDS: seconds(60, 1),
   TRIALOG_SYNCHRONOUS: z.enum(['FULL', 'NORMAL'], { error: 'must be FULL or NORMAL' }).default('FULL'),
   TRIALOG_AGGREGATE_CACHE_BYTES: count(DEFAULT_CACHE_BYTES),

@@ -14,7 +14,7 @@ import { JobCommands } from './app/job-commands.js';
 import { JobExperiments } from './app/job-experiments.js';
 import { MappingCommands } from './app/mapping-commands.js';
 import { jobRepository } from './app/job-repository.js';
-import type { TrialogConfig } from './config.js';
+import { DEFAULT_READ_MODEL_WAIT_SECONDS, type TrialogConfig } from './config.js';
 import { LiveFeed } from './live-feed.js';
 import { EventStoreDbEventStore } from './store/eventstoredb-store.js';
 import type { EventStore } from './store/port.js';
@@ -60,17 +60,30 @@ export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'sync
 // Experiments first: a job's objective is its experiment's, looked up while projecting the job.
 export const readModelProjections = [experimentsProjection, jobsProjection, mappingsProjection, accessProjection] as const;
 
-export async function openTrialog(config: StoreConfig): Promise<Trialog> {
+/** The read models' own database, when the events live elsewhere. */
+function openReadModelDb(path: string): SqliteDatabase {
+  // Read models can be rebuilt from the log: no need to fsync every commit.
+  const readDb = new Database(path);
+  readDb.pragma('journal_mode = WAL');
+  readDb.pragma('synchronous = NORMAL');
+  readDb.pragma('busy_timeout = 5000');
+  return readDb;
+}
+
+/**
+ * `options.eventStore`: an event store opened by the caller, the read models then in `config.dbPath` on
+ * their own, as with EventStoreDB (a test uses a second SQLite file to hold the read models' lock alone).
+ */
+export async function openTrialog(config: StoreConfig, options: { eventStore?: EventStore } = {}): Promise<Trialog> {
   if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
   let store: EventStore;
   let readDb: SqliteDatabase;
-  if (config.eventStoreUrl) {
+  if (options.eventStore) {
+    store = options.eventStore;
+    readDb = openReadModelDb(config.dbPath);
+  } else if (config.eventStoreUrl) {
     store = new EventStoreDbEventStore(config.eventStoreUrl, { maxAppendBytes: config.maxAppendBytes });
-    // Read models can be rebuilt from the log: no need to fsync every commit.
-    readDb = new Database(config.dbPath);
-    readDb.pragma('journal_mode = WAL');
-    readDb.pragma('synchronous = NORMAL');
-    readDb.pragma('busy_timeout = 5000');
+    readDb = openReadModelDb(config.dbPath);
   } else {
     const sqlite = new SqliteEventStore(config.dbPath, { synchronous: config.synchronous, maxAppendBytes: config.maxAppendBytes });
     store = sqlite;
@@ -81,7 +94,9 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
   runner.start();
   await runner.catchUp();
   const jobQueries = new JobQueries(readDb);
-  const waitForReadModels = (position: string) => runner.waitFor(position);
+  // A mutation answers once the read models include its events, or, past the bound, that they lag (still recorded).
+  const waitTimeoutMs = (config.readModelWaitSeconds ?? DEFAULT_READ_MODEL_WAIT_SECONDS) * 1000;
+  const waitForReadModels = (position: string) => runner.waitFor(position, { timeoutMs: waitTimeoutMs });
   const jobCommands = new JobCommands({
     store,
     repository: jobRepository(store, { queries: jobQueries, cacheBytes: config.aggregateCacheBytes }),
