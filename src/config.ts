@@ -8,6 +8,7 @@ import { DEFAULT_CACHE_BYTES } from './app/repository.js';
 import { parseHostList, parseOriginList } from './http/origin-policy.js';
 import { defaultLimits, limitFromEnv } from './limits.js';
 import { redactUrl } from './redact-url.js';
+import { connectionStringProblem } from './store/eventstoredb/connection-string.js';
 
 const wholeNumber = () =>
   z.coerce
@@ -212,6 +213,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     }
   }
   const c = parsed.data;
+  if (c.EVENTSTORE_URL) {
+    const problem = connectionStringProblem(c.EVENTSTORE_URL);
+    if (problem) throw new ConfigError(`invalid configuration: EVENTSTORE_URL ${problem}: ${redactUrl(c.EVENTSTORE_URL)}`);
+  }
   return {
     port: c.PORT,
     host: c.HOST,

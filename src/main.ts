@@ -4,6 +4,7 @@ import { writeNewAdminKeyFile } from './admin-key-file.js';
 import { ConfigError, loadConfig } from './config.js';
 import { isLoopbackAddress as isLoopback } from './http/origin-policy.js';
 import { startedByNpmScript, whenParentGone } from './parent-watch.js';
+import { StoreUnreachableError } from './store/unreachable.js';
 
 /**
  * Until the server listens, a start that goes wrong must say so and exit non-zero, so that a
@@ -93,6 +94,10 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`trialog: ${error.message}`);
     process.exit(2);
+  }
+  if (error instanceof StoreUnreachableError) {
+    console.error(`trialog: failed to start: ${error.message}`);
+    process.exit(1);
   }
   const code = (error as { code?: string }).code;
   if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {

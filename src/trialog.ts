@@ -17,6 +17,7 @@ import { jobRepository } from './app/job-repository.js';
 import { DEFAULT_READ_MODEL_WAIT_SECONDS, type TrialogConfig } from './config.js';
 import { LiveFeed } from './live-feed.js';
 import { EventStoreDbEventStore } from './store/eventstoredb-store.js';
+import { reachAtStart } from './store/eventstoredb/reach-at-start.js';
 import type { EventStore } from './store/port.js';
 import { SqliteEventStore } from './store/sqlite-store.js';
 import { ExperimentQueries } from '../projections/experiments-queries.js';
@@ -84,6 +85,7 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
   } else if (config.eventStoreUrl) {
     store = new EventStoreDbEventStore(config.eventStoreUrl, { maxAppendBytes: config.maxAppendBytes });
     readDb = openReadModelDb(config.dbPath);
+    await reachAtStart(store, { connectionString: config.eventStoreUrl, maxSeconds: config.storeStartSeconds ?? 60 });
   } else {
     const sqlite = new SqliteEventStore(config.dbPath, { synchronous: config.synchronous, maxAppendBytes: config.maxAppendBytes });
     store = sqlite;
