@@ -15,6 +15,7 @@ import { EventStoreDbEventStore } from '../src/store/eventstoredb-store.js';
 import { WrongExpectedRevisionError, type RecordedEvent, type SubscriptionState } from '../src/store/port.js';
 import { stallingProxy } from './helpers/stalling-proxy.js';
 import { CONTRACT_STREAM_PREFIX, event, eventStoreContract } from './store-contract.js';
+import { appendLimitsContract } from './store-contract-limits.js';
 
 const url = process.env.EVENTSTORE_URL;
 
@@ -29,6 +30,9 @@ if (url) {
   eventStoreContract(`EventStoreDB at ${url}`, async () => ({
     store: new EventStoreDbEventStore(url, { ownership: ownershipOfPrefixes([CONTRACT_STREAM_PREFIX]) }),
   }));
+  // The server's MaxAppendSize: its default unless the test is told what the server was started with.
+  const maxAppendBytes = process.env.EVENTSTORE_MAX_APPEND_BYTES ? Number(process.env.EVENTSTORE_MAX_APPEND_BYTES) : undefined;
+  appendLimitsContract(`EventStoreDB at ${url}`, async () => ({ store: new EventStoreDbEventStore(url, { maxAppendBytes }) }));
 
   describe(`EventStoreDB adapter at ${url}`, () => {
     const opened: { close(): Promise<void> }[] = [];
