@@ -2,19 +2,27 @@
  * A mutation answers once the read models include its events, but not forever
  * (TRIALOG_READ_MODEL_WAIT_SECONDS). The read models here are held back for
  * real: the server keeps its events in one SQLite file and its read models in
- * another, as it does on EventStoreDB, and another connection holds the read
- * models' write lock, so the projection runner cannot apply what was recorded.
+ * another, as it does on EventStoreDB (and on EventStoreDB itself when
+ * EVENTSTORE_URL is set), and another connection holds the read models' write
+ * lock, so the projection runner cannot apply what was recorded.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/server.js';
+import { EventStoreDbEventStore } from '../src/store/eventstoredb-store.js';
+import type { EventStore } from '../src/store/port.js';
 import { SqliteEventStore } from '../src/store/sqlite-store.js';
 import { openTrialog, type Trialog } from '../src/trialog.js';
 import { runMain } from './helpers/process.js';
 import { gqlClient, ok, tempDir } from './helpers/server.js';
 
-describe('a mutation whose read models lag', () => {
+/** The stores the events may live in: SQLite always, EventStoreDB when EVENTSTORE_URL points at one. */
+const eventStores: [string, (dir: string) => EventStore][] = [['SQLite', (dir) => new SqliteEventStore(join(dir, 'events.db'))]];
+const esdbUrl = process.env.EVENTSTORE_URL;
+if (esdbUrl) eventStores.push([`EventStoreDB at ${esdbUrl}`, () => new EventStoreDbEventStore(esdbUrl)]);
+
+describe.each(eventStores)('a mutation whose read models lag, events in %s', (_, openEvents) => {
   let dir: { path: string; remove(): void };
   let trialog: Trialog | undefined;
   let server: RunningServer | undefined;
@@ -35,7 +43,7 @@ describe('a mutation whose read models lag', () => {
     async () => {
       dir = tempDir();
       const readModels = join(dir.path, 'read-models.db');
-      const events = new SqliteEventStore(join(dir.path, 'events.db'));
+      const events = openEvents(dir.path);
       trialog = await openTrialog({ dbPath: readModels, eventStoreUrl: undefined, synchronous: 'FULL', readModelWaitSeconds: 1 }, { eventStore: events });
       server = await startServer(trialog, { port: 0, host: '127.0.0.1' });
       const gql = gqlClient(server.url);
@@ -48,7 +56,7 @@ describe('a mutation whose read models lag', () => {
       expect(error?.extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', reason: 'READ_MODELS_BEHIND', recorded: true });
       expect(error?.message).toMatch(/was recorded .*do not repeat it/);
       const position = (error?.extensions as { position: string }).position;
-      const [recorded] = await events.readAll({ filter: { types: ['JobCreated'] } });
+      const [recorded] = await events.readAll({ after: trialog.runner.position, filter: { types: ['JobCreated'] } });
       expect(recorded?.position).toBe(position);
 
       lock.exec('COMMIT');
