@@ -22,6 +22,7 @@ import { batchesOf } from './batches.js';
 import { CHECKPOINT_NAME } from './checkpoint.js';
 import { assertReadModelVersion, ensureReadModelVersion } from './read-model-version.js';
 import { quietLogger, type Logger } from '../src/observability/logger.js';
+import { ReadModelsBehindError } from './read-models-behind.js';
 
 const CHECKPOINT = CHECKPOINT_NAME;
 const MAX_BATCH = 500;
@@ -216,12 +217,31 @@ export class ProjectionRunner {
 
   private readonly appliedListeners: ((batch: readonly RecordedEvent[]) => void)[] = [];
 
-  /** Resolves once the read models include the event at `position`. */
-  waitFor(position: string): Promise<void> {
+  /**
+   * Resolves once the read models include the event at `position`. With `timeoutMs`, rejects with
+   * ReadModelsBehindError once that has passed first (the event is in the log all the same).
+   */
+  waitFor(position: string, options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.handled !== undefined && this.handled >= position) return Promise.resolve();
     this.noteHead(position); // a mutation wrote it: the log reaches it now
-    return new Promise((resolve, reject) => this.waiters.push({ position, resolve, reject }));
+    const { timeoutMs } = options;
+    return new Promise((resolve, reject) => {
+      if (timeoutMs === undefined) {
+        this.waiters.push({ position, resolve, reject });
+        return;
+      }
+      const waiter: Waiter = {
+        position,
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new ReadModelsBehindError(position, timeoutMs, this.handled));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
   }
 
   /** Resolves once everything in the store when called is in the read models. */

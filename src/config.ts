@@ -8,13 +8,14 @@ import { DEFAULT_CACHE_BYTES } from './app/repository.js';
 import { parseHostList, parseOriginList } from './http/origin-policy.js';
 import { defaultLimits, limitFromEnv } from './limits.js';
 import { redactUrl } from './redact-url.js';
+import { connectionStringProblem } from './store/eventstoredb/connection-string.js';
 
-const count = (fallback: number) =>
+const wholeNumber = () =>
   z.coerce
     .number({ error: 'must be a whole number of 1 or more' })
     .int('must be a whole number of 1 or more')
-    .min(1, 'must be a whole number of 1 or more')
-    .default(fallback);
+    .min(1, 'must be a whole number of 1 or more');
+const count = (fallback: number) => wholeNumber().default(fallback);
 const seconds = (fallback: number, min: number) =>
   z.coerce
     .number({ error: `must be a whole number of seconds, ${min} or more` })
@@ -50,6 +51,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const TRACING_MODES = ['off', 'otlp', 'console'] as const;
 export type TracingMode = (typeof TRACING_MODES)[number];
 
+/** How long a mutation waits for the read models to include its events (TRIALOG_READ_MODEL_WAIT_SECONDS). */
+export const DEFAULT_READ_MODEL_WAIT_SECONDS = 30;
+
 /** Where `npm run build:dashboard` writes: found from this file, so any working directory serves it. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/dist/', import.meta.url));
 
@@ -71,6 +75,9 @@ const Config = z.object({
     .string()
     .regex(/^esdb(\+discover)?:\/\/.+/, 'must be an esdb:// connection string, e.g. esdb://localhost:2113?tls=false')
     .optional(),
+  TRIALOG_MAX_APPEND_BYTES: wholeNumber().optional(),
+  TRIALOG_READ_MODEL_WAIT_SECONDS: seconds(DEFAULT_READ_MODEL_WAIT_SECONDS, 1),
+  TRIALOG_STORE_START_SECONDS: seconds(60, 1),
   TRIALOG_SYNCHRONOUS: z.enum(['FULL', 'NORMAL'], { error: 'must be FULL or NORMAL' }).default('FULL'),
   TRIALOG_AGGREGATE_CACHE_BYTES: count(DEFAULT_CACHE_BYTES),
   // Sent in an HTTP header (or connectionParams) and compared exactly, after the header's spaces are trimmed: a key
@@ -115,6 +122,12 @@ export interface TrialogConfig {
   /** When set, events live in EventStoreDB; `dbPath` then holds only read models. */
   eventStoreUrl: string | undefined;
   synchronous: 'FULL' | 'NORMAL';
+  /** The largest append the event store is sent (src/store/append-size.ts); undefined: the store's default. */
+  maxAppendBytes: number | undefined;
+  /** How long a mutation waits for the read models to include its events before answering that they lag. */
+  readModelWaitSeconds: number;
+  /** How long a starting server keeps trying to reach the event store before it gives up. */
+  storeStartSeconds: number;
   /** Bytes of folded aggregate states each repository keeps cached (jobs, experiments). */
   aggregateCacheBytes: number;
   graphql: GraphQLLimits;
@@ -214,12 +227,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     }
   }
   const c = parsed.data;
+  if (c.EVENTSTORE_URL) {
+    const problem = connectionStringProblem(c.EVENTSTORE_URL);
+    if (problem) throw new ConfigError(`invalid configuration: EVENTSTORE_URL ${problem}: ${redactUrl(c.EVENTSTORE_URL)}`);
+  }
   return {
     port: c.PORT,
     host: c.HOST,
     dbPath: c.TRIALOG_DB,
     eventStoreUrl: c.EVENTSTORE_URL,
     synchronous: c.TRIALOG_SYNCHRONOUS,
+    maxAppendBytes: c.TRIALOG_MAX_APPEND_BYTES,
+    readModelWaitSeconds: c.TRIALOG_READ_MODEL_WAIT_SECONDS,
+    storeStartSeconds: c.TRIALOG_STORE_START_SECONDS,
     aggregateCacheBytes: c.TRIALOG_AGGREGATE_CACHE_BYTES,
     adminKey: c.TRIALOG_ADMIN_KEY,
     maxSubscriberBacklog: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG,

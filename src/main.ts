@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { isLoopbackAddress as isLoopback } from './http/origin-policy.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { startedByNpmScript, whenParentGone } from './parent-watch.js';
+import { StoreUnreachableError } from './store/unreachable.js';
 
 /**
  * Until the server listens, a start that goes wrong must say so and exit non-zero, so that a
@@ -105,6 +106,10 @@ main().catch((error: unknown) => {
     // Plain, on stderr: the logger's own level is part of what failed to parse, and a person starting it reads this.
     console.error(`trialog: ${error.message}`);
     process.exit(2);
+  }
+  if (error instanceof StoreUnreachableError) {
+    console.error(`trialog: failed to start: ${error.message}`);
+    process.exit(1);
   }
   const code = (error as { code?: string }).code;
   if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {

@@ -14,9 +14,10 @@ import { JobCommands } from './app/job-commands.js';
 import { JobExperiments } from './app/job-experiments.js';
 import { MappingCommands } from './app/mapping-commands.js';
 import { jobRepository } from './app/job-repository.js';
-import type { TrialogConfig } from './config.js';
+import { DEFAULT_READ_MODEL_WAIT_SECONDS, type TrialogConfig } from './config.js';
 import { LiveFeed } from './live-feed.js';
 import { EventStoreDbEventStore } from './store/eventstoredb-store.js';
+import { reachAtStart } from './store/eventstoredb/reach-at-start.js';
 import type { EventStore } from './store/port.js';
 import { SqliteEventStore } from './store/sqlite-store.js';
 import { ExperimentQueries } from '../projections/experiments-queries.js';
@@ -52,7 +53,8 @@ export interface Trialog {
   close(): Promise<void>;
 }
 
-export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'> & {
+export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'> &
+  Partial<Pick<TrialogConfig, 'maxAppendBytes' | 'readModelWaitSeconds' | 'storeStartSeconds'>> & {
   adminKey?: string;
   /** Events one live subscriber may have waiting before it is ended with where to resume. */
   maxSubscriberBacklog?: number;
@@ -67,23 +69,38 @@ export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'sync
 // Experiments first: a job's objective is its experiment's, looked up while projecting the job.
 export const readModelProjections = [experimentsProjection, jobsProjection, mappingsProjection, accessProjection] as const;
 
-export async function openTrialog(config: StoreConfig): Promise<Trialog> {
+/** The read models' own database, when the events live elsewhere. */
+function openReadModelDb(path: string): SqliteDatabase {
+  // Read models can be rebuilt from the log: no need to fsync every commit.
+  const readDb = new Database(path);
+  readDb.pragma('journal_mode = WAL');
+  readDb.pragma('synchronous = NORMAL');
+  readDb.pragma('busy_timeout = 5000');
+  return readDb;
+}
+
+/**
+ * `options.eventStore`: an event store opened by the caller, the read models then in `config.dbPath` on
+ * their own, as with EventStoreDB (a test uses a second SQLite file to hold the read models' lock alone).
+ */
+export async function openTrialog(config: StoreConfig, options: { eventStore?: EventStore } = {}): Promise<Trialog> {
   if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
+  const logger = config.logger ?? quietLogger();
   let store: EventStore;
   let readDb: SqliteDatabase;
-  if (config.eventStoreUrl) {
-    store = new EventStoreDbEventStore(config.eventStoreUrl);
-    // Read models can be rebuilt from the log: no need to fsync every commit.
-    readDb = new Database(config.dbPath);
-    readDb.pragma('journal_mode = WAL');
-    readDb.pragma('synchronous = NORMAL');
-    readDb.pragma('busy_timeout = 5000');
+  if (options.eventStore) {
+    store = options.eventStore;
+    readDb = openReadModelDb(config.dbPath);
+  } else if (config.eventStoreUrl) {
+    const warn = (line: string) => logger.warn(line);
+    store = new EventStoreDbEventStore(config.eventStoreUrl, { maxAppendBytes: config.maxAppendBytes, warn });
+    readDb = openReadModelDb(config.dbPath);
+    await reachAtStart(store, { connectionString: config.eventStoreUrl, maxSeconds: config.storeStartSeconds ?? 60, log: warn });
   } else {
-    const sqlite = new SqliteEventStore(config.dbPath, { synchronous: config.synchronous });
+    const sqlite = new SqliteEventStore(config.dbPath, { synchronous: config.synchronous, maxAppendBytes: config.maxAppendBytes });
     store = sqlite;
     readDb = sqlite.db;
   }
-  const logger = config.logger ?? quietLogger();
   const metrics = new TrialogMetrics();
   instrumentStore(metrics, store);
   const feed = new LiveFeed(
@@ -95,7 +112,9 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
   await runner.catchUp();
   instrumentReadSide(metrics, { store, readDb, runner, feed });
   const jobQueries = new JobQueries(readDb);
-  const waitForReadModels = (position: string) => runner.waitFor(position);
+  // A mutation answers once the read models include its events, or, past the bound, that they lag (still recorded).
+  const waitTimeoutMs = (config.readModelWaitSeconds ?? DEFAULT_READ_MODEL_WAIT_SECONDS) * 1000;
+  const waitForReadModels = (position: string) => runner.waitFor(position, { timeoutMs: waitTimeoutMs });
   const jobCommands = new JobCommands({
     store,
     repository: jobRepository(store, { queries: jobQueries, cacheBytes: config.aggregateCacheBytes }),

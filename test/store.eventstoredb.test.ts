@@ -11,10 +11,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ownershipOfPrefixes } from '../src/store/eventstoredb/ownership.js';
+import { connectionStringProblem } from '../src/store/eventstoredb/connection-string.js';
+import { reachAtStart } from '../src/store/eventstoredb/reach-at-start.js';
 import { EventStoreDbEventStore } from '../src/store/eventstoredb-store.js';
 import { WrongExpectedRevisionError, type RecordedEvent, type SubscriptionState } from '../src/store/port.js';
 import { stallingProxy } from './helpers/stalling-proxy.js';
 import { CONTRACT_STREAM_PREFIX, event, eventStoreContract } from './store-contract.js';
+import { appendLimitsContract } from './store-contract-limits.js';
 
 const url = process.env.EVENTSTORE_URL;
 
@@ -29,6 +32,9 @@ if (url) {
   eventStoreContract(`EventStoreDB at ${url}`, async () => ({
     store: new EventStoreDbEventStore(url, { ownership: ownershipOfPrefixes([CONTRACT_STREAM_PREFIX]) }),
   }));
+  // The server's MaxAppendSize: its default unless the test is told what the server was started with.
+  const maxAppendBytes = process.env.EVENTSTORE_MAX_APPEND_BYTES ? Number(process.env.EVENTSTORE_MAX_APPEND_BYTES) : undefined;
+  appendLimitsContract(`EventStoreDB at ${url}`, async () => ({ store: new EventStoreDbEventStore(url, { maxAppendBytes }) }));
 
   describe(`EventStoreDB adapter at ${url}`, () => {
     const opened: { close(): Promise<void> }[] = [];
@@ -140,6 +146,23 @@ if (url) {
       expect(fromTheMiddle.map((e) => e.revision)).toEqual([700n, 701n]);
       const last = await store.readStream(stream, { fromRevision: 1_199n, maxCount: 5 });
       expect(last.map((e) => e.revision)).toEqual([1_199n]);
+    });
+  });
+
+  describe(`reaching EventStoreDB at start: ${url}`, () => {
+    it('given a server that answers, then the first attempt reaches it, with no line logged', async () => {
+      const store = new EventStoreDbEventStore(url);
+      const lines: string[] = [];
+      try {
+        await reachAtStart(store, { connectionString: url, maxSeconds: 5, log: (line) => lines.push(line) });
+        expect(lines).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('given the same string, then the client\'s own parser finds nothing wrong with it', () => {
+      expect(connectionStringProblem(url)).toBeUndefined();
     });
   });
 } else {

@@ -7,6 +7,7 @@ import { DuplicateEventIdError, WrongExpectedRevisionError } from '../src/store/
 import { SqliteEventStore } from '../src/store/sqlite-store.js';
 import { sleep, tempDir } from './helpers/server.js';
 import { event, eventStoreContract } from './store-contract.js';
+import { appendLimitsContract } from './store-contract-limits.js';
 
 eventStoreContract('SQLite, file-backed', async () => {
   const dir = tempDir();
@@ -14,6 +15,9 @@ eventStoreContract('SQLite, file-backed', async () => {
 });
 
 eventStoreContract('SQLite, in memory', async () => ({ store: new SqliteEventStore(':memory:') }));
+
+// At a largest append small enough to build in a test (SQLite's own is 512 MiB).
+appendLimitsContract('SQLite, largest append 64 KiB', async () => ({ store: new SqliteEventStore(':memory:', { maxAppendBytes: 64 * 1024 }) }));
 
 describe('SQLite event store specifics', () => {
   it('refuses an append that reuses an event id of another append, writing nothing', async () => {

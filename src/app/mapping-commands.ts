@@ -43,12 +43,13 @@ import {
   type TrainingSet,
 } from '../domain/mapping/mapping.js';
 import { decideRegistry, evolveRegistry, type Registry, type RegistryCommand } from '../domain/mapping/registry.js';
-import type { Json } from '../domain/job/events.js';
+import { jobStreamId, type Json } from '../domain/job/events.js';
 import { limits } from '../limits.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import type { AlgorithmRow, MappingQueries } from '../../projections/mappings-queries.js';
 import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
 import type { CommandContext } from './command-context.js';
+import { assertFitsOneAppend } from './append-fit.js';
 import { ByteBudget, forEachConcurrently, laterPosition } from './concurrently.js';
 import { jobData, type JobCommands } from './job-commands.js';
 import {
@@ -230,6 +231,16 @@ export class MappingCommands {
       const position = await this.alreadyDone(id, digest, `${input.entityId} version ${input.entityVersion} state ${state.stateName}`);
       if (position !== undefined) done = laterPosition(done, position);
       else planned.push({ id, state, algorithms, digest });
+    }
+    // Each job is its own append: one the store would refuse (training data near the store's largest append)
+    // is refused here, before the reservation or any job is written.
+    for (const { id, state, algorithms, digest } of planned) {
+      const key = { entityId: input.entityId, entityVersion: input.entityVersion, stateName: state.stateName };
+      for (const [algorithmId, algorithmVersion] of Object.entries(algorithms)) {
+        const jobId = creationJobId(id, algorithmId, digest);
+        const created = { type: 'JobCreated', data: trainingJobData(jobId, algorithmId, algorithmVersion, state.trainingData, key) };
+        assertFitsOneAppend(this.deps.store, jobStreamId(jobId), [created], context);
+      }
     }
     if (planned.length > 0) {
       await this.reserveStates(input.entityId, input.entityVersion, planned.map((p) => ({ name: p.state.stateName, digest: p.digest })), context);
@@ -474,15 +485,23 @@ export class MappingCommands {
     key: { entityId: string; entityVersion: number; stateName: string },
     context: CommandContext,
   ): Promise<void> {
-    const created = await this.deps.jobs.createJobIfAbsent(
-      jobData(jobId, {
-        params: { entityId: key.entityId, entityVersion: key.entityVersion, stateName: key.stateName },
-        algorithmId,
-        algorithmVersion,
-        trainingData,
-      }),
-      context,
-    );
+    const created = await this.deps.jobs.createJobIfAbsent(trainingJobData(jobId, algorithmId, algorithmVersion, trainingData, key), context);
     if (!created) await this.deps.jobs.retrainJob(jobId, algorithmVersion, context);
   }
+}
+
+/** What a mapping's training job is created with (its JobCreated event's data). */
+function trainingJobData(
+  jobId: string,
+  algorithmId: string,
+  algorithmVersion: number,
+  trainingData: Json | null,
+  key: { entityId: string; entityVersion: number; stateName: string },
+) {
+  return jobData(jobId, {
+    params: { entityId: key.entityId, entityVersion: key.entityVersion, stateName: key.stateName },
+    algorithmId,
+    algorithmVersion,
+    trainingData,
+  });
 }

@@ -212,6 +212,7 @@ export async function importLog(cli: CliStore, path: string, options: { append: 
   let resumed = false;
   let checked = false;
   let batchBytes = 0;
+  const maxBatchBytes = Math.min(512 * 1024, Math.floor(cli.store.maxAppendBytes / 2));
   // The file's own order: each stream's revisions must go 0, 1, 2… with no gap and no repeat.
   const nextRevision = new Map<string, number>();
 
@@ -256,10 +257,11 @@ export async function importLog(cli: CliStore, path: string, options: { append: 
         throw new ImportRefused('the target store is not empty: pass --append to add to it');
       }
     }
-    // One append per run of consecutive events of a stream, at most 500 events and 512 KiB (EventStoreDB
-    // refuses appends over 1 MiB); the same grouping on every run, so a retry matches.
+    // One append per run of consecutive events of a stream, at most 500 events and 512 KiB, or half the store's
+    // largest append (what an event gains on the way, its original id and time in metadata, fits the other half);
+    // the same grouping on every run, so a retry matches. One event larger than the store takes is refused whole.
     const lineBytes = Buffer.byteLength(text);
-    if (batch.length > 0 && (batch[0]!.stream !== event.stream || batch.length >= 500 || batchBytes + lineBytes > 512 * 1024)) {
+    if (batch.length > 0 && (batch[0]!.stream !== event.stream || batch.length >= 500 || batchBytes + lineBytes > maxBatchBytes)) {
       await flush();
     }
     batch.push(event);

@@ -20,7 +20,7 @@ export interface CliStore {
 export function openCliStore(config: TrialogConfig): CliStore {
   if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
   if (config.eventStoreUrl) {
-    const store = new EventStoreDbEventStore(config.eventStoreUrl);
+    const store = new EventStoreDbEventStore(config.eventStoreUrl, { maxAppendBytes: config.maxAppendBytes });
     let readDb: SqliteDatabase | undefined;
     return {
       store,
@@ -32,7 +32,7 @@ export function openCliStore(config: TrialogConfig): CliStore {
       },
     };
   }
-  const store = new SqliteEventStore(config.dbPath, { synchronous: config.synchronous });
+  const store = new SqliteEventStore(config.dbPath, { synchronous: config.synchronous, maxAppendBytes: config.maxAppendBytes });
   return {
     store,
     // Positions are a gapless AUTOINCREMENT (events are never deleted): the head is the count.

@@ -10,6 +10,8 @@
  */
 import { ConfigError } from '../config.js';
 import { redactUrl } from '../redact-url.js';
+import { DEFAULT_MAX_APPEND_BYTES, assertAppendFits } from './append-size.js';
+import { ORIGINAL_ID_KEY, esdbEventId, recordedEventId } from './eventstoredb/event-ids.js';
 import {
   ANY,
   BACKWARDS,
@@ -80,6 +82,18 @@ function toClientExpected(expected: ExpectedRevision): AppendExpectedRevision {
 }
 
 /**
+ * An event as it is sent: an imported event's own time travels in its metadata, and so does an id that is
+ * not a UUID, sent as a UUID made from it (event-ids.ts); toRecorded reports both as they were given.
+ */
+function asSent(event: NewEvent): { id: string; type: string; data: unknown; metadata: EventMetadata } {
+  const { sent, original } = esdbEventId(event.id);
+  let metadata = event.metadata;
+  if (event.timestamp) metadata = { ...metadata, originalTimestamp: new Date(event.timestamp).toISOString() };
+  if (original !== undefined) metadata = { ...metadata, [ORIGINAL_ID_KEY]: original };
+  return { id: sent, type: event.type, data: event.data, metadata };
+}
+
+/**
  * A server read's events, read as the consumer asks for them: leaving early
  * cancels the server's call (destroying the read alone would leave it open),
  * so the server sends little more of a page than was consumed of it.
@@ -99,10 +113,14 @@ export interface EventStoreDbOptions {
   ownership?: LogOwnership;
   /** How subscriptions back off between resubscriptions. */
   backoff?: BackoffPolicy;
+  /** The largest append sent (append-size.ts): the server's MaxAppendSize. Default: its default, 1 MiB. */
+  maxAppendBytes?: number;
+  /** Where a lost subscription's retries are reported (one line each). Default: stderr. */
+  warn?: (line: string) => void;
 }
 
 function withoutOriginalTimestamp(metadata: unknown): EventMetadata {
-  const { originalTimestamp: _original, ...rest } = (metadata ?? {}) as Record<string, unknown>;
+  const { originalTimestamp: _original, [ORIGINAL_ID_KEY]: _id, ...rest } = (metadata ?? {}) as Record<string, unknown>;
   return rest as EventMetadata;
 }
 
@@ -117,7 +135,7 @@ function toRecorded(resolved: AllStreamResolvedEvent | ResolvedEvent): RecordedE
     throw new TypeError(`event ${event.id} on ${event.streamId} is not a Trialog event`);
   }
   return {
-    id: event.id,
+    id: recordedEventId(event.id, event.metadata),
     type: event.type,
     streamId: event.streamId,
     revision: event.revision,
@@ -159,9 +177,12 @@ function pageShaper(shape: ReadShape): (event: RecordedEvent) => RecordedEventPa
 export class EventStoreDbEventStore implements EventStore {
   private readonly client: EventStoreDBClient;
   private readonly ownership: LogOwnership;
+  private readonly warn: ((line: string) => void) | undefined;
   private readonly backoff: BackoffPolicy | undefined;
+  readonly maxAppendBytes: number;
 
   constructor(connectionString: string, options: EventStoreDbOptions = {}) {
+    this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES.eventstoredb;
     try {
       this.client = EventStoreDBClient.connectionString(connectionString);
     } catch (error) {
@@ -174,6 +195,7 @@ export class EventStoreDbEventStore implements EventStore {
     }
     throwingOnAppendFailure(this.client);
     this.ownership = options.ownership ?? trialogOwnership;
+    this.warn = options.warn;
     this.backoff = options.backoff;
   }
 
@@ -184,19 +206,13 @@ export class EventStoreDbEventStore implements EventStore {
   ): Promise<AppendResult> {
     if (events.length === 0) throw new RangeError('appendToStream needs at least one event');
     const expected = options.expectedRevision ?? 'any';
+    const sent = events.map(asSent);
+    // The server would refuse it (after the client sent it whole): refused here, with the limit it broke.
+    assertAppendFits(streamId, sent, this.maxAppendBytes);
     try {
       const result = await this.client.appendToStream(
         streamId,
-        events.map((event) =>
-          jsonEvent({
-            id: event.id,
-            type: event.type,
-            data: event.data as Record<string, unknown>,
-            metadata: event.timestamp
-              ? { ...event.metadata, originalTimestamp: new Date(event.timestamp).toISOString() }
-              : event.metadata,
-          }),
-        ),
+        sent.map((event) => jsonEvent({ ...event, data: event.data as Record<string, unknown> })),
         { expectedRevision: toClientExpected(expected) },
       );
       const revision = appendedRevision(streamId, expected, result);
@@ -384,6 +400,7 @@ export class EventStoreDbEventStore implements EventStore {
       subscribe: (after, onLive) => this.subscribeOnce(after, serverFilter, options, onLive),
       onStateChange: options.onStateChange,
       backoff: this.backoff,
+      ...(this.warn ? { log: this.warn } : {}),
     });
   }
 

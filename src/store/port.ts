@@ -147,6 +147,12 @@ export interface EventSubscription extends AsyncIterable<RecordedEvent> {
 }
 
 export interface EventStore {
+  /**
+   * The largest append this store takes, in bytes as `appendBytes` (append-size.ts) counts them. A larger
+   * append is refused with AppendTooLargeError (TOO_LARGE) before anything is written; a command that
+   * appends to several streams checks each append against it before the first.
+   */
+  readonly maxAppendBytes: number;
   /** Resolves only once the events are durable. */
   appendToStream(
     streamId: string,

@@ -38,6 +38,7 @@ import {
   type SubscribeOptions,
   type WholeEvents,
 } from './port.js';
+import { DEFAULT_MAX_APPEND_BYTES, assertAppendFits } from './append-size.js';
 import { catchUpSubscription } from './catch-up-subscription.js';
 
 const POSITION_DIGITS = 16;
@@ -52,6 +53,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** How often waiting subscribers look for other processes' appends, in ms. */
   pollIntervalMs?: number;
+  /** The largest append taken (append-size.ts); default: what SQLite takes. */
+  maxAppendBytes?: number;
 }
 
 interface EventRow {
@@ -149,7 +152,10 @@ export class SqliteEventStore implements EventStore {
   private lastSeenHead = 0;
   private closed = false;
 
+  readonly maxAppendBytes: number;
+
   constructor(filename: string, options: SqliteStoreOptions = {}) {
+    this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES.sqlite;
     this.db = new Database(filename);
     this.pollIntervalMs = options.pollIntervalMs ?? 20;
     this.db.pragma('journal_mode = WAL');
@@ -196,6 +202,11 @@ export class SqliteEventStore implements EventStore {
   ): Promise<AppendResult> {
     if (events.length === 0) return Promise.reject(new RangeError('appendToStream needs at least one event'));
     if (this.closed) return Promise.reject(new Error('the event store is closed'));
+    try {
+      assertAppendFits(streamId, events, this.maxAppendBytes);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const expected = options.expectedRevision ?? 'any';
     return new Promise((resolve, reject) => {
       this.queued.push({ streamId, events, expected, resolve, reject });

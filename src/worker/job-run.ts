@@ -75,7 +75,10 @@ export type JobOutcome =
 const LOG_BATCH_LINES = 200;
 const METRIC_BATCH_POINTS = 1000;
 const FLUSH_INTERVAL_MS = 250;
-/** Under the server's 4 MiB per appendLog (and its body limit), with room for the JSON around the lines. */
+/**
+ * Under the server's 4 MiB per appendLog (and its body limit), with room for the JSON around the lines. A store
+ * that takes less in one append (EventStoreDB: 1 MiB) refuses a batch as TOO_LARGE: it is split (outbox.ts).
+ */
 const MAX_BATCH_BYTES = 3 * 1024 * 1024;
 /** Reports kept per job while the server is unreachable; past these the oldest are dropped (and counted). */
 const MAX_PENDING_LOG_BYTES = 64 * 1024 * 1024;
@@ -126,6 +129,8 @@ export class JobRun {
         if (dropped > 0) lines.unshift(`[trialog worker] ${dropped} lines dropped: the server was unreachable for too long`);
         await this.client.appendLog({ ...lease, lines, stream: batch[0]!.stream, sequence }, reportCall);
       },
+      // A store with smaller appends than these batches (EventStoreDB, or TRIALOG_MAX_APPEND_BYTES): split, never lost.
+      isTooLarge: (error) => hasCode(error, 'TOO_LARGE'),
       onError: (error) => this.onReportError('log lines', error),
     });
     this.metrics = new Outbox({
@@ -138,6 +143,7 @@ export class JobRun {
         const { shouldStop } = await this.client.reportMetrics({ ...lease, points, sequence }, reportCall);
         if (shouldStop) this.stop('PRUNED');
       },
+      isTooLarge: (error) => hasCode(error, 'TOO_LARGE'),
       onError: (error) => this.onReportError('metrics', error),
     });
   }

@@ -26,6 +26,12 @@ export interface OutboxOptions<T> {
   send: (batch: T[], sequence: number) => Promise<void>;
   /** A batch failed for good: 'continue' drops it and goes on; 'stop' abandons everything pending. */
   onError: (error: unknown, batch: T[]) => 'continue' | 'stop';
+  /**
+   * The server refused the batch as too large and wrote none of it (its store takes smaller appends than
+   * `maxBatchBytes` makes): it is sent again, with the same sequence, in batches of half its bytes, and
+   * every later batch keeps under that. A single item refused so goes to `onError`.
+   */
+  isTooLarge?: (error: unknown) => boolean;
 }
 
 interface Pending<T> {
@@ -44,8 +50,12 @@ export class Outbox<T> {
   private stopped = false;
   /** Items dropped because `maxPendingBytes` was reached, since the count was last taken. */
   private droppedCount = 0;
+  /** `maxBatchBytes`, or less once the server refused a batch as too large. */
+  private maxBatchBytes: number;
 
-  constructor(private readonly options: OutboxOptions<T>) {}
+  constructor(private readonly options: OutboxOptions<T>) {
+    this.maxBatchBytes = options.maxBatchBytes;
+  }
 
   push(item: T): void {
     if (this.stopped) return;
@@ -94,17 +104,27 @@ export class Outbox<T> {
     while (this.pending.length > 0 && !this.stopped) {
       await this.untilBatchDue();
       if (this.stopped || this.pending.length === 0) break;
-      const batch = this.takeBatch();
+      const taken = this.takeBatch();
+      const batch = taken.map((p) => p.item);
       try {
         await this.options.send(batch, ++this.sequence);
       } catch (error) {
+        if (taken.length > 1 && this.options.isTooLarge?.(error) && !this.stopped) {
+          // Nothing of it was written: its sequence number is still the next one, and its items go first again.
+          this.sequence--;
+          const bytes = taken.reduce((sum, p) => sum + p.bytes, 0);
+          this.maxBatchBytes = Math.max(1, Math.floor(bytes / 2));
+          this.pending.unshift(...taken);
+          this.pendingBytes += bytes;
+          continue;
+        }
         if (this.options.onError(error, batch) === 'stop') this.stop();
       }
     }
   }
 
   private batchIsFull(): boolean {
-    return this.pending.length >= this.options.maxBatch || this.pendingBytes >= this.options.maxBatchBytes;
+    return this.pending.length >= this.options.maxBatch || this.pendingBytes >= this.maxBatchBytes;
   }
 
   /** Due when full, when draining, or once the oldest waiting item has waited `intervalMs`. */
@@ -122,20 +142,20 @@ export class Outbox<T> {
   }
 
   /** The longest run from the head with one key, within the item and byte bounds (at least one item). */
-  private takeBatch(): T[] {
+  private takeBatch(): Pending<T>[] {
     const key = this.options.batchKey;
     const first = key?.(this.pending[0]!.item);
     let size = 1;
     let bytes = this.pending[0]!.bytes;
     while (size < this.options.maxBatch && size < this.pending.length) {
       const next = this.pending[size]!;
-      if (bytes + next.bytes > this.options.maxBatchBytes) break;
+      if (bytes + next.bytes > this.maxBatchBytes) break;
       if (key && key(next.item) !== first) break;
       bytes += next.bytes;
       size++;
     }
     const taken = this.pending.splice(0, size);
     this.pendingBytes -= bytes;
-    return taken.map((p) => p.item);
+    return taken;
   }
 }

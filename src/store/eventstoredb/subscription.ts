@@ -72,7 +72,7 @@ export function resubscribing(options: ResubscribingOptions): EventSubscription 
   const policy = options.backoff ?? DEFAULT_BACKOFF;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms, signal) => sleepFor(ms, undefined, { signal }));
-  const log = options.log ?? ((line) => console.warn(line));
+  const log = options.log ?? ((line) => console.warn(`trialog: ${line}`));
   const abort = new AbortController();
   let state: SubscriptionState | undefined;
   let current: SubscriptionAttempt | undefined;
@@ -113,7 +113,7 @@ export function resubscribing(options: ResubscribingOptions): EventSubscription 
       const delay = backoffDelay(attempt++, policy, options.random);
       setState('retrying', failure);
       log(
-        `trialog: event store subscription lost (${describeError(failure)}); ` +
+        `event store subscription lost (${describeError(failure)}); ` +
           `resubscribing after ${last ?? 'the start'} in ${delay} ms (retry ${attempt})`,
       );
       try {
