@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trialogArgs } from './helpers/commands.js';
 import { APPEND_LOG, COMPLETE, FAIL, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
 import { ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
 
@@ -43,7 +44,7 @@ interface Running {
 
 /** Starts `trialog ARGS` against the test server (or `url`), as a person would run it. */
 function start(args: string[], url = t.url): Running {
-  const child = spawn(process.execPath, ['bin/trialog.mjs', ...args], {
+  const child = spawn(process.execPath, trialogArgs(...args), {
     cwd: root,
     env: { ...process.env, TRIALOG_URL: url, TRIALOG_KEY: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
