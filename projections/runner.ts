@@ -31,6 +31,37 @@ const MAX_BATCH = 500;
  */
 const BATCH_BOUND = { maxWeight: 16 * 1024 * 1024, weigh: eventWeight };
 
+/**
+ * Where the runner is: `starting` until it has caught up with the log as it
+ * stood when it started, `running` while it follows the log, `failed` once a
+ * batch could not be applied (until a restart), `stopped` once closed. (A
+ * store whose subscription drops and comes back may add a state of its own,
+ * such as `reconnecting`, here.)
+ */
+export type RunnerState = 'starting' | 'running' | 'failed' | 'stopped';
+
+export interface RunnerLag {
+  state: RunnerState;
+  /** The last position the read models include (none: nothing applied yet). */
+  appliedPosition?: string;
+  /** The log's head as the store answered just now (none: an empty log). */
+  headPosition?: string;
+  /** 0 when the read models include the head; else how long this runner has known of an event it has not applied. */
+  behindSeconds: number;
+}
+
+/**
+ * Heads seen and not yet applied, each with when it was first seen, oldest
+ * first. At most `MAX_SIGHTINGS`: past it the newest sighting's position is
+ * raised instead of adding one, which can only make the lag read longer.
+ */
+const MAX_SIGHTINGS = 64;
+
+interface Sighting {
+  position: string;
+  seenAt: number;
+}
+
 interface Waiter {
   position: string;
   resolve: () => void;
@@ -44,6 +75,9 @@ export class ProjectionRunner {
   private subscription: EventSubscription | undefined;
   private loop: Promise<void> | undefined;
   private failure: Error | undefined;
+  private stopped = false;
+  private caughtUpAtStart = false;
+  private unapplied: Sighting[] = [];
   private readonly readCheckpointStatement;
   private readonly writeCheckpointStatement;
   private readonly applyBatchTransaction;
@@ -115,6 +149,52 @@ export class ProjectionRunner {
       console.error('trialog: projection runner stopped on an error:', error);
       this.fail(error instanceof Error ? error : new Error(String(error)));
     });
+    // Running once the log as it stood at start is in the read models; a store that cannot say keeps it starting.
+    this.catchUp().then(
+      () => (this.caughtUpAtStart = true),
+      () => undefined,
+    );
+  }
+
+  get state(): RunnerState {
+    if (this.stopped) return 'stopped';
+    if (this.failure) return 'failed';
+    return this.loop && this.caughtUpAtStart ? 'running' : 'starting';
+  }
+
+  /**
+   * How far the read models are behind the log: reads the store's head, so a
+   * store that does not answer makes this reject (or never settle: callers
+   * bound the wait). For readiness and the projection-lag metric.
+   */
+  async lag(): Promise<RunnerLag> {
+    const head = await this.store.headPosition();
+    if (head !== undefined) this.noteHead(head);
+    const applied = this.handled;
+    const behind = this.unapplied[0];
+    return {
+      state: this.state,
+      ...(applied === undefined ? {} : { appliedPosition: applied }),
+      ...(head === undefined ? {} : { headPosition: head }),
+      behindSeconds: behind ? Math.max(0, (Date.now() - behind.seenAt) / 1000) : 0,
+    };
+  }
+
+  /** Remembers that the log reaches `position`, and since when, until the read models include it. */
+  private noteHead(position: string): void {
+    if (this.handled !== undefined && position <= this.handled) return;
+    const newest = this.unapplied.at(-1);
+    if (newest && position <= newest.position) return;
+    if (newest && this.unapplied.length >= MAX_SIGHTINGS) newest.position = position;
+    else this.unapplied.push({ position, seenAt: Date.now() });
+  }
+
+  private forgetApplied(): void {
+    const handled = this.handled;
+    if (handled === undefined) return;
+    let applied = 0;
+    while (applied < this.unapplied.length && this.unapplied[applied]!.position <= handled) applied++;
+    if (applied > 0) this.unapplied.splice(0, applied);
   }
 
   /**
@@ -131,6 +211,7 @@ export class ProjectionRunner {
   waitFor(position: string): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.handled !== undefined && this.handled >= position) return Promise.resolve();
+    this.noteHead(position); // a mutation wrote it: the log reaches it now
     return new Promise((resolve, reject) => this.waiters.push({ position, resolve, reject }));
   }
 
@@ -141,6 +222,7 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.subscription?.close();
     await this.loop;
     this.fail(new Error('projection runner stopped'));
@@ -148,9 +230,11 @@ export class ProjectionRunner {
 
   private async follow(subscription: EventSubscription): Promise<void> {
     for await (const batch of batchesOf(subscription, MAX_BATCH, BATCH_BOUND)) {
+      this.noteHead(batch[batch.length - 1]!.position);
       await this.applyWithRetry(batch);
       for (const listener of this.appliedListeners) listener(batch);
       this.handled = batch[batch.length - 1]!.position;
+      this.forgetApplied();
       this.feed.publish(batch);
       this.releaseWaiters();
     }

@@ -16,6 +16,13 @@ const count = (fallback: number) =>
     .int('must be a whole number of 1 or more')
     .min(1, 'must be a whole number of 1 or more')
     .default(fallback);
+const seconds = (fallback: number, min: number) =>
+  z.coerce
+    .number({ error: `must be a whole number of seconds, ${min} or more` })
+    .int(`must be a whole number of seconds, ${min} or more`)
+    .min(min, `must be a whole number of seconds, ${min} or more`)
+    .max(86_400, 'must be at most 86400 seconds (a day)')
+    .default(fallback);
 const flag = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
@@ -38,6 +45,11 @@ const listOf = (parse: (text: string) => string[]) =>
 
 /** Where `npm run build:dashboard` writes: found from the package's root, so any working directory serves it. */
 export const DEFAULT_DASHBOARD_DIR = join(PACKAGE_ROOT, 'dashboard', 'dist') + '/';
+
+/** /ready answers 503 once the read models are further behind the log than this. */
+export const DEFAULT_READY_MAX_LAG_SECONDS = 30;
+/** How long a shutdown waits for requests in flight before it cuts them off. */
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 10;
 
 const Config = z.object({
   PORT: z.coerce
@@ -82,6 +94,8 @@ const Config = z.object({
   TRIALOG_CORS_ORIGINS: listOf(parseOriginList),
   TRIALOG_ALLOWED_HOSTS: listOf(parseHostList),
   TRIALOG_DASHBOARD_DIR: z.string().min(1, 'must be a directory path').default(DEFAULT_DASHBOARD_DIR),
+  TRIALOG_READY_MAX_LAG_SECONDS: seconds(DEFAULT_READY_MAX_LAG_SECONDS, 1),
+  TRIALOG_SHUTDOWN_GRACE_SECONDS: seconds(DEFAULT_SHUTDOWN_GRACE_SECONDS, 0),
 });
 
 export interface TrialogConfig {
@@ -105,6 +119,10 @@ export interface TrialogConfig {
   perimeter: PerimeterConfig;
   /** The built dashboard served at / (src/http/dashboard.ts); missing, / answers 503 saying how to build it. */
   dashboardDir: string;
+  /** /ready answers 503 once the read models are more than this many seconds behind the log. */
+  readyMaxLagSeconds: number;
+  /** On SIGTERM or SIGINT, how long requests in flight have to finish before they are cut off. */
+  shutdownGraceSeconds: number;
 }
 
 export interface PerimeterConfig {
@@ -195,6 +213,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     maxSubscriberBacklogBytes: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG_BYTES,
     perimeter: { corsOrigins: c.TRIALOG_CORS_ORIGINS, allowedHosts: c.TRIALOG_ALLOWED_HOSTS },
     dashboardDir: c.TRIALOG_DASHBOARD_DIR,
+    readyMaxLagSeconds: c.TRIALOG_READY_MAX_LAG_SECONDS,
+    shutdownGraceSeconds: c.TRIALOG_SHUTDOWN_GRACE_SECONDS,
     graphql: {
       maxDepth: c.TRIALOG_MAX_DEPTH,
       maxAliases: c.TRIALOG_MAX_ALIASES,

@@ -9,6 +9,7 @@
  * (websocket-flow.ts; server.ts on SSE), so what a stalled client has not read
  * waits here, where it is counted, and not in a socket buffer.
  */
+import { DomainError } from './domain/errors.js';
 import { eventWeight } from './event-weight.js';
 import type { RecordedEvent } from './store/port.js';
 
@@ -27,11 +28,40 @@ export const defaultSubscriberBacklog: SubscriberBacklogLimits = {
   maxBytes: DEFAULT_SUBSCRIBER_BUFFER_BYTES,
 };
 
-export class SubscriberTooSlowError extends Error {
+/**
+ * Why the feed ended a subscription its consumer had not closed. The
+ * subscriptions catch it and end saying where to resume (`resumableEnd`),
+ * with `code` as the error's contract code.
+ */
+export abstract class SubscriberEndedError extends Error {
+  abstract readonly code: 'TOO_LARGE' | 'UNAVAILABLE';
+}
+
+export class SubscriberTooSlowError extends SubscriberEndedError {
+  readonly code = 'TOO_LARGE';
   constructor(readonly bound: string) {
     super(`the subscriber fell more than ${bound} behind and was closed`);
     this.name = 'SubscriberTooSlowError';
   }
+}
+
+/** Every subscription is ended so when the server shuts down (`LiveFeed.endAll`). */
+export class ServerShuttingDownError extends SubscriberEndedError {
+  readonly code = 'UNAVAILABLE';
+  constructor() {
+    super('the server is shutting down');
+    this.name = 'ServerShuttingDownError';
+  }
+}
+
+/**
+ * The error a subscription ends with when the feed ended it: its code, what
+ * happened, how to pick up where it was, and that position as details. Any
+ * other error is passed through as it is.
+ */
+export function resumableEnd(error: unknown, how: string, details: Record<string, unknown> = {}): unknown {
+  if (!(error instanceof SubscriberEndedError)) return error;
+  return new DomainError(error.code, `${error.message}: ${how}`, details);
 }
 
 export interface LiveSubscription extends AsyncIterableIterator<RecordedEvent> {
@@ -43,6 +73,8 @@ export interface LiveSubscription extends AsyncIterableIterator<RecordedEvent> {
    * async generator serves those before a `return()` that follows them.
    */
   readonly closed: boolean;
+  /** The error the feed ended it with (too slow, shutting down), once it has: a backlog reader stops at it. */
+  readonly endedWith: Error | undefined;
 }
 
 export class LiveFeed {
@@ -54,6 +86,22 @@ export class LiveFeed {
       maxEvents: limits.maxEvents ?? defaultSubscriberBacklog.maxEvents,
       maxBytes: limits.maxBytes ?? defaultSubscriberBacklog.maxBytes,
     };
+  }
+
+  /** Each subscriber's way to end it with an error (what it had waiting is dropped). */
+  private readonly enders = new Set<(error: Error) => void>();
+  private endedWith: Error | undefined;
+
+  /**
+   * Ends every subscription with `error`, and every one opened from now on
+   * at once: for a server shutting down, whose subscribers then say where to
+   * resume. Returns how many were ended.
+   */
+  endAll(error: Error): number {
+    this.endedWith = error;
+    const ended = this.enders.size;
+    for (const end of [...this.enders]) end(error);
+    return ended;
   }
 
   publish(batch: readonly RecordedEvent[]): void {
@@ -97,9 +145,14 @@ export class LiveFeed {
     const end = () => {
       ended = true;
       this.listeners.delete(listener);
+      this.enders.delete(fail);
       wake?.();
     };
-    this.listeners.add(listener);
+    if (this.endedWith) fail(this.endedWith);
+    else {
+      this.listeners.add(listener);
+      this.enders.add(fail);
+    }
 
     let closedByConsumer = false;
     const close = () => {
@@ -110,6 +163,9 @@ export class LiveFeed {
       [Symbol.asyncIterator]: () => subscription,
       get closed() {
         return closedByConsumer;
+      },
+      get endedWith() {
+        return failure;
       },
       async next(): Promise<IteratorResult<RecordedEvent>> {
         while (queue.length === 0 && !ended) {

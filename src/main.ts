@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { writeNewAdminKeyFile } from './admin-key-file.js';
 import { ConfigError, loadConfig } from './config.js';
 import { isLoopbackAddress as isLoopback } from './http/origin-policy.js';
+import { startedByNpmScript, whenParentGone } from './parent-watch.js';
 
 /**
  * Until the server listens, a start that goes wrong must say so and exit non-zero, so that a
@@ -46,23 +47,46 @@ async function main(): Promise<void> {
       console.log(`trialog: no API keys configured and ${config.host} is not loopback: wrote an admin key to ${file}`);
     }
   }
-  const server = await startServer(trialog, { port: config.port, host: config.host, graphql: config.graphql, perimeter: config.perimeter, dashboardDir: config.dashboardDir });
+  const server = await startServer(trialog, {
+    port: config.port,
+    host: config.host,
+    graphql: config.graphql,
+    perimeter: config.perimeter,
+    dashboardDir: config.dashboardDir,
+    readyMaxLagSeconds: config.readyMaxLagSeconds,
+  });
   const store = config.eventStoreUrl ? `EventStoreDB (read models in ${config.dbPath})` : `SQLite ${config.dbPath}`;
   console.log(`trialog: serving ${server.url} (GraphiQL in a browser) on ${store}`);
   started = true;
   process.off('beforeExit', onEmptyEventLoopDuringStart);
 
+  // One orderly shutdown (shutdown.ts), however it is asked for; a second signal exits at once.
   let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) process.exit(1);
+  const stop = async (why: string) => {
     stopping = true;
-    console.log(`trialog: ${signal}, shutting down`);
-    await server.close();
-    await trialog.close();
-    process.exit(0);
+    console.log(`trialog: ${why}: shutting down (grace ${config.shutdownGraceSeconds} s; a second SIGTERM or SIGINT exits at once)`);
+    try {
+      await server.shutDown({ graceMs: config.shutdownGraceSeconds * 1000, log: (line) => console.log(`trialog: ${line}`) });
+      await trialog.close();
+      console.log('trialog: shutdown 5/5: store closed; exiting');
+      process.exit(0);
+    } catch (error) {
+      console.error('trialog: shutdown failed:', error);
+      process.exit(1);
+    }
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stopping) return void stop(signal);
+    console.log(`trialog: ${signal} again: exiting now, without finishing the shutdown`);
+    process.exit(1);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  if (startedByNpmScript()) {
+    whenParentGone(() => {
+      if (!stopping) void stop('the npm process that started this server is gone');
+    });
+  }
 }
 
 main().catch((error: unknown) => {

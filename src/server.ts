@@ -15,9 +15,9 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { CommandContext } from './app/command-context.js';
-import { DEFAULT_DASHBOARD_DIR, defaultGraphQLLimits, type GraphQLLimits, type PerimeterConfig } from './config.js';
+import { DEFAULT_DASHBOARD_DIR, DEFAULT_READY_MAX_LAG_SECONDS, defaultGraphQLLimits, type GraphQLLimits, type PerimeterConfig } from './config.js';
 import { CORRELATION_HEADER, correlationIdFrom, correlationIdOf, useCorrelationId } from './graphql/correlation-plugin.js';
 import { refusalOf, useAccessControl } from './graphql/access-plugin.js';
 import { useWellFormedStrings } from './graphql/well-formed-strings-plugin.js';
@@ -30,7 +30,10 @@ import { useBoundedJsonBodies } from './http/bounded-json-bodies.js';
 import { capConnections, httpServerOptions } from './http/connection-limits.js';
 import { serveDashboard } from './http/dashboard.js';
 import { offlineGraphiQL } from './http/graphiql.js';
-import { refuseRequest } from './http/error-response.js';
+import { errorBody, refuseRequest } from './http/error-response.js';
+import { HttpDrain } from './http/drain.js';
+import { judgeReadiness, lagReader, serveProbes, type Probes } from './http/health.js';
+import { shutDownInOrder } from './shutdown.js';
 import { refuseUnauthenticated } from './http/preauth.js';
 import { MAX_CONNECTION_INIT_BYTES, serveGraphQLOverWebSocket } from './websocket/graphql-ws-server.js';
 import { answeringRefusals, isSubscription } from './websocket/refusals.js';
@@ -48,7 +51,14 @@ export interface RunningServer {
   url: string;
   port: number;
   httpServer: Server;
+  /** Closes at once: every connection and subscription is cut (tests, and the end of `shutDown`). */
   close(): Promise<void>;
+  /**
+   * Steps 1 to 4 of an orderly shutdown (shutdown.ts): readiness turns false, the listener closes,
+   * requests in flight finish within `graceMs`, subscriptions end saying where to resume. The
+   * caller closes the store after it (step 5).
+   */
+  shutDown(options: { graceMs: number; log: (line: string) => void }): Promise<void>;
 }
 
 export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guards: Plugin, corsOrigins: readonly string[] = []) {
@@ -61,6 +71,10 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guard
     cors: (request) => corsOptionsFor(request.headers.get('origin'), corsOrigins),
     multipart: false,
     landingPage: false,
+    // /health and /ready are ours (src/http/health.ts), answered before yoga. Yoga's own health check answers 200 to
+    // any URL that ends with its endpoint: given one that no URL can end with (a URL's trailing spaces are
+    // percent-encoded or trimmed), it never answers.
+    healthCheckEndpoint: ' ',
     graphiql: limits.graphiql ? { subscriptionsProtocol: 'WS', title: 'Trialog' } : false,
     renderGraphiQL: graphiql.renderGraphiQL,
     maskedErrors: {
@@ -144,7 +158,15 @@ function socketHighWater(limits: GraphQLLimits): number {
 
 export async function startServer(
   trialog: Trialog,
-  options: { port: number; host: string; graphql?: GraphQLLimits; perimeter?: PerimeterConfig; dashboardDir?: string },
+  options: {
+    port: number;
+    host: string;
+    graphql?: GraphQLLimits;
+    perimeter?: PerimeterConfig;
+    dashboardDir?: string;
+    /** TRIALOG_READY_MAX_LAG_SECONDS. */
+    readyMaxLagSeconds?: number;
+  },
 ): Promise<RunningServer> {
   const limits = options.graphql ?? defaultGraphQLLimits;
   const guards = useSubscriptionGuards(trialog, limits.maxSubscriptionsPerKey);
@@ -164,16 +186,32 @@ export async function startServer(
   // Outermost first: the perimeter (Host, Origin), the dashboard's public files (no key, no body read),
   // then a stranger's request refused from its headers.
   const api = refuseUnauthenticated(trialog.access, limitBodies(limits.maxBodyBytes, yoga));
-  const httpServer = createServer(
-    httpServerOptions(limits),
-    guardPerimeter(perimeter, serveDashboard(options.dashboardDir ?? DEFAULT_DASHBOARD_DIR, api)),
+  // Probes before the perimeter (a kubelet asks by address; see health.ts), and answered while draining.
+  let shuttingDown = false;
+  const readLag = lagReader(trialog.runner);
+  const readiness = { maxLagSeconds: options.readyMaxLagSeconds ?? DEFAULT_READY_MAX_LAG_SECONDS };
+  const probes: Probes = {
+    ready: async () => judgeReadiness(await readLag(), shuttingDown, readiness),
+    shuttingDown: () => shuttingDown,
+  };
+  const httpServer = createServer(httpServerOptions(limits));
+  const drain = new HttpDrain(httpServer);
+  httpServer.on(
+    'request',
+    drain.track(
+      serveProbes(probes, drain.refuseWhileDraining(guardPerimeter(perimeter, serveDashboard(options.dashboardDir ?? DEFAULT_DASHBOARD_DIR, api)))),
+    ),
   );
   capConnections(httpServer, limits);
+  const verifyPerimeter = verifyUpgrade(perimeter);
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: GRAPHQL_PATH,
     maxPayload: limits.maxBodyBytes,
-    verifyClient: verifyUpgrade(perimeter),
+    verifyClient: (info, done) => {
+      if (drain.isDraining) return done(false, 503, errorBody('the server is shutting down', 'UNAVAILABLE'), { 'Content-Type': 'application/json', Connection: 'close' });
+      verifyPerimeter(info, done);
+    },
   });
 
   // Open connections by the key they authenticated with: a revoked key's are closed at once.
@@ -191,6 +229,8 @@ export async function startServer(
     typeof params?.authorization === 'string' ? params.authorization : undefined;
 
   const flows = new WeakMap<object, SocketFlow>();
+  // Each socket's graphql-ws context: its open operations are what a shutdown waits to see ended.
+  const wsContexts = new Map<WebSocket, { subscriptions: Record<string, unknown> }>();
   wsServer.on('connection', (socket) => {
     const flow = controlSocketFlow(socket, { highWaterBytes: socketHighWater(limits), maxBytes: limits.maxSocketBufferBytes });
     flows.set(socket, flow);
@@ -204,6 +244,8 @@ export async function startServer(
         const principal = trialog.access.authenticate(authorizationOf(ctx.connectionParams));
         if (principal instanceof Error) return false; // closes with 4403 Forbidden
         const socket = ctx.extra.socket;
+        wsContexts.set(socket, ctx);
+        socket.once('close', () => wsContexts.delete(socket));
         if (principal.keyId) {
           const connections = socketsByKey.get(principal.keyId) ?? new Set();
           const connection = { socket };
@@ -213,12 +255,15 @@ export async function startServer(
         }
         return true;
       },
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      // A query or mutation over WebSocket is a request in flight: a shutdown lets it finish.
+      execute: (args) => drain.hold(Promise.resolve((args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args))) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       // A refusal answers this operation only (an `error` message with its code): the socket and its other subscriptions go on.
       onSubscribe: answeringRefusals(async (ctx, _id, payload) => {
         const tooMany = (what: string, n: number) =>
           [new GraphQLError(`at most ${n} subscriptions ${what}`, { extensions: { code: 'TOO_LARGE' } })];
+        // Once draining, nothing new is started: the operation is told so, and nothing was done.
+        if (drain.isDraining) return [new GraphQLError('the server is shutting down: nothing was done', { extensions: { code: 'UNAVAILABLE' } })];
         // graphql-ws has registered this subscription already: the counts include it.
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return tooMany('per connection', limits.maxSubscriptionsPerConnection);
@@ -266,17 +311,31 @@ export async function startServer(
   boundPort = port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
 
+  const close = async () => {
+    revocations.close();
+    guards.dispose();
+    await wsCleanup.dispose();
+    await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  };
   return {
     url: `http://${host}:${port}${GRAPHQL_PATH}`,
     port,
     httpServer,
-    async close() {
-      revocations.close();
-      guards.dispose();
-      await wsCleanup.dispose();
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    },
+    close,
+    shutDown: (shutdownOptions) =>
+      shutDownInOrder(shutdownOptions, {
+        trialog,
+        drain,
+        httpServer,
+        stopReadiness: () => (shuttingDown = true),
+        stopWatchers: () => {
+          revocations.close();
+          guards.dispose();
+        },
+        webSockets: () => [...wsContexts].map(([socket, ctx]) => ({ socket, openOperations: () => Object.keys(ctx.subscriptions).length })),
+        closeAll: close,
+      }),
   };
 }

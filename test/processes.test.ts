@@ -189,6 +189,8 @@ describe('configuration', () => {
     ['PORT', '70000', /PORT must be a whole number/],
     ['EVENTSTORE_URL', 'http://localhost:2113', /EVENTSTORE_URL must be an esdb:\/\/ connection string/],
     ['TRIALOG_SYNCHRONOUS', 'SOMETIMES', /TRIALOG_SYNCHRONOUS must be FULL or NORMAL/],
+    ['TRIALOG_SHUTDOWN_GRACE_SECONDS', '-1', /TRIALOG_SHUTDOWN_GRACE_SECONDS must be a whole number of seconds, 0 or more/],
+    ['TRIALOG_READY_MAX_LAG_SECONDS', 'soon', /TRIALOG_READY_MAX_LAG_SECONDS must be a whole number of seconds, 1 or more/],
   ] as const) {
     it(`${name}=${value} stops the server at start with one clear line`, async () => {
       const { output, exit } = runMain({ [name]: value, TRIALOG_DB: ':memory:' });

@@ -11,10 +11,10 @@ import { closingWith } from '../closing-iterator.js';
 import { turnOfEventLoop } from '../event-loop.js';
 import { checkVisible, hiddenCategories } from '../domain/access/visibility.js';
 import type { Role } from '../domain/access/keys.js';
-import { badInput, tooLarge } from '../domain/errors.js';
+import { badInput } from '../domain/errors.js';
 import { boundedFilterList } from './filter-lists.js';
 import { limits } from '../limits.js';
-import { SubscriberTooSlowError, type LiveFeed } from '../live-feed.js';
+import { resumableEnd, type LiveFeed } from '../live-feed.js';
 import {
   matchesFilter,
   type EventFilter,
@@ -149,6 +149,8 @@ export function tailLog(
         for (const event of upToHandover) {
           // The consumer may have asked for many results before it left: stop at once (LiveSubscription.closed).
           if (live.closed) return;
+          // Ended by the feed (shutting down, too slow): said at once, not after the rest of the backlog.
+          if (live.endedWith) throw live.endedWith;
           last = event.position;
           if (narrowed(event)) yield event;
         }
@@ -161,10 +163,7 @@ export function tailLog(
         yield event;
       }
     } catch (error) {
-      if (error instanceof SubscriberTooSlowError) {
-        throw tooLarge(`${error.message}; subscribe again with after: "${last ?? ''}"`, { resumeAfter: last ?? null });
-      }
-      throw error;
+      throw resumableEnd(error, `subscribe again with after: "${last ?? ''}"`, { resumeAfter: last ?? null });
     } finally {
       live.close();
     }

@@ -57,6 +57,10 @@ export class TooLargeError extends TrialogApiError {
 export class InternalServerError extends TrialogApiError {
   override readonly name = 'InternalServerError';
 }
+/** The server is shutting down: nothing was done; a subscription so ended says where to resume. */
+export class UnavailableError extends TrialogApiError {
+  override readonly name = 'UnavailableError';
+}
 
 const BY_CODE: Record<ErrorCode, new (code: ErrorCode, message: string, errors: readonly GraphQLErrorShape[]) => TrialogApiError> = {
   BAD_USER_INPUT: BadUserInputError,
@@ -67,6 +71,7 @@ const BY_CODE: Record<ErrorCode, new (code: ErrorCode, message: string, errors: 
   FORBIDDEN: ForbiddenError,
   TOO_LARGE: TooLargeError,
   INTERNAL_SERVER_ERROR: InternalServerError,
+  UNAVAILABLE: UnavailableError,
 };
 
 const isErrorCode = (code: unknown): code is ErrorCode => (ERROR_CODES as readonly unknown[]).includes(code);

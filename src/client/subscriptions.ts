@@ -37,6 +37,8 @@ const FINAL_CLOSE_CODES: Record<number, TrialogApiError['code']> = {
   4403: 'FORBIDDEN',
 };
 
+const RESUMABLE_CODES = new Set<TrialogApiError['code']>(['TOO_LARGE', 'UNAVAILABLE']);
+
 export async function* resumingSubscription<T>(
   client: Client,
   request: () => { query: string; variables: Record<string, unknown> },
@@ -65,8 +67,9 @@ export async function* resumingSubscription<T>(
       return; // the server completed the subscription
     } catch (error) {
       const failure = classify(error);
-      // A subscriber that fell too far behind is ended with TOO_LARGE; resuming from where it stood is the remedy.
-      if (failure instanceof TrialogApiError && failure.code !== 'TOO_LARGE') throw failure;
+      // A subscriber that fell too far behind is ended with TOO_LARGE, and one whose server shut down with
+      // UNAVAILABLE: resuming from where it stood is the remedy.
+      if (failure instanceof TrialogApiError && !RESUMABLE_CODES.has(failure.code)) throw failure;
       if (options.signal?.aborted) return;
       failures++;
       options.onRetry?.(failure, failures);

@@ -11,6 +11,9 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'TOO_LARGE',
   'INTERNAL_SERVER_ERROR',
+  // The server is shutting down (or not ready): nothing was done, and the same call to another
+  // server, or to this one once it is back, may succeed. A subscription ended so says where to resume.
+  'UNAVAILABLE',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -37,4 +40,6 @@ export const badInput = (message: string, details?: Record<string, unknown>) =>
   new DomainError('BAD_USER_INPUT', message, details);
 export const tooLarge = (message: string, details?: Record<string, unknown>) =>
   new DomainError('TOO_LARGE', message, details);
+export const unavailable = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('UNAVAILABLE', message, details);
 export const leaseLost = (message: string) => new DomainError('LEASE_LOST', message);

@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 
-export type RefusalCode = 'FORBIDDEN' | 'UNAUTHENTICATED' | 'TOO_LARGE';
+export type RefusalCode = 'FORBIDDEN' | 'UNAUTHENTICATED' | 'TOO_LARGE' | 'UNAVAILABLE';
 
 export const errorBody = (message: string, code: RefusalCode): string => JSON.stringify({ errors: [{ message, extensions: { code } }] });
 

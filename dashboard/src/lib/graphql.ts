@@ -22,6 +22,12 @@ function firstError(errors: readonly GraphQLErrorShape[]): GraphQLRequestError {
   return new GraphQLRequestError(first?.message ?? 'request failed', first?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
 }
 
+/** An error as one line for people: the server's message and its code, or what went wrong locally. */
+export function describeError(error: unknown): string {
+  if (error instanceof GraphQLRequestError) return `${error.message} (${error.code})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
 export type Variables = Record<string, unknown>;
 
 /** A query or mutation over HTTP POST on the same origin (JSON body: never a CSRF-able "simple" request). */
@@ -142,4 +148,29 @@ export function live<T>(feed: LiveFeed<T>): () => void {
     clearTimeout(timer);
     dispose?.();
   };
+}
+
+/** A live feed over the event log: each message carries the log position it was read at. */
+export interface PositionedFeed<T> extends Omit<LiveFeed<T>, 'variables'> {
+  /** The variables for a (re)subscribe resuming after `after`. */
+  variables: (after: string | null) => Variables;
+  /** The position a message carries: the next resubscribe resumes after it. */
+  positionOf: (data: T) => string;
+}
+
+/**
+ * `live` starting after the log position a first read was consistent with (null: the log was empty, so
+ * nothing can be missed), then resuming after the last position delivered. The position is kept as each
+ * message arrives, before the caller queues it for the next frame, so a drop mid-frame loses nothing.
+ */
+export function liveFrom<T>(after: string | null, feed: PositionedFeed<T>): () => void {
+  let position = after;
+  return live<T>({
+    ...feed,
+    variables: () => feed.variables(position),
+    next: (data) => {
+      position = feed.positionOf(data);
+      feed.next(data);
+    },
+  });
 }

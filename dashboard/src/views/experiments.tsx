@@ -4,7 +4,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { frameQueue } from '../lib/frame';
-import { GraphQLRequestError, live, request } from '../lib/graphql';
+import { describeError, liveFrom, request } from '../lib/graphql';
 import { param, setParams } from '../lib/route';
 import { formatNumber } from '../logic/experiment-settings';
 import { experimentOfStream, parseStatusFilter, progressToward, rowsToRefresh, type ExperimentStatus } from '../logic/experiments-list';
@@ -65,9 +65,7 @@ interface Touch {
   created: boolean;
 }
 
-function describe(error: unknown): string {
-  return error instanceof GraphQLRequestError ? `${error.message} (${error.code})` : String(error);
-}
+
 
 function Progress({ row }: { row: Row }) {
   const done = progressToward(row.jobCounts.total, row.maxJobs);
@@ -145,7 +143,7 @@ export function ExperimentsView(_props: { id: string }) {
         error.value = null;
         if (!following && !abort.signal.aborted) follow(data.logPosition);
       } catch (failure) {
-        if (!abort.signal.aborted) error.value = describe(failure);
+        if (!abort.signal.aborted) error.value = describeError(failure);
       }
     };
     // Rows touched while a read is in flight, or within ROW_READ_GAP_MS of the last, wait and go in the
@@ -195,28 +193,21 @@ export function ExperimentsView(_props: { id: string }) {
     // A position is null only while the log is empty: `events` then reads from the log's start (no gap),
     // `jobStatusChanged` from now (a job created in that instant waits for its experiment's next event).
     let following = false;
-    let jobPosition: string | null = null;
-    let eventPosition: string | null = null;
     const stops: (() => void)[] = [];
     const follow = (position: string | null) => {
       following = true;
-      jobPosition = eventPosition = position;
       stops.push(
-        live<{ jobStatusChanged: { position: string; job: { experiment: { id: string } | null } } }>({
+        liveFrom<{ jobStatusChanged: { position: string; job: { experiment: { id: string } | null } } }>(position, {
           query: JOB_STATUS,
-          variables: () => ({ after: jobPosition }),
-          next: ({ jobStatusChanged }) => {
-            jobPosition = jobStatusChanged.position;
-            touched.push({ experimentId: jobStatusChanged.job.experiment?.id ?? null, created: false });
-          },
+          variables: (after) => ({ after }),
+          positionOf: ({ jobStatusChanged }) => jobStatusChanged.position,
+          next: ({ jobStatusChanged }) => touched.push({ experimentId: jobStatusChanged.job.experiment?.id ?? null, created: false }),
         }),
-        live<{ events: { position: string; type: string; streamId: string } }>({
+        liveFrom<{ events: { position: string; type: string; streamId: string } }>(position, {
           query: EXPERIMENT_EVENTS,
-          variables: () => ({ after: eventPosition }),
-          next: ({ events }) => {
-            eventPosition = events.position;
-            touched.push({ experimentId: experimentOfStream(events.streamId), created: events.type === 'ExperimentCreated' });
-          },
+          variables: (after) => ({ after }),
+          positionOf: ({ events }) => events.position,
+          next: ({ events }) => touched.push({ experimentId: experimentOfStream(events.streamId), created: events.type === 'ExperimentCreated' }),
         }),
       );
     };

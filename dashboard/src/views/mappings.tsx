@@ -1,7 +1,7 @@
 import { signal, useSignal } from '@preact/signals';
 import { useEffect, useMemo } from 'preact/hooks';
 import { frameQueue } from '../lib/frame';
-import { live, request } from '../lib/graphql';
+import { liveFrom, request } from '../lib/graphql';
 import { searchParams, setParams } from '../lib/route';
 import { may } from '../lib/session';
 import { mappingRows, migrationInput, withJobStatus, type MappingNode } from '../logic/mapping-rows';
@@ -167,8 +167,6 @@ function liveMappings(entityId: string | null) {
   }
 
   let following = false;
-  let mappingPosition: string | null = null;
-  let statusPosition: string | null = null;
   let stopEvents: (() => void) | null = null;
   let stopStatuses: (() => void) | null = null;
   const changed = frameQueue<unknown>(() => void refresh());
@@ -181,22 +179,17 @@ function liveMappings(entityId: string | null) {
   // `jobStatusChanged` from now (a job mapped in that instant shows its status with its next change).
   function follow(position: string | null) {
     following = true;
-    mappingPosition = statusPosition = position;
-    stopEvents = live<{ events: { position: string } }>({
+    stopEvents = liveFrom<{ events: { position: string } }>(position, {
       query: MAPPING_EVENTS,
-      variables: () => ({ after: mappingPosition }),
-      next: ({ events }) => {
-        mappingPosition = events.position;
-        changed.push(null);
-      },
+      variables: (after) => ({ after }),
+      positionOf: ({ events }) => events.position,
+      next: () => changed.push(null),
     });
-    stopStatuses = live<{ jobStatusChanged: { position: string; job: { id: string; status: string; revision: number } } }>({
+    stopStatuses = liveFrom<{ jobStatusChanged: { position: string; job: { id: string; status: string; revision: number } } }>(position, {
       query: JOB_STATUS,
-      variables: () => ({ after: statusPosition }),
-      next: ({ jobStatusChanged }) => {
-        statusPosition = jobStatusChanged.position;
-        statuses.push(jobStatusChanged.job);
-      },
+      variables: (after) => ({ after }),
+      positionOf: ({ jobStatusChanged }) => jobStatusChanged.position,
+      next: ({ jobStatusChanged }) => statuses.push(jobStatusChanged.job),
     });
   }
   void refresh();

@@ -1,7 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useMemo } from 'preact/hooks';
 import { frameQueue } from '../lib/frame';
-import { live } from '../lib/graphql';
+import { liveFrom } from '../lib/graphql';
 import { useNow } from '../lib/now';
 import { formatCountdown, groupByWorker, leaseSecondsLeft, progressPercent } from '../logic/workers';
 import { formatTime, readJobsById, type JobRow } from './lists/jobs-data';
@@ -122,7 +122,6 @@ function followLeases(
   shown: () => readonly JobRow[],
   update: (jobs: JobRow[], heartbeatAt: Map<string, string>) => void,
 ): () => void {
-  let position: string | null = null;
   let pending = new Map<string, string>();
   let reading = false;
   let stopped = false;
@@ -156,14 +155,11 @@ function followLeases(
   void started.then((after) => {
     if (stopped) return;
     // Null only when the log was empty: then `events` reads from its start, which holds nothing to skip.
-    position = after;
-    stop = live<{ events: { position: string; streamId: string; timestamp: string } }>({
+    stop = liveFrom<{ events: { position: string; streamId: string; timestamp: string } }>(after, {
       query: LEASE_EVENTS,
-      variables: () => ({ after: position, filter: { category: 'job', types: LEASE_EVENT_TYPES } }),
-      next: ({ events }) => {
-        position = events.position;
-        queue.push({ streamId: events.streamId, at: events.timestamp });
-      },
+      variables: (after) => ({ after, filter: { category: 'job', types: LEASE_EVENT_TYPES } }),
+      positionOf: ({ events }) => events.position,
+      next: ({ events }) => queue.push({ streamId: events.streamId, at: events.timestamp }),
     });
   });
   return () => {

@@ -1,9 +1,9 @@
 /** `experimentUpdated`: the experiment after every change to it or to one of its jobs. */
 import { closingWith } from '../../closing-iterator.js';
-import { notFound, tooLarge } from '../../domain/errors.js';
+import { notFound } from '../../domain/errors.js';
 import { experimentStreamId } from '../../domain/experiment/events.js';
 import type { ExperimentView } from '../../../projections/experiments-queries.js';
-import { SubscriberTooSlowError } from '../../live-feed.js';
+import { resumableEnd } from '../../live-feed.js';
 import type { GraphQLContext } from '../context.js';
 
 export function experimentUpdates({ trialog }: GraphQLContext, experimentId: string): AsyncGenerator<ExperimentView> {
@@ -21,10 +21,7 @@ export function experimentUpdates({ trialog }: GraphQLContext, experimentId: str
         if (experiment) yield experiment;
       }
     } catch (error) {
-      if (error instanceof SubscriberTooSlowError) {
-        throw tooLarge(`${error.message}: query the experiment again and resubscribe`);
-      }
-      throw error;
+      throw resumableEnd(error, 'query the experiment again and resubscribe');
     } finally {
       live.close();
     }

@@ -6,7 +6,7 @@
  * its listener at once, even when no further event would match.
  */
 import { closingWith } from '../../closing-iterator.js';
-import { notFound, tooLarge } from '../../domain/errors.js';
+import { notFound } from '../../domain/errors.js';
 import {
   JOB_STREAM_CATEGORY,
   jobStreamId,
@@ -18,7 +18,7 @@ import {
 import type { LogLineRow } from '../../../projections/jobs-queries.js';
 import { jobIdOfStream } from '../../../projections/jobs-projection.js';
 import { turnOfEventLoop } from '../../event-loop.js';
-import { SubscriberTooSlowError } from '../../live-feed.js';
+import { resumableEnd } from '../../live-feed.js';
 import { categoryOf, type RecordedEvent, type RecordedEventHeader } from '../../store/port.js';
 import { tailLog, wholeEvents } from '../../app/audit-log.js';
 import type { Trialog } from '../../trialog.js';
@@ -35,16 +35,22 @@ export function jobUpdates({ trialog }: GraphQLContext, jobId: string, afterRevi
   const streamId = jobStreamId(jobId);
   const live = trialog.feed.subscribe((event) => event.streamId === streamId);
   async function* updates(): AsyncGenerator<JobShape> {
+    let last = afterRevision;
     try {
       const now = trialog.jobQueries.job(jobId);
       if (!now) throw notFound(`job ${jobId} not found`);
-      if (afterRevision !== null && now.revision > afterRevision) yield now;
+      if (afterRevision !== null && now.revision > afterRevision) {
+        last = now.revision;
+        yield now;
+      }
       for await (const _event of live) {
         const job = trialog.jobQueries.job(jobId);
-        if (job) yield job;
+        if (!job) continue;
+        last = job.revision;
+        yield job;
       }
     } catch (error) {
-      throw resumable(error, 'query the job again and resubscribe');
+      throw resumableEnd(error, `resubscribe with afterRevision: ${last ?? 'null (query the job again)'}`, { resumeAfterRevision: last });
     } finally {
       live.close();
     }
@@ -78,13 +84,16 @@ export function jobStatusChanges(
       (experimentId === null || trialog.jobExperiments.ofEvent(event) === experimentId),
   );
   async function* changes(): AsyncGenerator<StatusChange> {
+    let last: string | null = null;
     try {
       for await (const recorded of live) {
         const change = deliverableChange(trialog, recorded, statuses);
+        last = recorded.position;
         if (change) yield change;
       }
     } catch (error) {
-      throw resumable(error, 'query the jobs again and resubscribe');
+      const how = last === null ? 'query the jobs again and resubscribe' : `resubscribe with after: "${last}"`;
+      throw resumableEnd(error, how, { resumeAfter: last });
     } finally {
       live.close();
     }
@@ -197,7 +206,7 @@ export function jobLogTail({ trialog }: GraphQLContext, jobId: string, afterOffs
         }
       }
     } catch (error) {
-      throw resumable(error, `resubscribe with afterOffset: ${last}`, { resumeAfterOffset: last });
+      throw resumableEnd(error, `resubscribe with afterOffset: ${last}`, { resumeAfterOffset: last });
     } finally {
       live.close();
     }
@@ -205,8 +214,3 @@ export function jobLogTail({ trialog }: GraphQLContext, jobId: string, afterOffs
   return closingWith(live, lines());
 }
 
-/** A subscriber that fell too far behind learns how to pick up where it was. */
-function resumable(error: unknown, how: string, details: Record<string, unknown> = {}): unknown {
-  if (!(error instanceof SubscriberTooSlowError)) return error;
-  return tooLarge(`${error.message}: ${how}`, details);
-}

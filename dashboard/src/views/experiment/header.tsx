@@ -1,6 +1,6 @@
 // The experiment page's top: name, status, description, live counts, progress and the actions a role may take.
 import { useSignal } from '@preact/signals';
-import { request, GraphQLRequestError } from '../../lib/graphql';
+import { describeError, request } from '../../lib/graphql';
 import { may } from '../../lib/session';
 import type { TrialCounts } from '../../logic/trials';
 import { ACTIONS } from './queries';
@@ -66,7 +66,7 @@ export function Actions({ experiment, onChanged }: { experiment: ExperimentSumma
       const result = Object.values(data)[0];
       if (result) onChanged(result.status);
     } catch (failure) {
-      error.value = failure instanceof GraphQLRequestError ? `${failure.message} (${failure.code})` : String(failure);
+      error.value = describeError(failure);
     } finally {
       busy.value = null;
     }

@@ -4,7 +4,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useMemo } from 'preact/hooks';
 import { frameQueue } from '../../lib/frame';
-import { GraphQLRequestError, live, request } from '../../lib/graphql';
+import { describeError, liveFrom, request } from '../../lib/graphql';
 import { param, setParams } from '../../lib/route';
 import { declaredParameters } from '../../logic/experiment-settings';
 import { parameterNames } from '../../logic/leaderboard';
@@ -38,16 +38,13 @@ function useExperiment(id: string) {
     const abort = new AbortController();
     // The feed starts after the log position read with the first answer (both from the same read
     // models): a pause or finish made between the read and the subscribe still comes on the feed.
-    let position: string | null = null;
     let stop: (() => void) | null = null;
-    const follow = () => {
-      stop = live<{ events: { position: string } }>({
+    const follow = (after: string | null) => {
+      stop = liveFrom<{ events: { position: string } }>(after, {
         query: EXPERIMENT_EVENTS,
-        variables: () => ({ streamId: `experiment-${id}`, after: position }),
-        next: ({ events }) => {
-          position = events.position;
-          reload.push(events.position);
-        },
+        variables: (after) => ({ streamId: `experiment-${id}`, after }),
+        positionOf: ({ events }) => events.position,
+        next: ({ events }) => reload.push(events.position),
       });
     };
     const load = async () => {
@@ -56,11 +53,10 @@ function useExperiment(id: string) {
         if (!data.experiment) error.value = `No experiment ${id}.`;
         else experiment.value = data.experiment;
         if (!stop && data.experiment && !abort.signal.aborted) {
-          position = data.logPosition;
-          follow();
+          follow(data.logPosition);
         }
       } catch (failure) {
-        if (!abort.signal.aborted) error.value = failure instanceof GraphQLRequestError ? `${failure.message} (${failure.code})` : String(failure);
+        if (!abort.signal.aborted) error.value = describeError(failure);
       }
     };
     // A burst of events (a resume after a long drop) costs one read per frame.

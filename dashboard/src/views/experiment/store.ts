@@ -2,7 +2,7 @@
 // once per animation frame. Only the jobs that changed are read again: one change carries one job.
 import { signal, type Signal } from '@preact/signals';
 import { frameQueue } from '../../lib/frame';
-import { GraphQLRequestError, live, request } from '../../lib/graphql';
+import { describeError, liveFrom, request } from '../../lib/graphql';
 import { RefreshPlan } from '../../logic/refresh-plan';
 import { curveFromBuckets, TrialSet, type CurveBucket, type TrialJob } from '../../logic/trials';
 import { CURVE_PAGE, curvesOf, JOB_CHANGES, TRIAL_PAGE } from './queries';
@@ -52,16 +52,13 @@ export interface TrialsStore {
   dispose(): void;
 }
 
-function message(error: unknown): string {
-  return error instanceof GraphQLRequestError ? `${error.message} (${error.code})` : error instanceof Error ? error.message : String(error);
-}
+
 
 export function createTrialsStore(experimentId: string): TrialsStore {
   const set = new TrialSet();
   const trials = signal<Trial[]>([]);
   const state = signal<LoadState>({ loaded: 0, complete: false, error: null, liveError: null });
   const abort = new AbortController();
-  let position: string | null = null;
   let curveMetric: string | null = null;
   const plan = new RefreshPlan(CURVE_REFRESH_MS, CURVE_REFRESH_BATCH);
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
@@ -90,15 +87,12 @@ export function createTrialsStore(experimentId: string): TrialsStore {
   // connection the feed resumes after the last change it delivered.
   let stopLive: (() => void) | null = null;
   const follow = (after: string | null) => {
-    position = after;
-    stopLive = live<{ experimentJobsChanged: JobChange }>({
+    stopLive = liveFrom<{ experimentJobsChanged: JobChange }>(after, {
       query: JOB_CHANGES,
-      variables: () => ({ id: experimentId, after: position }),
-      next: ({ experimentJobsChanged: change }) => {
-        position = change.position; // kept at once: a resubscribe resumes after it, even mid-frame
-        changes.push(change);
-      },
-      error: (error) => patchState({ liveError: message(error) }),
+      variables: (after) => ({ id: experimentId, after }),
+      positionOf: ({ experimentJobsChanged }) => experimentJobsChanged.position,
+      next: ({ experimentJobsChanged }) => changes.push(experimentJobsChanged),
+      error: (error) => patchState({ liveError: describeError(error) }),
     });
   };
 
@@ -126,7 +120,7 @@ export function createTrialsStore(experimentId: string): TrialsStore {
       patchState({ loaded: set.size, complete: true });
     } catch (error) {
       if (abort.signal.aborted) return;
-      patchState({ error: message(error) });
+      patchState({ error: describeError(error) });
     }
   }
 
@@ -147,7 +141,7 @@ export function createTrialsStore(experimentId: string): TrialsStore {
         after = page.pageInfo.endCursor;
       }
     } catch (error) {
-      if (!abort.signal.aborted) patchState({ error: `curves: ${message(error)}` });
+      if (!abort.signal.aborted) patchState({ error: `curves: ${describeError(error)}` });
     }
   }
 

@@ -1,7 +1,7 @@
 // Cancel and retry, for the roles that may (the server refuses the others anyway), each asked to
 // be confirmed, with the server's answer shown when it refuses.
 import { useState } from 'preact/hooks';
-import { GraphQLRequestError, request } from '../../lib/graphql';
+import { describeError, request } from '../../lib/graphql';
 import { may } from '../../lib/session';
 import { CANCEL_JOB, RETRY_JOB, type JobStatus } from './queries';
 
@@ -27,7 +27,7 @@ export function JobActions({ jobId, status }: { jobId: string; status: JobStatus
       await request(ACTIONS[action].document, { jobId });
       setAsking(null);
     } catch (failure) {
-      setError(failure instanceof GraphQLRequestError ? `${failure.code}: ${failure.message}` : String(failure));
+      setError(describeError(failure));
     } finally {
       setBusy(false);
     }

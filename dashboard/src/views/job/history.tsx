@@ -1,7 +1,7 @@
 // Every event of the job, oldest first, a page at a time, growing live as the job changes; and the
 // time slider that shows the job as it stood at any revision (`?rev=12`).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { GraphQLRequestError, request } from '../../lib/graphql';
+import { describeError, request } from '../../lib/graphql';
 import { setParams } from '../../lib/route';
 import { jobPageParams } from '../../logic/job-url';
 import { HISTORY_QUERY, type HistoryAnswer, type HistoryEvent } from './queries';
@@ -31,7 +31,7 @@ export function JobHistory({ jobId, liveRevision, selected }: { jobId: string; l
       setHasMore(page.pageInfo.hasNextPage);
       setError(null);
     } catch (failure) {
-      setError(failure instanceof GraphQLRequestError ? `${failure.code}: ${failure.message}` : String(failure));
+      setError(describeError(failure));
     } finally {
       reading.current = false;
     }

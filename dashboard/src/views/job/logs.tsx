@@ -3,7 +3,7 @@
 // "load earlier" pages backward through `logs(first, after)` (offsets are contiguous from 0).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { frameQueue } from '../../lib/frame';
-import { GraphQLRequestError, live, request } from '../../lib/graphql';
+import { describeError, live, request } from '../../lib/graphql';
 import { setParams } from '../../lib/route';
 import { highlightSegments, matchesQuery } from '../../logic/highlight';
 import { jobPageParams } from '../../logic/job-url';
@@ -41,9 +41,7 @@ async function readTail(jobId: string, revision: number | null, length?: number)
   return page ? readPage(jobId, revision, page) : [];
 }
 
-function message(error: unknown): string {
-  return error instanceof GraphQLRequestError ? `${error.code}: ${error.message}` : String(error);
-}
+
 
 export function LogTail({ jobId, revision, query, pastLength }: { jobId: string; revision: number | null; query: string; pastLength: number | null }) {
   const [log, setLog] = useState<LogWindow>(() => emptyLog());
@@ -81,13 +79,13 @@ export function LogTail({ jobId, revision, query, pastLength }: { jobId: string;
           // Resumes after the last offset received, whether it was shown or only counted.
           variables: () => ({ jobId, afterOffset: logRef.current.lastOffset >= 0 ? logRef.current.lastOffset : null }),
           next: (data) => queue.push(data.jobLogs),
-          error: (failure) => setError(message(failure)),
+          error: (failure) => setError(describeError(failure)),
           complete: () => (ended.current = true),
         });
       })
       .catch((failure: unknown) => {
         if (stopped) return;
-        setError(message(failure));
+        setError(describeError(failure));
         setLoading(false);
       });
     return () => {
@@ -117,7 +115,7 @@ export function LogTail({ jobId, revision, query, pastLength }: { jobId: string;
       // Keep the lines the person was reading where they were.
       requestAnimationFrame(() => scroller.current && (scroller.current.scrollTop = before + added * ROW_HEIGHT));
     } catch (failure) {
-      setError(message(failure));
+      setError(describeError(failure));
     }
   };
 
@@ -127,7 +125,7 @@ export function LogTail({ jobId, revision, query, pastLength }: { jobId: string;
       update((window) => replaceWithTail(window, tail));
       setFollow(true);
     } catch (failure) {
-      setError(message(failure));
+      setError(describeError(failure));
     }
   };
 

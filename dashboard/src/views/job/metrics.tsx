@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
 import { Chart } from '../../components/chart';
-import { GraphQLRequestError, request } from '../../lib/graphql';
+import { describeError, request } from '../../lib/graphql';
 import { theme } from '../../lib/theme';
 import {
   appendTail,
@@ -154,7 +154,7 @@ function MetricChart({
       } while (again.current);
       setError(null);
     } catch (failure) {
-      setError(failure instanceof GraphQLRequestError ? `${failure.code}: ${failure.message}` : String(failure));
+      setError(describeError(failure));
     } finally {
       busy.current = false;
     }

@@ -1,6 +1,6 @@
 import { signal, type Signal } from '@preact/signals';
 import { frameQueue } from '../../lib/frame';
-import { live } from '../../lib/graphql';
+import { liveFrom } from '../../lib/graphql';
 import { mergeRows } from '../../logic/row-merge';
 import { readJobPage, STATUS_CHANGES, type JobRow, type StatusChange } from './jobs-data';
 
@@ -41,15 +41,12 @@ export function liveJobList(options: {
   const loading = signal(true);
   const error = signal<string | null>(null);
   let endCursor: string | null = null;
-  let loaded = false;
-  let position: string | null = null;
   let stopFeed: (() => void) | null = null;
   let stopped = false;
   let markStarted: (position: string | null) => void = () => {};
   const started = new Promise<string | null>((resolve) => (markStarted = resolve));
 
   const merge = (jobs: readonly JobRow[]) => {
-    if (!loaded) return;
     rows.value = mergeRows(rows.value, jobs, { matches: options.matches, complete: !hasNextPage.value });
   };
 
@@ -63,7 +60,6 @@ export function liveJobList(options: {
       hasNextPage.value = page.hasNextPage;
       totalCount.value = page.totalCount;
       rows.value = page.rows;
-      loaded = true;
       error.value = null;
       follow(page.logPosition);
       markStarted(page.logPosition);
@@ -77,16 +73,13 @@ export function liveJobList(options: {
   // A null position (the log was empty when read) starts the feed "from now": nothing existed to miss
   // but a job created in the instant between the read and the subscribe.
   function follow(after: string | null) {
-    position = after;
-    stopFeed = live<{ jobStatusChanged: StatusChange }>({
+    stopFeed = liveFrom<{ jobStatusChanged: StatusChange }>(after, {
       query: STATUS_CHANGES,
       // No status narrowing on the server: it narrows by the status a job moves *to*, and a job
       // leaving the filtered statuses must leave the list too.
-      variables: () => ({ experimentId: options.experimentId, after: position }),
-      next: ({ jobStatusChanged }) => {
-        position = jobStatusChanged.position;
-        queue.push(jobStatusChanged);
-      },
+      variables: (after) => ({ experimentId: options.experimentId, after }),
+      positionOf: ({ jobStatusChanged }) => jobStatusChanged.position,
+      next: ({ jobStatusChanged }) => queue.push(jobStatusChanged),
       error: (caught) => (error.value = `live updates stopped: ${caught.message}`),
     });
   }
