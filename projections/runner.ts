@@ -14,13 +14,14 @@
  *   have caught up with its own events (read-your-writes).
  */
 import type { Database } from 'better-sqlite3';
-import type { EventStore, EventSubscription, RecordedEvent } from '../src/store/port.js';
+import type { EventStore, EventSubscription, RecordedEvent, SubscriptionState } from '../src/store/port.js';
 import type { LiveFeed } from '../src/live-feed.js';
 import { applyBatch, type Projection, type ProjectionFactory } from './projection.js';
 import { eventWeight } from '../src/event-weight.js';
 import { batchesOf } from './batches.js';
 import { CHECKPOINT_NAME } from './checkpoint.js';
 import { assertReadModelVersion, ensureReadModelVersion } from './read-model-version.js';
+import { quietLogger, type Logger } from '../src/observability/logger.js';
 
 const CHECKPOINT = CHECKPOINT_NAME;
 const MAX_BATCH = 500;
@@ -33,12 +34,12 @@ const BATCH_BOUND = { maxWeight: 16 * 1024 * 1024, weigh: eventWeight };
 
 /**
  * Where the runner is: `starting` until it has caught up with the log as it
- * stood when it started, `running` while it follows the log, `failed` once a
- * batch could not be applied (until a restart), `stopped` once closed. (A
- * store whose subscription drops and comes back may add a state of its own,
- * such as `reconnecting`, here.)
+ * stood when it started, `running` while it follows the log, `reconnecting`
+ * while the store's subscription is lost and being retried (EventStoreDB;
+ * the runner resumes by itself once the store has it again), `failed` once a
+ * batch could not be applied (until a restart), `stopped` once closed.
  */
-export type RunnerState = 'starting' | 'running' | 'failed' | 'stopped';
+export type RunnerState = 'starting' | 'running' | 'reconnecting' | 'failed' | 'stopped';
 
 export interface RunnerLag {
   state: RunnerState;
@@ -77,6 +78,8 @@ export class ProjectionRunner {
   private failure: Error | undefined;
   private stopped = false;
   private caughtUpAtStart = false;
+  /** What the store last said of its subscription (a store that never says is live). */
+  private storeSubscription: SubscriptionState = 'live';
   private unapplied: Sighting[] = [];
   private readonly readCheckpointStatement;
   private readonly writeCheckpointStatement;
@@ -89,6 +92,7 @@ export class ProjectionRunner {
     db: Database,
     factories: readonly ProjectionFactory[],
     private readonly feed: LiveFeed,
+    private readonly log: Pick<Logger, 'error'> = quietLogger(),
   ) {
     // Before any projection prepares its statements: tables of another shape are dropped and rebuilt from the log.
     ensureReadModelVersion(db);
@@ -142,11 +146,15 @@ export class ProjectionRunner {
         );
       }
     }
-    this.subscription = this.store.subscribeToAll({ after: this.handled });
+    this.subscription = this.store.subscribeToAll({
+      after: this.handled,
+      // The store retries by itself (and logs each retry); readiness only needs to know it is not following the log.
+      onStateChange: (state) => (this.storeSubscription = state),
+    });
     this.loop = this.follow(this.subscription).catch((error: unknown) => {
       // A read model that cannot apply the log must not answer as if it could:
       // every waiting and later mutation gets this error until a restart.
-      console.error('trialog: projection runner stopped on an error:', error);
+      this.log.error({ err: error }, 'projection runner stopped on an error');
       this.fail(error instanceof Error ? error : new Error(String(error)));
     });
     // Running once the log as it stood at start is in the read models; a store that cannot say keeps it starting.
@@ -159,6 +167,7 @@ export class ProjectionRunner {
   get state(): RunnerState {
     if (this.stopped) return 'stopped';
     if (this.failure) return 'failed';
+    if (this.storeSubscription === 'retrying') return 'reconnecting';
     return this.loop && this.caughtUpAtStart ? 'running' : 'starting';
   }
 

@@ -43,6 +43,14 @@ const listOf = (parse: (text: string) => string[]) =>
       }
     });
 
+/** pino's levels, quietest last: TRIALOG_LOG_LEVEL. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** TRIALOG_OTEL: no tracing (the OpenTelemetry SDK is not even loaded), or spans sent over OTLP/HTTP or printed. */
+export const TRACING_MODES = ['off', 'otlp', 'console'] as const;
+export type TracingMode = (typeof TRACING_MODES)[number];
+
 /** Where `npm run build:dashboard` writes: found from the package's root, so any working directory serves it. */
 export const DEFAULT_DASHBOARD_DIR = join(PACKAGE_ROOT, 'dashboard', 'dist') + '/';
 
@@ -96,6 +104,8 @@ const Config = z.object({
   TRIALOG_DASHBOARD_DIR: z.string().min(1, 'must be a directory path').default(DEFAULT_DASHBOARD_DIR),
   TRIALOG_READY_MAX_LAG_SECONDS: seconds(DEFAULT_READY_MAX_LAG_SECONDS, 1),
   TRIALOG_SHUTDOWN_GRACE_SECONDS: seconds(DEFAULT_SHUTDOWN_GRACE_SECONDS, 0),
+  TRIALOG_LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  TRIALOG_OTEL: z.enum(TRACING_MODES, { error: `must be one of ${TRACING_MODES.join(', ')}` }).default('off'),
 });
 
 export interface TrialogConfig {
@@ -123,6 +133,10 @@ export interface TrialogConfig {
   readyMaxLagSeconds: number;
   /** On SIGTERM or SIGINT, how long requests in flight have to finish before they are cut off. */
   shutdownGraceSeconds: number;
+  /** The least severe log level written (src/observability/logger.ts). */
+  logLevel: LogLevel;
+  /** OpenTelemetry tracing of GraphQL operations (src/observability/tracing.ts). */
+  tracing: TracingMode;
 }
 
 export interface PerimeterConfig {
@@ -215,6 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     dashboardDir: c.TRIALOG_DASHBOARD_DIR,
     readyMaxLagSeconds: c.TRIALOG_READY_MAX_LAG_SECONDS,
     shutdownGraceSeconds: c.TRIALOG_SHUTDOWN_GRACE_SECONDS,
+    logLevel: c.TRIALOG_LOG_LEVEL,
+    tracing: c.TRIALOG_OTEL,
     graphql: {
       maxDepth: c.TRIALOG_MAX_DEPTH,
       maxAliases: c.TRIALOG_MAX_ALIASES,

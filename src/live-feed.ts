@@ -77,15 +77,42 @@ export interface LiveSubscription extends AsyncIterableIterator<RecordedEvent> {
   readonly endedWith: Error | undefined;
 }
 
+/** What subscribers have waiting now, for metrics: their count, the sum and the largest, in events and bytes. */
+export interface BacklogStats {
+  subscribers: number;
+  events: number;
+  bytes: number;
+  maxEvents: number;
+  maxBytes: number;
+}
+
 export class LiveFeed {
   private readonly listeners = new Set<(batch: readonly RecordedEvent[]) => void>();
+  private readonly backlogs = new Set<{ readonly events: number; readonly bytes: number }>();
   private readonly limits: SubscriberBacklogLimits;
+  private readonly onTooSlow: (() => void) | undefined;
 
-  constructor(limits: { maxEvents?: number | undefined; maxBytes?: number | undefined } = {}) {
+  constructor(
+    limits: { maxEvents?: number | undefined; maxBytes?: number | undefined } = {},
+    hooks: { onSubscriberTooSlow?: () => void } = {},
+  ) {
     this.limits = {
       maxEvents: limits.maxEvents ?? defaultSubscriberBacklog.maxEvents,
       maxBytes: limits.maxBytes ?? defaultSubscriberBacklog.maxBytes,
     };
+    this.onTooSlow = hooks.onSubscriberTooSlow;
+  }
+
+  /** Read at scrape time: one pass over the subscribers, nothing kept up to date per event. */
+  backlogStats(): BacklogStats {
+    const stats = { subscribers: this.backlogs.size, events: 0, bytes: 0, maxEvents: 0, maxBytes: 0 };
+    for (const { events, bytes } of this.backlogs) {
+      stats.events += events;
+      stats.bytes += bytes;
+      stats.maxEvents = Math.max(stats.maxEvents, events);
+      stats.maxBytes = Math.max(stats.maxBytes, bytes);
+    }
+    return stats;
   }
 
   /** Each subscriber's way to end it with an error (what it had waiting is dropped). */
@@ -137,21 +164,32 @@ export class LiveFeed {
     };
     const fail = (error: Error) => {
       failure = error;
+      this.onTooSlow?.();
       // What it had waiting is dropped at once: that is the memory this bound is for.
       queue.length = 0;
       queuedBytes = 0;
       end();
     };
+    const backlog = {
+      get events() {
+        return queue.length;
+      },
+      get bytes() {
+        return queuedBytes;
+      },
+    };
     const end = () => {
       ended = true;
       this.listeners.delete(listener);
       this.enders.delete(fail);
+      this.backlogs.delete(backlog);
       wake?.();
     };
     if (this.endedWith) fail(this.endedWith);
     else {
       this.listeners.add(listener);
       this.enders.add(fail);
+      this.backlogs.add(backlog);
     }
 
     let closedByConsumer = false;

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { writeNewAdminKeyFile } from './admin-key-file.js';
 import { ConfigError, loadConfig } from './config.js';
 import { isLoopbackAddress as isLoopback } from './http/origin-policy.js';
+import { createLogger, type Logger } from './observability/logger.js';
 import { startedByNpmScript, whenParentGone } from './parent-watch.js';
 
 /**
@@ -12,31 +13,38 @@ import { startedByNpmScript, whenParentGone } from './parent-watch.js';
  * can no longer happen would otherwise end the process with status 0 and no word).
  */
 let started = false;
+/** JSON lines on stdout (see src/observability/logger.ts); at its configured level once the configuration is read. */
+let log: Logger = createLogger('info');
+
+const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 process.on('unhandledRejection', (reason: unknown) => {
-  console.error(`trialog: unhandled rejection${started ? '' : ' during start'}:`, reason);
+  log.fatal({ err: reason }, `unhandled rejection${started ? '' : ' during start'}: ${describe(reason)}`);
   process.exit(1);
 });
 
 function onEmptyEventLoopDuringStart(): void {
-  console.error('trialog: failed to start: the start stopped waiting with nothing left to wait for (a bug); exiting');
+  log.fatal('failed to start: the start stopped waiting with nothing left to wait for (a bug); exiting');
   process.exit(1);
 }
 process.on('beforeExit', onEmptyEventLoopDuringStart);
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  log = createLogger(config.logLevel);
   // graphql-js checks every type test twice outside production (to catch two copies of itself): about
   // a fifth of the server's time on large inputs. Set before graphql is loaded, unless the caller chose.
   process.env.NODE_ENV ??= 'production';
   // Loaded after the configuration is checked: the limits they are built with come from it.
   const { startServer } = await import('./server.js');
   const { openTrialog } = await import('./trialog.js');
-  const trialog = await openTrialog(config);
+  // Only when asked for: with tracing off, no OpenTelemetry module is loaded at all.
+  const tracing = config.tracing === 'off' ? undefined : (await import('./observability/tracing.js')).startTracing(config.tracing);
+  const trialog = await openTrialog({ ...config, logger: log });
   const loopback = isLoopback(config.host);
   if (trialog.access.isOpen) {
     if (loopback) {
-      console.log('trialog: no API keys configured: running OPEN (every caller is admin), bound to loopback only');
+      log.warn('no API keys configured: running OPEN (every caller is admin), bound to loopback only');
     } else {
       // Never open to a network: make an admin key and hand it to the owner in a private file.
       const file = join(config.dbPath === ':memory:' ? './data' : dirname(config.dbPath), 'admin.key');
@@ -44,7 +52,7 @@ async function main(): Promise<void> {
         const made = await trialog.access.createApiKey({ name: 'bootstrap-admin', role: 'admin' }, { actor: 'system', correlationId: 'bootstrap' });
         return made.key;
       });
-      console.log(`trialog: no API keys configured and ${config.host} is not loopback: wrote an admin key to ${file}`);
+      log.warn({ file }, `no API keys configured and ${config.host} is not loopback: wrote an admin key to ${file}`);
     }
   }
   const server = await startServer(trialog, {
@@ -54,9 +62,11 @@ async function main(): Promise<void> {
     perimeter: config.perimeter,
     dashboardDir: config.dashboardDir,
     readyMaxLagSeconds: config.readyMaxLagSeconds,
+    tracing: tracing?.plugin,
   });
   const store = config.eventStoreUrl ? `EventStoreDB (read models in ${config.dbPath})` : `SQLite ${config.dbPath}`;
-  console.log(`trialog: serving ${server.url} (GraphiQL in a browser) on ${store}`);
+  // Tests and supervisors look for `serving <url>` in this line's msg.
+  log.info({ url: server.url, tracing: config.tracing }, `serving ${server.url} (GraphiQL in a browser) on ${store}`);
   started = true;
   process.off('beforeExit', onEmptyEventLoopDuringStart);
 
@@ -64,20 +74,21 @@ async function main(): Promise<void> {
   let stopping = false;
   const stop = async (why: string) => {
     stopping = true;
-    console.log(`trialog: ${why}: shutting down (grace ${config.shutdownGraceSeconds} s; a second SIGTERM or SIGINT exits at once)`);
+    log.info({ signal: why }, `${why}: shutting down (grace ${config.shutdownGraceSeconds} s; a second SIGTERM or SIGINT exits at once)`);
     try {
-      await server.shutDown({ graceMs: config.shutdownGraceSeconds * 1000, log: (line) => console.log(`trialog: ${line}`) });
+      await server.shutDown({ graceMs: config.shutdownGraceSeconds * 1000, log: (line) => log.info(line) });
       await trialog.close();
-      console.log('trialog: shutdown 5/5: store closed; exiting');
+      await tracing?.shutdown();
+      log.info('shutdown 5/5: store closed; exiting');
       process.exit(0);
     } catch (error) {
-      console.error('trialog: shutdown failed:', error);
+      log.error({ err: error }, `shutdown failed: ${describe(error)}`);
       process.exit(1);
     }
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (!stopping) return void stop(signal);
-    console.log(`trialog: ${signal} again: exiting now, without finishing the shutdown`);
+    log.warn({ signal }, `${signal} again: exiting now, without finishing the shutdown`);
     process.exit(1);
   };
   process.on('SIGINT', onSignal);
@@ -91,14 +102,15 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
+    // Plain, on stderr: the logger's own level is part of what failed to parse, and a person starting it reads this.
     console.error(`trialog: ${error.message}`);
     process.exit(2);
   }
   const code = (error as { code?: string }).code;
   if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-    console.error(`trialog: cannot listen: ${(error as Error).message}`);
+    log.fatal(`cannot listen: ${(error as Error).message}`);
     process.exit(2);
   }
-  console.error('trialog: failed to start:', error);
+  log.fatal({ err: error }, `failed to start: ${describe(error)}`);
   process.exit(1);
 });

@@ -44,6 +44,9 @@ import { corsOptionsFor } from './http/origin-policy.js';
 import { guardPerimeter, verifyUpgrade, type PerimeterPolicy } from './http/perimeter.js';
 import type { Trialog } from './trialog.js';
 import { controlSocketFlow, keepAlive, pacedBy, type SocketFlow } from './websocket-flow.js';
+import { yogaLogger } from './observability/logger.js';
+import { serveMetrics } from './observability/metrics-route.js';
+import { observeOperations } from './observability/observe-operations.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -61,7 +64,14 @@ export interface RunningServer {
   shutDown(options: { graceMs: number; log: (line: string) => void }): Promise<void>;
 }
 
-export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guards: Plugin, corsOrigins: readonly string[] = []) {
+export function createTrialogYoga(
+  trialog: Trialog,
+  limits: GraphQLLimits,
+  guards: Plugin,
+  corsOrigins: readonly string[] = [],
+  /** Request logs and metrics, tracing: after the error codes are final, so they see what the client gets. */
+  observability: Plugin[] = [],
+) {
   // GraphiQL's scripts from the package, not a CDN, under its own Content-Security-Policy.
   const graphiql = offlineGraphiQL();
   return createYoga<{ socketCorrelationId?: string; socketAuthorization?: string }, GraphQLContext>({
@@ -101,11 +111,12 @@ export function createTrialogYoga(trialog: Trialog, limits: GraphQLLimits, guard
       useAccessControl(),
       guards,
       useContractErrorCodes(),
+      ...observability,
       useCorrelationId(),
       // Lone surrogates in any variable: refused before anything runs (HTTP, SSE, WebSocket).
       useWellFormedStrings(),
     ],
-    logging: process.env.TRIALOG_LOG_LEVEL === 'debug' ? 'debug' : 'warn',
+    logging: yogaLogger(trialog.logger),
     context: ({ request, socketCorrelationId, socketAuthorization }): GraphQLContext => {
       // Over WebSocket the key comes in connectionParams, the correlation id in the upgrade request.
       const principal = trialog.access.authenticate(request ? request.headers.get('authorization') : socketAuthorization);
@@ -166,12 +177,16 @@ export async function startServer(
     dashboardDir?: string;
     /** TRIALOG_READY_MAX_LAG_SECONDS. */
     readyMaxLagSeconds?: number;
+    /** OpenTelemetry's envelop plugin, when TRIALOG_OTEL turns tracing on. */
+    tracing?: Plugin;
   },
 ): Promise<RunningServer> {
   const limits = options.graphql ?? defaultGraphQLLimits;
   const guards = useSubscriptionGuards(trialog, limits.maxSubscriptionsPerKey);
   const corsOrigins = options.perimeter?.corsOrigins ?? [];
-  const yoga = createTrialogYoga(trialog, limits, guards.plugin, corsOrigins);
+  const observation = observeOperations(trialog);
+  const observability = options.tracing ? [observation.plugin, options.tracing] : [observation.plugin];
+  const yoga = createTrialogYoga(trialog, limits, guards.plugin, corsOrigins, observability);
   // The port is known once listening (port 0 picks one): the policy reads it then.
   let boundPort = options.port;
   const perimeter: PerimeterPolicy = {
@@ -185,7 +200,8 @@ export async function startServer(
   };
   // Outermost first: the perimeter (Host, Origin), the dashboard's public files (no key, no body read),
   // then a stranger's request refused from its headers.
-  const api = refuseUnauthenticated(trialog.access, limitBodies(limits.maxBodyBytes, yoga));
+  // /metrics behind the same key check as the API (any valid key), before GraphQL.
+  const api = refuseUnauthenticated(trialog.access, serveMetrics(trialog.metrics, limitBodies(limits.maxBodyBytes, yoga)));
   // Probes before the perimeter (a kubelet asks by address; see health.ts), and answered while draining.
   let shuttingDown = false;
   const readLag = lagReader(trialog.runner);
@@ -239,7 +255,7 @@ export async function startServer(
 
   const wsCleanup = serveGraphQLOverWebSocket<Record<string, unknown>>(
     wsServer,
-    {
+    observation.overWebSocket({
       onConnect: (ctx) => {
         const principal = trialog.access.authenticate(authorizationOf(ctx.connectionParams));
         if (principal instanceof Error) return false; // closes with 4403 Forbidden
@@ -296,8 +312,9 @@ export async function startServer(
         const flow = flows.get(ctx.extra.socket);
         if (flow && isAsyncIterable(result)) return pacedBy(flow, result);
       },
-    },
+    }),
     { maxInitBytes: MAX_CONNECTION_INIT_BYTES, maxMessageBytes: limits.maxBodyBytes },
+    trialog.logger,
   );
 
   await new Promise<void>((resolve, reject) => {

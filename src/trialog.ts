@@ -27,6 +27,9 @@ import { jobsProjection } from '../projections/jobs-projection.js';
 import { mappingsProjection } from '../projections/mappings-projection.js';
 import { MappingQueries } from '../projections/mappings-queries.js';
 import { ProjectionRunner } from '../projections/runner.js';
+import { quietLogger, type Logger } from './observability/logger.js';
+import { TrialogMetrics } from './observability/metrics.js';
+import { instrumentReadSide, instrumentStore } from './observability/trialog-metrics.js';
 
 export interface Trialog {
   store: EventStore;
@@ -43,6 +46,9 @@ export interface Trialog {
   mappingQueries: MappingQueries;
   mappingCommands: MappingCommands;
   access: AccessControl;
+  /** Prometheus metrics of this Trialog (served at /metrics). */
+  metrics: TrialogMetrics;
+  logger: Logger;
   close(): Promise<void>;
 }
 
@@ -54,6 +60,8 @@ export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'sync
   maxSubscriberBacklogBytes?: number;
   /** Bytes of folded job states the command side keeps cached (TRIALOG_AGGREGATE_CACHE_BYTES). */
   aggregateCacheBytes?: number;
+  /** Where the server's log lines go (default: warnings and errors only, for tests and tools). */
+  logger?: Logger;
 };
 
 // Experiments first: a job's objective is its experiment's, looked up while projecting the job.
@@ -75,10 +83,17 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
     store = sqlite;
     readDb = sqlite.db;
   }
-  const feed = new LiveFeed({ maxEvents: config.maxSubscriberBacklog, maxBytes: config.maxSubscriberBacklogBytes });
-  const runner = new ProjectionRunner(store, readDb, readModelProjections, feed);
+  const logger = config.logger ?? quietLogger();
+  const metrics = new TrialogMetrics();
+  instrumentStore(metrics, store);
+  const feed = new LiveFeed(
+    { maxEvents: config.maxSubscriberBacklog, maxBytes: config.maxSubscriberBacklogBytes },
+    { onSubscriberTooSlow: () => metrics.subscribersEndedTooSlow.inc() },
+  );
+  const runner = new ProjectionRunner(store, readDb, readModelProjections, feed, logger);
   runner.start();
   await runner.catchUp();
+  instrumentReadSide(metrics, { store, readDb, runner, feed });
   const jobQueries = new JobQueries(readDb);
   const waitForReadModels = (position: string) => runner.waitFor(position);
   const jobCommands = new JobCommands({
@@ -113,6 +128,8 @@ export async function openTrialog(config: StoreConfig): Promise<Trialog> {
     mappingQueries,
     mappingCommands,
     access,
+    metrics,
+    logger,
     async close() {
       await runner.stop();
       await store.close();

@@ -81,7 +81,8 @@ describe('a start that goes wrong', () => {
     const preload = fileURLToPath(new URL('./fixtures/processes/reject-during-start.mjs', import.meta.url));
     const { output, exit } = runMain({ TRIALOG_DB: join(dir.path, 'trialog.db'), NODE_OPTIONS: `--import ${preload}` });
     expect(await exit).toBe(1);
-    expect(output()).toMatch(/^trialog: unhandled rejection during start: Error: injected during start$/m);
+    // One JSON log line (src/observability/logger.ts) at level fatal, naming the rejection.
+    expect(output()).toMatch(/^\{.*"level":"fatal".*"msg":"unhandled rejection during start: Error: injected during start"\}$/m);
     expect(output()).not.toMatch(/serving http:/);
   });
 });

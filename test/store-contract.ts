@@ -22,9 +22,21 @@ export function event(type: string, data: Record<string, unknown> = {}): NewEven
   return { id: randomUUID(), type, data, metadata };
 }
 
+/**
+ * Every category the suite writes starts with this: a store shared with other
+ * applications (EventStoreDB) reads back only the streams it owns, and the
+ * suite's are the ones under this prefix.
+ */
+export const CONTRACT_STREAM_PREFIX = 'contract';
+
+/** A category of the suite's own; `unique` makes it one no other test (or run) writes. */
+function contractCategory(name: string, { unique = false } = {}): string {
+  return `${CONTRACT_STREAM_PREFIX}${name}${unique ? randomUUID().replaceAll('-', '').slice(0, 12) : ''}`;
+}
+
 /** Stream ids unique per test, so a shared server (EventStoreDB) needs no cleanup. */
 function uniqueStream(category: string): string {
-  return `${category}-${randomUUID().replaceAll('-', '')}`;
+  return `${contractCategory(category)}-${randomUUID().replaceAll('-', '')}`;
 }
 
 async function take(iterable: AsyncIterable<RecordedEvent>, count: number): Promise<RecordedEvent[]> {
@@ -180,14 +192,14 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
         );
         expect(read.map((e) => e.type)).toEqual(['A1', 'B1', 'A2']);
         expect(read[0]!.position < read[1]!.position && read[1]!.position < read[2]!.position).toBe(true);
-        const afterFirst = await store.readAll({ after: read[0]!.position, filter: { category: 'all' }, maxCount: 10 });
+        const afterFirst = await store.readAll({ after: read[0]!.position, filter: { category: contractCategory('all') }, maxCount: 10 });
         expect(afterFirst.map((e) => e.position)).not.toContain(read[0]!.position);
         expect(await store.headPosition()).toBe(read[2]!.position);
       });
 
       it('filters by stream, category and event type', async () => {
         const head = await store.headPosition();
-        const category = `f${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+        const category = contractCategory('f', { unique: true });
         const one = `${category}-1`;
         const two = `${category}-2`;
         await store.appendToStream(one, [event('Keep'), event('Drop')]);
@@ -203,7 +215,7 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
 
       it('leaves out the categories a filter excludes, in reads and in subscriptions alike', async () => {
         const head = await store.headPosition();
-        const hidden = `h${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+        const hidden = contractCategory('h', { unique: true });
         const shown = uniqueStream('shown');
         await store.appendToStream(`${hidden}-keys`, [event('Secret')]);
         await store.appendToStream(shown, [event('Open')]);
@@ -268,7 +280,7 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
       });
 
       it('maxBytes smaller than one event still returns that event, so paging progresses', async () => {
-        const category = `b${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+        const category = contractCategory('b', { unique: true });
         const head = await store.headPosition();
         await store.appendToStream(`${category}-1`, [sized('Big', 20_000), sized('Small', 100)]);
         const byStream = await store.readStream(`${category}-1`, { maxBytes: 1000 });
@@ -290,7 +302,7 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
     describe('subscribing to the global log', () => {
       it('delivers the backlog, then live events, with no gap and no repeat across the switch', async () => {
         const head = await store.headPosition();
-        const category = `s${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+        const category = contractCategory('s', { unique: true });
         await store.appendToStream(`${category}-a`, [event('E0'), event('E1')]);
         const subscription = store.subscribeToAll({ after: head, filter: { category } });
         const received = take(subscription, 6);

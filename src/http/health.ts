@@ -84,6 +84,7 @@ export function judgeReadiness(reading: LagReading, shuttingDown: boolean, optio
 const RUNNER_REASONS: Record<RunnerState, string> = {
   starting: 'the read models are catching up with the log after start',
   running: '',
+  reconnecting: 'the read models lost the event store and are reconnecting (each retry is logged)',
   failed: 'the read models stopped on an error (logged); restart the server',
   stopped: 'the read models are stopped',
 };

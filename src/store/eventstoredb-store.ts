@@ -3,33 +3,39 @@
  * several Trialog servers on one log. Kept thin: it maps the port's types onto
  * the client's and adds only what the client lacks (string positions, filters
  * on reads, resubscription after a dropped subscription).
+ *
+ * The server may be shared with other applications: Trialog reads and
+ * subscribes to its own streams only (see eventstoredb/ownership.ts), filtered
+ * on the server (eventstoredb/filters.ts, eventstoredb/filtered-read.ts).
  */
 import { ConfigError } from '../config.js';
 import { redactUrl } from '../redact-url.js';
 import {
   ANY,
   BACKWARDS,
-  DeadlineExceededError,
   END,
   EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
-  NotLeaderError,
   START,
   STREAM_EXISTS,
   StreamNotFoundError,
-  TimeoutError,
-  UnavailableError,
   WrongExpectedVersionError,
-  excludeSystemEvents,
   jsonEvent,
   type AllStreamResolvedEvent,
   type AppendExpectedRevision,
-  type Direction,
+  type Filter,
   type Position,
   type ReadPosition,
   type ResolvedEvent,
+  type StreamingRead,
 } from '@eventstore/db-client';
+import { appendedRevision, throwingOnAppendFailure } from './eventstoredb/append-outcome.js';
+import { serverFilterFor } from './eventstoredb/filters.js';
+import { readAllFiltered } from './eventstoredb/filtered-read.js';
+import { trialogOwnership, type LogOwnership } from './eventstoredb/ownership.js';
+import { firstRevisionAfter, inPages, type StreamProbe } from './eventstoredb/paging.js';
+import { resubscribing, type BackoffPolicy, type SubscriptionAttempt } from './eventstoredb/subscription.js';
 import {
   WrongExpectedRevisionError,
   matchesFilter,
@@ -50,18 +56,8 @@ import {
 
 const DIGITS = 20;
 const DEFAULT_PAGE = 1000;
-/** Every server read asks for a bounded number of events and is read to its end. */
+/** Every server read asks for a bounded number of events, read lazily (see `lazily`). */
 const CHUNK = 500;
-
-/** Errors after which a subscription is worth starting again; any other ends it. */
-function isTransient(error: unknown): boolean {
-  return (
-    error instanceof UnavailableError ||
-    error instanceof DeadlineExceededError ||
-    error instanceof TimeoutError ||
-    error instanceof NotLeaderError
-  );
-}
 
 /** `commit-prepare`, both zero-padded, so positions compare as strings. */
 export function formatEsdbPosition(position: Position): string {
@@ -83,10 +79,26 @@ function toClientExpected(expected: ExpectedRevision): AppendExpectedRevision {
   return expected;
 }
 
-/** Our streams never start with '$'; the server's own do. */
-function isOurs(resolved: AllStreamResolvedEvent | ResolvedEvent): boolean {
-  const event = resolved.event;
-  return event !== undefined && !event.streamId.startsWith('$') && !event.type.startsWith('$');
+/**
+ * A server read's events, read as the consumer asks for them: leaving early
+ * cancels the server's call (destroying the read alone would leave it open),
+ * so the server sends little more of a page than was consumed of it.
+ */
+async function* lazily<E>(read: StreamingRead<E>): AsyncGenerator<E> {
+  let ended = false;
+  try {
+    for await (const event of read) yield event;
+    ended = true;
+  } finally {
+    if (!ended) await read.cancel().catch(() => {});
+  }
+}
+
+export interface EventStoreDbOptions {
+  /** Which streams of a shared server are the application's. Default: Trialog's own categories. */
+  ownership?: LogOwnership;
+  /** How subscriptions back off between resubscriptions. */
+  backoff?: BackoffPolicy;
 }
 
 function withoutOriginalTimestamp(metadata: unknown): EventMetadata {
@@ -146,8 +158,10 @@ function pageShaper(shape: ReadShape): (event: RecordedEvent) => RecordedEventPa
 
 export class EventStoreDbEventStore implements EventStore {
   private readonly client: EventStoreDBClient;
+  private readonly ownership: LogOwnership;
+  private readonly backoff: BackoffPolicy | undefined;
 
-  constructor(connectionString: string) {
+  constructor(connectionString: string, options: EventStoreDbOptions = {}) {
     try {
       this.client = EventStoreDBClient.connectionString(connectionString);
     } catch (error) {
@@ -158,6 +172,9 @@ export class EventStoreDbEventStore implements EventStore {
       const where = location && expected ? ` (at character ${location[0]}: expected ${expected})` : '';
       throw new ConfigError(`invalid configuration: EVENTSTORE_URL is not a valid connection string${where}: ${redactUrl(connectionString)}`);
     }
+    throwingOnAppendFailure(this.client);
+    this.ownership = options.ownership ?? trialogOwnership;
+    this.backoff = options.backoff;
   }
 
   async appendToStream(
@@ -182,11 +199,12 @@ export class EventStoreDbEventStore implements EventStore {
         ),
         { expectedRevision: toClientExpected(expected) },
       );
+      const revision = appendedRevision(streamId, expected, result);
       return {
-        nextExpectedRevision: result.nextExpectedRevision,
+        nextExpectedRevision: revision,
         // The append's own answer carries the commit position twice, not the last
         // event's position in $all, which callers compare with projected positions.
-        position: await this.positionOf(streamId, result.nextExpectedRevision),
+        position: await this.positionOf(streamId, revision),
       };
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) {
@@ -205,7 +223,7 @@ export class EventStoreDbEventStore implements EventStore {
     const limit = options.maxCount ?? Number.MAX_SAFE_INTEGER;
     const shape = pageShaper(options);
     if (limit <= 0) return events;
-    for await (const event of this.streamEvents(streamId, options.fromRevision ?? START, limit)) {
+    for await (const event of this.streamEvents(streamId, options.fromRevision ?? 0n, limit)) {
       const part = shape(event);
       if (!part) break;
       events.push(part);
@@ -215,22 +233,56 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /**
-   * One stream, oldest first, read lazily: leaving the loop early cancels the
-   * server's call, so a short page of a long stream reads little more than it.
+   * One stream from a revision, oldest first, in server reads of at most a
+   * page (fewer when the caller wants fewer), each read lazily: leaving the
+   * loop early cancels the server's call, so a short page of a long stream
+   * reads little more than it.
    */
-  private async *streamEvents(
+  private streamEvents(streamId: string, fromRevision: bigint, wanted = Number.MAX_SAFE_INTEGER): AsyncGenerator<RecordedEvent> {
+    return inPages((from, maxCount) => this.streamPage(streamId, FORWARDS, from, maxCount), fromRevision, Math.min(CHUNK, wanted));
+  }
+
+  private async *streamPage(
     streamId: string,
-    fromRevision: bigint | typeof START,
-    maxCount = Number.MAX_SAFE_INTEGER,
+    direction: typeof FORWARDS | typeof BACKWARDS,
+    fromRevision: bigint | typeof END,
+    maxCount: number,
   ): AsyncGenerator<RecordedEvent> {
     try {
-      const read = this.client.readStream(streamId, { direction: FORWARDS, fromRevision, maxCount });
-      for await (const resolved of read) yield toRecorded(resolved);
+      for await (const resolved of lazily(this.client.readStream(streamId, { direction, fromRevision, maxCount }))) {
+        yield toRecorded(resolved);
+      }
     } catch (error) {
       // Thrown lazily, on the first iteration, for a stream that does not exist.
       if (error instanceof StreamNotFoundError) return;
       throw error;
     }
+  }
+
+  /** The one event a read yields first, or undefined; the read is then cancelled. */
+  private async first<E>(events: AsyncIterable<E>): Promise<E | undefined> {
+    for await (const event of events) return event;
+    return undefined;
+  }
+
+  /** Where a page of one stream's events after a position of $all starts (see paging.ts). */
+  private streamProbe(streamId: string): StreamProbe {
+    return {
+      eventAt: async (position) => {
+        const [resolved] = await this.readAllChunk(FORWARDS, parseEsdbPosition(position), 1);
+        const event = resolved?.event;
+        return event?.position && formatEsdbPosition(event.position) === position ? event : undefined;
+      },
+      eventFrom: (revision) => this.first(this.streamPage(streamId, FORWARDS, revision, 1)),
+      lastEvent: () => this.first(this.streamPage(streamId, BACKWARDS, END, 1)),
+    };
+  }
+
+  /** An event of $all, as the port's, when it is the application's (see ownership.ts); undefined otherwise. */
+  private ownEvent(resolved: AllStreamResolvedEvent | ResolvedEvent): RecordedEvent | undefined {
+    const event = resolved.event;
+    if (event === undefined || !event.isJson || !this.ownership.owns(event)) return undefined;
+    return toRecorded(resolved);
   }
 
   readAll(options?: ReadAllOptions & WholeEvents): Promise<RecordedEvent[]>;
@@ -240,11 +292,16 @@ export class EventStoreDbEventStore implements EventStore {
     const shape = pageShaper(options);
     const events: RecordedEventPart[] = [];
     if (limit <= 0) return events;
+    const serverFilter = serverFilterFor(this.ownership, options.filter);
+    // Nothing of the application's can match (another application's stream, a type it never writes).
+    if (serverFilter === undefined) return events;
     if (options.filter?.streamId !== undefined) {
-      // One stream: read just it, not the whole log.
-      for await (const event of this.streamEvents(options.filter.streamId, START)) {
+      // One stream: read just it, not the whole log, from its first revision after the cursor.
+      const streamId = options.filter.streamId;
+      const from = options.after === undefined ? 0n : await firstRevisionAfter(streamId, options.after, this.streamProbe(streamId));
+      for await (const event of this.streamEvents(streamId, from)) {
         if (options.after !== undefined && event.position <= options.after) continue;
-        if (!matchesFilter(event, options.filter)) continue;
+        if (!this.ownership.owns(event) || !matchesFilter(event, options.filter)) continue;
         const part = shape(event);
         if (!part) break;
         events.push(part);
@@ -252,32 +309,50 @@ export class EventStoreDbEventStore implements EventStore {
       }
       return events;
     }
-    let from: ReadPosition = options.after ? parseEsdbPosition(options.after) : START;
-    let seen = options.after;
+    const from: ReadPosition = options.after ? parseEsdbPosition(options.after) : START;
+    for await (const event of this.ownEventsOfAll(FORWARDS, from, serverFilter)) {
+      if (!matchesFilter(event, options.filter)) continue;
+      const part = shape(event);
+      if (!part) break;
+      events.push(part);
+      if (events.length >= limit) break;
+    }
+    return events;
+  }
+
+  /**
+   * The application's events of $all strictly after (or before) a position,
+   * filtered on the server, in pages of CHUNK read lazily: leaving early
+   * cancels the page's call.
+   */
+  private async *ownEventsOfAll(
+    direction: typeof FORWARDS | typeof BACKWARDS,
+    start: ReadPosition,
+    filter: Filter,
+  ): AsyncGenerator<RecordedEvent> {
+    let from = start;
     for (;;) {
-      const chunk = await this.readAllChunk(FORWARDS, from);
-      for (const resolved of chunk) {
-        if (!isOurs(resolved)) continue;
-        const event = toRecorded(resolved);
-        // fromPosition is inclusive; ours is exclusive, and each chunk starts at the last one's end.
-        if (seen !== undefined && event.position <= seen) continue;
-        seen = event.position;
-        if (!matchesFilter(event, options.filter)) continue;
-        const part = shape(event);
-        if (!part) return events;
-        events.push(part);
-        if (events.length >= limit) return events;
+      // fromPosition is inclusive; ours is exclusive, and each page starts at the last one's end.
+      const skip = typeof from === 'object' ? formatEsdbPosition(from) : undefined;
+      let received = 0;
+      let lastPosition: Position | undefined;
+      const page = readAllFiltered(this.client, { direction, fromPosition: from, maxCount: CHUNK, filter });
+      for await (const resolved of lazily(page)) {
+        received++;
+        lastPosition = resolved.event?.position ?? lastPosition;
+        const event = this.ownEvent(resolved);
+        if (event && event.position !== skip) yield event;
       }
-      const last = chunk[chunk.length - 1]?.event?.position;
-      if (chunk.length < CHUNK || !last) return events;
-      from = last;
+      // The server reads on until a page is full or $all ends: a short page is the end.
+      if (received < CHUNK || !lastPosition) return;
+      from = lastPosition;
     }
   }
 
-  /** One bounded read of $all, consumed to its end so the server's call completes. */
-  private async readAllChunk(direction: Direction, from: ReadPosition): Promise<AllStreamResolvedEvent[]> {
+  /** One bounded, unfiltered read of $all, consumed to its end so the server's call completes. */
+  private async readAllChunk(direction: typeof FORWARDS | typeof BACKWARDS, from: ReadPosition, maxCount = CHUNK): Promise<AllStreamResolvedEvent[]> {
     const chunk: AllStreamResolvedEvent[] = [];
-    for await (const resolved of this.client.readAll({ direction, fromPosition: from, maxCount: CHUNK })) {
+    for await (const resolved of this.client.readAll({ direction, fromPosition: from, maxCount })) {
       chunk.push(resolved);
     }
     return chunk;
@@ -296,48 +371,43 @@ export class EventStoreDbEventStore implements EventStore {
     throw new Error(`no position for ${streamId}@${revision}: Trialog needs EventStoreDB 22.6 or newer`);
   }
 
+  /**
+   * Resubscribes after every failure or end, with backoff, for as long as it
+   * is open (eventstoredb/subscription.ts), and says so through
+   * `onStateChange`: 'retrying' while the server cannot be followed.
+   */
   subscribeToAll(options: SubscribeOptions = {}): EventSubscription {
-    const client = this.client;
-    let last = options.after === undefined ? undefined : this.normalizePosition(options.after);
-    let closed = false;
-    let current: ReturnType<EventStoreDBClient['subscribeToAll']> | undefined;
+    // A filter nothing owned can match still subscribes, to the owned streams: it delivers nothing.
+    const serverFilter = serverFilterFor(this.ownership, options.filter) ?? serverFilterFor(this.ownership)!;
+    return resubscribing({
+      after: options.after === undefined ? undefined : this.normalizePosition(options.after),
+      subscribe: (after, onLive) => this.subscribeOnce(after, serverFilter, options, onLive),
+      onStateChange: options.onStateChange,
+      backoff: this.backoff,
+    });
+  }
 
-    // The client does not resubscribe by itself: after a transient failure,
-    // start again after the last event handed out, with backoff. Any other
-    // error (a malformed event, access denied) ends the subscription.
-    async function* events(): AsyncGenerator<RecordedEvent> {
-      let backoffMs = 100;
-      while (!closed) {
-        const from = last ? parseEsdbPosition(last) : START;
-        current = client.subscribeToAll({ fromPosition: from, filter: excludeSystemEvents() });
-        try {
-          for await (const resolved of current) {
-            backoffMs = 100;
-            if (!isOurs(resolved)) continue;
-            const event = toRecorded(resolved);
-            if (last !== undefined && event.position <= last) continue;
-            last = event.position;
-            if (matchesFilter(event, options.filter)) yield event;
-          }
-        } catch (error) {
-          if (closed) return;
-          if (!isTransient(error)) throw error;
-          await new Promise((resolve) => setTimeout(resolve, backoffMs));
-          backoffMs = Math.min(backoffMs * 2, 5000);
-        } finally {
-          await current.unsubscribe().catch(() => {});
-        }
-      }
-    }
-
-    const iterator = events();
+  /** One subscription to the server, after a position, filtered there and checked here. */
+  private subscribeOnce(
+    after: string | undefined,
+    serverFilter: Filter,
+    options: SubscribeOptions,
+    onLive: () => void,
+  ): SubscriptionAttempt {
+    const subscription = this.client.subscribeToAll({
+      fromPosition: after === undefined ? START : parseEsdbPosition(after),
+      filter: serverFilter,
+    });
+    subscription.once('confirmation', onLive);
+    const own = (resolved: AllStreamResolvedEvent) => this.ownEvent(resolved);
     return {
-      [Symbol.asyncIterator]: () => iterator,
-      async close() {
-        closed = true;
-        await current?.unsubscribe().catch(() => {});
-        await iterator.return(undefined);
+      async *[Symbol.asyncIterator]() {
+        for await (const resolved of subscription) {
+          const event = own(resolved);
+          if (event && matchesFilter(event, options.filter)) yield event;
+        }
       },
+      close: () => subscription.unsubscribe(),
     };
   }
 
@@ -345,16 +415,9 @@ export class EventStoreDbEventStore implements EventStore {
     return formatEsdbPosition(parseEsdbPosition(position));
   }
 
+  /** The newest of the application's events: read backwards, filtered on the server. */
   async headPosition(): Promise<string | undefined> {
-    let from: ReadPosition = END;
-    for (;;) {
-      const chunk = await this.readAllChunk(BACKWARDS, from);
-      const ours = chunk.find(isOurs);
-      if (ours) return toRecorded(ours).position;
-      const last = chunk[chunk.length - 1]?.event?.position;
-      if (chunk.length < CHUNK || !last) return undefined;
-      from = last;
-    }
+    return (await this.first(this.ownEventsOfAll(BACKWARDS, END, serverFilterFor(this.ownership)!)))?.position;
   }
 
   async close(): Promise<void> {

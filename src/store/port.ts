@@ -122,10 +122,23 @@ export interface ReadAllOptions extends ReadShape {
   filter?: EventFilter;
 }
 
+/**
+ * A subscription's connection to its store: `live` once the store has it (and
+ * again after an outage), `retrying` from when it was lost until it is back.
+ */
+export type SubscriptionState = 'live' | 'retrying';
+
 export interface SubscribeOptions {
   /** Exclusive: events strictly after this position. Absent: from the start. */
   after?: string;
   filter?: EventFilter;
+  /**
+   * Told each change of the subscription's state, with the error that ended
+   * it on `retrying`. Stores that resubscribe by themselves (EventStoreDB)
+   * call it; SQLite's subscription reads a local file, never loses it, and
+   * never calls it: a subscription no one has been told is `retrying` is live.
+   */
+  onStateChange?: (state: SubscriptionState, error?: unknown) => void;
 }
 
 /** A catch-up subscription: the backlog first, then live events, no gap and no repeat. */

@@ -126,6 +126,13 @@ function isBusy(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** One group commit, for metrics: how many appends (and events) shared it, and how long its COMMIT (the fsync) took. */
+export interface GroupCommit {
+  appends: number;
+  events: number;
+  commitSeconds: number;
+}
+
 interface QueuedAppend {
   streamId: string;
   events: readonly NewEvent[];
@@ -175,6 +182,12 @@ export class SqliteEventStore implements EventStore {
   private readonly groupTransaction: ReturnType<SqliteEventStore['prepareGroup']>;
   private queued: QueuedAppend[] = [];
   private flushTimer: NodeJS.Immediate | undefined;
+  private readonly groupCommitListeners: ((commit: GroupCommit) => void)[] = [];
+
+  /** Called after every group commit (metrics: group sizes and fsync time). */
+  onGroupCommit(listener: (commit: GroupCommit) => void): void {
+    this.groupCommitListeners.push(listener);
+  }
 
   appendToStream(
     streamId: string,
@@ -197,8 +210,12 @@ export class SqliteEventStore implements EventStore {
     if (group.length === 0) return;
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcomes = this.groupTransaction.immediate(group);
+        const { outcomes, commitSeconds } = this.commitGroup(group);
         this.notifyWaiters();
+        if (this.groupCommitListeners.length > 0) {
+          const commit = { appends: group.length, events: group.reduce((n, append) => n + append.events.length, 0), commitSeconds };
+          for (const listener of this.groupCommitListeners) listener(commit);
+        }
         group.forEach((append, i) => {
           const outcome = outcomes[i]!;
           if ('error' in outcome) append.reject(outcome.error);
@@ -214,6 +231,24 @@ export class SqliteEventStore implements EventStore {
         for (const append of group) append.reject(error);
         return;
       }
+    }
+  }
+
+  /**
+   * The group's transaction, begun and committed here rather than by a transaction function, so that the
+   * COMMIT (where SQLite fsyncs) is timed on its own. The appends inside run under savepoints as before.
+   */
+  private commitGroup(group: readonly QueuedAppend[]) {
+    const { begin, commit, rollback } = this.sql;
+    begin.run();
+    try {
+      const outcomes = this.groupTransaction(group);
+      const started = performance.now();
+      commit.run();
+      return { outcomes, commitSeconds: (performance.now() - started) / 1000 };
+    } catch (error) {
+      if (this.db.inTransaction) rollback.run();
+      throw error;
     }
   }
 
@@ -427,6 +462,9 @@ function prepareStatements(db: SqliteDatabase) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     head: db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
   };
 }
 

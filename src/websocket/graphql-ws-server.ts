@@ -23,6 +23,7 @@ import type { IncomingMessage } from 'node:http';
 import { CloseCode, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { JsonRefusal, MAX_JSON_NESTING, parseJsonInTurns } from '../http/bounded-json.js';
+import { quietLogger, type Logger } from '../observability/logger.js';
 
 export interface Extra {
   socket: WebSocket;
@@ -76,6 +77,7 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>>(
   wsServer: WebSocketServer,
   options: ServerOptions<P, Extra>,
   bounds: MessageBounds,
+  log: Pick<Logger, 'error'> = quietLogger(),
 ): { dispose(): Promise<void> } {
   const acknowledged = new WeakSet<WebSocket>();
   const server = makeServer<P, Extra>({
@@ -91,14 +93,14 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>>(
     },
   });
   wsServer.options.handleProtocols = (protocols) => (protocols.has('graphql-transport-ws') ? 'graphql-transport-ws' : false);
-  wsServer.on('error', (error) => console.error(`trialog: WebSocket server error: ${oneLine(error)}`));
+  wsServer.on('error', (error) => log.error(`WebSocket server error: ${oneLine(error)}`));
 
   wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     socket.once('error', (error: Error & { code?: string }) => {
       // ws has closed the socket already for a client's protocol fault (a message too large, say): not ours to log.
       if (error.code?.startsWith('WS_ERR_')) return;
       socket.close(CloseCode.InternalServerError, 'Internal server error');
-      console.error(`trialog: WebSocket error: ${oneLine(error)}`);
+      log.error(`WebSocket error: ${oneLine(error)}`);
     });
     setMaxPayload(socket, bounds.maxInitBytes);
     let parsing: Promise<unknown> = Promise.resolve();
@@ -128,7 +130,7 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>>(
                 try {
                   await handle(message as never);
                 } catch (error) {
-                  console.error(`trialog: WebSocket message failed: ${oneLine(error)}`);
+                  log.error(`WebSocket message failed: ${oneLine(error)}`);
                   socket.close(CloseCode.InternalServerError, 'Internal server error');
                 }
               },

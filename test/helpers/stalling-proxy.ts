@@ -13,6 +13,8 @@ export interface StallingProxy {
   stall(): void;
   /** Read from the server again. */
   resume(): void;
+  /** Drop every connection through the proxy at once, as a dying server or a broken network does; new ones still pass. */
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,9 @@ export async function stallingProxy(serverUrl: string): Promise<StallingProxy> {
     resume: () => {
       stalled = false;
       for (const upstream of upstreams) upstream.resume();
+    },
+    cut: () => {
+      for (const upstream of upstreams) upstream.destroy(new Error('cut by the proxy'));
     },
     close: async () => {
       for (const upstream of upstreams) upstream.destroy();

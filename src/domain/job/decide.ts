@@ -172,6 +172,13 @@ function leaseExpired(state: JobState, now: Date): boolean {
   return state.leaseExpiresAt !== null && Date.parse(state.leaseExpiresAt) <= now.getTime();
 }
 
+const LEASE_EXPIRED_PREFIX = 'lease of worker ';
+
+/** A `JobFailed` a claim decided because the last lease had expired with no attempts left (counted in metrics). */
+export function isLeaseExpiryFailure(data: { error: string; requeued: boolean }): boolean {
+  return !data.requeued && data.error.startsWith(LEASE_EXPIRED_PREFIX);
+}
+
 function decideClaim(state: JobState, command: Extract<JobCommand, { type: 'ClaimJob' }>): NewJobEvent[] {
   if (!isClaimable(state, command.now)) {
     throw conflict(`job is ${state.status}${state.status === 'RUNNING' ? ' under a live lease' : ''}`, {
@@ -185,7 +192,7 @@ function decideClaim(state: JobState, command: Extract<JobCommand, { type: 'Clai
       {
         type: 'JobFailed',
         data: {
-          error: `lease of worker ${takenOverFrom} expired on attempt ${state.attempts} of ${state.maxAttempts}`,
+          error: `${LEASE_EXPIRED_PREFIX}${takenOverFrom} expired on attempt ${state.attempts} of ${state.maxAttempts}`,
           requeued: false,
         },
       },
