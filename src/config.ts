@@ -2,11 +2,12 @@
  * Configuration from the environment, checked once at start. A bad value
  * stops the server with one line naming the variable, not a stack trace.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CACHE_BYTES } from './app/repository.js';
 import { parseHostList, parseOriginList } from './http/origin-policy.js';
 import { defaultLimits, limitFromEnv } from './limits.js';
+import { PACKAGE_ROOT } from './package-root.js';
 import { redactUrl } from './redact-url.js';
 import { connectionStringProblem } from './store/eventstoredb/connection-string.js';
 
@@ -54,8 +55,8 @@ export type TracingMode = (typeof TRACING_MODES)[number];
 /** How long a mutation waits for the read models to include its events (TRIALOG_READ_MODEL_WAIT_SECONDS). */
 export const DEFAULT_READ_MODEL_WAIT_SECONDS = 30;
 
-/** Where `npm run build:dashboard` writes: found from this file, so any working directory serves it. */
-export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/dist/', import.meta.url));
+/** Where `npm run build:dashboard` writes: found from the package's root, so any working directory serves it. */
+export const DEFAULT_DASHBOARD_DIR = join(PACKAGE_ROOT, 'dashboard', 'dist') + '/';
 
 /** /ready answers 503 once the read models are further behind the log than this. */
 export const DEFAULT_READY_MAX_LAG_SECONDS = 30;

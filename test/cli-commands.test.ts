@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NoEndpointError, TrialogClient } from '../src/client/client.js';
 import { startCli } from './helpers/cli.js';
+import { trialogArgs } from './helpers/commands.js';
 import { APPEND_LOG, COMPLETE, FAIL, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
 import { ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
 
@@ -216,7 +217,8 @@ describe('tables measured by display width', () => {
 
   it('given a terminal 80 columns wide, when the table is wider, then each line is cut to fit with an ellipsis', { timeout: SPAWNS }, async () => {
     // A real terminal: util-linux `script` runs the command on a pseudo-terminal.
-    const command = `stty cols 80; TRIALOG_URL=${t.url} TRIALOG_KEY= node bin/trialog.mjs jobs --first 2`;
+    const trialog = [process.execPath, ...trialogArgs('jobs', '--first', '2')].map((word) => `'${word}'`).join(' ');
+    const command = `stty cols 80; TRIALOG_URL=${t.url} TRIALOG_KEY= ${trialog}`;
     // Not execFileSync: the server answering it runs in this process.
     const { stdout: output } = await promisify(execFile)('script', ['-qec', command, '/dev/null'], { cwd: root, encoding: 'utf8' });
     const { default: stringWidth } = await import('string-width');

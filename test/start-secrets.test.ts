@@ -10,6 +10,7 @@ import { chmodSync, existsSync, lstatSync, readFileSync, statSync, symlinkSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { trialogArgs } from './helpers/commands.js';
 import { runMain, startServerProcess } from './helpers/process.js';
 import { errorCode, gqlClient, ok, tempDir } from './helpers/server.js';
 
@@ -135,7 +136,7 @@ describe('EVENTSTORE_URL with a password', () => {
     });
 
     it(`given ${name}, when \`trialog verify\` runs, then it exits 2 and prints the string with its password redacted`, { timeout: 90_000 }, async () => {
-      const child = spawn(process.execPath, ['bin/trialog.mjs', 'verify'], {
+      const child = spawn(process.execPath, trialogArgs('verify'), {
         cwd: root,
         env: { ...process.env, TRIALOG_DB: join(scratch(), 'trialog.db'), EVENTSTORE_URL: url },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
-/** Runs the `trialog` command line in its own process, as a person would: `bin/trialog.mjs` with real arguments. */
+/** Runs the `trialog` command line in its own process, as a person would, from the sources (./commands.ts). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { trialogArgs } from './commands.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -19,7 +20,7 @@ export interface Running {
 
 /** Starts `trialog ARGS` with `env` added to this process's environment; `nodeArgs` go before the script. */
 export function startCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Running {
-  const child = spawn(process.execPath, [...nodeArgs, 'bin/trialog.mjs', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, ...trialogArgs(...args)], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,11 +1,9 @@
-/** Runs `src/main.ts` as a separate server process, as `npm start` does. */
+/** Runs the server (`src/main.ts`) as a separate process, as `npm start` runs its build. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
+import { REPOSITORY_ROOT as root, serverArgs, trialogArgs } from './commands.js';
 import { tempDir } from './server.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ServerProcess {
   url: string;
@@ -16,7 +14,7 @@ export interface ServerProcess {
 }
 
 export function runMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, serverArgs(), {
     cwd: root,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,7 +56,7 @@ export async function startServerProcess(dbPath: string, env: Record<string, str
 /** Runs the `trialog` command line on a database, as an operator would. */
 export function trialogCli(args: string[], dbPath: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/trialog.mjs', ...args], {
+    const child = spawn(process.execPath, trialogArgs(...args), {
       cwd: root,
       env: { ...process.env, TRIALOG_DB: dbPath, EVENTSTORE_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,7 @@
 /** Runs `trialog worker` as a separate process, as a user would on a training machine. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { trialogArgs } from './commands.js';
 
 export const PYTHON = process.env.PYTHON ?? 'python3';
 export const EXAMPLE_SCRIPT = fileURLToPath(new URL('../../examples/train.py', import.meta.url));
@@ -18,7 +17,7 @@ export interface WorkerProcess {
 }
 
 export function startWorker(url: string, args: string[], options: { cwd: string; env?: Record<string, string> }): WorkerProcess {
-  const child = spawn(process.execPath, [`${root}/bin/trialog.mjs`, 'worker', '--url', url, ...args], {
+  const child = spawn(process.execPath, trialogArgs('worker', '--url', url, ...args), {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
