@@ -95,7 +95,7 @@ function run(program: string, args: string[], cwd: string, env: Record<string, s
 
 describe('the built package', () => {
   it('given the package built as npm ci builds it, when `npm start` runs, then the built server answers GraphQL and serves the dashboard beside it', async () => {
-    expect(packageJson.scripts.start).toBe('node dist/src/main.js');
+    expect(packageJson.scripts.start).toBe('exec node dist/src/main.js');
     const server = await serve('npm', ['start']);
     const created = await graphql(server.url, CREATE_JOB, { input: { hyperparameters: { lr: 0.1 } } });
     expect(created.errors).toBeUndefined();
