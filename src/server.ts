@@ -351,7 +351,13 @@ export async function startServer(
           revocations.close();
           guards.dispose();
         },
-        webSockets: () => [...wsContexts].map(([socket, ctx]) => ({ socket, openOperations: () => Object.keys(ctx.subscriptions).length })),
+        // Every socket, not only those past connection_init: one that never sent it (or was refused) and never
+        // answers a close frame would otherwise hold the shutdown for ws's own 30 s close timeout.
+        webSockets: () =>
+          [...wsServer.clients].map((socket) => {
+            const ctx = wsContexts.get(socket);
+            return { socket, openOperations: () => (ctx ? Object.keys(ctx.subscriptions).length : 0) };
+          }),
         closeAll: close,
       }),
   };

@@ -278,6 +278,25 @@ describe('trialog replay --verify', () => {
   });
 });
 
+describe('trialog replay --verify quoting rows that clients wrote', () => {
+  it('given a differing row holding terminal control characters, then the difference shows them as escapes, never raw', async () => {
+    const row = `(SELECT id FROM jobs LIMIT 1)`;
+    const before = t.trialog.readDb.prepare(`SELECT worker_id FROM jobs WHERE id = ${row}`).pluck().get();
+    // What a worker id (any client's choice) may hold: OSC 52 (write the clipboard), C1 CSI, a bidi override.
+    t.trialog.readDb.prepare(`UPDATE jobs SET worker_id = ? WHERE id = ${row}`).run('w\u001b]52;c;aGk=\u0007\u009b2J\u202e');
+    try {
+      const changed = await trialogCli(['replay', '--verify'], t.dbPath);
+      expect(changed.code).toBe(1);
+      expect(changed.stdout).toMatch(/^different: table jobs: live has /);
+      // eslint-disable-next-line no-control-regex -- the control characters are what must not be there
+      expect(changed.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+      expect(changed.stdout).toContain('\\x9b2J');
+    } finally {
+      t.trialog.readDb.prepare(`UPDATE jobs SET worker_id = ? WHERE id = ${row}`).run(before);
+    }
+  });
+});
+
 describe('trialog replay --verify against read models that stop short', () => {
   it('says different when the live read models are missing or behind the log', async () => {
     const target = join(dir.path, 'unprojected.db');

@@ -238,6 +238,25 @@ describe('projection lag and live subscribers', () => {
     expect(metrics.value('trialog_projection_lag_seconds')).toBe(0);
   });
 
+  it('given a store that stops answering or fails, then a scrape still answers every metric, with the runner\'s state and the lag unknown', async () => {
+    const t = await server();
+    ok(await t.gql(CREATE, { lr: 1 }));
+    const store = t.trialog.store;
+    const headPosition = store.headPosition.bind(store);
+    try {
+      for (const broken of [() => new Promise<never>(() => {}), () => Promise.reject(new Error('the store is gone'))]) {
+        store.headPosition = broken;
+        const metrics = await scrape(t.url);
+        expect(metrics.value('trialog_projection_state', { state: 'running' })).toBe(1);
+        expect(metrics.value('trialog_projection_lag_seconds')).toBeNaN();
+        expect(metrics.value('trialog_jobs', { status: 'QUEUED' })).toBe(1);
+      }
+    } finally {
+      store.headPosition = headPosition;
+    }
+    expect((await scrape(t.url)).value('trialog_projection_lag_seconds')).toBe(0);
+  });
+
   it('a live subscriber that does not read shows in the backlog gauges', async () => {
     const t = await server();
     const baseline = (await scrape(t.url)).value('trialog_live_subscribers');

@@ -230,6 +230,32 @@ describe('the order of a shutdown, as seen from outside', () => {
     apiAgent.destroy();
   });
 
+  it('given a WebSocket that never sent connection_init and never reads, then the shutdown cuts it within its bound and exits', { timeout: 20_000 }, async () => {
+    const server = await processes.start(processes.freshDb(), { TRIALOG_SHUTDOWN_GRACE_SECONDS: '1' });
+    const port = portOf(server);
+    // Upgraded, then silent: it reads nothing (so it never answers a close frame) and sends nothing.
+    const silent = connect(port, '127.0.0.1');
+    let upgraded = '';
+    silent.on('data', (chunk: Buffer) => {
+      upgraded += chunk.toString('latin1');
+      if (upgraded.includes('\r\n\r\n')) silent.pause();
+    });
+    silent.write(
+      `GET /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
+        'Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n',
+    );
+    while (!upgraded.includes('\r\n\r\n')) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(upgraded).toMatch(/^HTTP\/1.1 101 /);
+
+    server.child.kill('SIGTERM');
+    // ws waits 30 s for a close frame the client never sends: the shutdown must not wait for it.
+    await exited(server);
+    expect(server.child.exitCode, server.output()).toBe(0);
+    expect(server.output()).toMatch(/shutdown 4\/5: ending 0 subscriptions \(0 SSE streams, 1 WebSocket\)/);
+    silent.destroy();
+  });
+
   it('when a second signal comes while the shutdown waits, then the process exits at once, saying so', async () => {
     const server = await processes.start(processes.freshDb(), { TRIALOG_SHUTDOWN_GRACE_SECONDS: '600' });
     await heldRequest(portOf(server));

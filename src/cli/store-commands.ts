@@ -5,6 +5,7 @@
  */
 import { loadConfig } from '../config.js';
 import { EXIT } from './exit-codes.js';
+import { inert } from './inert-text.js';
 import { exportToFile, importLog, replay, verifyLog } from './log-commands.js';
 import { openCliStore, type CliStore } from './store.js';
 
@@ -26,7 +27,8 @@ export function replayCommand(options: { verify?: boolean }): Promise<number> {
       return EXIT.OK;
     }
     if (!result.identical) {
-      console.log(`different: ${result.difference}`);
+      // The difference quotes rows, which hold what clients wrote (worker ids, labels, errors): shown inert.
+      console.log(inert(`different: ${result.difference}`));
       return EXIT.FAILED;
     }
     const counts = Object.entries(result.rowCounts ?? {}).map(([table, n]) => `${table} ${n}`).join(', ');
@@ -55,7 +57,7 @@ export function verifyCommand(): Promise<number> {
     const result = await verifyLog(cli);
     const categories = Object.entries(result.byCategory).map(([c, n]) => `${c} ${n}`).join(', ');
     console.log(`${result.events} events in ${result.streams} streams (${categories}); ${result.problemCount} problems`);
-    for (const problem of result.problems) console.log(`  ${problem}`);
+    for (const problem of result.problems) console.log(`  ${inert(problem)}`);
     if (result.problemCount > result.problems.length) console.log(`  … and ${result.problemCount - result.problems.length} more`);
     return result.problemCount === 0 ? EXIT.OK : EXIT.FAILED;
   });

@@ -16,6 +16,7 @@ import type { LiveFeed } from '../live-feed.js';
 import { WrongExpectedRevisionError, type EventStore, type RecordedEvent } from '../store/port.js';
 import { SqliteEventStore } from '../store/sqlite-store.js';
 import type { ProjectionRunner, RunnerState } from '../../projections/runner.js';
+import { lagReader } from '../http/health.js';
 import { TrialogMetrics } from './metrics.js';
 
 const PROJECTION_STATES: readonly RunnerState[] = ['starting', 'running', 'reconnecting', 'failed', 'stopped'];
@@ -76,11 +77,21 @@ export function instrumentStore(metrics: TrialogMetrics, store: EventStore): voi
 export function instrumentReadSide(metrics: TrialogMetrics, { readDb, runner, feed }: InstrumentedParts): void {
   runner.onApplied((batch) => countFromLog(metrics, batch));
 
-  metrics.gaugeAtScrape('trialog_projection_lag_seconds', 'How long ago the oldest event the read models have not applied was recorded (0: caught up)', [], async (gauge) => {
-    gauge.set((await runner.lag()).behindSeconds);
-  });
+  // The lag needs the store's head: read as /ready reads it, within a bound and shared by both gauges, so that a
+  // store that hangs or fails leaves the lag unknown (NaN) instead of holding or failing the whole scrape.
+  const readLag = lagReader(runner);
+  metrics.gaugeAtScrape(
+    'trialog_projection_lag_seconds',
+    'How long ago the oldest event the read models have not applied was recorded (0: caught up; NaN: the store did not answer)',
+    [],
+    async (gauge) => {
+      const reading = await readLag();
+      gauge.set('lag' in reading ? reading.lag.behindSeconds : Number.NaN);
+    },
+  );
   metrics.gaugeAtScrape('trialog_projection_state', "The projection runner's state: 1 for the current one", ['state'], async (gauge) => {
-    const { state } = await runner.lag();
+    const reading = await readLag();
+    const state = 'lag' in reading ? reading.lag.state : reading.state;
     for (const each of PROJECTION_STATES) gauge.set({ state: each }, each === state ? 1 : 0);
   });
 
