@@ -14,6 +14,8 @@ import { StoreUnreachableError } from './store/unreachable.js';
  * can no longer happen would otherwise end the process with status 0 and no word).
  */
 let started = false;
+/** How long the last shutdown step (closing the store, flushing traces) may take before the process exits anyway. */
+const STORE_CLOSE_SECONDS = 10;
 /** JSON lines on stdout (see src/observability/logger.ts); at its configured level once the configuration is read. */
 let log: Logger = createLogger('info');
 
@@ -78,6 +80,12 @@ async function main(): Promise<void> {
     log.info({ signal: why }, `${why}: shutting down (grace ${config.shutdownGraceSeconds} s; a second SIGTERM or SIGINT exits at once)`);
     try {
       await server.shutDown({ graceMs: config.shutdownGraceSeconds * 1000, log: (line) => log.info(line) });
+      // Step 5 has a bound of its own: a store that no longer answers (EventStoreDB's client waits for
+      // its streams) or a tracing collector that is gone must not keep a stopping server alive.
+      setTimeout(() => {
+        log.error(`shutdown 5/5: the store did not close within ${STORE_CLOSE_SECONDS} s; exiting without it`);
+        process.exit(1);
+      }, STORE_CLOSE_SECONDS * 1000).unref();
       await trialog.close();
       await tracing?.shutdown();
       log.info('shutdown 5/5: store closed; exiting');
