@@ -310,7 +310,7 @@ export async function startServer(
       // client has not read waits in the live feed's bounded queue, not in the socket's buffer.
       onOperation: (ctx, _id, _payload, _args, result) => {
         const flow = flows.get(ctx.extra.socket);
-        if (flow && isAsyncIterable(result)) return pacedBy(flow, result);
+        return flow && isAsyncIterable(result) ? pacedBy(flow, result) : undefined;
       },
     }),
     { maxInitBytes: MAX_CONNECTION_INIT_BYTES, maxMessageBytes: limits.maxBodyBytes },

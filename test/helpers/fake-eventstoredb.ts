@@ -94,7 +94,8 @@ export async function fakeEventStoreDb(): Promise<FakeEventStoreDb> {
       const answer = new ReadResp();
       answer.setStreamNotFound(notFound);
       call.write(answer);
-      return call.end();
+      call.end();
+      return;
     }
     const backwards = options.getReadDirection() === ReadReq.Options.ReadDirection.BACKWARDS;
     const last = events[events.length - 1]!.revision;
@@ -109,7 +110,10 @@ export async function fakeEventStoreDb(): Promise<FakeEventStoreDb> {
     const matches = filterOf(options);
     const at = all.hasPosition() ? BigInt(all.getPosition()!.getCommitPosition()) : undefined;
     if (options.hasSubscription()) {
-      if (refusal) return call.emit('error', refusal);
+      if (refusal) {
+        call.emit('error', refusal);
+        return;
+      }
       const confirmation = new ReadResp.SubscriptionConfirmation();
       confirmation.setSubscriptionId(randomUUID());
       const answer = new ReadResp();
