@@ -18,14 +18,10 @@
  *
  * Not part of `npm run bench`: a focused before/after measurement.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jobEventVersion } from '../src/domain/job/upcasters.js';
-import { SqliteEventStore } from '../src/store/sqlite-store.js';
-import { readModelProjections } from '../src/trialog.js';
-import { rebuildReadModels } from '../projections/rebuild.js';
+import { writeChattyJobs } from '../test/helpers/metric-log.js';
 import { gqlOver } from './http.js';
 import { metricIngestion } from './scenarios/ingestion.js';
 import { startBenchServer } from './server.js';
@@ -46,47 +42,11 @@ function cpuMsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** One job of POINTS steps of `loss`, with a spike every 9,973 steps; answers how long building its read models took. */
 async function writeSeries(path: string): Promise<{ projectionMs: number; projectionCpuMs: number }> {
-  const store = new SqliteEventStore(path, { synchronous: 'NORMAL' });
-  const metadata = (type: string) => ({ actor: 'bench', correlationId: 'bench', causationId: 'bench', schemaVersion: jobEventVersion(type) });
-  const event = (type: string, data: unknown) => ({ id: randomUUID(), type, data, metadata: metadata(type) });
-  try {
-    const streamId = `job-${JOB}`;
-    const now = new Date().toISOString();
-    let revision = -1;
-    const append = async (events: ReturnType<typeof event>[]) => {
-      await store.appendToStream(streamId, events, { expectedRevision: revision < 0 ? 'no_stream' : BigInt(revision) });
-      revision += events.length;
-    };
-    await append([
-      event('JobCreated', {
-        jobId: JOB, experimentId: null, hyperparameters: {}, params: {}, algorithmId: null, algorithmVersion: null,
-        trainingData: null, priority: 0, labels: [], maxAttempts: 3, idempotencyKey: null, generation: 0, parentId: null,
-        trialIndex: null, decision: null,
-      }),
-      event('JobClaimed', { workerId: 'w', leaseTokenHash: 'h', leaseExpiresAt: now, leaseSeconds: 300, attempt: 1, takenOverFrom: null }),
-    ]);
-    let batch: ReturnType<typeof event>[] = [];
-    for (let from = 0; from < POINTS; from += 1000) {
-      const report = [];
-      for (let step = from; step < Math.min(POINTS, from + 1000); step++) {
-        report.push({ name: 'loss', step, value: step % 9973 === 0 ? 1000 : 1 / (1 + step / 1000), timestamp: now });
-      }
-      batch.push(event('JobMetricsReported', { points: report }));
-      if (batch.length === 50) {
-        await append(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) await append(batch);
-    const started = performance.now();
-    const cpu = process.cpuUsage();
-    await rebuildReadModels(store, store.db, readModelProjections, { pageSize: 50 });
-    const used = process.cpuUsage(cpu);
-    return { projectionMs: performance.now() - started, projectionCpuMs: (used.user + used.system) / 1000 };
-  } finally {
-    await store.close();
-  }
+  const value = (step: number) => (step % 9973 === 0 ? 1000 : 1 / (1 + step / 1000));
+  const { rebuildMs, rebuildCpuMs } = await writeChattyJobs(path, [{ jobId: JOB, points: POINTS, spikeStep: 0, value }]);
+  return { projectionMs: rebuildMs, projectionCpuMs: rebuildCpuMs };
 }
 
 /**

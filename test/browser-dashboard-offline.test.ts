@@ -14,10 +14,9 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DASHBOARD_DIR } from '../src/config.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './helpers/chromium.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
-/** Debian's package; TRIALOG_TEST_CHROMIUM points elsewhere. */
-const CHROMIUM = process.env.TRIALOG_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const chromiumMissing = !existsSync(CHROMIUM);
 
 interface Visit {
@@ -93,13 +92,7 @@ describe.skipIf(chromiumMissing)(`the dashboard and GraphiQL in a real browser, 
       executablePath: CHROMIUM,
       headless: true,
       args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...CHROMIUM_ARGS,
         // As on a machine with no internet: every other name fails to resolve (the request is still seen).
         '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
       ],

@@ -16,12 +16,21 @@ const REPORTS_PER_APPEND = 50;
 /** The value of the chatty series at a step: a slow decay with a spike of 1000 at `spikeStep`. */
 export const chattyValue = (step: number, spikeStep: number) => (step === spikeStep ? 1000 : 1 / (1 + step / 1000));
 
-export async function writeChattyJobs(path: string, jobs: { jobId: string; points: number; spikeStep: number }[]): Promise<void> {
+/** A job to write: `points` steps of `loss`, valued by `value` (default: `chattyValue` with its spike at `spikeStep`). */
+export interface ChattyJob {
+  jobId: string;
+  points: number;
+  spikeStep: number;
+  value?: (step: number) => number;
+}
+
+/** Writes the jobs, then builds the read models; answers how long that build took (wall and CPU ms), for the bench. */
+export async function writeChattyJobs(path: string, jobs: ChattyJob[]): Promise<{ rebuildMs: number; rebuildCpuMs: number }> {
   const store = new SqliteEventStore(path, { synchronous: 'NORMAL' });
   const metadata = (type: string) => ({ actor: 'test', correlationId: 'test', causationId: 'test', schemaVersion: jobEventVersion(type) });
   const event = (type: string, data: unknown) => ({ id: randomUUID(), type, data, metadata: metadata(type) });
   try {
-    for (const { jobId, points, spikeStep } of jobs) {
+    for (const { jobId, points, spikeStep, value = (step: number) => chattyValue(step, spikeStep) } of jobs) {
       const streamId = `job-${jobId}`;
       const now = new Date().toISOString();
       let revision = -1;
@@ -41,7 +50,7 @@ export async function writeChattyJobs(path: string, jobs: { jobId: string; point
       for (let from = 0; from < points; from += POINTS_PER_REPORT) {
         const report = [];
         for (let step = from; step < Math.min(points, from + POINTS_PER_REPORT); step++) {
-          report.push({ name: 'loss', step, value: chattyValue(step, spikeStep), timestamp: now });
+          report.push({ name: 'loss', step, value: value(step), timestamp: now });
         }
         batch.push(event('JobMetricsReported', { points: report }));
         if (batch.length === REPORTS_PER_APPEND) {
@@ -51,7 +60,11 @@ export async function writeChattyJobs(path: string, jobs: { jobId: string; point
       }
       if (batch.length > 0) await append(batch);
     }
+    const started = performance.now();
+    const cpu = process.cpuUsage();
     await rebuildReadModels(store, store.db, readModelProjections, { pageSize: 50 });
+    const used = process.cpuUsage(cpu);
+    return { rebuildMs: performance.now() - started, rebuildCpuMs: (used.user + used.system) / 1000 };
   } finally {
     await store.close();
   }
