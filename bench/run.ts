@@ -27,8 +27,13 @@ const DASHBOARD_HEADING = '## Dashboard, in the browser';
 /**
  * `--only=scale`: just the scale scenario (it writes no BENCHMARKS.md). `--only=dashboard`: just the
  * dashboard in the browser; without --quick it rewrites BENCHMARKS.md's dashboard section alone.
+ * `--only=lifecycle,ingestion,logs,replay` (any of these, with fanout): those scenarios and the
+ * ceilings they are compared with, for a before/after comparison in minutes rather than the whole run.
  */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+const CORE_SCENARIOS = ['lifecycle', 'ingestion', 'fanout', 'logs', 'replay'] as const;
+const chosen = new Set(only?.split(','));
+const runs = (scenario: (typeof CORE_SCENARIOS)[number]) => only === undefined || chosen.has(scenario);
 const seconds = quick ? 2 : 8;
 const dir = mkdtempSync(join(tmpdir(), 'trialog-bench-'));
 const rows: ScenarioResult[] = [];
@@ -42,14 +47,14 @@ function record(row: ScenarioResult): void {
 
 try {
   const started = performance.now();
-  if (only === undefined) {
+  if (CORE_SCENARIOS.some(runs)) {
     const http = await trivialQueryCeiling(dir, 32, quick ? 2 : 5);
     record(http);
     const disk = await durableAppendCeiling(dir, quick ? 2 : 5);
     record(disk);
 
     let eightWorkers: ScenarioResult | undefined;
-    for (const workers of [1, 8, 32]) {
+    for (const workers of runs('lifecycle') ? [1, 8, 32] : []) {
       for (const reports of ['batched', 'single'] as const) {
         const row = await trialLifecycle(dir, workers, reports, seconds);
         const requestRate = row.rate * row.requestsPerTrial;
@@ -66,32 +71,38 @@ try {
         record(row);
       }
     }
-    // As `trialog worker` claims: with a token of its own, unique in the log through the token's stream.
-    const chosen = await trialLifecycle(dir, 8, 'batched', seconds, 'worker');
-    chosen.note = `${chosen.requestsPerTrial.toFixed(2)} requests per trial; compare the row with the server's tokens`;
-    record(chosen);
+    if (runs('lifecycle')) {
+      // As `trialog worker` claims: with a token of its own, unique in the log through the token's stream.
+      const withTokens = await trialLifecycle(dir, 8, 'batched', seconds, 'worker');
+      withTokens.note = `${withTokens.requestsPerTrial.toFixed(2)} requests per trial; compare the row with the server's tokens`;
+      record(withTokens);
+    }
 
-    const optuna = findOptuna();
+    const optuna = runs('lifecycle') ? findOptuna() : undefined;
     if (optuna) {
       for (const workers of [1, 8]) {
         const peer = optunaLifecycle(dir, optuna, workers, seconds);
         record(peer);
         if (workers === 8 && eightWorkers) eightWorkers.note += `; ${(eightWorkers.rate / peer.rate).toFixed(1)}× the peer's 8 workers`;
       }
-    } else {
+    } else if (runs('lifecycle')) {
       log('peer skipped: no python3 with optuna (set PYTHON to one that has it)');
     }
 
-    const ingestion = await metricIngestion(dir, 4, seconds);
-    ingestion.ofCeiling = { ceiling: 'durable append', ratio: ingestion.requests / ingestion.elapsedSeconds / disk.rate };
-    ingestion.target = { text: '>= 100,000 points/s', met: ingestion.rate >= 100_000 };
-    record(ingestion);
+    if (runs('ingestion')) {
+      const ingestion = await metricIngestion(dir, 4, seconds);
+      ingestion.ofCeiling = { ceiling: 'durable append', ratio: ingestion.requests / ingestion.elapsedSeconds / disk.rate };
+      ingestion.target = { text: '>= 100,000 points/s', met: ingestion.rate >= 100_000 };
+      record(ingestion);
+    }
 
-    const fanout = await liveFanOut(dir, quick ? 200 : 1000, 10, quick ? 3 : 10);
-    fanout.target = { text: 'p99 <= 100 ms, none missed', met: fanout.latency!.summary.p99 <= 100 && fanout.missed === 0 };
-    record(fanout);
+    if (runs('fanout')) {
+      const fanout = await liveFanOut(dir, quick ? 200 : 1000, 10, quick ? 3 : 10);
+      fanout.target = { text: 'p99 <= 100 ms, none missed', met: fanout.latency!.summary.p99 <= 100 && fanout.missed === 0 };
+      record(fanout);
+    }
 
-    for (const subscribers of [0, 1] as const) {
+    for (const subscribers of runs('logs') ? ([0, 1] as const) : []) {
       const logs = await logStreaming(dir, seconds, subscribers);
       logs.ofCeiling = { ceiling: 'durable append', ratio: logs.appendCalls / logs.elapsedSeconds / disk.rate };
       logs.target = subscribers
@@ -100,10 +111,12 @@ try {
       record(logs);
     }
 
-    const events = quick ? 100_000 : 1_000_000;
-    log(`writing a ${format(events)}-event log`);
-    const replay = await replayAndStart(dir, events);
-    for (const row of replay.rows) record(row);
+    if (runs('replay')) {
+      const events = quick ? 100_000 : 1_000_000;
+      log(`writing a ${format(events)}-event log`);
+      const replay = await replayAndStart(dir, events);
+      for (const row of replay.rows) record(row);
+    }
   }
 
   if (only === undefined || only === 'scale') for (const row of await scale(dir, quick ? QUICK_SCALE_SIZES : SCALE_SIZES, log)) record(row);
