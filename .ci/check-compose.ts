@@ -38,7 +38,9 @@ function main(): void {
     console.error(`compose: FAILED: docker-compose.yml has ${problems.length} problem(s)`);
     process.exit(1);
   }
-  console.log(`compose: docker-compose.yml is valid Compose (${Object.keys(compose.services).join(', ')}) and fits the Dockerfile`);
+  console.log(
+    `compose: docker-compose.yml is valid Compose (${Object.keys(compose.services).join(', ')}) and fits the Dockerfile`,
+  );
 }
 
 function schemaProblems(compose: unknown): string[] {
@@ -50,7 +52,9 @@ function schemaProblems(compose: unknown): string[] {
   ajv.addMetaSchema(draft07, 'https://json-schema.org/draft-07/schema');
   const validate = ajv.compile(schema);
   if (validate(compose)) return [];
-  return (validate.errors ?? []).map((error) => `schema: ${error.instancePath || '/'} ${error.message ?? ''} ${JSON.stringify(error.params)}`);
+  return (validate.errors ?? []).map(
+    (error) => `schema: ${error.instancePath || '/'} ${error.message ?? ''} ${JSON.stringify(error.params)}`,
+  );
 }
 
 function deploymentProblems(services: Record<string, Service>): string[] {
@@ -58,36 +62,50 @@ function deploymentProblems(services: Record<string, Service>): string[] {
   for (const [name, service] of Object.entries(services)) {
     const dependencies = service.depends_on ?? {};
     if (Array.isArray(dependencies)) {
-      if (dependencies.length > 0) problems.push(`${name}: depends_on must give each service a condition (service_healthy)`);
+      if (dependencies.length > 0)
+        problems.push(`${name}: depends_on must give each service a condition (service_healthy)`);
       continue;
     }
     for (const [dependency, { condition }] of Object.entries(dependencies)) {
-      if (condition !== 'service_healthy') problems.push(`${name}: depends on ${dependency} with ${condition}, not service_healthy`);
-      if (!services[dependency]?.healthcheck?.test) problems.push(`${name}: depends on ${dependency}, which has no healthcheck`);
+      if (condition !== 'service_healthy')
+        problems.push(`${name}: depends on ${dependency} with ${condition}, not service_healthy`);
+      if (!services[dependency]?.healthcheck?.test)
+        problems.push(`${name}: depends on ${dependency}, which has no healthcheck`);
     }
   }
 
   const trialog = Object.entries(services).find(([, service]) => service.build !== undefined);
-  const eventstore = Object.entries(services).find(([, service]) => service.image?.startsWith('eventstore/eventstore:'));
+  const eventstore = Object.entries(services).find(([, service]) =>
+    service.image?.startsWith('eventstore/eventstore:'),
+  );
   if (!trialog) return [...problems, 'no service builds the Trialog image (build: .)'];
   if (!eventstore) return [...problems, 'no EventStoreDB service (image eventstore/eventstore:…)'];
   const [trialogName, trialogService] = trialog;
   const [eventstoreName, eventstoreService] = eventstore;
-  if (eventstoreService.image !== 'eventstore/eventstore:24.10') problems.push(`${eventstoreName}: image ${eventstoreService.image}, not eventstore/eventstore:24.10`);
-  if (trialogService.build !== '.') problems.push(`${trialogName}: build must be the repository root (.), where the Dockerfile is`);
+  if (eventstoreService.image !== 'eventstore/eventstore:24.10')
+    problems.push(`${eventstoreName}: image ${eventstoreService.image}, not eventstore/eventstore:24.10`);
+  if (trialogService.build !== '.')
+    problems.push(`${trialogName}: build must be the repository root (.), where the Dockerfile is`);
 
   const image = readRuntimeImage(`${root}Dockerfile`);
   const healthcheck = JSON.stringify(trialogService.healthcheck?.test);
-  if (healthcheck !== JSON.stringify(['CMD', ...image.healthcheck])) problems.push(`${trialogName}: healthcheck ${healthcheck} is not the Dockerfile's HEALTHCHECK`);
+  if (healthcheck !== JSON.stringify(['CMD', ...image.healthcheck]))
+    problems.push(`${trialogName}: healthcheck ${healthcheck} is not the Dockerfile's HEALTHCHECK`);
 
   const env = environment(trialogService);
   const url = env.EVENTSTORE_URL ? new URL(env.EVENTSTORE_URL) : undefined;
-  if (url?.hostname !== eventstoreName) problems.push(`${trialogName}: EVENTSTORE_URL (${env.EVENTSTORE_URL}) must name the ${eventstoreName} service`);
+  if (url?.hostname !== eventstoreName)
+    problems.push(`${trialogName}: EVENTSTORE_URL (${env.EVENTSTORE_URL}) must name the ${eventstoreName} service`);
   if (!depends(trialogService, eventstoreName)) problems.push(`${trialogName}: must depend on ${eventstoreName}`);
 
   const database = env.TRIALOG_DB ?? image.env.TRIALOG_DB ?? '';
-  const mounted = (trialogService.volumes ?? []).map((volume) => (typeof volume === 'string' ? volume.split(':')[1] : volume.target));
-  if (!mounted.includes(posix.dirname(database))) problems.push(`${trialogName}: TRIALOG_DB (${database}) is not in a mounted volume: its data and admin.key would go with the container`);
+  const mounted = (trialogService.volumes ?? []).map((volume) =>
+    typeof volume === 'string' ? volume.split(':')[1] : volume.target,
+  );
+  if (!mounted.includes(posix.dirname(database)))
+    problems.push(
+      `${trialogName}: TRIALOG_DB (${database}) is not in a mounted volume: its data and admin.key would go with the container`,
+    );
   return problems;
 }
 

@@ -50,7 +50,9 @@ async function main(): Promise<void> {
     if (JSON.stringify(viewer) !== JSON.stringify({ data: { viewer: { name: 'bootstrap-admin', role: 'ADMIN' } } })) {
       throw new Error(`the bootstrap admin key did not answer as the admin: ${JSON.stringify(viewer)}`);
     }
-    say(`the bootstrap admin key in the volume (${posix.join(image.volumes[0]!, 'admin.key')}) answers as bootstrap-admin`);
+    say(
+      `the bootstrap admin key in the volume (${posix.join(image.volumes[0]!, 'admin.key')}) answers as bootstrap-admin`,
+    );
 
     const code = await stopLikeDockerStop(started);
     if (code !== 0) throw new Error(`after SIGTERM PID 1 exited with ${code}:\n${started.output()}`);
@@ -72,7 +74,8 @@ function layOutRuntimeFiles(image: RuntimeImage, imageRoot: string): string {
   for (const { source, target } of image.copiedFromBuild) {
     const from = join(root, source);
     const to = join(workdir, target);
-    if (!existsSync(from)) throw new Error(`the Dockerfile copies ${source}, which is missing here: run \`npm run build\` first`);
+    if (!existsSync(from))
+      throw new Error(`the Dockerfile copies ${source}, which is missing here: run \`npm run build\` first`);
     mkdirSync(dirname(to), { recursive: true });
     if (source === 'node_modules') symlinkSync(from, to);
     else cpSync(from, to, { recursive: true });
@@ -89,7 +92,8 @@ function containerEnv(image: RuntimeImage, volumes: string, port: number): Recor
   }
   for (const volume of image.volumes) mkdirSync(join(volumes, volume), { recursive: true });
   if (!env.TRIALOG_DB) throw new Error('the Dockerfile sets no TRIALOG_DB');
-  if (!image.volumes.some((volume) => image.env.TRIALOG_DB!.startsWith(`${volume}/`))) throw new Error('TRIALOG_DB is not on a VOLUME');
+  if (!image.volumes.some((volume) => image.env.TRIALOG_DB!.startsWith(`${volume}/`)))
+    throw new Error('TRIALOG_DB is not on a VOLUME');
   env.PORT = String(port); // the one change: this machine's 4000 may be taken
   return env;
 }
@@ -102,33 +106,49 @@ interface Started {
 
 /** `unshare --pid --fork`: the command is PID 1 of a new PID namespace, signalled from outside it as Docker does. */
 function startAsPid1(command: string[], cwd: string, env: Record<string, string>): Started {
-  if (!existsSync(command[0]!)) throw new Error(`${command[0]} (the ENTRYPOINT) is not installed here: apt-get install -y tini`);
-  const child = spawn('unshare', ['--pid', '--fork', '--kill-child', ...command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!existsSync(command[0]!))
+    throw new Error(`${command[0]} (the ENTRYPOINT) is not installed here: apt-get install -y tini`);
+  const child = spawn('unshare', ['--pid', '--fork', '--kill-child', ...command], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))),
+  );
   return { child, output: () => output, exit };
 }
 
-async function healthcheckPasses(image: RuntimeImage, cwd: string, env: Record<string, string>, output: () => string): Promise<void> {
+async function healthcheckPasses(
+  image: RuntimeImage,
+  cwd: string,
+  env: Record<string, string>,
+  output: () => string,
+): Promise<void> {
   const [program, ...args] = image.healthcheck;
   const deadline = Date.now() + STARTED_WITHIN_MS;
   for (;;) {
     if (spawnSync(program!, args, { cwd, env, stdio: 'ignore', timeout: 5_000 }).status === 0) return;
-    if (Date.now() > deadline) throw new Error(`the HEALTHCHECK did not pass within ${STARTED_WITHIN_MS / 1000} s:\n${output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`the HEALTHCHECK did not pass within ${STARTED_WITHIN_MS / 1000} s:\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
 /** SIGTERM to the namespace's PID 1 (unshare's child), then wait for it to end. */
 async function stopLikeDockerStop(started: Started): Promise<number | null> {
-  const pid1 = readFileSync(`/proc/${started.child.pid}/task/${started.child.pid}/children`, 'utf8').trim().split(/\s+/)[0];
+  const pid1 = readFileSync(`/proc/${started.child.pid}/task/${started.child.pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)[0];
   if (!pid1) throw new Error('no PID 1 under unshare');
   process.kill(Number(pid1), 'SIGTERM');
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOPPED_WITHIN_MS).unref());
   const result = await Promise.race([started.exit, timeout]);
-  if (result === 'timeout') throw new Error(`PID 1 did not exit within ${STOPPED_WITHIN_MS / 1000} s of SIGTERM:\n${started.output()}`);
+  if (result === 'timeout')
+    throw new Error(`PID 1 did not exit within ${STOPPED_WITHIN_MS / 1000} s of SIGTERM:\n${started.output()}`);
   return result;
 }
 

@@ -27,11 +27,20 @@ export function readRuntimeImage(file: string): RuntimeImage {
   const runtime = stages.at(-1)!;
   const stageWorkdirs = new Map(stages.map((stage) => [stage.name, lastWorkdir(stage.instructions)]));
   const workdir = lastWorkdir(runtime.instructions);
-  const image: RuntimeImage = { workdir, env: {}, volumes: [], entrypoint: [], cmd: [], healthcheck: [], copiedFromBuild: [] };
+  const image: RuntimeImage = {
+    workdir,
+    env: {},
+    volumes: [],
+    entrypoint: [],
+    cmd: [],
+    healthcheck: [],
+    copiedFromBuild: [],
+  };
   for (const instruction of runtime.instructions) {
     const keyword = instruction.getKeyword();
     if (instruction instanceof Env) {
-      for (const property of instruction.getProperties()) image.env[property.getName()] = property.getUnescapedValue() ?? '';
+      for (const property of instruction.getProperties())
+        image.env[property.getName()] = property.getUnescapedValue() ?? '';
     } else if (keyword === 'VOLUME') {
       image.volumes.push(...execForm(instruction));
     } else if (keyword === 'ENTRYPOINT') {
@@ -44,10 +53,14 @@ export function readRuntimeImage(file: string): RuntimeImage {
       const from = instruction.getFromFlag()?.getValue();
       if (!from) continue;
       const [source, target, ...more] = instruction.getArguments().map((argument) => argument.getValue());
-      if (!source || !target || more.length > 0) throw new Error(`${where(instruction)}: COPY --from with one source and one target only`);
+      if (!source || !target || more.length > 0)
+        throw new Error(`${where(instruction)}: COPY --from with one source and one target only`);
       const stageWorkdir = stageWorkdirs.get(from);
       if (stageWorkdir === undefined) throw new Error(`${where(instruction)}: no stage named ${from}`);
-      image.copiedFromBuild.push({ source: posix.relative(stageWorkdir, source), target: posix.relative(workdir, posix.resolve(workdir, target)) });
+      image.copiedFromBuild.push({
+        source: posix.relative(stageWorkdir, source),
+        target: posix.relative(workdir, posix.resolve(workdir, target)),
+      });
     }
   }
   if (image.cmd.length === 0) throw new Error(`${file}: the runtime stage has no CMD`);
@@ -80,7 +93,8 @@ function lastWorkdir(instructions: Instruction[]): string {
 
 /** The exec (JSON) form only: the shell form would run through /bin/sh, which this check does not model. */
 function execForm(instruction: Instruction): string[] {
-  if (!(instruction instanceof JSONInstruction) || !instruction.getOpeningBracket()) throw new Error(`${where(instruction)}: ${instruction.getKeyword()} must use the exec form ["...", "..."]`);
+  if (!(instruction instanceof JSONInstruction) || !instruction.getOpeningBracket())
+    throw new Error(`${where(instruction)}: ${instruction.getKeyword()} must use the exec form ["...", "..."]`);
   return instruction.getJSONStrings().map((string) => string.getJSONValue());
 }
 
@@ -88,7 +102,8 @@ function healthcheckCommand(instruction: Instruction): string[] {
   const match = /(?:^|\s)CMD\s+(\[.*\])\s*$/s.exec(instruction.getArgumentsContent() ?? '');
   if (!match) throw new Error(`${where(instruction)}: HEALTHCHECK must be HEALTHCHECK [options] CMD ["...", "..."]`);
   const command: unknown = JSON.parse(match[1]!);
-  if (!Array.isArray(command) || !command.every((part) => typeof part === 'string')) throw new Error(`${where(instruction)}: HEALTHCHECK CMD must be a JSON array of strings`);
+  if (!Array.isArray(command) || !command.every((part) => typeof part === 'string'))
+    throw new Error(`${where(instruction)}: HEALTHCHECK CMD must be a JSON array of strings`);
   return command;
 }
 

@@ -45,7 +45,9 @@ function cpuMsOf(pid: number): number {
 /** One job of POINTS steps of `loss`, with a spike every 9,973 steps; answers how long building its read models took. */
 async function writeSeries(path: string): Promise<{ projectionMs: number; projectionCpuMs: number }> {
   const value = (step: number) => (step % 9973 === 0 ? 1000 : 1 / (1 + step / 1000));
-  const { rebuildMs, rebuildCpuMs } = await writeChattyJobs(path, [{ jobId: JOB, points: POINTS, spikeStep: 0, value }]);
+  const { rebuildMs, rebuildCpuMs } = await writeChattyJobs(path, [
+    { jobId: JOB, points: POINTS, spikeStep: 0, value },
+  ]);
   return { projectionMs: rebuildMs, projectionCpuMs: rebuildCpuMs };
 }
 
@@ -58,21 +60,29 @@ async function ingestionCpu(path: string): Promise<void> {
   const { gql, close } = gqlOver(server.url, 1);
   try {
     await gql(`mutation { createJob(input: { labels: ["cpu"] }) { id } }`);
-    const claim = (await gql(`mutation { claimJob(input: { workerId: "w", labels: ["cpu"] }) { leaseToken job { id } } }`)).claimJob;
+    const claim = (
+      await gql(`mutation { claimJob(input: { workerId: "w", labels: ["cpu"] }) { leaseToken job { id } } }`)
+    ).claimJob;
     const report = (n: number) =>
       gql(`mutation($i: ReportMetricsInput!) { reportMetrics(input: $i) { shouldStop } }`, {
         i: {
           jobId: claim.job.id,
           leaseToken: claim.leaseToken,
           sequence: n + 1,
-          points: Array.from({ length: 1000 }, (_, i) => ({ name: i % 2 ? 'loss' : 'accuracy', value: Math.random(), step: n * 1000 + i })),
+          points: Array.from({ length: 1000 }, (_, i) => ({
+            name: i % 2 ? 'loss' : 'accuracy',
+            value: Math.random(),
+            step: n * 1000 + i,
+          })),
         },
       });
     for (let n = 0; n < 20; n++) await report(n); // warm-up
     const before = cpuMsOf(server.pid);
     for (let n = 20; n < 20 + INGESTION_REPORTS; n++) await report(n);
     const perReport = (cpuMsOf(server.pid) - before) / INGESTION_REPORTS;
-    console.log(`reportMetrics of 1,000 points (${INGESTION_REPORTS} reports, 1 worker): server CPU ${perReport.toFixed(1)} ms per report`);
+    console.log(
+      `reportMetrics of 1,000 points (${INGESTION_REPORTS} reports, 1 worker): server CPU ${perReport.toFixed(1)} ms per report`,
+    );
   } finally {
     close();
     await server.stop();

@@ -28,5 +28,7 @@ for (let run = 0; run < runs; run++) {
 for (const [name, list] of Object.entries(times)) {
   list.sort((a, b) => a - b);
   const median = list[Math.floor(list.length / 2)];
-  console.log(`${name.padEnd(30)} median ${median.toFixed(0).padStart(5)} ms   min ${list[0].toFixed(0).padStart(5)}   max ${list.at(-1).toFixed(0).padStart(5)}   (${runs} runs)`);
+  console.log(
+    `${name.padEnd(30)} median ${median.toFixed(0).padStart(5)} ms   min ${list[0].toFixed(0).padStart(5)}   max ${list.at(-1).toFixed(0).padStart(5)}   (${runs} runs)`,
+  );
 }

@@ -83,7 +83,8 @@ try {
       for (const workers of [1, 8]) {
         const peer = optunaLifecycle(dir, optuna, workers, seconds);
         record(peer);
-        if (workers === 8 && eightWorkers) eightWorkers.note += `; ${(eightWorkers.rate / peer.rate).toFixed(1)}× the peer's 8 workers`;
+        if (workers === 8 && eightWorkers)
+          eightWorkers.note += `; ${(eightWorkers.rate / peer.rate).toFixed(1)}× the peer's 8 workers`;
       }
     } else if (runs('lifecycle')) {
       log('peer skipped: no python3 with optuna (set PYTHON to one that has it)');
@@ -91,14 +92,20 @@ try {
 
     if (runs('ingestion')) {
       const ingestion = await metricIngestion(dir, 4, seconds);
-      ingestion.ofCeiling = { ceiling: 'durable append', ratio: ingestion.requests / ingestion.elapsedSeconds / disk.rate };
+      ingestion.ofCeiling = {
+        ceiling: 'durable append',
+        ratio: ingestion.requests / ingestion.elapsedSeconds / disk.rate,
+      };
       ingestion.target = { text: '>= 100,000 points/s', met: ingestion.rate >= 100_000 };
       record(ingestion);
     }
 
     if (runs('fanout')) {
       const fanout = await liveFanOut(dir, quick ? 200 : 1000, 10, quick ? 3 : 10);
-      fanout.target = { text: 'p99 <= 100 ms, none missed', met: fanout.latency!.summary.p99 <= 100 && fanout.missed === 0 };
+      fanout.target = {
+        text: 'p99 <= 100 ms, none missed',
+        met: fanout.latency!.summary.p99 <= 100 && fanout.missed === 0,
+      };
       record(fanout);
     }
 
@@ -119,7 +126,8 @@ try {
     }
   }
 
-  if (only === undefined || only === 'scale') for (const row of await scale(dir, quick ? QUICK_SCALE_SIZES : SCALE_SIZES, log)) record(row);
+  if (only === undefined || only === 'scale')
+    for (const row of await scale(dir, quick ? QUICK_SCALE_SIZES : SCALE_SIZES, log)) record(row);
 
   const dashboardStarted = performance.now();
   if (only === undefined || only === 'dashboard') {
@@ -133,10 +141,15 @@ try {
   const benchmarks = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
   if (only === 'dashboard') {
     console.log(dashboardSection);
-    if (!quick && dashboardRows.length > 0) writeFileSync(benchmarks, replaceDashboardSection(existsSync(benchmarks) ? readFileSync(benchmarks, 'utf8') : '', dashboardSection));
+    if (!quick && dashboardRows.length > 0)
+      writeFileSync(
+        benchmarks,
+        replaceDashboardSection(existsSync(benchmarks) ? readFileSync(benchmarks, 'utf8') : '', dashboardSection),
+      );
     else log('quick run (or no Chromium): BENCHMARKS.md left as it was');
   } else {
-    const report = render(rows, (performance.now() - started) / 1000, quick) + (dashboardRows.length ? `\n${dashboardSection}` : '');
+    const report =
+      render(rows, (performance.now() - started) / 1000, quick) + (dashboardRows.length ? `\n${dashboardSection}` : '');
     console.log(report);
     if (!quick && only === undefined) writeFileSync(benchmarks, report);
     else log('quick or partial run: BENCHMARKS.md left as it was');
@@ -155,7 +168,7 @@ function render(results: ScenarioResult[], totalSeconds: number, isQuick: boolea
       `load generated on the same machine over loopback; ${Math.round(totalSeconds)} s in all.`,
     '',
     'Latency in ms. Memory: the server process\'s peak resident set during the scenario (MiB). "of ceiling": the',
-    'scenario\'s requests (or appends) per second over the ceiling measured in the same run.',
+    "scenario's requests (or appends) per second over the ceiling measured in the same run.",
     '',
   ];
   const table = [
@@ -194,11 +207,14 @@ function renderDashboard(results: ScenarioResult[], totalSeconds: number, isQuic
       `(${process.env.TRIALOG_TEST_CHROMIUM ?? '/usr/bin/chromium'}) and the server on the same machine; ${Math.round(totalSeconds)} s in all, seeding included.`,
     '',
     'Times are in the page\'s own clock, from the navigation\'s start; "usable" is the first animation frame at which the page holds',
-    'a leaderboard row, or at which a chart\'s canvas has painted (bench/scenarios/dashboard.ts says exactly what each row measures).',
+    "a leaderboard row, or at which a chart's canvas has painted (bench/scenarios/dashboard.ts says exactly what each row measures).",
     '',
     '| scenario | figure | target | note |',
     '| --- | ---: | --- | --- |',
-    ...results.map((r) => `| ${r.scenario} | ${format(r.rate)} ${r.unit} | ${r.target ? `${r.target.met ? 'met' : 'NOT met'}: ${r.target.text}` : ''} | ${r.note ?? ''} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.scenario} | ${format(r.rate)} ${r.unit} | ${r.target ? `${r.target.met ? 'met' : 'NOT met'}: ${r.target.text}` : ''} | ${r.note ?? ''} |`,
+    ),
     '',
   ].join('\n');
 }

@@ -63,7 +63,14 @@ try {
       name: 'tokenizer-grid',
       description: 'Vocabulary size against sequence length',
       objective: { metric: 'loss', direction: 'MINIMIZE' },
-      scheduler: { grid: { space: [{ name: 'lr', values: [0.001, 0.01, 0.03] }, { name: 'layers', values: [2, 4] }] } },
+      scheduler: {
+        grid: {
+          space: [
+            { name: 'lr', values: [0.001, 0.01, 0.03] },
+            { name: 'layers', values: [2, 4] },
+          ],
+        },
+      },
     },
   });
   const trainArgs = ['--', process.execPath, TRAIN, '--epochs=40', '--epoch-ms=25'];
@@ -77,7 +84,23 @@ try {
   const { createJob } = await gql<{ createJob: { id: string } }>(
     `mutation { createJob(input: { hyperparameters: { lr: 0.01, layers: 4, dropout: 0.1 }, labels: ["gpu"] }) { id } }`,
   );
-  worker(['--labels', 'gpu', '--max-jobs', '1', '--worker-id', 'gpu-node-1', '--', process.execPath, TRAIN, '--epochs=400', '--epoch-ms=60', '--lines=1', '--lr=0.01', '--layers=4', '--dropout=0.1']);
+  worker([
+    '--labels',
+    'gpu',
+    '--max-jobs',
+    '1',
+    '--worker-id',
+    'gpu-node-1',
+    '--',
+    process.execPath,
+    TRAIN,
+    '--epochs=400',
+    '--epoch-ms=60',
+    '--lines=1',
+    '--lr=0.01',
+    '--layers=4',
+    '--dropout=0.1',
+  ]);
   await new Promise((resolve) => setTimeout(resolve, 6000));
 
   const origin = new URL(server.url).origin;
@@ -95,7 +118,8 @@ try {
     log(`${file}: ${Math.round(bytes / 1024)} KB`);
     if (bytes > MAX_BYTES) throw new Error(`${file} is ${Math.round(bytes / 1024)} KB, over ${MAX_BYTES / 1024} KB`);
   };
-  const visible = (selector: string) => (p: Page) => p.locator(selector).first().waitFor({ state: 'visible', timeout: 30_000 });
+  const visible = (selector: string) => (p: Page) =>
+    p.locator(selector).first().waitFor({ state: 'visible', timeout: 30_000 });
   await shoot('experiments', '/experiments', visible('[data-testid=experiment-row]'));
   await shoot('experiment-leaderboard', `/experiments/${search.id}`, visible('[data-testid=leaderboard-row]'));
   await shoot('experiment-curves', `/experiments/${search.id}?tab=curves`, visible('.tab-panel canvas'));

@@ -8,6 +8,8 @@ try {
 } catch (error) {
   const { existsSync } = await import('node:fs');
   if (existsSync(cli)) throw error;
-  console.error(`trialog: not built (${cli.pathname} is missing): run \`npm run build\` in the trialog package (npm ci runs it)`);
+  console.error(
+    `trialog: not built (${cli.pathname} is missing): run \`npm run build\` in the trialog package (npm ci runs it)`,
+  );
   process.exit(2);
 }

@@ -30,7 +30,10 @@ export interface TrialJob {
   hyperparameters: JobState['hyperparameters'];
 }
 
-export type JobCounts = Record<'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'pruned' | 'total', number>;
+export type JobCounts = Record<
+  'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'pruned' | 'total',
+  number
+>;
 
 const JOB_STREAM_PREFIX = `${JOB_STREAM_CATEGORY}-`;
 
@@ -53,8 +56,12 @@ export class ExperimentQueries {
     this.jobPlace = db.prepare<[string], { experiment_id: string | null; status: string }>(
       'SELECT experiment_id, status FROM jobs WHERE id = ?',
     );
-    this.byId = db.prepare<[string], ExperimentRow>('SELECT state, revision, created_position FROM experiments WHERE id = ?');
-    this.byName = db.prepare<[string], ExperimentRow>('SELECT state, revision, created_position FROM experiments WHERE name = ?');
+    this.byId = db.prepare<[string], ExperimentRow>(
+      'SELECT state, revision, created_position FROM experiments WHERE id = ?',
+    );
+    this.byName = db.prepare<[string], ExperimentRow>(
+      'SELECT state, revision, created_position FROM experiments WHERE name = ?',
+    );
     this.countsByStatus = db.prepare<[string], { status: JobStatus; count: number }>(
       'SELECT status, count(*) AS count FROM jobs WHERE experiment_id = ? GROUP BY status',
     );
@@ -72,9 +79,10 @@ export class ExperimentQueries {
     this.rungValuesOfOthers = db.prepare<[string, number, string], { value: number }>(
       'SELECT value FROM job_rungs WHERE experiment_id = ? AND rung = ? AND job_id != ?',
     );
-    this.trialJobsOf = db.prepare<[string], { id: string; trial_index: number; objective_value: number | null; state: string }>(
-      'SELECT id, trial_index, objective_value, state FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL',
-    );
+    this.trialJobsOf = db.prepare<
+      [string],
+      { id: string; trial_index: number; objective_value: number | null; state: string }
+    >('SELECT id, trial_index, objective_value, state FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL');
     this.trialCountOf = db.prepare<[string], { count: number }>(
       'SELECT count(*) AS count FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL',
     );
@@ -186,7 +194,10 @@ export class ExperimentQueries {
     }
   }
 
-  private readonly completedByExperiment = new Map<string, { metric: string; byJob: Map<string, Map<number, number>> }>();
+  private readonly completedByExperiment = new Map<
+    string,
+    { metric: string; byJob: Map<string, Map<number, number>> }
+  >();
 
   intermediates(jobId: string, metric: string): Map<number, number> {
     return new Map(this.jobPoints.all(jobId, metric).map((p) => [p.step, p.value]));

@@ -128,7 +128,9 @@ export function jobsProjection(db: Database): Projection {
   const lastValueOf = db.prepare<[string, string], { value: number }>(
     'SELECT last_value AS value FROM metric_series WHERE job_id = ? AND name = ?',
   );
-  const insertRung = db.prepare('INSERT OR IGNORE INTO job_rungs (job_id, experiment_id, rung, value) VALUES (?, ?, ?, ?)');
+  const insertRung = db.prepare(
+    'INSERT OR IGNORE INTO job_rungs (job_id, experiment_id, rung, value) VALUES (?, ?, ?, ?)',
+  );
   const objectives = new Map<string, string | null>();
   const objectiveMetricOf = (experimentId: string | null): string | null => {
     if (experimentId === null) return null;
@@ -231,7 +233,11 @@ export function jobsProjection(db: Database): Projection {
           lastEventId: row.lastEventId,
           state: JSON.stringify(light),
         });
-        const set = { trainingData: state.trainingData !== undefined, result: state.result !== undefined, artifacts: state.artifacts !== undefined };
+        const set = {
+          trainingData: state.trainingData !== undefined,
+          result: state.result !== undefined,
+          artifacts: state.artifacts !== undefined,
+        };
         if (set.trainingData || set.result || set.artifacts) {
           upsertLargeFields.run({
             id: jobId,

@@ -110,9 +110,15 @@ export class JobQueries {
       return (id: string) => parse(statement.get(id)?.value);
     };
     this.largeField = {
-      trainingData: column('SELECT training_data AS value FROM job_large_fields WHERE job_id = ?', (text) => (text == null ? null : JSON.parse(text))),
-      result: column('SELECT result AS value FROM job_large_fields WHERE job_id = ?', (text) => (text == null ? null : JSON.parse(text))),
-      artifacts: column('SELECT artifacts AS value FROM job_large_fields WHERE job_id = ?', (text) => (text == null ? [] : JSON.parse(text))),
+      trainingData: column('SELECT training_data AS value FROM job_large_fields WHERE job_id = ?', (text) =>
+        text == null ? null : JSON.parse(text),
+      ),
+      result: column('SELECT result AS value FROM job_large_fields WHERE job_id = ?', (text) =>
+        text == null ? null : JSON.parse(text),
+      ),
+      artifacts: column('SELECT artifacts AS value FROM job_large_fields WHERE job_id = ?', (text) =>
+        text == null ? [] : JSON.parse(text),
+      ),
     };
     this.snapshotOf = db.prepare<[string], JobRow & { last_position: string; last_event_id: string }>(
       `SELECT ${JOB_COLUMNS}, last_position, last_event_id FROM jobs WHERE id = ?`,
@@ -148,7 +154,11 @@ export class JobQueries {
    * access only, so a list that shows ids and statuses never reads them.
    */
   private toView(row: JobRow): JobView {
-    const view = { ...(JSON.parse(row.state) as LightJobState), revision: row.revision, objectiveValue: row.objective_value };
+    const view = {
+      ...(JSON.parse(row.state) as LightJobState),
+      revision: row.revision,
+      objectiveValue: row.objective_value,
+    };
     // Read on each access, not kept: a view held for long (a live payload waiting for a slow subscriber)
     // pins no training data. A job that changed since the row was read shows its newer large fields.
     for (const [field, read] of Object.entries(this.largeField) as [LargeField, (id: string) => unknown][]) {
@@ -156,7 +166,6 @@ export class JobQueries {
     }
     return view as JobView;
   }
-
 
   private experimentOfJob: Statement<[string], { experiment_id: string | null }> | undefined;
 
@@ -173,7 +182,9 @@ export class JobQueries {
   /** The jobs a worker holds right now (few: one per slot). */
   runningJobsOf(workerId: string): JobView[] {
     return (
-      this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE worker_id = ? AND status = 'RUNNING'`).all(workerId) as JobRow[]
+      this.db
+        .prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE worker_id = ? AND status = 'RUNNING'`)
+        .all(workerId) as JobRow[]
     ).map((row) => this.toView(row));
   }
 

@@ -70,7 +70,10 @@ export function mappingsProjection(db: Database): Projection {
       }
       if (categoryOf(recorded.streamId) !== MAPPING_STREAM_CATEGORY || !isMappingEventType(recorded.type)) return;
       const before = selectMapping.get(recorded.streamId.slice(MAPPING_STREAM_CATEGORY.length + 1));
-      const state = evolveMapping(before ? (JSON.parse(before.state) as MappingState) : undefined, parseMappingEvent(recorded));
+      const state = evolveMapping(
+        before ? (JSON.parse(before.state) as MappingState) : undefined,
+        parseMappingEvent(recorded),
+      );
       upsertMapping.run({
         id: state.id,
         entityId: state.entityId,

@@ -34,7 +34,9 @@ export class MappingQueries {
 
   algorithms(): AlgorithmRow[] {
     return this.db
-      .prepare('SELECT interaction_id, algorithm_id, algorithm_version FROM algorithms ORDER BY interaction_id, algorithm_id')
+      .prepare(
+        'SELECT interaction_id, algorithm_id, algorithm_version FROM algorithms ORDER BY interaction_id, algorithm_id',
+      )
       .all()
       .map((row) => {
         const r = row as { interaction_id: string; algorithm_id: string; algorithm_version: number };
@@ -82,7 +84,9 @@ export class MappingQueries {
       )
       .all(...params, first + 1) as MappingRow[];
     return {
-      items: rows.slice(0, first).map((row) => ({ cursor: row.created_position, node: JSON.parse(row.state) as MappingState })),
+      items: rows
+        .slice(0, first)
+        .map((row) => ({ cursor: row.created_position, node: JSON.parse(row.state) as MappingState })),
       hasNextPage: rows.length > first,
     };
   }

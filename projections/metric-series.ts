@@ -137,7 +137,9 @@ function addToBlocks(deltas: Map<string, SeriesBlockDeltas>, point: MetricPoint)
  * one index write per series and one write per block touched per report
  * (a report of 1,000 consecutive steps touches about 32 + 1 blocks).
  */
-export function metricWriter(db: Database): { record(jobId: string, points: readonly MetricPoint[], revision: number): void } {
+export function metricWriter(db: Database): {
+  record(jobId: string, points: readonly MetricPoint[], revision: number): void;
+} {
   db.exec(METRICS_SCHEMA);
   const insertPoint = db.prepare(
     `INSERT INTO metric_points (job_id, name, step, value, timestamp, revision) VALUES (?, ?, ?, ?, ?, ?)
@@ -172,7 +174,8 @@ export function metricWriter(db: Database): { record(jobId: string, points: read
       const blocks = new Map<string, SeriesBlockDeltas>();
       for (const point of points) {
         if (!servableStep(point.step)) continue;
-        const stored = insertPoint.run(jobId, point.name, point.step, point.value, point.timestamp, revision).changes > 0;
+        const stored =
+          insertPoint.run(jobId, point.name, point.step, point.value, point.timestamp, revision).changes > 0;
         if (!stored) continue;
         addTo(deltas, point);
         addToBlocks(blocks, point);
@@ -180,7 +183,8 @@ export function metricWriter(db: Database): { record(jobId: string, points: read
       for (const [name, delta] of deltas) upsertSeries.run({ jobId, name, revision, ...delta });
       for (const [name, levels] of blocks) {
         levels.forEach((deltas, i) => {
-          for (const { block, count, min, max } of deltas.values()) upsertBlock.run(jobId, name, BLOCK_LEVELS[i], block, count, min, max);
+          for (const { block, count, min, max } of deltas.values())
+            upsertBlock.run(jobId, name, BLOCK_LEVELS[i], block, count, min, max);
         });
       }
     },

@@ -202,7 +202,8 @@ export class MetricQueries {
    * left out. Now: from the blocks; at a past revision: by a scan of the points.
    */
   buckets(series: MetricSeriesRef, count: number, range: StepRange): MetricBucket[] {
-    const aggregate = series.upToRevision === null ? this.aggregateNow : (bucket: SliceParams) => this.aggregateIn.get(bucket)!;
+    const aggregate =
+      series.upToRevision === null ? this.aggregateNow : (bucket: SliceParams) => this.aggregateIn.get(bucket)!;
     const params = this.params(series, range);
     const first = this.firstIn.get(params)?.step;
     if (first === undefined) return [];
@@ -213,7 +214,14 @@ export class MetricQueries {
       const bucket = { ...params, from, to: Math.min(last, from + width - 1) };
       const { count: points, min, max } = aggregate(bucket);
       if (points === 0) continue;
-      buckets.push({ fromStep: bucket.from, toStep: bucket.to, count: points, min: min!, max: max!, last: this.lastIn.get(bucket)! });
+      buckets.push({
+        fromStep: bucket.from,
+        toStep: bucket.to,
+        count: points,
+        min: min!,
+        max: max!,
+        last: this.lastIn.get(bucket)!,
+      });
     }
     return buckets;
   }

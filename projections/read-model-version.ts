@@ -28,22 +28,26 @@ const KEPT_TABLES = new Set(['events', 'sqlite_sequence', 'projection_checkpoint
  */
 export function ensureReadModelVersion(db: Database): { rebuilt: boolean } {
   ensureCheckpointTable(db);
-  db.exec('CREATE TABLE IF NOT EXISTS read_model_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)');
-  return db.transaction(() => {
-    const stored = db.prepare<[], { version: number }>('SELECT version FROM read_model_version WHERE id = 1').get();
-    if (stored?.version === READ_MODEL_VERSION) return { rebuilt: false };
-    const tables = db
-      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-      .all()
-      .map((row) => row.name)
-      .filter((name) => !KEPT_TABLES.has(name));
-    for (const name of tables) db.exec(`DROP TABLE "${name.replaceAll('"', '""')}"`);
-    db.prepare('DELETE FROM projection_checkpoints WHERE name = ?').run(CHECKPOINT_NAME);
-    db.prepare(
-      'INSERT INTO read_model_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version',
-    ).run(READ_MODEL_VERSION);
-    return { rebuilt: tables.length > 0 };
-  }).immediate();
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS read_model_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)',
+  );
+  return db
+    .transaction(() => {
+      const stored = db.prepare<[], { version: number }>('SELECT version FROM read_model_version WHERE id = 1').get();
+      if (stored?.version === READ_MODEL_VERSION) return { rebuilt: false };
+      const tables = db
+        .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .all()
+        .map((row) => row.name)
+        .filter((name) => !KEPT_TABLES.has(name));
+      for (const name of tables) db.exec(`DROP TABLE "${name.replaceAll('"', '""')}"`);
+      db.prepare('DELETE FROM projection_checkpoints WHERE name = ?').run(CHECKPOINT_NAME);
+      db.prepare(
+        'INSERT INTO read_model_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version',
+      ).run(READ_MODEL_VERSION);
+      return { rebuilt: tables.length > 0 };
+    })
+    .immediate();
 }
 
 /**

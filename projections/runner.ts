@@ -116,7 +116,9 @@ export class ProjectionRunner {
       assertReadModelVersion(db);
       const checkpoint = this.readCheckpoint();
       if (checkpoint === undefined && this.handled !== undefined) {
-        throw new Error(`the read models' checkpoint is gone (this server had applied up to ${this.handled}): another process rebuilt them`);
+        throw new Error(
+          `the read models' checkpoint is gone (this server had applied up to ${this.handled}): another process rebuilt them`,
+        );
       }
       const fresh = checkpoint === undefined ? batch : batch.filter((e) => e.position > checkpoint);
       if (fresh.length === 0) return;

@@ -217,7 +217,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
     // A secret is named, never echoed.
-    const got = name === 'TRIALOG_ADMIN_KEY' ? '' : ` (got ${JSON.stringify(name === 'EVENTSTORE_URL' ? redactUrl(env[name]!) : env[name])})`;
+    const got =
+      name === 'TRIALOG_ADMIN_KEY'
+        ? ''
+        : ` (got ${JSON.stringify(name === 'EVENTSTORE_URL' ? redactUrl(env[name]!) : env[name])})`;
     throw new ConfigError(`invalid configuration: ${name} ${issue.message}${got}`);
   }
   for (const name of Object.keys(defaultLimits)) {
@@ -230,7 +233,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
   const c = parsed.data;
   if (c.EVENTSTORE_URL) {
     const problem = connectionStringProblem(c.EVENTSTORE_URL);
-    if (problem) throw new ConfigError(`invalid configuration: EVENTSTORE_URL ${problem}: ${redactUrl(c.EVENTSTORE_URL)}`);
+    if (problem)
+      throw new ConfigError(`invalid configuration: EVENTSTORE_URL ${problem}: ${redactUrl(c.EVENTSTORE_URL)}`);
   }
   return {
     port: c.PORT,

@@ -68,7 +68,9 @@ export function limitFromEnv(name: string, env: NodeJS.ProcessEnv): number | und
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value < 1 || value > 2 ** 31 - 1) {
-    throw new RangeError(`${limitEnvName(name)} must be a whole number from 1 to ${2 ** 31 - 1} (got ${JSON.stringify(raw)})`);
+    throw new RangeError(
+      `${limitEnvName(name)} must be a whole number from 1 to ${2 ** 31 - 1} (got ${JSON.stringify(raw)})`,
+    );
   }
   return value;
 }

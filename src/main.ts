@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   const { startServer } = await import('./server.js');
   const { openTrialog } = await import('./trialog.js');
   // Only when asked for: with tracing off, no OpenTelemetry module is loaded at all.
-  const tracing = config.tracing === 'off' ? undefined : (await import('./observability/tracing.js')).startTracing(config.tracing);
+  const tracing =
+    config.tracing === 'off' ? undefined : (await import('./observability/tracing.js')).startTracing(config.tracing);
   const trialog = await openTrialog({ ...config, logger: log });
   const loopback = isLoopback(config.host);
   if (trialog.access.isOpen) {
@@ -52,7 +53,10 @@ async function main(): Promise<void> {
       // Never open to a network: make an admin key and hand it to the owner in a private file.
       const file = join(config.dbPath === ':memory:' ? './data' : dirname(config.dbPath), 'admin.key');
       await writeNewAdminKeyFile(file, async () => {
-        const made = await trialog.access.createApiKey({ name: 'bootstrap-admin', role: 'admin' }, { actor: 'system', correlationId: 'bootstrap' });
+        const made = await trialog.access.createApiKey(
+          { name: 'bootstrap-admin', role: 'admin' },
+          { actor: 'system', correlationId: 'bootstrap' },
+        );
         return made.key;
       });
       log.warn({ file }, `no API keys configured and ${config.host} is not loopback: wrote an admin key to ${file}`);
@@ -77,7 +81,10 @@ async function main(): Promise<void> {
   let stopping = false;
   const stop = async (why: string) => {
     stopping = true;
-    log.info({ signal: why }, `${why}: shutting down (grace ${config.shutdownGraceSeconds} s; a second SIGTERM or SIGINT exits at once)`);
+    log.info(
+      { signal: why },
+      `${why}: shutting down (grace ${config.shutdownGraceSeconds} s; a second SIGTERM or SIGINT exits at once)`,
+    );
     try {
       await server.shutDown({ graceMs: config.shutdownGraceSeconds * 1000, log: (line) => log.info(line) });
       // Step 5 has a bound of its own: a store that no longer answers (EventStoreDB's client waits for

@@ -17,8 +17,19 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } fro
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CommandContext } from './app/command-context.js';
-import { DEFAULT_DASHBOARD_DIR, DEFAULT_READY_MAX_LAG_SECONDS, defaultGraphQLLimits, type GraphQLLimits, type PerimeterConfig } from './config.js';
-import { CORRELATION_HEADER, correlationIdFrom, correlationIdOf, useCorrelationId } from './graphql/correlation-plugin.js';
+import {
+  DEFAULT_DASHBOARD_DIR,
+  DEFAULT_READY_MAX_LAG_SECONDS,
+  defaultGraphQLLimits,
+  type GraphQLLimits,
+  type PerimeterConfig,
+} from './config.js';
+import {
+  CORRELATION_HEADER,
+  correlationIdFrom,
+  correlationIdOf,
+  useCorrelationId,
+} from './graphql/correlation-plugin.js';
 import { refusalOf, useAccessControl } from './graphql/access-plugin.js';
 import { useWellFormedStrings } from './graphql/well-formed-strings-plugin.js';
 import { useContractErrorCodes } from './graphql/error-codes-plugin.js';
@@ -88,7 +99,8 @@ export function createTrialogYoga(
     graphiql: limits.graphiql ? { subscriptionsProtocol: 'WS', title: 'Trialog' } : false,
     renderGraphiQL: graphiql.renderGraphiQL,
     maskedErrors: {
-      maskError: (error, message) => (limits.introspection ? maskError(error, message) : withoutSuggestion(maskError(error, message))),
+      maskError: (error, message) =>
+        limits.introspection ? maskError(error, message) : withoutSuggestion(maskError(error, message)),
     },
     plugins: [
       graphiql.plugin,
@@ -106,7 +118,16 @@ export function createTrialogYoga(
       }),
       ...(limits.introspection
         ? []
-        : [useNoSuggestions(), { onValidate: ({ addValidationRule }: { addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void }) => addValidationRule(NoSchemaIntrospectionCustomRule) }]),
+        : [
+            useNoSuggestions(),
+            {
+              onValidate: ({
+                addValidationRule,
+              }: {
+                addValidationRule: (rule: typeof NoSchemaIntrospectionCustomRule) => void;
+              }) => addValidationRule(NoSchemaIntrospectionCustomRule),
+            },
+          ]),
       useCrossSiteRequestRefusal(),
       useAccessControl(),
       guards,
@@ -119,7 +140,9 @@ export function createTrialogYoga(
     logging: yogaLogger(trialog.logger),
     context: ({ request, socketCorrelationId, socketAuthorization }): GraphQLContext => {
       // Over WebSocket the key comes in connectionParams, the correlation id in the upgrade request.
-      const principal = trialog.access.authenticate(request ? request.headers.get('authorization') : socketAuthorization);
+      const principal = trialog.access.authenticate(
+        request ? request.headers.get('authorization') : socketAuthorization,
+      );
       const command: CommandContext = {
         actor: principal instanceof Error ? 'anonymous' : principal.name,
         correlationId: socketCorrelationId ? correlationIdFrom(socketCorrelationId) : correlationIdOf(request),
@@ -201,7 +224,10 @@ export async function startServer(
   // Outermost first: the perimeter (Host, Origin), the dashboard's public files (no key, no body read),
   // then a stranger's request refused from its headers.
   // /metrics behind the same key check as the API (any valid key), before GraphQL.
-  const api = refuseUnauthenticated(trialog.access, serveMetrics(trialog.metrics, limitBodies(limits.maxBodyBytes, yoga)));
+  const api = refuseUnauthenticated(
+    trialog.access,
+    serveMetrics(trialog.metrics, limitBodies(limits.maxBodyBytes, yoga)),
+  );
   // Probes before the perimeter (a kubelet asks by address; see health.ts), and answered while draining.
   let shuttingDown = false;
   const readLag = lagReader(trialog.runner);
@@ -215,7 +241,12 @@ export async function startServer(
   httpServer.on(
     'request',
     drain.track(
-      serveProbes(probes, drain.refuseWhileDraining(guardPerimeter(perimeter, serveDashboard(options.dashboardDir ?? DEFAULT_DASHBOARD_DIR, api)))),
+      serveProbes(
+        probes,
+        drain.refuseWhileDraining(
+          guardPerimeter(perimeter, serveDashboard(options.dashboardDir ?? DEFAULT_DASHBOARD_DIR, api)),
+        ),
+      ),
     ),
   );
   capConnections(httpServer, limits);
@@ -225,7 +256,11 @@ export async function startServer(
     path: GRAPHQL_PATH,
     maxPayload: limits.maxBodyBytes,
     verifyClient: (info, done) => {
-      if (drain.isDraining) return done(false, 503, errorBody('the server is shutting down', 'UNAVAILABLE'), { 'Content-Type': 'application/json', Connection: 'close' });
+      if (drain.isDraining)
+        return done(false, 503, errorBody('the server is shutting down', 'UNAVAILABLE'), {
+          'Content-Type': 'application/json',
+          Connection: 'close',
+        });
       verifyPerimeter(info, done);
     },
   });
@@ -248,7 +283,10 @@ export async function startServer(
   // Each socket's graphql-ws context: its open operations are what a shutdown waits to see ended.
   const wsContexts = new Map<WebSocket, { subscriptions: Record<string, unknown> }>();
   wsServer.on('connection', (socket) => {
-    const flow = controlSocketFlow(socket, { highWaterBytes: socketHighWater(limits), maxBytes: limits.maxSocketBufferBytes });
+    const flow = controlSocketFlow(socket, {
+      highWaterBytes: socketHighWater(limits),
+      maxBytes: limits.maxSocketBufferBytes,
+    });
     flows.set(socket, flow);
     keepAlive(socket, limits.webSocketKeepAliveMs, flow);
   });
@@ -272,20 +310,34 @@ export async function startServer(
         return true;
       },
       // A query or mutation over WebSocket is a request in flight: a shutdown lets it finish.
-      execute: (args) => drain.hold(Promise.resolve((args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args))) as never,
+      execute: (args) =>
+        drain.hold(
+          Promise.resolve((args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args)),
+        ) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       // A refusal answers this operation only (an `error` message with its code): the socket and its other subscriptions go on.
       onSubscribe: answeringRefusals(async (ctx, _id, payload) => {
-        const tooMany = (what: string, n: number) =>
-          [new GraphQLError(`at most ${n} subscriptions ${what}`, { extensions: { code: 'TOO_LARGE' } })];
+        const tooMany = (what: string, n: number) => [
+          new GraphQLError(`at most ${n} subscriptions ${what}`, { extensions: { code: 'TOO_LARGE' } }),
+        ];
         // Once draining, nothing new is started: the operation is told so, and nothing was done.
-        if (drain.isDraining) return [new GraphQLError('the server is shutting down: nothing was done', { extensions: { code: 'UNAVAILABLE' } })];
+        if (drain.isDraining)
+          return [
+            new GraphQLError('the server is shutting down: nothing was done', { extensions: { code: 'UNAVAILABLE' } }),
+          ];
         // graphql-ws has registered this subscription already: the counts include it.
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return tooMany('per connection', limits.maxSubscriptionsPerConnection);
         }
 
-        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        const {
+          schema: envelopedSchema,
+          execute,
+          subscribe,
+          contextFactory,
+          parse,
+          validate,
+        } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
@@ -303,7 +355,9 @@ export async function startServer(
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
-        const refusal = refusalOf(args) ?? (isSubscription(args) ? guards.refusal((args.contextValue as GraphQLContext).principal) : undefined);
+        const refusal =
+          refusalOf(args) ??
+          (isSubscription(args) ? guards.refusal((args.contextValue as GraphQLContext).principal) : undefined);
         return refusal ? [refusal] : args;
       }),
       // A subscription is asked for its next result only when its socket can take it: what a

@@ -46,10 +46,15 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 /** A close reason fits in 123 bytes: the position is left out of one that would not. */
 function goingAwayReason(position: string | undefined): string {
   const withPosition = `server shutting down at log position ${position}; each subscription's error says where to resume`;
-  return position !== undefined && Buffer.byteLength(withPosition) <= 123 ? withPosition : "server shutting down; each subscription's error says where to resume";
+  return position !== undefined && Buffer.byteLength(withPosition) <= 123
+    ? withPosition
+    : "server shutting down; each subscription's error says where to resume";
 }
 
-export async function shutDownInOrder(options: { graceMs: number; log: (line: string) => void }, parts: ShutdownParts): Promise<void> {
+export async function shutDownInOrder(
+  options: { graceMs: number; log: (line: string) => void },
+  parts: ShutdownParts,
+): Promise<void> {
   const { log, graceMs } = options;
   const { drain, httpServer } = parts;
   const deadline = Date.now() + graceMs;
@@ -64,25 +69,32 @@ export async function shutDownInOrder(options: { graceMs: number; log: (line: st
   log('shutdown 2/5: listener closed: new connections are refused, requests on open ones answered 503 UNAVAILABLE');
 
   const before = drain.counts();
-  log(`shutdown 3/5: waiting up to ${graceMs / 1000} s for ${plural(before.requests, 'request')} in flight and ${plural(before.idleConnections, 'kept-alive connection')}`);
+  log(
+    `shutdown 3/5: waiting up to ${graceMs / 1000} s for ${plural(before.requests, 'request')} in flight and ${plural(before.idleConnections, 'kept-alive connection')}`,
+  );
   const quiet = await drain.until((c) => c.requests === 0 && c.idleConnections === 0, deadline);
   const left = drain.counts();
   if (quiet) log('shutdown 3/5: every request in flight answered, every kept-alive connection closed');
   else {
-    log(`shutdown 3/5: grace period over: cutting off ${plural(left.requests, 'request')} in flight and ${plural(left.idleConnections, 'idle connection')}`);
+    log(
+      `shutdown 3/5: grace period over: cutting off ${plural(left.requests, 'request')} in flight and ${plural(left.idleConnections, 'idle connection')}`,
+    );
   }
 
   parts.stopWatchers();
   const ended = parts.trialog.feed.endAll(new ServerShuttingDownError());
   const sockets = parts.webSockets();
-  log(`shutdown 4/5: ending ${plural(ended, 'subscription')} (${plural(left.streams, 'SSE stream')}, ${plural(sockets.length, 'WebSocket')}) with where to resume`);
+  log(
+    `shutdown 4/5: ending ${plural(ended, 'subscription')} (${plural(left.streams, 'SSE stream')}, ${plural(sockets.length, 'WebSocket')}) with where to resume`,
+  );
   const endBy = Date.now() + SUBSCRIPTION_END_MS;
   const reason = goingAwayReason(parts.trialog.runner.position);
   await Promise.all(
     sockets.map(async ({ socket, openOperations }) => {
       if (socket.readyState === socket.CLOSED) return;
       // Each subscription's `error` message (with where to resume) is sent before the socket closes.
-      while (openOperations() > 0 && Date.now() < endBy && socket.readyState === socket.OPEN) await new Promise((r) => setTimeout(r, 10));
+      while (openOperations() > 0 && Date.now() < endBy && socket.readyState === socket.OPEN)
+        await new Promise((r) => setTimeout(r, 10));
       const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
       socket.close(GOING_AWAY, reason);
       // The client answers the close; one that does not within the bound is cut off.
@@ -92,7 +104,8 @@ export async function shutDownInOrder(options: { graceMs: number; log: (line: st
     }),
   );
   const streamsDone = await drain.until((c) => c.streams === 0 && c.requests === 0, endBy);
-  if (!streamsDone) log(`shutdown 4/5: cutting off ${plural(drain.counts().streams, 'SSE stream')} whose client did not read its end`);
+  if (!streamsDone)
+    log(`shutdown 4/5: cutting off ${plural(drain.counts().streams, 'SSE stream')} whose client did not read its end`);
   log('shutdown 4/5: subscriptions ended; WebSockets closed with 1001');
   drain.destroyAll();
   await parts.closeAll();

@@ -55,19 +55,24 @@ export interface Trialog {
 
 export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'> &
   Partial<Pick<TrialogConfig, 'maxAppendBytes' | 'readModelWaitSeconds' | 'storeStartSeconds'>> & {
-  adminKey?: string;
-  /** Events one live subscriber may have waiting before it is ended with where to resume. */
-  maxSubscriberBacklog?: number;
-  /** Bytes of events one live subscriber may have waiting before it is ended with where to resume. */
-  maxSubscriberBacklogBytes?: number;
-  /** Bytes of folded job states the command side keeps cached (TRIALOG_AGGREGATE_CACHE_BYTES). */
-  aggregateCacheBytes?: number;
-  /** Where the server's log lines go (default: warnings and errors only, for tests and tools). */
-  logger?: Logger;
-};
+    adminKey?: string;
+    /** Events one live subscriber may have waiting before it is ended with where to resume. */
+    maxSubscriberBacklog?: number;
+    /** Bytes of events one live subscriber may have waiting before it is ended with where to resume. */
+    maxSubscriberBacklogBytes?: number;
+    /** Bytes of folded job states the command side keeps cached (TRIALOG_AGGREGATE_CACHE_BYTES). */
+    aggregateCacheBytes?: number;
+    /** Where the server's log lines go (default: warnings and errors only, for tests and tools). */
+    logger?: Logger;
+  };
 
 // Experiments first: a job's objective is its experiment's, looked up while projecting the job.
-export const readModelProjections = [experimentsProjection, jobsProjection, mappingsProjection, accessProjection] as const;
+export const readModelProjections = [
+  experimentsProjection,
+  jobsProjection,
+  mappingsProjection,
+  accessProjection,
+] as const;
 
 /** The read models' own database, when the events live elsewhere. */
 function openReadModelDb(path: string): SqliteDatabase {
@@ -95,9 +100,16 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
     const warn = (line: string) => logger.warn(line);
     store = new EventStoreDbEventStore(config.eventStoreUrl, { maxAppendBytes: config.maxAppendBytes, warn });
     readDb = openReadModelDb(config.dbPath);
-    await reachAtStart(store, { connectionString: config.eventStoreUrl, maxSeconds: config.storeStartSeconds ?? 60, log: warn });
+    await reachAtStart(store, {
+      connectionString: config.eventStoreUrl,
+      maxSeconds: config.storeStartSeconds ?? 60,
+      log: warn,
+    });
   } else {
-    const sqlite = new SqliteEventStore(config.dbPath, { synchronous: config.synchronous, maxAppendBytes: config.maxAppendBytes });
+    const sqlite = new SqliteEventStore(config.dbPath, {
+      synchronous: config.synchronous,
+      maxAppendBytes: config.maxAppendBytes,
+    });
     store = sqlite;
     readDb = sqlite.db;
   }
@@ -132,7 +144,13 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
   });
   jobCommands.attachExperiments(experimentCommands);
   const mappingQueries = new MappingQueries(readDb);
-  const mappingCommands = new MappingCommands({ store, queries: mappingQueries, jobQueries, jobs: jobCommands, waitForReadModels });
+  const mappingCommands = new MappingCommands({
+    store,
+    queries: mappingQueries,
+    jobQueries,
+    jobs: jobCommands,
+    waitForReadModels,
+  });
   const access = new AccessControl(store, readDb, waitForReadModels, config.adminKey);
   return {
     store,

@@ -48,11 +48,9 @@ export function controlSocketFlow(socket: WebSocket, limits: SocketFlowLimits): 
   // Every message goes through send, and the buffer shrinks only as sends complete: each
   // completion is the moment to see whether the waiting subscriptions may go on.
   const send = socket.send.bind(socket) as (data: unknown, options: object, cb?: SendCallback) => void;
-  (socket as unknown as { send: (data: unknown, optionsOrCb?: object | SendCallback, cb?: SendCallback) => void }).send = (
-    data,
-    optionsOrCb,
-    cb,
-  ) => {
+  (
+    socket as unknown as { send: (data: unknown, optionsOrCb?: object | SendCallback, cb?: SendCallback) => void }
+  ).send = (data, optionsOrCb, cb) => {
     const options = typeof optionsOrCb === 'function' ? {} : (optionsOrCb ?? {});
     const done = typeof optionsOrCb === 'function' ? optionsOrCb : cb;
     if (socket.bufferedAmount > limits.maxBytes) {

@@ -5,7 +5,16 @@
  * open subscriptions. The actor of an event is the key's name.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, errorCode, gqlClient, ok, startTestServer, wsClient, type Gql, type TestServer } from './helpers/server.js';
+import {
+  collect,
+  errorCode,
+  gqlClient,
+  ok,
+  startTestServer,
+  wsClient,
+  type Gql,
+  type TestServer,
+} from './helpers/server.js';
 
 const ADMIN = 'a-very-long-bootstrap-admin-key-0123456789';
 let t: TestServer;
@@ -16,13 +25,27 @@ let seq = 0;
 beforeAll(async () => {
   t = await startTestServer({ adminKey: ADMIN });
   const admin = gqlClient(t.url);
-  const as = (key: string): Gql => (q, v, h) => admin(q, v, { authorization: `Bearer ${key}`, ...h });
+  const as =
+    (key: string): Gql =>
+    (q, v, h) =>
+      admin(q, v, { authorization: `Bearer ${key}`, ...h });
   for (const role of ['ADMIN', 'EDITOR', 'WORKER', 'VIEWER'] as const) {
-    const made = ok(await as(ADMIN)(`mutation($n: String!, $r: ApiKeyRole!) { createApiKey(input: { name: $n, role: $r }) { key apiKey { id role } } }`, { n: `${role.toLowerCase()}-key`, r: role }));
+    const made = ok(
+      await as(ADMIN)(
+        `mutation($n: String!, $r: ApiKeyRole!) { createApiKey(input: { name: $n, role: $r }) { key apiKey { id role } } }`,
+        { n: `${role.toLowerCase()}-key`, r: role },
+      ),
+    );
     keys[role] = made.createApiKey.key;
   }
-  const doomed = ok(await as(ADMIN)(`mutation { createApiKey(input: { name: "doomed", role: ADMIN }) { key apiKey { id } } }`)).createApiKey;
-  ok(await as(ADMIN)(`mutation($id: ID!) { revokeApiKey(input: { keyId: $id }) { revokedAt } }`, { id: doomed.apiKey.id }));
+  const doomed = ok(
+    await as(ADMIN)(`mutation { createApiKey(input: { name: "doomed", role: ADMIN }) { key apiKey { id } } }`),
+  ).createApiKey;
+  ok(
+    await as(ADMIN)(`mutation($id: ID!) { revokeApiKey(input: { keyId: $id }) { revokedAt } }`, {
+      id: doomed.apiKey.id,
+    }),
+  );
   revokedKey = doomed.key;
 });
 afterAll(async () => {
@@ -33,8 +56,10 @@ const MUTATIONS: Record<string, () => string> = {
   createJob: () => `createJob(input: { labels: ["matrix"] }) { id }`,
   claimJob: () => `claimJob(input: { workerId: "w", labels: ["nothing-to-claim"] }) { leaseToken }`,
   heartbeat: () => `heartbeat(input: { jobId: "job_missing", leaseToken: "t" }) { cancelRequested }`,
-  reportMetric: () => `reportMetric(input: { jobId: "job_missing", leaseToken: "t", name: "m", value: 1 }) { shouldStop }`,
-  reportMetrics: () => `reportMetrics(input: { jobId: "job_missing", leaseToken: "t", points: [{ name: "m", value: 1 }] }) { shouldStop }`,
+  reportMetric: () =>
+    `reportMetric(input: { jobId: "job_missing", leaseToken: "t", name: "m", value: 1 }) { shouldStop }`,
+  reportMetrics: () =>
+    `reportMetrics(input: { jobId: "job_missing", leaseToken: "t", points: [{ name: "m", value: 1 }] }) { shouldStop }`,
   appendLog: () => `appendLog(input: { jobId: "job_missing", leaseToken: "t", lines: ["x"] }) { nextOffset }`,
   completeJob: () => `completeJob(input: { jobId: "job_missing", leaseToken: "t" }) { id }`,
   failJob: () => `failJob(input: { jobId: "job_missing", leaseToken: "t", error: "e" }) { id }`,
@@ -45,10 +70,13 @@ const MUTATIONS: Record<string, () => string> = {
   pauseExperiment: () => `pauseExperiment(input: { experimentId: "exp_missing" }) { id }`,
   resumeExperiment: () => `resumeExperiment(input: { experimentId: "exp_missing" }) { id }`,
   finishExperiment: () => `finishExperiment(input: { experimentId: "exp_missing" }) { id }`,
-  registerAlgorithm: () => `registerAlgorithm(input: { interactionId: "I${++seq}", algorithmId: "A", algorithmVersion: 1 }) { algorithmId }`,
+  registerAlgorithm: () =>
+    `registerAlgorithm(input: { interactionId: "I${++seq}", algorithmId: "A", algorithmVersion: 1 }) { algorithmId }`,
   retireAlgorithm: () => `retireAlgorithm(input: { interactionId: "none" }) { algorithmId }`,
-  createTrainingJobs: () => `createTrainingJobs(input: { entityId: "e", entityVersion: 1, states: [{ stateName: "s", interactionId: "none", trainingData: [1] }] }) { stateName }`,
-  carryMappingsForward: () => `carryMappingsForward(input: { entityId: "e", fromVersion: 1, toVersion: 2, states: [{ stateName: "s" }] }) { stateName }`,
+  createTrainingJobs: () =>
+    `createTrainingJobs(input: { entityId: "e", entityVersion: 1, states: [{ stateName: "s", interactionId: "none", trainingData: [1] }] }) { stateName }`,
+  carryMappingsForward: () =>
+    `carryMappingsForward(input: { entityId: "e", fromVersion: 1, toVersion: 2, states: [{ stateName: "s" }] }) { stateName }`,
   migrateMappings: () => `migrateMappings(input: { dryRun: true }) { examined }`,
   createApiKey: () => `createApiKey(input: { name: "made-${++seq}", role: VIEWER }) { key }`,
   revokeApiKey: () => `revokeApiKey(input: { keyId: "0000000000000000" }) { id }`,
@@ -56,8 +84,27 @@ const MUTATIONS: Record<string, () => string> = {
 
 const ALLOWED: Record<string, string[]> = {
   ADMIN: Object.keys(MUTATIONS),
-  EDITOR: ['createJob', 'cancelJob', 'retryJob', 'createExperiment', 'pauseExperiment', 'resumeExperiment', 'finishExperiment', 'createTrainingJobs', 'carryMappingsForward'],
-  WORKER: ['claimJob', 'heartbeat', 'reportMetric', 'reportMetrics', 'appendLog', 'completeJob', 'failJob', 'releaseJob'],
+  EDITOR: [
+    'createJob',
+    'cancelJob',
+    'retryJob',
+    'createExperiment',
+    'pauseExperiment',
+    'resumeExperiment',
+    'finishExperiment',
+    'createTrainingJobs',
+    'carryMappingsForward',
+  ],
+  WORKER: [
+    'claimJob',
+    'heartbeat',
+    'reportMetric',
+    'reportMetrics',
+    'appendLog',
+    'completeJob',
+    'failJob',
+    'releaseJob',
+  ],
   VIEWER: [],
 };
 
@@ -88,12 +135,19 @@ describe('the role matrix', () => {
       // Reading: every valid key; the key list: admin only.
       const headers: Record<string, string> = key() ? { authorization: `Bearer ${key()}` } : {};
       expect(errorCode(await gql(`{ jobs { totalCount } }`, undefined, headers))).toBe(refusal ?? undefined);
-      expect(errorCode(await gql(`{ apiKeys { id } }`, undefined, headers))).toBe(refusal ?? (who === 'ADMIN' ? undefined : 'FORBIDDEN'));
+      expect(errorCode(await gql(`{ apiKeys { id } }`, undefined, headers))).toBe(
+        refusal ?? (who === 'ADMIN' ? undefined : 'FORBIDDEN'),
+      );
     });
 
     it(`subscriptions with ${who}`, async () => {
       const client = wsClient(t.url, key());
-      const sub = collect<{ events: { type: string } }>(client, `subscription { events { type } }`, {}, (items) => items.length >= 1);
+      const sub = collect<{ events: { type: string } }>(
+        client,
+        `subscription { events { type } }`,
+        {},
+        (items) => items.length >= 1,
+      );
       if (refusal === null) expect((await sub.done).length).toBe(1);
       else await expect(sub.done).rejects.toBeDefined();
       await client.dispose();
@@ -104,18 +158,32 @@ describe('the role matrix', () => {
 describe('keys', () => {
   it("the actor of an event is the key's name; keys are listed without their secrets", async () => {
     const editor = (q: string) => gqlClient(t.url)(q, undefined, { authorization: `Bearer ${keys.EDITOR}` });
-    const job = ok(await editor(`mutation { createJob(input: { labels: ["actor"] }) { id history { edges { node { metadata } } } } }`)).createJob;
+    const job = ok(
+      await editor(
+        `mutation { createJob(input: { labels: ["actor"] }) { id history { edges { node { metadata } } } } }`,
+      ),
+    ).createJob;
     expect(job.history.edges[0].node.metadata.actor).toBe('editor-key');
-    const listed = ok(await gqlClient(t.url)(`{ apiKeys { name role revokedAt } }`, undefined, { authorization: `Bearer ${ADMIN}` })).apiKeys;
+    const listed = ok(
+      await gqlClient(t.url)(`{ apiKeys { name role revokedAt } }`, undefined, { authorization: `Bearer ${ADMIN}` }),
+    ).apiKeys;
     expect(listed).toContainEqual({ name: 'doomed', role: 'ADMIN', revokedAt: expect.any(String) });
     expect(JSON.stringify(listed)).not.toMatch(/trialog_/);
   });
 
-  it("revoking a key refuses its next request and closes its open subscriptions", async () => {
-    const admin = (q: string, v?: Record<string, unknown>) => gqlClient(t.url)(q, v, { authorization: `Bearer ${ADMIN}` });
-    const made = ok(await admin(`mutation { createApiKey(input: { name: "short-lived", role: VIEWER }) { key apiKey { id } } }`)).createApiKey;
+  it('revoking a key refuses its next request and closes its open subscriptions', async () => {
+    const admin = (q: string, v?: Record<string, unknown>) =>
+      gqlClient(t.url)(q, v, { authorization: `Bearer ${ADMIN}` });
+    const made = ok(
+      await admin(`mutation { createApiKey(input: { name: "short-lived", role: VIEWER }) { key apiKey { id } } }`),
+    ).createApiKey;
     const client = wsClient(t.url, made.key);
-    const sub = collect<{ jobStatusChanged: { to: string } }>(client, `subscription { jobStatusChanged { to } }`, {}, () => false);
+    const sub = collect<{ jobStatusChanged: { to: string } }>(
+      client,
+      `subscription { jobStatusChanged { to } }`,
+      {},
+      () => false,
+    );
     // Live once a change comes through.
     for (let i = 0; i < 100 && sub.items.length === 0; i++) {
       ok(await admin(`mutation { createJob(input: { labels: ["poke"] }) { id } }`));
@@ -123,7 +191,9 @@ describe('keys', () => {
     }
     ok(await admin(`mutation($id: ID!) { revokeApiKey(input: { keyId: $id }) { revokedAt } }`, { id: made.apiKey.id }));
     await expect(sub.done).rejects.toBeDefined();
-    expect(errorCode(await gqlClient(t.url)(`{ jobs { totalCount } }`, undefined, { authorization: `Bearer ${made.key}` }))).toBe('UNAUTHENTICATED');
+    expect(
+      errorCode(await gqlClient(t.url)(`{ jobs { totalCount } }`, undefined, { authorization: `Bearer ${made.key}` })),
+    ).toBe('UNAUTHENTICATED');
     await client.dispose();
   });
 });
@@ -140,9 +210,12 @@ describe('subscriptions per key, over SSE too', () => {
     return { response, abort: () => controller.abort() };
   }
 
-  it("revoking a key ends its SSE subscriptions", async () => {
-    const admin = (q: string, v?: Record<string, unknown>) => gqlClient(t.url)(q, v, { authorization: `Bearer ${ADMIN}` });
-    const made = ok(await admin(`mutation { createApiKey(input: { name: "sse-viewer", role: VIEWER }) { key apiKey { id } } }`)).createApiKey;
+  it('revoking a key ends its SSE subscriptions', async () => {
+    const admin = (q: string, v?: Record<string, unknown>) =>
+      gqlClient(t.url)(q, v, { authorization: `Bearer ${ADMIN}` });
+    const made = ok(
+      await admin(`mutation { createApiKey(input: { name: "sse-viewer", role: VIEWER }) { key apiKey { id } } }`),
+    ).createApiKey;
     const { response } = await sse(made.key, 'subscription { jobStatusChanged { to } }');
     const reader = response.body!.getReader();
     ok(await admin(`mutation($id: ID!) { revokeApiKey(input: { keyId: $id }) { revokedAt } }`, { id: made.apiKey.id }));

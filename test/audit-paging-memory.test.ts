@@ -35,19 +35,46 @@ const JOB_ID = 'job_chatty';
 /** A log of `events` events of about 1 MiB each, all on one job's stream, written with the store itself. */
 async function writeChattyJob(dbPath: string, events: number): Promise<void> {
   const store = new SqliteEventStore(dbPath, { synchronous: 'NORMAL' });
-  const metadata = (type: string) => ({ actor: 'test', correlationId: 'big', causationId: 'big', schemaVersion: jobEventVersion(type) });
+  const metadata = (type: string) => ({
+    actor: 'test',
+    correlationId: 'big',
+    causationId: 'big',
+    schemaVersion: jobEventVersion(type),
+  });
   const now = new Date().toISOString();
   const lines = Array.from({ length: 16 }, (_, i) => `${i}`.padEnd(62_500, 'x')); // 1,000,000 characters
   const log = [
     {
       type: 'JobCreated',
       data: {
-        jobId: JOB_ID, experimentId: null, hyperparameters: {}, params: {}, algorithmId: null, algorithmVersion: null,
-        trainingData: 'd'.repeat(1_000_000), priority: 0, labels: [], maxAttempts: 3, idempotencyKey: null,
-        generation: 0, parentId: null, trialIndex: null, decision: null,
+        jobId: JOB_ID,
+        experimentId: null,
+        hyperparameters: {},
+        params: {},
+        algorithmId: null,
+        algorithmVersion: null,
+        trainingData: 'd'.repeat(1_000_000),
+        priority: 0,
+        labels: [],
+        maxAttempts: 3,
+        idempotencyKey: null,
+        generation: 0,
+        parentId: null,
+        trialIndex: null,
+        decision: null,
       },
     },
-    { type: 'JobClaimed', data: { workerId: 'w', leaseTokenHash: 'h', leaseExpiresAt: now, leaseSeconds: 300, attempt: 1, takenOverFrom: null } },
+    {
+      type: 'JobClaimed',
+      data: {
+        workerId: 'w',
+        leaseTokenHash: 'h',
+        leaseExpiresAt: now,
+        leaseSeconds: 300,
+        attempt: 1,
+        takenOverFrom: null,
+      },
+    },
     ...Array.from({ length: events - 2 }, (_, batch) => ({
       type: 'JobLogAppended',
       data: { stream: 'STDOUT', firstOffset: batch * lines.length, lines, sequence: batch },
@@ -55,7 +82,9 @@ async function writeChattyJob(dbPath: string, events: number): Promise<void> {
   ];
   try {
     for (let i = 0; i < log.length; i += 25) {
-      const chunk = log.slice(i, i + 25).map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata: metadata(e.type) }));
+      const chunk = log
+        .slice(i, i + 25)
+        .map((e) => ({ id: randomUUID(), type: e.type, data: e.data, metadata: metadata(e.type) }));
       await store.appendToStream(`job-${JOB_ID}`, chunk);
     }
   } finally {
@@ -75,7 +104,10 @@ async function serverOn(events: number): Promise<{ server: ServerProcess; gql: G
 }
 
 /** The request's answer, and how far the server's peak resident memory rose above where it stood before. */
-async function measured<T>(server: ServerProcess, request: () => Promise<T>): Promise<{ answer: T; growthMiB: number }> {
+async function measured<T>(
+  server: ServerProcess,
+  request: () => Promise<T>,
+): Promise<{ answer: T; growthMiB: number }> {
   let answer: T | undefined;
   const { before, peak } = await peakDuring(server.child.pid!, async () => {
     answer = await request();
@@ -105,14 +137,21 @@ async function growthAt(events: number, at: { server: ServerProcess; gql: Gql })
   expect(data.answer.edges[0].node.data.trainingData).toHaveLength(1_000_000);
 
   const historyTypes = await measured(server, async () => ok(await gql(HISTORY_TYPES)).job.history);
-  expect(historyTypes.answer.edges.map((e: any) => e.node.revision)).toEqual(Array.from({ length: events }, (_, i) => i));
+  expect(historyTypes.answer.edges.map((e: any) => e.node.revision)).toEqual(
+    Array.from({ length: events }, (_, i) => i),
+  );
   expect(historyTypes.answer.pageInfo.hasNextPage).toBe(false);
 
   const historyData = await measured(server, async () => ok(await gql(HISTORY_DATA)).job.history);
   expect(historyData.answer.edges.length).toBe(data.answer.edges.length);
   expect(historyData.answer.pageInfo.hasNextPage).toBe(true);
 
-  return { types: types.growthMiB, data: data.growthMiB, historyTypes: historyTypes.growthMiB, historyData: historyData.growthMiB };
+  return {
+    types: types.growthMiB,
+    data: data.growthMiB,
+    historyTypes: historyTypes.growthMiB,
+    historyData: historyData.growthMiB,
+  };
 }
 
 describe('audit pages over megabyte events', () => {
@@ -133,7 +172,9 @@ describe('audit pages over megabyte events', () => {
   it(`given ${SMALL} and ${LARGE} events of 1 MiB, a thousand-event page of types, a page of data and a job's history grow the server by a bounded amount that does not scale with the log`, async () => {
     const atSmall = await growthAt(SMALL, small);
     const atLarge = await growthAt(LARGE, large);
-    console.log(`server peak growth in MiB at ${SMALL} events: ${JSON.stringify(atSmall)}; at ${LARGE}: ${JSON.stringify(atLarge)}`);
+    console.log(
+      `server peak growth in MiB at ${SMALL} events: ${JSON.stringify(atSmall)}; at ${LARGE}: ${JSON.stringify(atLarge)}`,
+    );
     for (const request of Object.keys(atLarge) as (keyof Growth)[]) {
       expect(atLarge[request], request).toBeLessThan(GROWTH_BOUND_MIB);
       expect(atLarge[request] - atSmall[request], request).toBeLessThan(SCALING_SLACK_MIB);

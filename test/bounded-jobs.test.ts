@@ -42,7 +42,11 @@ function trainingData(mib: number, salt: number): { answer: string; label: numbe
 /** Every measured server gets the same fixed heap: one that holds what the store holds dies rather than passes. */
 const SERVER_HEAP_MIB = 160;
 
-async function withServer<T>(dbPath: string, env: Record<string, string>, use: (server: ServerProcess) => Promise<T>): Promise<T> {
+async function withServer<T>(
+  dbPath: string,
+  env: Record<string, string>,
+  use: (server: ServerProcess) => Promise<T>,
+): Promise<T> {
   const server = await startServerProcess(dbPath, { ...fixedHeap(SERVER_HEAP_MIB), ...env });
   try {
     return await use(server);
@@ -103,7 +107,8 @@ describe('a chatty job with many megabytes of log', () => {
     const dbPath = await seededStore(async (trialog) => {
       jobId = await trialog.jobCommands.createJob({}, context);
       await trialog.jobCommands.claimJob({ workerId: 'w', leaseToken }, context);
-      for (let i = 0; i < batches; i++) await trialog.jobCommands.appendLog({ jobId, leaseToken, lines: BATCH }, context);
+      for (let i = 0; i < batches; i++)
+        await trialog.jobCommands.appendLog({ jobId, leaseToken, lines: BATCH }, context);
     });
     // A restart: nothing of the job is cached, as after a crash.
     return withServer(dbPath, {}, async (server) => {
@@ -112,12 +117,16 @@ describe('a chatty job with many megabytes of log', () => {
       const peaks: Record<string, number> = {};
       const steps: Record<string, () => Promise<void>> = {
         jobAtStart: async () => {
-          const { jobAt } = ok(await gql<{ jobAt: { status: string } }>(`{ jobAt(id: "${jobId}", revision: 0) { status } }`));
+          const { jobAt } = ok(
+            await gql<{ jobAt: { status: string } }>(`{ jobAt(id: "${jobId}", revision: 0) { status } }`),
+          );
           expect(jobAt.status).toBe('QUEUED');
         },
         pastLog: async () => {
           const { jobAt } = ok(
-            await gql<{ jobAt: { logs: { edges: { node: { offset: number } }[]; pageInfo: { hasNextPage: boolean } } } }>(
+            await gql<{
+              jobAt: { logs: { edges: { node: { offset: number } }[]; pageInfo: { hasNextPage: boolean } } };
+            }>(
               `{ jobAt(id: "${jobId}", revision: 3) { logs(first: 100) { edges { node { offset } } pageInfo { hasNextPage } } } }`,
             ),
           );
@@ -126,14 +135,28 @@ describe('a chatty job with many megabytes of log', () => {
           expect(jobAt.logs.pageInfo.hasNextPage).toBe(false);
         },
         logPage: async () => {
-          const { job } = ok(await gql<{ job: { logs: { edges: unknown[] } } }>(`{ job(id: "${jobId}") { logs(first: 10) { edges { node { offset } } } } }`));
+          const { job } = ok(
+            await gql<{ job: { logs: { edges: unknown[] } } }>(
+              `{ job(id: "${jobId}") { logs(first: 10) { edges { node { offset } } } } }`,
+            ),
+          );
           expect(job.logs.edges).toHaveLength(10);
         },
         heartbeat: async () => {
-          ok(await gql(`mutation($id: ID!, $t: String!) { heartbeat(input: { jobId: $id, leaseToken: $t }) { leaseExpiresAt } }`, { id: jobId, t: leaseToken }));
+          ok(
+            await gql(
+              `mutation($id: ID!, $t: String!) { heartbeat(input: { jobId: $id, leaseToken: $t }) { leaseExpiresAt } }`,
+              { id: jobId, t: leaseToken },
+            ),
+          );
         },
         cancel: async () => {
-          const { cancelJob } = ok(await gql<{ cancelJob: { status: string } }>(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { status } }`, { id: jobId }));
+          const { cancelJob } = ok(
+            await gql<{ cancelJob: { status: string } }>(
+              `mutation($id: ID!) { cancelJob(input: { jobId: $id }) { status } }`,
+              { id: jobId },
+            ),
+          );
           expect(cancelJob.status).toBe('CANCELLED');
         },
       };
@@ -145,7 +168,9 @@ describe('a chatty job with many megabytes of log', () => {
   it('time travel, a page of its log, a heartbeat and a cancel cost the same memory with ten times more log', async () => {
     const small = await measure(6);
     const large = await measure(60);
-    console.log(`chatty job, peak RSS MiB: 12 MiB of log ${JSON.stringify(small)}, 120 MiB of log ${JSON.stringify(large)}`);
+    console.log(
+      `chatty job, peak RSS MiB: 12 MiB of log ${JSON.stringify(small)}, 120 MiB of log ${JSON.stringify(large)}`,
+    );
     for (const step of Object.keys(small)) {
       // Reading the job's stream whole would add its 108 extra MiB several times over.
       expect(large[step]! - small[step]!, step).toBeLessThan(48);
@@ -165,7 +190,9 @@ describe('a server starting on a log of megabyte events it has not projected yet
     try {
       await store.appendToStream('job-job_unprojected', createdAndClaimed('job_unprojected'));
       for (let i = 0; i < batches; i++) {
-        await store.appendToStream('job-job_unprojected', [rawJobEvent('JobLogAppended', { stream: 'STDOUT', firstOffset: i * 32, lines })]);
+        await store.appendToStream('job-job_unprojected', [
+          rawJobEvent('JobLogAppended', { stream: 'STDOUT', firstOffset: i * 32, lines }),
+        ]);
       }
     } finally {
       await store.close();
@@ -173,21 +200,26 @@ describe('a server starting on a log of megabyte events it has not projected yet
     return dbPath;
   }
 
-  const peakSinceStart = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  const peakSinceStart = (pid: number) =>
+    Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
   it('catches its read models up holding a batch of events, not the log', async () => {
     // A heap smaller than the larger log: a catch-up that held the log could not finish in it.
     const measure = async (batches: number) =>
       withServer(await unprojectedChattyLog(batches), fixedHeap(96), async (server) => {
-        const { job } = ok(await gqlClient(server.url)<{ job: { logs: { edges: unknown[] } } }>(
-          `{ job(id: "job_unprojected") { logs(first: 5, after: "${batches * 32 - 6}") { edges { node { offset } } } } }`,
-        ));
+        const { job } = ok(
+          await gqlClient(server.url)<{ job: { logs: { edges: unknown[] } } }>(
+            `{ job(id: "job_unprojected") { logs(first: 5, after: "${batches * 32 - 6}") { edges { node { offset } } } } }`,
+          ),
+        );
         expect(job.logs.edges).toHaveLength(5);
         return peakSinceStart(server.child.pid!);
       });
     const small = await measure(6);
     const large = await measure(60);
-    console.log(`start-up catch-up, peak RSS MiB since start: 12 MiB of log ${small.toFixed(0)}, 120 MiB of log ${large.toFixed(0)}`);
+    console.log(
+      `start-up catch-up, peak RSS MiB since start: 12 MiB of log ${small.toFixed(0)}, 120 MiB of log ${large.toFixed(0)}`,
+    );
     expect(large - small).toBeLessThan(80);
     expect(large).toBeLessThan(400);
   }, 120_000);
@@ -209,12 +241,17 @@ describe('loading a job for a command', () => {
   it('starts from the read model’s fold of the job and reads only the events after it', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const trialog = await openTrialog({ dbPath: join(dir.path, 't.db'), eventStoreUrl: undefined, synchronous: 'NORMAL' });
+    const trialog = await openTrialog({
+      dbPath: join(dir.path, 't.db'),
+      eventStoreUrl: undefined,
+      synchronous: 'NORMAL',
+    });
     try {
       const leaseToken = 'token-for-the-fold-test-0123456789abcdef';
       const jobId = await trialog.jobCommands.createJob({ trainingData: [{ a: 1 }] }, context);
       await trialog.jobCommands.claimJob({ workerId: 'w', leaseToken }, context);
-      for (let i = 0; i < 40; i++) await trialog.jobCommands.appendLog({ jobId, leaseToken, lines: [`line ${i}`] }, context);
+      for (let i = 0; i < 40; i++)
+        await trialog.jobCommands.appendLog({ jobId, leaseToken, lines: [`line ${i}`] }, context);
 
       const { store, reads } = recordingReads(trialog.store);
       const cold = jobRepository(store, { queries: trialog.jobQueries });
@@ -238,14 +275,20 @@ describe('loading a job for a command', () => {
   it('sets aside a read-model row the stream does not agree with, and folds the stream instead', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const trialog = await openTrialog({ dbPath: join(dir.path, 't.db'), eventStoreUrl: undefined, synchronous: 'NORMAL' });
+    const trialog = await openTrialog({
+      dbPath: join(dir.path, 't.db'),
+      eventStoreUrl: undefined,
+      synchronous: 'NORMAL',
+    });
     try {
       const leaseToken = 'token-for-the-tamper-test-0123456789abcd';
       const jobId = await trialog.jobCommands.createJob({}, context);
       await trialog.jobCommands.claimJob({ workerId: 'w', leaseToken }, context);
       // As if the read models had been built from another store: a row whose last event is not the stream's.
       trialog.readDb
-        .prepare("UPDATE jobs SET last_event_id = 'another-store', state = json_set(state, '$.status', 'QUEUED') WHERE id = ?")
+        .prepare(
+          "UPDATE jobs SET last_event_id = 'another-store', state = json_set(state, '$.status', 'QUEUED') WHERE id = ?",
+        )
         .run(jobId);
 
       const { store, reads } = recordingReads(trialog.store);
@@ -261,12 +304,17 @@ describe('loading a job for a command', () => {
   it('without a read model, folds the stream a page at a time', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const trialog = await openTrialog({ dbPath: join(dir.path, 't.db'), eventStoreUrl: undefined, synchronous: 'NORMAL' });
+    const trialog = await openTrialog({
+      dbPath: join(dir.path, 't.db'),
+      eventStoreUrl: undefined,
+      synchronous: 'NORMAL',
+    });
     try {
       const leaseToken = 'token-for-the-page-test-0123456789abcdef';
       const jobId = await trialog.jobCommands.createJob({}, context);
       await trialog.jobCommands.claimJob({ workerId: 'w', leaseToken }, context);
-      for (let i = 0; i < 40; i++) await trialog.jobCommands.appendLog({ jobId, leaseToken, lines: [`line ${i}`] }, context);
+      for (let i = 0; i < 40; i++)
+        await trialog.jobCommands.appendLog({ jobId, leaseToken, lines: [`line ${i}`] }, context);
 
       const { store, reads } = recordingReads(trialog.store);
       const loaded = await jobRepository(store).load(jobId);
@@ -298,7 +346,9 @@ describe('loading a job for a command', () => {
     try {
       const taken = await trialog.jobCommands.claimJob({ workerId: 'w2', leaseToken: second }, context);
       expect(taken?.jobId).toBe(jobId);
-      await expect(trialog.jobCommands.appendLog({ jobId, leaseToken: first, lines: ['stale'] }, context)).rejects.toMatchObject({
+      await expect(
+        trialog.jobCommands.appendLog({ jobId, leaseToken: first, lines: ['stale'] }, context),
+      ).rejects.toMatchObject({
         code: 'LEASE_LOST',
       });
       expect(trialog.jobQueries.logLines(jobId, -1, 10)).toEqual([]);
@@ -312,11 +362,17 @@ describe('read models of an older shape', () => {
   it('stop a running server from applying once another version has rebuilt them, and its mutations fail', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const trialog = await openTrialog({ dbPath: join(dir.path, 't.db'), eventStoreUrl: undefined, synchronous: 'NORMAL' });
+    const trialog = await openTrialog({
+      dbPath: join(dir.path, 't.db'),
+      eventStoreUrl: undefined,
+      synchronous: 'NORMAL',
+    });
     try {
       await trialog.jobCommands.createJob({}, context);
       // What another Trialog of another version leaves: its version, its (empty) tables, no checkpoint.
-      trialog.readDb.exec("UPDATE read_model_version SET version = 99; DELETE FROM jobs; DELETE FROM projection_checkpoints");
+      trialog.readDb.exec(
+        'UPDATE read_model_version SET version = 99; DELETE FROM jobs; DELETE FROM projection_checkpoints',
+      );
 
       await expect(trialog.jobCommands.createJob({}, context)).rejects.toThrow(/version 99/);
       expect(trialog.readDb.prepare('SELECT count(*) AS n FROM jobs').get()).toEqual({ n: 0 });
@@ -339,7 +395,11 @@ describe('read models of an older shape', () => {
     const server = await startServerProcess(dbPath);
     try {
       const gql = gqlClient(server.url);
-      const { job } = ok(await gql<{ job: { labels: string[]; trainingData: unknown } }>(`{ job(id: "${jobId}") { labels trainingData } }`));
+      const { job } = ok(
+        await gql<{ job: { labels: string[]; trainingData: unknown } }>(
+          `{ job(id: "${jobId}") { labels trainingData } }`,
+        ),
+      );
       expect(job).toEqual({ labels: ['gpu'], trainingData: { rows: [1, 2, 3] } });
       expect(errorCode(await gql(`mutation { cancelJob(input: { jobId: "${jobId}" }) { status } }`))).toBeUndefined();
     } finally {

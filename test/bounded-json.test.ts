@@ -22,12 +22,18 @@ describe('given JSON, whatever the piece size', () => {
   ];
   for (const text of texts) {
     it(`parses ${text.slice(0, 40)}… as JSON.parse does`, async () => {
-      for (const chunkChars of pieces) expect(await parseJsonInTurns(text, { maxDepth: 10, chunkChars }), `piece ${chunkChars}`).toStrictEqual(JSON.parse(text));
+      for (const chunkChars of pieces)
+        expect(await parseJsonInTurns(text, { maxDepth: 10, chunkChars }), `piece ${chunkChars}`).toStrictEqual(
+          JSON.parse(text),
+        );
     });
   }
 
   it('keeps "__proto__" an own key, as JSON.parse does, never the prototype', async () => {
-    const parsed = (await parseJsonInTurns(`{"__proto__":{"polluted":1},"x":[${'0,'.repeat(20)}0]}`, { maxDepth: 10, chunkChars: 4 })) as Record<string, unknown>;
+    const parsed = (await parseJsonInTurns(`{"__proto__":{"polluted":1},"x":[${'0,'.repeat(20)}0]}`, {
+      maxDepth: 10,
+      chunkChars: 4,
+    })) as Record<string, unknown>;
     expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
     expect(Object.keys(parsed)).toEqual(['__proto__', 'x']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -35,7 +41,24 @@ describe('given JSON, whatever the piece size', () => {
 });
 
 describe('given text that is not JSON', () => {
-  const bad = ['', '[1 2]', '[1,]', '{"a":1,}', '{"a" 1}', '[1]x', ']', '{"a":[1,2}', '[[1],]', '[,[1]]', '[[1] 2]', '{"a":[1] "b":2}', '{[1]:2}', '[1,,[2]]', `["${long('x')}",]`, `{"a":"${long('x')}" "b":1}`];
+  const bad = [
+    '',
+    '[1 2]',
+    '[1,]',
+    '{"a":1,}',
+    '{"a" 1}',
+    '[1]x',
+    ']',
+    '{"a":[1,2}',
+    '[[1],]',
+    '[,[1]]',
+    '[[1] 2]',
+    '{"a":[1] "b":2}',
+    '{[1]:2}',
+    '[1,,[2]]',
+    `["${long('x')}",]`,
+    `{"a":"${long('x')}" "b":1}`,
+  ];
   for (const text of bad) {
     it(`refuses ${JSON.stringify(text)} with BAD_USER_INPUT`, async () => {
       for (const chunkChars of [1, 2, 3, 5, 100]) {
@@ -49,7 +72,10 @@ describe('given text that is not JSON', () => {
 
 describe('given an array or object with too many items', () => {
   it('refuses it with TOO_LARGE, at the first item too many', async () => {
-    for (const text of [`[${'0,'.repeat(10)}0]`, `{${Array.from({ length: 11 }, (_, i) => `"k${i}":[1,2]`).join(',')}}`]) {
+    for (const text of [
+      `[${'0,'.repeat(10)}0]`,
+      `{${Array.from({ length: 11 }, (_, i) => `"k${i}":[1,2]`).join(',')}}`,
+    ]) {
       const refusal = await parseJsonInTurns(text, { maxDepth: 5, maxItems: 10 }).catch((error: unknown) => error);
       expect((refusal as JsonRefusal).code).toBe('TOO_LARGE');
     }
@@ -60,7 +86,9 @@ describe('given an array or object with too many items', () => {
 
 describe('given nesting past the bound', () => {
   it('refuses it with TOO_LARGE, at the first bracket too deep', async () => {
-    const refusal = await parseJsonInTurns(`{"a":${'['.repeat(11)}${']'.repeat(11)}}`, { maxDepth: 11 }).catch((error: unknown) => error);
+    const refusal = await parseJsonInTurns(`{"a":${'['.repeat(11)}${']'.repeat(11)}}`, { maxDepth: 11 }).catch(
+      (error: unknown) => error,
+    );
     expect((refusal as JsonRefusal).code).toBe('TOO_LARGE');
     expect(await parseJsonInTurns(`{"a":${'['.repeat(10)}${']'.repeat(10)}}`, { maxDepth: 11 })).toBeTruthy();
     // Brackets inside strings do not count.

@@ -155,7 +155,14 @@ describeInChromium('a hostile web page in a real browser', () => {
   beforeAll(async () => {
     t = await startTestServer(); // open: no key anywhere, bound to 127.0.0.1
     const observe = (upgrade: boolean) => (req: IncomingMessage) =>
-      seen.push({ method: req.method ?? '', host: req.headers.host, origin: req.headers.origin, contentType: req.headers['content-type'], upgrade, url: req.url ?? '' });
+      seen.push({
+        method: req.method ?? '',
+        host: req.headers.host,
+        origin: req.headers.origin,
+        contentType: req.headers['content-type'],
+        upgrade,
+        url: req.url ?? '',
+      });
     t.server.httpServer.on('request', observe(false));
     t.server.httpServer.on('upgrade', observe(true));
     expect(t.trialog.access.isOpen).toBe(true);
@@ -192,10 +199,16 @@ describeInChromium('a hostile web page in a real browser', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: 'mutation { createJob(input: { labels: ["dns-rebinding"] }) { id } }' }),
       });
-      return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] } };
+      return {
+        status: response.status,
+        body: (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] },
+      };
     });
     await tab.close();
-    expect(seen.some((s) => s.host === `${REBOUND_NAME}:${port}` && s.method === 'POST'), 'the rebound request reached the server').toBe(true);
+    expect(
+      seen.some((s) => s.host === `${REBOUND_NAME}:${port}` && s.method === 'POST'),
+      'the rebound request reached the server',
+    ).toBe(true);
     expect(answer.body.data ?? null, 'the rebound page got data').toBeNull();
     expect(answer.status).toBe(403);
     expect(answer.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -205,33 +218,58 @@ describeInChromium('a hostile web page in a real browser', () => {
   it('given a page on another origin, no attack it makes writes anything or reads anything back', async () => {
     const tab = await browser.newPage();
     await tab.goto(`${pageOrigin}/`);
-    const outcomes = (await tab.evaluate(() => (window as unknown as { attacks: Promise<unknown> }).attacks)) as Outcome[];
+    const outcomes = (await tab.evaluate(
+      () => (window as unknown as { attacks: Promise<unknown> }).attacks,
+    )) as Outcome[];
     await tab.close();
 
     // Every attack was made: it reached the server (so what follows is not vacuous).
     const fromPage = seen.filter((s) => s.origin === pageOrigin || s.url.includes('mutation'));
     const sent = (what: (s: Seen) => boolean) => fromPage.some(what);
-    expect(sent((s) => s.method === 'POST' && /urlencoded/.test(s.contentType ?? '')), 'a urlencoded form was posted').toBe(true);
-    expect(sent((s) => s.method === 'POST' && /multipart/.test(s.contentType ?? '')), 'a multipart form was posted').toBe(true);
-    expect(sent((s) => s.method === 'POST' && /text\/plain/.test(s.contentType ?? '')), 'a text/plain body was posted').toBe(true);
-    expect(sent((s) => s.method === 'GET' && s.url.includes('mutation')), 'a mutation was sent over GET').toBe(true);
-    expect(sent((s) => s.upgrade), 'a WebSocket upgrade was tried').toBe(true);
-    expect(sent((s) => s.method === 'OPTIONS' || (s.method === 'POST' && /json/.test(s.contentType ?? ''))), 'a CORS request was tried').toBe(true);
+    expect(
+      sent((s) => s.method === 'POST' && /urlencoded/.test(s.contentType ?? '')),
+      'a urlencoded form was posted',
+    ).toBe(true);
+    expect(
+      sent((s) => s.method === 'POST' && /multipart/.test(s.contentType ?? '')),
+      'a multipart form was posted',
+    ).toBe(true);
+    expect(
+      sent((s) => s.method === 'POST' && /text\/plain/.test(s.contentType ?? '')),
+      'a text/plain body was posted',
+    ).toBe(true);
+    expect(
+      sent((s) => s.method === 'GET' && s.url.includes('mutation')),
+      'a mutation was sent over GET',
+    ).toBe(true);
+    expect(
+      sent((s) => s.upgrade),
+      'a WebSocket upgrade was tried',
+    ).toBe(true);
+    expect(
+      sent((s) => s.method === 'OPTIONS' || (s.method === 'POST' && /json/.test(s.contentType ?? ''))),
+      'a CORS request was tried',
+    ).toBe(true);
     expect(outcomes.map((o) => o.attack)).toHaveLength(11);
 
     // What got through, if anything: each event with the labels or key name the attack gave it.
     const written = (await t.trialog.store.readAll({ after: head, maxCount: 100 })).map(
-      (e) => `${e.type} ${JSON.stringify((e.data as { labels?: unknown; name?: unknown }).labels ?? (e.data as { name?: unknown }).name ?? '')}`,
+      (e) =>
+        `${e.type} ${JSON.stringify((e.data as { labels?: unknown; name?: unknown }).labels ?? (e.data as { name?: unknown }).name ?? '')}`,
     );
     expect(written, `the page wrote to the log; what it saw: ${JSON.stringify(outcomes, null, 1)}`).toEqual([]);
-    const read = outcomes.filter((o) => (o.data !== undefined && o.data !== null) || o.outcome.startsWith('HTTP') || o.outcome.startsWith('READ'));
+    const read = outcomes.filter(
+      (o) => (o.data !== undefined && o.data !== null) || o.outcome.startsWith('HTTP') || o.outcome.startsWith('READ'),
+    );
     expect(read, 'responses the page could read').toEqual([]);
     expect(await t.trialog.store.headPosition()).toBe(head);
   });
 
   it('then the owner still runs open, as before: nothing locked them out', async () => {
     expect(t.trialog.access.isOpen).toBe(true);
-    expect(ok(await t.gql('mutation { createJob(input: { labels: ["owner"] }) { labels } }')).createJob.labels).toEqual(['owner']);
+    expect(ok(await t.gql('mutation { createJob(input: { labels: ["owner"] }) { labels } }')).createJob.labels).toEqual(
+      ['owner'],
+    );
   });
 
   it("and GraphiQL's own page (same origin) still runs queries over HTTP and subscriptions over WebSocket", async () => {
@@ -246,7 +284,10 @@ describeInChromium('a hostile web page in a real browser', () => {
     const seenByPage = await tab.evaluate(async (endpoint) => {
       const post = await fetch(endpoint, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json, multipart/mixed' },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json, multipart/mixed',
+        },
         body: JSON.stringify({ query: 'mutation { createJob(input: { labels: ["from-graphiql"] }) { labels } }' }),
       });
       const created = (await post.json()) as { data?: { createJob: { labels: string[] } } };
@@ -255,7 +296,10 @@ describeInChromium('a hostile web page in a real browser', () => {
         socket.onopen = () => socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
         socket.onmessage = (message) => {
           const frame = JSON.parse(message.data as string) as { type: string; payload?: { data?: unknown } };
-          if (frame.type === 'connection_ack') socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { events { type } }' } }));
+          if (frame.type === 'connection_ack')
+            socket.send(
+              JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { events { type } }' } }),
+            );
           if (frame.type === 'next') {
             socket.close();
             resolve(frame.payload?.data);

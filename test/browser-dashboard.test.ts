@@ -40,38 +40,51 @@ describeInChromium('the dashboard in a real browser', () => {
   }
 
   async function createExperiment(input: Record<string, unknown>): Promise<CreatedExperiment> {
-    const data = ok(await session.server.gql<{ createExperiment: CreatedExperiment }>(
-      'mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id name } }',
-      { input },
-    ));
+    const data = ok(
+      await session.server.gql<{ createExperiment: CreatedExperiment }>(
+        'mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id name } }',
+        { input },
+      ),
+    );
     return data.createExperiment;
   }
 
   async function jobsOf(experimentId: string): Promise<{ id: string; status: string }[]> {
-    const data = ok(await session.server.gql<{ jobs: { edges: { node: { id: string; status: string } }[] } }>(
-      'query($e: ID!) { jobs(filter: { experimentId: $e }, first: 100) { edges { node { id status } } } }',
-      { e: experimentId },
-    ));
+    const data = ok(
+      await session.server.gql<{ jobs: { edges: { node: { id: string; status: string } }[] } }>(
+        'query($e: ID!) { jobs(filter: { experimentId: $e }, first: 100) { edges { node { id status } } } }',
+        { e: experimentId },
+      ),
+    );
     return data.jobs.edges.map((edge) => edge.node);
   }
 
   async function createJob(labels: string[]): Promise<string> {
-    const data = ok(await session.server.gql<{ createJob: { id: string } }>(
-      'mutation($labels: [String!]) { createJob(input: { labels: $labels }) { id } }',
-      { labels },
-    ));
+    const data = ok(
+      await session.server.gql<{ createJob: { id: string } }>(
+        'mutation($labels: [String!]) { createJob(input: { labels: $labels }) { id } }',
+        { labels },
+      ),
+    );
     return data.createJob.id;
   }
 
   async function statusOf(jobId: string): Promise<string> {
-    const data = ok(await session.server.gql<{ job: { status: string } }>('query($id: ID!) { job(id: $id) { status } }', { id: jobId }));
+    const data = ok(
+      await session.server.gql<{ job: { status: string } }>('query($id: ID!) { job(id: $id) { status } }', {
+        id: jobId,
+      }),
+    );
     return data.job.status;
   }
 
   const rows = (page: Page) => page.getByTestId('leaderboard-row');
   /** How many points the job page's chart of `loss` holds, from its caption ("1,234 points, steps …"). */
   const chartedPoints = async (page: Page) => {
-    const caption = await page.locator('[data-testid=metric-chart][data-series=loss] figcaption').textContent({ timeout: 1000 }).catch(() => null);
+    const caption = await page
+      .locator('[data-testid=metric-chart][data-series=loss] figcaption')
+      .textContent({ timeout: 1000 })
+      .catch(() => null);
     const match = caption ? /([\d,]+) points/.exec(caption) : null;
     return match ? Number(match[1]!.replaceAll(',', '')) : 0;
   };
@@ -111,7 +124,11 @@ describeInChromium('the dashboard in a real browser', () => {
       scheduler: { grid: { space: [{ name: 'quality', values: [1, 2, 3, 9] }] } },
       earlyStopping: { median: { startupJobs: 3, warmupSteps: 2 } },
     });
-    const worker = session.server.worker(['--experiment', experiment.name, ...trainCommand('--epochs=6', '--epoch-ms=20')]);
+    const worker = session.server.worker([
+      '--experiment',
+      experiment.name,
+      ...trainCommand('--epochs=6', '--epoch-ms=20'),
+    ]);
     await worker.exit;
     const pruned = (await jobsOf(experiment.id)).filter((job) => job.status === 'PRUNED');
     expect(pruned, 'the bad trial was pruned').toHaveLength(1);
@@ -119,13 +136,21 @@ describeInChromium('the dashboard in a real browser', () => {
     const tab = await visit(`/jobs/${pruned[0]!.id}`);
     const reason = tab.page.getByTestId('pruning-reason');
     // At step 2 (the first after the warm-up) the good trials stood at 1.1/3, 1.2/3 and 1.3/3: their median is 0.4.
-    await expect.poll(() => reason.textContent(), POLL).toMatch(/^Pruned at step 2: value 9\.98 was worse than the median 0\.4 of 3 completed trials at that step/);
+    await expect
+      .poll(() => reason.textContent(), POLL)
+      .toMatch(/^Pruned at step 2: value 9\.98 was worse than the median 0\.4 of 3 completed trials at that step/);
     expect(await reason.getAttribute('data-step')).toBe('2');
   });
 
   it('given a running job, when its log tab is open, then new lines appear at the tail as the command prints them, without a reload', async () => {
     const jobId = await createJob(['browser-logs']);
-    session.server.worker(['--labels', 'browser-logs', '--max-jobs', '1', ...trainCommand('--epochs=60', '--epoch-ms=100', '--lines=2')]);
+    session.server.worker([
+      '--labels',
+      'browser-logs',
+      '--max-jobs',
+      '1',
+      ...trainCommand('--epochs=60', '--epoch-ms=100', '--lines=2'),
+    ]);
     await expect.poll(() => statusOf(jobId), POLL).toBe('RUNNING');
 
     const tab = await visit(`/jobs/${jobId}?tab=logs`);
@@ -133,7 +158,10 @@ describeInChromium('the dashboard in a real browser', () => {
     await expect.poll(() => lines.count(), POLL).toBeGreaterThan(0);
     const lastEpoch = async () => {
       const texts = await lines.allTextContents();
-      const epochs = texts.map((text) => /epoch (\d+) loss/.exec(text)?.[1]).filter((n) => n !== undefined).map(Number);
+      const epochs = texts
+        .map((text) => /epoch (\d+) loss/.exec(text)?.[1])
+        .filter((n) => n !== undefined)
+        .map(Number);
       return epochs.length ? Math.max(...epochs) : -1;
     };
     const seen = await lastEpoch();
@@ -144,7 +172,13 @@ describeInChromium('the dashboard in a real browser', () => {
 
   it('given a finished job, when the time slider is moved back, then the page shows the job as it stood at that revision, and the link keeps it', async () => {
     const jobId = await createJob(['browser-history']);
-    const worker = session.server.worker(['--labels', 'browser-history', '--max-jobs', '1', ...trainCommand('--epochs=3', '--epoch-ms=10')]);
+    const worker = session.server.worker([
+      '--labels',
+      'browser-history',
+      '--max-jobs',
+      '1',
+      ...trainCommand('--epochs=3', '--epoch-ms=10'),
+    ]);
     await worker.exit;
     expect(await statusOf(jobId)).toBe('SUCCEEDED');
 
@@ -175,7 +209,9 @@ describeInChromium('the dashboard in a real browser', () => {
     await expect.poll(() => admin.page.getByTestId('action-pause').count(), POLL).toBe(1);
 
     const viewer = await visit(`/jobs/${queued}`, viewerKey);
-    await expect.poll(() => viewer.page.locator('.key-button').textContent(), POLL).toContain('browser-viewer (viewer)');
+    await expect
+      .poll(() => viewer.page.locator('.key-button').textContent(), POLL)
+      .toContain('browser-viewer (viewer)');
     await expect.poll(() => viewer.page.getByTestId('job-status').textContent(), POLL).toBe('QUEUED');
     expect(await viewer.page.getByTestId('job-actions').count()).toBe(0);
     expect(await viewer.page.getByRole('button', { name: /^(cancel|retry)$/i }).count()).toBe(0);
@@ -193,19 +229,30 @@ describeInChromium('the dashboard in a real browser', () => {
     expect(storage.session).toContain(viewerKey);
     expect(storage.local.filter((entry) => entry.includes(viewerKey))).toEqual([]);
     expect(storage.url).not.toContain(viewerKey);
-    expect(session.requests.urls.filter((url) => url.includes(viewerKey) || url.includes(session.server.adminKey))).toEqual([]);
+    expect(
+      session.requests.urls.filter((url) => url.includes(viewerKey) || url.includes(session.server.adminKey)),
+    ).toEqual([]);
   });
 
   it('then, across all of the above, no request left the machine', async () => {
     const { urls } = session.requests;
     const home = session.server.origin;
-    expect(urls.filter((url) => url.startsWith(`${home}/assets/`)).length, 'the dashboard loaded its scripts').toBeGreaterThan(0);
-    expect(urls.some((url) => url === `${home.replace(/^http/, 'ws')}/graphql`), 'its live feeds ran over a WebSocket').toBe(true);
+    expect(
+      urls.filter((url) => url.startsWith(`${home}/assets/`)).length,
+      'the dashboard loaded its scripts',
+    ).toBeGreaterThan(0);
+    expect(
+      urls.some((url) => url === `${home.replace(/^http/, 'ws')}/graphql`),
+      'its live feeds ran over a WebSocket',
+    ).toBe(true);
     expect(session.requests.offsite()).toEqual([]);
 
     // And the record is no formality: a request to another host is seen, and refused before it leaves.
     const tab = await session.browser.context.newPage();
-    const outcome = await tab.goto('http://192.0.2.1/').then(() => 'sent', (error: Error) => `refused: ${error.message}`);
+    const outcome = await tab.goto('http://192.0.2.1/').then(
+      () => 'sent',
+      (error: Error) => `refused: ${error.message}`,
+    );
     await tab.close();
     expect(outcome).toMatch(/^refused: .*ERR_BLOCKED_BY_CLIENT/);
     expect(session.requests.offsite()).toEqual(['http://192.0.2.1/']);

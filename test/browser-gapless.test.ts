@@ -69,7 +69,11 @@ describeInChromium('live views start and resume with no gap', () => {
    * Opens `path` while `change` runs again and again: from before the page's first request until
    * `firstRow` is shown, and CHANGES_AFTER_FIRST_ROW times more. Answers the page once it is loaded.
    */
-  async function openDuringChanges(path: string, firstRow: string, change: (i: number) => Promise<void>): Promise<Page> {
+  async function openDuringChanges(
+    path: string,
+    firstRow: string,
+    change: (i: number) => Promise<void>,
+  ): Promise<Page> {
     const page = await browser.context.newPage();
     pages.push(page);
     await page.evaluate(() => 0); // the tab exists before the first change
@@ -124,7 +128,8 @@ describeInChromium('live views start and resume with no gap', () => {
     return { page, release };
   }
 
-  const notReloaded = (page: Page) => page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true);
+  const notReloaded = (page: Page) =>
+    page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true);
 
   async function shot(page: Page, name: string): Promise<void> {
     if (!SHOTS) return;
@@ -138,28 +143,40 @@ describeInChromium('live views start and resume with no gap', () => {
   const sorted = (values: string[]) => [...values].sort();
 
   async function createJob(g: Gql, input: Record<string, unknown>): Promise<string> {
-    return ok(await g<{ createJob: { id: string } }>('mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', { i: input })).createJob.id;
+    return ok(
+      await g<{ createJob: { id: string } }>('mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
+        i: input,
+      }),
+    ).createJob.id;
   }
   async function cancelJob(g: Gql, jobId: string): Promise<void> {
     ok(await g('mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }', { id: jobId }));
   }
   async function createExperiment(g: Gql, name: string): Promise<string> {
-    const data = ok(await g<{ createExperiment: { id: string } }>(
-      'mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id } }',
-      { i: { name, scheduler: { manual: {} } } },
-    ));
+    const data = ok(
+      await g<{ createExperiment: { id: string } }>(
+        'mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id } }',
+        { i: { name, scheduler: { manual: {} } } },
+      ),
+    );
     return data.createExperiment.id;
   }
   async function claim(g: Gql, input: Record<string, unknown>): Promise<{ jobId: string; leaseToken: string }> {
-    const data = ok(await g<{ claimJob: { leaseToken: string; job: { id: string } } | null }>(
-      'mutation($i: ClaimJobInput!) { claimJob(input: $i) { leaseToken job { id } } }',
-      { i: input },
-    ));
+    const data = ok(
+      await g<{ claimJob: { leaseToken: string; job: { id: string } } | null }>(
+        'mutation($i: ClaimJobInput!) { claimJob(input: $i) { leaseToken job { id } } }',
+        { i: input },
+      ),
+    );
     if (!data.claimJob) throw new Error(`nothing to claim for ${JSON.stringify(input)}`);
     return { jobId: data.claimJob.job.id, leaseToken: data.claimJob.leaseToken };
   }
   async function complete(g: Gql, lease: { jobId: string; leaseToken: string }): Promise<void> {
-    ok(await g('mutation($i: CompleteJobInput!) { completeJob(input: $i) { id } }', { i: { jobId: lease.jobId, leaseToken: lease.leaseToken, result: { done: 1 } } }));
+    ok(
+      await g('mutation($i: CompleteJobInput!) { completeJob(input: $i) { id } }', {
+        i: { jobId: lease.jobId, leaseToken: lease.leaseToken, result: { done: 1 } },
+      }),
+    );
   }
 
   it('audit: opened with no start, it shows the last hour (said on the page and in the URL), and every JobCreated made while it loads or while the server is down, once', async () => {
@@ -170,23 +187,33 @@ describeInChromium('live views start and resume with no gap', () => {
     expect(new URL(page.url()).searchParams.get('from')).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(await page.getByTestId('tape-range').textContent()).toMatch(/^Events from .+ to now, then live/);
     const createdStreams = () => attributes(page, '[data-testid=event-row][data-type=JobCreated]', 'data-stream');
-    await expect.poll(async () => sorted(await createdStreams()), POLL).toEqual(sorted(created.map((id) => `job-${id}`)));
+    await expect
+      .poll(async () => sorted(await createdStreams()), POLL)
+      .toEqual(sorted(created.map((id) => `job-${id}`)));
 
     await changesWhileDown(async (other) => {
       for (let i = 0; i < 5; i++) created.push(await createJob(other, { labels: ['audit-gapless'] }));
     });
-    await expect.poll(async () => sorted(await createdStreams()), POLL).toEqual(sorted(created.map((id) => `job-${id}`)));
+    await expect
+      .poll(async () => sorted(await createdStreams()), POLL)
+      .toEqual(sorted(created.map((id) => `job-${id}`)));
     expect(await notReloaded(page)).toBe(true);
     // An event's data opens below the tape (virtual rows keep one height).
-    await page.locator(`[data-testid=event-row][data-stream="job-${created[0]}"] [data-testid=event-data-toggle]`).click();
+    await page
+      .locator(`[data-testid=event-row][data-stream="job-${created[0]}"] [data-testid=event-data-toggle]`)
+      .click();
     await expect.poll(() => page.getByTestId('event-data').textContent(), POLL).toContain('audit-gapless');
     await shot(page, 'audit');
 
     // "From the beginning" asks for the whole log, and says so.
     await page.getByTestId('tape-from-beginning').click();
-    await expect.poll(() => page.getByTestId('tape-range').textContent(), POLL).toMatch(/^Events from the beginning of the log/);
+    await expect
+      .poll(() => page.getByTestId('tape-range').textContent(), POLL)
+      .toMatch(/^Events from the beginning of the log/);
     expect(new URL(page.url()).searchParams.get('from')).toBe('beginning');
-    await expect.poll(async () => sorted(await createdStreams()), POLL).toEqual(sorted(created.map((id) => `job-${id}`)));
+    await expect
+      .poll(async () => sorted(await createdStreams()), POLL)
+      .toEqual(sorted(created.map((id) => `job-${id}`)));
   });
 
   it('jobs: the jobs created while the list loads and while the server is down are each listed once, and a cancel made while it was down shows', async () => {
@@ -203,7 +230,9 @@ describeInChromium('live views start and resume with no gap', () => {
       await cancelJob(other, created[0]!);
     });
     await expect.poll(async () => sorted(await listed()), POLL).toEqual(sorted(created));
-    await expect.poll(() => page.locator(`[data-testid=job-row][data-job-id="${created[0]}"]`).getAttribute('data-status'), POLL).toBe('CANCELLED');
+    await expect
+      .poll(() => page.locator(`[data-testid=job-row][data-job-id="${created[0]}"]`).getAttribute('data-status'), POLL)
+      .toBe('CANCELLED');
     expect(await notReloaded(page)).toBe(true);
     await shot(page, 'jobs');
   });
@@ -218,13 +247,25 @@ describeInChromium('live views start and resume with no gap', () => {
 
     await changesWhileDown(async (other) => {
       for (let i = 0; i < 3; i++) created.push(await createExperiment(other, `gapless-down-${i}`));
-      ok(await other('mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { id } }', { id: created[0] }));
+      ok(
+        await other('mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { id } }', { id: created[0] }),
+      );
       // A job status change (the other feed, jobStatusChanged, resumed from its position).
       await createJob(other, { experimentId: created[1] });
     });
     await expect.poll(async () => sorted(await listed()), POLL).toEqual(sorted(created));
-    await expect.poll(() => page.locator(`[data-experiment-id="${created[0]}"] .status`).textContent(), POLL).toBe('PAUSED');
-    await expect.poll(() => page.locator(`[data-experiment-id="${created[1]}"] [data-testid=count-queued] .job-count-value`).textContent(), POLL).toBe('1');
+    await expect
+      .poll(() => page.locator(`[data-experiment-id="${created[0]}"] .status`).textContent(), POLL)
+      .toBe('PAUSED');
+    await expect
+      .poll(
+        () =>
+          page
+            .locator(`[data-experiment-id="${created[1]}"] [data-testid=count-queued] .job-count-value`)
+            .textContent(),
+        POLL,
+      )
+      .toBe('1');
     expect(await notReloaded(page)).toBe(true);
     await shot(page, 'experiments');
   });
@@ -235,7 +276,10 @@ describeInChromium('live views start and resume with no gap', () => {
     const page = await openDuringChanges(`/experiments/${experimentId}`, '[data-testid=leaderboard-row]', async (i) => {
       created.push(await createJob(gql, { experimentId, hyperparameters: { i } }));
     });
-    const trialLinks = async () => (await attributes(page, '[data-testid=leaderboard-row] a[href^="/jobs/"]', 'href')).map((href) => decodeURIComponent(href.slice('/jobs/'.length)));
+    const trialLinks = async () =>
+      (await attributes(page, '[data-testid=leaderboard-row] a[href^="/jobs/"]', 'href')).map((href) =>
+        decodeURIComponent(href.slice('/jobs/'.length)),
+      );
     await expect.poll(async () => sorted(await trialLinks()), POLL).toEqual(sorted(created));
 
     await changesWhileDown(async (other) => {
@@ -243,7 +287,9 @@ describeInChromium('live views start and resume with no gap', () => {
       await cancelJob(other, created[0]!);
     });
     await expect.poll(async () => sorted(await trialLinks()), POLL).toEqual(sorted(created));
-    const cancelledRow = page.locator('[data-testid=leaderboard-row]', { has: page.locator(`a[href="/jobs/${created[0]}"]`) });
+    const cancelledRow = page.locator('[data-testid=leaderboard-row]', {
+      has: page.locator(`a[href="/jobs/${created[0]}"]`),
+    });
     await expect.poll(() => cancelledRow.textContent(), POLL).toContain('CANCELLED');
     expect(await notReloaded(page)).toBe(true);
     await shot(page, 'experiment');
@@ -272,15 +318,27 @@ describeInChromium('live views start and resume with no gap', () => {
   it('mappings: states mapped while the page loads and while the server is down each show once, and a job trained while it was down shows SUCCEEDED', async () => {
     const interactionId = 'GapInteraction';
     const algorithmId = 'GapAlgorithm';
-    ok(await gql('mutation($i: RegisterAlgorithmInput!) { registerAlgorithm(input: $i) { algorithmId } }', { i: { interactionId, algorithmId, algorithmVersion: 1 } }));
+    ok(
+      await gql('mutation($i: RegisterAlgorithmInput!) { registerAlgorithm(input: $i) { algorithmId } }', {
+        i: { interactionId, algorithmId, algorithmVersion: 1 },
+      }),
+    );
     const states: string[] = [];
     const map = async (g: Gql, stateName: string) => {
-      ok(await g('mutation($i: CreateTrainingJobsInput!) { createTrainingJobs(input: $i) { stateName } }', {
-        i: { entityId: 'gap-entity', entityVersion: 1, states: [{ stateName, interactionId, trainingData: [stateName] }] },
-      }));
+      ok(
+        await g('mutation($i: CreateTrainingJobsInput!) { createTrainingJobs(input: $i) { stateName } }', {
+          i: {
+            entityId: 'gap-entity',
+            entityVersion: 1,
+            states: [{ stateName, interactionId, trainingData: [stateName] }],
+          },
+        }),
+      );
       states.push(stateName);
     };
-    const page = await openDuringChanges('/mappings?entity=gap-entity', '[data-testid=mapping-row]', (i) => map(gql, `s${i}`));
+    const page = await openDuringChanges('/mappings?entity=gap-entity', '[data-testid=mapping-row]', (i) =>
+      map(gql, `s${i}`),
+    );
     const shown = () => attributes(page, '[data-testid=mapping-row]', 'data-state');
     await expect.poll(async () => sorted(await shown()), POLL).toEqual(sorted(states));
 
@@ -292,7 +350,9 @@ describeInChromium('live views start and resume with no gap', () => {
       trained = lease.jobId;
     });
     await expect.poll(async () => sorted(await shown()), POLL).toEqual(sorted(states));
-    await expect.poll(() => page.locator(`[data-testid=mapping-row][data-job-id="${trained}"]`).textContent(), POLL).toContain('SUCCEEDED');
+    await expect
+      .poll(() => page.locator(`[data-testid=mapping-row][data-job-id="${trained}"]`).textContent(), POLL)
+      .toContain('SUCCEEDED');
     expect(await notReloaded(page)).toBe(true);
     await shot(page, 'mappings');
   });
@@ -307,7 +367,9 @@ describeInChromium('live views start and resume with no gap', () => {
       release();
       const listed = () => attributes(page, '[data-testid=job-row]', 'data-job-id');
       await expect.poll(async () => sorted(await listed()), POLL).toEqual(sorted([first, ...later]));
-      await expect.poll(() => page.locator(`[data-testid=job-row][data-job-id="${first}"]`).getAttribute('data-status'), POLL).toBe('CANCELLED');
+      await expect
+        .poll(() => page.locator(`[data-testid=job-row][data-job-id="${first}"]`).getAttribute('data-status'), POLL)
+        .toBe('CANCELLED');
     });
 
     it('job: a cancel made in between shows, with no change after it to carry it', async () => {
@@ -321,10 +383,16 @@ describeInChromium('live views start and resume with no gap', () => {
     it('experiment: the trials created in between appear', async () => {
       const experimentId = await createExperiment(gql, 'held-trials');
       const first = await createJob(gql, { experimentId });
-      const { page, release } = await openWithSubscribesHeld(`/experiments/${experimentId}`, '[data-testid=leaderboard-row]');
+      const { page, release } = await openWithSubscribesHeld(
+        `/experiments/${experimentId}`,
+        '[data-testid=leaderboard-row]',
+      );
       const later = [await createJob(gql, { experimentId }), await createJob(gql, { experimentId })];
       release();
-      const trialLinks = async () => (await attributes(page, '[data-testid=leaderboard-row] a[href^="/jobs/"]', 'href')).map((href) => href.slice('/jobs/'.length));
+      const trialLinks = async () =>
+        (await attributes(page, '[data-testid=leaderboard-row] a[href^="/jobs/"]', 'href')).map((href) =>
+          href.slice('/jobs/'.length),
+        );
       await expect.poll(async () => sorted(await trialLinks()), POLL).toEqual(sorted([first, ...later]));
     });
 
@@ -334,36 +402,64 @@ describeInChromium('live views start and resume with no gap', () => {
       const { page, release } = await openWithSubscribesHeld('/experiments', `[data-experiment-id="${experimentId}"]`);
       await claim(gql, { experimentId, workerId: 'held-experiments-worker' });
       release();
-      await expect.poll(() => page.locator(`[data-experiment-id="${experimentId}"] [data-testid=count-running] .job-count-value`).textContent(), POLL).toBe('1');
+      await expect
+        .poll(
+          () =>
+            page
+              .locator(`[data-experiment-id="${experimentId}"] [data-testid=count-running] .job-count-value`)
+              .textContent(),
+          POLL,
+        )
+        .toBe('1');
     });
 
     it('workers: a job claimed in between shows', async () => {
       const experimentId = await createExperiment(gql, 'held-workers');
       await createJob(gql, { experimentId });
       const first = await claim(gql, { experimentId, workerId: 'held-worker' });
-      const { page, release } = await openWithSubscribesHeld('/workers', `[data-testid=worker-job][data-job-id="${first.jobId}"]`);
+      const { page, release } = await openWithSubscribesHeld(
+        '/workers',
+        `[data-testid=worker-job][data-job-id="${first.jobId}"]`,
+      );
       await createJob(gql, { experimentId });
       const second = await claim(gql, { experimentId, workerId: 'held-worker' });
       release();
-      await expect.poll(() => page.locator(`[data-testid=worker-job][data-job-id="${second.jobId}"]`).count(), POLL).toBe(1);
+      await expect
+        .poll(() => page.locator(`[data-testid=worker-job][data-job-id="${second.jobId}"]`).count(), POLL)
+        .toBe(1);
     });
 
     it('mappings: a job trained in between shows SUCCEEDED, and a state mapped after it shows', async () => {
       const interactionId = 'HeldInteraction';
       const algorithmId = 'HeldAlgorithm';
-      ok(await gql('mutation($i: RegisterAlgorithmInput!) { registerAlgorithm(input: $i) { algorithmId } }', { i: { interactionId, algorithmId, algorithmVersion: 1 } }));
+      ok(
+        await gql('mutation($i: RegisterAlgorithmInput!) { registerAlgorithm(input: $i) { algorithmId } }', {
+          i: { interactionId, algorithmId, algorithmVersion: 1 },
+        }),
+      );
       const map = (stateName: string) =>
         gql('mutation($i: CreateTrainingJobsInput!) { createTrainingJobs(input: $i) { stateName } }', {
-          i: { entityId: 'held-entity', entityVersion: 1, states: [{ stateName, interactionId, trainingData: [stateName] }] },
+          i: {
+            entityId: 'held-entity',
+            entityVersion: 1,
+            states: [{ stateName, interactionId, trainingData: [stateName] }],
+          },
         }).then(ok);
       await map('first');
-      const { page, release } = await openWithSubscribesHeld('/mappings?entity=held-entity', '[data-testid=mapping-row]');
+      const { page, release } = await openWithSubscribesHeld(
+        '/mappings?entity=held-entity',
+        '[data-testid=mapping-row]',
+      );
       const lease = await claim(gql, { algorithmIds: [algorithmId], workerId: 'held-trainer' });
       await complete(gql, lease);
       release();
-      await expect.poll(() => page.locator(`[data-testid=mapping-row][data-job-id="${lease.jobId}"]`).textContent(), POLL).toContain('SUCCEEDED');
+      await expect
+        .poll(() => page.locator(`[data-testid=mapping-row][data-job-id="${lease.jobId}"]`).textContent(), POLL)
+        .toContain('SUCCEEDED');
       await map('second');
-      await expect.poll(async () => sorted(await attributes(page, '[data-testid=mapping-row]', 'data-state')), POLL).toEqual(['first', 'second']);
+      await expect
+        .poll(async () => sorted(await attributes(page, '[data-testid=mapping-row]', 'data-state')), POLL)
+        .toEqual(['first', 'second']);
     });
   });
 

@@ -36,7 +36,11 @@ beforeAll(() => {
   writeFileSync(join(pkg, 'dashboard', 'dist', 'index.html'), DASHBOARD_PAGE);
   // `npm run build:server`'s compiler and tsconfig, into this package's dist/.
   const tsc = join(REPOSITORY_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const build = spawnSync(process.execPath, [tsc, '-p', join(REPOSITORY_ROOT, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], { encoding: 'utf8' });
+  const build = spawnSync(
+    process.execPath,
+    [tsc, '-p', join(REPOSITORY_ROOT, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')],
+    { encoding: 'utf8' },
+  );
   if (build.status !== 0) throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
   writeConsumerProject();
 }, 180_000);
@@ -62,7 +66,14 @@ function serve(program: string, args: string[], env: Record<string, string> = {}
   const data = tempDir();
   const child = spawn(program, args, {
     cwd: pkg,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', TRIALOG_DB: join(data.path, 'trialog.db'), EVENTSTORE_URL: '', ...env },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      TRIALOG_DB: join(data.path, 'trialog.db'),
+      EVENTSTORE_URL: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -77,18 +88,33 @@ function serve(program: string, args: string[], env: Record<string, string> = {}
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${program} ${args.join(' ')} exited with ${code} before serving:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${program} ${args.join(' ')} exited with ${code} before serving:\n${output}`)),
+    );
   });
 }
 
-async function graphql(url: string, query: string, variables: object = {}): Promise<{ data?: any; errors?: unknown[] }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+async function graphql(
+  url: string,
+  query: string,
+  variables: object = {},
+): Promise<{ data?: any; errors?: unknown[] }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await response.json()) as { data?: any; errors?: unknown[] };
 }
 
 const CREATE_JOB = `mutation($input: CreateJobInput!) { createJob(input: $input) { id status } }`;
 
-function run(program: string, args: string[], cwd: string, env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+function run(
+  program: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(program, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -99,7 +125,19 @@ describe('the built package', () => {
     const server = await serve('npm', ['start']);
     const created = await graphql(server.url, CREATE_JOB, { input: { hyperparameters: { lr: 0.1 } } });
     expect(created.errors).toBeUndefined();
-    const read = await graphql(server.url, `query($id: ID!) { job(id: $id) { id status hyperparameters } }`, { id: created.data.createJob.id });
+    const read = await graphql(
+      server.url,
+      `
+        query ($id: ID!) {
+          job(id: $id) {
+            id
+            status
+            hyperparameters
+          }
+        }
+      `,
+      { id: created.data.createJob.id },
+    );
     expect(read.data.job).toEqual({ id: created.data.createJob.id, status: 'QUEUED', hyperparameters: { lr: 0.1 } });
     const page = await fetch(new URL('/', server.url));
     expect(page.status).toBe(200);
@@ -110,7 +148,9 @@ describe('the built package', () => {
     const { cmd } = readRuntimeImage(join(REPOSITORY_ROOT, 'Dockerfile'));
     expect(cmd[0]).toBe('node');
     const trace = join(consumer, 'server-modules.txt');
-    const server = await serve(process.execPath, ['--import', RECORD_MODULES, ...cmd.slice(1)], { RECORD_MODULES_TO: trace });
+    const server = await serve(process.execPath, ['--import', RECORD_MODULES, ...cmd.slice(1)], {
+      RECORD_MODULES_TO: trace,
+    });
     expect((await graphql(server.url, '{ logPosition }')).errors).toBeUndefined();
 
     const loaded = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
@@ -129,8 +169,13 @@ describe('the built package', () => {
 
   it('given a built server with a job, when `bin/trialog.mjs jobs` runs, then the built CLI lists the job', async () => {
     const server = await serve(process.execPath, ['dist/src/main.js']);
-    const created = await graphql(server.url, CREATE_JOB, { input: { hyperparameters: { lr: 0.5 }, labels: ['built-cli'] } });
-    const jobs = run(process.execPath, [join(pkg, 'bin', 'trialog.mjs'), 'jobs'], scratch.path, { TRIALOG_URL: server.url, TRIALOG_KEY: '' });
+    const created = await graphql(server.url, CREATE_JOB, {
+      input: { hyperparameters: { lr: 0.5 }, labels: ['built-cli'] },
+    });
+    const jobs = run(process.execPath, [join(pkg, 'bin', 'trialog.mjs'), 'jobs'], scratch.path, {
+      TRIALOG_URL: server.url,
+      TRIALOG_KEY: '',
+    });
     expect(jobs.stderr).toBe('');
     expect(jobs.stdout).toContain(created.data.createJob.id);
     expect(jobs.code).toBe(0);
@@ -139,20 +184,37 @@ describe('the built package', () => {
   it('given another Node project depending on trialog, when it imports trialog/client, then it runs a job through the client over HTTP and WebSocket, loading none of the server', async () => {
     const server = await serve(process.execPath, ['dist/src/main.js']);
     const trace = join(consumer, 'client-modules.txt');
-    const result = run(process.execPath, ['--import', RECORD_MODULES, 'use-client.mjs', server.url], consumer, { RECORD_MODULES_TO: trace });
+    const result = run(process.execPath, ['--import', RECORD_MODULES, 'use-client.mjs', server.url], consumer, {
+      RECORD_MODULES_TO: trace,
+    });
     expect(result.stderr).toBe('');
-    expect(JSON.parse(result.stdout)).toEqual({ claimed: true, logLine: 'epoch 1 done', status: 'SUCCEEDED', missing: null, notFoundError: 'NOT_FOUND' });
+    expect(JSON.parse(result.stdout)).toEqual({
+      claimed: true,
+      logLine: 'epoch 1 done',
+      status: 'SUCCEEDED',
+      missing: null,
+      notFoundError: 'NOT_FOUND',
+    });
     expect(result.code).toBe(0);
 
-    const fromPackage = readFileSync(trace, 'utf8').split('\n').filter((url) => url.includes('/trialog/dist/'));
+    const fromPackage = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((url) => url.includes('/trialog/dist/'));
     expect(fromPackage.length).toBeGreaterThan(0);
-    expect(fromPackage.filter((url) => !/\/trialog\/dist\/src\/(client\/[\w-]+|domain\/errors)\.js$/.test(url))).toEqual([]);
+    expect(
+      fromPackage.filter((url) => !/\/trialog\/dist\/src\/(client\/[\w-]+|domain\/errors)\.js$/.test(url)),
+    ).toEqual([]);
     const packages = packagesIn(readFileSync(trace, 'utf8').split('\n').filter(Boolean));
-    for (const server of ['graphql-yoga', 'better-sqlite3', '@eventstore/db-client', '@pothos/core', 'zod']) expect(packages).not.toContain(server);
+    for (const server of ['graphql-yoga', 'better-sqlite3', '@eventstore/db-client', '@pothos/core', 'zod'])
+      expect(packages).not.toContain(server);
   });
 
   it('given another TypeScript project, when it type-checks code using trialog/client, then the types are found and a misuse is an error', () => {
-    const check = run(process.execPath, [join(REPOSITORY_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], consumer);
+    const check = run(
+      process.execPath,
+      [join(REPOSITORY_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+      consumer,
+    );
     expect(check.stdout + check.stderr).toBe('');
     expect(check.code).toBe(0);
   });
@@ -160,7 +222,9 @@ describe('the built package', () => {
 
 /** The package names in a list of module URLs (`…/node_modules/@scope/name/…` or `…/node_modules/name/…`). */
 function packagesIn(urls: string[]): string[] {
-  const names = urls.map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]).filter((name): name is string => name !== undefined);
+  const names = urls
+    .map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1])
+    .filter((name): name is string => name !== undefined);
   return [...new Set(names)];
 }
 
@@ -172,7 +236,15 @@ function writeConsumerProject(): void {
   mkdirSync(join(consumer, 'node_modules'), { recursive: true });
   symlinkSync(pkg, join(consumer, 'node_modules', 'trialog'));
   symlinkSync(join(REPOSITORY_ROOT, 'node_modules', '@types'), join(consumer, 'node_modules', '@types'));
-  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'uses-trialog', private: true, type: 'module', dependencies: { trialog: 'file:../trialog' } }));
+  writeFileSync(
+    join(consumer, 'package.json'),
+    JSON.stringify({
+      name: 'uses-trialog',
+      private: true,
+      type: 'module',
+      dependencies: { trialog: 'file:../trialog' },
+    }),
+  );
   writeFileSync(
     join(consumer, 'use-client.mjs'),
     `import { NotFoundError, TrialogClient } from 'trialog/client';
@@ -198,7 +270,18 @@ await client.close();
   );
   writeFileSync(
     join(consumer, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['uses-types.ts'] }),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: ['node'],
+      },
+      files: ['uses-types.ts'],
+    }),
   );
   writeFileSync(
     join(consumer, 'uses-types.ts'),

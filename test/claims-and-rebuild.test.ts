@@ -43,12 +43,15 @@ describe('16 concurrent claimers over HTTP against 500 queued jobs', () => {
 
     expect(claimedBy.size).toBe(JOBS);
     for (const [, workers] of claimedBy) expect(workers).toHaveLength(1);
-    const counts = ok(await t.gql(`{ q: jobs(filter: { label: "race", status: [QUEUED] }) { totalCount }
-                                     r: jobs(filter: { label: "race", status: [RUNNING] }) { totalCount } }`));
+    const counts = ok(
+      await t.gql(`{ q: jobs(filter: { label: "race", status: [QUEUED] }) { totalCount }
+                                     r: jobs(filter: { label: "race", status: [RUNNING] }) { totalCount } }`),
+    );
     expect(counts).toEqual({ q: { totalCount: 0 }, r: { totalCount: JOBS } });
     // Each job's stream holds exactly one claim.
-    const claims = ok(await t.gql(`{ events(first: 1000, filter: { types: ["JobClaimed"] }) { edges { node { streamId } } } }`))
-      .events.edges.map((e: any) => e.node.streamId);
+    const claims = ok(
+      await t.gql(`{ events(first: 1000, filter: { types: ["JobClaimed"] }) { edges { node { streamId } } } }`),
+    ).events.edges.map((e: any) => e.node.streamId);
     expect(claims).toHaveLength(JOBS);
     expect(new Set(claims).size).toBe(JOBS);
   });
@@ -57,8 +60,9 @@ describe('16 concurrent claimers over HTTP against 500 queued jobs', () => {
 describe('rebuilding the read models from position zero', () => {
   it('gives tables identical to the live ones', async () => {
     // A varied history: every kind of job event.
-    const running = ok(await t.gql(`{ jobs(first: 20, filter: { status: [RUNNING] }) { edges { node { id } } } }`))
-      .jobs.edges.map((e: any) => e.node.id);
+    const running = ok(
+      await t.gql(`{ jobs(first: 20, filter: { status: [RUNNING] }) { edges { node { id } } } }`),
+    ).jobs.edges.map((e: any) => e.node.id);
     expect(running.length).toBe(20);
     const leases: { jobId: string; leaseToken: string }[] = [];
     for (let i = 0; i < 4; i++) {
@@ -67,7 +71,17 @@ describe('rebuilding the read models from position zero', () => {
       leases.push({ jobId: c.job.id, leaseToken: c.leaseToken });
     }
     for (const lease of leases) {
-      ok(await t.gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: 0.5 }, { name: 'loss', value: 0.25, step: 7 }] } }));
+      ok(
+        await t.gql(REPORT_METRICS, {
+          input: {
+            ...lease,
+            points: [
+              { name: 'loss', value: 0.5 },
+              { name: 'loss', value: 0.25, step: 7 },
+            ],
+          },
+        }),
+      );
       ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['one', 'two'], stream: 'STDERR' } }));
     }
     ok(await t.gql(COMPLETE, { input: { ...leases[0], result: { acc: 0.5 } } }));
@@ -79,11 +93,32 @@ describe('rebuilding the read models from position zero', () => {
     const rebuilt = await rebuildReadModels(t.trialog.store);
     const tables = readModelTables(rebuilt);
     expect(tables).toEqual([
-      'experiments', 'jobs', 'job_large_fields', 'job_labels', 'metric_points', 'metric_series', 'metric_blocks', 'log_lines', 'job_rungs',
-      'algorithms', 'mappings', 'mapping_jobs', 'api_keys', 'projection_checkpoints',
+      'experiments',
+      'jobs',
+      'job_large_fields',
+      'job_labels',
+      'metric_points',
+      'metric_series',
+      'metric_blocks',
+      'log_lines',
+      'job_rungs',
+      'algorithms',
+      'mappings',
+      'mapping_jobs',
+      'api_keys',
+      'projection_checkpoints',
     ]);
     // This scenario has no experiments (test/experiments.test.ts rebuilds those); the rest must have rows.
-    const exercised = ['jobs', 'job_large_fields', 'job_labels', 'metric_points', 'metric_series', 'metric_blocks', 'log_lines', 'projection_checkpoints'];
+    const exercised = [
+      'jobs',
+      'job_large_fields',
+      'job_labels',
+      'metric_points',
+      'metric_series',
+      'metric_blocks',
+      'log_lines',
+      'projection_checkpoints',
+    ];
     for (const table of tables) {
       const live = dumpTable(t.trialog.readDb, table);
       if (exercised.includes(table)) expect(live.length, `${table} has rows`).toBeGreaterThan(0);
@@ -92,7 +127,8 @@ describe('rebuilding the read models from position zero', () => {
     rebuilt.close();
     // The live runner's way of building them (a subscription, small batches) agrees too.
     const followed = await rebuildReadModels(t.trialog.store, 'runner');
-    for (const table of tables) expect(dumpTable(followed, table), `table ${table}`).toEqual(dumpTable(t.trialog.readDb, table));
+    for (const table of tables)
+      expect(dumpTable(followed, table), `table ${table}`).toEqual(dumpTable(t.trialog.readDb, table));
     followed.close();
   });
 });

@@ -38,7 +38,8 @@ beforeAll(async () => {
       input: { name: experimentName, description: HOSTILE, scheduler: { manual: {} } },
     }),
   ).createExperiment;
-  jobId = (await createJob(t.gql, { experimentId: experiment.id, hyperparameters: { note: HOSTILE }, maxAttempts: 1 })).id;
+  jobId = (await createJob(t.gql, { experimentId: experiment.id, hyperparameters: { note: HOSTILE }, maxAttempts: 1 }))
+    .id;
   const c = (await claim(t.gql, { workerId: `worker ${CLEAR_SCREEN}`, experimentId: experiment.id }))!;
   const lease = { jobId, leaseToken: c.leaseToken };
   ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['plain line', HOSTILE, 'tab\tstays'], stream: 'STDOUT' } }));
@@ -49,7 +50,11 @@ beforeAll(async () => {
   const done = { jobId: succeededId, leaseToken: d.leaseToken };
   ok(
     await t.gql(COMPLETE, {
-      input: { ...done, result: { summary: HOSTILE }, artifacts: [{ name: `weights${CLEAR_SCREEN}`, uri: `file:///tmp/${C1_CSI}` }] },
+      input: {
+        ...done,
+        result: { summary: HOSTILE },
+        artifacts: [{ name: `weights${CLEAR_SCREEN}`, uri: `file:///tmp/${C1_CSI}` }],
+      },
     }),
   );
 });
@@ -82,9 +87,20 @@ describe('trialog logs', () => {
 });
 
 describe('trialog job, jobs, experiment show, experiments', () => {
-  for (const args of [['job', 'JOB'], ['job', 'SUCCEEDED'], ['jobs'], ['experiment', 'show', 'EXPERIMENT'], ['experiments'], ['job', 'JOB', '--json']]) {
+  for (const args of [
+    ['job', 'JOB'],
+    ['job', 'SUCCEEDED'],
+    ['jobs'],
+    ['experiment', 'show', 'EXPERIMENT'],
+    ['experiments'],
+    ['job', 'JOB', '--json'],
+  ]) {
     it(`given job-supplied text with escape sequences, when "trialog ${args.join(' ')}" prints it, then no control character is sent`, async () => {
-      const { code, stdout } = await cli(...args.map((a) => (a === 'JOB' ? jobId : a === 'SUCCEEDED' ? succeededId : a === 'EXPERIMENT' ? experimentName : a)));
+      const { code, stdout } = await cli(
+        ...args.map((a) =>
+          a === 'JOB' ? jobId : a === 'SUCCEEDED' ? succeededId : a === 'EXPERIMENT' ? experimentName : a,
+        ),
+      );
       expect(code).toBe(0);
       expect(stdout).not.toMatch(LIVE_CONTROL);
       if (args[1] === 'JOB' && args.length === 2) {

@@ -50,15 +50,25 @@ describe('answers and errors', () => {
     expect(claim.job).toMatchObject({ id: created.id, hyperparameters: { lr: 0.1 }, attempts: 1, parent: null });
     const lease = { jobId: created.id, leaseToken: claim.leaseToken };
     expect(await client.heartbeat({ ...lease, progress: 0.5 })).toMatchObject({ cancelRequested: false });
-    expect(await client.reportMetrics({ ...lease, points: [{ name: 'loss', value: 1 }], sequence: 1 })).toEqual({ shouldStop: false });
-    expect(await client.appendLog({ ...lease, lines: ['a', 'b'], sequence: 1 })).toEqual({ firstOffset: 0, nextOffset: 2 });
+    expect(await client.reportMetrics({ ...lease, points: [{ name: 'loss', value: 1 }], sequence: 1 })).toEqual({
+      shouldStop: false,
+    });
+    expect(await client.appendLog({ ...lease, lines: ['a', 'b'], sequence: 1 })).toEqual({
+      firstOffset: 0,
+      nextOffset: 2,
+    });
     // A resend under the same sequence number writes nothing and answers as the first did.
-    expect(await client.appendLog({ ...lease, lines: ['a', 'b'], sequence: 1 })).toEqual({ firstOffset: 0, nextOffset: 2 });
+    expect(await client.appendLog({ ...lease, lines: ['a', 'b'], sequence: 1 })).toEqual({
+      firstOffset: 0,
+      nextOffset: 2,
+    });
     expect((await client.completeJob({ ...lease, result: { loss: 1 } })).status).toBe('SUCCEEDED');
-    expect((await client.job(created.id))!.metrics).toEqual([{ name: 'loss', last: expect.objectContaining({ step: 0, value: 1 }) }]);
+    expect((await client.job(created.id))!.metrics).toEqual([
+      { name: 'loss', last: expect.objectContaining({ step: 0, value: 1 }) },
+    ]);
   });
 
-  it('given a claim sent twice with the worker\'s own lease token (the first answer lost), then both answers name the same job', async () => {
+  it("given a claim sent twice with the worker's own lease token (the first answer lost), then both answers name the same job", async () => {
     const first = await client.createJob({ labels: ['resent'] });
     const second = await client.createJob({ labels: ['resent'] });
     const leaseToken = 'a-worker-chosen-token-of-at-least-32-characters';
@@ -71,8 +81,15 @@ describe('answers and errors', () => {
     expect(again!.job.id).toBe(first.id);
     expect(again!.leaseToken).toBe(leaseToken);
     // Another token takes the next job.
-    expect((await client.claimJob({ workerId: 'w-resend', labels: ['resent'], leaseToken: `${leaseToken}-2` }))!.job.id).toBe(second.id);
-    expect(hasCode(await client.claimJob({ workerId: 'w', labels: ['resent'], leaseToken: 'short' }).catch((e: unknown) => e), 'BAD_USER_INPUT')).toBe(true);
+    expect(
+      (await client.claimJob({ workerId: 'w-resend', labels: ['resent'], leaseToken: `${leaseToken}-2` }))!.job.id,
+    ).toBe(second.id);
+    expect(
+      hasCode(
+        await client.claimJob({ workerId: 'w', labels: ['resent'], leaseToken: 'short' }).catch((e: unknown) => e),
+        'BAD_USER_INPUT',
+      ),
+    ).toBe(true);
   });
 
   it('given a stale lease token, when the worker reports, then LeaseLostError with its contract code, and no retry', async () => {
@@ -80,7 +97,10 @@ describe('answers and errors', () => {
     await client.claimJob({ workerId: 'w', labels: ['stale'] });
     const retries: number[] = [];
     const error = await client
-      .reportMetric({ jobId: created.id, leaseToken: 'not-the-token', name: 'loss', value: 1 }, { retry: { onRetry: (_e, n) => retries.push(n) } })
+      .reportMetric(
+        { jobId: created.id, leaseToken: 'not-the-token', name: 'loss', value: 1 },
+        { retry: { onRetry: (_e, n) => retries.push(n) } },
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LeaseLostError);
     expect(hasCode(error, 'LEASE_LOST')).toBe(true);
@@ -104,7 +124,10 @@ describe('network failures', () => {
   it('given nothing listening, when a call is made with a short retry budget, then NetworkError after several tries', async () => {
     const port = await freePort();
     const retries: number[] = [];
-    const client = new TrialogClient({ url: `http://127.0.0.1:${port}/graphql`, retry: { maxRetryTime: 600, minDelay: 20, onRetry: (_e, n) => retries.push(n) } });
+    const client = new TrialogClient({
+      url: `http://127.0.0.1:${port}/graphql`,
+      retry: { maxRetryTime: 600, minDelay: 20, onRetry: (_e, n) => retries.push(n) },
+    });
     const error = await client.jobs().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as Error).message).toMatch(/ECONNREFUSED/);
@@ -114,11 +137,18 @@ describe('network failures', () => {
   it('given the server down, when a call is made and the server comes up, then the call succeeds', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const client = new TrialogClient({ url: `http://127.0.0.1:${port}/graphql`, retry: { minDelay: 50, maxDelay: 200 } });
+    const client = new TrialogClient({
+      url: `http://127.0.0.1:${port}/graphql`,
+      retry: { minDelay: 50, maxDelay: 200 },
+    });
     let retried = 0;
     const call = client.jobs({}, { retry: { onRetry: () => void retried++ } });
     await new Promise((r) => setTimeout(r, 300));
-    const trialog = await openTrialog({ dbPath: join(dir.path, 't.db'), eventStoreUrl: undefined, synchronous: 'FULL' });
+    const trialog = await openTrialog({
+      dbPath: join(dir.path, 't.db'),
+      eventStoreUrl: undefined,
+      synchronous: 'FULL',
+    });
     const server = await startServer(trialog, { port, host: '127.0.0.1' });
     try {
       expect((await call).totalCount).toBe(0);
@@ -151,7 +181,10 @@ describe('network failures', () => {
       let resubscribed = 0;
       const abort = new AbortController();
       const following = (async () => {
-        for await (const line of client.followLogs(created.id, undefined, { signal: abort.signal, onResubscribe: () => void resubscribed++ })) {
+        for await (const line of client.followLogs(created.id, undefined, {
+          signal: abort.signal,
+          onResubscribe: () => void resubscribed++,
+        })) {
           seen.push(line);
           if (seen.length === 5) abort.abort();
         }

@@ -13,13 +13,17 @@ describe('forEachConcurrently', () => {
     let running = 0;
     let most = 0;
     const done: number[] = [];
-    await forEachConcurrently(Array.from({ length: 50 }, (_, i) => i), 8, async (i) => {
-      running++;
-      most = Math.max(most, running);
-      await turn();
-      running--;
-      done.push(i);
-    });
+    await forEachConcurrently(
+      Array.from({ length: 50 }, (_, i) => i),
+      8,
+      async (i) => {
+        running++;
+        most = Math.max(most, running);
+        await turn();
+        running--;
+        done.push(i);
+      },
+    );
     expect(most).toBe(8);
     expect(done.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
@@ -27,14 +31,18 @@ describe('forEachConcurrently', () => {
   it('after a failure starts nothing new, lets the items running finish, then throws the first failure', async () => {
     const started: number[] = [];
     const finished: number[] = [];
-    const run = forEachConcurrently(Array.from({ length: 20 }, (_, i) => i), 4, async (i) => {
-      started.push(i);
-      await turn();
-      if (i === 1) throw new Error('item 1 failed');
-      if (i === 2) throw new Error('item 2 failed');
-      await turn();
-      finished.push(i);
-    });
+    const run = forEachConcurrently(
+      Array.from({ length: 20 }, (_, i) => i),
+      4,
+      async (i) => {
+        started.push(i);
+        await turn();
+        if (i === 1) throw new Error('item 1 failed');
+        if (i === 2) throw new Error('item 2 failed');
+        await turn();
+        finished.push(i);
+      },
+    );
     await expect(run).rejects.toThrow('item 1 failed');
     expect(started).toEqual([0, 1, 2, 3]);
     expect(finished.sort()).toEqual([0, 3]);

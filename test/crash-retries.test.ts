@@ -29,9 +29,17 @@ describe('createTrainingJobs across a crash', () => {
     const db = freshDb();
     const first = await start(db);
     const gql = gqlClient(first.url);
-    ok(await gql(`mutation { registerAlgorithm(input: { interactionId: "Text", algorithmId: "Classifier", algorithmVersion: 1 }) { algorithmId } }`));
+    ok(
+      await gql(
+        `mutation { registerAlgorithm(input: { interactionId: "Text", algorithmId: "Classifier", algorithmVersion: 1 }) { algorithmId } }`,
+      ),
+    );
     // Training data of a few KiB per state, so that the call takes long enough to be cut.
-    const states = Array.from({ length: 1000 }, (_, i) => ({ stateName: `S${i}`, interactionId: 'Text', trainingData: [{ answer: `a${i} ${'x'.repeat(4000)}`, label: i % 2 }] }));
+    const states = Array.from({ length: 1000 }, (_, i) => ({
+      stateName: `S${i}`,
+      interactionId: 'Text',
+      trainingData: [{ answer: `a${i} ${'x'.repeat(4000)}`, label: i % 2 }],
+    }));
     const call = { i: { entityId: 'lesson', entityVersion: 1, states } };
 
     const cut = gql(CREATE, call).catch((error: Error) => ({ cut: error.message }));
@@ -52,14 +60,17 @@ describe('createTrainingJobs across a crash', () => {
     const retried = ok(await again(CREATE, call)).createTrainingJobs;
     expect(retried).toHaveLength(1000);
     expect(retried.map((m: any) => m.stateName)).toEqual(states.map((s) => s.stateName));
-    for (const [i, mapping] of retried.entries()) expect(mapping.jobs[0].job.trainingData).toEqual(states[i]!.trainingData);
+    for (const [i, mapping] of retried.entries())
+      expect(mapping.jobs[0].job.trainingData).toEqual(states[i]!.trainingData);
 
     expect(countEvents(db, 'MappingCreated')).toBe(1000);
     expect(countEvents(db, 'JobCreated')).toBe(1000);
     const jobIds = new Set(retried.map((m: any) => m.jobs[0].job.id));
     expect(jobIds.size).toBe(1000);
     // Other content for a mapped state is still refused.
-    const other = await again(CREATE, { i: { entityId: 'lesson', entityVersion: 1, states: [{ ...states[0]!, trainingData: ['other'] }] } });
+    const other = await again(CREATE, {
+      i: { entityId: 'lesson', entityVersion: 1, states: [{ ...states[0]!, trainingData: ['other'] }] },
+    });
     expect(errorCode(other)).toBe('CONFLICT');
   }, 120_000);
 });

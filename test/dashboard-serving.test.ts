@@ -23,9 +23,20 @@ interface Raw {
 }
 
 /** One request with exactly these headers; the body as sent on the wire (not decompressed). */
-function raw(port: number, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Raw> {
+function raw(
+  port: number,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Raw> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', setHost: false, headers: { host: `127.0.0.1:${port}`, ...options.headers } });
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path,
+      method: options.method ?? 'GET',
+      setHost: false,
+      headers: { host: `127.0.0.1:${port}`, ...options.headers },
+    });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -45,7 +56,9 @@ function builtScript(): string {
 
 beforeAll(() => {
   if (!existsSync(join(DIST, 'index.html'))) {
-    throw new Error(`the dashboard is not built (${DIST}/index.html is missing): run \`npm run build:dashboard\` first (npm ci runs it)`);
+    throw new Error(
+      `the dashboard is not built (${DIST}/index.html is missing): run \`npm run build:dashboard\` first (npm ci runs it)`,
+    );
   }
 });
 
@@ -84,7 +97,7 @@ describe('given a Trialog serving the built dashboard', () => {
     }
   });
 
-  it('when a path is neither a view nor a file of the bundle, then it is the API\'s 404 as before, with no dashboard headers', async () => {
+  it("when a path is neither a view nor a file of the bundle, then it is the API's 404 as before, with no dashboard headers", async () => {
     for (const path of ['/no-such-page', '/experiments/a/b', '/assets/index-gone.js', '/favicon.ico']) {
       const answer = await raw(t.server.port, path);
       expect(answer.status, path).toBe(404);
@@ -94,7 +107,11 @@ describe('given a Trialog serving the built dashboard', () => {
   });
 
   it('when a path tries to walk out of the bundle, then nothing outside it is sent', async () => {
-    for (const path of ['/assets/../../../package.json', '/assets/..%2f..%2f..%2fpackage.json', '/assets/%2e%2e/%2e%2e/%2e%2e/package.json']) {
+    for (const path of [
+      '/assets/../../../package.json',
+      '/assets/..%2f..%2f..%2fpackage.json',
+      '/assets/%2e%2e/%2e%2e/%2e%2e/package.json',
+    ]) {
       const answer = await raw(t.server.port, path);
       expect(answer.status, path).toBe(404);
       expect(answer.body.toString(), path).not.toContain('"name": "trialog"');
@@ -128,7 +145,9 @@ describe('given a Trialog serving the built dashboard', () => {
 
   it('when index.html is revalidated with its ETag, then the answer is 304 with the same caching and policy headers', async () => {
     const first = await raw(t.server.port, '/', { headers: { 'accept-encoding': 'br' } });
-    const again = await raw(t.server.port, '/', { headers: { 'accept-encoding': 'br', 'if-none-match': String(first.headers.etag) } });
+    const again = await raw(t.server.port, '/', {
+      headers: { 'accept-encoding': 'br', 'if-none-match': String(first.headers.etag) },
+    });
     expect(again.status).toBe(304);
     expect(again.body.length).toBe(0);
     expect(again.headers['cache-control']).toBe('no-cache');
@@ -141,7 +160,11 @@ describe('given a Trialog serving the built dashboard', () => {
     expect(head.body.length).toBe(0);
 
     for (const method of ['POST', 'PUT', 'DELETE']) {
-      const answer = await raw(t.server.port, '/', { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      const answer = await raw(t.server.port, '/', {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
       expect(answer.status, method).toBe(405);
       expect(answer.headers.allow).toBe('GET, HEAD');
       expect(answer.body.toString()).not.toContain('__typename');

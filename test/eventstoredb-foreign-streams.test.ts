@@ -47,7 +47,8 @@ describe("EventStoreDB foreign streams: what is Trialog's", () => {
       [trainingSetStreamId('t1'), trainingSetEventSchemas],
     ];
     for (const [streamId, schemas] of streams) {
-      for (const type of Object.keys(schemas)) expect(trialogOwnership.owns({ streamId, type }), `${streamId} ${type}`).toBe(true);
+      for (const type of Object.keys(schemas))
+        expect(trialogOwnership.owns({ streamId, type }), `${streamId} ${type}`).toBe(true);
     }
     expect([...LOG_CATEGORIES.keys()].map((category) => `${category}-`)).toEqual(TRIALOG_PREFIXES);
     expect(trialogOwnership.streamPrefixes).toEqual(TRIALOG_PREFIXES);
@@ -85,14 +86,18 @@ describe('EventStoreDB foreign streams: the filter the server applies', () => {
 
   it('one category, or one stream, when the filter names it; nothing when it is not ours', () => {
     expect(serverFilterFor(trialogOwnership, { category: 'job' })).toEqual(streamNameFilter({ prefixes: ['job-'] }));
-    expect(serverFilterFor(trialogOwnership, { streamId: 'job-j1' })).toEqual(streamNameFilter({ prefixes: ['job-j1'] }));
+    expect(serverFilterFor(trialogOwnership, { streamId: 'job-j1' })).toEqual(
+      streamNameFilter({ prefixes: ['job-j1'] }),
+    );
     expect(serverFilterFor(trialogOwnership, { category: 'orders' })).toBeUndefined();
     expect(serverFilterFor(trialogOwnership, { streamId: 'orders-1' })).toBeUndefined();
   });
 
   it("leaves out on the server the categories a reader's role does not see", () => {
     const filter = serverFilterFor(trialogOwnership, { excludeCategories: ['access', 'leasetoken'] });
-    expect(filter).toEqual(streamNameFilter({ prefixes: TRIALOG_PREFIXES.filter((p) => p !== 'access-' && p !== 'leasetoken-') }));
+    expect(filter).toEqual(
+      streamNameFilter({ prefixes: TRIALOG_PREFIXES.filter((p) => p !== 'access-' && p !== 'leasetoken-') }),
+    );
     expect(serverFilterFor(trialogOwnership, { category: 'access', excludeCategories: ['access'] })).toBeUndefined();
   });
 });
@@ -134,7 +139,12 @@ describe('EventStoreDB foreign streams: the filtered read of $all', () => {
 
   it("goes through the client's own connection: against a closed port it fails as the client's reads do", async () => {
     const client = EventStoreDBClient.connectionString('esdb://127.0.0.1:9?tls=false');
-    const read = readAllFiltered(client, { direction: FORWARDS, fromPosition: START, maxCount: 1, filter: serverFilterFor(trialogOwnership)! });
+    const read = readAllFiltered(client, {
+      direction: FORWARDS,
+      fromPosition: START,
+      maxCount: 1,
+      filter: serverFilterFor(trialogOwnership)!,
+    });
     const outcome = await (async () => {
       for await (const event of read) return event;
       return 'ended';

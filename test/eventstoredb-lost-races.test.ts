@@ -29,18 +29,21 @@ function appendLosingTheRace(client: EventStoreDBClient): Promise<AppendResult> 
   wrong.setCurrentRevision('5');
   wrong.setExpectedRevision('3');
   answer.setWrongExpectedVersion(wrong);
-  Reflect.set(client, 'execute', (_grpcClient: unknown, _name: string, action: (grpc: unknown) => Promise<AppendResult>) =>
-    action({
-      append: (_metadata: unknown, _options: unknown, callback: (error: Error | null, response: unknown) => void) =>
-        new Writable({
-          objectMode: true,
-          write: (_message, _encoding, done) => done(),
-          final: (done) => {
-            callback(null, answer);
-            done();
-          },
-        }),
-    }),
+  Reflect.set(
+    client,
+    'execute',
+    (_grpcClient: unknown, _name: string, action: (grpc: unknown) => Promise<AppendResult>) =>
+      action({
+        append: (_metadata: unknown, _options: unknown, callback: (error: Error | null, response: unknown) => void) =>
+          new Writable({
+            objectMode: true,
+            write: (_message, _encoding, done) => done(),
+            final: (done) => {
+              callback(null, answer);
+              done();
+            },
+          }),
+      }),
   );
   const event = jsonEvent({ type: 'JobClaimed', data: {} });
   return append.call(client, 'job-1', [event], { expectedRevision: 3n, batchAppendSize: 1 << 20 });
@@ -72,10 +75,25 @@ describe('EventStoreDB lost races', () => {
   it('given a client that still answers a lost race as an unsuccessful result, then the adapter refuses the append as a concurrency error', async () => {
     const store = new EventStoreDbEventStore(NOT_THROWING);
     const client = Reflect.get(store, 'client') as EventStoreDBClient;
-    Reflect.set(client, 'appendToStream', async () => ({ success: false, nextExpectedRevision: 5n, position: undefined }));
-    const append = store.appendToStream('job-1', [{ id: crypto.randomUUID(), type: 'JobClaimed', data: {}, metadata: { actor: 't', correlationId: 'c', causationId: 'c', schemaVersion: 1 } }], {
-      expectedRevision: 3n,
-    });
+    Reflect.set(client, 'appendToStream', async () => ({
+      success: false,
+      nextExpectedRevision: 5n,
+      position: undefined,
+    }));
+    const append = store.appendToStream(
+      'job-1',
+      [
+        {
+          id: crypto.randomUUID(),
+          type: 'JobClaimed',
+          data: {},
+          metadata: { actor: 't', correlationId: 'c', causationId: 'c', schemaVersion: 1 },
+        },
+      ],
+      {
+        expectedRevision: 3n,
+      },
+    );
     await expect(append).rejects.toBeInstanceOf(WrongExpectedRevisionError);
     await expect(append).rejects.toMatchObject({ expected: 3n, actual: 5n });
     await store.close();

@@ -8,14 +8,22 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AppendTooLargeError } from '../src/store/append-size.js';
 import { connectionStringProblem } from '../src/store/eventstoredb/connection-string.js';
-import { ORIGINAL_ID_KEY, TRIALOG_EVENT_ID_NAMESPACE, esdbEventId, recordedEventId, uuidV5 } from '../src/store/eventstoredb/event-ids.js';
+import {
+  ORIGINAL_ID_KEY,
+  TRIALOG_EVENT_ID_NAMESPACE,
+  esdbEventId,
+  recordedEventId,
+  uuidV5,
+} from '../src/store/eventstoredb/event-ids.js';
 import { EventStoreDbEventStore } from '../src/store/eventstoredb-store.js';
 
 const NOBODY_LISTENS = 'esdb://127.0.0.1:1?tls=false';
 
 describe('event ids sent to EventStoreDB', () => {
   it('makes version-5 UUIDs as RFC 9562 does (its example: www.example.com in the DNS namespace)', () => {
-    expect(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8')).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    expect(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8')).toBe(
+      '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+    );
   });
 
   it('sends a UUID in the form the server gives back as it is', () => {
@@ -47,7 +55,9 @@ describe('an append larger than the server takes', () => {
     try {
       const metadata = { actor: 't', correlationId: 'c', causationId: 'c', schemaVersion: 1 };
       const error = await store
-        .appendToStream('job-x', [{ id: randomUUID(), type: 'JobLogAppended', data: { lines: ['x'.repeat(1000)] }, metadata }])
+        .appendToStream('job-x', [
+          { id: randomUUID(), type: 'JobLogAppended', data: { lines: ['x'.repeat(1000)] }, metadata },
+        ])
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AppendTooLargeError);
       expect(error).toMatchObject({ code: 'TOO_LARGE', maxBytes: 1000 });
@@ -75,11 +85,27 @@ describe('an append larger than the server takes', () => {
 describe('a connection string checked with the client’s own parser', () => {
   const password = 'pw-not-for-logs';
   it.each([
-    ['a value the client cannot parse', `esdb://admin:${password}@localhost:2113?tls=maybe`, /not a valid connection string \(at character \d+: expected true or false\)/],
+    [
+      'a value the client cannot parse',
+      `esdb://admin:${password}@localhost:2113?tls=maybe`,
+      /not a valid connection string \(at character \d+: expected true or false\)/,
+    ],
     ['a port that is not a number', `esdb://admin:${password}@localhost:x2113`, /expected port number/],
-    ['a setting the client does not know (a typo)', `esdb://admin:${password}@localhost:2113?tsl=false`, /would not apply \(Unknown option key "tsl"/],
-    ['tlsVerifyCert=false, which this client does not support', `esdb://admin:${password}@localhost:2113?tlsVerifyCert=false`, /"tlsVerifyCert" is not currently supported/],
-    ['a CA file that does not exist', `esdb://admin:${password}@localhost:2113?tls=true&tlsCAFile=/nonexistent/ca.pem`, /certificate file\. File was not found/],
+    [
+      'a setting the client does not know (a typo)',
+      `esdb://admin:${password}@localhost:2113?tsl=false`,
+      /would not apply \(Unknown option key "tsl"/,
+    ],
+    [
+      'tlsVerifyCert=false, which this client does not support',
+      `esdb://admin:${password}@localhost:2113?tlsVerifyCert=false`,
+      /"tlsVerifyCert" is not currently supported/,
+    ],
+    [
+      'a CA file that does not exist',
+      `esdb://admin:${password}@localhost:2113?tls=true&tlsCAFile=/nonexistent/ca.pem`,
+      /certificate file\. File was not found/,
+    ],
   ])('given %s, then it says what is wrong, without the password', (_, url, expected) => {
     const problem = connectionStringProblem(url);
     expect(problem).toMatch(expected);

@@ -19,7 +19,11 @@ function interleavedLog(length: number, firstRevision = 0n): { log: Stored[]; st
   const log: Stored[] = [];
   let revision = firstRevision;
   for (let i = 1; i <= length; i++) {
-    log.push(i % 3 === 0 ? { streamId: 'job-1', revision: revision++, position: position(i) } : { streamId: `other-${i}`, revision: 0n, position: position(i) });
+    log.push(
+      i % 3 === 0
+        ? { streamId: 'job-1', revision: revision++, position: position(i) }
+        : { streamId: `other-${i}`, revision: 0n, position: position(i) },
+    );
   }
   return { log, stream: log.filter((e) => e.streamId === 'job-1') };
 }
@@ -76,7 +80,7 @@ describe('EventStoreDB paging: where a page of one stream after a position of th
     }
   });
 
-  it("given a stream whose start was truncated, then revisions that no longer exist are skipped", async () => {
+  it('given a stream whose start was truncated, then revisions that no longer exist are skipped', async () => {
     const truncated = interleavedLog(300, 50n);
     const { probe } = probeOf(truncated.log, truncated.stream);
     expect(await firstRevisionAfter('job-1', position(2), probe)).toBe(0n);

@@ -172,7 +172,9 @@ describe('EventStoreDB subscriptions: resubscribing after failures and ends', ()
     await collect(subscription, 1);
     await subscription.close();
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^event store subscription lost \(Error: connection reset\); resubscribing after the start in 100 ms \(retry 1\)$/);
+    expect(lines[0]).toMatch(
+      /^event store subscription lost \(Error: connection reset\); resubscribing after the start in 100 ms \(retry 1\)$/,
+    );
   });
 
   it('given it is closed while it waits to resubscribe, then it ends without subscribing again', async () => {

@@ -67,7 +67,10 @@ describe('EventStoreDB adapter through the client: foreign streams', () => {
 describe('EventStoreDB adapter through the client: paging one stream', () => {
   it("pages a stream's history through global-log cursors, each event once, without reading the stream from its start again", async () => {
     for (let i = 0; i < 40; i++) {
-      server.append('job-long', Array.from({ length: 25 }, () => ({ type: 'JobHeartbeat' })));
+      server.append(
+        'job-long',
+        Array.from({ length: 25 }, () => ({ type: 'JobHeartbeat' })),
+      );
       server.append(`job-other-${i}`, [{ type: 'JobCreated' }]);
     }
     const visited: bigint[] = [];
@@ -96,7 +99,8 @@ describe('EventStoreDB adapter through the client: subscriptions', () => {
     return {
       subscription,
       next: async (n = 1) => {
-        for (let i = 0; i < n && received.length < count; i++) received.push((await iterator.next()).value as RecordedEvent);
+        for (let i = 0; i < n && received.length < count; i++)
+          received.push((await iterator.next()).value as RecordedEvent);
         return received;
       },
     };
@@ -115,7 +119,9 @@ describe('EventStoreDB adapter through the client: subscriptions', () => {
     await subscription.close();
     expect(received.map((e) => e.type)).toEqual(['JobCreated', 'JobClaimed', 'JobHeartbeat', 'JobCompleted']);
     expect(states).toEqual(['live', 'retrying', 'live']);
-    const subscribedFrom = server.requests.filter((r) => r?.subscription).map((r) => r?.all?.position?.commitPosition ?? 'start');
+    const subscribedFrom = server.requests
+      .filter((r) => r?.subscription)
+      .map((r) => r?.all?.position?.commitPosition ?? 'start');
     expect(subscribedFrom).toEqual(['start', '200']);
   });
 

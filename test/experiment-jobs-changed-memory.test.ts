@@ -48,12 +48,23 @@ async function seededStore(jobCount: number): Promise<{ dbPath: string; experime
   const dbPath = join(dir.path, 'trialog.db');
   const trialog = await openTrialog({ dbPath, eventStoreUrl: undefined, synchronous: 'NORMAL' });
   try {
-    const experimentId = await trialog.experimentCommands.createExperiment({ name: 'wide', scheduler: { manual: {} } }, context);
+    const experimentId = await trialog.experimentCommands.createExperiment(
+      { name: 'wide', scheduler: { manual: {} } },
+      context,
+    );
     // Keyed jobs take no trial slot, so fifty at a time are written side by side (one commit).
     const create = (i: number) =>
-      trialog.jobCommands.createJob({ experimentId, idempotencyKey: `seed-${i}`, hyperparameters: { i, notes: `${i}:`.padEnd(HYPERPARAMETER_BYTES, 'h') } }, context);
+      trialog.jobCommands.createJob(
+        {
+          experimentId,
+          idempotencyKey: `seed-${i}`,
+          hyperparameters: { i, notes: `${i}:`.padEnd(HYPERPARAMETER_BYTES, 'h') },
+        },
+        context,
+      );
     const createRange = async (from: number, to: number) => {
-      for (let i = from; i < to; i += 50) await Promise.all(Array.from({ length: Math.min(50, to - i) }, (_, k) => create(i + k)));
+      for (let i = from; i < to; i += 50)
+        await Promise.all(Array.from({ length: Math.min(50, to - i) }, (_, k) => create(i + k)));
     };
     await createRange(0, jobCount - RESUMED_JOBS);
     const before = (await trialog.store.headPosition())!;
@@ -67,13 +78,21 @@ async function seededStore(jobCount: number): Promise<{ dbPath: string; experime
 async function measure(jobCount: number): Promise<{ live: number; backlog: number }> {
   const { dbPath, experimentId, before } = await seededStore(jobCount);
   const heap = fixedHeap(SERVER_HEAP_MIB);
-  const server = await startServerProcess(dbPath, { NODE_OPTIONS: `${heap.NODE_OPTIONS} --max-semi-space-size=1`, TRIALOG_SYNCHRONOUS: 'NORMAL' });
+  const server = await startServerProcess(dbPath, {
+    NODE_OPTIONS: `${heap.NODE_OPTIONS} --max-semi-space-size=1`,
+    TRIALOG_SYNCHRONOUS: 'NORMAL',
+  });
   const client = wsClient(server.url);
   try {
     const gql = gqlClient(server.url);
     const pid = server.child.pid!;
     // Resumed from a position: the last RESUMED_JOBS jobs' creations, from the log.
-    const backlog = collect<Message>(client, CHANGES, { id: experimentId, after: before }, (items) => items.length >= RESUMED_JOBS);
+    const backlog = collect<Message>(
+      client,
+      CHANGES,
+      { id: experimentId, after: before },
+      (items) => items.length >= RESUMED_JOBS,
+    );
     const backlogStep = await peakDuring(pid, () => backlog.done);
     expect(backlog.items.every((m) => m.experimentJobsChanged.type === 'JobCreated')).toBe(true);
     expect(new Set(backlog.items.map((m) => m.experimentJobsChanged.job.id)).size).toBe(RESUMED_JOBS);
@@ -93,7 +112,11 @@ async function measure(jobCount: number): Promise<{ live: number; backlog: numbe
       for (let i = heartbeatsBefore; i < LIVE_CHANGES + 1; i++) ok(await gql(HEARTBEAT, { input: lease }));
       await live.done;
     });
-    expect(live.items.every((m) => m.experimentJobsChanged.type === 'JobHeartbeat' && m.experimentJobsChanged.job.id === lease.jobId)).toBe(true);
+    expect(
+      live.items.every(
+        (m) => m.experimentJobsChanged.type === 'JobHeartbeat' && m.experimentJobsChanged.job.id === lease.jobId,
+      ),
+    ).toBe(true);
 
     return { live: liveStep.peak, backlog: backlogStep.peak };
   } catch (error) {

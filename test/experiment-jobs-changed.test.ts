@@ -32,15 +32,26 @@ afterAll(async () => {
 let names = 0;
 async function createExperiment(gql: Gql): Promise<string> {
   const name = `live-${++names}-${Math.random().toString(36).slice(2)}`;
-  return ok(await gql(`mutation($name: String!) { createExperiment(input: { name: $name, scheduler: { manual: {} } }) { id } }`, { name })).createExperiment.id;
+  return ok(
+    await gql(
+      `mutation($name: String!) { createExperiment(input: { name: $name, scheduler: { manual: {} } }) { id } }`,
+      { name },
+    ),
+  ).createExperiment.id;
 }
 
 /** Every event of these jobs, in log order: what the subscription must deliver. */
 async function historyOf(gql: Gql, jobIds: string[]): Promise<{ position: string; type: string; jobId: string }[]> {
   const events = [];
   for (const id of jobIds) {
-    const { job } = ok(await gql(`query($id: ID!) { job(id: $id) { history(first: 1000) { edges { node { position type } } } } }`, { id }));
-    events.push(...job.history.edges.map((e: { node: { position: string; type: string } }) => ({ ...e.node, jobId: id })));
+    const { job } = ok(
+      await gql(`query($id: ID!) { job(id: $id) { history(first: 1000) { edges { node { position type } } } } }`, {
+        id,
+      }),
+    );
+    events.push(
+      ...job.history.edges.map((e: { node: { position: string; type: string } }) => ({ ...e.node, jobId: id })),
+    );
   }
   return events.sort((a, b) => (a.position < b.position ? -1 : 1));
 }
@@ -50,7 +61,17 @@ async function runTrial(gql: Gql, experimentId: string): Promise<string> {
   const { id } = await createJob(gql, { experimentId, hyperparameters: { lr: 0.1 } });
   const lease = { jobId: id, leaseToken: (await claim(gql, { workerId: 'w', experimentId }))!.leaseToken };
   ok(await gql(HEARTBEAT, { input: { ...lease, progress: 0.5 } }));
-  ok(await gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: 0.5 }, { name: 'loss', value: 0.25 }] } }));
+  ok(
+    await gql(REPORT_METRICS, {
+      input: {
+        ...lease,
+        points: [
+          { name: 'loss', value: 0.5 },
+          { name: 'loss', value: 0.25 },
+        ],
+      },
+    }),
+  );
   ok(await gql(APPEND_LOG, { input: { ...lease, lines: ['epoch 1'] } }));
   ok(await gql(COMPLETE, { input: { ...lease, result: { loss: 0.25 } } }));
   return id;
@@ -123,21 +144,36 @@ describe('experimentJobsChanged', () => {
     const history = await historyOf(t.gql, [trial, late.id]);
 
     // A first connection took three changes, then was lost.
-    const firstConnection = changesOf(await collect<Message>(ws, CHANGES, { id: watched, after: from }, (items) => items.length >= 3).done);
+    const firstConnection = changesOf(
+      await collect<Message>(ws, CHANGES, { id: watched, after: from }, (items) => items.length >= 3).done,
+    );
     expect(firstConnection.map((c) => c.position)).toEqual(history.slice(0, 3).map((e) => e.position));
 
     // Resumed from the last one it had: the rest of the backlog, across the other job's 600 events, then a live change.
     const backlog = history.length - 3;
-    const resumed = collect<Message>(ws, CHANGES, { id: watched, after: firstConnection[2]!.position }, (items) => items.length >= backlog + 1);
+    const resumed = collect<Message>(
+      ws,
+      CHANGES,
+      { id: watched, after: firstConnection[2]!.position },
+      (items) => items.length >= backlog + 1,
+    );
     for (let i = 0; i < 250 && resumed.items.length < backlog; i++) await new Promise((r) => setTimeout(r, 20));
     expect(resumed.items).toHaveLength(backlog); // nothing more until the next change
     const liveJob = (await createJob(t.gql, { experimentId: watched })).id;
     const rest = changesOf(await resumed.done);
     const liveCreated = (await historyOf(t.gql, [liveJob]))[0]!;
-    expect(rest.map((c) => ({ position: c.position, type: c.type, jobId: c.job.id }))).toEqual([...history.slice(3), liveCreated]);
+    expect(rest.map((c) => ({ position: c.position, type: c.type, jobId: c.job.id }))).toEqual([
+      ...history.slice(3),
+      liveCreated,
+    ]);
 
     // Resumed from the very last: nothing it had again, only what comes next.
-    const fromLast = collect<Message>(ws, CHANGES, { id: watched, after: liveCreated.position }, (items) => items.length >= 1);
+    const fromLast = collect<Message>(
+      ws,
+      CHANGES,
+      { id: watched, after: liveCreated.position },
+      (items) => items.length >= 1,
+    );
     ok(await t.gql(CANCEL, { input: { jobId: liveJob } }));
     expect(changesOf(await fromLast.done).map((c) => [c.type, c.job.id])).toEqual([['JobCancelled', liveJob]]);
   });
@@ -145,21 +181,30 @@ describe('experimentJobsChanged', () => {
   it('an unknown experiment is NOT_FOUND, and a position that is none is BAD_USER_INPUT', async () => {
     await expect(collect(ws, CHANGES, { id: 'exp_missing' }, () => true).done).rejects.toThrow(/NOT_FOUND/);
     const watched = await createExperiment(t.gql);
-    await expect(collect(ws, CHANGES, { id: watched, after: 'not-a-position' }, () => true).done).rejects.toThrow(/BAD_USER_INPUT/);
+    await expect(collect(ws, CHANGES, { id: watched, after: 'not-a-position' }, () => true).done).rejects.toThrow(
+      /BAD_USER_INPUT/,
+    );
   });
 
-  it("given 300 jobs in the experiment and three subscribers, a change reads one job row for all of them, and no other job", async () => {
+  it('given 300 jobs in the experiment and three subscribers, a change reads one job row for all of them, and no other job', async () => {
     const own = await startTestServer();
     try {
       const experimentId = await createExperiment(own.gql);
       for (let done = 0; done < 300; done += 50) {
-        const fields = Array.from({ length: 50 }, (_, i) => `j${i}: createJob(input: { experimentId: "${experimentId}" }) { id }`);
+        const fields = Array.from(
+          { length: 50 },
+          (_, i) => `j${i}: createJob(input: { experimentId: "${experimentId}" }) { id }`,
+        );
         ok(await own.gql(`mutation { ${fields.join('\n')} }`));
       }
       const target = await createJob(own.gql, { experimentId });
       const queries = own.trialog.jobQueries;
       const asked = { job: 0, jobs: 0, experimentIdOf: 0 };
-      const [job, jobs, experimentIdOf] = [queries.job.bind(queries), queries.jobs.bind(queries), queries.experimentIdOf.bind(queries)];
+      const [job, jobs, experimentIdOf] = [
+        queries.job.bind(queries),
+        queries.jobs.bind(queries),
+        queries.experimentIdOf.bind(queries),
+      ];
       queries.job = (id) => (asked.job++, job(id));
       queries.jobs = (...args) => (asked.jobs++, jobs(...args));
       queries.experimentIdOf = (id) => (asked.experimentIdOf++, experimentIdOf(id));
@@ -172,8 +217,11 @@ describe('experimentJobsChanged', () => {
 
       const client = wsClient(own.url);
       const baseline = own.trialog.feed.subscriberCount;
-      const subs = Array.from({ length: 3 }, () => collect<Message>(client, CHANGES, { id: experimentId }, (items) => items.length >= 1));
-      for (let i = 0; i < 250 && own.trialog.feed.subscriberCount < baseline + 3; i++) await new Promise((r) => setTimeout(r, 20));
+      const subs = Array.from({ length: 3 }, () =>
+        collect<Message>(client, CHANGES, { id: experimentId }, (items) => items.length >= 1),
+      );
+      for (let i = 0; i < 250 && own.trialog.feed.subscriberCount < baseline + 3; i++)
+        await new Promise((r) => setTimeout(r, 20));
       expect(own.trialog.feed.subscriberCount).toBe(baseline + 3);
 
       Object.assign(asked, { job: 0, jobs: 0, experimentIdOf: 0 });
@@ -201,13 +249,16 @@ describe('experimentJobsChanged with keys', () => {
     const own = await startTestServer({ adminKey: ADMIN });
     try {
       const admin: Gql = (q, v) => own.gql(q, v, { authorization: `Bearer ${ADMIN}` });
-      const viewerKey = ok(await admin(`mutation { createApiKey(input: { name: "dashboard", role: VIEWER }) { key } }`)).createApiKey.key;
+      const viewerKey = ok(await admin(`mutation { createApiKey(input: { name: "dashboard", role: VIEWER }) { key } }`))
+        .createApiKey.key;
       const experimentId = await createExperiment(admin);
       const from = (await own.trialog.store.headPosition())!;
       const job = await createJob(admin, { experimentId });
 
       const viewer = wsClient(own.url, `Bearer ${viewerKey}`);
-      const changes = changesOf(await collect<Message>(viewer, CHANGES, { id: experimentId, after: from }, (items) => items.length >= 1).done);
+      const changes = changesOf(
+        await collect<Message>(viewer, CHANGES, { id: experimentId, after: from }, (items) => items.length >= 1).done,
+      );
       expect(changes.map((c) => [c.type, c.job.id])).toEqual([['JobCreated', job.id]]);
       await viewer.dispose();
 
@@ -220,7 +271,10 @@ describe('experimentJobsChanged with keys', () => {
         retryAttempts: 0,
         on: { closed: (event) => closedWith((event as { code: number }).code) },
       });
-      stranger.subscribe({ query: CHANGES, variables: { id: experimentId, after: from } }, { next: () => {}, error: () => {}, complete: () => {} });
+      stranger.subscribe(
+        { query: CHANGES, variables: { id: experimentId, after: from } },
+        { next: () => {}, error: () => {}, complete: () => {} },
+      );
       expect(await closed).toBe(4403);
       await stranger.dispose();
       const sse = await fetch(own.url, {
@@ -238,14 +292,18 @@ describe('experimentJobsChanged with keys', () => {
 describe('experimentJobsChanged on two server processes sharing one store', () => {
   const { start, freshDb } = serverProcessesPerTest();
 
-  it("a subscriber on one process gets every change made through the other, in order, from a position", async () => {
+  it('a subscriber on one process gets every change made through the other, in order, from a position', async () => {
     const db = freshDb();
     const a = await start(db);
     const b = await start(db);
     const [gqlA, gqlB] = [gqlClient(a.url), gqlClient(b.url)];
     const experimentId = await createExperiment(gqlA);
     const other = await createExperiment(gqlA);
-    const { events } = ok(await gqlB(`query($s: String!) { events(filter: { streamId: $s }) { edges { node { position } } } }`, { s: `experiment-${experimentId}` }));
+    const { events } = ok(
+      await gqlB(`query($s: String!) { events(filter: { streamId: $s }) { edges { node { position } } } }`, {
+        s: `experiment-${experimentId}`,
+      }),
+    );
     const from = events.edges.at(-1).node.position;
     const first = await runTrial(gqlA, experimentId);
     await noiseElsewhere(gqlA, other);
@@ -253,7 +311,14 @@ describe('experimentJobsChanged on two server processes sharing one store', () =
     const expected = await historyOf(gqlA, [first, second]);
 
     const client = wsClient(b.url);
-    const changes = changesOf(await collect<Message>(client, CHANGES, { id: experimentId, after: from }, (items) => items.length >= expected.length).done);
+    const changes = changesOf(
+      await collect<Message>(
+        client,
+        CHANGES,
+        { id: experimentId, after: from },
+        (items) => items.length >= expected.length,
+      ).done,
+    );
     expect(changes.map((c) => ({ position: c.position, type: c.type, jobId: c.job.id }))).toEqual(expected);
     await client.dispose();
   });

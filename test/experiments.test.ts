@@ -59,18 +59,79 @@ const SPACE = [
 
 describe('settings are validated, each error naming its field', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
-    ['uniform low >= high', { scheduler: { random: { space: [{ name: 'x', distribution: { uniform: { low: 1, high: 1 } } }] } } }, /low must be less than high/],
-    ['log range not positive', { scheduler: { random: { space: [{ name: 'x', distribution: { logUniform: { low: 0, high: 1 } } }] } } }, /log-uniform range must be positive/],
-    ['int step 0', { scheduler: { random: { space: [{ name: 'x', distribution: { intUniform: { low: 0, high: 4, step: 0 } } }] } } }, /step/],
-    ['empty choice', { scheduler: { random: { space: [{ name: 'x', distribution: { choice: { values: [] } } }] } } }, /at least one value/],
-    ['weights that do not match', { scheduler: { random: { space: [{ name: 'x', distribution: { choice: { values: [1, 2], weights: [1] } } }] } } }, /one entry per value/],
-    ['std 0', { scheduler: { random: { space: [{ name: 'x', distribution: { normal: { mean: 0, std: 0 } } }] } } }, /std must be > 0/],
-    ['a parameter given twice', { scheduler: { random: { space: [{ name: 'x', distribution: { constant: 1 } }, { name: 'x', distribution: { constant: 2 } }] } } }, /given twice/],
+    [
+      'uniform low >= high',
+      { scheduler: { random: { space: [{ name: 'x', distribution: { uniform: { low: 1, high: 1 } } }] } } },
+      /low must be less than high/,
+    ],
+    [
+      'log range not positive',
+      { scheduler: { random: { space: [{ name: 'x', distribution: { logUniform: { low: 0, high: 1 } } }] } } },
+      /log-uniform range must be positive/,
+    ],
+    [
+      'int step 0',
+      { scheduler: { random: { space: [{ name: 'x', distribution: { intUniform: { low: 0, high: 4, step: 0 } } }] } } },
+      /step/,
+    ],
+    [
+      'empty choice',
+      { scheduler: { random: { space: [{ name: 'x', distribution: { choice: { values: [] } } }] } } },
+      /at least one value/,
+    ],
+    [
+      'weights that do not match',
+      { scheduler: { random: { space: [{ name: 'x', distribution: { choice: { values: [1, 2], weights: [1] } } }] } } },
+      /one entry per value/,
+    ],
+    [
+      'std 0',
+      { scheduler: { random: { space: [{ name: 'x', distribution: { normal: { mean: 0, std: 0 } } }] } } },
+      /std must be > 0/,
+    ],
+    [
+      'a parameter given twice',
+      {
+        scheduler: {
+          random: {
+            space: [
+              { name: 'x', distribution: { constant: 1 } },
+              { name: 'x', distribution: { constant: 2 } },
+            ],
+          },
+        },
+      },
+      /given twice/,
+    ],
     ['an empty grid parameter', { scheduler: { grid: { space: [{ name: 'x', values: [] }] } } }, /needs values/],
-    ['interval steps 0', { objective: { metric: 'loss', direction: 'MINIMIZE' }, scheduler: { manual: {} }, earlyStopping: { median: { intervalSteps: 0 } } }, /intervalSteps/],
-    ['reduction factor 1', { objective: { metric: 'loss', direction: 'MINIMIZE' }, scheduler: { manual: {} }, earlyStopping: { successiveHalving: { reductionFactor: 1 } } }, /reductionFactor must be at least 2/],
-    ['early stopping without objective', { scheduler: { manual: {} }, earlyStopping: { median: {} } }, /early stopping needs an objective/],
-    ['a stop threshold without objective', { scheduler: { manual: {} }, stopThreshold: 1 }, /stop threshold needs an objective/],
+    [
+      'interval steps 0',
+      {
+        objective: { metric: 'loss', direction: 'MINIMIZE' },
+        scheduler: { manual: {} },
+        earlyStopping: { median: { intervalSteps: 0 } },
+      },
+      /intervalSteps/,
+    ],
+    [
+      'reduction factor 1',
+      {
+        objective: { metric: 'loss', direction: 'MINIMIZE' },
+        scheduler: { manual: {} },
+        earlyStopping: { successiveHalving: { reductionFactor: 1 } },
+      },
+      /reductionFactor must be at least 2/,
+    ],
+    [
+      'early stopping without objective',
+      { scheduler: { manual: {} }, earlyStopping: { median: {} } },
+      /early stopping needs an objective/,
+    ],
+    [
+      'a stop threshold without objective',
+      { scheduler: { manual: {} }, stopThreshold: 1 },
+      /stop threshold needs an objective/,
+    ],
     ['maxConcurrent 0', { scheduler: { manual: {} }, maxConcurrent: 0 }, /maxConcurrent/],
     ['an empty name', { name: '  ', scheduler: { manual: {} } }, /name/],
   ];
@@ -93,7 +154,9 @@ describe('creating experiments', () => {
     );
     expect(attempts.filter((a) => !a.errors)).toHaveLength(1);
     expect(attempts.filter((a) => errorCode(a) === 'CONFLICT')).toHaveLength(5);
-    const byName = ok(await t.gql(`query($name: String) { experiment(name: $name) { name status } }`, { name })).experiment;
+    const byName = ok(
+      await t.gql(`query($name: String) { experiment(name: $name) { name status } }`, { name }),
+    ).experiment;
     expect(byName).toEqual({ name, status: 'RUNNING' });
   });
 
@@ -104,7 +167,9 @@ describe('creating experiments', () => {
       earlyStopping: { median: {} },
     });
     expect(e).toMatchObject({ scheduler: 'RANDOM', maxJobs: 5, status: 'RUNNING' });
-    expect(e.config.earlyStopping).toEqual({ median: { startupJobs: 5, warmupSteps: 0, intervalSteps: 1, minJobs: 1 } });
+    expect(e.config.earlyStopping).toEqual({
+      median: { startupJobs: 5, warmupSteps: 0, intervalSteps: 1, minJobs: 1 },
+    });
     expect(Number.isInteger(e.config.scheduler.random.seed)).toBe(true);
     const node = ok(await t.gql(`query($id: ID!) { node(id: $id) { __typename id } }`, { id: e.id })).node;
     expect(node).toEqual({ __typename: 'Experiment', id: e.id });
@@ -114,7 +179,9 @@ describe('creating experiments', () => {
 describe('random search', () => {
   it('samples every distribution within its bounds and steps', () => {
     for (let i = 0; i < 2000; i++) {
-      const [lr, dropout, layers, optimizer, init, scale, batch] = SPACE.map((p) => sample(p.distribution as never, `7:${i}:${p.name}`));
+      const [lr, dropout, layers, optimizer, init, scale, batch] = SPACE.map((p) =>
+        sample(p.distribution as never, `7:${i}:${p.name}`),
+      );
       expect(lr).toBeGreaterThanOrEqual(1e-5);
       expect(lr).toBeLessThan(1e-1);
       expect(dropout).toBeGreaterThanOrEqual(0);
@@ -136,8 +203,9 @@ describe('random search', () => {
       } else {
         claims.push(...((await Promise.all(Array.from({ length: 6 }, () => claimTrial(t.gql, e.id)))) as TrialClaim[]));
       }
-      const jobs = ok(await t.gql(experimentQuery('jobs(first: 10) { edges { node { hyperparameters } } }'), { id: e.id }))
-        .experiment.jobs.edges;
+      const jobs = ok(
+        await t.gql(experimentQuery('jobs(first: 10) { edges { node { hyperparameters } } }'), { id: e.id }),
+      ).experiment.jobs.edges;
       return { claims, jobs: jobs.map((edge: any) => edge.node.hyperparameters) };
     };
     const a = await trialsOf('forwards');
@@ -169,7 +237,14 @@ describe('random search', () => {
 describe('grid search', () => {
   it('hands out every point of the cartesian product exactly once, in declared order, under concurrent claims', async () => {
     const e = await createExperiment(t.gql, {
-      scheduler: { grid: { space: [{ name: 'a', values: [1, 2, 3] }, { name: 'b', values: ['x', 'y', 'z', 'w'] }] } },
+      scheduler: {
+        grid: {
+          space: [
+            { name: 'a', values: [1, 2, 3] },
+            { name: 'b', values: ['x', 'y', 'z', 'w'] },
+          ],
+        },
+      },
     });
     expect(e.maxJobs).toBe(12);
     const claims = await Promise.all(Array.from({ length: 16 }, (_, i) => claimTrial(t.gql, e.id, `g${i}`)));
@@ -177,28 +252,39 @@ describe('grid search', () => {
     expect(given).toHaveLength(12);
     const points = given.map((c) => `${c.job.hyperparameters.a}${c.job.hyperparameters.b}`).sort();
     expect(points).toEqual(['1w', '1x', '1y', '1z', '2w', '2x', '2y', '2z', '3w', '3x', '3y', '3z']);
-    const ordered = ok(await t.gql(experimentQuery('jobs(first: 20) { edges { node { hyperparameters } } }'), { id: e.id }))
-      .experiment.jobs.edges.map((edge: any) => edge.node.hyperparameters);
+    const ordered = ok(
+      await t.gql(experimentQuery('jobs(first: 20) { edges { node { hyperparameters } } }'), { id: e.id }),
+    ).experiment.jobs.edges.map((edge: any) => edge.node.hyperparameters);
     expect(new Set(ordered.map((h: any) => `${h.a}${h.b}`)).size).toBe(12);
     expect(await claimTrial(t.gql, e.id)).toBeNull();
     // A grid makes its own jobs.
-    expect(errorCode(await t.gql(`mutation($e: ID) { createJob(input: { experimentId: $e }) { id } }`, { e: e.id }))).toBe('BAD_USER_INPUT');
+    expect(
+      errorCode(await t.gql(`mutation($e: ID) { createJob(input: { experimentId: $e }) { id } }`, { e: e.id })),
+    ).toBe('BAD_USER_INPUT');
   });
 });
 
 describe('manual jobs', () => {
   it('a random experiment accepts only jobs that give exactly its parameters; maxJobs caps a manual one', async () => {
-    const random = await createExperiment(t.gql, { scheduler: { random: { space: SPACE.slice(0, 2), seed: 1, maxJobs: 5 } } });
-    const wrong = await t.gql(`mutation($e: ID, $h: JSONObject) { createJob(input: { experimentId: $e, hyperparameters: $h }) { id } }`, {
-      e: random.id,
-      h: { lr: 0.1 },
+    const random = await createExperiment(t.gql, {
+      scheduler: { random: { space: SPACE.slice(0, 2), seed: 1, maxJobs: 5 } },
     });
+    const wrong = await t.gql(
+      `mutation($e: ID, $h: JSONObject) { createJob(input: { experimentId: $e, hyperparameters: $h }) { id } }`,
+      {
+        e: random.id,
+        h: { lr: 0.1 },
+      },
+    );
     expect(errorCode(wrong)).toBe('BAD_USER_INPUT');
     const right = ok(
-      await t.gql(`mutation($e: ID, $h: JSONObject) { createJob(input: { experimentId: $e, hyperparameters: $h }) { id experiment { id } } }`, {
-        e: random.id,
-        h: { lr: 0.1, dropout: 0.2 },
-      }),
+      await t.gql(
+        `mutation($e: ID, $h: JSONObject) { createJob(input: { experimentId: $e, hyperparameters: $h }) { id experiment { id } } }`,
+        {
+          e: random.id,
+          h: { lr: 0.1, dropout: 0.2 },
+        },
+      ),
     ).createJob;
     expect(right.experiment.id).toBe(random.id);
 
@@ -223,42 +309,90 @@ describe('pause, resume, finish and maxConcurrent', () => {
   it('paused: no claims, running jobs go on; resumed: claims again; finished: queued cancelled, running told to stop', async () => {
     const e = await createExperiment(t.gql, { scheduler: { manual: {} } });
     const ids = [];
-    for (let i = 0; i < 3; i++) ids.push(ok(await t.gql(`mutation($e: ID) { createJob(input: { experimentId: $e }) { id } }`, { e: e.id })).createJob.id);
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        ok(await t.gql(`mutation($e: ID) { createJob(input: { experimentId: $e }) { id } }`, { e: e.id })).createJob.id,
+      );
     const running = (await claimTrial(t.gql, e.id))!;
-    const paused = ok(await t.gql(`mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }));
+    const paused = ok(
+      await t.gql(`mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }),
+    );
     expect(paused.pauseExperiment.status).toBe('PAUSED');
     expect(ok(await t.gql(experimentQuery('status'), { id: e.id })).experiment.status).toBe('PAUSED');
     expect(await claimTrial(t.gql, e.id)).toBeNull();
     // The running job goes on.
-    expect(ok(await t.gql(HEARTBEAT, { input: { jobId: running.job.id, leaseToken: running.leaseToken } })).heartbeat.cancelRequested).toBe(false);
-    expect(errorCode(await t.gql(`mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }))).toBe('CONFLICT');
+    expect(
+      ok(await t.gql(HEARTBEAT, { input: { jobId: running.job.id, leaseToken: running.leaseToken } })).heartbeat
+        .cancelRequested,
+    ).toBe(false);
+    expect(
+      errorCode(
+        await t.gql(`mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }),
+      ),
+    ).toBe('CONFLICT');
     ok(await t.gql(`mutation($id: ID!) { resumeExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }));
     const second = (await claimTrial(t.gql, e.id))!;
     expect(second).not.toBeNull();
 
-    const done = ok(await t.gql(`mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status jobCounts { queued running cancelled } } }`, { id: e.id }))
-      .finishExperiment;
+    const done = ok(
+      await t.gql(
+        `mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status jobCounts { queued running cancelled } } }`,
+        { id: e.id },
+      ),
+    ).finishExperiment;
     expect(done).toEqual({ status: 'DONE', jobCounts: { queued: 0, running: 0, cancelled: 3 } });
-    const beat = ok(await t.gql(HEARTBEAT, { input: { jobId: running.job.id, leaseToken: running.leaseToken } })).heartbeat;
+    const beat = ok(
+      await t.gql(HEARTBEAT, { input: { jobId: running.job.id, leaseToken: running.leaseToken } }),
+    ).heartbeat;
     expect(beat.cancelRequested).toBe(true);
     expect(await claimTrial(t.gql, e.id)).toBeNull();
-    expect(errorCode(await t.gql(`mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }))).toBe('CONFLICT');
+    expect(
+      errorCode(
+        await t.gql(`mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }),
+      ),
+    ).toBe('CONFLICT');
   });
 });
 
 describe('objective and ranking', () => {
   it("a job's objective is result[metric], else the metric's last reported value; leaderboard and best job follow the direction", async () => {
-    const e = await createExperiment(t.gql, { objective: { metric: 'acc', direction: 'MAXIMIZE' }, scheduler: { manual: {} } });
+    const e = await createExperiment(t.gql, {
+      objective: { metric: 'acc', direction: 'MAXIMIZE' },
+      scheduler: { manual: {} },
+    });
     const make = () => t.gql(`mutation($e: ID) { createJob(input: { experimentId: $e }) { id } }`, { e: e.id });
     for (let i = 0; i < 4; i++) ok(await make());
-    const [a, b, c, d] = [(await claimTrial(t.gql, e.id))!, (await claimTrial(t.gql, e.id))!, (await claimTrial(t.gql, e.id))!, (await claimTrial(t.gql, e.id))!];
+    const [a, b, c, d] = [
+      (await claimTrial(t.gql, e.id))!,
+      (await claimTrial(t.gql, e.id))!,
+      (await claimTrial(t.gql, e.id))!,
+      (await claimTrial(t.gql, e.id))!,
+    ];
     await complete(t.gql, a, { acc: 0.7 });
     // b reports, then completes without the metric in its result: the last reported value counts.
-    ok(await t.gql(REPORT_METRICS, { input: { jobId: b.job.id, leaseToken: b.leaseToken, points: [{ name: 'acc', value: 0.5 }, { name: 'acc', value: 0.9 }] } }));
+    ok(
+      await t.gql(REPORT_METRICS, {
+        input: {
+          jobId: b.job.id,
+          leaseToken: b.leaseToken,
+          points: [
+            { name: 'acc', value: 0.5 },
+            { name: 'acc', value: 0.9 },
+          ],
+        },
+      }),
+    );
     await complete(t.gql, b, { other: 1 });
     await complete(t.gql, c, { acc: 0.8 });
     ok(await t.gql(FAIL, { input: { jobId: d.job.id, leaseToken: d.leaseToken, error: 'x' } }));
-    const view = ok(await t.gql(experimentQuery('bestJob { id objectiveValue } leaderboard(first: 5) { id objectiveValue } jobCounts { succeeded failed total }'), { id: e.id })).experiment;
+    const view = ok(
+      await t.gql(
+        experimentQuery(
+          'bestJob { id objectiveValue } leaderboard(first: 5) { id objectiveValue } jobCounts { succeeded failed total }',
+        ),
+        { id: e.id },
+      ),
+    ).experiment;
     expect(view.leaderboard).toEqual([
       { id: b.job.id, objectiveValue: 0.9 },
       { id: c.job.id, objectiveValue: 0.8 },
@@ -280,10 +414,17 @@ describe('objective and ranking', () => {
     expect(ok(await t.gql(experimentQuery('status'), { id: e.id })).experiment.status).toBe('RUNNING');
     const third = (await claimTrial(t.gql, e.id))!;
     await complete(t.gql, third, { loss: 0.05 });
-    const view = ok(await t.gql(experimentQuery('status history { edges { node { type data } } }'), { id: e.id })).experiment;
+    const view = ok(
+      await t.gql(experimentQuery('status history { edges { node { type data } } }'), { id: e.id }),
+    ).experiment;
     expect(view.status).toBe('DONE');
-    expect(view.history.edges.at(-1).node).toEqual({ type: 'ExperimentFinished', data: { reason: 'STOP_THRESHOLD', jobId: third.job.id } });
-    const beat = ok(await t.gql(HEARTBEAT, { input: { jobId: second.job.id, leaseToken: second.leaseToken } })).heartbeat;
+    expect(view.history.edges.at(-1).node).toEqual({
+      type: 'ExperimentFinished',
+      data: { reason: 'STOP_THRESHOLD', jobId: third.job.id },
+    });
+    const beat = ok(
+      await t.gql(HEARTBEAT, { input: { jobId: second.job.id, leaseToken: second.leaseToken } }),
+    ).heartbeat;
     expect(beat.cancelRequested).toBe(true);
     expect(await claimTrial(t.gql, e.id)).toBeNull();
   });
@@ -291,7 +432,9 @@ describe('objective and ranking', () => {
 
 describe('early stopping', () => {
   const report = (c: TrialClaim, points: { value: number; step?: number }[]) =>
-    t.gql(REPORT_METRICS, { input: { jobId: c.job.id, leaseToken: c.leaseToken, points: points.map((p) => ({ name: 'loss', ...p })) } });
+    t.gql(REPORT_METRICS, {
+      input: { jobId: c.job.id, leaseToken: c.leaseToken, points: points.map((p) => ({ name: 'loss', ...p })) },
+    });
 
   it('median: a job worse than the median of completed jobs at its step is PRUNED, and its worker then gets LEASE_LOST', async () => {
     const e = await createExperiment(t.gql, {
@@ -299,9 +442,17 @@ describe('early stopping', () => {
       scheduler: { random: { space: SPACE, seed: 11 } },
       earlyStopping: { median: { startupJobs: 2, warmupSteps: 1 } },
     });
-    for (const losses of [[1.0, 0.8, 0.6], [1.2, 1.0, 0.9]]) {
+    for (const losses of [
+      [1.0, 0.8, 0.6],
+      [1.2, 1.0, 0.9],
+    ]) {
       const c = (await claimTrial(t.gql, e.id))!;
-      const r = ok(await report(c, losses.map((value) => ({ value }))));
+      const r = ok(
+        await report(
+          c,
+          losses.map((value) => ({ value })),
+        ),
+      );
       expect(r.reportMetrics.shouldStop).toBe(false); // startup: nothing completed yet
       await complete(t.gql, c, { loss: losses[2] });
     }
@@ -311,18 +462,24 @@ describe('early stopping', () => {
     // Step 0 is warmup: not judged.
     expect(ok(await report(bad, [{ value: 5 }])).reportMetrics.shouldStop).toBe(false);
     const pruned = ok(
-      await t.gql(REPORT_METRICS, { input: { jobId: bad.job.id, leaseToken: bad.leaseToken, sequence: 7, points: [{ name: 'loss', value: 4 }] } }),
+      await t.gql(REPORT_METRICS, {
+        input: { jobId: bad.job.id, leaseToken: bad.leaseToken, sequence: 7, points: [{ name: 'loss', value: 4 }] },
+      }),
     ).reportMetrics;
     expect(pruned.shouldStop).toBe(true);
     // A worker that retries the call that pruned it (a timeout, say) hears the same answer, not LEASE_LOST.
     const retried = ok(
-      await t.gql(REPORT_METRICS, { input: { jobId: bad.job.id, leaseToken: bad.leaseToken, sequence: 7, points: [{ name: 'loss', value: 4 }] } }),
+      await t.gql(REPORT_METRICS, {
+        input: { jobId: bad.job.id, leaseToken: bad.leaseToken, sequence: 7, points: [{ name: 'loss', value: 4 }] },
+      }),
     ).reportMetrics;
     expect(retried.shouldStop).toBe(true);
     const job = ok(await t.gql(`query($id: ID!) { job(id: $id) { status } }`, { id: bad.job.id })).job;
     expect(job.status).toBe('PRUNED');
     expect(errorCode(await report(bad, [{ value: 3 }]))).toBe('LEASE_LOST');
-    expect(errorCode(await t.gql(HEARTBEAT, { input: { jobId: bad.job.id, leaseToken: bad.leaseToken } }))).toBe('LEASE_LOST');
+    expect(errorCode(await t.gql(HEARTBEAT, { input: { jobId: bad.job.id, leaseToken: bad.leaseToken } }))).toBe(
+      'LEASE_LOST',
+    );
   });
 
   it('successive halving: at each rung only the top 1/reductionFactor continue; rung values are recorded as events', async () => {
@@ -339,9 +496,16 @@ describe('early stopping', () => {
     expect(ok(await report(a, [{ value: 1, step: 1 }])).reportMetrics.shouldStop).toBe(false);
     // b reaches rung 0 with 2: competing [1, 2], only the best half continues.
     expect(ok(await report(b, [{ value: 2, step: 1 }])).reportMetrics.shouldStop).toBe(true);
-    const history = ok(await t.gql(`query($id: ID!) { job(id: $id) { status history { edges { node { type data } } } } }`, { id: b.job.id })).job;
+    const history = ok(
+      await t.gql(`query($id: ID!) { job(id: $id) { status history { edges { node { type data } } } } }`, {
+        id: b.job.id,
+      }),
+    ).job;
     expect(history.status).toBe('PRUNED');
-    expect(history.history.edges.map((edge: any) => edge.node.type).slice(-2)).toEqual(['JobRungsReached', 'JobPruned']);
+    expect(history.history.edges.map((edge: any) => edge.node.type).slice(-2)).toEqual([
+      'JobRungsReached',
+      'JobPruned',
+    ]);
     expect(history.history.edges.at(-2).node.data).toEqual({ rungs: [{ rung: 0, value: 2 }] });
   });
 });
@@ -351,8 +515,11 @@ describe('live and replayed', () => {
     const e = await createExperiment(t.gql, { scheduler: { manual: {} } });
     const ws = wsClient(t.url);
     type Update = { experimentUpdated: { status: string; jobCounts: { total: number } } };
-    const sub = collect<Update>(ws, `subscription($id: ID!) { experimentUpdated(id: $id) { status jobCounts { total } } }`, { id: e.id }, (items) =>
-      items.some((i) => i.experimentUpdated.status === 'PAUSED'),
+    const sub = collect<Update>(
+      ws,
+      `subscription($id: ID!) { experimentUpdated(id: $id) { status jobCounts { total } } }`,
+      { id: e.id },
+      (items) => items.some((i) => i.experimentUpdated.status === 'PAUSED'),
     );
     // Poke until the subscription is live, then pause.
     for (let i = 0; i < 100 && sub.items.length === 0; i++) {
@@ -380,7 +547,9 @@ describe('live and replayed', () => {
 
 describe('claims for an unknown experiment', () => {
   it('are NOT_FOUND', async () => {
-    expect(errorCode(await t.gql(CLAIM_TRIAL, { input: { workerId: 'w', experimentId: 'exp_missing' } }))).toBe('NOT_FOUND');
+    expect(errorCode(await t.gql(CLAIM_TRIAL, { input: { workerId: 'w', experimentId: 'exp_missing' } }))).toBe(
+      'NOT_FOUND',
+    );
   });
 });
 
@@ -391,7 +560,9 @@ describe('review regressions', () => {
     for (let round = 0; round < 5; round++) {
       const e = await createExperiment(t.gql, { scheduler: { random: { space: SPACE, seed: round } } });
       const claims = Array.from({ length: 20 }, (_, i) => claimTrial(t.gql, e.id, `r${i}`));
-      const finish = t.gql(`mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status } }`, { id: e.id });
+      const finish = t.gql(`mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status } }`, {
+        id: e.id,
+      });
       await Promise.all([...claims, finish]);
       const view = ok(await t.gql(experimentQuery('status jobCounts { queued running }'), { id: e.id })).experiment;
       expect(view).toEqual({ status: 'DONE', jobCounts: { queued: 0, running: 0 } });
@@ -405,15 +576,24 @@ describe('review regressions', () => {
     const { experimentRepository } = await import('../src/app/experiment-repository.js');
     const repository = experimentRepository(t.trialog.store);
     const { revision } = await repository.load(e.id);
-    const { position } = await repository.append(e.id, [{ type: 'ExperimentFinished', data: { reason: 'REQUESTED', jobId: null } }], revision, {
-      actor: 'test',
-      correlationId: 'crash',
-    });
+    const { position } = await repository.append(
+      e.id,
+      [{ type: 'ExperimentFinished', data: { reason: 'REQUESTED', jobId: null } }],
+      revision,
+      {
+        actor: 'test',
+        correlationId: 'crash',
+      },
+    );
     await t.trialog.runner.waitFor(position);
     expect(ok(await t.gql(experimentQuery('jobCounts { queued }'), { id: e.id })).experiment.jobCounts.queued).toBe(1);
-    const again = await t.gql(`mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status } }`, { id: e.id });
+    const again = await t.gql(`mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status } }`, {
+      id: e.id,
+    });
     expect(errorCode(again)).toBe('CONFLICT');
-    expect(ok(await t.gql(experimentQuery('jobCounts { queued cancelled }'), { id: e.id })).experiment.jobCounts).toEqual({ queued: 0, cancelled: 1 });
+    expect(
+      ok(await t.gql(experimentQuery('jobCounts { queued cancelled }'), { id: e.id })).experiment.jobCounts,
+    ).toEqual({ queued: 0, cancelled: 1 });
   });
 
   it("a claim that names no experiment never takes an experiment's job", async () => {
@@ -428,7 +608,10 @@ describe('review regressions', () => {
   it("jobs created with idempotency keys count against the experiment's maxJobs; a retried key returns its job", async () => {
     const e = await createExperiment(t.gql, { scheduler: { manual: { maxJobs: 2 } } });
     const keyed = (key: string) =>
-      t.gql(`mutation($e: ID, $k: String) { createJob(input: { experimentId: $e, idempotencyKey: $k }) { id } }`, { e: e.id, k: `${e.id}-${key}` });
+      t.gql(`mutation($e: ID, $k: String) { createJob(input: { experimentId: $e, idempotencyKey: $k }) { id } }`, {
+        e: e.id,
+        k: `${e.id}-${key}`,
+      });
     const first = ok(await keyed('a')).createJob.id;
     ok(await keyed('b'));
     expect(errorCode(await keyed('c'))).toBe('CONFLICT');
@@ -451,17 +634,41 @@ describe('review regressions', () => {
       earlyStopping: { median: { startupJobs: 1, intervalSteps: 2 } },
     });
     const done = (await claimTrial(t.gql, e.id))!;
-    ok(await t.gql(REPORT_METRICS, { input: { jobId: done.job.id, leaseToken: done.leaseToken, points: [0, 1, 2, 3].map((step) => ({ name: 'loss', value: 1, step })) } }));
+    ok(
+      await t.gql(REPORT_METRICS, {
+        input: {
+          jobId: done.job.id,
+          leaseToken: done.leaseToken,
+          points: [0, 1, 2, 3].map((step) => ({ name: 'loss', value: 1, step })),
+        },
+      }),
+    );
     await complete(t.gql, done);
     const prunedAt = async (c: TrialClaim) =>
-      ok(await t.gql(`query($id: ID!) { job(id: $id) { status history { edges { node { type data } } } } }`, { id: c.job.id })).job.history.edges
-        .map((edge: any) => edge.node)
+      ok(
+        await t.gql(`query($id: ID!) { job(id: $id) { status history { edges { node { type data } } } } }`, {
+          id: c.job.id,
+        }),
+      )
+        .job.history.edges.map((edge: any) => edge.node)
         .find((n: any) => n.type === 'JobPruned')?.data.step;
     const batch = (await claimTrial(t.gql, e.id))!;
-    const batched = ok(await t.gql(REPORT_METRICS, { input: { jobId: batch.job.id, leaseToken: batch.leaseToken, points: [0, 1, 2, 3].map((step) => ({ name: 'loss', value: 9, step })) } }));
+    const batched = ok(
+      await t.gql(REPORT_METRICS, {
+        input: {
+          jobId: batch.job.id,
+          leaseToken: batch.leaseToken,
+          points: [0, 1, 2, 3].map((step) => ({ name: 'loss', value: 9, step })),
+        },
+      }),
+    );
     expect(batched.reportMetrics.shouldStop).toBe(true);
     const single = (await claimTrial(t.gql, e.id))!;
-    const first = ok(await t.gql(REPORT_METRICS, { input: { jobId: single.job.id, leaseToken: single.leaseToken, points: [{ name: 'loss', value: 9, step: 0 }] } }));
+    const first = ok(
+      await t.gql(REPORT_METRICS, {
+        input: { jobId: single.job.id, leaseToken: single.leaseToken, points: [{ name: 'loss', value: 9, step: 0 }] },
+      }),
+    );
     expect(first.reportMetrics.shouldStop).toBe(true);
     expect(await prunedAt(batch)).toBe(0);
     expect(await prunedAt(single)).toBe(0);
@@ -474,11 +681,23 @@ describe('review regressions', () => {
       earlyStopping: { median: { startupJobs: 2 } },
     });
     const withPoints = (await claimTrial(t.gql, e.id))!;
-    ok(await t.gql(REPORT_METRICS, { input: { jobId: withPoints.job.id, leaseToken: withPoints.leaseToken, points: [{ name: 'loss', value: 1, step: 0 }] } }));
+    ok(
+      await t.gql(REPORT_METRICS, {
+        input: {
+          jobId: withPoints.job.id,
+          leaseToken: withPoints.leaseToken,
+          points: [{ name: 'loss', value: 1, step: 0 }],
+        },
+      }),
+    );
     await complete(t.gql, withPoints);
     await complete(t.gql, (await claimTrial(t.gql, e.id))!); // no points at all
     const bad = (await claimTrial(t.gql, e.id))!;
-    const r = ok(await t.gql(REPORT_METRICS, { input: { jobId: bad.job.id, leaseToken: bad.leaseToken, points: [{ name: 'loss', value: 5, step: 0 }] } }));
+    const r = ok(
+      await t.gql(REPORT_METRICS, {
+        input: { jobId: bad.job.id, leaseToken: bad.leaseToken, points: [{ name: 'loss', value: 5, step: 0 }] },
+      }),
+    );
     expect(r.reportMetrics.shouldStop).toBe(true);
   });
 });

@@ -12,7 +12,17 @@ import { stallingProxy } from './helpers/stalling-proxy.js';
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer({
-    graphql: { ...defaultGraphQLLimits, maxDepth: 6, maxAliases: 5, maxCost: 300, maxDirectives: 3, maxTokens: 300, maxBodyBytes: 64 * 1024, introspection: false, graphiql: false },
+    graphql: {
+      ...defaultGraphQLLimits,
+      maxDepth: 6,
+      maxAliases: 5,
+      maxCost: 300,
+      maxDirectives: 3,
+      maxTokens: 300,
+      maxBodyBytes: 64 * 1024,
+      introspection: false,
+      graphiql: false,
+    },
   });
 });
 afterAll(async () => {
@@ -49,7 +59,10 @@ describe('documents over a limit are TOO_LARGE', () => {
 
 describe('the request body', () => {
   it('a body over the limit gets 413 and TOO_LARGE, with or without Content-Length', async () => {
-    const body = JSON.stringify({ query: 'mutation($h: JSONObject) { createJob(input: { hyperparameters: $h }) { id } }', variables: { h: { blob: 'x'.repeat(70 * 1024) } } });
+    const body = JSON.stringify({
+      query: 'mutation($h: JSONObject) { createJob(input: { hyperparameters: $h }) { id } }',
+      variables: { h: { blob: 'x'.repeat(70 * 1024) } },
+    });
     const declared = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(declared.status).toBe(413);
     expect(((await declared.json()) as any).errors[0].extensions.code).toBe('TOO_LARGE');
@@ -88,7 +101,12 @@ describe('limits from the environment', () => {
   it('a bad value stops the server at start with one line', async () => {
     const { output, exit } = runMain({ TRIALOG_DB: ':memory:', TRIALOG_LIMIT_POINTS_PER_REPORT: 'lots' });
     expect(await exit).toBe(2);
-    expect(output().trim().split('\n').filter((l) => !l.startsWith('npm warn'))).toEqual([
+    expect(
+      output()
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('npm warn')),
+    ).toEqual([
       'trialog: invalid configuration: TRIALOG_LIMIT_POINTS_PER_REPORT must be a whole number from 1 to 2147483647 (got "lots")',
     ]);
   });
@@ -117,21 +135,31 @@ describe('subscriptions under pressure', () => {
     await new Promise((resolve) => socket.on('open', resolve));
     socket.send(JSON.stringify({ type: 'connection_init' }));
     while (!messages.some((m) => m.type === 'connection_ack')) await new Promise((r) => setTimeout(r, 10));
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { events { position data } }' } }));
+    socket.send(
+      JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { events { position data } }' } }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     // Stop reading: nothing more is taken off the connection, so the server cannot send.
     const raw = (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     raw.pause();
     const blob = 'x'.repeat(30 * 1024);
     for (let i = 0; i < 400; i++) {
-      ok(await small.gql(`mutation($h: JSONObject) { createJob(input: { labels: ["flood"], hyperparameters: $h }) { id } }`, { h: { blob } }));
+      ok(
+        await small.gql(
+          `mutation($h: JSONObject) { createJob(input: { labels: ["flood"], hyperparameters: $h }) { id } }`,
+          { h: { blob } },
+        ),
+      );
     }
     // The server went on serving while the subscriber stalled, and released its backlog.
     expect(ok(await small.gql(`{ jobs { totalCount } }`)).jobs.totalCount).toBe(400);
     expect(small.trialog.feed.subscriberCount).toBe(baseline);
     raw.resume();
-    for (let i = 0; i < 200 && !messages.some((m) => m.type === 'error'); i++) await new Promise((r) => setTimeout(r, 20));
-    const error = messages.find((m) => m.type === 'error') as { payload: { message: string; extensions: { code: string } }[] };
+    for (let i = 0; i < 200 && !messages.some((m) => m.type === 'error'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const error = messages.find((m) => m.type === 'error') as {
+      payload: { message: string; extensions: { code: string } }[];
+    };
     expect(error.payload[0]!.extensions.code).toBe('TOO_LARGE');
     expect(error.payload[0]!.message).toMatch(/fell more than 50 events behind.*subscribe again with after: "\d+"/);
     socket.close();
@@ -145,7 +173,9 @@ describe('WebSocket keep-alive and clients that stop reading', () => {
     const { default: WebSocket } = await import('ws');
     const proxy = await stallingProxy(url);
     // A transparent proxy: the client still names the server it means (the server checks Host).
-    const socket = new WebSocket(proxy.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { host: new URL(url).host } });
+    const socket = new WebSocket(proxy.url.replace(/^http/, 'ws'), 'graphql-transport-ws', {
+      headers: { host: new URL(url).host },
+    });
     const messages: { type: string; id?: string; payload?: any }[] = [];
     let closed: number | undefined;
     socket.on('message', (data) => messages.push(JSON.parse(data.toString())));
@@ -161,11 +191,23 @@ describe('WebSocket keep-alive and clients that stop reading', () => {
 
   it('a client that stops reading for several keep-alive intervals is not cut off while data waits for it: it reads on and learns where to resume', async () => {
     const { APPEND_LOG, claim, createJob } = await import('./helpers/jobs.js');
-    const small = await startTestServer({ graphql: { ...defaultGraphQLLimits, webSocketKeepAliveMs: 500 }, maxSubscriberBacklogBytes: 1024 * 1024 });
+    const small = await startTestServer({
+      graphql: { ...defaultGraphQLLimits, webSocketKeepAliveMs: 500 },
+      maxSubscriberBacklogBytes: 1024 * 1024,
+    });
     const job = await createJob(small.gql, { labels: ['stall'] });
-    const lease = { jobId: job.id, leaseToken: (await claim(small.gql, { workerId: 'w', labels: ['stall'] }))!.leaseToken };
+    const lease = {
+      jobId: job.id,
+      leaseToken: (await claim(small.gql, { workerId: 'w', labels: ['stall'] }))!.leaseToken,
+    };
     const client = await rawClient(small.url);
-    client.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription($id: ID!) { jobLogs(jobId: $id) { offset text } }`, variables: { id: job.id } } }));
+    client.socket.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: { query: `subscription($id: ID!) { jobLogs(jobId: $id) { offset text } }`, variables: { id: job.id } },
+      }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     client.proxy.stall();
     // More than the kernel's socket buffers and the backlog bound hold: the server has to wait for the client.
@@ -176,7 +218,9 @@ describe('WebSocket keep-alive and clients that stop reading', () => {
     await until(() => client.messages.some((m) => m.type === 'error'));
     const error = client.messages.find((m) => m.type === 'error');
     expect(error?.payload[0].extensions.code).toBe('TOO_LARGE');
-    expect(error!.payload[0].message).toMatch(/fell more than 1 MiB of events behind.*resubscribe with afterOffset: \d+/);
+    expect(error!.payload[0].message).toMatch(
+      /fell more than 1 MiB of events behind.*resubscribe with afterOffset: \d+/,
+    );
     const offsets = client.messages.filter((m) => m.type === 'next').map((m) => m.payload.data.jobLogs.offset);
     expect(offsets).toEqual(offsets.map((_, i) => i)); // every line up to there, in order
     expect(error!.payload[0].extensions.resumeAfterOffset).toBe(offsets.at(-1));

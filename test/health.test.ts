@@ -16,11 +16,20 @@ const ADMIN_KEY = 'k'.repeat(40);
 /** One request as a probe sends it: the Host it names, no key, no body unless given. */
 function probe(port: number, path: string, options: { method?: string; host?: string; body?: string } = {}) {
   return new Promise<{ status: number; headers: Record<string, unknown>; text: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { host: options.host ?? `127.0.0.1:${port}` } }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: { host: options.host ?? `127.0.0.1:${port}` },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -31,7 +40,10 @@ const portOf = (server: ServerProcess) => Number(new URL(server.url).port);
 describe('given a server that requires keys and answers only to its public name', () => {
   let server: ServerProcess;
   beforeEach(async () => {
-    server = await processes.start(processes.freshDb(), { TRIALOG_ADMIN_KEY: ADMIN_KEY, TRIALOG_ALLOWED_HOSTS: 'trialog.example.com' });
+    server = await processes.start(processes.freshDb(), {
+      TRIALOG_ADMIN_KEY: ADMIN_KEY,
+      TRIALOG_ALLOWED_HOSTS: 'trialog.example.com',
+    });
   });
 
   it('when probed by its address without a key, then /health answers 200 and /ready 200 with every check passed', async () => {
@@ -58,7 +70,11 @@ describe('given a server that requires keys and answers only to its public name'
 
   it('then the API itself is still behind the perimeter and the key: the same address is refused at /graphql', async () => {
     const body = JSON.stringify({ query: '{ __typename }' });
-    const byAddress = await probe(portOf(server), '/graphql', { method: 'POST', host: `10.1.2.3:${portOf(server)}`, body });
+    const byAddress = await probe(portOf(server), '/graphql', {
+      method: 'POST',
+      host: `10.1.2.3:${portOf(server)}`,
+      body,
+    });
     expect(byAddress.status).toBe(403);
     const noKey = await probe(portOf(server), '/graphql', { method: 'POST', host: 'trialog.example.com', body });
     expect(noKey.status).toBe(401);
@@ -93,7 +109,11 @@ describe('given a server whose read models stop for good', () => {
     expect(ready.status).toBe(503);
     const body = JSON.parse(ready.text);
     expect(body.status).toBe('not ready');
-    expect(body.checks.projections).toEqual({ ok: false, state: 'failed', reason: expect.stringMatching(/stopped on an error/) });
+    expect(body.checks.projections).toEqual({
+      ok: false,
+      state: 'failed',
+      reason: expect.stringMatching(/stopped on an error/),
+    });
     expect(body.checks.store).toEqual({ ok: true });
     expect((await probe(portOf(server), '/health')).status).toBe(200);
   });
@@ -127,7 +147,8 @@ describe('yoga answers no health check of its own', () => {
 
 describe('the readiness verdict', () => {
   const running = (behindSeconds: number): LagReading => ({ lag: { state: 'running', behindSeconds } });
-  const judge = (reading: LagReading, shuttingDown = false) => judgeReadiness(reading, shuttingDown, { maxLagSeconds: 30, storeTimeoutMs: 2000 });
+  const judge = (reading: LagReading, shuttingDown = false) =>
+    judgeReadiness(reading, shuttingDown, { maxLagSeconds: 30, storeTimeoutMs: 2000 });
 
   it('is ready with a running runner within the lag bound, at the bound included', () => {
     expect(judge(running(0)).status).toBe('ready');
@@ -137,12 +158,19 @@ describe('the readiness verdict', () => {
   it('is not ready, naming the check, past the lag bound, while shutting down, before the runner runs, or when the store does not answer', () => {
     expect(judge(running(30.5)).checks.lag).toMatchObject({ ok: false, behindSeconds: 30.5, maxSeconds: 30 });
     expect(judge(running(0), true).checks.shutdown).toEqual({ ok: false, reason: 'the server is shutting down' });
-    expect(judge({ lag: { state: 'starting', behindSeconds: 0 } }).checks.projections).toMatchObject({ ok: false, state: 'starting' });
-    expect(judge({ lag: { state: 'stopped', behindSeconds: 0 } }).checks.projections).toMatchObject({ ok: false, state: 'stopped' });
+    expect(judge({ lag: { state: 'starting', behindSeconds: 0 } }).checks.projections).toMatchObject({
+      ok: false,
+      state: 'starting',
+    });
+    expect(judge({ lag: { state: 'stopped', behindSeconds: 0 } }).checks.projections).toMatchObject({
+      ok: false,
+      state: 'stopped',
+    });
     const unreachable = judge({ failed: 'timeout', state: 'running' });
     expect(unreachable.checks.store).toEqual({ ok: false, reason: 'no answer within 2000 ms' });
     expect(unreachable.checks.lag.ok).toBe(false);
     expect(unreachable.checks.projections.ok).toBe(true);
-    for (const verdict of [judge(running(31)), judge(running(0), true), unreachable]) expect(verdict.status).toBe('not ready');
+    for (const verdict of [judge(running(31)), judge(running(0), true), unreachable])
+      expect(verdict.status).toBe('not ready');
   });
 });

@@ -31,7 +31,9 @@ describe('numbered worker calls that go backwards', () => {
     const lease = await runningJob();
     ok(await t.gql(REPORT_METRICS, { input: { ...lease, sequence: 7, points: [{ name: 'loss', value: 7 }] } }));
     const head = await t.trialog.store.headPosition();
-    const backwards = await t.gql(REPORT_METRICS, { input: { ...lease, sequence: 6, points: [{ name: 'loss', value: 6 }] } });
+    const backwards = await t.gql(REPORT_METRICS, {
+      input: { ...lease, sequence: 6, points: [{ name: 'loss', value: 6 }] },
+    });
     expect(errorCode(backwards)).toBe('CONFLICT');
     expect(backwards.errors![0]!.message).toMatch(/went backwards/);
     expect(await t.trialog.store.headPosition()).toBe(head);
@@ -43,7 +45,9 @@ describe('numbered worker calls that go backwards', () => {
     const first = ok(await t.gql(APPEND_LOG, { input: { ...lease, sequence: 7, lines: ['seven'] } })).appendLog;
     expect(errorCode(await t.gql(APPEND_LOG, { input: { ...lease, sequence: 6, lines: ['six'] } }))).toBe('CONFLICT');
     // The retry of 7 still answers as 7 did.
-    expect(ok(await t.gql(APPEND_LOG, { input: { ...lease, sequence: 7, lines: ['seven'] } })).appendLog).toEqual(first);
+    expect(ok(await t.gql(APPEND_LOG, { input: { ...lease, sequence: 7, lines: ['seven'] } })).appendLog).toEqual(
+      first,
+    );
     expect(ok(await t.gql(LINES, { id: lease.jobId })).job.logs.edges.map((e: any) => e.node.text)).toEqual(['seven']);
   });
 
@@ -60,19 +64,31 @@ describe('strings that are not well-formed Unicode (lone surrogates) are refused
   it('given idempotency keys "k\\ud800", "k\\udfff" and "k\\ufffd", then the first two are BAD_USER_INPUT and the legal one gets its own job', async () => {
     const head = await t.trialog.store.headPosition();
     for (const key of ['k\ud800', 'k\udfff']) {
-      expect(errorCode(await t.gql(CREATE, { i: { idempotencyKey: key, hyperparameters: { lr: 1 }, labels: ['kept-aside'] } })), JSON.stringify(key)).toBe('BAD_USER_INPUT');
+      expect(
+        errorCode(
+          await t.gql(CREATE, { i: { idempotencyKey: key, hyperparameters: { lr: 1 }, labels: ['kept-aside'] } }),
+        ),
+        JSON.stringify(key),
+      ).toBe('BAD_USER_INPUT');
     }
     expect(await t.trialog.store.headPosition()).toBe(head);
-    const legal = ok(await t.gql(CREATE, { i: { idempotencyKey: 'k\ufffd', hyperparameters: { lr: 3 }, labels: ['kept-aside'] } })).createJob;
+    const legal = ok(
+      await t.gql(CREATE, { i: { idempotencyKey: 'k\ufffd', hyperparameters: { lr: 3 }, labels: ['kept-aside'] } }),
+    ).createJob;
     expect(legal.hyperparameters).toEqual({ lr: 3 });
-    const other = ok(await t.gql(CREATE, { i: { idempotencyKey: 'k', hyperparameters: { lr: 4 }, labels: ['kept-aside'] } })).createJob;
+    const other = ok(
+      await t.gql(CREATE, { i: { idempotencyKey: 'k', hyperparameters: { lr: 4 }, labels: ['kept-aside'] } }),
+    ).createJob;
     expect(other.id).not.toBe(legal.id);
   });
 
   it('given experiment names that differ only in lone surrogates, then each is BAD_USER_INPUT', async () => {
     const CREATE_EXPERIMENT = `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id name } }`;
     for (const name of ['exp\ud800', 'exp\udbff', 'exp\udc00x']) {
-      expect(errorCode(await t.gql(CREATE_EXPERIMENT, { i: { name, scheduler: { manual: {} } } })), JSON.stringify(name)).toBe('BAD_USER_INPUT');
+      expect(
+        errorCode(await t.gql(CREATE_EXPERIMENT, { i: { name, scheduler: { manual: {} } } })),
+        JSON.stringify(name),
+      ).toBe('BAD_USER_INPUT');
     }
   });
 
@@ -80,7 +96,9 @@ describe('strings that are not well-formed Unicode (lone surrogates) are refused
     const lease = await runningJob();
     expect(errorCode(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['a\ud800b'] } }))).toBe('BAD_USER_INPUT');
     ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['a\ud83d\ude00b'] } }));
-    expect(ok(await t.gql(LINES, { id: lease.jobId })).job.logs.edges.map((e: any) => e.node.text)).toEqual(['a\ud83d\ude00b']);
+    expect(ok(await t.gql(LINES, { id: lease.jobId })).job.logs.edges.map((e: any) => e.node.text)).toEqual([
+      'a\ud83d\ude00b',
+    ]);
   });
 
   it('refuses them everywhere inside JSON values, keys included, and in labels, ids, reasons and worker ids', async () => {
@@ -89,18 +107,41 @@ describe('strings that are not well-formed Unicode (lone surrogates) are refused
       [CREATE, 'hyperparameters', { i: { hyperparameters: { deep: [{ x: ['\udfff'] }] } } }],
       [CREATE, 'a JSON key', { i: { params: { ['key\ud800']: 1 } } }],
       [CREATE, 'a label', { i: { labels: ['gpu\ud800'] } }],
-      [`mutation($i: ClaimJobInput!) { claimJob(input: $i) { leaseToken } }`, 'a worker id', { i: { workerId: 'w\ud800' } }],
-      [`mutation($i: CompleteJobInput!) { completeJob(input: $i) { id } }`, 'a result', { i: { ...lease, result: { note: '\ud800' } } }],
-      [`mutation($i: FailJobInput!) { failJob(input: $i) { id } }`, 'a reason', { i: { ...lease, error: 'oops\udc00' } }],
-      [`mutation($i: CancelJobInput!) { cancelJob(input: $i) { id } }`, 'an id', { i: { jobId: `${lease.jobId}\ud800` } }],
+      [
+        `mutation($i: ClaimJobInput!) { claimJob(input: $i) { leaseToken } }`,
+        'a worker id',
+        { i: { workerId: 'w\ud800' } },
+      ],
+      [
+        `mutation($i: CompleteJobInput!) { completeJob(input: $i) { id } }`,
+        'a result',
+        { i: { ...lease, result: { note: '\ud800' } } },
+      ],
+      [
+        `mutation($i: FailJobInput!) { failJob(input: $i) { id } }`,
+        'a reason',
+        { i: { ...lease, error: 'oops\udc00' } },
+      ],
+      [
+        `mutation($i: CancelJobInput!) { cancelJob(input: $i) { id } }`,
+        'an id',
+        { i: { jobId: `${lease.jobId}\ud800` } },
+      ],
       [
         `mutation($i: CreateTrainingJobsInput!) { createTrainingJobs(input: $i) { stateName } }`,
         'training data',
-        { i: { entityId: 'e', entityVersion: 1, states: [{ stateName: 's', interactionId: 'i', trainingData: ['\ud800'] }] } },
+        {
+          i: {
+            entityId: 'e',
+            entityVersion: 1,
+            states: [{ stateName: 's', interactionId: 'i', trainingData: ['\ud800'] }],
+          },
+        },
       ],
     ];
     const head = await t.trialog.store.headPosition();
-    for (const [query, what, variables] of refused) expect(errorCode(await t.gql(query, variables)), what).toBe('BAD_USER_INPUT');
+    for (const [query, what, variables] of refused)
+      expect(errorCode(await t.gql(query, variables)), what).toBe('BAD_USER_INPUT');
     expect(await t.trialog.store.headPosition()).toBe(head);
   });
 
@@ -117,11 +158,14 @@ describe('strings that are not well-formed Unicode (lone surrogates) are refused
     const client = wsClient(t.url);
     try {
       const error = await new Promise<unknown>((resolve) => {
-        client.subscribe({ query: `subscription($id: ID!) { jobLogs(jobId: $id) { text } }`, variables: { id: 'job\ud800' } }, {
-          next: (value) => resolve(value.errors),
-          error: resolve,
-          complete: () => resolve('completed without an error'),
-        });
+        client.subscribe(
+          { query: `subscription($id: ID!) { jobLogs(jobId: $id) { text } }`, variables: { id: 'job\ud800' } },
+          {
+            next: (value) => resolve(value.errors),
+            error: resolve,
+            complete: () => resolve('completed without an error'),
+          },
+        );
       });
       expect(JSON.stringify(error)).toContain('BAD_USER_INPUT');
     } finally {
@@ -136,7 +180,9 @@ describe("metric steps stay within GraphQL's Int", () => {
   it('given a point at step 2^31 - 1, when one comes with no step, then BAD_USER_INPUT and every read still answers', async () => {
     const lease = await runningJob();
     ok(await t.gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: 1, step: MAX }] } }));
-    expect(errorCode(await t.gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: 2 }] } }))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await t.gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: 2 }] } }))).toBe(
+      'BAD_USER_INPUT',
+    );
     expect(ok(await t.gql(POINTS, { id: lease.jobId })).job.metrics[0].points).toEqual([{ step: MAX, value: 1 }]);
   });
 
@@ -149,7 +195,10 @@ describe("metric steps stay within GraphQL's Int", () => {
       rawJobEvent('JobMetricsReported', { points: [point(2 ** 31, 2)] }),
     ]);
     await t.trialog.runner.waitFor(position);
-    const metrics = await t.gql(`query($id: ID!) { job(id: $id) { metrics { name count lastStep last { step value } points { step value } } } }`, { id: jobId });
+    const metrics = await t.gql(
+      `query($id: ID!) { job(id: $id) { metrics { name count lastStep last { step value } points { step value } } } }`,
+      { id: jobId },
+    );
     expect(metrics.errors).toBeUndefined();
     expect(metrics.data.job.metrics[0].points).toContainEqual({ step: MAX, value: 1 });
     const listing = await t.gql(`{ jobs(first: 1000) { edges { node { id metrics { points { step } } } } } }`);
@@ -167,10 +216,16 @@ describe('a worker-chosen lease token claims one job, ever', () => {
     await createJob(t.gql, { labels: [label] });
     const input = { workerId: 'w', labels: [label], leaseToken: token() };
     const first = (await claim(t.gql, input))!;
-    ok(await t.gql(`mutation($i: CompleteJobInput!) { completeJob(input: $i) { id } }`, { i: { jobId: first.job.id, leaseToken: input.leaseToken } }));
+    ok(
+      await t.gql(`mutation($i: CompleteJobInput!) { completeJob(input: $i) { id } }`, {
+        i: { jobId: first.job.id, leaseToken: input.leaseToken },
+      }),
+    );
     const resent = (await claim(t.gql, input))!;
     expect(resent.job.id).toBe(first.job.id);
-    const running = ok(await t.gql(`{ jobs(first: 1000, filter: { status: [RUNNING] }) { edges { node { labels } } } }`));
+    const running = ok(
+      await t.gql(`{ jobs(first: 1000, filter: { status: [RUNNING] }) { edges { node { labels } } } }`),
+    );
     expect(running.jobs.edges.filter((e: any) => e.node.labels.includes(label))).toEqual([]);
   });
 

@@ -5,7 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../src/domain/errors.js';
 import { decide, type JobCommand } from '../src/domain/job/decide.js';
-import { STATUS_CHANGING_EVENT_TYPES, jobEventSchemas, parseJobEvent, statusChangeOf, type JobEvent, type NewJobEvent } from '../src/domain/job/events.js';
+import {
+  STATUS_CHANGING_EVENT_TYPES,
+  jobEventSchemas,
+  parseJobEvent,
+  statusChangeOf,
+  type JobEvent,
+  type NewJobEvent,
+} from '../src/domain/job/events.js';
 import { foldJob } from '../src/domain/job/state.js';
 import type { EarlyStopping } from '../src/domain/job/early-stopping.js';
 import { jobEventVersion } from '../src/domain/job/upcasters.js';
@@ -78,7 +85,10 @@ const claim = (now = at(10), leaseTokenHash = OTHER_TOKEN): JobCommand => ({
   now,
 });
 
-const createCommand: JobCommand = { type: 'CreateJob', ...(created() as Extract<NewJobEvent, { type: 'JobCreated' }>).data };
+const createCommand: JobCommand = {
+  type: 'CreateJob',
+  ...(created() as Extract<NewJobEvent, { type: 'JobCreated' }>).data,
+};
 
 describe('creating a job', () => {
   it('given no job, when created, then JobCreated', () => {
@@ -138,9 +148,7 @@ describe('claiming', () => {
   it('given an expired lease on the last attempt, when claimed, then the job FAILS with the reason', () => {
     spec([created({ maxAttempts: 2 }), claimed(1, at(1)), claimed(2, at(5))])
       .when(claim(at(10)))
-      .then([
-        { type: 'JobFailed', data: { error: 'lease of worker w1 expired on attempt 2 of 2', requeued: false } },
-      ]);
+      .then([{ type: 'JobFailed', data: { error: 'lease of worker w1 expired on attempt 2 of 2', requeued: false } }]);
   });
 
   for (const [status, history] of [
@@ -160,7 +168,12 @@ describe('the lease fences every worker call', () => {
   const running = [created(), claimed()];
   const workerCommands: JobCommand[] = [
     { type: 'Heartbeat', leaseTokenHash: OTHER_TOKEN, progress: 0.5, leaseSeconds: null, now: at(10) },
-    { type: 'ReportMetrics', leaseTokenHash: OTHER_TOKEN, points: [{ name: 'loss', value: 1, step: null, timestamp: null }], now: at(10) },
+    {
+      type: 'ReportMetrics',
+      leaseTokenHash: OTHER_TOKEN,
+      points: [{ name: 'loss', value: 1, step: null, timestamp: null }],
+      now: at(10),
+    },
     { type: 'AppendLog', leaseTokenHash: OTHER_TOKEN, lines: ['x'], stream: 'STDOUT' },
     { type: 'CompleteJob', leaseTokenHash: OTHER_TOKEN, result: null, artifacts: [] },
     { type: 'FailJob', leaseTokenHash: OTHER_TOKEN, error: 'boom', retry: true },
@@ -200,7 +213,12 @@ describe('heartbeats', () => {
 
   it('given a cancelled job, when its worker reports a metric, then LEASE_LOST', () => {
     spec([created(), claimed(), { type: 'JobCancelled', data: { reason: null, from: 'RUNNING' } }])
-      .when({ type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [{ name: 'a', value: 1, step: null, timestamp: null }], now: at(10) })
+      .when({
+        type: 'ReportMetrics',
+        leaseTokenHash: TOKEN,
+        points: [{ name: 'a', value: 1, step: null, timestamp: null }],
+        now: at(10),
+      })
       .thenError('LEASE_LOST', /CANCELLED/);
   });
 });
@@ -250,14 +268,24 @@ describe('metrics', () => {
   ] as const) {
     it(`when a point is ${JSON.stringify(name).slice(0, 20)}=${value}, then BAD_USER_INPUT`, () => {
       spec(running)
-        .when({ type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [{ name, value, step: null, timestamp: null }], now: at(10) })
+        .when({
+          type: 'ReportMetrics',
+          leaseTokenHash: TOKEN,
+          points: [{ name, value, step: null, timestamp: null }],
+          now: at(10),
+        })
         .thenError('BAD_USER_INPUT', why);
     });
   }
 
   it('accepts the whole allowed alphabet of names', () => {
     spec(running)
-      .when({ type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [{ name: 'val/acc-top_1.5', value: 1, step: 0, timestamp: null }], now: at(10) })
+      .when({
+        type: 'ReportMetrics',
+        leaseTokenHash: TOKEN,
+        points: [{ name: 'val/acc-top_1.5', value: 1, step: 0, timestamp: null }],
+        now: at(10),
+      })
       .then([
         {
           type: 'JobMetricsReported',
@@ -272,20 +300,34 @@ describe('metrics', () => {
       data: { points: [{ name: 'loss', step: 2 ** 31 - 1, value: 0.1, timestamp: at(1).toISOString() }] },
     };
     spec([created(), claimed(), atLastStep])
-      .when({ type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [{ name: 'loss', value: 0.2, step: null, timestamp: null }], now: at(10) })
+      .when({
+        type: 'ReportMetrics',
+        leaseTokenHash: TOKEN,
+        points: [{ name: 'loss', value: 0.2, step: null, timestamp: null }],
+        now: at(10),
+      })
       .thenError('BAD_USER_INPUT', /largest step/);
   });
 
   it('when a point gives a step past 2^31 - 1, then BAD_USER_INPUT', () => {
     spec(running)
-      .when({ type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [{ name: 'loss', value: 0.2, step: 2 ** 31, timestamp: null }], now: at(10) })
+      .when({
+        type: 'ReportMetrics',
+        leaseTokenHash: TOKEN,
+        points: [{ name: 'loss', value: 0.2, step: 2 ** 31, timestamp: null }],
+        now: at(10),
+      })
       .thenError('BAD_USER_INPUT', /from 0 to 2147483647/);
   });
 });
 
 describe('logs', () => {
   it('given lines already appended, when more are appended, then their offsets continue contiguously', () => {
-    spec([created(), claimed(), { type: 'JobLogAppended', data: { stream: 'STDOUT', firstOffset: 0, lines: ['a', 'b'] } }])
+    spec([
+      created(),
+      claimed(),
+      { type: 'JobLogAppended', data: { stream: 'STDOUT', firstOffset: 0, lines: ['a', 'b'] } },
+    ])
       .when({ type: 'AppendLog', leaseTokenHash: TOKEN, lines: ['c'], stream: 'STDERR' })
       .then([{ type: 'JobLogAppended', data: { stream: 'STDERR', firstOffset: 2, lines: ['c'] } }]);
   });
@@ -294,10 +336,20 @@ describe('logs', () => {
 describe('numbered worker calls (sequence): a retry answers as the first call did, anything else is refused', () => {
   const point = { name: 'loss', value: 0.5, step: null, timestamp: null };
   const report = (sequence: number, digest = `d${sequence}`): JobCommand => ({
-    type: 'ReportMetrics', leaseTokenHash: TOKEN, points: [point], now: at(20), sequence, digest,
+    type: 'ReportMetrics',
+    leaseTokenHash: TOKEN,
+    points: [point],
+    now: at(20),
+    sequence,
+    digest,
   });
   const append = (sequence: number, digest = `d${sequence}`): JobCommand => ({
-    type: 'AppendLog', leaseTokenHash: TOKEN, lines: ['x'], stream: 'STDOUT', sequence, digest,
+    type: 'AppendLog',
+    leaseTokenHash: TOKEN,
+    lines: ['x'],
+    stream: 'STDOUT',
+    sequence,
+    digest,
   });
   const reported = (sequence: number, digest = `d${sequence}`): NewJobEvent => ({
     type: 'JobMetricsReported',
@@ -309,13 +361,19 @@ describe('numbered worker calls (sequence): a retry answers as the first call di
   });
 
   it('given report 7, when report 7 arrives again with the same content, then nothing is written', () => {
-    spec([created(), claimed(), reported(7)]).when(report(7)).then([]);
+    spec([created(), claimed(), reported(7)])
+      .when(report(7))
+      .then([]);
   });
   it('given report 7, when report 6 arrives, then CONFLICT: the sequence went backwards (never a silent drop)', () => {
-    spec([created(), claimed(), reported(7)]).when(report(6)).thenError('CONFLICT', /went backwards.*6.*7/);
+    spec([created(), claimed(), reported(7)])
+      .when(report(6))
+      .thenError('CONFLICT', /went backwards.*6.*7/);
   });
   it('given report 7, when report 7 arrives with other content, then CONFLICT: the number was used by another call', () => {
-    spec([created(), claimed(), reported(7)]).when(report(7, 'other')).thenError('CONFLICT', /sequence 7 .*another call/);
+    spec([created(), claimed(), reported(7)])
+      .when(report(7, 'other'))
+      .thenError('CONFLICT', /sequence 7 .*another call/);
   });
   it('given report 7 recorded before calls had digests, when report 7 arrives again, then it is taken as the retry', () => {
     const old: NewJobEvent = { type: 'JobMetricsReported', data: { points: [], sequence: 7 } };
@@ -324,24 +382,50 @@ describe('numbered worker calls (sequence): a retry answers as the first call di
   it('given report 7, when report 8 arrives, then it is recorded with its number and digest', () => {
     spec([created(), claimed(), reported(7)])
       .when(report(8))
-      .then([{ type: 'JobMetricsReported', data: { points: [{ name: 'loss', step: 1, value: 0.5, timestamp: at(20).toISOString() }], sequence: 8, digest: 'd8' } }]);
+      .then([
+        {
+          type: 'JobMetricsReported',
+          data: {
+            points: [{ name: 'loss', step: 1, value: 0.5, timestamp: at(20).toISOString() }],
+            sequence: 8,
+            digest: 'd8',
+          },
+        },
+      ]);
   });
   it('given report 7 under an old lease, when the new lease reports 1, then it is recorded', () => {
     spec([created(), claimed(1, at(5)), reported(7), claimed(2, at(300), 'w2', OTHER_TOKEN)])
       .when({ ...report(1), leaseTokenHash: OTHER_TOKEN } as JobCommand)
-      .then([{ type: 'JobMetricsReported', data: { points: [{ name: 'loss', step: 1, value: 0.5, timestamp: at(20).toISOString() }], sequence: 1, digest: 'd1' } }]);
+      .then([
+        {
+          type: 'JobMetricsReported',
+          data: {
+            points: [{ name: 'loss', step: 1, value: 0.5, timestamp: at(20).toISOString() }],
+            sequence: 1,
+            digest: 'd1',
+          },
+        },
+      ]);
   });
   it('given a stale lease, when it reports a lower number, then LEASE_LOST (the lease speaks first)', () => {
-    spec([created(), claimed(1, at(5)), reported(7), claimed(2, at(300), 'w2', OTHER_TOKEN)]).when(report(6)).thenError('LEASE_LOST');
+    spec([created(), claimed(1, at(5)), reported(7), claimed(2, at(300), 'w2', OTHER_TOKEN)])
+      .when(report(6))
+      .thenError('LEASE_LOST');
   });
   it('given log append 7, when append 6 arrives, then CONFLICT: the sequence went backwards', () => {
-    spec([created(), claimed(), appended(7)]).when(append(6)).thenError('CONFLICT', /went backwards/);
+    spec([created(), claimed(), appended(7)])
+      .when(append(6))
+      .thenError('CONFLICT', /went backwards/);
   });
   it('given log append 7, when append 7 arrives with other lines, then CONFLICT', () => {
-    spec([created(), claimed(), appended(7)]).when(append(7, 'other')).thenError('CONFLICT', /another call/);
+    spec([created(), claimed(), appended(7)])
+      .when(append(7, 'other'))
+      .thenError('CONFLICT', /another call/);
   });
   it('given log append 7, when append 7 arrives again, then nothing is written', () => {
-    spec([created(), claimed(), appended(7)]).when(append(7)).then([]);
+    spec([created(), claimed(), appended(7)])
+      .when(append(7))
+      .then([]);
   });
 });
 
@@ -372,18 +456,32 @@ describe('finishing', () => {
       .when({ type: 'ReleaseJob', leaseTokenHash: TOKEN, reason: 'worker stopping' })
       .then([{ type: 'JobReleased', data: { reason: 'worker stopping' } }]);
     const released = foldJob(
-      [...running, { type: 'JobReleased', data: { reason: null } }].map((e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent),
+      [...running, { type: 'JobReleased', data: { reason: null } }].map(
+        (e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent,
+      ),
     );
     expect(released).toMatchObject({ status: 'QUEUED', attempts: 0, leaseTokenHash: null });
   });
 
   it('given a job released on its last attempt, when claimed again, then the claim is that attempt again, not one past it', () => {
-    spec([...running, { type: 'JobFailed', data: { error: 'oom', requeued: true } }, claimed(2), { type: 'JobReleased', data: { reason: null } }])
+    spec([
+      ...running,
+      { type: 'JobFailed', data: { error: 'oom', requeued: true } },
+      claimed(2),
+      { type: 'JobReleased', data: { reason: null } },
+    ])
       .when(claim())
       .then([
         {
           type: 'JobClaimed',
-          data: { workerId: 'w2', leaseTokenHash: OTHER_TOKEN, leaseExpiresAt: at(70).toISOString(), leaseSeconds: 60, attempt: 2, takenOverFrom: null },
+          data: {
+            workerId: 'w2',
+            leaseTokenHash: OTHER_TOKEN,
+            leaseExpiresAt: at(70).toISOString(),
+            leaseSeconds: 60,
+            attempt: 2,
+            takenOverFrom: null,
+          },
         },
       ]);
   });
@@ -397,9 +495,9 @@ describe('finishing', () => {
 
 describe('cancel and retry', () => {
   it('given a queued job, when cancelled, then JobCancelled from QUEUED', () => {
-    spec([created()]).when({ type: 'CancelJob', reason: 'not needed' }).then([
-      { type: 'JobCancelled', data: { reason: 'not needed', from: 'QUEUED' } },
-    ]);
+    spec([created()])
+      .when({ type: 'CancelJob', reason: 'not needed' })
+      .then([{ type: 'JobCancelled', data: { reason: 'not needed', from: 'QUEUED' } }]);
   });
 
   it('given a succeeded job, when cancelled, then CONFLICT naming SUCCEEDED', () => {
@@ -464,7 +562,10 @@ describe('early stopping: a report is judged as it is recorded', () => {
       .when(report([point('loss', 0, 2), point('loss', 1, 1.5)], median(completed)))
       .then([
         { type: 'JobMetricsReported', data: { points: [stored('loss', 0, 2), stored('loss', 1, 1.5)] } },
-        { type: 'JobPruned', data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null } },
+        {
+          type: 'JobPruned',
+          data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null },
+        },
       ]);
   });
 
@@ -472,13 +573,28 @@ describe('early stopping: a report is judged as it is recorded', () => {
     spec(running)
       .when(
         report(
-          [point('loss', 0, 2), point('acc', 0, 0.1), point('loss', 1, 1.5), point('acc', 1, 0.2), point('loss', 2, 0.1), point('acc', 2, 0.9)],
+          [
+            point('loss', 0, 2),
+            point('acc', 0, 0.1),
+            point('loss', 1, 1.5),
+            point('acc', 1, 0.2),
+            point('loss', 2, 0.1),
+            point('acc', 2, 0.9),
+          ],
           median(completed),
         ),
       )
       .then([
-        { type: 'JobMetricsReported', data: { points: [stored('loss', 0, 2), stored('acc', 0, 0.1), stored('loss', 1, 1.5), stored('acc', 1, 0.2)] } },
-        { type: 'JobPruned', data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null } },
+        {
+          type: 'JobMetricsReported',
+          data: {
+            points: [stored('loss', 0, 2), stored('acc', 0, 0.1), stored('loss', 1, 1.5), stored('acc', 1, 0.2)],
+          },
+        },
+        {
+          type: 'JobPruned',
+          data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null },
+        },
       ]);
   });
 
@@ -491,7 +607,12 @@ describe('early stopping: a report is judged as it is recorded', () => {
   it('given a report as good as the median, then it is recorded whole and the job runs on', () => {
     spec(running)
       .when(report([point('loss', 0, 2), point('loss', 1, 0.8), point('loss', 2, 0.4)], median(completed)))
-      .then([{ type: 'JobMetricsReported', data: { points: [stored('loss', 0, 2), stored('loss', 1, 0.8), stored('loss', 2, 0.4)] } }]);
+      .then([
+        {
+          type: 'JobMetricsReported',
+          data: { points: [stored('loss', 0, 2), stored('loss', 1, 0.8), stored('loss', 2, 0.4)] },
+        },
+      ]);
   });
 
   it("given rungs the job reached, when successive halving stops it at a later rung, then the new rungs and the rung's cutoff from every value recorded there", () => {
@@ -510,7 +631,10 @@ describe('early stopping: a report is judged as it is recorded', () => {
       .then([
         { type: 'JobMetricsReported', data: { points: [stored('loss', 2, 0.5)] } },
         { type: 'JobRungsReached', data: { rungs: [{ rung: 1, value: 0.5 }] } },
-        { type: 'JobPruned', data: { rule: 'successiveHalving', step: 2, value: 0.5, threshold: 0.4, comparedTrials: 4, rung: 1 } },
+        {
+          type: 'JobPruned',
+          data: { rule: 'successiveHalving', step: 2, value: 0.5, threshold: 0.4, comparedTrials: 4, rung: 1 },
+        },
       ]);
   });
 
@@ -519,9 +643,12 @@ describe('early stopping: a report is judged as it is recorded', () => {
       type: 'JobPruned',
       data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null },
     };
-    const fold = (events: NewJobEvent[]) => foldJob(events.map((e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent))!;
+    const fold = (events: NewJobEvent[]) =>
+      foldJob(events.map((e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent))!;
     expect(fold([...running, pruned]).pruning).toEqual(pruned.data);
-    expect(fold([...running, pruned, { type: 'JobRetried', data: { from: 'PRUNED', maxAttempts: 3 } }]).pruning).toBeNull();
+    expect(
+      fold([...running, pruned, { type: 'JobRetried', data: { from: 'PRUNED', maxAttempts: 3 } }]).pruning,
+    ).toBeNull();
   });
 });
 
@@ -536,8 +663,19 @@ describe('JobPruned versions', () => {
 
   it('given a version 1 JobPruned (no threshold recorded), when read, then it has the current shape with threshold, trial count and rung null', () => {
     expect(parseJobEvent(recorded(v1, 1)).data).toEqual({ ...v1, threshold: null, comparedTrials: null, rung: null });
-    expect(currentShape({ ...recorded(v1, 1), id: 'e1', streamId: 'job-j1', revision: 3n, position: '4', metadata: { actor: 'a', correlationId: 'c', causationId: 'c', schemaVersion: 1 } }))
-      .toMatchObject({ data: { ...v1, threshold: null, comparedTrials: null, rung: null }, metadata: { schemaVersion: 2, storedSchemaVersion: 1 } });
+    expect(
+      currentShape({
+        ...recorded(v1, 1),
+        id: 'e1',
+        streamId: 'job-j1',
+        revision: 3n,
+        position: '4',
+        metadata: { actor: 'a', correlationId: 'c', causationId: 'c', schemaVersion: 1 },
+      }),
+    ).toMatchObject({
+      data: { ...v1, threshold: null, comparedTrials: null, rung: null },
+      metadata: { schemaVersion: 2, storedSchemaVersion: 1 },
+    });
   });
 
   it('given a version 2 JobPruned, when read, then its numbers are the ones recorded', () => {

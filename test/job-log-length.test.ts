@@ -23,16 +23,20 @@ describe('a job log read from its end', () => {
     ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['a', 'b', 'c', 'd'] } }));
     ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['e', 'f', 'g'], stream: 'STDERR' } }));
 
-    const data = ok(
-      await t.gql(`query($id: ID!) { job(id: $id) { logLength revision } }`, { id: job.id }),
-    ).job as { logLength: number; revision: number };
+    const data = ok(await t.gql(`query($id: ID!) { job(id: $id) { logLength revision } }`, { id: job.id })).job as {
+      logLength: number;
+      revision: number;
+    };
     expect(data.logLength).toBe(7);
 
     const tail = ok(
-      await t.gql(`query($id: ID!, $after: String) { job(id: $id) { logs(first: 3, after: $after) { edges { node { offset text stream } } } } }`, {
-        id: job.id,
-        after: String(data.logLength - 3 - 1),
-      }),
+      await t.gql(
+        `query($id: ID!, $after: String) { job(id: $id) { logs(first: 3, after: $after) { edges { node { offset text stream } } } } }`,
+        {
+          id: job.id,
+          after: String(data.logLength - 3 - 1),
+        },
+      ),
     ).job.logs.edges.map((edge: { node: unknown }) => edge.node);
     expect(tail).toEqual([
       { offset: 4, text: 'e', stream: 'STDERR' },

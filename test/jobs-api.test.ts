@@ -46,13 +46,27 @@ describe('a job through its whole life', () => {
 
     const reported = ok(
       await t.gql(REPORT_METRICS, {
-        input: { ...lease, points: [{ name: 'loss', value: 0.9 }, { name: 'loss', value: 0.7 }, { name: 'acc', value: 0.5, step: 10 }] },
+        input: {
+          ...lease,
+          points: [
+            { name: 'loss', value: 0.9 },
+            { name: 'loss', value: 0.7 },
+            { name: 'acc', value: 0.5, step: 10 },
+          ],
+        },
       }),
     ).reportMetrics;
     expect(reported.shouldStop).toBe(false);
     expect(reported.job.metrics).toEqual([
       { name: 'acc', points: [{ step: 10, value: 0.5 }], last: { step: 10, value: 0.5 } },
-      { name: 'loss', points: [{ step: 0, value: 0.9 }, { step: 1, value: 0.7 }], last: { step: 1, value: 0.7 } },
+      {
+        name: 'loss',
+        points: [
+          { step: 0, value: 0.9 },
+          { step: 1, value: 0.7 },
+        ],
+        last: { step: 1, value: 0.7 },
+      },
     ]);
     const single = ok(
       await t.gql(
@@ -73,7 +87,11 @@ describe('a job through its whole life', () => {
     const sha = 'a'.repeat(64);
     const done = ok(
       await t.gql(COMPLETE, {
-        input: { ...lease, result: { acc: 0.93 }, artifacts: [{ name: 'model', uri: 'file:///tmp/model.pt', sha256: sha }] },
+        input: {
+          ...lease,
+          result: { acc: 0.93 },
+          artifacts: [{ name: 'model', uri: 'file:///tmp/model.pt', sha256: sha }],
+        },
       }),
     ).completeJob;
     expect(done).toMatchObject({
@@ -94,10 +112,13 @@ describe('a job through its whole life', () => {
     expect(read.logs.edges.map((e: any) => e.node.text)).toEqual(['epoch 1', 'epoch 2']);
     expect(read.logs.pageInfo).toEqual({ hasNextPage: true, endCursor: '1' });
     const rest = ok(
-      await t.gql(`query($id: ID!, $after: String) { job(id: $id) { logs(after: $after) { edges { node { offset stream text } } } } }`, {
-        id: job.id,
-        after: '1',
-      }),
+      await t.gql(
+        `query($id: ID!, $after: String) { job(id: $id) { logs(after: $after) { edges { node { offset stream text } } } } }`,
+        {
+          id: job.id,
+          after: '1',
+        },
+      ),
     ).job;
     expect(rest.logs.edges).toEqual([{ node: { offset: 2, stream: 'STDERR', text: 'warning' } }]);
     // created, claimed, heartbeat, 2 metric reports, 2 log appends, completed
@@ -109,7 +130,9 @@ describe('a job through its whole life', () => {
     const job = await createJob(t.gql, { labels: [label] });
     const c = (await claim(t.gql, { workerId: 'w', labels: [label] }))!;
     ok(await t.gql(COMPLETE, { input: { jobId: job.id, leaseToken: c.leaseToken } }));
-    expect(errorCode(await t.gql(HEARTBEAT, { input: { jobId: job.id, leaseToken: c.leaseToken } }))).toBe('LEASE_LOST');
+    expect(errorCode(await t.gql(HEARTBEAT, { input: { jobId: job.id, leaseToken: c.leaseToken } }))).toBe(
+      'LEASE_LOST',
+    );
     const cancelled = await t.gql(CANCEL, { input: { jobId: job.id } });
     expect(errorCode(cancelled)).toBe('CONFLICT');
     expect(cancelled.errors![0]!.message).toMatch(/SUCCEEDED/);
@@ -128,9 +151,9 @@ describe('creating jobs', () => {
   });
 
   it('an unknown experiment is NOT_FOUND', async () => {
-    expect(errorCode(await t.gql(`mutation { createJob(input: { experimentId: "exp_nope", labels: ["x"] }) { id } }`))).toBe(
-      'NOT_FOUND',
-    );
+    expect(
+      errorCode(await t.gql(`mutation { createJob(input: { experimentId: "exp_nope", labels: ["x"] }) { id } }`)),
+    ).toBe('NOT_FOUND');
   });
 
   it('applies the defaults of the contract', async () => {
@@ -165,7 +188,9 @@ describe('claiming', () => {
     const label = freshLabel();
     const job = await createJob(t.gql, { labels: [label], algorithmId: 'TextClassifier', algorithmVersion: 2 });
     expect(await claim(t.gql, { workerId: 'w', labels: [label], algorithmIds: ['Other'] })).toBeNull();
-    expect((await claim(t.gql, { workerId: 'w', labels: [label], algorithmIds: ['TextClassifier'] }))!.job.id).toBe(job.id);
+    expect((await claim(t.gql, { workerId: 'w', labels: [label], algorithmIds: ['TextClassifier'] }))!.job.id).toBe(
+      job.id,
+    );
   });
 
   it('a lease that expires is handed out again and counts an attempt; when attempts run out the job fails', async () => {
@@ -202,11 +227,15 @@ describe('claiming', () => {
     const label = freshLabel();
     const job = await createJob(t.gql, { labels: [label], maxAttempts: 2 });
     const first = (await claim(t.gql, { workerId: 'w', labels: [label] }))!;
-    const requeued = ok(await t.gql(FAIL, { input: { jobId: job.id, leaseToken: first.leaseToken, error: 'oom', retry: true } }));
+    const requeued = ok(
+      await t.gql(FAIL, { input: { jobId: job.id, leaseToken: first.leaseToken, error: 'oom', retry: true } }),
+    );
     expect(requeued.failJob).toMatchObject({ status: 'QUEUED', error: 'oom', attempts: 1 });
     const second = (await claim(t.gql, { workerId: 'w', labels: [label] }))!;
     expect(second.job.attempts).toBe(2);
-    const failed = ok(await t.gql(FAIL, { input: { jobId: job.id, leaseToken: second.leaseToken, error: 'oom', retry: true } }));
+    const failed = ok(
+      await t.gql(FAIL, { input: { jobId: job.id, leaseToken: second.leaseToken, error: 'oom', retry: true } }),
+    );
     expect(failed.failJob).toMatchObject({ status: 'FAILED', attempts: 2 });
     const retried = ok(await t.gql(RETRY, { input: { jobId: job.id } })).retryJob;
     expect(retried).toMatchObject({ status: 'QUEUED', maxAttempts: 3 });
@@ -222,9 +251,9 @@ describe('cancelling', () => {
     expect(cancelled.status).toBe('CANCELLED');
     const beat = ok(await t.gql(HEARTBEAT, { input: { jobId: job.id, leaseToken: c.leaseToken } })).heartbeat;
     expect(beat.cancelRequested).toBe(true);
-    expect(errorCode(await t.gql(APPEND_LOG, { input: { jobId: job.id, leaseToken: c.leaseToken, lines: ['x'] } }))).toBe(
-      'LEASE_LOST',
-    );
+    expect(
+      errorCode(await t.gql(APPEND_LOG, { input: { jobId: job.id, leaseToken: c.leaseToken, lines: ['x'] } })),
+    ).toBe('LEASE_LOST');
   });
 });
 
@@ -264,15 +293,21 @@ describe('bad input gets a clear error with a code and writes nothing', () => {
       expect(errorCode(await t.gql(mutation, { input }))).toBe(code);
     }
     // JSON cannot carry NaN or Infinity; a literal in the query is a GraphQL error.
-    expect(errorCode(await t.gql(`mutation { reportMetric(input: { jobId: "${job.id}", leaseToken: "${c.leaseToken}", name: "x", value: Infinity }) { shouldStop } }`))).toBe('BAD_USER_INPUT');
+    expect(
+      errorCode(
+        await t.gql(
+          `mutation { reportMetric(input: { jobId: "${job.id}", leaseToken: "${c.leaseToken}", name: "x", value: Infinity }) { shouldStop } }`,
+        ),
+      ),
+    ).toBe('BAD_USER_INPUT');
     expect(await t.trialog.store.headPosition()).toBe(head);
   });
 
   it('an unknown job is NOT_FOUND, a page over the limit is BAD_USER_INPUT, a bad query is BAD_USER_INPUT', async () => {
     expect(errorCode(await t.gql(CANCEL, { input: { jobId: 'job_missing' } }))).toBe('NOT_FOUND');
-    expect(errorCode(await t.gql(`{ jobs(first: 1001) { totalCount } }`))).toBe("BAD_USER_INPUT");
+    expect(errorCode(await t.gql(`{ jobs(first: 1001) { totalCount } }`))).toBe('BAD_USER_INPUT');
     // Far past it, graphql-armor's cost limit answers first.
-    expect(errorCode(await t.gql(`{ jobs(first: 100000) { totalCount } }`))).toBe("TOO_LARGE");
+    expect(errorCode(await t.gql(`{ jobs(first: 100000) { totalCount } }`))).toBe('TOO_LARGE');
     expect(errorCode(await t.gql(`{ nope }`))).toBe('BAD_USER_INPUT');
     expect(errorCode(await t.gql(`{ jobs(first: `))).toBe('BAD_USER_INPUT');
   });
@@ -304,7 +339,9 @@ describe('reading', () => {
 
   it('node(id) finds a job', async () => {
     const job = await createJob(t.gql, { labels: [freshLabel()] });
-    const data = ok(await t.gql(`query($id: ID!) { node(id: $id) { __typename id ... on Job { status } } }`, { id: job.id }));
+    const data = ok(
+      await t.gql(`query($id: ID!) { node(id: $id) { __typename id ... on Job { status } } }`, { id: job.id }),
+    );
     expect(data.node).toEqual({ __typename: 'Job', id: job.id, status: 'QUEUED' });
   });
 
@@ -333,8 +370,9 @@ describe('reading', () => {
       expect(past.logs.edges).toHaveLength(want.logs);
       expect(past.history.edges).toHaveLength(revision + 1);
     }
-    const events = ok(await t.gql(`query($id: ID!) { job(id: $id) { history { edges { node { timestamp } } } } }`, { id: job.id }))
-      .job.history.edges;
+    const events = ok(
+      await t.gql(`query($id: ID!) { job(id: $id) { history { edges { node { timestamp } } } } }`, { id: job.id }),
+    ).job.history.edges;
     const atClaim = ok(await t.gql(AT, { id: job.id, at: events[1].node.timestamp })).jobAt;
     expect(atClaim.revision).toBeGreaterThanOrEqual(1);
     expect(ok(await t.gql(AT, { id: job.id, at: '2000-01-01T00:00:00Z' })).jobAt).toBeNull();
@@ -344,19 +382,31 @@ describe('reading', () => {
   it('events: the audit log pages by position and filters by category, type and stream', async () => {
     const job = await createJob(t.gql, { labels: [freshLabel()] });
     const byStream = ok(
-      await t.gql(`query($f: EventFilter) { events(filter: $f) { edges { cursor node { type streamId revision position metadata data } } } }`, {
-        f: { streamId: `job-${job.id}` },
-      }),
+      await t.gql(
+        `query($f: EventFilter) { events(filter: $f) { edges { cursor node { type streamId revision position metadata data } } } }`,
+        {
+          f: { streamId: `job-${job.id}` },
+        },
+      ),
     ).events.edges;
     expect(byStream).toHaveLength(1);
     expect(byStream[0].node).toMatchObject({ type: 'JobCreated', revision: 0, data: { jobId: job.id } });
     expect(byStream[0].node.metadata).toMatchObject({ actor: 'anonymous', schemaVersion: 2 });
     expect(byStream[0].cursor).toBe(byStream[0].node.position);
 
-    const page1 = ok(await t.gql(`{ events(first: 3, filter: { category: "job", types: ["JobCreated"] }) { edges { cursor node { type } } pageInfo { hasNextPage endCursor } } }`)).events;
+    const page1 = ok(
+      await t.gql(
+        `{ events(first: 3, filter: { category: "job", types: ["JobCreated"] }) { edges { cursor node { type } } pageInfo { hasNextPage endCursor } } }`,
+      ),
+    ).events;
     expect(page1.edges).toHaveLength(3);
     expect(page1.edges.every((e: any) => e.node.type === 'JobCreated')).toBe(true);
-    const page2 = ok(await t.gql(`query($after: String) { events(first: 3, after: $after, filter: { types: ["JobCreated"] }) { edges { cursor } } }`, { after: page1.pageInfo.endCursor })).events;
+    const page2 = ok(
+      await t.gql(
+        `query($after: String) { events(first: 3, after: $after, filter: { types: ["JobCreated"] }) { edges { cursor } } }`,
+        { after: page1.pageInfo.endCursor },
+      ),
+    ).events;
     expect(page2.edges[0].cursor > page1.pageInfo.endCursor).toBe(true);
     expect(errorCode(await t.gql(`{ events(after: "not-a-position") { edges { cursor } } }`))).toBe('BAD_USER_INPUT');
   });
@@ -366,8 +416,11 @@ describe('reading', () => {
       'x-correlation-id': 'trace-42',
     });
     const id = ok(response).createJob.id;
-    const events = ok(await t.gql(`query($s: String) { events(filter: { streamId: $s }) { edges { node { metadata } } } }`, { s: `job-${id}` }))
-      .events.edges;
+    const events = ok(
+      await t.gql(`query($s: String) { events(filter: { streamId: $s }) { edges { node { metadata } } } }`, {
+        s: `job-${id}`,
+      }),
+    ).events.edges;
     expect(events[0].node.metadata.correlationId).toBe('trace-42');
   });
 });
@@ -403,13 +456,19 @@ describe('worker retries (sequence)', () => {
     const appended = ok(await append(1, ['a', 'b'])).appendLog;
     expect(ok(await append(1, ['a', 'b'])).appendLog).toEqual(appended);
     expect(ok(await append(2, ['c'])).appendLog).toEqual({ firstOffset: 2, nextOffset: 3 });
-    const lines = ok(await t.gql(`query($id: ID!) { job(id: $id) { logs { edges { node { text } } } } }`, { id: job.id })).job.logs.edges;
+    const lines = ok(
+      await t.gql(`query($id: ID!) { job(id: $id) { logs { edges { node { text } } } } }`, { id: job.id }),
+    ).job.logs.edges;
     expect(lines.map((e: any) => e.node.text)).toEqual(['a', 'b', 'c']);
 
     // A new lease numbers its calls afresh; the old lease's numbers mean nothing to it.
     await sleep(1100);
     const again = (await claim(t.gql, { workerId: 'w2', labels: [label] }))!;
-    const fresh = ok(await t.gql(REPORT_METRICS, { input: { jobId: job.id, leaseToken: again.leaseToken, sequence: 1, points: [{ name: 'loss', value: 0.3 }] } }));
+    const fresh = ok(
+      await t.gql(REPORT_METRICS, {
+        input: { jobId: job.id, leaseToken: again.leaseToken, sequence: 1, points: [{ name: 'loss', value: 0.3 }] },
+      }),
+    );
     expect(fresh.reportMetrics.job.metrics[0].points).toHaveLength(3);
     // The stale lease's retry is refused, as any call with a stale token is.
     expect(errorCode(await report(2, 0.4))).toBe('LEASE_LOST');

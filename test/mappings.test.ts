@@ -39,14 +39,22 @@ async function trainAll(gql: Gql, algorithmId: string, result: (job: any) => Rec
   let trained = 0;
   for (;;) {
     const c = ok(
-      await gql(`mutation($a: [String!]) { claimJob(input: { workerId: "trainer", algorithmIds: $a }) { leaseToken job { id trainingData algorithmVersion } } }`, {
-        a: [algorithmId],
-      }),
+      await gql(
+        `mutation($a: [String!]) { claimJob(input: { workerId: "trainer", algorithmIds: $a }) { leaseToken job { id trainingData algorithmVersion } } }`,
+        {
+          a: [algorithmId],
+        },
+      ),
     ).claimJob;
     if (!c) return trained;
     ok(
       await gql(COMPLETE, {
-        input: { jobId: c.job.id, leaseToken: c.leaseToken, result: result(c.job), artifacts: [{ name: 'model', uri: `file:///models/${c.job.id}.bin` }] },
+        input: {
+          jobId: c.job.id,
+          leaseToken: c.leaseToken,
+          result: result(c.job),
+          artifacts: [{ name: 'model', uri: `file:///models/${c.job.id}.bin` }],
+        },
       }),
     );
     trained++;
@@ -64,8 +72,12 @@ describe('the algorithm registry', () => {
     expect(back.errors![0]!.message).toMatch(/version 2/);
     const listed = ok(await t.gql(`{ algorithms { interactionId algorithmId algorithmVersion } }`)).algorithms;
     expect(listed).toContainEqual({ interactionId: interaction, algorithmId: 'TextClassifier', algorithmVersion: 2 });
-    expect(ok(await t.gql(RETIRE, { i: { interactionId: interaction } })).retireAlgorithm).toEqual([{ algorithmId: 'TextClassifier' }]);
-    expect(ok(await t.gql(`{ algorithms { interactionId } }`)).algorithms.map((a: any) => a.interactionId)).not.toContain(interaction);
+    expect(ok(await t.gql(RETIRE, { i: { interactionId: interaction } })).retireAlgorithm).toEqual([
+      { algorithmId: 'TextClassifier' },
+    ]);
+    expect(
+      ok(await t.gql(`{ algorithms { interactionId } }`)).algorithms.map((a: any) => a.interactionId),
+    ).not.toContain(interaction);
     expect(errorCode(await t.gql(RETIRE, { i: { interactionId: interaction } }))).toBe('NOT_FOUND');
   });
 });
@@ -91,7 +103,11 @@ describe('creating training jobs', () => {
     expect(mappings[0].jobs).toEqual([
       {
         algorithmId: 'MCClassifier',
-        job: expect.objectContaining({ status: 'QUEUED', algorithmVersion: 3, trainingData: [{ answer: 'a', label: 1 }] }),
+        job: expect.objectContaining({
+          status: 'QUEUED',
+          algorithmVersion: 3,
+          trainingData: [{ answer: 'a', label: 1 }],
+        }),
       },
     ]);
     // While it trains there is no model to serve.
@@ -100,7 +116,9 @@ describe('creating training jobs', () => {
     const model = ok(await t.gql(TRAINED, { e: entity, v: 1, s: 'Intro', a: 'MCClassifier' })).trainedModel;
     expect(model).toMatchObject({ status: 'SUCCEEDED', result: { accuracy: 1 }, artifacts: [{ name: 'model' }] });
     expect(model.id).toBe(mappings[0].jobs[0].job.id);
-    const listed = ok(await t.gql(`query($e: String) { mappings(entityId: $e) { edges { node { stateName } } } }`, { e: entity })).mappings;
+    const listed = ok(
+      await t.gql(`query($e: String) { mappings(entityId: $e) { edges { node { stateName } } } }`, { e: entity }),
+    ).mappings;
     expect(listed.edges.map((e: any) => e.node.stateName)).toEqual(['Intro', 'Quiz']);
   });
 
@@ -113,9 +131,27 @@ describe('creating training jobs', () => {
     const cases: [string, unknown[], string][] = [
       ['an unknown interaction', [{ stateName: 'B', interactionId: 'Nope', trainingData: [1] }], 'BAD_USER_INPUT'],
       ['empty training data', [{ stateName: 'B', interactionId: interaction, trainingData: [] }], 'BAD_USER_INPUT'],
-      ['oversized training data', [{ stateName: 'B', interactionId: interaction, trainingData: 'x'.repeat(1024 * 1024 + 1) }], 'TOO_LARGE'],
-      ['a state named twice', [{ ...good, stateName: 'B' }, { ...good, stateName: 'B' }], 'BAD_USER_INPUT'],
-      ['a mapping that exists, made with other training data', [{ ...good, stateName: 'C' }, { ...good, trainingData: [2] }], 'CONFLICT'],
+      [
+        'oversized training data',
+        [{ stateName: 'B', interactionId: interaction, trainingData: 'x'.repeat(1024 * 1024 + 1) }],
+        'TOO_LARGE',
+      ],
+      [
+        'a state named twice',
+        [
+          { ...good, stateName: 'B' },
+          { ...good, stateName: 'B' },
+        ],
+        'BAD_USER_INPUT',
+      ],
+      [
+        'a mapping that exists, made with other training data',
+        [
+          { ...good, stateName: 'C' },
+          { ...good, trainingData: [2] },
+        ],
+        'CONFLICT',
+      ],
     ];
     for (const [what, states, code] of cases) {
       const head = await t.trialog.store.headPosition();
@@ -131,10 +167,22 @@ describe('creating training jobs', () => {
     ok(await register(t.gql, interaction, 'RetriedClassifier', 1));
     const entity = unique('lesson');
     // The retry's JSON may lay its keys out differently: the content is what counts.
-    const call = { i: { entityId: entity, entityVersion: 1, states: [{ stateName: 'A', interactionId: interaction, trainingData: { x: 1, y: 2 } }] } };
+    const call = {
+      i: {
+        entityId: entity,
+        entityVersion: 1,
+        states: [{ stateName: 'A', interactionId: interaction, trainingData: { x: 1, y: 2 } }],
+      },
+    };
     const first = ok(await t.gql(CREATE, call)).createTrainingJobs;
     const head = await t.trialog.store.headPosition();
-    const again = { i: { entityId: entity, entityVersion: 1, states: [{ trainingData: { y: 2, x: 1 }, interactionId: interaction, stateName: 'A' }] } };
+    const again = {
+      i: {
+        entityId: entity,
+        entityVersion: 1,
+        states: [{ trainingData: { y: 2, x: 1 }, interactionId: interaction, stateName: 'A' }],
+      },
+    };
     expect(ok(await t.gql(CREATE, again)).createTrainingJobs).toEqual(first);
     expect(await t.trialog.store.headPosition()).toBe(head);
   });
@@ -145,27 +193,75 @@ describe('carrying mappings forward', () => {
     const interaction = unique('TextInput');
     ok(await register(t.gql, interaction, 'TC', 1));
     const entity = unique('lesson');
-    const old = ok(await t.gql(CREATE, { i: { entityId: entity, entityVersion: 1, states: [{ stateName: 'Hello', interactionId: interaction, trainingData: ['hi'] }] } }))
-      .createTrainingJobs[0];
+    const old = ok(
+      await t.gql(CREATE, {
+        i: {
+          entityId: entity,
+          entityVersion: 1,
+          states: [{ stateName: 'Hello', interactionId: interaction, trainingData: ['hi'] }],
+        },
+      }),
+    ).createTrainingJobs[0];
     await trainAll(t.gql, 'TC', () => ({ ok: true }));
     const head = await t.trialog.store.headPosition();
-    const carried = ok(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 1, toVersion: 2, states: [{ stateName: 'Hello', newStateName: 'Greeting' }] } }))
-      .carryMappingsForward[0];
+    const carried = ok(
+      await t.gql(CARRY, {
+        i: {
+          entityId: entity,
+          fromVersion: 1,
+          toVersion: 2,
+          states: [{ stateName: 'Hello', newStateName: 'Greeting' }],
+        },
+      }),
+    ).carryMappingsForward[0];
     expect(carried).toMatchObject({ entityVersion: 2, stateName: 'Greeting', carriedFrom: '1/Hello' });
     expect(carried.jobs[0].job.id).toBe(old.jobs[0].job.id);
-    const events = ok(await t.gql(`query($a: String) { events(after: $a) { edges { node { type } } } }`, { a: head })).events.edges;
+    const events = ok(await t.gql(`query($a: String) { events(after: $a) { edges { node { type } } } }`, { a: head }))
+      .events.edges;
     expect(events.map((e: any) => e.node.type)).toEqual(['TrainingStatesReserved', 'MappingCreated']); // no job, no training
     const a = ok(await t.gql(TRAINED, { e: entity, v: 1, s: 'Hello' })).trainedModel;
     const b = ok(await t.gql(TRAINED, { e: entity, v: 2, s: 'Greeting' })).trainedModel;
     expect(b.id).toBe(a.id);
     // The same carry again answers as it did and writes nothing; a carry onto the taken state from elsewhere is CONFLICT.
     const before = await t.trialog.store.headPosition();
-    const repeated = ok(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 1, toVersion: 2, states: [{ stateName: 'Hello', newStateName: 'Greeting' }] } }));
+    const repeated = ok(
+      await t.gql(CARRY, {
+        i: {
+          entityId: entity,
+          fromVersion: 1,
+          toVersion: 2,
+          states: [{ stateName: 'Hello', newStateName: 'Greeting' }],
+        },
+      }),
+    );
     expect(repeated.carryMappingsForward[0]).toEqual(carried);
     expect(await t.trialog.store.headPosition()).toBe(before);
-    expect(errorCode(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 2, toVersion: 3, states: [{ stateName: 'Greeting' }] } }))).toBeUndefined();
-    expect(errorCode(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 1, toVersion: 3, states: [{ stateName: 'Hello', newStateName: 'Greeting' }] } }))).toBe('CONFLICT');
-    expect(errorCode(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 1, toVersion: 3, states: [{ stateName: 'Missing' }] } }))).toBe('NOT_FOUND');
+    expect(
+      errorCode(
+        await t.gql(CARRY, {
+          i: { entityId: entity, fromVersion: 2, toVersion: 3, states: [{ stateName: 'Greeting' }] },
+        }),
+      ),
+    ).toBeUndefined();
+    expect(
+      errorCode(
+        await t.gql(CARRY, {
+          i: {
+            entityId: entity,
+            fromVersion: 1,
+            toVersion: 3,
+            states: [{ stateName: 'Hello', newStateName: 'Greeting' }],
+          },
+        }),
+      ),
+    ).toBe('CONFLICT');
+    expect(
+      errorCode(
+        await t.gql(CARRY, {
+          i: { entityId: entity, fromVersion: 1, toVersion: 3, states: [{ stateName: 'Missing' }] },
+        }),
+      ),
+    ).toBe('NOT_FOUND');
   });
 });
 
@@ -179,7 +275,11 @@ describe('migrating mappings', () => {
         i: {
           entityId: entity,
           entityVersion: 1,
-          states: Array.from({ length: states }, (_, i) => ({ stateName: `S${i}`, interactionId: interaction, trainingData: [i] })),
+          states: Array.from({ length: states }, (_, i) => ({
+            stateName: `S${i}`,
+            interactionId: interaction,
+            trainingData: [i],
+          })),
         },
       }),
     );
@@ -210,9 +310,25 @@ describe('migrating mappings', () => {
     ok(await register(t.gql, interaction, 'Alpha', 2));
     const result = ok(await t_gql_migrate(entity, false)).migrateMappings;
     expect(result.changes.map((c: any) => c.action)).toEqual(['UPGRADE']);
-    const job = ok(await t.gql(`query($id: ID!) { job(id: $id) { status attempts algorithmVersion result leaseExpiresAt history { edges { node { type } } } } }`, { id: result.changes[0].jobId })).job;
-    expect(job).toMatchObject({ status: 'QUEUED', attempts: 0, algorithmVersion: 2, result: null, leaseExpiresAt: null });
-    expect(job.history.edges.map((e: any) => e.node.type)).toEqual(['JobCreated', 'JobClaimed', 'JobCompleted', 'JobRetrained']);
+    const job = ok(
+      await t.gql(
+        `query($id: ID!) { job(id: $id) { status attempts algorithmVersion result leaseExpiresAt history { edges { node { type } } } } }`,
+        { id: result.changes[0].jobId },
+      ),
+    ).job;
+    expect(job).toMatchObject({
+      status: 'QUEUED',
+      attempts: 0,
+      algorithmVersion: 2,
+      result: null,
+      leaseExpiresAt: null,
+    });
+    expect(job.history.edges.map((e: any) => e.node.type)).toEqual([
+      'JobCreated',
+      'JobClaimed',
+      'JobCompleted',
+      'JobRetrained',
+    ]);
     expect(ok(await t.gql(TRAINED, { e: entity, v: 1, s: 'S0' })).trainedModel).toBeNull(); // retraining
     await trainAll(t.gql, 'Alpha', () => ({ acc: 0.9 }));
     expect(ok(await t.gql(TRAINED, { e: entity, v: 1, s: 'S0' })).trainedModel.result).toEqual({ acc: 0.9 });
@@ -226,10 +342,16 @@ describe('migrating mappings', () => {
     ok(await t.gql(RETIRE, { i: { interactionId: interaction, algorithmId: 'Gamma' } }));
     const removed = ok(await t_gql_migrate(entity, false)).migrateMappings.changes;
     expect(removed.map((c: any) => [c.algorithmId, c.action, c.jobId])).toEqual([['Gamma', 'REMOVE', added.jobId]]);
-    expect(ok(await t.gql(`query($id: ID!) { job(id: $id) { status } }`, { id: added.jobId })).job.status).toBe('CANCELLED');
+    expect(ok(await t.gql(`query($id: ID!) { job(id: $id) { status } }`, { id: added.jobId })).job.status).toBe(
+      'CANCELLED',
+    );
     const mapping = ok(await t.gql(MAPPING, { e: entity, v: 1, s: 'S0' })).mapping;
     expect(mapping.jobs.map((j: any) => j.algorithmId)).toEqual(['Alpha']);
-    expect(mapping.history.edges.map((e: any) => e.node.type)).toEqual(['MappingCreated', 'MappingJobAdded', 'MappingJobRemoved']);
+    expect(mapping.history.edges.map((e: any) => e.node.type)).toEqual([
+      'MappingCreated',
+      'MappingJobAdded',
+      'MappingJobRemoved',
+    ]);
   });
 
   it('mixed: add, upgrade and remove in one run; a dry run reports the same without writing anything', async () => {
@@ -244,7 +366,14 @@ describe('migrating mappings', () => {
     expect(await t.trialog.store.headPosition()).toBe(head);
     expect(dry.dryRun).toBe(true);
     const summary = (changes: any[]) => changes.map((c) => `${c.stateName}:${c.algorithmId}:${c.action}`);
-    expect(summary(dry.changes)).toEqual(['S0:Alpha:UPGRADE', 'S0:New:ADD', 'S0:Old:REMOVE', 'S1:Alpha:UPGRADE', 'S1:New:ADD', 'S1:Old:REMOVE']);
+    expect(summary(dry.changes)).toEqual([
+      'S0:Alpha:UPGRADE',
+      'S0:New:ADD',
+      'S0:Old:REMOVE',
+      'S1:Alpha:UPGRADE',
+      'S1:New:ADD',
+      'S1:Old:REMOVE',
+    ]);
     const real = ok(await t_gql_migrate(entity, false)).migrateMappings;
     expect(summary(real.changes)).toEqual(summary(dry.changes));
     expect(real.changes.map((c: any) => c.jobId)).toEqual(dry.changes.map((c: any) => c.jobId));
@@ -258,7 +387,8 @@ describe('migrating mappings', () => {
     const changes = [...ok(a).migrateMappings.changes, ...ok(b).migrateMappings.changes];
     expect(changes).toHaveLength(20);
     expect(new Set(changes.map((c: any) => c.stateName)).size).toBe(20);
-    const deltaJobs = ok(await t.gql(`{ jobs(first: 1000, filter: { algorithmId: "Delta" }) { totalCount } }`)).jobs.totalCount;
+    const deltaJobs = ok(await t.gql(`{ jobs(first: 1000, filter: { algorithmId: "Delta" }) { totalCount } }`)).jobs
+      .totalCount;
     expect(deltaJobs).toBe(20);
   });
 
@@ -294,28 +424,49 @@ describe('review regressions', () => {
     }
   });
 
-  it("a job left by an interrupted migration is brought up to the version the mapping records", async () => {
+  it('a job left by an interrupted migration is brought up to the version the mapping records', async () => {
     const interaction = unique('Interrupted');
     const entity = unique('lesson');
     ok(await register(t.gql, interaction, 'One', 1));
-    ok(await t.gql(CREATE, { i: { entityId: entity, entityVersion: 1, states: [{ stateName: 'S', interactionId: interaction, trainingData: [1] }] } }));
+    ok(
+      await t.gql(CREATE, {
+        i: {
+          entityId: entity,
+          entityVersion: 1,
+          states: [{ stateName: 'S', interactionId: interaction, trainingData: [1] }],
+        },
+      }),
+    );
     // As if a migration had created Two's job at version 1 and died before recording it in the mapping.
     const { mappingId } = await import('../src/domain/mapping/events.js');
     const { mappingJobId } = await import('../src/domain/mapping/mapping.js');
     const { jobData } = await import('../src/app/job-commands.js');
     const orphan = mappingJobId(mappingId(entity, 1, 'S'), 'Two', 1);
-    await t.trialog.jobCommands.createJobIfAbsent(jobData(orphan, { algorithmId: 'Two', algorithmVersion: 1, trainingData: [1] }), { actor: 'test', correlationId: 'crash' });
+    await t.trialog.jobCommands.createJobIfAbsent(
+      jobData(orphan, { algorithmId: 'Two', algorithmVersion: 1, trainingData: [1] }),
+      { actor: 'test', correlationId: 'crash' },
+    );
     ok(await register(t.gql, interaction, 'Two', 2));
     const changes = ok(await t.gql(MIGRATE, { i: { entityId: entity } })).migrateMappings.changes;
     expect(changes.map((c: any) => [c.algorithmId, c.action, c.jobId])).toEqual([['Two', 'ADD', orphan]]);
-    expect(ok(await t.gql(`query($id: ID!) { job(id: $id) { algorithmVersion } }`, { id: orphan })).job.algorithmVersion).toBe(2);
+    expect(
+      ok(await t.gql(`query($id: ID!) { job(id: $id) { algorithmVersion } }`, { id: orphan })).job.algorithmVersion,
+    ).toBe(2);
   });
 
   it("upgrading a carried-forward mapping trains a job of its own and leaves the old version's model serving", async () => {
     const interaction = unique('Shared');
     const entity = unique('lesson');
     ok(await register(t.gql, interaction, 'SharedClassifier', 1));
-    ok(await t.gql(CREATE, { i: { entityId: entity, entityVersion: 1, states: [{ stateName: 'S', interactionId: interaction, trainingData: [1] }] } }));
+    ok(
+      await t.gql(CREATE, {
+        i: {
+          entityId: entity,
+          entityVersion: 1,
+          states: [{ stateName: 'S', interactionId: interaction, trainingData: [1] }],
+        },
+      }),
+    );
     await trainAll(t.gql, 'SharedClassifier', () => ({ v: 1 }));
     ok(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 1, toVersion: 2, states: [{ stateName: 'S' }] } }));
     const shared = ok(await t.gql(TRAINED, { e: entity, v: 1, s: 'S' })).trainedModel.id;
@@ -337,7 +488,15 @@ describe('one migration over a mapping and its carried-forward copy (they share 
     const interaction = unique('Carried');
     const entity = unique('lesson');
     ok(await register(t.gql, interaction, algorithmId, 1));
-    ok(await t.gql(CREATE, { i: { entityId: entity, entityVersion: 1, states: [{ stateName: 'S', interactionId: interaction, trainingData: [1] }] } }));
+    ok(
+      await t.gql(CREATE, {
+        i: {
+          entityId: entity,
+          entityVersion: 1,
+          states: [{ stateName: 'S', interactionId: interaction, trainingData: [1] }],
+        },
+      }),
+    );
     if (train) await trainAll(t.gql, algorithmId, () => ({ v: 1 }));
     ok(await t.gql(CARRY, { i: { entityId: entity, fromVersion: 1, toVersion: 2, states: [{ stateName: 'S' }] } }));
     const shared = ok(await t.gql(MAPPING, { e: entity, v: 1, s: 'S' })).mapping.jobs[0].job.id as string;
@@ -381,8 +540,16 @@ describe('10,000 mappings', () => {
       const setupStart = performance.now();
       const setupCpuStart = process.cpuUsage();
       for (let batch = 0; batch < 10; batch++) {
-        const states = Array.from({ length: 1000 }, (_, i) => ({ stateName: `S${batch * 1000 + i}`, interactionId: 'Bulk', trainingData: [i] }));
-        ok(await big.gql(`mutation($i: CreateTrainingJobsInput!) { createTrainingJobs(input: $i) { stateName } }`, { i: { entityId: 'bulk', entityVersion: 1, states } }));
+        const states = Array.from({ length: 1000 }, (_, i) => ({
+          stateName: `S${batch * 1000 + i}`,
+          interactionId: 'Bulk',
+          trainingData: [i],
+        }));
+        ok(
+          await big.gql(`mutation($i: CreateTrainingJobsInput!) { createTrainingJobs(input: $i) { stateName } }`, {
+            i: { entityId: 'bulk', entityVersion: 1, states },
+          }),
+        );
       }
       const setupSeconds = (performance.now() - setupStart) / 1000;
       const setupCpu = process.cpuUsage(setupCpuStart);
@@ -390,7 +557,9 @@ describe('10,000 mappings', () => {
       const rssBefore = process.memoryUsage().rss;
       const start = performance.now();
       const cpuStart = process.cpuUsage();
-      const result = ok(await big.gql(`mutation { migrateMappings(input: {}) { examined changes { action } } }`)).migrateMappings;
+      const result = ok(
+        await big.gql(`mutation { migrateMappings(input: {}) { examined changes { action } } }`),
+      ).migrateMappings;
       const seconds = (performance.now() - start) / 1000;
       // On a shared machine the wall time depends on the neighbours; the CPU time (server and test share this process) less so.
       const cpu = process.cpuUsage(cpuStart);
@@ -403,7 +572,9 @@ describe('10,000 mappings', () => {
         `10,000 mappings: created in ${setupSeconds.toFixed(1)} s (${((setupCpu.user + setupCpu.system) / 1e6).toFixed(1)} s of CPU); migrated (10,000 UPGRADEs) in ${seconds.toFixed(1)} s (${cpuSeconds.toFixed(1)} s of CPU); ` +
           `rss before ${(rssBefore / 2 ** 20).toFixed(0)} MiB, after ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, process peak ${peakMiB.toFixed(0)} MiB`,
       );
-      const again = ok(await big.gql(`mutation { migrateMappings(input: {}) { examined changes { action } } }`)).migrateMappings;
+      const again = ok(
+        await big.gql(`mutation { migrateMappings(input: {}) { examined changes { action } } }`),
+      ).migrateMappings;
       expect(again).toEqual({ examined: 10_000, changes: [] });
     } finally {
       await big.stop();

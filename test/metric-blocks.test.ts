@@ -40,24 +40,35 @@ function sparseSteps(random: Random, top: boolean): number[] {
     const start = top && random.next() < 0.3 ? MAX_METRIC_STEP - random.int(0, 5000) : random.int(0, 40_000);
     const length = random.pick([1, 7, 33, 700, 5000]);
     const density = random.pick([1, 0.5, 0.1, 0.01]);
-    for (let step = start; step < start + length && step <= MAX_METRIC_STEP; step++) if (random.next() < density) steps.push(step);
+    for (let step = start; step < start + length && step <= MAX_METRIC_STEP; step++)
+      if (random.next() < density) steps.push(step);
   }
   return steps;
 }
 
 /** Reports of a series in random order and sizes, some steps twice (with another value), some no read can serve. */
 function reportsOf(random: Random, name: string, steps: number[]): Point[][] {
-  const value = () => (random.next() < 0.02 ? random.pick([-1e6, 1e6]) : random.pick([Math.round(random.next() * 10), random.next() * 20 - 10]));
-  const points: Point[] = steps.map((step) => ({ name, step, value: value(), timestamp: `2026-01-01T00:00:${String(step % 60).padStart(2, '0')}.000Z` }));
-  for (let again = random.int(0, 50); again > 0 && steps.length > 0; again--) points.push({ ...random.pick(points), value: value() });
+  const value = () =>
+    random.next() < 0.02
+      ? random.pick([-1e6, 1e6])
+      : random.pick([Math.round(random.next() * 10), random.next() * 20 - 10]);
+  const points: Point[] = steps.map((step) => ({
+    name,
+    step,
+    value: value(),
+    timestamp: `2026-01-01T00:00:${String(step % 60).padStart(2, '0')}.000Z`,
+  }));
+  for (let again = random.int(0, 50); again > 0 && steps.length > 0; again--)
+    points.push({ ...random.pick(points), value: value() });
   // Older logs may hold steps GraphQL's Int cannot carry: the read model leaves them out, blocks included.
-  for (const step of [-1, -33, -1025, MAX_METRIC_STEP + 1, 2 ** 40]) if (random.next() < 0.3) points.push({ name, step, value: value(), timestamp: '2026-01-01T00:00:00.000Z' });
+  for (const step of [-1, -33, -1025, MAX_METRIC_STEP + 1, 2 ** 40])
+    if (random.next() < 0.3) points.push({ name, step, value: value(), timestamp: '2026-01-01T00:00:00.000Z' });
   for (let i = points.length - 1; i > 0; i--) {
     const j = random.int(0, i);
     [points[i], points[j]] = [points[j]!, points[i]!];
   }
   const reports: Point[][] = [];
-  for (let at = 0; at < points.length; ) {
+  for (let at = 0; at < points.length;) {
     const size = random.pick([1, 10, 500, 5000]);
     reports.push(points.slice(at, at + size));
     at += size;
@@ -83,14 +94,20 @@ describe('the cover of a step range by blocks', () => {
     const random = randomOf(14);
     const sizeOf = (level: number) => 2 ** level;
     for (let trial = 0; trial < 3000; trial++) {
-      const from = random.pick([() => random.int(-5000, 5000), () => random.int(-(2 ** 40), 2 ** 40), () => random.int(0, 64)])();
+      const from = random.pick([
+        () => random.int(-5000, 5000),
+        () => random.int(-(2 ** 40), 2 ** 40),
+        () => random.int(0, 64),
+      ])();
       const to = from + random.pick([-1, 0, 1, 31, 32, 33, 1023, 1024, 2047, 2048, random.int(0, 20_000)]);
       const cover = coverOf({ from, to });
       // As step spans, the pieces must tile [from, to] exactly.
       const spans: Span[] = [...cover.points];
       for (const level of BLOCK_LEVELS) {
         for (const span of cover.blocks[level]) {
-          spans.push(span.from > span.to ? span : { from: span.from * sizeOf(level), to: (span.to + 1) * sizeOf(level) - 1 });
+          spans.push(
+            span.from > span.to ? span : { from: span.from * sizeOf(level), to: (span.to + 1) * sizeOf(level) - 1 },
+          );
         }
       }
       const tiles = spans.filter((span) => span.from <= span.to).sort((x, y) => x.from - y.from);
@@ -104,7 +121,9 @@ describe('the cover of a step range by blocks', () => {
       const width = (span: Span) => Math.max(0, span.to - span.from + 1);
       expect(width(cover.points[0]) + width(cover.points[1])).toBeLessThanOrEqual(62);
       expect(width(cover.blocks[5][0]) + width(cover.blocks[5][1])).toBeLessThanOrEqual(62);
-      expect(width(cover.blocks[10][0]) + width(cover.blocks[10][1])).toBeLessThanOrEqual(Math.floor((to - from + 1) / 1024));
+      expect(width(cover.blocks[10][0]) + width(cover.blocks[10][1])).toBeLessThanOrEqual(
+        Math.floor((to - from + 1) / 1024),
+      );
       // So a range of 500 steps or more is always read by its cover (a quarter of its rows or fewer), never scanned.
       if (to - from + 1 >= 500) expect(rowsOf(cover) * 4, `[${from}, ${to}]`).toBeLessThanOrEqual(to - from + 1);
     }
@@ -123,7 +142,11 @@ describe('buckets from blocks against buckets from a scan, over random sparse se
       // Two jobs with a series of the same name, and two series in one job: blocks must not mix them.
       const seriesSteps = new Map<string, number[]>();
       const reports: { jobId: string; points: Point[] }[] = [];
-      for (const [jobId, name] of [['a', 'loss'], ['a', 'acc'], ['b', 'loss']] as const) {
+      for (const [jobId, name] of [
+        ['a', 'loss'],
+        ['a', 'acc'],
+        ['b', 'loss'],
+      ] as const) {
         const steps = sparseSteps(random, seed % 4 === 0);
         seriesSteps.set(`${jobId}/${name}`, steps);
         for (const points of reportsOf(random, name, steps)) reports.push({ jobId, points });
@@ -161,13 +184,19 @@ describe('buckets from blocks against buckets from a scan, over random sparse se
 
 /** The blocks table, in a canonical order. */
 function blocksIn(db: Database.Database): unknown[] {
-  return db.prepare('SELECT job_id, name, level, block, count, min_value, max_value FROM metric_blocks ORDER BY job_id, name, level, block').all();
+  return db
+    .prepare(
+      'SELECT job_id, name, level, block, count, min_value, max_value FROM metric_blocks ORDER BY job_id, name, level, block',
+    )
+    .all();
 }
 
 /** What the blocks must be: the stored points grouped by block, computed here from scratch. */
 function blocksFromPoints(db: Database.Database): unknown[] {
-  const levels = BLOCK_LEVELS.map((level) => `SELECT job_id, name, ${level} AS level, step >> ${level} AS block, count(*) AS count,
-      min(value) AS min_value, max(value) AS max_value FROM metric_points GROUP BY job_id, name, step >> ${level}`);
+  const levels = BLOCK_LEVELS.map(
+    (level) => `SELECT job_id, name, ${level} AS level, step >> ${level} AS block, count(*) AS count,
+      min(value) AS min_value, max(value) AS max_value FROM metric_points GROUP BY job_id, name, step >> ${level}`,
+  );
   return db.prepare(`SELECT * FROM (${levels.join(' UNION ALL ')}) ORDER BY job_id, name, level, block`).all();
 }
 
@@ -191,7 +220,9 @@ describe('buckets over the server, for a job reported in two attempts (a retry) 
     jobId = (await createJob(t.gql, { labels: ['blocks'], maxAttempts: 2 })).id;
     const random = randomOf(2026);
     steps = sparseSteps(random, true);
-    const reports = reportsOf(random, 'loss', steps).map((points) => points.filter((p) => p.step >= 0 && p.step <= MAX_METRIC_STEP));
+    const reports = reportsOf(random, 'loss', steps).map((points) =>
+      points.filter((p) => p.step >= 0 && p.step <= MAX_METRIC_STEP),
+    );
     const half = Math.ceil(reports.length / 2);
     for (const [attempt, batch] of [reports.slice(0, half), reports.slice(half)].entries()) {
       const claimed = ok(await t.gql(CLAIM, { input: { workerId: `w${attempt}`, labels: ['blocks'] } })).claimJob;
@@ -199,7 +230,10 @@ describe('buckets over the server, for a job reported in two attempts (a retry) 
       for (const points of batch) {
         // The server stamps the timestamps: they differ from what was generated.
         for (let at = 0; at < points.length; at += 10_000) {
-          const input = { ...lease, points: points.slice(at, at + 10_000).map(({ name, step, value }) => ({ name, step, value })) };
+          const input = {
+            ...lease,
+            points: points.slice(at, at + 10_000).map(({ name, step, value }) => ({ name, step, value })),
+          };
           revision = ok(await t.gql(REPORT, { input })).reportMetrics.job.revision;
         }
       }
@@ -217,7 +251,9 @@ describe('buckets over the server, for a job reported in two attempts (a retry) 
       const count = random.pick([1, 5, 40, 600, 2000]);
       const answer = ok(await t.gql(BUCKETS_NOW_AND_THEN, { id: jobId, revision, count, ...range }));
       expect(answer.now.metrics[0].count).toBe(new Set(steps).size);
-      expect(answer.now.metrics[0].buckets, `count ${count}, range ${JSON.stringify(range)}`).toEqual(answer.then.metrics[0].buckets);
+      expect(answer.now.metrics[0].buckets, `count ${count}, range ${JSON.stringify(range)}`).toEqual(
+        answer.then.metrics[0].buckets,
+      );
       buckets += answer.now.metrics[0].buckets.length;
     }
     expect(buckets).toBeGreaterThan(1000);

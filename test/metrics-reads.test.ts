@@ -24,7 +24,9 @@ const SERIES = `query($id: ID!, $names: [String!]) { job(id: $id) { metrics(name
   name count firstStep lastStep min max last { step value } } } }`;
 /** `job` reads the series now; `jobAt` as they stood at a revision. */
 const jobNowOrAt = (revision: boolean) =>
-  revision ? { vars: '$id: ID!, $revision: Int', root: 'job: jobAt(id: $id, revision: $revision)' } : { vars: '$id: ID!', root: 'job(id: $id)' };
+  revision
+    ? { vars: '$id: ID!, $revision: Int', root: 'job: jobAt(id: $id, revision: $revision)' }
+    : { vars: '$id: ID!', root: 'job(id: $id)' };
 const pageOf = (revision: boolean) => {
   const { vars, root } = jobNowOrAt(revision);
   return `query(${vars}, $first: Int, $after: String, $fromStep: Int, $toStep: Int) { ${root} { metrics(names: ["loss"]) {
@@ -74,7 +76,14 @@ function expectedBuckets(points: Point[], count: number, fromStep: number, toSte
     const inside = inRange.filter((p) => p.step >= from && p.step <= to);
     if (inside.length === 0) continue;
     const values = inside.map((p) => p.value);
-    buckets.push({ fromStep: from, toStep: to, count: inside.length, min: Math.min(...values), max: Math.max(...values), last: inside[inside.length - 1]! });
+    buckets.push({
+      fromStep: from,
+      toStep: to,
+      count: inside.length,
+      min: Math.min(...values),
+      max: Math.max(...values),
+      last: inside[inside.length - 1]!,
+    });
   }
   return buckets;
 }
@@ -98,7 +107,17 @@ describe('metric reads over a job with 20,000 points in three series', () => {
     revisionAfterFirst = ok(await t.gql(REPORT, { input: { ...lease, points: acc } })).reportMetrics.job.revision;
     ok(await t.gql(REPORT, { input: { ...lease, points: loss.slice(10_000).map((p) => ({ name: 'loss', ...p })) } }));
     // A step reported again keeps its first value; a new series appears after the first reports.
-    ok(await t.gql(REPORT, { input: { ...lease, points: [{ name: 'loss', step: 5, value: 999 }, { name: 'lr', value: 0.01 }] } }));
+    ok(
+      await t.gql(REPORT, {
+        input: {
+          ...lease,
+          points: [
+            { name: 'loss', step: 5, value: 999 },
+            { name: 'lr', value: 0.01 },
+          ],
+        },
+      }),
+    );
   }, 60_000);
   afterAll(() => t.stop());
 
@@ -115,7 +134,8 @@ describe('metric reads over a job with 20,000 points in three series', () => {
   });
 
   it('given a range within the limit, when its points are read as a list, then they come whole', async () => {
-    const series = ok(await t.gql(POINTS, { id: jobId, fromStep: 0, toStep: limits.metricPointsPerRead - 1 })).job.metrics[0];
+    const series = ok(await t.gql(POINTS, { id: jobId, fromStep: 0, toStep: limits.metricPointsPerRead - 1 })).job
+      .metrics[0];
     expect(series.points).toEqual(loss.slice(0, limits.metricPointsPerRead));
     const firstFive = ok(await t.gql(POINTS, { id: jobId, first: 5 })).job.metrics[0].points;
     expect(firstFive).toEqual(loss.slice(0, 5));
@@ -139,7 +159,8 @@ describe('metric reads over a job with 20,000 points in three series', () => {
   });
 
   it('given a step range and a count that does not divide it, when buckets are asked for, then they cover just the range', async () => {
-    const buckets = ok(await t.gql(BUCKETS, { id: jobId, name: 'loss', count: 7, fromStep: 4300, toStep: 4399 })).job.metrics[0].buckets;
+    const buckets = ok(await t.gql(BUCKETS, { id: jobId, name: 'loss', count: 7, fromStep: 4300, toStep: 4399 })).job
+      .metrics[0].buckets;
     expect(buckets).toEqual(expectedBuckets(loss, 7, 4300, 4399));
     expect(buckets[0].fromStep).toBe(4300);
     expect(buckets[buckets.length - 1].toStep).toBe(4399);
@@ -165,25 +186,45 @@ describe('metric reads over a job with 20,000 points in three series', () => {
   it('the series index answers last, count, step range and value range; a step reported twice counts once', async () => {
     const [series] = ok(await t.gql(SERIES, { id: jobId, names: ['loss'] })).job.metrics;
     expect(series).toEqual({
-      name: 'loss', count: 20_000, firstStep: 0, lastStep: 19_999, min: -1000, max: 1000, last: loss[19_999],
+      name: 'loss',
+      count: 20_000,
+      firstStep: 0,
+      lastStep: 19_999,
+      min: -1000,
+      max: 1000,
+      last: loss[19_999],
     });
   });
 
   it('given a past revision, when its metrics are read, then they are the series as they stood: paged, bucketed and last alike', async () => {
-    const past = ok(await t.gql(`query($id: ID!, $r: Int) { jobAt(id: $id, revision: $r) { revision metrics {
-      name count firstStep lastStep min max last { step value } } } }`, { id: jobId, r: revisionAfterFirst })).jobAt;
+    const past = ok(
+      await t.gql(
+        `query($id: ID!, $r: Int) { jobAt(id: $id, revision: $r) { revision metrics {
+      name count firstStep lastStep min max last { step value } } } }`,
+        { id: jobId, r: revisionAfterFirst },
+      ),
+    ).jobAt;
     expect(past.revision).toBe(revisionAfterFirst);
     expect(past.metrics.map((s: { name: string }) => s.name)).toEqual(['acc', 'loss']);
     expect(past.metrics[1]).toEqual({
-      name: 'loss', count: 10_000, firstStep: 0, lastStep: 9999, min: -1000, max: 1000, last: loss[9999],
+      name: 'loss',
+      count: 10_000,
+      firstStep: 0,
+      lastStep: 9999,
+      min: -1000,
+      max: 1000,
+      last: loss[9999],
     });
     const then = loss.slice(0, 10_000);
     expect((await allPages(t.gql, { id: jobId, revision: revisionAfterFirst, first: 1000 })).points).toEqual(then);
-    const buckets = ok(await t.gql(bucketsOf(true), { id: jobId, revision: revisionAfterFirst, name: 'loss', count: 4 })).job.metrics[0]
-      .buckets;
+    const buckets = ok(
+      await t.gql(bucketsOf(true), { id: jobId, revision: revisionAfterFirst, name: 'loss', count: 4 }),
+    ).job.metrics[0].buckets;
     expect(buckets).toEqual(expectedBuckets(then, 4, 0, 9999));
     // Before the first report there was no series at all.
-    const claimed = ok(await t.gql(`query($id: ID!) { jobAt(id: $id, revision: 1) { status metrics { name } } }`, { id: jobId })).jobAt;
+    const claimed = ok(
+      await t.gql(`query($id: ID!) { jobAt(id: $id, revision: 1) { status metrics { name } } }`, { id: jobId }),
+    ).jobAt;
     expect(claimed).toEqual({ status: 'RUNNING', metrics: [] });
   });
 
@@ -241,14 +282,25 @@ describe('server memory for metric reads: a series of 200,000 points against one
   it('last, 500 buckets and a page of 1,000 points cost the same memory at both sizes (well under what a 2M-point series takes)', async () => {
     const gql = gqlClient(server.url);
     const reads = {
-      last: (id: string) => gql(`query($id: ID!) { job(id: $id) { metrics { name count last { step value } } } }`, { id }),
+      last: (id: string) =>
+        gql(`query($id: ID!) { job(id: $id) { metrics { name count last { step value } } } }`, { id }),
       buckets: (id: string) =>
-        gql(`query($id: ID!) { job(id: $id) { metrics(names: ["loss"]) { buckets(count: 500) { count min max last { step value } } } } }`, { id }),
+        gql(
+          `query($id: ID!) { job(id: $id) { metrics(names: ["loss"]) { buckets(count: 500) { count min max last { step value } } } } }`,
+          { id },
+        ),
       page: (id: string, points: number) =>
-        gql(`query($id: ID!, $after: String) { job(id: $id) { metrics(names: ["loss"]) {
-          pointsPage(first: 1000, after: $after) { edges { node { step value } } } } } }`, { id, after: String(Math.floor(points / 2)) }),
+        gql(
+          `query($id: ID!, $after: String) { job(id: $id) { metrics(names: ["loss"]) {
+          pointsPage(first: 1000, after: $after) { edges { node { step value } } } } } }`,
+          { id, after: String(Math.floor(points / 2)) },
+        ),
     };
-    const growth: Record<string, Record<keyof typeof SIZES, number>> = { last: { small: 0, big: 0 }, buckets: { small: 0, big: 0 }, page: { small: 0, big: 0 } };
+    const growth: Record<string, Record<keyof typeof SIZES, number>> = {
+      last: { small: 0, big: 0 },
+      buckets: { small: 0, big: 0 },
+      page: { small: 0, big: 0 },
+    };
     for (const size of ['small', 'big'] as const) {
       const id = `job_${size}`;
       const points = SIZES[size];
@@ -266,12 +318,16 @@ describe('server memory for metric reads: a series of 200,000 points against one
 
       const page = await peakGrowth(server, () => reads.page(id, points));
       const edges = ok(page.answer).job.metrics[0].pointsPage.edges;
-      expect(edges.map((e: { node: Point }) => e.node.step)).toEqual(Array.from({ length: 1000 }, (_, i) => Math.floor(points / 2) + 1 + i));
+      expect(edges.map((e: { node: Point }) => e.node.step)).toEqual(
+        Array.from({ length: 1000 }, (_, i) => Math.floor(points / 2) + 1 + i),
+      );
       growth.page![size] = page.growth;
     }
     console.log(
       'server peak RSS growth per read (MiB), 200k / 2M points: ' +
-        Object.entries(growth).map(([read, g]) => `${read} ${g.small.toFixed(1)} / ${g.big.toFixed(1)}`).join('; '),
+        Object.entries(growth)
+          .map(([read, g]) => `${read} ${g.small.toFixed(1)} / ${g.big.toFixed(1)}`)
+          .join('; '),
     );
     // Reading every point of the 2M series took +680 MiB: a read that scaled with the series breaks both bounds.
     for (const [read, g] of Object.entries(growth)) {
@@ -290,8 +346,21 @@ describe('read models built before the metric index', () => {
       const dbPath = join(dir.path, 'trialog.db');
       let t = await startTestServer({ dbPath });
       const job = await createJob(t.gql, { labels: ['upgrade'] });
-      const lease = { jobId: job.id, leaseToken: (await claim(t.gql, { workerId: 'w', labels: ['upgrade'] }))!.leaseToken };
-      ok(await t.gql(REPORT, { input: { ...lease, points: [{ name: 'loss', value: 0.5 }, { name: 'loss', value: 0.25 }] } }));
+      const lease = {
+        jobId: job.id,
+        leaseToken: (await claim(t.gql, { workerId: 'w', labels: ['upgrade'] }))!.leaseToken,
+      };
+      ok(
+        await t.gql(REPORT, {
+          input: {
+            ...lease,
+            points: [
+              { name: 'loss', value: 0.5 },
+              { name: 'loss', value: 0.25 },
+            ],
+          },
+        }),
+      );
       await t.stop();
 
       // What the previous version left: its metric_points shape, no metric_series, its version.

@@ -38,12 +38,16 @@ describe('access to /metrics', () => {
   it('given keys are required, when scraped without a key, then 401; with any valid key (a viewer), the metrics', async () => {
     const t = await server({ adminKey: ADMIN_KEY });
     const admin = { authorization: `Bearer ${ADMIN_KEY}` };
-    const viewerKey = ok(await t.gql(`mutation { createApiKey(input: { name: "prometheus", role: VIEWER }) { key } }`, {}, admin)).createApiKey.key;
+    const viewerKey = ok(
+      await t.gql(`mutation { createApiKey(input: { name: "prometheus", role: VIEWER }) { key } }`, {}, admin),
+    ).createApiKey.key;
 
     const stranger = await fetch(new URL('/metrics', t.url));
     expect(stranger.status).toBe(401);
     expect(await stranger.text()).toMatch(/UNAUTHENTICATED/);
-    const wrongKey = await fetch(new URL('/metrics', t.url), { headers: { authorization: 'Bearer trialog_0000000000000000_' + 'x'.repeat(43) } });
+    const wrongKey = await fetch(new URL('/metrics', t.url), {
+      headers: { authorization: 'Bearer trialog_0000000000000000_' + 'x'.repeat(43) },
+    });
     expect(wrongKey.status).toBe(401);
 
     const metrics = await scrape(t.url, { authorization: `Bearer ${viewerKey}` });
@@ -65,7 +69,9 @@ describe('GraphQL requests', () => {
   it('are counted by operation, type, code and transport, and queries and mutations are timed', async () => {
     const t = await server({ adminKey: ADMIN_KEY });
     const admin = { authorization: `Bearer ${ADMIN_KEY}` };
-    const viewerKey = ok(await t.gql(`mutation { createApiKey(input: { name: "viewer", role: VIEWER }) { key } }`, {}, admin)).createApiKey.key;
+    const viewerKey = ok(
+      await t.gql(`mutation { createApiKey(input: { name: "viewer", role: VIEWER }) { key } }`, {}, admin),
+    ).createApiKey.key;
 
     for (const lr of [0.1, 0.2, 0.3]) ok(await t.gql(CREATE, { lr }, admin));
     const refused = await t.gql(CREATE, { lr: 0.4 }, { authorization: `Bearer ${viewerKey}` });
@@ -74,11 +80,17 @@ describe('GraphQL requests', () => {
     expect(invalid.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const client = wsClient(t.url, ADMIN_KEY);
     const overSocket = await new Promise<unknown>((resolve, reject) =>
-      client.subscribe({ query: `query CountJobs { jobs { totalCount } }` }, { next: resolve, error: reject, complete: () => {} }),
+      client.subscribe(
+        { query: `query CountJobs { jobs { totalCount } }` },
+        { next: resolve, error: reject, complete: () => {} },
+      ),
     );
     expect(overSocket).toEqual({ data: { jobs: { totalCount: 3 } } });
     const refusedOverSocket = await new Promise<unknown>((resolve) =>
-      wsClient(t.url, viewerKey).subscribe({ query: `mutation CreateJob { createJob(input: { hyperparameters: {} }) { id } }` }, { next: () => {}, error: resolve, complete: () => {} }),
+      wsClient(t.url, viewerKey).subscribe(
+        { query: `mutation CreateJob { createJob(input: { hyperparameters: {} }) { id } }` },
+        { next: () => {}, error: resolve, complete: () => {} },
+      ),
     );
     expect(JSON.stringify(refusedOverSocket)).toMatch(/FORBIDDEN/);
 
@@ -97,15 +109,22 @@ describe('GraphQL requests', () => {
 
     expect(metrics.types.get('trialog_graphql_request_duration_seconds')).toBe('histogram');
     // Refused ones are timed too: the FORBIDDEN over HTTP, not the one over WebSocket (refused before it ran).
-    expect(metrics.count('trialog_graphql_request_duration_seconds', { operation: 'CreateJob', type: 'mutation' })).toBe(5);
-    expect(metrics.value('trialog_graphql_request_duration_seconds_bucket', { operation: 'CreateJob', le: '+Inf' })).toBe(5);
-    expect(metrics.value('trialog_graphql_request_duration_seconds_sum', { operation: 'CreateJob' })).toBeGreaterThan(0);
+    expect(
+      metrics.count('trialog_graphql_request_duration_seconds', { operation: 'CreateJob', type: 'mutation' }),
+    ).toBe(5);
+    expect(
+      metrics.value('trialog_graphql_request_duration_seconds_bucket', { operation: 'CreateJob', le: '+Inf' }),
+    ).toBe(5);
+    expect(metrics.value('trialog_graphql_request_duration_seconds_sum', { operation: 'CreateJob' })).toBeGreaterThan(
+      0,
+    );
     await client.dispose();
   });
 
   it('an open subscription counts as open over SSE and WebSocket, and is counted once, with its code, when it ends', async () => {
     const t = await server();
-    const open = (transport: string) => async () => (await scrape(t.url)).value('trialog_graphql_subscriptions_open', { transport });
+    const open = (transport: string) => async () =>
+      (await scrape(t.url)).value('trialog_graphql_subscriptions_open', { transport });
 
     const controller = new AbortController();
     const sse = await fetch(t.url, {
@@ -119,7 +138,10 @@ describe('GraphQL requests', () => {
 
     const client = wsClient(t.url);
     const received: unknown[] = [];
-    const stop = client.subscribe({ query: `subscription Watch { jobStatusChanged { to } }` }, { next: (v) => received.push(v), error: () => {}, complete: () => {} });
+    const stop = client.subscribe(
+      { query: `subscription Watch { jobStatusChanged { to } }` },
+      { next: (v) => received.push(v), error: () => {}, complete: () => {} },
+    );
     expect(await eventually(open('ws'), (n) => n === 1)).toBe(1);
 
     controller.abort();
@@ -127,8 +149,22 @@ describe('GraphQL requests', () => {
     expect(await eventually(open('sse'), (n) => n === 0)).toBe(0);
     expect(await eventually(open('ws'), (n) => n === 0)).toBe(0);
     const metrics = await scrape(t.url);
-    expect(metrics.value('trialog_graphql_requests_total', { operation: 'Follow', type: 'subscription', code: 'OK', transport: 'sse' })).toBe(1);
-    expect(metrics.value('trialog_graphql_requests_total', { operation: 'Watch', type: 'subscription', code: 'OK', transport: 'ws' })).toBe(1);
+    expect(
+      metrics.value('trialog_graphql_requests_total', {
+        operation: 'Follow',
+        type: 'subscription',
+        code: 'OK',
+        transport: 'sse',
+      }),
+    ).toBe(1);
+    expect(
+      metrics.value('trialog_graphql_requests_total', {
+        operation: 'Watch',
+        type: 'subscription',
+        code: 'OK',
+        transport: 'ws',
+      }),
+    ).toBe(1);
     // A subscription's lifetime is not a request latency.
     expect(metrics.count('trialog_graphql_request_duration_seconds', { type: 'subscription' })).toBe(0);
     expect(metrics.count('trialog_graphql_request_duration_seconds')).toBe(0);
@@ -141,7 +177,9 @@ describe('operation names as labels', () => {
     const t = await server();
     const flood = 3 * MAX_OPERATION_LABELS;
     for (let i = 0; i < flood; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, (_, j) => t.gql(`query Flood${i + j} { jobs { totalCount } }`).then(ok)));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) => t.gql(`query Flood${i + j} { jobs { totalCount } }`).then(ok)),
+      );
     }
     // Names of documents that do not validate never take a slot.
     await Promise.all(Array.from({ length: 50 }, (_, j) => t.gql(`query Bad${j} { nope }`)));
@@ -150,10 +188,14 @@ describe('operation names as labels', () => {
     const operations = new Set(metrics.samples('trialog_graphql_requests_total').map((s) => s.labels.operation!));
     expect(operations.size).toBeLessThanOrEqual(MAX_OPERATION_LABELS + 3); // + (other), (invalid), (anonymous)
     expect([...operations].filter((name) => name.startsWith('Flood'))).toHaveLength(MAX_OPERATION_LABELS);
-    expect(metrics.value('trialog_graphql_requests_total', { operation: '(other)' })).toBe(flood - MAX_OPERATION_LABELS);
+    expect(metrics.value('trialog_graphql_requests_total', { operation: '(other)' })).toBe(
+      flood - MAX_OPERATION_LABELS,
+    );
     expect(metrics.value('trialog_graphql_requests_total', { operation: '(invalid)' })).toBe(50);
     // The histogram's series are bounded the same way.
-    const timed = new Set(metrics.samples('trialog_graphql_request_duration_seconds_count').map((s) => s.labels.operation!));
+    const timed = new Set(
+      metrics.samples('trialog_graphql_request_duration_seconds_count').map((s) => s.labels.operation!),
+    );
     expect(timed.size).toBeLessThanOrEqual(MAX_OPERATION_LABELS + 3);
   });
 });
@@ -170,7 +212,9 @@ describe('the event store', () => {
     const appends = after.value('trialog_store_appends_total', { store: 'sqlite', outcome: 'ok' }) - appendsBefore;
     expect(appends).toBe(20);
     expect(after.value('trialog_store_appended_events_total', { store: 'sqlite' })).toBeGreaterThanOrEqual(20);
-    expect(after.count('trialog_store_append_duration_seconds', { store: 'sqlite' })).toBe(after.value('trialog_store_appends_total'));
+    expect(after.count('trialog_store_append_duration_seconds', { store: 'sqlite' })).toBe(
+      after.value('trialog_store_appends_total'),
+    );
     // Every append went through a group commit: the groups' sizes add up to the appends.
     expect(after.value('trialog_sqlite_group_commit_appends_sum')).toBe(after.value('trialog_store_appends_total'));
     const commits = after.count('trialog_sqlite_group_commit_appends');
@@ -187,9 +231,22 @@ describe('the event store', () => {
     expect(created!.data).toMatchObject({ jobId: id });
     const streamId = created!.streamId;
     await expect(
-      store.appendToStream(streamId, [{ id: crypto.randomUUID(), type: 'JobHeartbeat', data: {}, metadata: { actor: 't', correlationId: 'c', causationId: 'c', schemaVersion: 1 } }], { expectedRevision: 'no_stream' }),
+      store.appendToStream(
+        streamId,
+        [
+          {
+            id: crypto.randomUUID(),
+            type: 'JobHeartbeat',
+            data: {},
+            metadata: { actor: 't', correlationId: 'c', causationId: 'c', schemaVersion: 1 },
+          },
+        ],
+        { expectedRevision: 'no_stream' },
+      ),
     ).rejects.toThrow();
-    expect((await scrape(t.url)).value('trialog_store_appends_total', { store: 'sqlite', outcome: 'conflict' })).toBe(1);
+    expect((await scrape(t.url)).value('trialog_store_appends_total', { store: 'sqlite', outcome: 'conflict' })).toBe(
+      1,
+    );
   });
 });
 
@@ -238,7 +295,7 @@ describe('projection lag and live subscribers', () => {
     expect(metrics.value('trialog_projection_lag_seconds')).toBe(0);
   });
 
-  it('given a store that stops answering or fails, then a scrape still answers every metric, with the runner\'s state and the lag unknown', async () => {
+  it("given a store that stops answering or fails, then a scrape still answers every metric, with the runner's state and the lag unknown", async () => {
     const t = await server();
     ok(await t.gql(CREATE, { lr: 1 }));
     const store = t.trialog.store;

@@ -66,7 +66,10 @@ it('given a server started by an npm script through a shell, when npm is sent SI
   dirs.push(dir);
   // The shape that was left orphaned: npm → sh → node (a compound command, so the shell cannot exec).
   const script = `cd ${JSON.stringify(root)} && node --import tsx src/main.ts`;
-  writeFileSync(join(dir.path, 'package.json'), JSON.stringify({ name: 'npm-start-signal', private: true, scripts: { start: script } }));
+  writeFileSync(
+    join(dir.path, 'package.json'),
+    JSON.stringify({ name: 'npm-start-signal', private: true, scripts: { start: script } }),
+  );
   const npm = spawn('npm', ['start', '--silent'], {
     cwd: dir.path,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', TRIALOG_DB: join(dir.path, 'trialog.db') },

@@ -14,7 +14,11 @@ import {
   type HostPolicy,
 } from '../src/http/origin-policy.js';
 
-const policy = (boundHost: string, port: number, options: { allowedHosts?: string[]; open?: boolean } = {}): HostPolicy => ({
+const policy = (
+  boundHost: string,
+  port: number,
+  options: { allowedHosts?: string[]; open?: boolean } = {},
+): HostPolicy => ({
   boundHost,
   port,
   allowedHosts: options.allowedHosts ?? [],
@@ -23,37 +27,59 @@ const policy = (boundHost: string, port: number, options: { allowedHosts?: strin
 
 describe('TRIALOG_CORS_ORIGINS', () => {
   it('takes exact origins, comma-separated, and nothing when unset or blank', () => {
-    expect(parseOriginList('https://dash.example.com, http://localhost:5173')).toEqual(['https://dash.example.com', 'http://localhost:5173']);
+    expect(parseOriginList('https://dash.example.com, http://localhost:5173')).toEqual([
+      'https://dash.example.com',
+      'http://localhost:5173',
+    ]);
     expect(parseOriginList(undefined)).toEqual([]);
     expect(parseOriginList('  ')).toEqual([]);
   });
 
-  it.each(['*', 'dash.example.com', 'https://dash.example.com/', 'https://dash.example.com/app', 'ftp://x.example', 'https://Dash.example.com', 'null', 'http://localhost:80'])(
-    'refuses %j, which is not an origin as a browser sends it',
-    (entry) => {
-      expect(() => parseOriginList(entry)).toThrow(/is not an origin/);
-    },
-  );
+  it.each([
+    '*',
+    'dash.example.com',
+    'https://dash.example.com/',
+    'https://dash.example.com/app',
+    'ftp://x.example',
+    'https://Dash.example.com',
+    'null',
+    'http://localhost:80',
+  ])('refuses %j, which is not an origin as a browser sends it', (entry) => {
+    expect(() => parseOriginList(entry)).toThrow(/is not an origin/);
+  });
 
   it('is checked at start: a bad entry stops the server with one line naming the variable', () => {
     expect(() => loadConfig({ TRIALOG_CORS_ORIGINS: 'https://ok.example,https://bad.example/' })).toThrow(ConfigError);
-    expect(() => loadConfig({ TRIALOG_CORS_ORIGINS: 'https://ok.example,https://bad.example/' })).toThrow(/TRIALOG_CORS_ORIGINS has "https:\/\/bad.example\/" is not an origin/);
-    expect(loadConfig({ TRIALOG_CORS_ORIGINS: 'https://ok.example' }).perimeter.corsOrigins).toEqual(['https://ok.example']);
+    expect(() => loadConfig({ TRIALOG_CORS_ORIGINS: 'https://ok.example,https://bad.example/' })).toThrow(
+      /TRIALOG_CORS_ORIGINS has "https:\/\/bad.example\/" is not an origin/,
+    );
+    expect(loadConfig({ TRIALOG_CORS_ORIGINS: 'https://ok.example' }).perimeter.corsOrigins).toEqual([
+      'https://ok.example',
+    ]);
     expect(loadConfig({}).perimeter).toEqual({ corsOrigins: [], allowedHosts: [] });
   });
 });
 
 describe('TRIALOG_ALLOWED_HOSTS', () => {
   it('takes host names, optionally with a port, in lower case', () => {
-    expect(parseHostList('Trialog.Example.com, 10.0.0.5:4000,[::1]:4000')).toEqual(['trialog.example.com', '10.0.0.5:4000', '[::1]:4000']);
+    expect(parseHostList('Trialog.Example.com, 10.0.0.5:4000,[::1]:4000')).toEqual([
+      'trialog.example.com',
+      '10.0.0.5:4000',
+      '[::1]:4000',
+    ]);
   });
 
-  it.each(['http://trialog.example.com', 'trialog.example.com/graphql', '*.example.com', 'a b', 'host:port'])('refuses %j', (entry) => {
-    expect(() => parseHostList(entry)).toThrow(/is not a host name/);
-  });
+  it.each(['http://trialog.example.com', 'trialog.example.com/graphql', '*.example.com', 'a b', 'host:port'])(
+    'refuses %j',
+    (entry) => {
+      expect(() => parseHostList(entry)).toThrow(/is not a host name/);
+    },
+  );
 
   it('is checked at start', () => {
-    expect(() => loadConfig({ TRIALOG_ALLOWED_HOSTS: '*' })).toThrow(/TRIALOG_ALLOWED_HOSTS has "\*" is not a host name/);
+    expect(() => loadConfig({ TRIALOG_ALLOWED_HOSTS: '*' })).toThrow(
+      /TRIALOG_ALLOWED_HOSTS has "\*" is not a host name/,
+    );
     expect(loadConfig({ TRIALOG_ALLOWED_HOSTS: 'gpu-box' }).perimeter.allowedHosts).toEqual(['gpu-box']);
   });
 });
@@ -61,12 +87,21 @@ describe('TRIALOG_ALLOWED_HOSTS', () => {
 describe('the Host a request names', () => {
   it('given a server bound to loopback, then the loopback names with its port pass, in any case', () => {
     const loopback = policy('127.0.0.1', 4000);
-    for (const host of ['127.0.0.1:4000', 'localhost:4000', 'LOCALHOST:4000', '[::1]:4000']) expect(isAllowedHost(host, loopback), host).toBe(true);
+    for (const host of ['127.0.0.1:4000', 'localhost:4000', 'LOCALHOST:4000', '[::1]:4000'])
+      expect(isAllowedHost(host, loopback), host).toBe(true);
   });
 
   it('given a server bound to loopback, then any other name or port is refused (DNS rebinding)', () => {
     const loopback = policy('127.0.0.1', 4000);
-    for (const host of ['rebind.example:4000', 'localhost:4001', 'localhost', '127.0.0.2:4000', 'localhost.:4000', '', undefined]) {
+    for (const host of [
+      'rebind.example:4000',
+      'localhost:4001',
+      'localhost',
+      '127.0.0.2:4000',
+      'localhost.:4000',
+      '',
+      undefined,
+    ]) {
       expect(isAllowedHost(host, loopback), String(host)).toBe(false);
     }
   });
@@ -79,7 +114,9 @@ describe('the Host a request names', () => {
   it('given a server bound to one network address, then that address passes, and a name only when allow-listed', () => {
     expect(isAllowedHost('10.0.0.5:4000', policy('10.0.0.5', 4000, { open: false }))).toBe(true);
     expect(isAllowedHost('gpu-box:4000', policy('10.0.0.5', 4000, { open: false }))).toBe(false);
-    expect(isAllowedHost('gpu-box:4000', policy('10.0.0.5', 4000, { open: false, allowedHosts: ['gpu-box'] }))).toBe(true);
+    expect(isAllowedHost('gpu-box:4000', policy('10.0.0.5', 4000, { open: false, allowedHosts: ['gpu-box'] }))).toBe(
+      true,
+    );
     expect(isAllowedHost('localhost:4000', policy('10.0.0.5', 4000, { open: false }))).toBe(false);
   });
 
@@ -140,8 +177,12 @@ describe('the Origin a request comes from', () => {
 
   it('says why a request is refused, naming the variable that would allow it', () => {
     const perimeter = { ...policy('127.0.0.1', 4000), corsOrigins: [] };
-    expect(perimeterRefusal({ host: 'evil.example:4000', origin: undefined }, perimeter)).toMatch(/TRIALOG_ALLOWED_HOSTS/);
-    expect(perimeterRefusal({ host: '127.0.0.1:4000', origin: 'http://evil.example' }, perimeter)).toMatch(/TRIALOG_CORS_ORIGINS/);
+    expect(perimeterRefusal({ host: 'evil.example:4000', origin: undefined }, perimeter)).toMatch(
+      /TRIALOG_ALLOWED_HOSTS/,
+    );
+    expect(perimeterRefusal({ host: '127.0.0.1:4000', origin: 'http://evil.example' }, perimeter)).toMatch(
+      /TRIALOG_CORS_ORIGINS/,
+    );
     expect(perimeterRefusal({ host: '127.0.0.1:4000', origin: 'http://127.0.0.1:4000' }, perimeter)).toBeUndefined();
     expect(perimeterRefusal({ host: '127.0.0.1:4000', origin: undefined }, perimeter)).toBeUndefined();
   });

@@ -37,12 +37,34 @@ const objective = { metric: 'Q', direction: 'MAXIMIZE' };
 describe('PBT settings are validated', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['a population of 1', pbt({ populationSize: 1 }), /populationSize must be at least 2/],
-    ['a truncation fraction above 0.5', pbt({ exploit: { truncation: { fraction: 0.6 } } }), /fraction must be in \(0, 0.5\]/],
+    [
+      'a truncation fraction above 0.5',
+      pbt({ exploit: { truncation: { fraction: 0.6 } } }),
+      /fraction must be in \(0, 0.5\]/,
+    ],
     ['a truncation fraction of 0', pbt({ exploit: { truncation: { fraction: 0 } } }), /fraction must be in \(0, 0.5\]/],
-    ['a tournament larger than the population', pbt({ exploit: { tournament: { size: 5 } } }), /tournament cannot be larger/],
-    ['an unknown parameter to explore', pbt({ explore: [{ parameter: 'h9', strategy: { perturb: {} } }] }), /unknown parameter h9/],
-    ['no factors to perturb by', pbt({ explore: [{ parameter: 'h0', strategy: { perturb: { factors: [] } } }] }), /at least one factor/],
-    ['a resample probability above 1', pbt({ explore: [{ parameter: 'h0', strategy: { resample: { probability: 2, distribution: { constant: 1 } } } }] }), /probability must be in \[0, 1\]/],
+    [
+      'a tournament larger than the population',
+      pbt({ exploit: { tournament: { size: 5 } } }),
+      /tournament cannot be larger/,
+    ],
+    [
+      'an unknown parameter to explore',
+      pbt({ explore: [{ parameter: 'h9', strategy: { perturb: {} } }] }),
+      /unknown parameter h9/,
+    ],
+    [
+      'no factors to perturb by',
+      pbt({ explore: [{ parameter: 'h0', strategy: { perturb: { factors: [] } } }] }),
+      /at least one factor/,
+    ],
+    [
+      'a resample probability above 1',
+      pbt({
+        explore: [{ parameter: 'h0', strategy: { resample: { probability: 2, distribution: { constant: 1 } } } }],
+      }),
+      /probability must be in \[0, 1\]/,
+    ],
   ];
   for (const [what, settings, message] of cases) {
     it(`${what}: BAD_USER_INPUT`, async () => {
@@ -60,12 +82,15 @@ describe('PBT settings are validated', () => {
 
 describe("the paper's toy problem", () => {
   it('the population climbs to Q >= 1.19, each generation starting from its parent', async () => {
-    const experiment = ok(await t.gql(CREATE, { input: { name: 'pbt-toy', objective, scheduler: { pbt: pbt() } } })).createExperiment;
+    const experiment = ok(
+      await t.gql(CREATE, { input: { name: 'pbt-toy', objective, scheduler: { pbt: pbt() } } }),
+    ).createExperiment;
     expect(experiment).toMatchObject({ scheduler: 'PBT', maxJobs: 60 });
 
     const CLAIM = `mutation($e: ID, $w: String!) { claimJob(input: { workerId: $w, experimentId: $e }) {
       leaseToken job { id generation hyperparameters params parent { id } } } }`;
-    const status = async () => ok(await t.gql(`query($id: ID!) { experiment(id: $id) { status } }`, { id: experiment.id })).experiment.status;
+    const status = async () =>
+      ok(await t.gql(`query($id: ID!) { experiment(id: $id) { status } }`, { id: experiment.id })).experiment.status;
 
     const worker = async (name: string) => {
       for (;;) {
@@ -90,7 +115,11 @@ describe("the paper's toy problem", () => {
         ok(await t.gql(REPORT_METRICS, { input: { ...lease, points } }));
         ok(
           await t.gql(COMPLETE, {
-            input: { ...lease, result: { Q: 1.2 - (a * a + b * b) }, artifacts: [{ name: 'theta', uri: `memory://${c.job.id}`, metadata: { theta: [a, b] } }] },
+            input: {
+              ...lease,
+              result: { Q: 1.2 - (a * a + b * b) },
+              artifacts: [{ name: 'theta', uri: `memory://${c.job.id}`, metadata: { theta: [a, b] } }],
+            },
           }),
         );
       }
@@ -98,10 +127,13 @@ describe("the paper's toy problem", () => {
     await Promise.all(['w1', 'w2', 'w3'].map(worker));
 
     const view = ok(
-      await t.gql(`query($id: ID!) { experiment(id: $id) { status jobCounts { succeeded total } bestJob { objectiveValue generation }
-        jobs(first: 100) { edges { node { id generation parent { id generation history(first: 1) { edges { node { data } } } } params history(first: 1) { edges { node { data } } } } } } } }`, {
-        id: experiment.id,
-      }),
+      await t.gql(
+        `query($id: ID!) { experiment(id: $id) { status jobCounts { succeeded total } bestJob { objectiveValue generation }
+        jobs(first: 100) { edges { node { id generation parent { id generation history(first: 1) { edges { node { data } } } } params history(first: 1) { edges { node { data } } } } } } } }`,
+        {
+          id: experiment.id,
+        },
+      ),
     ).experiment;
     expect(view.status).toBe('DONE');
     expect(view.jobCounts).toEqual({ succeeded: 60, total: 60 });
@@ -123,14 +155,20 @@ describe("the paper's toy problem", () => {
       else expect(job.parent.history.edges[0].node.data.trialIndex % 4).toBe(decision.exploitedFrom);
     }
     // A later generation's creation names, as its cause, the event that ended the member's previous job.
-    const log = ok(await t.gql(`{ events(first: 1000, filter: { category: "job" }) { edges { node { id type streamId metadata data } } } }`)).events.edges.map((e: any) => e.node);
+    const log = ok(
+      await t.gql(
+        `{ events(first: 1000, filter: { category: "job" }) { edges { node { id type streamId metadata data } } } }`,
+      ),
+    ).events.edges.map((e: any) => e.node);
     const later = log.find((e: any) => e.type === 'JobCreated' && e.data.generation === 3);
     const cause = log.find((e: any) => e.id === later.metadata.causationId);
     expect(cause.type).toBe('JobCompleted');
     // Some members copied better ones (exploit) and perturbed what they copied (explore).
     const exploited = jobs.filter((j: any) => j.history.edges[0].node.data.decision?.exploitedFrom != null);
     expect(exploited.length).toBeGreaterThan(0);
-    expect(exploited.every((j: any) => typeof j.history.edges[0].node.data.decision.explored.h0.perturb === 'number')).toBe(true);
+    expect(
+      exploited.every((j: any) => typeof j.history.edges[0].node.data.decision.explored.h0.perturb === 'number'),
+    ).toBe(true);
   });
 
   it('replaying the log from zero gives the same read models', async () => {

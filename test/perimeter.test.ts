@@ -23,7 +23,12 @@ interface Running {
 
 async function start(host: string, perimeter: PerimeterConfig, adminKey?: string): Promise<Running> {
   const dir = tempDir();
-  const trialog = await openTrialog({ dbPath: `${dir.path}/trialog.db`, eventStoreUrl: undefined, synchronous: 'FULL', adminKey });
+  const trialog = await openTrialog({
+    dbPath: `${dir.path}/trialog.db`,
+    eventStoreUrl: undefined,
+    synchronous: 'FULL',
+    adminKey,
+  });
   const server = await startServer(trialog, { port: 0, host, perimeter });
   return {
     trialog,
@@ -63,7 +68,8 @@ function send(
 
 const QUERY = JSON.stringify({ query: '{ jobs { totalCount } }' });
 const json = { 'content-type': 'application/json' };
-const corsHeaders = (headers: Record<string, unknown>) => Object.keys(headers).filter((name) => name.startsWith('access-control-'));
+const corsHeaders = (headers: Record<string, unknown>) =>
+  Object.keys(headers).filter((name) => name.startsWith('access-control-'));
 
 /** A WebSocket upgrade with these headers: its HTTP answer, or 101 if it opened. */
 function upgrade(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -98,7 +104,11 @@ describe('given an open server on loopback with one allow-listed dashboard origi
   it('when the dashboard asks for a preflight, then it is allowed its headers, without credentials', async () => {
     const response = await send(port, {
       method: 'OPTIONS',
-      headers: { origin: DASHBOARD, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: DASHBOARD,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     expect(response.status).toBe(204);
     expect(response.headers['access-control-allow-origin']).toBe(DASHBOARD);
@@ -123,7 +133,11 @@ describe('given an open server on loopback with one allow-listed dashboard origi
 
   it('when another origin posts or asks for a preflight, then 403 FORBIDDEN and no CORS headers', async () => {
     for (const method of ['POST', 'OPTIONS']) {
-      const response = await send(port, { method, headers: { ...json, origin: 'http://dash.example:5174', 'access-control-request-method': 'POST' }, body: QUERY });
+      const response = await send(port, {
+        method,
+        headers: { ...json, origin: 'http://dash.example:5174', 'access-control-request-method': 'POST' },
+        body: QUERY,
+      });
       expect(response.status, method).toBe(403);
       expect(JSON.parse(response.body).errors[0].extensions.code).toBe('FORBIDDEN');
       expect(corsHeaders(response.headers), method).toEqual([]);
@@ -132,7 +146,11 @@ describe('given an open server on loopback with one allow-listed dashboard origi
 
   it('when a GET query carries the CSRF header, then it runs; without it, 403 FORBIDDEN', async () => {
     const path = `/graphql?query=${encodeURIComponent('{ jobs { totalCount } }')}`;
-    const withHeader = await send(port, { method: 'GET', path, headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' } });
+    const withHeader = await send(port, {
+      method: 'GET',
+      path,
+      headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' },
+    });
     expect(JSON.parse(withHeader.body)).toEqual({ data: { jobs: { totalCount: 0 } } });
     const bare = await send(port, { method: 'GET', path, headers: { accept: 'application/json' } });
     expect(bare.status).toBe(403);
@@ -157,13 +175,23 @@ describe('given an open server on loopback with one allow-listed dashboard origi
   });
 
   it('when a WebSocket upgrade comes with no Origin, the allow-listed one or its own, then graphql-ws serves it', async () => {
-    const servedHeaders: Record<string, string>[] = [{}, { origin: DASHBOARD }, { origin: `http://127.0.0.1:${port}` }, { origin: `http://localhost:${port}`, host: `localhost:${port}` }];
+    const servedHeaders: Record<string, string>[] = [
+      {},
+      { origin: DASHBOARD },
+      { origin: `http://127.0.0.1:${port}` },
+      { origin: `http://localhost:${port}`, host: `localhost:${port}` },
+    ];
     for (const headers of servedHeaders) {
       expect((await upgrade(s.server.url, headers)).status, JSON.stringify(headers)).toBe(101);
     }
     // And a graphql-ws client (the CLI's, the worker's) runs a subscription as before.
     const client = wsClient(s.server.url);
-    const changes = collect<{ events: { type: string } }>(client, 'subscription { events { type } }', {}, (items) => items.length === 1);
+    const changes = collect<{ events: { type: string } }>(
+      client,
+      'subscription { events { type } }',
+      {},
+      (items) => items.length === 1,
+    );
     await send(port, { headers: json, body: JSON.stringify({ query: 'mutation { createJob(input: {}) { id } }' }) });
     expect((await changes.done)[0]!.events.type).toBe('JobCreated');
     await client.dispose();
@@ -193,7 +221,11 @@ describe('given a server bound to every interface', () => {
   it('with keys required and no host allow-list, then a request under any name is served (it needs a key, which no page has)', async () => {
     const s = await start('0.0.0.0', { corsOrigins: [], allowedHosts: [] }, ADMIN_KEY);
     try {
-      const named = await send(s.server.port, { host: `gpu-box.lab:${s.server.port}`, headers: { ...json, authorization: `Bearer ${ADMIN_KEY}` }, body: QUERY });
+      const named = await send(s.server.port, {
+        host: `gpu-box.lab:${s.server.port}`,
+        headers: { ...json, authorization: `Bearer ${ADMIN_KEY}` },
+        body: QUERY,
+      });
       expect(JSON.parse(named.body)).toEqual({ data: { jobs: { totalCount: 0 } } });
       const noKey = await send(s.server.port, { host: `rebind.example:${s.server.port}`, headers: json, body: QUERY });
       expect(JSON.parse(noKey.body).errors[0].extensions.code).toBe('UNAUTHENTICATED');
@@ -205,8 +237,12 @@ describe('given a server bound to every interface', () => {
   it('running open (no key), then only the loopback names are served', async () => {
     const s = await start('0.0.0.0', { corsOrigins: [], allowedHosts: [] });
     try {
-      expect((await send(s.server.port, { host: `localhost:${s.server.port}`, headers: json, body: QUERY })).status).toBe(200);
-      expect((await send(s.server.port, { host: `rebind.example:${s.server.port}`, headers: json, body: QUERY })).status).toBe(403);
+      expect(
+        (await send(s.server.port, { host: `localhost:${s.server.port}`, headers: json, body: QUERY })).status,
+      ).toBe(200);
+      expect(
+        (await send(s.server.port, { host: `rebind.example:${s.server.port}`, headers: json, body: QUERY })).status,
+      ).toBe(403);
     } finally {
       await s.stop();
     }

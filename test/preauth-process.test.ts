@@ -70,7 +70,8 @@ async function measure(body: string) {
   return { code, loopHeldMs, longestProbeMs: Math.round(longestProbeMs), peakGrowthMiB: Math.round(peak - before) };
 }
 
-const nested = (depth: number) => `{"query":"{ __typename }","variables":{"x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+const nested = (depth: number) =>
+  `{"query":"{ __typename }","variables":{"x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
 
 describe('one request does not hold the server', () => {
   it('(the baseline: the longest the loop is held while only probes come)', async () => {
@@ -91,7 +92,10 @@ describe('one request does not hold the server', () => {
   /** 20 MiB of small JSON values: as many items as an array may hold (MAX_JSON_ITEMS), as many arrays as fit. */
   const twentyMiBOfZeros = (last = '0') => {
     const array = `[${'0,'.repeat(1024 * 1024 - 1)}0]`;
-    const arrays = Array.from({ length: Math.floor((20 * MiB - 100) / (array.length + 8)) }, (_, i) => `"a${i}":${array}`);
+    const arrays = Array.from(
+      { length: Math.floor((20 * MiB - 100) / (array.length + 8)) },
+      (_, i) => `"a${i}":${array}`,
+    );
     const room = 20 * MiB - 100 - arrays.reduce((n, a) => n + a.length + 1, 0);
     arrays.push(`"rest":[${'0,'.repeat(Math.floor(room / 2) - 8)}${last}]`);
     return `{"query":"{ __typename }","variables":{${arrays.join(',')}}}`;

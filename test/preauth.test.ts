@@ -11,18 +11,34 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { defaultGraphQLLimits, type GraphQLLimits } from '../src/config.js';
-import { collect, errorCode, gqlClient, ok, sleep, startTestServer, wsClient, type TestServer } from './helpers/server.js';
+import {
+  collect,
+  errorCode,
+  gqlClient,
+  ok,
+  sleep,
+  startTestServer,
+  wsClient,
+  type TestServer,
+} from './helpers/server.js';
 
 const ADMIN_KEY = 'preauth-test-admin-key-0123456789abcdef';
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
-function rawPost(url: string, options: { headers: Record<string, string | number>; body?: string; localAddress?: string }): Promise<{ status: number; headers: IncomingMessage['headers']; text: string }> {
+function rawPost(
+  url: string,
+  options: { headers: Record<string, string | number>; body?: string; localAddress?: string },
+): Promise<{ status: number; headers: IncomingMessage['headers']; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers: options.headers, localAddress: options.localAddress }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
-    });
+    const req = httpRequest(
+      url,
+      { method: 'POST', headers: options.headers, localAddress: options.localAddress },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+      },
+    );
     req.on('error', reject);
     if (options.body !== undefined) req.end(options.body);
     // else: headers only, the body never sent
@@ -41,7 +57,9 @@ describe('given keys are required, a request with no valid key', () => {
 
   it('is refused from its headers with 401 UNAUTHENTICATED, before its body is read', async () => {
     // Headers announce 10 MB; not one byte of it is sent. The answer cannot wait for the body.
-    const answer = await rawPost(t.url, { headers: { 'content-type': 'application/json', 'content-length': 10 * 1024 * 1024 } });
+    const answer = await rawPost(t.url, {
+      headers: { 'content-type': 'application/json', 'content-length': 10 * 1024 * 1024 },
+    });
     expect(answer.status).toBe(401);
     expect(answer.headers['content-type']).toMatch(/^application\/json/);
     expect(answer.headers['www-authenticate']).toBe('Bearer');
@@ -50,7 +68,11 @@ describe('given keys are required, a request with no valid key', () => {
 
   it('with a wrong key is refused the same way, and never reaches validation (no suggestions)', async () => {
     for (const headers of [{}, bearer('not-a-key'), bearer(`${ADMIN_KEY}x`)]) {
-      const response = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: '{ jbos { totalCount } }' }) });
+      const response = await fetch(t.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: '{ jbos { totalCount } }' }),
+      });
       expect(response.status).toBe(401);
       const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
       expect(body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
@@ -58,11 +80,13 @@ describe('given keys are required, a request with no valid key', () => {
     }
   });
 
-  it('may still load GraphiQL\'s page, but not run an operation over GET', async () => {
+  it("may still load GraphiQL's page, but not run an operation over GET", async () => {
     const page = await fetch(t.url, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<html/i);
-    const get = await fetch(`${t.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'text/html' } });
+    const get = await fetch(`${t.url}?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'text/html' },
+    });
     expect(get.status).toBe(401);
   });
 
@@ -73,7 +97,11 @@ describe('given keys are required, a request with no valid key', () => {
     const guards = useSubscriptionGuards(t.trialog, 10);
     const yoga = createTrialogYoga(t.trialog, defaultGraphQLLimits, guards.plugin);
     for (const accept of ['application/json', 'application/graphql-response+json']) {
-      const response = await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: '{"query":"{ __typename }"}' });
+      const response = await yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept },
+        body: '{"query":"{ __typename }"}',
+      });
       expect(response.status).toBe(401);
       const body = (await response.json()) as { errors: { extensions: Record<string, unknown> }[] };
       expect(body.errors[0]!.extensions).toEqual({ code: 'UNAUTHENTICATED' });
@@ -87,7 +115,9 @@ describe('given keys are required, a request with no valid key', () => {
 
   it('over WebSocket is refused at connection_init (4403), before any operation is validated', async () => {
     const client = wsClient(t.url, 'Bearer nope');
-    const closed = new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
+    const closed = new Promise<number>((resolve) =>
+      client.on('closed', (event) => resolve((event as { code: number }).code)),
+    );
     const sub = collect(client, '{ jbos }', {}, () => false);
     await expect(sub.done).rejects.toBeTruthy();
     expect(await closed).toBe(4403);
@@ -118,8 +148,13 @@ describe('bodies and documents are bounded before they are parsed', () => {
   });
 
   it('a large body of ordinary JSON still parses, to the same values', async () => {
-    const variables = { x: Array.from({ length: 200_000 }, (_, i) => ({ i, s: `v${i}`, n: null, b: i % 2 === 0 })), '__proto__': { y: 1 } };
-    const response = await t.gql('mutation($p: JSONObject) { createJob(input: { params: $p }) { params } }', { p: { rows: variables.x.slice(0, 500) } });
+    const variables = {
+      x: Array.from({ length: 200_000 }, (_, i) => ({ i, s: `v${i}`, n: null, b: i % 2 === 0 })),
+      __proto__: { y: 1 },
+    };
+    const response = await t.gql('mutation($p: JSONObject) { createJob(input: { params: $p }) { params } }', {
+      p: { rows: variables.x.slice(0, 500) },
+    });
     expect(ok(response).createJob.params).toEqual({ rows: variables.x.slice(0, 500) });
     expect((await post(JSON.stringify({ query: 'query { __typename }', variables }))).code).toBeUndefined();
   });
@@ -131,7 +166,10 @@ describe('bodies and documents are bounded before they are parsed', () => {
   });
 
   it('a document nested 3,000 deep is TOO_LARGE, not a stack overflow', async () => {
-    for (const query of [`{ ${'jobs { '.repeat(3000)}id${' }'.repeat(3000)} }`, `{ job(id: ${'['.repeat(3000)}1${']'.repeat(3000)}) { id } }`]) {
+    for (const query of [
+      `{ ${'jobs { '.repeat(3000)}id${' }'.repeat(3000)} }`,
+      `{ job(id: ${'['.repeat(3000)}1${']'.repeat(3000)}) { id } }`,
+    ]) {
       const answer = await post(JSON.stringify({ query }));
       expect(answer.code).toBe('TOO_LARGE');
       expect(answer.message).toMatch(/nested deeper than 128/);
@@ -148,7 +186,13 @@ describe('bodies and documents are bounded before they are parsed', () => {
 
 describe('connections are capped per address and in total, slow requests are cut off', () => {
   let t: TestServer;
-  const limits: GraphQLLimits = { ...defaultGraphQLLimits, maxConnections: 20, maxConnectionsPerAddress: 3, headersTimeoutMs: 2000, requestTimeoutMs: 2000 };
+  const limits: GraphQLLimits = {
+    ...defaultGraphQLLimits,
+    maxConnections: 20,
+    maxConnectionsPerAddress: 3,
+    headersTimeoutMs: 2000,
+    requestTimeoutMs: 2000,
+  };
   beforeAll(async () => {
     t = await startTestServer({ graphql: limits });
   });
@@ -174,7 +218,11 @@ describe('connections are capped per address and in total, slow requests are cut
     for (const socket of slow) socket.write(`POST /graphql HTTP/1.1\r\nhost: ${new URL(t.url).host}\r\n`); // headers never finished
     const refused = await slowSocket('127.0.0.1');
     expect(await closedWith(refused)).toMatch(/^HTTP\/1\.1 503/);
-    const other = await rawPost(t.url, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }), localAddress: '127.0.0.2' });
+    const other = await rawPost(t.url, {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+      localAddress: '127.0.0.2',
+    });
     expect(other.status).toBe(200);
     for (const socket of slow) socket.destroy();
   });
@@ -182,7 +230,9 @@ describe('connections are capped per address and in total, slow requests are cut
   it('a body that never finishes is cut off after TRIALOG_REQUEST_TIMEOUT_MS', async () => {
     const socket = await slowSocket('127.0.0.3');
     const closed = closedWith(socket);
-    socket.write(`POST /graphql HTTP/1.1\r\nhost: ${new URL(t.url).host}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"qu`);
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nhost: ${new URL(t.url).host}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"qu`,
+    );
     expect(await closed).toMatch(/^HTTP\/1\.1 408/);
   });
 
@@ -216,14 +266,21 @@ describe('graphql-ws messages are bounded before they are parsed', () => {
     const socket = new WebSocket(t.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     const messages: { type: string; id?: string; payload?: unknown }[] = [];
     socket.on('message', (data) => messages.push(JSON.parse(data.toString())));
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     await new Promise((resolve) => socket.on('open', resolve));
     return { socket, messages, closed };
   };
 
   it('a 10 MB connection_init is cut off unread (1009; main parsed it for 18.7 s), and the server goes on', async () => {
     const { socket, closed } = await socketTo();
-    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${ADMIN_KEY}`, junk: `${'['.repeat(5_000_000)}${']'.repeat(5_000_000)}` } }));
+    socket.send(
+      JSON.stringify({
+        type: 'connection_init',
+        payload: { authorization: `Bearer ${ADMIN_KEY}`, junk: `${'['.repeat(5_000_000)}${']'.repeat(5_000_000)}` },
+      }),
+    );
     expect((await closed).code).toBe(1009);
     expect(ok(await t.gql('{ __typename }', undefined, bearer(ADMIN_KEY))).__typename).toBe('Query');
   });
@@ -232,7 +289,9 @@ describe('graphql-ws messages are bounded before they are parsed', () => {
     const { socket, messages, closed } = await socketTo();
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${ADMIN_KEY}` } }));
     while (!messages.some((m) => m.type === 'connection_ack')) await sleep(10);
-    socket.send(`{"id":"1","type":"subscribe","payload":{"query":"{ __typename }","variables":{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}}}`);
+    socket.send(
+      `{"id":"1","type":"subscribe","payload":{"query":"{ __typename }","variables":{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}}}`,
+    );
     const { code, reason } = await closed;
     expect(code).toBe(4400);
     expect(reason).toMatch(/nested deeper than 128/);
@@ -244,7 +303,10 @@ describe('over graphql-ws, a refused operation ends that operation only', () => 
   let viewerKey: string;
   beforeAll(async () => {
     t = await startTestServer({ adminKey: ADMIN_KEY, graphql: { ...defaultGraphQLLimits, maxSubscriptionsPerKey: 1 } });
-    ({ key: viewerKey } = await t.trialog.access.createApiKey({ name: 'viewer', role: 'viewer' }, { actor: 'test', correlationId: 'c' }));
+    ({ key: viewerKey } = await t.trialog.access.createApiKey(
+      { name: 'viewer', role: 'viewer' },
+      { actor: 'test', correlationId: 'c' },
+    ));
   });
   afterAll(async () => {
     await t.stop();
@@ -256,16 +318,25 @@ describe('over graphql-ws, a refused operation ends that operation only', () => 
     const client = wsClient(t.url, `Bearer ${viewerKey}`);
     let closedCode: number | undefined;
     client.on('closed', (event) => (closedCode = (event as { code: number }).code));
-    const live = collect<{ jobStatusChanged: { to: string } }>(client, 'subscription { jobStatusChanged { to } }', {}, (items) => items.length >= 1);
+    const live = collect<{ jobStatusChanged: { to: string } }>(
+      client,
+      'subscription { jobStatusChanged { to } }',
+      {},
+      (items) => items.length >= 1,
+    );
     await sleep(300);
 
     const refusal = (query: string) =>
       new Promise<string | undefined>((resolve) => {
-        client.subscribe({ query }, {
-          next: (value) => resolve((value.errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code),
-          error: (errors) => resolve((errors as { extensions?: { code?: string } }[])[0]?.extensions?.code),
-          complete: () => {},
-        });
+        client.subscribe(
+          { query },
+          {
+            next: (value) =>
+              resolve((value.errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code),
+            error: (errors) => resolve((errors as { extensions?: { code?: string } }[])[0]?.extensions?.code),
+            complete: () => {},
+          },
+        );
       });
     expect(await refusal('mutation { createJob(input: {}) { id } }')).toBe('FORBIDDEN');
     expect(await refusal('subscription { jobStatusChanged { to } }')).toBe('TOO_LARGE');
@@ -287,7 +358,13 @@ describe('the per-key subscription cap holds for every caller', () => {
     const first = collect(clients[0]!, 'subscription { jobStatusChanged { to } }', {}, () => false);
     await sleep(300);
     const second = collect(clients[1]!, 'subscription { jobStatusChanged { to } }', {}, () => false);
-    const outcome = await Promise.race([second.done.then(() => 'ended', (error: Error) => error.message), sleep(1500).then(() => 'still open')]);
+    const outcome = await Promise.race([
+      second.done.then(
+        () => 'ended',
+        (error: Error) => error.message,
+      ),
+      sleep(1500).then(() => 'still open'),
+    ]);
     first.stop();
     second.stop();
     await Promise.all(clients.map((c) => c.dispose()));
@@ -295,7 +372,10 @@ describe('the per-key subscription cap holds for every caller', () => {
   };
 
   it('the environment admin key has a cap of its own', async () => {
-    const t = await startTestServer({ adminKey: ADMIN_KEY, graphql: { ...defaultGraphQLLimits, maxSubscriptionsPerKey: 1 } });
+    const t = await startTestServer({
+      adminKey: ADMIN_KEY,
+      graphql: { ...defaultGraphQLLimits, maxSubscriptionsPerKey: 1 },
+    });
     expect(await overCap(t, `Bearer ${ADMIN_KEY}`)).toMatch(/TOO_LARGE/);
     await t.stop();
   });
@@ -321,9 +401,17 @@ describe('with introspection off, no error suggests a name', () => {
     ['an argument', '{ jobs(firts: 1) { totalCount } }'],
     ['a type', 'query($id: IDD!) { job(id: $id) { id } }', { id: 'x' }],
     ['an enum value', '{ jobs(filter: { status: [QUEUD] }) { totalCount } }'],
-    ['an enum value in variables', 'query($s: [JobStatus!]) { jobs(filter: { status: $s }) { totalCount } }', { s: ['QUEUD'] }],
+    [
+      'an enum value in variables',
+      'query($s: [JobStatus!]) { jobs(filter: { status: $s }) { totalCount } }',
+      { s: ['QUEUD'] },
+    ],
     ['an input field', 'mutation { createJob(input: { priorty: 1 }) { id } }'],
-    ['an input field in variables', 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', { i: { priorty: 1 } }],
+    [
+      'an input field in variables',
+      'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }',
+      { i: { priorty: 1 } },
+    ],
   ];
   for (const [what, query, variables] of cases) {
     it(`${what}`, async () => {

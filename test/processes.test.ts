@@ -15,8 +15,15 @@ async function createJobs(url: string, count: number, label: string): Promise<st
   const gql = gqlClient(url);
   const ids: string[] = [];
   for (let done = 0; done < count; done += 50) {
-    const fields = Array.from({ length: Math.min(50, count - done) }, (_, i) => `j${i}: createJob(input: { labels: ["${label}"] }) { id }`);
-    ids.push(...Object.values(ok(await gql(`mutation { ${fields.join('\n')} }`)) as Record<string, { id: string }>).map((j) => j.id));
+    const fields = Array.from(
+      { length: Math.min(50, count - done) },
+      (_, i) => `j${i}: createJob(input: { labels: ["${label}"] }) { id }`,
+    );
+    ids.push(
+      ...Object.values(ok(await gql(`mutation { ${fields.join('\n')} }`)) as Record<string, { id: string }>).map(
+        (j) => j.id,
+      ),
+    );
   }
   return ids;
 }
@@ -48,8 +55,11 @@ describe('two server processes on one SQLite file', () => {
     expect(new Set(claims.map((c) => c.server)).size).toBe(2);
     // Each job's stream holds exactly one claim, seen alike from both processes.
     for (const url of [a.url, b.url]) {
-      const streams = ok(await gqlClient(url)(`{ events(first: 1000, filter: { types: ["JobClaimed"] }) { edges { node { streamId } } } }`))
-        .events.edges.map((e: any) => e.node.streamId);
+      const streams = ok(
+        await gqlClient(url)(
+          `{ events(first: 1000, filter: { types: ["JobClaimed"] }) { edges { node { streamId } } } }`,
+        ),
+      ).events.edges.map((e: any) => e.node.streamId);
       expect(streams).toHaveLength(300);
       expect(new Set(streams).size).toBe(300);
     }
@@ -63,7 +73,8 @@ describe('two server processes on one SQLite file', () => {
     type Change = { jobStatusChanged: { job: { id: string }; to: string } };
     const created = new Set<string>();
     const sub = collect<Change>(ws, `subscription { jobStatusChanged { job { id } to } }`, {}, () => false);
-    const seenFromA = () => sub.items.some((i) => created.has(i.jobStatusChanged.job.id) && i.jobStatusChanged.to === 'QUEUED');
+    const seenFromA = () =>
+      sub.items.some((i) => created.has(i.jobStatusChanged.job.id) && i.jobStatusChanged.to === 'QUEUED');
     // Keep creating through A until B's subscriber reports one (it may take a moment to be live).
     for (let i = 0; i < 100 && !seenFromA(); i++) {
       created.add((await createJobs(a.url, 1, 'cross'))[0]!);
@@ -125,7 +136,18 @@ describe('kill -9 under load', () => {
           const c = await claim(gql, { workerId: name, labels: ['load'] });
           if (!c) return;
           const lease = { jobId: c.job.id, leaseToken: c.leaseToken };
-          ok(await gql(REPORT_METRICS, { input: { ...lease, sequence: 1, points: [{ name: 'loss', value: 1 }, { name: 'loss', value: 0.5 }] } }));
+          ok(
+            await gql(REPORT_METRICS, {
+              input: {
+                ...lease,
+                sequence: 1,
+                points: [
+                  { name: 'loss', value: 1 },
+                  { name: 'loss', value: 0.5 },
+                ],
+              },
+            }),
+          );
           reported.set(c.job.id, 2);
           const value = Math.random();
           ok(await gql(COMPLETE, { input: { ...lease, result: { value } } }));
@@ -144,7 +166,9 @@ describe('kill -9 under load', () => {
     const second = await start(db);
     const after = gqlClient(second.url);
     for (const [id, value] of completed) {
-      const job = ok(await after(`query($id: ID!) { job(id: $id) { status result metrics { name points { step } } } }`, { id })).job;
+      const job = ok(
+        await after(`query($id: ID!) { job(id: $id) { status result metrics { name points { step } } } }`, { id }),
+      ).job;
       expect(job.status).toBe('SUCCEEDED');
       expect(job.result).toEqual({ value });
     }
@@ -189,13 +213,24 @@ describe('configuration', () => {
     ['PORT', '70000', /PORT must be a whole number/],
     ['EVENTSTORE_URL', 'http://localhost:2113', /EVENTSTORE_URL must be an esdb:\/\/ connection string/],
     ['TRIALOG_SYNCHRONOUS', 'SOMETIMES', /TRIALOG_SYNCHRONOUS must be FULL or NORMAL/],
-    ['TRIALOG_SHUTDOWN_GRACE_SECONDS', '-1', /TRIALOG_SHUTDOWN_GRACE_SECONDS must be a whole number of seconds, 0 or more/],
-    ['TRIALOG_READY_MAX_LAG_SECONDS', 'soon', /TRIALOG_READY_MAX_LAG_SECONDS must be a whole number of seconds, 1 or more/],
+    [
+      'TRIALOG_SHUTDOWN_GRACE_SECONDS',
+      '-1',
+      /TRIALOG_SHUTDOWN_GRACE_SECONDS must be a whole number of seconds, 0 or more/,
+    ],
+    [
+      'TRIALOG_READY_MAX_LAG_SECONDS',
+      'soon',
+      /TRIALOG_READY_MAX_LAG_SECONDS must be a whole number of seconds, 1 or more/,
+    ],
   ] as const) {
     it(`${name}=${value} stops the server at start with one clear line`, async () => {
       const { output, exit } = runMain({ [name]: value, TRIALOG_DB: ':memory:' });
       expect(await exit).toBe(2);
-      const lines = output().trim().split('\n').filter((line) => !line.startsWith('npm warn'));
+      const lines = output()
+        .trim()
+        .split('\n')
+        .filter((line) => !line.startsWith('npm warn'));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^trialog: invalid configuration: /);
       expect(lines[0]).toMatch(pattern);

@@ -19,7 +19,9 @@ interface Scenario {
   kind: 'median' | 'successiveHalving';
   direction: Direction;
   rule: MedianRule | SuccessiveHalvingRule;
-  log: ({ trial: number; step: number; value: number; prune: boolean } | { end: number; state: 'COMPLETE' | 'PRUNED' })[];
+  log: (
+    { trial: number; step: number; value: number; prune: boolean } | { end: number; state: 'COMPLETE' | 'PRUNED' }
+  )[];
 }
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/optuna/decisions.json', import.meta.url), 'utf8')) as {
@@ -83,11 +85,46 @@ const values = (entries: [number, number][]) => new Map(entries);
 
 describe('median: hand-computed cases', () => {
   const rule: MedianRule = { startupJobs: 2, warmupSteps: 2, intervalSteps: 2, minJobs: 1 };
-  const completed = [values([[2, 1], [4, 1]]), values([[2, 3], [4, 3]]), values([[2, 5], [4, 5]])];
+  const completed = [
+    values([
+      [2, 1],
+      [4, 1],
+    ]),
+    values([
+      [2, 3],
+      [4, 3],
+    ]),
+    values([
+      [2, 5],
+      [4, 5],
+    ]),
+  ];
 
   it('prunes a minimising trial whose best value is above the median of the completed at its step', () => {
-    expect(medianPrunes(rule, 'MINIMIZE', values([[0, 9], [1, 9], [2, 4]]), completed)).toBe(true); // 4 > 3
-    expect(medianPrunes(rule, 'MINIMIZE', values([[0, 9], [1, 2.5], [2, 4]]), completed)).toBe(false); // best 2.5
+    expect(
+      medianPrunes(
+        rule,
+        'MINIMIZE',
+        values([
+          [0, 9],
+          [1, 9],
+          [2, 4],
+        ]),
+        completed,
+      ),
+    ).toBe(true); // 4 > 3
+    expect(
+      medianPrunes(
+        rule,
+        'MINIMIZE',
+        values([
+          [0, 9],
+          [1, 2.5],
+          [2, 4],
+        ]),
+        completed,
+      ),
+    ).toBe(false); // best 2.5
   });
 
   it('prunes a maximising trial whose best value is below the median', () => {
@@ -106,9 +143,29 @@ describe('median: hand-computed cases', () => {
 
   it('checks only at the first report in each interval after warmup', () => {
     // interval 2 after warmup 2: checks at 2, 4, 6…; a report at 3 after one at 2 is not checked.
-    expect(medianPrunes(rule, 'MINIMIZE', values([[2, 0], [3, 100]]), [values([[3, 0]]), values([[3, 0]])])).toBe(false);
+    expect(
+      medianPrunes(
+        rule,
+        'MINIMIZE',
+        values([
+          [2, 0],
+          [3, 100],
+        ]),
+        [values([[3, 0]]), values([[3, 0]])],
+      ),
+    ).toBe(false);
     // …but at 3 when nothing was reported since the check at 2 was missed.
-    expect(medianPrunes(rule, 'MINIMIZE', values([[1, 100], [3, 100]]), [values([[3, 0]]), values([[3, 0]])])).toBe(true);
+    expect(
+      medianPrunes(
+        rule,
+        'MINIMIZE',
+        values([
+          [1, 100],
+          [3, 100],
+        ]),
+        [values([[3, 0]]), values([[3, 0]])],
+      ),
+    ).toBe(true);
   });
 
   it('does not prune when fewer than minJobs completed jobs reported at that step', () => {
@@ -161,7 +218,18 @@ describe('successive halving: hand-computed cases', () => {
   });
 
   it('starts from the rungs the trial already reached', () => {
-    expect(successiveHalving(rule, 'MINIMIZE', values([[1, 9], [2, 9]]), 1, (rung) => (rung === 1 ? [1, 1, 1] : []))).toEqual({
+    expect(
+      successiveHalving(
+        rule,
+        'MINIMIZE',
+        values([
+          [1, 9],
+          [2, 9],
+        ]),
+        1,
+        (rung) => (rung === 1 ? [1, 1, 1] : []),
+      ),
+    ).toEqual({
       prune: true,
       reached: [{ rung: 1, value: 9 }],
     });

@@ -31,7 +31,9 @@ async function createExperiment(earlyStopping: Record<string, unknown>): Promise
     scheduler: { random: { space: SPACE, seed: 5 } },
     earlyStopping,
   };
-  return ok(await t.gql(`mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id } }`, { input })).createExperiment.id;
+  return ok(
+    await t.gql(`mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id } }`, { input }),
+  ).createExperiment.id;
 }
 
 interface Trial {
@@ -41,19 +43,28 @@ interface Trial {
 
 async function claimTrial(experimentId: string): Promise<Trial> {
   const claimed = ok(
-    await t.gql(`mutation($input: ClaimJobInput!) { claimJob(input: $input) { leaseToken job { id } } }`, { input: { workerId: 'w', experimentId } }),
+    await t.gql(`mutation($input: ClaimJobInput!) { claimJob(input: $input) { leaseToken job { id } } }`, {
+      input: { workerId: 'w', experimentId },
+    }),
   ).claimJob;
   return { jobId: claimed.job.id, leaseToken: claimed.leaseToken };
 }
 
 async function report(trial: Trial, points: { name?: string; step: number; value: number }[]) {
-  const input = { jobId: trial.jobId, leaseToken: trial.leaseToken, points: points.map((p) => ({ name: 'loss', ...p })) };
+  const input = {
+    jobId: trial.jobId,
+    leaseToken: trial.leaseToken,
+    points: points.map((p) => ({ name: 'loss', ...p })),
+  };
   return ok(await t.gql(REPORT_METRICS, { input })).reportMetrics as { shouldStop: boolean };
 }
 
 async function completedTrial(experimentId: string, losses: number[]): Promise<void> {
   const trial = await claimTrial(experimentId);
-  await report(trial, losses.map((value, step) => ({ step, value })));
+  await report(
+    trial,
+    losses.map((value, step) => ({ step, value })),
+  );
   ok(await t.gql(COMPLETE, { input: { jobId: trial.jobId, leaseToken: trial.leaseToken, result: {} } }));
 }
 
@@ -109,12 +120,23 @@ describe('a job pruned by the median rule', () => {
     const experimentId = await createExperiment({ median: { startupJobs: 4, warmupSteps: 2 } });
     for (const losses of completed) await completedTrial(experimentId, losses);
     const trial = await claimTrial(experimentId);
-    await report(trial, [{ step: 0, value: 2 }, { step: 1, value: 1.8 }]);
-    await report(trial, [{ step: 2, value: 1.5 }, { step: 3, value: 1.4 }]);
+    await report(trial, [
+      { step: 0, value: 2 },
+      { step: 1, value: 1.8 },
+    ]);
+    await report(trial, [
+      { step: 2, value: 1.5 },
+      { step: 3, value: 1.4 },
+    ]);
     const { revision, pruning } = ok(await t.gql(JOB, { id: trial.jobId })).job;
 
     const at = async (r: number) =>
-      ok(await t.gql(`query($id: ID!, $r: Int) { jobAt(id: $id, revision: $r) { status ${PRUNING} } }`, { id: trial.jobId, r })).jobAt;
+      ok(
+        await t.gql(`query($id: ID!, $r: Int) { jobAt(id: $id, revision: $r) { status ${PRUNING} } }`, {
+          id: trial.jobId,
+          r,
+        }),
+      ).jobAt;
     expect(await at(revision)).toEqual({ status: 'PRUNED', pruning });
     expect(pruning).toMatchObject({ step: 2, comparedTrials: 4 });
     expect(pruning.threshold).toBeCloseTo(medianAtStep2, 12);
@@ -127,7 +149,9 @@ describe('a job pruned by the median rule', () => {
     for (const losses of completed) await completedTrial(experimentId, losses);
     const trial = await claimTrial(experimentId);
     expect((await report(trial, [{ step: 2, value: 9 }])).shouldStop).toBe(true);
-    const retried = ok(await t.gql(`mutation($id: ID!) { retryJob(input: { jobId: $id }) { status ${PRUNING} } }`, { id: trial.jobId })).retryJob;
+    const retried = ok(
+      await t.gql(`mutation($id: ID!) { retryJob(input: { jobId: $id }) { status ${PRUNING} } }`, { id: trial.jobId }),
+    ).retryJob;
     expect(retried).toEqual({ status: 'QUEUED', pruning: null });
   });
 });
@@ -142,10 +166,28 @@ describe('a job pruned by successive halving', () => {
     expect((await report(others[2]!, [{ step: 1, value: 0.3 }])).shouldStop).toBe(true);
     // With 0.25, rung 0 holds [0.2, 0.1, 0.3, 0.25]: the best half goes on, and 0.2, its worse member, is the cutoff.
     const trial = await claimTrial(experimentId);
-    expect((await report(trial, [{ step: 0, value: 1 }, { step: 1, value: 0.25 }, { step: 2, value: 0.05 }])).shouldStop).toBe(true);
+    expect(
+      (
+        await report(trial, [
+          { step: 0, value: 1 },
+          { step: 1, value: 0.25 },
+          { step: 2, value: 0.05 },
+        ])
+      ).shouldStop,
+    ).toBe(true);
     const job = ok(await t.gql(JOB, { id: trial.jobId })).job;
-    expect(job.pruning).toEqual({ rule: 'successiveHalving', step: 1, value: 0.25, threshold: 0.2, comparedTrials: 4, rung: 0 });
-    expect(job.metrics[0].points).toEqual([{ step: 0, value: 1 }, { step: 1, value: 0.25 }]);
+    expect(job.pruning).toEqual({
+      rule: 'successiveHalving',
+      step: 1,
+      value: 0.25,
+      threshold: 0.2,
+      comparedTrials: 4,
+      rung: 0,
+    });
+    expect(job.metrics[0].points).toEqual([
+      { step: 0, value: 1 },
+      { step: 1, value: 0.25 },
+    ]);
     expect(job.objectiveValue).toBe(0.25);
   });
 });
@@ -164,7 +206,10 @@ describe('a log pruned before the numbers were recorded', () => {
     const old = await startTestServer({ dbPath });
     try {
       const job = ok(await old.gql(`{ job(id: "job_old_pruned") { status ${PRUNING} } }`)).job;
-      expect(job).toEqual({ status: 'PRUNED', pruning: { rule: 'median', step: 7, value: 3.5, threshold: null, comparedTrials: null, rung: null } });
+      expect(job).toEqual({
+        status: 'PRUNED',
+        pruning: { rule: 'median', step: 7, value: 3.5, threshold: null, comparedTrials: null, rung: null },
+      });
     } finally {
       await old.stop();
       dir.remove();

@@ -21,11 +21,18 @@ describe('positions', () => {
   it('given a position past the head, when events are read after it, then the page is empty, and the subscription waits for what comes next', async () => {
     const head = (await t.trialog.store.headPosition())!;
     const next = String(Number(head) + 1).padStart(head.length, '0');
-    const page = ok(await t.gql(`query($a: String) { events(after: $a) { edges { cursor } pageInfo { hasNextPage } } }`, { a: next })).events;
+    const page = ok(
+      await t.gql(`query($a: String) { events(after: $a) { edges { cursor } pageInfo { hasNextPage } } }`, { a: next }),
+    ).events;
     expect(page).toEqual({ edges: [], pageInfo: { hasNextPage: false } });
     // Subscribed after the position the next event will take: it gets the one after that.
     const client = wsClient(t.url);
-    const sub = collect<{ events: { position: string } }>(client, `subscription($a: String) { events(after: $a) { position } }`, { a: next }, (items) => items.length >= 1);
+    const sub = collect<{ events: { position: string } }>(
+      client,
+      `subscription($a: String) { events(after: $a) { position } }`,
+      { a: next },
+      (items) => items.length >= 1,
+    );
     for (let i = 0; i < 50 && sub.items.length === 0; i++) {
       ok(await t.gql(`mutation { createJob(input: { labels: ["edge"] }) { id } }`));
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -35,9 +42,12 @@ describe('positions', () => {
     expect(first!.events.position > next).toBe(true);
   });
 
-  it('given a position beyond the store\'s range, when events are read or subscribed after it, then BAD_USER_INPUT', async () => {
+  it("given a position beyond the store's range, when events are read or subscribed after it, then BAD_USER_INPUT", async () => {
     for (const after of ['9999999999999999', '9007199254740992', '99999999999999999999']) {
-      expect(errorCode(await t.gql(`query($a: String) { events(after: $a) { edges { cursor } } }`, { a: after })), after).toBe('BAD_USER_INPUT');
+      expect(
+        errorCode(await t.gql(`query($a: String) { events(after: $a) { edges { cursor } } }`, { a: after })),
+        after,
+      ).toBe('BAD_USER_INPUT');
     }
     const client = wsClient(t.url);
     const sub = collect(client, `subscription { events(after: "9999999999999999") { position } }`, {}, () => true);
@@ -49,7 +59,9 @@ describe('positions', () => {
 describe('filter lists', () => {
   it('given 40,000 statuses (all repeated), when jobs are listed by them, then the answer is as for the distinct ones', async () => {
     const statuses = Array.from({ length: 40_000 }, (_, i) => (i % 2 ? 'QUEUED' : 'RUNNING'));
-    const many = ok(await t.gql(`query($s: [JobStatus!]) { jobs(filter: { status: $s }) { totalCount } }`, { s: statuses })).jobs;
+    const many = ok(
+      await t.gql(`query($s: [JobStatus!]) { jobs(filter: { status: $s }) { totalCount } }`, { s: statuses }),
+    ).jobs;
     const distinct = ok(await t.gql(`{ jobs(filter: { status: [QUEUED, RUNNING] }) { totalCount } }`)).jobs;
     expect(many.totalCount).toBe(distinct.totalCount);
   });
@@ -58,6 +70,8 @@ describe('filter lists', () => {
     const types = (n: number) => Array.from({ length: n }, (_, i) => `Type${i}`);
     const query = `query($t: [String!]) { events(filter: { types: $t }) { edges { cursor } } }`;
     expect(errorCode(await t.gql(query, { t: types(limits.filterListItems + 1) }))).toBe('TOO_LARGE');
-    expect(ok(await t.gql(query, { t: [...types(limits.filterListItems - 1), 'JobCreated'] })).events.edges.length).toBeGreaterThan(0);
+    expect(
+      ok(await t.gql(query, { t: [...types(limits.filterListItems - 1), 'JobCreated'] })).events.edges.length,
+    ).toBeGreaterThan(0);
   });
 });

@@ -18,7 +18,9 @@ import { runMain } from './helpers/process.js';
 import { gqlClient, ok, tempDir } from './helpers/server.js';
 
 /** The stores the events may live in: SQLite always, EventStoreDB when EVENTSTORE_URL points at one. */
-const eventStores: [string, (dir: string) => EventStore][] = [['SQLite', (dir) => new SqliteEventStore(join(dir, 'events.db'))]];
+const eventStores: [string, (dir: string) => EventStore][] = [
+  ['SQLite', (dir) => new SqliteEventStore(join(dir, 'events.db'))],
+];
 const esdbUrl = process.env.EVENTSTORE_URL;
 if (esdbUrl) eventStores.push([`EventStoreDB at ${esdbUrl}`, () => new EventStoreDbEventStore(esdbUrl)]);
 
@@ -44,7 +46,10 @@ describe.each(eventStores)('a mutation whose read models lag, events in %s', (_,
       dir = tempDir();
       const readModels = join(dir.path, 'read-models.db');
       const events = openEvents(dir.path);
-      trialog = await openTrialog({ dbPath: readModels, eventStoreUrl: undefined, synchronous: 'FULL', readModelWaitSeconds: 1 }, { eventStore: events });
+      trialog = await openTrialog(
+        { dbPath: readModels, eventStoreUrl: undefined, synchronous: 'FULL', readModelWaitSeconds: 1 },
+        { eventStore: events },
+      );
       server = await startServer(trialog, { port: 0, host: '127.0.0.1' });
       const gql = gqlClient(server.url);
 
@@ -53,7 +58,11 @@ describe.each(eventStores)('a mutation whose read models lag, events in %s', (_,
       const answer = await gql(`mutation { createJob(input: { labels: ["behind"] }) { id } }`);
 
       const error = answer.errors?.[0];
-      expect(error?.extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', reason: 'READ_MODELS_BEHIND', recorded: true });
+      expect(error?.extensions).toMatchObject({
+        code: 'INTERNAL_SERVER_ERROR',
+        reason: 'READ_MODELS_BEHIND',
+        recorded: true,
+      });
       expect(error?.message).toMatch(/was recorded .*do not repeat it/);
       const position = (error?.extensions as { position: string }).position;
       const [recorded] = await events.readAll({ after: trialog.runner.position, filter: { types: ['JobCreated'] } });
@@ -62,7 +71,9 @@ describe.each(eventStores)('a mutation whose read models lag, events in %s', (_,
       lock.exec('COMMIT');
       await trialog.runner.waitFor(position);
       const jobId = (recorded!.data as { jobId: string }).jobId;
-      expect(ok(await gql(`query($id: ID!) { job(id: $id) { labels } }`, { id: jobId })).job).toEqual({ labels: ['behind'] });
+      expect(ok(await gql(`query($id: ID!) { job(id: $id) { labels } }`, { id: jobId })).job).toEqual({
+        labels: ['behind'],
+      });
     },
   );
 });
@@ -73,7 +84,9 @@ describe('TRIALOG_READ_MODEL_WAIT_SECONDS', () => {
     try {
       const { exit, output } = runMain({ TRIALOG_DB: join(dir.path, 't.db'), TRIALOG_READ_MODEL_WAIT_SECONDS: '0' });
       expect(await exit).toBe(2);
-      expect(output().trim().split('\n')).toEqual([expect.stringMatching(/TRIALOG_READ_MODEL_WAIT_SECONDS must be a whole number/)]);
+      expect(output().trim().split('\n')).toEqual([
+        expect.stringMatching(/TRIALOG_READ_MODEL_WAIT_SECONDS must be a whole number/),
+      ]);
     } finally {
       dir.remove();
     }

@@ -36,7 +36,8 @@ const linesOf = (output: string) =>
       }
     });
 
-const requestLines = (output: string) => linesOf(output).filter((line) => 'operationName' in line) as unknown as RequestLine[];
+const requestLines = (output: string) =>
+  linesOf(output).filter((line) => 'operationName' in line) as unknown as RequestLine[];
 
 /** Waits (at most 10 s) until the server has logged `n` request lines: the line comes as the answer goes. */
 async function untilRequestLines(output: () => string, n: number): Promise<RequestLine[]> {
@@ -45,67 +46,147 @@ async function untilRequestLines(output: () => string, n: number): Promise<Reque
 }
 
 describe('the request line', () => {
-  it('given requests over HTTP, SSE and WebSocket carrying keys and lease tokens, each gets one JSON line with its fields, and no secret is printed', { timeout: 90_000 }, async () => {
-    const server = await start(freshDb(), { TRIALOG_ADMIN_KEY: ADMIN_KEY });
-    const gql = gqlClient(server.url);
-    const admin = (correlation: string) => ({ authorization: `Bearer ${ADMIN_KEY}`, 'x-correlation-id': correlation });
+  it(
+    'given requests over HTTP, SSE and WebSocket carrying keys and lease tokens, each gets one JSON line with its fields, and no secret is printed',
+    { timeout: 90_000 },
+    async () => {
+      const server = await start(freshDb(), { TRIALOG_ADMIN_KEY: ADMIN_KEY });
+      const gql = gqlClient(server.url);
+      const admin = (correlation: string) => ({
+        authorization: `Bearer ${ADMIN_KEY}`,
+        'x-correlation-id': correlation,
+      });
 
-    const workerKey = ok(await gql(`mutation MakeKey { createApiKey(input: { name: "gpu-worker", role: WORKER }) { key } }`, {}, admin('corr-key'))).createApiKey.key as string;
-    const worker = (correlation: string) => ({ authorization: `Bearer ${workerKey}`, 'x-correlation-id': correlation });
-    ok(await gql(`mutation CreateJob { createJob(input: { hyperparameters: { lr: 0.1 } }) { id } }`, {}, admin('corr-create')));
-    const claim = ok(await gql(`mutation ClaimJob { claimJob(input: { workerId: "w1", leaseSeconds: 60 }) { leaseToken job { id } } }`, {}, worker('corr-claim'))).claimJob;
-    const leaseToken = claim.leaseToken as string;
-    const jobId = claim.job.id as string;
-    ok(await gql(`mutation Beat($input: HeartbeatInput!) { heartbeat(input: $input) { leaseExpiresAt } }`, { input: { jobId, leaseToken, progress: 0.5 } }, worker('corr-beat')));
-    // A hostile or careless client puts a token in the document itself: the document is never logged either.
-    const inlineToken = `forged-${leaseToken.slice(0, 8)}-lease-token-in-the-query-text`;
-    const lost = await gql(`mutation StaleBeat { heartbeat(input: { jobId: "${jobId}", leaseToken: "${inlineToken}" }) { leaseExpiresAt } }`, {}, worker('corr-stale'));
-    expect(lost.errors?.[0]?.extensions?.code).toBe('LEASE_LOST');
+      const workerKey = ok(
+        await gql(
+          `mutation MakeKey { createApiKey(input: { name: "gpu-worker", role: WORKER }) { key } }`,
+          {},
+          admin('corr-key'),
+        ),
+      ).createApiKey.key as string;
+      const worker = (correlation: string) => ({
+        authorization: `Bearer ${workerKey}`,
+        'x-correlation-id': correlation,
+      });
+      ok(
+        await gql(
+          `mutation CreateJob { createJob(input: { hyperparameters: { lr: 0.1 } }) { id } }`,
+          {},
+          admin('corr-create'),
+        ),
+      );
+      const claim = ok(
+        await gql(
+          `mutation ClaimJob { claimJob(input: { workerId: "w1", leaseSeconds: 60 }) { leaseToken job { id } } }`,
+          {},
+          worker('corr-claim'),
+        ),
+      ).claimJob;
+      const leaseToken = claim.leaseToken as string;
+      const jobId = claim.job.id as string;
+      ok(
+        await gql(
+          `mutation Beat($input: HeartbeatInput!) { heartbeat(input: $input) { leaseExpiresAt } }`,
+          { input: { jobId, leaseToken, progress: 0.5 } },
+          worker('corr-beat'),
+        ),
+      );
+      // A hostile or careless client puts a token in the document itself: the document is never logged either.
+      const inlineToken = `forged-${leaseToken.slice(0, 8)}-lease-token-in-the-query-text`;
+      const lost = await gql(
+        `mutation StaleBeat { heartbeat(input: { jobId: "${jobId}", leaseToken: "${inlineToken}" }) { leaseExpiresAt } }`,
+        {},
+        worker('corr-stale'),
+      );
+      expect(lost.errors?.[0]?.extensions?.code).toBe('LEASE_LOST');
 
-    // SSE: a subscription, ended by the client.
-    const controller = new AbortController();
-    const sse = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...admin('corr-sse') },
-      body: JSON.stringify({ query: `subscription Follow { jobStatusChanged { to } }` }),
-      signal: controller.signal,
-    });
-    expect(sse.status).toBe(200);
-    // graphql-ws: the key travels in connectionParams.
-    const client = wsClient(server.url, workerKey);
-    const viewer = await new Promise<unknown>((resolve, reject) =>
-      client.subscribe({ query: `query WhoAmI { viewer { name } }` }, { next: resolve, error: reject, complete: () => {} }),
-    );
-    expect(viewer).toEqual({ data: { viewer: { name: 'gpu-worker' } } });
-    await client.dispose();
-    controller.abort();
+      // SSE: a subscription, ended by the client.
+      const controller = new AbortController();
+      const sse = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...admin('corr-sse') },
+        body: JSON.stringify({ query: `subscription Follow { jobStatusChanged { to } }` }),
+        signal: controller.signal,
+      });
+      expect(sse.status).toBe(200);
+      // graphql-ws: the key travels in connectionParams.
+      const client = wsClient(server.url, workerKey);
+      const viewer = await new Promise<unknown>((resolve, reject) =>
+        client.subscribe(
+          { query: `query WhoAmI { viewer { name } }` },
+          { next: resolve, error: reject, complete: () => {} },
+        ),
+      );
+      expect(viewer).toEqual({ data: { viewer: { name: 'gpu-worker' } } });
+      await client.dispose();
+      controller.abort();
 
-    const lines = await untilRequestLines(server.output, 7);
-    const line = (name: string) => {
-      const found = lines.filter((l) => l.operationName === name);
-      expect(found, `request lines for ${name}`).toHaveLength(1);
-      return found[0]!;
-    };
-    expect(line('MakeKey')).toMatchObject({ level: 'info', operationType: 'mutation', transport: 'http', code: 'OK', correlationId: 'corr-key', actor: 'admin' });
-    expect(line('CreateJob')).toMatchObject({ operationType: 'mutation', transport: 'http', code: 'OK', correlationId: 'corr-create', actor: 'admin' });
-    expect(line('ClaimJob')).toMatchObject({ operationType: 'mutation', code: 'OK', correlationId: 'corr-claim', actor: 'gpu-worker' });
-    expect(line('Beat')).toMatchObject({ operationType: 'mutation', code: 'OK', correlationId: 'corr-beat', actor: 'gpu-worker' });
-    expect(line('StaleBeat')).toMatchObject({ operationType: 'mutation', code: 'LEASE_LOST', correlationId: 'corr-stale', actor: 'gpu-worker' });
-    expect(line('Follow')).toMatchObject({ operationType: 'subscription', transport: 'sse', code: 'OK', correlationId: 'corr-sse', actor: 'admin' });
-    expect(line('WhoAmI')).toMatchObject({ operationType: 'query', transport: 'ws', code: 'OK', actor: 'gpu-worker' });
-    for (const each of lines) {
-      expect(typeof each.durationMs).toBe('number');
-      expect(each.durationMs).toBeGreaterThanOrEqual(0);
-      expect(each.msg).toMatch(new RegExp(`^${each.operationType} ${each.operationName} ${each.code} `));
-    }
+      const lines = await untilRequestLines(server.output, 7);
+      const line = (name: string) => {
+        const found = lines.filter((l) => l.operationName === name);
+        expect(found, `request lines for ${name}`).toHaveLength(1);
+        return found[0]!;
+      };
+      expect(line('MakeKey')).toMatchObject({
+        level: 'info',
+        operationType: 'mutation',
+        transport: 'http',
+        code: 'OK',
+        correlationId: 'corr-key',
+        actor: 'admin',
+      });
+      expect(line('CreateJob')).toMatchObject({
+        operationType: 'mutation',
+        transport: 'http',
+        code: 'OK',
+        correlationId: 'corr-create',
+        actor: 'admin',
+      });
+      expect(line('ClaimJob')).toMatchObject({
+        operationType: 'mutation',
+        code: 'OK',
+        correlationId: 'corr-claim',
+        actor: 'gpu-worker',
+      });
+      expect(line('Beat')).toMatchObject({
+        operationType: 'mutation',
+        code: 'OK',
+        correlationId: 'corr-beat',
+        actor: 'gpu-worker',
+      });
+      expect(line('StaleBeat')).toMatchObject({
+        operationType: 'mutation',
+        code: 'LEASE_LOST',
+        correlationId: 'corr-stale',
+        actor: 'gpu-worker',
+      });
+      expect(line('Follow')).toMatchObject({
+        operationType: 'subscription',
+        transport: 'sse',
+        code: 'OK',
+        correlationId: 'corr-sse',
+        actor: 'admin',
+      });
+      expect(line('WhoAmI')).toMatchObject({
+        operationType: 'query',
+        transport: 'ws',
+        code: 'OK',
+        actor: 'gpu-worker',
+      });
+      for (const each of lines) {
+        expect(typeof each.durationMs).toBe('number');
+        expect(each.durationMs).toBeGreaterThanOrEqual(0);
+        expect(each.msg).toMatch(new RegExp(`^${each.operationType} ${each.operationName} ${each.code} `));
+      }
 
-    const output = server.output();
-    for (const secret of [ADMIN_KEY, workerKey, secretOf(workerKey), leaseToken, inlineToken]) {
-      expect(output.includes(secret), `the output holds a secret (${secret.slice(0, 6)}…)`).toBe(false);
-    }
-    // Every line is JSON, the start line among them: it still says where the server serves.
-    expect(linesOf(output).some((l) => /^serving http:\/\/\S+\/graphql /.test(String(l.msg)))).toBe(true);
-  });
+      const output = server.output();
+      for (const secret of [ADMIN_KEY, workerKey, secretOf(workerKey), leaseToken, inlineToken]) {
+        expect(output.includes(secret), `the output holds a secret (${secret.slice(0, 6)}…)`).toBe(false);
+      }
+      // Every line is JSON, the start line among them: it still says where the server serves.
+      expect(linesOf(output).some((l) => /^serving http:\/\/\S+\/graphql /.test(String(l.msg)))).toBe(true);
+    },
+  );
 });
 
 describe('TRIALOG_LOG_LEVEL', () => {
@@ -117,13 +198,17 @@ describe('TRIALOG_LOG_LEVEL', () => {
     expect(debug.map((line) => line.msg)).toContain('Processing GraphQL Parameters');
   });
 
-  it('given a level pino does not have, the server stops at start with one line naming it', { timeout: 60_000 }, async () => {
-    const { output, exit } = runMain({ TRIALOG_DB: ':memory:', TRIALOG_LOG_LEVEL: 'loud' });
-    expect(await exit).toBe(2);
-    expect(output().trim().split('\n')).toEqual([
-      'trialog: invalid configuration: TRIALOG_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
-    ]);
-  });
+  it(
+    'given a level pino does not have, the server stops at start with one line naming it',
+    { timeout: 60_000 },
+    async () => {
+      const { output, exit } = runMain({ TRIALOG_DB: ':memory:', TRIALOG_LOG_LEVEL: 'loud' });
+      expect(await exit).toBe(2);
+      expect(output().trim().split('\n')).toEqual([
+        'trialog: invalid configuration: TRIALOG_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+      ]);
+    },
+  );
 });
 
 /** The secret part of a key `trialog_<id>_<secret>`: base64url, which may itself hold underscores. */

@@ -53,25 +53,29 @@ async function startOnce(dbPath: string): Promise<Outcome> {
 }
 
 describe('a server started beside a busy writer on the same SQLite file', () => {
-  it(`given another process appending without pause, when a server is started ${STARTS} times, then every start ends serving`, { timeout: 120_000 }, async () => {
-    const dir = tempDir();
-    cleanups.push(dir.remove);
-    const dbPath = join(dir.path, 'trialog.db');
-    await startBusyWriter(dbPath);
+  it(
+    `given another process appending without pause, when a server is started ${STARTS} times, then every start ends serving`,
+    { timeout: 120_000 },
+    async () => {
+      const dir = tempDir();
+      cleanups.push(dir.remove);
+      const dbPath = join(dir.path, 'trialog.db');
+      await startBusyWriter(dbPath);
 
-    const outcomes: Outcome[] = [];
-    for (let i = 0; i < STARTS; i += AT_ONCE) {
-      outcomes.push(...(await Promise.all(Array.from({ length: AT_ONCE }, () => startOnce(dbPath)))));
-    }
+      const outcomes: Outcome[] = [];
+      for (let i = 0; i < STARTS; i += AT_ONCE) {
+        outcomes.push(...(await Promise.all(Array.from({ length: AT_ONCE }, () => startOnce(dbPath)))));
+      }
 
-    const failed = outcomes.filter((o): o is Extract<Outcome, { served: false }> => !o.served);
-    // Whatever ended a start, it must have said why and exited non-zero.
-    for (const failure of failed) {
-      expect(failure.code, failure.output).not.toBe(0);
-      expect(failure.output.trim(), `exit ${failure.code} with no output`).not.toBe('');
-    }
-    expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
-  });
+      const failed = outcomes.filter((o): o is Extract<Outcome, { served: false }> => !o.served);
+      // Whatever ended a start, it must have said why and exited non-zero.
+      for (const failure of failed) {
+        expect(failure.code, failure.output).not.toBe(0);
+        expect(failure.output.trim(), `exit ${failure.code} with no output`).not.toBe('');
+      }
+      expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+    },
+  );
 });
 
 describe('a start that goes wrong', () => {
@@ -82,7 +86,9 @@ describe('a start that goes wrong', () => {
     const { output, exit } = runMain({ TRIALOG_DB: join(dir.path, 'trialog.db'), NODE_OPTIONS: `--import ${preload}` });
     expect(await exit).toBe(1);
     // One JSON log line (src/observability/logger.ts) at level fatal, naming the rejection.
-    expect(output()).toMatch(/^\{.*"level":"fatal".*"msg":"unhandled rejection during start: Error: injected during start"\}$/m);
+    expect(output()).toMatch(
+      /^\{.*"level":"fatal".*"msg":"unhandled rejection during start: Error: injected during start"\}$/m,
+    );
     expect(output()).not.toMatch(/serving http:/);
   });
 });

@@ -19,7 +19,8 @@ const ALL_EVENTS = 'subscription($after: String) { events(after: $after) { posit
 /** Resolves once the server's output has a line matching `pattern`. */
 async function outputMatching(server: ServerProcess, pattern: RegExp): Promise<void> {
   while (!pattern.test(server.output())) {
-    if (server.child.exitCode !== null) throw new Error(`server exited before printing ${pattern}:\n${server.output()}`);
+    if (server.child.exitCode !== null)
+      throw new Error(`server exited before printing ${pattern}:\n${server.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -36,7 +37,12 @@ async function allPositions(url: string): Promise<string[]> {
   const positions: string[] = [];
   let after: string | null = null;
   for (;;) {
-    const page: any = ok(await gql('query($after: String) { events(first: 1000, after: $after) { edges { node { position } } pageInfo { hasNextPage endCursor } } }', { after }));
+    const page: any = ok(
+      await gql(
+        'query($after: String) { events(first: 1000, after: $after) { edges { node { position } } pageInfo { hasNextPage endCursor } } }',
+        { after },
+      ),
+    );
     positions.push(...page.events.edges.map((e: { node: { position: string } }) => e.node.position));
     if (!page.events.pageInfo.hasNextPage) return positions;
     after = page.events.pageInfo.endCursor;
@@ -80,7 +86,10 @@ describe('given a server busy with mutations and subscriptions, when it gets SIG
     let running = 24;
     const callers = Array.from({ length: running }, () => caller().finally(() => running--));
     while (outcomes.length < 200 && running > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(outcomes.filter((o) => o.kind !== 'answered' || o.status !== 200), 'before the signal').toEqual([]);
+    expect(
+      outcomes.filter((o) => o.kind !== 'answered' || o.status !== 200),
+      'before the signal',
+    ).toEqual([]);
 
     signalled = true;
     server.child.kill('SIGTERM');
@@ -111,7 +120,9 @@ describe('given a server busy with mutations and subscriptions, when it gets SIG
       expect(stream.messages.at(-1)?.event).toBe('complete');
       const last = stream.messages.at(-2)!;
       expect(last.data.errors[0].extensions.code).toBe('UNAVAILABLE');
-      const events = stream.messages.filter((m) => m.event === 'next' && m.data.data).map((m) => m.data.data.events.position as string);
+      const events = stream.messages
+        .filter((m) => m.event === 'next' && m.data.data)
+        .map((m) => m.data.data.events.position as string);
       expect(last.data.errors[0].extensions.resumeAfter).toBe(events.at(-1));
       resumeFrom.push(last.data.errors[0].extensions.resumeAfter);
       delivered.push(events);
@@ -136,8 +147,14 @@ describe('given a server busy with mutations and subscriptions, when it gets SIG
     const jobs = new Set<string>();
     let after: string | null = null;
     for (;;) {
-      const page: any = ok(await gqlClient(next.url)('query($after: String) { events(first: 1000, after: $after, filter: { category: "job" }) { edges { node { streamId type } } pageInfo { hasNextPage endCursor } } }', { after }));
-      for (const { node } of page.events.edges) if (node.type === 'JobCreated') jobs.add(node.streamId.replace(/^job-/, ''));
+      const page: any = ok(
+        await gqlClient(next.url)(
+          'query($after: String) { events(first: 1000, after: $after, filter: { category: "job" }) { edges { node { streamId type } } pageInfo { hasNextPage endCursor } } }',
+          { after },
+        ),
+      );
+      for (const { node } of page.events.edges)
+        if (node.type === 'JobCreated') jobs.add(node.streamId.replace(/^job-/, ''));
       if (!page.events.pageInfo.hasNextPage) break;
       after = page.events.pageInfo.endCursor;
     }
@@ -163,7 +180,9 @@ describe('the order of a shutdown, as seen from outside', () => {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (answer += chunk));
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+    );
     while (!answer.includes('100 Continue')) await new Promise((resolve) => setTimeout(resolve, 10));
     socket.write(body.slice(0, 10));
     return {
@@ -207,7 +226,10 @@ describe('the order of a shutdown, as seen from outside', () => {
     const probe = await ready();
     expect(probe.status).toBe(503);
     expect(probe.body.checks.shutdown.ok).toBe(false);
-    expect(await postGraphQL(new Agent(), server.url, '{ __typename }')).toEqual({ kind: 'not-connected', code: 'ECONNREFUSED' });
+    expect(await postGraphQL(new Agent(), server.url, '{ __typename }')).toEqual({
+      kind: 'not-connected',
+      code: 'ECONNREFUSED',
+    });
     const late = await postGraphQL(apiAgent, server.url, '{ __typename }');
     expect(late).toMatchObject({ kind: 'answered', status: 503, connection: 'close' });
     expect((late as { body: any }).body.errors[0].extensions.code).toBe('UNAVAILABLE');
@@ -230,31 +252,35 @@ describe('the order of a shutdown, as seen from outside', () => {
     apiAgent.destroy();
   });
 
-  it('given a WebSocket that never sent connection_init and never reads, then the shutdown cuts it within its bound and exits', { timeout: 20_000 }, async () => {
-    const server = await processes.start(processes.freshDb(), { TRIALOG_SHUTDOWN_GRACE_SECONDS: '1' });
-    const port = portOf(server);
-    // Upgraded, then silent: it reads nothing (so it never answers a close frame) and sends nothing.
-    const silent = connect(port, '127.0.0.1');
-    let upgraded = '';
-    silent.on('data', (chunk: Buffer) => {
-      upgraded += chunk.toString('latin1');
-      if (upgraded.includes('\r\n\r\n')) silent.pause();
-    });
-    silent.write(
-      `GET /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-        'Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n',
-    );
-    while (!upgraded.includes('\r\n\r\n')) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(upgraded).toMatch(/^HTTP\/1.1 101 /);
+  it(
+    'given a WebSocket that never sent connection_init and never reads, then the shutdown cuts it within its bound and exits',
+    { timeout: 20_000 },
+    async () => {
+      const server = await processes.start(processes.freshDb(), { TRIALOG_SHUTDOWN_GRACE_SECONDS: '1' });
+      const port = portOf(server);
+      // Upgraded, then silent: it reads nothing (so it never answers a close frame) and sends nothing.
+      const silent = connect(port, '127.0.0.1');
+      let upgraded = '';
+      silent.on('data', (chunk: Buffer) => {
+        upgraded += chunk.toString('latin1');
+        if (upgraded.includes('\r\n\r\n')) silent.pause();
+      });
+      silent.write(
+        `GET /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
+          'Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n',
+      );
+      while (!upgraded.includes('\r\n\r\n')) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(upgraded).toMatch(/^HTTP\/1.1 101 /);
 
-    server.child.kill('SIGTERM');
-    // ws waits 30 s for a close frame the client never sends: the shutdown must not wait for it.
-    await exited(server);
-    expect(server.child.exitCode, server.output()).toBe(0);
-    expect(server.output()).toMatch(/shutdown 4\/5: ending 0 subscriptions \(0 SSE streams, 1 WebSocket\)/);
-    silent.destroy();
-  });
+      server.child.kill('SIGTERM');
+      // ws waits 30 s for a close frame the client never sends: the shutdown must not wait for it.
+      await exited(server);
+      expect(server.child.exitCode, server.output()).toBe(0);
+      expect(server.output()).toMatch(/shutdown 4\/5: ending 0 subscriptions \(0 SSE streams, 1 WebSocket\)/);
+      silent.destroy();
+    },
+  );
 
   it('when a second signal comes while the shutdown waits, then the process exits at once, saying so', async () => {
     const server = await processes.start(processes.freshDb(), { TRIALOG_SHUTDOWN_GRACE_SECONDS: '600' });

@@ -4,12 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  WrongExpectedRevisionError,
-  type EventStore,
-  type NewEvent,
-  type RecordedEvent,
-} from '../src/store/port.js';
+import { WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '../src/store/port.js';
 
 export interface StoreUnderTest {
   store: EventStore;
@@ -107,7 +102,9 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
       it('given a stream at revision 1, when appending expecting 1, then it appends; expecting 0, a conflict', async () => {
         const stream = uniqueStream('cat');
         await store.appendToStream(stream, [event('A'), event('B')]);
-        const stale = await store.appendToStream(stream, [event('X')], { expectedRevision: 0n }).catch((e: unknown) => e);
+        const stale = await store
+          .appendToStream(stream, [event('X')], { expectedRevision: 0n })
+          .catch((e: unknown) => e);
         expect(stale).toBeInstanceOf(WrongExpectedRevisionError);
         const result = await store.appendToStream(stream, [event('C')], { expectedRevision: 1n });
         expect(result.nextExpectedRevision).toBe(2n);
@@ -151,7 +148,10 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
     describe('reading a stream', () => {
       it('reads forwards from a revision, at most maxCount events', async () => {
         const stream = uniqueStream('read');
-        await store.appendToStream(stream, ['A', 'B', 'C', 'D'].map((t) => event(t)));
+        await store.appendToStream(
+          stream,
+          ['A', 'B', 'C', 'D'].map((t) => event(t)),
+        );
         const read = await store.readStream(stream, { fromRevision: 1n, maxCount: 2 });
         expect(read.map((e) => e.type)).toEqual(['B', 'C']);
       });
@@ -187,12 +187,14 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
         await store.appendToStream(a, [event('A1')]);
         await store.appendToStream(b, [event('B1')]);
         await store.appendToStream(a, [event('A2')]);
-        const read = (await store.readAll({ after: head, maxCount: 1000 })).filter((e) =>
-          [a, b].includes(e.streamId),
-        );
+        const read = (await store.readAll({ after: head, maxCount: 1000 })).filter((e) => [a, b].includes(e.streamId));
         expect(read.map((e) => e.type)).toEqual(['A1', 'B1', 'A2']);
         expect(read[0]!.position < read[1]!.position && read[1]!.position < read[2]!.position).toBe(true);
-        const afterFirst = await store.readAll({ after: read[0]!.position, filter: { category: contractCategory('all') }, maxCount: 10 });
+        const afterFirst = await store.readAll({
+          after: read[0]!.position,
+          filter: { category: contractCategory('all') },
+          maxCount: 10,
+        });
         expect(afterFirst.map((e) => e.position)).not.toContain(read[0]!.position);
         expect(await store.headPosition()).toBe(read[2]!.position);
       });
@@ -235,7 +237,10 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
       it('pages with maxCount', async () => {
         const head = await store.headPosition();
         const stream = uniqueStream('page');
-        await store.appendToStream(stream, ['A', 'B', 'C'].map((t) => event(t)));
+        await store.appendToStream(
+          stream,
+          ['A', 'B', 'C'].map((t) => event(t)),
+        );
         const first = await store.readAll({ after: head, maxCount: 2, filter: { streamId: stream } });
         const second = await store.readAll({ after: first[1]!.position, maxCount: 2, filter: { streamId: stream } });
         expect([...first, ...second].map((e) => e.type)).toEqual(['A', 'B', 'C']);
@@ -293,7 +298,10 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
 
       it('maxBytes does not cut a page read without data', async () => {
         const stream = uniqueStream('nodata');
-        await store.appendToStream(stream, ['A', 'B', 'C'].map((type) => sized(type, 1000)));
+        await store.appendToStream(
+          stream,
+          ['A', 'B', 'C'].map((type) => sized(type, 1000)),
+        );
         const headers = await store.readStream(stream, { withData: false, maxBytes: 1 });
         expect(headers.map((e) => e.type)).toEqual(['A', 'B', 'C']);
       });
@@ -328,6 +336,5 @@ export function eventStoreContract(name: string, open: () => Promise<StoreUnderT
         expect(events.map((e) => e.type)).toEqual(['Want', 'Later']);
       });
     });
-
   });
 }

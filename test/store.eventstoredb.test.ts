@@ -33,8 +33,12 @@ if (url) {
     store: new EventStoreDbEventStore(url, { ownership: ownershipOfPrefixes([CONTRACT_STREAM_PREFIX]) }),
   }));
   // The server's MaxAppendSize: its default unless the test is told what the server was started with.
-  const maxAppendBytes = process.env.EVENTSTORE_MAX_APPEND_BYTES ? Number(process.env.EVENTSTORE_MAX_APPEND_BYTES) : undefined;
-  appendLimitsContract(`EventStoreDB at ${url}`, async () => ({ store: new EventStoreDbEventStore(url, { maxAppendBytes }) }));
+  const maxAppendBytes = process.env.EVENTSTORE_MAX_APPEND_BYTES
+    ? Number(process.env.EVENTSTORE_MAX_APPEND_BYTES)
+    : undefined;
+  appendLimitsContract(`EventStoreDB at ${url}`, async () => ({
+    store: new EventStoreDbEventStore(url, { maxAppendBytes }),
+  }));
 
   describe(`EventStoreDB adapter at ${url}`, () => {
     const opened: { close(): Promise<void> }[] = [];
@@ -54,7 +58,8 @@ if (url) {
         Array.from({ length: 8 }, () => store.appendToStream(stream, [event('JobClaimed')], { expectedRevision: 0n })),
       );
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
-      for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(WrongExpectedRevisionError);
+      for (const o of outcomes)
+        if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(WrongExpectedRevisionError);
       expect(await store.readStream(stream)).toHaveLength(2);
     });
 
@@ -68,7 +73,11 @@ if (url) {
       const head = await writer.headPosition();
       const states: SubscriptionState[] = [];
       const subscription = open(
-        follower.subscribeToAll({ after: head, filter: { streamId: stream }, onStateChange: (state) => states.push(state) }),
+        follower.subscribeToAll({
+          after: head,
+          filter: { streamId: stream },
+          onStateChange: (state) => states.push(state),
+        }),
       );
       const iterator = subscription[Symbol.asyncIterator]();
       const received: RecordedEvent[] = [];
@@ -142,7 +151,11 @@ if (url) {
         after = page[page.length - 1]!.position;
       }
       expect(visited).toEqual(written.map((e) => e.id));
-      const fromTheMiddle = await store.readAll({ after: whole[699]!.position, filter: { streamId: stream }, maxCount: 2 });
+      const fromTheMiddle = await store.readAll({
+        after: whole[699]!.position,
+        filter: { streamId: stream },
+        maxCount: 2,
+      });
       expect(fromTheMiddle.map((e) => e.revision)).toEqual([700n, 701n]);
       const last = await store.readStream(stream, { fromRevision: 1_199n, maxCount: 5 });
       expect(last.map((e) => e.revision)).toEqual([1_199n]);
@@ -161,7 +174,7 @@ if (url) {
       }
     });
 
-    it('given the same string, then the client\'s own parser finds nothing wrong with it', () => {
+    it("given the same string, then the client's own parser finds nothing wrong with it", () => {
       expect(connectionStringProblem(url)).toBeUndefined();
     });
   });

@@ -17,7 +17,9 @@ eventStoreContract('SQLite, file-backed', async () => {
 eventStoreContract('SQLite, in memory', async () => ({ store: new SqliteEventStore(':memory:') }));
 
 // At a largest append small enough to build in a test (SQLite's own is 512 MiB).
-appendLimitsContract('SQLite, largest append 64 KiB', async () => ({ store: new SqliteEventStore(':memory:', { maxAppendBytes: 64 * 1024 }) }));
+appendLimitsContract('SQLite, largest append 64 KiB', async () => ({
+  store: new SqliteEventStore(':memory:', { maxAppendBytes: 64 * 1024 }),
+}));
 
 describe('SQLite event store specifics', () => {
   it('refuses an append that reuses an event id of another append, writing nothing', async () => {
@@ -83,9 +85,13 @@ describe('a process following the log', () => {
     const dir = tempDir();
     const file = join(dir.path, 'followed.db');
     const writer = new SqliteEventStore(file);
-    const follower = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/processes/follow-log.ts', import.meta.url)), file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const follower = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./fixtures/processes/follow-log.ts', import.meta.url)), file],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     follower.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     follower.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

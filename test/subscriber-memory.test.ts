@@ -70,7 +70,10 @@ interface Subscriber {
 /** An SSE subscriber over a plain HTTP request. */
 async function sseClient(url: string, query: string): Promise<Subscriber> {
   const seen: Seen = { delivered: [] };
-  const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' } });
+  const req = request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+  });
   req.end(JSON.stringify({ query }));
   const ended = new Promise<Seen[]>((resolve, reject) => {
     req.on('error', reject);
@@ -83,7 +86,11 @@ async function sseClient(url: string, query: string): Promise<Subscriber> {
         while ((split = buffer.indexOf('\n\n')) >= 0) {
           const message = buffer.slice(0, split);
           buffer = buffer.slice(split + 2);
-          const data = message.split('\n').find((line) => line.startsWith('data:'))?.slice(5).trim();
+          const data = message
+            .split('\n')
+            .find((line) => line.startsWith('data:'))
+            ?.slice(5)
+            .trim();
           if (!message.startsWith('event: next') || !data) continue;
           const result = JSON.parse(data) as { data?: { events: { position: string } }; errors?: Seen['ending'][] };
           if (result.errors) seen.ending = result.errors[0];
@@ -99,7 +106,10 @@ async function sseClient(url: string, query: string): Promise<Subscriber> {
 }
 
 /** A graphql-ws client speaking the protocol on a raw `ws` socket: every message it gets is seen here. */
-async function wsClient(url: string, operations: { query: string; variables?: object; key: 'position' | 'offset' }[]): Promise<Subscriber> {
+async function wsClient(
+  url: string,
+  operations: { query: string; variables?: object; key: 'position' | 'offset' }[],
+): Promise<Subscriber> {
   const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
   const seen = operations.map((): Seen => ({ delivered: [] }));
   let acknowledged!: () => void;
@@ -126,7 +136,11 @@ async function wsClient(url: string, operations: { query: string; variables?: ob
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   socket.send(JSON.stringify({ type: 'connection_init' }));
   await ack;
-  operations.forEach((op, id) => socket.send(JSON.stringify({ id: String(id), type: 'subscribe', payload: { query: op.query, variables: op.variables } })));
+  operations.forEach((op, id) =>
+    socket.send(
+      JSON.stringify({ id: String(id), type: 'subscribe', payload: { query: op.query, variables: op.variables } }),
+    ),
+  );
   return { ended, close: () => socket.terminate() };
 }
 
@@ -192,7 +206,11 @@ async function stall(writtenMiB: number): Promise<Stall> {
       }
     });
     proxy.resume();
-    const [[sseSeen], [wsEvents, wsLogs]] = await within(30_000, 'the server never ended the stalled subscriptions', Promise.all([sse.ended, ws.ended]));
+    const [[sseSeen], [wsEvents, wsLogs]] = await within(
+      30_000,
+      'the server never ended the stalled subscriptions',
+      Promise.all([sse.ended, ws.ended]),
+    );
     sse.close();
     ws.close();
     await proxy.close();
@@ -210,7 +228,9 @@ describe('clients that stop reading while a worker writes 3 MiB log batches', ()
     small = await stall(SMALL_MIB);
     large = await stall(SMALL_MIB * 10);
     for (const { writtenMiB, growthMiB } of [small, large]) {
-      console.log(`one stalled SSE and one stalled graphql-ws client: +${growthMiB.toFixed(0)} MiB of server memory while ${writtenMiB} MiB were written`);
+      console.log(
+        `one stalled SSE and one stalled graphql-ws client: +${growthMiB.toFixed(0)} MiB of server memory while ${writtenMiB} MiB were written`,
+      );
     }
   }, 150_000);
 

@@ -22,7 +22,9 @@ async function writeBacklog(dbPath: string): Promise<void> {
       const jobId = `job_backlog${j}`;
       await store.appendToStream(`job-${jobId}`, [
         ...createdAndClaimed(jobId, now),
-        ...Array.from({ length: 498 }, (_, step) => rawJobEvent('JobMetricsReported', { points: [{ name: 'loss', step, value: 1, timestamp: now }] })),
+        ...Array.from({ length: 498 }, (_, step) =>
+          rawJobEvent('JobMetricsReported', { points: [{ name: 'loss', step, value: 1, timestamp: now }] }),
+        ),
       ]);
     }
   } finally {

@@ -69,10 +69,14 @@ describe('jobStatusChanged over graphql-ws', () => {
     type Change = { jobStatusChanged: { job: { id: string }; to: string } };
     const sub = collect<Change>(ws, STATUS_CHANGES, { status: ['CANCELLED'] }, (items) => items.length >= 1);
     // Each poke creates a job (QUEUED: filtered out) and cancels it (CANCELLED: delivered).
-    await untilLive(sub.items, () => true, async () => {
-      const job = await createJob(t.gql, { labels: ['narrow'] });
-      await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: job.id });
-    });
+    await untilLive(
+      sub.items,
+      () => true,
+      async () => {
+        const job = await createJob(t.gql, { labels: ['narrow'] });
+        await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: job.id });
+      },
+    );
     const items = await sub.done;
     expect(items.map((i) => i.jobStatusChanged.to)).toEqual(['CANCELLED']);
   });
@@ -121,7 +125,12 @@ describe('logPosition: where a first page ends in the log', () => {
     expect(typeof logPosition).toBe('string');
     // When a job is created after it, and a feed subscribes after the position
     const later = await createJob(t.gql, { labels: ['after-position'] });
-    const feed = collect<{ jobStatusChanged: { job: { id: string } } }>(ws, `subscription($after: String) { jobStatusChanged(after: $after) { job { id } } }`, { after: logPosition }, (items) => items.length >= 1);
+    const feed = collect<{ jobStatusChanged: { job: { id: string } } }>(
+      ws,
+      `subscription($after: String) { jobStatusChanged(after: $after) { job { id } } }`,
+      { after: logPosition },
+      (items) => items.length >= 1,
+    );
     // Then the feed starts with the later job, not the earlier one
     const [first] = await feed.done;
     expect(first!.jobStatusChanged.job.id).toBe(later.id);
@@ -281,13 +290,26 @@ describe('a client that goes away frees its subscription at once', () => {
     ok(await own.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: job.id }));
     // Nothing will ever match these again: a finished job's log, a stream that is done.
     const client = wsClient(own.url);
-    const logs = collect(client, `subscription($id: ID!) { jobLogs(jobId: $id) { offset } }`, { id: job.id }, () => false);
-    const events = collect(client, `subscription($s: String) { events(filter: { streamId: $s }) { type } }`, { s: `job-${job.id}` }, () => false);
+    const logs = collect(
+      client,
+      `subscription($id: ID!) { jobLogs(jobId: $id) { offset } }`,
+      { id: job.id },
+      () => false,
+    );
+    const events = collect(
+      client,
+      `subscription($s: String) { events(filter: { streamId: $s }) { type } }`,
+      { s: `job-${job.id}` },
+      () => false,
+    );
     const controller = new AbortController();
     await fetch(own.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ query: `subscription($id: ID!) { jobUpdated(id: $id) { id } }`, variables: { id: job.id } }),
+      body: JSON.stringify({
+        query: `subscription($id: ID!) { jobUpdated(id: $id) { id } }`,
+        variables: { id: job.id },
+      }),
       signal: controller.signal,
     });
     expect(await untilSubscribers(baseline + 3)).toBe(baseline + 3);
@@ -305,8 +327,11 @@ describe('a client that goes away frees its subscription at once', () => {
 describe('events subscription positions', () => {
   it('accepts a position in any form the store understands, and refuses one it does not', async () => {
     const job = await createJob(t.gql, { labels: ['positions'] });
-    const [event] = ok(await t.gql(`query($s: String) { events(filter: { streamId: $s }) { edges { node { position } } } }`, { s: `job-${job.id}` }))
-      .events.edges.map((e: any) => e.node.position);
+    const [event] = ok(
+      await t.gql(`query($s: String) { events(filter: { streamId: $s }) { edges { node { position } } } }`, {
+        s: `job-${job.id}`,
+      }),
+    ).events.edges.map((e: any) => e.node.position);
     const short = String(Number(event)); // "0000…42" and "42" name the same position
     const sub = collect<{ events: { streamId: string; type: string } }>(
       ws,
@@ -331,12 +356,20 @@ describe('experiment filters do not read the jobs that change', () => {
     queries.job = (id) => (asked.job++, job(id));
     queries.experimentIdOf = (id) => (asked.experimentIdOf++, experimentIdOf(id));
     const experiment = async (name: string) =>
-      ok(await own.gql(`mutation($name: String!) { createExperiment(input: { name: $name, scheduler: { manual: {} } }) { id } }`, { name })).createExperiment
-        .id as string;
+      ok(
+        await own.gql(
+          `mutation($name: String!) { createExperiment(input: { name: $name, scheduler: { manual: {} } }) { id } }`,
+          { name },
+        ),
+      ).createExperiment.id as string;
     const quiet = await experiment('quiet');
     const busy = await experiment('busy');
-    const cancel = async (id: string) => ok(await own.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id }));
-    const [first, second] = [await createJob(own.gql, { experimentId: busy }), await createJob(own.gql, { experimentId: busy })];
+    const cancel = async (id: string) =>
+      ok(await own.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id }));
+    const [first, second] = [
+      await createJob(own.gql, { experimentId: busy }),
+      await createJob(own.gql, { experimentId: busy }),
+    ];
 
     // What cancelling a job asks of the read model with nobody listening.
     Object.assign(asked, { job: 0, experimentIdOf: 0 });
@@ -346,16 +379,32 @@ describe('experiment filters do not read the jobs that change', () => {
     const baseline = own.trialog.feed.subscriberCount; // the server's own (key revocations)
     const clients = [wsClient(own.url), wsClient(own.url), wsClient(own.url)];
     const onQuiet = [
-      ...Array.from({ length: 100 }, () => collect(clients[0]!, `subscription($id: ID!) { experimentUpdated(id: $id) { id } }`, { id: quiet }, () => false)),
       ...Array.from({ length: 100 }, () =>
-        collect(clients[1]!, `subscription($id: ID) { jobStatusChanged(experimentId: $id) { to } }`, { id: quiet }, () => false),
+        collect(
+          clients[0]!,
+          `subscription($id: ID!) { experimentUpdated(id: $id) { id } }`,
+          { id: quiet },
+          () => false,
+        ),
+      ),
+      ...Array.from({ length: 100 }, () =>
+        collect(
+          clients[1]!,
+          `subscription($id: ID) { jobStatusChanged(experimentId: $id) { to } }`,
+          { id: quiet },
+          () => false,
+        ),
       ),
     ];
     type Update = { experimentUpdated: { jobCounts: { cancelled: number } } };
-    const onBusy = collect<Update>(clients[2]!, `subscription($id: ID!) { experimentUpdated(id: $id) { jobCounts { cancelled } } }`, { id: busy }, (items) =>
-      items.some((i) => i.experimentUpdated.jobCounts.cancelled === 2),
+    const onBusy = collect<Update>(
+      clients[2]!,
+      `subscription($id: ID!) { experimentUpdated(id: $id) { jobCounts { cancelled } } }`,
+      { id: busy },
+      (items) => items.some((i) => i.experimentUpdated.jobCounts.cancelled === 2),
     );
-    for (let i = 0; i < 200 && own.trialog.feed.subscriberCount < baseline + 201; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 200 && own.trialog.feed.subscriberCount < baseline + 201; i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(own.trialog.feed.subscriberCount).toBe(baseline + 201);
 
     Object.assign(asked, { job: 0, experimentIdOf: 0 });
@@ -381,11 +430,19 @@ describe('the backlog bound in bytes', () => {
     const c = (await claim(own.gql, { workerId: 'w', labels: ['big'] }))!;
     const lines = Array.from({ length: 48 }, (_, i) => `${i}`.padEnd(65_000, 'x')); // about 3 MiB an event
     type Event = { events: { type: string; streamId: string } };
-    const sub = collect<Event>(client, `subscription($s: String) { events(filter: { streamId: $s }) { type streamId data } }`, { s: `job-${job.id}` }, (items) =>
-      items.filter((i) => i.events.type === 'JobLogAppended').length >= 5,
+    const sub = collect<Event>(
+      client,
+      `subscription($s: String) { events(filter: { streamId: $s }) { type streamId data } }`,
+      { s: `job-${job.id}` },
+      (items) => items.filter((i) => i.events.type === 'JobLogAppended').length >= 5,
     );
-    await untilLive(sub.items, (i) => i.events.type === 'JobHeartbeat', () => own.gql(HEARTBEAT, { input: { jobId: job.id, leaseToken: c.leaseToken } }));
-    for (let i = 0; i < 5; i++) ok(await own.gql(APPEND_LOG, { input: { jobId: job.id, leaseToken: c.leaseToken, lines } }));
+    await untilLive(
+      sub.items,
+      (i) => i.events.type === 'JobHeartbeat',
+      () => own.gql(HEARTBEAT, { input: { jobId: job.id, leaseToken: c.leaseToken } }),
+    );
+    for (let i = 0; i < 5; i++)
+      ok(await own.gql(APPEND_LOG, { input: { jobId: job.id, leaseToken: c.leaseToken, lines } }));
     const logs = (await sub.done).filter((i) => i.events.type === 'JobLogAppended');
     expect(logs).toHaveLength(5);
     await client.dispose();

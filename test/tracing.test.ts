@@ -24,7 +24,11 @@ describe('tracing on', () => {
     const dir = tempDir();
     const exporter = new InMemorySpanExporter();
     const tracing = startTracing('otlp', exporter);
-    const trialog = await openTrialog({ dbPath: join(dir.path, 'trialog.db'), eventStoreUrl: undefined, synchronous: 'FULL' });
+    const trialog = await openTrialog({
+      dbPath: join(dir.path, 'trialog.db'),
+      eventStoreUrl: undefined,
+      synchronous: 'FULL',
+    });
     const server = await startServer(trialog, { port: 0, host: '127.0.0.1', tracing: tracing.plugin });
     cleanups.push(async () => {
       await server.close();
@@ -39,18 +43,27 @@ describe('tracing on', () => {
     const callerSpan = '00f067aa0ba902b7';
     ok(await gql(`query Jobs { jobs { totalCount } }`, {}, { traceparent: `00-${traceId}-${callerSpan}-01` }));
     const client = wsClient(server.url);
-    await new Promise((resolve, reject) => client.subscribe({ query: `query OverSocket { viewer { name } }` }, { next: resolve, error: reject, complete: () => {} }));
+    await new Promise((resolve, reject) =>
+      client.subscribe(
+        { query: `query OverSocket { viewer { name } }` },
+        { next: resolve, error: reject, complete: () => {} },
+      ),
+    );
     await client.dispose();
 
     const spans = exporter.getFinishedSpans();
     const byName = new Map(spans.map((span) => [span.name, span]));
     expect([...byName.keys()].sort()).toEqual(['mutation.CreateJob', 'query.Jobs', 'query.OverSocket']);
-    expect(byName.get('query.Jobs')!.attributes).toMatchObject({ 'graphql.execute.operationName': 'Jobs', 'graphql.execute.operationType': 'query' });
+    expect(byName.get('query.Jobs')!.attributes).toMatchObject({
+      'graphql.execute.operationName': 'Jobs',
+      'graphql.execute.operationType': 'query',
+    });
     expect(byName.get('query.Jobs')!.spanContext().traceId).toBe(traceId);
     expect(byName.get('query.Jobs')!.parentSpanId).toBe(callerSpan);
     expect(byName.get('mutation.CreateJob')!.spanContext().traceId).not.toBe(traceId);
     // Neither the document nor the variables are recorded.
-    for (const span of spans) expect(JSON.stringify(span.attributes)).not.toMatch(/secretish|graphql\.execute\.(document|variables)/);
+    for (const span of spans)
+      expect(JSON.stringify(span.attributes)).not.toMatch(/secretish|graphql\.execute\.(document|variables)/);
     expect(spans[0]!.resource.attributes['service.name']).toBe('trialog');
   });
 });
@@ -58,25 +71,38 @@ describe('tracing on', () => {
 describe('tracing in a server process', () => {
   const { start, freshDb } = serverProcessesPerTest();
   const recorder = fileURLToPath(new URL('./fixtures/processes/record-module-loads.mjs', import.meta.url));
-  const tracingModules = (loaded: string) => loaded.split('\n').filter((url) => /@opentelemetry\/sdk-|@envelop\/opentelemetry|observability\/tracing/.test(url));
+  const tracingModules = (loaded: string) =>
+    loaded.split('\n').filter((url) => /@opentelemetry\/sdk-|@envelop\/opentelemetry|observability\/tracing/.test(url));
 
-  it('given TRIALOG_OTEL unset, the OpenTelemetry SDK and the tracing module are never loaded', { timeout: 60_000 }, async () => {
-    const db = freshDb();
-    const log = join(db, '..', 'modules.log');
-    const server = await start(db, { NODE_OPTIONS: `--import ${recorder}`, TRIALOG_TEST_MODULE_LOG: log });
-    ok(await gqlClient(server.url)(`query Jobs { jobs { totalCount } }`));
-    const loaded = readFileSync(log, 'utf8');
-    expect(loaded).toMatch(/observability\/metrics\.ts/); // the recorder sees the server's own modules
-    expect(tracingModules(loaded)).toEqual([]);
-  });
+  it(
+    'given TRIALOG_OTEL unset, the OpenTelemetry SDK and the tracing module are never loaded',
+    { timeout: 60_000 },
+    async () => {
+      const db = freshDb();
+      const log = join(db, '..', 'modules.log');
+      const server = await start(db, { NODE_OPTIONS: `--import ${recorder}`, TRIALOG_TEST_MODULE_LOG: log });
+      ok(await gqlClient(server.url)(`query Jobs { jobs { totalCount } }`));
+      const loaded = readFileSync(log, 'utf8');
+      expect(loaded).toMatch(/observability\/metrics\.ts/); // the recorder sees the server's own modules
+      expect(tracingModules(loaded)).toEqual([]);
+    },
+  );
 
-  it('given TRIALOG_OTEL=console, the SDK is loaded and each operation prints its span', { timeout: 60_000 }, async () => {
-    const db = freshDb();
-    const log = join(db, '..', 'modules.log');
-    const server = await start(db, { NODE_OPTIONS: `--import ${recorder}`, TRIALOG_TEST_MODULE_LOG: log, TRIALOG_OTEL: 'console' });
-    ok(await gqlClient(server.url)(`query Jobs { jobs { totalCount } }`));
-    for (let i = 0; i < 100 && !/name: 'query\.Jobs'/.test(server.output()); i++) await sleep(50);
-    expect(server.output()).toMatch(/name: 'query\.Jobs'/);
-    expect(tracingModules(readFileSync(log, 'utf8')).length).toBeGreaterThan(0);
-  });
+  it(
+    'given TRIALOG_OTEL=console, the SDK is loaded and each operation prints its span',
+    { timeout: 60_000 },
+    async () => {
+      const db = freshDb();
+      const log = join(db, '..', 'modules.log');
+      const server = await start(db, {
+        NODE_OPTIONS: `--import ${recorder}`,
+        TRIALOG_TEST_MODULE_LOG: log,
+        TRIALOG_OTEL: 'console',
+      });
+      ok(await gqlClient(server.url)(`query Jobs { jobs { totalCount } }`));
+      for (let i = 0; i < 100 && !/name: 'query\.Jobs'/.test(server.output()); i++) await sleep(50);
+      expect(server.output()).toMatch(/name: 'query\.Jobs'/);
+      expect(tracingModules(readFileSync(log, 'utf8')).length).toBeGreaterThan(0);
+    },
+  );
 });

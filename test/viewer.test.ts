@@ -18,9 +18,13 @@ describe('viewer on a server that requires keys', () => {
     t = await startTestServer({ adminKey: ADMIN });
     for (const role of ['ADMIN', 'EDITOR', 'WORKER', 'VIEWER'] as const) {
       const made = ok(
-        await t.gql(`mutation($n: String!, $r: ApiKeyRole!) { createApiKey(input: { name: $n, role: $r }) { key } }`, { n: `${role.toLowerCase()}-person`, r: role }, {
-          authorization: `Bearer ${ADMIN}`,
-        }),
+        await t.gql(
+          `mutation($n: String!, $r: ApiKeyRole!) { createApiKey(input: { name: $n, role: $r }) { key } }`,
+          { n: `${role.toLowerCase()}-person`, r: role },
+          {
+            authorization: `Bearer ${ADMIN}`,
+          },
+        ),
       );
       keys[role] = made.createApiKey.key;
     }
@@ -31,7 +35,9 @@ describe('viewer on a server that requires keys', () => {
 
   for (const role of ['ADMIN', 'EDITOR', 'WORKER', 'VIEWER'] as const) {
     it(`given a ${role} key, then it answers the key's name and the ${role} role, and nothing of the key`, async () => {
-      const response = await t.gql(`{ viewer { name role __typename } }`, undefined, { authorization: `Bearer ${keys[role]}` });
+      const response = await t.gql(`{ viewer { name role __typename } }`, undefined, {
+        authorization: `Bearer ${keys[role]}`,
+      });
       expect(ok(response).viewer).toEqual({ name: `${role.toLowerCase()}-person`, role, __typename: 'Viewer' });
       const text = JSON.stringify(response);
       expect(text).not.toContain(keys[role]!);
@@ -40,20 +46,37 @@ describe('viewer on a server that requires keys', () => {
   }
 
   it("given the environment's admin key, then it answers the actor the server records for it", async () => {
-    expect(ok(await t.gql(VIEWER, undefined, { authorization: `Bearer ${ADMIN}` })).viewer).toEqual({ name: 'admin', role: 'ADMIN' });
+    expect(ok(await t.gql(VIEWER, undefined, { authorization: `Bearer ${ADMIN}` })).viewer).toEqual({
+      name: 'admin',
+      role: 'ADMIN',
+    });
   });
 
   it('offers no field that could show a key, its id or its hash', async () => {
-    const { __type } = ok(await t.gql(`{ __type(name: "Viewer") { fields { name } } }`, undefined, { authorization: `Bearer ${ADMIN}` }));
+    const { __type } = ok(
+      await t.gql(`{ __type(name: "Viewer") { fields { name } } }`, undefined, { authorization: `Bearer ${ADMIN}` }),
+    );
     expect(__type.fields.map((f: { name: string }) => f.name).sort()).toEqual(['name', 'role']);
   });
 
   it('given no key, a wrong key or a revoked one, then UNAUTHENTICATED (401)', async () => {
     const made = ok(
-      await t.gql(`mutation { createApiKey(input: { name: "gone", role: VIEWER }) { key apiKey { id } } }`, undefined, { authorization: `Bearer ${ADMIN}` }),
+      await t.gql(`mutation { createApiKey(input: { name: "gone", role: VIEWER }) { key apiKey { id } } }`, undefined, {
+        authorization: `Bearer ${ADMIN}`,
+      }),
     ).createApiKey;
-    ok(await t.gql(`mutation($id: ID!) { revokeApiKey(input: { keyId: $id }) { id } }`, { id: made.apiKey.id }, { authorization: `Bearer ${ADMIN}` }));
-    const refusedHeaders: Record<string, string>[] = [{}, { authorization: `Bearer trialog_0123456789abcdef_${'x'.repeat(43)}` }, { authorization: `Bearer ${made.key}` }];
+    ok(
+      await t.gql(
+        `mutation($id: ID!) { revokeApiKey(input: { keyId: $id }) { id } }`,
+        { id: made.apiKey.id },
+        { authorization: `Bearer ${ADMIN}` },
+      ),
+    );
+    const refusedHeaders: Record<string, string>[] = [
+      {},
+      { authorization: `Bearer trialog_0123456789abcdef_${'x'.repeat(43)}` },
+      { authorization: `Bearer ${made.key}` },
+    ];
     for (const headers of refusedHeaders) {
       const response = await fetch(t.url, {
         method: 'POST',

@@ -68,7 +68,9 @@ describe('a WebSocket client that sends faster than the server parses', () => {
     const few = await peakDuring(pid, () => flood(10));
     const many = await peakDuring(pid, () => flood(100));
     const growth = { few: Math.round(few.peak - few.before), many: Math.round(many.peak - few.before) };
-    console.log(`peak RSS over the idle server: 10 messages ${growth.few} MiB, 100 messages ${growth.many} MiB (2 MB each)`);
+    console.log(
+      `peak RSS over the idle server: 10 messages ${growth.few} MiB, 100 messages ${growth.many} MiB (2 MB each)`,
+    );
     // Unbounded, the 90 more messages are 180 MB more held at once.
     expect(growth.many).toBeLessThan(growth.few + 60);
   });

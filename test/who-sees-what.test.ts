@@ -10,7 +10,16 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseTokenKey } from '../src/domain/job/lease-token.js';
 import { HEARTBEAT, claim, createJob } from './helpers/jobs.js';
-import { collect, errorCode, gqlClient, ok, startTestServer, wsClient, type Gql, type TestServer } from './helpers/server.js';
+import {
+  collect,
+  errorCode,
+  gqlClient,
+  ok,
+  startTestServer,
+  wsClient,
+  type Gql,
+  type TestServer,
+} from './helpers/server.js';
 
 const ADMIN = 'an-environment-admin-key-0123456789abcdef';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -23,24 +32,38 @@ const secretHashes: string[] = [];
 let jobId = '';
 let leaseToken = '';
 
-const as = (key: string): Gql => (query, variables, headers) => gqlClient(t.url)(query, variables, { authorization: `Bearer ${key}`, ...headers });
+const as =
+  (key: string): Gql =>
+  (query, variables, headers) =>
+    gqlClient(t.url)(query, variables, { authorization: `Bearer ${key}`, ...headers });
 
 beforeAll(async () => {
   t = await startTestServer({ adminKey: ADMIN });
   for (const role of ['ADMIN', 'EDITOR', 'WORKER', 'VIEWER'] as const) {
-    const made = ok(await as(ADMIN)(`mutation($n: String!, $r: ApiKeyRole!) { createApiKey(input: { name: $n, role: $r }) { key apiKey { id } } }`, { n: `seer-${role.toLowerCase()}`, r: role })).createApiKey;
+    const made = ok(
+      await as(ADMIN)(
+        `mutation($n: String!, $r: ApiKeyRole!) { createApiKey(input: { name: $n, role: $r }) { key apiKey { id } } }`,
+        { n: `seer-${role.toLowerCase()}`, r: role },
+      ),
+    ).createApiKey;
     keys[role] = made.key;
     keyIds.push(made.apiKey.id);
     secretHashes.push(sha256(made.key.split('_')[2]));
   }
-  const revoked = ok(await as(ADMIN)(`mutation { createApiKey(input: { name: "seer-revoked", role: VIEWER }) { key apiKey { id } } }`)).createApiKey;
+  const revoked = ok(
+    await as(ADMIN)(`mutation { createApiKey(input: { name: "seer-revoked", role: VIEWER }) { key apiKey { id } } }`),
+  ).createApiKey;
   ok(await as(ADMIN)(`mutation($id: ID!) { revokeApiKey(input: { keyId: $id }) { id } }`, { id: revoked.apiKey.id }));
   keyIds.push(revoked.apiKey.id);
   secretHashes.push(sha256(revoked.key.split('_')[2]));
 
   const job = await createJob(as(keys.EDITOR!), { labels: ['seen'] });
   jobId = job.id;
-  leaseToken = (await claim(as(keys.WORKER!), { workerId: 'w-seen', labels: ['seen'], leaseToken: 'a-worker-chosen-lease-token-0123456789abcdef' }))!.leaseToken;
+  leaseToken = (await claim(as(keys.WORKER!), {
+    workerId: 'w-seen',
+    labels: ['seen'],
+    leaseToken: 'a-worker-chosen-lease-token-0123456789abcdef',
+  }))!.leaseToken;
 });
 afterAll(async () => {
   await t.stop();
@@ -84,7 +107,10 @@ describe('the audit log by role', () => {
   for (const role of ['EDITOR', 'WORKER', 'VIEWER'] as const) {
     it(`given keys created and revoked, when a ${role} reads the whole log, then no event of the keys' stream is in it, and no lease token's hash`, async () => {
       const log = await wholeLog(as(keys[role]!));
-      expect(log.some((event) => event.type === 'JobClaimed'), 'the rest of the log is there').toBe(true);
+      expect(
+        log.some((event) => event.type === 'JobClaimed'),
+        'the rest of the log is there',
+      ).toBe(true);
       expectNoKeyRecords(JSON.stringify(log), role);
       expectNoSecretHashes(JSON.stringify(log), role);
       expectNoLeaseTokenStreams(JSON.stringify(log), role);
@@ -105,7 +131,11 @@ describe('the audit log by role', () => {
       const log = await wholeLog(as(key));
       const created = log.filter((event) => event.type === 'ApiKeyCreated');
       expect(created.map((event) => event.data.keyId)).toEqual(expect.arrayContaining(keyIds));
-      expect(created[0]!.data).toEqual({ keyId: expect.any(String), name: expect.any(String), role: expect.any(String) });
+      expect(created[0]!.data).toEqual({
+        keyId: expect.any(String),
+        name: expect.any(String),
+        role: expect.any(String),
+      });
       expectNoSecretHashes(JSON.stringify(log), 'ADMIN');
       const byStream = ok(await as(key)(EVERY_EVENT, { filter: { streamId: 'access-keys' } })).events;
       expect(byStream.edges.length).toBe(keyIds.length + 1);
@@ -119,7 +149,9 @@ describe('the audit log by role', () => {
     }`;
     for (const key of [ADMIN, keys.VIEWER!, keys.WORKER!]) {
       const read = ok(await as(key)(HISTORY, { id: jobId }));
-      const claimed = read.job.history.edges.find((edge: { node: { type: string } }) => edge.node.type === 'JobClaimed');
+      const claimed = read.job.history.edges.find(
+        (edge: { node: { type: string } }) => edge.node.type === 'JobClaimed',
+      );
       expect(claimed.node.data).toMatchObject({ workerId: 'w-seen', attempt: 1 });
       expect(read.jobAt.status).toBe('RUNNING');
       expectNoSecretHashes(JSON.stringify(read), 'a reader of history');
@@ -128,7 +160,9 @@ describe('the audit log by role', () => {
 
   it('and fencing still holds: the lease token works, a wrong one is LEASE_LOST', async () => {
     ok(await as(keys.WORKER!)(HEARTBEAT, { input: { jobId, leaseToken } }));
-    expect(errorCode(await as(keys.WORKER!)(HEARTBEAT, { input: { jobId, leaseToken: `${leaseToken}x` } }))).toBe('LEASE_LOST');
+    expect(errorCode(await as(keys.WORKER!)(HEARTBEAT, { input: { jobId, leaseToken: `${leaseToken}x` } }))).toBe(
+      'LEASE_LOST',
+    );
   });
 });
 
@@ -138,8 +172,11 @@ describe('the live audit log by role', () => {
   it('given a VIEWER subscribed over WebSocket from the start, when a key is created, then it sees the job that follows and never the key', async () => {
     const client = wsClient(t.url, keys.VIEWER);
     const marker = `marker-${Date.now()}`;
-    const sub = collect<{ events: { type: string; streamId: string; data: unknown } }>(client, SUBSCRIPTION, {}, (items) =>
-      items.some((item) => JSON.stringify(item).includes(marker)),
+    const sub = collect<{ events: { type: string; streamId: string; data: unknown } }>(
+      client,
+      SUBSCRIPTION,
+      {},
+      (items) => items.some((item) => JSON.stringify(item).includes(marker)),
     );
     ok(await as(ADMIN)(`mutation { createApiKey(input: { name: "seer-live-ws", role: VIEWER }) { key } }`));
     await createJob(as(keys.EDITOR!), { labels: [marker] });
@@ -153,7 +190,11 @@ describe('the live audit log by role', () => {
     const controller = new AbortController();
     const response = await fetch(t.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${keys.VIEWER}` },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${keys.VIEWER}`,
+      },
       body: JSON.stringify({ query: SUBSCRIPTION }),
       signal: controller.signal,
     });
@@ -185,10 +226,18 @@ describe('worker-chosen lease tokens', () => {
   it('given a token of 32 characters or more that is plainly not random, when a worker claims with it, then BAD_USER_INPUT and nothing is claimed', async () => {
     await createJob(as(keys.EDITOR!), { labels: ['weak-token'] });
     for (const weak of ['a'.repeat(32), '01'.repeat(20), 'abcd'.repeat(10)]) {
-      const refused = await as(keys.WORKER!)(`mutation($t: String) { claimJob(input: { workerId: "w", labels: ["weak-token"], leaseToken: $t }) { leaseToken } }`, { t: weak });
+      const refused = await as(keys.WORKER!)(
+        `mutation($t: String) { claimJob(input: { workerId: "w", labels: ["weak-token"], leaseToken: $t }) { leaseToken } }`,
+        { t: weak },
+      );
       expect(errorCode(refused), weak).toBe('BAD_USER_INPUT');
     }
-    const strong = ok(await as(keys.WORKER!)(`mutation($t: String) { claimJob(input: { workerId: "w", labels: ["weak-token"], leaseToken: $t }) { leaseToken } }`, { t: '3f2b9c1e-7a4d-4e0b-9f61-2c8d5a7e4b10' }));
+    const strong = ok(
+      await as(keys.WORKER!)(
+        `mutation($t: String) { claimJob(input: { workerId: "w", labels: ["weak-token"], leaseToken: $t }) { leaseToken } }`,
+        { t: '3f2b9c1e-7a4d-4e0b-9f61-2c8d5a7e4b10' },
+      ),
+    );
     expect(strong.claimJob.leaseToken).toBe('3f2b9c1e-7a4d-4e0b-9f61-2c8d5a7e4b10');
   });
 });
@@ -200,7 +249,9 @@ describe('key names', () => {
     for (const name of ['admin', 'ADMIN', 'Anonymous', 'system', ' System ']) {
       expect(errorCode(await as(ADMIN)(CREATE, { n: name })), name).toBe('BAD_USER_INPUT');
     }
-    const names = ok(await as(ADMIN)(`{ apiKeys { name } }`)).apiKeys.map((key: { name: string }) => key.name.toLowerCase());
+    const names = ok(await as(ADMIN)(`{ apiKeys { name } }`)).apiKeys.map((key: { name: string }) =>
+      key.name.toLowerCase(),
+    );
     expect(names).not.toContain('admin');
     expect(names).not.toContain('system');
   });

@@ -34,7 +34,12 @@ interface JobView {
 const job = async (gql: Gql, id: string) => ok(await gql<{ job: JobView }>(JOB, { id })).job;
 const logText = (view: JobView) => view.logs.edges.map((e) => e.node.text).join('\n');
 const createJob = async (input: Record<string, unknown>) =>
-  ok(await t.gql<{ createJob: { id: string } }>(`mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`, { input })).createJob.id;
+  ok(
+    await t.gql<{ createJob: { id: string } }>(
+      `mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`,
+      { input },
+    ),
+  ).createJob.id;
 
 /** What the passwd file looks like: never to be published by a worker. */
 const PASSWD_LIKE = 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n';
@@ -79,7 +84,9 @@ function worker(args: string[], command: string[] = [PYTHON, BEHAVE_SCRIPT]): Wo
 function exitWithin(w: WorkerProcess, ms: number): Promise<number | null> {
   return Promise.race([
     w.exit,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the worker did not finish within ${ms} ms:\n${w.output()}`)), ms)),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`the worker did not finish within ${ms} ms:\n${w.output()}`)), ms),
+    ),
   ]);
 }
 
@@ -88,7 +95,11 @@ describe('nothing outside the output directory is read or published', () => {
     fresh();
     const secret = join(elsewhere.path, 'secret.json');
     writeFileSync(secret, JSON.stringify({ apiToken: 'sk-live-do-not-publish' }));
-    const id = await createJob({ params: { mode: 'plant', links: [['result.json', secret]] }, labels: ['result-link'], maxAttempts: 1 });
+    const id = await createJob({
+      params: { mode: 'plant', links: [['result.json', secret]] },
+      labels: ['result-link'],
+      maxAttempts: 1,
+    });
     const w = worker(['--labels', 'result-link', '--max-jobs', '1']);
     expect(await exitWithin(w, 30_000)).toBe(0);
     const view = await job(t.gql, id);
@@ -102,7 +113,11 @@ describe('nothing outside the output directory is read or published', () => {
     fresh();
     const passwd = join(elsewhere.path, 'passwd');
     writeFileSync(passwd, PASSWD_LIKE);
-    const id = await createJob({ params: { mode: 'plant', links: [['result.json', passwd]] }, labels: ['passwd-link'], maxAttempts: 1 });
+    const id = await createJob({
+      params: { mode: 'plant', links: [['result.json', passwd]] },
+      labels: ['passwd-link'],
+      maxAttempts: 1,
+    });
     const w = worker(['--labels', 'passwd-link', '--max-jobs', '1']);
     expect(await exitWithin(w, 30_000)).toBe(0);
     const view = await job(t.gql, id);
@@ -112,18 +127,28 @@ describe('nothing outside the output directory is read or published', () => {
 
   it("given a result.json that is not JSON, then the error describes it (its size) without copying the file's content", async () => {
     fresh();
-    const id = await createJob({ params: { mode: 'plant', files: { 'result.json': PASSWD_LIKE } }, labels: ['not-json'], maxAttempts: 1 });
+    const id = await createJob({
+      params: { mode: 'plant', files: { 'result.json': PASSWD_LIKE } },
+      labels: ['not-json'],
+      maxAttempts: 1,
+    });
     const w = worker(['--labels', 'not-json', '--max-jobs', '1']);
     expect(await exitWithin(w, 30_000)).toBe(0);
     const view = await job(t.gql, id);
     expect(view.status).toBe('FAILED');
-    expect(view.error).toMatch(new RegExp(`result\\.json is not valid JSON \\(${Buffer.byteLength(PASSWD_LIKE)} bytes`));
+    expect(view.error).toMatch(
+      new RegExp(`result\\.json is not valid JSON \\(${Buffer.byteLength(PASSWD_LIKE)} bytes`),
+    );
     expect(view.error).not.toContain('root:x');
   });
 
   it('given result.json is a FIFO, then the worker does not wait on it: the job fails saying it is not a regular file', async () => {
     fresh();
-    const id = await createJob({ params: { mode: 'plant', fifos: ['result.json'] }, labels: ['result-fifo'], maxAttempts: 1 });
+    const id = await createJob({
+      params: { mode: 'plant', fifos: ['result.json'] },
+      labels: ['result-fifo'],
+      maxAttempts: 1,
+    });
     const w = worker(['--labels', 'result-fifo', '--max-jobs', '1']);
     expect(await exitWithin(w, 30_000)).toBe(0);
     const view = await job(t.gql, id);
@@ -164,7 +189,10 @@ describe('nothing outside the output directory is read or published', () => {
     fresh();
     const passwd = join(elsewhere.path, 'passwd');
     writeFileSync(passwd, PASSWD_LIKE);
-    const id = await createJob({ params: { mode: 'plant', metrics_link: passwd, files: { 'result.json': '{}' } }, labels: ['metrics-link'] });
+    const id = await createJob({
+      params: { mode: 'plant', metrics_link: passwd, files: { 'result.json': '{}' } },
+      labels: ['metrics-link'],
+    });
     const w = worker(['--labels', 'metrics-link', '--max-jobs', '1']);
     expect(await exitWithin(w, 30_000)).toBe(0);
     const view = await job(t.gql, id);
@@ -184,7 +212,9 @@ describe("the job's directories are the worker's own", () => {
     symlinkSync(join(elsewhere.path, 'theirs'), join(workDir(), id));
     const w = worker(['--labels', 'planted-dir', '--max-jobs', '1']);
     expect(await exitWithin(w, 30_000)).toBe(1);
-    expect(w.output()).toContain(`cannot prepare the job's output directory: ${join(workDir(), id)} is a symbolic link`);
+    expect(w.output()).toContain(
+      `cannot prepare the job's output directory: ${join(workDir(), id)} is a symbolic link`,
+    );
     expect(await job(t.gql, id)).toMatchObject({ status: 'QUEUED', attempts: 0 });
     expect(readdirSync(join(elsewhere.path, 'theirs'))).toEqual([]);
   });
@@ -193,18 +223,28 @@ describe("the job's directories are the worker's own", () => {
 describe('hyperparameters as command options', () => {
   it("given the operator's command sets --epochs 3, when a job's hyperparameters hold epochs 12345, then the operator's value stands and the log says so", async () => {
     fresh();
-    const id = await createJob({ hyperparameters: { epochs: 12345, lr: 0.5 }, params: { mode: 'echo' }, labels: ['operator-wins'] });
+    const id = await createJob({
+      hyperparameters: { epochs: 12345, lr: 0.5 },
+      params: { mode: 'echo' },
+      labels: ['operator-wins'],
+    });
     const w = worker(['--labels', 'operator-wins', '--max-jobs', '1'], [PYTHON, BEHAVE_SCRIPT, '--epochs', '3']);
     expect(await exitWithin(w, 30_000)).toBe(0);
     const view = await job(t.gql, id);
     expect(view.status).toBe('SUCCEEDED');
     expect((view.result as { argv: string[] }).argv).toEqual(['--epochs', '3', '--lr=0.5']);
-    expect(logText(view)).toContain('[trialog worker] hyperparameter epochs not passed as an argument: the command line sets --epochs');
+    expect(logText(view)).toContain(
+      '[trialog worker] hyperparameter epochs not passed as an argument: the command line sets --epochs',
+    );
   });
 
   it('given a value that starts with a dash, then it stays the value of its option (one --name=value argument)', async () => {
     fresh();
-    const id = await createJob({ hyperparameters: { note: '--delete-everything', shift: -2 }, params: { mode: 'echo' }, labels: ['dash-value'] });
+    const id = await createJob({
+      hyperparameters: { note: '--delete-everything', shift: -2 },
+      params: { mode: 'echo' },
+      labels: ['dash-value'],
+    });
     const w = worker(['--labels', 'dash-value', '--max-jobs', '1']);
     expect(await exitWithin(w, 30_000)).toBe(0);
     const view = await job(t.gql, id);
@@ -213,12 +253,19 @@ describe('hyperparameters as command options', () => {
 
   it('given separate arguments are asked for (--hparam-delimiter " "), when a value starts with a dash and is not a number, then the job fails without being retried and the command does not run', async () => {
     fresh();
-    const id = await createJob({ hyperparameters: { note: '--delete-everything' }, params: { mode: 'echo' }, labels: ['dash-spaced'], maxAttempts: 3 });
+    const id = await createJob({
+      hyperparameters: { note: '--delete-everything' },
+      params: { mode: 'echo' },
+      labels: ['dash-spaced'],
+      maxAttempts: 3,
+    });
     const w = worker(['--labels', 'dash-spaced', '--max-jobs', '1', '--hparam-delimiter', ' ']);
     expect(await exitWithin(w, 30_000)).toBe(0);
     const view = await job(t.gql, id);
     expect(view).toMatchObject({ status: 'FAILED', attempts: 1, result: null });
-    expect(view.error).toMatch(/hyperparameter note: a value starting with "-" cannot be passed as a separate argument/);
+    expect(view.error).toMatch(
+      /hyperparameter note: a value starting with "-" cannot be passed as a separate argument/,
+    );
   });
 
   for (const [what, name] of [
@@ -230,7 +277,12 @@ describe('hyperparameters as command options', () => {
     it(`given ${what}, then the job fails without being retried, saying which name and why, and the command does not run`, async () => {
       fresh();
       const label = `bad-name-${Buffer.from(name).toString('hex') || 'empty'}`;
-      const id = await createJob({ hyperparameters: { [name]: 1 }, params: { mode: 'echo' }, labels: [label], maxAttempts: 3 });
+      const id = await createJob({
+        hyperparameters: { [name]: 1 },
+        params: { mode: 'echo' },
+        labels: [label],
+        maxAttempts: 3,
+      });
       const w = worker(['--labels', label, '--max-jobs', '1']);
       expect(await exitWithin(w, 30_000)).toBe(0);
       const view = await job(t.gql, id);
@@ -241,7 +293,11 @@ describe('hyperparameters as command options', () => {
 
   it('given --no-hparam-args, then names are not checked: the hyperparameters reach the command in TRIALOG_HPARAMS only', async () => {
     fresh();
-    const id = await createJob({ hyperparameters: { '': 1, 'a b': 2 }, params: { mode: 'echo' }, labels: ['env-only'] });
+    const id = await createJob({
+      hyperparameters: { '': 1, 'a b': 2 },
+      params: { mode: 'echo' },
+      labels: ['env-only'],
+    });
     const w = worker(['--labels', 'env-only', '--max-jobs', '1', '--no-hparam-args']);
     expect(await exitWithin(w, 30_000)).toBe(0);
     const view = await job(t.gql, id);
@@ -289,11 +345,18 @@ describe("PBT: where a child finds its parent's checkpoint", () => {
     return name;
   }
 
-  async function childEnvironment(name: string, args: string[] = []): Promise<{ env: Record<string, string>; log: string }> {
+  async function childEnvironment(
+    name: string,
+    args: string[] = [],
+  ): Promise<{ env: Record<string, string>; log: string }> {
     const w = worker(['--experiment', name, '--max-jobs', '1', ...args]);
     expect(await exitWithin(w, 30_000)).toBe(0);
-    const ids = ok(await t.gql(`query($n: String) { experiment(name: $n) { jobs(first: 10) { edges { node { id generation status } } } } }`, { n: name }))
-      .experiment.jobs.edges.map((e: { node: { id: string; generation: number; status: string } }) => e.node);
+    const ids = ok(
+      await t.gql(
+        `query($n: String) { experiment(name: $n) { jobs(first: 10) { edges { node { id generation status } } } } }`,
+        { n: name },
+      ),
+    ).experiment.jobs.edges.map((e: { node: { id: string; generation: number; status: string } }) => e.node);
     const child = ids.find((j: { generation: number }) => j.generation === 1);
     const view = await job(t.gql, child.id);
     expect(view.status).toBe('SUCCEEDED');
@@ -308,7 +371,9 @@ describe("PBT: where a child finds its parent's checkpoint", () => {
     const { env, log } = await childEnvironment(await pbtWhoseParentsReported(uri));
     expect(env.TRIALOG_CHECKPOINT_FROM).toBe('');
     expect(JSON.parse(env.TRIALOG_PARENT_ARTIFACTS!)).toEqual([]);
-    expect(log).toContain(`[trialog worker] parent artifact checkpoint.json not passed: ${join(elsewhere.path, '.ssh')} is outside the work directory and every --checkpoint-root`);
+    expect(log).toContain(
+      `[trialog worker] parent artifact checkpoint.json not passed: ${join(elsewhere.path, '.ssh')} is outside the work directory and every --checkpoint-root`,
+    );
   });
 
   it('given a link inside the work directory that leads elsewhere, then it does not qualify either', async () => {
@@ -317,7 +382,9 @@ describe("PBT: where a child finds its parent's checkpoint", () => {
     mkdirSync(join(elsewhere.path, '.ssh'));
     writeFileSync(join(elsewhere.path, '.ssh', 'checkpoint.json'), '{}');
     symlinkSync(join(elsewhere.path, '.ssh'), join(workDir(), 'job-x', 'output'));
-    const { env } = await childEnvironment(await pbtWhoseParentsReported(pathToFileURL(join(workDir(), 'job-x', 'output', 'checkpoint.json')).href));
+    const { env } = await childEnvironment(
+      await pbtWhoseParentsReported(pathToFileURL(join(workDir(), 'job-x', 'output', 'checkpoint.json')).href),
+    );
     expect(env.TRIALOG_CHECKPOINT_FROM).toBe('');
   });
 
@@ -329,7 +396,9 @@ describe("PBT: where a child finds its parent's checkpoint", () => {
     const uri = pathToFileURL(join(output, 'checkpoint.json')).href;
     const { env } = await childEnvironment(await pbtWhoseParentsReported(uri));
     expect(env.TRIALOG_CHECKPOINT_FROM).toBe(output);
-    expect(JSON.parse(env.TRIALOG_PARENT_ARTIFACTS!)).toEqual([{ name: 'checkpoint.json', uri, sha256: null, metadata: null }]);
+    expect(JSON.parse(env.TRIALOG_PARENT_ARTIFACTS!)).toEqual([
+      { name: 'checkpoint.json', uri, sha256: null, metadata: null },
+    ]);
   });
 
   it('given a directory allowed with --checkpoint-root, then a checkpoint there qualifies', async () => {
@@ -338,7 +407,10 @@ describe("PBT: where a child finds its parent's checkpoint", () => {
     mkdirSync(shared, { recursive: true });
     writeFileSync(join(shared, 'checkpoint.json'), '{}');
     const uri = pathToFileURL(join(shared, 'checkpoint.json')).href;
-    const { env } = await childEnvironment(await pbtWhoseParentsReported(uri), ['--checkpoint-root', join(elsewhere.path, 'team-checkpoints')]);
+    const { env } = await childEnvironment(await pbtWhoseParentsReported(uri), [
+      '--checkpoint-root',
+      join(elsewhere.path, 'team-checkpoints'),
+    ]);
     expect(env.TRIALOG_CHECKPOINT_FROM).toBe(shared);
   });
 });

@@ -11,7 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from './helpers/process.js';
 import { freePort, gqlClient, ok, startTestServer, tempDir, type Gql, type TestServer } from './helpers/server.js';
-import { BEHAVE_SCRIPT, EXAMPLE_SCRIPT, PYTHON, alive, eventually, startWorker, type WorkerProcess } from './helpers/worker.js';
+import {
+  BEHAVE_SCRIPT,
+  EXAMPLE_SCRIPT,
+  PYTHON,
+  alive,
+  eventually,
+  startWorker,
+  type WorkerProcess,
+} from './helpers/worker.js';
 
 const CREATE_EXPERIMENT = `mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id name } }`;
 const CREATE_JOB = `mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`;
@@ -44,14 +52,16 @@ interface JobView {
 
 const job = async (gql: Gql, id: string) => ok(await gql<{ job: JobView }>(JOB, { id })).job;
 const logText = (view: JobView) => view.logs.edges.map((e) => e.node.text);
-const createJob = async (gql: Gql, input: Record<string, unknown>) => ok(await gql<{ createJob: { id: string } }>(CREATE_JOB, { input })).createJob.id;
+const createJob = async (gql: Gql, input: Record<string, unknown>) =>
+  ok(await gql<{ createJob: { id: string } }>(CREATE_JOB, { input })).createJob.id;
 /** The run directory of the job's current attempt (one per claim: attempt-N-<claim>). */
 const runDirOf = (view: JobView, workDir: string): string => {
   const runs = readdirSync(join(workDir, view.id)).filter((d) => d.startsWith(`attempt-${view.attempts}-`));
   expect(runs).toHaveLength(1);
   return join(workDir, view.id, runs[0]!);
 };
-const pidsOf = (view: JobView, workDir: string): number[] => JSON.parse(readFileSync(join(runDirOf(view, workDir), 'output', 'pids'), 'utf8')) as number[];
+const pidsOf = (view: JobView, workDir: string): number[] =>
+  JSON.parse(readFileSync(join(runDirOf(view, workDir), 'output', 'pids'), 'utf8')) as number[];
 
 let t: TestServer;
 let dir: { path: string; remove(): void };
@@ -102,7 +112,11 @@ describe('running a search', () => {
       }),
     ).createExperiment;
 
-    const w = worker(t.url, ['--experiment', name, '--slots', '2'], [PYTHON, EXAMPLE_SCRIPT, '--epochs', '8', '--epoch-seconds', '0.02']);
+    const w = worker(
+      t.url,
+      ['--experiment', name, '--slots', '2'],
+      [PYTHON, EXAMPLE_SCRIPT, '--epochs', '8', '--epoch-seconds', '0.02'],
+    );
     expect(await w.exit).toBe(0);
     expect(w.output()).toMatch(/stopped \(experiment-done\): 5 succeeded, 0 failed/);
 
@@ -113,7 +127,9 @@ describe('running a search', () => {
       const view = await job(t.gql, node.id);
       // The hyperparameters reached the script as arguments.
       const lines = logText(view);
-      expect(lines[0]).toBe(`training lr=${view.hyperparameters.lr} layers=${view.hyperparameters.layers} dropout=0.1 for 8 epochs`);
+      expect(lines[0]).toBe(
+        `training lr=${view.hyperparameters.lr} layers=${view.hyperparameters.layers} dropout=0.1 for 8 epochs`,
+      );
       expect(lines).toHaveLength(1 + 8 + 1); // the banner, one line per epoch, "done"; no metric or progress lines
       expect(view.logs.edges.map((e) => e.node.offset)).toEqual([...Array(10).keys()]);
       const loss = view.metrics.find((m) => m.name === 'loss')!;
@@ -135,7 +151,11 @@ describe('what the command receives and reports', () => {
       params: { mode: 'echo' },
       labels: ['echo'],
     });
-    const w = worker(t.url, ['--labels', 'echo', '--max-jobs', '1', '--hparam-prefix', '-', '--hparam-delimiter', '='], [PYTHON, BEHAVE_SCRIPT, '--fixed']);
+    const w = worker(
+      t.url,
+      ['--labels', 'echo', '--max-jobs', '1', '--hparam-prefix', '-', '--hparam-delimiter', '='],
+      [PYTHON, BEHAVE_SCRIPT, '--fixed'],
+    );
     expect(await w.exit).toBe(0);
     const view = await job(t.gql, id);
     expect(view.status).toBe('SUCCEEDED');
@@ -151,7 +171,9 @@ describe('what the command receives and reports', () => {
     expect(env.TRIALOG_METRICS_FILE).toBe(join(runDir, 'metrics.jsonl'));
     expect(env.TRIALOG_CHECKPOINT_FROM).toBe('');
     expect(view.artifacts.map((a) => a.name)).toEqual(['nested/weights.bin', 'result.json']);
-    expect(view.artifacts[0]!.sha256).toBe(createHash('sha256').update(Buffer.from('\x00\x01\x02trialog', 'latin1')).digest('hex'));
+    expect(view.artifacts[0]!.sha256).toBe(
+      createHash('sha256').update(Buffer.from('\x00\x01\x02trialog', 'latin1')).digest('hex'),
+    );
   });
 
   it('given a command reporting through the metrics file and stdout, then valid points are reported and invalid lines stay in the log with the reason', async () => {
@@ -173,7 +195,9 @@ describe('what the command receives and reports', () => {
     expect(series.loss).toEqual([{ step: 0, value: 0.5 }]);
     const lines = logText(view);
     expect(lines).toContain('plain line');
-    expect(lines).toContain('TRIALOG_METRIC {"name": "loss", "value": "high"}  [trialog worker: not reported: metric loss: value must be a finite number]');
+    expect(lines).toContain(
+      'TRIALOG_METRIC {"name": "loss", "value": "high"}  [trialog worker: not reported: metric loss: value must be a finite number]',
+    );
     expect(lines).toContain('[trialog worker] metrics file line not reported (not JSON): not json');
   });
 });
@@ -205,10 +229,17 @@ describe('a crashing command', () => {
 
 describe('outputs at and over the limits', () => {
   it('given a command printing 201 lines of 60 KiB, then every line is recorded (batches stay under the 4 MiB per call)', async () => {
-    const id = await createJob(t.gql, { params: { mode: 'big-lines', lines: 201, bytes: 60 * 1024 - 10 }, labels: ['big-lines'] });
+    const id = await createJob(t.gql, {
+      params: { mode: 'big-lines', lines: 201, bytes: 60 * 1024 - 10 },
+      labels: ['big-lines'],
+    });
     const w = worker(t.url, ['--labels', 'big-lines', '--max-jobs', '1'], [PYTHON, BEHAVE_SCRIPT]);
     expect(await w.exit).toBe(0);
-    const view = ok(await t.gql(`query($id: ID!) { job(id: $id) { status logs(first: 1000) { edges { node { offset text } } } } }`, { id })).job;
+    const view = ok(
+      await t.gql(`query($id: ID!) { job(id: $id) { status logs(first: 1000) { edges { node { offset text } } } } }`, {
+        id,
+      }),
+    ).job;
     expect(view.status).toBe('SUCCEEDED');
     expect(view.logs.edges.map((e: { node: { text: string } }) => e.node.text.slice(0, 5))).toEqual(
       Array.from({ length: 201 }, (_, i) => String(i).padStart(5, '0')),
@@ -216,7 +247,11 @@ describe('outputs at and over the limits', () => {
   });
 
   it('given a result.json over the result limit, then the job fails saying so, and the worker goes on to the next job', async () => {
-    const id = await createJob(t.gql, { params: { mode: 'big-result', bytes: 300 * 1024 }, labels: ['big-result'], maxAttempts: 1 });
+    const id = await createJob(t.gql, {
+      params: { mode: 'big-result', bytes: 300 * 1024 },
+      labels: ['big-result'],
+      maxAttempts: 1,
+    });
     const next = await createJob(t.gql, { params: { mode: 'echo' }, labels: ['big-result'], priority: -1 });
     const w = worker(t.url, ['--labels', 'big-result', '--max-jobs', '2'], [PYTHON, BEHAVE_SCRIPT]);
     expect(await w.exit).toBe(0);
@@ -263,7 +298,9 @@ describe('outputs at and over the limits', () => {
     dir = tempDir('trialog-worker-');
     const blocker = join(dir.path, 'not-a-directory');
     writeFileSync(blocker, '');
-    const w = startWorker(t.url, ['--work-dir', blocker, '--labels', 'no-room', '--', PYTHON, BEHAVE_SCRIPT], { cwd: dir.path });
+    const w = startWorker(t.url, ['--work-dir', blocker, '--labels', 'no-room', '--', PYTHON, BEHAVE_SCRIPT], {
+      cwd: dir.path,
+    });
     workers.push(w);
     expect(await w.exit).toBe(1);
     expect(w.output()).toMatch(/cannot prepare the job's output directory/);
@@ -306,18 +343,32 @@ describe('stopping a command the server no longer wants', () => {
     const good = await createJob(t.gql, { experimentId, labels: ['prune-good'] });
     const bad = await createJob(t.gql, { experimentId, params: { mode: 'slow', loss: 10 }, labels: ['prune-bad'] });
     const claim = ok(
-      await t.gql(`mutation($e: ID!) { claimJob(input: { workerId: "hand", experimentId: $e, labels: ["prune-good"] }) { leaseToken job { id } } }`, {
-        e: experimentId,
-      }),
+      await t.gql(
+        `mutation($e: ID!) { claimJob(input: { workerId: "hand", experimentId: $e, labels: ["prune-good"] }) { leaseToken job { id } } }`,
+        {
+          e: experimentId,
+        },
+      ),
     ).claimJob;
     expect(claim.job.id).toBe(good);
     const lease = { jobId: good, leaseToken: claim.leaseToken };
     const points = Array.from({ length: 10 }, (_, step) => ({ name: 'loss', value: 0.1, step }));
-    ok(await t.gql(`mutation($input: ReportMetricsInput!) { reportMetrics(input: $input) { shouldStop } }`, { input: { ...lease, points } }));
+    ok(
+      await t.gql(`mutation($input: ReportMetricsInput!) { reportMetrics(input: $input) { shouldStop } }`, {
+        input: { ...lease, points },
+      }),
+    );
     ok(await t.gql(`mutation($input: CompleteJobInput!) { completeJob(input: $input) { status } }`, { input: lease }));
 
-    const second = worker(t.url, ['--experiment', name, '--labels', 'prune-bad', '--max-jobs', '1', '--grace', '30'], [PYTHON, BEHAVE_SCRIPT]);
-    await second.waitForOutput(new RegExp(`job ${bad}: stopped \\(pruned\\); the command exited with code 143`), 20_000);
+    const second = worker(
+      t.url,
+      ['--experiment', name, '--labels', 'prune-bad', '--max-jobs', '1', '--grace', '30'],
+      [PYTHON, BEHAVE_SCRIPT],
+    );
+    await second.waitForOutput(
+      new RegExp(`job ${bad}: stopped \\(pruned\\); the command exited with code 143`),
+      20_000,
+    );
     expect(await second.exit).toBe(0);
     const view = await job(t.gql, bad);
     expect(view.status).toBe('PRUNED');
@@ -365,20 +416,36 @@ describe('a server that requires keys', () => {
     const ADMIN = 'admin-key-for-the-worker-test-0123456789abcdef';
     const secured = await startTestServer({ adminKey: ADMIN });
     try {
-      const as = (key: string) => (query: string, variables?: Record<string, unknown>) => secured.gql(query, variables, { authorization: `Bearer ${key}` });
+      const as = (key: string) => (query: string, variables?: Record<string, unknown>) =>
+        secured.gql(query, variables, { authorization: `Bearer ${key}` });
       const admin = as(ADMIN);
       const keyOf = async (role: string) =>
-        ok(await admin(`mutation($n: String!, $r: ApiKeyRole!) { createApiKey(input: { name: $n, role: $r }) { key } }`, { n: `${role}-w`, r: role })).createApiKey.key as string;
+        ok(
+          await admin(
+            `mutation($n: String!, $r: ApiKeyRole!) { createApiKey(input: { name: $n, role: $r }) { key } }`,
+            { n: `${role}-w`, r: role },
+          ),
+        ).createApiKey.key as string;
       const [workerKey, viewerKey] = [await keyOf('WORKER'), await keyOf('VIEWER')];
-      const done = ok(await admin(CREATE_JOB, { input: { params: { mode: 'echo' }, labels: ['keyed'] } })).createJob.id as string;
-      const slow = ok(await admin(CREATE_JOB, { input: { params: { mode: 'slow' }, labels: ['keyed'], priority: -1 } })).createJob.id as string;
+      const done = ok(await admin(CREATE_JOB, { input: { params: { mode: 'echo' }, labels: ['keyed'] } })).createJob
+        .id as string;
+      const slow = ok(await admin(CREATE_JOB, { input: { params: { mode: 'slow' }, labels: ['keyed'], priority: -1 } }))
+        .createJob.id as string;
 
       const refused = worker(secured.url, ['--key', viewerKey, '--labels', 'keyed'], [PYTHON, BEHAVE_SCRIPT]);
       expect(await refused.exit).toBe(1);
       expect(refused.output()).toMatch(/cannot claim: .*(FORBIDDEN|not allowed|may not)/i);
 
-      const w = worker(secured.url, ['--key', workerKey, '--labels', 'keyed', '--max-jobs', '2', '--grace', '5'], [PYTHON, BEHAVE_SCRIPT]);
-      await eventually(async () => ok(await admin(`query($id: ID!) { job(id: $id) { logs { edges { node { text } } } } }`, { id: slow })).job.logs.edges.length > 0);
+      const w = worker(
+        secured.url,
+        ['--key', workerKey, '--labels', 'keyed', '--max-jobs', '2', '--grace', '5'],
+        [PYTHON, BEHAVE_SCRIPT],
+      );
+      await eventually(
+        async () =>
+          ok(await admin(`query($id: ID!) { job(id: $id) { logs { edges { node { text } } } } }`, { id: slow })).job
+            .logs.edges.length > 0,
+      );
       ok(await admin(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { status } }`, { id: slow }));
       expect(await w.exit).toBe(0);
       expect(w.output()).toMatch(new RegExp(`job ${slow}: stopped \\(cancelled\\); the command exited with code 143`));
@@ -405,11 +472,24 @@ describe('losing the server', () => {
       const name = 'worker-restart';
       const { id } = ok(
         await gql(CREATE_EXPERIMENT, {
-          input: { name, scheduler: { random: { seed: 1, maxJobs: 4, space: [{ name: 'lr', distribution: { uniform: { low: 0.01, high: 0.1 } } }] } } },
+          input: {
+            name,
+            scheduler: {
+              random: {
+                seed: 1,
+                maxJobs: 4,
+                space: [{ name: 'lr', distribution: { uniform: { low: 0.01, high: 0.1 } } }],
+              },
+            },
+          },
         }),
       ).createExperiment;
       const epochs = 40;
-      const w = worker(server.url, ['--experiment', name, '--lease', '30'], [PYTHON, EXAMPLE_SCRIPT, '--epochs', String(epochs), '--epoch-seconds', '0.05']);
+      const w = worker(
+        server.url,
+        ['--experiment', name, '--lease', '30'],
+        [PYTHON, EXAMPLE_SCRIPT, '--epochs', String(epochs), '--epoch-seconds', '0.05'],
+      );
       await w.waitForOutput(/succeeded/); // one job done; the next one is running
       await w.waitForOutput(/claimed[\s\S]*claimed/);
 
@@ -426,7 +506,9 @@ describe('losing the server', () => {
         expect(view.attempts).toBe(1);
         expect(logText(view)).toHaveLength(epochs + 2);
         expect(view.logs.edges.map((e) => e.node.offset)).toEqual([...Array(epochs + 2).keys()]);
-        expect(view.metrics.find((m) => m.name === 'loss')!.points.map((p) => p.step)).toEqual([...Array(epochs).keys()]);
+        expect(view.metrics.find((m) => m.name === 'loss')!.points.map((p) => p.step)).toEqual([
+          ...Array(epochs).keys(),
+        ]);
       }
     } finally {
       await server?.kill('SIGTERM');

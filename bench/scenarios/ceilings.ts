@@ -43,9 +43,20 @@ export async function durableAppendCeiling(dir: string, seconds: number): Promis
     let n = 0;
     const { iterations, elapsedSeconds } = await loopFor(seconds, 1, async () => {
       const started = performance.now();
-      await store.appendToStream(`ceiling-${n++}`, [{ id: randomUUID(), type: 'Appended', data: { n }, metadata: { actor: 'bench', correlationId: 'bench', causationId: 'bench', schemaVersion: 1 } }], {
-        expectedRevision: 'no_stream',
-      });
+      await store.appendToStream(
+        `ceiling-${n++}`,
+        [
+          {
+            id: randomUUID(),
+            type: 'Appended',
+            data: { n },
+            metadata: { actor: 'bench', correlationId: 'bench', causationId: 'bench', schemaVersion: 1 },
+          },
+        ],
+        {
+          expectedRevision: 'no_stream',
+        },
+      );
       ms.push(performance.now() - started);
     });
     return {

@@ -45,7 +45,13 @@ import { gqlOver } from '../http.js';
 import type { ScenarioResult } from '../result.js';
 import { startBenchServer, type BenchServer } from '../server.js';
 import { summarize } from '../stats.js';
-import { LEASE_TOKEN, createBenchExperiment, seedDashboardData, type DashboardData, type Seeded } from './dashboard-seed.js';
+import {
+  LEASE_TOKEN,
+  createBenchExperiment,
+  seedDashboardData,
+  type DashboardData,
+  type Seeded,
+} from './dashboard-seed.js';
 
 export interface DashboardSizes extends DashboardData {
   /** How long the live phase runs, and at what rate it reports. */
@@ -135,7 +141,12 @@ async function firstFrameWhere(page: Page, condition: string, timeoutMs = 30_000
 }
 
 /** Loads `path` with the cache off; answers when the page became usable (ms from navigation start). */
-async function usableAfter(browser: LaunchedChromium, origin: string, path: string, condition: string): Promise<{ ms: number; page: Page }> {
+async function usableAfter(
+  browser: LaunchedChromium,
+  origin: string,
+  path: string,
+  condition: string,
+): Promise<{ ms: number; page: Page }> {
   const page = await browser.context.newPage();
   const cdp = await browser.context.newCDPSession(page);
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
@@ -162,11 +173,13 @@ async function zoomOnce(page: Page, chartSelector: string, at: number): Promise<
               if (measuring) requestAnimationFrame(frame);
             };
             requestAnimationFrame(frame);
-            const fetches = (window as unknown as { benchFetches: { start: number; read: number | null }[] }).benchFetches;
+            const fetches = (window as unknown as { benchFetches: { start: number; read: number | null }[] })
+              .benchFetches;
             const settle = () => {
               const asked = fetches.filter((f) => f.start >= releasedAt && f.start <= releasedAt + 300);
               const windowOpen = performance.now() < releasedAt + 300;
-              if (asked.some((f) => f.read === null) || (asked.length === 0 && windowOpen)) return void setTimeout(settle, 5);
+              if (asked.some((f) => f.read === null) || (asked.length === 0 && windowOpen))
+                return void setTimeout(settle, 5);
               // The answers are read: the zoom is painted by the second frame after the last one.
               const anchor = asked.length ? Math.max(...asked.map((f) => f.read!)) : releasedAt;
               const done = () => {
@@ -192,7 +205,12 @@ async function zoomOnce(page: Page, chartSelector: string, at: number): Promise<
 }
 
 /** Reports a point on a running trial every 1/rate s for `seconds`; answers how many were answered. */
-async function reportAtRate(url: string, running: string[], rate: number, seconds: number): Promise<{ sent: number; answered: number; failed: number }> {
+async function reportAtRate(
+  url: string,
+  running: string[],
+  rate: number,
+  seconds: number,
+): Promise<{ sent: number; answered: number; failed: number }> {
   const { gql, close } = gqlOver(url, 16);
   let sent = 0;
   let answered = 0;
@@ -204,9 +222,14 @@ async function reportAtRate(url: string, running: string[], rate: number, second
       const due = Math.floor(((performance.now() - started) / 1000) * rate);
       while (sent < due) {
         const jobId = running[sent % running.length]!;
-        const call = gql(`mutation($j: ID!, $t: String!, $v: Float!) { reportMetrics(input: { jobId: $j, leaseToken: $t, points: [{ name: "loss", value: $v }] }) { shouldStop } }`, {
-          j: jobId, t: LEASE_TOKEN, v: 0.1 + Math.random() / 10,
-        }).then(
+        const call = gql(
+          `mutation($j: ID!, $t: String!, $v: Float!) { reportMetrics(input: { jobId: $j, leaseToken: $t, points: [{ name: "loss", value: $v }] }) { shouldStop } }`,
+          {
+            j: jobId,
+            t: LEASE_TOKEN,
+            v: 0.1 + Math.random() / 10,
+          },
+        ).then(
           () => void answered++,
           () => void failed++,
         );
@@ -223,7 +246,11 @@ async function reportAtRate(url: string, running: string[], rate: number, second
   return { sent, answered, failed };
 }
 
-async function countFrames(page: Page, seconds: number, during: () => Promise<unknown>): Promise<{ fps: number; longest: number }> {
+async function countFrames(
+  page: Page,
+  seconds: number,
+  during: () => Promise<unknown>,
+): Promise<{ fps: number; longest: number }> {
   await page.evaluate(() => {
     const w = window as unknown as { benchFrames: number[]; benchCounting: boolean };
     w.benchFrames = [];
@@ -251,14 +278,22 @@ async function countFrames(page: Page, seconds: number, during: () => Promise<un
  * always offers brotli, which the server prefers, so the gzip figure is what a gzip-only browser
  * would get: the size of the pre-compressed `.gz` file the server keeps beside each file it served.
  */
-async function firstViewBytes(browser: LaunchedChromium, origin: string): Promise<{ gzip: number; transferred: number; api: number; files: number }> {
+async function firstViewBytes(
+  browser: LaunchedChromium,
+  origin: string,
+): Promise<{ gzip: number; transferred: number; api: number; files: number }> {
   const page = await browser.context.newPage();
   const cdp = await browser.context.newCDPSession(page);
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
   const finished: Request[] = [];
   page.on('requestfinished', (request) => void finished.push(request));
   await page.goto(`${origin}/`, { waitUntil: 'networkidle' });
-  const seen = await Promise.all(finished.map(async (request) => ({ url: new URL(request.url()), bytes: Math.max(0, (await request.sizes()).responseBodySize) })));
+  const seen = await Promise.all(
+    finished.map(async (request) => ({
+      url: new URL(request.url()),
+      bytes: Math.max(0, (await request.sizes()).responseBodySize),
+    })),
+  );
   await page.close();
   const files = seen.filter((s) => !s.url.pathname.startsWith('/graphql'));
   const gzipOf = (pathname: string) => {
@@ -273,7 +308,11 @@ async function firstViewBytes(browser: LaunchedChromium, origin: string): Promis
   };
 }
 
-export async function dashboardScenario(dir: string, sizes: DashboardSizes, log: (message: string) => void): Promise<ScenarioResult[]> {
+export async function dashboardScenario(
+  dir: string,
+  sizes: DashboardSizes,
+  log: (message: string) => void,
+): Promise<ScenarioResult[]> {
   if (chromiumMissing()) {
     log('dashboard skipped: no Chromium (apt-get install -y chromium)');
     return [];
@@ -282,7 +321,9 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
   const dbPath = join(dir, 'dashboard.db');
   const experimentName = 'bench-dashboard';
 
-  log(`dashboard: seeding ${sizes.trials.toLocaleString('en-US')} trials of ${sizes.pointsPerTrial} points and a ${sizes.seriesPoints.toLocaleString('en-US')}-point series`);
+  log(
+    `dashboard: seeding ${sizes.trials.toLocaleString('en-US')} trials of ${sizes.pointsPerTrial} points and a ${sizes.seriesPoints.toLocaleString('en-US')}-point series`,
+  );
   let server: BenchServer = await startBenchServer(dbPath);
   const { gql, close } = gqlOver(server.url, 2);
   const experiment = await createBenchExperiment(gql, experimentName, sizes);
@@ -290,7 +331,9 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
   await server.stop();
   const seededAt = performance.now();
   const seeded: Seeded = await seedDashboardData(dbPath, experiment, sizes);
-  log(`dashboard: written in ${((performance.now() - seededAt) / 1000).toFixed(1)} s; starting the server (it catches its read models up)`);
+  log(
+    `dashboard: written in ${((performance.now() - seededAt) / 1000).toFixed(1)} s; starting the server (it catches its read models up)`,
+  );
   server = await startBenchServer(dbPath);
   log(`dashboard: serving after ${(server.startMs / 1000).toFixed(1)} s`);
   const origin = new URL(server.url).origin;
@@ -306,7 +349,12 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
     const leaderboardUsable = `document.querySelector(${JSON.stringify(LEADERBOARD_ROW)}) !== null`;
     const views = [
       { name: 'leaderboard', path: experimentPath, condition: leaderboardUsable, what: 'a leaderboard row painted' },
-      { name: 'optimization history', path: `${experimentPath}?tab=history`, condition: painted(HISTORY_CHART), what: 'its chart painted' },
+      {
+        name: 'optimization history',
+        path: `${experimentPath}?tab=history`,
+        condition: painted(HISTORY_CHART),
+        what: 'its chart painted',
+      },
       // The first row shows before every trial is read; sorting the whole leaderboard needs them all.
       {
         name: 'leaderboard, every trial loaded',
@@ -321,17 +369,25 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
         await work();
       } catch (error) {
         log(`dashboard: ${scenario}: ${(error as Error).message.split('\n')[0]}`);
-        rows.push({ scenario: `dashboard: ${scenario}`, rate: Number.NaN, unit: '', target: { text: target, met: false }, note: `not measured: ${(error as Error).message.split('\n')[0]}` });
+        rows.push({
+          scenario: `dashboard: ${scenario}`,
+          rate: Number.NaN,
+          unit: '',
+          target: { text: target, met: false },
+          note: `not measured: ${(error as Error).message.split('\n')[0]}`,
+        });
       }
     };
     for (const view of views) {
       await measure(`${view.name} usable`, '<= 1,500 ms', async () => {
         const loads: number[] = [];
         for (let i = 0; i < LOADS; i++) {
-          const { ms, page } = await usableAfter(browser, origin, view.path, view.condition).catch(async (error: Error) => {
-            for (const open of browser.context.pages()) await open.close();
-            throw error;
-          });
+          const { ms, page } = await usableAfter(browser, origin, view.path, view.condition).catch(
+            async (error: Error) => {
+              for (const open of browser.context.pages()) await open.close();
+              throw error;
+            },
+          );
           loads.push(ms);
           await page.close();
         }
@@ -379,7 +435,9 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
         target: { text: '<= 300 ms', met: zoom.p50 <= 300 },
         note: `zooms ${zooms.map((m) => Math.round(m)).join(' / ')} ms`,
       });
-      log(`dashboard: first chart ${firsts.map((m) => Math.round(m)).join(' / ')} ms, zoom ${zooms.map((m) => Math.round(m)).join(' / ')} ms`);
+      log(
+        `dashboard: first chart ${firsts.map((m) => Math.round(m)).join(' / ')} ms, zoom ${zooms.map((m) => Math.round(m)).join(' / ')} ms`,
+      );
     });
 
     await measure('frames per second under changes', '>= 30 frames/s', async () => {
@@ -399,7 +457,9 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
           `${reported.answered} of ${reported.sent} reports answered (${reported.failed} failed), ${(reported.answered / sizes.liveSeconds).toFixed(0)}/s; ` +
           `longest frame ${Math.round(busy.longest)} ms; idle page ${idle.fps.toFixed(0)} frames/s`,
       });
-      log(`dashboard: ${busy.fps.toFixed(1)} frames/s under ${sizes.changesPerSecond} changes/s (idle ${idle.fps.toFixed(1)})`);
+      log(
+        `dashboard: ${busy.fps.toFixed(1)} frames/s under ${sizes.changesPerSecond} changes/s (idle ${idle.fps.toFixed(1)})`,
+      );
     });
 
     await measure('first view (/) transferred, gzip', '<= 250 KB', async () => {
@@ -411,10 +471,13 @@ export async function dashboardScenario(dir: string, sizes: DashboardSizes, log:
         target: { text: '<= 250 KB', met: bytes.gzip <= 250 * 1024 },
         note: `${bytes.files} files; ${(bytes.transferred / 1024).toFixed(1)} KB transferred as served to Chromium (brotli); ${(bytes.api / 1024).toFixed(1)} KB of GraphQL answers besides`,
       });
-      log(`dashboard: first view ${(bytes.gzip / 1024).toFixed(1)} KB gzipped, ${(bytes.transferred / 1024).toFixed(1)} KB as transferred`);
+      log(
+        `dashboard: first view ${(bytes.gzip / 1024).toFixed(1)} KB gzipped, ${(bytes.transferred / 1024).toFixed(1)} KB as transferred`,
+      );
     });
     const offsite = requests.offsite();
-    if (offsite.length > 0) throw new Error(`the dashboard requested hosts other than the server: ${offsite.slice(0, 5).join(', ')}`);
+    if (offsite.length > 0)
+      throw new Error(`the dashboard requested hosts other than the server: ${offsite.slice(0, 5).join(', ')}`);
   } finally {
     await browser.close();
     await server.stop();

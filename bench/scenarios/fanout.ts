@@ -15,7 +15,12 @@ import type { ScenarioResult } from '../result.js';
 import { startBenchServer } from '../server.js';
 import { summarize } from '../stats.js';
 
-export async function liveFanOut(dir: string, subscribers: number, changesPerSecond: number, seconds: number): Promise<ScenarioResult & { missed: number }> {
+export async function liveFanOut(
+  dir: string,
+  subscribers: number,
+  changesPerSecond: number,
+  seconds: number,
+): Promise<ScenarioResult & { missed: number }> {
   // Every subscriber comes from this one loopback address: lift the per-address cap (100 by default) as an
   // operator would for a dashboard fleet behind one proxy.
   const server = await startBenchServer(join(dir, 'fanout.db'), {
@@ -28,7 +33,12 @@ export async function liveFanOut(dir: string, subscribers: number, changesPerSec
   try {
     const ready: Promise<void>[] = [];
     for (let s = 0; s < subscribers; s++) {
-      const client = createClient({ url: server.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+      const client = createClient({
+        url: server.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: false,
+      });
       clients.push(client);
       ready.push(
         new Promise<void>((resolve, reject) => {
@@ -67,7 +77,10 @@ export async function liveFanOut(dir: string, subscribers: number, changesPerSec
     }
     // Give the last changes time to arrive everywhere.
     const deadline = performance.now() + 10_000;
-    while (performance.now() < deadline && [...answeredAt.keys()].some((id) => (received.get(id)?.length ?? 0) < subscribers)) {
+    while (
+      performance.now() < deadline &&
+      [...answeredAt.keys()].some((id) => (received.get(id)?.length ?? 0) < subscribers)
+    ) {
       await new Promise((r) => setTimeout(r, 50));
     }
     const peakMiB = memory.stop();

@@ -10,14 +10,23 @@ import { loopFor, summarize } from '../stats.js';
 
 const BATCH = 1000;
 
-export async function metricIngestion(dir: string, workers: number, seconds: number): Promise<ScenarioResult & { requests: number; elapsedSeconds: number }> {
+export async function metricIngestion(
+  dir: string,
+  workers: number,
+  seconds: number,
+): Promise<ScenarioResult & { requests: number; elapsedSeconds: number }> {
   const server = await startBenchServer(join(dir, 'ingestion.db'));
   const { gql, close } = gqlOver(server.url, workers);
   try {
     const leases: { jobId: string; leaseToken: string; sequence: number; step: number }[] = [];
     for (let w = 0; w < workers; w++) {
       await gql(`mutation { createJob(input: { labels: ["ingest"] }) { id } }`);
-      const claim = (await gql(`mutation($w: String!) { claimJob(input: { workerId: $w, labels: ["ingest"] }) { leaseToken job { id } } }`, { w: `w${w}` })).claimJob;
+      const claim = (
+        await gql(
+          `mutation($w: String!) { claimJob(input: { workerId: $w, labels: ["ingest"] }) { leaseToken job { id } } }`,
+          { w: `w${w}` },
+        )
+      ).claimJob;
       leases.push({ jobId: claim.job.id, leaseToken: claim.leaseToken, sequence: 0, step: 0 });
     }
     const ms: number[] = [];
@@ -26,7 +35,11 @@ export async function metricIngestion(dir: string, workers: number, seconds: num
       const lease = leases[w]!;
       const first = lease.step;
       lease.step += BATCH;
-      const points = Array.from({ length: BATCH }, (_, i) => ({ name: i % 2 ? 'loss' : 'accuracy', value: Math.random(), step: first + i }));
+      const points = Array.from({ length: BATCH }, (_, i) => ({
+        name: i % 2 ? 'loss' : 'accuracy',
+        value: Math.random(),
+        step: first + i,
+      }));
       const started = performance.now();
       await gql(`mutation($i: ReportMetricsInput!) { reportMetrics(input: $i) { shouldStop } }`, {
         i: { jobId: lease.jobId, leaseToken: lease.leaseToken, points, sequence: ++lease.sequence },

@@ -43,7 +43,11 @@ export async function trialLifecycle(
       const claim = (await gql(CLAIM, { e: experiment, w: `w${w}`, t: token })).claimJob;
       requests++;
       const lease = { jobId: claim.job.id, leaseToken: claim.leaseToken };
-      const losses = Array.from({ length: 10 }, (_, step) => ({ name: 'loss', value: Math.random() + 1 / (step + 1), step }));
+      const losses = Array.from({ length: 10 }, (_, step) => ({
+        name: 'loss',
+        value: Math.random() + 1 / (step + 1),
+        step,
+      }));
       let stopped = false;
       if (reports === 'batched') {
         stopped = (await gql(REPORT_BATCH, { i: { ...lease, points: losses } })).reportMetrics.shouldStop;

@@ -13,27 +13,34 @@ import { loopFor, summarize } from '../stats.js';
 
 const LINES_PER_CALL = 1000;
 
-export async function logStreaming(dir: string, seconds: number, subscribers: 0 | 1): Promise<ScenarioResult & { delivered: number; appended: number; appendCalls: number; elapsedSeconds: number }> {
+export async function logStreaming(
+  dir: string,
+  seconds: number,
+  subscribers: 0 | 1,
+): Promise<ScenarioResult & { delivered: number; appended: number; appendCalls: number; elapsedSeconds: number }> {
   const server = await startBenchServer(join(dir, 'logs.db'));
   const { gql, close } = gqlOver(server.url, 2);
   const client = createClient({ url: server.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
   try {
     await gql(`mutation { createJob(input: { labels: ["logs"] }) { id } }`);
-    const claim = (await gql(`mutation { claimJob(input: { workerId: "w", labels: ["logs"] }) { leaseToken job { id } } }`)).claimJob;
+    const claim = (
+      await gql(`mutation { claimJob(input: { workerId: "w", labels: ["logs"] }) { leaseToken job { id } } }`)
+    ).claimJob;
     let delivered = 0;
     let lastDeliveredAt = 0;
     const started = performance.now();
-    if (subscribers > 0) client.subscribe(
-      { query: 'subscription($j: ID!) { jobLogs(jobId: $j) { offset } }', variables: { j: claim.job.id } },
-      {
-        next: () => {
-          delivered++;
-          lastDeliveredAt = performance.now();
+    if (subscribers > 0)
+      client.subscribe(
+        { query: 'subscription($j: ID!) { jobLogs(jobId: $j) { offset } }', variables: { j: claim.job.id } },
+        {
+          next: () => {
+            delivered++;
+            lastDeliveredAt = performance.now();
+          },
+          error: () => {},
+          complete: () => {},
         },
-        error: () => {},
-        complete: () => {},
-      },
-    );
+      );
     await new Promise((r) => setTimeout(r, 300));
     const ms: number[] = [];
     let sequence = 0;
@@ -50,7 +57,8 @@ export async function logStreaming(dir: string, seconds: number, subscribers: 0 
     });
     const appended = iterations * LINES_PER_CALL;
     const deadline = performance.now() + 30_000;
-    while (subscribers > 0 && delivered < appended && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (subscribers > 0 && delivered < appended && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const peakMiB = memory.stop();
     const deliverySeconds = (lastDeliveredAt - Math.max(started, appendStart)) / 1000;
     return {
@@ -63,7 +71,9 @@ export async function logStreaming(dir: string, seconds: number, subscribers: 0 
       appended,
       appendCalls: iterations,
       elapsedSeconds,
-      note: subscribers ? `${delivered} of ${appended} lines delivered, ${Math.round(delivered / deliverySeconds)} lines/s` : 'appends alone',
+      note: subscribers
+        ? `${delivered} of ${appended} lines delivered, ${Math.round(delivered / deliverySeconds)} lines/s`
+        : 'appends alone',
     };
   } finally {
     await client.dispose();

@@ -19,8 +19,15 @@ export function findOptuna(): { python: string; version: string } | undefined {
   return undefined;
 }
 
-export function optunaLifecycle(dir: string, optuna: { python: string; version: string }, workers: number, seconds: number): ScenarioResult {
-  const run = spawnSync(optuna.python, [script, join(dir, `optuna-${workers}.db`), String(workers), String(seconds)], { encoding: 'utf8' });
+export function optunaLifecycle(
+  dir: string,
+  optuna: { python: string; version: string },
+  workers: number,
+  seconds: number,
+): ScenarioResult {
+  const run = spawnSync(optuna.python, [script, join(dir, `optuna-${workers}.db`), String(workers), String(seconds)], {
+    encoding: 'utf8',
+  });
   if (run.status !== 0) throw new Error(`optuna peer failed: ${run.stderr}`);
   const { trials, seconds: elapsed } = JSON.parse(run.stdout.trim()) as { trials: number; seconds: number };
   return {

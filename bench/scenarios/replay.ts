@@ -20,7 +20,12 @@ const EVENTS_PER_JOB = 100;
 export async function writeLog(path: string, events: number): Promise<number> {
   const store = new SqliteEventStore(path, { synchronous: 'NORMAL' });
   const started = performance.now();
-  const metadata = (type: string) => ({ actor: 'bench', correlationId: 'bench', causationId: 'bench', schemaVersion: jobEventVersion(type) });
+  const metadata = (type: string) => ({
+    actor: 'bench',
+    correlationId: 'bench',
+    causationId: 'bench',
+    schemaVersion: jobEventVersion(type),
+  });
   try {
     for (let j = 0; j < events / EVENTS_PER_JOB; j++) {
       const jobId = `job_bench${j}`;
@@ -29,12 +34,34 @@ export async function writeLog(path: string, events: number): Promise<number> {
         {
           type: 'JobCreated',
           data: {
-            jobId, experimentId: null, hyperparameters: { lr: 0.01 * (j % 10) }, params: {}, algorithmId: null, algorithmVersion: null,
-            trainingData: null, priority: 0, labels: [], maxAttempts: 3, idempotencyKey: null, generation: 0, parentId: null,
-            trialIndex: null, decision: null,
+            jobId,
+            experimentId: null,
+            hyperparameters: { lr: 0.01 * (j % 10) },
+            params: {},
+            algorithmId: null,
+            algorithmVersion: null,
+            trainingData: null,
+            priority: 0,
+            labels: [],
+            maxAttempts: 3,
+            idempotencyKey: null,
+            generation: 0,
+            parentId: null,
+            trialIndex: null,
+            decision: null,
           },
         },
-        { type: 'JobClaimed', data: { workerId: 'w', leaseTokenHash: 'h', leaseExpiresAt: now, leaseSeconds: 300, attempt: 1, takenOverFrom: null } },
+        {
+          type: 'JobClaimed',
+          data: {
+            workerId: 'w',
+            leaseTokenHash: 'h',
+            leaseExpiresAt: now,
+            leaseSeconds: 300,
+            attempt: 1,
+            takenOverFrom: null,
+          },
+        },
         ...Array.from({ length: EVENTS_PER_JOB - 3 }, (_, step) => ({
           type: 'JobMetricsReported',
           data: { points: [{ name: 'loss', step, value: 1 / (step + 1), timestamp: now }] },
@@ -64,7 +91,10 @@ function runChild(dbPath: string, mode: 'replay' | 'read'): Promise<{ events: nu
     let peak = 0;
     const timer = setInterval(() => {
       try {
-        peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+        peak = Math.max(
+          peak,
+          Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+        );
       } catch {
         // exited
       }
@@ -79,7 +109,10 @@ function runChild(dbPath: string, mode: 'replay' | 'read'): Promise<{ events: nu
   });
 }
 
-export async function replayAndStart(dir: string, events: number): Promise<{ rows: ScenarioResult[]; writeSeconds: number }> {
+export async function replayAndStart(
+  dir: string,
+  events: number,
+): Promise<{ rows: ScenarioResult[]; writeSeconds: number }> {
   const dbPath = join(dir, 'log-1m.db');
   const writeSeconds = await writeLog(dbPath, events);
   const read = await runChild(dbPath, 'read');

@@ -58,22 +58,43 @@ const MEDIAN_OF = 7;
  */
 export const SCALE_SERVER_HEAP_MIB = 256;
 
-const metadata = (type: string) => ({ actor: 'bench', correlationId: 'bench-scale', causationId: 'bench-scale', schemaVersion: jobEventVersion(type) });
+const metadata = (type: string) => ({
+  actor: 'bench',
+  correlationId: 'bench-scale',
+  causationId: 'bench-scale',
+  schemaVersion: jobEventVersion(type),
+});
 const newEvent = (type: string, data: unknown) => ({ id: randomUUID(), type, data, metadata: metadata(type) });
 const far = () => new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString();
 
 function created(jobId: string, trainingData: unknown) {
   return newEvent('JobCreated', {
-    jobId, experimentId: null, hyperparameters: { lr: 0.01 }, params: {}, algorithmId: null, algorithmVersion: null,
-    trainingData, priority: 0, labels: [], maxAttempts: 3, idempotencyKey: null, generation: 0, parentId: null,
-    trialIndex: null, decision: null,
+    jobId,
+    experimentId: null,
+    hyperparameters: { lr: 0.01 },
+    params: {},
+    algorithmId: null,
+    algorithmVersion: null,
+    trainingData,
+    priority: 0,
+    labels: [],
+    maxAttempts: 3,
+    idempotencyKey: null,
+    generation: 0,
+    parentId: null,
+    trialIndex: null,
+    decision: null,
   });
 }
 
 const claimed = () =>
   newEvent('JobClaimed', {
-    workerId: 'bench', leaseTokenHash: createHash('sha256').update(LEASE_TOKEN).digest('hex'), leaseExpiresAt: far(),
-    leaseSeconds: 300, attempt: 1, takenOverFrom: null,
+    workerId: 'bench',
+    leaseTokenHash: createHash('sha256').update(LEASE_TOKEN).digest('hex'),
+    leaseExpiresAt: far(),
+    leaseSeconds: 300,
+    attempt: 1,
+    takenOverFrom: null,
   });
 
 /** Where the store stands, so each size appends only what the previous one lacked. */
@@ -102,7 +123,9 @@ async function grow(dbPath: string, size: ScaleSize, sizeIndex: number, written:
     const example = { answer: 'y'.repeat(96), label: 1 };
     const trainingData = Array.from({ length: Math.round((1024 * 1024) / 120) }, () => example);
     for (; written.trainingJobs < size.trainingJobs + spareJobs(sizeIndex); written.trainingJobs++) {
-      await append(`job-job_scale_td${written.trainingJobs}`, [created(`job_scale_td${written.trainingJobs}`, trainingData)]);
+      await append(`job-job_scale_td${written.trainingJobs}`, [
+        created(`job_scale_td${written.trainingJobs}`, trainingData),
+      ]);
     }
     const lines = Array.from({ length: LOG_BATCH_LINES }, () => LINE);
     const logEvents = Math.ceil((size.logMiB * 1024 * 1024) / (LOG_BATCH_LINES * LINE.length));
@@ -114,7 +137,10 @@ async function grow(dbPath: string, size: ScaleSize, sizeIndex: number, written:
     for (; written.pointEvents < size.points / POINTS_PER_EVENT; written.pointEvents++) {
       const first = written.pointEvents * POINTS_PER_EVENT;
       const points = Array.from({ length: POINTS_PER_EVENT }, (_, i) => ({
-        name: 'loss', step: first + i, value: Math.sin((first + i) / 1000) + ((first + i) % 9973 === 0 ? 10 : 0), timestamp: now,
+        name: 'loss',
+        step: first + i,
+        value: Math.sin((first + i) / 1000) + ((first + i) % 9973 === 0 ? 10 : 0),
+        timestamp: now,
       }));
       await append(`job-${POINTS}`, [newEvent('JobMetricsReported', { points })]);
     }
@@ -149,7 +175,10 @@ function typicalRequests(gql: Gql, url: string, sizeIndex: number): Record<strin
       await gql(`{ job(id: "job_scale_td0") { id status hyperparameters attempts } }`);
     },
     'heartbeat on the chatty job': async () => {
-      await gql(`mutation($t: String!) { heartbeat(input: { jobId: "${CHATTY}", leaseToken: $t }) { leaseExpiresAt } }`, { t: LEASE_TOKEN });
+      await gql(
+        `mutation($t: String!) { heartbeat(input: { jobId: "${CHATTY}", leaseToken: $t }) { leaseExpiresAt } }`,
+        { t: LEASE_TOKEN },
+      );
     },
     'claim a 1 MiB job': async () => {
       const answer = await gql<{ claimJob: { job: { id: string } } | null }>(
@@ -174,7 +203,9 @@ function typicalRequests(gql: Gql, url: string, sizeIndex: number): Record<strin
       await gql(`{ job(id: "${POINTS}") { metrics(names: ["loss"]) { name last { step value } } } }`);
     },
     'metrics: 500 buckets of a series': async () => {
-      await gql(`{ job(id: "${POINTS}") { metrics(names: ["loss"]) { buckets(count: 500) { min max last { step value } } } } }`);
+      await gql(
+        `{ job(id: "${POINTS}") { metrics(names: ["loss"]) { buckets(count: 500) { min max last { step value } } } } }`,
+      );
     },
     'a page of 100 events (types)': async () => {
       await gql(`{ events(first: 100) { edges { node { type position } } } }`);
@@ -188,7 +219,12 @@ function typicalRequests(gql: Gql, url: string, sizeIndex: number): Record<strin
 
 /** A graphql-ws subscriber to the audit log from its start, until it has `count` events. */
 function catchUp(url: string, count: number): Promise<void> {
-  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  const client = createClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+  });
   return new Promise<void>((resolve, reject) => {
     let seen = 0;
     const stop = client.subscribe(
@@ -219,7 +255,11 @@ interface SizeResult {
   peaks: Record<string, number>;
 }
 
-export async function scale(dir: string, sizes: readonly ScaleSize[], log: (message: string) => void): Promise<ScenarioResult[]> {
+export async function scale(
+  dir: string,
+  sizes: readonly ScaleSize[],
+  log: (message: string) => void,
+): Promise<ScenarioResult[]> {
   const dbPath = join(dir, 'scale.db');
   const written: Written = { trainingJobs: 0, logEvents: 0, pointEvents: 0, fillerJobs: 0, events: 0 };
   const results: SizeResult[] = [];

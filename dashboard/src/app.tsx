@@ -47,7 +47,11 @@ export function App() {
         </a>
         <nav>
           {NAV.map((item) => (
-            <a key={item.href} href={item.href} aria-current={route && item.routes.includes(route.name) ? 'page' : undefined}>
+            <a
+              key={item.href}
+              href={item.href}
+              aria-current={route && item.routes.includes(route.name) ? 'page' : undefined}
+            >
               {item.label}
             </a>
           ))}
@@ -63,7 +67,13 @@ export function App() {
           {theme.value === 'dark' ? 'Light' : 'Dark'}
         </button>
       </header>
-      <main>{View && route ? <View key={`${route.name}:${route.id ?? ''}:${keyGeneration.value}`} id={route.id ?? ''} /> : <p>No such page.</p>}</main>
+      <main>
+        {View && route ? (
+          <View key={`${route.name}:${route.id ?? ''}:${keyGeneration.value}`} id={route.id ?? ''} />
+        ) : (
+          <p>No such page.</p>
+        )}
+      </main>
     </>
   );
 }

@@ -78,11 +78,16 @@ export class AccessControl {
   /** The caller of a request, from its `Authorization: Bearer <key>` (or a WebSocket's connectionParams). */
   authenticate(authorization: string | null | undefined): Principal | DomainError {
     const given = authorization?.replace(/^Bearer\s+/i, '').trim();
-    if (!given) return this.isOpen ? OPEN : new DomainError('UNAUTHENTICATED', 'an API key is required (Authorization: Bearer <key>)');
-    if (this.adminKey !== undefined && sameSecret(given, this.adminKey)) return { keyId: null, name: SERVER_ACTORS.environmentAdmin, role: 'admin' };
+    if (!given)
+      return this.isOpen
+        ? OPEN
+        : new DomainError('UNAUTHENTICATED', 'an API key is required (Authorization: Bearer <key>)');
+    if (this.adminKey !== undefined && sameSecret(given, this.adminKey))
+      return { keyId: null, name: SERVER_ACTORS.environmentAdmin, role: 'admin' };
     const match = /^trialog_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/.exec(given);
     const row = match ? this.byId.get(match[1]!) : undefined;
-    if (!match || !row || !sameSecret(hash(match[2]!), row.secret_hash)) return new DomainError('UNAUTHENTICATED', 'unknown API key');
+    if (!match || !row || !sameSecret(hash(match[2]!), row.secret_hash))
+      return new DomainError('UNAUTHENTICATED', 'unknown API key');
     if (row.revoked_at !== null) return new DomainError('UNAUTHENTICATED', 'this API key was revoked');
     return { keyId: row.key_id, name: row.name, role: row.role as Role };
   }
@@ -92,7 +97,10 @@ export class AccessControl {
     const input = parseInput(CreateApiKeyInput, rawInput);
     const keyId = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
-    await this.execute({ type: 'CreateApiKey', keyId, name: input.name, role: input.role, secretHash: hash(secret) }, context);
+    await this.execute(
+      { type: 'CreateApiKey', keyId, name: input.name, role: input.role, secretHash: hash(secret) },
+      context,
+    );
     return { key: `trialog_${keyId}_${secret}`, record: this.record(keyId)! };
   }
 
@@ -115,7 +123,6 @@ export class AccessControl {
     const { position } = await this.keys.change('keys', (state) => decideKeys(state, command), context);
     if (position) await this.waitForReadModels(position);
   }
-
 }
 
 function sameSecret(a: string, b: string): boolean {

@@ -15,5 +15,9 @@ export function assertFitsOneAppend(
   context: CommandContext,
 ): void {
   // The schema version is a digit or two: its value changes nothing measurable.
-  assertAppendFits(streamId, toNewEvents(events, context, () => 1), store.maxAppendBytes);
+  assertAppendFits(
+    streamId,
+    toNewEvents(events, context, () => 1),
+    store.maxAppendBytes,
+  );
 }

@@ -101,13 +101,15 @@ export async function readStreamPage(
     fromRevision = BigInt(after) + 1n;
   }
   const inView = (event: RecordedEventPart) => upTo === undefined || event.revision <= BigInt(upTo);
-  const events = (
-    await store.readStream(streamId, { fromRevision, maxCount: first + 1, ...readShape(fields) })
-  ).filter(inView);
+  const events = (await store.readStream(streamId, { fromRevision, maxCount: first + 1, ...readShape(fields) })).filter(
+    inView,
+  );
   const items = events.slice(0, first);
   const last = items[items.length - 1];
   const anyAfterLast = async () =>
-    (await store.readStream(streamId, { fromRevision: last!.revision + 1n, maxCount: 1, ...HEADERS_ONLY })).some(inView);
+    (await store.readStream(streamId, { fromRevision: last!.revision + 1n, maxCount: 1, ...HEADERS_ONLY })).some(
+      inView,
+    );
   const hasNextPage = events.length > first || (cutShortMaybe(fields, items) && (await anyAfterLast()));
   return { items: items.map((event) => ({ cursor: String(event.revision), node: event })), hasNextPage };
 }

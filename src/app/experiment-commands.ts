@@ -178,7 +178,11 @@ export class ExperimentCommands implements ExperimentHooks {
    * could see; this one it may not have. The experiment's own stream decides:
    * finished means the claim is undone (the job cancelled) and nothing handed out.
    */
-  private async unlessFinishedMeanwhile(experimentId: string, claimed: Claim, context: CommandContext): Promise<Claim | null> {
+  private async unlessFinishedMeanwhile(
+    experimentId: string,
+    claimed: Claim,
+    context: CommandContext,
+  ): Promise<Claim | null> {
     const { state } = await this.deps.repository.load(experimentId);
     if (state?.status !== 'DONE') return claimed;
     try {
@@ -220,7 +224,12 @@ export class ExperimentCommands implements ExperimentHooks {
       const { member } = memberOf(pbt, job.trialIndex);
       latest.set(member, job);
       if (job.status === 'SUCCEEDED') {
-        achieved.set(member, { member, jobId: job.id, objective: job.objectiveValue, hyperparameters: job.hyperparameters });
+        achieved.set(member, {
+          member,
+          jobId: job.id,
+          objective: job.objectiveValue,
+          hyperparameters: job.hyperparameters,
+        });
       }
     }
     for (const [member, job] of latest) {
@@ -320,7 +329,10 @@ export class ExperimentCommands implements ExperimentHooks {
   private inTurn<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.turns.get(key) ?? Promise.resolve();
     const mine = previous.then(work, work);
-    this.turns.set(key, mine.catch(() => undefined));
+    this.turns.set(
+      key,
+      mine.catch(() => undefined),
+    );
     return mine;
   }
 
@@ -345,5 +357,4 @@ export class ExperimentCommands implements ExperimentHooks {
     if (position) await this.deps.waitForReadModels(position);
     return lastEventId;
   }
-
 }

@@ -76,7 +76,12 @@ class TokenReservation {
   async hold(): Promise<void> {
     if (this.held) return;
     try {
-      const { nextExpectedRevision } = await this.tokens.append(this.key, [{ type: 'LeaseTokenReserved', data: { workerId: this.workerId } }], this.revision, this.context);
+      const { nextExpectedRevision } = await this.tokens.append(
+        this.key,
+        [{ type: 'LeaseTokenReserved', data: { workerId: this.workerId } }],
+        this.revision,
+        this.context,
+      );
       this.reservedAt = nextExpectedRevision;
       this.held = true;
     } catch (error) {
@@ -90,7 +95,12 @@ class TokenReservation {
     if (!this.held) return;
     await this.tokens.append(
       this.key,
-      [{ type: 'LeaseTokenSettled', data: { jobId: claim?.jobId ?? null, leaseExpiresAt: claim?.leaseExpiresAt ?? null } }],
+      [
+        {
+          type: 'LeaseTokenSettled',
+          data: { jobId: claim?.jobId ?? null, leaseExpiresAt: claim?.leaseExpiresAt ?? null },
+        },
+      ],
       this.reservedAt,
       this.context,
     );
@@ -185,7 +195,8 @@ export interface LeaseInfo {
 export const hashLeaseToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** A numbered worker call's digest, of what it sent: a retry has the same, another call with the same number not. */
-const callDigest = (call: unknown) => createHash('sha256').update(JSON.stringify(call)).digest('base64url').slice(0, 22);
+const callDigest = (call: unknown) =>
+  createHash('sha256').update(JSON.stringify(call)).digest('base64url').slice(0, 22);
 
 /** Job ids: random, or derived from an idempotency key so a retried create finds the first job. */
 export function newJobId(idempotencyKey: string | null): string {
@@ -236,7 +247,9 @@ export class JobCommands {
     }
     if (experimentId === null) {
       const jobId = newJobId(null);
-      await this.execute(jobId, () => ({ type: 'CreateJob', ...base, jobId, trialIndex: null }), context, { retries: 0 });
+      await this.execute(jobId, () => ({ type: 'CreateJob', ...base, jobId, trialIndex: null }), context, {
+        retries: 0,
+      });
       return jobId;
     }
     // In an experiment, a job takes the next free trial slot, below the experiment's limit.
@@ -265,7 +278,8 @@ export class JobCommands {
       await this.execute(jobId, () => ({ type: 'CancelJob', reason }), context);
     } catch (error) {
       // Only "it has ended" is fine (that conflict names the status); a lost race is not.
-      if (!(error instanceof DomainError && error.code === 'CONFLICT' && error.details.status !== undefined)) throw error;
+      if (!(error instanceof DomainError && error.code === 'CONFLICT' && error.details.status !== undefined))
+        throw error;
     }
   }
 
@@ -298,13 +312,20 @@ export class JobCommands {
     const leaseTokenHash = hashLeaseToken(leaseToken);
     const inFlight = this.claimsByToken.get(leaseTokenHash);
     if (inFlight) return inFlight;
-    const claim = this.claimOnce(input, leaseToken, leaseTokenHash, context).finally(() => this.claimsByToken.delete(leaseTokenHash));
+    const claim = this.claimOnce(input, leaseToken, leaseTokenHash, context).finally(() =>
+      this.claimsByToken.delete(leaseTokenHash),
+    );
     this.claimsByToken.set(leaseTokenHash, claim);
     return claim;
   }
 
   /** A claim with a worker-chosen token, unique in the token's stream (see TokenReservation). */
-  private async claimOnce(input: ClaimJobInput, leaseToken: string, leaseTokenHash: string, context: CommandContext): Promise<Claim | null> {
+  private async claimOnce(
+    input: ClaimJobInput,
+    leaseToken: string,
+    leaseTokenHash: string,
+    context: CommandContext,
+  ): Promise<Claim | null> {
     const key = leaseTokenKey(leaseTokenHash);
     for (;;) {
       const { state, revision } = await this.tokens.load(key);
@@ -318,7 +339,9 @@ export class JobCommands {
         // Another request with this token is claiming (here or in another process): its answer is ours.
         // If it died after taking a job, the job is running under the token; if before, the token is free
         // once the reservation is old enough to be abandoned.
-        const held = this.deps.queries.runningJobsOf(state.workerId).find((job) => job.leaseTokenHash === leaseTokenHash);
+        const held = this.deps.queries
+          .runningJobsOf(state.workerId)
+          .find((job) => job.leaseTokenHash === leaseTokenHash);
         if (held) return { jobId: held.id, leaseToken, leaseExpiresAt: held.leaseExpiresAt! };
         if (this.clock().getTime() - Date.parse(state.at) < ABANDONED_TOKEN_MS) {
           await new Promise((resolve) => setTimeout(resolve, TOKEN_POLL_MS));
@@ -366,7 +389,15 @@ export class JobCommands {
         trialIndex: trial.index,
         decision: trial.decision ?? null,
       });
-      const leaseExpiresAt = await this.createClaimed(jobId, data, causedBy(context, trial.causationId), input, leaseTokenHash, context, beforeClaiming);
+      const leaseExpiresAt = await this.createClaimed(
+        jobId,
+        data,
+        causedBy(context, trial.causationId),
+        input,
+        leaseTokenHash,
+        context,
+        beforeClaiming,
+      );
       return leaseExpiresAt ? { jobId, leaseToken, leaseExpiresAt } : 'taken';
     });
   }
@@ -389,11 +420,21 @@ export class JobCommands {
     const now = this.clock();
     const created = decide(undefined, { type: 'CreateJob', ...data });
     const queued = foldJob(created.map((e) => ({ ...e, timestamp: now.toISOString() }) as JobEvent));
-    const claimed = decide(queued, { type: 'ClaimJob', workerId: input.workerId, leaseTokenHash, leaseSeconds: input.leaseSeconds, now });
+    const claimed = decide(queued, {
+      type: 'ClaimJob',
+      workerId: input.workerId,
+      leaseTokenHash,
+      leaseSeconds: input.leaseSeconds,
+      now,
+    });
     const claim = claimed[0];
-    if (claimed.length !== 1 || claim?.type !== 'JobClaimed') throw new Error(`a new job's claim decided ${claimed.map((e) => e.type)}`);
+    if (claimed.length !== 1 || claim?.type !== 'JobClaimed')
+      throw new Error(`a new job's claim decided ${claimed.map((e) => e.type)}`);
     try {
-      const { position } = await this.deps.repository.append(jobId, [...created, claim], undefined, [createdContext, claimContext]);
+      const { position } = await this.deps.repository.append(jobId, [...created, claim], undefined, [
+        createdContext,
+        claimContext,
+      ]);
       await this.deps.waitForReadModels(position);
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError) return undefined;
@@ -529,7 +570,10 @@ export class JobCommands {
       }),
       context,
       // The rungs and the pruning the report decided follow from it: their cause is the report's event.
-      { contexts: (decided) => decided.map((_e, i) => (i === 0 ? context : (ids: readonly string[]) => causedBy(context, ids[0]))) },
+      {
+        contexts: (decided) =>
+          decided.map((_e, i) => (i === 0 ? context : (ids: readonly string[]) => causedBy(context, ids[0]))),
+      },
     );
     // A retried call: nothing was written; it answers as the first one did.
     if (events.length === 0) return { jobId, shouldStop: state?.status === 'PRUNED' };
@@ -556,7 +600,8 @@ export class JobCommands {
     if (appended?.type !== 'JobLogAppended') {
       // A retry of the last numbered append answers as it did; otherwise the log stands where it was.
       const last = state?.logSequence;
-      if (last && last.sequence === input.sequence) return { firstOffset: last.firstOffset, nextOffset: last.nextOffset };
+      if (last && last.sequence === input.sequence)
+        return { firstOffset: last.firstOffset, nextOffset: last.nextOffset };
       const offset = state?.nextLogOffset ?? 0;
       return { firstOffset: offset, nextOffset: offset };
     }
@@ -584,7 +629,12 @@ export class JobCommands {
     const input = parseInput(FailJobInput, rawInput);
     const { events, lastEventId } = await this.execute(
       input.jobId,
-      () => ({ type: 'FailJob', leaseTokenHash: hashLeaseToken(input.leaseToken), error: input.error, retry: input.retry }),
+      () => ({
+        type: 'FailJob',
+        leaseTokenHash: hashLeaseToken(input.leaseToken),
+        error: input.error,
+        retry: input.retry,
+      }),
       context,
     );
     const failed = events.find((e) => e.type === 'JobFailed');
@@ -607,7 +657,11 @@ export class JobCommands {
 
   async cancelJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(CancelJobInput, rawInput);
-    const { lastEventId } = await this.execute(input.jobId, () => ({ type: 'CancelJob', reason: input.reason }), context);
+    const { lastEventId } = await this.execute(
+      input.jobId,
+      () => ({ type: 'CancelJob', reason: input.reason }),
+      context,
+    );
     await this.experiments?.afterJobEnded(input.jobId, causedBy(context, lastEventId));
     return input.jobId;
   }

@@ -23,8 +23,8 @@ export const CreateJobInput = z.object({
   algorithmVersion: optional(z.number().int().min(0)),
   trainingData: optional(boundedJson(z.json(), limits.trainingDataBytes)),
   priority: optional(z.number().int()).transform((v) => v ?? 0),
-  labels: optional(z.array(z.string().min(1).max(limits.labelLength)).max(limits.labelsPerJob)).transform(
-    (v) => [...new Set(v ?? [])].sort(),
+  labels: optional(z.array(z.string().min(1).max(limits.labelLength)).max(limits.labelsPerJob)).transform((v) =>
+    [...new Set(v ?? [])].sort(),
   ),
   maxAttempts: optional(z.number().int().min(1).max(limits.maxAttempts)).transform((v) => v ?? 3),
   idempotencyKey: optional(id),
@@ -85,10 +85,14 @@ export const ReportMetricsInput = z.object({
 export const AppendLogInput = z
   .object({
     ...lease,
-    lines: z.array(z.string().refine((line) => utf8Bytes(line) <= limits.logLineBytes, {
-      message: `a log line is limited to ${limits.logLineBytes} bytes`,
-      params: { code: 'TOO_LARGE' },
-    })).max(limits.linesPerAppend),
+    lines: z
+      .array(
+        z.string().refine((line) => utf8Bytes(line) <= limits.logLineBytes, {
+          message: `a log line is limited to ${limits.logLineBytes} bytes`,
+          params: { code: 'TOO_LARGE' },
+        }),
+      )
+      .max(limits.linesPerAppend),
     stream: optional(z.enum(['STDOUT', 'STDERR'])).transform((v) => v ?? 'STDOUT'),
     sequence,
   })

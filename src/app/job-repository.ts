@@ -1,11 +1,5 @@
 /** Jobs as the generic repository sees them. */
-import {
-  jobEventSchemas,
-  jobStreamId,
-  parseJobEvent,
-  type JobEvent,
-  type NewJobEvent,
-} from '../domain/job/events.js';
+import { jobEventSchemas, jobStreamId, parseJobEvent, type JobEvent, type NewJobEvent } from '../domain/job/events.js';
 import { evolve, type JobState } from '../domain/job/state.js';
 import { jobEventVersion } from '../domain/job/upcasters.js';
 import type { EventStore } from '../store/port.js';
@@ -20,7 +14,10 @@ export type JobRepository = Repository<JobState, JobEvent, NewJobEvent>;
  * the events the read model has not applied yet are read (a chatty job's
  * thousands of log batches never are).
  */
-export function jobRepository(store: EventStore, options: { queries?: JobQueries; cacheBytes?: number } = {}): JobRepository {
+export function jobRepository(
+  store: EventStore,
+  options: { queries?: JobQueries; cacheBytes?: number } = {},
+): JobRepository {
   const { queries, cacheBytes } = options;
   return new Repository(
     store,

@@ -194,7 +194,11 @@ export class MappingCommands {
     const input = parseInput(RetireAlgorithmInput, rawInput);
     const retiring = this.deps.queries
       .algorithms()
-      .filter((a) => a.interactionId === input.interactionId && (input.algorithmId === null || a.algorithmId === input.algorithmId));
+      .filter(
+        (a) =>
+          a.interactionId === input.interactionId &&
+          (input.algorithmId === null || a.algorithmId === input.algorithmId),
+      );
     await this.changeRegistry({ type: 'RetireAlgorithm', ...input }, context);
     return retiring;
   }
@@ -203,7 +207,6 @@ export class MappingCommands {
     const { position } = await this.registry.change('algorithms', (state) => decideRegistry(state, command), context);
     if (position) await this.deps.waitForReadModels(position);
   }
-
 
   /**
    * One job per state and algorithm, and one mapping per state. Everything is
@@ -228,7 +231,11 @@ export class MappingCommands {
       }
       const id = mappingId(input.entityId, input.entityVersion, state.stateName);
       const digest = inputDigest(['created', state.stateName, state.interactionId, state.trainingData]);
-      const position = await this.alreadyDone(id, digest, `${input.entityId} version ${input.entityVersion} state ${state.stateName}`);
+      const position = await this.alreadyDone(
+        id,
+        digest,
+        `${input.entityId} version ${input.entityVersion} state ${state.stateName}`,
+      );
       if (position !== undefined) done = laterPosition(done, position);
       else planned.push({ id, state, algorithms, digest });
     }
@@ -238,12 +245,20 @@ export class MappingCommands {
       const key = { entityId: input.entityId, entityVersion: input.entityVersion, stateName: state.stateName };
       for (const [algorithmId, algorithmVersion] of Object.entries(algorithms)) {
         const jobId = creationJobId(id, algorithmId, digest);
-        const created = { type: 'JobCreated', data: trainingJobData(jobId, algorithmId, algorithmVersion, state.trainingData, key) };
+        const created = {
+          type: 'JobCreated',
+          data: trainingJobData(jobId, algorithmId, algorithmVersion, state.trainingData, key),
+        };
         assertFitsOneAppend(this.deps.store, jobStreamId(jobId), [created], context);
       }
     }
     if (planned.length > 0) {
-      await this.reserveStates(input.entityId, input.entityVersion, planned.map((p) => ({ name: p.state.stateName, digest: p.digest })), context);
+      await this.reserveStates(
+        input.entityId,
+        input.entityVersion,
+        planned.map((p) => ({ name: p.state.stateName, digest: p.digest })),
+        context,
+      );
     }
     // States side by side (each one's jobs before its mapping), the read models awaited once at the end.
     await this.writeSideBySide(
@@ -308,12 +323,21 @@ export class MappingCommands {
       const id = mappingId(input.entityId, input.toVersion, newStateName);
       // The same carry retried (after a crash, say) counts what it carried already as done.
       const digest = inputDigest(['carried', input.fromVersion, stateName, newStateName]);
-      const position = await this.alreadyDone(id, digest, `${input.entityId} version ${input.toVersion} state ${newStateName}`);
+      const position = await this.alreadyDone(
+        id,
+        digest,
+        `${input.entityId} version ${input.toVersion} state ${newStateName}`,
+      );
       if (position !== undefined) done = laterPosition(done, position);
       else planned.push({ id, source, newStateName, digest });
     }
     if (planned.length > 0) {
-      await this.reserveStates(input.entityId, input.toVersion, planned.map((p) => ({ name: p.newStateName, digest: p.digest })), context);
+      await this.reserveStates(
+        input.entityId,
+        input.toVersion,
+        planned.map((p) => ({ name: p.newStateName, digest: p.digest })),
+        context,
+      );
     }
     await this.writeSideBySide(
       planned,
@@ -343,7 +367,10 @@ export class MappingCommands {
    * (queue again) a job trained with an older version, REMOVE (cancel) a job
    * whose algorithm is no longer registered. A second run finds nothing to do.
    */
-  async migrateMappings(rawInput: unknown, context: CommandContext): Promise<{ examined: number; changes: MappingChangeReport[]; dryRun: boolean }> {
+  async migrateMappings(
+    rawInput: unknown,
+    context: CommandContext,
+  ): Promise<{ examined: number; changes: MappingChangeReport[]; dryRun: boolean }> {
     const input = parseInput(MigrateMappingsInput, rawInput);
     const changes: MappingChangeReport[] = [];
     const newJobsData = new ByteBudget(limits.trainingDataPerCallBytes);
@@ -416,7 +443,9 @@ export class MappingCommands {
       // model: the job was created (and projected) before any mapping named it.
       const newJob = async (jobId: string, algorithmId: string, algorithmVersion: number) => {
         const trainingData = (this.deps.jobQueries.job(state!.trainingDataFrom)?.trainingData ?? null) as Json | null;
-        await newJobsData.use(jsonBytes(trainingData), () => this.ensureJob(jobId, algorithmId, algorithmVersion, trainingData, state!, context));
+        await newJobsData.use(jsonBytes(trainingData), () =>
+          this.ensureJob(jobId, algorithmId, algorithmVersion, trainingData, state!, context),
+        );
       };
       for (const [i, change] of planned.entries()) {
         if (change.action === 'ADD') {
@@ -431,17 +460,29 @@ export class MappingCommands {
             await this.deps.jobs.retrainJob(change.jobId, change.algorithmVersion, context);
           }
         } else if (!this.deps.queries.isShared(change.jobId, id)) {
-          await this.deps.jobs.cancelIfActive(change.jobId, `algorithm ${change.algorithmId} is no longer registered`, context);
+          await this.deps.jobs.cancelIfActive(
+            change.jobId,
+            `algorithm ${change.algorithmId} is no longer registered`,
+            context,
+          );
         }
       }
       const events: NewMappingEvent[] = planned.map((change) => {
         switch (change.action) {
           case 'ADD':
-            return { type: 'MappingJobAdded', data: { algorithmId: change.algorithmId, jobId: change.jobId, algorithmVersion: change.algorithmVersion } };
+            return {
+              type: 'MappingJobAdded',
+              data: { algorithmId: change.algorithmId, jobId: change.jobId, algorithmVersion: change.algorithmVersion },
+            };
           case 'UPGRADE':
             return {
               type: 'MappingJobUpgraded',
-              data: { algorithmId: change.algorithmId, jobId: change.jobId, fromVersion: change.fromVersion, algorithmVersion: change.algorithmVersion },
+              data: {
+                algorithmId: change.algorithmId,
+                jobId: change.jobId,
+                fromVersion: change.fromVersion,
+                algorithmVersion: change.algorithmVersion,
+              },
             };
           case 'REMOVE':
             return { type: 'MappingJobRemoved', data: { algorithmId: change.algorithmId, jobId: change.jobId } };
@@ -457,9 +498,17 @@ export class MappingCommands {
     }
   }
 
-  private async createMapping(data: Extract<NewMappingEvent, { type: 'MappingCreated' }>['data'], context: CommandContext): Promise<string> {
+  private async createMapping(
+    data: Extract<NewMappingEvent, { type: 'MappingCreated' }>['data'],
+    context: CommandContext,
+  ): Promise<string> {
     try {
-      const { position } = await this.mappings.append(data.mappingId, [{ type: 'MappingCreated', data }], undefined, context);
+      const { position } = await this.mappings.append(
+        data.mappingId,
+        [{ type: 'MappingCreated', data }],
+        undefined,
+        context,
+      );
       return position;
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError) {
@@ -485,7 +534,10 @@ export class MappingCommands {
     key: { entityId: string; entityVersion: number; stateName: string },
     context: CommandContext,
   ): Promise<void> {
-    const created = await this.deps.jobs.createJobIfAbsent(trainingJobData(jobId, algorithmId, algorithmVersion, trainingData, key), context);
+    const created = await this.deps.jobs.createJobIfAbsent(
+      trainingJobData(jobId, algorithmId, algorithmVersion, trainingData, key),
+      context,
+    );
     if (!created) await this.deps.jobs.retrainJob(jobId, algorithmVersion, context);
   }
 }

@@ -7,7 +7,10 @@ const id = z.string().min(1).max(limits.idLength);
 const version = z.number().int().min(0);
 
 export const RegisterAlgorithmInput = z.object({ interactionId: id, algorithmId: id, algorithmVersion: version });
-export const RetireAlgorithmInput = z.object({ interactionId: id, algorithmId: id.nullish().transform((v) => v ?? null) });
+export const RetireAlgorithmInput = z.object({
+  interactionId: id,
+  algorithmId: id.nullish().transform((v) => v ?? null),
+});
 
 const isEmpty = (data: unknown) =>
   data === null ||
@@ -19,7 +22,8 @@ function uniqueBy<T>(key: (item: T) => string, what: string) {
   return (items: T[], ctx: z.RefinementCtx) => {
     const seen = new Set<string>();
     items.forEach((item, i) => {
-      if (seen.has(key(item))) ctx.addIssue({ code: 'custom', message: `${what} ${key(item)} is given twice`, path: [i] });
+      if (seen.has(key(item)))
+        ctx.addIssue({ code: 'custom', message: `${what} ${key(item)} is given twice`, path: [i] });
       seen.add(key(item));
     });
   };
@@ -33,7 +37,10 @@ export const CreateTrainingJobsInput = z.object({
       z.object({
         stateName: id,
         interactionId: id,
-        trainingData: boundedJson(z.json(), limits.trainingDataBytes).refine((data) => !isEmpty(data), 'training data must not be empty'),
+        trainingData: boundedJson(z.json(), limits.trainingDataBytes).refine(
+          (data) => !isEmpty(data),
+          'training data must not be empty',
+        ),
       }),
     )
     .min(1, 'give at least one state')
@@ -42,7 +49,11 @@ export const CreateTrainingJobsInput = z.object({
     .superRefine((states, ctx) => {
       const bytes = states.reduce((sum, s) => sum + jsonBytes(s.trainingData), 0);
       if (bytes > limits.trainingDataPerCallBytes) {
-        ctx.addIssue({ code: 'custom', message: `${bytes} bytes of training data in one call; the limit is ${limits.trainingDataPerCallBytes}`, params: TOO_LARGE });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${bytes} bytes of training data in one call; the limit is ${limits.trainingDataPerCallBytes}`,
+          params: TOO_LARGE,
+        });
       }
     }),
 });
@@ -53,17 +64,27 @@ export const CarryMappingsForwardInput = z
     fromVersion: version,
     toVersion: version,
     states: z
-      .array(z.object({ stateName: id, newStateName: id.nullish() }).transform((s) => ({ stateName: s.stateName, newStateName: s.newStateName ?? s.stateName })))
+      .array(
+        z
+          .object({ stateName: id, newStateName: id.nullish() })
+          .transform((s) => ({ stateName: s.stateName, newStateName: s.newStateName ?? s.stateName })),
+      )
       .min(1, 'give at least one state')
       .max(limits.statesPerCall)
       .superRefine(uniqueBy((s) => s.newStateName, 'new state'))
       .superRefine(uniqueBy((s) => s.stateName, 'state')),
   })
-  .refine((input) => input.toVersion > input.fromVersion, { message: 'toVersion must be after fromVersion', path: ['toVersion'] });
+  .refine((input) => input.toVersion > input.fromVersion, {
+    message: 'toVersion must be after fromVersion',
+    path: ['toVersion'],
+  });
 
 export const MigrateMappingsInput = z.object({
   entityId: id.nullish().transform((v) => v ?? null),
   entityVersion: version.nullish().transform((v) => v ?? null),
   stateName: id.nullish().transform((v) => v ?? null),
-  dryRun: z.boolean().nullish().transform((v) => v ?? false),
+  dryRun: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? false),
 });

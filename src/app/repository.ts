@@ -15,7 +15,13 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
-import { WrongExpectedRevisionError, type AppendResult, type EventStore, type NewEvent, type RecordedEvent } from '../store/port.js';
+import {
+  WrongExpectedRevisionError,
+  type AppendResult,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '../store/port.js';
 import { approximateJsonBytes } from '../approximate-size.js';
 import { toNewEvents, type CommandContext, type EventContext } from './command-context.js';
 
@@ -124,7 +130,9 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
       type: event.type,
       data: (this.kind.schemas as Record<string, z.ZodType>)[event.type]!.parse(event.data),
     }));
-    const contexts: readonly EventContext[] = Array.isArray(context) ? context : checked.map(() => context as CommandContext);
+    const contexts: readonly EventContext[] = Array.isArray(context)
+      ? context
+      : checked.map(() => context as CommandContext);
     const newEvents: NewEvent[] = [];
     checked.forEach((event, i) => {
       const given = contexts[i]!;

@@ -44,7 +44,8 @@ export async function foldAt<E, S>(
   let revision: bigint | undefined;
   for (;;) {
     const fromRevision = revision === undefined ? 0n : revision + 1n;
-    const maxCount = at.revision != null ? Math.min(PAGE_EVENTS, Number(BigInt(at.revision) - fromRevision) + 1) : PAGE_EVENTS;
+    const maxCount =
+      at.revision != null ? Math.min(PAGE_EVENTS, Number(BigInt(at.revision) - fromRevision) + 1) : PAGE_EVENTS;
     if (maxCount <= 0) break;
     const page = await store.readStream(streamId, { fromRevision, maxCount });
     const included = upTo(page, at);

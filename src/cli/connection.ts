@@ -6,7 +6,10 @@ import { TrialogClient } from '../client/client.js';
 import { DEFAULT_URL } from './commands/connection-options.js';
 import { UsageError } from './exit-codes.js';
 
-export function clientFrom(values: { url?: string; key?: string }, env: NodeJS.ProcessEnv = process.env): TrialogClient {
+export function clientFrom(
+  values: { url?: string; key?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): TrialogClient {
   const url = values.url ?? (env.TRIALOG_URL || DEFAULT_URL);
   // A URL that cannot be one is a usage error now, not "unreachable" after the retries.
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {

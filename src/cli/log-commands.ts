@@ -12,7 +12,13 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { z } from 'zod';
 import { currentShape } from '../app/event-shapes.js';
-import { ACCESS_STREAM_ID, evolveKeys, illegalKeyEvent, parseAccessEvent, type KeyRing } from '../domain/access/keys.js';
+import {
+  ACCESS_STREAM_ID,
+  evolveKeys,
+  illegalKeyEvent,
+  parseAccessEvent,
+  type KeyRing,
+} from '../domain/access/keys.js';
 import { LEASE_TOKEN_CATEGORY, parseLeaseTokenEvent } from '../domain/job/lease-token.js';
 import { EXPERIMENT_STREAM_CATEGORY, parseExperimentEvent } from '../domain/experiment/events.js';
 import { JOB_STREAM_CATEGORY, parseJobEvent } from '../domain/job/events.js';
@@ -97,9 +103,10 @@ export async function replay(cli: CliStore, options: { verify: boolean }): Promi
 
 function checkpointOf(db: SqliteDatabase): string | undefined {
   try {
-    return (db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get(CHECKPOINT_NAME) as
-      | { position: string }
-      | undefined)?.position;
+    return (
+      db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get(CHECKPOINT_NAME) as
+        { position: string } | undefined
+    )?.position;
   } catch {
     return undefined; // no read models at all yet
   }
@@ -112,7 +119,9 @@ function compareTables(live: SqliteDatabase, scratchPath: string): Omit<ReplayRe
   {
     const rowCounts: Record<string, number> = {};
     const liveTables = new Set(
-      (live.prepare(`SELECT name FROM main.sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name),
+      (live.prepare(`SELECT name FROM main.sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map(
+        (r) => r.name,
+      ),
     );
     for (const table of tables) {
       const count = (live.prepare(`SELECT count(*) AS n FROM replayed.${table}`).get() as { n: number }).n;
@@ -121,7 +130,9 @@ function compareTables(live: SqliteDatabase, scratchPath: string): Omit<ReplayRe
       }
       rowCounts[table] = count;
       const onlyLive = live.prepare(`SELECT * FROM main.${table} EXCEPT SELECT * FROM replayed.${table} LIMIT 1`).get();
-      const onlyReplayed = live.prepare(`SELECT * FROM replayed.${table} EXCEPT SELECT * FROM main.${table} LIMIT 1`).get();
+      const onlyReplayed = live
+        .prepare(`SELECT * FROM replayed.${table} EXCEPT SELECT * FROM main.${table} LIMIT 1`)
+        .get();
       if (onlyLive || onlyReplayed) {
         const describe = (row: unknown) => (row ? JSON.stringify(row).slice(0, 500) : '(none)');
         return {
@@ -144,7 +155,9 @@ const ExportedEvent = z.object({
   id: z.string().min(1),
   type: z.string().min(1),
   // Milliseconds at most: what every store here keeps exactly.
-  timestamp: z.iso.datetime({ offset: true }).refine((t) => !/\.\d{4,}/.test(t), 'timestamps have at most millisecond precision'),
+  timestamp: z.iso
+    .datetime({ offset: true })
+    .refine((t) => !/\.\d{4,}/.test(t), 'timestamps have at most millisecond precision'),
   data: z.json(),
   metadata: z.record(z.string(), z.json()),
 });
@@ -201,7 +214,11 @@ export class ImportRefused extends UsageError {}
  * events is refused unless `append` is set.
  */
 /** `events` counts what this run wrote (a resumed import skips what an earlier run did). */
-export async function importLog(cli: CliStore, path: string, options: { append: boolean }): Promise<{ events: number; resumed: boolean }> {
+export async function importLog(
+  cli: CliStore,
+  path: string,
+  options: { append: boolean },
+): Promise<{ events: number; resumed: boolean }> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
   const size = statSync(path).size;
   const bar = progress('import (bytes)', size);
@@ -221,10 +238,14 @@ export async function importLog(cli: CliStore, path: string, options: { append: 
     let todo = batch;
     if (resumed) {
       // An earlier run may have written the start of this batch: skip what is there (same ids).
-      const stored = await cli.store.readStream(todo[0]!.stream, { fromRevision: BigInt(todo[0]!.revision), maxCount: todo.length });
+      const stored = await cli.store.readStream(todo[0]!.stream, {
+        fromRevision: BigInt(todo[0]!.revision),
+        maxCount: todo.length,
+      });
       let done = 0;
       while (done < stored.length && stored[done]!.id === todo[done]!.id) done++;
-      if (done < stored.length) throw new Error(`${todo[0]!.stream}: the store holds other events at the revisions this file gives`);
+      if (done < stored.length)
+        throw new Error(`${todo[0]!.stream}: the store holds other events at the revisions this file gives`);
       todo = todo.slice(done);
     }
     if (todo.length > 0) {
@@ -243,7 +264,8 @@ export async function importLog(cli: CliStore, path: string, options: { append: 
     bytes += Buffer.byteLength(text) + 1;
     if (text.trim() === '') continue;
     const parsed = ExportedEvent.safeParse(safeJson(text));
-    if (!parsed.success) throw new Error(`line ${lineNumber}: not an exported event: ${parsed.error.issues[0]!.message}`);
+    if (!parsed.success)
+      throw new Error(`line ${lineNumber}: not an exported event: ${parsed.error.issues[0]!.message}`);
     const event = parsed.data;
     const due = nextRevision.get(event.stream) ?? event.revision;
     if (event.revision !== due) {
@@ -261,7 +283,10 @@ export async function importLog(cli: CliStore, path: string, options: { append: 
     // largest append (what an event gains on the way, its original id and time in metadata, fits the other half);
     // the same grouping on every run, so a retry matches. One event larger than the store takes is refused whole.
     const lineBytes = Buffer.byteLength(text);
-    if (batch.length > 0 && (batch[0]!.stream !== event.stream || batch.length >= 500 || batchBytes + lineBytes > maxBatchBytes)) {
+    if (
+      batch.length > 0 &&
+      (batch[0]!.stream !== event.stream || batch.length >= 500 || batchBytes + lineBytes > maxBatchBytes)
+    ) {
       await flush();
     }
     batch.push(event);
@@ -282,7 +307,13 @@ function safeJson(text: string): unknown {
 }
 
 function toNewEvent(event: ExportedEvent): NewEvent {
-  return { id: event.id, type: event.type, data: event.data, metadata: event.metadata as EventMetadata, timestamp: event.timestamp };
+  return {
+    id: event.id,
+    type: event.type,
+    data: event.data,
+    metadata: event.metadata as EventMetadata,
+    timestamp: event.timestamp,
+  };
 }
 
 /** The file's first event is in the store already: an earlier run of this import. */
@@ -325,7 +356,8 @@ export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<Verify
       const category = categoryOf(event.streamId);
       result.byCategory[category] = (result.byCategory[category] ?? 0) + 1;
       const expected = nextRevision.get(event.streamId) ?? 0n;
-      if (event.revision !== expected) problem(`${event.streamId}: revision ${event.revision} where ${expected} was due`);
+      if (event.revision !== expected)
+        problem(`${event.streamId}: revision ${event.revision} where ${expected} was due`);
       nextRevision.set(event.streamId, event.revision + 1n);
       try {
         if (category === JOB_STREAM_CATEGORY) {
@@ -350,8 +382,7 @@ export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<Verify
           const illegal = illegalKeyEvent(keys, parsed);
           if (illegal) problem(`${event.streamId}@${event.revision}: ${illegal}`);
           keys = evolveKeys(keys, parsed);
-        }
-        else problem(`${event.streamId}@${event.revision}: a stream of no known kind`);
+        } else problem(`${event.streamId}@${event.revision}: a stream of no known kind`);
       } catch (error) {
         problem(`${event.streamId}@${event.revision} ${event.type}: ${(error as Error).message.split('\n')[0]}`);
       }

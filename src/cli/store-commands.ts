@@ -31,7 +31,9 @@ export function replayCommand(options: { verify?: boolean }): Promise<number> {
       console.log(inert(`different: ${result.difference}`));
       return EXIT.FAILED;
     }
-    const counts = Object.entries(result.rowCounts ?? {}).map(([table, n]) => `${table} ${n}`).join(', ');
+    const counts = Object.entries(result.rowCounts ?? {})
+      .map(([table, n]) => `${table} ${n}`)
+      .join(', ');
     console.log(`identical: ${result.events} events; rows: ${counts}`);
     return EXIT.OK;
   });
@@ -55,10 +57,15 @@ export function importCommand(file: string, options: { append?: boolean }): Prom
 export function verifyCommand(): Promise<number> {
   return withStore(async (cli) => {
     const result = await verifyLog(cli);
-    const categories = Object.entries(result.byCategory).map(([c, n]) => `${c} ${n}`).join(', ');
-    console.log(`${result.events} events in ${result.streams} streams (${categories}); ${result.problemCount} problems`);
+    const categories = Object.entries(result.byCategory)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ');
+    console.log(
+      `${result.events} events in ${result.streams} streams (${categories}); ${result.problemCount} problems`,
+    );
     for (const problem of result.problems) console.log(`  ${inert(problem)}`);
-    if (result.problemCount > result.problems.length) console.log(`  … and ${result.problemCount - result.problems.length} more`);
+    if (result.problemCount > result.problems.length)
+      console.log(`  … and ${result.problemCount - result.problems.length} more`);
     return result.problemCount === 0 ? EXIT.OK : EXIT.FAILED;
   });
 }

@@ -32,7 +32,10 @@ export function openCliStore(config: TrialogConfig): CliStore {
       },
     };
   }
-  const store = new SqliteEventStore(config.dbPath, { synchronous: config.synchronous, maxAppendBytes: config.maxAppendBytes });
+  const store = new SqliteEventStore(config.dbPath, {
+    synchronous: config.synchronous,
+    maxAppendBytes: config.maxAppendBytes,
+  });
   return {
     store,
     // Positions are a gapless AUTOINCREMENT (events are never deleted): the head is the count.

@@ -23,7 +23,9 @@ const MIN_CUT_WIDTH = 6;
 export function table(headers: string[], rows: Cell[][], options: TableOptions = {}): string {
   const show = options.text ?? ((text: string) => text);
   const text = rows.map((row) => row.map((cell) => show(cellText(cell))));
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((row) => row[i] == null || typeof row[i] === 'number'));
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((row) => row[i] == null || typeof row[i] === 'number'),
+  );
   // A loop, not Math.max(...rows): a spread of 100,000+ rows overflows the call stack.
   const natural = headers.map((header) => stringWidth(header));
   for (const row of text) row.forEach((cell, i) => (natural[i] = Math.max(natural[i] ?? 0, stringWidth(cell))));
@@ -45,7 +47,9 @@ export function table(headers: string[], rows: Cell[][], options: TableOptions =
 function fitted(natural: number[], headers: string[], numeric: boolean[], maxWidth: number | undefined): number[] {
   const widths = [...natural];
   if (maxWidth === undefined || !Number.isFinite(maxWidth)) return widths;
-  const floors = widths.map((w, i) => (numeric[i] ? w : Math.min(w, Math.max(stringWidth(headers[i]!), MIN_CUT_WIDTH))));
+  const floors = widths.map((w, i) =>
+    numeric[i] ? w : Math.min(w, Math.max(stringWidth(headers[i]!), MIN_CUT_WIDTH)),
+  );
   let over = widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1) - maxWidth;
   while (over > 0) {
     let widest = -1;

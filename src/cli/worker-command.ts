@@ -9,7 +9,11 @@ import { clientFrom } from './connection.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { inert } from './inert-text.js';
 
-export async function runWorkerCommand(command: string[], values: WorkerValues, afterSeparator: boolean): Promise<number> {
+export async function runWorkerCommand(
+  command: string[],
+  values: WorkerValues,
+  afterSeparator: boolean,
+): Promise<number> {
   if (command.length === 0 || !afterSeparator) {
     throw new UsageError('worker needs the command to run after --, e.g. trialog worker -- python train.py');
   }
@@ -27,10 +31,13 @@ export async function runWorkerCommand(command: string[], values: WorkerValues, 
     graceMs: seconds(values.grace, 'grace', 10) * 1000,
     workDir: resolve(values.workDir ?? 'trialog-runs'),
     cwd: process.cwd(),
-    hyperparameterArgs: values.hparamArgs ? { prefix: values.hparamPrefix ?? '--', delimiter: values.hparamDelimiter ?? '=' } : null,
+    hyperparameterArgs: values.hparamArgs
+      ? { prefix: values.hparamPrefix ?? '--', delimiter: values.hparamDelimiter ?? '=' }
+      : null,
     checkpointRoots: (values.checkpointRoot ?? []).map(checkpointRoot),
     pollMs: Math.max(0.1, seconds(values.poll, 'poll', 5)) * 1000,
-    maxJobs: values.maxJobs === undefined ? undefined : whole(values.maxJobs, 'max-jobs', 1, 1, Number.MAX_SAFE_INTEGER),
+    maxJobs:
+      values.maxJobs === undefined ? undefined : whole(values.maxJobs, 'max-jobs', 1, 1, Number.MAX_SAFE_INTEGER),
     idleExitMs: values.idleExit === undefined ? undefined : seconds(values.idleExit, 'idle-exit', 0) * 1000,
     drain: values.drain === true,
     log,
@@ -67,7 +74,8 @@ export async function runWorkerCommand(command: string[], values: WorkerValues, 
 /** An experiment named by id or by name; its id. */
 async function experimentId(client: TrialogClient, idOrName: string): Promise<string> {
   try {
-    const experiment = (await client.experiment({ id: idOrName }, 0)) ?? (await client.experiment({ name: idOrName }, 0));
+    const experiment =
+      (await client.experiment({ id: idOrName }, 0)) ?? (await client.experiment({ name: idOrName }, 0));
     if (experiment) return experiment.id;
   } catch (error) {
     if (error instanceof NetworkError) throw error;
@@ -86,7 +94,8 @@ function checkpointRoot(dir: string): string {
   } catch (error) {
     throw new UsageError(`--checkpoint-root ${JSON.stringify(dir)}: ${(error as Error).message}`);
   }
-  if (!statSync(real).isDirectory()) throw new UsageError(`--checkpoint-root ${JSON.stringify(dir)} is not a directory`);
+  if (!statSync(real).isDirectory())
+    throw new UsageError(`--checkpoint-root ${JSON.stringify(dir)} is not a directory`);
   return real;
 }
 

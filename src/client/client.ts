@@ -100,7 +100,10 @@ export class TrialogClient {
     return (await this.request<{ claimJob: JobClaim | null }>(documents.claimJob, { input }, call)).claimJob;
   }
 
-  async heartbeat(input: LeaseInput & { progress?: number; leaseSeconds?: number }, call?: CallOptions): Promise<Lease> {
+  async heartbeat(
+    input: LeaseInput & { progress?: number; leaseSeconds?: number },
+    call?: CallOptions,
+  ): Promise<Lease> {
     return (await this.request<{ heartbeat: Lease }>(documents.heartbeat, { input }, call)).heartbeat;
   }
 
@@ -109,19 +112,29 @@ export class TrialogClient {
     input: LeaseInput & { points: MetricPointInput[]; sequence?: number },
     call?: CallOptions,
   ): Promise<{ shouldStop: boolean }> {
-    return (await this.request<{ reportMetrics: { shouldStop: boolean } }>(documents.reportMetrics, { input }, call)).reportMetrics;
+    return (await this.request<{ reportMetrics: { shouldStop: boolean } }>(documents.reportMetrics, { input }, call))
+      .reportMetrics;
   }
 
-  async reportMetric(input: LeaseInput & MetricPointInput & { sequence?: number }, call?: CallOptions): Promise<{ shouldStop: boolean }> {
-    return (await this.request<{ reportMetric: { shouldStop: boolean } }>(documents.reportMetric, { input }, call)).reportMetric;
+  async reportMetric(
+    input: LeaseInput & MetricPointInput & { sequence?: number },
+    call?: CallOptions,
+  ): Promise<{ shouldStop: boolean }> {
+    return (await this.request<{ reportMetric: { shouldStop: boolean } }>(documents.reportMetric, { input }, call))
+      .reportMetric;
   }
 
   async appendLog(
     input: LeaseInput & { lines: string[]; stream?: LogStream; sequence?: number },
     call?: CallOptions,
   ): Promise<{ firstOffset: number; nextOffset: number }> {
-    return (await this.request<{ appendLog: { firstOffset: number; nextOffset: number } }>(documents.appendLog, { input }, call))
-      .appendLog;
+    return (
+      await this.request<{ appendLog: { firstOffset: number; nextOffset: number } }>(
+        documents.appendLog,
+        { input },
+        call,
+      )
+    ).appendLog;
   }
 
   async completeJob(
@@ -172,11 +185,15 @@ export class TrialogClient {
    * long series whole.
    */
   async jobMetrics(id: string, names?: string[], call?: CallOptions): Promise<MetricSeries[]> {
-    const { job } = await this.request<{ job: { metrics: MetricSeries[] } | null }>(documents.jobMetrics, { id, names }, call);
+    const { job } = await this.request<{ job: { metrics: MetricSeries[] } | null }>(
+      documents.jobMetrics,
+      { id, names },
+      call,
+    );
     if (!job) throw new NotFoundError('NOT_FOUND', `job ${id} not found`);
     for (const series of job.metrics) {
       series.points = [];
-      for (let after: string | null = null; ; ) {
+      for (let after: string | null = null; ;) {
         const page: { job: { metrics: { pointsPage: MetricPointPage }[] } | null } = await this.request(
           documents.jobMetricPointsPage,
           { id, name: series.name, first: 1000, after },
@@ -215,20 +232,31 @@ export class TrialogClient {
   }
 
   async createExperiment(input: JsonObject, call?: CallOptions): Promise<ExperimentSummary> {
-    return (await this.request<{ createExperiment: ExperimentSummary }>(documents.createExperiment, { input }, call)).createExperiment;
+    return (await this.request<{ createExperiment: ExperimentSummary }>(documents.createExperiment, { input }, call))
+      .createExperiment;
   }
 
   /** By id or by name; with the `top` best finished jobs as its leaderboard. */
-  async experiment(which: { id?: string; name?: string }, top = 10, call?: CallOptions): Promise<ExperimentDetail | null> {
-    return (await this.request<{ experiment: ExperimentDetail | null }>(documents.experiment, { ...which, top }, call)).experiment;
+  async experiment(
+    which: { id?: string; name?: string },
+    top = 10,
+    call?: CallOptions,
+  ): Promise<ExperimentDetail | null> {
+    return (await this.request<{ experiment: ExperimentDetail | null }>(documents.experiment, { ...which, top }, call))
+      .experiment;
   }
 
   async experiments(
     args: { status?: ExperimentStatus; first?: number; after?: string } = {},
     call?: CallOptions,
   ): Promise<Connection<ExperimentSummary>> {
-    return (await this.request<{ experiments: Connection<ExperimentSummary> }>(documents.experiments, args as JsonObject, call))
-      .experiments;
+    return (
+      await this.request<{ experiments: Connection<ExperimentSummary> }>(
+        documents.experiments,
+        args as JsonObject,
+        call,
+      )
+    ).experiments;
   }
 
   /** No new jobs are handed out until it is resumed; running jobs go on. */
@@ -305,7 +333,11 @@ export class TrialogClient {
     experimentId: string,
     call?: CallOptions,
   ): Promise<ExperimentSummary> {
-    const data = await this.request<Record<typeof mutation, ExperimentSummary>>(documents[mutation], { input: { experimentId } }, call);
+    const data = await this.request<Record<typeof mutation, ExperimentSummary>>(
+      documents[mutation],
+      { input: { experimentId } },
+      call,
+    );
     return data[mutation];
   }
 

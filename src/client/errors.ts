@@ -62,7 +62,10 @@ export class UnavailableError extends TrialogApiError {
   override readonly name = 'UnavailableError';
 }
 
-const BY_CODE: Record<ErrorCode, new (code: ErrorCode, message: string, errors: readonly GraphQLErrorShape[]) => TrialogApiError> = {
+const BY_CODE: Record<
+  ErrorCode,
+  new (code: ErrorCode, message: string, errors: readonly GraphQLErrorShape[]) => TrialogApiError
+> = {
   BAD_USER_INPUT: BadUserInputError,
   NOT_FOUND: NotFoundError,
   CONFLICT: ConflictError,
@@ -114,6 +117,8 @@ export class NoEndpointError extends NetworkError {
     readonly status: number,
     statusText: string,
   ) {
-    super(`no GraphQL endpoint at ${url}: the server answered ${status}${statusText ? ` ${statusText}` : ''} at that path (is the path right? the default is /graphql)`);
+    super(
+      `no GraphQL endpoint at ${url}: the server answered ${status}${statusText ? ` ${statusText}` : ''} at that path (is the path right? the default is /graphql)`,
+    );
   }
 }

@@ -45,12 +45,17 @@ export interface CallControl {
 }
 
 /** Sends one request; answers the data, or throws a typed API error or a NetworkError (after retries). */
-export async function graphqlRequest<T>(options: HttpOptions, request: GraphQLRequest, call: CallControl = {}): Promise<T> {
+export async function graphqlRequest<T>(
+  options: HttpOptions,
+  request: GraphQLRequest,
+  call: CallControl = {},
+): Promise<T> {
   const policy = { ...options.retry, ...call.retry };
   const maxRetryTime = policy.maxRetryTime ?? 30_000;
   // A wrong path is said at once, except to calls that ride out anything (a worker's claims and reports):
   // they ride out a proxy answering 404 for a moment too.
-  const retried = (error: unknown) => error instanceof NetworkError && (!(error instanceof NoEndpointError) || maxRetryTime === Number.POSITIVE_INFINITY);
+  const retried = (error: unknown) =>
+    error instanceof NetworkError && (!(error instanceof NoEndpointError) || maxRetryTime === Number.POSITIVE_INFINITY);
   return pRetry(() => sendOnce<T>(options, request, call.signal), {
     retries: Number.POSITIVE_INFINITY,
     maxRetryTime,
@@ -74,7 +79,10 @@ async function sendOnce<T>(options: HttpOptions, request: GraphQLRequest, signal
   // One controller per request, tied to the caller's signal by a listener removed afterwards:
   // AbortSignal.any would leave a little memory on a long-lived signal for every call (Node 20).
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException('no answer in time', 'TimeoutError')), options.timeout ?? 30_000);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('no answer in time', 'TimeoutError')),
+    options.timeout ?? 30_000,
+  );
   const forward = () => controller.abort(signal!.reason);
   if (signal?.aborted) forward();
   else signal?.addEventListener('abort', forward, { once: true });
@@ -107,13 +115,18 @@ async function sendOnce<T>(options: HttpOptions, request: GraphQLRequest, signal
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
-    if (NO_ENDPOINT_STATUS.has(response.status)) throw new NoEndpointError(options.url, response.status, response.statusText);
+    if (NO_ENDPOINT_STATUS.has(response.status))
+      throw new NoEndpointError(options.url, response.status, response.statusText);
     // Not GraphQL at all (a proxy's page, a truncated body): the server we want did not answer.
-    throw new NetworkError(`${options.url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+    throw new NetworkError(
+      `${options.url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+    );
   }
   if (body.errors?.length) throw apiErrorFrom(body.errors);
-  if (body.data == null && NO_ENDPOINT_STATUS.has(response.status)) throw new NoEndpointError(options.url, response.status, response.statusText);
-  if (body.data == null) throw new NetworkError(`${options.url} answered ${response.status} with neither data nor errors`);
+  if (body.data == null && NO_ENDPOINT_STATUS.has(response.status))
+    throw new NoEndpointError(options.url, response.status, response.statusText);
+  if (body.data == null)
+    throw new NetworkError(`${options.url} answered ${response.status} with neither data nor errors`);
   return body.data;
 }
 

@@ -85,7 +85,8 @@ function classify(error: unknown): Error {
   if (Array.isArray(error)) return apiErrorFrom(error as GraphQLErrorShape[]);
   const closed = error as { code?: unknown; reason?: unknown };
   if (typeof closed?.code === 'number') {
-    const reason = typeof closed.reason === 'string' && closed.reason ? closed.reason : `socket closed with ${closed.code}`;
+    const reason =
+      typeof closed.reason === 'string' && closed.reason ? closed.reason : `socket closed with ${closed.code}`;
     const final = FINAL_CLOSE_CODES[closed.code];
     return final ? apiErrorFrom([{ message: reason, extensions: { code: final } }]) : new NetworkError(reason, error);
   }

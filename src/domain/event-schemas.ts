@@ -25,9 +25,19 @@ export function hasEventType<S extends Schemas>(schemas: S, type: string): type 
 export function eventParser<S extends Schemas>(
   schemas: S,
   kind: string,
-  upcast: (event: { type: string; data: unknown; timestamp: string; metadata?: { schemaVersion?: unknown } }) => unknown = (e) => e.data,
+  upcast: (event: {
+    type: string;
+    data: unknown;
+    timestamp: string;
+    metadata?: { schemaVersion?: unknown };
+  }) => unknown = (e) => e.data,
 ) {
-  return (event: { type: string; data: unknown; timestamp: string; metadata?: { schemaVersion?: unknown } }): EventsOf<S> => {
+  return (event: {
+    type: string;
+    data: unknown;
+    timestamp: string;
+    metadata?: { schemaVersion?: unknown };
+  }): EventsOf<S> => {
     if (!hasEventType(schemas, event.type)) throw new TypeError(`not ${kind} event: ${event.type}`);
     const data = schemas[event.type]!.parse(upcast(event));
     return { type: event.type, data, timestamp: event.timestamp } as EventsOf<S>;

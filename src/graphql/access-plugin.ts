@@ -31,17 +31,24 @@ function rootFields(document: DocumentNode, selectionSet: SelectionSetNode, seen
  * Why the caller may not run this operation, or undefined when it may. Over
  * HTTP an UNAUTHENTICATED answer is 401 (GraphQL over HTTP allows it).
  */
-export function refusalOf(args: { document: DocumentNode; operationName?: string | null; contextValue?: unknown }): GraphQLError | undefined {
+export function refusalOf(args: {
+  document: DocumentNode;
+  operationName?: string | null;
+  contextValue?: unknown;
+}): GraphQLError | undefined {
   const { principal } = args.contextValue as GraphQLContext;
   if (principal instanceof DomainError) {
-    const http = principal.code === 'UNAUTHENTICATED' ? { http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } } : {};
+    const http =
+      principal.code === 'UNAUTHENTICATED' ? { http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } } : {};
     return new GraphQLError(principal.message, { extensions: { code: principal.code, ...http } });
   }
   const operation = getOperationAST(args.document, args.operationName);
   if (!operation) return undefined; // graphql-js reports the missing operation itself
   for (const field of rootFields(args.document, operation.selectionSet)) {
     if (!mayCall(principal.role, operation.operation, field)) {
-      return new GraphQLError(`the ${principal.role} role may not call ${field}`, { extensions: { code: 'FORBIDDEN' } });
+      return new GraphQLError(`the ${principal.role} role may not call ${field}`, {
+        extensions: { code: 'FORBIDDEN' },
+      });
     }
   }
   return undefined;

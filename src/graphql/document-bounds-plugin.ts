@@ -12,7 +12,8 @@ import type { Plugin } from 'graphql-yoga';
 /** Deepest a document's brackets may nest: room for a 64-deep JSON literal inside a selection 12 deep. */
 const MAX_DOCUMENT_NESTING = 128;
 
-const tooLarge = (message: string) => new GraphQLError(message, { extensions: { code: 'TOO_LARGE', http: { status: 400 } } });
+const tooLarge = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'TOO_LARGE', http: { status: 400 } } });
 
 /** The deepest bracket nesting outside strings and comments; stops counting past `limit`. */
 function documentNesting(text: string, limit: number): number {

@@ -15,7 +15,10 @@ const CONTRACT_CODES = new Set<string>(ERROR_CODES);
 /** graphql-armor's refusals: a document over a size limit (depth, aliases, cost, directives, tokens). */
 const ARMOR_LIMIT = /limit of \d+ exceeded/;
 
-function normalise(error: { message?: string; extensions?: Record<string, unknown> } | GraphQLError, fallback: string): void {
+function normalise(
+  error: { message?: string; extensions?: Record<string, unknown> } | GraphQLError,
+  fallback: string,
+): void {
   const extensions = error.extensions as Record<string, unknown> | undefined;
   if (!extensions) return;
   if (error.message && ARMOR_LIMIT.test(error.message)) extensions.code = 'TOO_LARGE';

@@ -66,10 +66,7 @@ export function toConnection<T>(
 }
 
 /** Defines `${name}Edge` and `${name}Connection` for a node type. */
-export function connectionTypes<T, Extra extends object = object>(
-  name: string,
-  node: ObjectRef<Types, T>,
-) {
+export function connectionTypes<T, Extra extends object = object>(name: string, node: ObjectRef<Types, T>) {
   const Edge = builder.objectRef<{ cursor: string; node: T }>(`${name}Edge`).implement({
     fields: (t) => ({
       cursor: t.exposeString('cursor'),

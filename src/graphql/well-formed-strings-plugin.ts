@@ -58,7 +58,10 @@ function refusal(variable: string): GraphQLError {
 
 /** Refuses an operation (HTTP, SSE or WebSocket) whose variables hold a lone surrogate anywhere. */
 export function useWellFormedStrings(): Plugin {
-  const check = (variables: Readonly<Record<string, unknown>> | null | undefined, stop: (result: { errors: GraphQLError[] }) => void) => {
+  const check = (
+    variables: Readonly<Record<string, unknown>> | null | undefined,
+    stop: (result: { errors: GraphQLError[] }) => void,
+  ) => {
     if (variables === undefined || variables === null) return;
     const variable = findMalformedVariable(variables);
     if (variable !== undefined) stop({ errors: [refusal(variable)] });

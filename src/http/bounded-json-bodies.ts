@@ -20,7 +20,9 @@ async function parseBody(request: Request): Promise<Record<string, unknown>> {
     text = await request.text();
   } catch {
     // The client went away or was cut off (a timeout) mid-body: nobody to answer, nothing of ours to log.
-    throw createGraphQLError('the request body did not arrive whole', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    throw createGraphQLError('the request body did not arrive whole', {
+      extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+    });
   }
   let body: unknown;
   try {
@@ -28,16 +30,25 @@ async function parseBody(request: Request): Promise<Record<string, unknown>> {
   } catch (error) {
     if (!(error instanceof JsonRefusal)) throw error;
     if (error.code === 'TOO_LARGE') {
-      throw createGraphQLError(`request body: ${error.message}`, { extensions: { code: 'TOO_LARGE', http: { status: 400 } } });
+      throw createGraphQLError(`request body: ${error.message}`, {
+        extensions: { code: 'TOO_LARGE', http: { status: 400 } },
+      });
     }
     throw createGraphQLError('POST body sent invalid JSON.', {
-      extensions: { code: 'BAD_REQUEST', http: { spec: true, status: 400 }, originalError: { name: 'SyntaxError', message: error.message } },
+      extensions: {
+        code: 'BAD_REQUEST',
+        http: { spec: true, status: 400 },
+        originalError: { name: 'SyntaxError', message: error.message },
+      },
     });
   }
   if (body === null || typeof body !== 'object') {
-    throw createGraphQLError(`POST body is expected to be object but received ${body === null ? 'null' : typeof body}`, {
-      extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-    });
+    throw createGraphQLError(
+      `POST body is expected to be object but received ${body === null ? 'null' : typeof body}`,
+      {
+        extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+      },
+    );
   }
   return body as Record<string, unknown>;
 }

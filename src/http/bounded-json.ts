@@ -86,7 +86,14 @@ interface ScanState {
  * `bigChars` ends (keyed by where it starts), so the parse can step over big
  * children without scanning them again. Answers where it stopped.
  */
-function scanSlice(text: string, from: number, to: number, state: ScanState, bounds: Required<Omit<JsonBounds, 'chunkChars'>>, bigChars: number): number {
+function scanSlice(
+  text: string,
+  from: number,
+  to: number,
+  state: ScanState,
+  bounds: Required<Omit<JsonBounds, 'chunkChars'>>,
+  bigChars: number,
+): number {
   const { starts, commas, big } = state;
   const { maxDepth, maxItems } = bounds;
   let inString = state.inString;
@@ -115,13 +122,13 @@ function scanSlice(text: string, from: number, to: number, state: ScanState, bou
     if (c === QUOTE) {
       inString = true;
       stringStart = i;
-    }
-    else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (starts.length >= maxDepth) throw new JsonRefusal('TOO_LARGE', `JSON nested deeper than ${maxDepth} levels`);
       starts.push(i);
       commas.push(0);
     } else if (c === COMMA && commas.length > 0) {
-      if (++commas[commas.length - 1]! >= maxItems) throw new JsonRefusal('TOO_LARGE', `a JSON array or object with more than ${maxItems} items`);
+      if (++commas[commas.length - 1]! >= maxItems)
+        throw new JsonRefusal('TOO_LARGE', `a JSON array or object with more than ${maxItems} items`);
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
       commas.pop();
       const start = starts.pop();
@@ -134,7 +141,11 @@ function scanSlice(text: string, from: number, to: number, state: ScanState, bou
   return i;
 }
 
-async function scanInTurns(text: string, bounds: Required<Omit<JsonBounds, 'chunkChars'>>, chunk: number): Promise<Map<number, number>> {
+async function scanInTurns(
+  text: string,
+  bounds: Required<Omit<JsonBounds, 'chunkChars'>>,
+  chunk: number,
+): Promise<Map<number, number>> {
   const state: ScanState = { starts: [], commas: [], inString: false, stringStart: 0, nextQuote: -1, big: new Map() };
   let at = 0;
   while (at < text.length) {
@@ -163,7 +174,13 @@ function define(target: Record<string, unknown>, key: string, value: unknown): v
  * batch wrapped as a container of its own and parsed natively; its big
  * children (found in `big`) each the same way, recursively.
  */
-async function parseContainer(text: string, start: number, end: number, big: Map<number, number>, chunk: number): Promise<unknown> {
+async function parseContainer(
+  text: string,
+  start: number,
+  end: number,
+  big: Map<number, number>,
+  chunk: number,
+): Promise<unknown> {
   const isArray = text.charCodeAt(start) === OPEN_ARRAY;
   const array: unknown[] = [];
   const object: Record<string, unknown> = {};
@@ -202,8 +219,7 @@ async function parseContainer(text: string, start: number, end: number, big: Map
       const bigEnd = big.get(i);
       if (bigEnd === undefined) inString = true;
       else i = bigEnd - 1;
-    }
-    else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       const bigEnd = depth === 0 ? big.get(i) : undefined;
       if (bigEnd === undefined) {
         depth++;
@@ -213,7 +229,8 @@ async function parseContainer(text: string, start: number, end: number, big: Map
       let key: string | undefined;
       if (!isArray) {
         key = colonAt > childStart ? (parseNative(text.slice(childStart, colonAt)) as string) : undefined;
-        if (typeof key !== 'string' || text.slice(colonAt + 1, i).trim() !== '') throw notJson(`expected a key at ${childStart}`);
+        if (typeof key !== 'string' || text.slice(colonAt + 1, i).trim() !== '')
+          throw notJson(`expected a key at ${childStart}`);
       } else if (text.slice(childStart, i).trim() !== '') throw notJson(`expected "," at ${childStart}`);
       const value = await parseContainer(text, i, bigEnd, big, chunk);
       if (isArray) array.push(value);
@@ -243,7 +260,11 @@ async function parseContainer(text: string, start: number, end: number, big: Map
  */
 export async function parseJsonInTurns(text: string, bounds: JsonBounds): Promise<unknown> {
   const chunk = bounds.chunkChars ?? DEFAULT_CHUNK_CHARS;
-  const big = await scanInTurns(text, { maxDepth: bounds.maxDepth, maxItems: bounds.maxItems ?? MAX_JSON_ITEMS }, chunk);
+  const big = await scanInTurns(
+    text,
+    { maxDepth: bounds.maxDepth, maxItems: bounds.maxItems ?? MAX_JSON_ITEMS },
+    chunk,
+  );
   let start = 0;
   let end = text.length;
   while (start < end && isSpace(text.charCodeAt(start))) start++;

@@ -70,7 +70,12 @@ function pathOf(url: string | undefined): string | undefined {
 
 function answerText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   // The connection closes: a body the client sent with it is never read.
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close', ...headers });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'close',
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -96,7 +101,14 @@ function bundleOn(dir: string): () => RequestHandler | undefined {
     let send: RequestHandler | undefined;
     if (index !== undefined) {
       try {
-        send = sirv(dir, { etag: true, brotli: true, gzip: true, extensions: [], dotfiles: false, setHeaders: keepVaryOrigin });
+        send = sirv(dir, {
+          etag: true,
+          brotli: true,
+          gzip: true,
+          extensions: [],
+          dotfiles: false,
+          setHeaders: keepVaryOrigin,
+        });
       } catch {
         send = undefined; // changing under our feet (a build in progress): looked at again next request
       }
@@ -126,7 +138,9 @@ export function serveDashboard(dir: string, next: Handler): Handler {
     if (path === undefined || (page === null && !isDashboardFile(path))) return next(req, res);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return answerText(res, 405, `${req.method} is not served here: the dashboard answers GET and HEAD only\n`, { allow: 'GET, HEAD' });
+      return answerText(res, 405, `${req.method} is not served here: the dashboard answers GET and HEAD only\n`, {
+        allow: 'GET, HEAD',
+      });
     }
     const send = bundle();
     if (!send) return answerText(res, 503, NOT_BUILT);

@@ -31,7 +31,8 @@ export interface DrainCounts {
   idleConnections: number;
 }
 
-const isEventStream = (res: ServerResponse) => res.headersSent && /^text\/event-stream/i.test(String(res.getHeader('content-type') ?? ''));
+const isEventStream = (res: ServerResponse) =>
+  res.headersSent && /^text\/event-stream/i.test(String(res.getHeader('content-type') ?? ''));
 
 export class HttpDrain {
   private draining = false;
@@ -78,8 +79,16 @@ export class HttpDrain {
     return (req, res) => {
       if (!this.draining) return next(req, res);
       req.resume(); // the body is drained unread
-      const body = errorBody('the server is shutting down: nothing was done; send it again (to another server, or to this one once it is back)', 'UNAVAILABLE');
-      res.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'retry-after': '1', 'content-length': Buffer.byteLength(body) });
+      const body = errorBody(
+        'the server is shutting down: nothing was done; send it again (to another server, or to this one once it is back)',
+        'UNAVAILABLE',
+      );
+      res.writeHead(503, {
+        'content-type': 'application/json',
+        connection: 'close',
+        'retry-after': '1',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
     };
   }

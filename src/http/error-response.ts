@@ -7,10 +7,17 @@ import type { ServerResponse } from 'node:http';
 
 export type RefusalCode = 'FORBIDDEN' | 'UNAUTHENTICATED' | 'TOO_LARGE' | 'UNAVAILABLE';
 
-export const errorBody = (message: string, code: RefusalCode): string => JSON.stringify({ errors: [{ message, extensions: { code } }] });
+export const errorBody = (message: string, code: RefusalCode): string =>
+  JSON.stringify({ errors: [{ message, extensions: { code } }] });
 
 /** Answers `status` with that body and closes the connection: the request's body is not read. */
-export function refuseRequest(res: ServerResponse, status: number, code: RefusalCode, message: string, headers: Record<string, string> = {}): void {
+export function refuseRequest(
+  res: ServerResponse,
+  status: number,
+  code: RefusalCode,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', connection: 'close', ...headers });
   res.end(errorBody(message, code));
 }

@@ -35,7 +35,7 @@ function graphiQLPolicy(html: string): string {
     "default-src 'none'",
     `script-src ${scripts.join(' ')}`,
     STYLE_SRC,
-    "worker-src blob:",
+    'worker-src blob:',
     "img-src 'self' data:",
     "font-src 'self' data:",
     "connect-src 'self'",
@@ -59,7 +59,10 @@ interface RenderedPage {
  * `renderGraphiQL` for createYoga, and a plugin that puts the page's policy (and nosniff,
  * no-referrer) on the page's response.
  */
-export function offlineGraphiQL(): { renderGraphiQL: (options?: GraphiQLOptions) => Promise<Uint8Array<ArrayBuffer>>; plugin: Plugin } {
+export function offlineGraphiQL(): {
+  renderGraphiQL: (options?: GraphiQLOptions) => Promise<Uint8Array<ArrayBuffer>>;
+  plugin: Plugin;
+} {
   let page: RenderedPage | undefined;
   const render = async (options?: GraphiQLOptions): Promise<Uint8Array<ArrayBuffer>> => {
     const key = JSON.stringify(options ?? {});

@@ -64,7 +64,10 @@ export function judgeReadiness(reading: LagReading, shuttingDown: boolean, optio
   const store: Check =
     'lag' in reading
       ? { ok: true }
-      : { ok: false, reason: reading.failed === 'timeout' ? `no answer within ${timeoutMs} ms` : 'the store failed to answer' };
+      : {
+          ok: false,
+          reason: reading.failed === 'timeout' ? `no answer within ${timeoutMs} ms` : 'the store failed to answer',
+        };
   const projections = state === 'running' ? { ok: true, state } : { ok: false, state, reason: RUNNER_REASONS[state] };
   const maxSeconds = options.maxLagSeconds;
   const lag =
@@ -73,7 +76,9 @@ export function judgeReadiness(reading: LagReading, shuttingDown: boolean, optio
           ok: reading.lag.behindSeconds <= maxSeconds,
           behindSeconds: Math.round(reading.lag.behindSeconds * 10) / 10,
           maxSeconds,
-          ...(reading.lag.behindSeconds <= maxSeconds ? {} : { reason: `the read models are more than ${maxSeconds} s behind the log` }),
+          ...(reading.lag.behindSeconds <= maxSeconds
+            ? {}
+            : { reason: `the read models are more than ${maxSeconds} s behind the log` }),
         }
       : { ok: false, maxSeconds, reason: 'unknown: the store did not answer' };
   const shutdown: Check = shuttingDown ? { ok: false, reason: 'the server is shutting down' } : { ok: true };
@@ -90,7 +95,10 @@ const RUNNER_REASONS: Record<RunnerState, string> = {
 };
 
 /** Reads the lag within the timeout; one read at a time, shared by every probe that asks meanwhile. */
-export function lagReader(runner: { lag(): Promise<RunnerLag>; readonly state: RunnerState }, timeoutMs = STORE_PROBE_TIMEOUT_MS) {
+export function lagReader(
+  runner: { lag(): Promise<RunnerLag>; readonly state: RunnerState },
+  timeoutMs = STORE_PROBE_TIMEOUT_MS,
+) {
   let inFlight: Promise<LagReading> | undefined;
   const readOnce = async (): Promise<LagReading> => {
     let timer: NodeJS.Timeout | undefined;

@@ -25,7 +25,9 @@ export function parseOriginList(text: string | undefined): string[] {
       url = undefined;
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== entry) {
-      throw new Error(`${JSON.stringify(entry)} is not an origin like https://dash.example.com or http://localhost:5173 (scheme, host and port only, no path or trailing slash)`);
+      throw new Error(
+        `${JSON.stringify(entry)} is not an origin like https://dash.example.com or http://localhost:5173 (scheme, host and port only, no path or trailing slash)`,
+      );
     }
     return entry;
   });
@@ -38,7 +40,9 @@ export function parseHostList(text: string | undefined): string[] {
   return listOf(text).map((entry) => {
     const host = entry.toLowerCase();
     if (!HOST_ENTRY.test(host)) {
-      throw new Error(`${JSON.stringify(entry)} is not a host name like trialog.example.com or 10.0.0.5:4000 (no scheme, path or wildcard)`);
+      throw new Error(
+        `${JSON.stringify(entry)} is not a host name like trialog.example.com or 10.0.0.5:4000 (no scheme, path or wildcard)`,
+      );
     }
     return host;
   });
@@ -46,7 +50,10 @@ export function parseHostList(text: string | undefined): string[] {
 
 function listOf(text: string | undefined): string[] {
   if (text === undefined || text.trim() === '') return [];
-  return text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }
 
 export function isLoopbackAddress(host: string): boolean {
@@ -73,7 +80,8 @@ const bracketed = (host: string) => (host.includes(':') && !host.startsWith('[')
 /** The names a browser may use for this server without the operator saying so. */
 function ownNames(policy: HostPolicy): string[] {
   const names = [bracketed(policy.boundHost.toLowerCase())];
-  if (isLoopbackAddress(policy.boundHost) || isWildcardAddress(policy.boundHost)) names.push('localhost', '127.0.0.1', '[::1]');
+  if (isLoopbackAddress(policy.boundHost) || isWildcardAddress(policy.boundHost))
+    names.push('localhost', '127.0.0.1', '[::1]');
   return names;
 }
 
@@ -117,7 +125,11 @@ export type OriginVerdict = 'absent' | 'same-origin' | 'allow-listed' | 'foreign
  * a proxy ending TLS in front (https outside, http here) still counts as the same origin. A
  * sandboxed or opaque page sends `null`, which is never same-origin nor allow-listed.
  */
-export function judgeOrigin(origin: string | undefined, hostHeader: string | undefined, corsOrigins: readonly string[]): OriginVerdict {
+export function judgeOrigin(
+  origin: string | undefined,
+  hostHeader: string | undefined,
+  corsOrigins: readonly string[],
+): OriginVerdict {
   if (origin === undefined) return 'absent';
   if (corsOrigins.includes(origin)) return 'allow-listed';
   let url: URL;
@@ -126,7 +138,11 @@ export function judgeOrigin(origin: string | undefined, hostHeader: string | und
   } catch {
     return 'foreign';
   }
-  if ((url.protocol === 'http:' || url.protocol === 'https:') && hostHeader !== undefined && url.host === withoutDefaultPort(hostHeader.toLowerCase(), url.protocol)) {
+  if (
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    hostHeader !== undefined &&
+    url.host === withoutDefaultPort(hostHeader.toLowerCase(), url.protocol)
+  ) {
     return 'same-origin';
   }
   return 'foreign';

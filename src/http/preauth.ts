@@ -26,6 +26,9 @@ export function refuseUnauthenticated(access: Pick<AccessControl, 'isOpen' | 'au
     if (access.isOpen || req.method === 'OPTIONS' || isGraphiQLPage(req)) return next(req, res);
     const principal = access.authenticate(req.headers.authorization);
     if (!(principal instanceof Error)) return next(req, res);
-    refuseRequest(res, 401, 'UNAUTHENTICATED', principal.message, { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' });
+    refuseRequest(res, 401, 'UNAUTHENTICATED', principal.message, {
+      'content-type': 'application/json; charset=utf-8',
+      'www-authenticate': 'Bearer',
+    });
   };
 }

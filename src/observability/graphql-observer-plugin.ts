@@ -128,6 +128,7 @@ function notingErrors<T>(source: AsyncIterable<T>, note: (error: unknown) => voi
         throw error;
       }),
     return: (value?: unknown) => iterator.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
-    throw: (error?: unknown) => iterator.throw?.(error) ?? Promise.reject(error instanceof Error ? error : new Error(String(error))),
+    throw: (error?: unknown) =>
+      iterator.throw?.(error) ?? Promise.reject(error instanceof Error ? error : new Error(String(error))),
   };
 }

@@ -44,7 +44,8 @@ export function yogaLogger(logger: Logger): Record<'debug' | 'info' | 'warn' | '
     (...args: unknown[]) => {
       if (!logger.isLevelEnabled(level)) return;
       const [first, ...rest] = args;
-      if (first instanceof Error) logger[level]({ err: first }, rest.length ? rest.map(String).join(' ') : first.message);
+      if (first instanceof Error)
+        logger[level]({ err: first }, rest.length ? rest.map(String).join(' ') : first.message);
       else logger[level](args.map((arg) => (typeof arg === 'string' ? arg : String(arg))).join(' '));
     };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };

@@ -54,7 +54,11 @@ export class TrialogMetrics {
     ['store', 'outcome'],
   );
 
-  readonly appendedEvents = this.counter('trialog_store_appended_events_total', 'Events written by successful appends, by store', ['store']);
+  readonly appendedEvents = this.counter(
+    'trialog_store_appended_events_total',
+    'Events written by successful appends, by store',
+    ['store'],
+  );
 
   readonly appendSeconds = this.histogram(
     'trialog_store_append_duration_seconds',
@@ -75,7 +79,10 @@ export class TrialogMetrics {
     COMMIT_BUCKETS,
   );
 
-  readonly claims = this.counter('trialog_job_claims_total', 'Jobs claimed by workers (JobClaimed events in the log, seen since this server started)');
+  readonly claims = this.counter(
+    'trialog_job_claims_total',
+    'Jobs claimed by workers (JobClaimed events in the log, seen since this server started)',
+  );
 
   readonly leaseExpiries = this.counter(
     'trialog_job_lease_expiries_total',

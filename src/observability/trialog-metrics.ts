@@ -47,7 +47,8 @@ function countFromLog(metrics: TrialogMetrics, batch: readonly RecordedEvent[]):
   for (const event of batch) {
     if (event.type === 'JobClaimed') {
       metrics.claims.inc();
-      if ((event.data as { takenOverFrom: string | null }).takenOverFrom !== null) metrics.leaseExpiries.inc({ outcome: 'taken_over' });
+      if ((event.data as { takenOverFrom: string | null }).takenOverFrom !== null)
+        metrics.leaseExpiries.inc({ outcome: 'taken_over' });
     } else if (event.type === 'JobFailed' && isLeaseExpiryFailure(event.data as { error: string; requeued: boolean })) {
       metrics.leaseExpiries.inc({ outcome: 'failed' });
     }
@@ -89,14 +90,21 @@ export function instrumentReadSide(metrics: TrialogMetrics, { readDb, runner, fe
       gauge.set('lag' in reading ? reading.lag.behindSeconds : Number.NaN);
     },
   );
-  metrics.gaugeAtScrape('trialog_projection_state', "The projection runner's state: 1 for the current one", ['state'], async (gauge) => {
-    const reading = await readLag();
-    const state = 'lag' in reading ? reading.lag.state : reading.state;
-    for (const each of PROJECTION_STATES) gauge.set({ state: each }, each === state ? 1 : 0);
-  });
+  metrics.gaugeAtScrape(
+    'trialog_projection_state',
+    "The projection runner's state: 1 for the current one",
+    ['state'],
+    async (gauge) => {
+      const reading = await readLag();
+      const state = 'lag' in reading ? reading.lag.state : reading.state;
+      for (const each of PROJECTION_STATES) gauge.set({ state: each }, each === state ? 1 : 0);
+    },
+  );
 
   // One grouped count over the jobs_queue index (status first): cheap, and exact across servers.
-  const byStatus = readDb.prepare<[], { status: string; jobs: number }>('SELECT status, count(*) AS jobs FROM jobs GROUP BY status');
+  const byStatus = readDb.prepare<[], { status: string; jobs: number }>(
+    'SELECT status, count(*) AS jobs FROM jobs GROUP BY status',
+  );
   const leaseExpired = readDb.prepare<[string], { jobs: number }>(
     "SELECT count(*) AS jobs FROM jobs WHERE status = 'RUNNING' AND lease_expires_at <= ?",
   );
@@ -104,15 +112,32 @@ export function instrumentReadSide(metrics: TrialogMetrics, { readDb, runner, fe
     const counts = new Map(byStatus.all().map((row) => [row.status, row.jobs]));
     for (const status of JobStatus.options) gauge.set({ status }, counts.get(status) ?? 0);
   });
-  metrics.gaugeAtScrape('trialog_jobs_lease_expired', 'Running jobs whose lease has expired and that no worker has claimed again yet', [], (gauge) => {
-    gauge.set(leaseExpired.get(new Date().toISOString())?.jobs ?? 0);
-  });
+  metrics.gaugeAtScrape(
+    'trialog_jobs_lease_expired',
+    'Running jobs whose lease has expired and that no worker has claimed again yet',
+    [],
+    (gauge) => {
+      gauge.set(leaseExpired.get(new Date().toISOString())?.jobs ?? 0);
+    },
+  );
 
   const backlog = (name: string, help: string, pick: (stats: ReturnType<LiveFeed['backlogStats']>) => number) =>
     metrics.gaugeAtScrape(name, help, [], (gauge) => gauge.set(pick(feed.backlogStats())));
-  backlog('trialog_live_subscribers', "Live subscribers of the log in this process (GraphQL subscriptions and the server's own)", (s) => s.subscribers);
+  backlog(
+    'trialog_live_subscribers',
+    "Live subscribers of the log in this process (GraphQL subscriptions and the server's own)",
+    (s) => s.subscribers,
+  );
   backlog('trialog_live_backlog_events', 'Events waiting for live subscribers, summed over them', (s) => s.events);
-  backlog('trialog_live_backlog_bytes', 'Bytes of events waiting for live subscribers, summed over them', (s) => s.bytes);
-  backlog('trialog_live_backlog_events_max', 'The largest backlog of one live subscriber, in events', (s) => s.maxEvents);
+  backlog(
+    'trialog_live_backlog_bytes',
+    'Bytes of events waiting for live subscribers, summed over them',
+    (s) => s.bytes,
+  );
+  backlog(
+    'trialog_live_backlog_events_max',
+    'The largest backlog of one live subscriber, in events',
+    (s) => s.maxEvents,
+  );
   backlog('trialog_live_backlog_bytes_max', 'The largest backlog of one live subscriber, in bytes', (s) => s.maxBytes);
 }

@@ -63,9 +63,7 @@ const CHUNK = 500;
 
 /** `commit-prepare`, both zero-padded, so positions compare as strings. */
 export function formatEsdbPosition(position: Position): string {
-  return `${position.commit.toString().padStart(DIGITS, '0')}-${position.prepare
-    .toString()
-    .padStart(DIGITS, '0')}`;
+  return `${position.commit.toString().padStart(DIGITS, '0')}-${position.prepare.toString().padStart(DIGITS, '0')}`;
 }
 
 export function parseEsdbPosition(position: string): Position {
@@ -191,7 +189,9 @@ export class EventStoreDbEventStore implements EventStore {
       // was expected, with the string redacted, and nothing else.
       const { location, expected } = error as { location?: [number, number]; expected?: string };
       const where = location && expected ? ` (at character ${location[0]}: expected ${expected})` : '';
-      throw new ConfigError(`invalid configuration: EVENTSTORE_URL is not a valid connection string${where}: ${redactUrl(connectionString)}`);
+      throw new ConfigError(
+        `invalid configuration: EVENTSTORE_URL is not a valid connection string${where}: ${redactUrl(connectionString)}`,
+      );
     }
     throwingOnAppendFailure(this.client);
     this.ownership = options.ownership ?? trialogOwnership;
@@ -254,8 +254,16 @@ export class EventStoreDbEventStore implements EventStore {
    * loop early cancels the server's call, so a short page of a long stream
    * reads little more than it.
    */
-  private streamEvents(streamId: string, fromRevision: bigint, wanted = Number.MAX_SAFE_INTEGER): AsyncGenerator<RecordedEvent> {
-    return inPages((from, maxCount) => this.streamPage(streamId, FORWARDS, from, maxCount), fromRevision, Math.min(CHUNK, wanted));
+  private streamEvents(
+    streamId: string,
+    fromRevision: bigint,
+    wanted = Number.MAX_SAFE_INTEGER,
+  ): AsyncGenerator<RecordedEvent> {
+    return inPages(
+      (from, maxCount) => this.streamPage(streamId, FORWARDS, from, maxCount),
+      fromRevision,
+      Math.min(CHUNK, wanted),
+    );
   }
 
   private async *streamPage(
@@ -314,7 +322,10 @@ export class EventStoreDbEventStore implements EventStore {
     if (options.filter?.streamId !== undefined) {
       // One stream: read just it, not the whole log, from its first revision after the cursor.
       const streamId = options.filter.streamId;
-      const from = options.after === undefined ? 0n : await firstRevisionAfter(streamId, options.after, this.streamProbe(streamId));
+      const from =
+        options.after === undefined
+          ? 0n
+          : await firstRevisionAfter(streamId, options.after, this.streamProbe(streamId));
       for await (const event of this.streamEvents(streamId, from)) {
         if (options.after !== undefined && event.position <= options.after) continue;
         if (!this.ownership.owns(event) || !matchesFilter(event, options.filter)) continue;
@@ -366,7 +377,11 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /** One bounded, unfiltered read of $all, consumed to its end so the server's call completes. */
-  private async readAllChunk(direction: typeof FORWARDS | typeof BACKWARDS, from: ReadPosition, maxCount = CHUNK): Promise<AllStreamResolvedEvent[]> {
+  private async readAllChunk(
+    direction: typeof FORWARDS | typeof BACKWARDS,
+    from: ReadPosition,
+    maxCount = CHUNK,
+  ): Promise<AllStreamResolvedEvent[]> {
     const chunk: AllStreamResolvedEvent[] = [];
     for await (const resolved of this.client.readAll({ direction, fromPosition: from, maxCount })) {
       chunk.push(resolved);

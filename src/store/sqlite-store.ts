@@ -224,7 +224,11 @@ export class SqliteEventStore implements EventStore {
         const { outcomes, commitSeconds } = this.commitGroup(group);
         this.notifyWaiters();
         if (this.groupCommitListeners.length > 0) {
-          const commit = { appends: group.length, events: group.reduce((n, append) => n + append.events.length, 0), commitSeconds };
+          const commit = {
+            appends: group.length,
+            events: group.reduce((n, append) => n + append.events.length, 0),
+            commitSeconds,
+          };
           for (const listener of this.groupCommitListeners) listener(commit);
         }
         group.forEach((append, i) => {
@@ -324,9 +328,7 @@ export class SqliteEventStore implements EventStore {
     if (rows.every((row) => row === undefined)) return undefined;
     const faithful = rows.every(
       (row, i) =>
-        row !== undefined &&
-        row.stream_id === streamId &&
-        (i === 0 || row.revision === rows[i - 1]!.revision + 1),
+        row !== undefined && row.stream_id === streamId && (i === 0 || row.revision === rows[i - 1]!.revision + 1),
     );
     if (!faithful) {
       const reused = events.find((_, i) => rows[i] !== undefined)!;
@@ -381,7 +383,8 @@ export class SqliteEventStore implements EventStore {
     return catchUpSubscription({
       after: options.after,
       // Cut at a byte budget too: a catch-up over megabyte events (log batches, training data) holds one page.
-      readPage: (after) => this.readAllSync({ after, filter: options.filter, maxCount: DEFAULT_PAGE, maxBytes: SUBSCRIPTION_PAGE_BYTES }),
+      readPage: (after) =>
+        this.readAllSync({ after, filter: options.filter, maxCount: DEFAULT_PAGE, maxBytes: SUBSCRIPTION_PAGE_BYTES }),
       waitForChange: (signal) => this.waitForChange(signal),
     });
   }

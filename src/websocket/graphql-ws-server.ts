@@ -56,7 +56,8 @@ const sizeOf = (data: Buffer | ArrayBuffer | Buffer[]) =>
 const textOf = (data: Buffer | ArrayBuffer | Buffer[]) =>
   Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString();
 
-const oneLine = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).split('\n')[0];
+const oneLine = (error: unknown) =>
+  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).split('\n')[0];
 
 /** Bytes received and not yet parsed on one socket; reading pauses while they exceed `limit`. */
 function waitingBytes(socket: WebSocket, limit: number) {
@@ -92,7 +93,8 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>>(
       return permitted;
     },
   });
-  wsServer.options.handleProtocols = (protocols) => (protocols.has('graphql-transport-ws') ? 'graphql-transport-ws' : false);
+  wsServer.options.handleProtocols = (protocols) =>
+    protocols.has('graphql-transport-ws') ? 'graphql-transport-ws' : false;
   wsServer.on('error', (error) => log.error(`WebSocket server error: ${oneLine(error)}`));
 
   wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {

@@ -20,11 +20,17 @@ export const RESULT_FILE = 'result.json';
  * reason when it cannot be the result. The reason never quotes the file: it
  * becomes the job's error, which every reader sees.
  */
-export async function readResult(outputDir: string, realOutputDir: string, maxBytes: number): Promise<JsonObject | null> {
+export async function readResult(
+  outputDir: string,
+  realOutputDir: string,
+  maxBytes: number,
+): Promise<JsonObject | null> {
   const opened = await openContained(join(outputDir, RESULT_FILE), realOutputDir);
   if (opened === null) return null;
   if ('refused' in opened) {
-    throw new Error(`${RESULT_FILE} is ${opened.refused}; the worker reads only regular files inside the output directory`);
+    throw new Error(
+      `${RESULT_FILE} is ${opened.refused}; the worker reads only regular files inside the output directory`,
+    );
   }
   const { handle, size } = opened;
   let text: string;
@@ -40,7 +46,9 @@ export async function readResult(outputDir: string, realOutputDir: string, maxBy
     value = JSON.parse(text);
   } catch {
     // JSON.parse's message quotes the text: say what is wrong, not what is there.
-    throw new Error(`${RESULT_FILE} is not valid JSON (${Buffer.byteLength(text)} bytes; its content is not copied here)`);
+    throw new Error(
+      `${RESULT_FILE} is not valid JSON (${Buffer.byteLength(text)} bytes; its content is not copied here)`,
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error(`${RESULT_FILE} must hold a JSON object`);

@@ -43,7 +43,12 @@ export function startChild(
   const [file, ...args] = command;
   let child: ChildProcess;
   try {
-    child = spawn(file!, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(file!, args, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (error) {
     return notStarted(error as Error);
   }
@@ -101,5 +106,10 @@ export function startChild(
 }
 
 function notStarted(error: Error): RunningChild {
-  return { pid: undefined, exited: Promise.resolve({ code: null, signal: null, spawnError: error }), terminate() {}, kill() {} };
+  return {
+    pid: undefined,
+    exited: Promise.resolve({ code: null, signal: null, spawnError: error }),
+    terminate() {},
+    kill() {},
+  };
 }

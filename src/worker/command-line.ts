@@ -57,7 +57,10 @@ export function hyperparameterArgs(
     }
     const flag = `${style.prefix}${name}`;
     const text = argumentText(value);
-    if (text.includes('\0')) throw new UnusableHyperparameters(`hyperparameter ${name}: a value holding a NUL character cannot be an argument`);
+    if (text.includes('\0'))
+      throw new UnusableHyperparameters(
+        `hyperparameter ${name}: a value holding a NUL character cannot be an argument`,
+      );
     if (setsOption(command, flag, style.delimiter)) {
       result.notPassed.push(`hyperparameter ${name} not passed as an argument: the command line sets ${flag}`);
       continue;
@@ -80,7 +83,10 @@ export function hyperparameterArgs(
 /** True when the operator's command line holds `flag` already, alone or with its value glued on. */
 function setsOption(command: readonly string[], flag: string, delimiter: string): boolean {
   return command.some(
-    (arg) => arg === flag || arg.startsWith(`${flag}=`) || (delimiter !== ' ' && delimiter !== '' && arg.startsWith(`${flag}${delimiter}`)),
+    (arg) =>
+      arg === flag ||
+      arg.startsWith(`${flag}=`) ||
+      (delimiter !== ' ' && delimiter !== '' && arg.startsWith(`${flag}${delimiter}`)),
   );
 }
 

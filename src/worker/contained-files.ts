@@ -41,7 +41,8 @@ export async function openContained(path: string, realRoot: string): Promise<Ope
     const stats = await handle.stat();
     if (!stats.isFile()) return refuse(handle, `not a regular file (${kindOf(stats)})`);
     const real = await realPathOf(handle, path);
-    if (real === null || !isInside(real, realRoot)) return refuse(handle, 'outside the output directory once links are resolved');
+    if (real === null || !isInside(real, realRoot))
+      return refuse(handle, 'outside the output directory once links are resolved');
     return { handle, size: stats.size };
   } catch (error) {
     await handle.close();
@@ -71,7 +72,9 @@ export function isInside(path: string, root: string): boolean {
 }
 
 /** What a file that is not a regular one is, for a message. */
-export function kindOf(entry: Pick<Stats, 'isDirectory' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice' | 'isSymbolicLink'>): string {
+export function kindOf(
+  entry: Pick<Stats, 'isDirectory' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice' | 'isSymbolicLink'>,
+): string {
   if (entry.isSymbolicLink()) return 'a symbolic link';
   if (entry.isDirectory()) return 'a directory';
   if (entry.isFIFO()) return 'a FIFO';

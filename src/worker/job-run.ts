@@ -126,7 +126,8 @@ export class JobRun {
       send: async (batch, sequence) => {
         const dropped = this.logs.takeDroppedCount();
         const lines = batch.map((l) => l.text);
-        if (dropped > 0) lines.unshift(`[trialog worker] ${dropped} lines dropped: the server was unreachable for too long`);
+        if (dropped > 0)
+          lines.unshift(`[trialog worker] ${dropped} lines dropped: the server was unreachable for too long`);
         await this.client.appendLog({ ...lease, lines, stream: batch[0]!.stream, sequence }, reportCall);
       },
       // A store with smaller appends than these batches (EventStoreDB, or TRIALOG_MAX_APPEND_BYTES): split, never lost.
@@ -207,7 +208,8 @@ export class JobRun {
       if (lease.cancelRequested) this.stop('CANCELLED');
     } catch (error) {
       if (hasCode(error, 'LEASE_LOST')) this.stop('LEASE_LOST');
-      else if (!this.reportSignal.aborted) this.settings.log(`job ${this.jobId}: heartbeat failed: ${(error as Error).message}`);
+      else if (!this.reportSignal.aborted)
+        this.settings.log(`job ${this.jobId}: heartbeat failed: ${(error as Error).message}`);
     } finally {
       this.beating = false;
     }
@@ -229,7 +231,11 @@ export class JobRun {
       await ensureOwnDirectory(dir);
     }
     // Resolved now, before the command runs: what it does to these paths later cannot move them.
-    const [realRun, realOutput, realWorkDir] = await Promise.all([realpath(run), realpath(output), realpath(this.settings.workDir)]);
+    const [realRun, realOutput, realWorkDir] = await Promise.all([
+      realpath(run),
+      realpath(output),
+      realpath(this.settings.workDir),
+    ]);
     return { run, output, metricsFile: join(run, 'metrics.jsonl'), realRun, realOutput, realWorkDir };
   }
 
@@ -263,7 +269,8 @@ export class JobRun {
   private async finish(exit: ChildExit, dirs: RunDirectories): Promise<JobOutcome> {
     // Everything the command said is reported before its ending is.
     await Promise.all([this.logs.drain(), this.metrics.drain()]);
-    if (this.stopReason && this.stopReason !== 'SHUTDOWN') return { ended: 'BY_SERVER', reason: this.stopReason, exit: describeExit(exit) };
+    if (this.stopReason && this.stopReason !== 'SHUTDOWN')
+      return { ended: 'BY_SERVER', reason: this.stopReason, exit: describeExit(exit) };
     if (this.stopReason === 'SHUTDOWN') return this.release('worker shutting down', exit);
     if (exit.code === 0) return this.complete(dirs, exit);
     return this.fail(this.failureText(exit), true, exit);
@@ -281,7 +288,11 @@ export class JobRun {
     }
     const resultBytes = Buffer.byteLength(JSON.stringify(result));
     if (resultBytes > limits.resultBytes) {
-      return this.fail(`the command exited 0 but result.json is ${resultBytes} bytes; the server takes at most ${limits.resultBytes}`, false, exit);
+      return this.fail(
+        `the command exited 0 but result.json is ${resultBytes} bytes; the server takes at most ${limits.resultBytes}`,
+        false,
+        exit,
+      );
     }
     return this.end(exit, ['SUCCEEDED'], async (call) => {
       await this.client.completeJob({ jobId: this.jobId, leaseToken: this.leaseToken, result, artifacts }, call);
@@ -338,7 +349,11 @@ export class JobRun {
       }
       // The ending itself was refused (too large, invalid, a server fault): say so in a failure instead.
       if (landedAs.includes('SUCCEEDED')) {
-        return this.fail(`the command exited 0 but the server refused its result: ${error.message}`, error.code === 'INTERNAL_SERVER_ERROR', exit!);
+        return this.fail(
+          `the command exited 0 but the server refused its result: ${error.message}`,
+          error.code === 'INTERNAL_SERVER_ERROR',
+          exit!,
+        );
       }
       this.settings.log(`job ${this.jobId}: the server refused its ending: ${error.message}`);
       return { ended: 'UNREPORTED', error: error.message };
@@ -347,13 +362,17 @@ export class JobRun {
 
   private landed(landedAs: JobStatus[]): JobOutcome {
     if (landedAs.includes('SUCCEEDED')) return { ended: 'SUCCEEDED' };
-    if (landedAs.includes('FAILED')) return { ended: 'FAILED', requeued: false, error: 'reported before the connection dropped' };
+    if (landedAs.includes('FAILED'))
+      return { ended: 'FAILED', requeued: false, error: 'reported before the connection dropped' };
     return { ended: 'RELEASED' };
   }
 
   private async statusIsOneOf(statuses: JobStatus[]): Promise<boolean> {
     try {
-      const job = await this.client.job(this.jobId, { signal: this.forced.signal, retry: { maxRetryTime: Number.POSITIVE_INFINITY } });
+      const job = await this.client.job(this.jobId, {
+        signal: this.forced.signal,
+        retry: { maxRetryTime: Number.POSITIVE_INFINITY },
+      });
       return job !== null && statuses.includes(job.status);
     } catch {
       return false;
@@ -366,10 +385,14 @@ export class JobRun {
     const unlisted = omitted + artifacts.length - fitting.length;
     const notices = skipped.map((what) => `skipped ${what}`);
     if (unlisted > 0) {
-      notices.push(`${unlisted} output file(s) not listed as artifacts (at most ${limits.artifactsPerJob}, names up to ${limits.idLength} characters)`);
+      notices.push(
+        `${unlisted} output file(s) not listed as artifacts (at most ${limits.artifactsPerJob}, names up to ${limits.idLength} characters)`,
+      );
     }
     if (notices.length > 0) {
-      this.settings.log(`job ${this.jobId}: ${notices.length} output(s) not listed as artifacts (the job's log says which)`);
+      this.settings.log(
+        `job ${this.jobId}: ${notices.length} output(s) not listed as artifacts (the job's log says which)`,
+      );
       this.notify(notices);
       await this.logs.drain();
     }
@@ -379,7 +402,8 @@ export class JobRun {
   /** Says in the job's log (stderr) what the worker left out, a line each, at most MAX_NOTICES and a count of the rest. */
   private notify(notices: string[]): void {
     for (const notice of notices.slice(0, MAX_NOTICES)) this.pushLog('STDERR', `[trialog worker] ${notice}`);
-    if (notices.length > MAX_NOTICES) this.pushLog('STDERR', `[trialog worker] and ${notices.length - MAX_NOTICES} more`);
+    if (notices.length > MAX_NOTICES)
+      this.pushLog('STDERR', `[trialog worker] and ${notices.length - MAX_NOTICES} more`);
   }
 
   private failureText(exit: ChildExit): string {
@@ -466,7 +490,10 @@ export class JobRun {
 
   private async environment(dirs: RunDirectories): Promise<NodeJS.ProcessEnv> {
     const { job } = this.claim;
-    const parent = await parentCheckpoint(job.parent?.artifacts ?? [], [dirs.realWorkDir, ...this.settings.checkpointRoots]);
+    const parent = await parentCheckpoint(job.parent?.artifacts ?? [], [
+      dirs.realWorkDir,
+      ...this.settings.checkpointRoots,
+    ]);
     this.notify(parent.notPassed);
     return {
       ...process.env,

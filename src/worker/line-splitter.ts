@@ -7,7 +7,11 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 
-export function splitLines(stream: NodeJS.ReadableStream, maxBytes: number, onLine: (line: string) => void): Promise<void> {
+export function splitLines(
+  stream: NodeJS.ReadableStream,
+  maxBytes: number,
+  onLine: (line: string) => void,
+): Promise<void> {
   const decoder = new StringDecoder('utf8');
   let partial = '';
   let skipping = false;

@@ -28,7 +28,9 @@ export type OutputLine =
 export function classifyLine(line: string): OutputLine {
   if (line.startsWith(METRIC_PREFIX)) {
     const parsed = parseMetricJson(line.slice(METRIC_PREFIX.length));
-    return 'points' in parsed ? { kind: 'metrics', points: parsed.points } : { kind: 'invalid', text: line, reason: parsed.error };
+    return 'points' in parsed
+      ? { kind: 'metrics', points: parsed.points }
+      : { kind: 'invalid', text: line, reason: parsed.error };
   }
   if (line.startsWith(PROGRESS_PREFIX)) {
     const value = Number(line.slice(PROGRESS_PREFIX.length).trim());
@@ -64,7 +66,11 @@ function metricPoint(item: unknown): MetricPointInput | string {
   if (step !== undefined && step !== null && (!Number.isSafeInteger(step) || (step as number) < 0)) {
     return `metric ${name}: step must be a whole number >= 0`;
   }
-  if (timestamp !== undefined && timestamp !== null && (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp)))) {
+  if (
+    timestamp !== undefined &&
+    timestamp !== null &&
+    (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp)))
+  ) {
     return `metric ${name}: timestamp must be an ISO date-time`;
   }
   return {

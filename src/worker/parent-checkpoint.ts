@@ -30,7 +30,10 @@ export interface ParentCheckpoint<A extends ParentArtifact> {
  * The parent's artifacts as the child may see them. `realRoots` are real
  * paths (links resolved) of the directories whose files qualify.
  */
-export async function parentCheckpoint<A extends ParentArtifact>(artifacts: A[], realRoots: string[]): Promise<ParentCheckpoint<A>> {
+export async function parentCheckpoint<A extends ParentArtifact>(
+  artifacts: A[],
+  realRoots: string[],
+): Promise<ParentCheckpoint<A>> {
   const result: ParentCheckpoint<A> = { checkpointFrom: '', artifacts: [], notPassed: [] };
   for (const artifact of artifacts) {
     if (!artifact.uri.startsWith('file:')) {
@@ -69,7 +72,10 @@ async function qualify(artifact: ParentArtifact, realRoots: string[]): Promise<{
   }
   const outside = [realDir, realFile].find((path) => !realRoots.some((root) => isInside(path, root)));
   if (outside !== undefined) return `${outside} is outside the work directory and every --checkpoint-root`;
-  const isDirectory = await stat(realDir).then((stats) => stats.isDirectory(), () => false);
+  const isDirectory = await stat(realDir).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
   if (!isDirectory) return `${realDir} is not a directory`;
   return { dir: realDir };
 }

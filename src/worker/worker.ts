@@ -163,7 +163,9 @@ export class Worker {
     const run = new JobRun(this.client, claim, { ...this.settings });
     this.runs.set(job.id, run);
     this.lastBusyAt = Date.now();
-    this.settings.log(`job ${job.id}: claimed (attempt ${job.attempts} of ${job.maxAttempts}) ${JSON.stringify(job.hyperparameters)}`);
+    this.settings.log(
+      `job ${job.id}: claimed (attempt ${job.attempts} of ${job.maxAttempts}) ${JSON.stringify(job.hyperparameters)}`,
+    );
     // Shutting down already (a signal during the claim): the job goes straight back.
     if (this.stopping.signal.aborted && !this.settings.drain) run.stop('SHUTDOWN');
     if (this.forced) run.forceStop();
@@ -192,7 +194,9 @@ export class Worker {
         break;
       case 'FAILED':
         this.summary.failed++;
-        this.settings.log(`job ${jobId}: failed${outcome.requeued ? ' (queued again)' : ''}: ${outcome.error.split('\n')[0]}`);
+        this.settings.log(
+          `job ${jobId}: failed${outcome.requeued ? ' (queued again)' : ''}: ${outcome.error.split('\n')[0]}`,
+        );
         break;
       case 'RELEASED':
         this.summary.released++;
@@ -200,7 +204,9 @@ export class Worker {
         break;
       case 'UNREPORTED':
         this.summary.unreported++;
-        this.settings.log(`job ${jobId}: its ending was refused (${outcome.error}); its lease will expire and it will run again`);
+        this.settings.log(
+          `job ${jobId}: its ending was refused (${outcome.error}); its lease will expire and it will run again`,
+        );
         break;
       case 'LOCAL_ERROR':
         this.summary.released++;
@@ -219,7 +225,9 @@ export class Worker {
   private async finishedIdle(): Promise<boolean> {
     if (this.settings.experimentId) {
       try {
-        const experiment = await this.client.experiment({ id: this.settings.experimentId }, 0, { signal: this.stopping.signal });
+        const experiment = await this.client.experiment({ id: this.settings.experimentId }, 0, {
+          signal: this.stopping.signal,
+        });
         if (experiment?.status === 'DONE' && this.runs.size === 0) {
           this.stopWith('experiment-done');
           return true;
@@ -228,7 +236,11 @@ export class Worker {
         // Unreachable: the next claim retries and says so.
       }
     }
-    if (this.settings.idleExitMs !== undefined && this.runs.size === 0 && Date.now() - this.lastBusyAt >= this.settings.idleExitMs) {
+    if (
+      this.settings.idleExitMs !== undefined &&
+      this.runs.size === 0 &&
+      Date.now() - this.lastBusyAt >= this.settings.idleExitMs
+    ) {
       this.stopWith('idle');
       return true;
     }

@@ -13,7 +13,9 @@ import { streamLink } from '../../dashboard/src/logic/stream-link.js';
 
 describe('the audit filter in the URL', () => {
   it('given every parameter, reads the filter and the position to start after', () => {
-    const params = new URLSearchParams('category=job&stream=job-j1&types=JobClaimed, JobFailed,,JobClaimed&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00%2B01:00&after=42');
+    const params = new URLSearchParams(
+      'category=job&stream=job-j1&types=JobClaimed, JobFailed,,JobClaimed&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00%2B01:00&after=42',
+    );
     expect(auditStateFromParams(params)).toEqual({
       filter: {
         category: 'job',
@@ -34,14 +36,19 @@ describe('the audit filter in the URL', () => {
 
   it('written back and read again, gives the same state', () => {
     const state = auditStateFromParams(new URLSearchParams('types=A,B&from=2026-01-01T00:00:00.000Z&after=7'));
-    const params = new URLSearchParams(Object.entries(auditStateToParams(state)).filter((e): e is [string, string] => e[1] !== null));
+    const params = new URLSearchParams(
+      Object.entries(auditStateToParams(state)).filter((e): e is [string, string] => e[1] !== null),
+    );
     expect(params.toString()).toBe('types=A%2CB&from=2026-01-01T00%3A00%3A00.000Z&after=7');
     expect(auditStateFromParams(params)).toEqual(state);
   });
 
   it('as the GraphQL input: only what narrows, or null for the whole log', () => {
     expect(eventFilterInput(auditStateFromParams(new URLSearchParams('')).filter)).toBeNull();
-    expect(eventFilterInput(auditStateFromParams(new URLSearchParams('category=mapping&types=X')).filter)).toEqual({ category: 'mapping', types: ['X'] });
+    expect(eventFilterInput(auditStateFromParams(new URLSearchParams('category=mapping&types=X')).filter)).toEqual({
+      category: 'mapping',
+      types: ['X'],
+    });
   });
 });
 
@@ -54,7 +61,9 @@ describe('where the tape starts', () => {
     expect(state.filter.from).toBe('2026-11-30T11:00:00.000Z');
     expect(eventFilterInput(state.filter)).toEqual({ category: 'job', from: '2026-11-30T11:00:00.000Z' });
     // Written into the URL, it reads back as the same state: a reload or a shared link shows the same hour.
-    const params = new URLSearchParams(Object.entries(auditStateToParams(state)).filter((e): e is [string, string] => e[1] !== null));
+    const params = new URLSearchParams(
+      Object.entries(auditStateToParams(state)).filter((e): e is [string, string] => e[1] !== null),
+    );
     expect(withDefaultStart(auditStateFromParams(params), now + 60_000)).toEqual(state);
   });
 

@@ -21,7 +21,9 @@ describe('parallel coordinates axes', () => {
     const axis = inferAxis('optimizer', ['sgd', 'adam', null, 'adam', 'rmsprop']);
     expect(axis).toEqual({ kind: 'categorical', name: 'optimizer', categories: ['adam', 'rmsprop', 'sgd'] });
     expect(position(axis, 'rmsprop')).toBe(0.5);
-    expect(inferAxis('n', ['10', '9', 2]).kind === 'categorical' && inferAxis('n', ['10', '9', 2])).toMatchObject({ categories: ['2', '9', '10'] });
+    expect(inferAxis('n', ['10', '9', 2]).kind === 'categorical' && inferAxis('n', ['10', '9', 2])).toMatchObject({
+      categories: ['2', '9', '10'],
+    });
     expect(inferAxis('flag', [true, false])).toMatchObject({ categories: ['false', 'true'] });
   });
 

@@ -6,7 +6,12 @@ const b = { steps: [0, 10], values: [2, 3] };
 
 describe('many learning curves on one chart', () => {
   it('their extent covers every finite point and skips missing curves and NaN', () => {
-    expect(curveExtent([a, null, b, { steps: [5], values: [Number.NaN] }])).toEqual({ xMin: 0, xMax: 20, yMin: 0.25, yMax: 3 });
+    expect(curveExtent([a, null, b, { steps: [5], values: [Number.NaN] }])).toEqual({
+      xMin: 0,
+      xMax: 20,
+      yMin: 0.25,
+      yMax: 3,
+    });
     expect(curveExtent([null])).toBeNull();
   });
 

@@ -1,6 +1,11 @@
 /** An experiment's recorded settings (`Experiment.config`) as lines a person reads. */
 import { describe, expect, it } from 'vitest';
-import { declaredParameters, describeDistribution, formatNumber, readableSettings } from '../../dashboard/src/logic/experiment-settings.js';
+import {
+  declaredParameters,
+  describeDistribution,
+  formatNumber,
+  readableSettings,
+} from '../../dashboard/src/logic/experiment-settings.js';
 
 describe('distributions', () => {
   it.each([
@@ -22,14 +27,14 @@ describe('distributions', () => {
   });
 
   it('writes numbers short', () => {
-    expect([formatNumber(0.1), formatNumber(1e-5), formatNumber(2.5e-7), formatNumber(128), formatNumber(0.30000000000000004), formatNumber(2.5936704462e-5)]).toEqual([
-      '0.1',
-      '1e-5',
-      '2.5e-7',
-      '128',
-      '0.3',
-      '2.594e-5',
-    ]);
+    expect([
+      formatNumber(0.1),
+      formatNumber(1e-5),
+      formatNumber(2.5e-7),
+      formatNumber(128),
+      formatNumber(0.30000000000000004),
+      formatNumber(2.5936704462e-5),
+    ]).toEqual(['0.1', '1e-5', '2.5e-7', '128', '0.3', '2.594e-5']);
   });
 });
 
@@ -38,7 +43,13 @@ it('reads a random search with median early stopping and limits', () => {
     name: 'x',
     description: null,
     objective: { metric: 'val_loss', direction: 'MINIMIZE' },
-    scheduler: { random: { seed: 42, maxJobs: 50, space: [{ name: 'lr', distribution: { logUniform: { low: 0.00001, high: 0.1 } } }] } },
+    scheduler: {
+      random: {
+        seed: 42,
+        maxJobs: 50,
+        space: [{ name: 'lr', distribution: { logUniform: { low: 0.00001, high: 0.1 } } }],
+      },
+    },
     earlyStopping: { median: { startupJobs: 5, warmupSteps: 2, intervalSteps: 1, minJobs: 1 } },
     maxConcurrent: 8,
     stopThreshold: 0.05,
@@ -76,14 +87,26 @@ it('reads a PBT search: its initial space, exploit and explore', () => {
   const settings = readableSettings(config);
   expect(settings.scheduler).toBe('pbt');
   expect(settings.space).toEqual([{ label: 'lr', value: 'uniform 0.1 … 1' }]);
-  expect(settings.schedulerLines).toContainEqual({ label: 'exploit', value: 'truncation: the bottom 0.25 copy the top' });
+  expect(settings.schedulerLines).toContainEqual({
+    label: 'exploit',
+    value: 'truncation: the bottom 0.25 copy the top',
+  });
   expect(settings.schedulerLines).toContainEqual({ label: 'explore lr', value: 'perturb by 0.8 … 1.2' });
   expect(settings.earlyStopping).toBe('successive halving: first rung at step 1, reduction factor 4');
   expect(settings.objective).toBe('maximize acc');
 });
 
 it('reads a grid and names its parameters in declared order', () => {
-  const config = { scheduler: { grid: { space: [{ name: 'b', values: [1, 2] }, { name: 'a', values: ['x'] }] } } };
+  const config = {
+    scheduler: {
+      grid: {
+        space: [
+          { name: 'b', values: [1, 2] },
+          { name: 'a', values: ['x'] },
+        ],
+      },
+    },
+  };
   expect(readableSettings(config).space).toEqual([
     { label: 'b', value: 'grid 1, 2' },
     { label: 'a', value: 'grid x' },
@@ -92,5 +115,10 @@ it('reads a grid and names its parameters in declared order', () => {
 });
 
 it('given settings it does not know, shows nothing rather than failing', () => {
-  expect(readableSettings(null)).toMatchObject({ scheduler: 'unknown', space: [], earlyStopping: null, objective: null });
+  expect(readableSettings(null)).toMatchObject({
+    scheduler: 'unknown',
+    space: [],
+    earlyStopping: null,
+    objective: null,
+  });
 });

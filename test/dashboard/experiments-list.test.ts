@@ -1,6 +1,11 @@
 /** The Experiments list: its URL state, its progress bar, and which rows a batch of live events reads again. */
 import { expect, it } from 'vitest';
-import { experimentOfStream, parseStatusFilter, progressToward, rowsToRefresh } from '../../dashboard/src/logic/experiments-list.js';
+import {
+  experimentOfStream,
+  parseStatusFilter,
+  progressToward,
+  rowsToRefresh,
+} from '../../dashboard/src/logic/experiments-list.js';
 
 it('reads one status from the URL, any case, and ignores an unknown one', () => {
   expect(parseStatusFilter('RUNNING')).toBe('RUNNING');

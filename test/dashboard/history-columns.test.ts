@@ -28,7 +28,11 @@ function fullColumns(trials: readonly HistoryTrial[], direction: 'MINIMIZE' | 'M
 describe('the optimization history patched by live changes', () => {
   it('given a sequence of changes, appends and removals in creation order, the columns equal a full recompute', () => {
     const r = rng(7);
-    let trials: HistoryTrial[] = Array.from({ length: 50 }, (_, index) => ({ index, status: 'RUNNING', objectiveValue: null }));
+    let trials: HistoryTrial[] = Array.from({ length: 50 }, (_, index) => ({
+      index,
+      status: 'RUNNING',
+      objectiveValue: null,
+    }));
     const columns = new HistoryColumns(STATUSES, counts);
     columns.update(trials, 'MINIMIZE');
     const arrays = { x: columns.x, best: columns.best };
@@ -36,8 +40,14 @@ describe('the optimization history patched by live changes', () => {
       const next = trials.slice();
       const roll = r();
       const i = Math.floor(r() * next.length);
-      if (roll < 0.6) next[i] = { ...next[i]!, status: STATUSES[Math.floor(r() * 3)]!, objectiveValue: r() < 0.1 ? null : r() * 10 };
-      else if (roll < 0.9) next.push({ index: next.length ? next[next.length - 1]!.index + 1 : 0, status: 'RUNNING', objectiveValue: null });
+      if (roll < 0.6)
+        next[i] = { ...next[i]!, status: STATUSES[Math.floor(r() * 3)]!, objectiveValue: r() < 0.1 ? null : r() * 10 };
+      else if (roll < 0.9)
+        next.push({
+          index: next.length ? next[next.length - 1]!.index + 1 : 0,
+          status: 'RUNNING',
+          objectiveValue: null,
+        });
       else next.pop();
       trials = next;
       const changed = columns.update(trials, 'MINIMIZE');

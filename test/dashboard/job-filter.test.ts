@@ -1,13 +1,27 @@
 /** The Jobs list's filter: the URL both ways, the GraphQL input, and the server's matching rule. */
 import { describe, expect, it } from 'vitest';
-import { jobFilterFromParams, jobFilterInput, jobFilterToParams, jobMatches, type JobFilter } from '../../dashboard/src/logic/job-filter.js';
+import {
+  jobFilterFromParams,
+  jobFilterInput,
+  jobFilterToParams,
+  jobMatches,
+  type JobFilter,
+} from '../../dashboard/src/logic/job-filter.js';
 
 const none: JobFilter = { status: [], label: null, experimentId: null, workerId: null, algorithmId: null };
 
 describe('the jobs filter in the URL', () => {
   it('given every field in the query string, reads each one, statuses in any case and order, unknown ones dropped', () => {
-    const params = new URLSearchParams('status=failed,RUNNING,EXPLODED&label=gpu&experiment=exp_1&worker=w-7&algorithm=xgb');
-    expect(jobFilterFromParams(params)).toEqual({ status: ['RUNNING', 'FAILED'], label: 'gpu', experimentId: 'exp_1', workerId: 'w-7', algorithmId: 'xgb' });
+    const params = new URLSearchParams(
+      'status=failed,RUNNING,EXPLODED&label=gpu&experiment=exp_1&worker=w-7&algorithm=xgb',
+    );
+    expect(jobFilterFromParams(params)).toEqual({
+      status: ['RUNNING', 'FAILED'],
+      label: 'gpu',
+      experimentId: 'exp_1',
+      workerId: 'w-7',
+      algorithmId: 'xgb',
+    });
   });
 
   it('given no parameters, filters nothing', () => {
@@ -16,7 +30,13 @@ describe('the jobs filter in the URL', () => {
   });
 
   it('written back, a filter gives the same filter when read again, and empty fields remove their parameter', () => {
-    const filter: JobFilter = { status: ['QUEUED', 'PRUNED'], label: 'a b', experimentId: null, workerId: 'w', algorithmId: null };
+    const filter: JobFilter = {
+      status: ['QUEUED', 'PRUNED'],
+      label: 'a b',
+      experimentId: null,
+      workerId: 'w',
+      algorithmId: null,
+    };
     const changes = jobFilterToParams(filter);
     expect(changes).toEqual({ status: 'QUEUED,PRUNED', label: 'a b', experiment: null, worker: 'w', algorithm: null });
     const params = new URLSearchParams(Object.entries(changes).filter((e): e is [string, string] => e[1] !== null));
@@ -24,16 +44,33 @@ describe('the jobs filter in the URL', () => {
   });
 
   it('as the GraphQL input, holds only the fields set', () => {
-    expect(jobFilterInput({ ...none, status: ['RUNNING'], workerId: 'w' })).toEqual({ status: ['RUNNING'], workerId: 'w' });
+    expect(jobFilterInput({ ...none, status: ['RUNNING'], workerId: 'w' })).toEqual({
+      status: ['RUNNING'],
+      workerId: 'w',
+    });
   });
 });
 
 describe('a job matches the filter as the server would list it', () => {
-  const job = { status: 'RUNNING', labels: ['gpu', 'big'], experiment: { id: 'exp_1' }, workerId: 'w1', algorithmId: 'xgb' };
+  const job = {
+    status: 'RUNNING',
+    labels: ['gpu', 'big'],
+    experiment: { id: 'exp_1' },
+    workerId: 'w1',
+    algorithmId: 'xgb',
+  };
 
   it('when every set field agrees', () => {
     expect(jobMatches(job, none)).toBe(true);
-    expect(jobMatches(job, { status: ['QUEUED', 'RUNNING'], label: 'big', experimentId: 'exp_1', workerId: 'w1', algorithmId: 'xgb' })).toBe(true);
+    expect(
+      jobMatches(job, {
+        status: ['QUEUED', 'RUNNING'],
+        label: 'big',
+        experimentId: 'exp_1',
+        workerId: 'w1',
+        algorithmId: 'xgb',
+      }),
+    ).toBe(true);
   });
 
   it('not when any one of them differs', () => {

@@ -59,9 +59,9 @@ describe('why a trial was pruned, in words', () => {
   });
 
   it('given a pruning recorded before thresholds were, says so without inventing one', () => {
-    expect(pruningSentence({ rule: 'median', step: 3, value: 2, threshold: null, comparedTrials: null, rung: null })).toBe(
-      'Pruned at step 3: value 2 was worse than the median of completed trials at that step',
-    );
+    expect(
+      pruningSentence({ rule: 'median', step: 3, value: 2, threshold: null, comparedTrials: null, rung: null }),
+    ).toBe('Pruned at step 3: value 2 was worse than the median of completed trials at that step');
   });
 
   it('given numbers of any size, writes them readably', () => {

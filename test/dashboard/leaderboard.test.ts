@@ -29,7 +29,13 @@ function trial(index: number, fields: Partial<Trial> = {}): Trial {
   };
 }
 
-const query = (fields: Partial<LeaderboardQuery> = {}): LeaderboardQuery => ({ sort: 'rank', dir: 'asc', status: [], text: '', ...fields });
+const query = (fields: Partial<LeaderboardQuery> = {}): LeaderboardQuery => ({
+  sort: 'rank',
+  dir: 'asc',
+  status: [],
+  text: '',
+  ...fields,
+});
 const ids = (rows: { trial: Trial }[]) => rows.map((row) => row.trial.id);
 const MINIMIZE = { metric: 'loss', direction: 'MINIMIZE' } as const;
 const MAXIMIZE = { metric: 'acc', direction: 'MAXIMIZE' } as const;
@@ -79,12 +85,27 @@ describe('sorting', () => {
   });
 
   it('keeps trials without a value last in either direction', () => {
-    expect(ids(leaderboardRows(trials, MINIMIZE, query({ sort: 'objective', dir: 'desc' })))).toEqual(['t0', 't3', 't1', 't2']);
-    expect(ids(leaderboardRows(trials, MINIMIZE, query({ sort: 'finished', dir: 'asc' })))).toEqual(['t1', 't3', 't0', 't2']);
+    expect(ids(leaderboardRows(trials, MINIMIZE, query({ sort: 'objective', dir: 'desc' })))).toEqual([
+      't0',
+      't3',
+      't1',
+      't2',
+    ]);
+    expect(ids(leaderboardRows(trials, MINIMIZE, query({ sort: 'finished', dir: 'asc' })))).toEqual([
+      't1',
+      't3',
+      't0',
+      't2',
+    ]);
   });
 
   it('sorts a numeric hyperparameter numerically and a text one alphabetically', () => {
-    expect(ids(leaderboardRows(trials, MINIMIZE, query({ sort: 'hp.lr', dir: 'desc' })))).toEqual(['t1', 't3', 't0', 't2']);
+    expect(ids(leaderboardRows(trials, MINIMIZE, query({ sort: 'hp.lr', dir: 'desc' })))).toEqual([
+      't1',
+      't3',
+      't0',
+      't2',
+    ]);
     expect(ids(leaderboardRows(trials, MINIMIZE, query({ sort: 'hp.opt' })))).toEqual(['t1', 't3', 't0', 't2']);
   });
 
@@ -153,26 +174,30 @@ describe('the URL', () => {
 
   it('flips the direction on the same column and starts ascending on another', () => {
     expect(toggleSort(query(), 'rank').dir).toBe('desc');
-    expect(toggleSort(query({ sort: 'rank', dir: 'desc' }), 'objective')).toMatchObject({ sort: 'objective', dir: 'asc' });
+    expect(toggleSort(query({ sort: 'rank', dir: 'desc' }), 'objective')).toMatchObject({
+      sort: 'objective',
+      dir: 'asc',
+    });
   });
 });
 
 it('makes one column per hyperparameter, in the order first seen', () => {
-  expect(parameterNames([trial(0, { hyperparameters: { lr: 1, batch: 2 } }), trial(1, { hyperparameters: { lr: 1, depth: 3 } })])).toEqual([
-    'lr',
-    'batch',
-    'depth',
-  ]);
+  expect(
+    parameterNames([
+      trial(0, { hyperparameters: { lr: 1, batch: 2 } }),
+      trial(1, { hyperparameters: { lr: 1, depth: 3 } }),
+    ]),
+  ).toEqual(['lr', 'batch', 'depth']);
 });
 
 describe('why a trial was pruned', () => {
   it('says the rule, the step, the value and the threshold with how many trials it came from', () => {
-    expect(pruningReason({ rule: 'median', step: 4, value: 1.2859279324904502, threshold: 0.9, comparedTrials: 7 })).toBe(
-      'pruned by the median rule at step 4: value 1.28593, threshold 0.9 from 7 trials',
-    );
-    expect(pruningReason({ rule: 'successiveHalving', step: 1, value: 2, threshold: 1.5, comparedTrials: 1, rung: 0 })).toBe(
-      'pruned by the successive halving (rung 0) at step 1: value 2, threshold 1.5 from 1 trial',
-    );
+    expect(
+      pruningReason({ rule: 'median', step: 4, value: 1.2859279324904502, threshold: 0.9, comparedTrials: 7 }),
+    ).toBe('pruned by the median rule at step 4: value 1.28593, threshold 0.9 from 7 trials');
+    expect(
+      pruningReason({ rule: 'successiveHalving', step: 1, value: 2, threshold: 1.5, comparedTrials: 1, rung: 0 }),
+    ).toBe('pruned by the successive halving (rung 0) at step 1: value 2, threshold 1.5 from 1 trial');
   });
 
   it('says so when no threshold was recorded (a pruning from before thresholds were kept)', () => {

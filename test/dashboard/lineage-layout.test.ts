@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { DiffCache, hyperparameterDiff, layoutMayDiffer, lineageLayout, type LineageInput } from '../../dashboard/src/logic/lineage-layout.js';
+import {
+  DiffCache,
+  hyperparameterDiff,
+  layoutMayDiffer,
+  lineageLayout,
+  type LineageInput,
+} from '../../dashboard/src/logic/lineage-layout.js';
 
-const trial = (id: string, index: number, generation: number, parentId: string | null, hyperparameters = {}): LineageInput => ({
+const trial = (
+  id: string,
+  index: number,
+  generation: number,
+  parentId: string | null,
+  hyperparameters = {},
+): LineageInput => ({
   id,
   index,
   generation,
@@ -43,7 +55,13 @@ describe('the PBT lineage layout', () => {
   });
 
   it('given two children that both kept everything, the first keeps the row and the other sits nearest', () => {
-    const twins = lineageLayout([trial('p', 0, 0, null), trial('q', 1, 0, null), trial('p1', 2, 1, 'p'), trial('p2', 3, 1, 'p'), trial('q1', 4, 1, 'q')]);
+    const twins = lineageLayout([
+      trial('p', 0, 0, null),
+      trial('q', 1, 0, null),
+      trial('p1', 2, 1, 'p'),
+      trial('p2', 3, 1, 'p'),
+      trial('q1', 4, 1, 'q'),
+    ]);
     const row = (id: string) => twins.nodes.find((n) => n.id === id)!.row;
     expect([row('p1'), row('q1'), row('p2')]).toEqual([0, 1, 2]);
   });
@@ -61,7 +79,10 @@ describe('the PBT lineage layout', () => {
 
 describe('the explore step between a parent and its child', () => {
   it('tells a perturbed number (with its factor) from a resampled value, and leaves out what was kept', () => {
-    const diff = hyperparameterDiff({ lr: 0.01, momentum: 0.9, optimizer: 'sgd', layers: [1, 2] }, { lr: 0.012, momentum: 0.9, optimizer: 'adam', layers: [1, 2] });
+    const diff = hyperparameterDiff(
+      { lr: 0.01, momentum: 0.9, optimizer: 'sgd', layers: [1, 2] },
+      { lr: 0.012, momentum: 0.9, optimizer: 'adam', layers: [1, 2] },
+    );
     expect(diff).toEqual([
       { name: 'lr', kind: 'scaled', from: 0.01, to: 0.012, factor: expect.closeTo(1.2) },
       { name: 'optimizer', kind: 'changed', from: 'sgd', to: 'adam' },
@@ -82,7 +103,13 @@ describe('the explore step between a parent and its child', () => {
 });
 
 describe('the lineage tree under live changes', () => {
-  const trial = (id: string, generation: number, parentId: string | null, lr: number, index = 0) => ({ id, index, generation, parentId, hyperparameters: { lr } });
+  const trial = (id: string, generation: number, parentId: string | null, lr: number, index = 0) => ({
+    id,
+    index,
+    generation,
+    parentId,
+    hyperparameters: { lr },
+  });
 
   it('given only objective or status changes, keeps the layout; given a new parent, generation, hyperparameters or trial, lays it out again', () => {
     const a = trial('a', 0, null, 0.1);
@@ -111,7 +138,13 @@ describe('the lineage tree under live changes', () => {
 
   it('lays out the same with a diff cache as without', () => {
     const cache = new DiffCache();
-    const trials = [trial('a', 0, null, 0.1), trial('b', 0, null, 0.3, 1), trial('c', 1, 'a', 0.1, 2), trial('d', 1, 'a', 0.12, 3), trial('e', 1, 'b', 0.3, 4)];
+    const trials = [
+      trial('a', 0, null, 0.1),
+      trial('b', 0, null, 0.3, 1),
+      trial('c', 1, 'a', 0.1, 2),
+      trial('d', 1, 'a', 0.12, 3),
+      trial('e', 1, 'b', 0.3, 4),
+    ];
     expect(lineageLayout(trials, cache.of)).toEqual(lineageLayout(trials));
   });
 });

@@ -52,11 +52,18 @@ function change(items: Item[], r: () => number): Item[] {
   if (roll < 0.35 && item.curve) {
     // A curve grows by a point (often beyond the longest one: the extent moves).
     const k = item.curve.steps.length;
-    next[i] = { ...item, curve: { steps: [...Array.from(item.curve.steps), k * 2], values: [...Array.from(item.curve.values), r() * 5 - 0.5] } };
+    next[i] = {
+      ...item,
+      curve: {
+        steps: [...Array.from(item.curve.steps), k * 2],
+        values: [...Array.from(item.curve.values), r() * 5 - 0.5],
+      },
+    };
   } else if (roll < 0.55) next[i] = { ...item, curve: randomCurve(r, 1 + Math.floor(r() * 12)) };
   else if (roll < 0.7) next[i] = { ...item, layer: (item.layer + 1) % COLOURS.length };
   else if (roll < 0.8) next[i] = { ...item, curve: null };
-  else if (roll < 0.92) next.push({ id: next.length, layer: Math.floor(r() * 3), curve: randomCurve(r, 1 + Math.floor(r() * 12)) });
+  else if (roll < 0.92)
+    next.push({ id: next.length, layer: Math.floor(r() * 3), curve: randomCurve(r, 1 + Math.floor(r() * 12)) });
   else next.pop();
   return next;
 }
@@ -107,7 +114,11 @@ describe('learning curves patched change by change', () => {
     const r = rng(11);
     const display = (curve: Curve) => minMaxDownsample(curve, 4);
     const set = new LiveCurveSet<Item>({ curveOf: (t) => t.curve, display, layerOf: (t) => t.layer, bins: 16 });
-    let items: Item[] = Array.from({ length: 30 }, (_, id) => ({ id, layer: id % 3, curve: id % 7 ? randomCurve(r, 1 + (id % 11)) : null }));
+    let items: Item[] = Array.from({ length: 30 }, (_, id) => ({
+      id,
+      layer: id % 3,
+      curve: id % 7 ? randomCurve(r, 1 + (id % 11)) : null,
+    }));
     set.update(items);
     expect(set.stale).toBe(false);
     set.buildDensity(60, 50, projection, COLOURS, 0.3);

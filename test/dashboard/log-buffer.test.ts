@@ -11,7 +11,12 @@ import {
 } from '../../dashboard/src/logic/log-buffer.js';
 
 const lines = (from: number, to: number): LogLine[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => ({ offset: from + i, stream: 'STDOUT', text: `line ${from + i}`, timestamp: '' }));
+  Array.from({ length: to - from + 1 }, (_, i) => ({
+    offset: from + i,
+    stream: 'STDOUT',
+    text: `line ${from + i}`,
+    timestamp: '',
+  }));
 
 describe('the log window in memory', () => {
   it('given 10,000 live lines into a window of 100, keeps the newest 100 and knows the last offset', () => {

@@ -1,6 +1,11 @@
 /** The training mappings table and the migration form. */
 import { describe, expect, it } from 'vitest';
-import { mappingRows, migrationInput, withJobStatus, type MappingNode } from '../../dashboard/src/logic/mapping-rows.js';
+import {
+  mappingRows,
+  migrationInput,
+  withJobStatus,
+  type MappingNode,
+} from '../../dashboard/src/logic/mapping-rows.js';
 
 const mapping = (stateName: string, jobs: [string, string, string][], revision = 1): MappingNode => ({
   entityId: 'customer',
@@ -13,7 +18,13 @@ const mapping = (stateName: string, jobs: [string, string, string][], revision =
 
 describe('mapping rows', () => {
   it('gives one row per mapped job, algorithms in order, and one row for a mapping without jobs', () => {
-    const rows = mappingRows([mapping('active', [['xgb', 'j2', 'RUNNING'], ['lgbm', 'j1', 'SUCCEEDED']]), mapping('gone', [])]);
+    const rows = mappingRows([
+      mapping('active', [
+        ['xgb', 'j2', 'RUNNING'],
+        ['lgbm', 'j1', 'SUCCEEDED'],
+      ]),
+      mapping('gone', []),
+    ]);
     expect(rows.map((r) => [r.stateName, r.algorithmId, r.jobId, r.jobStatus])).toEqual([
       ['active', 'lgbm', 'j1', 'SUCCEEDED'],
       ['active', 'xgb', 'j2', 'RUNNING'],

@@ -77,7 +77,14 @@ describe('refreshing a live series', () => {
 
   it('given tails that would make the overview twice as fine as the chart, re-reads the whole series to re-cut it', () => {
     const fine = Array.from({ length: 199 }, (_, i) => bucket(i * 10, i * 10 + 9, i));
-    expect(refreshFor(fine, { count: 1990, firstStep: 0, lastStep: 1989 }, { count: 2100, firstStep: 0, lastStep: 2099 }, 100)).toEqual({
+    expect(
+      refreshFor(
+        fine,
+        { count: 1990, firstStep: 0, lastStep: 1989 },
+        { count: 2100, firstStep: 0, lastStep: 2099 },
+        100,
+      ),
+    ).toEqual({
       kind: 'whole',
     });
   });

@@ -22,7 +22,15 @@ describe('parallel coordinates patched by live changes', () => {
       const roll = r();
       // Mostly numbers (spanning decades or not), sometimes a missing value, a string or a boolean.
       const value =
-        roll < 0.5 ? 10 ** (r() * (step % 100 < 50 ? 4 : 0.5)) : roll < 0.65 ? null : roll < 0.75 ? pick(r, ['adam', 'sgd', '10', '2']) : roll < 0.8 ? true : pick(r, [0, 1, 2]);
+        roll < 0.5
+          ? 10 ** (r() * (step % 100 < 50 ? 4 : 0.5))
+          : roll < 0.65
+            ? null
+            : roll < 0.75
+              ? pick(r, ['adam', 'sgd', '10', '2'])
+              : roll < 0.8
+                ? true
+                : pick(r, [0, 1, 2]);
       const slot = r() < 0.3 ? values.length : Math.floor(r() * (values.length + 1));
       if (r() < 0.08 && values.length) {
         const length = Math.floor(r() * values.length);
@@ -54,7 +62,10 @@ describe('parallel coordinates patched by live changes', () => {
     const r = rng(23);
     const bucketOf = (at: number | null) => (at === null ? -1 : Math.min(9, Math.floor(at * 10)));
     const model = new PcModel<PcTrial>(['lr', 'optimizer'], 'loss', bucketOf);
-    const trial = (): PcTrial => ({ hyperparameters: { lr: 10 ** (-4 + 3 * r()), optimizer: pick(r, ['adam', 'sgd']) }, objectiveValue: r() < 0.2 ? null : r() });
+    const trial = (): PcTrial => ({
+      hyperparameters: { lr: 10 ** (-4 + 3 * r()), optimizer: pick(r, ['adam', 'sgd']) },
+      objectiveValue: r() < 0.2 ? null : r(),
+    });
     let trials = Array.from({ length: 100 }, trial);
     expect(model.update(trials)).toBe('all');
     let patched = 0;
@@ -73,14 +84,30 @@ describe('parallel coordinates patched by live changes', () => {
         expect(model.rows.filter((row, k) => !expectedChanged.includes(k) && row !== before[k])).toEqual([]);
       }
       trials = next;
-      const axes = ['lr', 'optimizer'].map((name) => inferAxis(name, trials.map((t) => t.hyperparameters[name])));
-      axes.push(inferAxis('loss', trials.map((t) => t.objectiveValue)));
+      const axes = ['lr', 'optimizer'].map((name) =>
+        inferAxis(
+          name,
+          trials.map((t) => t.hyperparameters[name]),
+        ),
+      );
+      axes.push(
+        inferAxis(
+          'loss',
+          trials.map((t) => t.objectiveValue),
+        ),
+      );
       expect(model.axes).toEqual(axes);
       const expected = trials.map((t) => {
         const values = [t.hyperparameters.lr, t.hyperparameters.optimizer, t.objectiveValue];
-        return { positions: values.map((v, a) => position(axes[a]!, v) ?? Number.NaN), bucket: bucketOf(position(axes[2]!, t.objectiveValue)), lr: t.hyperparameters.lr };
+        return {
+          positions: values.map((v, a) => position(axes[a]!, v) ?? Number.NaN),
+          bucket: bucketOf(position(axes[2]!, t.objectiveValue)),
+          lr: t.hyperparameters.lr,
+        };
       });
-      expect(model.rows.map((row, k) => ({ positions: [...row.positions], bucket: row.bucket, lr: model.value(k, 0) }))).toEqual(expected);
+      expect(
+        model.rows.map((row, k) => ({ positions: [...row.positions], bucket: row.bucket, lr: model.value(k, 0) })),
+      ).toEqual(expected);
     }
     expect(patched).toBeGreaterThan(100);
   });

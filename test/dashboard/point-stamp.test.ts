@@ -7,7 +7,9 @@ const identity = { ax: 1, bx: 0, ay: 1, by: 0 };
 function picture(pixels: Uint32Array, width: number, names: Map<number, string>): string[] {
   const rows: string[] = [];
   for (let y = 0; y < pixels.length / width; y++) {
-    rows.push([...pixels.slice(y * width, (y + 1) * width)].map((c) => (c === 0 ? '.' : (names.get(c) ?? '?'))).join(''));
+    rows.push(
+      [...pixels.slice(y * width, (y + 1) * width)].map((c) => (c === 0 ? '.' : (names.get(c) ?? '?'))).join(''),
+    );
   }
   return rows;
 }
@@ -27,7 +29,16 @@ describe('scatter points stamped as pixels', () => {
     const plus = discMask(3);
     stampPoints(pixels, width, 4, [1, 2, 5, 9], [1, null, 0, 1], identity, red, plus);
     stampPoints(pixels, width, 4, [2], [2], identity, blue, plus);
-    expect(picture(pixels, width, new Map([[red, 'r'], [blue, 'b']]))).toEqual([
+    expect(
+      picture(
+        pixels,
+        width,
+        new Map([
+          [red, 'r'],
+          [blue, 'b'],
+        ]),
+      ),
+    ).toEqual([
       '.r..rr', //
       'rrb..r',
       '.bbb..',

@@ -21,7 +21,11 @@ describe('merging live changes into the list', () => {
 
   it('given a change to a listed row that still matches, replaces it where it is', () => {
     const merged = mergeRows(rows, [row('c', 3, 'QUEUED', 2)], queuedOnly);
-    expect(merged.map((r) => [r.id, r.revision])).toEqual([['a', 1], ['c', 2], ['e', 1]]);
+    expect(merged.map((r) => [r.id, r.revision])).toEqual([
+      ['a', 1],
+      ['c', 2],
+      ['e', 1],
+    ]);
   });
 
   it('given a change after which a row no longer matches, removes it', () => {
@@ -29,7 +33,14 @@ describe('merging live changes into the list', () => {
   });
 
   it('given a row that now matches, inserts it in creation order', () => {
-    expect(mergeRows(rows, [row('d', 4), row('b', 2), row('f', 6)], queuedOnly).map((r) => r.id)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(mergeRows(rows, [row('d', 4), row('b', 2), row('f', 6)], queuedOnly).map((r) => r.id)).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+      'f',
+    ]);
   });
 
   it('when more pages remain, leaves a row beyond the last loaded one to "load more"', () => {
@@ -40,7 +51,9 @@ describe('merging live changes into the list', () => {
   it('never lets an older snapshot overwrite a newer one, whatever order they arrive in', () => {
     const newer = [row('a', 1, 'QUEUED', 5), row('c', 3), row('e', 5)];
     expect(mergeRows(newer, [row('a', 1, 'RUNNING', 3)], queuedOnly)).toBe(newer);
-    expect(mergeRows(rows, [row('c', 3, 'RUNNING', 3), row('c', 3, 'QUEUED', 2)], queuedOnly).map((r) => r.id)).toEqual(['a', 'e']);
+    expect(mergeRows(rows, [row('c', 3, 'RUNNING', 3), row('c', 3, 'QUEUED', 2)], queuedOnly).map((r) => r.id)).toEqual(
+      ['a', 'e'],
+    );
   });
 
   it('given changes that alter nothing shown, returns the same list (nothing to render)', () => {
@@ -49,6 +62,8 @@ describe('merging live changes into the list', () => {
   });
 
   it('keeps the newest snapshot of each row in a batch', () => {
-    expect(latestById([row('a', 1, 'QUEUED', 1), row('a', 1, 'RUNNING', 3), row('a', 1, 'QUEUED', 2)])).toEqual([row('a', 1, 'RUNNING', 3)]);
+    expect(latestById([row('a', 1, 'QUEUED', 1), row('a', 1, 'RUNNING', 3), row('a', 1, 'QUEUED', 2)])).toEqual([
+      row('a', 1, 'RUNNING', 3),
+    ]);
   });
 });

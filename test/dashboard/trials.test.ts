@@ -109,8 +109,21 @@ describe('snapshots', () => {
 
 it('counts trials by status', () => {
   const set = new TrialSet();
-  set.addPage([job('a', 0), job('b', 0, { status: 'RUNNING' }), job('c', 0, { status: 'PRUNED' }), job('d', 0, { status: 'PRUNED' })]);
-  expect(countTrials(set.snapshot())).toEqual({ queued: 1, running: 1, succeeded: 0, failed: 0, pruned: 2, cancelled: 0, total: 4 });
+  set.addPage([
+    job('a', 0),
+    job('b', 0, { status: 'RUNNING' }),
+    job('c', 0, { status: 'PRUNED' }),
+    job('d', 0, { status: 'PRUNED' }),
+  ]);
+  expect(countTrials(set.snapshot())).toEqual({
+    queued: 1,
+    running: 1,
+    succeeded: 0,
+    failed: 0,
+    pruned: 2,
+    cancelled: 0,
+    total: 4,
+  });
 });
 
 it("draws a curve from each bucket's last point and keeps its extremes", () => {

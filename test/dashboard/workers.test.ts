@@ -1,7 +1,17 @@
 /** The Workers view: grouping, lease countdowns, progress, and reading many jobs in one request. */
 import { describe, expect, it } from 'vitest';
-import { chunkIds, jobsByIdDocument, jobsByIdVariables, JOBS_PER_REQUEST } from '../../dashboard/src/logic/jobs-by-id.js';
-import { formatCountdown, groupByWorker, leaseSecondsLeft, progressPercent } from '../../dashboard/src/logic/workers.js';
+import {
+  chunkIds,
+  jobsByIdDocument,
+  jobsByIdVariables,
+  JOBS_PER_REQUEST,
+} from '../../dashboard/src/logic/jobs-by-id.js';
+import {
+  formatCountdown,
+  groupByWorker,
+  leaseSecondsLeft,
+  progressPercent,
+} from '../../dashboard/src/logic/workers.js';
 
 describe('running jobs grouped by worker', () => {
   it('gives one group per worker, workers in order, jobs in the order listed', () => {

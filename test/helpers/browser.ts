@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, chromiumMissing, launchChromium, recordRequests, type LaunchedChromium, type RequestLog } from './chromium.js';
+import {
+  CHROMIUM,
+  chromiumMissing,
+  launchChromium,
+  recordRequests,
+  type LaunchedChromium,
+  type RequestLog,
+} from './chromium.js';
 import { startServerProcess, type ServerProcess } from './process.js';
 import { gqlClient, ok, tempDir, type Gql } from './server.js';
 import { startWorker, type WorkerProcess } from './worker.js';
@@ -24,7 +31,9 @@ export const TRAIN_SCRIPT = join(root, 'test', 'fixtures', 'dashboard', 'train.m
 /** The built dashboard must be there: `npm ci` builds it (`prepare`), CI too; a test must not silently test nothing. */
 export function requireDashboardBuild(): void {
   if (!existsSync(join(DASHBOARD_DIST, 'index.html')))
-    throw new Error(`${DASHBOARD_DIST}/index.html is missing: build the dashboard first (npm run build:dashboard; npm ci runs it)`);
+    throw new Error(
+      `${DASHBOARD_DIST}/index.html is missing: build the dashboard first (npm run build:dashboard; npm ci runs it)`,
+    );
 }
 
 const inCI = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI);
@@ -38,12 +47,17 @@ export function describeInChromium(title: string, body: () => void): void {
   if (missing && inCI) {
     describe(title, () => {
       it('needs Chromium', () => {
-        throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install -y chromium); this test may not be skipped in CI`);
+        throw new Error(
+          `${CHROMIUM} is missing: .ci/run installs it (apt-get install -y chromium); this test may not be skipped in CI`,
+        );
       });
     });
     return;
   }
-  describe.skipIf(missing)(`${title}${missing ? ` (skipped: ${CHROMIUM} is missing; apt-get install -y chromium)` : ''}`, body);
+  describe.skipIf(missing)(
+    `${title}${missing ? ` (skipped: ${CHROMIUM} is missing; apt-get install -y chromium)` : ''}`,
+    body,
+  );
 }
 
 export interface DashboardServer {
@@ -81,10 +95,14 @@ export async function startDashboardServer(env: Record<string, string> = {}): Pr
     process: server,
     gql: (query, variables, headers) => gql(query, variables, { authorization: `Bearer ${adminKey}`, ...headers }),
     worker(workerArgs) {
-      const w = startWorker(server.url, ['--key', adminKey, '--work-dir', join(dir.path, 'runs'), '--grace', '1', ...workerArgs], {
-        cwd: dir.path,
-        env: {},
-      });
+      const w = startWorker(
+        server.url,
+        ['--key', adminKey, '--work-dir', join(dir.path, 'runs'), '--grace', '1', ...workerArgs],
+        {
+          cwd: dir.path,
+          env: {},
+        },
+      );
       workers.push(w);
       return w;
     },
@@ -98,7 +116,12 @@ export async function startDashboardServer(env: Record<string, string> = {}): Pr
 }
 
 /** The worker arguments that run the training script: `['--', node, train.mjs, ...scriptArgs]`. */
-export const trainCommand = (...scriptArgs: string[]): string[] => ['--', process.execPath, TRAIN_SCRIPT, ...scriptArgs];
+export const trainCommand = (...scriptArgs: string[]): string[] => [
+  '--',
+  process.execPath,
+  TRAIN_SCRIPT,
+  ...scriptArgs,
+];
 
 /**
  * What a browser test file shares: one Chromium (fresh profile), one dashboard server, and the log
@@ -151,14 +174,19 @@ export interface DashboardPage {
  * A tab on the dashboard at `path`, with `key` typed into the page's key field as a person would
  * (null: none), and a marker left in the document that tells later whether the page was reloaded.
  */
-export async function openDashboard(session: DashboardSession, path: string, key: string | null): Promise<DashboardPage> {
+export async function openDashboard(
+  session: DashboardSession,
+  path: string,
+  key: string | null,
+): Promise<DashboardPage> {
   const page = await session.browser.context.newPage();
   await page.goto(`${session.server.origin}${path}`);
   if (key !== null) await typeKey(page, key);
   await page.evaluate(() => ((window as unknown as { trialogTestDocument: boolean }).trialogTestDocument = true));
   return {
     page,
-    stillTheSameDocument: () => page.evaluate(() => (window as unknown as { trialogTestDocument?: boolean }).trialogTestDocument === true),
+    stillTheSameDocument: () =>
+      page.evaluate(() => (window as unknown as { trialogTestDocument?: boolean }).trialogTestDocument === true),
     close: () => page.close(),
   };
 }
@@ -174,10 +202,16 @@ export async function typeKey(page: Page, key: string): Promise<void> {
 }
 
 /** Creates an API key with the admin key; answers the secret. */
-export async function createKey(server: DashboardServer, name: string, role: 'ADMIN' | 'EDITOR' | 'VIEWER' | 'WORKER'): Promise<string> {
-  const data = ok(await server.gql<{ createApiKey: { key: string } }>(
-    'mutation($name: String!, $role: ApiKeyRole!) { createApiKey(input: { name: $name, role: $role }) { key } }',
-    { name, role },
-  ));
+export async function createKey(
+  server: DashboardServer,
+  name: string,
+  role: 'ADMIN' | 'EDITOR' | 'VIEWER' | 'WORKER',
+): Promise<string> {
+  const data = ok(
+    await server.gql<{ createApiKey: { key: string } }>(
+      'mutation($name: String!, $role: ApiKeyRole!) { createApiKey(input: { name: $name, role: $role }) { key } }',
+      { name, role },
+    ),
+  );
   return data.createApiKey.key;
 }

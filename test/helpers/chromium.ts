@@ -76,7 +76,11 @@ export interface RequestLog {
   readonly requests: Request[];
 }
 
-export async function recordRequests(context: BrowserContext, origin: string, options: { block?: boolean } = {}): Promise<RequestLog> {
+export async function recordRequests(
+  context: BrowserContext,
+  origin: string,
+  options: { block?: boolean } = {},
+): Promise<RequestLog> {
   const home = new URL(origin);
   const local = (url: string) => {
     if (IN_PAGE.test(url)) return true;
@@ -93,6 +97,10 @@ export async function recordRequests(context: BrowserContext, origin: string, op
     page.on('websocket', (socket) => urls.push(socket.url()));
   for (const page of context.pages()) watchSockets(page);
   context.on('page', watchSockets);
-  if (options.block !== false) await context.route((url) => !local(url.href), (route) => route.abort('blockedbyclient'));
+  if (options.block !== false)
+    await context.route(
+      (url) => !local(url.href),
+      (route) => route.abort('blockedbyclient'),
+    );
   return { urls, requests, offsite: () => urls.filter((url) => !local(url)) };
 }

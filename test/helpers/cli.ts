@@ -39,7 +39,9 @@ export function startCli(args: string[], env: Record<string, string> = {}, nodeA
       };
       child.stdout!.on('data', check);
       check();
-      void finished.then(() => reject(new Error(`trialog ${args.join(' ')} ended without printing "${text}":\n${stdout}${stderr}`)));
+      void finished.then(() =>
+        reject(new Error(`trialog ${args.join(' ')} ended without printing "${text}":\n${stdout}${stderr}`)),
+      );
     });
   return { child, printed, finished };
 }

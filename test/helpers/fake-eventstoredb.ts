@@ -69,7 +69,9 @@ function response(event: FakeEvent): ReadResponse {
   recorded.getMetadataMap().set('content-type', 'application/json');
   recorded.getMetadataMap().set('created', (BigInt(Date.now()) * 10_000n).toString());
   recorded.setData(Buffer.from(JSON.stringify(event.data)));
-  recorded.setCustomMetadata(Buffer.from(JSON.stringify({ actor: 'fake', correlationId: 'c', causationId: 'c', schemaVersion: 1 })));
+  recorded.setCustomMetadata(
+    Buffer.from(JSON.stringify({ actor: 'fake', correlationId: 'c', causationId: 'c', schemaVersion: 1 })),
+  );
   const read = new ReadResp.ReadEvent();
   read.setEvent(recorded);
   read.setNoPosition(new sharedPb.Empty());
@@ -84,7 +86,10 @@ export async function fakeEventStoreDb(): Promise<FakeEventStoreDb> {
   const live = new Set<{ call: ServerWritableStream<ReadRequest, ReadResponse>; matches: Matches }>();
   let refusal: { code: status; details: string } | undefined;
 
-  function readStream(call: ServerWritableStream<ReadRequest, ReadResponse>, options: InstanceType<typeof ReadReq.Options>) {
+  function readStream(
+    call: ServerWritableStream<ReadRequest, ReadResponse>,
+    options: InstanceType<typeof ReadReq.Options>,
+  ) {
     const streamOptions = options.getStream()!;
     const name = Buffer.from(streamOptions.getStreamIdentifier()!.getStreamName_asU8()).toString();
     const events = log.filter((e) => e.streamId === name);
@@ -100,12 +105,17 @@ export async function fakeEventStoreDb(): Promise<FakeEventStoreDb> {
     const backwards = options.getReadDirection() === ReadReq.Options.ReadDirection.BACKWARDS;
     const last = events[events.length - 1]!.revision;
     const from = streamOptions.hasRevision() ? BigInt(streamOptions.getRevision()) : streamOptions.hasEnd() ? last : 0n;
-    const selected = backwards ? events.filter((e) => e.revision <= from).reverse() : events.filter((e) => e.revision >= from);
+    const selected = backwards
+      ? events.filter((e) => e.revision <= from).reverse()
+      : events.filter((e) => e.revision >= from);
     for (const event of selected.slice(0, Number(options.getCount()))) call.write(response(event));
     call.end();
   }
 
-  function readAll(call: ServerWritableStream<ReadRequest, ReadResponse>, options: InstanceType<typeof ReadReq.Options>) {
+  function readAll(
+    call: ServerWritableStream<ReadRequest, ReadResponse>,
+    options: InstanceType<typeof ReadReq.Options>,
+  ) {
     const all = options.getAll()!;
     const matches = filterOf(options);
     const at = all.hasPosition() ? BigInt(all.getPosition()!.getCommitPosition()) : undefined;
@@ -144,7 +154,9 @@ export async function fakeEventStoreDb(): Promise<FakeEventStoreDb> {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
   );
 
   return {
@@ -153,7 +165,14 @@ export async function fakeEventStoreDb(): Promise<FakeEventStoreDb> {
     append(streamId, events) {
       let revision = BigInt(log.filter((e) => e.streamId === streamId).length);
       const stored = events.map((e) => {
-        const event = { streamId, type: e.type, data: e.data ?? {}, revision: revision++, position: BigInt(log.length + 1) * 100n, id: randomUUID() };
+        const event = {
+          streamId,
+          type: e.type,
+          data: e.data ?? {},
+          revision: revision++,
+          position: BigInt(log.length + 1) * 100n,
+          id: randomUUID(),
+        };
         log.push(event);
         return event;
       });

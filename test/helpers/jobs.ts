@@ -3,8 +3,13 @@ import { ok, type Gql } from './server.js';
 
 export const JOB_FIELDS = 'id status attempts maxAttempts workerId priority labels revision error';
 
-export async function createJob(gql: Gql, input: Record<string, unknown> = {}): Promise<{ id: string; status: string }> {
-  const data = ok(await gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { ${JOB_FIELDS} } }`, { input }));
+export async function createJob(
+  gql: Gql,
+  input: Record<string, unknown> = {},
+): Promise<{ id: string; status: string }> {
+  const data = ok(
+    await gql(`mutation($input: CreateJobInput!) { createJob(input: $input) { ${JOB_FIELDS} } }`, { input }),
+  );
   return data.createJob;
 }
 

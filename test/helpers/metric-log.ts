@@ -25,9 +25,17 @@ export interface ChattyJob {
 }
 
 /** Writes the jobs, then builds the read models; answers how long that build took (wall and CPU ms), for the bench. */
-export async function writeChattyJobs(path: string, jobs: ChattyJob[]): Promise<{ rebuildMs: number; rebuildCpuMs: number }> {
+export async function writeChattyJobs(
+  path: string,
+  jobs: ChattyJob[],
+): Promise<{ rebuildMs: number; rebuildCpuMs: number }> {
   const store = new SqliteEventStore(path, { synchronous: 'NORMAL' });
-  const metadata = (type: string) => ({ actor: 'test', correlationId: 'test', causationId: 'test', schemaVersion: jobEventVersion(type) });
+  const metadata = (type: string) => ({
+    actor: 'test',
+    correlationId: 'test',
+    causationId: 'test',
+    schemaVersion: jobEventVersion(type),
+  });
   const event = (type: string, data: unknown) => ({ id: randomUUID(), type, data, metadata: metadata(type) });
   try {
     for (const { jobId, points, spikeStep, value = (step: number) => chattyValue(step, spikeStep) } of jobs) {
@@ -35,16 +43,37 @@ export async function writeChattyJobs(path: string, jobs: ChattyJob[]): Promise<
       const now = new Date().toISOString();
       let revision = -1;
       const append = async (events: ReturnType<typeof event>[]) => {
-        await store.appendToStream(streamId, events, { expectedRevision: revision < 0 ? 'no_stream' : BigInt(revision) });
+        await store.appendToStream(streamId, events, {
+          expectedRevision: revision < 0 ? 'no_stream' : BigInt(revision),
+        });
         revision += events.length;
       };
       await append([
         event('JobCreated', {
-          jobId, experimentId: null, hyperparameters: {}, params: {}, algorithmId: null, algorithmVersion: null,
-          trainingData: null, priority: 0, labels: [], maxAttempts: 3, idempotencyKey: null, generation: 0, parentId: null,
-          trialIndex: null, decision: null,
+          jobId,
+          experimentId: null,
+          hyperparameters: {},
+          params: {},
+          algorithmId: null,
+          algorithmVersion: null,
+          trainingData: null,
+          priority: 0,
+          labels: [],
+          maxAttempts: 3,
+          idempotencyKey: null,
+          generation: 0,
+          parentId: null,
+          trialIndex: null,
+          decision: null,
         }),
-        event('JobClaimed', { workerId: 'w', leaseTokenHash: 'h', leaseExpiresAt: now, leaseSeconds: 300, attempt: 1, takenOverFrom: null }),
+        event('JobClaimed', {
+          workerId: 'w',
+          leaseTokenHash: 'h',
+          leaseExpiresAt: now,
+          leaseSeconds: 300,
+          attempt: 1,
+          takenOverFrom: null,
+        }),
       ]);
       let batch: ReturnType<typeof event>[] = [];
       for (let from = 0; from < points; from += POINTS_PER_REPORT) {

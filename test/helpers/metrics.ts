@@ -46,9 +46,16 @@ export async function scrape(graphqlUrl: string, headers: Record<string, string>
   expectPrometheusContentType(response.headers.get('content-type'));
   const { types, samples: all } = parseExposition(await response.text());
   const samples = (name: string, labels: Record<string, string> = {}) =>
-    all.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value));
+    all.filter(
+      (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+    );
   const sum = (list: Sample[]) => list.reduce((total, sample) => total + sample.value, 0);
-  return { types, samples, value: (name, labels) => sum(samples(name, labels)), count: (name, labels) => sum(samples(`${name}_count`, labels)) };
+  return {
+    types,
+    samples,
+    value: (name, labels) => sum(samples(name, labels)),
+    count: (name, labels) => sum(samples(`${name}_count`, labels)),
+  };
 }
 
 function expectPrometheusContentType(type: string | null): void {

@@ -13,7 +13,11 @@ export interface ServerProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-export function runMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+export function runMain(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+} {
   const child = spawn(process.execPath, serverArgs(), {
     cwd: root,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
@@ -54,7 +58,10 @@ export async function startServerProcess(dbPath: string, env: Record<string, str
 }
 
 /** Runs the `trialog` command line on a database, as an operator would. */
-export function trialogCli(args: string[], dbPath: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function trialogCli(
+  args: string[],
+  dbPath: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, trialogArgs(...args), {
       cwd: root,
@@ -74,7 +81,10 @@ export function trialogCli(args: string[], dbPath: string): Promise<{ code: numb
  * makes a database path in a directory of its own; after each test every
  * process started is killed (SIGKILL) and every directory removed.
  */
-export function serverProcessesPerTest(): { start(dbPath: string, env?: Record<string, string>): Promise<ServerProcess>; freshDb(): string } {
+export function serverProcessesPerTest(): {
+  start(dbPath: string, env?: Record<string, string>): Promise<ServerProcess>;
+  freshDb(): string;
+} {
   const running: ServerProcess[] = [];
   const dirs: { remove(): void }[] = [];
   afterEach(async () => {

@@ -20,10 +20,29 @@ export function rawJobEvent(type: string, data: unknown): NewEvent {
 export function createdAndClaimed(jobId: string, now = new Date().toISOString()): NewEvent[] {
   return [
     rawJobEvent('JobCreated', {
-      jobId, experimentId: null, hyperparameters: {}, params: {}, algorithmId: null, algorithmVersion: null,
-      trainingData: null, priority: 0, labels: [], maxAttempts: 3, idempotencyKey: null, generation: 0, parentId: null,
-      trialIndex: null, decision: null,
+      jobId,
+      experimentId: null,
+      hyperparameters: {},
+      params: {},
+      algorithmId: null,
+      algorithmVersion: null,
+      trainingData: null,
+      priority: 0,
+      labels: [],
+      maxAttempts: 3,
+      idempotencyKey: null,
+      generation: 0,
+      parentId: null,
+      trialIndex: null,
+      decision: null,
     }),
-    rawJobEvent('JobClaimed', { workerId: 'w', leaseTokenHash: 'h', leaseExpiresAt: now, leaseSeconds: 300, attempt: 1, takenOverFrom: null }),
+    rawJobEvent('JobClaimed', {
+      workerId: 'w',
+      leaseTokenHash: 'h',
+      leaseExpiresAt: now,
+      leaseSeconds: 300,
+      attempt: 1,
+      takenOverFrom: null,
+    }),
   ];
 }

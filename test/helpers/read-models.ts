@@ -8,7 +8,10 @@ import { rebuildReadModels as rebuild } from '../../projections/rebuild.js';
 import { ProjectionRunner } from '../../projections/runner.js';
 
 /** Both ways of building read models must agree: the batched rebuild and the live runner. */
-export async function rebuildReadModels(store: EventStore, via: 'rebuild' | 'runner' = 'rebuild'): Promise<SqliteDatabase> {
+export async function rebuildReadModels(
+  store: EventStore,
+  via: 'rebuild' | 'runner' = 'rebuild',
+): Promise<SqliteDatabase> {
   const db = new Database(':memory:');
   if (via === 'rebuild') {
     await rebuild(store, db, readModelProjections);

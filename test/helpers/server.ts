@@ -25,7 +25,11 @@ export interface GqlResponse<T = any> {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-export type Gql = <T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) => Promise<GqlResponse<T>>;
+export type Gql = <T = any>(
+  query: string,
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => Promise<GqlResponse<T>>;
 
 export function tempDir(prefix = 'trialog-test-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -75,7 +79,12 @@ export async function startTestServer(
     maxSubscriberBacklog: options.maxSubscriberBacklog,
     maxSubscriberBacklogBytes: options.maxSubscriberBacklogBytes,
   });
-  const server = await startServer(trialog, { port: 0, host: '127.0.0.1', graphql: options.graphql, dashboardDir: options.dashboardDir });
+  const server = await startServer(trialog, {
+    port: 0,
+    host: '127.0.0.1',
+    graphql: options.graphql,
+    dashboardDir: options.dashboardDir,
+  });
   return {
     trialog,
     server,

@@ -20,31 +20,49 @@ export type Outcome =
   | { kind: 'cut'; code: string };
 
 /** POSTs a GraphQL request over `agent` (kept-alive connections), recording how it ended. */
-export function postGraphQL(agent: Agent, url: string, query: string, variables: Record<string, unknown> = {}): Promise<Outcome> {
+export function postGraphQL(
+  agent: Agent,
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Outcome> {
   return new Promise((resolve) => {
     const body = JSON.stringify({ query, variables });
     let connected = false;
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        let parsed: AnsweredBody;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = { errors: [{ message: `not JSON: ${text.slice(0, 200)}` }] };
-        }
-        resolve({ kind: 'answered', status: res.statusCode ?? 0, body: parsed, connection: res.headers.connection });
-      });
-      res.on('error', (error: NodeJS.ErrnoException) => resolve({ kind: 'cut', code: error.code ?? error.message }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          let parsed: AnsweredBody;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = { errors: [{ message: `not JSON: ${text.slice(0, 200)}` }] };
+          }
+          resolve({ kind: 'answered', status: res.statusCode ?? 0, body: parsed, connection: res.headers.connection });
+        });
+        res.on('error', (error: NodeJS.ErrnoException) => resolve({ kind: 'cut', code: error.code ?? error.message }));
+      },
+    );
     req.on('socket', (socket) => {
-      if (!socket.connecting) connected = true; // a kept-alive connection, reused
+      if (!socket.connecting)
+        connected = true; // a kept-alive connection, reused
       else socket.once('connect', () => (connected = true));
     });
     req.on('error', (error: NodeJS.ErrnoException) => {
-      resolve(connected ? { kind: 'cut', code: error.code ?? error.message } : { kind: 'not-connected', code: error.code ?? error.message });
+      resolve(
+        connected
+          ? { kind: 'cut', code: error.code ?? error.message }
+          : { kind: 'not-connected', code: error.code ?? error.message },
+      );
     });
     req.end(body);
   });

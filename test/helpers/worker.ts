@@ -16,7 +16,11 @@ export interface WorkerProcess {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
 }
 
-export function startWorker(url: string, args: string[], options: { cwd: string; env?: Record<string, string> }): WorkerProcess {
+export function startWorker(
+  url: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): WorkerProcess {
   const child = spawn(process.execPath, trialogArgs('worker', '--url', url, ...args), {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -30,7 +34,9 @@ export function startWorker(url: string, args: string[], options: { cwd: string;
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
   return {
     child,
     output: () => output,
@@ -76,7 +82,10 @@ export function alive(pid: number): boolean {
 }
 
 /** Polls `check` until it returns a value other than undefined/false. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -42,7 +42,9 @@ export function Chart({ options, data, onReady }: ChartProps) {
     );
     chart.current = plot;
     onReady?.(plot);
-    const resize = new ResizeObserver(() => plot.setSize({ width: element.clientWidth || 600, height: options.height }));
+    const resize = new ResizeObserver(() =>
+      plot.setSize({ width: element.clientWidth || 600, height: options.height }),
+    );
     resize.observe(element);
     // Double-click resets uPlot's zoom: from then on new data rescales again.
     const unzoom = () => (zoomed.current = false);

@@ -81,7 +81,9 @@ export function VirtualTable<Row>(props: VirtualTableProps<Row>) {
       ref={scrollRef}
       class={`vtable ${props.class ?? ''}`}
       // As tall as its rows up to the height CSS allows (--vtable-max): a short table leaves no empty box.
-      style={{ height: `min(${(rows.length + (rows.length === 0 ? 3 : 1)) * rowHeight + 4}px, var(--vtable-max, 480px))` }}
+      style={{
+        height: `min(${(rows.length + (rows.length === 0 ? 3 : 1)) * rowHeight + 4}px, var(--vtable-max, 480px))`,
+      }}
       role="table"
       aria-label={props.label}
       aria-rowcount={rows.length + 1}
@@ -94,7 +96,9 @@ export function VirtualTable<Row>(props: VirtualTableProps<Row>) {
               key={column.key}
               role="columnheader"
               class={`vtable-cell vtable-align-${column.align ?? 'start'}`}
-              aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : column.sortable ? 'none' : undefined}
+              aria-sort={
+                sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : column.sortable ? 'none' : undefined
+              }
             >
               {column.sortable && onSort ? (
                 <button type="button" class="vtable-sort" onClick={() => onSort(column.key)}>

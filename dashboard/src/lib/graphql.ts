@@ -19,7 +19,10 @@ interface GraphQLErrorShape {
 
 function firstError(errors: readonly GraphQLErrorShape[]): GraphQLRequestError {
   const [first] = errors;
-  return new GraphQLRequestError(first?.message ?? 'request failed', first?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+  return new GraphQLRequestError(
+    first?.message ?? 'request failed',
+    first?.extensions?.code ?? 'INTERNAL_SERVER_ERROR',
+  );
 }
 
 /** An error as one line for people: the server's message and its code, or what went wrong locally. */
@@ -34,12 +37,20 @@ export type Variables = Record<string, unknown>;
 export async function request<T>(document: string, variables: Variables = {}, signal?: AbortSignal): Promise<T> {
   const response = await fetch('/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...authorizationHeader() },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...authorizationHeader(),
+    },
     body: JSON.stringify({ query: document, variables }),
     signal,
   });
   const body = (await response.json().catch(() => null)) as { data?: T; errors?: GraphQLErrorShape[] } | null;
-  if (!body) throw new GraphQLRequestError(`HTTP ${response.status}`, response.status === 401 ? 'UNAUTHENTICATED' : 'INTERNAL_SERVER_ERROR');
+  if (!body)
+    throw new GraphQLRequestError(
+      `HTTP ${response.status}`,
+      response.status === 401 ? 'UNAUTHENTICATED' : 'INTERNAL_SERVER_ERROR',
+    );
   if (body.errors?.length) throw firstError(body.errors);
   if (body.data === undefined) throw new GraphQLRequestError('no data', 'INTERNAL_SERVER_ERROR');
   return body.data;

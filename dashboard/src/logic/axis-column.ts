@@ -75,7 +75,8 @@ export class AxisColumn {
   private compute(): Axis {
     const { name } = this;
     if (this.present === 0) return { kind: 'linear', name, min: 0, max: 1 };
-    if (this.notNumbers > 0) return { kind: 'categorical', name, categories: [...this.categories.keys()].sort(naturalOrder) };
+    if (this.notNumbers > 0)
+      return { kind: 'categorical', name, categories: [...this.categories.keys()].sort(naturalOrder) };
     if (this.extremesStale) {
       this.min = Infinity;
       this.max = -Infinity;

@@ -11,7 +11,7 @@ export const LOG_SPAN = 100;
 
 /** A category's label: strings as they are, anything else as JSON. */
 export function categoryOf(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 }
 
 export function inferAxis(name: string, values: readonly unknown[]): Axis {

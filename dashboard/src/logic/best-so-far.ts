@@ -20,12 +20,23 @@ export function bestSoFar(trials: readonly ScoredTrial[], direction: Direction):
  * Rewrites `line` (the best so far of each trial) from entry `from` on, up to `length`, trusting the
  * entries before it: after a live change only the line from the first changed trial on can differ.
  */
-export function bestSoFarFrom(line: (number | null)[], from: number, length: number, trial: (i: number) => ScoredTrial, direction: Direction): void {
+export function bestSoFarFrom(
+  line: (number | null)[],
+  from: number,
+  length: number,
+  trial: (i: number) => ScoredTrial,
+  direction: Direction,
+): void {
   const better = direction === 'MAXIMIZE' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
   let best: number | null = from > 0 ? (line[from - 1] ?? null) : null;
   for (let i = from; i < length; i++) {
     const { objectiveValue, counts } = trial(i);
-    if (counts && objectiveValue !== null && Number.isFinite(objectiveValue) && (best === null || better(objectiveValue, best))) {
+    if (
+      counts &&
+      objectiveValue !== null &&
+      Number.isFinite(objectiveValue) &&
+      (best === null || better(objectiveValue, best))
+    ) {
       best = objectiveValue;
     }
     line[i] = best;

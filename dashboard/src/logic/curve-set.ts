@@ -58,7 +58,9 @@ export function envelope(curves: readonly (Curve | null)[], extent: Extent, bins
       if (high[bin] === null || y > high[bin]!) high[bin] = y;
     }
   }
-  const x = Array.from({ length: count }, (_, b) => (width > 0 ? extent.xMin + ((b + 0.5) / count) * width : extent.xMin));
+  const x = Array.from({ length: count }, (_, b) =>
+    width > 0 ? extent.xMin + ((b + 0.5) / count) * width : extent.xMin,
+  );
   if (width > 0) {
     // The outer bins sit on the extent's edges, so an unzoomed chart spans every step.
     x[0] = extent.xMin;
@@ -80,7 +82,13 @@ export interface Projection {
  * A scan of every segment: 10,000 curves of 64 points take a few milliseconds, and the chart calls
  * it at most once per animation frame.
  */
-export function nearestCurve(curves: readonly (Curve | null)[], p: Projection, x: number, y: number, radius: number): number | null {
+export function nearestCurve(
+  curves: readonly (Curve | null)[],
+  p: Projection,
+  x: number,
+  y: number,
+  radius: number,
+): number | null {
   let best: number | null = null;
   let bestDistance = radius * radius;
   for (let c = 0; c < curves.length; c++) {

@@ -11,7 +11,10 @@ export interface Curve {
  * At most `2 * buckets` points (plus the first and last), min and max of each bucket in step order.
  * A curve already that short is returned as it is (same arrays).
  */
-export function minMaxDownsample<C extends Curve>(curve: C, buckets: number): C | { steps: number[]; values: number[] } {
+export function minMaxDownsample<C extends Curve>(
+  curve: C,
+  buckets: number,
+): C | { steps: number[]; values: number[] } {
   const n = curve.steps.length;
   if (buckets < 1 || n <= 2 * buckets + 2) return curve;
   const steps: number[] = [];

@@ -16,7 +16,11 @@ export function formatDuration(ms: number): string {
 }
 
 /** Between two ISO times (the second defaulting to now), or null when the first is missing. */
-export function durationBetween(from: string | null | undefined, to: string | null | undefined, now: number): number | null {
+export function durationBetween(
+  from: string | null | undefined,
+  to: string | null | undefined,
+  now: number,
+): number | null {
   if (!from) return null;
   const start = Date.parse(from);
   const end = to ? Date.parse(to) : now;

@@ -13,7 +13,11 @@ export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   // Integers (seeds, counts) in full: 1056234871 is a seed to copy, not 1.056e9.
   if (Number.isSafeInteger(value)) return String(value);
-  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6)) return value.toExponential(3).replace(/\.?0+e/, 'e').replace('e+', 'e');
+  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6))
+    return value
+      .toExponential(3)
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e');
   return String(Number(value.toPrecision(6)));
 }
 
@@ -43,7 +47,9 @@ export function describeDistribution(distribution: Json): string {
     case 'choice': {
       const values = Array.isArray(spec.values) ? spec.values : [];
       const weights = Array.isArray(spec.weights) ? spec.weights : null;
-      const listed = values.map((v, i) => (weights ? `${formatValue(v)} (${formatValue(weights[i])})` : formatValue(v)));
+      const listed = values.map((v, i) =>
+        weights ? `${formatValue(v)} (${formatValue(weights[i])})` : formatValue(v),
+      );
       return `choice ${listed.join(', ')}`;
     }
     default:
@@ -76,15 +82,22 @@ function schedulerOf(config: JsonObject): [string, JsonObject] {
 function spaceLines(kind: string, spec: JsonObject): SettingLine[] {
   if (kind === 'grid') {
     const space = Array.isArray(spec.space) ? spec.space.filter(isObject) : [];
-    return space.map((p) => ({ label: String(p.name), value: `grid ${(Array.isArray(p.values) ? p.values : []).map(formatValue).join(', ')}` }));
+    return space.map((p) => ({
+      label: String(p.name),
+      value: `grid ${(Array.isArray(p.values) ? p.values : []).map(formatValue).join(', ')}`,
+    }));
   }
   const space = kind === 'pbt' ? spec.initial : spec.space;
-  return (Array.isArray(space) ? space.filter(isObject) : []).map((p) => ({ label: String(p.name), value: describeDistribution(p.distribution) }));
+  return (Array.isArray(space) ? space.filter(isObject) : []).map((p) => ({
+    label: String(p.name),
+    value: describeDistribution(p.distribution),
+  }));
 }
 
 function exploitLine(exploit: Json): string {
   if (!isObject(exploit)) return formatValue(exploit);
-  if (isObject(exploit.truncation)) return `truncation: the bottom ${formatValue(exploit.truncation.fraction)} copy the top`;
+  if (isObject(exploit.truncation))
+    return `truncation: the bottom ${formatValue(exploit.truncation.fraction)} copy the top`;
   if (isObject(exploit.tournament)) return `tournament of ${formatValue(exploit.tournament.size)}`;
   return JSON.stringify(exploit);
 }
@@ -148,8 +161,10 @@ export function readableSettings(config: Json): ReadableSettings {
     ? `${settings.objective.direction === 'MAXIMIZE' ? 'maximize' : 'minimize'} ${String(settings.objective.metric)}`
     : null;
   const limits: SettingLine[] = [];
-  if (typeof settings.stopThreshold === 'number') limits.push({ label: 'stop threshold', value: formatNumber(settings.stopThreshold) });
-  if (typeof settings.maxConcurrent === 'number') limits.push({ label: 'max concurrent', value: formatNumber(settings.maxConcurrent) });
+  if (typeof settings.stopThreshold === 'number')
+    limits.push({ label: 'stop threshold', value: formatNumber(settings.stopThreshold) });
+  if (typeof settings.maxConcurrent === 'number')
+    limits.push({ label: 'max concurrent', value: formatNumber(settings.maxConcurrent) });
   return {
     scheduler: kind,
     space: spaceLines(kind, spec),

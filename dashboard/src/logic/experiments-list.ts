@@ -11,7 +11,9 @@ export function parseStatusFilter(value: string | null): ExperimentStatus | null
 
 /** The experiment an event of the `experiment` category belongs to: its stream is `experiment-<id>`. */
 export function experimentOfStream(streamId: string): string | null {
-  return streamId.startsWith('experiment-') && streamId.length > 'experiment-'.length ? streamId.slice('experiment-'.length) : null;
+  return streamId.startsWith('experiment-') && streamId.length > 'experiment-'.length
+    ? streamId.slice('experiment-'.length)
+    : null;
 }
 
 /** How far an experiment is toward `maxJobs`, 0..1; null when it has no bound (a PBT without maxGenerations, a manual search). */

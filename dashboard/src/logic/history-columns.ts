@@ -34,7 +34,10 @@ export class HistoryColumns<T extends HistoryTrial> {
 
   /** Takes the next trials; returns whether any column changed. */
   update(next: readonly T[], direction: Direction): boolean {
-    const changed = this.direction === direction && this.inOrder ? changedSlots(this.items, next, Math.max(64, next.length / 4)) : null;
+    const changed =
+      this.direction === direction && this.inOrder
+        ? changedSlots(this.items, next, Math.max(64, next.length / 4))
+        : null;
     this.items = next;
     this.direction = direction;
     if (changed === null || !changed.every((i) => i >= next.length || this.fitsRow(next, i))) {
@@ -66,7 +69,9 @@ export class HistoryColumns<T extends HistoryTrial> {
 
   private write(row: number, trial: T): void {
     this.x[row] = trial.index;
-    this.statuses.forEach((status, s) => (this.byStatus[s]![row] = trial.status === status ? trial.objectiveValue : null));
+    this.statuses.forEach(
+      (status, s) => (this.byStatus[s]![row] = trial.status === status ? trial.objectiveValue : null),
+    );
   }
 
   private truncate(length: number): void {

@@ -31,7 +31,9 @@ const FIXED_KEYS = new Set(['rank', 'id', 'status', 'objective', 'finished']);
 export function parseLeaderboardQuery(get: (name: string) => string | null): LeaderboardQuery {
   const sortParam = get('sort');
   const sort: SortKey =
-    sortParam && (FIXED_KEYS.has(sortParam) || (sortParam.startsWith('hp.') && sortParam.length > 3)) ? (sortParam as SortKey) : 'rank';
+    sortParam && (FIXED_KEYS.has(sortParam) || (sortParam.startsWith('hp.') && sortParam.length > 3))
+      ? (sortParam as SortKey)
+      : 'rank';
   const dir: Direction = get('dir') === 'desc' ? 'desc' : 'asc';
   const status = (get('status') ?? '')
     .split(',')
@@ -173,7 +175,11 @@ function sortValue(row: LeaderboardRow, key: SortKey): unknown {
  * (unranked, no objective, unfinished, a parameter the trial lacks) go last in either direction; ties
  * keep creation order, so rows do not jump about as the feed updates them.
  */
-export function leaderboardRows(trials: readonly Trial[], objective: Objective, query: LeaderboardQuery): LeaderboardRow[] {
+export function leaderboardRows(
+  trials: readonly Trial[],
+  objective: Objective,
+  query: LeaderboardQuery,
+): LeaderboardRow[] {
   const ranks = rankTrials(trials, objective);
   const terms = parseTextFilter(query.text);
   const statuses = query.status.length ? new Set(query.status) : null;
@@ -204,7 +210,10 @@ export function parameterNames(trials: readonly Trial[]): string[] {
 /** Why a pruned trial was stopped, in a line (the status cell's tooltip): what the rule recorded, not a recomputation. */
 export function pruningReason(pruning: Trial['pruning']): string | null {
   if (!pruning) return null;
-  const rule = pruning.rule === 'successiveHalving' ? `successive halving${pruning.rung != null ? ` (rung ${pruning.rung})` : ''}` : `${pruning.rule} rule`;
+  const rule =
+    pruning.rule === 'successiveHalving'
+      ? `successive halving${pruning.rung != null ? ` (rung ${pruning.rung})` : ''}`
+      : `${pruning.rule} rule`;
   const threshold =
     pruning.threshold === null
       ? 'no threshold recorded'

@@ -60,7 +60,9 @@ export function lineageLayout(trials: readonly LineageInput[], changesOf: Change
       const parent = parentOf(t);
       return parent ? rowOf.get(parent.id)! : Infinity;
     };
-    const column = byGeneration.get(generation)!.sort((a, b) => wanted(a) - wanted(b) || a.index - b.index || (a.id < b.id ? -1 : 1));
+    const column = byGeneration
+      .get(generation)!
+      .sort((a, b) => wanted(a) - wanted(b) || a.index - b.index || (a.id < b.id ? -1 : 1));
     const used = new Set<number>();
     const placed = new Map<string, number>();
     // First the continuations: one child per parent, the first that kept every hyperparameter.
@@ -98,13 +100,18 @@ export function lineageLayout(trials: readonly LineageInput[], changesOf: Change
  * trial's status or objective (most of them) keeps the layout; an added or removed trial, or a new
  * parent, generation or hyperparameters, lays it out again.
  */
-export function layoutMayDiffer(previous: readonly LineageInput[], next: readonly LineageInput[], changed: readonly number[] | null): boolean {
+export function layoutMayDiffer(
+  previous: readonly LineageInput[],
+  next: readonly LineageInput[],
+  changed: readonly number[] | null,
+): boolean {
   if (changed === null || previous.length !== next.length) return true;
   for (const i of changed) {
     const a = previous[i]!;
     const b = next[i]!;
     if (a.id !== b.id || a.index !== b.index || a.generation !== b.generation || a.parentId !== b.parentId) return true;
-    if (a.hyperparameters !== b.hyperparameters && hyperparameterDiff(a.hyperparameters, b.hyperparameters).length) return true;
+    if (a.hyperparameters !== b.hyperparameters && hyperparameterDiff(a.hyperparameters, b.hyperparameters).length)
+      return true;
   }
   return false;
 }
@@ -156,7 +163,13 @@ export function hyperparameterDiff(parent: Record<string, unknown>, child: Recor
     if (!inParent) changes.push({ name, kind: 'added', to });
     else if (!inChild) changes.push({ name, kind: 'removed', from });
     else if (sameValue(from, to)) continue;
-    else if (typeof from === 'number' && typeof to === 'number' && from !== 0 && Number.isFinite(to / from) && to / from > 0) {
+    else if (
+      typeof from === 'number' &&
+      typeof to === 'number' &&
+      from !== 0 &&
+      Number.isFinite(to / from) &&
+      to / from > 0
+    ) {
       changes.push({ name, kind: 'scaled', from, to, factor: to / from });
     } else changes.push({ name, kind: 'changed', from, to });
   }

@@ -76,7 +76,13 @@ export class LiveCurveSet<T> {
   }
 
   /** A density image of every curve for this size and projection (replacing the one there was). */
-  buildDensity(width: number, height: number, projection: Projection, colours: [number, number, number][], opacity: number): CurveDensity {
+  buildDensity(
+    width: number,
+    height: number,
+    projection: Projection,
+    colours: [number, number, number][],
+    opacity: number,
+  ): CurveDensity {
     const density = new CurveDensity(width, height, projection, colours, opacity);
     this.curves.forEach((curve, i) => density.set(i, curve, this.options.layerOf(this.items[i]!)));
     this.density = density;
@@ -87,7 +93,12 @@ export class LiveCurveSet<T> {
   private take(i: number, item: T): Curve | null {
     const source = this.options.curveOf(item);
     const before = this.curves[i] ?? null;
-    const curve = source === (this.sources[i] ?? null) && i < this.curves.length ? before : source ? this.options.display(source) : null;
+    const curve =
+      source === (this.sources[i] ?? null) && i < this.curves.length
+        ? before
+        : source
+          ? this.options.display(source)
+          : null;
     this.drawn += (curve ? 1 : 0) - (before ? 1 : 0);
     this.sources[i] = source;
     this.curves[i] = curve;

@@ -33,7 +33,10 @@ export function appendLive(window: LogWindow, arrived: readonly LogLine[]): LogW
   if (fresh.length === 0) return window;
   const lastOffset = fresh[fresh.length - 1]!.offset;
   if (!window.atTail) return { ...window, lastOffset };
-  const joined = window.lines.length + fresh.length > window.capacity ? [...window.lines, ...fresh].slice(-window.capacity) : [...window.lines, ...fresh];
+  const joined =
+    window.lines.length + fresh.length > window.capacity
+      ? [...window.lines, ...fresh].slice(-window.capacity)
+      : [...window.lines, ...fresh];
   return { ...window, lines: joined, lastOffset };
 }
 

@@ -5,7 +5,10 @@ export interface MappingNode {
   stateName: string;
   interactionId: string;
   carriedFrom: string | null;
-  jobs: { algorithmId: string; job: { id: string; status: string; revision: number; algorithmVersion: number | null } }[];
+  jobs: {
+    algorithmId: string;
+    job: { id: string; status: string; revision: number; algorithmVersion: number | null };
+  }[];
 }
 
 export interface MappingRow {
@@ -27,7 +30,12 @@ function mappingKey(m: { entityId: string; entityVersion: number; stateName: str
 
 export function mappingRows(mappings: readonly MappingNode[]): MappingRow[] {
   return mappings.flatMap((m): MappingRow[] => {
-    const base = { entityId: m.entityId, entityVersion: m.entityVersion, stateName: m.stateName, interactionId: m.interactionId };
+    const base = {
+      entityId: m.entityId,
+      entityVersion: m.entityVersion,
+      stateName: m.stateName,
+      interactionId: m.interactionId,
+    };
     if (m.jobs.length === 0)
       return [{ ...base, key: mappingKey(m), algorithmId: null, algorithmVersion: null, jobId: null, jobStatus: null }];
     return [...m.jobs]
@@ -48,19 +56,32 @@ export function mappingRows(mappings: readonly MappingNode[]): MappingRow[] {
  * array when none does, or when each already shows that revision or a later one: a change can come
  * twice (in a page read and on the feed) or late (a feed catching up after a page read again).
  */
-export function withJobStatus<T extends MappingNode>(mappings: readonly T[], jobId: string, status: string, revision: number): readonly T[] {
+export function withJobStatus<T extends MappingNode>(
+  mappings: readonly T[],
+  jobId: string,
+  status: string,
+  revision: number,
+): readonly T[] {
   let changed = false;
   const stale = (job: MappingNode['jobs'][number]['job']) => job.id !== jobId || job.revision >= revision;
   const next = mappings.map((m) => {
     if (m.jobs.every((mapped) => stale(mapped.job))) return m;
     changed = true;
-    return { ...m, jobs: m.jobs.map((mapped) => (stale(mapped.job) ? mapped : { ...mapped, job: { ...mapped.job, status, revision } })) };
+    return {
+      ...m,
+      jobs: m.jobs.map((mapped) =>
+        stale(mapped.job) ? mapped : { ...mapped, job: { ...mapped.job, status, revision } },
+      ),
+    };
   });
   return changed ? next : mappings;
 }
 
 /** The migration form's fields as `MigrateMappingsInput` (blank fields widen the migration). */
-export function migrationInput(form: { entityId: string; entityVersion: string; stateName: string }, dryRun: boolean): {
+export function migrationInput(
+  form: { entityId: string; entityVersion: string; stateName: string },
+  dryRun: boolean,
+): {
   input: Record<string, unknown>;
   error: string | null;
 } {

@@ -63,9 +63,7 @@ export function withDetail(
 
 /** What to fetch after the series changed: nothing, its new tail only, or the whole series again. */
 export type Refresh =
-  | { kind: 'none' }
-  | { kind: 'whole' }
-  | { kind: 'tail'; fromStep: number; toStep: number; count: number };
+  { kind: 'none' } | { kind: 'whole' } | { kind: 'tail'; fromStep: number; toStep: number; count: number };
 
 /**
  * Decides how to bring an overview up to date with a series that grew, reading only what is new
@@ -82,7 +80,8 @@ export function refreshFor(
 ): Refresh {
   if (now.count === 0) return known && known.count > 0 ? { kind: 'whole' } : { kind: 'none' };
   if (!known || overview.length === 0 || known.count === 0) return { kind: 'whole' };
-  if (now.count === known.count && now.lastStep === known.lastStep && now.firstStep === known.firstStep) return { kind: 'none' };
+  if (now.count === known.count && now.lastStep === known.lastStep && now.firstStep === known.firstStep)
+    return { kind: 'none' };
   if (now.firstStep !== known.firstStep || now.lastStep <= known.lastStep) return { kind: 'whole' };
   // Points were also added inside the known range (a worker giving its own steps): re-read.
   if (now.count - known.count > now.lastStep - known.lastStep) return { kind: 'whole' };

@@ -40,7 +40,9 @@ export function parseBrushes(text: string | null): Brushes {
 /** The `pc` parameter for these brushes; null when there are none (the parameter is removed). */
 export function formatBrushes(brushes: Brushes): string | null {
   const entries = [...brushes].map(([name, brush]) =>
-    brush.kind === 'range' ? `${escape(name)}:${brush.min}..${brush.max}` : `${escape(name)}:${brush.values.map(escape).join('|')}`,
+    brush.kind === 'range'
+      ? `${escape(name)}:${brush.min}..${brush.max}`
+      : `${escape(name)}:${brush.values.map(escape).join('|')}`,
   );
   return entries.length ? entries.join(',') : null;
 }

@@ -31,7 +31,8 @@ export function pruningSentence(decision: PruningDecision): string {
     const where = rung === null ? 'its rung' : `rung ${rung}`;
     const cutoff = threshold === null ? `the cutoff of ${where}` : `the cutoff ${formatValue(threshold)} of ${where}`;
     // Successive halving counts the trials recorded at the rung, this one included.
-    const among = comparedTrials === null ? '' : ` (${comparedTrials} trial${comparedTrials === 1 ? '' : 's'} at that rung)`;
+    const among =
+      comparedTrials === null ? '' : ` (${comparedTrials} trial${comparedTrials === 1 ? '' : 's'} at that rung)`;
     return `${head} ${cutoff}${among}`;
   }
   if (rule === 'median') {
@@ -39,6 +40,7 @@ export function pruningSentence(decision: PruningDecision): string {
     const of = comparedTrials === null ? 'of completed trials' : `of ${trials(comparedTrials)}`;
     return `${head} ${median} ${of} at that step`;
   }
-  const limit = threshold === null ? `the ${rule} rule's threshold` : `the ${rule} rule's threshold ${formatValue(threshold)}`;
+  const limit =
+    threshold === null ? `the ${rule} rule's threshold` : `the ${rule} rule's threshold ${formatValue(threshold)}`;
   return `${head} ${limit}`;
 }

@@ -34,7 +34,11 @@ export function latestById<T extends MergeableRow>(updates: readonly T[]): T[] {
 }
 
 /** Returns `rows` itself when nothing changed, so a frame without visible change renders nothing. */
-export function mergeRows<T extends MergeableRow>(rows: readonly T[], updates: readonly T[], options: MergeOptions<T>): readonly T[] {
+export function mergeRows<T extends MergeableRow>(
+  rows: readonly T[],
+  updates: readonly T[],
+  options: MergeOptions<T>,
+): readonly T[] {
   let result: T[] | null = null;
   const current = () => (result ??= [...rows]);
   for (const update of latestById(updates)) {

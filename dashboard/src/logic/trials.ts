@@ -48,7 +48,15 @@ export interface TrialCounts {
 }
 
 export function countTrials(trials: readonly Trial[]): TrialCounts {
-  const counts: TrialCounts = { queued: 0, running: 0, succeeded: 0, failed: 0, pruned: 0, cancelled: 0, total: trials.length };
+  const counts: TrialCounts = {
+    queued: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    pruned: 0,
+    cancelled: 0,
+    total: trials.length,
+  };
   for (const trial of trials) counts[trial.status.toLowerCase() as Exclude<keyof TrialCounts, 'total'>] += 1;
   return counts;
 }

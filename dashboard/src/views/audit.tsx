@@ -75,14 +75,21 @@ export function AuditView(_props: { id: string }) {
         <span class={`tape-state ${paused ? 'tape-paused' : ''}`} data-testid="tape-state">
           {tape.catchingUp.value ? 'reading…' : paused ? 'paused' : 'live'}
         </span>
-        <button type="button" data-testid={paused ? 'tape-resume' : 'tape-pause'} onClick={() => (paused ? tape.resume() : tape.pause())}>
+        <button
+          type="button"
+          data-testid={paused ? 'tape-resume' : 'tape-pause'}
+          onClick={() => (paused ? tape.resume() : tape.pause())}
+        >
           {paused ? 'Resume' : 'Pause'}
         </button>
         <span class="muted" data-testid="tape-position">
           last position: <span class="mono">{tape.position.value ?? 'none yet'}</span>
         </span>
         {tape.position.value && (
-          <a href={`/audit?${new URLSearchParams(withoutEmpty(auditStateToParams({ ...state, after: tape.position.value }))).toString()}`} data-testid="link-from-here">
+          <a
+            href={`/audit?${new URLSearchParams(withoutEmpty(auditStateToParams({ ...state, after: tape.position.value }))).toString()}`}
+            data-testid="link-from-here"
+          >
             link to what comes next
           </a>
         )}
@@ -91,10 +98,24 @@ export function AuditView(_props: { id: string }) {
         {describeRange(state, formatTime)}.{' '}
         <span class="muted">
           {tape.received.value.toLocaleString()} event{tape.received.value === 1 ? '' : 's'} read
-          {tape.received.value > shown.length ? `, the newest ${shown.length} shown` : ''} (newest first; at most {MAX_TAPE_EVENTS} are kept).
+          {tape.received.value > shown.length ? `, the newest ${shown.length} shown` : ''} (newest first; at most{' '}
+          {MAX_TAPE_EVENTS} are kept).
         </span>{' '}
         {!state.fromBeginning && (
-          <button type="button" data-testid="tape-from-beginning" onClick={() => setParams(auditStateToParams({ ...state, after: null, fromBeginning: true, filter: { ...state.filter, from: null } }))}>
+          <button
+            type="button"
+            data-testid="tape-from-beginning"
+            onClick={() =>
+              setParams(
+                auditStateToParams({
+                  ...state,
+                  after: null,
+                  fromBeginning: true,
+                  filter: { ...state.filter, from: null },
+                }),
+              )
+            }
+          >
             From the beginning
           </button>
         )}
@@ -105,7 +126,11 @@ export function AuditView(_props: { id: string }) {
         columns={columns}
         rowKey={(event) => event.id}
         rowTestId="event-row"
-        rowAttributes={(event) => ({ 'data-position': event.position, 'data-type': event.type, 'data-stream': event.streamId })}
+        rowAttributes={(event) => ({
+          'data-position': event.position,
+          'data-type': event.type,
+          'data-stream': event.streamId,
+        })}
         class="audit-table"
         label="events"
         empty={tape.catchingUp.value ? 'Reading…' : 'No event in this range yet.'}
@@ -114,7 +139,10 @@ export function AuditView(_props: { id: string }) {
       {selected.value && (
         <section class="audit-event-data">
           <h2>
-            {selected.value.type} <span class="muted mono">{selected.value.streamId}@{selected.value.revision}</span>{' '}
+            {selected.value.type}{' '}
+            <span class="muted mono">
+              {selected.value.streamId}@{selected.value.revision}
+            </span>{' '}
             <button type="button" onClick={() => (selected.value = null)}>
               Close
             </button>
@@ -150,7 +178,12 @@ function eventColumns(selected: Signal<AuditEvent | null>): Column<AuditEvent>[]
         </span>
       ),
     },
-    { key: 'actor', header: 'Actor', width: 'minmax(6em, 0.7fr)', cell: (event) => metadataText(event, 'actor') ?? <span class="muted">—</span> },
+    {
+      key: 'actor',
+      header: 'Actor',
+      width: 'minmax(6em, 0.7fr)',
+      cell: (event) => metadataText(event, 'actor') ?? <span class="muted">—</span>,
+    },
     {
       key: 'ids',
       header: 'Correlation / causation',
@@ -160,7 +193,14 @@ function eventColumns(selected: Signal<AuditEvent | null>): Column<AuditEvent>[]
         const causation = metadataText(event, 'causationId');
         // One line per row (rows have a fixed height): the causation follows when it differs.
         return (
-          <span class="event-ids mono" title={causation && causation !== correlation ? `correlation ${correlation ?? '—'}, causation ${causation}` : undefined}>
+          <span
+            class="event-ids mono"
+            title={
+              causation && causation !== correlation
+                ? `correlation ${correlation ?? '—'}, causation ${causation}`
+                : undefined
+            }
+          >
             {correlation ?? '—'}
             {causation && causation !== correlation ? ` ↳ ${causation}` : ''}
           </span>
@@ -174,7 +214,12 @@ function eventColumns(selected: Signal<AuditEvent | null>): Column<AuditEvent>[]
       cell: (event) => {
         const open = selected.value?.id === event.id;
         return (
-          <button type="button" data-testid="event-data-toggle" aria-expanded={open} onClick={() => (selected.value = open ? null : event)}>
+          <button
+            type="button"
+            data-testid="event-data-toggle"
+            aria-expanded={open}
+            onClick={() => (selected.value = open ? null : event)}
+          >
             {open ? 'Hide' : 'Show'}
           </button>
         );
@@ -225,11 +270,10 @@ function auditTape(state: AuditState) {
       let after = state.after;
       let startedAt: string | null | undefined;
       for (;;) {
-        const data = await request<{ logPosition: string | null; events: { edges: { node: AuditEvent }[]; pageInfo: { hasNextPage: boolean } } }>(
-          EVENTS_PAGE,
-          { after, filter, first: CATCH_UP_PAGE },
-          abort.signal,
-        );
+        const data = await request<{
+          logPosition: string | null;
+          events: { edges: { node: AuditEvent }[]; pageInfo: { hasNextPage: boolean } };
+        }>(EVENTS_PAGE, { after, filter, first: CATCH_UP_PAGE }, abort.signal);
         if (stopped) return;
         startedAt ??= data.logPosition;
         const page = data.events.edges.map((edge) => edge.node);
@@ -277,13 +321,32 @@ function auditTape(state: AuditState) {
 function AuditFilterBar({ state, onChange }: { state: AuditState; onChange: (next: AuditState) => void }) {
   const filter = state.filter;
   const set = (changes: Partial<AuditFilter>) => onChange({ ...state, filter: { ...filter, ...changes } });
-  const field = (name: string, label: string, value: string, apply: (value: string) => void, type: 'search' | 'datetime-local' = 'search') => (
+  const field = (
+    name: string,
+    label: string,
+    value: string,
+    apply: (value: string) => void,
+    type: 'search' | 'datetime-local' = 'search',
+  ) => (
     <label class="filter-field">
       {label}
       {type === 'datetime-local' ? (
-        <input type="datetime-local" step={1} name={name} data-testid={`filter-${name}`} value={value} onChange={(event) => apply(event.currentTarget.value.trim())} />
+        <input
+          type="datetime-local"
+          step={1}
+          name={name}
+          data-testid={`filter-${name}`}
+          value={value}
+          onChange={(event) => apply(event.currentTarget.value.trim())}
+        />
       ) : (
-        <input type="search" name={name} data-testid={`filter-${name}`} value={value} onChange={(event) => apply(event.currentTarget.value.trim())} />
+        <input
+          type="search"
+          name={name}
+          data-testid={`filter-${name}`}
+          value={value}
+          onChange={(event) => apply(event.currentTarget.value.trim())}
+        />
       )}
     </label>
   );
@@ -292,19 +355,37 @@ function AuditFilterBar({ state, onChange }: { state: AuditState; onChange: (nex
       {field('category', 'Category', filter.category ?? '', (v) => set({ category: v || null }))}
       {field('stream', 'Stream id', filter.streamId ?? '', (v) => set({ streamId: v || null }))}
       {field('types', 'Types (comma-separated)', filter.types.join(','), (v) =>
-        set({ types: v.split(',').map((t) => t.trim()).filter(Boolean) }),
+        set({
+          types: v
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+        }),
       )}
       {/* Clearing "From" means no lower bound: the whole log (the default start applies only to a URL naming none). */}
-      {field('from', 'From', localInputTime(filter.from), (v) => {
-        const from = isoTime(v);
-        onChange({ ...state, fromBeginning: from === null, filter: { ...filter, from } });
-      }, 'datetime-local')}
+      {field(
+        'from',
+        'From',
+        localInputTime(filter.from),
+        (v) => {
+          const from = isoTime(v);
+          onChange({ ...state, fromBeginning: from === null, filter: { ...filter, from } });
+        },
+        'datetime-local',
+      )}
       {field('to', 'To', localInputTime(filter.to), (v) => set({ to: isoTime(v) }), 'datetime-local')}
       {field('after', 'Start after position', state.after ?? '', (v) => onChange({ ...state, after: v || null }))}
       <button
         type="button"
         data-testid="filter-last-hour"
-        onClick={() => onChange({ ...state, after: null, fromBeginning: false, filter: { ...filter, from: new Date(Date.now() - DEFAULT_LOOKBACK_MS).toISOString(), to: null } })}
+        onClick={() =>
+          onChange({
+            ...state,
+            after: null,
+            fromBeginning: false,
+            filter: { ...filter, from: new Date(Date.now() - DEFAULT_LOOKBACK_MS).toISOString(), to: null },
+          })
+        }
       >
         Last hour
       </button>

@@ -7,7 +7,13 @@ import { frameQueue } from '../lib/frame';
 import { describeError, liveFrom, request } from '../lib/graphql';
 import { param, setParams } from '../lib/route';
 import { formatNumber } from '../logic/experiment-settings';
-import { experimentOfStream, parseStatusFilter, progressToward, rowsToRefresh, type ExperimentStatus } from '../logic/experiments-list';
+import {
+  experimentOfStream,
+  parseStatusFilter,
+  progressToward,
+  rowsToRefresh,
+  type ExperimentStatus,
+} from '../logic/experiments-list';
 import './experiments.css';
 
 const PAGE_SIZE = 50;
@@ -36,10 +42,15 @@ function rowsQuery(count: number): string {
   return `query ExperimentRows(${variables}) {\n${fields}\n}`;
 }
 
-const JOB_STATUS = 'subscription ListJobStatus($after: String) { jobStatusChanged(after: $after) { position job { experiment { id } } } }';
+const JOB_STATUS =
+  'subscription ListJobStatus($after: String) { jobStatusChanged(after: $after) { position job { experiment { id } } } }';
 const EXPERIMENT_EVENTS = /* GraphQL */ `
   subscription ListExperimentEvents($after: String) {
-    events(filter: { category: "experiment" }, after: $after) { position type streamId }
+    events(filter: { category: "experiment" }, after: $after) {
+      position
+      type
+      streamId
+    }
   }
 `;
 
@@ -50,7 +61,15 @@ interface Row {
   maxJobs: number | null;
   scheduler: string;
   objective: { metric: string; direction: 'MINIMIZE' | 'MAXIMIZE' } | null;
-  jobCounts: { queued: number; running: number; succeeded: number; failed: number; pruned: number; cancelled: number; total: number };
+  jobCounts: {
+    queued: number;
+    running: number;
+    succeeded: number;
+    failed: number;
+    pruned: number;
+    cancelled: number;
+    total: number;
+  };
   bestJob: { id: string; objectiveValue: number | null } | null;
 }
 
@@ -64,8 +83,6 @@ interface Touch {
   experimentId: string | null;
   created: boolean;
 }
-
-
 
 function Progress({ row }: { row: Row }) {
   const done = progressToward(row.jobCounts.total, row.maxJobs);
@@ -133,11 +150,10 @@ export function ExperimentsView(_props: { id: string }) {
     };
     const readPage = async () => {
       try {
-        const data = await request<{ logPosition: string | null; experiments: { edges: { node: Row }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(
-          PAGE,
-          { first: PAGE_SIZE, after, status },
-          abort.signal,
-        );
+        const data = await request<{
+          logPosition: string | null;
+          experiments: { edges: { node: Row }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+        }>(PAGE, { first: PAGE_SIZE, after, status }, abort.signal);
         const { edges, pageInfo } = data.experiments;
         show({ rows: edges.map((e) => e.node), hasNextPage: pageInfo.hasNextPage, endCursor: pageInfo.endCursor });
         error.value = null;
@@ -171,7 +187,11 @@ export function ExperimentsView(_props: { id: string }) {
       try {
         const data = await request<Record<string, Row | null>>(rowsQuery(ids.length), variables, abort.signal);
         if (!current) return;
-        const fresh = new Map(Object.values(data).filter((row): row is Row => row !== null).map((row) => [row.id, row]));
+        const fresh = new Map(
+          Object.values(data)
+            .filter((row): row is Row => row !== null)
+            .map((row) => [row.id, row]),
+        );
         // A row whose status left the filter stays until the page is read again: rows do not vanish under the pointer.
         show({ ...current, rows: current.rows.map((row) => fresh.get(row.id) ?? row) });
       } catch {
@@ -201,13 +221,18 @@ export function ExperimentsView(_props: { id: string }) {
           query: JOB_STATUS,
           variables: (after) => ({ after }),
           positionOf: ({ jobStatusChanged }) => jobStatusChanged.position,
-          next: ({ jobStatusChanged }) => touched.push({ experimentId: jobStatusChanged.job.experiment?.id ?? null, created: false }),
+          next: ({ jobStatusChanged }) =>
+            touched.push({ experimentId: jobStatusChanged.job.experiment?.id ?? null, created: false }),
         }),
         liveFrom<{ events: { position: string; type: string; streamId: string } }>(position, {
           query: EXPERIMENT_EVENTS,
           variables: (after) => ({ after }),
           positionOf: ({ events }) => events.position,
-          next: ({ events }) => touched.push({ experimentId: experimentOfStream(events.streamId), created: events.type === 'ExperimentCreated' }),
+          next: ({ events }) =>
+            touched.push({
+              experimentId: experimentOfStream(events.streamId),
+              created: events.type === 'ExperimentCreated',
+            }),
         }),
       );
     };
@@ -272,7 +297,12 @@ export function ExperimentsView(_props: { id: string }) {
                 </td>
                 <td class="num" data-testid="best-objective">
                   {row.bestJob?.objectiveValue !== null && row.bestJob?.objectiveValue !== undefined ? (
-                    <a href={`/jobs/${encodeURIComponent(row.bestJob.id)}`} title={row.objective ? `${row.objective.direction.toLowerCase()} ${row.objective.metric}` : undefined}>
+                    <a
+                      href={`/jobs/${encodeURIComponent(row.bestJob.id)}`}
+                      title={
+                        row.objective ? `${row.objective.direction.toLowerCase()} ${row.objective.metric}` : undefined
+                      }
+                    >
                       {formatNumber(row.bestJob.objectiveValue)}
                     </a>
                   ) : (

@@ -1,7 +1,14 @@
 import { useEffect, useMemo } from 'preact/hooks';
 import { VirtualTable, type Column } from '../components/virtual-table';
 import { searchParams, setParams } from '../lib/route';
-import { JOB_STATUSES, jobFilterFromParams, jobFilterInput, jobFilterToParams, jobMatches, type JobFilter } from '../logic/job-filter';
+import {
+  JOB_STATUSES,
+  jobFilterFromParams,
+  jobFilterInput,
+  jobFilterToParams,
+  jobMatches,
+  type JobFilter,
+} from '../logic/job-filter';
 import { formatTime, type JobRow } from './lists/jobs-data';
 import { liveJobList } from './lists/live-jobs';
 import './lists/lists.css';
@@ -11,7 +18,12 @@ export function JobsView(_props: { id: string }) {
   const filter = jobFilterFromParams(searchParams.value);
   const filterKey = JSON.stringify(filter);
   const list = useMemo(
-    () => liveJobList({ filterInput: jobFilterInput(filter), matches: (job) => jobMatches(job, filter), experimentId: filter.experimentId }),
+    () =>
+      liveJobList({
+        filterInput: jobFilterInput(filter),
+        matches: (job) => jobMatches(job, filter),
+        experimentId: filter.experimentId,
+      }),
     [filterKey],
   );
   useEffect(() => () => list.stop(), [list]);
@@ -42,7 +54,12 @@ export function JobsView(_props: { id: string }) {
       />
       {rows.length === 0 && !list.loading.value && <p class="muted">No jobs match.</p>}
       {list.hasNextPage.value && (
-        <button type="button" data-testid="load-more" disabled={list.loading.value} onClick={() => void list.loadMore()}>
+        <button
+          type="button"
+          data-testid="load-more"
+          disabled={list.loading.value}
+          onClick={() => void list.loadMore()}
+        >
           Load more
         </button>
       )}
@@ -53,21 +70,46 @@ export function JobsView(_props: { id: string }) {
 const none = <span class="muted">—</span>;
 
 const JOB_COLUMNS: readonly Column<JobRow>[] = [
-  { key: 'id', header: 'Job', width: 'minmax(16em, 1.5fr)', cell: (job) => <a class="mono" href={`/jobs/${encodeURIComponent(job.id)}`}>{job.id}</a> },
-  { key: 'status', header: 'Status', width: '8em', cell: (job) => <span class={`status status-${job.status}`}>{job.status}</span> },
+  {
+    key: 'id',
+    header: 'Job',
+    width: 'minmax(16em, 1.5fr)',
+    cell: (job) => (
+      <a class="mono" href={`/jobs/${encodeURIComponent(job.id)}`}>
+        {job.id}
+      </a>
+    ),
+  },
+  {
+    key: 'status',
+    header: 'Status',
+    width: '8em',
+    cell: (job) => <span class={`status status-${job.status}`}>{job.status}</span>,
+  },
   {
     key: 'experiment',
     header: 'Experiment',
     width: 'minmax(8em, 1fr)',
-    cell: (job) => (job.experiment ? <a href={`/experiments/${encodeURIComponent(job.experiment.id)}`}>{job.experiment.name}</a> : none),
+    cell: (job) =>
+      job.experiment ? (
+        <a href={`/experiments/${encodeURIComponent(job.experiment.id)}`}>{job.experiment.name}</a>
+      ) : (
+        none
+      ),
   },
   { key: 'labels', header: 'Labels', width: 'minmax(6em, 1fr)', cell: (job) => job.labels.join(', ') || none },
-  { key: 'worker', header: 'Worker', width: 'minmax(6em, 1fr)', cell: (job) => (job.workerId ? <span class="mono">{job.workerId}</span> : none) },
+  {
+    key: 'worker',
+    header: 'Worker',
+    width: 'minmax(6em, 1fr)',
+    cell: (job) => (job.workerId ? <span class="mono">{job.workerId}</span> : none),
+  },
   {
     key: 'algorithm',
     header: 'Algorithm',
     width: 'minmax(6em, 1fr)',
-    cell: (job) => (job.algorithmId ? `${job.algorithmId}${job.algorithmVersion !== null ? ` v${job.algorithmVersion}` : ''}` : none),
+    cell: (job) =>
+      job.algorithmId ? `${job.algorithmId}${job.algorithmVersion !== null ? ` v${job.algorithmVersion}` : ''}` : none,
   },
   { key: 'attempts', header: 'Attempts', width: '6em', align: 'end', cell: (job) => job.attempts },
   { key: 'created', header: 'Created', width: '14em', cell: (job) => formatTime(job.createdAt) },
@@ -76,7 +118,9 @@ const JOB_COLUMNS: readonly Column<JobRow>[] = [
 
 function JobFilterBar({ filter, onChange }: { filter: JobFilter; onChange: (changes: Partial<JobFilter>) => void }) {
   const toggle = (status: (typeof JOB_STATUSES)[number]) =>
-    onChange({ status: filter.status.includes(status) ? filter.status.filter((s) => s !== status) : [...filter.status, status] });
+    onChange({
+      status: filter.status.includes(status) ? filter.status.filter((s) => s !== status) : [...filter.status, status],
+    });
   const text = (name: 'label' | 'experimentId' | 'workerId' | 'algorithmId', label: string) => (
     <label class="filter-field">
       {label}
@@ -96,7 +140,12 @@ function JobFilterBar({ filter, onChange }: { filter: JobFilter; onChange: (chan
         <legend>Status</legend>
         {JOB_STATUSES.map((status) => (
           <label key={status}>
-            <input type="checkbox" data-testid={`filter-status-${status}`} checked={filter.status.includes(status)} onChange={() => toggle(status)} />
+            <input
+              type="checkbox"
+              data-testid={`filter-status-${status}`}
+              checked={filter.status.includes(status)}
+              onChange={() => toggle(status)}
+            />
             {status.toLowerCase()}
           </label>
         ))}

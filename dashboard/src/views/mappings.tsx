@@ -84,23 +84,54 @@ export function MappingsView(_props: { id: string }) {
         </thead>
         <tbody>
           {rows.map((row) => (
-            <tr key={row.key} data-testid="mapping-row" data-entity={row.entityId} data-state={row.stateName} data-job-id={row.jobId ?? ''}>
+            <tr
+              key={row.key}
+              data-testid="mapping-row"
+              data-entity={row.entityId}
+              data-state={row.stateName}
+              data-job-id={row.jobId ?? ''}
+            >
               <td>
                 <a href={`/mappings?${new URLSearchParams({ entity: row.entityId }).toString()}`}>{row.entityId}</a>
               </td>
               <td>{row.entityVersion}</td>
               <td>{row.stateName}</td>
               <td>{row.interactionId}</td>
-              <td>{row.algorithmId ? `${row.algorithmId}${row.algorithmVersion !== null ? ` v${row.algorithmVersion}` : ''}` : <span class="muted">—</span>}</td>
-              <td class="mono">{row.jobId ? <a href={`/jobs/${encodeURIComponent(row.jobId)}`}>{row.jobId}</a> : <span class="muted">—</span>}</td>
-              <td>{row.jobStatus ? <span class={`status status-${row.jobStatus}`}>{row.jobStatus}</span> : <span class="muted">—</span>}</td>
+              <td>
+                {row.algorithmId ? (
+                  `${row.algorithmId}${row.algorithmVersion !== null ? ` v${row.algorithmVersion}` : ''}`
+                ) : (
+                  <span class="muted">—</span>
+                )}
+              </td>
+              <td class="mono">
+                {row.jobId ? (
+                  <a href={`/jobs/${encodeURIComponent(row.jobId)}`}>{row.jobId}</a>
+                ) : (
+                  <span class="muted">—</span>
+                )}
+              </td>
+              <td>
+                {row.jobStatus ? (
+                  <span class={`status status-${row.jobStatus}`}>{row.jobStatus}</span>
+                ) : (
+                  <span class="muted">—</span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      {rows.length === 0 && !table.loading.value && <p class="muted">No mappings{entityId ? ` for ${entityId}` : ''}.</p>}
+      {rows.length === 0 && !table.loading.value && (
+        <p class="muted">No mappings{entityId ? ` for ${entityId}` : ''}.</p>
+      )}
       {table.hasNextPage.value && (
-        <button type="button" data-testid="load-more" disabled={table.loading.value} onClick={() => void table.loadMore()}>
+        <button
+          type="button"
+          data-testid="load-more"
+          disabled={table.loading.value}
+          onClick={() => void table.loadMore()}
+        >
           Load more
         </button>
       )}
@@ -131,8 +162,10 @@ function liveMappings(entityId: string | null) {
     let after: string | null = null;
     let more = true;
     while (more && nodes.length < count) {
-      const data: { logPosition: string | null; mappings: { pageInfo: { endCursor: string | null; hasNextPage: boolean }; edges: { node: MappingNode }[] } } =
-        await request(MAPPINGS_PAGE, { entityId, first: Math.min(MAX_PAGE, count - nodes.length), after });
+      const data: {
+        logPosition: string | null;
+        mappings: { pageInfo: { endCursor: string | null; hasNextPage: boolean }; edges: { node: MappingNode }[] };
+      } = await request(MAPPINGS_PAGE, { entityId, first: Math.min(MAX_PAGE, count - nodes.length), after });
       if (!following && !stopped) follow(data.logPosition);
       nodes.push(...data.mappings.edges.map((edge) => edge.node));
       after = data.mappings.pageInfo.endCursor;
@@ -185,7 +218,9 @@ function liveMappings(entityId: string | null) {
       positionOf: ({ events }) => events.position,
       next: () => changed.push(null),
     });
-    stopStatuses = liveFrom<{ jobStatusChanged: { position: string; job: { id: string; status: string; revision: number } } }>(position, {
+    stopStatuses = liveFrom<{
+      jobStatusChanged: { position: string; job: { id: string; status: string; revision: number } };
+    }>(position, {
       query: JOB_STATUS,
       variables: (after) => ({ after }),
       positionOf: ({ jobStatusChanged }) => jobStatusChanged.position,
@@ -203,10 +238,9 @@ function liveMappings(entityId: string | null) {
       if (!hasNextPage.value || loading.value) return;
       loading.value = true;
       try {
-        const data = await request<{ mappings: { pageInfo: { endCursor: string | null; hasNextPage: boolean }; edges: { node: MappingNode }[] } }>(
-          MAPPINGS_PAGE,
-          { entityId, first: PAGE_SIZE, after: endCursor },
-        );
+        const data = await request<{
+          mappings: { pageInfo: { endCursor: string | null; hasNextPage: boolean }; edges: { node: MappingNode }[] };
+        }>(MAPPINGS_PAGE, { entityId, first: PAGE_SIZE, after: endCursor });
         mappings.value = [...mappings.value, ...data.mappings.edges.map((edge) => edge.node)];
         endCursor = data.mappings.pageInfo.endCursor;
         hasNextPage.value = data.mappings.pageInfo.hasNextPage;
@@ -287,17 +321,31 @@ function MigrationPanel({ entityId }: { entityId: string | null }) {
         <button type="button" data-testid="migrate-preview" disabled={busy.value} onClick={() => void migrate(true)}>
           Preview
         </button>
-        <button type="button" data-testid="migrate-run" disabled={busy.value || !previewed || previewed.changes.length === 0} onClick={() => (confirming.value = true)}>
+        <button
+          type="button"
+          data-testid="migrate-run"
+          disabled={busy.value || !previewed || previewed.changes.length === 0}
+          onClick={() => (confirming.value = true)}
+        >
           Run…
         </button>
       </div>
-      {error.value && <p class="error" data-testid="migrate-error">{error.value}</p>}
+      {error.value && (
+        <p class="error" data-testid="migrate-error">
+          {error.value}
+        </p>
+      )}
       {confirming.value && previewed && (
         <div class="confirm" role="alertdialog" data-testid="migrate-confirm">
           <strong>
             Apply {previewed.changes.length} change{previewed.changes.length === 1 ? '' : 's'}?
           </strong>
-          <button type="button" data-testid="migrate-confirm-run" disabled={busy.value} onClick={() => void migrate(false)}>
+          <button
+            type="button"
+            data-testid="migrate-confirm-run"
+            disabled={busy.value}
+            onClick={() => void migrate(false)}
+          >
             Run migration
           </button>
           <button type="button" data-testid="migrate-confirm-cancel" onClick={() => (confirming.value = false)}>
@@ -305,8 +353,20 @@ function MigrationPanel({ entityId }: { entityId: string | null }) {
           </button>
         </div>
       )}
-      {previewed && <MigrationChanges title={`Preview: ${previewed.examined} mappings examined`} migration={previewed} testid="migrate-preview-result" />}
-      {applied.value && <MigrationChanges title={`Applied: ${applied.value.examined} mappings examined`} migration={applied.value} testid="migrate-result" />}
+      {previewed && (
+        <MigrationChanges
+          title={`Preview: ${previewed.examined} mappings examined`}
+          migration={previewed}
+          testid="migrate-preview-result"
+        />
+      )}
+      {applied.value && (
+        <MigrationChanges
+          title={`Applied: ${applied.value.examined} mappings examined`}
+          migration={applied.value}
+          testid="migrate-result"
+        />
+      )}
     </section>
   );
 }
@@ -334,19 +394,31 @@ function MigrationChanges({ title, migration, testid }: { title: string; migrati
           </thead>
           <tbody>
             {shown.map((change) => (
-              <tr key={`${change.entityId}/${change.entityVersion}/${change.stateName}/${change.algorithmId}`} data-testid="migration-change" data-action={change.action}>
+              <tr
+                key={`${change.entityId}/${change.entityVersion}/${change.stateName}/${change.algorithmId}`}
+                data-testid="migration-change"
+                data-action={change.action}
+              >
                 <td class={`action-${change.action}`}>{change.action}</td>
                 <td>{change.entityId}</td>
                 <td>{change.entityVersion}</td>
                 <td>{change.stateName}</td>
                 <td>{change.algorithmId}</td>
-                <td class="mono">{change.jobId ? <a href={`/jobs/${encodeURIComponent(change.jobId)}`}>{change.jobId}</a> : <span class="muted">—</span>}</td>
+                <td class="mono">
+                  {change.jobId ? (
+                    <a href={`/jobs/${encodeURIComponent(change.jobId)}`}>{change.jobId}</a>
+                  ) : (
+                    <span class="muted">—</span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      {migration.changes.length > shown.length && <p class="muted">and {migration.changes.length - shown.length} more</p>}
+      {migration.changes.length > shown.length && (
+        <p class="muted">and {migration.changes.length - shown.length} more</p>
+      )}
     </div>
   );
 }

@@ -18,7 +18,15 @@ const LEASE_EVENTS = `subscription LeaseEvents($after: String, $filter: EventFil
 
 /** Running jobs grouped by worker: lease countdowns, last heartbeat, progress, all live. */
 export function WorkersView(_props: { id: string }) {
-  const list = useMemo(() => liveJobList({ filterInput: { status: ['RUNNING'] }, matches: (job) => job.status === 'RUNNING', experimentId: null }), []);
+  const list = useMemo(
+    () =>
+      liveJobList({
+        filterInput: { status: ['RUNNING'] },
+        matches: (job) => job.status === 'RUNNING',
+        experimentId: null,
+      }),
+    [],
+  );
   const heartbeats = useSignal<ReadonlyMap<string, string>>(new Map());
   // A local clock for the countdowns: nothing is asked of the server by this tick.
   const now = useNow(true);
@@ -73,7 +81,12 @@ export function WorkersView(_props: { id: string }) {
         </section>
       ))}
       {list.hasNextPage.value && (
-        <button type="button" data-testid="load-more" disabled={list.loading.value} onClick={() => void list.loadMore()}>
+        <button
+          type="button"
+          data-testid="load-more"
+          disabled={list.loading.value}
+          onClick={() => void list.loadMore()}
+        >
           Load more
         </button>
       )}
@@ -89,12 +102,23 @@ function RunningJobRow({ job, now, lastHeartbeat }: { job: JobRow; now: number; 
       <td class="mono">
         <a href={`/jobs/${encodeURIComponent(job.id)}`}>{job.id}</a>
       </td>
-      <td>{job.experiment ? <a href={`/experiments/${encodeURIComponent(job.experiment.id)}`}>{job.experiment.name}</a> : <span class="muted">—</span>}</td>
+      <td>
+        {job.experiment ? (
+          <a href={`/experiments/${encodeURIComponent(job.experiment.id)}`}>{job.experiment.name}</a>
+        ) : (
+          <span class="muted">—</span>
+        )}
+      </td>
       <td>{formatTime(job.startedAt)}</td>
-      <td data-testid="lease-left" class={left === null ? 'muted' : left < 0 ? 'lease-expired' : left < 10 ? 'lease-soon' : ''}>
+      <td
+        data-testid="lease-left"
+        class={left === null ? 'muted' : left < 0 ? 'lease-expired' : left < 10 ? 'lease-soon' : ''}
+      >
         {formatCountdown(left)}
       </td>
-      <td data-testid="last-heartbeat">{lastHeartbeat ? formatTime(lastHeartbeat) : <span class="muted">none since opened</span>}</td>
+      <td data-testid="last-heartbeat">
+        {lastHeartbeat ? formatTime(lastHeartbeat) : <span class="muted">none since opened</span>}
+      </td>
       <td data-testid="progress">
         {percent === null ? (
           <span class="muted">—</span>

@@ -30,9 +30,14 @@ export function defineLogCommands(program: Command): void {
     .option('--verify', 'compare the rebuilt read models with the live ones')
     .addHelpText(
       'after',
-      after(['trialog replay', 'TRIALOG_DB=/var/lib/trialog/trialog.db trialog replay --verify'], `exit codes: 0 replayed (identical), 1 a difference, 2 bad usage or configuration`),
+      after(
+        ['trialog replay', 'TRIALOG_DB=/var/lib/trialog/trialog.db trialog replay --verify'],
+        `exit codes: 0 replayed (identical), 1 a difference, 2 bad usage or configuration`,
+      ),
     )
-    .action(action(async (options: { verify?: boolean }) => (await import('../store-commands.js')).replayCommand(options)));
+    .action(
+      action(async (options: { verify?: boolean }) => (await import('../store-commands.js')).replayCommand(options)),
+    );
 
   program
     .command('export')
@@ -69,12 +74,19 @@ export function defineLogCommands(program: Command): void {
     .addHelpText(
       'after',
       after(
-        ['TRIALOG_DB=new.db trialog import backup.ndjson', 'EVENTSTORE_URL=esdb://localhost:2113?tls=false trialog import backup.ndjson'],
+        [
+          'TRIALOG_DB=new.db trialog import backup.ndjson',
+          'EVENTSTORE_URL=esdb://localhost:2113?tls=false trialog import backup.ndjson',
+        ],
         'exit codes: 0 imported, 1 failed (a bad line, a conflicting event), 2 bad usage or configuration,\n' +
           'or a store that is not empty without --append',
       ),
     )
-    .action(action(async (file: string, options: { append?: boolean }) => (await import('../store-commands.js')).importCommand(file, options)));
+    .action(
+      action(async (file: string, options: { append?: boolean }) =>
+        (await import('../store-commands.js')).importCommand(file, options),
+      ),
+    );
 
   program
     .command('verify')
@@ -87,7 +99,10 @@ export function defineLogCommands(program: Command): void {
     )
     .addHelpText(
       'after',
-      after(['trialog verify', 'TRIALOG_DB=restored.db trialog verify'], 'exit codes: 0 no problem, 1 problems found (or the store could not be read), 2 bad usage or configuration'),
+      after(
+        ['trialog verify', 'TRIALOG_DB=restored.db trialog verify'],
+        'exit codes: 0 no problem, 1 problems found (or the store could not be read), 2 bad usage or configuration',
+      ),
     )
     .action(action(async () => (await import('../store-commands.js')).verifyCommand()));
 }

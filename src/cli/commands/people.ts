@@ -27,7 +27,10 @@ export function definePeopleCommands(program: Command): void {
           `objective value, hyperparameters (compact JSON, cut to fit; --json has them whole), created (local time). ` +
           `On a terminal the table is cut to its width; piped, nothing is cut.`,
       )
-      .option('--status <statuses>', 'only jobs in these statuses, comma-separated, in any case: queued, running, succeeded, failed, cancelled, pruned')
+      .option(
+        '--status <statuses>',
+        'only jobs in these statuses, comma-separated, in any case: queued, running, succeeded, failed, cancelled, pruned',
+      )
       .option('--experiment <id|name>', 'only the jobs of this experiment, named by its id or its name')
       .option('--label <label>', 'only jobs carrying this label')
       .option('--worker <id>', 'only jobs of this worker id')
@@ -37,7 +40,10 @@ export function definePeopleCommands(program: Command): void {
           'highest objective first). Sorted by the server, page by page',
         'created:desc',
       )
-      .option('--first <n>', `the first N jobs (default ${DEFAULT_FIRST}, at most ${PAGE_SIZE}); the last line says how many there are in all`)
+      .option(
+        '--first <n>',
+        `the first N jobs (default ${DEFAULT_FIRST}, at most ${PAGE_SIZE}); the last line says how many there are in all`,
+      )
       .option('--all', 'every job that matches, fetched page by page'),
   )
     .addHelpText(
@@ -73,7 +79,7 @@ export function definePeopleCommands(program: Command): void {
       .description(
         "Prints a job's log, each line's text as the job wrote it (its control characters shown as escapes " +
           'such as \\x1b unless --raw). Lines the job wrote to stderr are printed on standard output, in the order ' +
-          'they were written among the stdout lines: --stream picks one stream, --json shows each line\'s stream.\n\n' +
+          "they were written among the stdout lines: --stream picks one stream, --json shows each line's stream.\n\n" +
           'With -f, it then prints new lines as the job writes them until the job has ended, then the final ' +
           'status on standard error ("job ID SUCCEEDED"), and exits with it: 0 succeeded, 5 failed, ' +
           '6 cancelled, 7 pruned.',
@@ -108,7 +114,9 @@ export function definePeopleCommands(program: Command): void {
       .option('--reason <text>', "why, kept in the job's history and shown by trialog job"),
   )
     .addHelpText('after', examples("trialog cancel job_3f2a9c --reason 'wrong dataset'") + exitCodes())
-    .action(action(async (jobId: string, options) => (await import('../people/jobs.js')).cancelCommand(jobId, options)));
+    .action(
+      action(async (jobId: string, options) => (await import('../people/jobs.js')).cancelCommand(jobId, options)),
+    );
 
   defineExperimentCommand(program);
 
@@ -116,7 +124,9 @@ export function definePeopleCommands(program: Command): void {
     program
       .command('experiments')
       .summary('list experiments with their job counts')
-      .description('Lists experiments, oldest first, with their job counts and best objective value. With --json, a JSON array of the experiments.')
+      .description(
+        'Lists experiments, oldest first, with their job counts and best objective value. With --json, a JSON array of the experiments.',
+      )
       .option('--status <status>', 'only experiments in this status: running, paused or done'),
   )
     .addHelpText('after', examples('trialog experiments --status running') + exitCodes())
@@ -135,7 +145,9 @@ export function definePeopleCommands(program: Command): void {
       .argument('<experiment>', 'the experiment, by id or name'),
   )
     .addHelpText('after', examples('trialog watch resnet-sweep') + exitCodes())
-    .action(action(async (which: string, options) => (await import('../people/watch.js')).watchCommand(which, options)));
+    .action(
+      action(async (which: string, options) => (await import('../people/watch.js')).watchCommand(which, options)),
+    );
 }
 
 const EXPERIMENT_FILE_HELP = `
@@ -163,7 +175,11 @@ function defineExperimentCommand(program: Command): void {
     .command('experiment')
     .summary('create an experiment, show one, pause, resume or finish it')
     .description('Creates an experiment from a file, shows one, or changes its status.')
-    .addHelpText('after', examples('trialog experiment create -f sweep.yaml', 'trialog experiment show resnet-sweep --top 20') + exitCodes());
+    .addHelpText(
+      'after',
+      examples('trialog experiment create -f sweep.yaml', 'trialog experiment show resnet-sweep --top 20') +
+        exitCodes(),
+    );
 
   peopleOptions(
     experiment
@@ -185,7 +201,9 @@ function defineExperimentCommand(program: Command): void {
       .option('--top <n>', 'how many of its best jobs the leaderboard shows (default 10)'),
   )
     .addHelpText('after', examples('trialog experiment show resnet-sweep --top 20') + exitCodes())
-    .action(action(async (which: string, options) => (await import('../people/experiments.js')).showCommand(which, options)));
+    .action(
+      action(async (which: string, options) => (await import('../people/experiments.js')).showCommand(which, options)),
+    );
 
   const changes = {
     pause: 'Hands out none of its jobs until resumed (running jobs go on).',
@@ -193,8 +211,14 @@ function defineExperimentCommand(program: Command): void {
     finish: 'Ends it: its queued and running jobs are cancelled.',
   } as const;
   for (const [change, description] of Object.entries(changes) as [keyof typeof changes, string][]) {
-    peopleOptions(experiment.command(change).description(description).argument('<experiment>', 'the experiment, by id or name'))
+    peopleOptions(
+      experiment.command(change).description(description).argument('<experiment>', 'the experiment, by id or name'),
+    )
       .addHelpText('after', examples(`trialog experiment ${change} resnet-sweep`) + exitCodes())
-      .action(action(async (which: string, options) => (await import('../people/experiments.js')).statusCommand(change, which, options)));
+      .action(
+        action(async (which: string, options) =>
+          (await import('../people/experiments.js')).statusCommand(change, which, options),
+        ),
+      );
   }
 }

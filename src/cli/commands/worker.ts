@@ -71,7 +71,10 @@ export function defineWorkerCommand(program: Command): void {
       .summary('claim jobs and run COMMAND for each')
       .description(WORKER_DESCRIPTION)
       .argument('[command...]', 'the command to run for each job, after --')
-      .option('--experiment <id|name>', "claim only this experiment's jobs (needed to run a search's trials); the worker exits when the experiment is DONE")
+      .option(
+        '--experiment <id|name>',
+        "claim only this experiment's jobs (needed to run a search's trials); the worker exits when the experiment is DONE",
+      )
       .option('--labels <a,b>', 'capabilities this worker offers (a job is claimable when its labels are a subset)')
       .option('--algorithms <a,b>', 'claim only jobs of these algorithms')
       .option('--slots <n>', 'jobs run at once (default 1)')
@@ -79,7 +82,11 @@ export function defineWorkerCommand(program: Command): void {
       .option('--grace <seconds>', 'between SIGTERM and SIGKILL when a command must stop (default 10)')
       .option('--worker-id <id>', 'how the worker is named in the jobs it claims (default HOST-PID)')
       .option('--work-dir <dir>', "where each attempt's output directory is made (default ./trialog-runs)")
-      .option('--checkpoint-root <dir>', "a directory (besides --work-dir) where a PBT parent's checkpoint may lie; may be given more than once", collect)
+      .option(
+        '--checkpoint-root <dir>',
+        "a directory (besides --work-dir) where a PBT parent's checkpoint may lie; may be given more than once",
+        collect,
+      )
       .option('--hparam-prefix <p>', "put before each hyperparameter's name (default --)")
       .option(
         '--hparam-delimiter <d>',
@@ -88,7 +95,10 @@ export function defineWorkerCommand(program: Command): void {
       .option('--no-hparam-args', 'pass hyperparameters only in the environment')
       .option('--max-jobs <n>', 'exit after N jobs')
       .option('--idle-exit <seconds>', 'exit after this long with nothing to claim')
-      .option('--poll <seconds>', 'how often an idle slot asks for work without a notification (default 5, at least 0.1)')
+      .option(
+        '--poll <seconds>',
+        'how often an idle slot asks for work without a notification (default 5, at least 0.1)',
+      )
       .option('--drain', 'on Ctrl-C, let running jobs finish (default: stop them and release their jobs)'),
     { json: false },
   )

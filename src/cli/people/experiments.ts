@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { text as readStream } from 'node:stream/consumers';
 import { parse as parseYaml } from 'yaml';
-import type { ExperimentDetail, ExperimentSummary, JobSummary, JsonObject, TrialogClient } from '../../client/client.js';
+import type {
+  ExperimentDetail,
+  ExperimentSummary,
+  JobSummary,
+  JsonObject,
+  TrialogClient,
+} from '../../client/client.js';
 import type { ConnectionValues } from '../commands/connection-options.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatNumber, table, type Cell } from '../table.js';
@@ -42,7 +48,10 @@ export async function createCommand(values: ConnectionValues & { file: string })
 }
 
 type Format = 'JSON' | 'YAML';
-const PARSERS: Record<Format, (text: string) => unknown> = { JSON: (text) => JSON.parse(text), YAML: (text) => parseYaml(text) };
+const PARSERS: Record<Format, (text: string) => unknown> = {
+  JSON: (text) => JSON.parse(text),
+  YAML: (text) => parseYaml(text),
+};
 
 async function readExperimentInput(file: string): Promise<JsonObject> {
   const source = file === '-' ? 'standard input' : file;
@@ -102,14 +111,22 @@ function describeExperiment(experiment: ExperimentDetail): string {
     ['description', experiment.description],
     ['status', experiment.status],
     ['scheduler', schedulerText(experiment)],
-    ['objective', objective && `${formatObjective(objective)}${stopThreshold === null ? '' : `, stop at ${stopThreshold}`}`],
+    [
+      'objective',
+      objective && `${formatObjective(objective)}${stopThreshold === null ? '' : `, stop at ${stopThreshold}`}`,
+    ],
     ['jobs', `${experiment.jobCounts.total}: ${formatCounts(experiment.jobCounts)}`],
-    ['best', bestJob && `${bestJob.objectiveValue === null ? '-' : formatNumber(bestJob.objectiveValue)} (job ${bestJob.id})`],
+    [
+      'best',
+      bestJob && `${bestJob.objectiveValue === null ? '-' : formatNumber(bestJob.objectiveValue)} (job ${bestJob.id})`,
+    ],
     ['created', formatTime(experiment.createdAt)],
   ]);
   if (!objective) return summary;
   const leaderboard =
-    experiment.leaderboard.length === 0 ? 'no succeeded job has an objective value yet' : leaderboardTable(experiment.leaderboard);
+    experiment.leaderboard.length === 0
+      ? 'no succeeded job has an objective value yet'
+      : leaderboardTable(experiment.leaderboard);
   return `${summary}\n\nleaderboard:\n${leaderboard}`;
 }
 
@@ -130,7 +147,9 @@ function leaderboardTable(jobs: JobSummary[]): string {
     job.id,
     job.status,
     job.objectiveValue,
-    ...(columnEach ? names.map((name) => hyperparameterCell(job.hyperparameters[name])) : [compactJson(job.hyperparameters)]),
+    ...(columnEach
+      ? names.map((name) => hyperparameterCell(job.hyperparameters[name]))
+      : [compactJson(job.hyperparameters)]),
   ]);
   return table(headers, rows, tableOptions());
 }
@@ -149,13 +168,20 @@ const STATUS_CHANGES = {
   finish: { call: 'finishExperiment', done: 'finished' },
 } as const;
 
-export async function statusCommand(change: keyof typeof STATUS_CHANGES, whichText: string, values: ConnectionValues): Promise<number> {
+export async function statusCommand(
+  change: keyof typeof STATUS_CHANGES,
+  whichText: string,
+  values: ConnectionValues,
+): Promise<number> {
   const which = subject(whichText, 'experiment id or name', `trialog experiment ${change} <id|name>`);
   return withClient(values, async (client) => {
     const { id } = await resolveExperiment(client, which);
     const experiment = await client[STATUS_CHANGES[change].call](id);
     if (values.json) printJson(experiment);
-    else say(`${STATUS_CHANGES[change].done} experiment ${experiment.name} (${experiment.id}): ${formatCounts(experiment.jobCounts)}`);
+    else
+      say(
+        `${STATUS_CHANGES[change].done} experiment ${experiment.name} (${experiment.id}): ${formatCounts(experiment.jobCounts)}`,
+      );
     return EXIT.OK;
   });
 }
@@ -172,7 +198,10 @@ export async function experimentsCommand(values: ConnectionValues & { status?: s
   });
 }
 
-async function fetchExperiments(client: TrialogClient, status: ExperimentSummary['status'] | undefined): Promise<ExperimentSummary[]> {
+async function fetchExperiments(
+  client: TrialogClient,
+  status: ExperimentSummary['status'] | undefined,
+): Promise<ExperimentSummary[]> {
   const experiments: ExperimentSummary[] = [];
   let after: string | undefined;
   for (;;) {
@@ -184,7 +213,20 @@ async function fetchExperiments(client: TrialogClient, status: ExperimentSummary
 }
 
 function experimentsTable(experiments: ExperimentSummary[]): string {
-  const headers = ['id', 'name', 'status', 'scheduler', 'objective', 'queued', 'running', 'succeeded', 'failed', 'pruned', 'cancelled', 'best'];
+  const headers = [
+    'id',
+    'name',
+    'status',
+    'scheduler',
+    'objective',
+    'queued',
+    'running',
+    'succeeded',
+    'failed',
+    'pruned',
+    'cancelled',
+    'best',
+  ];
   const rows = experiments.map((e) => [
     e.id,
     e.name,

@@ -44,9 +44,14 @@ export async function jobsCommand(values: JobsValues): Promise<number> {
   if (values.all && values.first !== undefined) throw new UsageError('give --first or --all, not both');
   const status = values.status === undefined ? undefined : parseJobStatuses(values.status);
   const orderBy = parseSort(values.sort);
-  const limit = values.all ? 'all' : values.first === undefined ? DEFAULT_FIRST : parseInteger('--first', values.first, { min: 1, max: PAGE_SIZE });
+  const limit = values.all
+    ? 'all'
+    : values.first === undefined
+      ? DEFAULT_FIRST
+      : parseInteger('--first', values.first, { min: 1, max: PAGE_SIZE });
   return withClient(values, async (client) => {
-    const experimentId = values.experiment === undefined ? undefined : (await resolveExperiment(client, values.experiment)).id;
+    const experimentId =
+      values.experiment === undefined ? undefined : (await resolveExperiment(client, values.experiment)).id;
     const filter: JobFilter = { status, experimentId, label: values.label, workerId: values.worker };
     const { jobs, totalCount } = await fetchJobs(client, filter, orderBy, limit);
     if (values.json) printJson({ totalCount, jobs });
@@ -58,10 +63,19 @@ export async function jobsCommand(values: JobsValues): Promise<number> {
 /** `created`, `priority:asc`, `objective:desc`… as the server's order. */
 export function parseSort(text: string): JobOrder {
   const [field, direction = 'desc', ...rest] = text.trim().toLowerCase().split(':');
-  if (!(JOB_SORT_FIELDS as readonly string[]).includes(field!) || !['asc', 'desc'].includes(direction) || rest.length > 0) {
-    throw new UsageError(`--sort must be FIELD or FIELD:asc or FIELD:desc, FIELD one of ${JOB_SORT_FIELDS.join(', ')}; not "${text}"`);
+  if (
+    !(JOB_SORT_FIELDS as readonly string[]).includes(field!) ||
+    !['asc', 'desc'].includes(direction) ||
+    rest.length > 0
+  ) {
+    throw new UsageError(
+      `--sort must be FIELD or FIELD:asc or FIELD:desc, FIELD one of ${JOB_SORT_FIELDS.join(', ')}; not "${text}"`,
+    );
   }
-  return { field: field!.toUpperCase() as JobOrder['field'], direction: direction.toUpperCase() as JobOrder['direction'] };
+  return {
+    field: field!.toUpperCase() as JobOrder['field'],
+    direction: direction.toUpperCase() as JobOrder['direction'],
+  };
 }
 
 async function fetchJobs(
@@ -96,7 +110,9 @@ function printJobsTable(jobs: JobSummary[], totalCount: number): void {
     compactJson(job.hyperparameters),
     formatTime(job.createdAt),
   ]);
-  say(table(['id', 'status', 'experiment', 'attempts', 'objective', 'hyperparameters', 'created'], rows, tableOptions()));
+  say(
+    table(['id', 'status', 'experiment', 'attempts', 'objective', 'hyperparameters', 'created'], rows, tableOptions()),
+  );
   if (jobs.length < totalCount) say(`${jobs.length} of ${totalCount} jobs`);
 }
 
@@ -118,7 +134,12 @@ async function cancellationOf(client: TrialogClient, job: JobDetail): Promise<Ca
   if (!cancelled) return undefined;
   const data = cancelled.data as { reason?: string | null; from?: string };
   const actor = cancelled.metadata.actor;
-  return { reason: data.reason ?? null, from: data.from ?? null, by: typeof actor === 'string' ? actor : null, at: cancelled.timestamp };
+  return {
+    reason: data.reason ?? null,
+    from: data.from ?? null,
+    by: typeof actor === 'string' ? actor : null,
+    at: cancelled.timestamp,
+  };
 }
 
 interface Cancellation {
@@ -194,14 +215,19 @@ function pruningFields(pruning: PruningDecision | null): [string, string | null]
 
 function cancellationFields(cancellation: Cancellation | undefined): [string, string | null][] {
   if (!cancellation) return [];
-  const by = [cancellation.by && `by ${cancellation.by}`, cancellation.from && `while ${cancellation.from}`].filter(Boolean).join(', ');
+  const by = [cancellation.by && `by ${cancellation.by}`, cancellation.from && `while ${cancellation.from}`]
+    .filter(Boolean)
+    .join(', ');
   return [
     ['cancel reason', cancellation.reason ?? '(none given)'],
     ['cancelled', `${formatTime(cancellation.at)}${by ? ` ${by}` : ''}`],
   ];
 }
 
-export async function cancelCommand(jobIdText: string, values: ConnectionValues & { reason?: string }): Promise<number> {
+export async function cancelCommand(
+  jobIdText: string,
+  values: ConnectionValues & { reason?: string },
+): Promise<number> {
   const jobId = subject(jobIdText, 'job id', 'trialog cancel <job id>');
   return withClient(values, async (client) => {
     const job = await client.cancelJob({ jobId, reason: values.reason });

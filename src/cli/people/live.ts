@@ -93,7 +93,11 @@ const QUIET = Symbol('quiet');
 const NEVER = new Promise<never>(() => {});
 
 /** The next item; or QUIET after `ms` without one, or as soon as `signal` aborts. */
-function nextOrQuiet<T>(pending: Promise<IteratorResult<T>>, ms: number, signal: AbortSignal): Promise<IteratorResult<T> | typeof QUIET> {
+function nextOrQuiet<T>(
+  pending: Promise<IteratorResult<T>>,
+  ms: number,
+  signal: AbortSignal,
+): Promise<IteratorResult<T> | typeof QUIET> {
   let wake = () => {};
   const quiet = new Promise<typeof QUIET>((resolve) => (wake = () => resolve(QUIET)));
   const timer = setTimeout(wake, ms);

@@ -3,7 +3,16 @@ import type { CallOptions, JobStatus, LogLine, LogStream, TrialogClient } from '
 import type { ConnectionValues } from '../commands/connection-options.js';
 import { EXIT, EXIT_FOR_FINAL_STATUS } from '../exit-codes.js';
 import { LIVE_RETRY, interruptible, liveLoop } from './live.js';
-import { FINAL_STATUSES, parseChoice, parseInteger, printJson, printJsonLine, say, subject, withClient } from './shared.js';
+import {
+  FINAL_STATUSES,
+  parseChoice,
+  parseInteger,
+  printJson,
+  printJsonLine,
+  say,
+  subject,
+  withClient,
+} from './shared.js';
 
 interface LogsValues extends ConnectionValues {
   follow?: boolean;
@@ -18,8 +27,10 @@ const QUIET_MS = 1000;
 
 export async function logsCommand(jobIdText: string, values: LogsValues): Promise<number> {
   const jobId = subject(jobIdText, 'job id', 'trialog logs <job id>');
-  const after = values.after === undefined ? -1 : parseInteger('--after', values.after, { min: 0, max: Number.MAX_SAFE_INTEGER });
-  const stream = values.stream === undefined ? undefined : parseChoice('--stream', values.stream, ['STDOUT', 'STDERR'] as const);
+  const after =
+    values.after === undefined ? -1 : parseInteger('--after', values.after, { min: 0, max: Number.MAX_SAFE_INTEGER });
+  const stream =
+    values.stream === undefined ? undefined : parseChoice('--stream', values.stream, ['STDOUT', 'STDERR'] as const);
   return withClient(values, async (client) => {
     if (values.follow) {
       const printer = new LogPrinter(after, stream, values.json ? printJsonLine : (line) => say(line.text));
@@ -29,7 +40,11 @@ export async function logsCommand(jobIdText: string, values: LogsValues): Promis
       return EXIT_FOR_FINAL_STATUS[status];
     }
     const collected: LogLine[] = [];
-    const printer = new LogPrinter(after, stream, values.json ? (line) => collected.push(line) : (line) => say(line.text));
+    const printer = new LogPrinter(
+      after,
+      stream,
+      values.json ? (line) => collected.push(line) : (line) => say(line.text),
+    );
     await readPages(client, jobId, printer);
     if (values.json) printJson(collected);
     return EXIT.OK;
@@ -53,7 +68,12 @@ class LogPrinter {
 }
 
 /** Prints the log after the printer's last line, page by page; answers the job's status as of the last page. */
-async function readPages(client: TrialogClient, jobId: string, printer: LogPrinter, call?: CallOptions): Promise<JobStatus> {
+async function readPages(
+  client: TrialogClient,
+  jobId: string,
+  printer: LogPrinter,
+  call?: CallOptions,
+): Promise<JobStatus> {
   for (;;) {
     const after = printer.last >= 0 ? String(printer.last) : undefined;
     const { status, logs } = await client.jobLogs(jobId, { first: PAGE_SIZE, after }, call);
@@ -80,7 +100,11 @@ const isFinal = (status: JobStatus): status is FinalStatus => FINAL_STATUSES.has
  * lines, so a job seen ended has every line in that read, also those the
  * subscription had not delivered yet.
  */
-async function followLog(client: TrialogClient, jobId: string, printer: LogPrinter): Promise<FinalStatus | 'interrupted'> {
+async function followLog(
+  client: TrialogClient,
+  jobId: string,
+  printer: LogPrinter,
+): Promise<FinalStatus | 'interrupted'> {
   let final: FinalStatus | undefined;
   const code = await interruptible(async (signal) => {
     const status = await readPages(client, jobId, printer, { signal });

@@ -38,7 +38,14 @@ export async function withClient<T>(values: ConnectionValues, use: (client: Tria
 
 // ------------------------------------------------------------ arguments
 
-export const JOB_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'PRUNED'] as const satisfies readonly JobStatus[];
+export const JOB_STATUSES = [
+  'QUEUED',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELLED',
+  'PRUNED',
+] as const satisfies readonly JobStatus[];
 export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'PRUNED']);
 export const EXPERIMENT_STATUSES = ['RUNNING', 'PAUSED', 'DONE'] as const satisfies readonly ExperimentStatus[];
 
@@ -65,7 +72,8 @@ export function parseInteger(option: string, text: string, range: { min: number;
 /** The argument a command names its subject with (a job id, an experiment), trimmed and of a sane length. */
 export function subject(text: string, what: string, usage: string): string {
   const value = text.trim();
-  if (value === '' || value.length > 256) throw new UsageError(`the ${what} must be 1 to 256 characters (usage: ${usage})`);
+  if (value === '' || value.length > 256)
+    throw new UsageError(`the ${what} must be 1 to 256 characters (usage: ${usage})`);
   return value;
 }
 
@@ -134,7 +142,9 @@ export function compactJson(value: unknown, max?: number): string {
 
 /** Label-value lines with the values aligned; rows without a value are left out. */
 export function fields(rows: [label: string, value: string | number | null | undefined][]): string {
-  const shown = rows.filter((row): row is [string, string | number] => row[1] !== null && row[1] !== undefined && row[1] !== '');
+  const shown = rows.filter(
+    (row): row is [string, string | number] => row[1] !== null && row[1] !== undefined && row[1] !== '',
+  );
   const width = Math.max(...shown.map(([label]) => label.length));
   return shown.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
 }

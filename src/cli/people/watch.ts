@@ -5,14 +5,7 @@ import type { ConnectionValues } from '../commands/connection-options.js';
 import { EXIT } from '../exit-codes.js';
 import { formatNumber } from '../table.js';
 import { LIVE_RETRY, interruptible, liveLoop, type Verdict } from './live.js';
-import {
-  printJsonLine,
-  resolveExperiment,
-  say,
-  shown,
-  subject,
-  withClient,
-} from './shared.js';
+import { printJsonLine, resolveExperiment, say, shown, subject, withClient } from './shared.js';
 
 /** How long the subscription may be quiet before a query checks the experiment (it may have missed the end). */
 const QUIET_MS = 5000;
@@ -79,7 +72,8 @@ function changesOnly(view: View): View {
 
 function jsonView(): View {
   return {
-    show: ({ id, name, status, jobCounts, bestJob }) => printJsonLine({ at: new Date().toISOString(), id, name, status, jobCounts, bestJob }),
+    show: ({ id, name, status, jobCounts, bestJob }) =>
+      printJsonLine({ at: new Date().toISOString(), id, name, status, jobCounts, bestJob }),
     end: () => {},
   };
 }
@@ -109,6 +103,7 @@ function redrawnLine(): View {
 function stateLine({ status, jobCounts: c, bestJob }: ExperimentSummary): string {
   const time = new Date().toTimeString().slice(0, 8);
   const counts = `queued ${c.queued}  running ${c.running}  succeeded ${c.succeeded}  failed ${c.failed}  pruned ${c.pruned}  cancelled ${c.cancelled}`;
-  const best = bestJob?.objectiveValue == null ? '' : `  best ${formatNumber(bestJob.objectiveValue)} (job ${bestJob.id})`;
+  const best =
+    bestJob?.objectiveValue == null ? '' : `  best ${formatNumber(bestJob.objectiveValue)} (job ${bestJob.id})`;
   return `${time}  ${status.padEnd(7)}  ${counts}${best}`;
 }

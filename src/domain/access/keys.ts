@@ -82,7 +82,8 @@ export function decideKeys(state: KeyRing | undefined, command: AccessCommand): 
     }
     const taken = Object.values(ring).find((k) => sameName(k.name) === sameName(command.name));
     if (taken) {
-      const revoked = taken.revokedAt === null ? '' : ' (revoked: names are never reused, so that actors stay unambiguous)';
+      const revoked =
+        taken.revokedAt === null ? '' : ' (revoked: names are never reused, so that actors stay unambiguous)';
       throw conflict(`a key named ${JSON.stringify(taken.name)} exists already${revoked}`);
     }
     const { type: _type, ...data } = command;
@@ -95,7 +96,16 @@ export function decideKeys(state: KeyRing | undefined, command: AccessCommand): 
 }
 
 /** What each role may call: root fields of Mutation; every role reads and subscribes (apiKeys: admin). */
-const WORKER_MUTATIONS = ['claimJob', 'heartbeat', 'reportMetric', 'reportMetrics', 'appendLog', 'completeJob', 'failJob', 'releaseJob'];
+const WORKER_MUTATIONS = [
+  'claimJob',
+  'heartbeat',
+  'reportMetric',
+  'reportMetrics',
+  'appendLog',
+  'completeJob',
+  'failJob',
+  'releaseJob',
+];
 const EDITOR_MUTATIONS = [
   'createJob',
   'cancelJob',

@@ -23,10 +23,12 @@ export function decideExperiment(state: MaybeExperiment, command: ExperimentComm
   if (!state) throw notFound('experiment not found');
   switch (command.type) {
     case 'PauseExperiment':
-      if (state.status !== 'RUNNING') throw conflict(`cannot pause an experiment that is ${state.status}`, { status: state.status });
+      if (state.status !== 'RUNNING')
+        throw conflict(`cannot pause an experiment that is ${state.status}`, { status: state.status });
       return [{ type: 'ExperimentPaused', data: {} }];
     case 'ResumeExperiment':
-      if (state.status !== 'PAUSED') throw conflict(`cannot resume an experiment that is ${state.status}`, { status: state.status });
+      if (state.status !== 'PAUSED')
+        throw conflict(`cannot resume an experiment that is ${state.status}`, { status: state.status });
       return [{ type: 'ExperimentResumed', data: {} }];
     case 'FinishExperiment':
       if (state.status === 'DONE') throw conflict('the experiment is DONE already', { status: state.status });

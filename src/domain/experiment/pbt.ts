@@ -103,7 +103,13 @@ export function nextGeneration(
 }
 
 /** Whom `own` continues from: itself, or a better member whose hyperparameters and weights it copies. */
-function exploit(pbt: Pbt, direction: Direction, own: Member, population: readonly Member[], key: (p: string) => string): Member {
+function exploit(
+  pbt: Pbt,
+  direction: Direction,
+  own: Member,
+  population: readonly Member[],
+  key: (p: string) => string,
+): Member {
   const others = population.filter((m) => m.member !== own.member);
   if (others.length === 0) return own;
   if (pbt.exploit.tournament) {

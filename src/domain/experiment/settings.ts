@@ -14,38 +14,36 @@ const FloatRange = z
   .object({ low: finite, high: finite })
   .refine((r) => r.low < r.high, { message: 'low must be less than high', path: ['low'] });
 
-const Distribution = z
-  .object({
-    constant: z.json().optional(),
-    uniform: FloatRange.optional(),
-    logUniform: FloatRange.refine((r) => r.low > 0, {
-      message: 'a log-uniform range must be positive (low > 0)',
-      path: ['low'],
-    }).optional(),
-    intUniform: z
-      .object({ low: z.number().int(), high: z.number().int(), step: positiveInt.default(1) })
-      .refine((r) => r.low < r.high, { message: 'low must be less than high', path: ['low'] })
-      .optional(),
-    normal: z.object({ mean: finite, std: finite.refine((s) => s > 0, 'std must be > 0') }).optional(),
-    logNormal: z.object({ mean: finite, std: finite.refine((s) => s > 0, 'std must be > 0') }).optional(),
-    choice: z
-      .object({
-        values: z.array(z.json()).min(1, 'a choice needs at least one value'),
-        weights: z.array(finite.refine((w) => w >= 0, 'weights must be >= 0')).nullish(),
-      })
-      .refine((c) => !c.weights || c.weights.length === c.values.length, {
-        message: 'weights must have one entry per value',
-        path: ['weights'],
-      })
-      .refine((c) => !c.weights || c.weights.reduce((a, b) => a + b, 0) > 0, {
-        message: 'weights must not all be zero',
-        path: ['weights'],
-      })
-      .transform((c) => ({ values: c.values, weights: c.weights ?? null }))
-      .optional(),
-  })
-  // GraphQL's @oneOf has already checked that exactly one of them is given.
-  ;
+const Distribution = z.object({
+  constant: z.json().optional(),
+  uniform: FloatRange.optional(),
+  logUniform: FloatRange.refine((r) => r.low > 0, {
+    message: 'a log-uniform range must be positive (low > 0)',
+    path: ['low'],
+  }).optional(),
+  intUniform: z
+    .object({ low: z.number().int(), high: z.number().int(), step: positiveInt.default(1) })
+    .refine((r) => r.low < r.high, { message: 'low must be less than high', path: ['low'] })
+    .optional(),
+  normal: z.object({ mean: finite, std: finite.refine((s) => s > 0, 'std must be > 0') }).optional(),
+  logNormal: z.object({ mean: finite, std: finite.refine((s) => s > 0, 'std must be > 0') }).optional(),
+  choice: z
+    .object({
+      values: z.array(z.json()).min(1, 'a choice needs at least one value'),
+      weights: z.array(finite.refine((w) => w >= 0, 'weights must be >= 0')).nullish(),
+    })
+    .refine((c) => !c.weights || c.weights.length === c.values.length, {
+      message: 'weights must have one entry per value',
+      path: ['weights'],
+    })
+    .refine((c) => !c.weights || c.weights.reduce((a, b) => a + b, 0) > 0, {
+      message: 'weights must not all be zero',
+      path: ['weights'],
+    })
+    .transform((c) => ({ values: c.values, weights: c.weights ?? null }))
+    .optional(),
+});
+// GraphQL's @oneOf has already checked that exactly one of them is given.
 export type Distribution = z.output<typeof Distribution>;
 
 const parameterName = z.string().min(1).max(limits.idLength);
@@ -90,7 +88,9 @@ const Pbt = z
             .refine((f) => f > 0 && f <= 0.5, 'fraction must be in (0, 0.5]'),
         })
         .optional(),
-      tournament: z.object({ size: z.number().int().min(2, 'a tournament needs at least 2 members').default(2) }).optional(),
+      tournament: z
+        .object({ size: z.number().int().min(2, 'a tournament needs at least 2 members').default(2) })
+        .optional(),
     }),
     explore: z
       .array(
@@ -126,7 +126,11 @@ const Pbt = z
     const names = new Set(pbt.initial.map((p) => p.name));
     pbt.explore.forEach((e, i) => {
       if (!names.has(e.parameter)) {
-        ctx.addIssue({ code: 'custom', message: `unknown parameter ${e.parameter}`, path: ['explore', i, 'parameter'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown parameter ${e.parameter}`,
+          path: ['explore', i, 'parameter'],
+        });
       }
     });
     const size = pbt.exploit.tournament?.size;
@@ -142,9 +146,16 @@ const Pbt = z
 export const ExperimentSettings = z
   .object({
     name: z.string().trim().min(1, 'a name is required').max(limits.nameLength),
-    description: z.string().max(limits.reasonLength).nullish().transform((v) => v ?? null),
+    description: z
+      .string()
+      .max(limits.reasonLength)
+      .nullish()
+      .transform((v) => v ?? null),
     objective: z
-      .object({ metric: z.string().regex(/^[A-Za-z0-9_.\-/]{1,128}$/, 'must be a metric name'), direction: z.enum(['MINIMIZE', 'MAXIMIZE']) })
+      .object({
+        metric: z.string().regex(/^[A-Za-z0-9_.\-/]{1,128}$/, 'must be a metric name'),
+        direction: z.enum(['MINIMIZE', 'MAXIMIZE']),
+      })
       .nullish()
       .transform((v) => v ?? null),
     scheduler: z.object({
@@ -190,7 +201,11 @@ export const ExperimentSettings = z
       ctx.addIssue({ code: 'custom', message: 'a stop threshold needs an objective', path: ['stopThreshold'] });
     }
     if (s.scheduler.pbt && !s.objective) {
-      ctx.addIssue({ code: 'custom', message: 'population-based training needs an objective', path: ['scheduler', 'pbt'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'population-based training needs an objective',
+        path: ['scheduler', 'pbt'],
+      });
     }
     const sh = s.earlyStopping?.successiveHalving;
     if (sh?.maxSteps != null && sh.maxSteps < sh.minSteps) {

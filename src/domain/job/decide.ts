@@ -34,7 +34,14 @@ export type JobCommand =
       /** The experiment's early-stopping rule, when one applies: it judges the report as it is recorded. */
       earlyStopping?: EarlyStopping | null;
     }
-  | { type: 'AppendLog'; leaseTokenHash: string; lines: string[]; stream: LogStream; sequence?: number | null; digest?: string | null }
+  | {
+      type: 'AppendLog';
+      leaseTokenHash: string;
+      lines: string[];
+      stream: LogStream;
+      sequence?: number | null;
+      digest?: string | null;
+    }
   | { type: 'CompleteJob'; leaseTokenHash: string; result: JsonObject | null; artifacts: Artifact[] }
   | { type: 'FailJob'; leaseTokenHash: string; error: string; retry: boolean }
   | { type: 'ReleaseJob'; leaseTokenHash: string; reason: string | null }
@@ -134,7 +141,8 @@ type NumberedCommand = { leaseTokenHash: string; sequence?: number | null; diges
  */
 function isRetry(last: NumberedCall | null, command: NumberedCommand): boolean {
   const { sequence, digest, leaseTokenHash } = command;
-  if (sequence == null || last === null || last.leaseTokenHash !== leaseTokenHash || sequence !== last.sequence) return false;
+  if (sequence == null || last === null || last.leaseTokenHash !== leaseTokenHash || sequence !== last.sequence)
+    return false;
   return last.digest === undefined || digest == null || last.digest === digest;
 }
 
@@ -147,14 +155,20 @@ function requireNextNumber(last: NumberedCall | null, command: NumberedCommand):
   const { sequence, leaseTokenHash } = command;
   if (sequence == null || last === null || last.leaseTokenHash !== leaseTokenHash) return;
   if (sequence === last.sequence) {
-    throw conflict(`sequence ${sequence} was used by another call under this lease (different content); number a new call past it`, {
-      lastSequence: last.sequence,
-    });
+    throw conflict(
+      `sequence ${sequence} was used by another call under this lease (different content); number a new call past it`,
+      {
+        lastSequence: last.sequence,
+      },
+    );
   }
   if (sequence < last.sequence) {
-    throw conflict(`the sequence went backwards: ${sequence} after ${last.sequence} under this lease; number a new call past ${last.sequence}`, {
-      lastSequence: last.sequence,
-    });
+    throw conflict(
+      `the sequence went backwards: ${sequence} after ${last.sequence} under this lease; number a new call past ${last.sequence}`,
+      {
+        lastSequence: last.sequence,
+      },
+    );
   }
 }
 
@@ -253,7 +267,9 @@ function withSteps(
     if (!Number.isFinite(point.value)) throw badInput(`metric ${point.name}: value must be finite`);
     const step = point.step ?? (lastStep[point.name] ?? -1) + 1;
     if (point.step === null && step > MAX_METRIC_STEP) {
-      throw badInput(`metric ${point.name}: its last step is ${MAX_METRIC_STEP}, the largest step; give a step explicitly`);
+      throw badInput(
+        `metric ${point.name}: its last step is ${MAX_METRIC_STEP}, the largest step; give a step explicitly`,
+      );
     }
     if (!Number.isSafeInteger(step) || step < 0 || step > MAX_METRIC_STEP) {
       throw badInput(`metric ${point.name}: step must be from 0 to ${MAX_METRIC_STEP}`);

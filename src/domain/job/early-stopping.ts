@@ -63,7 +63,13 @@ export function judgeReport(
         return { reached, prune: { rule: 'median', ...judged, threshold, comparedTrials, rung: null } };
       }
     } else if (rule.successiveHalving) {
-      const verdict = successiveHalvingVerdict(rule.successiveHalving, rule.direction, values, rungsBefore + reached.length, rule.recordedAt);
+      const verdict = successiveHalvingVerdict(
+        rule.successiveHalving,
+        rule.direction,
+        values,
+        rungsBefore + reached.length,
+        rule.recordedAt,
+      );
       reached.push(...verdict.reached);
       if (verdict.prune) {
         const { threshold, comparedTrials, rung } = verdict;

@@ -153,7 +153,8 @@ export const isJobEventType = (type: string): type is JobEventType => hasEventTy
 
 /** Parses a stored job event, upcasting an older shape (metadata.schemaVersion) to the current one first. */
 export const parseJobEvent = eventParser(jobEventSchemas, 'a job', (event) => {
-  const version = typeof event.metadata?.schemaVersion === 'number' ? event.metadata.schemaVersion : jobEventVersion(event.type);
+  const version =
+    typeof event.metadata?.schemaVersion === 'number' ? event.metadata.schemaVersion : jobEventVersion(event.type);
   return upcastJobData(event.type, version, event.data, event.timestamp);
 });
 

@@ -12,7 +12,8 @@ import { eventParser, type EventsOf, type NewEventsOf } from '../event-schemas.j
 
 export const LEASE_TOKEN_CATEGORY = 'leasetoken';
 /** Keyed by a hash of the token's hash: the stream id gives away nothing the job's events do not. */
-export const leaseTokenKey = (leaseTokenHash: string) => createHash('sha256').update(`lease-token:${leaseTokenHash}`).digest('hex').slice(0, 40);
+export const leaseTokenKey = (leaseTokenHash: string) =>
+  createHash('sha256').update(`lease-token:${leaseTokenHash}`).digest('hex').slice(0, 40);
 export const leaseTokenStreamId = (key: string) => `${LEASE_TOKEN_CATEGORY}-${key}`;
 export const LEASE_TOKEN_EVENT_VERSION = 1;
 
@@ -33,7 +34,8 @@ export type LeaseTokenState =
   | { status: 'free' };
 
 export function evolveLeaseToken(_state: LeaseTokenState | undefined, event: LeaseTokenEvent): LeaseTokenState {
-  if (event.type === 'LeaseTokenReserved') return { status: 'reserved', workerId: event.data.workerId, at: event.timestamp };
+  if (event.type === 'LeaseTokenReserved')
+    return { status: 'reserved', workerId: event.data.workerId, at: event.timestamp };
   const { jobId, leaseExpiresAt } = event.data;
   return jobId === null || leaseExpiresAt === null ? { status: 'free' } : { status: 'claimed', jobId, leaseExpiresAt };
 }

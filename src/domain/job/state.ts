@@ -148,7 +148,11 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
         metricSequence:
           sequence == null || state.leaseTokenHash === null
             ? state.metricSequence
-            : { sequence, leaseTokenHash: state.leaseTokenHash, ...(event.data.digest != null && { digest: event.data.digest }) },
+            : {
+                sequence,
+                leaseTokenHash: state.leaseTokenHash,
+                ...(event.data.digest != null && { digest: event.data.digest }),
+              },
       };
     }
     case 'JobLogAppended': {

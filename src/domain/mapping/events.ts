@@ -9,14 +9,20 @@ export const MAPPING_EVENT_SCHEMA_VERSION = 1;
 
 /** A mapping's id is derived from its key, so "no stream" is the key's reservation. */
 export function mappingId(entityId: string, entityVersion: number, stateName: string): string {
-  return `map_${createHash('sha256').update(JSON.stringify([entityId, entityVersion, stateName])).digest('hex').slice(0, 32)}`;
+  return `map_${createHash('sha256')
+    .update(JSON.stringify([entityId, entityVersion, stateName]))
+    .digest('hex')
+    .slice(0, 32)}`;
 }
 export const mappingStreamId = (id: string) => `${MAPPING_STREAM_CATEGORY}-${id}`;
 
 /** One stream per entity version reserves its state names, so a call creating mappings is all or nothing against rivals. */
 export const TRAINING_SET_CATEGORY = 'trainingset';
 export const trainingSetId = (entityId: string, entityVersion: number) =>
-  `ts_${createHash('sha256').update(JSON.stringify([entityId, entityVersion])).digest('hex').slice(0, 32)}`;
+  `ts_${createHash('sha256')
+    .update(JSON.stringify([entityId, entityVersion]))
+    .digest('hex')
+    .slice(0, 32)}`;
 export const trainingSetStreamId = (id: string) => `${TRAINING_SET_CATEGORY}-${id}`;
 
 const MappedJob = z.object({ jobId: z.string(), algorithmVersion: z.number().int() });

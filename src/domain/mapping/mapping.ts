@@ -23,7 +23,10 @@ export interface MappingState {
 /** State names already reserved for an entity version: when, and the digest of what the call gave (absent in older logs). */
 export type TrainingSet = Record<string, { at: string; digest?: string }>;
 
-export function evolveTrainingSet(state: TrainingSet | undefined, event: import('./events.js').TrainingSetEvent): TrainingSet {
+export function evolveTrainingSet(
+  state: TrainingSet | undefined,
+  event: import('./events.js').TrainingSetEvent,
+): TrainingSet {
   const set = { ...(state ?? {}) };
   for (const name of event.data.stateNames) {
     const digest = event.data.digests?.[name];
@@ -71,7 +74,10 @@ export function evolveMapping(state: MappingState | undefined, event: MappingEve
     case 'MappingJobAdded':
       return {
         ...state,
-        jobs: { ...state.jobs, [event.data.algorithmId]: { jobId: event.data.jobId, algorithmVersion: event.data.algorithmVersion } },
+        jobs: {
+          ...state.jobs,
+          [event.data.algorithmId]: { jobId: event.data.jobId, algorithmVersion: event.data.algorithmVersion },
+        },
         additions: { ...state.additions, [event.data.algorithmId]: (state.additions[event.data.algorithmId] ?? 0) + 1 },
       };
     case 'MappingJobUpgraded': {
@@ -79,7 +85,10 @@ export function evolveMapping(state: MappingState | undefined, event: MappingEve
       const replaced = state.jobs[event.data.algorithmId]?.jobId !== event.data.jobId;
       return {
         ...state,
-        jobs: { ...state.jobs, [event.data.algorithmId]: { jobId: event.data.jobId, algorithmVersion: event.data.algorithmVersion } },
+        jobs: {
+          ...state.jobs,
+          [event.data.algorithmId]: { jobId: event.data.jobId, algorithmVersion: event.data.algorithmVersion },
+        },
         additions: replaced
           ? { ...state.additions, [event.data.algorithmId]: (state.additions[event.data.algorithmId] ?? 0) + 1 }
           : state.additions,
@@ -98,12 +107,18 @@ export function evolveMapping(state: MappingState | undefined, event: MappingEve
  * abandoned reservation never adopts a job carrying another call's training data.
  */
 export function creationJobId(mappingId: string, algorithmId: string, digest: string): string {
-  return `job_m${createHash('sha256').update(JSON.stringify([mappingId, algorithmId, 'created', digest])).digest('hex').slice(0, 31)}`;
+  return `job_m${createHash('sha256')
+    .update(JSON.stringify([mappingId, algorithmId, 'created', digest]))
+    .digest('hex')
+    .slice(0, 31)}`;
 }
 
 /** The job that trains `algorithmId` for a mapping, the nth time it is added: the same id for every racer. */
 export function mappingJobId(mappingId: string, algorithmId: string, nth: number): string {
-  return `job_m${createHash('sha256').update(JSON.stringify([mappingId, algorithmId, nth])).digest('hex').slice(0, 31)}`;
+  return `job_m${createHash('sha256')
+    .update(JSON.stringify([mappingId, algorithmId, nth]))
+    .digest('hex')
+    .slice(0, 31)}`;
 }
 
 export type MappingChange =
@@ -120,7 +135,13 @@ export function migrationFor(mapping: MappingState, registered: Record<string, n
       const jobId = mappingJobId(mapping.id, algorithmId, (mapping.additions[algorithmId] ?? 0) + 1);
       changes.push({ action: 'ADD', algorithmId, algorithmVersion, jobId });
     } else if (mapped.algorithmVersion < algorithmVersion) {
-      changes.push({ action: 'UPGRADE', algorithmId, algorithmVersion, fromVersion: mapped.algorithmVersion, jobId: mapped.jobId });
+      changes.push({
+        action: 'UPGRADE',
+        algorithmId,
+        algorithmVersion,
+        fromVersion: mapped.algorithmVersion,
+        jobId: mapped.jobId,
+      });
     }
   }
   for (const [algorithmId, mapped] of Object.entries(mapping.jobs).sort()) {

@@ -28,7 +28,9 @@ const ApiKey = builder.objectRef<ApiKeyRecord>('ApiKey').implement({
 
 const CreatedApiKey = builder.objectRef<{ key: string; record: ApiKeyRecord }>('CreatedApiKey').implement({
   fields: (t) => ({
-    key: t.exposeString('key', { description: 'Send as `Authorization: Bearer <key>`. Shown only now: only its hash is kept.' }),
+    key: t.exposeString('key', {
+      description: 'Send as `Authorization: Bearer <key>`. Shown only now: only its hash is kept.',
+    }),
     apiKey: t.field({ type: ApiKey, resolve: (c) => c.record }),
   }),
 });
@@ -44,7 +46,7 @@ const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', {
 /** The caller as the server authenticated it: its name and role, never its key (nor the key's id or hash). */
 const Viewer = builder.objectRef<Principal>('Viewer').implement({
   description:
-    'Who the caller is. With a key: its name and role. The environment\'s admin key is `admin` (ADMIN). A server that requires no key (no key configured or ever created; loopback only) treats every caller as `anonymous` with the ADMIN role.',
+    "Who the caller is. With a key: its name and role. The environment's admin key is `admin` (ADMIN). A server that requires no key (no key configured or ever created; loopback only) treats every caller as `anonymous` with the ADMIN role.",
   fields: (t) => ({
     name: t.exposeString('name', { description: 'The actor recorded on the events this caller causes.' }),
     role: t.field({ type: ApiKeyRole, resolve: (p) => p.role }),
@@ -75,7 +77,7 @@ builder.mutationFields((t) => ({
   }),
   revokeApiKey: t.field({
     type: ApiKey,
-    description: 'Takes effect on the next request, and ends the key\'s open subscriptions (SSE and WebSocket).',
+    description: "Takes effect on the next request, and ends the key's open subscriptions (SSE and WebSocket).",
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) => ctx.trialog.access.revokeApiKey(input, ctx.command),
   }),

@@ -25,7 +25,10 @@ export const Event = builder.objectRef<RecordedEventPart>('Event').implement({
     timestamp: t.field({ type: 'DateTime', resolve: (e) => e.timestamp }),
     // In the current shape: an older version is shown upcast, with the version it was stored in. Never with a
     // secret's hash (a key's, a lease token's): every reader, history and subscription alike, gets the data here.
-    data: t.field({ type: 'JSON', resolve: (e) => withoutSecretHashes(currentShape(withParts(e, 'data', 'metadata')).data) }),
+    data: t.field({
+      type: 'JSON',
+      resolve: (e) => withoutSecretHashes(currentShape(withParts(e, 'data', 'metadata')).data),
+    }),
     metadata: t.field({ type: 'JSONObject', resolve: (e) => currentMetadata(withParts(e, 'metadata')) }),
   }),
 });

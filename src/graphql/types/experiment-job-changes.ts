@@ -34,11 +34,16 @@ import { jobOfEvent } from './job-subscriptions.js';
 const ExperimentJobChange = builder.objectRef<RecordedEventPart>('ExperimentJobChange').implement({
   description: "One event of one of an experiment's jobs.",
   fields: (t) => ({
-    position: t.exposeString('position', { description: "The event's position in the log: resubscribe with `after` set to it." }),
-    type: t.exposeString('type', { description: 'The event type: JobCreated, JobClaimed, JobMetricsReported, JobCompleted…' }),
+    position: t.exposeString('position', {
+      description: "The event's position in the log: resubscribe with `after` set to it.",
+    }),
+    type: t.exposeString('type', {
+      description: 'The event type: JobCreated, JobClaimed, JobMetricsReported, JobCompleted…',
+    }),
     job: t.field({
       type: Job,
-      description: 'The job as the read model has it when the change is delivered (it may have moved on since the event).',
+      description:
+        'The job as the read model has it when the change is delivered (it may have moved on since the event).',
       resolve: (event, _args, { trialog }) => {
         const job = jobOfEvent(trialog, event);
         // Jobs are never removed from the read model, which includes every event sent: this cannot happen.

@@ -18,11 +18,18 @@ builder.objectFields(Experiment, (t) => ({
     resolve: (e, args, { trialog }) => {
       const after = positionCursor(trialog.store, args.after);
       const filter = { experimentId: e.id, status: boundedFilterList('status', args.status) };
-      const page = trialog.jobQueries.jobs(filter, pageSize(args.first, 50), after === undefined ? undefined : { position: after });
+      const page = trialog.jobQueries.jobs(
+        filter,
+        pageSize(args.first, 50),
+        after === undefined ? undefined : { position: after },
+      );
       return { ...toConnection(withCursorText(page), page.hasNextPage, args.after), totalCount: page.totalCount };
     },
   }),
-  jobCounts: t.field({ type: JobCounts, resolve: (e, _args, { trialog }) => trialog.experimentQueries.jobCounts(e.id) }),
+  jobCounts: t.field({
+    type: JobCounts,
+    resolve: (e, _args, { trialog }) => trialog.experimentQueries.jobCounts(e.id),
+  }),
   bestJob: t.field({ type: Job, nullable: true, resolve: (e, _args, ctx) => ranked(ctx, e, 1)[0] ?? null }),
   leaderboard: t.field({
     type: [Job],

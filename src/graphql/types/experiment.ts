@@ -68,9 +68,15 @@ Experiment.implement({
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (e, args, { trialog }, info) => {
-        const page = await readStreamPage(trialog.store, experimentStreamId(e.id), pageSize(args.first, 100), args.after ?? undefined, {
-          fields: selectedEventFields(info, ['edges', 'node']),
-        });
+        const page = await readStreamPage(
+          trialog.store,
+          experimentStreamId(e.id),
+          pageSize(args.first, 100),
+          args.after ?? undefined,
+          {
+            fields: selectedEventFields(info, ['edges', 'node']),
+          },
+        );
         return toConnection(page.items, page.hasNextPage, args.after);
       },
     }),
@@ -93,7 +99,11 @@ const FloatRangeInput = builder.inputType('FloatRangeInput', {
 });
 
 const IntRangeInput = builder.inputType('IntRangeInput', {
-  fields: (t) => ({ low: t.int({ required: true }), high: t.int({ required: true }), step: t.int({ defaultValue: 1 }) }),
+  fields: (t) => ({
+    low: t.int({ required: true }),
+    high: t.int({ required: true }),
+    step: t.int({ defaultValue: 1 }),
+  }),
 });
 
 const NormalInput = builder.inputType('NormalInput', {
@@ -272,7 +282,13 @@ builder.queryFields((t) => ({
     description: 'The experiment as it stood at a revision of its stream, or at a time (its jobs as they are now).',
     args: { id: t.arg.id({ required: true }), revision: t.arg.int(), at: t.arg({ type: 'DateTime' }) },
     resolve: async (_root, args, { trialog }) => {
-      const past = await foldAt(trialog.store, experimentStreamId(args.id), { revision: args.revision, time: args.at }, parseExperimentEvent, evolveExperiment);
+      const past = await foldAt(
+        trialog.store,
+        experimentStreamId(args.id),
+        { revision: args.revision, time: args.at },
+        parseExperimentEvent,
+        evolveExperiment,
+      );
       return past ? { ...past.state, revision: past.revision } : null;
     },
   }),
@@ -284,7 +300,11 @@ builder.queryFields((t) => ({
       after: t.arg.string(),
     },
     resolve: (_root, args, { trialog }) => {
-      const page = trialog.experimentQueries.experiments(args.status ?? null, pageSize(args.first, 50), positionCursor(trialog.store, args.after));
+      const page = trialog.experimentQueries.experiments(
+        args.status ?? null,
+        pageSize(args.first, 50),
+        positionCursor(trialog.store, args.after),
+      );
       return toConnection(page.items, page.hasNextPage, args.after);
     },
   }),

@@ -6,7 +6,12 @@
  */
 import { badInput } from '../../domain/errors.js';
 import type { EventStore } from '../../store/port.js';
-import { DEFAULT_JOB_ORDER, type JobCursor, type JobOrder as JobOrderShape, type Page } from '../../../projections/jobs-queries.js';
+import {
+  DEFAULT_JOB_ORDER,
+  type JobCursor,
+  type JobOrder as JobOrderShape,
+  type Page,
+} from '../../../projections/jobs-queries.js';
 import { builder } from '../builder.js';
 import { positionCursor } from '../pagination.js';
 
@@ -19,7 +24,10 @@ export const JobOrderField = builder.enumType('JobOrderField', {
 });
 
 export const OrderDirection = builder.enumType('OrderDirection', {
-  values: { ASC: { description: 'Smallest (oldest) first.' }, DESC: { description: 'Largest (newest) first.' } } as const,
+  values: {
+    ASC: { description: 'Smallest (oldest) first.' },
+    DESC: { description: 'Largest (newest) first.' },
+  } as const,
 });
 
 export const JobOrder = builder.inputType('JobOrder', {
@@ -31,12 +39,18 @@ export const JobOrder = builder.inputType('JobOrder', {
 });
 
 /** The order asked for; oldest first when none was (the order `jobs` has always had). */
-export function jobOrder(orderBy: { field: JobOrderShape['field']; direction?: JobOrderShape['direction'] | null } | null | undefined): JobOrderShape {
+export function jobOrder(
+  orderBy: { field: JobOrderShape['field']; direction?: JobOrderShape['direction'] | null } | null | undefined,
+): JobOrderShape {
   return orderBy ? { field: orderBy.field, direction: orderBy.direction ?? 'DESC' } : DEFAULT_JOB_ORDER;
 }
 
 /** `after` read back into where the page starts; a cursor of another order or of nothing is refused. */
-export function parseJobCursor(store: EventStore, after: string | null | undefined, order: JobOrderShape): JobCursor | undefined {
+export function parseJobCursor(
+  store: EventStore,
+  after: string | null | undefined,
+  order: JobOrderShape,
+): JobCursor | undefined {
   if (after === null || after === undefined) return undefined;
   if (order.field === 'CREATED') return { position: positionCursor(store, after)! };
   let decoded: unknown;
@@ -45,7 +59,12 @@ export function parseJobCursor(store: EventStore, after: string | null | undefin
   } catch {
     decoded = undefined;
   }
-  if (!Array.isArray(decoded) || decoded.length !== 2 || !(decoded[0] === null || typeof decoded[0] === 'number') || typeof decoded[1] !== 'string') {
+  if (
+    !Array.isArray(decoded) ||
+    decoded.length !== 2 ||
+    !(decoded[0] === null || typeof decoded[0] === 'number') ||
+    typeof decoded[1] !== 'string'
+  ) {
     throw badInput('after is not a cursor of this connection (in this order)');
   }
   return { value: decoded[0] as number | null, position: positionCursor(store, decoded[1])! };
@@ -57,5 +76,7 @@ export function withCursorText<T>(page: Page<T, JobCursor>): { cursor: string; n
 }
 
 function cursorText(cursor: JobCursor): string {
-  return cursor.value === undefined ? cursor.position : Buffer.from(JSON.stringify([cursor.value, cursor.position])).toString('base64url');
+  return cursor.value === undefined
+    ? cursor.position
+    : Buffer.from(JSON.stringify([cursor.value, cursor.position])).toString('base64url');
 }

@@ -31,7 +31,11 @@ import type { JobShape } from './job.js';
  * the feed is joined before the job is read, so a change is either in that first answer or on the
  * feed (or both), and a client that resubscribes with its last revision misses nothing.
  */
-export function jobUpdates({ trialog }: GraphQLContext, jobId: string, afterRevision: number | null = null): AsyncGenerator<JobShape> {
+export function jobUpdates(
+  { trialog }: GraphQLContext,
+  jobId: string,
+  afterRevision: number | null = null,
+): AsyncGenerator<JobShape> {
   const streamId = jobStreamId(jobId);
   const live = trialog.feed.subscribe((event) => event.streamId === streamId);
   async function* updates(): AsyncGenerator<JobShape> {
@@ -50,7 +54,9 @@ export function jobUpdates({ trialog }: GraphQLContext, jobId: string, afterRevi
         yield job;
       }
     } catch (error) {
-      throw resumableEnd(error, `resubscribe with afterRevision: ${last ?? 'null (query the job again)'}`, { resumeAfterRevision: last });
+      throw resumableEnd(error, `resubscribe with afterRevision: ${last ?? 'null (query the job again)'}`, {
+        resumeAfterRevision: last,
+      });
     } finally {
       live.close();
     }
@@ -105,7 +111,11 @@ export function jobStatusChanges(
  * The status change an event makes, with the job, when a subscriber narrowed to `statuses` is to be
  * sent it; worked out once per event for every subscriber, and the job read only for a change sent.
  */
-function deliverableChange(trialog: GraphQLContext['trialog'], recorded: RecordedEvent, statuses: readonly JobStatus[] | null): StatusChange | null {
+function deliverableChange(
+  trialog: GraphQLContext['trialog'],
+  recorded: RecordedEvent,
+  statuses: readonly JobStatus[] | null,
+): StatusChange | null {
   const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(parseJobEvent(recorded)));
   if (!change) return null;
   if (statuses && statuses.length > 0 && !statuses.includes(change.to)) return null;
@@ -177,7 +187,11 @@ export function jobOfEvent(trialog: Trialog, recorded: RecordedEventHeader): Job
  * lines are handed out strictly in offset order, so the switch from the read
  * model's backlog to the feed neither skips nor repeats a line.
  */
-export function jobLogTail({ trialog }: GraphQLContext, jobId: string, afterOffset: number): AsyncGenerator<LogLineRow> {
+export function jobLogTail(
+  { trialog }: GraphQLContext,
+  jobId: string,
+  afterOffset: number,
+): AsyncGenerator<LogLineRow> {
   const streamId = jobStreamId(jobId);
   const live = trialog.feed.subscribe((event) => event.streamId === streamId && event.type === 'JobLogAppended');
   async function* lines(): AsyncGenerator<LogLineRow> {
@@ -213,4 +227,3 @@ export function jobLogTail({ trialog }: GraphQLContext, jobId: string, afterOffs
   }
   return closingWith(live, lines());
 }
-

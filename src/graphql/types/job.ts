@@ -43,9 +43,7 @@ export const LogLine = builder.objectRef<LogLineRow>('LogLine').implement({
 const LogLineConnection = connectionTypes<LogLineRow>('LogLine', LogLine);
 
 const Artifact = builder
-  .objectRef<{ name: string; uri: string; sha256: string | null; metadata: Record<string, unknown> | null }>(
-    'Artifact',
-  )
+  .objectRef<{ name: string; uri: string; sha256: string | null; metadata: Record<string, unknown> | null }>('Artifact')
   .implement({
     fields: (t) => ({
       name: t.exposeString('name'),
@@ -123,9 +121,11 @@ Job.implement({
     }),
     metrics: t.field({
       type: [MetricSeries],
-      description: 'Its metric series by name (only those named in `names`, when given); a past job has those of its revision.',
+      description:
+        'Its metric series by name (only those named in `names`, when given); a past job has those of its revision.',
       args: { names: t.arg.stringList() },
-      resolve: (j, { names }, { trialog }) => trialog.jobQueries.metrics.series(j.id, names ?? null, j.asOfRevision ?? null),
+      resolve: (j, { names }, { trialog }) =>
+        trialog.jobQueries.metrics.series(j.id, names ?? null, j.asOfRevision ?? null),
     }),
     logs: t.field({
       type: LogLineConnection,
@@ -151,13 +151,10 @@ Job.implement({
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (j, args, { trialog }, info) => {
         const first = pageSize(args.first, 100);
-        const page = await readStreamPage(
-          trialog.store,
-          jobStreamId(j.id),
-          first,
-          args.after ?? undefined,
-          { upTo: j.asOfRevision, fields: selectedEventFields(info, ['edges', 'node']) },
-        );
+        const page = await readStreamPage(trialog.store, jobStreamId(j.id), first, args.after ?? undefined, {
+          upTo: j.asOfRevision,
+          fields: selectedEventFields(info, ['edges', 'node']),
+        });
         return toConnection(page.items, page.hasNextPage, args.after);
       },
     }),
@@ -197,22 +194,18 @@ const Lease = builder
     }),
   });
 
-const ReportMetricPayload = builder
-  .objectRef<{ job: JobShape; shouldStop: boolean }>('ReportMetricPayload')
-  .implement({
-    fields: (t) => ({
-      job: t.field({ type: Job, resolve: (p) => p.job }),
-      shouldStop: t.exposeBoolean('shouldStop', {
-        description: "True when the experiment's early-stopping rule pruned this job: stop now.",
-      }),
+const ReportMetricPayload = builder.objectRef<{ job: JobShape; shouldStop: boolean }>('ReportMetricPayload').implement({
+  fields: (t) => ({
+    job: t.field({ type: Job, resolve: (p) => p.job }),
+    shouldStop: t.exposeBoolean('shouldStop', {
+      description: "True when the experiment's early-stopping rule pruned this job: stop now.",
     }),
-  });
+  }),
+});
 
-const AppendLogPayload = builder
-  .objectRef<{ firstOffset: number; nextOffset: number }>('AppendLogPayload')
-  .implement({
-    fields: (t) => ({ firstOffset: t.exposeInt('firstOffset'), nextOffset: t.exposeInt('nextOffset') }),
-  });
+const AppendLogPayload = builder.objectRef<{ firstOffset: number; nextOffset: number }>('AppendLogPayload').implement({
+  fields: (t) => ({ firstOffset: t.exposeInt('firstOffset'), nextOffset: t.exposeInt('nextOffset') }),
+});
 
 export const JobStatusChange = builder
   .objectRef<{ job: JobShape; from: JobShape['status'] | null; to: JobShape['status']; at: string; position: string }>(
@@ -422,7 +415,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ClaimJobInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const claim = await ctx.trialog.jobCommands.claimJob(input, ctx.command);
-      return claim && { job: readJob(ctx, claim.jobId), leaseToken: claim.leaseToken, leaseExpiresAt: claim.leaseExpiresAt };
+      return (
+        claim && { job: readJob(ctx, claim.jobId), leaseToken: claim.leaseToken, leaseExpiresAt: claim.leaseExpiresAt }
+      );
     },
   }),
   heartbeat: t.field({
@@ -454,7 +449,8 @@ builder.mutationFields((t) => ({
   completeJob: t.field({
     type: Job,
     args: { input: t.arg({ type: CompleteJobInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => readJob(ctx, await ctx.trialog.jobCommands.completeJob(input, ctx.command)),
+    resolve: async (_root, { input }, ctx) =>
+      readJob(ctx, await ctx.trialog.jobCommands.completeJob(input, ctx.command)),
   }),
   failJob: t.field({
     type: Job,
@@ -466,7 +462,8 @@ builder.mutationFields((t) => ({
     description:
       'The worker hands the job back unfinished (it is shutting down): the job is queued again and the attempt does not count.',
     args: { input: t.arg({ type: ReleaseJobInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => readJob(ctx, await ctx.trialog.jobCommands.releaseJob(input, ctx.command)),
+    resolve: async (_root, { input }, ctx) =>
+      readJob(ctx, await ctx.trialog.jobCommands.releaseJob(input, ctx.command)),
   }),
   cancelJob: t.field({
     type: Job,
@@ -496,7 +493,8 @@ builder.subscriptionFields((t) => ({
     description:
       'Status transitions of any job, optionally narrowed; with `after` (a position), those after it first, then live: none missed or repeated.',
     args: { experimentId: t.arg.id(), status: t.arg({ type: [JobStatus] }), after: t.arg.string() },
-    subscribe: (_root, args, ctx) => jobStatusChanges(ctx, args.experimentId ?? null, args.status ?? null, args.after ?? null),
+    subscribe: (_root, args, ctx) =>
+      jobStatusChanges(ctx, args.experimentId ?? null, args.status ?? null, args.after ?? null),
     resolve: (change) => change,
   }),
   jobLogs: t.field({

@@ -56,9 +56,15 @@ const TrainingMapping = builder.objectRef<MappingState>('TrainingMapping').imple
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (m, args, { trialog }, info) => {
-        const page = await readStreamPage(trialog.store, mappingStreamId(m.id), pageSize(args.first, 100), args.after ?? undefined, {
-          fields: selectedEventFields(info, ['edges', 'node']),
-        });
+        const page = await readStreamPage(
+          trialog.store,
+          mappingStreamId(m.id),
+          pageSize(args.first, 100),
+          args.after ?? undefined,
+          {
+            fields: selectedEventFields(info, ['edges', 'node']),
+          },
+        );
         return toConnection(page.items, page.hasNextPage, args.after);
       },
     }),
@@ -99,7 +105,7 @@ const RegisterAlgorithmInput = builder.inputType('RegisterAlgorithmInput', {
 const RetireAlgorithmInput = builder.inputType('RetireAlgorithmInput', {
   fields: (t) => ({
     interactionId: t.string({ required: true }),
-    algorithmId: t.string({ description: 'Retire only this algorithm; all of the interaction\'s when absent.' }),
+    algorithmId: t.string({ description: "Retire only this algorithm; all of the interaction's when absent." }),
   }),
 });
 
@@ -122,7 +128,7 @@ const CreateTrainingJobsInput = builder.inputType('CreateTrainingJobsInput', {
 const CarriedStateInput = builder.inputType('CarriedStateInput', {
   fields: (t) => ({
     stateName: t.string({ required: true }),
-    newStateName: t.string({ description: 'The state\'s name in the new version, when it was renamed.' }),
+    newStateName: t.string({ description: "The state's name in the new version, when it was renamed." }),
   }),
 });
 
@@ -149,7 +155,10 @@ function readMappings(ctx: GraphQLContext, ids: string[]): MappingState[] {
 }
 
 builder.queryFields((t) => ({
-  algorithms: t.field({ type: [Algorithm], resolve: (_root, _args, { trialog }) => trialog.mappingQueries.algorithms() }),
+  algorithms: t.field({
+    type: [Algorithm],
+    resolve: (_root, _args, { trialog }) => trialog.mappingQueries.algorithms(),
+  }),
   mapping: t.field({
     type: TrainingMapping,
     nullable: true,
@@ -174,7 +183,13 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, { trialog }) => {
       const streamId = mappingStreamId(mappingId(args.entityId, args.entityVersion, args.stateName));
-      const past = await foldAt(trialog.store, streamId, { revision: args.revision, time: args.at }, parseMappingEvent, evolveMapping);
+      const past = await foldAt(
+        trialog.store,
+        streamId,
+        { revision: args.revision, time: args.at },
+        parseMappingEvent,
+        evolveMapping,
+      );
       return past?.state ?? null;
     },
   }),
@@ -182,7 +197,11 @@ builder.queryFields((t) => ({
     type: TrainingMappingConnection,
     args: { entityId: t.arg.string(), first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
     resolve: (_root, args, { trialog }) => {
-      const page = trialog.mappingQueries.mappings({ entityId: args.entityId }, pageSize(args.first, 50), positionCursor(trialog.store, args.after));
+      const page = trialog.mappingQueries.mappings(
+        { entityId: args.entityId },
+        pageSize(args.first, 50),
+        positionCursor(trialog.store, args.after),
+      );
       return toConnection(page.items, page.hasNextPage, args.after);
     },
   }),
@@ -226,13 +245,15 @@ builder.mutationFields((t) => ({
   createTrainingJobs: t.field({
     type: [TrainingMapping],
     args: { input: t.arg({ type: CreateTrainingJobsInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => readMappings(ctx, await ctx.trialog.mappingCommands.createTrainingJobs(input, ctx.command)),
+    resolve: async (_root, { input }, ctx) =>
+      readMappings(ctx, await ctx.trialog.mappingCommands.createTrainingJobs(input, ctx.command)),
   }),
   carryMappingsForward: t.field({
     type: [TrainingMapping],
     description: "A new entity version's mappings for unchanged (or renamed) states, pointing at the same jobs.",
     args: { input: t.arg({ type: CarryMappingsForwardInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => readMappings(ctx, await ctx.trialog.mappingCommands.carryMappingsForward(input, ctx.command)),
+    resolve: async (_root, { input }, ctx) =>
+      readMappings(ctx, await ctx.trialog.mappingCommands.carryMappingsForward(input, ctx.command)),
   }),
   migrateMappings: t.field({
     type: MigrateMappingsPayload,

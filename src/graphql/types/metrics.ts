@@ -8,7 +8,12 @@ import { badInput, tooLarge } from '../../domain/errors.js';
 import { MAX_METRIC_STEP } from '../../domain/job/decide.js';
 import { limits } from '../../limits.js';
 import type { MetricPointRow } from '../../../projections/jobs-queries.js';
-import type { MetricBucket as MetricBucketShape, MetricSeriesRef, SeriesSummary, StepRange } from '../../../projections/metrics-queries.js';
+import type {
+  MetricBucket as MetricBucketShape,
+  MetricSeriesRef,
+  SeriesSummary,
+  StepRange,
+} from '../../../projections/metrics-queries.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { connectionTypes, pageSize, toConnection } from '../pagination.js';
@@ -28,10 +33,16 @@ const MetricBucket = builder.objectRef<MetricBucketShape>('MetricBucket').implem
   fields: (t) => ({
     fromStep: t.exposeInt('fromStep', { description: 'First step of the interval (whether or not a point has it).' }),
     toStep: t.exposeInt('toStep', { description: 'Last step of the interval.' }),
-    count: t.exposeInt('count', { description: 'Points in the interval (at least one: empty intervals are left out).' }),
+    count: t.exposeInt('count', {
+      description: 'Points in the interval (at least one: empty intervals are left out).',
+    }),
     min: t.exposeFloat('min'),
     max: t.exposeFloat('max'),
-    last: t.field({ type: MetricPoint, description: "The interval's point with the highest step.", resolve: (b) => b.last }),
+    last: t.field({
+      type: MetricPoint,
+      description: "The interval's point with the highest step.",
+      resolve: (b) => b.last,
+    }),
   }),
 });
 
@@ -52,7 +63,8 @@ function stepRange(args: { fromStep?: number | null; toStep?: number | null }): 
 
 function parseStepCursor(after: string | null | undefined): number | undefined {
   if (after === null || after === undefined) return undefined;
-  if (!/^\d{1,10}$/.test(after) || Number(after) > MAX_METRIC_STEP) throw badInput('after is not a cursor of this series');
+  if (!/^\d{1,10}$/.test(after) || Number(after) > MAX_METRIC_STEP)
+    throw badInput('after is not a cursor of this series');
   return Number(after);
 }
 
@@ -86,11 +98,22 @@ export const MetricSeries = builder.objectRef<MetricSeriesRef>('MetricSeries').i
     }),
     pointsPage: t.field({
       type: MetricPointConnection,
-      description: 'The points of a step range, a page at a time by step (the cursor is a step: keep the same range across pages).',
-      args: { fromStep: t.arg.int(), toStep: t.arg.int(), first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
+      description:
+        'The points of a step range, a page at a time by step (the cursor is a step: keep the same range across pages).',
+      args: {
+        fromStep: t.arg.int(),
+        toStep: t.arg.int(),
+        first: t.arg.int({ defaultValue: 100 }),
+        after: t.arg.string(),
+      },
       resolve: (series, args, { trialog }) => {
         const first = pageSize(args.first, 100);
-        const points = trialog.jobQueries.metrics.points(series, stepRange(args), first + 1, parseStepCursor(args.after));
+        const points = trialog.jobQueries.metrics.points(
+          series,
+          stepRange(args),
+          first + 1,
+          parseStepCursor(args.after),
+        );
         const items = points.slice(0, first).map((point) => ({ cursor: String(point.step), node: point }));
         return toConnection(items, points.length > first, args.after);
       },

@@ -9,7 +9,9 @@ export const PruningDecision = builder.objectRef<Decision>('PruningDecision').im
   description: 'Why an early-stopping rule pruned a job: the numbers it decided on, as recorded when it decided.',
   fields: (t) => ({
     rule: t.exposeString('rule', { description: 'The rule that pruned the job: "median" or "successiveHalving".' }),
-    step: t.exposeInt('step', { description: "The step of the objective's point that was judged: the job keeps no point after it." }),
+    step: t.exposeInt('step', {
+      description: "The step of the objective's point that was judged: the job keeps no point after it.",
+    }),
     value: t.exposeFloat('value', { description: "The job's objective value at that step." }),
     threshold: t.exposeFloat('threshold', {
       nullable: true,
@@ -24,6 +26,9 @@ export const PruningDecision = builder.objectRef<Decision>('PruningDecision').im
         'How many trials the threshold came from: the completed trials with a value at that step (median), or the trials ' +
         'recorded at the rung, this one included (successive halving). Null when the threshold is.',
     }),
-    rung: t.exposeInt('rung', { nullable: true, description: 'Successive halving: the rung the job was stopped at (null for median).' }),
+    rung: t.exposeInt('rung', {
+      nullable: true,
+      description: 'Successive halving: the rung the job was stopped at (null for median).',
+    }),
   }),
 });

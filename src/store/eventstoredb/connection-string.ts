@@ -18,7 +18,9 @@ const IGNORED = /will be ignored|will have no effect/;
 /** What is wrong with the connection string, or undefined when the client takes it as it is. */
 export function connectionStringProblem(connectionString: string): string | undefined {
   // Loaded here, and only when EVENTSTORE_URL is set: the client takes a few hundred milliseconds to load.
-  const { EventStoreDBClient } = createRequire(import.meta.url)('@eventstore/db-client') as typeof import('@eventstore/db-client');
+  const { EventStoreDBClient } = createRequire(import.meta.url)(
+    '@eventstore/db-client',
+  ) as typeof import('@eventstore/db-client');
   const warnings: string[] = [];
   const warn = console.warn;
   console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(' '));
@@ -27,7 +29,8 @@ export function connectionStringProblem(connectionString: string): string | unde
     EventStoreDBClient.connectionString(connectionString);
   } catch (error) {
     const { location, expected } = error as { location?: [number, number]; expected?: string };
-    if (location && expected) return `is not a valid connection string (at character ${location[0]}: expected ${expected})`;
+    if (location && expected)
+      return `is not a valid connection string (at character ${location[0]}: expected ${expected})`;
     // The client's other refusals (a certificate file not found, a negative keepAliveInterval) quote no credentials.
     return `is not usable: ${(error as Error).message}`;
   } finally {

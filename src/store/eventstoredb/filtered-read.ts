@@ -86,7 +86,10 @@ interface ClientInternals {
 }
 
 /** Iterate it to its end, or break out of it: the call is then cancelled. */
-export function readAllFiltered(client: EventStoreDBClient, options: FilteredReadOptions): StreamingRead<AllStreamResolvedEvent> {
+export function readAllFiltered(
+  client: EventStoreDBClient,
+  options: FilteredReadOptions,
+): StreamingRead<AllStreamResolvedEvent> {
   const internals = client as unknown as ClientInternals;
   const request = filteredReadRequest(options);
   const createStream = internals.GRPCStreamCreator(streamsGrpc.StreamsClient, 'readAll', (grpc) =>

@@ -23,7 +23,8 @@ export function ownershipOfCategories(categories: ReadonlyMap<string, ReadonlySe
   const allTypes = new Set([...categories.values()].flatMap((types) => [...types]));
   return {
     streamPrefixes: [...categories.keys()].map((category) => `${category}-`),
-    owns: (event) => categories.get(categoryOf(event.streamId))?.has(event.type) === true && event.streamId.includes('-'),
+    owns: (event) =>
+      categories.get(categoryOf(event.streamId))?.has(event.type) === true && event.streamId.includes('-'),
     holdsType: (type) => allTypes.has(type),
   };
 }

@@ -55,7 +55,9 @@ export async function reachAtStart(store: Pick<EventStore, 'headPosition'>, opti
         );
       }
       const wait = Math.min(retryMs, left);
-      log(`${where} is unreachable (attempt ${attempt}: ${oneLine(error)}); next attempt in ${Math.ceil(wait / 1000)} s`);
+      log(
+        `${where} is unreachable (attempt ${attempt}: ${oneLine(error)}); next attempt in ${Math.ceil(wait / 1000)} s`,
+      );
       await new Promise((resolve) => setTimeout(resolve, wait));
       retryMs = Math.min(retryMs * 2, LONGEST_RETRY_MS);
     }

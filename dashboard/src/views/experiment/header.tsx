@@ -53,7 +53,13 @@ export function Counts({ counts, maxJobs }: { counts: TrialCounts; maxJobs: numb
   );
 }
 
-export function Actions({ experiment, onChanged }: { experiment: ExperimentSummary; onChanged: (status: ExperimentSummary['status']) => void }) {
+export function Actions({
+  experiment,
+  onChanged,
+}: {
+  experiment: ExperimentSummary;
+  onChanged: (status: ExperimentSummary['status']) => void;
+}) {
   const busy = useSignal<Action | null>(null);
   const error = useSignal<string | null>(null);
   if (!may('editExperiments')) return null;
@@ -62,7 +68,9 @@ export function Actions({ experiment, onChanged }: { experiment: ExperimentSumma
     busy.value = action;
     error.value = null;
     try {
-      const data = await request<Record<string, { status: ExperimentSummary['status'] }>>(ACTIONS[action], { id: experiment.id });
+      const data = await request<Record<string, { status: ExperimentSummary['status'] }>>(ACTIONS[action], {
+        id: experiment.id,
+      });
       const result = Object.values(data)[0];
       if (result) onChanged(result.status);
     } catch (failure) {
@@ -78,7 +86,10 @@ export function Actions({ experiment, onChanged }: { experiment: ExperimentSumma
           key={action}
           type="button"
           data-testid={`action-${action}`}
-          title={action === 'finish' ? 'No more trials; queued and running ones are cancelled' : undefined} disabled={busy.value !== null} onClick={() => void run(action)}>
+          title={action === 'finish' ? 'No more trials; queued and running ones are cancelled' : undefined}
+          disabled={busy.value !== null}
+          onClick={() => void run(action)}
+        >
           {busy.value === action ? `${LABELS[action]}…` : LABELS[action]}
         </button>
       ))}

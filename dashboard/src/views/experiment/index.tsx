@@ -49,7 +49,11 @@ function useExperiment(id: string) {
     };
     const load = async () => {
       try {
-        const data = await request<{ logPosition: string | null; experiment: ExperimentSummary | null }>(EXPERIMENT, { id }, abort.signal);
+        const data = await request<{ logPosition: string | null; experiment: ExperimentSummary | null }>(
+          EXPERIMENT,
+          { id },
+          abort.signal,
+        );
         if (!data.experiment) error.value = `No experiment ${id}.`;
         else experiment.value = data.experiment;
         if (!stop && data.experiment && !abort.signal.aborted) {
@@ -86,7 +90,10 @@ export function ExperimentView({ id }: { id: string }) {
   const seen = useMemo(() => (declared.length ? [] : parameterNames(trials)), [declared, trials]);
   const seenKey = seen.join('\u0000');
   const parameters = useMemo(() => (declared.length ? declared : seen), [declared, seenKey]);
-  const counts = useMemo(() => (state.complete ? countTrials(trials) : summary?.jobCounts), [state.complete, trials, summary?.jobCounts]);
+  const counts = useMemo(
+    () => (state.complete ? countTrials(trials) : summary?.jobCounts),
+    [state.complete, trials, summary?.jobCounts],
+  );
 
   const tabs = summary ? tabsFor(summary) : TABS;
   const tabParam = param('tab');

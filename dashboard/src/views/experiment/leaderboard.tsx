@@ -60,16 +60,14 @@ function columnsFor(parameters: string[]): Column<LeaderboardRow>[] {
       sortable: true,
       cell: ({ trial }) => formatCell(trial.objectiveValue),
     },
-    ...parameters.map(
-      (name): Column<LeaderboardRow> => ({
-        key: `hp.${name}`,
-        header: name,
-        width: 'minmax(6em, 10em)',
-        align: 'end',
-        sortable: true,
-        cell: ({ trial }) => formatCell(trial.hyperparameters[name]),
-      }),
-    ),
+    ...parameters.map((name): Column<LeaderboardRow> => ({
+      key: `hp.${name}`,
+      header: name,
+      width: 'minmax(6em, 10em)',
+      align: 'end',
+      sortable: true,
+      cell: ({ trial }) => formatCell(trial.hyperparameters[name]),
+    })),
     {
       key: 'finished',
       header: 'finished',
@@ -84,10 +82,21 @@ function setQuery(query: LeaderboardQuery): void {
   setParams(leaderboardParams(query));
 }
 
-export function Leaderboard({ trials, objective, parameters }: { trials: Trial[]; objective: Objective; parameters: string[] }) {
+export function Leaderboard({
+  trials,
+  objective,
+  parameters,
+}: {
+  trials: Trial[];
+  objective: Objective;
+  parameters: string[];
+}) {
   const query = parseLeaderboardQuery(param);
   const statusKey = query.status.join(',');
-  const rows = useMemo(() => leaderboardRows(trials, objective, query), [trials, objective, query.sort, query.dir, statusKey, query.text]);
+  const rows = useMemo(
+    () => leaderboardRows(trials, objective, query),
+    [trials, objective, query.sort, query.dir, statusKey, query.text],
+  );
   const columns = useMemo(() => columnsFor(parameters), [parameters.join('\u0000')]);
   const toggleStatus = (status: TrialStatus) => {
     const shown = new Set(query.status);

@@ -37,8 +37,25 @@ export const CURVE_PAGE = /* GraphQL */ `
   query CurvePage($id: ID!, $first: Int!, $after: String, $metric: String!, $buckets: Int!) {
     experiment(id: $id) {
       jobs(first: $first, after: $after) {
-        edges { node { id metrics(names: [$metric]) { buckets(count: $buckets) { last { step value } min max } } } }
-        pageInfo { hasNextPage endCursor }
+        edges {
+          node {
+            id
+            metrics(names: [$metric]) {
+              buckets(count: $buckets) {
+                last {
+                  step
+                  value
+                }
+                min
+                max
+              }
+            }
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
       }
     }
   }
@@ -49,7 +66,8 @@ export function curvesOf(count: number): string {
   const variables = Array.from({ length: count }, (_, i) => `$id${i}: ID!`).join(', ');
   const fields = Array.from(
     { length: count },
-    (_, i) => `t${i}: job(id: $id${i}) { id metrics(names: [$metric]) { buckets(count: $buckets) { last { step value } min max } } }`,
+    (_, i) =>
+      `t${i}: job(id: $id${i}) { id metrics(names: [$metric]) { buckets(count: $buckets) { last { step value } min max } } }`,
   ).join('\n');
   return `query Curves(${variables}, $metric: String!, $buckets: Int!) {\n${fields}\n}`;
 }
@@ -64,7 +82,10 @@ export const JOB_CHANGES = /* GraphQL */ `
 /** The experiment's own stream (created, paused, resumed, finished), after the position read with the experiment. */
 export const EXPERIMENT_EVENTS = /* GraphQL */ `
   subscription ExperimentEvents($streamId: String!, $after: String) {
-    events(filter: { streamId: $streamId }, after: $after) { position type }
+    events(filter: { streamId: $streamId }, after: $after) {
+      position
+      type
+    }
   }
 `;
 

@@ -29,7 +29,13 @@ export function Settings({ experiment }: { experiment: ExperimentSummary }) {
       <div class="settings-grid">
         <section>
           <h3>Search space</h3>
-          <dl>{settings.space.length ? <Lines lines={settings.space} /> : <p class="muted">none (jobs are given by hand)</p>}</dl>
+          <dl>
+            {settings.space.length ? (
+              <Lines lines={settings.space} />
+            ) : (
+              <p class="muted">none (jobs are given by hand)</p>
+            )}
+          </dl>
         </section>
         <section>
           <h3>Scheduler: {settings.scheduler}</h3>

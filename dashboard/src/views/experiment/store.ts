@@ -52,8 +52,6 @@ export interface TrialsStore {
   dispose(): void;
 }
 
-
-
 export function createTrialsStore(experimentId: string): TrialsStore {
   const set = new TrialSet();
   const trials = signal<Trial[]>([]);
@@ -154,7 +152,8 @@ export function createTrialsStore(experimentId: string): TrialsStore {
     if (refreshing || refreshTimer !== undefined || !curveMetric || plan.pending === 0) return;
     const { keys, nextAt } = plan.take(Date.now());
     if (keys.length === 0) {
-      if (nextAt !== null) refreshTimer = setTimeout(() => ((refreshTimer = undefined), scheduleRefresh()), nextAt - Date.now());
+      if (nextAt !== null)
+        refreshTimer = setTimeout(() => ((refreshTimer = undefined), scheduleRefresh()), nextAt - Date.now());
       return;
     }
     refreshing = true;

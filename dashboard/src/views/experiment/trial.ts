@@ -20,5 +20,12 @@ export interface Trial {
    */
   curve: { steps: number[]; values: number[]; min?: number[]; max?: number[] } | null;
   /** Set for a PRUNED trial: the step and threshold the rule used (see Job.pruning). */
-  pruning: { rule: string; step: number; value: number; threshold: number | null; comparedTrials: number | null; rung?: number | null } | null;
+  pruning: {
+    rule: string;
+    step: number;
+    value: number;
+    threshold: number | null;
+    comparedTrials: number | null;
+    rung?: number | null;
+  } | null;
 }

@@ -8,7 +8,12 @@ import { CANCEL_JOB, RETRY_JOB, type JobStatus } from './queries';
 type Action = 'cancel' | 'retry';
 
 const ACTIONS: Record<Action, { label: string; question: string; document: string; when: JobStatus[] }> = {
-  cancel: { label: 'Cancel', question: 'Cancel this job? A running job is asked to stop.', document: CANCEL_JOB, when: ['QUEUED', 'RUNNING'] },
+  cancel: {
+    label: 'Cancel',
+    question: 'Cancel this job? A running job is asked to stop.',
+    document: CANCEL_JOB,
+    when: ['QUEUED', 'RUNNING'],
+  },
   retry: { label: 'Retry', question: 'Queue this job again?', document: RETRY_JOB, when: ['FAILED', 'CANCELLED'] },
 };
 
@@ -37,7 +42,12 @@ export function JobActions({ jobId, status }: { jobId: string; status: JobStatus
     <div class="job-actions" data-testid="job-actions">
       {asking === null ? (
         available.map((action) => (
-          <button key={action} type="button" data-testid={`job-${action}`} onClick={() => (setAsking(action), setError(null))}>
+          <button
+            key={action}
+            type="button"
+            data-testid={`job-${action}`}
+            onClick={() => (setAsking(action), setError(null))}
+          >
             {ACTIONS[action].label}
           </button>
         ))

@@ -12,7 +12,15 @@ const PAGE = 100;
  * The history's events. Paged forward with `history(first, after)`; when the live job's revision
  * passes the last event read and no page is left, the next page is read (so it follows the job).
  */
-export function JobHistory({ jobId, liveRevision, selected }: { jobId: string; liveRevision: number; selected: number | null }) {
+export function JobHistory({
+  jobId,
+  liveRevision,
+  selected,
+}: {
+  jobId: string;
+  liveRevision: number;
+  selected: number | null;
+}) {
   const [events, setEvents] = useState<HistoryEvent[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [hasMore, setHasMore] = useState(true);
@@ -26,7 +34,12 @@ export function JobHistory({ jobId, liveRevision, selected }: { jobId: string; l
       const data = await request<HistoryAnswer>(HISTORY_QUERY, { id: jobId, first: PAGE, after: cursor });
       const page = data.job?.history;
       if (!page) return;
-      setEvents((before) => [...before, ...page.edges.map((edge) => edge.node).filter((event) => event.revision > (before[before.length - 1]?.revision ?? -1))]);
+      setEvents((before) => [
+        ...before,
+        ...page.edges
+          .map((edge) => edge.node)
+          .filter((event) => event.revision > (before[before.length - 1]?.revision ?? -1)),
+      ]);
       if (page.pageInfo.endCursor) setCursor(page.pageInfo.endCursor);
       setHasMore(page.pageInfo.hasNextPage);
       setError(null);
@@ -83,7 +96,12 @@ function HistoryRow({ event, selected }: { event: HistoryEvent; selected: boolea
   const { actor, correlationId, causationId } = event.metadata;
   return (
     <>
-      <tr data-testid="history-event" data-revision={event.revision} data-type={event.type} class={selected ? 'history-selected' : undefined}>
+      <tr
+        data-testid="history-event"
+        data-revision={event.revision}
+        data-type={event.type}
+        class={selected ? 'history-selected' : undefined}
+      >
         <td>{event.revision}</td>
         <td>
           <button type="button" class="link-button" aria-expanded={open} onClick={() => setOpen(!open)}>
@@ -91,11 +109,17 @@ function HistoryRow({ event, selected }: { event: HistoryEvent; selected: boolea
           </button>
         </td>
         <td>
-          <time dateTime={event.timestamp} title={event.timestamp}>{new Date(event.timestamp).toLocaleString()}</time>
+          <time dateTime={event.timestamp} title={event.timestamp}>
+            {new Date(event.timestamp).toLocaleString()}
+          </time>
         </td>
         <td>{actor ?? '–'}</td>
-        <td class="mono" title={correlationId}>{short(correlationId)}</td>
-        <td class="mono" title={causationId}>{short(causationId)}</td>
+        <td class="mono" title={correlationId}>
+          {short(correlationId)}
+        </td>
+        <td class="mono" title={causationId}>
+          {short(causationId)}
+        </td>
         <td>
           <a href={`?tab=history&rev=${event.revision}`} data-testid="history-view-at">
             view as of here
@@ -106,7 +130,11 @@ function HistoryRow({ event, selected }: { event: HistoryEvent; selected: boolea
         <tr class="history-data">
           <td colSpan={7}>
             <pre class="job-json" data-testid="history-data">
-              {JSON.stringify({ data: event.data, metadata: event.metadata, position: event.position, id: event.id }, null, 2)}
+              {JSON.stringify(
+                { data: event.data, metadata: event.metadata, position: event.position, id: event.id },
+                null,
+                2,
+              )}
             </pre>
           </td>
         </tr>
@@ -118,7 +146,8 @@ function HistoryRow({ event, selected }: { event: HistoryEvent; selected: boolea
 /** A slider over revisions 0..the live revision; its end is the live job. */
 export function TimeSlider({ liveRevision, selected }: { liveRevision: number; selected: number | null }) {
   const value = selected ?? liveRevision;
-  const choose = (revision: number) => setParams(jobPageParams({ revision: revision >= liveRevision ? null : revision }));
+  const choose = (revision: number) =>
+    setParams(jobPageParams({ revision: revision >= liveRevision ? null : revision }));
   return (
     <div class="time-travel">
       <label>
@@ -130,7 +159,9 @@ export function TimeSlider({ liveRevision, selected }: { liveRevision: number; s
           step={1}
           value={value}
           data-testid="time-slider"
-          aria-valuetext={selected === null ? `live (revision ${liveRevision})` : `revision ${selected} of ${liveRevision}`}
+          aria-valuetext={
+            selected === null ? `live (revision ${liveRevision})` : `revision ${selected} of ${liveRevision}`
+          }
           onInput={(event) => choose(Number((event.target as HTMLInputElement).value))}
         />
       </label>

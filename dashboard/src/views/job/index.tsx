@@ -39,7 +39,12 @@ export function JobView({ id }: { id: string }) {
   }
 
   return (
-    <section class="job-page" data-testid="job-page" data-revision={job?.revision} data-live={revision === null ? 'true' : 'false'}>
+    <section
+      class="job-page"
+      data-testid="job-page"
+      data-revision={job?.revision}
+      data-live={revision === null ? 'true' : 'false'}
+    >
       <header class="job-header">
         <h1>
           Job <span class="mono">{id}</span>{' '}
@@ -55,7 +60,8 @@ export function JobView({ id }: { id: string }) {
       {revision !== null && (
         <p class="job-past-banner" data-testid="job-past-banner">
           {past.loading && !past.value ? 'Reading' : 'Showing'} the job as it stood at revision {revision}
-          {past.value && past.value.revision !== revision ? ` (its revision ${past.value.revision})` : ''}; live changes are not shown.
+          {past.value && past.value.revision !== revision ? ` (its revision ${past.value.revision})` : ''}; live changes
+          are not shown.
         </p>
       )}
       {past.error && <p class="error">{past.error.message}</p>}
@@ -87,7 +93,14 @@ export function JobView({ id }: { id: string }) {
           <MetricCharts job={job} revision={revision} />
         </>
       )}
-      {state.tab === 'logs' && <LogTail jobId={id} revision={revision} query={state.query} pastLength={revision === null ? null : (past.value?.logLength ?? null)} />}
+      {state.tab === 'logs' && (
+        <LogTail
+          jobId={id}
+          revision={revision}
+          query={state.query}
+          pastLength={revision === null ? null : (past.value?.logLength ?? null)}
+        />
+      )}
       {state.tab === 'history' && <JobHistory jobId={id} liveRevision={liveRevision} selected={revision} />}
     </section>
   );

@@ -19,14 +19,25 @@ import {
   type LogLine,
   type LogWindow,
 } from '../../logic/log-buffer';
-import { JOB_LOGS, LOG_LENGTH_QUERY, LOG_PAGE_QUERY, jobOrPastVariables, type LogLengthAnswer, type LogPageAnswer } from './queries';
+import {
+  JOB_LOGS,
+  LOG_LENGTH_QUERY,
+  LOG_PAGE_QUERY,
+  jobOrPastVariables,
+  type LogLengthAnswer,
+  type LogPageAnswer,
+} from './queries';
 import { useVirtualRows } from '../../components/virtual-table';
 
 const ROW_HEIGHT = 20;
 /** Lines read when the page opens, and per "load earlier". */
 const PAGE = 1000;
 
-async function readPage(jobId: string, revision: number | null, page: { first: number; after: string | null }): Promise<LogLine[]> {
+async function readPage(
+  jobId: string,
+  revision: number | null,
+  page: { first: number; after: string | null },
+): Promise<LogLine[]> {
   const data = await request<LogPageAnswer>(LOG_PAGE_QUERY, { ...jobOrPastVariables(jobId, revision), ...page });
   return (data.live ?? data.past)?.logs.edges.map((edge) => edge.node) ?? [];
 }
@@ -41,9 +52,17 @@ async function readTail(jobId: string, revision: number | null, length?: number)
   return page ? readPage(jobId, revision, page) : [];
 }
 
-
-
-export function LogTail({ jobId, revision, query, pastLength }: { jobId: string; revision: number | null; query: string; pastLength: number | null }) {
+export function LogTail({
+  jobId,
+  revision,
+  query,
+  pastLength,
+}: {
+  jobId: string;
+  revision: number | null;
+  query: string;
+  pastLength: number | null;
+}) {
   const [log, setLog] = useState<LogWindow>(() => emptyLog());
   const logRef = useRef(log);
   logRef.current = log;
@@ -95,8 +114,16 @@ export function LogTail({ jobId, revision, query, pastLength }: { jobId: string;
     };
   }, [jobId, revision, pastLength]);
 
-  const shown = useMemo(() => (query ? log.lines.filter((line) => matchesQuery(line.text, query)) : log.lines), [log.lines, query]);
-  const { virtualizer: rows } = useVirtualRows({ count: shown.length, rowHeight: ROW_HEIGHT, overscan: 20, scrollRef: scroller });
+  const shown = useMemo(
+    () => (query ? log.lines.filter((line) => matchesQuery(line.text, query)) : log.lines),
+    [log.lines, query],
+  );
+  const { virtualizer: rows } = useVirtualRows({
+    count: shown.length,
+    rowHeight: ROW_HEIGHT,
+    overscan: 20,
+    scrollRef: scroller,
+  });
 
   // Following: the newest line stays in view as lines arrive.
   useLayoutEffect(() => {
@@ -109,7 +136,9 @@ export function LogTail({ jobId, revision, query, pastLength }: { jobId: string;
     try {
       const earlier = await readPage(jobId, revision, page);
       const before = scroller.current?.scrollTop ?? 0;
-      const added = earlier.filter((line) => line.offset < (logRef.current.lines[0]?.offset ?? Infinity) && matchesQuery(line.text, query)).length;
+      const added = earlier.filter(
+        (line) => line.offset < (logRef.current.lines[0]?.offset ?? Infinity) && matchesQuery(line.text, query),
+      ).length;
       setFollow(false);
       update((window) => prependEarlier(window, earlier));
       // Keep the lines the person was reading where they were.
@@ -155,11 +184,21 @@ export function LogTail({ jobId, revision, query, pastLength }: { jobId: string;
           onInput={(event) => setParams(jobPageParams({ query: (event.target as HTMLInputElement).value }))}
         />
         {revision === null && (
-          <button type="button" data-testid="log-follow" aria-pressed={follow} onClick={() => (follow ? setFollow(false) : log.atTail ? setFollow(true) : void backToTail())}>
+          <button
+            type="button"
+            data-testid="log-follow"
+            aria-pressed={follow}
+            onClick={() => (follow ? setFollow(false) : log.atTail ? setFollow(true) : void backToTail())}
+          >
             {follow ? 'Pause' : 'Follow'}
           </button>
         )}
-        <button type="button" data-testid="log-load-earlier" disabled={!canLoadEarlier} onClick={() => void loadEarlier()}>
+        <button
+          type="button"
+          data-testid="log-load-earlier"
+          disabled={!canLoadEarlier}
+          onClick={() => void loadEarlier()}
+        >
           Load earlier
         </button>
         {newer > 0 && (
@@ -178,7 +217,13 @@ export function LogTail({ jobId, revision, query, pastLength }: { jobId: string;
         </span>
       </div>
       {error && <p class="error">{error}</p>}
-      <div class="log-view mono" ref={scroller} onScroll={onScroll} data-testid="log-view" data-following={follow && log.atTail ? 'true' : 'false'}>
+      <div
+        class="log-view mono"
+        ref={scroller}
+        onScroll={onScroll}
+        data-testid="log-view"
+        data-following={follow && log.atTail ? 'true' : 'false'}
+      >
         <div class="log-rows" style={{ height: `${rows.getTotalSize()}px` }}>
           {rows.getVirtualItems().map((item) => {
             const line = shown[item.index]!;
@@ -192,9 +237,15 @@ export function LogTail({ jobId, revision, query, pastLength }: { jobId: string;
                 style={{ transform: `translateY(${item.start}px)` }}
               >
                 <span class="log-offset">{line.offset + 1}</span>
-                {line.stream === 'STDERR' && <span class="log-stream" title="standard error">err</span>}
+                {line.stream === 'STDERR' && (
+                  <span class="log-stream" title="standard error">
+                    err
+                  </span>
+                )}
                 <span class="log-text">
-                  {highlightSegments(line.text, query).map((segment, i) => (segment.match ? <mark key={i}>{segment.text}</mark> : segment.text))}
+                  {highlightSegments(line.text, query).map((segment, i) =>
+                    segment.match ? <mark key={i}>{segment.text}</mark> : segment.text,
+                  )}
                 </span>
               </div>
             );

@@ -18,7 +18,13 @@ import {
   type SeriesSummary,
 } from '../../logic/metric-buckets';
 import type { PruningDecision } from '../../logic/pruning';
-import { BUCKETS_QUERY, jobOrPastVariables, type BucketsAnswer, type JobFields, type SeriesSummaryFields } from './queries';
+import {
+  BUCKETS_QUERY,
+  jobOrPastVariables,
+  type BucketsAnswer,
+  type JobFields,
+  type SeriesSummaryFields,
+} from './queries';
 
 const CHART_HEIGHT = 220;
 /** 1, 2, 5, 10, 20, 50… up to 5e9: tick spacings for an axis of whole steps. */
@@ -26,8 +32,11 @@ const STEP_INCREMENTS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3]! *
 
 export function MetricCharts({ job, revision }: { job: JobFields; revision: number | null }) {
   const objective = job.experiment?.objective?.metric ?? null;
-  const series = [...job.metrics].sort((a, b) => Number(b.name === objective) - Number(a.name === objective) || a.name.localeCompare(b.name));
-  if (series.length === 0) return <p class="muted">No metrics reported{revision === null ? ' yet' : ' at this revision'}.</p>;
+  const series = [...job.metrics].sort(
+    (a, b) => Number(b.name === objective) - Number(a.name === objective) || a.name.localeCompare(b.name),
+  );
+  if (series.length === 0)
+    return <p class="muted">No metrics reported{revision === null ? ' yet' : ' at this revision'}.</p>;
   return (
     <div class="job-charts">
       {series.map((summary) => (
@@ -60,12 +69,21 @@ async function fetchBuckets(
 ): Promise<{ summary: SeriesSummary; buckets: MetricBucket[] } | null> {
   const data = await request<BucketsAnswer>(
     BUCKETS_QUERY,
-    { ...jobOrPastVariables(jobId, revision), name, count, fromStep: range.fromStep ?? null, toStep: range.toStep ?? null },
+    {
+      ...jobOrPastVariables(jobId, revision),
+      name,
+      count,
+      fromStep: range.fromStep ?? null,
+      toStep: range.toStep ?? null,
+    },
     signal,
   );
   const series = (data.live ?? data.past)?.metrics[0];
   if (!series) return null;
-  return { summary: { count: series.count, firstStep: series.firstStep, lastStep: series.lastStep }, buckets: series.buckets };
+  return {
+    summary: { count: series.count, firstStep: series.firstStep, lastStep: series.lastStep },
+    buckets: series.buckets,
+  };
 }
 
 function cssVar(name: string): string {
@@ -209,10 +227,15 @@ function MetricChart({
       height: CHART_HEIGHT,
       scales: {
         x: { time: false },
-        y: { range: (_u: uPlot, min: number, max: number) => yRangeWith(min, max, pruningRef.current?.threshold ?? null) },
+        y: {
+          range: (_u: uPlot, min: number, max: number) => yRangeWith(min, max, pruningRef.current?.threshold ?? null),
+        },
       },
       // Steps are whole numbers: no tick at step 0.5.
-      axes: [{ ...axis, incrs: STEP_INCREMENTS }, { ...axis, size: 64 }],
+      axes: [
+        { ...axis, incrs: STEP_INCREMENTS },
+        { ...axis, size: 64 },
+      ],
       series: [
         { label: 'step' },
         { label: summary.name, stroke: line, width: 1.5, points: { show: false } },
@@ -286,7 +309,11 @@ function drawPruning(u: uPlot, pruning: PruningDecision | null, color: string): 
     ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
     ctx.textAlign = 'left'; // uPlot leaves its axes' alignment on the context
     ctx.textBaseline = 'bottom';
-    ctx.fillText(pruning.rule === 'median' ? 'median' : 'cutoff', bbox.left + 4 * devicePixelRatio, y - 4 * devicePixelRatio);
+    ctx.fillText(
+      pruning.rule === 'median' ? 'median' : 'cutoff',
+      bbox.left + 4 * devicePixelRatio,
+      y - 4 * devicePixelRatio,
+    );
   }
   ctx.setLineDash([]);
   const valueY = u.valToPos(pruning.value, 'y', true);

@@ -7,7 +7,11 @@ import type { JobFields } from './queries';
 
 function time(iso: string | null): ComponentChildren {
   if (!iso) return <span class="muted">–</span>;
-  return <time dateTime={iso} title={iso}>{new Date(iso).toLocaleString()}</time>;
+  return (
+    <time dateTime={iso} title={iso}>
+      {new Date(iso).toLocaleString()}
+    </time>
+  );
 }
 
 function Field({ label, children, testId }: { label: string; children: ComponentChildren; testId?: string }) {
@@ -21,7 +25,8 @@ function Field({ label, children, testId }: { label: string; children: Component
 
 /** JSON as text in a <pre>: shown inert (never HTML), whatever a worker put in it. */
 function JsonBlock({ value, testId }: { value: unknown; testId?: string }) {
-  const empty = value === null || value === undefined || (typeof value === 'object' && Object.keys(value as object).length === 0);
+  const empty =
+    value === null || value === undefined || (typeof value === 'object' && Object.keys(value as object).length === 0);
   if (empty) return <p class="muted">none</p>;
   return (
     <pre class="job-json" data-testid={testId}>
@@ -53,14 +58,26 @@ export function JobOverview({ job, live }: { job: JobFields; live: boolean }) {
         </Field>
         <Field label="Priority">{job.priority}</Field>
         <Field label="Labels">
-          {job.labels.length ? job.labels.map((label) => <span key={label} class="job-label">{label}</span>) : <span class="muted">none</span>}
+          {job.labels.length ? (
+            job.labels.map((label) => (
+              <span key={label} class="job-label">
+                {label}
+              </span>
+            ))
+          ) : (
+            <span class="muted">none</span>
+          )}
         </Field>
         <Field label="Worker" testId="job-worker">
           {job.workerId ?? <span class="muted">–</span>}
         </Field>
         <Field label="Lease" testId="lease-countdown">
           {job.leaseExpiresAt ? (
-            <span title={job.leaseExpiresAt}>{live ? leaseCountdown(job.leaseExpiresAt, now) : `until ${new Date(job.leaseExpiresAt).toLocaleString()}`}</span>
+            <span title={job.leaseExpiresAt}>
+              {live
+                ? leaseCountdown(job.leaseExpiresAt, now)
+                : `until ${new Date(job.leaseExpiresAt).toLocaleString()}`}
+            </span>
           ) : (
             <span class="muted">–</span>
           )}
@@ -76,10 +93,19 @@ export function JobOverview({ job, live }: { job: JobFields; live: boolean }) {
         </Field>
         <Field label="Objective">
           {job.objectiveValue === null ? <span class="muted">–</span> : formatValue(job.objectiveValue)}
-          {job.experiment?.objective && <span class="muted"> ({job.experiment.objective.metric}, {job.experiment.objective.direction.toLowerCase()})</span>}
+          {job.experiment?.objective && (
+            <span class="muted">
+              {' '}
+              ({job.experiment.objective.metric}, {job.experiment.objective.direction.toLowerCase()})
+            </span>
+          )}
         </Field>
         <Field label="Experiment" testId="job-experiment">
-          {job.experiment ? <a href={`/experiments/${encodeURIComponent(job.experiment.id)}`}>{job.experiment.name}</a> : <span class="muted">none</span>}
+          {job.experiment ? (
+            <a href={`/experiments/${encodeURIComponent(job.experiment.id)}`}>{job.experiment.name}</a>
+          ) : (
+            <span class="muted">none</span>
+          )}
         </Field>
         <Field label="Parent" testId="job-parent">
           {job.parent ? (
@@ -137,7 +163,9 @@ export function JobOverview({ job, live }: { job: JobFields; live: boolean }) {
                 <td>{artifact.name}</td>
                 {/* Shown as text, not a link: a worker chose this URI. */}
                 <td class="mono">{artifact.uri}</td>
-                <td class="mono" title={artifact.sha256 ?? undefined}>{artifact.sha256 ? `${artifact.sha256.slice(0, 12)}…` : '–'}</td>
+                <td class="mono" title={artifact.sha256 ?? undefined}>
+                  {artifact.sha256 ? `${artifact.sha256.slice(0, 12)}…` : '–'}
+                </td>
                 <td class="mono">{artifact.metadata ? JSON.stringify(artifact.metadata) : '–'}</td>
               </tr>
             ))}

@@ -37,7 +37,11 @@ export interface JobFields {
   algorithmId: string | null;
   algorithmVersion: number | null;
   artifacts: { name: string; uri: string; sha256: string | null; metadata: Record<string, unknown> | null }[];
-  experiment: { id: string; name: string; objective: { metric: string; direction: 'MINIMIZE' | 'MAXIMIZE' } | null } | null;
+  experiment: {
+    id: string;
+    name: string;
+    objective: { metric: string; direction: 'MINIMIZE' | 'MAXIMIZE' } | null;
+  } | null;
   parent: { id: string } | null;
   pruning: PruningDecision | null;
   metrics: SeriesSummaryFields[];
@@ -115,7 +119,10 @@ export const HISTORY_QUERY = `query JobPageHistory($id: ID!, $first: Int!, $afte
 export interface HistoryAnswer {
   job: {
     revision: number;
-    history: { edges: { cursor: string; node: HistoryEvent }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+    history: {
+      edges: { cursor: string; node: HistoryEvent }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    };
   } | null;
 }
 

@@ -27,12 +27,18 @@ export function useLiveJob(id: string): Loaded<JobFields> {
     let stopped = false;
     const accept = (job: JobFields | null) => {
       if (stopped) return;
-      if (!job) return setState((s) => ({ ...s, loading: false, error: new GraphQLRequestError(`job ${id} not found`, 'NOT_FOUND') }));
+      if (!job)
+        return setState((s) => ({
+          ...s,
+          loading: false,
+          error: new GraphQLRequestError(`job ${id} not found`, 'NOT_FOUND'),
+        }));
       setState((s) => ({ value: newer(s.value, job), error: null, loading: false }));
     };
     const fail = (error: unknown) => {
       if (stopped) return;
-      const failure = error instanceof GraphQLRequestError ? error : new GraphQLRequestError(String(error), 'INTERNAL_SERVER_ERROR');
+      const failure =
+        error instanceof GraphQLRequestError ? error : new GraphQLRequestError(String(error), 'INTERNAL_SERVER_ERROR');
       setState((s) => ({ ...s, loading: false, error: failure }));
     };
     // The newest revision shown: a resubscribe asks for the job only if it has moved past it.
@@ -79,7 +85,14 @@ export function usePastJob(id: string, revision: number | null): Loaded<JobField
           }),
         (error: unknown) => {
           if (abort.signal.aborted) return;
-          setState({ value: null, error: error instanceof GraphQLRequestError ? error : new GraphQLRequestError(String(error), 'INTERNAL_SERVER_ERROR'), loading: false });
+          setState({
+            value: null,
+            error:
+              error instanceof GraphQLRequestError
+                ? error
+                : new GraphQLRequestError(String(error), 'INTERNAL_SERVER_ERROR'),
+            loading: false,
+          });
         },
       );
     }, 80);

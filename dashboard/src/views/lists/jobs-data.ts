@@ -47,10 +47,19 @@ const JOBS_PAGE = `query JobsPage($filter: JobFilter, $first: Int, $after: Strin
 }
 ${JOB_FIELDS}`;
 
-export async function readJobPage(filter: Record<string, unknown>, first: number, after: string | null, signal?: AbortSignal): Promise<JobPage> {
+export async function readJobPage(
+  filter: Record<string, unknown>,
+  first: number,
+  after: string | null,
+  signal?: AbortSignal,
+): Promise<JobPage> {
   const data = await request<{
     logPosition: string | null;
-    jobs: { totalCount: number; pageInfo: { endCursor: string | null; hasNextPage: boolean }; edges: { node: JobRow }[] };
+    jobs: {
+      totalCount: number;
+      pageInfo: { endCursor: string | null; hasNextPage: boolean };
+      edges: { node: JobRow }[];
+    };
   }>(JOBS_PAGE, { filter, first, after }, signal);
   return {
     rows: data.jobs.edges.map((edge) => edge.node),
@@ -65,7 +74,9 @@ export async function readJobPage(filter: Record<string, unknown>, first: number
 export async function readJobsById(ids: Iterable<string>): Promise<JobRow[]> {
   const chunks = chunkIds(ids);
   const answers = await Promise.all(
-    chunks.map((chunk) => request<Record<string, JobRow | null>>(jobsByIdDocument(chunk.length, JOB_FIELDS), jobsByIdVariables(chunk))),
+    chunks.map((chunk) =>
+      request<Record<string, JobRow | null>>(jobsByIdDocument(chunk.length, JOB_FIELDS), jobsByIdVariables(chunk)),
+    ),
   );
   return answers.flatMap((answer) => Object.values(answer).filter((job): job is JobRow => job !== null));
 }

@@ -19,7 +19,18 @@ export const STATUS_VARIABLE: Record<TrialStatus, string> = {
 export const STATUSES: TrialStatus[] = ['SUCCEEDED', 'PRUNED', 'RUNNING', 'QUEUED', 'FAILED', 'CANCELLED'];
 
 /** Viridis, sampled: legible on both themes and for colour-blind readers; the last colour is the best objective. */
-const RAMP = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779', '#6ece58', '#b5de2b', '#fde725'];
+const RAMP = [
+  '#440154',
+  '#482878',
+  '#3e4989',
+  '#31688e',
+  '#26828e',
+  '#1f9e89',
+  '#35b779',
+  '#6ece58',
+  '#b5de2b',
+  '#fde725',
+];
 
 export const RAMP_SIZE = RAMP.length;
 

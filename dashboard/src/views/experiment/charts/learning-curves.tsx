@@ -58,7 +58,13 @@ export function LearningCurves({ trials, objective }: { trials: readonly Trial[]
   const [deferred, setDeferred] = useState(0);
   const deferredTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => () => clearTimeout(deferredTimer.current), []);
-  const painter = useRef<Painter>({ canvas: null, image: null, colours: [], rebuild: new Coalescer(FULL_RECOMPUTE_MS), retry: undefined });
+  const painter = useRef<Painter>({
+    canvas: null,
+    image: null,
+    colours: [],
+    rebuild: new Coalescer(FULL_RECOMPUTE_MS),
+    retry: undefined,
+  });
   useEffect(() => () => clearTimeout(painter.current.retry), []);
 
   const lastData = useRef<uPlot.AlignedData>([[], [], []]);
@@ -86,7 +92,10 @@ export function LearningCurves({ trials, objective }: { trials: readonly Trial[]
   const overlay = useRef<SVGSVGElement | null>(null);
   const pointer = useRef<{ left: number; top: number } | null>(null);
 
-  const selectedIndex = useMemo(() => (selectedId ? trials.findIndex((t) => t.id === selectedId) : -1), [trials, selectedId]);
+  const selectedIndex = useMemo(
+    () => (selectedId ? trials.findIndex((t) => t.id === selectedId) : -1),
+    [trials, selectedId],
+  );
   const focus = hovered ?? (selectedIndex >= 0 ? selectedIndex : null);
   const focusRef = useRef(focus);
   focusRef.current = focus;
@@ -164,7 +173,13 @@ export function LearningCurves({ trials, objective }: { trials: readonly Trial[]
       <Chart options={options} data={data} />
       <figcaption class="chart-caption">
         <Legend />
-        {trial ? <TrialDetail trial={trial} pinned={trial.id === selectedId} /> : <span class="muted">Hover a curve to see its trial; click to keep it; drag to zoom, double-click to reset.</span>}
+        {trial ? (
+          <TrialDetail trial={trial} pinned={trial.id === selectedId} />
+        ) : (
+          <span class="muted">
+            Hover a curve to see its trial; click to keep it; drag to zoom, double-click to reset.
+          </span>
+        )}
       </figcaption>
     </figure>
   );
@@ -192,7 +207,11 @@ function TrialDetail({ trial, pinned }: { trial: Trial; pinned: boolean }) {
       <a href={`/jobs/${encodeURIComponent(trial.id)}`}>trial #{trial.index}</a>{' '}
       <span class={`status status-${trial.status}`}>{trial.status}</span>
       {pinned ? <span class="muted"> (selected)</span> : null}
-      {trial.objectiveValue !== null ? <> · objective {formatNumber(trial.objectiveValue)}</> : last !== null ? <> · last {formatNumber(last)}</> : null}
+      {trial.objectiveValue !== null ? (
+        <> · objective {formatNumber(trial.objectiveValue)}</>
+      ) : last !== null ? (
+        <> · last {formatNumber(last)}</>
+      ) : null}
       {trial.pruning ? <> · {whyPruned(trial.pruning)}</> : null}
     </span>
   );
@@ -291,7 +310,8 @@ function densityOpacity(drawn: number): number {
   return Math.max(0.02, Math.min(0.5, 40 / stepped));
 }
 
-const sameProjection = (a: Projection, b: Projection) => a.ax === b.ax && a.bx === b.bx && a.ay === b.ay && a.by === b.by;
+const sameProjection = (a: Projection, b: Projection) =>
+  a.ax === b.ax && a.bx === b.bx && a.ay === b.ay && a.by === b.by;
 
 /**
  * The density image, patched by live changes (the model updates it). When the axes' ranges or the
@@ -304,13 +324,20 @@ function drawDensity(u: uPlot, set: LiveCurveSet<Trial>, p: Projection, painter:
   const local = { ...p, bx: p.bx - u.bbox.left, by: p.by - u.bbox.top };
   const opacity = densityOpacity(set.drawn);
   let density = set.density;
-  const fits = density && density.width === width && density.height === height && sameProjection(density.projection, local);
+  const fits =
+    density && density.width === width && density.height === height && sameProjection(density.projection, local);
   if (!fits) {
     if (density && painter.canvas && !painter.rebuild.take(performance.now())) {
       const old = density.projection;
       const sx = local.ax / old.ax;
       const sy = local.ay / old.ay;
-      u.ctx.drawImage(painter.canvas, u.bbox.left + local.bx - old.bx * sx, u.bbox.top + local.by - old.by * sy, density.width * sx, density.height * sy);
+      u.ctx.drawImage(
+        painter.canvas,
+        u.bbox.left + local.bx - old.bx * sx,
+        u.bbox.top + local.by - old.by * sy,
+        density.width * sx,
+        density.height * sy,
+      );
       if (painter.retry === undefined) {
         painter.retry = setTimeout(() => {
           painter.retry = undefined;
@@ -328,7 +355,8 @@ function drawDensity(u: uPlot, set: LiveCurveSet<Trial>, p: Projection, painter:
   density!.setColours(painter.colours);
   density!.setOpacity(opacity);
   const rows = density!.compose();
-  if (rows) painter.canvas!.getContext('2d')!.putImageData(painter.image!, 0, 0, 0, rows.top, width, rows.bottom - rows.top);
+  if (rows)
+    painter.canvas!.getContext('2d')!.putImageData(painter.image!, 0, 0, 0, rows.top, width, rows.bottom - rows.top);
   u.ctx.drawImage(painter.canvas!, u.bbox.left, u.bbox.top);
 }
 
@@ -349,7 +377,12 @@ function tracePath(ctx: PathSink, curve: Curve, p: Projection): void {
 }
 
 /** The focused trial on the overlay: its curve, its pruning marker and the threshold the rule used. */
-function drawFocus(u: uPlot | null, svg: SVGSVGElement | null, { items: trials, curves }: LiveCurveSet<Trial>, focus: number | null): void {
+function drawFocus(
+  u: uPlot | null,
+  svg: SVGSVGElement | null,
+  { items: trials, curves }: LiveCurveSet<Trial>,
+  focus: number | null,
+): void {
   if (!u || !svg) return;
   svg.replaceChildren();
   const p = projection(u, false);

@@ -2,7 +2,14 @@ import { Component } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { formatNumber } from '../../../logic/axis-scale';
 import { changedSlots } from '../../../logic/changed-slots';
-import { DiffCache, hyperparameterDiff, layoutMayDiffer, lineageLayout, type Change, type LineageLayout } from '../../../logic/lineage-layout';
+import {
+  DiffCache,
+  hyperparameterDiff,
+  layoutMayDiffer,
+  lineageLayout,
+  type Change,
+  type LineageLayout,
+} from '../../../logic/lineage-layout';
 import { request } from '../../../lib/graphql';
 import { param, setParams } from '../../../lib/route';
 import type { Trial } from '../trial';
@@ -55,7 +62,13 @@ export function Lineage({ trials, objective }: { trials: readonly Trial[]; objec
     frame.current = requestAnimationFrame(() => {
       frame.current = 0;
       const element = scroller.current;
-      if (element) setView({ left: element.scrollLeft, top: element.scrollTop, width: element.clientWidth || 1200, height: element.clientHeight || 560 });
+      if (element)
+        setView({
+          left: element.scrollLeft,
+          top: element.scrollTop,
+          width: element.clientWidth || 1200,
+          height: element.clientHeight || 560,
+        });
     });
   };
   useEffect(() => {
@@ -68,12 +81,18 @@ export function Lineage({ trials, objective }: { trials: readonly Trial[]; objec
   }, []);
 
   if (layout.nodes.length === 0) return <p class="muted">No trials yet.</p>;
-  if (layout.edges.length === 0 && layout.columns <= 1) return <p class="muted">No lineage: these trials have no parents (lineage is drawn for population based training).</p>;
+  if (layout.edges.length === 0 && layout.columns <= 1)
+    return (
+      <p class="muted">No lineage: these trials have no parents (lineage is drawn for population based training).</p>
+    );
   const width = PAD.left * 2 + Math.max(0, layout.columns - 1) * COLUMN;
   const height = PAD.top + layout.rows * ROW;
   const selected = selectedId ? byId.get(selectedId) : undefined;
   const inView = (x: number, y: number) =>
-    x >= view.left - OVERSCAN && x <= view.left + view.width + OVERSCAN && y >= view.top - OVERSCAN && y <= view.top + view.height + OVERSCAN;
+    x >= view.left - OVERSCAN &&
+    x <= view.left + view.width + OVERSCAN &&
+    y >= view.top - OVERSCAN &&
+    y <= view.top + view.height + OVERSCAN;
 
   return (
     <figure class="experiment-chart lineage">
@@ -112,9 +131,17 @@ export function Lineage({ trials, objective }: { trials: readonly Trial[]; objec
       </div>
       <figcaption class="chart-caption">
         {selected ? (
-          <Decision key={selected.id} trial={selected} parent={selected.parentId ? byId.get(selected.parentId) : undefined} />
+          <Decision
+            key={selected.id}
+            trial={selected}
+            parent={selected.parentId ? byId.get(selected.parentId) : undefined}
+          />
         ) : (
-          <span class="muted">Colour: objective ({objective ? 'brighter is better' : 'brighter is higher'}). A level edge: a member continuing itself; an edge that changes rows: an exploit of another member; a ring: explore changed hyperparameters. Click a trial for its decision.</span>
+          <span class="muted">
+            Colour: objective ({objective ? 'brighter is better' : 'brighter is higher'}). A level edge: a member
+            continuing itself; an edge that changes rows: an exploit of another member; a ring: explore changed
+            hyperparameters. Click a trial for its decision.
+          </span>
         )}
       </figcaption>
     </figure>
@@ -175,7 +202,10 @@ class LineageNode extends Component<NodeProps> {
 
   override render({ trial, parent, changes, x, y, colour, selected }: NodeProps) {
     return (
-      <g class={`lineage-node${selected ? ' lineage-selected' : ''}${changes.length ? ' lineage-explored' : ''}`} onClick={this.select}>
+      <g
+        class={`lineage-node${selected ? ' lineage-selected' : ''}${changes.length ? ' lineage-explored' : ''}`}
+        onClick={this.select}
+      >
         <title>{describe(trial, parent, changes)}</title>
         <circle cx={x} cy={y} r={7} fill={colour} />
         {changes.length ? <circle class="lineage-ring" cx={x} cy={y} r={10} /> : null}
@@ -185,7 +215,9 @@ class LineageNode extends Component<NodeProps> {
 }
 
 function objectiveColours(trials: readonly Trial[], direction: 'MINIMIZE' | 'MAXIMIZE'): Map<string, string> {
-  const values = trials.flatMap((t) => (t.objectiveValue !== null && Number.isFinite(t.objectiveValue) ? [t.objectiveValue] : []));
+  const values = trials.flatMap((t) =>
+    t.objectiveValue !== null && Number.isFinite(t.objectiveValue) ? [t.objectiveValue] : [],
+  );
   const min = Math.min(...values);
   const max = Math.max(...values);
   const colours = new Map<string, string>();
@@ -229,11 +261,15 @@ const CREATED = `query TrialDecision($id: ID!) { job(id: $id) { history(first: 1
 
 function Decision({ trial, parent }: { trial: Trial; parent: Trial | undefined }) {
   const changes = parent ? hyperparameterDiff(parent.hyperparameters, trial.hyperparameters) : [];
-  const [recorded, setRecorded] = useState<{ state: 'idle' | 'loading' | 'none' | 'error'; message?: string } | { state: 'loaded'; decision: RecordedDecision }>({ state: 'idle' });
+  const [recorded, setRecorded] = useState<
+    { state: 'idle' | 'loading' | 'none' | 'error'; message?: string } | { state: 'loaded'; decision: RecordedDecision }
+  >({ state: 'idle' });
   const load = async () => {
     setRecorded({ state: 'loading' });
     try {
-      const data = await request<{ job: { history: { edges: { node: { type: string; data: { decision?: RecordedDecision | null } } }[] } } | null }>(CREATED, { id: trial.id });
+      const data = await request<{
+        job: { history: { edges: { node: { type: string; data: { decision?: RecordedDecision | null } } }[] } } | null;
+      }>(CREATED, { id: trial.id });
       const created = data.job?.history.edges[0]?.node;
       const decision = created?.type === 'JobCreated' ? created.data.decision : null;
       setRecorded(decision ? { state: 'loaded', decision } : { state: 'none' });
@@ -244,8 +280,8 @@ function Decision({ trial, parent }: { trial: Trial; parent: Trial | undefined }
   return (
     <div class="lineage-decision">
       <div>
-        <a href={`/jobs/${encodeURIComponent(trial.id)}`}>trial #{trial.index}</a> <span class={`status status-${trial.status}`}>{trial.status}</span>{' '}
-        generation {trial.generation}
+        <a href={`/jobs/${encodeURIComponent(trial.id)}`}>trial #{trial.index}</a>{' '}
+        <span class={`status status-${trial.status}`}>{trial.status}</span> generation {trial.generation}
         {trial.objectiveValue !== null ? <> · objective {formatNumber(trial.objectiveValue)}</> : null}
       </div>
       {parent ? (
@@ -283,7 +319,10 @@ function Decision({ trial, parent }: { trial: Trial; parent: Trial | undefined }
 }
 
 function recordedText(d: RecordedDecision): string {
-  const exploit = d.exploitedFrom === null || d.exploitedFrom === undefined ? 'kept its own weights (no exploit)' : `exploited member ${d.exploitedFrom}`;
+  const exploit =
+    d.exploitedFrom === null || d.exploitedFrom === undefined
+      ? 'kept its own weights (no exploit)'
+      : `exploited member ${d.exploitedFrom}`;
   const explored = Object.entries(d.explored ?? {}).map(([name, how]) => `${name}: ${JSON.stringify(how)}`);
   return `member ${d.member ?? '?'}, generation ${d.generation ?? '?'}: ${exploit}${explored.length ? `; explored ${explored.join(', ')}` : ''}`;
 }

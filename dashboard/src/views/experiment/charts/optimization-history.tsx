@@ -27,7 +27,8 @@ export function OptimizationHistory({ trials, objective }: { trials: readonly Tr
   const data = useMemo(() => {
     const c = ordered;
     // The same (patched) arrays in a new list: uPlot reads them again; no change keeps the list.
-    if (c.update(trials, objective?.direction ?? 'MINIMIZE')) last.current = [c.x, ...c.byStatus, c.best] as uPlot.AlignedData;
+    if (c.update(trials, objective?.direction ?? 'MINIMIZE'))
+      last.current = [c.x, ...c.byStatus, c.best] as uPlot.AlignedData;
     return last.current;
   }, [trials, objective?.direction]);
 
@@ -44,16 +45,14 @@ export function OptimizationHistory({ trials, objective }: { trials: readonly Tr
       cursor: { drag: { x: true, y: true }, points: { size: 8 } },
       series: [
         { label: 'trial', value: (_u, v) => (v === null ? '' : `#${v}`) },
-        ...STATUSES.map(
-          (status): uPlot.Series => ({
-            label: status.toLowerCase(),
-            stroke: cssVar(STATUS_VARIABLE[status]),
-            fill: cssVar(STATUS_VARIABLE[status]),
-            paths: () => null,
-            // Drawn by the drawAxes hook; size and fill still serve the cursor's point.
-            points: { show: false, size: POINT_SIZE, width: 0, fill: cssVar(STATUS_VARIABLE[status]) },
-          }),
-        ),
+        ...STATUSES.map((status): uPlot.Series => ({
+          label: status.toLowerCase(),
+          stroke: cssVar(STATUS_VARIABLE[status]),
+          fill: cssVar(STATUS_VARIABLE[status]),
+          paths: () => null,
+          // Drawn by the drawAxes hook; size and fill still serve the cursor's point.
+          points: { show: false, size: POINT_SIZE, width: 0, fill: cssVar(STATUS_VARIABLE[status]) },
+        })),
         {
           label: 'best so far',
           stroke: cssVar('--fg'),
@@ -119,7 +118,8 @@ function drawPoints(u: uPlot, columns: HistoryColumns<Trial>, painter: PointPain
   const p = { ax, bx: -x0 * ax, ay, by: height - y0 * ay };
   const mask = discMask(Math.round(POINT_SIZE * devicePixelRatio));
   STATUSES.forEach((_, s) => {
-    if (u.series[s + 1]?.show) stampPoints(pixels, width, height, columns.x, columns.byStatus[s]!, p, painter.colours[s]!, mask);
+    if (u.series[s + 1]?.show)
+      stampPoints(pixels, width, height, columns.x, columns.byStatus[s]!, p, painter.colours[s]!, mask);
   });
   painter.canvas!.getContext('2d')!.putImageData(painter.image, 0, 0);
   u.ctx.drawImage(painter.canvas!, u.bbox.left, u.bbox.top);

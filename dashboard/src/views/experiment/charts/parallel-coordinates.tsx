@@ -51,13 +51,33 @@ interface Painter {
  * per colour, at most once per frame. Dragging along an axis brushes a range; trials outside any
  * brush fade. Brushes live in the URL (`?pc=lr:0.001..0.01`); a click on an axis clears its brush.
  */
-export function ParallelCoordinates({ trials, objective, parameters }: { trials: readonly Trial[]; objective: Objective; parameters: string[] }) {
+export function ParallelCoordinates({
+  trials,
+  objective,
+  parameters,
+}: {
+  trials: readonly Trial[];
+  objective: Objective;
+  parameters: string[];
+}) {
   const parametersKey = parameters.join('\u0000');
   const model = useMemo(
-    () => new PcModel<Trial>(parameters, objective?.metric ?? null, (at) => (at === null ? -1 : rampBucket(objective!.direction === 'MAXIMIZE' ? at : 1 - at))),
+    () =>
+      new PcModel<Trial>(parameters, objective?.metric ?? null, (at) =>
+        at === null ? -1 : rampBucket(objective!.direction === 'MAXIMIZE' ? at : 1 - at),
+      ),
     [parametersKey, objective?.metric, objective?.direction],
   );
-  const painter = useRef<Painter>({ density: null, canvas: null, image: null, dirty: 'all', passes: [], brushKey: null, densityBrushKey: null, lines: [] });
+  const painter = useRef<Painter>({
+    density: null,
+    canvas: null,
+    image: null,
+    dirty: 'all',
+    passes: [],
+    brushKey: null,
+    densityBrushKey: null,
+    lines: [],
+  });
   // Live changes: the model patches the rows that changed (trials are compared by identity, so the page
   // must replace a changed trial with a new object); the next paint redraws those lines only.
   const version = useMemo(() => {
@@ -262,7 +282,14 @@ function layerOf(pass: boolean, bucket: number): number {
 }
 
 /** A few hundred lines: anti-aliased strokes, one path per colour. */
-function drawStrokes(ctx: CanvasRenderingContext2D, model: Model, passes: boolean[], xs: number[], y: (at: number) => number, alpha: number): void {
+function drawStrokes(
+  ctx: CanvasRenderingContext2D,
+  model: Model,
+  passes: boolean[],
+  xs: number[],
+  y: (at: number) => number,
+  alpha: number,
+): void {
   const n = model.axes.length;
   const groups: number[][] = Array.from({ length: FIRST_BUCKET + RAMP_SIZE }, () => []);
   model.rows.forEach((row, i) => groups[layerOf(passes[i]!, row.bucket)]!.push(i));
@@ -296,7 +323,16 @@ function drawStrokes(ctx: CanvasRenderingContext2D, model: Model, passes: boolea
  * Many lines: the density image, patched with the rows changed since the last paint; rebuilt when
  * the size, the axes, the brushes or most rows changed.
  */
-function drawDensity(ctx: CanvasRenderingContext2D, model: Model, painter: Painter, width: number, ratio: number, xs: number[], plotHeight: number, opacity: number): void {
+function drawDensity(
+  ctx: CanvasRenderingContext2D,
+  model: Model,
+  painter: Painter,
+  width: number,
+  ratio: number,
+  xs: number[],
+  plotHeight: number,
+  opacity: number,
+): void {
   const n = model.axes.length;
   const deviceWidth = Math.round(width * ratio);
   const deviceHeight = Math.round(HEIGHT * ratio);
@@ -306,7 +342,11 @@ function drawDensity(ctx: CanvasRenderingContext2D, model: Model, painter: Paint
     ay: -ratio * plotHeight,
     by: ratio * (MARGIN.top + plotHeight),
   };
-  const colours: [number, number, number][] = [rgbOf(cssVar('--border')), rgbOf(cssVar('--muted')), ...Array.from({ length: RAMP_SIZE }, (_, b) => rgbOf(rampColor(b)))];
+  const colours: [number, number, number][] = [
+    rgbOf(cssVar('--border')),
+    rgbOf(cssVar('--muted')),
+    ...Array.from({ length: RAMP_SIZE }, (_, b) => rgbOf(rampColor(b))),
+  ];
   const steps = Array.from({ length: n }, (_, a) => a);
   const lineOf = (i: number): Curve => {
     const positions = model.rows[i]!.positions;
@@ -317,7 +357,15 @@ function drawDensity(ctx: CanvasRenderingContext2D, model: Model, painter: Paint
   let density = painter.density;
   const p = density?.projection;
   const fits =
-    density && painter.dirty !== 'all' && painter.densityBrushKey === painter.brushKey && density.width === deviceWidth && density.height === deviceHeight && p!.ax === projection.ax && p!.bx === projection.bx && p!.ay === projection.ay && p!.by === projection.by;
+    density &&
+    painter.dirty !== 'all' &&
+    painter.densityBrushKey === painter.brushKey &&
+    density.width === deviceWidth &&
+    density.height === deviceHeight &&
+    p!.ax === projection.ax &&
+    p!.bx === projection.bx &&
+    p!.ay === projection.ay &&
+    p!.by === projection.by;
   if (!fits) {
     density = painter.density = new CurveDensity(deviceWidth, deviceHeight, projection, colours, opacity);
     painter.lines = [];
@@ -327,7 +375,8 @@ function drawDensity(ctx: CanvasRenderingContext2D, model: Model, painter: Paint
     painter.canvas.height = deviceHeight;
     painter.image = new ImageData(density.pixels, deviceWidth, deviceHeight);
   } else {
-    for (const i of painter.dirty as Set<number>) if (i < model.count) density!.set(i, lineOf(i), layerOf(painter.passes[i]!, model.rows[i]!.bucket));
+    for (const i of painter.dirty as Set<number>)
+      if (i < model.count) density!.set(i, lineOf(i), layerOf(painter.passes[i]!, model.rows[i]!.bucket));
     density!.truncate(model.count);
     painter.lines.length = Math.min(painter.lines.length, model.count);
   }
@@ -335,11 +384,20 @@ function drawDensity(ctx: CanvasRenderingContext2D, model: Model, painter: Paint
   density!.setColours(colours);
   density!.setOpacity(opacity);
   const changed = density!.compose();
-  if (changed) painter.canvas!.getContext('2d')!.putImageData(painter.image!, 0, 0, 0, changed.top, deviceWidth, changed.bottom - changed.top);
+  if (changed)
+    painter
+      .canvas!.getContext('2d')!
+      .putImageData(painter.image!, 0, 0, 0, changed.top, deviceWidth, changed.bottom - changed.top);
   ctx.drawImage(painter.canvas!, 0, 0, width, HEIGHT);
 }
 
-function drawBrush(ctx: CanvasRenderingContext2D, axis: Axis, brush: Brush, x: number, y: (at: number) => number): void {
+function drawBrush(
+  ctx: CanvasRenderingContext2D,
+  axis: Axis,
+  brush: Brush,
+  x: number,
+  y: (at: number) => number,
+): void {
   ctx.fillStyle = cssVar('--accent');
   ctx.globalAlpha = 0.3;
   const spans: [number, number][] = [];
