@@ -8,14 +8,13 @@ import { decide, type JobCommand } from '../src/domain/job/decide.js';
 import {
   STATUS_CHANGING_EVENT_TYPES,
   jobEventSchemas,
-  parseJobEvent,
   statusChangeOf,
   type JobEvent,
   type NewJobEvent,
 } from '../src/domain/job/events.js';
 import { foldJob } from '../src/domain/job/state.js';
 import type { EarlyStopping } from '../src/domain/job/early-stopping.js';
-import { jobEventVersion } from '../src/domain/job/upcasters.js';
+import { jobKind, parseJobEvent } from '../src/domain/job/kind.js';
 import { currentShape } from '../src/app/event-shapes.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
@@ -680,7 +679,7 @@ describe('JobPruned versions', () => {
 
   it('given a version 2 JobPruned, when read, then its numbers are the ones recorded', () => {
     const v2 = { ...v1, threshold: 0.5, comparedTrials: 9, rung: 2 };
-    expect(jobEventVersion('JobPruned')).toBe(2);
+    expect(jobKind.eventVersion('JobPruned')).toBe(2);
     expect(parseJobEvent(recorded(v2, 2)).data).toEqual(v2);
   });
 

@@ -12,12 +12,8 @@ import type { Json, JobEvent, NewJobEvent } from '../domain/job/events.js';
 import { foldJob, type JobState } from '../domain/job/state.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import {
-  LEASE_TOKEN_EVENT_VERSION,
-  evolveLeaseToken,
-  leaseTokenEventSchemas,
   leaseTokenKey,
-  leaseTokenStreamId,
-  parseLeaseTokenEvent,
+  leaseTokenKind,
   type LeaseTokenEvent,
   type LeaseTokenState,
   type NewLeaseTokenEvent,
@@ -215,13 +211,7 @@ export class JobCommands {
 
   constructor(private readonly deps: JobCommandDeps) {
     this.clock = deps.clock ?? (() => new Date());
-    this.tokens = new Repository(deps.store, {
-      streamId: leaseTokenStreamId,
-      parse: parseLeaseTokenEvent,
-      evolve: evolveLeaseToken,
-      schemas: leaseTokenEventSchemas,
-      schemaVersion: () => LEASE_TOKEN_EVENT_VERSION,
-    });
+    this.tokens = new Repository(deps.store, leaseTokenKind);
   }
 
   /** Experiments and jobs refer to each other; the composition root ties them. */
