@@ -1,6 +1,6 @@
 /** The experiments read model: one row per experiment, folded with the domain's own evolve. */
 import type { Database } from 'better-sqlite3';
-import { experimentKind, parseExperimentEvent } from '../src/domain/experiment/kind.js';
+import { experimentKind } from '../src/domain/experiment/kind.js';
 import { evolveExperiment, type ExperimentState } from '../src/domain/experiment/state.js';
 import type { RecordedEvent } from '../src/store/port.js';
 import type { Projection } from './projection.js';
@@ -35,7 +35,7 @@ export function experimentsProjection(db: Database): Projection {
       const before = selectState.get(id);
       const state = evolveExperiment(
         before ? (JSON.parse(before.state) as ExperimentState) : undefined,
-        parseExperimentEvent(recorded),
+        experimentKind.parse(recorded),
       )!;
       upsert.run({
         id,

@@ -7,8 +7,8 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { JobEvent } from '../src/domain/job/events.js';
-import { jobKind, parseJobEvent } from '../src/domain/job/kind.js';
-import { evolve, type JobState } from '../src/domain/job/state.js';
+import { jobKind } from '../src/domain/job/kind.js';
+import { evolveJob, type JobState } from '../src/domain/job/state.js';
 import type { RecordedEvent } from '../src/store/port.js';
 import { METRIC_TABLES, metricWriter } from './metric-series.js';
 import type { Projection } from './projection.js';
@@ -176,11 +176,11 @@ export function jobsProjection(db: Database): Projection {
     tables: ['jobs', 'job_large_fields', 'job_labels', ...METRIC_TABLES, 'log_lines', 'job_rungs'],
     apply(recorded: RecordedEvent) {
       if (!jobKind.holds(recorded)) return;
-      const event = parseJobEvent(recorded);
+      const event = jobKind.parse(recorded);
       const jobId = jobKind.idOf(recorded.streamId);
       const before = rowOf(jobId);
       // evolve copies what an event does not set, so a light state stays light except where this event writes.
-      const state = evolve(before?.state as JobState | undefined, event)!;
+      const state = evolveJob(before?.state as JobState | undefined, event)!;
       const metric = objectiveMetricOf(state.experimentId);
       switch (event.type) {
         case 'JobCreated':

@@ -1,6 +1,6 @@
 /** The algorithm registry and the training mappings as read models. */
 import type { Database } from 'better-sqlite3';
-import { mappingKind, parseMappingEvent, parseRegistryEvent, registryKind } from '../src/domain/mapping/kinds.js';
+import { mappingKind, registryKind } from '../src/domain/mapping/kinds.js';
 import { evolveMapping, type MappingState } from '../src/domain/mapping/mapping.js';
 import type { RecordedEvent } from '../src/store/port.js';
 import type { Projection } from './projection.js';
@@ -53,7 +53,7 @@ export function mappingsProjection(db: Database): Projection {
     tables: ['algorithms', 'mappings', 'mapping_jobs'],
     apply(recorded: RecordedEvent) {
       if (registryKind.holds(recorded)) {
-        const event = parseRegistryEvent(recorded);
+        const event = registryKind.parse(recorded);
         if (event.type === 'AlgorithmRegistered') {
           register.run(event.data.interactionId, event.data.algorithmId, event.data.algorithmVersion);
         } else {
@@ -65,7 +65,7 @@ export function mappingsProjection(db: Database): Projection {
       const before = selectMapping.get(mappingKind.idOf(recorded.streamId));
       const state = evolveMapping(
         before ? (JSON.parse(before.state) as MappingState) : undefined,
-        parseMappingEvent(recorded),
+        mappingKind.parse(recorded),
       );
       upsertMapping.run({
         id: state.id,

@@ -79,8 +79,6 @@ export const keysKind = defineKind<typeof accessEventSchemas, KeyRing>({
   illegalEvent: illegalKeyEvent,
 });
 
-export const parseAccessEvent = keysKind.parse;
-
 export type AccessCommand =
   | { type: 'CreateApiKey'; keyId: string; name: string; role: Role; secretHash: string }
   | { type: 'RevokeApiKey'; keyId: string };

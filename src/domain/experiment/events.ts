@@ -1,6 +1,6 @@
 /** The experiment's events, one zod schema per type. */
 import { z } from 'zod';
-import { hasEventType, type EventsOf, type NewEventsOf } from '../event-schemas.js';
+import type { EventsOf, NewEventsOf } from '../event-schemas.js';
 import { ExperimentSettings } from './settings.js';
 
 export const ExperimentStatus = z.enum(['RUNNING', 'PAUSED', 'DONE']);
@@ -26,6 +26,3 @@ export type ExperimentEventType = keyof typeof experimentEventSchemas;
 export type ExperimentEventData<T extends ExperimentEventType> = z.infer<(typeof experimentEventSchemas)[T]>;
 export type ExperimentEvent = EventsOf<typeof experimentEventSchemas>;
 export type NewExperimentEvent = NewEventsOf<typeof experimentEventSchemas>;
-
-export const isExperimentEventType = (type: string): type is ExperimentEventType =>
-  hasEventType(experimentEventSchemas, type);

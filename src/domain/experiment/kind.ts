@@ -11,5 +11,3 @@ export const experimentKind = defineKind<typeof experimentEventSchemas, Experime
   initialState: undefined,
   evolve: evolveExperiment,
 });
-
-export const parseExperimentEvent = experimentKind.parse;

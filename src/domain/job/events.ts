@@ -4,7 +4,7 @@
  * malformed event is caught at the boundary, not deep inside a fold.
  */
 import { z } from 'zod';
-import { hasEventType, type EventsOf, type NewEventsOf } from '../event-schemas.js';
+import type { EventsOf, NewEventsOf } from '../event-schemas.js';
 
 export const JobStatus = z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'PRUNED']);
 export type JobStatus = z.infer<typeof JobStatus>;
@@ -144,8 +144,6 @@ export type JobEventType = keyof typeof jobEventSchemas;
 export type JobEventData<T extends JobEventType> = z.infer<(typeof jobEventSchemas)[T]>;
 export type JobEvent = EventsOf<typeof jobEventSchemas>;
 export type NewJobEvent = NewEventsOf<typeof jobEventSchemas>;
-
-export const isJobEventType = (type: string): type is JobEventType => hasEventType(jobEventSchemas, type);
 
 /** The event types that may change a job's status: the only ones `statusChangeOf` answers for. */
 export const STATUS_CHANGING_EVENT_TYPES: ReadonlySet<string> = new Set<JobEventType>([

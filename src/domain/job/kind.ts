@@ -1,7 +1,7 @@
-/** Jobs as an aggregate kind: streams `job-<jobId>`, folded by `evolve`, checked by `trialog verify` for legal transitions. */
+/** Jobs as an aggregate kind: streams `job-<jobId>`, folded by `evolveJob`, checked by `trialog verify` for legal transitions. */
 import { defineKind } from '../aggregate-kind.js';
 import { jobEventSchemas } from './events.js';
-import { evolve, type JobState } from './state.js';
+import { evolveJob, type JobState } from './state.js';
 import { illegalTransition } from './transitions.js';
 import { JOB_EVENT_VERSIONS, JOB_UPCASTERS } from './upcasters.js';
 
@@ -13,9 +13,6 @@ export const jobKind = defineKind<typeof jobEventSchemas, JobState>({
   versions: JOB_EVENT_VERSIONS,
   upcasters: JOB_UPCASTERS,
   initialState: undefined,
-  evolve,
+  evolve: evolveJob,
   illegalEvent: illegalTransition,
 });
-
-/** Parses a stored job event, upcasting an older shape (metadata.schemaVersion) to the current one first. */
-export const parseJobEvent = jobKind.parse;

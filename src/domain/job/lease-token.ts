@@ -46,5 +46,3 @@ export const leaseTokenKind = defineKind<typeof leaseTokenEventSchemas, LeaseTok
   initialState: undefined,
   evolve: evolveLeaseToken,
 });
-
-export const parseLeaseTokenEvent = leaseTokenKind.parse;

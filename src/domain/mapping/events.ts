@@ -1,7 +1,7 @@
 /** The algorithm registry's and the training mappings' events, one zod schema per type. */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { hasEventType, type EventsOf, type NewEventsOf } from '../event-schemas.js';
+import type { EventsOf, NewEventsOf } from '../event-schemas.js';
 
 /** A mapping's id is derived from its key, so "no stream" is the key's reservation. */
 export function mappingId(entityId: string, entityVersion: number, stateName: string): string {
@@ -77,6 +77,3 @@ export type MappingEvent = EventsOf<typeof mappingEventSchemas>;
 export type NewMappingEvent = NewEventsOf<typeof mappingEventSchemas>;
 export type TrainingSetEvent = EventsOf<typeof trainingSetEventSchemas>;
 export type NewTrainingSetEvent = NewEventsOf<typeof trainingSetEventSchemas>;
-
-export const isMappingEventType = (type: string) => hasEventType(mappingEventSchemas, type);
-export const isRegistryEventType = (type: string) => hasEventType(registryEventSchemas, type);

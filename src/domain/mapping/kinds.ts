@@ -35,7 +35,3 @@ export const trainingSetKind = defineKind<typeof trainingSetEventSchemas, Traini
   initialState: undefined,
   evolve: evolveTrainingSet,
 });
-
-export const parseRegistryEvent = registryKind.parse;
-export const parseMappingEvent = mappingKind.parse;
-export const parseTrainingSetEvent = trainingSetKind.parse;
