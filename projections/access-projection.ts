@@ -1,6 +1,6 @@
 /** API keys as a read model: what authentication looks up on every request. */
 import type { Database } from 'better-sqlite3';
-import { ACCESS_STREAM_ID, evolveKeys, parseAccessEvent, type ApiKeyRecord } from '../src/domain/access/keys.js';
+import { evolveKeys, keysKind, type ApiKeyRecord } from '../src/domain/access/keys.js';
 import type { RecordedEvent } from '../src/store/port.js';
 import type { Projection } from './projection.js';
 
@@ -18,8 +18,8 @@ export function accessProjection(db: Database): Projection {
     name: 'access',
     tables: ['api_keys'],
     apply(recorded: RecordedEvent) {
-      if (recorded.streamId !== ACCESS_STREAM_ID) return;
-      const event = parseAccessEvent(recorded);
+      if (!keysKind.ownsStream(recorded.streamId)) return;
+      const event = keysKind.parse(recorded);
       const before = select.get(event.data.keyId);
       const ring = evolveKeys(before ? { [before.key_id]: fromRow(before) } : {}, event);
       const record = ring[event.data.keyId];

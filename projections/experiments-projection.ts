@@ -1,12 +1,8 @@
 /** The experiments read model: one row per experiment, folded with the domain's own evolve. */
 import type { Database } from 'better-sqlite3';
-import {
-  EXPERIMENT_STREAM_CATEGORY,
-  isExperimentEventType,
-  parseExperimentEvent,
-} from '../src/domain/experiment/events.js';
+import { experimentKind } from '../src/domain/experiment/kind.js';
 import { evolveExperiment, type ExperimentState } from '../src/domain/experiment/state.js';
-import { categoryOf, type RecordedEvent } from '../src/store/port.js';
+import type { RecordedEvent } from '../src/store/port.js';
 import type { Projection } from './projection.js';
 
 export const EXPERIMENTS_SCHEMA = `
@@ -22,10 +18,6 @@ export const EXPERIMENTS_SCHEMA = `
   CREATE INDEX IF NOT EXISTS experiments_by_status ON experiments (status, created_position);
 `;
 
-export function experimentIdOfStream(streamId: string): string {
-  return streamId.slice(EXPERIMENT_STREAM_CATEGORY.length + 1);
-}
-
 export function experimentsProjection(db: Database): Projection {
   db.exec(EXPERIMENTS_SCHEMA);
   const selectState = db.prepare<[string], { state: string }>('SELECT state FROM experiments WHERE id = ?');
@@ -38,12 +30,12 @@ export function experimentsProjection(db: Database): Projection {
     name: 'experiments',
     tables: ['experiments'],
     apply(recorded: RecordedEvent) {
-      if (categoryOf(recorded.streamId) !== EXPERIMENT_STREAM_CATEGORY || !isExperimentEventType(recorded.type)) return;
-      const id = experimentIdOfStream(recorded.streamId);
+      if (!experimentKind.holds(recorded)) return;
+      const id = experimentKind.idOf(recorded.streamId);
       const before = selectState.get(id);
       const state = evolveExperiment(
         before ? (JSON.parse(before.state) as ExperimentState) : undefined,
-        parseExperimentEvent(recorded),
+        experimentKind.parse(recorded),
       )!;
       upsert.run({
         id,

@@ -1,7 +1,8 @@
 /** Reads of the experiments read model and of an experiment's jobs. */
 import type { Database } from 'better-sqlite3';
 import type { ExperimentState } from '../src/domain/experiment/state.js';
-import { JOB_STREAM_CATEGORY, type JobStatus } from '../src/domain/job/events.js';
+import type { JobStatus } from '../src/domain/job/events.js';
+import { jobKind } from '../src/domain/job/kind.js';
 import type { RecordedEvent } from '../src/store/port.js';
 import type { LightJobState } from './job-row.js';
 import type { JobState } from '../src/domain/job/state.js';
@@ -34,8 +35,6 @@ export type JobCounts = Record<
   'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'pruned' | 'total',
   number
 >;
-
-const JOB_STREAM_PREFIX = `${JOB_STREAM_CATEGORY}-`;
 
 export class ExperimentQueries {
   private readonly byId;
@@ -185,7 +184,7 @@ export class ExperimentQueries {
     if (this.completedByExperiment.size === 0) return;
     for (const event of batch) {
       if (event.type !== 'JobCompleted' && event.type !== 'JobRetrained' && event.type !== 'JobRetried') continue;
-      const jobId = event.streamId.slice(JOB_STREAM_PREFIX.length);
+      const jobId = jobKind.idOf(event.streamId);
       const job = this.jobPlace.get(jobId);
       const cached = job?.experiment_id ? this.completedByExperiment.get(job.experiment_id) : undefined;
       if (!cached) continue;

@@ -6,9 +6,10 @@
  * `jobAt` can never disagree about what an event means.
  */
 import type { Database } from 'better-sqlite3';
-import { JOB_STREAM_CATEGORY, isJobEventType, parseJobEvent, type JobEvent } from '../src/domain/job/events.js';
-import { evolve, type JobState } from '../src/domain/job/state.js';
-import { categoryOf, type RecordedEvent } from '../src/store/port.js';
+import type { JobEvent } from '../src/domain/job/events.js';
+import { jobKind } from '../src/domain/job/kind.js';
+import { evolveJob, type JobState } from '../src/domain/job/state.js';
+import type { RecordedEvent } from '../src/store/port.js';
 import { METRIC_TABLES, metricWriter } from './metric-series.js';
 import type { Projection } from './projection.js';
 import { HEAVY_JOB_FIELDS, type LightJobState } from './job-row.js';
@@ -93,10 +94,6 @@ function objectiveValue(
   return before;
 }
 
-export function jobIdOfStream(streamId: string): string {
-  return streamId.slice(JOB_STREAM_CATEGORY.length + 1);
-}
-
 export function jobsProjection(db: Database): Projection {
   db.exec(JOBS_SCHEMA);
   // Only the light state: the large fields (job_large_fields) are not read back; they are written when an event sets them.
@@ -178,12 +175,12 @@ export function jobsProjection(db: Database): Projection {
     name: 'jobs',
     tables: ['jobs', 'job_large_fields', 'job_labels', ...METRIC_TABLES, 'log_lines', 'job_rungs'],
     apply(recorded: RecordedEvent) {
-      if (categoryOf(recorded.streamId) !== JOB_STREAM_CATEGORY || !isJobEventType(recorded.type)) return;
-      const event = parseJobEvent(recorded);
-      const jobId = jobIdOfStream(recorded.streamId);
+      if (!jobKind.holds(recorded)) return;
+      const event = jobKind.parse(recorded);
+      const jobId = jobKind.idOf(recorded.streamId);
       const before = rowOf(jobId);
       // evolve copies what an event does not set, so a light state stays light except where this event writes.
-      const state = evolve(before?.state as JobState | undefined, event)!;
+      const state = evolveJob(before?.state as JobState | undefined, event)!;
       const metric = objectiveMetricOf(state.experimentId);
       switch (event.type) {
         case 'JobCreated':

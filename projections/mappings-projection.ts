@@ -1,15 +1,8 @@
 /** The algorithm registry and the training mappings as read models. */
 import type { Database } from 'better-sqlite3';
-import {
-  MAPPING_STREAM_CATEGORY,
-  REGISTRY_STREAM_ID,
-  isMappingEventType,
-  isRegistryEventType,
-  parseMappingEvent,
-  parseRegistryEvent,
-} from '../src/domain/mapping/events.js';
+import { mappingKind, registryKind } from '../src/domain/mapping/kinds.js';
 import { evolveMapping, type MappingState } from '../src/domain/mapping/mapping.js';
-import { categoryOf, type RecordedEvent } from '../src/store/port.js';
+import type { RecordedEvent } from '../src/store/port.js';
 import type { Projection } from './projection.js';
 
 export const MAPPINGS_SCHEMA = `
@@ -59,8 +52,8 @@ export function mappingsProjection(db: Database): Projection {
     name: 'mappings',
     tables: ['algorithms', 'mappings', 'mapping_jobs'],
     apply(recorded: RecordedEvent) {
-      if (recorded.streamId === REGISTRY_STREAM_ID && isRegistryEventType(recorded.type)) {
-        const event = parseRegistryEvent(recorded);
+      if (registryKind.holds(recorded)) {
+        const event = registryKind.parse(recorded);
         if (event.type === 'AlgorithmRegistered') {
           register.run(event.data.interactionId, event.data.algorithmId, event.data.algorithmVersion);
         } else {
@@ -68,11 +61,11 @@ export function mappingsProjection(db: Database): Projection {
         }
         return;
       }
-      if (categoryOf(recorded.streamId) !== MAPPING_STREAM_CATEGORY || !isMappingEventType(recorded.type)) return;
-      const before = selectMapping.get(recorded.streamId.slice(MAPPING_STREAM_CATEGORY.length + 1));
+      if (!mappingKind.holds(recorded)) return;
+      const before = selectMapping.get(mappingKind.idOf(recorded.streamId));
       const state = evolveMapping(
         before ? (JSON.parse(before.state) as MappingState) : undefined,
-        parseMappingEvent(recorded),
+        mappingKind.parse(recorded),
       );
       upsertMapping.run({
         id: state.id,

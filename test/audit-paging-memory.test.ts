@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobEventVersion } from '../src/domain/job/upcasters.js';
+import { jobKind } from '../src/domain/job/kind.js';
 import { defaultLimits } from '../src/limits.js';
 import { SqliteEventStore } from '../src/store/sqlite-store.js';
 import { peakDuring } from './helpers/memory.js';
@@ -39,7 +39,7 @@ async function writeChattyJob(dbPath: string, events: number): Promise<void> {
     actor: 'test',
     correlationId: 'big',
     causationId: 'big',
-    schemaVersion: jobEventVersion(type),
+    schemaVersion: jobKind.eventVersion(type),
   });
   const now = new Date().toISOString();
   const lines = Array.from({ length: 16 }, (_, i) => `${i}`.padEnd(62_500, 'x')); // 1,000,000 characters

@@ -17,18 +17,7 @@ import {
 } from '@eventstore/db-client';
 import { describe, expect, it } from 'vitest';
 import { LOG_CATEGORIES } from '../src/domain/log-categories.js';
-import { ACCESS_STREAM_ID, accessEventSchemas } from '../src/domain/access/keys.js';
-import { experimentEventSchemas, experimentStreamId } from '../src/domain/experiment/events.js';
-import { jobEventSchemas, jobStreamId } from '../src/domain/job/events.js';
-import { leaseTokenEventSchemas, leaseTokenStreamId } from '../src/domain/job/lease-token.js';
-import {
-  REGISTRY_STREAM_ID,
-  mappingEventSchemas,
-  mappingStreamId,
-  registryEventSchemas,
-  trainingSetEventSchemas,
-  trainingSetStreamId,
-} from '../src/domain/mapping/events.js';
+import { AGGREGATE_KINDS } from '../src/domain/kinds.js';
 import { serverFilterFor } from '../src/store/eventstoredb/filters.js';
 import { filteredReadRequest, readAllFiltered } from '../src/store/eventstoredb/filtered-read.js';
 import { ownershipOfPrefixes, trialogOwnership } from '../src/store/eventstoredb/ownership.js';
@@ -37,17 +26,9 @@ const TRIALOG_PREFIXES = ['job-', 'experiment-', 'access-', 'leasetoken-', 'regi
 
 describe("EventStoreDB foreign streams: what is Trialog's", () => {
   it('every stream Trialog writes, with every event type it writes there, is owned', () => {
-    const streams: [string, Record<string, unknown>][] = [
-      [jobStreamId('j1'), jobEventSchemas],
-      [experimentStreamId('x1'), experimentEventSchemas],
-      [ACCESS_STREAM_ID, accessEventSchemas],
-      [leaseTokenStreamId('k1'), leaseTokenEventSchemas],
-      [REGISTRY_STREAM_ID, registryEventSchemas],
-      [mappingStreamId('m1'), mappingEventSchemas],
-      [trainingSetStreamId('t1'), trainingSetEventSchemas],
-    ];
-    for (const [streamId, schemas] of streams) {
-      for (const type of Object.keys(schemas))
+    for (const kind of AGGREGATE_KINDS) {
+      const streamId = kind.streamId(kind.onlyId ?? 'x1');
+      for (const type of kind.eventTypes)
         expect(trialogOwnership.owns({ streamId, type }), `${streamId} ${type}`).toBe(true);
     }
     expect([...LOG_CATEGORIES.keys()].map((category) => `${category}-`)).toEqual(TRIALOG_PREFIXES);

@@ -4,18 +4,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../src/domain/errors.js';
-import { decide, type JobCommand } from '../src/domain/job/decide.js';
+import { decideJob, type JobCommand } from '../src/domain/job/decide.js';
 import {
   STATUS_CHANGING_EVENT_TYPES,
   jobEventSchemas,
-  parseJobEvent,
   statusChangeOf,
   type JobEvent,
   type NewJobEvent,
 } from '../src/domain/job/events.js';
-import { foldJob } from '../src/domain/job/state.js';
 import type { EarlyStopping } from '../src/domain/job/early-stopping.js';
-import { jobEventVersion } from '../src/domain/job/upcasters.js';
+import { jobKind } from '../src/domain/job/kind.js';
 import { currentShape } from '../src/app/event-shapes.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
@@ -24,14 +22,14 @@ const TOKEN = 'hash-of-token-1';
 const OTHER_TOKEN = 'hash-of-token-2';
 
 function spec(given: NewJobEvent[]) {
-  const state = foldJob(given.map((e, i): JobEvent => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent));
+  const state = jobKind.fold(given.map((e, i): JobEvent => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent));
   return {
     when: (command: JobCommand) => ({
-      then: (expected: NewJobEvent[]) => expect(decide(state, command)).toEqual(expected),
+      then: (expected: NewJobEvent[]) => expect(decideJob(state, command)).toEqual(expected),
       thenError: (code: string, message?: RegExp) => {
         let thrown: unknown;
         try {
-          decide(state, command);
+          decideJob(state, command);
         } catch (error) {
           thrown = error;
         }
@@ -455,7 +453,7 @@ describe('finishing', () => {
     spec(running)
       .when({ type: 'ReleaseJob', leaseTokenHash: TOKEN, reason: 'worker stopping' })
       .then([{ type: 'JobReleased', data: { reason: 'worker stopping' } }]);
-    const released = foldJob(
+    const released = jobKind.fold(
       [...running, { type: 'JobReleased', data: { reason: null } }].map(
         (e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent,
       ),
@@ -644,7 +642,7 @@ describe('early stopping: a report is judged as it is recorded', () => {
       data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null },
     };
     const fold = (events: NewJobEvent[]) =>
-      foldJob(events.map((e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent))!;
+      jobKind.fold(events.map((e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent))!;
     expect(fold([...running, pruned]).pruning).toEqual(pruned.data);
     expect(
       fold([...running, pruned, { type: 'JobRetried', data: { from: 'PRUNED', maxAttempts: 3 } }]).pruning,
@@ -662,7 +660,7 @@ describe('JobPruned versions', () => {
   });
 
   it('given a version 1 JobPruned (no threshold recorded), when read, then it has the current shape with threshold, trial count and rung null', () => {
-    expect(parseJobEvent(recorded(v1, 1)).data).toEqual({ ...v1, threshold: null, comparedTrials: null, rung: null });
+    expect(jobKind.parse(recorded(v1, 1)).data).toEqual({ ...v1, threshold: null, comparedTrials: null, rung: null });
     expect(
       currentShape({
         ...recorded(v1, 1),
@@ -680,12 +678,12 @@ describe('JobPruned versions', () => {
 
   it('given a version 2 JobPruned, when read, then its numbers are the ones recorded', () => {
     const v2 = { ...v1, threshold: 0.5, comparedTrials: 9, rung: 2 };
-    expect(jobEventVersion('JobPruned')).toBe(2);
-    expect(parseJobEvent(recorded(v2, 2)).data).toEqual(v2);
+    expect(jobKind.eventVersion('JobPruned')).toBe(2);
+    expect(jobKind.parse(recorded(v2, 2)).data).toEqual(v2);
   });
 
   it('given a version 1 JobPruned without its new fields claimed as version 2, when read, then it is refused (no silent default)', () => {
-    expect(() => parseJobEvent(recorded(v1, 2))).toThrow();
+    expect(() => jobKind.parse(recorded(v1, 2))).toThrow();
   });
 });
 

@@ -10,7 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { trialJobId } from '../../src/app/job-commands.js';
 import { sampleSpace } from '../../src/domain/experiment/sampling.js';
 import type { Parameter } from '../../src/domain/experiment/settings.js';
-import { jobEventVersion } from '../../src/domain/job/upcasters.js';
+import { jobKind } from '../../src/domain/job/kind.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import type { Gql } from '../http.js';
 
@@ -72,7 +72,7 @@ const metadata = (schemaVersion: number) => ({
   schemaVersion,
 });
 /** An event in its current version, or in `version` (its upcasters bring it up to date when read). */
-const newEvent = (type: string, data: unknown, version = jobEventVersion(type)) => ({
+const newEvent = (type: string, data: unknown, version = jobKind.eventVersion(type)) => ({
   id: randomUUID(),
   type,
   data,

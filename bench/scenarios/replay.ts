@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jobEventVersion } from '../../src/domain/job/upcasters.js';
+import { jobKind } from '../../src/domain/job/kind.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import type { ScenarioResult } from '../result.js';
 import { startBenchServer } from '../server.js';
@@ -24,7 +24,7 @@ export async function writeLog(path: string, events: number): Promise<number> {
     actor: 'bench',
     correlationId: 'bench',
     causationId: 'bench',
-    schemaVersion: jobEventVersion(type),
+    schemaVersion: jobKind.eventVersion(type),
   });
   try {
     for (let j = 0; j < events / EVENTS_PER_JOB; j++) {

@@ -15,7 +15,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { jobEventVersion } from '../../src/domain/job/upcasters.js';
+import { jobKind } from '../../src/domain/job/kind.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { gqlOver } from '../http.js';
 import type { ScenarioResult } from '../result.js';
@@ -62,7 +62,7 @@ const metadata = (type: string) => ({
   actor: 'bench',
   correlationId: 'bench-scale',
   causationId: 'bench-scale',
-  schemaVersion: jobEventVersion(type),
+  schemaVersion: jobKind.eventVersion(type),
 });
 const newEvent = (type: string, data: unknown) => ({ id: randomUUID(), type, data, metadata: metadata(type) });
 const far = () => new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString();

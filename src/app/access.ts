@@ -10,12 +10,9 @@ import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import { DomainError } from '../domain/errors.js';
 import {
-  ACCESS_STREAM_ID,
   Role,
-  accessEventSchemas,
   decideKeys,
-  evolveKeys,
-  parseAccessEvent,
+  keysKind,
   type AccessCommand,
   type AccessEvent,
   type ApiKeyRecord,
@@ -54,13 +51,7 @@ export class AccessControl {
     private readonly waitForReadModels: (position: string) => Promise<void>,
     private readonly adminKey: string | undefined,
   ) {
-    this.keys = new Repository(store, {
-      streamId: () => ACCESS_STREAM_ID,
-      parse: parseAccessEvent,
-      evolve: evolveKeys,
-      schemas: accessEventSchemas,
-      schemaVersion: () => 1,
-    });
+    this.keys = new Repository(store, keysKind);
     this.byId = db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_id = ?');
     this.anyKey = db.prepare<[], { one: number }>('SELECT 1 AS one FROM api_keys LIMIT 1');
     this.all = db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, key_id');
@@ -120,7 +111,7 @@ export class AccessControl {
   }
 
   private async execute(command: AccessCommand, context: CommandContext): Promise<void> {
-    const { position } = await this.keys.change('keys', (state) => decideKeys(state, command), context);
+    const { position } = await this.keys.change(keysKind.onlyId!, (state) => decideKeys(state, command), context);
     if (position) await this.waitForReadModels(position);
   }
 }

@@ -6,18 +6,15 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, conflict, notFound } from '../domain/errors.js';
-import { decide, isClaimable, type JobCommand } from '../domain/job/decide.js';
+import { decideJob, isClaimable, type JobCommand } from '../domain/job/decide.js';
 import type { EarlyStopping } from '../domain/job/early-stopping.js';
 import type { Json, JobEvent, NewJobEvent } from '../domain/job/events.js';
-import { foldJob, type JobState } from '../domain/job/state.js';
+import { jobKind } from '../domain/job/kind.js';
+import type { JobState } from '../domain/job/state.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import {
-  LEASE_TOKEN_EVENT_VERSION,
-  evolveLeaseToken,
-  leaseTokenEventSchemas,
   leaseTokenKey,
-  leaseTokenStreamId,
-  parseLeaseTokenEvent,
+  leaseTokenKind,
   type LeaseTokenEvent,
   type LeaseTokenState,
   type NewLeaseTokenEvent,
@@ -215,13 +212,7 @@ export class JobCommands {
 
   constructor(private readonly deps: JobCommandDeps) {
     this.clock = deps.clock ?? (() => new Date());
-    this.tokens = new Repository(deps.store, {
-      streamId: leaseTokenStreamId,
-      parse: parseLeaseTokenEvent,
-      evolve: evolveLeaseToken,
-      schemas: leaseTokenEventSchemas,
-      schemaVersion: () => LEASE_TOKEN_EVENT_VERSION,
-    });
+    this.tokens = new Repository(deps.store, leaseTokenKind);
   }
 
   /** Experiments and jobs refer to each other; the composition root ties them. */
@@ -418,9 +409,9 @@ export class JobCommands {
   ): Promise<string | undefined> {
     await beforeClaiming();
     const now = this.clock();
-    const created = decide(undefined, { type: 'CreateJob', ...data });
-    const queued = foldJob(created.map((e) => ({ ...e, timestamp: now.toISOString() }) as JobEvent));
-    const claimed = decide(queued, {
+    const created = decideJob(undefined, { type: 'CreateJob', ...data });
+    const queued = jobKind.fold(created.map((e) => ({ ...e, timestamp: now.toISOString() }) as JobEvent));
+    const claimed = decideJob(queued, {
       type: 'ClaimJob',
       workerId: input.workerId,
       leaseTokenHash,
@@ -492,7 +483,7 @@ export class JobCommands {
     const now = this.clock();
     // The read model may lag: the stream has the last word.
     if (!state || !isClaimable(state, now)) return undefined;
-    const events = decide(state, {
+    const events = decideJob(state, {
       type: 'ClaimJob',
       workerId: input.workerId,
       leaseTokenHash,
@@ -685,7 +676,7 @@ export class JobCommands {
     const retries = options.retries ?? RACE_RETRIES;
     for (let attempt = 0; ; attempt++) {
       const { state, revision } = await this.deps.repository.load(jobId);
-      const events = decide(state, command(state));
+      const events = decideJob(state, command(state));
       if (events.length === 0) return { events, state };
       try {
         const lastEventId = await this.appendAndWait(jobId, events, revision, options.contexts?.(events) ?? context);

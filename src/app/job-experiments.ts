@@ -5,9 +5,8 @@
  * kept in a cache bounded by count; and worked out once per event for every
  * subscriber, however many filter on it.
  */
-import { JOB_STREAM_CATEGORY } from '../domain/job/events.js';
-import { jobIdOfStream } from '../../projections/jobs-projection.js';
-import { categoryOf, type RecordedEventHeader } from '../store/port.js';
+import { jobKind } from '../domain/job/kind.js';
+import type { RecordedEventHeader } from '../store/port.js';
 
 /** Job ids and experiment ids are short: 10,000 entries are a few MiB at most. */
 export const JOB_EXPERIMENT_CACHE_SIZE = 10_000;
@@ -26,9 +25,9 @@ export class JobExperiments {
 
   /** The experiment of the job whose stream the event is on. */
   ofEvent(event: RecordedEventHeader): ExperimentOfJob {
-    if (categoryOf(event.streamId) !== JOB_STREAM_CATEGORY) return undefined;
+    if (!jobKind.ownsStream(event.streamId)) return undefined;
     if (this.byEvent.has(event)) return this.byEvent.get(event);
-    const experimentId = this.ofJob(jobIdOfStream(event.streamId));
+    const experimentId = this.ofJob(jobKind.idOf(event.streamId));
     this.byEvent.set(event, experimentId);
     return experimentId;
   }

@@ -7,8 +7,9 @@
  * reached then (offsets are contiguous and lines never change). Both are read
  * a page at a time like the live job's, so a chatty job costs one page.
  */
-import { jobStreamId, parseJobEvent, type JobEvent } from '../domain/job/events.js';
-import { evolve, type JobState } from '../domain/job/state.js';
+import type { JobEvent } from '../domain/job/events.js';
+import { jobKind } from '../domain/job/kind.js';
+import type { JobState } from '../domain/job/state.js';
 import type { JobView } from '../../projections/jobs-queries.js';
 import type { EventStore } from '../store/port.js';
 import { badInput } from '../domain/errors.js';
@@ -26,7 +27,7 @@ export async function jobAt(
   if (at.revision !== undefined && at.revision !== null && at.revision < 0) {
     throw badInput('revision must be >= 0');
   }
-  const folded = await foldAt<JobEvent, JobState>(store, jobStreamId(jobId), at, parseJobEvent, evolve);
+  const folded = await foldAt<JobEvent, JobState>(store, jobKind, jobId, at);
   if (!folded) return undefined;
   const { state, revision } = folded;
   return {

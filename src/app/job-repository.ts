@@ -1,7 +1,7 @@
 /** Jobs as the generic repository sees them. */
-import { jobEventSchemas, jobStreamId, parseJobEvent, type JobEvent, type NewJobEvent } from '../domain/job/events.js';
-import { evolve, type JobState } from '../domain/job/state.js';
-import { jobEventVersion } from '../domain/job/upcasters.js';
+import type { JobEvent, NewJobEvent } from '../domain/job/events.js';
+import { jobKind } from '../domain/job/kind.js';
+import type { JobState } from '../domain/job/state.js';
 import type { EventStore } from '../store/port.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import { Repository } from './repository.js';
@@ -19,30 +19,20 @@ export function jobRepository(
   options: { queries?: JobQueries; cacheBytes?: number } = {},
 ): JobRepository {
   const { queries, cacheBytes } = options;
-  return new Repository(
-    store,
-    {
-      streamId: jobStreamId,
-      parse: parseJobEvent,
-      evolve,
-      schemas: jobEventSchemas,
-      schemaVersion: jobEventVersion,
-    },
-    {
-      cacheBytes,
-      snapshot: queries
-        ? (id) => {
-            const snapshot = queries.snapshot(id);
-            return (
-              snapshot && {
-                state: snapshot.state,
-                revision: BigInt(snapshot.revision),
-                position: snapshot.position,
-                lastEventId: snapshot.lastEventId,
-              }
-            );
-          }
-        : undefined,
-    },
-  );
+  return new Repository(store, jobKind, {
+    cacheBytes,
+    snapshot: queries
+      ? (id) => {
+          const snapshot = queries.snapshot(id);
+          return (
+            snapshot && {
+              state: snapshot.state,
+              revision: BigInt(snapshot.revision),
+              position: snapshot.position,
+              lastEventId: snapshot.lastEventId,
+            }
+          );
+        }
+      : undefined,
+  });
 }

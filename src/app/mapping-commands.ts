@@ -11,18 +11,8 @@
  */
 import { badInput, conflict, notFound } from '../domain/errors.js';
 import {
-  MAPPING_EVENT_SCHEMA_VERSION,
-  REGISTRY_STREAM_ID,
-  mappingEventSchemas,
   mappingId,
-  mappingStreamId,
-  parseMappingEvent,
-  parseRegistryEvent,
-  parseTrainingSetEvent,
-  registryEventSchemas,
-  trainingSetEventSchemas,
   trainingSetId,
-  trainingSetStreamId,
   type MappingEvent,
   type NewMappingEvent,
   type NewRegistryEvent,
@@ -30,9 +20,8 @@ import {
   type RegistryEvent,
   type TrainingSetEvent,
 } from '../domain/mapping/events.js';
+import { mappingKind, registryKind, trainingSetKind } from '../domain/mapping/kinds.js';
 import {
-  evolveMapping,
-  evolveTrainingSet,
   creationJobId,
   groupsSharingJobs,
   inputDigest,
@@ -42,8 +31,9 @@ import {
   type MappingState,
   type TrainingSet,
 } from '../domain/mapping/mapping.js';
-import { decideRegistry, evolveRegistry, type Registry, type RegistryCommand } from '../domain/mapping/registry.js';
-import { jobStreamId, type Json } from '../domain/job/events.js';
+import { decideRegistry, type Registry, type RegistryCommand } from '../domain/mapping/registry.js';
+import type { Json } from '../domain/job/events.js';
+import { jobKind } from '../domain/job/kind.js';
 import { limits } from '../limits.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import type { AlgorithmRow, MappingQueries } from '../../projections/mappings-queries.js';
@@ -99,27 +89,9 @@ export class MappingCommands {
   private readonly trainingSets: Repository<TrainingSet, TrainingSetEvent, NewTrainingSetEvent>;
 
   constructor(private readonly deps: MappingCommandDeps) {
-    this.registry = new Repository(deps.store, {
-      streamId: () => REGISTRY_STREAM_ID,
-      parse: parseRegistryEvent,
-      evolve: evolveRegistry,
-      schemas: registryEventSchemas,
-      schemaVersion: () => MAPPING_EVENT_SCHEMA_VERSION,
-    });
-    this.mappings = new Repository(deps.store, {
-      streamId: mappingStreamId,
-      parse: parseMappingEvent,
-      evolve: evolveMapping,
-      schemas: mappingEventSchemas,
-      schemaVersion: () => MAPPING_EVENT_SCHEMA_VERSION,
-    });
-    this.trainingSets = new Repository(deps.store, {
-      streamId: trainingSetStreamId,
-      parse: parseTrainingSetEvent,
-      evolve: evolveTrainingSet,
-      schemas: trainingSetEventSchemas,
-      schemaVersion: () => MAPPING_EVENT_SCHEMA_VERSION,
-    });
+    this.registry = new Repository(deps.store, registryKind);
+    this.mappings = new Repository(deps.store, mappingKind);
+    this.trainingSets = new Repository(deps.store, trainingSetKind);
   }
 
   /**
@@ -166,9 +138,9 @@ export class MappingCommands {
 
   /** The input digest the mapping was created with (from its first event), or undefined (none, or an older log's). */
   private async createdWith(id: string): Promise<string | undefined> {
-    const [first] = await this.deps.store.readStream(mappingStreamId(id), { maxCount: 1 });
+    const [first] = await this.deps.store.readStream(mappingKind.streamId(id), { maxCount: 1 });
     if (!first) return undefined;
-    const created = parseMappingEvent(first);
+    const created = mappingKind.parse(first);
     return created.type === 'MappingCreated' ? (created.data.inputDigest ?? undefined) : undefined;
   }
 
@@ -204,7 +176,11 @@ export class MappingCommands {
   }
 
   private async changeRegistry(command: RegistryCommand, context: CommandContext): Promise<void> {
-    const { position } = await this.registry.change('algorithms', (state) => decideRegistry(state, command), context);
+    const { position } = await this.registry.change(
+      registryKind.onlyId!,
+      (state) => decideRegistry(state, command),
+      context,
+    );
     if (position) await this.deps.waitForReadModels(position);
   }
 
@@ -249,7 +225,7 @@ export class MappingCommands {
           type: 'JobCreated',
           data: trainingJobData(jobId, algorithmId, algorithmVersion, state.trainingData, key),
         };
-        assertFitsOneAppend(this.deps.store, jobStreamId(jobId), [created], context);
+        assertFitsOneAppend(this.deps.store, jobKind.streamId(jobId), [created], context);
       }
     }
     if (planned.length > 0) {
@@ -384,7 +360,7 @@ export class MappingCommands {
       // The registry as it is now, not as it was when the run began: a long run must not
       // bring back an algorithm retired meanwhile. (Read from its stream; cached, so cheap.)
       const registeredFor = async (mapping: MappingState) =>
-        ((await this.registry.load('algorithms')).state ?? {})[mapping.interactionId] ?? {};
+        ((await this.registry.load(registryKind.onlyId!)).state ?? {})[mapping.interactionId] ?? {};
       if (input.dryRun) {
         for (const [i, mapping] of mappings.entries()) applied[i] = migrationFor(mapping, await registeredFor(mapping));
       } else {

@@ -15,13 +15,8 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
-import {
-  WrongExpectedRevisionError,
-  type AppendResult,
-  type EventStore,
-  type NewEvent,
-  type RecordedEvent,
-} from '../store/port.js';
+import type { RecordedShape } from '../domain/event-schemas.js';
+import { WrongExpectedRevisionError, type AppendResult, type EventStore, type NewEvent } from '../store/port.js';
 import { approximateJsonBytes } from '../approximate-size.js';
 import { toNewEvents, type CommandContext, type EventContext } from './command-context.js';
 
@@ -35,14 +30,19 @@ export interface Loaded<S> {
   lastEventId?: string;
 }
 
-/** What the repository needs to know of one kind of aggregate. */
-export interface AggregateKind<S, E, N extends { type: string; data: unknown }> {
+/**
+ * What the repository needs to know of one kind of aggregate: a kind object of
+ * the domain (src/domain/kinds.ts lists them), seen through its state, events
+ * and new events.
+ */
+export interface RepositoryKind<S, E, N extends { type: string; data: unknown }> {
   streamId(id: string): string;
-  parse(recorded: RecordedEvent): E;
+  parse(recorded: RecordedShape): E;
   evolve(state: S | undefined, event: E): S | undefined;
+  initialState: S | undefined;
   schemas: Record<N['type'], z.ZodType>;
   /** The current version of each event type's data shape. */
-  schemaVersion: (type: string) => number;
+  eventVersion(type: string): number;
 }
 
 /** The default bound of one repository's cache of folded states (TRIALOG_AGGREGATE_CACHE_BYTES). */
@@ -63,7 +63,7 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
 
   constructor(
     private readonly store: EventStore,
-    private readonly kind: AggregateKind<S, E, N>,
+    private readonly kind: RepositoryKind<S, E, N>,
     options: RepositoryOptions<S> = {},
   ) {
     const maxSize = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
@@ -81,7 +81,7 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
     const streamId = this.kind.streamId(id);
     // The snapshot is consulted only when the cache has nothing: it costs a read and a parse of the whole state.
     const start = cached ?? (await this.verifiedSnapshot(id, streamId));
-    let loaded: Loaded<S> = start ?? { state: undefined, revision: undefined, position: undefined };
+    let loaded: Loaded<S> = start ?? { state: this.kind.initialState, revision: undefined, position: undefined };
     for (;;) {
       const fromRevision = loaded.revision === undefined ? 0n : loaded.revision + 1n;
       const page = await this.store.readStream(streamId, { fromRevision, maxCount: FOLD_PAGE_EVENTS });
@@ -137,7 +137,7 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
     checked.forEach((event, i) => {
       const given = contexts[i]!;
       const eventContext = typeof given === 'function' ? given(newEvents.map((e) => e.id)) : given;
-      newEvents.push(...toNewEvents([event], eventContext, this.kind.schemaVersion));
+      newEvents.push(...toNewEvents([event], eventContext, this.kind.eventVersion));
     });
     const result = await this.store.appendToStream(this.kind.streamId(id), newEvents, {
       expectedRevision: loadedRevision ?? 'no_stream',

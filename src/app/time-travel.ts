@@ -32,15 +32,21 @@ export function upTo(events: readonly RecordedEvent[], at: PointInTime): Recorde
 /** Events read per page while folding into the past. */
 const PAGE_EVENTS = 16;
 
+/** The aggregate `id` of `kind` folded up to the point; undefined when its stream has no event there. */
 export async function foldAt<E, S>(
   store: EventStore,
-  streamId: string,
+  kind: {
+    streamId(id: string): string;
+    parse(event: RecordedEvent): E;
+    evolve(state: S | undefined, event: E): S | undefined;
+    initialState: S | undefined;
+  },
+  id: string,
   at: PointInTime,
-  parse: (event: RecordedEvent) => E,
-  evolve: (state: S | undefined, event: E) => S | undefined,
 ): Promise<{ state: S; revision: number } | undefined> {
   if (at.revision !== undefined && at.revision !== null && at.revision < 0) throw badInput('revision must be >= 0');
-  let state: S | undefined;
+  const streamId = kind.streamId(id);
+  let state = kind.initialState;
   let revision: bigint | undefined;
   for (;;) {
     const fromRevision = revision === undefined ? 0n : revision + 1n;
@@ -49,7 +55,7 @@ export async function foldAt<E, S>(
     if (maxCount <= 0) break;
     const page = await store.readStream(streamId, { fromRevision, maxCount });
     const included = upTo(page, at);
-    for (const event of included) state = evolve(state, parse(event));
+    for (const event of included) state = kind.evolve(state, kind.parse(event));
     if (included.length > 0) revision = included[included.length - 1]!.revision;
     if (included.length < page.length || page.length < maxCount) break;
   }

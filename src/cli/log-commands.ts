@@ -12,26 +12,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { z } from 'zod';
 import { currentShape } from '../app/event-shapes.js';
-import {
-  ACCESS_STREAM_ID,
-  evolveKeys,
-  illegalKeyEvent,
-  parseAccessEvent,
-  type KeyRing,
-} from '../domain/access/keys.js';
-import { LEASE_TOKEN_CATEGORY, parseLeaseTokenEvent } from '../domain/job/lease-token.js';
-import { EXPERIMENT_STREAM_CATEGORY, parseExperimentEvent } from '../domain/experiment/events.js';
-import { JOB_STREAM_CATEGORY, parseJobEvent } from '../domain/job/events.js';
-import { evolve, type JobState } from '../domain/job/state.js';
-import { illegalTransition } from '../domain/job/transitions.js';
-import {
-  MAPPING_STREAM_CATEGORY,
-  REGISTRY_STREAM_ID,
-  TRAINING_SET_CATEGORY,
-  parseMappingEvent,
-  parseRegistryEvent,
-  parseTrainingSetEvent,
-} from '../domain/mapping/events.js';
+import { kindOfStream } from '../domain/kinds.js';
 import { categoryOf, type EventMetadata, type EventStore, type NewEvent } from '../store/port.js';
 import { readModelProjections } from '../trialog.js';
 import { rebuildReadModels } from '../../projections/rebuild.js';
@@ -335,14 +316,16 @@ export interface VerifyResult {
 
 /**
  * Structural checks of the log: revisions contiguous per stream, every
- * event's data valid against its schema (after upcasting), and every job's
- * history made of legal transitions.
+ * event's stream of a known kind (src/domain/kinds.ts) and its data valid
+ * against its schema (after upcasting), and the history of every stream whose
+ * kind has rules for it (a job's transitions, the key ring's creations and
+ * revocations) legal event by event.
  */
 export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<VerifyResult> {
   const bar = progress('verify', await cli.size());
   const nextRevision = new Map<string, bigint>();
-  const jobs = new Map<string, JobState | undefined>();
-  let keys: KeyRing | undefined;
+  /** The folded state of each stream whose kind checks its history. */
+  const folded = new Map<string, unknown>();
   const result: VerifyResult = { events: 0, streams: 0, byCategory: {}, problemCount: 0, problems: [] };
   const problem = (text: string) => {
     result.problemCount++;
@@ -359,30 +342,24 @@ export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<Verify
       if (event.revision !== expected)
         problem(`${event.streamId}: revision ${event.revision} where ${expected} was due`);
       nextRevision.set(event.streamId, event.revision + 1n);
+      const kind = kindOfStream(event.streamId);
+      if (!kind) {
+        problem(`${event.streamId}@${event.revision}: a stream of no known kind`);
+        continue;
+      }
       try {
-        if (category === JOB_STREAM_CATEGORY) {
-          const parsed = parseJobEvent(event);
-          const before = jobs.get(event.streamId);
-          const illegal = illegalTransition(before, parsed);
+        const parsed = kind.parse(event);
+        if (kind.illegalEvent) {
+          const before = folded.has(event.streamId) ? folded.get(event.streamId) : kind.initialState;
+          const illegal = kind.illegalEvent(before, parsed);
           if (illegal) problem(`${event.streamId}@${event.revision}: ${illegal}`);
-          // Go on from where the event leaves the job, so one bad event is reported once, not again with each after it.
+          // Go on from where the event leaves the stream, so one bad event is reported once, not again with each after it.
           try {
-            jobs.set(event.streamId, evolve(before, parsed));
+            folded.set(event.streamId, kind.evolve(before, parsed));
           } catch {
-            // an event that cannot apply at all (before JobCreated) leaves the job as it was
+            // an event that cannot apply at all (a job's before JobCreated) leaves the state as it was
           }
-        } else if (category === EXPERIMENT_STREAM_CATEGORY) parseExperimentEvent(event);
-        else if (category === MAPPING_STREAM_CATEGORY) parseMappingEvent(event);
-        else if (category === TRAINING_SET_CATEGORY) parseTrainingSetEvent(event);
-        else if (category === LEASE_TOKEN_CATEGORY) parseLeaseTokenEvent(event);
-        else if (event.streamId === REGISTRY_STREAM_ID) parseRegistryEvent(event);
-        else if (event.streamId === ACCESS_STREAM_ID) {
-          // The API keys (any server bound beyond loopback writes one): valid events, each legal on the keys before it.
-          const parsed = parseAccessEvent(event);
-          const illegal = illegalKeyEvent(keys, parsed);
-          if (illegal) problem(`${event.streamId}@${event.revision}: ${illegal}`);
-          keys = evolveKeys(keys, parsed);
-        } else problem(`${event.streamId}@${event.revision}: a stream of no known kind`);
+        }
       } catch (error) {
         problem(`${event.streamId}@${event.revision} ${event.type}: ${(error as Error).message.split('\n')[0]}`);
       }

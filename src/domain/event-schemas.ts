@@ -17,27 +17,25 @@ export type NewEventsOf<S extends Schemas> = {
   [T in keyof S & string]: { type: T; data: z.infer<S[T]> };
 }[keyof S & string];
 
+/** What a parser reads of a recorded event. */
+export interface RecordedShape {
+  type: string;
+  data: unknown;
+  timestamp: string;
+  metadata?: { schemaVersion?: unknown };
+}
+
 export function hasEventType<S extends Schemas>(schemas: S, type: string): type is keyof S & string {
   return Object.hasOwn(schemas, type);
 }
 
-/** Parses a stored event of this kind; `upcast` lifts an older data shape first (see job/upcasters.ts). */
+/** Parses a stored event of this kind; `upcast` lifts an older data shape first (see aggregate-kind.ts). */
 export function eventParser<S extends Schemas>(
   schemas: S,
   kind: string,
-  upcast: (event: {
-    type: string;
-    data: unknown;
-    timestamp: string;
-    metadata?: { schemaVersion?: unknown };
-  }) => unknown = (e) => e.data,
+  upcast: (event: RecordedShape) => unknown = (e) => e.data,
 ) {
-  return (event: {
-    type: string;
-    data: unknown;
-    timestamp: string;
-    metadata?: { schemaVersion?: unknown };
-  }): EventsOf<S> => {
+  return (event: RecordedShape): EventsOf<S> => {
     if (!hasEventType(schemas, event.type)) throw new TypeError(`not ${kind} event: ${event.type}`);
     const data = schemas[event.type]!.parse(upcast(event));
     return { type: event.type, data, timestamp: event.timestamp } as EventsOf<S>;

@@ -5,7 +5,7 @@
  * real projections, so a server started on the file serves them at once.
  */
 import { randomUUID } from 'node:crypto';
-import { jobEventVersion } from '../../src/domain/job/upcasters.js';
+import { jobKind } from '../../src/domain/job/kind.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { readModelProjections } from '../../src/trialog.js';
 import { rebuildReadModels } from '../../projections/rebuild.js';
@@ -34,7 +34,7 @@ export async function writeChattyJobs(
     actor: 'test',
     correlationId: 'test',
     causationId: 'test',
-    schemaVersion: jobEventVersion(type),
+    schemaVersion: jobKind.eventVersion(type),
   });
   const event = (type: string, data: unknown) => ({ id: randomUUID(), type, data, metadata: metadata(type) });
   try {

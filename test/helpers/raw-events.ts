@@ -4,7 +4,7 @@
  * server that starts on it.
  */
 import { randomUUID } from 'node:crypto';
-import { jobEventVersion } from '../../src/domain/job/upcasters.js';
+import { jobKind } from '../../src/domain/job/kind.js';
 import type { NewEvent } from '../../src/store/port.js';
 
 export function rawJobEvent(type: string, data: unknown): NewEvent {
@@ -12,7 +12,7 @@ export function rawJobEvent(type: string, data: unknown): NewEvent {
     id: randomUUID(),
     type,
     data,
-    metadata: { actor: 'test', correlationId: 'test', causationId: 'test', schemaVersion: jobEventVersion(type) },
+    metadata: { actor: 'test', correlationId: 'test', causationId: 'test', schemaVersion: jobKind.eventVersion(type) },
   };
 }
 

@@ -9,9 +9,9 @@
  */
 import { z } from 'zod';
 import { badInput, conflict, notFound } from '../errors.js';
-import { eventParser, type EventsOf, type NewEventsOf } from '../event-schemas.js';
+import { defineKind } from '../aggregate-kind.js';
+import type { EventsOf, NewEventsOf } from '../event-schemas.js';
 
-export const ACCESS_STREAM_ID = 'access-keys';
 export const Role = z.enum(['admin', 'editor', 'worker', 'viewer']);
 export type Role = z.infer<typeof Role>;
 
@@ -22,7 +22,6 @@ export const accessEventSchemas = {
 
 export type AccessEvent = EventsOf<typeof accessEventSchemas>;
 export type NewAccessEvent = NewEventsOf<typeof accessEventSchemas>;
-export const parseAccessEvent = eventParser(accessEventSchemas, 'an access');
 
 export interface ApiKeyRecord {
   keyId: string;
@@ -67,6 +66,18 @@ export function illegalKeyEvent(state: KeyRing | undefined, event: AccessEvent):
   if (!key) return `key ${event.data.keyId} revoked before it was created`;
   return key.revokedAt !== null ? `key ${event.data.keyId} revoked twice` : undefined;
 }
+
+/** The key ring as an aggregate kind: one stream, `access-keys`, checked by `trialog verify` with `illegalKeyEvent`. */
+export const keysKind = defineKind<typeof accessEventSchemas, KeyRing>({
+  name: 'keys',
+  article: 'an access',
+  category: 'access',
+  onlyId: 'keys',
+  schemas: accessEventSchemas,
+  initialState: undefined,
+  evolve: evolveKeys,
+  illegalEvent: illegalKeyEvent,
+});
 
 export type AccessCommand =
   | { type: 'CreateApiKey'; keyId: string; name: string; role: Role; secretHash: string }

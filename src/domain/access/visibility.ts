@@ -14,18 +14,17 @@
  *   "is this the secret?", which only the server asks.
  */
 import { DomainError } from '../errors.js';
-import { LEASE_TOKEN_CATEGORY } from '../job/lease-token.js';
-import { ACCESS_STREAM_ID, type Role } from './keys.js';
-
-/** The category of the keys' stream ('access'): a category filter reaches a stream as surely as its id. */
-const ACCESS_CATEGORY = ACCESS_STREAM_ID.slice(0, ACCESS_STREAM_ID.indexOf('-'));
+import { categoryOfStream } from '../aggregate-kind.js';
+import { leaseTokenKind } from '../job/lease-token.js';
+import { keysKind, type Role } from './keys.js';
 
 /** Top-level fields of event data that hold a secret's hash, in any event type that has them. */
 const SECRET_HASH_FIELDS: readonly string[] = ['secretHash', 'leaseTokenHash'];
 
 /** Categories of the log a role does not see. */
 export function hiddenCategories(role: Role): readonly string[] {
-  return role === 'admin' ? [] : [ACCESS_CATEGORY, LEASE_TOKEN_CATEGORY];
+  // The keys' category ('access'), not just its stream: a category filter reaches a stream as surely as its id.
+  return role === 'admin' ? [] : [keysKind.category, leaseTokenKind.category];
 }
 
 /**
@@ -48,9 +47,4 @@ export function withoutSecretHashes(data: unknown): unknown {
   const served: Record<string, unknown> = { ...(data as Record<string, unknown>) };
   for (const field of SECRET_HASH_FIELDS) delete served[field];
   return served;
-}
-
-function categoryOfStream(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return dash < 0 ? streamId : streamId.slice(0, dash);
 }

@@ -1,11 +1,7 @@
 /** The experiment's events, one zod schema per type. */
 import { z } from 'zod';
-import { eventParser, hasEventType, type EventsOf, type NewEventsOf } from '../event-schemas.js';
+import type { EventsOf, NewEventsOf } from '../event-schemas.js';
 import { ExperimentSettings } from './settings.js';
-
-export const EXPERIMENT_STREAM_CATEGORY = 'experiment';
-export const experimentStreamId = (experimentId: string) => `${EXPERIMENT_STREAM_CATEGORY}-${experimentId}`;
-export const EXPERIMENT_EVENT_SCHEMA_VERSION = 1;
 
 export const ExperimentStatus = z.enum(['RUNNING', 'PAUSED', 'DONE']);
 export type ExperimentStatus = z.infer<typeof ExperimentStatus>;
@@ -30,7 +26,3 @@ export type ExperimentEventType = keyof typeof experimentEventSchemas;
 export type ExperimentEventData<T extends ExperimentEventType> = z.infer<(typeof experimentEventSchemas)[T]>;
 export type ExperimentEvent = EventsOf<typeof experimentEventSchemas>;
 export type NewExperimentEvent = NewEventsOf<typeof experimentEventSchemas>;
-
-export const isExperimentEventType = (type: string): type is ExperimentEventType =>
-  hasEventType(experimentEventSchemas, type);
-export const parseExperimentEvent = eventParser(experimentEventSchemas, 'an experiment');

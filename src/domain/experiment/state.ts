@@ -34,9 +34,3 @@ export function evolveExperiment(state: MaybeExperiment, event: ExperimentEvent)
       return { ...state, status: 'DONE', finishedAt: event.timestamp, finishReason: event.data.reason };
   }
 }
-
-export function foldExperiment(events: Iterable<ExperimentEvent>): MaybeExperiment {
-  let state: MaybeExperiment;
-  for (const event of events) state = evolveExperiment(state, event);
-  return state;
-}

@@ -50,7 +50,7 @@ export type JobCommand =
   | { type: 'RetrainJob'; algorithmVersion: number }
   | { type: 'RetryJob' };
 
-export function decide(state: MaybeJob, command: JobCommand): NewJobEvent[] {
+export function decideJob(state: MaybeJob, command: JobCommand): NewJobEvent[] {
   if (command.type === 'CreateJob') {
     if (state) throw conflict(`job ${command.jobId} already exists`, { status: state.status });
     const { type: _type, ...data } = command;

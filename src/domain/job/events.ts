@@ -4,11 +4,7 @@
  * malformed event is caught at the boundary, not deep inside a fold.
  */
 import { z } from 'zod';
-import { eventParser, hasEventType, type EventsOf, type NewEventsOf } from '../event-schemas.js';
-import { jobEventVersion, upcastJobData } from './upcasters.js';
-
-export const JOB_STREAM_CATEGORY = 'job';
-export const jobStreamId = (jobId: string) => `${JOB_STREAM_CATEGORY}-${jobId}`;
+import type { EventsOf, NewEventsOf } from '../event-schemas.js';
 
 export const JobStatus = z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'PRUNED']);
 export type JobStatus = z.infer<typeof JobStatus>;
@@ -148,15 +144,6 @@ export type JobEventType = keyof typeof jobEventSchemas;
 export type JobEventData<T extends JobEventType> = z.infer<(typeof jobEventSchemas)[T]>;
 export type JobEvent = EventsOf<typeof jobEventSchemas>;
 export type NewJobEvent = NewEventsOf<typeof jobEventSchemas>;
-
-export const isJobEventType = (type: string): type is JobEventType => hasEventType(jobEventSchemas, type);
-
-/** Parses a stored job event, upcasting an older shape (metadata.schemaVersion) to the current one first. */
-export const parseJobEvent = eventParser(jobEventSchemas, 'a job', (event) => {
-  const version =
-    typeof event.metadata?.schemaVersion === 'number' ? event.metadata.schemaVersion : jobEventVersion(event.type);
-  return upcastJobData(event.type, version, event.data, event.timestamp);
-});
 
 /** The event types that may change a job's status: the only ones `statusChangeOf` answers for. */
 export const STATUS_CHANGING_EVENT_TYPES: ReadonlySet<string> = new Set<JobEventType>([

@@ -8,14 +8,12 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { eventParser, type EventsOf, type NewEventsOf } from '../event-schemas.js';
+import { defineKind } from '../aggregate-kind.js';
+import type { EventsOf, NewEventsOf } from '../event-schemas.js';
 
-export const LEASE_TOKEN_CATEGORY = 'leasetoken';
 /** Keyed by a hash of the token's hash: the stream id gives away nothing the job's events do not. */
 export const leaseTokenKey = (leaseTokenHash: string) =>
   createHash('sha256').update(`lease-token:${leaseTokenHash}`).digest('hex').slice(0, 40);
-export const leaseTokenStreamId = (key: string) => `${LEASE_TOKEN_CATEGORY}-${key}`;
-export const LEASE_TOKEN_EVENT_VERSION = 1;
 
 export const leaseTokenEventSchemas = {
   /** A claim with this token is taking a job (the worker's id, to find the job should the claim die halfway). */
@@ -26,7 +24,6 @@ export const leaseTokenEventSchemas = {
 
 export type LeaseTokenEvent = EventsOf<typeof leaseTokenEventSchemas>;
 export type NewLeaseTokenEvent = NewEventsOf<typeof leaseTokenEventSchemas>;
-export const parseLeaseTokenEvent = eventParser(leaseTokenEventSchemas, 'a lease-token');
 
 export type LeaseTokenState =
   | { status: 'reserved'; workerId: string; at: string }
@@ -39,3 +36,13 @@ export function evolveLeaseToken(_state: LeaseTokenState | undefined, event: Lea
   const { jobId, leaseExpiresAt } = event.data;
   return jobId === null || leaseExpiresAt === null ? { status: 'free' } : { status: 'claimed', jobId, leaseExpiresAt };
 }
+
+/** Lease tokens as an aggregate kind: streams `leasetoken-<leaseTokenKey>`. */
+export const leaseTokenKind = defineKind<typeof leaseTokenEventSchemas, LeaseTokenState>({
+  name: 'leaseToken',
+  article: 'a lease-token',
+  category: 'leasetoken',
+  schemas: leaseTokenEventSchemas,
+  initialState: undefined,
+  evolve: evolveLeaseToken,
+});

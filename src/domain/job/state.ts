@@ -65,7 +65,7 @@ export interface NumberedCall {
 
 /**
  * The jobs read model stores this state, and commands start from it (it is
- * their snapshot): a change to its shape or to what `evolve` makes of an
+ * their snapshot): a change to its shape or to what `evolveJob` makes of an
  * event must raise READ_MODEL_VERSION (projections/read-model-version.ts), so
  * the stored states are rebuilt rather than decided on.
  */
@@ -73,7 +73,7 @@ export interface NumberedCall {
 /** Before the first event there is no job: `undefined` is the initial state. */
 export type MaybeJob = JobState | undefined;
 
-export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
+export function evolveJob(state: MaybeJob, event: JobEvent): MaybeJob {
   if (event.type === 'JobCreated') {
     const d = event.data;
     return {
@@ -234,10 +234,4 @@ export function evolve(state: MaybeJob, event: JobEvent): MaybeJob {
 
 function endLease(state: JobState): JobState {
   return { ...state, leaseTokenHash: null, leaseExpiresAt: null, cancelRequested: false };
-}
-
-export function foldJob(events: Iterable<JobEvent>, initial: MaybeJob = undefined): MaybeJob {
-  let state = initial;
-  for (const event of events) state = evolve(state, event);
-  return state;
 }

@@ -1,7 +1,7 @@
 /**
  * Job event versions and the upcasters that lift older shapes to the current
  * one. Every reader (the domain, projections, history, export) parses through
- * `parseJobEvent`, which upcasts first, so an old log replays as it always did.
+ * the job kind (./kind.ts), which upcasts first, so an old log replays as it always did.
  *
  * - JobCreated v1 had no PBT lineage, trial slot or scheduler decision.
  * - JobClaimed v1 had no lease duration or takeover record: the duration is
@@ -10,15 +10,12 @@
  *   and are not made up afterwards (null), since the trials completed since
  *   would give other numbers than the rule decided on.
  */
+import type { Upcaster } from '../aggregate-kind.js';
 import type { JobEventType } from './events.js';
 
 export const JOB_EVENT_VERSIONS: Partial<Record<JobEventType, number>> = { JobCreated: 2, JobClaimed: 2, JobPruned: 2 };
 
-export const jobEventVersion = (type: string): number => JOB_EVENT_VERSIONS[type as JobEventType] ?? 1;
-
-type Upcaster = (data: Record<string, unknown>, timestamp: string) => Record<string, unknown>;
-
-const upcasters: Partial<Record<JobEventType, Record<number, Upcaster>>> = {
+export const JOB_UPCASTERS: Partial<Record<JobEventType, Record<number, Upcaster>>> = {
   JobCreated: {
     1: (data) => ({ generation: 0, parentId: null, trialIndex: null, decision: null, ...data }),
   },
@@ -33,13 +30,3 @@ const upcasters: Partial<Record<JobEventType, Record<number, Upcaster>>> = {
     1: (data) => ({ threshold: null, comparedTrials: null, rung: null, ...data }),
   },
 };
-
-export function upcastJobData(type: string, version: number, data: unknown, timestamp: string): unknown {
-  let current = data as Record<string, unknown>;
-  for (let v = version; v < jobEventVersion(type); v++) {
-    const step = upcasters[type as JobEventType]?.[v];
-    if (!step) throw new TypeError(`no upcaster for ${type} version ${v}`);
-    current = step(current, timestamp);
-  }
-  return current;
-}

@@ -1,11 +1,7 @@
 /** The algorithm registry's and the training mappings' events, one zod schema per type. */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { eventParser, hasEventType, type EventsOf, type NewEventsOf } from '../event-schemas.js';
-
-export const REGISTRY_STREAM_ID = 'registry-algorithms';
-export const MAPPING_STREAM_CATEGORY = 'mapping';
-export const MAPPING_EVENT_SCHEMA_VERSION = 1;
+import type { EventsOf, NewEventsOf } from '../event-schemas.js';
 
 /** A mapping's id is derived from its key, so "no stream" is the key's reservation. */
 export function mappingId(entityId: string, entityVersion: number, stateName: string): string {
@@ -14,16 +10,13 @@ export function mappingId(entityId: string, entityVersion: number, stateName: st
     .digest('hex')
     .slice(0, 32)}`;
 }
-export const mappingStreamId = (id: string) => `${MAPPING_STREAM_CATEGORY}-${id}`;
 
 /** One stream per entity version reserves its state names, so a call creating mappings is all or nothing against rivals. */
-export const TRAINING_SET_CATEGORY = 'trainingset';
 export const trainingSetId = (entityId: string, entityVersion: number) =>
   `ts_${createHash('sha256')
     .update(JSON.stringify([entityId, entityVersion]))
     .digest('hex')
     .slice(0, 32)}`;
-export const trainingSetStreamId = (id: string) => `${TRAINING_SET_CATEGORY}-${id}`;
 
 const MappedJob = z.object({ jobId: z.string(), algorithmVersion: z.number().int() });
 
@@ -84,9 +77,3 @@ export type MappingEvent = EventsOf<typeof mappingEventSchemas>;
 export type NewMappingEvent = NewEventsOf<typeof mappingEventSchemas>;
 export type TrainingSetEvent = EventsOf<typeof trainingSetEventSchemas>;
 export type NewTrainingSetEvent = NewEventsOf<typeof trainingSetEventSchemas>;
-
-export const parseRegistryEvent = eventParser(registryEventSchemas, 'a registry');
-export const parseMappingEvent = eventParser(mappingEventSchemas, 'a mapping');
-export const parseTrainingSetEvent = eventParser(trainingSetEventSchemas, 'a training-set');
-export const isMappingEventType = (type: string) => hasEventType(mappingEventSchemas, type);
-export const isRegistryEventType = (type: string) => hasEventType(registryEventSchemas, type);

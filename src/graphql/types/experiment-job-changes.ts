@@ -25,7 +25,7 @@
  */
 import { tailLog } from '../../app/audit-log.js';
 import { notFound } from '../../domain/errors.js';
-import { JOB_STREAM_CATEGORY } from '../../domain/job/events.js';
+import { jobKind } from '../../domain/job/kind.js';
 import type { RecordedEventPart } from '../../store/port.js';
 import { builder } from '../builder.js';
 import { Job } from './job.js';
@@ -71,7 +71,7 @@ builder.subscriptionField('experimentJobsChanged', (t) =>
         trialog.store,
         trialog.feed,
         () => trialog.runner.position,
-        { category: JOB_STREAM_CATEGORY },
+        { category: jobKind.category },
         // "From now" is where the feed stands: read synchronously with joining it, so nothing falls between.
         after ?? trialog.runner.position,
         HEADERS_ONLY,

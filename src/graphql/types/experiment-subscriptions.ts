@@ -1,13 +1,13 @@
 /** `experimentUpdated`: the experiment after every change to it or to one of its jobs. */
 import { closingWith } from '../../closing-iterator.js';
 import { notFound } from '../../domain/errors.js';
-import { experimentStreamId } from '../../domain/experiment/events.js';
+import { experimentKind } from '../../domain/experiment/kind.js';
 import type { ExperimentView } from '../../../projections/experiments-queries.js';
 import { resumableEnd } from '../../live-feed.js';
 import type { GraphQLContext } from '../context.js';
 
 export function experimentUpdates({ trialog }: GraphQLContext, experimentId: string): AsyncGenerator<ExperimentView> {
-  const streamId = experimentStreamId(experimentId);
+  const streamId = experimentKind.streamId(experimentId);
   // Whose job changed is looked up from the job's indexed column, cached and once per event for
   // every subscriber: a hundred dashboards on one experiment never read another job's state.
   const live = trialog.feed.subscribe(

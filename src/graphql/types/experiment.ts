@@ -5,8 +5,7 @@
  */
 import { readStreamPage } from '../../app/audit-log.js';
 import { badInput, notFound } from '../../domain/errors.js';
-import { experimentStreamId, parseExperimentEvent } from '../../domain/experiment/events.js';
-import { evolveExperiment } from '../../domain/experiment/state.js';
+import { experimentKind } from '../../domain/experiment/kind.js';
 import { foldAt } from '../../app/time-travel.js';
 import { maxJobs, schedulerKind } from '../../domain/experiment/schedulers.js';
 import type { ExperimentView } from '../../../projections/experiments-queries.js';
@@ -70,7 +69,7 @@ Experiment.implement({
       resolve: async (e, args, { trialog }, info) => {
         const page = await readStreamPage(
           trialog.store,
-          experimentStreamId(e.id),
+          experimentKind.streamId(e.id),
           pageSize(args.first, 100),
           args.after ?? undefined,
           {
@@ -282,13 +281,7 @@ builder.queryFields((t) => ({
     description: 'The experiment as it stood at a revision of its stream, or at a time (its jobs as they are now).',
     args: { id: t.arg.id({ required: true }), revision: t.arg.int(), at: t.arg({ type: 'DateTime' }) },
     resolve: async (_root, args, { trialog }) => {
-      const past = await foldAt(
-        trialog.store,
-        experimentStreamId(args.id),
-        { revision: args.revision, time: args.at },
-        parseExperimentEvent,
-        evolveExperiment,
-      );
+      const past = await foldAt(trialog.store, experimentKind, args.id, { revision: args.revision, time: args.at });
       return past ? { ...past.state, revision: past.revision } : null;
     },
   }),

@@ -7,19 +7,12 @@
  */
 import { closingWith } from '../../closing-iterator.js';
 import { notFound } from '../../domain/errors.js';
-import {
-  JOB_STREAM_CATEGORY,
-  jobStreamId,
-  STATUS_CHANGING_EVENT_TYPES,
-  parseJobEvent,
-  statusChangeOf,
-  type JobStatus,
-} from '../../domain/job/events.js';
+import { STATUS_CHANGING_EVENT_TYPES, statusChangeOf, type JobStatus } from '../../domain/job/events.js';
+import { jobKind } from '../../domain/job/kind.js';
 import type { LogLineRow } from '../../../projections/jobs-queries.js';
-import { jobIdOfStream } from '../../../projections/jobs-projection.js';
 import { turnOfEventLoop } from '../../event-loop.js';
 import { resumableEnd } from '../../live-feed.js';
-import { categoryOf, type RecordedEvent, type RecordedEventHeader } from '../../store/port.js';
+import type { RecordedEvent, RecordedEventHeader } from '../../store/port.js';
 import { tailLog, wholeEvents } from '../../app/audit-log.js';
 import type { Trialog } from '../../trialog.js';
 import type { GraphQLContext } from '../context.js';
@@ -36,7 +29,7 @@ export function jobUpdates(
   jobId: string,
   afterRevision: number | null = null,
 ): AsyncGenerator<JobShape> {
-  const streamId = jobStreamId(jobId);
+  const streamId = jobKind.streamId(jobId);
   const live = trialog.feed.subscribe((event) => event.streamId === streamId);
   async function* updates(): AsyncGenerator<JobShape> {
     let last = afterRevision;
@@ -86,7 +79,7 @@ export function jobStatusChanges(
   const live = trialog.feed.subscribe(
     (event) =>
       STATUS_CHANGING_EVENT_TYPES.has(event.type) &&
-      categoryOf(event.streamId) === JOB_STREAM_CATEGORY &&
+      jobKind.ownsStream(event.streamId) &&
       (experimentId === null || trialog.jobExperiments.ofEvent(event) === experimentId),
   );
   async function* changes(): AsyncGenerator<StatusChange> {
@@ -116,7 +109,7 @@ function deliverableChange(
   recorded: RecordedEvent,
   statuses: readonly JobStatus[] | null,
 ): StatusChange | null {
-  const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(parseJobEvent(recorded)));
+  const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(jobKind.parse(recorded)));
   if (!change) return null;
   if (statuses && statuses.length > 0 && !statuses.includes(change.to)) return null;
   const job = jobOfEvent(trialog, recorded);
@@ -139,7 +132,7 @@ function jobStatusChangesAfter(
     trialog.store,
     trialog.feed,
     () => trialog.runner.position,
-    { category: JOB_STREAM_CATEGORY, types: [...STATUS_CHANGING_EVENT_TYPES] },
+    { category: jobKind.category, types: [...STATUS_CHANGING_EVENT_TYPES] },
     after,
     wholeEvents,
     // Narrowed before queueing: another experiment's events never wait in this subscriber's queue.
@@ -179,7 +172,7 @@ function oncePerEvent<T>(memo: WeakMap<RecordedEventHeader, T>, recorded: Record
  * sent that event, whatever else the job's experiment holds.
  */
 export function jobOfEvent(trialog: Trialog, recorded: RecordedEventHeader): JobShape | undefined {
-  return oncePerEvent(jobByEvent, recorded, () => trialog.jobQueries.job(jobIdOfStream(recorded.streamId)));
+  return oncePerEvent(jobByEvent, recorded, () => trialog.jobQueries.job(jobKind.idOf(recorded.streamId)));
 }
 
 /**
@@ -192,7 +185,7 @@ export function jobLogTail(
   jobId: string,
   afterOffset: number,
 ): AsyncGenerator<LogLineRow> {
-  const streamId = jobStreamId(jobId);
+  const streamId = jobKind.streamId(jobId);
   const live = trialog.feed.subscribe((event) => event.streamId === streamId && event.type === 'JobLogAppended');
   async function* lines(): AsyncGenerator<LogLineRow> {
     let last = afterOffset;
@@ -209,7 +202,7 @@ export function jobLogTail(
         if (page.length < 500) break;
       }
       for await (const recorded of live) {
-        const event = parseJobEvent(recorded);
+        const event = jobKind.parse(recorded);
         if (event.type !== 'JobLogAppended') continue;
         const { firstOffset, lines: texts, stream } = event.data;
         for (let i = 0; i < texts.length; i++) {

@@ -7,7 +7,7 @@ import { readStreamPage } from '../../app/audit-log.js';
 import { boundedFilterList } from '../../app/filter-lists.js';
 import { jobAt } from '../../app/job-history.js';
 import { badInput, notFound } from '../../domain/errors.js';
-import { jobStreamId } from '../../domain/job/events.js';
+import { jobKind } from '../../domain/job/kind.js';
 import type { JobView, LogLineRow } from '../../../projections/jobs-queries.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
@@ -151,7 +151,7 @@ Job.implement({
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (j, args, { trialog }, info) => {
         const first = pageSize(args.first, 100);
-        const page = await readStreamPage(trialog.store, jobStreamId(j.id), first, args.after ?? undefined, {
+        const page = await readStreamPage(trialog.store, jobKind.streamId(j.id), first, args.after ?? undefined, {
           upTo: j.asOfRevision,
           fields: selectedEventFields(info, ['edges', 'node']),
         });

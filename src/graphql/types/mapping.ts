@@ -3,8 +3,9 @@
  * Commands live in src/app/mapping-commands.ts, reads in projections/mappings-queries.ts.
  */
 import { readStreamPage } from '../../app/audit-log.js';
-import { mappingId, mappingStreamId, parseMappingEvent } from '../../domain/mapping/events.js';
-import { evolveMapping, type MappingState } from '../../domain/mapping/mapping.js';
+import { mappingId } from '../../domain/mapping/events.js';
+import { mappingKind } from '../../domain/mapping/kinds.js';
+import type { MappingState } from '../../domain/mapping/mapping.js';
 import { foldAt } from '../../app/time-travel.js';
 import type { AlgorithmRow } from '../../../projections/mappings-queries.js';
 import type { MappingChangeReport } from '../../app/mapping-commands.js';
@@ -58,7 +59,7 @@ const TrainingMapping = builder.objectRef<MappingState>('TrainingMapping').imple
       resolve: async (m, args, { trialog }, info) => {
         const page = await readStreamPage(
           trialog.store,
-          mappingStreamId(m.id),
+          mappingKind.streamId(m.id),
           pageSize(args.first, 100),
           args.after ?? undefined,
           {
@@ -182,14 +183,8 @@ builder.queryFields((t) => ({
       at: t.arg({ type: 'DateTime' }),
     },
     resolve: async (_root, args, { trialog }) => {
-      const streamId = mappingStreamId(mappingId(args.entityId, args.entityVersion, args.stateName));
-      const past = await foldAt(
-        trialog.store,
-        streamId,
-        { revision: args.revision, time: args.at },
-        parseMappingEvent,
-        evolveMapping,
-      );
+      const id = mappingId(args.entityId, args.entityVersion, args.stateName);
+      const past = await foldAt(trialog.store, mappingKind, id, { revision: args.revision, time: args.at });
       return past?.state ?? null;
     },
   }),
