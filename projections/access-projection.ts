@@ -1,4 +1,5 @@
 /** API keys as a read model: what authentication looks up on every request. */
+import { parseOnce } from './parse-once.js';
 import type { Database } from 'better-sqlite3';
 import { ACCESS_STREAM_ID, evolveKeys, parseAccessEvent, type ApiKeyRecord } from '../src/domain/access/keys.js';
 import type { RecordedEvent } from '../src/store/port.js';
@@ -19,7 +20,7 @@ export function accessProjection(db: Database): Projection {
     tables: ['api_keys'],
     apply(recorded: RecordedEvent) {
       if (recorded.streamId !== ACCESS_STREAM_ID) return;
-      const event = parseAccessEvent(recorded);
+      const event = parseOnce(recorded, parseAccessEvent);
       const before = select.get(event.data.keyId);
       const ring = evolveKeys(before ? { [before.key_id]: fromRow(before) } : {}, event);
       const record = ring[event.data.keyId];

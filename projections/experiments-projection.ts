@@ -1,4 +1,5 @@
 /** The experiments read model: one row per experiment, folded with the domain's own evolve. */
+import { parseOnce } from './parse-once.js';
 import type { Database } from 'better-sqlite3';
 import {
   EXPERIMENT_STREAM_CATEGORY,
@@ -43,7 +44,7 @@ export function experimentsProjection(db: Database): Projection {
       const before = selectState.get(id);
       const state = evolveExperiment(
         before ? (JSON.parse(before.state) as ExperimentState) : undefined,
-        parseExperimentEvent(recorded),
+        parseOnce(recorded, parseExperimentEvent),
       )!;
       upsert.run({
         id,

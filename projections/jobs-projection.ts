@@ -5,6 +5,7 @@
  * Rows are folded with the domain's own `evolve`, so the read model and
  * `jobAt` can never disagree about what an event means.
  */
+import { parseOnce } from './parse-once.js';
 import type { Database } from 'better-sqlite3';
 import { JOB_STREAM_CATEGORY, isJobEventType, parseJobEvent, type JobEvent } from '../src/domain/job/events.js';
 import { evolve, type JobState } from '../src/domain/job/state.js';
@@ -179,7 +180,7 @@ export function jobsProjection(db: Database): Projection {
     tables: ['jobs', 'job_large_fields', 'job_labels', ...METRIC_TABLES, 'log_lines', 'job_rungs'],
     apply(recorded: RecordedEvent) {
       if (categoryOf(recorded.streamId) !== JOB_STREAM_CATEGORY || !isJobEventType(recorded.type)) return;
-      const event = parseJobEvent(recorded);
+      const event = parseOnce(recorded, parseJobEvent);
       const jobId = jobIdOfStream(recorded.streamId);
       const before = rowOf(jobId);
       // evolve copies what an event does not set, so a light state stays light except where this event writes.

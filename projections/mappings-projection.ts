@@ -1,4 +1,5 @@
 /** The algorithm registry and the training mappings as read models. */
+import { parseOnce } from './parse-once.js';
 import type { Database } from 'better-sqlite3';
 import {
   MAPPING_STREAM_CATEGORY,
@@ -60,7 +61,7 @@ export function mappingsProjection(db: Database): Projection {
     tables: ['algorithms', 'mappings', 'mapping_jobs'],
     apply(recorded: RecordedEvent) {
       if (recorded.streamId === REGISTRY_STREAM_ID && isRegistryEventType(recorded.type)) {
-        const event = parseRegistryEvent(recorded);
+        const event = parseOnce(recorded, parseRegistryEvent);
         if (event.type === 'AlgorithmRegistered') {
           register.run(event.data.interactionId, event.data.algorithmId, event.data.algorithmVersion);
         } else {
@@ -72,7 +73,7 @@ export function mappingsProjection(db: Database): Projection {
       const before = selectMapping.get(recorded.streamId.slice(MAPPING_STREAM_CATEGORY.length + 1));
       const state = evolveMapping(
         before ? (JSON.parse(before.state) as MappingState) : undefined,
-        parseMappingEvent(recorded),
+        parseOnce(recorded, parseMappingEvent),
       );
       upsertMapping.run({
         id: state.id,
