@@ -126,9 +126,6 @@ export function jobsProjection(db: Database): Projection {
   // Experiments are projected first in each batch, and an experiment exists before its jobs.
   const experimentObjective = db.prepare<[string], { state: string }>('SELECT state FROM experiments WHERE id = ?');
   const metrics = metricWriter(db);
-  const lastValueOf = db.prepare<[string, string], { value: number }>(
-    'SELECT last_value AS value FROM metric_series WHERE job_id = ? AND name = ?',
-  );
   const insertRung = db.prepare(
     'INSERT OR IGNORE INTO job_rungs (job_id, experiment_id, rung, value) VALUES (?, ?, ?, ?)',
   );
@@ -205,7 +202,7 @@ export function jobsProjection(db: Database): Projection {
       pending.set(jobId, {
         state,
         objectiveValue: objectiveValue(event, metric, before?.objectiveValue ?? null, () =>
-          metric === null ? undefined : lastValueOf.get(jobId, metric)?.value,
+          metric === null ? undefined : metrics.lastValue(jobId, metric),
         ),
         createdPosition: before?.createdPosition || recorded.position,
         revision: Number(recorded.revision),
@@ -252,9 +249,11 @@ export function jobsProjection(db: Database): Projection {
         }
       }
       pending.clear();
+      metrics.flush();
     },
     discard() {
       pending.clear();
+      metrics.discard();
     },
   };
 }
