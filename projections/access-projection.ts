@@ -1,4 +1,5 @@
 /** API keys as a read model: what authentication looks up on every request. */
+import { parseOnce } from './parse-once.js';
 import type { Database } from 'better-sqlite3';
 import { evolveKeys, keysKind, type ApiKeyRecord } from '../src/domain/access/keys.js';
 import type { RecordedEvent } from '../src/store/port.js';
@@ -19,7 +20,7 @@ export function accessProjection(db: Database): Projection {
     tables: ['api_keys'],
     apply(recorded: RecordedEvent) {
       if (!keysKind.ownsStream(recorded.streamId)) return;
-      const event = keysKind.parse(recorded);
+      const event = parseOnce(recorded, keysKind.parse);
       const before = select.get(event.data.keyId);
       const ring = evolveKeys(before ? { [before.key_id]: fromRow(before) } : {}, event);
       const record = ring[event.data.keyId];

@@ -1,4 +1,5 @@
 /** The experiments read model: one row per experiment, folded with the domain's own evolve. */
+import { parseOnce } from './parse-once.js';
 import type { Database } from 'better-sqlite3';
 import { experimentKind } from '../src/domain/experiment/kind.js';
 import { evolveExperiment, type ExperimentState } from '../src/domain/experiment/state.js';
@@ -35,7 +36,7 @@ export function experimentsProjection(db: Database): Projection {
       const before = selectState.get(id);
       const state = evolveExperiment(
         before ? (JSON.parse(before.state) as ExperimentState) : undefined,
-        experimentKind.parse(recorded),
+        parseOnce(recorded, experimentKind.parse),
       )!;
       upsert.run({
         id,

@@ -5,6 +5,7 @@
  * Rows are folded with the domain's own `evolve`, so the read model and
  * `jobAt` can never disagree about what an event means.
  */
+import { parseOnce } from './parse-once.js';
 import type { Database } from 'better-sqlite3';
 import type { JobEvent } from '../src/domain/job/events.js';
 import { jobKind } from '../src/domain/job/kind.js';
@@ -122,9 +123,6 @@ export function jobsProjection(db: Database): Projection {
   // Experiments are projected first in each batch, and an experiment exists before its jobs.
   const experimentObjective = db.prepare<[string], { state: string }>('SELECT state FROM experiments WHERE id = ?');
   const metrics = metricWriter(db);
-  const lastValueOf = db.prepare<[string, string], { value: number }>(
-    'SELECT last_value AS value FROM metric_series WHERE job_id = ? AND name = ?',
-  );
   const insertRung = db.prepare(
     'INSERT OR IGNORE INTO job_rungs (job_id, experiment_id, rung, value) VALUES (?, ?, ?, ?)',
   );
@@ -176,7 +174,7 @@ export function jobsProjection(db: Database): Projection {
     tables: ['jobs', 'job_large_fields', 'job_labels', ...METRIC_TABLES, 'log_lines', 'job_rungs'],
     apply(recorded: RecordedEvent) {
       if (!jobKind.holds(recorded)) return;
-      const event = jobKind.parse(recorded);
+      const event = parseOnce(recorded, jobKind.parse);
       const jobId = jobKind.idOf(recorded.streamId);
       const before = rowOf(jobId);
       // evolve copies what an event does not set, so a light state stays light except where this event writes.
@@ -201,7 +199,7 @@ export function jobsProjection(db: Database): Projection {
       pending.set(jobId, {
         state,
         objectiveValue: objectiveValue(event, metric, before?.objectiveValue ?? null, () =>
-          metric === null ? undefined : lastValueOf.get(jobId, metric)?.value,
+          metric === null ? undefined : metrics.lastValue(jobId, metric),
         ),
         createdPosition: before?.createdPosition || recorded.position,
         revision: Number(recorded.revision),
@@ -248,9 +246,11 @@ export function jobsProjection(db: Database): Projection {
         }
       }
       pending.clear();
+      metrics.flush();
     },
     discard() {
       pending.clear();
+      metrics.discard();
     },
   };
 }

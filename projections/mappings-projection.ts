@@ -1,4 +1,5 @@
 /** The algorithm registry and the training mappings as read models. */
+import { parseOnce } from './parse-once.js';
 import type { Database } from 'better-sqlite3';
 import { mappingKind, registryKind } from '../src/domain/mapping/kinds.js';
 import { evolveMapping, type MappingState } from '../src/domain/mapping/mapping.js';
@@ -53,7 +54,7 @@ export function mappingsProjection(db: Database): Projection {
     tables: ['algorithms', 'mappings', 'mapping_jobs'],
     apply(recorded: RecordedEvent) {
       if (registryKind.holds(recorded)) {
-        const event = registryKind.parse(recorded);
+        const event = parseOnce(recorded, registryKind.parse);
         if (event.type === 'AlgorithmRegistered') {
           register.run(event.data.interactionId, event.data.algorithmId, event.data.algorithmVersion);
         } else {
@@ -65,7 +66,7 @@ export function mappingsProjection(db: Database): Projection {
       const before = selectMapping.get(mappingKind.idOf(recorded.streamId));
       const state = evolveMapping(
         before ? (JSON.parse(before.state) as MappingState) : undefined,
-        mappingKind.parse(recorded),
+        parseOnce(recorded, mappingKind.parse),
       );
       upsertMapping.run({
         id: state.id,

@@ -69,8 +69,12 @@ export const METRICS_SCHEMA = `
 
 export const METRIC_TABLES = ['metric_points', 'metric_series', 'metric_blocks'] as const;
 
-/** What one report adds to one series: only the points it actually stored. */
+/** What a batch adds to one series: only the points it actually stored. */
 interface SeriesDelta {
+  jobId: string;
+  name: string;
+  /** The revision of the first report in the batch that stored a point: the series' first, if it is new. */
+  revision: number;
   count: number;
   firstStep: number;
   lastStep: number;
@@ -80,10 +84,27 @@ interface SeriesDelta {
   max: number;
 }
 
-function addTo(deltas: Map<string, SeriesDelta>, point: MetricPoint): void {
-  const delta = deltas.get(point.name);
+/** What a batch adds to one block of one series. */
+interface BlockDelta {
+  jobId: string;
+  name: string;
+  level: number;
+  block: number;
+  count: number;
+  min: number;
+  max: number;
+}
+
+const seriesKey = (jobId: string, name: string) => `${jobId}\u0000${name}`;
+
+function addTo(deltas: Map<string, SeriesDelta>, jobId: string, point: MetricPoint, revision: number): void {
+  const key = seriesKey(jobId, point.name);
+  const delta = deltas.get(key);
   if (!delta) {
-    deltas.set(point.name, {
+    deltas.set(key, {
+      jobId,
+      name: point.name,
+      revision,
       count: 1,
       firstStep: point.step,
       lastStep: point.step,
@@ -105,25 +126,13 @@ function addTo(deltas: Map<string, SeriesDelta>, point: MetricPoint): void {
   delta.max = Math.max(delta.max, point.value);
 }
 
-/** What one report adds to one block of one series. */
-interface BlockDelta {
-  block: number;
-  count: number;
-  min: number;
-  max: number;
-}
-
-/** One series' block deltas of one report, per level (in BLOCK_LEVELS' order), by block number. */
-type SeriesBlockDeltas = Map<number, BlockDelta>[];
-
-function addToBlocks(deltas: Map<string, SeriesBlockDeltas>, point: MetricPoint): void {
-  let levels = deltas.get(point.name);
-  if (!levels) deltas.set(point.name, (levels = BLOCK_LEVELS.map(() => new Map())));
-  for (let i = 0; i < BLOCK_LEVELS.length; i++) {
-    const block = blockOf(point.step, BLOCK_LEVELS[i]!);
-    const delta = levels[i]!.get(block);
+function addToBlocks(deltas: Map<string, BlockDelta>, jobId: string, point: MetricPoint): void {
+  for (const level of BLOCK_LEVELS) {
+    const block = blockOf(point.step, level);
+    const key = `${seriesKey(jobId, point.name)}\u0000${level}\u0000${block}`;
+    const delta = deltas.get(key);
     if (!delta) {
-      levels[i]!.set(block, { block, count: 1, min: point.value, max: point.value });
+      deltas.set(key, { jobId, name: point.name, level, block, count: 1, min: point.value, max: point.value });
       continue;
     }
     delta.count += 1;
@@ -132,14 +141,24 @@ function addToBlocks(deltas: Map<string, SeriesBlockDeltas>, point: MetricPoint)
   }
 }
 
-/**
- * Stores a report's points and keeps the series index and the blocks in step:
- * one index write per series and one write per block touched per report
- * (a report of 1,000 consecutive steps touches about 32 + 1 blocks).
- */
-export function metricWriter(db: Database): {
+export interface MetricWriter {
+  /** Stores a report's points (a step already stored keeps its first value) and notes what they add. */
   record(jobId: string, points: readonly MetricPoint[], revision: number): void;
-} {
+  /** The series' last value, counting what this batch recorded and has not written yet. */
+  lastValue(jobId: string, name: string): number | undefined;
+  /** Writes the batch's series index and blocks: inside the batch's transaction, before its checkpoint. */
+  flush(): void;
+  /** Forgets what was not written: the batch's transaction is rolled back. */
+  discard(): void;
+}
+
+/**
+ * Stores each report's points as it comes, and keeps the series index and
+ * the blocks in step once per batch: one index write per series and one
+ * write per block the batch touched, whatever the number of reports (a log
+ * of one-point reports wrote three rows of index and blocks per point before).
+ */
+export function metricWriter(db: Database): MetricWriter {
   db.exec(METRICS_SCHEMA);
   const insertPoint = db.prepare(
     `INSERT INTO metric_points (job_id, name, step, value, timestamp, revision) VALUES (?, ?, ?, ?, ?, ?)
@@ -168,25 +187,42 @@ export function metricWriter(db: Database): {
        min_value = min(min_value, excluded.min_value),
        max_value = max(max_value, excluded.max_value)`,
   );
+  const storedLast = db.prepare<[string, string], { lastStep: number; lastValue: number }>(
+    'SELECT last_step AS lastStep, last_value AS lastValue FROM metric_series WHERE job_id = ? AND name = ?',
+  );
+  const series = new Map<string, SeriesDelta>();
+  const blocks = new Map<string, BlockDelta>();
   return {
     record(jobId, points, revision) {
-      const deltas = new Map<string, SeriesDelta>();
-      const blocks = new Map<string, SeriesBlockDeltas>();
       for (const point of points) {
         if (!servableStep(point.step)) continue;
         const stored =
           insertPoint.run(jobId, point.name, point.step, point.value, point.timestamp, revision).changes > 0;
         if (!stored) continue;
-        addTo(deltas, point);
-        addToBlocks(blocks, point);
+        addTo(series, jobId, point, revision);
+        addToBlocks(blocks, jobId, point);
       }
-      for (const [name, delta] of deltas) upsertSeries.run({ jobId, name, revision, ...delta });
-      for (const [name, levels] of blocks) {
-        levels.forEach((deltas, i) => {
-          for (const { block, count, min, max } of deltas.values())
-            upsertBlock.run(jobId, name, BLOCK_LEVELS[i], block, count, min, max);
-        });
+    },
+    lastValue(jobId, name) {
+      const stored = storedLast.get(jobId, name);
+      const pending = series.get(seriesKey(jobId, name));
+      if (pending && (!stored || pending.lastStep > stored.lastStep)) return pending.lastValue;
+      return stored?.lastValue;
+    },
+    flush() {
+      for (const delta of series.values()) {
+        const { jobId, name, revision, count, firstStep, lastStep, lastValue, lastTimestamp, min, max } = delta;
+        upsertSeries.run({ jobId, name, revision, count, firstStep, lastStep, lastValue, lastTimestamp, min, max });
       }
+      for (const { jobId, name, level, block, count, min, max } of blocks.values()) {
+        upsertBlock.run(jobId, name, level, block, count, min, max);
+      }
+      series.clear();
+      blocks.clear();
+    },
+    discard() {
+      series.clear();
+      blocks.clear();
     },
   };
 }

@@ -85,8 +85,6 @@ export class ProjectionRunner {
   private readonly readCheckpointStatement;
   private readonly writeCheckpointStatement;
   private readonly applyBatchTransaction;
-  private readonly durableSynchronous: number;
-  private readonly db: Database;
 
   constructor(
     private readonly store: EventStore,
@@ -105,11 +103,6 @@ export class ProjectionRunner {
       `INSERT INTO projection_checkpoints (name, position) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
     );
-    // Read models are rebuilt from the log, so their commits need not wait for the disk: in WAL mode a
-    // commit without fsync can only be lost together with everything after it, never before an event
-    // it was built from, and a lost one is re-applied from the checkpoint at the next start.
-    this.durableSynchronous = db.pragma('synchronous', { simple: true }) as number;
-    this.db = db;
     this.applyBatchTransaction = db.transaction((batch: readonly RecordedEvent[]) => {
       // Another server of another version may have dropped the read models to rebuild them: applying this
       // batch to the empty tables and moving the checkpoint here would leave every earlier event out for good.
@@ -274,13 +267,8 @@ export class ProjectionRunner {
   private async applyWithRetry(batch: readonly RecordedEvent[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        this.db.pragma('synchronous = NORMAL');
-        try {
-          this.applyBatchTransaction.immediate(batch);
-        } finally {
-          // The event store shares this connection (embedded mode): its appends stay as durable as configured.
-          this.db.pragma(`synchronous = ${this.durableSynchronous}`);
-        }
+        // Its durability is the read models' connection's own (src/read-model-db.ts): nothing to switch here.
+        this.applyBatchTransaction.immediate(batch);
         return;
       } catch (error) {
         const code = (error as { code?: string }).code;

@@ -22,3 +22,24 @@ export function approximateJsonBytes(value: unknown): number {
   weights.set(value, bytes);
   return bytes;
 }
+
+/**
+ * The same estimate, remembering nothing: for values weighed once and then
+ * dropped (a recorded event's data, fresh from the store, shares no part
+ * with anything). Remembering them would put every object of every event
+ * read into the table above: a catch-up over a million events filled it
+ * with millions of entries that only a full garbage collection clears.
+ */
+export function approximateJsonBytesOnce(value: unknown): number {
+  if (value === null || value === undefined) return 4;
+  if (typeof value === 'string') return value.length + 2;
+  if (typeof value !== 'object') return 8;
+  let bytes = 2;
+  if (Array.isArray(value)) {
+    for (const item of value) bytes += approximateJsonBytesOnce(item) + 1;
+  } else {
+    for (const key in value)
+      bytes += key.length + 4 + approximateJsonBytesOnce((value as Record<string, unknown>)[key]);
+  }
+  return bytes;
+}

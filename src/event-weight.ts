@@ -5,18 +5,21 @@
  * subscriber), so a thousand subscribers do not weigh one event a thousand
  * times.
  */
-import { approximateJsonBytes } from './approximate-size.js';
+import { approximateJsonBytesOnce } from './approximate-size.js';
 import type { RecordedEvent } from './store/port.js';
 
-const weights = new WeakMap<RecordedEvent, number>();
+/**
+ * Kept on the event itself (a non-enumerable symbol property), not in a WeakMap: the runner weighs
+ * every event it reads, and a catch-up over millions of events would fill an ephemeron table.
+ */
+const WEIGHT = Symbol('event weight');
 
 /** Bytes the event's data and metadata take, roughly (exact for ASCII strings, estimated for the rest). */
 export function eventWeight(event: RecordedEvent): number {
-  let weight = weights.get(event);
-  if (weight === undefined) {
-    weight = EVENT_OVERHEAD + approximateJsonBytes(event.data) + approximateJsonBytes(event.metadata);
-    weights.set(event, weight);
-  }
+  const known = (event as RecordedEvent & { [WEIGHT]?: number })[WEIGHT];
+  if (known !== undefined) return known;
+  const weight = EVENT_OVERHEAD + approximateJsonBytesOnce(event.data) + approximateJsonBytesOnce(event.metadata);
+  Object.defineProperty(event, WEIGHT, { value: weight, configurable: true });
   return weight;
 }
 

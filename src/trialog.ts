@@ -5,7 +5,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { AccessControl } from './app/access.js';
 import { ExperimentCommands } from './app/experiment-commands.js';
@@ -20,6 +19,7 @@ import { EventStoreDbEventStore } from './store/eventstoredb-store.js';
 import { reachAtStart } from './store/eventstoredb/reach-at-start.js';
 import type { EventStore } from './store/port.js';
 import { SqliteEventStore } from './store/sqlite-store.js';
+import { openReadModelDb } from './read-model-db.js';
 import { ExperimentQueries } from '../projections/experiments-queries.js';
 import { JobQueries } from '../projections/jobs-queries.js';
 import { accessProjection } from '../projections/access-projection.js';
@@ -34,7 +34,7 @@ import { instrumentReadSide, instrumentStore } from './observability/trialog-met
 
 export interface Trialog {
   store: EventStore;
-  /** The SQLite database holding the read models (the event store's own file in embedded mode). */
+  /** The read models' connection (in embedded mode: a second connection on the event store's own file). */
   readDb: SqliteDatabase;
   runner: ProjectionRunner;
   feed: LiveFeed;
@@ -74,16 +74,6 @@ export const readModelProjections = [
   accessProjection,
 ] as const;
 
-/** The read models' own database, when the events live elsewhere. */
-function openReadModelDb(path: string): SqliteDatabase {
-  // Read models can be rebuilt from the log: no need to fsync every commit.
-  const readDb = new Database(path);
-  readDb.pragma('journal_mode = WAL');
-  readDb.pragma('synchronous = NORMAL');
-  readDb.pragma('busy_timeout = 5000');
-  return readDb;
-}
-
 /**
  * `options.eventStore`: an event store opened by the caller, the read models then in `config.dbPath` on
  * their own, as with EventStoreDB (a test uses a second SQLite file to hold the read models' lock alone).
@@ -111,7 +101,8 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
       maxAppendBytes: config.maxAppendBytes,
     });
     store = sqlite;
-    readDb = sqlite.db;
+    // The same file, through a connection of the read side's own (see src/read-model-db.ts).
+    readDb = openReadModelDb(config.dbPath);
   }
   const metrics = new TrialogMetrics();
   instrumentStore(metrics, store);

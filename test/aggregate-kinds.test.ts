@@ -5,6 +5,7 @@
  * and `trialog verify` knows every registered kind (the access keys were once
  * missing from its own hand-written list).
  */
+import { openReadModelDb } from '../src/read-model-db.js';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { currentShape } from '../src/app/event-shapes.js';
@@ -179,11 +180,15 @@ describe('trialog verify knows every registered kind', () => {
         },
       ]);
     }
+    const readDb = openReadModelDb(path);
     return {
       store,
       size: async () => AGGREGATE_KINDS.length,
-      readModels: () => store.db,
-      close: () => store.close(),
+      readModels: () => readDb,
+      close: async () => {
+        readDb.close();
+        await store.close();
+      },
     };
   }
 

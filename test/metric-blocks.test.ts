@@ -151,9 +151,18 @@ describe('buckets from blocks against buckets from a scan, over random sparse se
         seriesSteps.set(`${jobId}/${name}`, steps);
         for (const points of reportsOf(random, name, steps)) reports.push({ jobId, points });
       }
-      // Interleaved as workers' reports would be; each report its own revision and transaction.
+      // Interleaved as workers' reports would be; each report its own revision, a few reports per batch (the
+      // runner's transaction), so the index and the blocks are written from what several reports added.
       reports.sort(() => random.next() - 0.5);
-      reports.forEach(({ jobId, points }, revision) => db.transaction(() => writer.record(jobId, points, revision))());
+      const perBatch = 1 + (seed % 5);
+      for (let from = 0; from < reports.length; from += perBatch) {
+        db.transaction(() => {
+          reports
+            .slice(from, from + perBatch)
+            .forEach(({ jobId, points }, i) => writer.record(jobId, points, from + i));
+          writer.flush();
+        })();
+      }
 
       expect(blocksIn(db), `seed ${seed}: blocks as the stored points make them`).toEqual(blocksFromPoints(db));
       for (const jobId of ['a', 'b']) {

@@ -51,12 +51,14 @@ export async function replay(cli: CliStore, options: { verify: boolean }): Promi
   // Attached before the snapshot is taken: SQLite attaches nothing inside a transaction.
   live?.prepare('ATTACH DATABASE ? AS replayed').run(scratchPath);
   try {
+    // The head before the snapshot: the read models are a connection of their own (on SQLite too), so the head
+    // cannot be read inside their snapshot; read first, a log that grows meanwhile cannot make them look behind.
+    // (With a server running, a moment's lag still shows here.)
+    const head = live ? await cli.store.headPosition() : undefined;
     live?.exec('BEGIN'); // one snapshot for the checkpoint and every table compared
     const upTo = live ? checkpointOf(live) : undefined;
     if (live) {
       // Live read models that stop short of the log are not identical to a replay of it, however they compare.
-      // (With SQLite the head is read in the same snapshot; with a server running, a moment's lag shows here.)
-      const head = await cli.store.headPosition();
       if (head !== undefined && (upTo === undefined || upTo < head)) {
         return {
           events: 0,

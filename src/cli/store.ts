@@ -1,12 +1,12 @@
 /** The store the configuration names, for commands that work on the log without serving it. */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { TrialogConfig } from '../config.js';
 import { EventStoreDbEventStore } from '../store/eventstoredb-store.js';
 import type { EventStore } from '../store/port.js';
 import { SqliteEventStore } from '../store/sqlite-store.js';
+import { openReadModelDb } from '../read-model-db.js';
 
 export interface CliStore {
   store: EventStore;
@@ -25,7 +25,7 @@ export function openCliStore(config: TrialogConfig): CliStore {
     return {
       store,
       size: async () => undefined,
-      readModels: () => (readDb ??= new Database(config.dbPath)),
+      readModels: () => (readDb ??= openReadModelDb(config.dbPath)),
       async close() {
         readDb?.close();
         await store.close();
@@ -36,11 +36,16 @@ export function openCliStore(config: TrialogConfig): CliStore {
     synchronous: config.synchronous,
     maxAppendBytes: config.maxAppendBytes,
   });
+  let readDb: SqliteDatabase | undefined;
   return {
     store,
     // Positions are a gapless AUTOINCREMENT (events are never deleted): the head is the count.
     size: async () => Number((await store.headPosition()) ?? 0),
-    readModels: () => store.db,
-    close: () => store.close(),
+    // The same file through a connection of its own, as the server's read side has.
+    readModels: () => (readDb ??= openReadModelDb(config.dbPath)),
+    async close() {
+      readDb?.close();
+      await store.close();
+    },
   };
 }

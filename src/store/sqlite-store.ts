@@ -145,7 +145,12 @@ interface QueuedAppend {
 }
 
 export class SqliteEventStore implements EventStore {
-  readonly db: SqliteDatabase;
+  /**
+   * The store's own connection, handed to no one: its `synchronous` setting is the appends' durability,
+   * and nothing but this class writes through it. The read models open a connection of their own
+   * (src/read-model-db.ts), with their own durability setting.
+   */
+  readonly #db: SqliteDatabase;
   private readonly pollIntervalMs: number;
   private readonly waiters = new Set<() => void>();
   private pollTimer: NodeJS.Timeout | undefined;
@@ -156,12 +161,12 @@ export class SqliteEventStore implements EventStore {
 
   constructor(filename: string, options: SqliteStoreOptions = {}) {
     this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES.sqlite;
-    this.db = new Database(filename);
+    this.#db = new Database(filename);
     this.pollIntervalMs = options.pollIntervalMs ?? 20;
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    this.db.exec(`
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    this.#db.exec(`
       CREATE TABLE IF NOT EXISTS events (
         position  INTEGER PRIMARY KEY AUTOINCREMENT,
         id        TEXT NOT NULL UNIQUE,
@@ -177,7 +182,7 @@ export class SqliteEventStore implements EventStore {
       CREATE INDEX IF NOT EXISTS events_by_category ON events (category, position);
       CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
     `);
-    this.sql = prepareStatements(this.db);
+    this.sql = prepareStatements(this.#db);
     this.appendTransaction = this.prepareAppend();
     this.groupTransaction = this.prepareGroup();
     this.lastSeenHead = this.headNumber();
@@ -262,13 +267,13 @@ export class SqliteEventStore implements EventStore {
       commit.run();
       return { outcomes, commitSeconds: (performance.now() - started) / 1000 };
     } catch (error) {
-      if (this.db.inTransaction) rollback.run();
+      if (this.#db.inTransaction) rollback.run();
       throw error;
     }
   }
 
   private prepareGroup() {
-    return this.db.transaction((group: readonly QueuedAppend[]) =>
+    return this.#db.transaction((group: readonly QueuedAppend[]) =>
       group.map((append): { result: AppendResult } | { error: unknown } => {
         try {
           // A transaction function called inside another runs under a SAVEPOINT: its failure undoes only itself.
@@ -283,7 +288,7 @@ export class SqliteEventStore implements EventStore {
 
   private prepareAppend() {
     const { revisionOf, byId, insert } = this.sql;
-    return this.db.transaction(
+    return this.#db.transaction(
       (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult => {
         const retried = this.findRetriedAppend(byId, streamId, events);
         if (retried) return retried;
@@ -428,7 +433,7 @@ export class SqliteEventStore implements EventStore {
     this.closed = true;
     this.notifyWaiters();
     if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.db.close();
+    this.#db.close();
   }
 
   private schedulePoll(): void {
@@ -457,7 +462,7 @@ export class SqliteEventStore implements EventStore {
   private cachedStatement(sql: string) {
     let statement = this.statements.get(sql);
     if (!statement) {
-      statement = this.db.prepare(sql);
+      statement = this.#db.prepare(sql);
       if (this.statements.size >= 64) this.statements.delete(this.statements.keys().next().value!);
       this.statements.set(sql, statement);
     }

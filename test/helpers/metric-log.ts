@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { jobKind } from '../../src/domain/job/kind.js';
+import { openReadModelDb } from '../../src/read-model-db.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { readModelProjections } from '../../src/trialog.js';
 import { rebuildReadModels } from '../../projections/rebuild.js';
@@ -91,7 +92,12 @@ export async function writeChattyJobs(
     }
     const started = performance.now();
     const cpu = process.cpuUsage();
-    await rebuildReadModels(store, store.db, readModelProjections, { pageSize: 50 });
+    const readDb = openReadModelDb(path);
+    try {
+      await rebuildReadModels(store, readDb, readModelProjections, { pageSize: 50 });
+    } finally {
+      readDb.close();
+    }
     const used = process.cpuUsage(cpu);
     return { rebuildMs: performance.now() - started, rebuildCpuMs: (used.user + used.system) / 1000 };
   } finally {

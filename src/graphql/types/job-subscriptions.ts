@@ -5,6 +5,7 @@
  * Each source is wrapped by `closingWith`, so a client that goes away frees
  * its listener at once, even when no further event would match.
  */
+import { parseOnce } from '../../../projections/parse-once.js';
 import { closingWith } from '../../closing-iterator.js';
 import { notFound } from '../../domain/errors.js';
 import { STATUS_CHANGING_EVENT_TYPES, statusChangeOf, type JobStatus } from '../../domain/job/events.js';
@@ -109,7 +110,7 @@ function deliverableChange(
   recorded: RecordedEvent,
   statuses: readonly JobStatus[] | null,
 ): StatusChange | null {
-  const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(jobKind.parse(recorded)));
+  const change = oncePerEvent(statusChangeByEvent, recorded, () => statusChangeOf(parseOnce(recorded, jobKind.parse)));
   if (!change) return null;
   if (statuses && statuses.length > 0 && !statuses.includes(change.to)) return null;
   const job = jobOfEvent(trialog, recorded);
@@ -202,7 +203,7 @@ export function jobLogTail(
         if (page.length < 500) break;
       }
       for await (const recorded of live) {
-        const event = jobKind.parse(recorded);
+        const event = parseOnce(recorded, jobKind.parse);
         if (event.type !== 'JobLogAppended') continue;
         const { firstOffset, lines: texts, stream } = event.data;
         for (let i = 0; i < texts.length; i++) {
