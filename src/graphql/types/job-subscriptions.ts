@@ -142,6 +142,7 @@ function jobStatusChangesAfter(
     { category: JOB_STREAM_CATEGORY, types: [...STATUS_CHANGING_EVENT_TYPES] },
     after,
     wholeEvents,
+    trialog.limits.eventPageBytes,
     // Narrowed before queueing: another experiment's events never wait in this subscriber's queue.
     experimentId === null ? undefined : (event) => trialog.jobExperiments.ofEvent(event) === experimentId,
   ) as AsyncGenerator<RecordedEvent>;
