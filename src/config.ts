@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CACHE_BYTES } from './app/repository.js';
 import { parseHostList, parseOriginList } from './http/origin-policy.js';
-import { defaultLimits, limitFromEnv } from './limits.js';
+import { limitsFromEnv, type Limits } from './limits.js';
 import { PACKAGE_ROOT } from './package-root.js';
 import { redactUrl } from './redact-url.js';
 import { connectionStringProblem } from './store/eventstoredb/connection-string.js';
@@ -132,6 +132,8 @@ export interface TrialogConfig {
   /** Bytes of folded aggregate states each repository keeps cached (jobs, experiments). */
   aggregateCacheBytes: number;
   graphql: GraphQLLimits;
+  /** Every size and count an input or a read may have (TRIALOG_LIMIT_*, src/limits.ts). */
+  limits: Limits;
   /** An admin key accepted alongside the keys in the store (and the end of open mode). */
   adminKey: string | undefined;
   /** Events one live subscriber may have waiting before it is ended (with where to resume). */
@@ -223,12 +225,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
         : ` (got ${JSON.stringify(name === 'EVENTSTORE_URL' ? redactUrl(env[name]!) : env[name])})`;
     throw new ConfigError(`invalid configuration: ${name} ${issue.message}${got}`);
   }
-  for (const name of Object.keys(defaultLimits)) {
-    try {
-      limitFromEnv(name, env);
-    } catch (error) {
-      throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
-    }
+  let limits: Limits;
+  try {
+    limits = limitsFromEnv(env);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
   }
   const c = parsed.data;
   if (c.EVENTSTORE_URL) {
@@ -255,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     shutdownGraceSeconds: c.TRIALOG_SHUTDOWN_GRACE_SECONDS,
     logLevel: c.TRIALOG_LOG_LEVEL,
     tracing: c.TRIALOG_OTEL,
+    limits,
     graphql: {
       maxDepth: c.TRIALOG_MAX_DEPTH,
       maxAliases: c.TRIALOG_MAX_ALIASES,

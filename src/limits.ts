@@ -3,9 +3,12 @@
  * table lists these; a request over a limit gets TOO_LARGE and writes nothing.
  * Each can be changed with an environment variable, TRIALOG_LIMIT_ and the
  * name in upper snake case (TRIALOG_LIMIT_POINTS_PER_REPORT=20000), which the
- * configuration checks at start (src/config.ts) before this module is loaded.
+ * configuration reads and checks at start (src/config.ts). The result is a
+ * value, `Limits`, handed to whatever enforces them (openTrialog, the command
+ * handlers and their input schemas, the GraphQL context, the worker): no
+ * module reads the environment when it is loaded.
  */
-export const defaultLimits = {
+export const defaultLimits = Object.freeze({
   /** JSON-encoded bytes of a job's hyperparameters. */
   hyperparametersBytes: 64 * 1024,
   /** JSON-encoded bytes of a job's params. */
@@ -56,33 +59,34 @@ export const defaultLimits = {
    * is cut short (hasNextPage true) before the event that would pass it, but holds at least one event.
    */
   eventPageBytes: 16 * 1024 * 1024,
-};
+});
 
 export type LimitName = keyof typeof defaultLimits;
+export type Limits = Readonly<Record<LimitName, number>>;
+
+/** The defaults with some limits changed (a test's, or a configuration's). */
+export const withLimits = (changed: Partial<Limits> = {}): Limits => ({ ...defaultLimits, ...changed });
 
 export const limitEnvName = (name: string) => `TRIALOG_LIMIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
-/** A limit's value from the environment: a whole number from 1 to 2^31 - 1, or undefined when not set. */
-export function limitFromEnv(name: string, env: NodeJS.ProcessEnv): number | undefined {
-  const raw = env[limitEnvName(name)];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1 || value > 2 ** 31 - 1) {
-    throw new RangeError(
-      `${limitEnvName(name)} must be a whole number from 1 to ${2 ** 31 - 1} (got ${JSON.stringify(raw)})`,
-    );
-  }
-  return value;
-}
+const MAX_LIMIT = 2 ** 31 - 1;
 
-function limitOrDefault(name: string, fallback: number): number {
-  try {
-    return limitFromEnv(name, process.env) ?? fallback;
-  } catch {
-    return fallback; // loadConfig reports the bad value (one line, exit 2) before anything runs with it
+/**
+ * The limits an environment sets (TRIALOG_LIMIT_*), the defaults for the rest. A value that is not a whole
+ * number from 1 to 2^31 - 1 throws a RangeError naming its variable.
+ */
+export function limitsFromEnv(env: NodeJS.ProcessEnv): Limits {
+  const limits: Record<string, number> = { ...defaultLimits };
+  for (const name of Object.keys(defaultLimits)) {
+    const raw = env[limitEnvName(name)];
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value < 1 || value > MAX_LIMIT) {
+      throw new RangeError(
+        `${limitEnvName(name)} must be a whole number from 1 to ${MAX_LIMIT} (got ${JSON.stringify(raw)})`,
+      );
+    }
+    limits[name] = value;
   }
+  return limits as Limits;
 }
-
-export const limits: Record<LimitName, number> = Object.fromEntries(
-  Object.entries(defaultLimits).map(([name, value]) => [name, limitOrDefault(name, value)]),
-) as Record<LimitName, number>;

@@ -1,11 +1,15 @@
 /** `npm start`: read the configuration, open the store, serve the API. */
+// First, before graphql-js is loaded by the imports below: see production-mode.ts.
+import './production-mode.js';
 import { dirname, join } from 'node:path';
 import { writeNewAdminKeyFile } from './admin-key-file.js';
 import { ConfigError, loadConfig } from './config.js';
 import { isLoopbackAddress as isLoopback } from './http/origin-policy.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { startedByNpmScript, whenParentGone } from './parent-watch.js';
+import { startServer } from './server.js';
 import { StoreUnreachableError } from './store/unreachable.js';
+import { openTrialog } from './trialog.js';
 
 /**
  * Until the server listens, a start that goes wrong must say so and exit non-zero, so that a
@@ -35,12 +39,6 @@ process.on('beforeExit', onEmptyEventLoopDuringStart);
 async function main(): Promise<void> {
   const config = loadConfig();
   log = createLogger(config.logLevel);
-  // graphql-js checks every type test twice outside production (to catch two copies of itself): about
-  // a fifth of the server's time on large inputs. Set before graphql is loaded, unless the caller chose.
-  process.env.NODE_ENV ??= 'production';
-  // Loaded after the configuration is checked: the limits they are built with come from it.
-  const { startServer } = await import('./server.js');
-  const { openTrialog } = await import('./trialog.js');
   // Only when asked for: with tracing off, no OpenTelemetry module is loaded at all.
   const tracing =
     config.tracing === 'off' ? undefined : (await import('./observability/tracing.js')).startTracing(config.tracing);

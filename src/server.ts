@@ -147,7 +147,7 @@ export function createTrialogYoga(
         actor: principal instanceof Error ? 'anonymous' : principal.name,
         correlationId: socketCorrelationId ? correlationIdFrom(socketCorrelationId) : correlationIdOf(request),
       };
-      return { trialog, command, principal };
+      return { trialog, command, principal, limits: trialog.limits };
     },
   });
 }

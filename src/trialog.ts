@@ -14,6 +14,7 @@ import { JobExperiments } from './app/job-experiments.js';
 import { MappingCommands } from './app/mapping-commands.js';
 import { jobRepository } from './app/job-repository.js';
 import { DEFAULT_READ_MODEL_WAIT_SECONDS, type TrialogConfig } from './config.js';
+import { defaultLimits, type Limits } from './limits.js';
 import { LiveFeed } from './live-feed.js';
 import { EventStoreDbEventStore } from './store/eventstoredb-store.js';
 import { reachAtStart } from './store/eventstoredb/reach-at-start.js';
@@ -50,11 +51,13 @@ export interface Trialog {
   /** Prometheus metrics of this Trialog (served at /metrics). */
   metrics: TrialogMetrics;
   logger: Logger;
+  /** What inputs and reads may hold (TRIALOG_LIMIT_*): the command handlers and the GraphQL layer enforce them. */
+  limits: Limits;
   close(): Promise<void>;
 }
 
 export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'> &
-  Partial<Pick<TrialogConfig, 'maxAppendBytes' | 'readModelWaitSeconds' | 'storeStartSeconds'>> & {
+  Partial<Pick<TrialogConfig, 'maxAppendBytes' | 'readModelWaitSeconds' | 'storeStartSeconds' | 'limits'>> & {
     adminKey?: string;
     /** Events one live subscriber may have waiting before it is ended with where to resume. */
     maxSubscriberBacklog?: number;
@@ -81,6 +84,7 @@ export const readModelProjections = [
 export async function openTrialog(config: StoreConfig, options: { eventStore?: EventStore } = {}): Promise<Trialog> {
   if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
   const logger = config.logger ?? quietLogger();
+  const limits = config.limits ?? defaultLimits;
   let store: EventStore;
   let readDb: SqliteDatabase;
   if (options.eventStore) {
@@ -123,6 +127,7 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
     repository: jobRepository(store, { queries: jobQueries, cacheBytes: config.aggregateCacheBytes }),
     queries: jobQueries,
     waitForReadModels,
+    limits,
   });
   const experimentQueries = new ExperimentQueries(readDb);
   runner.onApplied((batch) => experimentQueries.noteApplied(batch));
@@ -132,6 +137,7 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
     jobQueries,
     jobs: jobCommands,
     waitForReadModels,
+    limits,
   });
   jobCommands.attachExperiments(experimentCommands);
   const mappingQueries = new MappingQueries(readDb);
@@ -141,6 +147,7 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
     jobQueries,
     jobs: jobCommands,
     waitForReadModels,
+    limits,
   });
   const access = new AccessControl(store, readDb, waitForReadModels, config.adminKey);
   return {
@@ -158,6 +165,7 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
     access,
     metrics,
     logger,
+    limits,
     async close() {
       await runner.stop();
       await store.close();

@@ -7,7 +7,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { limits } from '../src/limits.js';
 import { SqliteEventStore } from '../src/store/sqlite-store.js';
 import { openTrialog } from '../src/trialog.js';
 import { COMPLETE, HEARTBEAT, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
@@ -194,6 +193,14 @@ describe('time travel', () => {
 
 describe('pages read what they select', () => {
   const nodes = (connection: any) => connection.edges.map((edge: any) => edge.node);
+  /** A second server on the same log whose pages hold at most 1 byte of data: smaller than any event, so one a page. */
+  let onePerPage: TestServer;
+  beforeAll(async () => {
+    onePerPage = await startTestServer({ dbPath: t.dbPath, limits: { eventPageBytes: 1 } });
+  });
+  afterAll(async () => {
+    await onePerPage.stop();
+  });
 
   /** Every large part of an event reached another way: a named fragment, an inline one, aliases and directives. */
   const THROUGH_FRAGMENTS = `query($withMeta: Boolean!, $skipData: Boolean!) { events(first: 50) { ...Page } }
@@ -215,42 +222,34 @@ describe('pages read what they select', () => {
       ),
     ).events;
     expect(all.pageInfo.hasNextPage).toBe(false);
-    const saved = limits.eventPageBytes;
-    limits.eventPageBytes = 1; // smaller than any event: every page holds just its first one
-    try {
-      const visited: string[] = [];
-      let after: string | null = null;
-      for (let pages = 0; pages <= all.edges.length; pages++) {
-        const page: any = ok(
-          await t.gql(
-            `query($after: String) { events(first: 1000, after: $after, filter: { category: "job" }) {
-          edges { node { id data } } pageInfo { hasNextPage endCursor } } }`,
-            { after },
-          ),
-        ).events;
-        expect(page.edges).toHaveLength(1);
-        visited.push(page.edges[0].node.id);
-        if (!page.pageInfo.hasNextPage) break;
-        after = page.pageInfo.endCursor;
-      }
-      expect(visited).toEqual(nodes(all).map((n: any) => n.id));
-      // A page without data is not cut.
-      const headers = ok(
-        await t.gql(`{ events(first: 1000, filter: { category: "job" }) { edges { node { type metadata } } } }`),
+    const visited: string[] = [];
+    let after: string | null = null;
+    for (let pages = 0; pages <= all.edges.length; pages++) {
+      const page: any = ok(
+        await onePerPage.gql(
+          `query($after: String) { events(first: 1000, after: $after, filter: { category: "job" }) {
+        edges { node { id data } } pageInfo { hasNextPage endCursor } } }`,
+          { after },
+        ),
       ).events;
-      expect(headers.edges).toHaveLength(all.edges.length);
-    } finally {
-      limits.eventPageBytes = saved;
+      expect(page.edges).toHaveLength(1);
+      visited.push(page.edges[0].node.id);
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
     }
+    expect(visited).toEqual(nodes(all).map((n: any) => n.id));
+    // A page without data is not cut.
+    const headers = ok(
+      await onePerPage.gql(`{ events(first: 1000, filter: { category: "job" }) { edges { node { type metadata } } } }`),
+    ).events;
+    expect(headers.edges).toHaveLength(all.edges.length);
   });
 
   it('the events subscription reads its backlog in pages cut at the byte budget, and hands out all of it once, in order', async () => {
     const log = nodes(
       ok(await t.gql(`{ events(first: 1000, filter: { category: "job" }) { edges { node { id } } } }`)).events,
     );
-    const saved = limits.eventPageBytes;
-    limits.eventPageBytes = 1; // every backlog page holds one event
-    const client = wsClient(t.url);
+    const client = wsClient(onePerPage.url); // every backlog page holds one event
     try {
       for (const selection of ['id data', 'id']) {
         const tail = collect<any>(
@@ -264,7 +263,6 @@ describe('pages read what they select', () => {
         if (selection.includes('data')) expect(received.every((e: any) => e.data !== undefined)).toBe(true);
       }
     } finally {
-      limits.eventPageBytes = saved;
       await client.dispose();
     }
   }, 20_000); // a backlog cut short waits for live events that never come
@@ -276,21 +274,15 @@ describe('pages read what they select', () => {
     const HISTORIES = `query($id: ID!, $after: String) {
       now: job(id: $id) { history(first: 10, after: $after) { edges { cursor node { revision data } } pageInfo { hasNextPage } } }
       past: jobAt(id: $id, revision: 1) { history(first: 10, after: $after) { edges { node { revision data } } pageInfo { hasNextPage } } } }`;
-    const saved = limits.eventPageBytes;
-    limits.eventPageBytes = 1;
-    try {
-      const first = ok(await t.gql(HISTORIES, { id: job.id, after: null }));
-      expect(first.now.history.edges.map((e: any) => e.node.revision)).toEqual([0]);
-      expect(first.now.history.pageInfo.hasNextPage).toBe(true);
-      expect(first.past.history.pageInfo.hasNextPage).toBe(true);
-      const second = ok(await t.gql(HISTORIES, { id: job.id, after: '0' }));
-      expect(second.now.history.edges.map((e: any) => e.node.revision)).toEqual([1]);
-      expect(second.now.history.pageInfo.hasNextPage).toBe(true);
-      expect(second.past.history.edges.map((e: any) => e.node.revision)).toEqual([1]);
-      expect(second.past.history.pageInfo.hasNextPage).toBe(false); // revision 2 is past the revision asked for
-    } finally {
-      limits.eventPageBytes = saved;
-    }
+    const first = ok(await onePerPage.gql(HISTORIES, { id: job.id, after: null }));
+    expect(first.now.history.edges.map((e: any) => e.node.revision)).toEqual([0]);
+    expect(first.now.history.pageInfo.hasNextPage).toBe(true);
+    expect(first.past.history.pageInfo.hasNextPage).toBe(true);
+    const second = ok(await onePerPage.gql(HISTORIES, { id: job.id, after: '0' }));
+    expect(second.now.history.edges.map((e: any) => e.node.revision)).toEqual([1]);
+    expect(second.now.history.pageInfo.hasNextPage).toBe(true);
+    expect(second.past.history.edges.map((e: any) => e.node.revision)).toEqual([1]);
+    expect(second.past.history.pageInfo.hasNextPage).toBe(false); // revision 2 is past the revision asked for
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultGraphQLLimits } from '../src/config.js';
-import { errorCode, ok, startTestServer, type TestServer } from './helpers/server.js';
+import { errorCode, gqlClient, ok, startTestServer, type TestServer } from './helpers/server.js';
 import { runMain } from './helpers/process.js';
 import { stallingProxy } from './helpers/stalling-proxy.js';
 
@@ -109,6 +109,28 @@ describe('limits from the environment', () => {
     ).toEqual([
       'trialog: invalid configuration: TRIALOG_LIMIT_POINTS_PER_REPORT must be a whole number from 1 to 2147483647 (got "lots")',
     ]);
+  });
+
+  it('given TRIALOG_LIMIT_POINTS_PER_REPORT=2, when a worker reports 3 points, then TOO_LARGE and nothing is written; 2 points are taken', async () => {
+    const { REPORT_METRICS, claim, createJob } = await import('./helpers/jobs.js');
+    const { startServerProcess } = await import('./helpers/process.js');
+    const server = await startServerProcess(':memory:', { TRIALOG_LIMIT_POINTS_PER_REPORT: '2' });
+    try {
+      const gql = gqlClient(server.url);
+      const job = await createJob(gql, { labels: ['two-points'] });
+      const lease = {
+        jobId: job.id,
+        leaseToken: (await claim(gql, { workerId: 'w', labels: ['two-points'] }))!.leaseToken,
+      };
+      const points = (n: number) => Array.from({ length: n }, (_, step) => ({ name: 'loss', value: 1, step }));
+      expect(errorCode(await gql(REPORT_METRICS, { input: { ...lease, points: points(3) } }))).toBe('TOO_LARGE');
+      ok(await gql(REPORT_METRICS, { input: { ...lease, points: points(2) } }));
+      const series = ok(await gql(`query($id: ID!) { job(id: $id) { metrics { points { step } } } }`, { id: job.id }))
+        .job.metrics;
+      expect(series).toEqual([{ points: [{ step: 0 }, { step: 1 }] }]);
+    } finally {
+      await server.kill('SIGTERM');
+    }
   });
 });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrialogClient } from '../src/client/client.js';
-import { limits } from '../src/limits.js';
+import { defaultLimits as limits } from '../src/limits.js';
 import { READ_MODEL_VERSION } from '../projections/read-model-version.js';
 import { claim, createJob } from './helpers/jobs.js';
 import { peakDuring } from './helpers/memory.js';

@@ -4,8 +4,9 @@
  *
  * A page reads what its query selects and no more: without `data`, no event's
  * data is read at all (a thousand megabyte events cost their headers); with
- * it, the page is cut at `limits.eventPageBytes` of data, so it may hold fewer
- * than `first` events with `hasNextPage` true, as Relay allows.
+ * it, the page is cut at `pageBytes` of data (the configured `eventPageBytes`
+ * limit), so it may hold fewer than `first` events with `hasNextPage` true, as
+ * Relay allows.
  */
 import { closingWith } from '../closing-iterator.js';
 import { turnOfEventLoop } from '../event-loop.js';
@@ -13,7 +14,7 @@ import { checkVisible, hiddenCategories } from '../domain/access/visibility.js';
 import type { Role } from '../domain/access/keys.js';
 import { badInput } from '../domain/errors.js';
 import { boundedFilterList } from './filter-lists.js';
-import { limits } from '../limits.js';
+import type { Limits } from '../limits.js';
 import { resumableEnd, type LiveFeed } from '../live-feed.js';
 import {
   matchesFilter,
@@ -36,13 +37,13 @@ export interface EventFields {
 
 export const wholeEvents: EventFields = { data: true, metadata: true };
 
-/** How the store reads a page: only the columns wanted, and data within the byte budget. */
-function readShape(fields: EventFields): ReadShape {
+/** How the store reads a page: only the columns wanted, and data within `pageBytes`. */
+function readShape(fields: EventFields, pageBytes: number): ReadShape {
   return {
     withData: fields.data,
     // Upcasting an older event's data reads its stored version from the metadata.
     withMetadata: fields.metadata || fields.data,
-    maxBytes: fields.data ? limits.eventPageBytes : undefined,
+    maxBytes: fields.data ? pageBytes : undefined,
   };
 }
 
@@ -62,9 +63,13 @@ function cutShortMaybe(fields: EventFields, items: readonly unknown[]): boolean 
  * does not see is left out (FORBIDDEN when the filter names it), and a list of
  * types is bounded (each type is a bound parameter of the store's query).
  */
-export function readerFilter(role: Role, filter: EventFilter | undefined): EventFilter {
+export function readerFilter(
+  role: Role,
+  filter: EventFilter | undefined,
+  limits: Pick<Limits, 'filterListItems'>,
+): EventFilter {
   checkVisible(role, filter);
-  const types = boundedFilterList('filter.types', filter?.types);
+  const types = boundedFilterList(limits, 'filter.types', filter?.types);
   const excludeCategories = hiddenCategories(role);
   return { ...filter, ...(types && { types }), ...(excludeCategories.length > 0 && { excludeCategories }) };
 }
@@ -75,10 +80,11 @@ export async function readLogPage(
   filter: EventFilter | undefined,
   first: number,
   after: string | undefined,
-  fields: EventFields = wholeEvents,
+  fields: EventFields,
+  pageBytes: number,
 ): Promise<EventPage> {
   const start = after === undefined ? undefined : normalizedPosition(store, after);
-  const events = await store.readAll({ after: start, filter, maxCount: first + 1, ...readShape(fields) });
+  const events = await store.readAll({ after: start, filter, maxCount: first + 1, ...readShape(fields, pageBytes) });
   const items = events.slice(0, first);
   const last = items[items.length - 1];
   const anyAfterLast = async () =>
@@ -87,13 +93,16 @@ export async function readLogPage(
   return { items: items.map((event) => ({ cursor: event.position, node: event })), hasNextPage };
 }
 
-/** One stream's events after a revision (the cursor), oldest first, up to revision `upTo` when given. */
+/**
+ * One stream's events after a revision (the cursor), oldest first, up to revision `upTo` when given;
+ * `pageBytes` of data at most (the first event always).
+ */
 export async function readStreamPage(
   store: EventStore,
   streamId: string,
   first: number,
   after: string | undefined,
-  { upTo, fields = wholeEvents }: { upTo?: number; fields?: EventFields } = {},
+  { upTo, fields = wholeEvents, pageBytes }: { upTo?: number; fields?: EventFields; pageBytes: number },
 ): Promise<EventPage> {
   let fromRevision = 0n;
   if (after !== undefined) {
@@ -101,9 +110,9 @@ export async function readStreamPage(
     fromRevision = BigInt(after) + 1n;
   }
   const inView = (event: RecordedEventPart) => upTo === undefined || event.revision <= BigInt(upTo);
-  const events = (await store.readStream(streamId, { fromRevision, maxCount: first + 1, ...readShape(fields) })).filter(
-    inView,
-  );
+  const events = (
+    await store.readStream(streamId, { fromRevision, maxCount: first + 1, ...readShape(fields, pageBytes) })
+  ).filter(inView);
   const items = events.slice(0, first);
   const last = items[items.length - 1];
   const anyAfterLast = async () =>
@@ -131,7 +140,8 @@ export function tailLog(
   feedPosition: () => string | undefined,
   filter: EventFilter | undefined,
   after: string | undefined,
-  fields: EventFields = wholeEvents,
+  fields: EventFields,
+  pageBytes: number,
   narrowed: (event: RecordedEventPart) => boolean = () => true,
 ): AsyncGenerator<RecordedEventPart> {
   // Compared as strings below: only the store's canonical form compares right.
@@ -146,7 +156,7 @@ export function tailLog(
         // A turn of the event loop per page: writes to a fast reader complete without one, and a long backlog
         // would otherwise hold up every other request, and this subscriber's own unsubscribe, until its end.
         await turnOfEventLoop();
-        const page = await store.readAll({ after: last, filter, maxCount: 500, ...readShape(fields) });
+        const page = await store.readAll({ after: last, filter, maxCount: 500, ...readShape(fields, pageBytes) });
         const upToHandover = page.filter((event) => event.position <= handover);
         for (const event of upToHandover) {
           // The consumer may have asked for many results before it left: stop at once (LiveSubscription.closed).

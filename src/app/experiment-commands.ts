@@ -9,7 +9,7 @@ import { decideExperiment, type ExperimentCommand } from '../domain/experiment/d
 import { firstGeneration, memberOf, nextGeneration, slotOf, type Member } from '../domain/experiment/pbt.js';
 import type { EarlyStopping } from '../domain/job/early-stopping.js';
 import { maxJobs, schedulerKind, trialAt } from '../domain/experiment/schedulers.js';
-import { ExperimentSettings } from '../domain/experiment/settings.js';
+import { experimentSettings, type SettingsLimits } from '../domain/experiment/settings.js';
 import type { Json } from '../domain/job/events.js';
 import type { ExperimentQueries, ExperimentView } from '../../projections/experiments-queries.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
@@ -30,6 +30,8 @@ export interface ExperimentCommandDeps {
   jobQueries: JobQueries;
   jobs: JobCommands;
   waitForReadModels: (position: string) => Promise<void>;
+  /** What a new experiment's settings may hold (src/limits.ts). */
+  limits: SettingsLimits;
 }
 
 export class ExperimentCommands implements ExperimentHooks {
@@ -38,10 +40,15 @@ export class ExperimentCommands implements ExperimentHooks {
   /** The next trial slot this process will try, per experiment (the read model may lag). */
   private readonly cursors = new Map<string, number>();
 
-  constructor(private readonly deps: ExperimentCommandDeps) {}
+  /** A new experiment's settings, checked against the configured limits (built once). */
+  private readonly settingsInput: ReturnType<typeof experimentSettings>;
+
+  constructor(private readonly deps: ExperimentCommandDeps) {
+    this.settingsInput = experimentSettings(deps.limits);
+  }
 
   async createExperiment(rawInput: unknown, context: CommandContext): Promise<string> {
-    const settings = parseInput(ExperimentSettings, rawInput);
+    const settings = parseInput(this.settingsInput, rawInput);
     // A seed chosen here is recorded, so the trials stay the same across restarts.
     for (const seeded of [settings.scheduler.random, settings.scheduler.pbt]) {
       if (seeded && seeded.seed == null) seeded.seed = randomInt(0, 2 ** 31 - 1);

@@ -5,9 +5,13 @@
  * an explicit limit, TOO_LARGE past it.
  */
 import { tooLarge } from '../domain/errors.js';
-import { limits } from '../limits.js';
+import type { Limits } from '../limits.js';
 
-export function boundedFilterList<T>(name: string, list: readonly T[] | null | undefined): T[] | undefined {
+export function boundedFilterList<T>(
+  limits: Pick<Limits, 'filterListItems'>,
+  name: string,
+  list: readonly T[] | null | undefined,
+): T[] | undefined {
   if (list === null || list === undefined) return undefined;
   const distinct = [...new Set(list)];
   if (distinct.length > limits.filterListItems) {

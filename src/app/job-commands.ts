@@ -22,19 +22,8 @@ import {
 import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
 import { Repository } from './repository.js';
 import { causedBy, type CommandContext, type EventContext } from './command-context.js';
-import {
-  AppendLogInput,
-  CancelJobInput,
-  ClaimJobInput,
-  CompleteJobInput,
-  CreateJobInput,
-  FailJobInput,
-  ReleaseJobInput,
-  HeartbeatInput,
-  ReportMetricInput,
-  ReportMetricsInput,
-  RetryJobInput,
-} from './job-inputs.js';
+import { jobInputs, type ClaimJobInput, type JobInputs } from './job-inputs.js';
+import type { Limits } from '../limits.js';
 import type { JobRepository } from './job-repository.js';
 import { parseInput } from './validation.js';
 
@@ -111,6 +100,8 @@ export interface JobCommandDeps {
   queries: JobQueries;
   /** Resolves once the read models include the event at this position. */
   waitForReadModels: (position: string) => Promise<void>;
+  /** What an input may hold (src/limits.ts). */
+  limits: Limits;
   clock?: () => Date;
 }
 
@@ -209,9 +200,12 @@ export class JobCommands {
   private readonly claimsByToken = new Map<string, Promise<Claim | null>>();
   private experiments: ExperimentHooks | undefined;
   private readonly tokens: Repository<LeaseTokenState, LeaseTokenEvent, NewLeaseTokenEvent>;
+  /** Each command's input schema, built once with the configured limits. */
+  private readonly inputs: JobInputs;
 
   constructor(private readonly deps: JobCommandDeps) {
     this.clock = deps.clock ?? (() => new Date());
+    this.inputs = jobInputs(deps.limits);
     this.tokens = new Repository(deps.store, leaseTokenKind);
   }
 
@@ -221,7 +215,7 @@ export class JobCommands {
   }
 
   async createJob(rawInput: unknown, context: CommandContext): Promise<string> {
-    const input = parseInput(CreateJobInput, rawInput);
+    const input = parseInput(this.inputs.createJob, rawInput);
     const { idempotencyKey, experimentId, ...fields } = input;
     const base = { ...fields, experimentId, idempotencyKey, generation: 0, parentId: null, decision: null };
     if (idempotencyKey !== null) {
@@ -295,7 +289,7 @@ export class JobCommands {
   }
 
   async claimJob(rawInput: unknown, context: CommandContext): Promise<Claim | null> {
-    const input = parseInput(ClaimJobInput, rawInput);
+    const input = parseInput(this.inputs.claimJob, rawInput);
     if (input.leaseToken === null) return this.claimWithToken(input, randomBytes(32).toString('base64url'), context);
     // A worker that chose its token may send the same claim again after losing the answer, to this
     // process or another: one claim per token, and a repeat answers with the job the first one took.
@@ -507,7 +501,7 @@ export class JobCommands {
   }
 
   async heartbeat(rawInput: unknown, context: CommandContext): Promise<LeaseInfo> {
-    const input = parseInput(HeartbeatInput, rawInput);
+    const input = parseInput(this.inputs.heartbeat, rawInput);
     const now = this.clock();
     const { events } = await this.execute(
       input.jobId,
@@ -529,12 +523,12 @@ export class JobCommands {
   }
 
   async reportMetric(rawInput: unknown, context: CommandContext): Promise<{ jobId: string; shouldStop: boolean }> {
-    const { jobId, leaseToken, sequence, ...point } = parseInput(ReportMetricInput, rawInput);
+    const { jobId, leaseToken, sequence, ...point } = parseInput(this.inputs.reportMetric, rawInput);
     return this.reportPoints(jobId, leaseToken, [point], sequence, context);
   }
 
   async reportMetrics(rawInput: unknown, context: CommandContext): Promise<{ jobId: string; shouldStop: boolean }> {
-    const input = parseInput(ReportMetricsInput, rawInput);
+    const input = parseInput(this.inputs.reportMetrics, rawInput);
     return this.reportPoints(input.jobId, input.leaseToken, input.points, input.sequence, context);
   }
 
@@ -574,7 +568,7 @@ export class JobCommands {
   }
 
   async appendLog(rawInput: unknown, context: CommandContext): Promise<{ firstOffset: number; nextOffset: number }> {
-    const input = parseInput(AppendLogInput, rawInput);
+    const input = parseInput(this.inputs.appendLog, rawInput);
     const { events, state } = await this.execute(
       input.jobId,
       () => ({
@@ -601,7 +595,7 @@ export class JobCommands {
   }
 
   async completeJob(rawInput: unknown, context: CommandContext): Promise<string> {
-    const input = parseInput(CompleteJobInput, rawInput);
+    const input = parseInput(this.inputs.completeJob, rawInput);
     const { lastEventId } = await this.execute(
       input.jobId,
       () => ({
@@ -617,7 +611,7 @@ export class JobCommands {
   }
 
   async failJob(rawInput: unknown, context: CommandContext): Promise<string> {
-    const input = parseInput(FailJobInput, rawInput);
+    const input = parseInput(this.inputs.failJob, rawInput);
     const { events, lastEventId } = await this.execute(
       input.jobId,
       () => ({
@@ -637,7 +631,7 @@ export class JobCommands {
 
   /** The worker hands the job back unfinished; it is queued again without using an attempt. */
   async releaseJob(rawInput: unknown, context: CommandContext): Promise<string> {
-    const input = parseInput(ReleaseJobInput, rawInput);
+    const input = parseInput(this.inputs.releaseJob, rawInput);
     await this.execute(
       input.jobId,
       () => ({ type: 'ReleaseJob', leaseTokenHash: hashLeaseToken(input.leaseToken), reason: input.reason }),
@@ -647,7 +641,7 @@ export class JobCommands {
   }
 
   async cancelJob(rawInput: unknown, context: CommandContext): Promise<string> {
-    const input = parseInput(CancelJobInput, rawInput);
+    const input = parseInput(this.inputs.cancelJob, rawInput);
     const { lastEventId } = await this.execute(
       input.jobId,
       () => ({ type: 'CancelJob', reason: input.reason }),
@@ -658,7 +652,7 @@ export class JobCommands {
   }
 
   async retryJob(rawInput: unknown, context: CommandContext): Promise<string> {
-    const input = parseInput(RetryJobInput, rawInput);
+    const input = parseInput(this.inputs.retryJob, rawInput);
     await this.execute(input.jobId, () => ({ type: 'RetryJob' }), context);
     return input.jobId;
   }

@@ -34,7 +34,7 @@ import {
 import { decideRegistry, type Registry, type RegistryCommand } from '../domain/mapping/registry.js';
 import type { Json } from '../domain/job/events.js';
 import { jobKind } from '../domain/job/kind.js';
-import { limits } from '../limits.js';
+import type { Limits } from '../limits.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import type { AlgorithmRow, MappingQueries } from '../../projections/mappings-queries.js';
 import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
@@ -42,13 +42,7 @@ import type { CommandContext } from './command-context.js';
 import { assertFitsOneAppend } from './append-fit.js';
 import { ByteBudget, forEachConcurrently, laterPosition } from './concurrently.js';
 import { jobData, type JobCommands } from './job-commands.js';
-import {
-  CarryMappingsForwardInput,
-  CreateTrainingJobsInput,
-  MigrateMappingsInput,
-  RegisterAlgorithmInput,
-  RetireAlgorithmInput,
-} from './mapping-inputs.js';
+import { mappingInputs, type MappingInputs } from './mapping-inputs.js';
 import { Repository } from './repository.js';
 import { jsonBytes, parseInput } from './validation.js';
 
@@ -81,14 +75,19 @@ export interface MappingCommandDeps {
   jobQueries: JobQueries;
   jobs: JobCommands;
   waitForReadModels: (position: string) => Promise<void>;
+  /** What an input may hold (src/limits.ts). */
+  limits: Limits;
 }
 
 export class MappingCommands {
   private readonly registry: Repository<Registry, RegistryEvent, NewRegistryEvent>;
   private readonly mappings: Repository<MappingState, MappingEvent, NewMappingEvent>;
   private readonly trainingSets: Repository<TrainingSet, TrainingSetEvent, NewTrainingSetEvent>;
+  /** Each command's input schema, built once with the configured limits. */
+  private readonly inputs: MappingInputs;
 
   constructor(private readonly deps: MappingCommandDeps) {
+    this.inputs = mappingInputs(deps.limits);
     this.registry = new Repository(deps.store, registryKind);
     this.mappings = new Repository(deps.store, mappingKind);
     this.trainingSets = new Repository(deps.store, trainingSetKind);
@@ -156,14 +155,14 @@ export class MappingCommands {
   }
 
   async registerAlgorithm(rawInput: unknown, context: CommandContext): Promise<AlgorithmRow> {
-    const input = parseInput(RegisterAlgorithmInput, rawInput);
+    const input = parseInput(this.inputs.registerAlgorithm, rawInput);
     await this.changeRegistry({ type: 'RegisterAlgorithm', ...input }, context);
     return input;
   }
 
   /** Returns the algorithms it retired. */
   async retireAlgorithm(rawInput: unknown, context: CommandContext): Promise<AlgorithmRow[]> {
-    const input = parseInput(RetireAlgorithmInput, rawInput);
+    const input = parseInput(this.inputs.retireAlgorithm, rawInput);
     const retiring = this.deps.queries
       .algorithms()
       .filter(
@@ -194,7 +193,7 @@ export class MappingCommands {
    * digest of its state as given) and writes the rest, to the same jobs.
    */
   async createTrainingJobs(rawInput: unknown, context: CommandContext): Promise<string[]> {
-    const input = parseInput(CreateTrainingJobsInput, rawInput);
+    const input = parseInput(this.inputs.createTrainingJobs, rawInput);
     const registry = this.deps.queries.registry();
     const planned = [];
     let done: string | undefined;
@@ -290,7 +289,7 @@ export class MappingCommands {
 
   /** New version's mappings pointing at the same jobs: an unchanged state keeps its trained model. */
   async carryMappingsForward(rawInput: unknown, context: CommandContext): Promise<string[]> {
-    const input = parseInput(CarryMappingsForwardInput, rawInput);
+    const input = parseInput(this.inputs.carryMappingsForward, rawInput);
     const planned = [];
     let done: string | undefined;
     for (const { stateName, newStateName } of input.states) {
@@ -347,9 +346,9 @@ export class MappingCommands {
     rawInput: unknown,
     context: CommandContext,
   ): Promise<{ examined: number; changes: MappingChangeReport[]; dryRun: boolean }> {
-    const input = parseInput(MigrateMappingsInput, rawInput);
+    const input = parseInput(this.inputs.migrateMappings, rawInput);
     const changes: MappingChangeReport[] = [];
-    const newJobsData = new ByteBudget(limits.trainingDataPerCallBytes);
+    const newJobsData = new ByteBudget(this.deps.limits.trainingDataPerCallBytes);
     let examined = 0;
     let after: string | undefined;
     for (;;) {

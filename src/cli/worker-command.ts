@@ -2,7 +2,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { NetworkError, NotFoundError, type TrialogClient } from '../client/client.js';
-import { defaultLimits } from '../limits.js';
+import { limitsFromEnv, type Limits } from '../limits.js';
 import { Worker, defaultWorkerId, type WorkerSettings } from '../worker/worker.js';
 import type { WorkerValues } from './commands/worker.js';
 import { clientFrom } from './connection.js';
@@ -17,6 +17,7 @@ export async function runWorkerCommand(
   if (command.length === 0 || !afterSeparator) {
     throw new UsageError('worker needs the command to run after --, e.g. trialog worker -- python train.py');
   }
+  const limits = limitsOf(process.env);
   const client = clientFrom(values);
   // Messages quote job data and the command's stderr: shown inert, like every CLI output.
   const log = (message: string) => console.error(`[trialog worker ${new Date().toISOString()}] ${inert(message)}`);
@@ -27,7 +28,7 @@ export async function runWorkerCommand(
     labels: list(values.labels),
     algorithmIds: list(values.algorithms),
     slots: whole(values.slots, 'slots', 1, 1, 1024),
-    leaseSeconds: whole(values.lease, 'lease', 300, 3, defaultLimits.leaseSecondsMax),
+    leaseSeconds: whole(values.lease, 'lease', 300, 3, limits.leaseSecondsMax),
     graceMs: seconds(values.grace, 'grace', 10) * 1000,
     workDir: resolve(values.workDir ?? 'trialog-runs'),
     cwd: process.cwd(),
@@ -40,6 +41,7 @@ export async function runWorkerCommand(
       values.maxJobs === undefined ? undefined : whole(values.maxJobs, 'max-jobs', 1, 1, Number.MAX_SAFE_INTEGER),
     idleExitMs: values.idleExit === undefined ? undefined : seconds(values.idleExit, 'idle-exit', 0) * 1000,
     drain: values.drain === true,
+    limits,
     log,
   };
   // Options are checked; now the server. A wrong URL or key should say so now, not after a night of
@@ -69,6 +71,18 @@ export async function runWorkerCommand(
   if (summary.stoppedBecause === 'forced') return EXIT.INTERRUPTED;
   if (summary.fatal) throw summary.fatal;
   return EXIT.OK;
+}
+
+/**
+ * The limits a server started in this environment would have (TRIALOG_LIMIT_*): what a job's result and
+ * artifacts are checked against before they are sent, and the longest lease. Read when the command runs.
+ */
+function limitsOf(env: NodeJS.ProcessEnv): Limits {
+  try {
+    return limitsFromEnv(env);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /** An experiment named by id or by name; its id. */

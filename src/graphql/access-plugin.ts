@@ -6,9 +6,9 @@
  */
 import { GraphQLError, Kind, getOperationAST, type DocumentNode, type SelectionSetNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { mayCall } from '../domain/access/keys.js';
 import { DomainError } from '../domain/errors.js';
 import type { GraphQLContext } from './context.js';
+import { mayCall } from './role-fields.js';
 
 function rootFields(document: DocumentNode, selectionSet: SelectionSetNode, seen = new Set<string>()): string[] {
   const fragments = new Map(

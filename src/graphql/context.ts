@@ -1,6 +1,7 @@
 import type { Principal } from '../app/access.js';
 import type { CommandContext } from '../app/command-context.js';
 import type { DomainError } from '../domain/errors.js';
+import type { Limits } from '../limits.js';
 import type { Trialog } from '../trialog.js';
 
 /** What every resolver gets: the service, and who is asking (for event metadata). */
@@ -9,4 +10,6 @@ export interface GraphQLContext {
   command: CommandContext;
   /** The authenticated caller, or why the request is not authenticated. */
   principal: Principal | DomainError;
+  /** What a read may ask for (page sizes, filter lists, metric reads, event pages): the configured limits. */
+  limits: Limits;
 }

@@ -4,7 +4,7 @@
  */
 import { badInput } from '../domain/errors.js';
 import type { EventStore } from '../store/port.js';
-import { limits } from '../limits.js';
+import type { Limits } from '../limits.js';
 import type { ObjectRef } from '@pothos/core';
 import { builder } from './builder.js';
 
@@ -31,7 +31,8 @@ export const PageInfo = builder.objectRef<PageInfoShape>('PageInfo').implement({
   }),
 });
 
-export function pageSize(first: number | null | undefined, fallback: number): number {
+/** A connection's `first`, or `fallback` when not given; BAD_USER_INPUT past `limits.pageSize`. */
+export function pageSize(limits: Pick<Limits, 'pageSize'>, first: number | null | undefined, fallback: number): number {
   const size = first ?? fallback;
   if (!Number.isInteger(size) || size < 0 || size > limits.pageSize) {
     throw badInput(`first must be between 0 and ${limits.pageSize}`);

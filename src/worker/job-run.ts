@@ -27,7 +27,7 @@ import {
   type MetricPointInput,
   type TrialogClient,
 } from '../client/client.js';
-import { limits } from '../limits.js';
+import type { Limits } from '../limits.js';
 import { listArtifacts, readResult } from './artifacts.js';
 import { startChild, type ChildExit, type RunningChild } from './child-process.js';
 import { ensureOwnDirectory } from './contained-files.js';
@@ -46,8 +46,12 @@ export interface JobRunSettings {
   hyperparameterArgs: HyperparameterArgsStyle | null;
   /** Real paths (links resolved) besides the work directory where a PBT parent's checkpoint may lie. */
   checkpointRoots: string[];
+  /** The server's limits on what a job hands in (result, artifacts), checked before it is sent. */
+  limits: OutputLimits;
   log: (message: string) => void;
 }
+
+export type OutputLimits = Pick<Limits, 'resultBytes' | 'artifactsPerJob' | 'idLength'>;
 
 /** A claim's directories, as made and (real*) with every link resolved. */
 interface RunDirectories {
@@ -280,16 +284,16 @@ export class JobRun {
     let result: JsonObject | null;
     let artifacts: ArtifactInput[];
     try {
-      result = await readResult(dirs.output, dirs.realOutput, limits.resultBytes);
+      result = await readResult(dirs.output, dirs.realOutput, this.settings.limits.resultBytes);
       artifacts = await this.artifactsOf(dirs);
     } catch (error) {
       // The command said it succeeded but left no usable result: a failure of the run, retried like one.
       return this.fail(`the command exited 0 but ${(error as Error).message}`, true, exit);
     }
     const resultBytes = Buffer.byteLength(JSON.stringify(result));
-    if (resultBytes > limits.resultBytes) {
+    if (resultBytes > this.settings.limits.resultBytes) {
       return this.fail(
-        `the command exited 0 but result.json is ${resultBytes} bytes; the server takes at most ${limits.resultBytes}`,
+        `the command exited 0 but result.json is ${resultBytes} bytes; the server takes at most ${this.settings.limits.resultBytes}`,
         false,
         exit,
       );
@@ -380,6 +384,7 @@ export class JobRun {
   }
 
   private async artifactsOf(dirs: RunDirectories): Promise<ArtifactInput[]> {
+    const { limits } = this.settings;
     const { artifacts, omitted, skipped } = await listArtifacts(dirs.output, dirs.realOutput, limits.artifactsPerJob);
     const fitting = artifacts.filter((a) => a.name.length <= limits.idLength && a.uri.length <= MAX_URI_LENGTH);
     const unlisted = omitted + artifacts.length - fitting.length;

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TrialogApiError, type JobStatus, type TrialogClient } from '../client/client.js';
 import type { HyperparameterArgsStyle } from './command-line.js';
-import { JobRun, type JobOutcome } from './job-run.js';
+import { JobRun, type JobOutcome, type OutputLimits } from './job-run.js';
 
 export interface WorkerSettings {
   command: string[];
@@ -36,6 +36,8 @@ export interface WorkerSettings {
   idleExitMs?: number;
   /** On the first signal, let running jobs finish instead of releasing them. */
   drain: boolean;
+  /** The server's limits on what a job hands in (result, artifacts), checked before it is sent. */
+  limits: OutputLimits;
   log: (message: string) => void;
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { GraphQLLimits } from '../../src/config.js';
+import { withLimits, type Limits } from '../../src/limits.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { openTrialog, type Trialog } from '../../src/trialog.js';
 
@@ -67,6 +68,8 @@ export async function startTestServer(
     maxSubscriberBacklogBytes?: number;
     /** The built dashboard to serve (default: the repository's dashboard/dist). */
     dashboardDir?: string;
+    /** Input and read limits other than the defaults (as TRIALOG_LIMIT_* would set them). */
+    limits?: Partial<Limits>;
   } = {},
 ): Promise<TestServer> {
   const dir = options.dbPath ? undefined : tempDir();
@@ -78,6 +81,7 @@ export async function startTestServer(
     adminKey: options.adminKey,
     maxSubscriberBacklog: options.maxSubscriberBacklog,
     maxSubscriberBacklogBytes: options.maxSubscriberBacklogBytes,
+    limits: withLimits(options.limits),
   });
   const server = await startServer(trialog, {
     port: 0,

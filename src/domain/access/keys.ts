@@ -6,6 +6,7 @@
  * - worker: claim, heartbeat, report metrics, append logs, complete and fail
  *   (each only for the job its lease holds);
  * - viewer: read and subscribe.
+ * Which API fields each role may call is the GraphQL layer's table: src/graphql/role-fields.ts.
  */
 import { z } from 'zod';
 import { badInput, conflict, notFound } from '../errors.js';
@@ -104,37 +105,4 @@ export function decideKeys(state: KeyRing | undefined, command: AccessCommand): 
   if (!key) throw notFound(`key ${command.keyId} not found`);
   if (key.revokedAt !== null) throw conflict(`key ${command.keyId} is revoked already`);
   return [{ type: 'ApiKeyRevoked', data: { keyId: command.keyId } }];
-}
-
-/** What each role may call: root fields of Mutation; every role reads and subscribes (apiKeys: admin). */
-const WORKER_MUTATIONS = [
-  'claimJob',
-  'heartbeat',
-  'reportMetric',
-  'reportMetrics',
-  'appendLog',
-  'completeJob',
-  'failJob',
-  'releaseJob',
-];
-const EDITOR_MUTATIONS = [
-  'createJob',
-  'cancelJob',
-  'retryJob',
-  'createExperiment',
-  'pauseExperiment',
-  'resumeExperiment',
-  'finishExperiment',
-  'createTrainingJobs',
-  'carryMappingsForward',
-];
-const ADMIN_ONLY_QUERIES = ['apiKeys'];
-
-export function mayCall(role: Role, operation: 'query' | 'mutation' | 'subscription', field: string): boolean {
-  if (role === 'admin') return true;
-  if (operation === 'query') return !ADMIN_ONLY_QUERIES.includes(field);
-  if (operation === 'subscription') return true;
-  if (role === 'editor') return EDITOR_MUTATIONS.includes(field);
-  if (role === 'worker') return WORKER_MUTATIONS.includes(field);
-  return false;
 }

@@ -3,9 +3,13 @@
  * and limits, checked once at creation. The parsed form (defaults filled in)
  * is what ExperimentCreated records and what `Experiment.config` shows, in the
  * same one-of shape as the GraphQL input.
+ *
+ * A new experiment's settings are checked against the configured limits
+ * (`experimentSettings(limits)`); recorded ones (`ExperimentSettings`) are read
+ * without them, so that lowering a limit never makes the log unreadable.
  */
 import { z } from 'zod';
-import { limits } from '../../limits.js';
+import type { Limits } from '../../limits.js';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const positiveInt = z.number().int().min(1);
@@ -46,11 +50,6 @@ const Distribution = z.object({
 // GraphQL's @oneOf has already checked that exactly one of them is given.
 export type Distribution = z.output<typeof Distribution>;
 
-const parameterName = z.string().min(1).max(limits.idLength);
-
-const Parameter = z.object({ name: parameterName, distribution: Distribution });
-export type Parameter = z.output<typeof Parameter>;
-
 function uniqueNames<T extends { name: string }>(items: T[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   items.forEach((item, i) => {
@@ -61,159 +60,177 @@ function uniqueNames<T extends { name: string }>(items: T[], ctx: z.RefinementCt
   });
 }
 
-const Space = z.array(Parameter).min(1, 'the space needs at least one parameter').max(100).superRefine(uniqueNames);
+/** The limits an experiment's settings are checked against. */
+export type SettingsLimits = Pick<Limits, 'idLength' | 'gridPoints' | 'populationSize' | 'nameLength' | 'reasonLength'>;
 
-const GridSpace = z
-  .array(z.object({ name: parameterName, values: z.array(z.json()).min(1, 'a grid parameter needs values') }))
-  .min(1, 'the grid needs at least one parameter')
-  .max(100)
-  .superRefine(uniqueNames)
-  .superRefine((space, ctx) => {
-    const points = space.reduce((n, p) => n * p.values.length, 1);
-    if (points > limits.gridPoints) {
-      ctx.addIssue({ code: 'custom', message: `the grid has ${points} points; the limit is ${limits.gridPoints}` });
-    }
-  });
+/** A new experiment's settings, bounded by `limits`; parse with it to fill in the defaults. */
+export function experimentSettings(limits: SettingsLimits) {
+  const parameterName = z.string().min(1).max(limits.idLength);
+  const Parameter = z.object({ name: parameterName, distribution: Distribution });
+  const Space = z.array(Parameter).min(1, 'the space needs at least one parameter').max(100).superRefine(uniqueNames);
 
-const Pbt = z
-  .object({
-    populationSize: z.number().int().min(2, 'populationSize must be at least 2').max(limits.populationSize),
-    initial: Space,
-    exploit: z.object({
-      truncation: z
-        .object({
-          fraction: z
-            .number()
-            .default(0.2)
-            .refine((f) => f > 0 && f <= 0.5, 'fraction must be in (0, 0.5]'),
-        })
-        .optional(),
-      tournament: z
-        .object({ size: z.number().int().min(2, 'a tournament needs at least 2 members').default(2) })
-        .optional(),
-    }),
-    explore: z
-      .array(
-        z.object({
-          parameter: parameterName,
-          strategy: z.object({
-            perturb: z
-              .object({
-                factors: z
-                  .array(finite.refine((f) => f > 0, 'factors must be > 0'))
-                  .min(1, 'perturb needs at least one factor')
-                  .default([0.8, 1.2]),
-              })
-              .optional(),
-            resample: z
-              .object({
-                probability: z
-                  .number()
-                  .default(0.25)
-                  .refine((p) => p >= 0 && p <= 1, 'probability must be in [0, 1]'),
-                distribution: Distribution,
-              })
-              .optional(),
+  const GridSpace = z
+    .array(z.object({ name: parameterName, values: z.array(z.json()).min(1, 'a grid parameter needs values') }))
+    .min(1, 'the grid needs at least one parameter')
+    .max(100)
+    .superRefine(uniqueNames)
+    .superRefine((space, ctx) => {
+      const points = space.reduce((n, p) => n * p.values.length, 1);
+      if (points > limits.gridPoints) {
+        ctx.addIssue({ code: 'custom', message: `the grid has ${points} points; the limit is ${limits.gridPoints}` });
+      }
+    });
+
+  const Pbt = z
+    .object({
+      populationSize: z.number().int().min(2, 'populationSize must be at least 2').max(limits.populationSize),
+      initial: Space,
+      exploit: z.object({
+        truncation: z
+          .object({
+            fraction: z
+              .number()
+              .default(0.2)
+              .refine((f) => f > 0 && f <= 0.5, 'fraction must be in (0, 0.5]'),
+          })
+          .optional(),
+        tournament: z
+          .object({ size: z.number().int().min(2, 'a tournament needs at least 2 members').default(2) })
+          .optional(),
+      }),
+      explore: z
+        .array(
+          z.object({
+            parameter: parameterName,
+            strategy: z.object({
+              perturb: z
+                .object({
+                  factors: z
+                    .array(finite.refine((f) => f > 0, 'factors must be > 0'))
+                    .min(1, 'perturb needs at least one factor')
+                    .default([0.8, 1.2]),
+                })
+                .optional(),
+              resample: z
+                .object({
+                  probability: z
+                    .number()
+                    .default(0.25)
+                    .refine((p) => p >= 0 && p <= 1, 'probability must be in [0, 1]'),
+                  distribution: Distribution,
+                })
+                .optional(),
+            }),
           }),
-        }),
-      )
-      .nullish()
-      .transform((e) => e ?? []),
-    maxGenerations: positiveInt.nullish().transform((v) => v ?? null),
-    seed: z.number().int().nullish(),
-  })
-  .superRefine((pbt, ctx) => {
-    const names = new Set(pbt.initial.map((p) => p.name));
-    pbt.explore.forEach((e, i) => {
-      if (!names.has(e.parameter)) {
+        )
+        .nullish()
+        .transform((e) => e ?? []),
+      maxGenerations: positiveInt.nullish().transform((v) => v ?? null),
+      seed: z.number().int().nullish(),
+    })
+    .superRefine((pbt, ctx) => {
+      const names = new Set(pbt.initial.map((p) => p.name));
+      pbt.explore.forEach((e, i) => {
+        if (!names.has(e.parameter)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown parameter ${e.parameter}`,
+            path: ['explore', i, 'parameter'],
+          });
+        }
+      });
+      const size = pbt.exploit.tournament?.size;
+      if (size !== undefined && size > pbt.populationSize) {
         ctx.addIssue({
           code: 'custom',
-          message: `unknown parameter ${e.parameter}`,
-          path: ['explore', i, 'parameter'],
+          message: 'a tournament cannot be larger than the population',
+          path: ['exploit', 'tournament', 'size'],
         });
       }
     });
-    const size = pbt.exploit.tournament?.size;
-    if (size !== undefined && size > pbt.populationSize) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'a tournament cannot be larger than the population',
-        path: ['exploit', 'tournament', 'size'],
-      });
-    }
-  });
 
-export const ExperimentSettings = z
-  .object({
-    name: z.string().trim().min(1, 'a name is required').max(limits.nameLength),
-    description: z
-      .string()
-      .max(limits.reasonLength)
-      .nullish()
-      .transform((v) => v ?? null),
-    objective: z
-      .object({
-        metric: z.string().regex(/^[A-Za-z0-9_.\-/]{1,128}$/, 'must be a metric name'),
-        direction: z.enum(['MINIMIZE', 'MAXIMIZE']),
-      })
-      .nullish()
-      .transform((v) => v ?? null),
-    scheduler: z.object({
-      manual: z.object({ maxJobs: positiveInt.nullish().transform((v) => v ?? null) }).optional(),
-      random: z
+  return z
+    .object({
+      name: z.string().trim().min(1, 'a name is required').max(limits.nameLength),
+      description: z
+        .string()
+        .max(limits.reasonLength)
+        .nullish()
+        .transform((v) => v ?? null),
+      objective: z
         .object({
-          space: Space,
-          seed: z.number().int().nullish(),
-          maxJobs: positiveInt.nullish().transform((v) => v ?? null),
+          metric: z.string().regex(/^[A-Za-z0-9_.\-/]{1,128}$/, 'must be a metric name'),
+          direction: z.enum(['MINIMIZE', 'MAXIMIZE']),
         })
-        .optional(),
-      grid: z.object({ space: GridSpace }).optional(),
-      pbt: Pbt.optional(),
-    }),
-    earlyStopping: z
-      .object({
-        median: z
+        .nullish()
+        .transform((v) => v ?? null),
+      scheduler: z.object({
+        manual: z.object({ maxJobs: positiveInt.nullish().transform((v) => v ?? null) }).optional(),
+        random: z
           .object({
-            startupJobs: z.number().int().min(0).default(5),
-            warmupSteps: z.number().int().min(0).default(0),
-            intervalSteps: positiveInt.default(1),
-            minJobs: positiveInt.default(1),
+            space: Space,
+            seed: z.number().int().nullish(),
+            maxJobs: positiveInt.nullish().transform((v) => v ?? null),
           })
           .optional(),
-        successiveHalving: z
-          .object({
-            minSteps: positiveInt.default(1),
-            reductionFactor: z.number().int().min(2, 'reductionFactor must be at least 2').default(4),
-            maxSteps: positiveInt.nullish().transform((v) => v ?? null),
-          })
-          .optional(),
-      })
-      .nullish()
-      .transform((v) => v ?? null),
-    maxConcurrent: positiveInt.nullish().transform((v) => v ?? null),
-    stopThreshold: finite.nullish().transform((v) => v ?? null),
-  })
-  .superRefine((s, ctx) => {
-    if (s.earlyStopping && !s.objective) {
-      ctx.addIssue({ code: 'custom', message: 'early stopping needs an objective', path: ['earlyStopping'] });
-    }
-    if (s.stopThreshold !== null && !s.objective) {
-      ctx.addIssue({ code: 'custom', message: 'a stop threshold needs an objective', path: ['stopThreshold'] });
-    }
-    if (s.scheduler.pbt && !s.objective) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'population-based training needs an objective',
-        path: ['scheduler', 'pbt'],
-      });
-    }
-    const sh = s.earlyStopping?.successiveHalving;
-    if (sh?.maxSteps != null && sh.maxSteps < sh.minSteps) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'maxSteps must be at least minSteps',
-        path: ['earlyStopping', 'successiveHalving', 'maxSteps'],
-      });
-    }
-  });
+        grid: z.object({ space: GridSpace }).optional(),
+        pbt: Pbt.optional(),
+      }),
+      earlyStopping: z
+        .object({
+          median: z
+            .object({
+              startupJobs: z.number().int().min(0).default(5),
+              warmupSteps: z.number().int().min(0).default(0),
+              intervalSteps: positiveInt.default(1),
+              minJobs: positiveInt.default(1),
+            })
+            .optional(),
+          successiveHalving: z
+            .object({
+              minSteps: positiveInt.default(1),
+              reductionFactor: z.number().int().min(2, 'reductionFactor must be at least 2').default(4),
+              maxSteps: positiveInt.nullish().transform((v) => v ?? null),
+            })
+            .optional(),
+        })
+        .nullish()
+        .transform((v) => v ?? null),
+      maxConcurrent: positiveInt.nullish().transform((v) => v ?? null),
+      stopThreshold: finite.nullish().transform((v) => v ?? null),
+    })
+    .superRefine((s, ctx) => {
+      if (s.earlyStopping && !s.objective) {
+        ctx.addIssue({ code: 'custom', message: 'early stopping needs an objective', path: ['earlyStopping'] });
+      }
+      if (s.stopThreshold !== null && !s.objective) {
+        ctx.addIssue({ code: 'custom', message: 'a stop threshold needs an objective', path: ['stopThreshold'] });
+      }
+      if (s.scheduler.pbt && !s.objective) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'population-based training needs an objective',
+          path: ['scheduler', 'pbt'],
+        });
+      }
+      const sh = s.earlyStopping?.successiveHalving;
+      if (sh?.maxSteps != null && sh.maxSteps < sh.minSteps) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'maxSteps must be at least minSteps',
+          path: ['earlyStopping', 'successiveHalving', 'maxSteps'],
+        });
+      }
+    });
+}
+
+/** Recorded settings, as ExperimentCreated holds them: the shape alone, whatever the limits are now. */
+export const ExperimentSettings = experimentSettings({
+  idLength: Infinity,
+  gridPoints: Infinity,
+  populationSize: Infinity,
+  nameLength: Infinity,
+  reasonLength: Infinity,
+});
 export type ExperimentSettings = z.output<typeof ExperimentSettings>;
+export type Parameter = NonNullable<ExperimentSettings['scheduler']['random']>['space'][number];

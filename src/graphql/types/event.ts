@@ -97,10 +97,17 @@ builder.queryField('events', (t) =>
       after: t.arg.string(),
     },
     resolve: async (_root, args, ctx, info) => {
-      const first = pageSize(args.first, 100);
+      const first = pageSize(ctx.limits, args.first, 100);
       const fields = selectedEventFields(info, ['edges', 'node']);
-      const filter = readerFilter(roleOf(ctx), toStoreFilter(args.filter));
-      const page = await readLogPage(ctx.trialog.store, filter, first, args.after ?? undefined, fields);
+      const filter = readerFilter(roleOf(ctx), toStoreFilter(args.filter), ctx.limits);
+      const page = await readLogPage(
+        ctx.trialog.store,
+        filter,
+        first,
+        args.after ?? undefined,
+        fields,
+        ctx.limits.eventPageBytes,
+      );
       return toConnection(page.items, page.hasNextPage, args.after);
     },
   }),
@@ -116,9 +123,10 @@ builder.subscriptionField('events', (t) =>
         ctx.trialog.store,
         ctx.trialog.feed,
         () => ctx.trialog.runner.position,
-        readerFilter(roleOf(ctx), toStoreFilter(args.filter)),
+        readerFilter(roleOf(ctx), toStoreFilter(args.filter), ctx.limits),
         args.after ?? undefined,
         selectedEventFields(info, []),
+        ctx.limits.eventPageBytes,
       ),
     resolve: (event) => event,
   }),

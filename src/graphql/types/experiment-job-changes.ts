@@ -75,6 +75,7 @@ builder.subscriptionField('experimentJobsChanged', (t) =>
         // "From now" is where the feed stands: read synchronously with joining it, so nothing falls between.
         after ?? trialog.runner.position,
         HEADERS_ONLY,
+        trialog.limits.eventPageBytes, // no data is read: the budget never binds
         ofThisExperiment,
       );
     },

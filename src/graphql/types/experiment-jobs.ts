@@ -15,12 +15,12 @@ builder.objectFields(Experiment, (t) => ({
       first: t.arg.int({ defaultValue: 50 }),
       after: t.arg.string(),
     },
-    resolve: (e, args, { trialog }) => {
+    resolve: (e, args, { trialog, limits }) => {
       const after = positionCursor(trialog.store, args.after);
-      const filter = { experimentId: e.id, status: boundedFilterList('status', args.status) };
+      const filter = { experimentId: e.id, status: boundedFilterList(limits, 'status', args.status) };
       const page = trialog.jobQueries.jobs(
         filter,
-        pageSize(args.first, 50),
+        pageSize(limits, args.first, 50),
         after === undefined ? undefined : { position: after },
       );
       return { ...toConnection(withCursorText(page), page.hasNextPage, args.after), totalCount: page.totalCount };
@@ -35,7 +35,7 @@ builder.objectFields(Experiment, (t) => ({
     type: [Job],
     description: 'Finished jobs ranked by objective value, best first.',
     args: { first: t.arg.int({ defaultValue: 10 }) },
-    resolve: (e, args, ctx) => ranked(ctx, e, pageSize(args.first, 10)),
+    resolve: (e, args, ctx) => ranked(ctx, e, pageSize(ctx.limits, args.first, 10)),
   }),
 }));
 

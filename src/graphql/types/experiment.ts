@@ -66,14 +66,15 @@ Experiment.implement({
     history: t.field({
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
-      resolve: async (e, args, { trialog }, info) => {
+      resolve: async (e, args, { trialog, limits }, info) => {
         const page = await readStreamPage(
           trialog.store,
           experimentKind.streamId(e.id),
-          pageSize(args.first, 100),
+          pageSize(limits, args.first, 100),
           args.after ?? undefined,
           {
             fields: selectedEventFields(info, ['edges', 'node']),
+            pageBytes: limits.eventPageBytes,
           },
         );
         return toConnection(page.items, page.hasNextPage, args.after);
@@ -292,10 +293,10 @@ builder.queryFields((t) => ({
       first: t.arg.int({ defaultValue: 50 }),
       after: t.arg.string(),
     },
-    resolve: (_root, args, { trialog }) => {
+    resolve: (_root, args, { trialog, limits }) => {
       const page = trialog.experimentQueries.experiments(
         args.status ?? null,
-        pageSize(args.first, 50),
+        pageSize(limits, args.first, 50),
         positionCursor(trialog.store, args.after),
       );
       return toConnection(page.items, page.hasNextPage, args.after);

@@ -136,6 +136,7 @@ function jobStatusChangesAfter(
     { category: jobKind.category, types: [...STATUS_CHANGING_EVENT_TYPES] },
     after,
     wholeEvents,
+    trialog.limits.eventPageBytes,
     // Narrowed before queueing: another experiment's events never wait in this subscriber's queue.
     experimentId === null ? undefined : (event) => trialog.jobExperiments.ofEvent(event) === experimentId,
   ) as AsyncGenerator<RecordedEvent>;

@@ -130,8 +130,8 @@ Job.implement({
     logs: t.field({
       type: LogLineConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
-      resolve: (j, args, { trialog }) => {
-        const first = pageSize(args.first, 100);
+      resolve: (j, args, { trialog, limits }) => {
+        const first = pageSize(limits, args.first, 100);
         const afterOffset = parseOffsetCursor(args.after);
         // A past job's log ends where it stood then; its lines are the read model's (they never change).
         const endOffset = j.asOfRevision === undefined ? undefined : j.nextLogOffset;
@@ -149,11 +149,12 @@ Job.implement({
       type: EventConnection,
       description: "The job's own events, oldest first.",
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
-      resolve: async (j, args, { trialog }, info) => {
-        const first = pageSize(args.first, 100);
+      resolve: async (j, args, { trialog, limits }, info) => {
+        const first = pageSize(limits, args.first, 100);
         const page = await readStreamPage(trialog.store, jobKind.streamId(j.id), first, args.after ?? undefined, {
           upTo: j.asOfRevision,
           fields: selectedEventFields(info, ['edges', 'node']),
+          pageBytes: limits.eventPageBytes,
         });
         return toConnection(page.items, page.hasNextPage, args.after);
       },
@@ -381,9 +382,9 @@ builder.queryFields((t) => ({
       after: t.arg.string(),
       orderBy: t.arg({ type: JobOrder, description: 'The order of the list; oldest first when not given.' }),
     },
-    resolve: (_root, args, { trialog }) => {
-      const first = pageSize(args.first, 50);
-      const filter = { ...args.filter, status: boundedFilterList('filter.status', args.filter?.status) };
+    resolve: (_root, args, { trialog, limits }) => {
+      const first = pageSize(limits, args.first, 50);
+      const filter = { ...args.filter, status: boundedFilterList(limits, 'filter.status', args.filter?.status) };
       const order = jobOrder(args.orderBy);
       const page = trialog.jobQueries.jobs(filter, first, parseJobCursor(trialog.store, args.after, order), order);
       return { ...toConnection(withCursorText(page), page.hasNextPage, args.after), totalCount: page.totalCount };

@@ -56,14 +56,15 @@ const TrainingMapping = builder.objectRef<MappingState>('TrainingMapping').imple
     history: t.field({
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
-      resolve: async (m, args, { trialog }, info) => {
+      resolve: async (m, args, { trialog, limits }, info) => {
         const page = await readStreamPage(
           trialog.store,
           mappingKind.streamId(m.id),
-          pageSize(args.first, 100),
+          pageSize(limits, args.first, 100),
           args.after ?? undefined,
           {
             fields: selectedEventFields(info, ['edges', 'node']),
+            pageBytes: limits.eventPageBytes,
           },
         );
         return toConnection(page.items, page.hasNextPage, args.after);
@@ -191,10 +192,10 @@ builder.queryFields((t) => ({
   mappings: t.field({
     type: TrainingMappingConnection,
     args: { entityId: t.arg.string(), first: t.arg.int({ defaultValue: 50 }), after: t.arg.string() },
-    resolve: (_root, args, { trialog }) => {
+    resolve: (_root, args, { trialog, limits }) => {
       const page = trialog.mappingQueries.mappings(
         { entityId: args.entityId },
-        pageSize(args.first, 50),
+        pageSize(limits, args.first, 50),
         positionCursor(trialog.store, args.after),
       );
       return toConnection(page.items, page.hasNextPage, args.after);

@@ -6,7 +6,6 @@
  */
 import { badInput, tooLarge } from '../../domain/errors.js';
 import { MAX_METRIC_STEP } from '../../domain/job/decide.js';
-import { limits } from '../../limits.js';
 import type { MetricPointRow } from '../../../projections/jobs-queries.js';
 import type {
   MetricBucket as MetricBucketShape,
@@ -79,7 +78,7 @@ export const MetricSeries = builder.objectRef<MetricSeriesRef>('MetricSeries').i
         `TRIALOG_LIMIT_METRIC_POINTS_PER_READ (default 10,000): a range holding more is TOO_LARGE unless \`first\` ` +
         'asks for only its first points; page it with `pointsPage` or downsample it with `buckets`.',
       args: { fromStep: t.arg.int(), toStep: t.arg.int(), first: t.arg.int() },
-      resolve: (series, args, { trialog }) => {
+      resolve: (series, args, { trialog, limits }) => {
         const range = stepRange(args);
         const limit = limits.metricPointsPerRead;
         if (args.first != null && (args.first < 0 || args.first > limit)) {
@@ -106,8 +105,8 @@ export const MetricSeries = builder.objectRef<MetricSeriesRef>('MetricSeries').i
         first: t.arg.int({ defaultValue: 100 }),
         after: t.arg.string(),
       },
-      resolve: (series, args, { trialog }) => {
-        const first = pageSize(args.first, 100);
+      resolve: (series, args, { trialog, limits }) => {
+        const first = pageSize(limits, args.first, 100);
         const points = trialog.jobQueries.metrics.points(
           series,
           stepRange(args),
@@ -125,7 +124,7 @@ export const MetricSeries = builder.objectRef<MetricSeriesRef>('MetricSeries').i
         'count, min, max and last point, so spikes survive downsampling. `count` is at most ' +
         'TRIALOG_LIMIT_METRIC_BUCKETS_PER_READ (default 2,000).',
       args: { count: t.arg.int({ required: true }), fromStep: t.arg.int(), toStep: t.arg.int() },
-      resolve: (series, args, { trialog }) => {
+      resolve: (series, args, { trialog, limits }) => {
         const max = limits.metricBucketsPerRead;
         if (args.count < 1 || args.count > max) throw badInput(`count must be between 1 and ${max}`);
         return trialog.jobQueries.metrics.buckets(series, args.count, stepRange(args));
