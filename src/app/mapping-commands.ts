@@ -51,7 +51,8 @@ import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
 import type { CommandContext } from './command-context.js';
 import { assertFitsOneAppend } from './append-fit.js';
 import { ByteBudget, forEachConcurrently, laterPosition } from './concurrently.js';
-import { jobData, type JobCommands } from './job-commands.js';
+import type { JobCommands } from './job-commands.js';
+import { jobData } from './job-ids.js';
 import {
   CarryMappingsForwardInput,
   CreateTrainingJobsInput,

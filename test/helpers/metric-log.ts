@@ -5,6 +5,7 @@
  * real projections, so a server started on the file serves them at once.
  */
 import { randomUUID } from 'node:crypto';
+import { jobData } from '../../src/app/job-ids.js';
 import { jobEventVersion } from '../../src/domain/job/upcasters.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { readModelProjections } from '../../src/trialog.js';
@@ -49,23 +50,7 @@ export async function writeChattyJobs(
         revision += events.length;
       };
       await append([
-        event('JobCreated', {
-          jobId,
-          experimentId: null,
-          hyperparameters: {},
-          params: {},
-          algorithmId: null,
-          algorithmVersion: null,
-          trainingData: null,
-          priority: 0,
-          labels: [],
-          maxAttempts: 3,
-          idempotencyKey: null,
-          generation: 0,
-          parentId: null,
-          trialIndex: null,
-          decision: null,
-        }),
+        event('JobCreated', jobData(jobId, {})),
         event('JobClaimed', {
           workerId: 'w',
           leaseTokenHash: 'h',
