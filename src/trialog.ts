@@ -9,6 +9,7 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { AccessControl } from './app/access.js';
 import { ExperimentCommands } from './app/experiment-commands.js';
 import { experimentRepository } from './app/experiment-repository.js';
+import { EarlyStoppingInputs } from './app/early-stopping-inputs.js';
 import { JobCommands } from './app/job-commands.js';
 import { JobExperiments } from './app/job-experiments.js';
 import { MappingCommands } from './app/mapping-commands.js';
@@ -122,15 +123,16 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
   // A mutation answers once the read models include its events, or, past the bound, that they lag (still recorded).
   const waitTimeoutMs = (config.readModelWaitSeconds ?? DEFAULT_READ_MODEL_WAIT_SECONDS) * 1000;
   const waitForReadModels = (position: string) => runner.waitFor(position, { timeoutMs: waitTimeoutMs });
+  const experimentQueries = new ExperimentQueries(readDb);
+  runner.onApplied((batch) => experimentQueries.noteApplied(batch));
   const jobCommands = new JobCommands({
     store,
     repository: jobRepository(store, { queries: jobQueries, cacheBytes: config.aggregateCacheBytes }),
     queries: jobQueries,
+    earlyStopping: new EarlyStoppingInputs(experimentQueries),
     waitForReadModels,
     limits,
   });
-  const experimentQueries = new ExperimentQueries(readDb);
-  runner.onApplied((batch) => experimentQueries.noteApplied(batch));
   const experimentCommands = new ExperimentCommands({
     repository: experimentRepository(store, config.aggregateCacheBytes),
     queries: experimentQueries,

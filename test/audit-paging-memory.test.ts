@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobKind } from '../src/domain/job/kind.js';
+import { jobData } from '../src/app/job-ids.js';
 import { defaultLimits } from '../src/limits.js';
 import { SqliteEventStore } from '../src/store/sqlite-store.js';
 import { peakDuring } from './helpers/memory.js';
@@ -46,23 +47,7 @@ async function writeChattyJob(dbPath: string, events: number): Promise<void> {
   const log = [
     {
       type: 'JobCreated',
-      data: {
-        jobId: JOB_ID,
-        experimentId: null,
-        hyperparameters: {},
-        params: {},
-        algorithmId: null,
-        algorithmVersion: null,
-        trainingData: 'd'.repeat(1_000_000),
-        priority: 0,
-        labels: [],
-        maxAttempts: 3,
-        idempotencyKey: null,
-        generation: 0,
-        parentId: null,
-        trialIndex: null,
-        decision: null,
-      },
+      data: jobData(JOB_ID, { trainingData: 'd'.repeat(1_000_000) }),
     },
     {
       type: 'JobClaimed',

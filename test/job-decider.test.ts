@@ -15,6 +15,7 @@ import {
 import type { EarlyStopping } from '../src/domain/job/early-stopping.js';
 import { jobKind } from '../src/domain/job/kind.js';
 import { currentShape } from '../src/app/event-shapes.js';
+import { jobData } from '../src/app/job-ids.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -43,24 +44,8 @@ function spec(given: NewJobEvent[]) {
 
 const created = (overrides: Partial<Extract<NewJobEvent, { type: 'JobCreated' }>['data']> = {}): NewJobEvent => ({
   type: 'JobCreated',
-  data: {
-    jobId: 'job_1',
-    experimentId: null,
-    hyperparameters: { lr: 0.1 },
-    params: {},
-    algorithmId: null,
-    algorithmVersion: null,
-    trainingData: null,
-    priority: 0,
-    labels: [],
-    maxAttempts: 3,
-    idempotencyKey: null,
-    generation: 0,
-    parentId: null,
-    trialIndex: null,
-    decision: null,
-    ...overrides,
-  },
+  // The defaults every job Trialog makes is created with: the fixture cannot drift from them.
+  data: jobData('job_1', { hyperparameters: { lr: 0.1 }, ...overrides }),
 });
 
 const claimed = (attempt = 1, expiresAt = at(300), workerId = 'w1', leaseTokenHash = TOKEN): NewJobEvent => ({

@@ -440,7 +440,7 @@ describe('review regressions', () => {
     // As if a migration had created Two's job at version 1 and died before recording it in the mapping.
     const { mappingId } = await import('../src/domain/mapping/events.js');
     const { mappingJobId } = await import('../src/domain/mapping/mapping.js');
-    const { jobData } = await import('../src/app/job-commands.js');
+    const { jobData } = await import('../src/app/job-ids.js');
     const orphan = mappingJobId(mappingId(entity, 1, 'S'), 'Two', 1);
     await t.trialog.jobCommands.createJobIfAbsent(
       jobData(orphan, { algorithmId: 'Two', algorithmVersion: 1, trainingData: [1] }),

@@ -7,7 +7,7 @@
  * the store commits them in batches.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { trialJobId } from '../../src/app/job-commands.js';
+import { trialJobId } from '../../src/app/job-ids.js';
 import { sampleSpace } from '../../src/domain/experiment/sampling.js';
 import type { Parameter } from '../../src/domain/experiment/settings.js';
 import { jobKind } from '../../src/domain/job/kind.js';

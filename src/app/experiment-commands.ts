@@ -1,13 +1,13 @@
 /**
  * Experiment mutations, and what experiments add to the job commands:
- * trials handed out by claims, early stopping after reports, the stop
- * threshold after completions (see `ExperimentHooks` in job-commands.ts).
+ * trials handed out by claims, the stop threshold and an exhausted search
+ * after a job ends (see `ExperimentHooks` in experiment-hooks.ts). Early
+ * stopping is the report's own decision (see early-stopping-inputs.ts).
  */
 import { createHash, randomInt } from 'node:crypto';
 import { DomainError, badInput, conflict, notFound } from '../domain/errors.js';
 import { decideExperiment, type ExperimentCommand } from '../domain/experiment/decide.js';
 import { firstGeneration, memberOf, nextGeneration, slotOf, type Member } from '../domain/experiment/pbt.js';
-import type { EarlyStopping } from '../domain/job/early-stopping.js';
 import { maxJobs, schedulerKind, trialAt } from '../domain/experiment/schedulers.js';
 import { experimentSettings, type SettingsLimits } from '../domain/experiment/settings.js';
 import type { Json } from '../domain/job/events.js';
@@ -15,7 +15,8 @@ import type { ExperimentQueries, ExperimentView } from '../../projections/experi
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import { causedBy, type CommandContext } from './command-context.js';
 import type { ExperimentRepository } from './experiment-repository.js';
-import type { Claim, ExperimentHooks, JobCommands, TrialSpec } from './job-commands.js';
+import type { Claim, ExperimentHooks, TrialSpec } from './experiment-hooks.js';
+import type { JobCommands } from './job-commands.js';
 import { parseInput } from './validation.js';
 
 /** The id is derived from the name, so the experiment's stream is the name's reservation. */
@@ -269,30 +270,6 @@ export class ExperimentCommands implements ExperimentHooks {
     return null;
   }
 
-  /**
-   * The rule that judges a job's next report, with what it compares against:
-   * the job's objective points so far, the completed trials' points (median),
-   * and a look-up of the values other trials recorded at a rung (successive halving).
-   */
-  earlyStopping(jobId: string): EarlyStopping | null {
-    const job = this.deps.jobQueries.job(jobId);
-    if (!job?.experimentId || job.status !== 'RUNNING') return null;
-    const experimentId = job.experimentId;
-    const { settings } = this.require(experimentId);
-    const rule = settings.earlyStopping;
-    const objective = settings.objective;
-    if (!rule || !objective) return null;
-    return {
-      metric: objective.metric,
-      direction: objective.direction,
-      median: rule.median ?? null,
-      successiveHalving: rule.median ? null : (rule.successiveHalving ?? null),
-      baseline: this.deps.queries.intermediates(jobId, objective.metric),
-      completed: rule.median ? this.deps.queries.completedIntermediates(experimentId, objective.metric) : [],
-      recordedAt: (rung) => this.deps.queries.rungValues(experimentId, rung, jobId),
-    };
-  }
-
   async afterJobEnded(jobId: string, context: CommandContext): Promise<void> {
     const job = this.deps.jobQueries.job(jobId);
     if (!job?.experimentId) return;
@@ -304,7 +281,7 @@ export class ExperimentCommands implements ExperimentHooks {
         objective.direction === 'MAXIMIZE' ? job.objectiveValue >= stopThreshold : job.objectiveValue <= stopThreshold;
       if (reached) return this.finish(job.experimentId, 'STOP_THRESHOLD', jobId, context, true);
     }
-    await this.finishIfExhausted(job.experimentId, context);
+    await this.finishIfExhausted(job.experimentId, context, experiment);
   }
 
   // ------------------------------------------------------------- helpers
@@ -323,8 +300,12 @@ export class ExperimentCommands implements ExperimentHooks {
    * The search is exhausted once every trial slot has a job (counted: slots
    * being created right now are not) and none is queued or running: DONE.
    */
-  private async finishIfExhausted(experimentId: string, context: CommandContext): Promise<void> {
-    const experiment = this.require(experimentId);
+  private async finishIfExhausted(
+    experimentId: string,
+    context: CommandContext,
+    /** The experiment as the caller just read it (not read again). */
+    experiment = this.require(experimentId),
+  ): Promise<void> {
     const limit = maxJobs(experiment.settings);
     if (experiment.status === 'DONE' || limit === null || schedulerKind(experiment.settings) === 'MANUAL') return;
     const counts = this.deps.queries.jobCounts(experimentId);
@@ -349,19 +330,19 @@ export class ExperimentCommands implements ExperimentHooks {
     context: CommandContext,
     retries = RACE_RETRIES,
   ): Promise<string | undefined> {
-    const { position, lastEventId } = await this.deps.repository.change(
+    const { lastEventId } = await this.deps.repository.change(
       experimentId,
       (state) => decideExperiment(state, command),
       context,
       {
         retries,
+        readModels: this.deps.waitForReadModels,
         onLostRace: () =>
           command.type === 'CreateExperiment'
             ? conflict(`an experiment named ${JSON.stringify(command.settings.name)} exists already`)
             : conflict('the experiment changed concurrently; try again'),
       },
     );
-    if (position) await this.deps.waitForReadModels(position);
     return lastEventId;
   }
 }

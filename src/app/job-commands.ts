@@ -1,177 +1,40 @@
 /**
- * The job mutations: validate the input, load the job's stream, decide,
- * append with the revision it was loaded at, and answer only once the read
- * models include the new events. A lost optimistic race is retried on fresh
- * state; the domain re-checks every rule each time.
+ * The job lifecycle commands: validate the input, decide on the job's state
+ * (Repository.change: load, decide, append at the loaded revision, a lost
+ * race decided again on fresh state) and answer only once the read models
+ * include the new events. What follows a change (the experiment's "a job
+ * ended") runs after it, once. Which job a claim gets is job-claims.ts's.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DomainError, conflict, notFound } from '../domain/errors.js';
-import { decideJob, isClaimable, type JobCommand } from '../domain/job/decide.js';
-import type { EarlyStopping } from '../domain/job/early-stopping.js';
-import type { Json, JobEvent, NewJobEvent } from '../domain/job/events.js';
-import { jobKind } from '../domain/job/kind.js';
+import { decideJob, type JobCommand } from '../domain/job/decide.js';
+import type { NewJobEvent } from '../domain/job/events.js';
 import type { JobState } from '../domain/job/state.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
-import {
-  leaseTokenKey,
-  leaseTokenKind,
-  type LeaseTokenEvent,
-  type LeaseTokenState,
-  type NewLeaseTokenEvent,
-} from '../domain/job/lease-token.js';
-import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
-import { Repository } from './repository.js';
-import { causedBy, type CommandContext, type EventContext } from './command-context.js';
-import { jobInputs, type ClaimJobInput, type JobInputs } from './job-inputs.js';
+import type { EventStore } from '../store/port.js';
+import { causedBy, type CommandContext } from './command-context.js';
+import type { EarlyStoppingInputs } from './early-stopping-inputs.js';
+import type { Claim, ExperimentHooks } from './experiment-hooks.js';
+import { JobClaims } from './job-claims.js';
+import { hashLeaseToken, newJobId, trialJobId, type NewJobData } from './job-ids.js';
+import { jobInputs, type JobInputs } from './job-inputs.js';
 import type { Limits } from '../limits.js';
 import type { JobRepository } from './job-repository.js';
+import type { ChangeOptions, Changed } from './repository.js';
 import { parseInput } from './validation.js';
-
-const RACE_RETRIES = 10;
-const CLAIM_BATCH = 32;
-const CLAIM_ROUNDS = 20;
-/**
- * A token reserved this long ago whose claim never settled (its process died
- * before taking a job) may be reserved again by a resend. A live claim
- * settles within seconds; a resend meanwhile waits for it.
- */
-const ABANDONED_TOKEN_MS = 30_000;
-const TOKEN_POLL_MS = 20;
-
-/** Another request with the same lease token reserved it first: answer with what that one claims. */
-class TokenTakenError extends Error {}
-
-/**
- * One claim's hold on its worker-chosen token: reserved in the token's stream
- * right before the first append that would give the token a job, so a claim
- * that finds nothing writes nothing, and of two claims with one token only
- * one ever appends a JobClaimed with it.
- */
-class TokenReservation {
-  private reservedAt: bigint | undefined;
-  private held = false;
-
-  constructor(
-    private readonly tokens: Repository<LeaseTokenState, LeaseTokenEvent, NewLeaseTokenEvent>,
-    private readonly key: string,
-    private readonly revision: bigint | undefined,
-    private readonly workerId: string,
-    private readonly context: CommandContext,
-  ) {}
-
-  async hold(): Promise<void> {
-    if (this.held) return;
-    try {
-      const { nextExpectedRevision } = await this.tokens.append(
-        this.key,
-        [{ type: 'LeaseTokenReserved', data: { workerId: this.workerId } }],
-        this.revision,
-        this.context,
-      );
-      this.reservedAt = nextExpectedRevision;
-      this.held = true;
-    } catch (error) {
-      if (error instanceof WrongExpectedRevisionError) throw new TokenTakenError();
-      throw error;
-    }
-  }
-
-  /** Records what the claim took (null: nothing, and the token is free again). */
-  async settle(claim: Claim | null): Promise<void> {
-    if (!this.held) return;
-    await this.tokens.append(
-      this.key,
-      [
-        {
-          type: 'LeaseTokenSettled',
-          data: { jobId: claim?.jobId ?? null, leaseExpiresAt: claim?.leaseExpiresAt ?? null },
-        },
-      ],
-      this.reservedAt,
-      this.context,
-    );
-  }
-}
 
 export interface JobCommandDeps {
   repository: JobRepository;
   /** Where worker-chosen lease tokens record their claims (see domain/job/lease-token.ts). */
   store: EventStore;
   queries: JobQueries;
+  /** What an experiment's early-stopping rule judges a report against (read before the report decides). */
+  earlyStopping: EarlyStoppingInputs;
   /** Resolves once the read models include the event at this position. */
   waitForReadModels: (position: string) => Promise<void>;
   /** What an input may hold (src/limits.ts). */
   limits: Limits;
   clock?: () => Date;
-}
-
-/** What experiments add around job commands (implemented in experiment-commands.ts). */
-export interface ExperimentHooks {
-  /**
-   * A job created by hand in an experiment: checks it; where its trial slots
-   * start, how many jobs the experiment may have, and how many it has.
-   */
-  admitJob(
-    experimentId: string,
-    hyperparameters: Record<string, Json>,
-  ): { firstIndex: number; limit: number | null; total: number };
-  /** A claim for an experiment: a queued job if any, else a new trial from its scheduler. */
-  claim(
-    experimentId: string,
-    context: CommandContext,
-    claimQueued: () => Promise<Claim | null>,
-    createAndClaim: (trial: TrialSpec) => Promise<Claim | null | 'taken'>,
-  ): Promise<Claim | null>;
-  /** Before metrics: the early-stopping rule that judges the job's reports, with what it compares against. */
-  earlyStopping(jobId: string): EarlyStopping | null;
-  /** After a job ended (succeeded, failed for good, pruned, cancelled): the stop threshold, an exhausted search. */
-  afterJobEnded(jobId: string, context: CommandContext): Promise<void>;
-}
-
-export type NewJobData = Omit<Extract<JobCommand, { type: 'CreateJob' }>, 'type'>;
-
-/** A job made by Trialog itself (a trial, a mapping's job): the contract's defaults, then what it sets. */
-export function jobData(jobId: string, fields: Partial<NewJobData>): NewJobData {
-  return {
-    jobId,
-    experimentId: null,
-    hyperparameters: {},
-    params: {},
-    algorithmId: null,
-    algorithmVersion: null,
-    trainingData: null,
-    priority: 0,
-    labels: [],
-    maxAttempts: 3,
-    idempotencyKey: null,
-    generation: 0,
-    parentId: null,
-    trialIndex: null,
-    decision: null,
-    ...fields,
-  };
-}
-
-/** A new trial as an experiment's scheduler decided it. */
-export interface TrialSpec {
-  index: number;
-  hyperparameters: Record<string, Json>;
-  generation?: number;
-  parentId?: string | null;
-  params?: Record<string, Json>;
-  decision?: Json | null;
-  /** The event this trial follows from (a PBT member's previous job ending). */
-  causationId?: string;
-}
-
-/** A trial's job id is derived from its slot: racing creators of one slot meet on one stream. */
-export const trialJobId = (experimentId: string, index: number) =>
-  `job_t${createHash('sha256').update(`${experimentId}:${index}`).digest('hex').slice(0, 31)}`;
-
-export interface Claim {
-  jobId: string;
-  leaseToken: string;
-  leaseExpiresAt: string;
 }
 
 export interface LeaseInfo {
@@ -180,33 +43,29 @@ export interface LeaseInfo {
   cancelRequested: boolean;
 }
 
-export const hashLeaseToken = (token: string) => createHash('sha256').update(token).digest('hex');
-
 /** A numbered worker call's digest, of what it sent: a retry has the same, another call with the same number not. */
 const callDigest = (call: unknown) =>
   createHash('sha256').update(JSON.stringify(call)).digest('base64url').slice(0, 22);
 
-/** Job ids: random, or derived from an idempotency key so a retried create finds the first job. */
-export function newJobId(idempotencyKey: string | null): string {
-  if (idempotencyKey === null) return `job_${randomUUID().replaceAll('-', '')}`;
-  return `job_k${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
-}
-
 export class JobCommands {
   private readonly clock: () => Date;
-  /** Jobs this process is claiming right now: other claimers here skip them. */
-  private readonly claiming = new Set<string>();
-  /** Claims in progress by the hash of a worker-chosen lease token: a repeat waits for the first. */
-  private readonly claimsByToken = new Map<string, Promise<Claim | null>>();
   private experiments: ExperimentHooks | undefined;
-  private readonly tokens: Repository<LeaseTokenState, LeaseTokenEvent, NewLeaseTokenEvent>;
+  private readonly claims: JobClaims;
   /** Each command's input schema, built once with the configured limits. */
   private readonly inputs: JobInputs;
 
   constructor(private readonly deps: JobCommandDeps) {
     this.clock = deps.clock ?? (() => new Date());
     this.inputs = jobInputs(deps.limits);
-    this.tokens = new Repository(deps.store, leaseTokenKind);
+    this.claims = new JobClaims({
+      inputs: this.inputs,
+      repository: deps.repository,
+      store: deps.store,
+      queries: deps.queries,
+      waitForReadModels: deps.waitForReadModels,
+      clock: this.clock,
+      experiments: () => this.experiments,
+    });
   }
 
   /** Experiments and jobs refer to each other; the composition root ties them. */
@@ -232,8 +91,10 @@ export class JobCommands {
     }
     if (experimentId === null) {
       const jobId = newJobId(null);
-      await this.execute(jobId, () => ({ type: 'CreateJob', ...base, jobId, trialIndex: null }), context, {
+      // A new random id: no stream to read before deciding.
+      await this.change(jobId, () => ({ type: 'CreateJob', ...base, jobId, trialIndex: null }), context, {
         retries: 0,
+        loaded: { state: undefined, revision: undefined, position: undefined },
       });
       return jobId;
     }
@@ -253,14 +114,14 @@ export class JobCommands {
 
   /** Queues the job again to train with a newer algorithm version; false when it was at that version already. */
   async retrainJob(jobId: string, algorithmVersion: number, context: CommandContext): Promise<boolean> {
-    const { events } = await this.execute(jobId, () => ({ type: 'RetrainJob', algorithmVersion }), context);
+    const { events } = await this.change(jobId, () => ({ type: 'RetrainJob', algorithmVersion }), context);
     return events.length > 0;
   }
 
   /** Cancels the job if it is still queued or running; a finished job is left as it ended. */
   async cancelIfActive(jobId: string, reason: string, context: CommandContext): Promise<void> {
     try {
-      await this.execute(jobId, () => ({ type: 'CancelJob', reason }), context);
+      await this.change(jobId, () => ({ type: 'CancelJob', reason }), context);
     } catch (error) {
       // Only "it has ended" is fine (that conflict names the status); a lost race is not.
       if (!(error instanceof DomainError && error.code === 'CONFLICT' && error.details.status !== undefined))
@@ -275,7 +136,7 @@ export class JobCommands {
 
   private async createOnce(jobId: string, data: NewJobData, context: CommandContext): Promise<boolean> {
     try {
-      await this.execute(jobId, () => ({ type: 'CreateJob', ...data }), context, { retries: 0 });
+      await this.change(jobId, () => ({ type: 'CreateJob', ...data }), context, { retries: 0 });
       return true;
     } catch (error) {
       if (error instanceof DomainError && error.code === 'CONFLICT') return false;
@@ -289,221 +150,13 @@ export class JobCommands {
   }
 
   async claimJob(rawInput: unknown, context: CommandContext): Promise<Claim | null> {
-    const input = parseInput(this.inputs.claimJob, rawInput);
-    if (input.leaseToken === null) return this.claimWithToken(input, randomBytes(32).toString('base64url'), context);
-    // A worker that chose its token may send the same claim again after losing the answer, to this
-    // process or another: one claim per token, and a repeat answers with the job the first one took.
-    const leaseToken = input.leaseToken;
-    const leaseTokenHash = hashLeaseToken(leaseToken);
-    const inFlight = this.claimsByToken.get(leaseTokenHash);
-    if (inFlight) return inFlight;
-    const claim = this.claimOnce(input, leaseToken, leaseTokenHash, context).finally(() =>
-      this.claimsByToken.delete(leaseTokenHash),
-    );
-    this.claimsByToken.set(leaseTokenHash, claim);
-    return claim;
-  }
-
-  /** A claim with a worker-chosen token, unique in the token's stream (see TokenReservation). */
-  private async claimOnce(
-    input: ClaimJobInput,
-    leaseToken: string,
-    leaseTokenHash: string,
-    context: CommandContext,
-  ): Promise<Claim | null> {
-    const key = leaseTokenKey(leaseTokenHash);
-    for (;;) {
-      const { state, revision } = await this.tokens.load(key);
-      if (state?.status === 'claimed') {
-        // Perhaps claimed by another process: answer once this one's read models show the claim.
-        const { position } = await this.deps.repository.load(state.jobId);
-        if (position) await this.deps.waitForReadModels(position);
-        return this.claimOf(state.jobId, leaseToken, leaseTokenHash, state.leaseExpiresAt);
-      }
-      if (state?.status === 'reserved') {
-        // Another request with this token is claiming (here or in another process): its answer is ours.
-        // If it died after taking a job, the job is running under the token; if before, the token is free
-        // once the reservation is old enough to be abandoned.
-        const held = this.deps.queries
-          .runningJobsOf(state.workerId)
-          .find((job) => job.leaseTokenHash === leaseTokenHash);
-        if (held) return { jobId: held.id, leaseToken, leaseExpiresAt: held.leaseExpiresAt! };
-        if (this.clock().getTime() - Date.parse(state.at) < ABANDONED_TOKEN_MS) {
-          await new Promise((resolve) => setTimeout(resolve, TOKEN_POLL_MS));
-          continue;
-        }
-      }
-      const reservation = new TokenReservation(this.tokens, key, revision, input.workerId, context);
-      let claim: Claim | null;
-      try {
-        claim = await this.claimWithToken(input, leaseToken, context, () => reservation.hold());
-      } catch (error) {
-        if (error instanceof TokenTakenError) continue;
-        throw error;
-      }
-      await reservation.settle(claim);
-      return claim;
-    }
-  }
-
-  /** The job a token's claim took, with its lease as it stands now (or as it was, if the job moved on). */
-  private claimOf(jobId: string, leaseToken: string, leaseTokenHash: string, leaseExpiresAt: string): Claim {
-    const job = this.deps.queries.job(jobId);
-    const current = job?.leaseTokenHash === leaseTokenHash ? job.leaseExpiresAt : null;
-    return { jobId, leaseToken, leaseExpiresAt: current ?? leaseExpiresAt };
-  }
-
-  private async claimWithToken(
-    input: ClaimJobInput,
-    leaseToken: string,
-    context: CommandContext,
-    beforeClaiming: () => Promise<void> = async () => {},
-  ): Promise<Claim | null> {
-    const leaseTokenHash = hashLeaseToken(leaseToken);
-    const claimQueued = () => this.claimQueued(input, leaseToken, leaseTokenHash, context, beforeClaiming);
-    if (input.experimentId === null) return claimQueued();
-    const experimentId = input.experimentId;
-    return this.experimentHooks(experimentId).claim(experimentId, context, claimQueued, async (trial) => {
-      const jobId = trialJobId(experimentId, trial.index);
-      const data = jobData(jobId, {
-        experimentId,
-        hyperparameters: trial.hyperparameters,
-        params: trial.params ?? {},
-        generation: trial.generation ?? 0,
-        parentId: trial.parentId ?? null,
-        trialIndex: trial.index,
-        decision: trial.decision ?? null,
-      });
-      const leaseExpiresAt = await this.createClaimed(
-        jobId,
-        data,
-        causedBy(context, trial.causationId),
-        input,
-        leaseTokenHash,
-        context,
-        beforeClaiming,
-      );
-      return leaseExpiresAt ? { jobId, leaseToken, leaseExpiresAt } : 'taken';
-    });
-  }
-
-  /**
-   * A new trial, created and claimed in one append (its creation and its
-   * claim keep their own causes). Undefined when another claimer created that
-   * trial first.
-   */
-  private async createClaimed(
-    jobId: string,
-    data: NewJobData,
-    createdContext: CommandContext,
-    input: ClaimJobInput,
-    leaseTokenHash: string,
-    claimContext: CommandContext,
-    beforeClaiming: () => Promise<void>,
-  ): Promise<string | undefined> {
-    await beforeClaiming();
-    const now = this.clock();
-    const created = decideJob(undefined, { type: 'CreateJob', ...data });
-    const queued = jobKind.fold(created.map((e) => ({ ...e, timestamp: now.toISOString() }) as JobEvent));
-    const claimed = decideJob(queued, {
-      type: 'ClaimJob',
-      workerId: input.workerId,
-      leaseTokenHash,
-      leaseSeconds: input.leaseSeconds,
-      now,
-    });
-    const claim = claimed[0];
-    if (claimed.length !== 1 || claim?.type !== 'JobClaimed')
-      throw new Error(`a new job's claim decided ${claimed.map((e) => e.type)}`);
-    try {
-      const { position } = await this.deps.repository.append(jobId, [...created, claim], undefined, [
-        createdContext,
-        claimContext,
-      ]);
-      await this.deps.waitForReadModels(position);
-    } catch (error) {
-      if (error instanceof WrongExpectedRevisionError) return undefined;
-      throw error;
-    }
-    return claim.data.leaseExpiresAt;
-  }
-
-  /** The best queued (or lease-expired) job this worker may take, or null. */
-  private async claimQueued(
-    input: ClaimJobInput,
-    leaseToken: string,
-    leaseTokenHash: string,
-    context: CommandContext,
-    beforeClaiming: () => Promise<void>,
-  ): Promise<Claim | null> {
-    const tried = new Set<string>();
-    for (let round = 0; round < CLAIM_ROUNDS; round++) {
-      const candidates = this.deps.queries
-        .claimCandidates({
-          experimentId: input.experimentId,
-          algorithmIds: input.algorithmIds,
-          labels: input.labels,
-          now: this.clock().toISOString(),
-          limit: CLAIM_BATCH + tried.size,
-        })
-        .filter((id) => !tried.has(id));
-      if (candidates.length === 0) return null;
-      for (const jobId of candidates) {
-        tried.add(jobId);
-        if (this.claiming.has(jobId)) continue;
-        this.claiming.add(jobId);
-        try {
-          const claimed = await this.tryClaim(jobId, input, leaseTokenHash, context, beforeClaiming);
-          if (claimed) return { jobId, leaseToken, leaseExpiresAt: claimed };
-        } finally {
-          this.claiming.delete(jobId);
-        }
-      }
-    }
-    return null;
-  }
-
-  /** One attempt on one candidate: the lease's expiry when won, undefined when lost. */
-  private async tryClaim(
-    jobId: string,
-    input: ClaimJobInput,
-    leaseTokenHash: string,
-    context: CommandContext,
-    beforeClaiming: () => Promise<void>,
-  ): Promise<string | undefined> {
-    const { state, revision } = await this.deps.repository.load(jobId);
-    // Read the clock per candidate: a lease must not start out already expired
-    // because earlier candidates took a while.
-    const now = this.clock();
-    // The read model may lag: the stream has the last word.
-    if (!state || !isClaimable(state, now)) return undefined;
-    const events = decideJob(state, {
-      type: 'ClaimJob',
-      workerId: input.workerId,
-      leaseTokenHash,
-      leaseSeconds: input.leaseSeconds,
-      now,
-    });
-    // The token is reserved before it is given a job (not before a job whose last lease ran out fails).
-    if (events.some((e) => e.type === 'JobClaimed')) await beforeClaiming();
-    let lastEventId: string;
-    try {
-      lastEventId = await this.appendAndWait(jobId, events, revision, context);
-    } catch (error) {
-      if (error instanceof WrongExpectedRevisionError) return undefined;
-      throw error;
-    }
-    const claimed = events.find((e) => e.type === 'JobClaimed');
-    if (claimed?.type === 'JobClaimed') return claimed.data.leaseExpiresAt;
-    // Its last lease expired with no attempts left: the job failed instead.
-    await this.experiments?.afterJobEnded(jobId, causedBy(context, lastEventId));
-    return undefined;
+    return this.claims.claimJob(rawInput, context);
   }
 
   async heartbeat(rawInput: unknown, context: CommandContext): Promise<LeaseInfo> {
     const input = parseInput(this.inputs.heartbeat, rawInput);
     const now = this.clock();
-    const { events } = await this.execute(
+    const { events } = await this.change(
       input.jobId,
       () => ({
         type: 'Heartbeat',
@@ -540,18 +193,17 @@ export class JobCommands {
     context: CommandContext,
   ): Promise<{ jobId: string; shouldStop: boolean }> {
     const now = this.clock();
-    // The job's own events are all in the read model (each mutation waits), so its points there are those before the report.
-    const earlyStopping = this.experiments?.earlyStopping(jobId) ?? null;
-    const { events, state, lastEventId } = await this.execute(
+    const { events, state, lastEventId } = await this.change(
       jobId,
-      () => ({
+      (job) => ({
         type: 'ReportMetrics',
         leaseTokenHash: hashLeaseToken(leaseToken),
         points,
         now,
         sequence,
         digest: sequence === null ? null : callDigest(points),
-        earlyStopping,
+        // Read before deciding, on the state decided on: the rungs and a prune go in the report's own append.
+        earlyStopping: job ? this.deps.earlyStopping.judging(job) : null,
       }),
       context,
       // The rungs and the pruning the report decided follow from it: their cause is the report's event.
@@ -569,7 +221,7 @@ export class JobCommands {
 
   async appendLog(rawInput: unknown, context: CommandContext): Promise<{ firstOffset: number; nextOffset: number }> {
     const input = parseInput(this.inputs.appendLog, rawInput);
-    const { events, state } = await this.execute(
+    const { events, state } = await this.change(
       input.jobId,
       () => ({
         type: 'AppendLog',
@@ -596,7 +248,7 @@ export class JobCommands {
 
   async completeJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(this.inputs.completeJob, rawInput);
-    const { lastEventId } = await this.execute(
+    const { lastEventId } = await this.change(
       input.jobId,
       () => ({
         type: 'CompleteJob',
@@ -612,7 +264,7 @@ export class JobCommands {
 
   async failJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(this.inputs.failJob, rawInput);
-    const { events, lastEventId } = await this.execute(
+    const { events, lastEventId } = await this.change(
       input.jobId,
       () => ({
         type: 'FailJob',
@@ -632,7 +284,7 @@ export class JobCommands {
   /** The worker hands the job back unfinished; it is queued again without using an attempt. */
   async releaseJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(this.inputs.releaseJob, rawInput);
-    await this.execute(
+    await this.change(
       input.jobId,
       () => ({ type: 'ReleaseJob', leaseTokenHash: hashLeaseToken(input.leaseToken), reason: input.reason }),
       context,
@@ -642,7 +294,7 @@ export class JobCommands {
 
   async cancelJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(this.inputs.cancelJob, rawInput);
-    const { lastEventId } = await this.execute(
+    const { lastEventId } = await this.change(
       input.jobId,
       () => ({ type: 'CancelJob', reason: input.reason }),
       context,
@@ -653,45 +305,26 @@ export class JobCommands {
 
   async retryJob(rawInput: unknown, context: CommandContext): Promise<string> {
     const input = parseInput(this.inputs.retryJob, rawInput);
-    await this.execute(input.jobId, () => ({ type: 'RetryJob' }), context);
+    await this.change(input.jobId, () => ({ type: 'RetryJob' }), context);
     return input.jobId;
   }
 
   /**
-   * Load, decide, append at the loaded revision; on a lost race, again on
-   * fresh state. Returns the events written and the state they were decided on.
+   * The job's change through the one command path, answered once the read
+   * models include it. A lost race is decided again on fresh state; past the
+   * retries it is CONFLICT.
    */
-  private async execute(
+  private change(
     jobId: string,
     command: (state: JobState | undefined) => JobCommand,
     context: CommandContext,
-    options: { retries?: number; contexts?: (events: readonly NewJobEvent[]) => readonly EventContext[] } = {},
-  ): Promise<{ events: NewJobEvent[]; state: JobState | undefined; lastEventId?: string }> {
-    const retries = options.retries ?? RACE_RETRIES;
-    for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.deps.repository.load(jobId);
-      const events = decideJob(state, command(state));
-      if (events.length === 0) return { events, state };
-      try {
-        const lastEventId = await this.appendAndWait(jobId, events, revision, options.contexts?.(events) ?? context);
-        return { events, state, lastEventId };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError)) throw error;
-        if (attempt >= retries) throw conflict('the job changed concurrently; try again');
-      }
-    }
-  }
-
-  /** Appends, waits for the read models, and answers with the last event's id. */
-  private async appendAndWait(
-    jobId: string,
-    events: readonly NewJobEvent[],
-    revision: bigint | undefined,
-    context: CommandContext | readonly EventContext[],
-  ): Promise<string> {
-    const { position, eventIds } = await this.deps.repository.append(jobId, events, revision, context);
-    await this.deps.waitForReadModels(position);
-    return eventIds[eventIds.length - 1]!;
+    options: Pick<ChangeOptions<JobState, NewJobEvent>, 'retries' | 'contexts' | 'loaded'> = {},
+  ): Promise<Changed<JobState, NewJobEvent>> {
+    return this.deps.repository.change(jobId, (state) => decideJob(state, command(state)), context, {
+      ...options,
+      onLostRace: () => conflict('the job changed concurrently; try again'),
+      readModels: this.deps.waitForReadModels,
+    });
   }
 
   /** A job created by another request (same idempotency key) is answered once it is readable. */

@@ -41,12 +41,12 @@ import { WrongExpectedRevisionError, type EventStore } from '../store/port.js';
 import type { CommandContext } from './command-context.js';
 import { assertFitsOneAppend } from './append-fit.js';
 import { ByteBudget, forEachConcurrently, laterPosition } from './concurrently.js';
-import { jobData, type JobCommands } from './job-commands.js';
+import type { JobCommands } from './job-commands.js';
+import { jobData } from './job-ids.js';
 import { mappingInputs, type MappingInputs } from './mapping-inputs.js';
 import { Repository } from './repository.js';
 import { jsonBytes, parseInput } from './validation.js';
 
-const RACE_RETRIES = 10;
 const MIGRATION_PAGE = 500;
 /**
  * Mappings (or states) written side by side in a bulk command: their appends
@@ -107,15 +107,25 @@ export class MappingCommands {
     states: { name: string; digest: string }[],
     context: CommandContext,
   ): Promise<void> {
+    // What the decision needs of the mappings (whether one exists, what it was created with) is read
+    // first, for the states reserved already (a mapping is created only after its state is reserved):
+    // the decision itself reads nothing. A state reserved by a rival meanwhile is fresh, and refused as such.
+    const mappedWith = new Map<string, string | undefined>();
+    const reservedNow = (await this.trainingSets.load(trainingSetId(entityId, entityVersion))).state ?? {};
+    for (const { name } of states) {
+      if (reservedNow[name] === undefined) continue;
+      const id = mappingId(entityId, entityVersion, name);
+      if (this.deps.queries.mapping(id) || (await this.mappings.load(id)).revision !== undefined)
+        mappedWith.set(name, await this.createdWith(id));
+    }
     await this.trainingSets.change(
       trainingSetId(entityId, entityVersion),
-      async (state) => {
+      (state) => {
         for (const { name, digest } of states) {
           const reserved = state?.[name];
           if (reserved === undefined) continue;
-          const id = mappingId(entityId, entityVersion, name);
-          if (this.deps.queries.mapping(id) || (await this.mappings.load(id)).revision !== undefined) {
-            if ((await this.createdWith(id)) === digest) continue;
+          if (mappedWith.has(name)) {
+            if (mappedWith.get(name) === digest) continue;
             throw conflict(`a mapping for ${entityId} version ${entityVersion} state ${name} exists already`);
           }
           if (reserved.digest === digest) continue;
@@ -175,12 +185,9 @@ export class MappingCommands {
   }
 
   private async changeRegistry(command: RegistryCommand, context: CommandContext): Promise<void> {
-    const { position } = await this.registry.change(
-      registryKind.onlyId!,
-      (state) => decideRegistry(state, command),
-      context,
-    );
-    if (position) await this.deps.waitForReadModels(position);
+    await this.registry.change(registryKind.onlyId!, (state) => decideRegistry(state, command), context, {
+      readModels: this.deps.waitForReadModels,
+    });
   }
 
   /**
@@ -410,67 +417,70 @@ export class MappingCommands {
     newJobsData: ByteBudget,
     context: CommandContext,
   ): Promise<{ changes: MappingChange[]; position?: string }> {
-    for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.mappings.load(id);
-      const planned = migrationFor(state!, registered);
-      if (planned.length === 0) return { changes: [] };
-      // Read only for a job to create (an upgrade in place keeps its job's data), from the read
-      // model: the job was created (and projected) before any mapping named it.
-      const newJob = async (jobId: string, algorithmId: string, algorithmVersion: number) => {
-        const trainingData = (this.deps.jobQueries.job(state!.trainingDataFrom)?.trainingData ?? null) as Json | null;
-        await newJobsData.use(jsonBytes(trainingData), () =>
-          this.ensureJob(jobId, algorithmId, algorithmVersion, trainingData, state!, context),
+    const { state } = await this.mappings.load(id);
+    const wanted = migrationFor(state!, registered);
+    if (wanted.length === 0) return { changes: [] };
+    const planned = await this.changeJobs(id, state!, wanted, newJobsData, context);
+    // Then the record of the change, decided again on fresh state if another writer got there first.
+    const { events, position } = await this.mappings.change(
+      id,
+      (fresh) => {
+        const now = migrationFor(fresh!, registered);
+        // Another migration recorded this change first (its jobs are the same jobs).
+        if (now.length === 0) return [];
+        // It recorded another change (a registry that changed meanwhile): the jobs changed above are not its.
+        if (JSON.stringify(now) !== JSON.stringify(wanted))
+          throw conflict(`the mapping ${id} was migrated concurrently; run the migration again`);
+        return planned.map(mappingChangeEvent);
+      },
+      context,
+    );
+    return { changes: events.length > 0 ? planned : [], position };
+  }
+
+  /**
+   * A migration's jobs, before the mapping records it: new jobs created (with the mapping's
+   * training data, up to a megabyte, counted against `newJobsData` while it is written and
+   * applied), upgraded ones queued again, removed ones cancelled. Every step is idempotent,
+   * so a migration that died halfway, or two that race, converge on the same jobs.
+   */
+  private async changeJobs(
+    id: string,
+    state: MappingState,
+    wanted: readonly MappingChange[],
+    newJobsData: ByteBudget,
+    context: CommandContext,
+  ): Promise<MappingChange[]> {
+    const planned = [...wanted];
+    // Read only for a job to create (an upgrade in place keeps its job's data), from the read
+    // model: the job was created (and projected) before any mapping named it.
+    const newJob = async (jobId: string, algorithmId: string, algorithmVersion: number) => {
+      const trainingData = (this.deps.jobQueries.job(state.trainingDataFrom)?.trainingData ?? null) as Json | null;
+      await newJobsData.use(jsonBytes(trainingData), () =>
+        this.ensureJob(jobId, algorithmId, algorithmVersion, trainingData, state, context),
+      );
+    };
+    for (const [i, change] of planned.entries()) {
+      if (change.action === 'ADD') {
+        await newJob(change.jobId, change.algorithmId, change.algorithmVersion);
+      } else if (change.action === 'UPGRADE') {
+        if (this.deps.queries.isShared(change.jobId, id)) {
+          // Another mapping (carried forward) still serves this job's model: train a job of this mapping's own.
+          const own = mappingJobId(id, change.algorithmId, (state.additions[change.algorithmId] ?? 0) + 1);
+          await newJob(own, change.algorithmId, change.algorithmVersion);
+          planned[i] = { ...change, jobId: own };
+        } else {
+          await this.deps.jobs.retrainJob(change.jobId, change.algorithmVersion, context);
+        }
+      } else if (!this.deps.queries.isShared(change.jobId, id)) {
+        await this.deps.jobs.cancelIfActive(
+          change.jobId,
+          `algorithm ${change.algorithmId} is no longer registered`,
+          context,
         );
-      };
-      for (const [i, change] of planned.entries()) {
-        if (change.action === 'ADD') {
-          await newJob(change.jobId, change.algorithmId, change.algorithmVersion);
-        } else if (change.action === 'UPGRADE') {
-          if (this.deps.queries.isShared(change.jobId, id)) {
-            // Another mapping (carried forward) still serves this job's model: train a job of this mapping's own.
-            const own = mappingJobId(id, change.algorithmId, (state!.additions[change.algorithmId] ?? 0) + 1);
-            await newJob(own, change.algorithmId, change.algorithmVersion);
-            planned[i] = { ...change, jobId: own };
-          } else {
-            await this.deps.jobs.retrainJob(change.jobId, change.algorithmVersion, context);
-          }
-        } else if (!this.deps.queries.isShared(change.jobId, id)) {
-          await this.deps.jobs.cancelIfActive(
-            change.jobId,
-            `algorithm ${change.algorithmId} is no longer registered`,
-            context,
-          );
-        }
-      }
-      const events: NewMappingEvent[] = planned.map((change) => {
-        switch (change.action) {
-          case 'ADD':
-            return {
-              type: 'MappingJobAdded',
-              data: { algorithmId: change.algorithmId, jobId: change.jobId, algorithmVersion: change.algorithmVersion },
-            };
-          case 'UPGRADE':
-            return {
-              type: 'MappingJobUpgraded',
-              data: {
-                algorithmId: change.algorithmId,
-                jobId: change.jobId,
-                fromVersion: change.fromVersion,
-                algorithmVersion: change.algorithmVersion,
-              },
-            };
-          case 'REMOVE':
-            return { type: 'MappingJobRemoved', data: { algorithmId: change.algorithmId, jobId: change.jobId } };
-        }
-      });
-      try {
-        const { position } = await this.mappings.append(id, events, revision, context);
-        return { changes: planned, position };
-      } catch (error) {
-        // Another migration recorded a change first: look again (its jobs are the same jobs).
-        if (!(error instanceof WrongExpectedRevisionError) || attempt >= RACE_RETRIES) throw error;
       }
     }
+    return planned;
   }
 
   private async createMapping(
@@ -514,6 +524,29 @@ export class MappingCommands {
       context,
     );
     if (!created) await this.deps.jobs.retrainJob(jobId, algorithmVersion, context);
+  }
+}
+
+/** The mapping's record of one change to its jobs. */
+function mappingChangeEvent(change: MappingChange): NewMappingEvent {
+  switch (change.action) {
+    case 'ADD':
+      return {
+        type: 'MappingJobAdded',
+        data: { algorithmId: change.algorithmId, jobId: change.jobId, algorithmVersion: change.algorithmVersion },
+      };
+    case 'UPGRADE':
+      return {
+        type: 'MappingJobUpgraded',
+        data: {
+          algorithmId: change.algorithmId,
+          jobId: change.jobId,
+          fromVersion: change.fromVersion,
+          algorithmVersion: change.algorithmVersion,
+        },
+      };
+    case 'REMOVE':
+      return { type: 'MappingJobRemoved', data: { algorithmId: change.algorithmId, jobId: change.jobId } };
   }
 }
 

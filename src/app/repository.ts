@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import type { RecordedShape } from '../domain/event-schemas.js';
 import { WrongExpectedRevisionError, type AppendResult, type EventStore, type NewEvent } from '../store/port.js';
 import { approximateJsonBytes } from '../approximate-size.js';
+import { conflict } from '../domain/errors.js';
 import { toNewEvents, type CommandContext, type EventContext } from './command-context.js';
 
 export interface Loaded<S> {
@@ -118,12 +119,34 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
    * Appends at the loaded revision; answers with the new events' ids too (for
    * causation). One context for all, or one per event (events with different causes,
    * possibly one appended before them).
+   *
+   * The cache is kept current by the append itself: once the store has taken
+   * the events, the cached fold (if it stood at `loadedRevision`) advances by
+   * them, from the data checked here, so the next load reads nothing back and
+   * parses nothing. A lost race drops the entry: the next load reads the stream.
    */
   async append(
     id: string,
     events: readonly N[],
     loadedRevision: bigint | undefined,
     context: CommandContext | readonly EventContext[],
+  ): Promise<AppendResult & { eventIds: string[] }> {
+    const cached = this.cache.get(id);
+    const base = loadedRevision === undefined ? undefined : cached?.revision === loadedRevision ? cached : null;
+    const known = base === null ? null : { state: base?.state, revision: loadedRevision };
+    return this.appendFrom(id, events, known, context, loadedRevision);
+  }
+
+  /**
+   * Appends after `base` (the state the events were decided on, at its revision;
+   * null when it is not known, and then the cache entry is only dropped).
+   */
+  private async appendFrom(
+    id: string,
+    events: readonly N[],
+    base: { state: S | undefined; revision: bigint | undefined } | null,
+    context: CommandContext | readonly EventContext[],
+    loadedRevision: bigint | undefined,
   ): Promise<AppendResult & { eventIds: string[] }> {
     // Checked on the way in as well as on the way out: a malformed event never reaches the log.
     const checked = events.map((event) => ({
@@ -133,41 +156,120 @@ export class Repository<S, E, N extends { type: string; data: unknown }> {
     const contexts: readonly EventContext[] = Array.isArray(context)
       ? context
       : checked.map(() => context as CommandContext);
+    // Stamped here rather than by the store, so the fold below sees the very timestamp a load would read.
+    const timestamp = new Date().toISOString();
     const newEvents: NewEvent[] = [];
     checked.forEach((event, i) => {
       const given = contexts[i]!;
       const eventContext = typeof given === 'function' ? given(newEvents.map((e) => e.id)) : given;
-      newEvents.push(...toNewEvents([event], eventContext, this.kind.eventVersion));
+      newEvents.push(...toNewEvents([event], eventContext, this.kind.eventVersion).map((e) => ({ ...e, timestamp })));
     });
-    const result = await this.store.appendToStream(this.kind.streamId(id), newEvents, {
-      expectedRevision: loadedRevision ?? 'no_stream',
+    let result: AppendResult;
+    try {
+      result = await this.store.appendToStream(this.kind.streamId(id), newEvents, {
+        expectedRevision: loadedRevision ?? 'no_stream',
+      });
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError) this.cache.delete(id);
+      throw error;
+    }
+    const eventIds = newEvents.map((e) => e.id);
+    this.advanceCache(id, base, checked, timestamp, result, eventIds[eventIds.length - 1]!);
+    return { ...result, eventIds };
+  }
+
+  /** The cached fold moved past the events just appended, exactly as a load that read them would fold them. */
+  private advanceCache(
+    id: string,
+    base: { state: S | undefined; revision: bigint | undefined } | null,
+    appended: readonly { type: string; data: unknown }[],
+    timestamp: string,
+    result: AppendResult,
+    lastEventId: string,
+  ): void {
+    const cached = this.cache.get(id);
+    // Not known what the events were decided on, or another append here moved the entry on meanwhile.
+    if (base === null || (cached !== undefined && cached.revision !== base.revision)) {
+      this.cache.delete(id);
+      return;
+    }
+    let state = base.state;
+    for (const event of appended) state = this.kind.evolve(state, { ...event, timestamp } as E);
+    this.cache.set(id, {
+      state,
+      revision: result.nextExpectedRevision,
+      position: result.position,
+      lastEventId,
     });
-    return { ...result, eventIds: newEvents.map((e) => e.id) };
   }
 
   /**
-   * Load, decide, append at the loaded revision; when another writer got there
-   * first, decide again on fresh state (the decision re-checks every rule).
-   * Answers with what was appended (nothing when the decision was no change).
+   * The one load-decide-append loop: load, decide, append at the loaded
+   * revision; when another writer got there first, decide again on fresh state
+   * (the decision re-checks every rule). `decide` is synchronous and makes no
+   * change anywhere: whatever else a command does (another aggregate's append,
+   * a hook) runs after `change` answers, once, with what was appended.
+   *
+   * Answers with what was appended (nothing when the decision was no change),
+   * the state it was decided on, and, with `readModels`, only once the read
+   * models include the new events.
    */
   async change(
     id: string,
-    decide: (state: S | undefined) => readonly N[] | Promise<readonly N[]>,
+    decide: (state: S | undefined) => readonly N[],
     context: CommandContext,
-    options: { retries?: number; onLostRace?: () => Error } = {},
-  ): Promise<{ events: readonly N[]; position?: string; lastEventId?: string }> {
-    const retries = options.retries ?? 10;
+    options: ChangeOptions<S, N> = {},
+  ): Promise<Changed<S, N>> {
+    const retries = options.retries ?? DEFAULT_RACE_RETRIES;
     for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.load(id);
-      const events = await decide(state);
-      if (events.length === 0) return { events };
+      const loaded = attempt === 0 && options.loaded ? options.loaded : await this.load(id);
+      const events = decide(loaded.state);
+      if (events.length === 0) return { events, state: loaded.state, eventIds: [] };
       try {
-        const { position, eventIds } = await this.append(id, events, revision, context);
-        return { events, position, lastEventId: eventIds[eventIds.length - 1] };
+        const { position, eventIds } = await this.appendFrom(
+          id,
+          events,
+          loaded,
+          options.contexts?.(events) ?? context,
+          loaded.revision,
+        );
+        if (options.readModels) await options.readModels(position);
+        return { events, state: loaded.state, position, eventIds, lastEventId: eventIds[eventIds.length - 1] };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
-        if (attempt >= retries) throw options.onLostRace?.() ?? error;
+        if (attempt >= retries) throw options.onLostRace?.() ?? conflict(`${id} changed concurrently; try again`);
       }
     }
   }
+}
+
+/** How many times a lost race is decided again before the command answers CONFLICT. */
+export const DEFAULT_RACE_RETRIES = 10;
+
+export interface ChangeOptions<S, N> {
+  /** Lost races decided again before giving up (0: the first decision only, as a create wants). */
+  retries?: number;
+  /** The error once the retries are used up (default: CONFLICT, "changed concurrently"). */
+  onLostRace?: () => Error;
+  /** One context per decided event (a follow-up caused by an event appended with it); default: the command's. */
+  contexts?: (events: readonly N[]) => readonly EventContext[];
+  /**
+   * What the first decision starts from, when the caller has loaded it already (a
+   * claim looks before it reserves its token) or knows there is no stream yet.
+   */
+  loaded?: Loaded<S>;
+  /** Resolves once the read models include the event at this position: the answer waits for it. */
+  readModels?: (position: string) => Promise<void>;
+}
+
+export interface Changed<S, N> {
+  /** What was appended: empty when the decision was no change. */
+  events: readonly N[];
+  /** The state the events were decided on (the one answered from when nothing was appended). */
+  state: S | undefined;
+  /** The appended events' ids, in order, and the last one's (what a follow-up names as its cause). */
+  eventIds: string[];
+  lastEventId?: string;
+  /** Global position of the last appended event. */
+  position?: string;
 }

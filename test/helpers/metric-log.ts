@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { jobKind } from '../../src/domain/job/kind.js';
 import { openReadModelDb } from '../../src/read-model-db.js';
+import { jobData } from '../../src/app/job-ids.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { readModelProjections } from '../../src/trialog.js';
 import { rebuildReadModels } from '../../projections/rebuild.js';
@@ -50,23 +51,7 @@ export async function writeChattyJobs(
         revision += events.length;
       };
       await append([
-        event('JobCreated', {
-          jobId,
-          experimentId: null,
-          hyperparameters: {},
-          params: {},
-          algorithmId: null,
-          algorithmVersion: null,
-          trainingData: null,
-          priority: 0,
-          labels: [],
-          maxAttempts: 3,
-          idempotencyKey: null,
-          generation: 0,
-          parentId: null,
-          trialIndex: null,
-          decision: null,
-        }),
+        event('JobCreated', jobData(jobId, {})),
         event('JobClaimed', {
           workerId: 'w',
           leaseTokenHash: 'h',

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { jobKind } from '../../src/domain/job/kind.js';
+import { jobData } from '../../src/app/job-ids.js';
 import type { NewEvent } from '../../src/store/port.js';
 
 export function rawJobEvent(type: string, data: unknown): NewEvent {
@@ -19,23 +20,7 @@ export function rawJobEvent(type: string, data: unknown): NewEvent {
 /** A job created with the contract's defaults, then claimed by worker `w`. */
 export function createdAndClaimed(jobId: string, now = new Date().toISOString()): NewEvent[] {
   return [
-    rawJobEvent('JobCreated', {
-      jobId,
-      experimentId: null,
-      hyperparameters: {},
-      params: {},
-      algorithmId: null,
-      algorithmVersion: null,
-      trainingData: null,
-      priority: 0,
-      labels: [],
-      maxAttempts: 3,
-      idempotencyKey: null,
-      generation: 0,
-      parentId: null,
-      trialIndex: null,
-      decision: null,
-    }),
+    rawJobEvent('JobCreated', jobData(jobId, {})),
     rawJobEvent('JobClaimed', {
       workerId: 'w',
       leaseTokenHash: 'h',
