@@ -10,12 +10,9 @@ import {
   statusChangeOf,
   type JobEvent,
   type NewJobEvent,
-  parseJobEvent,
 } from '../src/domain/job/events.js';
 import { evolve, type MaybeJob } from '../src/domain/job/state.js';
 import type { EarlyStopping } from '../src/domain/job/early-stopping.js';
-import { jobEventVersion } from '../src/domain/job/upcasters.js';
-import { currentShape } from '../src/app/event-shapes.js';
 import { at, deciderSpec, stateAfter } from './helpers/decider-spec.js';
 
 const TOKEN = 'hash-of-token-1';
@@ -634,43 +631,6 @@ describe('early stopping: a report is judged as it is recorded', () => {
     expect(
       stateOf([...running, pruned, { type: 'JobRetried', data: { from: 'PRUNED', maxAttempts: 3 } }]).pruning,
     ).toBeNull();
-  });
-});
-
-describe('JobPruned versions', () => {
-  const v1 = { rule: 'successiveHalving', step: 4, value: 0.7 };
-  const recorded = (data: unknown, schemaVersion?: number) => ({
-    type: 'JobPruned',
-    data,
-    timestamp: at(0).toISOString(),
-    metadata: schemaVersion === undefined ? {} : { schemaVersion },
-  });
-
-  it('given a version 1 JobPruned (no threshold recorded), when read, then it has the current shape with threshold, trial count and rung null', () => {
-    expect(parseJobEvent(recorded(v1, 1)).data).toEqual({ ...v1, threshold: null, comparedTrials: null, rung: null });
-    expect(
-      currentShape({
-        ...recorded(v1, 1),
-        id: 'e1',
-        streamId: 'job-j1',
-        revision: 3n,
-        position: '4',
-        metadata: { actor: 'a', correlationId: 'c', causationId: 'c', schemaVersion: 1 },
-      }),
-    ).toMatchObject({
-      data: { ...v1, threshold: null, comparedTrials: null, rung: null },
-      metadata: { schemaVersion: 2, storedSchemaVersion: 1 },
-    });
-  });
-
-  it('given a version 2 JobPruned, when read, then its numbers are the ones recorded', () => {
-    const v2 = { ...v1, threshold: 0.5, comparedTrials: 9, rung: 2 };
-    expect(jobEventVersion('JobPruned')).toBe(2);
-    expect(parseJobEvent(recorded(v2, 2)).data).toEqual(v2);
-  });
-
-  it('given a version 1 JobPruned without its new fields claimed as version 2, when read, then it is refused (no silent default)', () => {
-    expect(() => parseJobEvent(recorded(v1, 2))).toThrow();
   });
 });
 
