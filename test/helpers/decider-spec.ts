@@ -17,22 +17,23 @@ export const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
 type Stamped<E> = E & { timestamp: string };
 
-export interface Decider<State, Command, Event, Recorded = Stamped<Event>> {
-  decide(state: State, command: Command): Event[];
+/** `Decided` is what `decide` returns: the aggregate's new events, or (for a pure planner such as a migration) its plan. */
+export interface Decider<State, Command, Event, Recorded = Stamped<Event>, Decided = Event> {
+  decide(state: State, command: Command): Decided[];
   evolve(state: State, event: Recorded): State;
   initialState: State;
 }
 
-export interface Then<Event> {
+export interface Then<Decided> {
   /** `decide` returns exactly these events (an empty list: nothing is written). */
-  then(expected: Event[]): void;
+  then(expected: Decided[]): void;
   /** `decide` throws a DomainError with this code (and, when given, a message that matches). */
   thenError(code: ErrorCode, message?: RegExp | string): void;
 }
 
 /** The state after `events`, each stamped `at(i)`. */
 export function stateAfter<State, Event, Recorded>(
-  decider: Pick<Decider<State, unknown, Event, Recorded>, 'evolve' | 'initialState'>,
+  decider: { evolve(state: State, event: Recorded): State; initialState: State },
   events: readonly Event[],
 ): State {
   return events.reduce(
@@ -41,21 +42,21 @@ export function stateAfter<State, Event, Recorded>(
   );
 }
 
-export function deciderSpec<State, Command, Event, Recorded = Stamped<Event>>(
-  decider: Decider<State, Command, Event, Recorded>,
+export function deciderSpec<State, Command, Event, Recorded = Stamped<Event>, Decided = Event>(
+  decider: Decider<State, Command, Event, Recorded, Decided>,
 ) {
   return {
     given(events: readonly Event[]) {
       const state = stateAfter(decider, events);
       return {
-        when(command: Command): Then<Event> {
+        when(command: Command): Then<Decided> {
           return {
             then(expected) {
               expect(decider.decide(state, command)).toEqual(expected);
             },
             thenError(code, message) {
               let thrown: unknown;
-              let decided: Event[] | undefined;
+              let decided: Decided[] | undefined;
               try {
                 decided = decider.decide(state, command);
               } catch (error) {
