@@ -429,7 +429,7 @@ function sendRaw(c: Case): Promise<{ status: number; code: string | undefined }>
   });
 }
 
-describe('Issue 13 (perimeter): a page on another origin', () => {
+describe('a page on another origin', () => {
   it('given a foreign Origin, when it posts or asks for a preflight, then no CORS header answers and nothing runs', async () => {
     for (const method of ['POST', 'OPTIONS']) {
       const response = await fetch(t.url, {
@@ -492,8 +492,8 @@ describe('broken WebSocket frames', () => {
   }
 });
 
-describe('after all of it', () => {
-  it('the event log is unchanged and the server still serves', async () => {
+describe('the server after every hostile request above', () => {
+  it('given all of them refused, then the event log is unchanged and the server still serves', async () => {
     expect(await t.trialog.store.headPosition()).toBe(head);
     expect(ok(await t.gql(`{ jobs { totalCount } }`)).jobs.totalCount).toBe(1);
   });

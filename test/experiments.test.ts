@@ -306,51 +306,54 @@ describe('pause, resume, finish and maxConcurrent', () => {
     expect(await claimTrial(t.gql, e.id)).not.toBeNull();
   });
 
-  it('paused: no claims, running jobs go on; resumed: claims again; finished: queued cancelled, running told to stop', async () => {
+  const PAUSE = `mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { status } }`;
+  const RESUME = `mutation($id: ID!) { resumeExperiment(input: { experimentId: $id }) { status } }`;
+  const FINISH = `mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status jobCounts { queued running cancelled } } }`;
+  /** A manual experiment with three jobs, one of them claimed. */
+  const withOneRunning = async () => {
     const e = await createExperiment(t.gql, { scheduler: { manual: {} } });
-    const ids = [];
-    for (let i = 0; i < 3; i++)
-      ids.push(
-        ok(await t.gql(`mutation($e: ID) { createJob(input: { experimentId: $e }) { id } }`, { e: e.id })).createJob.id,
-      );
+    for (let i = 0; i < 3; i++) {
+      ok(await t.gql(`mutation($e: ID) { createJob(input: { experimentId: $e }) { id } }`, { e: e.id }));
+    }
     const running = (await claimTrial(t.gql, e.id))!;
-    const paused = ok(
-      await t.gql(`mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }),
-    );
-    expect(paused.pauseExperiment.status).toBe('PAUSED');
+    const heartbeat = async () =>
+      ok(await t.gql(HEARTBEAT, { input: { jobId: running.job.id, leaseToken: running.leaseToken } })).heartbeat;
+    return { e, heartbeat };
+  };
+
+  it('when paused, then the experiment is PAUSED, no trial is claimed, and the running job goes on', async () => {
+    const { e, heartbeat } = await withOneRunning();
+    expect(ok(await t.gql(PAUSE, { id: e.id })).pauseExperiment.status).toBe('PAUSED');
     expect(ok(await t.gql(experimentQuery('status'), { id: e.id })).experiment.status).toBe('PAUSED');
     expect(await claimTrial(t.gql, e.id)).toBeNull();
-    // The running job goes on.
-    expect(
-      ok(await t.gql(HEARTBEAT, { input: { jobId: running.job.id, leaseToken: running.leaseToken } })).heartbeat
-        .cancelRequested,
-    ).toBe(false);
-    expect(
-      errorCode(
-        await t.gql(`mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }),
-      ),
-    ).toBe('CONFLICT');
-    ok(await t.gql(`mutation($id: ID!) { resumeExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }));
-    const second = (await claimTrial(t.gql, e.id))!;
-    expect(second).not.toBeNull();
+    expect((await heartbeat()).cancelRequested).toBe(false);
+  });
 
-    const done = ok(
-      await t.gql(
-        `mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status jobCounts { queued running cancelled } } }`,
-        { id: e.id },
-      ),
-    ).finishExperiment;
+  it('given a paused experiment, when paused again, then CONFLICT', async () => {
+    const { e } = await withOneRunning();
+    ok(await t.gql(PAUSE, { id: e.id }));
+    expect(errorCode(await t.gql(PAUSE, { id: e.id }))).toBe('CONFLICT');
+  });
+
+  it('given a paused experiment, when resumed, then trials are claimed again', async () => {
+    const { e } = await withOneRunning();
+    ok(await t.gql(PAUSE, { id: e.id }));
+    ok(await t.gql(RESUME, { id: e.id }));
+    expect(await claimTrial(t.gql, e.id)).not.toBeNull();
+  });
+
+  it('when finished, then it is DONE, queued jobs are cancelled, the running one is told to stop, and no trial is claimed', async () => {
+    const { e, heartbeat } = await withOneRunning();
+    const done = ok(await t.gql(FINISH, { id: e.id })).finishExperiment;
     expect(done).toEqual({ status: 'DONE', jobCounts: { queued: 0, running: 0, cancelled: 3 } });
-    const beat = ok(
-      await t.gql(HEARTBEAT, { input: { jobId: running.job.id, leaseToken: running.leaseToken } }),
-    ).heartbeat;
-    expect(beat.cancelRequested).toBe(true);
+    expect((await heartbeat()).cancelRequested).toBe(true);
     expect(await claimTrial(t.gql, e.id)).toBeNull();
-    expect(
-      errorCode(
-        await t.gql(`mutation($id: ID!) { finishExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }),
-      ),
-    ).toBe('CONFLICT');
+  });
+
+  it('given a finished experiment, when finished again, then CONFLICT', async () => {
+    const { e } = await withOneRunning();
+    ok(await t.gql(FINISH, { id: e.id }));
+    expect(errorCode(await t.gql(FINISH, { id: e.id }))).toBe('CONFLICT');
   });
 });
 
@@ -553,9 +556,9 @@ describe('claims for an unknown experiment', () => {
   });
 });
 
-describe('review regressions', () => {
-  const make = (e: string) => t.gql(`mutation($e: ID) { createJob(input: { experimentId: $e }) { id } }`, { e });
+const createJobIn = (e: string) => t.gql(`mutation($e: ID) { createJob(input: { experimentId: $e }) { id } }`, { e });
 
+describe('finishing an experiment, whatever runs beside it', () => {
   it('a finish racing many claims leaves no job running in a DONE experiment', async () => {
     for (let round = 0; round < 5; round++) {
       const e = await createExperiment(t.gql, { scheduler: { random: { space: SPACE, seed: round } } });
@@ -571,7 +574,7 @@ describe('review regressions', () => {
 
   it('a finish interrupted after its event is completed by the next finish', async () => {
     const e = await createExperiment(t.gql, { scheduler: { manual: {} } });
-    ok(await make(e.id));
+    ok(await createJobIn(e.id));
     // As if the server died right after recording the finish, before cancelling the jobs.
     const { experimentRepository } = await import('../src/app/experiment-repository.js');
     const repository = experimentRepository(t.trialog.store);
@@ -596,29 +599,6 @@ describe('review regressions', () => {
     ).toEqual({ queued: 0, cancelled: 1 });
   });
 
-  it("a claim that names no experiment never takes an experiment's job", async () => {
-    const e = await createExperiment(t.gql, { scheduler: { manual: {} } });
-    const job = ok(await make(e.id)).createJob;
-    ok(await t.gql(`mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }));
-    const plain = ok(await t.gql(`mutation { claimJob(input: { workerId: "plain" }) { job { id } } }`)).claimJob;
-    expect(plain?.job.id).not.toBe(job.id);
-    expect(ok(await t.gql(`query($id: ID!) { job(id: $id) { status } }`, { id: job.id })).job.status).toBe('QUEUED');
-  });
-
-  it("jobs created with idempotency keys count against the experiment's maxJobs; a retried key returns its job", async () => {
-    const e = await createExperiment(t.gql, { scheduler: { manual: { maxJobs: 2 } } });
-    const keyed = (key: string) =>
-      t.gql(`mutation($e: ID, $k: String) { createJob(input: { experimentId: $e, idempotencyKey: $k }) { id } }`, {
-        e: e.id,
-        k: `${e.id}-${key}`,
-      });
-    const first = ok(await keyed('a')).createJob.id;
-    ok(await keyed('b'));
-    expect(errorCode(await keyed('c'))).toBe('CONFLICT');
-    expect(ok(await keyed('a')).createJob.id).toBe(first);
-    expect(ok(await t.gql(experimentQuery('jobCounts { total }'), { id: e.id })).experiment.jobCounts.total).toBe(2);
-  });
-
   it('an exhausted search whose last job is cancelled is DONE', async () => {
     const e = await createExperiment(t.gql, { scheduler: { grid: { space: [{ name: 'only', values: [1] }] } } });
     const c = (await claimTrial(t.gql, e.id))!;
@@ -626,7 +606,44 @@ describe('review regressions', () => {
     ok(await t.gql(`mutation($id: ID!) { cancelJob(input: { jobId: $id }) { id } }`, { id: c.job.id }));
     expect(ok(await t.gql(experimentQuery('status'), { id: e.id })).experiment.status).toBe('DONE');
   });
+});
 
+describe('claims that name no experiment', () => {
+  it("a claim that names no experiment never takes an experiment's job", async () => {
+    const e = await createExperiment(t.gql, { scheduler: { manual: {} } });
+    const job = ok(await createJobIn(e.id)).createJob;
+    ok(await t.gql(`mutation($id: ID!) { pauseExperiment(input: { experimentId: $id }) { status } }`, { id: e.id }));
+    const plain = ok(await t.gql(`mutation { claimJob(input: { workerId: "plain" }) { job { id } } }`)).claimJob;
+    expect(plain?.job.id).not.toBe(job.id);
+    expect(ok(await t.gql(`query($id: ID!) { job(id: $id) { status } }`, { id: job.id })).job.status).toBe('QUEUED');
+  });
+});
+
+describe('idempotency keys in an experiment', () => {
+  const keyed = (e: string, key: string) =>
+    t.gql(`mutation($e: ID, $k: String) { createJob(input: { experimentId: $e, idempotencyKey: $k }) { id } }`, {
+      e,
+      k: `${e}-${key}`,
+    });
+
+  it("given jobs created with idempotency keys up to the experiment's maxJobs, when one more is created, then CONFLICT", async () => {
+    const e = await createExperiment(t.gql, { scheduler: { manual: { maxJobs: 2 } } });
+    ok(await keyed(e.id, 'a'));
+    ok(await keyed(e.id, 'b'));
+    expect(errorCode(await keyed(e.id, 'c'))).toBe('CONFLICT');
+    expect(ok(await t.gql(experimentQuery('jobCounts { total }'), { id: e.id })).experiment.jobCounts.total).toBe(2);
+  });
+
+  it("given an experiment at its maxJobs, when a key already used is sent again, then it returns that key's job", async () => {
+    const e = await createExperiment(t.gql, { scheduler: { manual: { maxJobs: 2 } } });
+    const first = ok(await keyed(e.id, 'a')).createJob.id;
+    ok(await keyed(e.id, 'b'));
+    expect(ok(await keyed(e.id, 'a')).createJob.id).toBe(first);
+    expect(ok(await t.gql(experimentQuery('jobCounts { total }'), { id: e.id })).experiment.jobCounts.total).toBe(2);
+  });
+});
+
+describe('the median rule, as Optuna applies it', () => {
   it('one batch of points is judged as the same points reported one by one (median, interval 2)', async () => {
     const e = await createExperiment(t.gql, {
       objective: { metric: 'loss', direction: 'MINIMIZE' },

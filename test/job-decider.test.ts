@@ -3,8 +3,8 @@
  * command arrives, then these events are decided, or this error.
  */
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../src/domain/errors.js';
 import { decideJob, type JobCommand } from '../src/domain/job/decide.js';
+import { jobData } from '../src/app/job-ids.js';
 import {
   STATUS_CHANGING_EVENT_TYPES,
   jobEventSchemas,
@@ -12,39 +12,18 @@ import {
   type JobEvent,
   type NewJobEvent,
 } from '../src/domain/job/events.js';
+import { evolveJob, type MaybeJob } from '../src/domain/job/state.js';
 import type { EarlyStopping } from '../src/domain/job/early-stopping.js';
-import { jobKind } from '../src/domain/job/kind.js';
-import { currentShape } from '../src/app/event-shapes.js';
-import { jobData } from '../src/app/job-ids.js';
+import { at, deciderSpec, stateAfter } from './helpers/decider-spec.js';
 
-const T0 = new Date('2026-01-01T00:00:00.000Z');
-const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const TOKEN = 'hash-of-token-1';
 const OTHER_TOKEN = 'hash-of-token-2';
 
-function spec(given: NewJobEvent[]) {
-  const state = jobKind.fold(given.map((e, i): JobEvent => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent));
-  return {
-    when: (command: JobCommand) => ({
-      then: (expected: NewJobEvent[]) => expect(decideJob(state, command)).toEqual(expected),
-      thenError: (code: string, message?: RegExp) => {
-        let thrown: unknown;
-        try {
-          decideJob(state, command);
-        } catch (error) {
-          thrown = error;
-        }
-        expect(thrown).toBeInstanceOf(DomainError);
-        expect((thrown as DomainError).code).toBe(code);
-        if (message) expect((thrown as DomainError).message).toMatch(message);
-      },
-    }),
-  };
-}
+const { given } = deciderSpec({ decide: decideJob, evolve: evolveJob, initialState: undefined as MaybeJob });
 
+/** A job as Trialog creates one (the same defaults), with what the spec sets. */
 const created = (overrides: Partial<Extract<NewJobEvent, { type: 'JobCreated' }>['data']> = {}): NewJobEvent => ({
   type: 'JobCreated',
-  // The defaults every job Trialog makes is created with: the fixture cannot drift from them.
   data: jobData('job_1', { hyperparameters: { lr: 0.1 }, ...overrides }),
 });
 
@@ -75,19 +54,19 @@ const createCommand: JobCommand = {
 
 describe('creating a job', () => {
   it('given no job, when created, then JobCreated', () => {
-    spec([]).when(createCommand).then([created()]);
+    given([]).when(createCommand).then([created()]);
   });
   it('given the job exists, when created again, then CONFLICT', () => {
-    spec([created()]).when(createCommand).thenError('CONFLICT');
+    given([created()]).when(createCommand).thenError('CONFLICT');
   });
   it('given no job, when any other command arrives, then NOT_FOUND', () => {
-    spec([]).when({ type: 'CancelJob', reason: null }).thenError('NOT_FOUND');
+    given([]).when({ type: 'CancelJob', reason: null }).thenError('NOT_FOUND');
   });
 });
 
 describe('claiming', () => {
   it('given a queued job, when claimed, then JobClaimed with attempt 1 and the lease expiry', () => {
-    spec([created()])
+    given([created()])
       .when(claim(at(10)))
       .then([
         {
@@ -105,13 +84,13 @@ describe('claiming', () => {
   });
 
   it('given a running job under a live lease, when claimed, then CONFLICT naming RUNNING', () => {
-    spec([created(), claimed(1, at(300))])
+    given([created(), claimed(1, at(300))])
       .when(claim(at(10)))
       .thenError('CONFLICT', /RUNNING/);
   });
 
   it('given a running job whose lease expired, when claimed, then it is taken over and counts an attempt', () => {
-    spec([created(), claimed(1, at(5))])
+    given([created(), claimed(1, at(5))])
       .when(claim(at(10)))
       .then([
         {
@@ -129,7 +108,7 @@ describe('claiming', () => {
   });
 
   it('given an expired lease on the last attempt, when claimed, then the job FAILS with the reason', () => {
-    spec([created({ maxAttempts: 2 }), claimed(1, at(1)), claimed(2, at(5))])
+    given([created({ maxAttempts: 2 }), claimed(1, at(1)), claimed(2, at(5))])
       .when(claim(at(10)))
       .then([{ type: 'JobFailed', data: { error: 'lease of worker w1 expired on attempt 2 of 2', requeued: false } }]);
   });
@@ -140,7 +119,7 @@ describe('claiming', () => {
     ['FAILED', [created(), claimed(), { type: 'JobFailed', data: { error: 'x', requeued: false } }]],
   ] as const) {
     it(`given a ${status} job, when claimed, then CONFLICT naming ${status}`, () => {
-      spec([...history] as NewJobEvent[])
+      given([...history] as NewJobEvent[])
         .when(claim())
         .thenError('CONFLICT', new RegExp(status));
     });
@@ -164,18 +143,18 @@ describe('the lease fences every worker call', () => {
   ];
   for (const command of workerCommands) {
     it(`given a running job, when ${command.type} comes with a stale token, then LEASE_LOST`, () => {
-      spec(running).when(command).thenError('LEASE_LOST');
+      given(running).when(command).thenError('LEASE_LOST');
     });
   }
 
   it('given a lease taken over by another worker, when the old holder reports, then LEASE_LOST', () => {
-    spec([created(), claimed(1, at(1)), claimed(2, at(300), 'w2', OTHER_TOKEN)])
+    given([created(), claimed(1, at(1)), claimed(2, at(300), 'w2', OTHER_TOKEN)])
       .when({ type: 'CompleteJob', leaseTokenHash: TOKEN, result: null, artifacts: [] })
       .thenError('LEASE_LOST');
   });
 
   it('given an expired lease nobody took over, when its holder heartbeats, then the lease is extended', () => {
-    spec([created(), claimed(1, at(1))])
+    given([created(), claimed(1, at(1))])
       .when({ type: 'Heartbeat', leaseTokenHash: TOKEN, progress: null, leaseSeconds: 30, now: at(10) })
       .then([{ type: 'JobHeartbeat', data: { leaseExpiresAt: at(40).toISOString(), progress: null } }]);
   });
@@ -183,19 +162,19 @@ describe('the lease fences every worker call', () => {
 
 describe('heartbeats', () => {
   it('given a running job, when heartbeat without a duration, then the claim duration extends the lease', () => {
-    spec([created(), claimed()])
+    given([created(), claimed()])
       .when({ type: 'Heartbeat', leaseTokenHash: TOKEN, progress: 0.25, leaseSeconds: null, now: at(100) })
       .then([{ type: 'JobHeartbeat', data: { leaseExpiresAt: at(400).toISOString(), progress: 0.25 } }]);
   });
 
   it('given a running job that was cancelled, when its worker heartbeats, then no event: the worker learns to stop', () => {
-    spec([created(), claimed(), { type: 'JobCancelled', data: { reason: 'enough', from: 'RUNNING' } }])
+    given([created(), claimed(), { type: 'JobCancelled', data: { reason: 'enough', from: 'RUNNING' } }])
       .when({ type: 'Heartbeat', leaseTokenHash: TOKEN, progress: null, leaseSeconds: null, now: at(10) })
       .then([]);
   });
 
   it('given a cancelled job, when its worker reports a metric, then LEASE_LOST', () => {
-    spec([created(), claimed(), { type: 'JobCancelled', data: { reason: null, from: 'RUNNING' } }])
+    given([created(), claimed(), { type: 'JobCancelled', data: { reason: null, from: 'RUNNING' } }])
       .when({
         type: 'ReportMetrics',
         leaseTokenHash: TOKEN,
@@ -217,7 +196,7 @@ describe('metrics', () => {
   ];
 
   it("when a point has no step, then it is one past the series' last; per series, and within one batch", () => {
-    spec(running)
+    given(running)
       .when({
         type: 'ReportMetrics',
         leaseTokenHash: TOKEN,
@@ -250,7 +229,7 @@ describe('metrics', () => {
     ['loss', Number.POSITIVE_INFINITY, /finite/],
   ] as const) {
     it(`when a point is ${JSON.stringify(name).slice(0, 20)}=${value}, then BAD_USER_INPUT`, () => {
-      spec(running)
+      given(running)
         .when({
           type: 'ReportMetrics',
           leaseTokenHash: TOKEN,
@@ -262,7 +241,7 @@ describe('metrics', () => {
   }
 
   it('accepts the whole allowed alphabet of names', () => {
-    spec(running)
+    given(running)
       .when({
         type: 'ReportMetrics',
         leaseTokenHash: TOKEN,
@@ -282,7 +261,7 @@ describe('metrics', () => {
       type: 'JobMetricsReported',
       data: { points: [{ name: 'loss', step: 2 ** 31 - 1, value: 0.1, timestamp: at(1).toISOString() }] },
     };
-    spec([created(), claimed(), atLastStep])
+    given([created(), claimed(), atLastStep])
       .when({
         type: 'ReportMetrics',
         leaseTokenHash: TOKEN,
@@ -293,7 +272,7 @@ describe('metrics', () => {
   });
 
   it('when a point gives a step past 2^31 - 1, then BAD_USER_INPUT', () => {
-    spec(running)
+    given(running)
       .when({
         type: 'ReportMetrics',
         leaseTokenHash: TOKEN,
@@ -306,7 +285,7 @@ describe('metrics', () => {
 
 describe('logs', () => {
   it('given lines already appended, when more are appended, then their offsets continue contiguously', () => {
-    spec([
+    given([
       created(),
       claimed(),
       { type: 'JobLogAppended', data: { stream: 'STDOUT', firstOffset: 0, lines: ['a', 'b'] } },
@@ -344,26 +323,26 @@ describe('numbered worker calls (sequence): a retry answers as the first call di
   });
 
   it('given report 7, when report 7 arrives again with the same content, then nothing is written', () => {
-    spec([created(), claimed(), reported(7)])
+    given([created(), claimed(), reported(7)])
       .when(report(7))
       .then([]);
   });
   it('given report 7, when report 6 arrives, then CONFLICT: the sequence went backwards (never a silent drop)', () => {
-    spec([created(), claimed(), reported(7)])
+    given([created(), claimed(), reported(7)])
       .when(report(6))
       .thenError('CONFLICT', /went backwards.*6.*7/);
   });
   it('given report 7, when report 7 arrives with other content, then CONFLICT: the number was used by another call', () => {
-    spec([created(), claimed(), reported(7)])
+    given([created(), claimed(), reported(7)])
       .when(report(7, 'other'))
       .thenError('CONFLICT', /sequence 7 .*another call/);
   });
   it('given report 7 recorded before calls had digests, when report 7 arrives again, then it is taken as the retry', () => {
     const old: NewJobEvent = { type: 'JobMetricsReported', data: { points: [], sequence: 7 } };
-    spec([created(), claimed(), old]).when(report(7)).then([]);
+    given([created(), claimed(), old]).when(report(7)).then([]);
   });
   it('given report 7, when report 8 arrives, then it is recorded with its number and digest', () => {
-    spec([created(), claimed(), reported(7)])
+    given([created(), claimed(), reported(7)])
       .when(report(8))
       .then([
         {
@@ -377,7 +356,7 @@ describe('numbered worker calls (sequence): a retry answers as the first call di
       ]);
   });
   it('given report 7 under an old lease, when the new lease reports 1, then it is recorded', () => {
-    spec([created(), claimed(1, at(5)), reported(7), claimed(2, at(300), 'w2', OTHER_TOKEN)])
+    given([created(), claimed(1, at(5)), reported(7), claimed(2, at(300), 'w2', OTHER_TOKEN)])
       .when({ ...report(1), leaseTokenHash: OTHER_TOKEN } as JobCommand)
       .then([
         {
@@ -391,22 +370,22 @@ describe('numbered worker calls (sequence): a retry answers as the first call di
       ]);
   });
   it('given a stale lease, when it reports a lower number, then LEASE_LOST (the lease speaks first)', () => {
-    spec([created(), claimed(1, at(5)), reported(7), claimed(2, at(300), 'w2', OTHER_TOKEN)])
+    given([created(), claimed(1, at(5)), reported(7), claimed(2, at(300), 'w2', OTHER_TOKEN)])
       .when(report(6))
       .thenError('LEASE_LOST');
   });
   it('given log append 7, when append 6 arrives, then CONFLICT: the sequence went backwards', () => {
-    spec([created(), claimed(), appended(7)])
+    given([created(), claimed(), appended(7)])
       .when(append(6))
       .thenError('CONFLICT', /went backwards/);
   });
   it('given log append 7, when append 7 arrives with other lines, then CONFLICT', () => {
-    spec([created(), claimed(), appended(7)])
+    given([created(), claimed(), appended(7)])
       .when(append(7, 'other'))
       .thenError('CONFLICT', /another call/);
   });
   it('given log append 7, when append 7 arrives again, then nothing is written', () => {
-    spec([created(), claimed(), appended(7)])
+    given([created(), claimed(), appended(7)])
       .when(append(7))
       .then([]);
   });
@@ -417,37 +396,39 @@ describe('finishing', () => {
 
   it('when completed, then JobCompleted with result and artifacts', () => {
     const artifacts = [{ name: 'model', uri: 'file:///m.pt', sha256: null, metadata: null }];
-    spec(running)
+    given(running)
       .when({ type: 'CompleteJob', leaseTokenHash: TOKEN, result: { acc: 0.9 }, artifacts })
       .then([{ type: 'JobCompleted', data: { result: { acc: 0.9 }, artifacts } }]);
   });
 
   it('when failed with retry and attempts remain, then requeued', () => {
-    spec(running)
+    given(running)
       .when({ type: 'FailJob', leaseTokenHash: TOKEN, error: 'oom', retry: true })
       .then([{ type: 'JobFailed', data: { error: 'oom', requeued: true } }]);
   });
 
   it('when failed with retry on the last attempt, then FAILED for good', () => {
-    spec([...running, { type: 'JobFailed', data: { error: 'oom', requeued: true } }, claimed(2)])
+    given([...running, { type: 'JobFailed', data: { error: 'oom', requeued: true } }, claimed(2)])
       .when({ type: 'FailJob', leaseTokenHash: TOKEN, error: 'oom again', retry: true })
       .then([{ type: 'JobFailed', data: { error: 'oom again', requeued: false } }]);
   });
 
-  it('when released, then JobReleased: queued again, the attempt given back', () => {
-    spec(running)
+  it('when released, then JobReleased', () => {
+    given(running)
       .when({ type: 'ReleaseJob', leaseTokenHash: TOKEN, reason: 'worker stopping' })
       .then([{ type: 'JobReleased', data: { reason: 'worker stopping' } }]);
-    const released = jobKind.fold(
-      [...running, { type: 'JobReleased', data: { reason: null } }].map(
-        (e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent,
-      ),
-    );
+  });
+
+  it('given a released job, then it is queued again, its attempt given back and its lease gone', () => {
+    const released = stateAfter({ evolve: evolveJob, initialState: undefined as MaybeJob }, [
+      ...running,
+      { type: 'JobReleased', data: { reason: null } },
+    ] as NewJobEvent[]);
     expect(released).toMatchObject({ status: 'QUEUED', attempts: 0, leaseTokenHash: null });
   });
 
   it('given a job released on its last attempt, when claimed again, then the claim is that attempt again, not one past it', () => {
-    spec([
+    given([
       ...running,
       { type: 'JobFailed', data: { error: 'oom', requeued: true } },
       claimed(2),
@@ -470,7 +451,7 @@ describe('finishing', () => {
   });
 
   it('when failed without retry, then FAILED', () => {
-    spec(running)
+    given(running)
       .when({ type: 'FailJob', leaseTokenHash: TOKEN, error: 'bad data', retry: false })
       .then([{ type: 'JobFailed', data: { error: 'bad data', requeued: false } }]);
   });
@@ -478,25 +459,25 @@ describe('finishing', () => {
 
 describe('cancel and retry', () => {
   it('given a queued job, when cancelled, then JobCancelled from QUEUED', () => {
-    spec([created()])
+    given([created()])
       .when({ type: 'CancelJob', reason: 'not needed' })
       .then([{ type: 'JobCancelled', data: { reason: 'not needed', from: 'QUEUED' } }]);
   });
 
   it('given a succeeded job, when cancelled, then CONFLICT naming SUCCEEDED', () => {
-    spec([created(), claimed(), { type: 'JobCompleted', data: { result: null, artifacts: [] } }])
+    given([created(), claimed(), { type: 'JobCompleted', data: { result: null, artifacts: [] } }])
       .when({ type: 'CancelJob', reason: null })
       .thenError('CONFLICT', /SUCCEEDED/);
   });
 
   it('given a job that used all its attempts and failed, when retried, then queued with one more attempt', () => {
-    spec([created({ maxAttempts: 1 }), claimed(), { type: 'JobFailed', data: { error: 'x', requeued: false } }])
+    given([created({ maxAttempts: 1 }), claimed(), { type: 'JobFailed', data: { error: 'x', requeued: false } }])
       .when({ type: 'RetryJob' })
       .then([{ type: 'JobRetried', data: { from: 'FAILED', maxAttempts: 2 } }]);
   });
 
   it('given a cancelled job with attempts left, when retried, then queued with the same budget', () => {
-    spec([created(), { type: 'JobCancelled', data: { reason: null, from: 'QUEUED' } }])
+    given([created(), { type: 'JobCancelled', data: { reason: null, from: 'QUEUED' } }])
       .when({ type: 'RetryJob' })
       .then([{ type: 'JobRetried', data: { from: 'CANCELLED', maxAttempts: 3 } }]);
   });
@@ -507,7 +488,7 @@ describe('cancel and retry', () => {
     ['SUCCEEDED', [created(), claimed(), { type: 'JobCompleted', data: { result: null, artifacts: [] } }]],
   ] as const) {
     it(`given a ${status} job, when retried, then CONFLICT naming ${status}`, () => {
-      spec([...history] as NewJobEvent[])
+      given([...history] as NewJobEvent[])
         .when({ type: 'RetryJob' })
         .thenError('CONFLICT', new RegExp(status));
     });
@@ -541,7 +522,7 @@ describe('early stopping: a report is judged as it is recorded', () => {
   });
 
   it('given completed trials, when a point is worse than their median at its step, then the job is pruned with that median and their number', () => {
-    spec(running)
+    given(running)
       .when(report([point('loss', 0, 2), point('loss', 1, 1.5)], median(completed)))
       .then([
         { type: 'JobMetricsReported', data: { points: [stored('loss', 0, 2), stored('loss', 1, 1.5)] } },
@@ -553,7 +534,7 @@ describe('early stopping: a report is judged as it is recorded', () => {
   });
 
   it('given completed trials, when a batch whose early point prunes carries later points, then it keeps none past the pruning step, of any metric', () => {
-    spec(running)
+    given(running)
       .when(
         report(
           [
@@ -582,13 +563,13 @@ describe('early stopping: a report is judged as it is recorded', () => {
   });
 
   it('given the job reported step 1 before, when the same step comes again, then its first value stands and it is not judged again', () => {
-    spec(running)
+    given(running)
       .when(report([point('loss', 1, 9), point('loss', 2, 0.1)], median(completed, steps([0.9, 0.7]))))
       .then([{ type: 'JobMetricsReported', data: { points: [stored('loss', 1, 9), stored('loss', 2, 0.1)] } }]);
   });
 
   it('given a report as good as the median, then it is recorded whole and the job runs on', () => {
-    spec(running)
+    given(running)
       .when(report([point('loss', 0, 2), point('loss', 1, 0.8), point('loss', 2, 0.4)], median(completed)))
       .then([
         {
@@ -609,7 +590,7 @@ describe('early stopping: a report is judged as it is recorded', () => {
       // Rung 1 (step 2): three others recorded 0.2, 0.4 and 0.9; with this one's 0.5 the best half is kept, the cutoff 0.4.
       recordedAt: (rung) => (rung === 1 ? [0.9, 0.2, 0.4] : []),
     };
-    spec([...running, { type: 'JobRungsReached', data: { rungs: [{ rung: 0, value: 1 }] } }])
+    given([...running, { type: 'JobRungsReached', data: { rungs: [{ rung: 0, value: 1 }] } }])
       .when(report([point('loss', 2, 0.5), point('loss', 3, 0.3), point('loss', 4, 0.1)], halving))
       .then([
         { type: 'JobMetricsReported', data: { points: [stored('loss', 2, 0.5)] } },
@@ -621,54 +602,21 @@ describe('early stopping: a report is judged as it is recorded', () => {
       ]);
   });
 
-  it('given a pruned job, then it holds why; when retried, then it holds none', () => {
-    const pruned: NewJobEvent = {
-      type: 'JobPruned',
-      data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null },
-    };
-    const fold = (events: NewJobEvent[]) =>
-      jobKind.fold(events.map((e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent))!;
-    expect(fold([...running, pruned]).pruning).toEqual(pruned.data);
-    expect(
-      fold([...running, pruned, { type: 'JobRetried', data: { from: 'PRUNED', maxAttempts: 3 } }]).pruning,
-    ).toBeNull();
-  });
-});
-
-describe('JobPruned versions', () => {
-  const v1 = { rule: 'successiveHalving', step: 4, value: 0.7 };
-  const recorded = (data: unknown, schemaVersion?: number) => ({
+  const pruned: NewJobEvent = {
     type: 'JobPruned',
-    data,
-    timestamp: at(0).toISOString(),
-    metadata: schemaVersion === undefined ? {} : { schemaVersion },
+    data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null },
+  };
+  const stateOf = (events: NewJobEvent[]) =>
+    stateAfter({ evolve: evolveJob, initialState: undefined as MaybeJob }, events)!;
+
+  it('given a pruned job, then it holds why it was pruned', () => {
+    expect(stateOf([...running, pruned]).pruning).toEqual(pruned.data);
   });
 
-  it('given a version 1 JobPruned (no threshold recorded), when read, then it has the current shape with threshold, trial count and rung null', () => {
-    expect(jobKind.parse(recorded(v1, 1)).data).toEqual({ ...v1, threshold: null, comparedTrials: null, rung: null });
+  it('given a pruned job that was retried, then it holds no pruning decision', () => {
     expect(
-      currentShape({
-        ...recorded(v1, 1),
-        id: 'e1',
-        streamId: 'job-j1',
-        revision: 3n,
-        position: '4',
-        metadata: { actor: 'a', correlationId: 'c', causationId: 'c', schemaVersion: 1 },
-      }),
-    ).toMatchObject({
-      data: { ...v1, threshold: null, comparedTrials: null, rung: null },
-      metadata: { schemaVersion: 2, storedSchemaVersion: 1 },
-    });
-  });
-
-  it('given a version 2 JobPruned, when read, then its numbers are the ones recorded', () => {
-    const v2 = { ...v1, threshold: 0.5, comparedTrials: 9, rung: 2 };
-    expect(jobKind.eventVersion('JobPruned')).toBe(2);
-    expect(jobKind.parse(recorded(v2, 2)).data).toEqual(v2);
-  });
-
-  it('given a version 1 JobPruned without its new fields claimed as version 2, when read, then it is refused (no silent default)', () => {
-    expect(() => jobKind.parse(recorded(v1, 2))).toThrow();
+      stateOf([...running, pruned, { type: 'JobRetried', data: { from: 'PRUNED', maxAttempts: 3 } }]).pruning,
+    ).toBeNull();
   });
 });
 

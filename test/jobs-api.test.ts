@@ -31,19 +31,32 @@ let labelSeq = 0;
 const freshLabel = () => `t${++labelSeq}-${Date.now()}`;
 
 describe('a job through its whole life', () => {
-  it('create, claim, heartbeat, metrics, logs, complete: each answer already shows its own change', async () => {
+  /** A job claimed by worker-a, in a label space of its own. */
+  const running = async () => {
     const label = freshLabel();
     const job = await createJob(t.gql, { hyperparameters: { lr: 0.01 }, params: { epochs: 3 }, labels: [label] });
-    expect(job.status).toBe('QUEUED');
-
     const claimed = await claim(t.gql, { workerId: 'worker-a', labels: [label], leaseSeconds: 120 });
-    expect(claimed).toMatchObject({ job: { id: job.id, status: 'RUNNING', attempts: 1, workerId: 'worker-a' } });
-    const lease = { jobId: job.id, leaseToken: claimed!.leaseToken };
+    return { job, claimed, lease: { jobId: job.id, leaseToken: claimed!.leaseToken } };
+  };
 
+  it('when a job is created, then the answer shows it QUEUED', async () => {
+    expect((await createJob(t.gql, { labels: [freshLabel()] })).status).toBe('QUEUED');
+  });
+
+  it('when a worker claims it, then the answer shows it RUNNING under that worker, on its first attempt', async () => {
+    const { job, claimed } = await running();
+    expect(claimed).toMatchObject({ job: { id: job.id, status: 'RUNNING', attempts: 1, workerId: 'worker-a' } });
+  });
+
+  it('when its worker heartbeats, then the answer extends the lease and does not ask it to stop', async () => {
+    const { lease } = await running();
     const beat = ok(await t.gql(HEARTBEAT, { input: { ...lease, progress: 0.5 } })).heartbeat;
     expect(beat.cancelRequested).toBe(false);
     expect(Date.parse(beat.leaseExpiresAt)).toBeGreaterThan(Date.now());
+  });
 
+  it('when its worker reports metrics, then the answer holds them, steps numbered per series where none is given', async () => {
+    const { lease } = await running();
     const reported = ok(
       await t.gql(REPORT_METRICS, {
         input: {
@@ -68,6 +81,11 @@ describe('a job through its whole life', () => {
         last: { step: 1, value: 0.7 },
       },
     ]);
+  });
+
+  it("when its worker reports one metric, then the answer shows it one step past the series' last", async () => {
+    const { lease } = await running();
+    ok(await t.gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: 0.9, step: 1 }] } }));
     const single = ok(
       await t.gql(
         `mutation($input: ReportMetricInput!) { reportMetric(input: $input) { job { metrics(names: ["loss"]) { last { step value } } } } }`,
@@ -75,7 +93,10 @@ describe('a job through its whole life', () => {
       ),
     );
     expect(single.reportMetric.job.metrics).toEqual([{ last: { step: 2, value: 0.6 } }]);
+  });
 
+  it('when its worker appends log lines, then each answer gives their offsets, continuing across streams', async () => {
+    const { lease } = await running();
     expect(ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['epoch 1', 'epoch 2'] } })).appendLog).toEqual({
       firstOffset: 0,
       nextOffset: 2,
@@ -83,7 +104,10 @@ describe('a job through its whole life', () => {
     expect(
       ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['warning'], stream: 'STDERR' } })).appendLog,
     ).toEqual({ firstOffset: 2, nextOffset: 3 });
+  });
 
+  it('when its worker completes it, then the answer shows it SUCCEEDED with its result, artifacts, full progress and end time', async () => {
+    const { lease } = await running();
     const sha = 'a'.repeat(64);
     const done = ok(
       await t.gql(COMPLETE, {
@@ -101,28 +125,39 @@ describe('a job through its whole life', () => {
       artifacts: [{ name: 'model', uri: 'file:///tmp/model.pt', sha256: sha }],
     });
     expect(done.finishedAt).toBeTruthy();
+  });
 
+  it("given a finished job's log in two streams, then it reads in pages by offset, both streams in one order", async () => {
+    const { job, lease } = await running();
+    ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['epoch 1', 'epoch 2'] } }));
+    ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['warning'], stream: 'STDERR' } }));
+    ok(await t.gql(COMPLETE, { input: { ...lease, result: null, artifacts: [] } }));
     const read = ok(
       await t.gql(
-        `query($id: ID!) { job(id: $id) { status progress revision logs(first: 2) { edges { cursor node { offset stream text } } pageInfo { hasNextPage endCursor } } } }`,
+        `query($id: ID!) { job(id: $id) { logs(first: 2) { edges { cursor node { offset stream text } } pageInfo { hasNextPage endCursor } } } }`,
         { id: job.id },
       ),
     ).job;
-    expect(read.status).toBe('SUCCEEDED');
     expect(read.logs.edges.map((e: any) => e.node.text)).toEqual(['epoch 1', 'epoch 2']);
     expect(read.logs.pageInfo).toEqual({ hasNextPage: true, endCursor: '1' });
     const rest = ok(
       await t.gql(
         `query($id: ID!, $after: String) { job(id: $id) { logs(after: $after) { edges { node { offset stream text } } } } }`,
-        {
-          id: job.id,
-          after: '1',
-        },
+        { id: job.id, after: '1' },
       ),
     ).job;
     expect(rest.logs.edges).toEqual([{ node: { offset: 2, stream: 'STDERR', text: 'warning' } }]);
-    // created, claimed, heartbeat, 2 metric reports, 2 log appends, completed
-    expect(read.revision).toBe(7);
+  });
+
+  it('given a job through its whole life, then its revision counts every event its calls recorded', async () => {
+    const { job, lease } = await running();
+    ok(await t.gql(HEARTBEAT, { input: { ...lease, progress: 0.5 } }));
+    ok(await t.gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: 0.9 }] } }));
+    ok(await t.gql(APPEND_LOG, { input: { ...lease, lines: ['epoch 1'] } }));
+    ok(await t.gql(COMPLETE, { input: { ...lease, result: null, artifacts: [] } }));
+    const read = ok(await t.gql(`query($id: ID!) { job(id: $id) { status revision } }`, { id: job.id })).job;
+    // created, claimed, heartbeat, metrics reported, log appended, completed
+    expect(read).toEqual({ status: 'SUCCEEDED', revision: 5 });
   });
 
   it('a completed job refuses further worker calls with LEASE_LOST and cancel with CONFLICT', async () => {
