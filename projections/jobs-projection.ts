@@ -183,7 +183,7 @@ export function jobsProjection(db: Database): Projection {
       const jobId = jobIdOfStream(recorded.streamId);
       const before = rowOf(jobId);
       // evolve copies what an event does not set, so a light state stays light except where this event writes.
-      const state = evolve(before?.state as JobState | undefined, event)!;
+      const state = evolve(before?.state, event)!;
       const metric = objectiveMetricOf(state.experimentId);
       switch (event.type) {
         case 'JobCreated':

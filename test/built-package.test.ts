@@ -86,8 +86,8 @@ function serve(program: string, args: string[], env: Record<string, string> = {}
       const url = /serving (http:\/\/\S+\/graphql)/.exec(output)?.[1];
       if (url) resolve({ url, child, output: () => output });
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) =>
       reject(new Error(`${program} ${args.join(' ')} exited with ${code} before serving:\n${output}`)),
     );

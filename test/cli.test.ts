@@ -407,7 +407,7 @@ describe('trialog experiment show', () => {
         ['worst', 0.9, 0.3],
       ] as const) {
         jobs[label] = await runningJob(experiment.id, { lr, optimizer: 'adam' });
-        await complete(jobs[label]!, { loss });
+        await complete(jobs[label], { loss });
       }
       const failed = await runningJob(experiment.id, { lr: 1, optimizer: 'sgd' });
       ok(await t.gql(FAIL, { input: { ...failed, error: 'diverged', retry: false } }));

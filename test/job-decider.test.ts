@@ -24,7 +24,7 @@ const TOKEN = 'hash-of-token-1';
 const OTHER_TOKEN = 'hash-of-token-2';
 
 function spec(given: NewJobEvent[]) {
-  const state = foldJob(given.map((e, i): JobEvent => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent));
+  const state = foldJob(given.map((e, i): JobEvent => ({ ...e, timestamp: at(i).toISOString() })));
   return {
     when: (command: JobCommand) => ({
       then: (expected: NewJobEvent[]) => expect(decide(state, command)).toEqual(expected),
@@ -643,8 +643,7 @@ describe('early stopping: a report is judged as it is recorded', () => {
       type: 'JobPruned',
       data: { rule: 'median', step: 1, value: 1.5, threshold: 0.8, comparedTrials: 3, rung: null },
     };
-    const fold = (events: NewJobEvent[]) =>
-      foldJob(events.map((e, i) => ({ ...e, timestamp: at(i).toISOString() }) as JobEvent))!;
+    const fold = (events: NewJobEvent[]) => foldJob(events.map((e, i) => ({ ...e, timestamp: at(i).toISOString() })))!;
     expect(fold([...running, pruned]).pruning).toEqual(pruned.data);
     expect(
       fold([...running, pruned, { type: 'JobRetried', data: { from: 'PRUNED', maxAttempts: 3 } }]).pruning,
@@ -708,7 +707,7 @@ describe('status changes', () => {
     ] as NewJobEvent[];
     expect(new Set(samples.map((e) => e.type))).toEqual(new Set(Object.keys(jobEventSchemas)));
     for (const event of samples) {
-      const change = statusChangeOf({ ...event, timestamp: at(0).toISOString() } as JobEvent);
+      const change = statusChangeOf({ ...event, timestamp: at(0).toISOString() });
       if (change) expect(STATUS_CHANGING_EVENT_TYPES.has(event.type)).toBe(true);
     }
   });

@@ -76,10 +76,10 @@ it('given a server started by an npm script through a shell, when npm is sent SI
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  npm.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  npm.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  npm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   // The pipes close once every process holding them (npm, the shell, the server) has exited.
-  const allGone = new Promise<void>((resolve) => npm.stdout!.once('close', () => resolve()));
+  const allGone = new Promise<void>((resolve) => npm.stdout.once('close', () => resolve()));
   while (!/serving http:\/\/127\.0\.0\.1:(\d+)\//.test(output)) {
     if (npm.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -181,8 +181,8 @@ describe('EVENTSTORE_URL with a password', () => {
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let output = '';
-        child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-        child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+        child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (output += c.toString()));
         const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
         expect(code, output).toBe(2);
         expect(output).toContain('admin:***@');

@@ -35,7 +35,7 @@ beforeAll(async () => {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
     body: JSON.stringify({ query: 'mutation { createApiKey(input: { name: "flooder", role: VIEWER }) { key } }' }),
   });
-  viewerKey = ((await response.json()) as any).data.createApiKey.key;
+  viewerKey = (await response.json()).data.createApiKey.key;
 });
 afterAll(async () => {
   await server.kill('SIGTERM');

@@ -8,7 +8,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, conflict, notFound } from '../domain/errors.js';
 import { decide, isClaimable, type JobCommand } from '../domain/job/decide.js';
 import type { EarlyStopping } from '../domain/job/early-stopping.js';
-import type { Json, JobEvent, NewJobEvent } from '../domain/job/events.js';
+import type { Json, NewJobEvent } from '../domain/job/events.js';
 import { foldJob, type JobState } from '../domain/job/state.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
 import {
@@ -419,7 +419,7 @@ export class JobCommands {
     await beforeClaiming();
     const now = this.clock();
     const created = decide(undefined, { type: 'CreateJob', ...data });
-    const queued = foldJob(created.map((e) => ({ ...e, timestamp: now.toISOString() }) as JobEvent));
+    const queued = foldJob(created.map((e) => ({ ...e, timestamp: now.toISOString() })));
     const claimed = decide(queued, {
       type: 'ClaimJob',
       workerId: input.workerId,
