@@ -189,7 +189,7 @@ describe('EventStoreDB subscriptions: resubscribing after failures and ends', ()
       sleep: (_ms, signal) =>
         new Promise((_resolve, reject) => {
           waiting();
-          signal.addEventListener('abort', () => reject(signal.reason));
+          signal.addEventListener('abort', () => reject(signal.reason as Error));
         }),
     });
     const iterator = subscription[Symbol.asyncIterator]();

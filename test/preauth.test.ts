@@ -265,7 +265,7 @@ describe('graphql-ws messages are bounded before they are parsed', () => {
   const socketTo = async () => {
     const socket = new WebSocket(t.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     const messages: { type: string; id?: string; payload?: unknown }[] = [];
-    socket.on('message', (data) => messages.push(JSON.parse(data.toString())));
+    socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString())));
     const closed = new Promise<{ code: number; reason: string }>((resolve) =>
       socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
     );
@@ -367,7 +367,7 @@ describe('the per-key subscription cap holds for every caller', () => {
     ]);
     first.stop();
     second.stop();
-    await Promise.all(clients.map((c) => c.dispose()));
+    for (const c of clients) c.dispose();
     return outcome;
   };
 
