@@ -118,7 +118,7 @@ type SeriesBlockDeltas = Map<number, BlockDelta>[];
 
 function addToBlocks(deltas: Map<string, SeriesBlockDeltas>, point: MetricPoint): void {
   let levels = deltas.get(point.name);
-  if (!levels) deltas.set(point.name, (levels = BLOCK_LEVELS.map(() => new Map())));
+  if (!levels) deltas.set(point.name, (levels = BLOCK_LEVELS.map(() => new Map<number, BlockDelta>())));
   for (let i = 0; i < BLOCK_LEVELS.length; i++) {
     const block = blockOf(point.step, BLOCK_LEVELS[i]!);
     const delta = levels[i]!.get(block);

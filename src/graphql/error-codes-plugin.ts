@@ -39,7 +39,7 @@ export function useContractErrorCodes(): Plugin {
     },
     onValidate() {
       return ({ result }) => {
-        for (const error of result) normalise(error, 'BAD_USER_INPUT');
+        for (const error of result as readonly GraphQLError[]) normalise(error, 'BAD_USER_INPUT');
       };
     },
     onResultProcess({ result }) {

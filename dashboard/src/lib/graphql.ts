@@ -68,7 +68,7 @@ let clientKey: string | null = null;
 
 function socketClient(): Client {
   if (client && clientKey === apiKey.value) return client;
-  client?.dispose();
+  void client?.dispose();
   clientKey = apiKey.value;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
   client = createClient({
