@@ -250,7 +250,7 @@ describe('grid search', () => {
     const claims = await Promise.all(Array.from({ length: 16 }, (_, i) => claimTrial(t.gql, e.id, `g${i}`)));
     const given = claims.filter((c): c is TrialClaim => c !== null);
     expect(given).toHaveLength(12);
-    const points = given.map((c) => `${c.job.hyperparameters.a}${c.job.hyperparameters.b}`).sort();
+    const points = given.map((c) => `${String(c.job.hyperparameters.a)}${String(c.job.hyperparameters.b)}`).sort();
     expect(points).toEqual(['1w', '1x', '1y', '1z', '2w', '2x', '2y', '2z', '3w', '3x', '3y', '3z']);
     const ordered = ok(
       await t.gql(experimentQuery('jobs(first: 20) { edges { node { hyperparameters } } }'), { id: e.id }),

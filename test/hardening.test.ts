@@ -131,7 +131,7 @@ describe('subscriptions under pressure', () => {
     const baseline = small.trialog.feed.subscriberCount; // the server's own (key revocations)
     const socket = new WebSocket(small.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     const messages: { type: string; payload?: unknown }[] = [];
-    socket.on('message', (data) => messages.push(JSON.parse(data.toString())));
+    socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString())));
     await new Promise((resolve) => socket.on('open', resolve));
     socket.send(JSON.stringify({ type: 'connection_init' }));
     while (!messages.some((m) => m.type === 'connection_ack')) await new Promise((r) => setTimeout(r, 10));
@@ -178,7 +178,7 @@ describe('WebSocket keep-alive and clients that stop reading', () => {
     });
     const messages: { type: string; id?: string; payload?: any }[] = [];
     let closed: number | undefined;
-    socket.on('message', (data) => messages.push(JSON.parse(data.toString())));
+    socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString())));
     socket.on('close', (code) => (closed = code));
     await new Promise((resolve) => socket.on('open', resolve));
     socket.send(JSON.stringify({ type: 'connection_init' }));

@@ -120,7 +120,7 @@ async function wsClient(
     socket.on('close', (code) => reject(new Error(`socket closed (${code}) before every subscription ended`)));
   });
   const done = new Set<number>();
-  socket.on('message', (raw) => {
+  socket.on('message', (raw: Buffer) => {
     const message = JSON.parse(raw.toString()) as { type: string; id?: string; payload?: any };
     if (message.type === 'connection_ack') return acknowledged();
     const index = Number(message.id);

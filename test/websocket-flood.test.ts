@@ -51,8 +51,8 @@ async function flood(count: number): Promise<number> {
   const ping = JSON.stringify({ type: 'ping', payload: { pad: 'x'.repeat(MESSAGE_BYTES) } });
   let pongs = 0;
   const allAnswered = new Promise<void>((resolve, reject) => {
-    socket.on('message', (data) => {
-      if (JSON.parse(String(data)).type === 'pong' && ++pongs === count) resolve();
+    socket.on('message', (data: Buffer) => {
+      if (JSON.parse(data.toString()).type === 'pong' && ++pongs === count) resolve();
     });
     socket.once('close', (code) => reject(new Error(`closed with ${code} after ${pongs} pongs`)));
   });

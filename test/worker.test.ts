@@ -128,7 +128,7 @@ describe('running a search', () => {
       // The hyperparameters reached the script as arguments.
       const lines = logText(view);
       expect(lines[0]).toBe(
-        `training lr=${view.hyperparameters.lr} layers=${view.hyperparameters.layers} dropout=0.1 for 8 epochs`,
+        `training lr=${String(view.hyperparameters.lr)} layers=${String(view.hyperparameters.layers)} dropout=0.1 for 8 epochs`,
       );
       expect(lines).toHaveLength(1 + 8 + 1); // the banner, one line per epoch, "done"; no metric or progress lines
       expect(view.logs.edges.map((e) => e.node.offset)).toEqual([...Array(10).keys()]);

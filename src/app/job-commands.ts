@@ -429,7 +429,7 @@ export class JobCommands {
     });
     const claim = claimed[0];
     if (claimed.length !== 1 || claim?.type !== 'JobClaimed')
-      throw new Error(`a new job's claim decided ${claimed.map((e) => e.type)}`);
+      throw new Error(`a new job's claim decided ${claimed.map((e) => e.type).join(', ')}`);
     try {
       const { position } = await this.deps.repository.append(jobId, [...created, claim], undefined, [
         createdContext,

@@ -38,7 +38,7 @@ export function eventParser<S extends Schemas>(
     timestamp: string;
     metadata?: { schemaVersion?: unknown };
   }): EventsOf<S> => {
-    if (!hasEventType(schemas, event.type)) throw new TypeError(`not ${kind} event: ${event.type}`);
+    if (!hasEventType(schemas, event.type)) throw new TypeError(`not ${kind} event: ${String(event.type)}`);
     const data = schemas[event.type]!.parse(upcast(event));
     return { type: event.type, data, timestamp: event.timestamp } as EventsOf<S>;
   };
