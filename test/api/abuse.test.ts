@@ -5,7 +5,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ok, startTestServer, type TestServer } from './helpers/server.js';
+import { ok, startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 let head: string | undefined;

@@ -14,7 +14,7 @@ import {
   wsClient,
   type Gql,
   type TestServer,
-} from './helpers/server.js';
+} from '../helpers/server.js';
 
 const ADMIN = 'a-very-long-bootstrap-admin-key-0123456789';
 let t: TestServer;

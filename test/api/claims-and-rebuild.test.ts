@@ -3,9 +3,9 @@
  * models rebuilt from position zero equal the live ones, table by table.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPEND_LOG, CANCEL, COMPLETE, FAIL, REPORT_METRICS, claim } from './helpers/jobs.js';
-import { dumpTable, readModelTables, rebuildReadModels } from './helpers/read-models.js';
-import { ok, startTestServer, type TestServer } from './helpers/server.js';
+import { APPEND_LOG, CANCEL, COMPLETE, FAIL, REPORT_METRICS, claim } from '../helpers/jobs.js';
+import { dumpTable, readModelTables, rebuildReadModels } from '../helpers/read-models.js';
+import { ok, startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 
@@ -108,7 +108,7 @@ describe('rebuilding the read models from position zero', () => {
       'api_keys',
       'projection_checkpoints',
     ]);
-    // This scenario has no experiments (test/experiments.test.ts rebuilds those); the rest must have rows.
+    // This scenario has no experiments (test/api/experiments.test.ts rebuilds those); the rest must have rows.
     const exercised = [
       'jobs',
       'job_large_fields',

@@ -16,13 +16,13 @@ import {
   TrialogClient,
   hasCode,
   type LogLine,
-} from '../src/client/client.js';
-import { documents } from '../src/client/operations.js';
-import { startServer } from '../src/server.js';
-import { openTrialog } from '../src/trialog.js';
-import { freePort, startTestServer, tempDir, type TestServer } from './helpers/server.js';
+} from '../../src/client/client.js';
+import { documents } from '../../src/client/operations.js';
+import { startServer } from '../../src/server.js';
+import { openTrialog } from '../../src/trialog.js';
+import { freePort, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
-const schema = buildSchema(readFileSync(new URL('../schema/schema.graphql', import.meta.url), 'utf8'));
+const schema = buildSchema(readFileSync(new URL('../../schema/schema.graphql', import.meta.url), 'utf8'));
 
 describe('the client documents', () => {
   for (const [name, document] of Object.entries(documents)) {

@@ -9,9 +9,9 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, utimesSync } fro
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DASHBOARD_DIR } from '../src/config.js';
-import { DASHBOARD_CSP, IMMUTABLE } from '../src/http/dashboard.js';
-import { errorCode, ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
+import { DEFAULT_DASHBOARD_DIR } from '../../src/config.js';
+import { DASHBOARD_CSP, IMMUTABLE } from '../../src/http/dashboard.js';
+import { errorCode, ok, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
 const DIST = DEFAULT_DASHBOARD_DIR;
 const ADMIN_KEY = 'dashboard-serving-admin-key-0123456789abcdef';

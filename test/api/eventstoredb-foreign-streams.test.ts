@@ -16,11 +16,11 @@ import {
   streamNameFilter,
 } from '@eventstore/db-client';
 import { describe, expect, it } from 'vitest';
-import { LOG_CATEGORIES } from '../src/domain/log-categories.js';
-import { ACCESS_STREAM_ID, accessEventSchemas } from '../src/domain/access/keys.js';
-import { experimentEventSchemas, experimentStreamId } from '../src/domain/experiment/events.js';
-import { jobEventSchemas, jobStreamId } from '../src/domain/job/events.js';
-import { leaseTokenEventSchemas, leaseTokenStreamId } from '../src/domain/job/lease-token.js';
+import { LOG_CATEGORIES } from '../../src/domain/log-categories.js';
+import { ACCESS_STREAM_ID, accessEventSchemas } from '../../src/domain/access/keys.js';
+import { experimentEventSchemas, experimentStreamId } from '../../src/domain/experiment/events.js';
+import { jobEventSchemas, jobStreamId } from '../../src/domain/job/events.js';
+import { leaseTokenEventSchemas, leaseTokenStreamId } from '../../src/domain/job/lease-token.js';
 import {
   REGISTRY_STREAM_ID,
   mappingEventSchemas,
@@ -28,10 +28,10 @@ import {
   registryEventSchemas,
   trainingSetEventSchemas,
   trainingSetStreamId,
-} from '../src/domain/mapping/events.js';
-import { serverFilterFor } from '../src/store/eventstoredb/filters.js';
-import { filteredReadRequest, readAllFiltered } from '../src/store/eventstoredb/filtered-read.js';
-import { ownershipOfPrefixes, trialogOwnership } from '../src/store/eventstoredb/ownership.js';
+} from '../../src/domain/mapping/events.js';
+import { serverFilterFor } from '../../src/store/eventstoredb/filters.js';
+import { filteredReadRequest, readAllFiltered } from '../../src/store/eventstoredb/filtered-read.js';
+import { ownershipOfPrefixes, trialogOwnership } from '../../src/store/eventstoredb/ownership.js';
 
 const TRIALOG_PREFIXES = ['job-', 'experiment-', 'access-', 'leasetoken-', 'registry-', 'mapping-', 'trainingset-'];
 

@@ -9,9 +9,9 @@ import { append } from '@eventstore/db-client/dist/streams/appendToStream/append
 import streamsPb from '@eventstore/db-client/generated/streams_pb.js';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { appendedRevision, throwingOnAppendFailure } from '../src/store/eventstoredb/append-outcome.js';
-import { EventStoreDbEventStore } from '../src/store/eventstoredb-store.js';
-import { WrongExpectedRevisionError } from '../src/store/port.js';
+import { appendedRevision, throwingOnAppendFailure } from '../../src/store/eventstoredb/append-outcome.js';
+import { EventStoreDbEventStore } from '../../src/store/eventstoredb-store.js';
+import { WrongExpectedRevisionError } from '../../src/store/port.js';
 
 /** The setting the client's append reads (a protected getter: what the adapter overrides). */
 const throwsOnAppendFailure = (client: EventStoreDBClient) => Reflect.get(client, 'throwOnAppendFailure') as boolean;

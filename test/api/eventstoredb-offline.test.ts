@@ -6,16 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AppendTooLargeError } from '../src/store/append-size.js';
-import { connectionStringProblem } from '../src/store/eventstoredb/connection-string.js';
+import { AppendTooLargeError } from '../../src/store/append-size.js';
+import { connectionStringProblem } from '../../src/store/eventstoredb/connection-string.js';
 import {
   ORIGINAL_ID_KEY,
   TRIALOG_EVENT_ID_NAMESPACE,
   esdbEventId,
   recordedEventId,
   uuidV5,
-} from '../src/store/eventstoredb/event-ids.js';
-import { EventStoreDbEventStore } from '../src/store/eventstoredb-store.js';
+} from '../../src/store/eventstoredb/event-ids.js';
+import { EventStoreDbEventStore } from '../../src/store/eventstoredb-store.js';
 
 const NOBODY_LISTENS = 'esdb://127.0.0.1:1?tls=false';
 

@@ -4,7 +4,7 @@
  * the global log. Against a real server: store.eventstoredb.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { firstRevisionAfter, inPages, type StreamProbe } from '../src/store/eventstoredb/paging.js';
+import { firstRevisionAfter, inPages, type StreamProbe } from '../../src/store/eventstoredb/paging.js';
 
 interface Stored {
   streamId: string;

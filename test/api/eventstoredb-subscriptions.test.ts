@@ -6,14 +6,14 @@
  */
 import { AccessDeniedError, UnknownError } from '@eventstore/db-client';
 import { describe, expect, it } from 'vitest';
-import type { RecordedEvent, SubscriptionState } from '../src/store/port.js';
+import type { RecordedEvent, SubscriptionState } from '../../src/store/port.js';
 import {
   SubscriptionEndedError,
   backoffDelay,
   resubscribing,
   type BackoffPolicy,
   type SubscriptionAttempt,
-} from '../src/store/eventstoredb/subscription.js';
+} from '../../src/store/eventstoredb/subscription.js';
 
 const policy: BackoffPolicy = { initialMs: 100, maxMs: 3_000, healthyAfterMs: 60_000 };
 

@@ -7,14 +7,14 @@
 import { status } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProjectionRunner } from '../projections/runner.js';
-import { judgeReadiness } from '../src/http/health.js';
-import { LiveFeed } from '../src/live-feed.js';
-import { EventStoreDbEventStore } from '../src/store/eventstoredb-store.js';
-import { readModelProjections } from '../src/trialog.js';
-import type { RecordedEvent, SubscriptionState } from '../src/store/port.js';
-import { fakeEventStoreDb, type FakeEventStoreDb } from './helpers/fake-eventstoredb.js';
-import { sleep } from './helpers/server.js';
+import { ProjectionRunner } from '../../projections/runner.js';
+import { judgeReadiness } from '../../src/http/health.js';
+import { LiveFeed } from '../../src/live-feed.js';
+import { EventStoreDbEventStore } from '../../src/store/eventstoredb-store.js';
+import { readModelProjections } from '../../src/trialog.js';
+import type { RecordedEvent, SubscriptionState } from '../../src/store/port.js';
+import { fakeEventStoreDb, type FakeEventStoreDb } from '../helpers/fake-eventstoredb.js';
+import { sleep } from '../helpers/server.js';
 
 let server: FakeEventStoreDb;
 let store: EventStoreDbEventStore;

@@ -4,10 +4,10 @@
  * threshold, early stopping, and the read models rebuilt from zero.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sample } from '../src/domain/experiment/sampling.js';
-import { COMPLETE, FAIL, HEARTBEAT, REPORT_METRICS } from './helpers/jobs.js';
-import { dumpTable, readModelTables, rebuildReadModels } from './helpers/read-models.js';
-import { collect, errorCode, ok, startTestServer, wsClient, type Gql, type TestServer } from './helpers/server.js';
+import { sample } from '../../src/domain/experiment/sampling.js';
+import { COMPLETE, FAIL, HEARTBEAT, REPORT_METRICS } from '../helpers/jobs.js';
+import { dumpTable, readModelTables, rebuildReadModels } from '../helpers/read-models.js';
+import { collect, errorCode, ok, startTestServer, wsClient, type Gql, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -573,7 +573,7 @@ describe('review regressions', () => {
     const e = await createExperiment(t.gql, { scheduler: { manual: {} } });
     ok(await make(e.id));
     // As if the server died right after recording the finish, before cancelling the jobs.
-    const { experimentRepository } = await import('../src/app/experiment-repository.js');
+    const { experimentRepository } = await import('../../src/app/experiment-repository.js');
     const repository = experimentRepository(t.trialog.store);
     const { revision } = await repository.load(e.id);
     const { position } = await repository.append(
@@ -704,7 +704,7 @@ describe('review regressions', () => {
 
 describe('seeded trials across a restart', () => {
   it('a restarted server goes on with the same sequence of trials', async () => {
-    const { tempDir, startTestServer: start } = await import('./helpers/server.js');
+    const { tempDir, startTestServer: start } = await import('../helpers/server.js');
     const { join } = await import('node:path');
     const dir = tempDir();
     const dbPath = join(dir.path, 'restart.db');

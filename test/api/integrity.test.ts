@@ -3,9 +3,9 @@
  * dropped on the way. Over real HTTP, on the real SQLite store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPEND_LOG, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
-import { createdAndClaimed, rawJobEvent } from './helpers/raw-events.js';
-import { errorCode, ok, startTestServer, wsClient, type TestServer } from './helpers/server.js';
+import { APPEND_LOG, REPORT_METRICS, claim, createJob } from '../helpers/jobs.js';
+import { createdAndClaimed, rawJobEvent } from '../helpers/raw-events.js';
+import { errorCode, ok, startTestServer, wsClient, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 beforeAll(async () => {

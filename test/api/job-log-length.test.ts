@@ -4,8 +4,8 @@
  * specify what that relies on, against the real server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPEND_LOG, claim, createJob } from './helpers/jobs.js';
-import { ok, startTestServer, type TestServer } from './helpers/server.js';
+import { APPEND_LOG, claim, createJob } from '../helpers/jobs.js';
+import { ok, startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 beforeAll(async () => {

@@ -14,8 +14,8 @@ import {
   RETRY,
   claim,
   createJob,
-} from './helpers/jobs.js';
-import { errorCode, ok, sleep, startTestServer, type TestServer } from './helpers/server.js';
+} from '../helpers/jobs.js';
+import { errorCode, ok, sleep, startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 

@@ -4,9 +4,9 @@
  * mappings forward, and migrating them when the registry changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPLETE } from './helpers/jobs.js';
-import { dumpTable, readModelTables, rebuildReadModels } from './helpers/read-models.js';
-import { errorCode, ok, startTestServer, type Gql, type TestServer } from './helpers/server.js';
+import { COMPLETE } from '../helpers/jobs.js';
+import { dumpTable, readModelTables, rebuildReadModels } from '../helpers/read-models.js';
+import { errorCode, ok, startTestServer, type Gql, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -438,9 +438,9 @@ describe('review regressions', () => {
       }),
     );
     // As if a migration had created Two's job at version 1 and died before recording it in the mapping.
-    const { mappingId } = await import('../src/domain/mapping/events.js');
-    const { mappingJobId } = await import('../src/domain/mapping/mapping.js');
-    const { jobData } = await import('../src/app/job-commands.js');
+    const { mappingId } = await import('../../src/domain/mapping/events.js');
+    const { mappingJobId } = await import('../../src/domain/mapping/mapping.js');
+    const { jobData } = await import('../../src/app/job-commands.js');
     const orphan = mappingJobId(mappingId(entity, 1, 'S'), 'Two', 1);
     await t.trialog.jobCommands.createJobIfAbsent(
       jobData(orphan, { algorithmId: 'Two', algorithmVersion: 1, trainingData: [1] }),

@@ -9,12 +9,12 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLOCK_LEVELS, coverOf, rowsOf, type Span } from '../projections/block-cover.js';
-import { metricWriter } from '../projections/metric-series.js';
-import { MetricQueries, type MetricSeriesRef, type StepRange } from '../projections/metrics-queries.js';
-import { MAX_METRIC_STEP } from '../src/domain/job/decide.js';
-import { CLAIM, FAIL, createJob } from './helpers/jobs.js';
-import { ok, startTestServer, type TestServer } from './helpers/server.js';
+import { BLOCK_LEVELS, coverOf, rowsOf, type Span } from '../../projections/block-cover.js';
+import { metricWriter } from '../../projections/metric-series.js';
+import { MetricQueries, type MetricSeriesRef, type StepRange } from '../../projections/metrics-queries.js';
+import { MAX_METRIC_STEP } from '../../src/domain/job/decide.js';
+import { CLAIM, FAIL, createJob } from '../helpers/jobs.js';
+import { ok, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** A small seeded generator (mulberry32): a failing case is replayed by its seed. */
 function randomOf(seed: number) {

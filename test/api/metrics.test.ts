@@ -5,9 +5,9 @@
  * what clients send cannot grow the label set without bound.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_OPERATION_LABELS } from '../src/observability/operations.js';
-import { scrape } from './helpers/metrics.js';
-import { ok, sleep, startTestServer, wsClient, type TestServer } from './helpers/server.js';
+import { MAX_OPERATION_LABELS } from '../../src/observability/operations.js';
+import { scrape } from '../helpers/metrics.js';
+import { ok, sleep, startTestServer, wsClient, type TestServer } from '../helpers/server.js';
 
 const ADMIN_KEY = 'metrics-test-admin-key-0123456789abcdef';
 const running: TestServer[] = [];

@@ -4,9 +4,9 @@
  * Q̂(θ|h) = 1.2 − (h0·θ0² + h1·θ1²) from their parent's θ, over real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPLETE, REPORT_METRICS } from './helpers/jobs.js';
-import { dumpTable, readModelTables, rebuildReadModels } from './helpers/read-models.js';
-import { errorCode, ok, sleep, startTestServer, type TestServer } from './helpers/server.js';
+import { COMPLETE, REPORT_METRICS } from '../helpers/jobs.js';
+import { dumpTable, readModelTables, rebuildReadModels } from '../helpers/read-models.js';
+import { errorCode, ok, sleep, startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 beforeAll(async () => {

@@ -7,10 +7,10 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { PerimeterConfig } from '../src/config.js';
-import { startServer, type RunningServer } from '../src/server.js';
-import { openTrialog, type Trialog } from '../src/trialog.js';
-import { collect, tempDir, wsClient } from './helpers/server.js';
+import type { PerimeterConfig } from '../../src/config.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { openTrialog, type Trialog } from '../../src/trialog.js';
+import { collect, tempDir, wsClient } from '../helpers/server.js';
 
 const DASHBOARD = 'http://dash.example:5173';
 const ADMIN_KEY = 'perimeter-test-admin-key-0123456789abcdef';

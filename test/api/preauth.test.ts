@@ -10,7 +10,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { defaultGraphQLLimits, type GraphQLLimits } from '../src/config.js';
+import { defaultGraphQLLimits, type GraphQLLimits } from '../../src/config.js';
 import {
   collect,
   errorCode,
@@ -20,7 +20,7 @@ import {
   startTestServer,
   wsClient,
   type TestServer,
-} from './helpers/server.js';
+} from '../helpers/server.js';
 
 const ADMIN_KEY = 'preauth-test-admin-key-0123456789abcdef';
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -92,8 +92,8 @@ describe('given keys are required, a request with no valid key', () => {
 
   it('behind the pre-auth layer too, yoga answers UNAUTHENTICATED with 401', async () => {
     // A key revoked between the headers' check and the operation lands here: yoga's own answer.
-    const { createTrialogYoga } = await import('../src/server.js');
-    const { useSubscriptionGuards } = await import('../src/graphql/subscription-guards-plugin.js');
+    const { createTrialogYoga } = await import('../../src/server.js');
+    const { useSubscriptionGuards } = await import('../../src/graphql/subscription-guards-plugin.js');
     const guards = useSubscriptionGuards(t.trialog, 10);
     const yoga = createTrialogYoga(t.trialog, defaultGraphQLLimits, guards.plugin);
     for (const accept of ['application/json', 'application/graphql-response+json']) {

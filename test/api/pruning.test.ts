@@ -7,10 +7,10 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteEventStore } from '../src/store/sqlite-store.js';
-import { COMPLETE, REPORT_METRICS } from './helpers/jobs.js';
-import { createdAndClaimed, rawJobEvent } from './helpers/raw-events.js';
-import { ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
+import { SqliteEventStore } from '../../src/store/sqlite-store.js';
+import { COMPLETE, REPORT_METRICS } from '../helpers/jobs.js';
+import { createdAndClaimed, rawJobEvent } from '../helpers/raw-events.js';
+import { ok, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 beforeAll(async () => {

@@ -5,8 +5,8 @@
  * deduplicated and bounded, never handed to SQLite whole.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { limits } from '../src/limits.js';
-import { collect, errorCode, ok, startTestServer, wsClient, type TestServer } from './helpers/server.js';
+import { limits } from '../../src/limits.js';
+import { collect, errorCode, ok, startTestServer, wsClient, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 beforeAll(async () => {

@@ -10,14 +10,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ownershipOfPrefixes } from '../src/store/eventstoredb/ownership.js';
-import { connectionStringProblem } from '../src/store/eventstoredb/connection-string.js';
-import { reachAtStart } from '../src/store/eventstoredb/reach-at-start.js';
-import { EventStoreDbEventStore } from '../src/store/eventstoredb-store.js';
-import { WrongExpectedRevisionError, type RecordedEvent, type SubscriptionState } from '../src/store/port.js';
-import { stallingProxy } from './helpers/stalling-proxy.js';
-import { CONTRACT_STREAM_PREFIX, event, eventStoreContract } from './store-contract.js';
-import { appendLimitsContract } from './store-contract-limits.js';
+import { ownershipOfPrefixes } from '../../src/store/eventstoredb/ownership.js';
+import { connectionStringProblem } from '../../src/store/eventstoredb/connection-string.js';
+import { reachAtStart } from '../../src/store/eventstoredb/reach-at-start.js';
+import { EventStoreDbEventStore } from '../../src/store/eventstoredb-store.js';
+import { WrongExpectedRevisionError, type RecordedEvent, type SubscriptionState } from '../../src/store/port.js';
+import { stallingProxy } from '../helpers/stalling-proxy.js';
+import { CONTRACT_STREAM_PREFIX, event, eventStoreContract } from '../helpers/store-contract.js';
+import { appendLimitsContract } from '../helpers/store-contract-limits.js';
 
 const url = process.env.EVENTSTORE_URL;
 

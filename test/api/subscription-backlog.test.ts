@@ -5,10 +5,10 @@
  */
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { SqliteEventStore } from '../src/store/sqlite-store.js';
-import type { EventStore } from '../src/store/port.js';
-import { createdAndClaimed, rawJobEvent } from './helpers/raw-events.js';
-import { gqlClient, ok, startTestServer, tempDir, wsClient } from './helpers/server.js';
+import { SqliteEventStore } from '../../src/store/sqlite-store.js';
+import type { EventStore } from '../../src/store/port.js';
+import { createdAndClaimed, rawJobEvent } from '../helpers/raw-events.js';
+import { gqlClient, ok, startTestServer, tempDir, wsClient } from '../helpers/server.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { APPEND_LOG, COMPLETE, HEARTBEAT, claim, createJob } from './helpers/jobs.js';
-import { collect, ok, startTestServer, wsClient, type TestServer } from './helpers/server.js';
+import { APPEND_LOG, COMPLETE, HEARTBEAT, claim, createJob } from '../helpers/jobs.js';
+import { collect, ok, startTestServer, wsClient, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 let ws: Client;

@@ -5,7 +5,7 @@
  * requires keys refuses a caller without one, as it refuses everything else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, gqlClient, ok, startTestServer, type GqlResponse, type TestServer } from './helpers/server.js';
+import { errorCode, gqlClient, ok, startTestServer, type GqlResponse, type TestServer } from '../helpers/server.js';
 
 const VIEWER = `{ viewer { name role } }`;
 

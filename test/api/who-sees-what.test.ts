@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leaseTokenKey } from '../src/domain/job/lease-token.js';
-import { HEARTBEAT, claim, createJob } from './helpers/jobs.js';
+import { leaseTokenKey } from '../../src/domain/job/lease-token.js';
+import { HEARTBEAT, claim, createJob } from '../helpers/jobs.js';
 import {
   collect,
   errorCode,
@@ -19,7 +19,7 @@ import {
   wsClient,
   type Gql,
   type TestServer,
-} from './helpers/server.js';
+} from '../helpers/server.js';
 
 const ADMIN = 'an-environment-admin-key-0123456789abcdef';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

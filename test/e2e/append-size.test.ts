@@ -5,10 +5,10 @@
  * small maximum, which is what a server on EventStoreDB does at 1 MiB.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendBytes, eventBytes } from '../src/store/append-size.js';
-import { runMain, startServerProcess, type ServerProcess } from './helpers/process.js';
-import { gqlClient, ok, tempDir, type Gql } from './helpers/server.js';
-import { BEHAVE_SCRIPT, PYTHON, startWorker } from './helpers/worker.js';
+import { appendBytes, eventBytes } from '../../src/store/append-size.js';
+import { runMain, startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { gqlClient, ok, tempDir, type Gql } from '../helpers/server.js';
+import { BEHAVE_SCRIPT, PYTHON, startWorker } from '../helpers/worker.js';
 
 const MAX = 64 * 1024;
 

@@ -9,12 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobEventVersion } from '../src/domain/job/upcasters.js';
-import { defaultLimits } from '../src/limits.js';
-import { SqliteEventStore } from '../src/store/sqlite-store.js';
-import { peakDuring } from './helpers/memory.js';
-import { startServerProcess, type ServerProcess } from './helpers/process.js';
-import { gqlClient, ok, tempDir, type Gql } from './helpers/server.js';
+import { jobEventVersion } from '../../src/domain/job/upcasters.js';
+import { defaultLimits } from '../../src/limits.js';
+import { SqliteEventStore } from '../../src/store/sqlite-store.js';
+import { peakDuring } from '../helpers/memory.js';
+import { startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { gqlClient, ok, tempDir, type Gql } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
 const SMALL = 40;

@@ -7,15 +7,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { limits } from '../src/limits.js';
-import { SqliteEventStore } from '../src/store/sqlite-store.js';
-import { openTrialog } from '../src/trialog.js';
-import { COMPLETE, HEARTBEAT, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
-import { dumpTable, readModelTables } from './helpers/read-models.js';
-import { trialogCli } from './helpers/process.js';
-import { collect, gqlClient, ok, startTestServer, tempDir, wsClient, type TestServer } from './helpers/server.js';
+import { limits } from '../../src/limits.js';
+import { SqliteEventStore } from '../../src/store/sqlite-store.js';
+import { openTrialog } from '../../src/trialog.js';
+import { COMPLETE, HEARTBEAT, REPORT_METRICS, claim, createJob } from '../helpers/jobs.js';
+import { dumpTable, readModelTables } from '../helpers/read-models.js';
+import { trialogCli } from '../helpers/process.js';
+import { collect, gqlClient, ok, startTestServer, tempDir, wsClient, type TestServer } from '../helpers/server.js';
 
-const fixture = fileURLToPath(new URL('./fixtures/log-v1.ndjson', import.meta.url));
+const fixture = fileURLToPath(new URL('../fixtures/log-v1.ndjson', import.meta.url));
 
 let t: TestServer;
 const dir = tempDir();

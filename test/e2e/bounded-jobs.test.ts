@@ -6,15 +6,15 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openTrialog, type Trialog } from '../src/trialog.js';
-import { jobRepository } from '../src/app/job-repository.js';
-import type { EventStore, ReadStreamOptions } from '../src/store/port.js';
-import { gqlClient, ok, errorCode, tempDir } from './helpers/server.js';
-import { startServerProcess, type ServerProcess } from './helpers/process.js';
-import { fixedHeap, peakDuring } from './helpers/memory.js';
-import { createdAndClaimed, rawJobEvent } from './helpers/raw-events.js';
+import { openTrialog, type Trialog } from '../../src/trialog.js';
+import { jobRepository } from '../../src/app/job-repository.js';
+import type { EventStore, ReadStreamOptions } from '../../src/store/port.js';
+import { gqlClient, ok, errorCode, tempDir } from '../helpers/server.js';
+import { startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { fixedHeap, peakDuring } from '../helpers/memory.js';
+import { createdAndClaimed, rawJobEvent } from '../helpers/raw-events.js';
 import { readFileSync } from 'node:fs';
-import { SqliteEventStore } from '../src/store/sqlite-store.js';
+import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 
 const context = { actor: 'test', correlationId: 'bounded-jobs' };
 const dirs: { remove(): void }[] = [];

@@ -11,9 +11,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeInChromium } from './helpers/browser.js';
-import { launchChromium, type LaunchedChromium } from './helpers/chromium.js';
-import { ok, startTestServer, type TestServer } from './helpers/server.js';
+import { describeInChromium } from '../helpers/browser.js';
+import { launchChromium, type LaunchedChromium } from '../helpers/chromium.js';
+import { ok, startTestServer, type TestServer } from '../helpers/server.js';
 
 const REBOUND_NAME = 'rebind.test';
 

@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DASHBOARD_DIR } from '../src/config.js';
-import { CHROMIUM, CHROMIUM_ARGS } from './helpers/chromium.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { DEFAULT_DASHBOARD_DIR } from '../../src/config.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const chromiumMissing = !existsSync(CHROMIUM);
 

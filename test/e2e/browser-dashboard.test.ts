@@ -15,8 +15,8 @@ import {
   openDashboard,
   trainCommand,
   type DashboardPage,
-} from './helpers/browser.js';
-import { ok } from './helpers/server.js';
+} from '../helpers/browser.js';
+import { ok } from '../helpers/server.js';
 
 const POLL = { timeout: 30_000, interval: 100 };
 

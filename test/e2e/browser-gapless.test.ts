@@ -16,10 +16,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeInChromium, requireDashboardBuild } from './helpers/browser.js';
-import { launchChromium, recordRequests, type LaunchedChromium, type RequestLog } from './helpers/chromium.js';
-import { startServerProcess, type ServerProcess } from './helpers/process.js';
-import { freePort, gqlClient, ok, sleep, tempDir, type Gql } from './helpers/server.js';
+import { describeInChromium, requireDashboardBuild } from '../helpers/browser.js';
+import { launchChromium, recordRequests, type LaunchedChromium, type RequestLog } from '../helpers/chromium.js';
+import { startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { freePort, gqlClient, ok, sleep, tempDir, type Gql } from '../helpers/server.js';
 
 const POLL = { timeout: 30_000, interval: 100 };
 /** Changes still made once the page shows its first row: the subscribe may come after that. */

@@ -10,9 +10,9 @@ import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readRuntimeImage } from '../.ci/dockerfile.js';
-import { REPOSITORY_ROOT } from './helpers/commands.js';
-import { tempDir } from './helpers/server.js';
+import { readRuntimeImage } from '../../.ci/dockerfile.js';
+import { REPOSITORY_ROOT } from '../helpers/commands.js';
+import { tempDir } from '../helpers/server.js';
 
 const scratch = tempDir('trialog-built-');
 const pkg = join(scratch.path, 'trialog');

@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NoEndpointError, TrialogClient } from '../src/client/client.js';
-import { startCli } from './helpers/cli.js';
-import { trialogArgs } from './helpers/commands.js';
-import { APPEND_LOG, COMPLETE, FAIL, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
-import { ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
+import { NoEndpointError, TrialogClient } from '../../src/client/client.js';
+import { startCli } from '../helpers/cli.js';
+import { trialogArgs } from '../helpers/commands.js';
+import { APPEND_LOG, COMPLETE, FAIL, REPORT_METRICS, claim, createJob } from '../helpers/jobs.js';
+import { ok, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Each command is a process of its own: allow for a slow machine. */
 const SPAWNS = 60_000;
 

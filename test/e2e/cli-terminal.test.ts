@@ -8,9 +8,9 @@
  * `--raw` sends the text as it is, for a person who asks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPEND_LOG, COMPLETE, FAIL, claim, createJob } from './helpers/jobs.js';
-import { trialogCli } from './helpers/process.js';
-import { ok, startTestServer, type TestServer } from './helpers/server.js';
+import { APPEND_LOG, COMPLETE, FAIL, claim, createJob } from '../helpers/jobs.js';
+import { trialogCli } from '../helpers/process.js';
+import { ok, startTestServer, type TestServer } from '../helpers/server.js';
 
 const CLIPBOARD_WRITE = '\x1b]52;c;ZXZpbA==\x07';
 const CLEAR_SCREEN = '\x1b[2J';

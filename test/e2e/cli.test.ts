@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, type Running } from './helpers/cli.js';
-import { APPEND_LOG, COMPLETE, FAIL, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
-import { ok, startTestServer, tempDir, type TestServer } from './helpers/server.js';
+import { startCli, type Running } from '../helpers/cli.js';
+import { APPEND_LOG, COMPLETE, FAIL, REPORT_METRICS, claim, createJob } from '../helpers/jobs.js';
+import { ok, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
 /** Each command is a process of its own: allow for a slow machine. */
 const SPAWNS = 30_000;

@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { claim } from './helpers/jobs.js';
-import { serverProcessesPerTest, trialogCli } from './helpers/process.js';
-import { errorCode, gqlClient, ok, sleep } from './helpers/server.js';
+import { claim } from '../helpers/jobs.js';
+import { serverProcessesPerTest, trialogCli } from '../helpers/process.js';
+import { errorCode, gqlClient, ok, sleep } from '../helpers/server.js';
 
 const { start, freshDb } = serverProcessesPerTest();
 

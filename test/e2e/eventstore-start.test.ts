@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runMain } from './helpers/process.js';
-import { tempDir } from './helpers/server.js';
+import { runMain } from '../helpers/process.js';
+import { tempDir } from '../helpers/server.js';
 
 const password = 'hunter2-not-for-logs';
 const dirs: { remove(): void }[] = [];

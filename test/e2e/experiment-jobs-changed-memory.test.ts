@@ -14,11 +14,11 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openTrialog } from '../src/trialog.js';
-import { HEARTBEAT, claim } from './helpers/jobs.js';
-import { fixedHeap, peakDuring } from './helpers/memory.js';
-import { startServerProcess } from './helpers/process.js';
-import { collect, gqlClient, ok, tempDir, wsClient } from './helpers/server.js';
+import { openTrialog } from '../../src/trialog.js';
+import { HEARTBEAT, claim } from '../helpers/jobs.js';
+import { fixedHeap, peakDuring } from '../helpers/memory.js';
+import { startServerProcess } from '../helpers/process.js';
+import { collect, gqlClient, ok, tempDir, wsClient } from '../helpers/server.js';
 
 const context = { actor: 'test', correlationId: 'experiment-jobs-changed-memory' };
 const dirs: { remove(): void }[] = [];

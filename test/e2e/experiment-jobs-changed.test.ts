@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { APPEND_LOG, CANCEL, COMPLETE, HEARTBEAT, REPORT_METRICS, claim, createJob } from './helpers/jobs.js';
-import { serverProcessesPerTest } from './helpers/process.js';
-import { collect, gqlClient, ok, startTestServer, wsClient, type Gql, type TestServer } from './helpers/server.js';
+import { APPEND_LOG, CANCEL, COMPLETE, HEARTBEAT, REPORT_METRICS, claim, createJob } from '../helpers/jobs.js';
+import { serverProcessesPerTest } from '../helpers/process.js';
+import { collect, gqlClient, ok, startTestServer, wsClient, type Gql, type TestServer } from '../helpers/server.js';
 
 const CHANGES = `subscription($id: ID!, $after: String) {
   experimentJobsChanged(experimentId: $id, after: $after) { position type job { id status } }

@@ -4,10 +4,10 @@
  * refusal has a code, writes nothing, and the server goes on serving.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultGraphQLLimits } from '../src/config.js';
-import { errorCode, ok, startTestServer, type TestServer } from './helpers/server.js';
-import { runMain } from './helpers/process.js';
-import { stallingProxy } from './helpers/stalling-proxy.js';
+import { defaultGraphQLLimits } from '../../src/config.js';
+import { errorCode, ok, startTestServer, type TestServer } from '../helpers/server.js';
+import { runMain } from '../helpers/process.js';
+import { stallingProxy } from '../helpers/stalling-proxy.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -114,7 +114,7 @@ describe('limits from the environment', () => {
 
 describe('subscriptions under pressure', () => {
   it('a connection gets at most N subscriptions', async () => {
-    const { wsClient, collect } = await import('./helpers/server.js');
+    const { wsClient, collect } = await import('../helpers/server.js');
     const small = await startTestServer({ graphql: { ...defaultGraphQLLimits, maxSubscriptionsPerConnection: 2 } });
     const client = wsClient(small.url);
     const subs = [0, 1, 2].map(() => collect(client, `subscription { jobStatusChanged { to } }`, {}, () => false));
@@ -190,7 +190,7 @@ describe('WebSocket keep-alive and clients that stop reading', () => {
   };
 
   it('a client that stops reading for several keep-alive intervals is not cut off while data waits for it: it reads on and learns where to resume', async () => {
-    const { APPEND_LOG, claim, createJob } = await import('./helpers/jobs.js');
+    const { APPEND_LOG, claim, createJob } = await import('../helpers/jobs.js');
     const small = await startTestServer({
       graphql: { ...defaultGraphQLLimits, webSocketKeepAliveMs: 500 },
       maxSubscriberBacklogBytes: 1024 * 1024,

@@ -5,10 +5,10 @@
 import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { judgeReadiness, type LagReading } from '../src/http/health.js';
-import { createJob } from './helpers/jobs.js';
-import { serverProcessesPerTest, type ServerProcess } from './helpers/process.js';
-import { gqlClient, ok, startTestServer, type TestServer } from './helpers/server.js';
+import { judgeReadiness, type LagReading } from '../../src/http/health.js';
+import { createJob } from '../helpers/jobs.js';
+import { serverProcessesPerTest, type ServerProcess } from '../helpers/process.js';
+import { gqlClient, ok, startTestServer, type TestServer } from '../helpers/server.js';
 
 const processes = serverProcessesPerTest();
 const ADMIN_KEY = 'k'.repeat(40);

@@ -9,15 +9,15 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrialogClient } from '../src/client/client.js';
-import { limits } from '../src/limits.js';
-import { READ_MODEL_VERSION } from '../projections/read-model-version.js';
-import { claim, createJob } from './helpers/jobs.js';
-import { peakDuring } from './helpers/memory.js';
-import { chattyValue, writeChattyJobs } from './helpers/metric-log.js';
-import { startServerProcess, type ServerProcess } from './helpers/process.js';
-import { dumpTable, readModelTables, rebuildReadModels } from './helpers/read-models.js';
-import { errorCode, gqlClient, ok, startTestServer, tempDir, type Gql, type TestServer } from './helpers/server.js';
+import { TrialogClient } from '../../src/client/client.js';
+import { limits } from '../../src/limits.js';
+import { READ_MODEL_VERSION } from '../../projections/read-model-version.js';
+import { claim, createJob } from '../helpers/jobs.js';
+import { peakDuring } from '../helpers/memory.js';
+import { chattyValue, writeChattyJobs } from '../helpers/metric-log.js';
+import { startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { dumpTable, readModelTables, rebuildReadModels } from '../helpers/read-models.js';
+import { errorCode, gqlClient, ok, startTestServer, tempDir, type Gql, type TestServer } from '../helpers/server.js';
 
 const REPORT = `mutation($input: ReportMetricsInput!) { reportMetrics(input: $input) { shouldStop job { revision } } }`;
 const SERIES = `query($id: ID!, $names: [String!]) { job(id: $id) { metrics(names: $names) {

@@ -10,9 +10,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
-import { tempDir } from './helpers/server.js';
+import { tempDir } from '../helpers/server.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const dirs: { remove(): void }[] = [];
 const started: number[] = [];
 afterEach(() => {

@@ -10,9 +10,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { peakDuring } from './helpers/memory.js';
-import { startServerProcess, type ServerProcess } from './helpers/process.js';
-import { tempDir } from './helpers/server.js';
+import { peakDuring } from '../helpers/memory.js';
+import { startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { tempDir } from '../helpers/server.js';
 
 const ADMIN_KEY = 'preauth-process-admin-key-0123456789abcdef';
 const MiB = 1024 * 1024;
@@ -21,7 +21,7 @@ let server: ServerProcess;
 let dir: ReturnType<typeof tempDir>;
 beforeAll(async () => {
   dir = tempDir();
-  const monitor = fileURLToPath(new URL('./helpers/loop-delay.mjs', import.meta.url));
+  const monitor = fileURLToPath(new URL('../helpers/loop-delay.mjs', import.meta.url));
   server = await startServerProcess(`${dir.path}/trialog.db`, {
     TRIALOG_ADMIN_KEY: ADMIN_KEY,
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${monitor}`.trim(),

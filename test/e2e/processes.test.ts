@@ -5,9 +5,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COMPLETE, REPORT_METRICS, claim } from './helpers/jobs.js';
-import { runMain, serverProcessesPerTest, trialogCli } from './helpers/process.js';
-import { collect, gqlClient, ok, wsClient } from './helpers/server.js';
+import { COMPLETE, REPORT_METRICS, claim } from '../helpers/jobs.js';
+import { runMain, serverProcessesPerTest, trialogCli } from '../helpers/process.js';
+import { collect, gqlClient, ok, wsClient } from '../helpers/server.js';
 
 const { start, freshDb } = serverProcessesPerTest();
 

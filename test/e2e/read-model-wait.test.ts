@@ -9,13 +9,13 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../src/server.js';
-import { EventStoreDbEventStore } from '../src/store/eventstoredb-store.js';
-import type { EventStore } from '../src/store/port.js';
-import { SqliteEventStore } from '../src/store/sqlite-store.js';
-import { openTrialog, type Trialog } from '../src/trialog.js';
-import { runMain } from './helpers/process.js';
-import { gqlClient, ok, tempDir } from './helpers/server.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { EventStoreDbEventStore } from '../../src/store/eventstoredb-store.js';
+import type { EventStore } from '../../src/store/port.js';
+import { SqliteEventStore } from '../../src/store/sqlite-store.js';
+import { openTrialog, type Trialog } from '../../src/trialog.js';
+import { runMain } from '../helpers/process.js';
+import { gqlClient, ok, tempDir } from '../helpers/server.js';
 
 /** The stores the events may live in: SQLite always, EventStoreDB when EVENTSTORE_URL points at one. */
 const eventStores: [string, (dir: string) => EventStore][] = [

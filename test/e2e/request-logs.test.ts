@@ -6,8 +6,8 @@
  * requests appears anywhere in the output, wherever the client put it.
  */
 import { describe, expect, it } from 'vitest';
-import { runMain, serverProcessesPerTest } from './helpers/process.js';
-import { gqlClient, ok, sleep, wsClient } from './helpers/server.js';
+import { runMain, serverProcessesPerTest } from '../helpers/process.js';
+import { gqlClient, ok, sleep, wsClient } from '../helpers/server.js';
 
 const ADMIN_KEY = 'request-logs-admin-key-0123456789abcdefgh';
 const { start, freshDb } = serverProcessesPerTest();

@@ -8,11 +8,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runMain } from './helpers/process.js';
-import { tempDir } from './helpers/server.js';
+import { runMain } from '../helpers/process.js';
+import { tempDir } from '../helpers/server.js';
 
 // Before the fix about a third of such starts ended with status 0 and no output: 12 starts miss it
-// with a chance of about 0.67^12 (under 1%); test/store.sqlite.test.ts holds the cause deterministically.
+// with a chance of about 0.67^12 (under 1%); test/e2e/store.sqlite.test.ts holds the cause deterministically.
 // Four at a time: a start is mostly loading modules (about 3 s of one core here).
 const STARTS = 12;
 const AT_ONCE = 4;
@@ -24,7 +24,7 @@ afterEach(() => {
 
 /** Starts the busy writer and resolves once its first appends are durable. */
 async function startBusyWriter(dbPath: string): Promise<void> {
-  const script = fileURLToPath(new URL('./fixtures/processes/busy-writer.ts', import.meta.url));
+  const script = fileURLToPath(new URL('../fixtures/processes/busy-writer.ts', import.meta.url));
   const writer = spawn(process.execPath, ['--import', 'tsx', script, dbPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   cleanups.unshift(() => writer.kill('SIGKILL'));
   let output = '';
@@ -82,7 +82,7 @@ describe('a start that goes wrong', () => {
   it('given a rejection nobody handles before the server serves, exits 1 with a line naming it', async () => {
     const dir = tempDir();
     cleanups.push(dir.remove);
-    const preload = fileURLToPath(new URL('./fixtures/processes/reject-during-start.mjs', import.meta.url));
+    const preload = fileURLToPath(new URL('../fixtures/processes/reject-during-start.mjs', import.meta.url));
     const { output, exit } = runMain({ TRIALOG_DB: join(dir.path, 'trialog.db'), NODE_OPTIONS: `--import ${preload}` });
     expect(await exit).toBe(1);
     // One JSON log line (src/observability/logger.ts) at level fatal, naming the rejection.

@@ -7,9 +7,9 @@
 import { Agent, get } from 'node:http';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { serverProcessesPerTest, type ServerProcess } from './helpers/process.js';
-import { gqlClient, ok } from './helpers/server.js';
-import { postGraphQL, sseSubscription, wsSubscription, type Outcome } from './helpers/shutdown-clients.js';
+import { serverProcessesPerTest, type ServerProcess } from '../helpers/process.js';
+import { gqlClient, ok } from '../helpers/server.js';
+import { postGraphQL, sseSubscription, wsSubscription, type Outcome } from '../helpers/shutdown-clients.js';
 
 const processes = serverProcessesPerTest();
 

@@ -10,11 +10,11 @@ import { chmodSync, existsSync, lstatSync, readFileSync, statSync, symlinkSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { trialogArgs } from './helpers/commands.js';
-import { runMain, startServerProcess } from './helpers/process.js';
-import { errorCode, gqlClient, ok, tempDir } from './helpers/server.js';
+import { trialogArgs } from '../helpers/commands.js';
+import { runMain, startServerProcess } from '../helpers/process.js';
+import { errorCode, gqlClient, ok, tempDir } from '../helpers/server.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();

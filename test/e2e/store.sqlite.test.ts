@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from '../src/store/port.js';
-import { SqliteEventStore } from '../src/store/sqlite-store.js';
-import { sleep, tempDir } from './helpers/server.js';
-import { event, eventStoreContract } from './store-contract.js';
-import { appendLimitsContract } from './store-contract-limits.js';
+import { DuplicateEventIdError, WrongExpectedRevisionError } from '../../src/store/port.js';
+import { SqliteEventStore } from '../../src/store/sqlite-store.js';
+import { sleep, tempDir } from '../helpers/server.js';
+import { event, eventStoreContract } from '../helpers/store-contract.js';
+import { appendLimitsContract } from '../helpers/store-contract-limits.js';
 
 eventStoreContract('SQLite, file-backed', async () => {
   const dir = tempDir();
@@ -87,7 +87,7 @@ describe('a process following the log', () => {
     const writer = new SqliteEventStore(file);
     const follower = spawn(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL('./fixtures/processes/follow-log.ts', import.meta.url)), file],
+      ['--import', 'tsx', fileURLToPath(new URL('../fixtures/processes/follow-log.ts', import.meta.url)), file],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -14,11 +14,11 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { APPEND_LOG, claim, createJob } from './helpers/jobs.js';
-import { peakDuring } from './helpers/memory.js';
-import { startServerProcess } from './helpers/process.js';
-import { gqlClient, ok, sleep, tempDir, type Gql } from './helpers/server.js';
-import { stallingProxy } from './helpers/stalling-proxy.js';
+import { APPEND_LOG, claim, createJob } from '../helpers/jobs.js';
+import { peakDuring } from '../helpers/memory.js';
+import { startServerProcess } from '../helpers/process.js';
+import { gqlClient, ok, sleep, tempDir, type Gql } from '../helpers/server.js';
+import { stallingProxy } from '../helpers/stalling-proxy.js';
 
 const MiB = 1024 * 1024;
 /** 48 lines of 65,000 characters: about 3 MiB, within 64 KiB a line and 4 MiB a call. */

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTracing } from '../src/observability/tracing.js';
-import { startServer } from '../src/server.js';
-import { openTrialog } from '../src/trialog.js';
-import { serverProcessesPerTest } from './helpers/process.js';
-import { gqlClient, ok, sleep, tempDir, wsClient } from './helpers/server.js';
+import { startTracing } from '../../src/observability/tracing.js';
+import { startServer } from '../../src/server.js';
+import { openTrialog } from '../../src/trialog.js';
+import { serverProcessesPerTest } from '../helpers/process.js';
+import { gqlClient, ok, sleep, tempDir, wsClient } from '../helpers/server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -70,7 +70,7 @@ describe('tracing on', () => {
 
 describe('tracing in a server process', () => {
   const { start, freshDb } = serverProcessesPerTest();
-  const recorder = fileURLToPath(new URL('./fixtures/processes/record-module-loads.mjs', import.meta.url));
+  const recorder = fileURLToPath(new URL('../fixtures/processes/record-module-loads.mjs', import.meta.url));
   const tracingModules = (loaded: string) =>
     loaded.split('\n').filter((url) => /@opentelemetry\/sdk-|@envelop\/opentelemetry|observability\/tracing/.test(url));
 

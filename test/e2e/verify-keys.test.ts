@@ -6,9 +6,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { trialogCli } from './helpers/process.js';
-import { gqlClient, ok, startTestServer, tempDir } from './helpers/server.js';
-import { SqliteEventStore } from '../src/store/sqlite-store.js';
+import { trialogCli } from '../helpers/process.js';
+import { gqlClient, ok, startTestServer, tempDir } from '../helpers/server.js';
+import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 
 const ADMIN = 'an-environment-admin-key-for-verify-0123456789';
 const dir = tempDir();

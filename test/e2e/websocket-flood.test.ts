@@ -10,9 +10,9 @@
  */
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixedHeap, peakDuring } from './helpers/memory.js';
-import { startServerProcess, type ServerProcess } from './helpers/process.js';
-import { tempDir } from './helpers/server.js';
+import { fixedHeap, peakDuring } from '../helpers/memory.js';
+import { startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { tempDir } from '../helpers/server.js';
 
 const ADMIN_KEY = 'websocket-flood-admin-key-0123456789abcdef';
 const MESSAGE_BYTES = 2 * 1024 * 1024;

@@ -8,9 +8,9 @@ import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { COMPLETE, REPORT_METRICS, claim } from './helpers/jobs.js';
-import { ok, startTestServer, tempDir, type Gql, type TestServer } from './helpers/server.js';
-import { BEHAVE_SCRIPT, PYTHON, startWorker, type WorkerProcess } from './helpers/worker.js';
+import { COMPLETE, REPORT_METRICS, claim } from '../helpers/jobs.js';
+import { ok, startTestServer, tempDir, type Gql, type TestServer } from '../helpers/server.js';
+import { BEHAVE_SCRIPT, PYTHON, startWorker, type WorkerProcess } from '../helpers/worker.js';
 
 const JOB = `query($id: ID!) {
   job(id: $id) {

@@ -9,8 +9,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from './helpers/process.js';
-import { freePort, gqlClient, ok, startTestServer, tempDir, type Gql, type TestServer } from './helpers/server.js';
+import { startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { freePort, gqlClient, ok, startTestServer, tempDir, type Gql, type TestServer } from '../helpers/server.js';
 import {
   BEHAVE_SCRIPT,
   EXAMPLE_SCRIPT,
@@ -19,7 +19,7 @@ import {
   eventually,
   startWorker,
   type WorkerProcess,
-} from './helpers/worker.js';
+} from '../helpers/worker.js';
 
 const CREATE_EXPERIMENT = `mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id name } }`;
 const CREATE_JOB = `mutation($input: CreateJobInput!) { createJob(input: $input) { id } }`;

@@ -9,11 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importLog } from '../src/cli/log-commands.js';
-import type { CliStore } from '../src/cli/store.js';
-import { AppendTooLargeError, appendBytes } from '../src/store/append-size.js';
-import type { EventStore, NewEvent } from '../src/store/port.js';
-import { tempDir } from './helpers/server.js';
+import { importLog } from '../../src/cli/log-commands.js';
+import type { CliStore } from '../../src/cli/store.js';
+import { AppendTooLargeError, appendBytes } from '../../src/store/append-size.js';
+import type { EventStore, NewEvent } from '../../src/store/port.js';
+import { tempDir } from './server.js';
 
 export interface LimitedStoreUnderTest {
   store: EventStore;

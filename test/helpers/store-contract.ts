@@ -4,7 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '../src/store/port.js';
+import {
+  WrongExpectedRevisionError,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '../../src/store/port.js';
 
 export interface StoreUnderTest {
   store: EventStore;

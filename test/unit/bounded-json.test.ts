@@ -4,7 +4,7 @@
  * nesting past its bound before building anything.
  */
 import { describe, expect, it } from 'vitest';
-import { JsonRefusal, parseJsonInTurns } from '../src/http/bounded-json.js';
+import { JsonRefusal, parseJsonInTurns } from '../../src/http/bounded-json.js';
 
 const pieces = [1, 2, 3, 5, 8, 13, 64, 100_000];
 const long = (c: string) => c.repeat(40);

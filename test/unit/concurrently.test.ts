@@ -3,7 +3,7 @@
  * items in flight, and a byte budget shared by the items in flight.
  */
 import { describe, expect, it } from 'vitest';
-import { ByteBudget, forEachConcurrently, laterPosition } from '../src/app/concurrently.js';
+import { ByteBudget, forEachConcurrently, laterPosition } from '../../src/app/concurrently.js';
 
 /** Lets every pending promise callback run, then a turn of the event loop. */
 const turn = () => new Promise((resolve) => setImmediate(resolve));

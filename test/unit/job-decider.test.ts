@@ -3,8 +3,8 @@
  * command arrives, then these events are decided, or this error.
  */
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../src/domain/errors.js';
-import { decide, type JobCommand } from '../src/domain/job/decide.js';
+import { DomainError } from '../../src/domain/errors.js';
+import { decide, type JobCommand } from '../../src/domain/job/decide.js';
 import {
   STATUS_CHANGING_EVENT_TYPES,
   jobEventSchemas,
@@ -12,11 +12,11 @@ import {
   statusChangeOf,
   type JobEvent,
   type NewJobEvent,
-} from '../src/domain/job/events.js';
-import { foldJob } from '../src/domain/job/state.js';
-import type { EarlyStopping } from '../src/domain/job/early-stopping.js';
-import { jobEventVersion } from '../src/domain/job/upcasters.js';
-import { currentShape } from '../src/app/event-shapes.js';
+} from '../../src/domain/job/events.js';
+import { foldJob } from '../../src/domain/job/state.js';
+import type { EarlyStopping } from '../../src/domain/job/early-stopping.js';
+import { jobEventVersion } from '../../src/domain/job/upcasters.js';
+import { currentShape } from '../../src/app/event-shapes.js';
 
 const T0 = new Date('2026-01-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);

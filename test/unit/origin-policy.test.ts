@@ -3,7 +3,7 @@
  * server answers to, and what the allow-lists accept.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import {
   corsOptionsFor,
   isAllowedHost,
@@ -12,7 +12,7 @@ import {
   parseOriginList,
   perimeterRefusal,
   type HostPolicy,
-} from '../src/http/origin-policy.js';
+} from '../../src/http/origin-policy.js';
 
 const policy = (
   boundHost: string,

@@ -13,7 +13,7 @@ import {
   type Direction,
   type MedianRule,
   type SuccessiveHalvingRule,
-} from '../src/domain/experiment/pruners.js';
+} from '../../src/domain/experiment/pruners.js';
 
 interface Scenario {
   kind: 'median' | 'successiveHalving';
@@ -24,7 +24,7 @@ interface Scenario {
   )[];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/optuna/decisions.json', import.meta.url), 'utf8')) as {
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/optuna/decisions.json', import.meta.url), 'utf8')) as {
   optuna: string;
   scenarios: Scenario[];
 };

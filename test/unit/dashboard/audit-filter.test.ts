@@ -8,8 +8,8 @@ import {
   isoTime,
   pushBounded,
   withDefaultStart,
-} from '../../dashboard/src/logic/audit-filter.js';
-import { streamLink } from '../../dashboard/src/logic/stream-link.js';
+} from '../../../dashboard/src/logic/audit-filter.js';
+import { streamLink } from '../../../dashboard/src/logic/stream-link.js';
 
 describe('the audit filter in the URL', () => {
   it('given every parameter, reads the filter and the position to start after', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatNumber, inferAxis, position, ticks, valueAt } from '../../dashboard/src/logic/axis-scale.js';
+import { formatNumber, inferAxis, position, ticks, valueAt } from '../../../dashboard/src/logic/axis-scale.js';
 
 describe('parallel coordinates axes', () => {
   it('given values spanning two decades or more, uses a log axis', () => {

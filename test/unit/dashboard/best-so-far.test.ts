@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bestSoFar } from '../../dashboard/src/logic/best-so-far.js';
+import { bestSoFar } from '../../../dashboard/src/logic/best-so-far.js';
 
 const done = (objectiveValue: number | null) => ({ objectiveValue, counts: true });
 const pruned = (objectiveValue: number) => ({ objectiveValue, counts: false });

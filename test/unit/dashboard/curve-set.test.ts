@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { curveExtent, envelope, nearestCurve } from '../../dashboard/src/logic/curve-set.js';
+import { curveExtent, envelope, nearestCurve } from '../../../dashboard/src/logic/curve-set.js';
 
 const a = { steps: [0, 10, 20], values: [1, 0.5, 0.25] };
 const b = { steps: [0, 10], values: [2, 3] };

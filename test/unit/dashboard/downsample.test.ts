@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { minMaxDownsample } from '../../dashboard/src/logic/downsample.js';
+import { minMaxDownsample } from '../../../dashboard/src/logic/downsample.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 

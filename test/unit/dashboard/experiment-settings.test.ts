@@ -5,7 +5,7 @@ import {
   describeDistribution,
   formatNumber,
   readableSettings,
-} from '../../dashboard/src/logic/experiment-settings.js';
+} from '../../../dashboard/src/logic/experiment-settings.js';
 
 describe('distributions', () => {
   it.each([

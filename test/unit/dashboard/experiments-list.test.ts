@@ -5,7 +5,7 @@ import {
   parseStatusFilter,
   progressToward,
   rowsToRefresh,
-} from '../../dashboard/src/logic/experiments-list.js';
+} from '../../../dashboard/src/logic/experiments-list.js';
 
 it('reads one status from the URL, any case, and ignores an unknown one', () => {
   expect(parseStatusFilter('RUNNING')).toBe('RUNNING');

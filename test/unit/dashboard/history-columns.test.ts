@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bestSoFar } from '../../dashboard/src/logic/best-so-far.js';
-import { HistoryColumns, type HistoryTrial } from '../../dashboard/src/logic/history-columns.js';
+import { bestSoFar } from '../../../dashboard/src/logic/best-so-far.js';
+import { HistoryColumns, type HistoryTrial } from '../../../dashboard/src/logic/history-columns.js';
 
 const STATUSES = ['SUCCEEDED', 'PRUNED', 'RUNNING'];
 const counts = (t: HistoryTrial) => t.status === 'SUCCEEDED';

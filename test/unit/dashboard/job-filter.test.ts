@@ -6,7 +6,7 @@ import {
   jobFilterToParams,
   jobMatches,
   type JobFilter,
-} from '../../dashboard/src/logic/job-filter.js';
+} from '../../../dashboard/src/logic/job-filter.js';
 
 const none: JobFilter = { status: [], label: null, experimentId: null, workerId: null, algorithmId: null };
 

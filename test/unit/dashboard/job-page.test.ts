@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, leaseCountdown } from '../../dashboard/src/logic/durations.js';
-import { highlightSegments, matchesQuery } from '../../dashboard/src/logic/highlight.js';
-import { jobPageParams, parseJobPageState } from '../../dashboard/src/logic/job-url.js';
-import { formatValue, pruningSentence } from '../../dashboard/src/logic/pruning.js';
+import { formatDuration, leaseCountdown } from '../../../dashboard/src/logic/durations.js';
+import { highlightSegments, matchesQuery } from '../../../dashboard/src/logic/highlight.js';
+import { jobPageParams, parseJobPageState } from '../../../dashboard/src/logic/job-url.js';
+import { formatValue, pruningSentence } from '../../../dashboard/src/logic/pruning.js';
 
 describe('the job page state in its URL', () => {
   it('given ?tab=logs&q=loss&rev=12, opens the log tab searching "loss" at revision 12', () => {

@@ -9,8 +9,8 @@ import {
   rankTrials,
   toggleSort,
   type LeaderboardQuery,
-} from '../../dashboard/src/logic/leaderboard.js';
-import type { Trial } from '../../dashboard/src/views/experiment/trial.js';
+} from '../../../dashboard/src/logic/leaderboard.js';
+import type { Trial } from '../../../dashboard/src/views/experiment/trial.js';
 
 function trial(index: number, fields: Partial<Trial> = {}): Trial {
   return {

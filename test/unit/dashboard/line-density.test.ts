@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accumulateCurve, compose } from '../../dashboard/src/logic/line-density.js';
+import { accumulateCurve, compose } from '../../../dashboard/src/logic/line-density.js';
 
 const identity = { ax: 1, bx: 0, ay: 1, by: 0 };
 

@@ -5,7 +5,7 @@ import {
   layoutMayDiffer,
   lineageLayout,
   type LineageInput,
-} from '../../dashboard/src/logic/lineage-layout.js';
+} from '../../../dashboard/src/logic/lineage-layout.js';
 
 const trial = (
   id: string,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { curveExtent, envelope } from '../../dashboard/src/logic/curve-set.js';
-import type { Curve } from '../../dashboard/src/logic/downsample.js';
-import { minMaxDownsample } from '../../dashboard/src/logic/downsample.js';
-import { CurveDensity } from '../../dashboard/src/logic/line-density.js';
-import { LiveCurveSet } from '../../dashboard/src/logic/live-curves.js';
+import { curveExtent, envelope } from '../../../dashboard/src/logic/curve-set.js';
+import type { Curve } from '../../../dashboard/src/logic/downsample.js';
+import { minMaxDownsample } from '../../../dashboard/src/logic/downsample.js';
+import { CurveDensity } from '../../../dashboard/src/logic/line-density.js';
+import { LiveCurveSet } from '../../../dashboard/src/logic/live-curves.js';
 
 interface Item {
   id: number;

@@ -8,7 +8,7 @@ import {
   replaceWithTail,
   tailPage,
   type LogLine,
-} from '../../dashboard/src/logic/log-buffer.js';
+} from '../../../dashboard/src/logic/log-buffer.js';
 
 const lines = (from: number, to: number): LogLine[] =>
   Array.from({ length: to - from + 1 }, (_, i) => ({

@@ -5,7 +5,7 @@ import {
   migrationInput,
   withJobStatus,
   type MappingNode,
-} from '../../dashboard/src/logic/mapping-rows.js';
+} from '../../../dashboard/src/logic/mapping-rows.js';
 
 const mapping = (stateName: string, jobs: [string, string, string][], revision = 1): MappingNode => ({
   entityId: 'customer',

@@ -7,7 +7,7 @@ import {
   withDetail,
   yRangeWith,
   type MetricBucket,
-} from '../../dashboard/src/logic/metric-buckets.js';
+} from '../../../dashboard/src/logic/metric-buckets.js';
 
 /** A bucket of steps from..to whose points are all `value`, except an optional spike. */
 function bucket(fromStep: number, toStep: number, value: number, spike?: number): MetricBucket {

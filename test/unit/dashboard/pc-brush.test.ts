@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { inferAxis } from '../../dashboard/src/logic/axis-scale.js';
-import { brushBetween, formatBrushes, inBrush, parseBrushes, passesAll } from '../../dashboard/src/logic/pc-brush.js';
+import { inferAxis } from '../../../dashboard/src/logic/axis-scale.js';
+import {
+  brushBetween,
+  formatBrushes,
+  inBrush,
+  parseBrushes,
+  passesAll,
+} from '../../../dashboard/src/logic/pc-brush.js';
 
 describe('brushed ranges of the parallel coordinates in the URL', () => {
   it('reads numeric ranges and category sets from the pc parameter', () => {

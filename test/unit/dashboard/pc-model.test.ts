@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AxisColumn } from '../../dashboard/src/logic/axis-column.js';
-import { inferAxis, position } from '../../dashboard/src/logic/axis-scale.js';
-import { PcModel, type PcTrial } from '../../dashboard/src/logic/pc-model.js';
+import { AxisColumn } from '../../../dashboard/src/logic/axis-column.js';
+import { inferAxis, position } from '../../../dashboard/src/logic/axis-scale.js';
+import { PcModel, type PcTrial } from '../../../dashboard/src/logic/pc-model.js';
 
 function rng(seed: number) {
   return () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { discMask, packColour, stampPoints } from '../../dashboard/src/logic/point-stamp.js';
+import { discMask, packColour, stampPoints } from '../../../dashboard/src/logic/point-stamp.js';
 
 const identity = { ax: 1, bx: 0, ay: 1, by: 0 };
 

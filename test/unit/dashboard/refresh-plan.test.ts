@@ -1,6 +1,6 @@
 /** Curves read again after metrics reports: at most once per interval per trial, in bounded batches. */
 import { expect, it } from 'vitest';
-import { RefreshPlan } from '../../dashboard/src/logic/refresh-plan.js';
+import { RefreshPlan } from '../../../dashboard/src/logic/refresh-plan.js';
 
 it('reads a newly reported trial at once', () => {
   const plan = new RefreshPlan(1000, 10);

@@ -1,6 +1,6 @@
 /** Live job changes merged into a paged list in place. */
 import { describe, expect, it } from 'vitest';
-import { latestById, mergeRows } from '../../dashboard/src/logic/row-merge.js';
+import { latestById, mergeRows } from '../../../dashboard/src/logic/row-merge.js';
 
 interface Row {
   id: string;

@@ -3,7 +3,7 @@
  * same whatever order they arrive in, and a snapshot changes only when something shown changed.
  */
 import { describe, expect, it } from 'vitest';
-import { countTrials, curveFromBuckets, TrialSet, type TrialJob } from '../../dashboard/src/logic/trials.js';
+import { countTrials, curveFromBuckets, TrialSet, type TrialJob } from '../../../dashboard/src/logic/trials.js';
 
 function job(id: string, revision: number, fields: Partial<TrialJob> = {}): TrialJob {
   return {

@@ -5,13 +5,13 @@ import {
   jobsByIdDocument,
   jobsByIdVariables,
   JOBS_PER_REQUEST,
-} from '../../dashboard/src/logic/jobs-by-id.js';
+} from '../../../dashboard/src/logic/jobs-by-id.js';
 import {
   formatCountdown,
   groupByWorker,
   leaseSecondsLeft,
   progressPercent,
-} from '../../dashboard/src/logic/workers.js';
+} from '../../../dashboard/src/logic/workers.js';
 
 describe('running jobs grouped by worker', () => {
   it('gives one group per worker, workers in order, jobs in the order listed', () => {
