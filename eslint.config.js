@@ -22,6 +22,9 @@ export default defineConfig(
     },
     plugins: { 'import-x': importX },
     settings: {
+      // import-x reads only the files these extensions name when it follows imports (its default is .js only).
+      'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
       // Sources import `./x.js` for `./x.ts` (NodeNext); the dashboard imports without extensions (Bundler).
       'import-x/resolver-next': [
         createNodeResolver({
