@@ -12,7 +12,7 @@
  * 4. sends SIGTERM to PID 1, as `docker stop` does, and expects a clean exit.
  *
  * What it cannot see: the image's own Node and base system, its user, and dev dependencies pruned
- * from its node_modules (test/built-package.test.ts checks that the built server loads none).
+ * from its node_modules (test/e2e/built-package.test.ts checks that the built server loads none).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
@@ -114,8 +114,8 @@ function startAsPid1(command: string[], cwd: string, env: Record<string, string>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exit = new Promise<number | null>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))),
   );

@@ -31,7 +31,7 @@ export function gqlOver(url: string, maxSockets: number): { gql: Gql; close(): v
               if (answer.errors?.length) reject(new Error(`GraphQL errors: ${JSON.stringify(answer.errors)}`));
               else resolve(answer.data);
             } catch (error) {
-              reject(error as Error);
+              reject(error instanceof Error ? error : new Error(String(error)));
             }
           });
         },

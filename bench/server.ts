@@ -50,18 +50,18 @@ export async function startBenchServer(dbPath: string, env: Record<string, strin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (c: Buffer) => {
       output += c.toString();
       const match = /serving (http:\/\/\S+\/graphql)/.exec(output);
       if (match) {
         // The server logs a line per request from now on: read and dropped, not kept and rescanned.
-        child.stdout!.off('data', onData).resume();
+        child.stdout.off('data', onData).resume();
         resolve(match[1]!);
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`the server exited with ${code}:\n${output}`)));
   });
   const startMs = performance.now() - started;

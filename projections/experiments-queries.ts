@@ -166,7 +166,7 @@ export class ExperimentQueries {
       const byJob = new Map<string, Map<number, number>>();
       for (const { job_id, step, value } of this.completedPoints.all(metric, experimentId)) {
         let points = byJob.get(job_id);
-        if (!points) byJob.set(job_id, (points = new Map()));
+        if (!points) byJob.set(job_id, (points = new Map<number, number>()));
         if (step !== null && value !== null) points.set(step, value);
       }
       cached = { metric, byJob };

@@ -178,7 +178,7 @@ export function jobsProjection(db: Database): Projection {
       const jobId = jobKind.idOf(recorded.streamId);
       const before = rowOf(jobId);
       // evolve copies what an event does not set, so a light state stays light except where this event writes.
-      const state = evolveJob(before?.state as JobState | undefined, event)!;
+      const state = evolveJob(before?.state, event)!;
       const metric = objectiveMetricOf(state.experimentId);
       switch (event.type) {
         case 'JobCreated':

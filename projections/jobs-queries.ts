@@ -111,13 +111,13 @@ export class JobQueries {
     };
     this.largeField = {
       trainingData: column('SELECT training_data AS value FROM job_large_fields WHERE job_id = ?', (text) =>
-        text == null ? null : JSON.parse(text),
+        text == null ? null : (JSON.parse(text) as unknown),
       ),
       result: column('SELECT result AS value FROM job_large_fields WHERE job_id = ?', (text) =>
-        text == null ? null : JSON.parse(text),
+        text == null ? null : (JSON.parse(text) as unknown),
       ),
       artifacts: column('SELECT artifacts AS value FROM job_large_fields WHERE job_id = ?', (text) =>
-        text == null ? [] : JSON.parse(text),
+        text == null ? [] : (JSON.parse(text) as unknown),
       ),
     };
     this.snapshotOf = db.prepare<[string], JobRow & { last_position: string; last_event_id: string }>(

@@ -13,7 +13,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionArgs } from 'graphql';
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLSchema,
+} from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CommandContext } from './app/command-context.js';
@@ -226,7 +232,11 @@ export async function startServer(
   // /metrics behind the same key check as the API (any valid key), before GraphQL.
   const api = refuseUnauthenticated(
     trialog.access,
-    serveMetrics(trialog.metrics, limitBodies(limits.maxBodyBytes, yoga)),
+    // yoga answers every request itself, errors included: its promise only says when it is done.
+    serveMetrics(
+      trialog.metrics,
+      limitBodies(limits.maxBodyBytes, (req, res) => void yoga(req, res)),
+    ),
   );
   // Probes before the perimeter (a kubelet asks by address; see health.ts), and answered while draining.
   let shuttingDown = false;
@@ -330,14 +340,7 @@ export async function startServer(
           return tooMany('per connection', limits.maxSubscriptionsPerConnection);
         }
 
-        const {
-          schema: envelopedSchema,
-          execute,
-          subscribe,
-          contextFactory,
-          parse,
-          validate,
-        } = yoga.getEnveloped({
+        const enveloped = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
@@ -345,15 +348,17 @@ export async function startServer(
           socketCorrelationId: ctx.extra.request.headers[CORRELATION_HEADER] as string | undefined,
           socketAuthorization: authorizationOf(ctx.connectionParams),
         });
+        const { execute, subscribe, contextFactory, parse, validate } = enveloped;
+        // envelop types what its plugins may replace as `any`: these are graphql-js's own.
         const args: ExecutionArgs = {
-          schema: envelopedSchema,
+          schema: enveloped.schema as GraphQLSchema,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document: parse(payload.query) as DocumentNode,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
+        const errors = validate(args.schema, args.document) as readonly GraphQLError[];
         if (errors.length) return errors;
         const refusal =
           refusalOf(args) ??

@@ -126,6 +126,8 @@ async function firstFrameWhere(page: Page, condition: string, timeoutMs = 30_000
   return page.evaluate(
     ({ condition, timeoutMs }) =>
       new Promise<number>((resolve, reject) => {
+        // The condition is the scenario's own source text, run in the page: never input from outside.
+        // eslint-disable-next-line @typescript-eslint/no-implied-eval
         const check = new Function(`return ${condition}`) as () => boolean;
         const give_up = setTimeout(() => reject(new Error(`not within ${timeoutMs} ms: ${condition}`)), timeoutMs);
         const frame = (time: number) => {

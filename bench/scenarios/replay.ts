@@ -100,7 +100,7 @@ function runChild(dbPath: string, mode: 'replay' | 'read'): Promise<{ events: nu
       }
     }, 50);
     let out = '';
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.once('exit', (code) => {
       clearInterval(timer);
       if (code !== 0) return reject(new Error(`replay-child ${mode} exited ${code}`));

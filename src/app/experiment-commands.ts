@@ -260,7 +260,7 @@ export class ExperimentCommands implements ExperimentHooks {
         parentId: next.parentId,
         // The worker loads the weights it starts from out of the parent's artifacts.
         params: { checkpointFrom: parent.artifacts as unknown as Json },
-        decision: next.decision as unknown as Json,
+        decision: next.decision,
         // This generation follows from the member's previous job ending.
         causationId: await this.deps.jobs.lastEventOf(job.id),
       });

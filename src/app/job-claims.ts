@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { notFound } from '../domain/errors.js';
 import { decideJob, isClaimable, type JobCommand } from '../domain/job/decide.js';
-import type { JobEvent, NewJobEvent } from '../domain/job/events.js';
+import type { NewJobEvent } from '../domain/job/events.js';
 import { jobKind } from '../domain/job/kind.js';
 import type { JobState } from '../domain/job/state.js';
 import type { JobQueries } from '../../projections/jobs-queries.js';
@@ -242,10 +242,10 @@ export class JobClaims {
         data.jobId,
         (state) => {
           const created = decideJob(state, { type: 'CreateJob', ...data });
-          const queued = jobKind.fold(created.map((e) => ({ ...e, timestamp: now.toISOString() }) as JobEvent));
+          const queued = jobKind.fold(created.map((e) => ({ ...e, timestamp: now.toISOString() })));
           const claimed = decideJob(queued, claimCommand);
           if (claimed.length !== 1 || claimed[0]?.type !== 'JobClaimed')
-            throw new Error(`a new job's claim decided ${claimed.map((e) => e.type)}`);
+            throw new Error(`a new job's claim decided ${claimed.map((e) => e.type).join(', ')}`);
           return [...created, ...claimed];
         },
         claimContext,

@@ -455,7 +455,7 @@ export class MappingCommands {
     // Read only for a job to create (an upgrade in place keeps its job's data), from the read
     // model: the job was created (and projected) before any mapping named it.
     const newJob = async (jobId: string, algorithmId: string, algorithmVersion: number) => {
-      const trainingData = (this.deps.jobQueries.job(state.trainingDataFrom)?.trainingData ?? null) as Json | null;
+      const trainingData = this.deps.jobQueries.job(state.trainingDataFrom)?.trainingData ?? null;
       await newJobsData.use(jsonBytes(trainingData), () =>
         this.ensureJob(jobId, algorithmId, algorithmVersion, trainingData, state, context),
       );

@@ -352,7 +352,7 @@ export async function verifyLog(cli: CliStore, maxProblems = 20): Promise<Verify
       try {
         const parsed = kind.parse(event);
         if (kind.illegalEvent) {
-          const before = folded.has(event.streamId) ? folded.get(event.streamId) : kind.initialState;
+          const before: unknown = folded.has(event.streamId) ? folded.get(event.streamId) : kind.initialState;
           const illegal = kind.illegalEvent(before, parsed);
           if (illegal) problem(`${event.streamId}@${event.revision}: ${illegal}`);
           // Go on from where the event leaves the stream, so one bad event is reported once, not again with each after it.

@@ -213,7 +213,7 @@ export class TrialogClient {
     args: { filter?: JobFilter; first?: number; after?: string; orderBy?: JobOrder } = {},
     call?: CallOptions,
   ): Promise<Connection<JobSummary>> {
-    return (await this.request<{ jobs: Connection<JobSummary> }>(documents.jobs, args as JsonObject, call)).jobs;
+    return (await this.request<{ jobs: Connection<JobSummary> }>(documents.jobs, args, call)).jobs;
   }
 
   /** One page of a job's log, and the job's status (to know whether more can come). */
@@ -250,13 +250,8 @@ export class TrialogClient {
     args: { status?: ExperimentStatus; first?: number; after?: string } = {},
     call?: CallOptions,
   ): Promise<Connection<ExperimentSummary>> {
-    return (
-      await this.request<{ experiments: Connection<ExperimentSummary> }>(
-        documents.experiments,
-        args as JsonObject,
-        call,
-      )
-    ).experiments;
+    return (await this.request<{ experiments: Connection<ExperimentSummary> }>(documents.experiments, args, call))
+      .experiments;
   }
 
   /** No new jobs are handed out until it is resumed; running jobs go on. */

@@ -1,6 +1,6 @@
 /**
  * The GraphQL documents the client sends, and the TypeScript shapes of what
- * they answer. `test/client.test.ts` validates every document here against
+ * they answer. `test/api/client.test.ts` validates every document here against
  * the printed schema, so a field renamed on the server fails a test rather
  * than a worker in production.
  */

@@ -57,7 +57,7 @@ export async function* resumingSubscription<T>(
       const unlisten = resubscribed ? client.on('connected', () => options.onResubscribe?.()) : undefined;
       try {
         for await (const result of iterator) {
-          if (result.errors?.length) throw apiErrorFrom(result.errors as GraphQLErrorShape[]);
+          if (result.errors?.length) throw apiErrorFrom(result.errors);
           failures = 0;
           yield result.data as T;
         }

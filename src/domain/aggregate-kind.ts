@@ -68,7 +68,7 @@ export interface AggregateKind<S extends Schemas = Schemas, State = unknown> ext
   upcast(event: RecordedShape): unknown;
   /** A recorded event upcast, then checked against its schema: the only way an event reaches `evolve`. */
   parse(event: RecordedShape): EventsOf<S>;
-  fold(events: Iterable<EventsOf<S>>, initial?: State | undefined): State | undefined;
+  fold(events: Iterable<EventsOf<S>>, initial?: State): State | undefined;
 }
 
 export type EventOfKind<K> = K extends AggregateKind<infer S, unknown> ? EventsOf<S> : never;
@@ -97,7 +97,7 @@ export function defineKind<S extends Schemas, State>(definition: KindDefinition<
     onlyId === undefined ? streamId.startsWith(prefix) : streamId === prefix + onlyId;
   return {
     ...definition,
-    eventTypes: Object.keys(schemas) as (keyof S & string)[],
+    eventTypes: Object.keys(schemas),
     streamId: (id) => prefix + id,
     idOf: (streamId) => streamId.slice(prefix.length),
     ownsStream,

@@ -36,7 +36,7 @@ export function eventParser<S extends Schemas>(
   upcast: (event: RecordedShape) => unknown = (e) => e.data,
 ) {
   return (event: RecordedShape): EventsOf<S> => {
-    if (!hasEventType(schemas, event.type)) throw new TypeError(`not ${kind} event: ${event.type}`);
+    if (!hasEventType(schemas, event.type)) throw new TypeError(`not ${kind} event: ${String(event.type)}`);
     const data = schemas[event.type]!.parse(upcast(event));
     return { type: event.type, data, timestamp: event.timestamp } as EventsOf<S>;
   };

@@ -46,8 +46,8 @@ function boundedJsonScalar(scalar: GraphQLScalarType): GraphQLScalarType {
   };
   return new GraphQLScalarType({
     ...config,
-    parseValue: (value) => config.parseValue!(check(value)),
-    parseLiteral: (ast, variables) => check(config.parseLiteral!(ast, variables)),
+    parseValue: (value) => config.parseValue(check(value)),
+    parseLiteral: (ast, variables) => check(config.parseLiteral(ast, variables)),
   });
 }
 

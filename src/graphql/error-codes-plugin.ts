@@ -19,7 +19,7 @@ function normalise(
   error: { message?: string; extensions?: Record<string, unknown> } | GraphQLError,
   fallback: string,
 ): void {
-  const extensions = error.extensions as Record<string, unknown> | undefined;
+  const extensions = error.extensions;
   if (!extensions) return;
   if (error.message && ARMOR_LIMIT.test(error.message)) extensions.code = 'TOO_LARGE';
   else if (!CONTRACT_CODES.has(extensions.code as string)) extensions.code = fallback;
@@ -39,7 +39,7 @@ export function useContractErrorCodes(): Plugin {
     },
     onValidate() {
       return ({ result }) => {
-        for (const error of result) normalise(error, 'BAD_USER_INPUT');
+        for (const error of result as readonly GraphQLError[]) normalise(error, 'BAD_USER_INPUT');
       };
     },
     onResultProcess({ result }) {

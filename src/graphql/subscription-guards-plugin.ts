@@ -60,7 +60,7 @@ export function useSubscriptionGuards(trialog: Trialog, maxPerKey: number): Subs
       return {
         onSubscribeResult({ result, setResult }) {
           if (!(Symbol.asyncIterator in Object(result))) return;
-          const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]() as AsyncIterator<unknown>;
+          const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
           const mine = open.get(keyId) ?? new Set<OpenSubscription>();
           open.set(keyId, mine);
           const entry: OpenSubscription = { stop: () => void iterator.return?.() };

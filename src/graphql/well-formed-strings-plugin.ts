@@ -43,7 +43,7 @@ function holdsMalformedString(value: unknown): boolean {
     for (const item of Array.isArray(container) ? container : Object.values(container)) {
       if (typeof item === 'string') {
         if (!isWellFormed.call(item)) return true;
-      } else if (item !== null && typeof item === 'object') containers.push(item);
+      } else if (item !== null && typeof item === 'object') containers.push(item as object);
     }
   }
   return false;
@@ -58,12 +58,9 @@ function refusal(variable: string): GraphQLError {
 
 /** Refuses an operation (HTTP, SSE or WebSocket) whose variables hold a lone surrogate anywhere. */
 export function useWellFormedStrings(): Plugin {
-  const check = (
-    variables: Readonly<Record<string, unknown>> | null | undefined,
-    stop: (result: { errors: GraphQLError[] }) => void,
-  ) => {
+  const check = (variables: unknown, stop: (result: { errors: GraphQLError[] }) => void) => {
     if (variables === undefined || variables === null) return;
-    const variable = findMalformedVariable(variables);
+    const variable = findMalformedVariable(variables as Readonly<Record<string, unknown>>);
     if (variable !== undefined) stop({ errors: [refusal(variable)] });
   };
   return {

@@ -61,7 +61,7 @@ export function useOperationObserver(
     },
     onParse() {
       return ({ result, context }) => {
-        const record = recordOf(context as ObservableContext);
+        const record = recordOf(context);
         if (record && !(result instanceof Error) && result) {
           record.noteDocument(result as DocumentNode, (context as ObservableContext).params?.operationName);
         }
@@ -69,13 +69,13 @@ export function useOperationObserver(
     },
     onValidate({ context }) {
       return ({ valid }) => {
-        const record = recordOf(context as ObservableContext);
+        const record = recordOf(context);
         if (record) record.validated = valid;
       };
     },
     onContextBuilding() {
       return ({ context }) => {
-        const record = recordOf(context as ObservableContext);
+        const record = recordOf(context);
         const command = (context as ObservableContext).command;
         if (record && command) {
           record.actor = command.actor;

@@ -41,7 +41,7 @@ export class OperationRecord {
   noteDocument(document: DocumentNode, operationName: string | null | undefined): void {
     const operation = getOperationAST(document, operationName);
     if (!operation) return;
-    this.type = operation.operation as OperationType;
+    this.type = operation.operation;
     this.name = operation.name?.value;
   }
 

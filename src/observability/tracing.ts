@@ -67,7 +67,7 @@ export function startTracing(mode: 'otlp' | 'console', exporter?: SpanExporter):
   const joinCallersTrace: Plugin = {
     onContextBuilding() {
       return ({ context }) => {
-        setCurrentOtelContext(context, callerContext(context as { request?: Request; req?: IncomingMessage }));
+        setCurrentOtelContext(context, callerContext(context));
       };
     },
   };

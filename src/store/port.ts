@@ -1,7 +1,7 @@
 /**
  * The event store port: the one interface every store adapter implements
  * (SQLite in `sqlite-store.ts`, EventStoreDB in `eventstoredb-store.ts`) and
- * the one contract suite in `test/store-contract.ts` checks.
+ * the one contract suite in `test/helpers/store-contract.ts` checks.
  *
  * Positions in the global log are opaque strings that every adapter makes
  * comparable as plain strings (fixed-width digits), so callers can order

@@ -210,7 +210,7 @@ export class SqliteEventStore implements EventStore {
     try {
       assertAppendFits(streamId, events, this.maxAppendBytes);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const expected = options.expectedRevision ?? 'any';
     return new Promise((resolve, reject) => {

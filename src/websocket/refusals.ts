@@ -5,7 +5,7 @@
  * handler, and the whole socket closes with 4500, ending every other
  * subscription on it.
  */
-import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
+import { GraphQLError, OperationTypeNode, getOperationAST, type ExecutionArgs } from 'graphql';
 
 /** Wraps graphql-ws's `onSubscribe` so that a GraphQLError it throws becomes that operation's `error` message. */
 export function answeringRefusals<A extends unknown[], R>(
@@ -22,5 +22,5 @@ export function answeringRefusals<A extends unknown[], R>(
 }
 
 export function isSubscription(args: ExecutionArgs): boolean {
-  return getOperationAST(args.document, args.operationName)?.operation === 'subscription';
+  return getOperationAST(args.document, args.operationName)?.operation === OperationTypeNode.SUBSCRIPTION;
 }

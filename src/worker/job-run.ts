@@ -356,7 +356,7 @@ export class JobRun {
         return this.fail(
           `the command exited 0 but the server refused its result: ${error.message}`,
           error.code === 'INTERNAL_SERVER_ERROR',
-          exit!,
+          exit,
         );
       }
       this.settings.log(`job ${this.jobId}: the server refused its ending: ${error.message}`);

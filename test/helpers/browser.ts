@@ -148,7 +148,7 @@ export function dashboardSessionPerFile(env?: Record<string, string>): Dashboard
   const need = <K extends keyof DashboardSession>(name: K): DashboardSession[K] => {
     const value = holder[name];
     if (!value) throw new Error(`the browser session has no ${name} (beforeAll failed?)`);
-    return value as DashboardSession[K];
+    return value;
   };
   return {
     get browser() {

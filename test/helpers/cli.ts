@@ -27,17 +27,17 @@ export function startCli(args: string[], env: Record<string, string> = {}, nodeA
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const finished = new Promise<Finished>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   const printed = (text: string) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
         if (!stdout.includes(text)) return;
-        child.stdout!.off('data', check);
+        child.stdout.off('data', check);
         resolve();
       };
-      child.stdout!.on('data', check);
+      child.stdout.on('data', check);
       check();
       void finished.then(() =>
         reject(new Error(`trialog ${args.join(' ')} ended without printing "${text}":\n${stdout}${stderr}`)),

@@ -1,7 +1,7 @@
 /**
  * The commands tests spawn, run from the sources through tsx: what `npm start` and
  * bin/trialog.mjs run once built (dist/), without a build that could be older than the
- * sources being tested. test/built-package.test.ts runs the built commands themselves.
+ * sources being tested. test/e2e/built-package.test.ts runs the built commands themselves.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';

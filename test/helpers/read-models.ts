@@ -30,5 +30,9 @@ export function readModelTables(db: SqliteDatabase): string[] {
 
 /** Every row of a table, in a canonical order. */
 export function dumpTable(db: SqliteDatabase, table: string): string[] {
-  return (db.prepare(`SELECT * FROM ${table}`).all() as unknown[]).map((row) => JSON.stringify(row)).sort();
+  return db
+    .prepare(`SELECT * FROM ${table}`)
+    .all()
+    .map((row) => JSON.stringify(row))
+    .sort();
 }

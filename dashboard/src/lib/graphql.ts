@@ -68,7 +68,7 @@ let clientKey: string | null = null;
 
 function socketClient(): Client {
   if (client && clientKey === apiKey.value) return client;
-  client?.dispose();
+  void client?.dispose();
   clientKey = apiKey.value;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
   client = createClient({
@@ -127,10 +127,10 @@ export function live<T>(feed: LiveFeed<T>): () => void {
             // The server refused the operation: the feed ends here, on the server too.
             stopped = true;
             dispose?.();
-            feed.error?.(firstError(message.errors as GraphQLErrorShape[]));
+            feed.error?.(firstError(message.errors));
             return;
           }
-          if (message.data) feed.next(message.data as T);
+          if (message.data) feed.next(message.data);
         },
         error: (error) => {
           if (stopped) return;

@@ -11,7 +11,7 @@ export interface ScoredTrial {
 
 /** One entry per trial, in the order given: the best value so far, null until a trial counts. */
 export function bestSoFar(trials: readonly ScoredTrial[], direction: Direction): (number | null)[] {
-  const line: (number | null)[] = new Array(trials.length);
+  const line = new Array<number | null>(trials.length);
   bestSoFarFrom(line, 0, trials.length, (i) => trials[i]!, direction);
   return line;
 }

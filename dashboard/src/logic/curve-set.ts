@@ -45,8 +45,8 @@ export interface Envelope {
 export function envelope(curves: readonly (Curve | null)[], extent: Extent, bins: number): Envelope {
   const width = extent.xMax - extent.xMin;
   const count = width > 0 ? Math.max(1, bins) : 1;
-  const low: (number | null)[] = new Array(count).fill(null);
-  const high: (number | null)[] = new Array(count).fill(null);
+  const low = new Array<number | null>(count).fill(null);
+  const high = new Array<number | null>(count).fill(null);
   for (const curve of curves) {
     if (!curve) continue;
     for (let i = 0; i < curve.steps.length; i++) {

@@ -1,5 +1,5 @@
 // `Experiment.config` (the settings as recorded at creation, in the one-of shape of the GraphQL input)
-// turned into lines a person reads: "lr  log-uniform 1e-5 … 0.1". Pure: test/dashboard/experiment-settings.test.ts.
+// turned into lines a person reads: "lr  log-uniform 1e-5 … 0.1". Pure: test/unit/dashboard/experiment-settings.test.ts.
 
 type Json = unknown;
 type JsonObject = Record<string, Json>;

@@ -1,4 +1,4 @@
-// The Experiments list's pure parts: URL state and which rows a live event touches (test/dashboard/experiments-list.test.ts).
+// The Experiments list's pure parts: URL state and which rows a live event touches (test/unit/dashboard/experiments-list.test.ts).
 
 export type ExperimentStatus = 'RUNNING' | 'PAUSED' | 'DONE';
 const STATUSES: readonly ExperimentStatus[] = ['RUNNING', 'PAUSED', 'DONE'];

@@ -1,5 +1,5 @@
 // The experiment's leaderboard as pure functions of its trials and the URL: rank, filter, sort.
-// No DOM here, so the rules run (and are specified) in node: test/dashboard/leaderboard.test.ts.
+// No DOM here, so the rules run (and are specified) in node: test/unit/dashboard/leaderboard.test.ts.
 import type { Trial, TrialStatus } from '../views/experiment/trial.js';
 import { formatNumber } from './experiment-settings.js';
 

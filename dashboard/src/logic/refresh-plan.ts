@@ -1,6 +1,6 @@
 // Which trials' curves to read again, and when: a trial reporting metrics ten times a second is read at
 // most once per interval, and one read covers a batch of trials. Time is passed in, so the rules are
-// specified without a clock (test/dashboard/refresh-plan.test.ts).
+// specified without a clock (test/unit/dashboard/refresh-plan.test.ts).
 
 export class RefreshPlan {
   private readonly lastRead = new Map<string, number>();

@@ -1,6 +1,6 @@
 // The experiment page's trials as a pure data structure: pages and live changes merged by the job's
 // revision, so the order they arrive in never matters (a page read before a change, or after it,
-// gives the same table). No DOM and no I/O: test/dashboard/trials.test.ts specifies it.
+// gives the same table). No DOM and no I/O: test/unit/dashboard/trials.test.ts specifies it.
 import type { Trial, TrialStatus } from '../views/experiment/trial.js';
 
 /** A job as the experiment page queries it (see views/experiment/queries.ts). */

@@ -157,7 +157,7 @@ export function AuditView(_props: { id: string }) {
 }
 
 function metadataText(event: AuditEvent, name: string): string | null {
-  return typeof event.metadata[name] === 'string' ? (event.metadata[name] as string) : null;
+  return typeof event.metadata[name] === 'string' ? event.metadata[name] : null;
 }
 
 function eventColumns(selected: Signal<AuditEvent | null>): Column<AuditEvent>[] {

@@ -3,16 +3,11 @@
  * and experiments, follow a log, watch a search, cancel, create. Each action
  * imports its implementation (in ../people/) when it runs.
  */
+import { DEFAULT_FIRST, JOB_SORT_FIELDS, PAGE_SIZE } from './job-listing-options.js';
 import type { Command } from 'commander';
 import { EXIT_CODES_SUMMARY } from '../exit-codes.js';
 import { action } from './outcome.js';
 import { peopleOptions } from './connection-options.js';
-
-/** Jobs a table shows by default, and the server's largest page. */
-export const DEFAULT_FIRST = 50;
-export const PAGE_SIZE = 1000;
-
-export const JOB_SORT_FIELDS = ['created', 'priority', 'objective'] as const;
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
 const exitCodes = (extra = '') => `\n${EXIT_CODES_SUMMARY}${extra}\n`;

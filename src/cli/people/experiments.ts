@@ -49,8 +49,8 @@ export async function createCommand(values: ConnectionValues & { file: string })
 
 type Format = 'JSON' | 'YAML';
 const PARSERS: Record<Format, (text: string) => unknown> = {
-  JSON: (text) => JSON.parse(text),
-  YAML: (text) => parseYaml(text),
+  JSON: (text) => JSON.parse(text) as unknown,
+  YAML: (text) => parseYaml(text) as unknown,
 };
 
 async function readExperimentInput(file: string): Promise<JsonObject> {

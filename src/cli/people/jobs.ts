@@ -9,7 +9,7 @@ import {
   type TrialogClient,
 } from '../../client/client.js';
 import type { ConnectionValues } from '../commands/connection-options.js';
-import { DEFAULT_FIRST, JOB_SORT_FIELDS, PAGE_SIZE } from '../commands/people.js';
+import { DEFAULT_FIRST, JOB_SORT_FIELDS, PAGE_SIZE } from '../commands/job-listing-options.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatNumber, table } from '../table.js';
 import {

@@ -1,6 +1,6 @@
 /**
  * Early-stopping rules that decide exactly as Optuna 3.1's pruners do on the
- * same data (`test/pruners-optuna.test.ts` replays decisions Optuna made):
+ * same data (`test/unit/pruners-optuna.test.ts` replays decisions Optuna made):
  *
  * - median: MedianPruner(n_startup_trials = startupJobs, n_warmup_steps =
  *   warmupSteps, interval_steps = intervalSteps, n_min_trials = minJobs);

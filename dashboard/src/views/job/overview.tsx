@@ -25,8 +25,7 @@ function Field({ label, children, testId }: { label: string; children: Component
 
 /** JSON as text in a <pre>: shown inert (never HTML), whatever a worker put in it. */
 function JsonBlock({ value, testId }: { value: unknown; testId?: string }) {
-  const empty =
-    value === null || value === undefined || (typeof value === 'object' && Object.keys(value as object).length === 0);
+  const empty = value === null || value === undefined || (typeof value === 'object' && Object.keys(value).length === 0);
   if (empty) return <p class="muted">none</p>;
   return (
     <pre class="job-json" data-testid={testId}>

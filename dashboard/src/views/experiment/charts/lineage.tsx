@@ -302,7 +302,7 @@ function Decision({ trial, parent }: { trial: Trial; parent: Trial | undefined }
         <div class="muted">first generation{trial.parentId ? ' (parent not loaded)' : ''}</div>
       )}
       {recorded.state === 'idle' ? (
-        <button type="button" onClick={load}>
+        <button type="button" onClick={() => void load()}>
           Load the recorded decision
         </button>
       ) : recorded.state === 'loading' ? (

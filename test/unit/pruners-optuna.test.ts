@@ -1,0 +1,244 @@
+/**
+ * The early-stopping rules decide as Optuna 3.1 does: every decision Optuna
+ * made in `fixtures/optuna/decisions.json` (recorded by `generate.py` with
+ * Debian's python3-optuna) is replayed here through Trialog's own rules; and
+ * hand-computed cases pin the startup, warmup and interval edges.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  medianPrunes,
+  nanPercentile,
+  successiveHalving,
+  type Direction,
+  type MedianRule,
+  type SuccessiveHalvingRule,
+} from '../../src/domain/experiment/pruners.js';
+
+interface Scenario {
+  kind: 'median' | 'successiveHalving';
+  direction: Direction;
+  rule: MedianRule | SuccessiveHalvingRule;
+  log: (
+    { trial: number; step: number; value: number; prune: boolean } | { end: number; state: 'COMPLETE' | 'PRUNED' }
+  )[];
+}
+
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/optuna/decisions.json', import.meta.url), 'utf8')) as {
+  optuna: string;
+  scenarios: Scenario[];
+};
+
+/** Replays a scenario; returns the reports where Trialog's decision differs from Optuna's. */
+function replay(scenario: Scenario): string[] {
+  const values = new Map<number, Map<number, number>>();
+  const rungs = new Map<number, number[]>(); // trial -> value per rung reached
+  const completed = new Set<number>();
+  const mismatches: string[] = [];
+  for (const entry of scenario.log) {
+    if ('end' in entry) {
+      if (entry.state === 'COMPLETE') completed.add(entry.end);
+      continue;
+    }
+    const trial = values.get(entry.trial) ?? new Map<number, number>();
+    values.set(entry.trial, trial);
+    if (!trial.has(entry.step)) trial.set(entry.step, entry.value); // first value stands
+    let prune: boolean;
+    if (scenario.kind === 'median') {
+      const done = [...completed].map((n) => values.get(n)!);
+      prune = medianPrunes(scenario.rule as MedianRule, scenario.direction, trial, done);
+    } else {
+      const own = rungs.get(entry.trial) ?? [];
+      const decision = successiveHalving(
+        scenario.rule as SuccessiveHalvingRule,
+        scenario.direction,
+        trial,
+        own.length,
+        (rung) => [...rungs].filter(([n, r]) => n !== entry.trial && r.length > rung).map(([, r]) => r[rung]!),
+      );
+      for (const { value } of decision.reached) own.push(value);
+      rungs.set(entry.trial, own);
+      prune = decision.prune;
+    }
+    if (prune !== entry.prune) {
+      mismatches.push(`trial ${entry.trial} step ${entry.step}: Optuna ${entry.prune}, Trialog ${prune}`);
+    }
+  }
+  return mismatches;
+}
+
+describe(`the same decisions as Optuna ${fixture.optuna}`, () => {
+  for (const kind of ['median', 'successiveHalving'] as const) {
+    const scenarios = fixture.scenarios.filter((s) => s.kind === kind);
+    it(`${kind}: ${scenarios.length} recorded scenarios, every decision equal`, () => {
+      const reports = scenarios.flatMap((s) => s.log.filter((e) => 'trial' in e));
+      expect(reports.length).toBeGreaterThan(1000);
+      // The fixture exercises both answers.
+      expect(reports.some((r) => 'prune' in r && r.prune)).toBe(true);
+      const mismatches = scenarios.flatMap((s, i) => replay(s).map((m) => `scenario ${i}: ${m}`));
+      expect(mismatches).toEqual([]);
+    });
+  }
+});
+
+const values = (entries: [number, number][]) => new Map(entries);
+
+describe('median: hand-computed cases', () => {
+  const rule: MedianRule = { startupJobs: 2, warmupSteps: 2, intervalSteps: 2, minJobs: 1 };
+  const completed = [
+    values([
+      [2, 1],
+      [4, 1],
+    ]),
+    values([
+      [2, 3],
+      [4, 3],
+    ]),
+    values([
+      [2, 5],
+      [4, 5],
+    ]),
+  ];
+
+  it('prunes a minimising trial whose best value is above the median of the completed at its step', () => {
+    expect(
+      medianPrunes(
+        rule,
+        'MINIMIZE',
+        values([
+          [0, 9],
+          [1, 9],
+          [2, 4],
+        ]),
+        completed,
+      ),
+    ).toBe(true); // 4 > 3
+    expect(
+      medianPrunes(
+        rule,
+        'MINIMIZE',
+        values([
+          [0, 9],
+          [1, 2.5],
+          [2, 4],
+        ]),
+        completed,
+      ),
+    ).toBe(false); // best 2.5
+  });
+
+  it('prunes a maximising trial whose best value is below the median', () => {
+    expect(medianPrunes(rule, 'MAXIMIZE', values([[2, 2]]), completed)).toBe(true);
+    expect(medianPrunes(rule, 'MAXIMIZE', values([[2, 3]]), completed)).toBe(false); // equal is kept
+  });
+
+  it('never prunes during startup: fewer completed jobs than startupJobs', () => {
+    expect(medianPrunes(rule, 'MINIMIZE', values([[2, 100]]), completed.slice(0, 1))).toBe(false);
+    expect(medianPrunes(rule, 'MINIMIZE', values([[2, 100]]), completed.slice(0, 2))).toBe(true);
+  });
+
+  it('never prunes before the warmup steps', () => {
+    expect(medianPrunes(rule, 'MINIMIZE', values([[1, 100]]), [values([[1, 0]]), values([[1, 0]])])).toBe(false);
+  });
+
+  it('checks only at the first report in each interval after warmup', () => {
+    // interval 2 after warmup 2: checks at 2, 4, 6…; a report at 3 after one at 2 is not checked.
+    expect(
+      medianPrunes(
+        rule,
+        'MINIMIZE',
+        values([
+          [2, 0],
+          [3, 100],
+        ]),
+        [values([[3, 0]]), values([[3, 0]])],
+      ),
+    ).toBe(false);
+    // …but at 3 when nothing was reported since the check at 2 was missed.
+    expect(
+      medianPrunes(
+        rule,
+        'MINIMIZE',
+        values([
+          [1, 100],
+          [3, 100],
+        ]),
+        [values([[3, 0]]), values([[3, 0]])],
+      ),
+    ).toBe(true);
+  });
+
+  it('does not prune when fewer than minJobs completed jobs reported at that step', () => {
+    const strict = { ...rule, minJobs: 3 };
+    expect(medianPrunes(strict, 'MINIMIZE', values([[2, 100]]), completed.slice(0, 2))).toBe(false);
+    expect(medianPrunes(strict, 'MINIMIZE', values([[2, 100]]), completed)).toBe(true);
+  });
+
+  it('interpolates percentiles as numpy does', () => {
+    expect(nanPercentile([1, 2, 3, 4], 50)).toBe(2.5);
+    expect(nanPercentile([5, 1, 3], 50)).toBe(3);
+    expect(nanPercentile([1, 2, 3, 4], 25)).toBe(1.75);
+  });
+});
+
+describe('successive halving: hand-computed cases', () => {
+  const rule: SuccessiveHalvingRule = { minSteps: 1, reductionFactor: 2, maxSteps: null };
+
+  it('before the first rung (step < minSteps) nothing is decided or recorded', () => {
+    expect(successiveHalving({ ...rule, minSteps: 3 }, 'MINIMIZE', values([[2, 1]]), 0, () => [])).toEqual({
+      prune: false,
+      reached: [],
+    });
+  });
+
+  it('records the value at each rung it passes and continues within the top 1/reductionFactor', () => {
+    // rungs at steps 1, 2, 4: a report at step 4 passes rungs 0, 1 and 2 at once.
+    const decision = successiveHalving(rule, 'MINIMIZE', values([[4, 0.5]]), 0, () => [1, 2, 3]);
+    expect(decision).toEqual({
+      prune: false,
+      reached: [
+        { rung: 0, value: 0.5 },
+        { rung: 1, value: 0.5 },
+        { rung: 2, value: 0.5 },
+      ],
+    });
+  });
+
+  it('prunes outside the top 1/reductionFactor, after recording the rung', () => {
+    // competing [1, 2, 3, 2.5]: index 4/2-1 = 1 of sorted [1, 2, 2.5, 3] is 2; 2.5 > 2.
+    expect(successiveHalving(rule, 'MINIMIZE', values([[1, 2.5]]), 0, () => [1, 2, 3])).toEqual({
+      prune: true,
+      reached: [{ rung: 0, value: 2.5 }],
+    });
+  });
+
+  it('with fewer competitors than reductionFactor, only the best so far continues', () => {
+    expect(successiveHalving(rule, 'MAXIMIZE', values([[1, 5]]), 0, () => [6]).prune).toBe(true);
+    expect(successiveHalving(rule, 'MAXIMIZE', values([[1, 7]]), 0, () => [6]).prune).toBe(false);
+  });
+
+  it('starts from the rungs the trial already reached', () => {
+    expect(
+      successiveHalving(
+        rule,
+        'MINIMIZE',
+        values([
+          [1, 9],
+          [2, 9],
+        ]),
+        1,
+        (rung) => (rung === 1 ? [1, 1, 1] : []),
+      ),
+    ).toEqual({
+      prune: true,
+      reached: [{ rung: 1, value: 9 }],
+    });
+  });
+
+  it('evaluates no rung above maxSteps', () => {
+    expect(successiveHalving({ ...rule, maxSteps: 2 }, 'MINIMIZE', values([[4, 9]]), 2, () => [0, 0, 0])).toEqual({
+      prune: false,
+      reached: [],
+    });
+  });
+});
