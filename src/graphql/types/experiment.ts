@@ -3,11 +3,9 @@
  * experiment queries, mutations and subscription. Commands live in
  * `src/app/experiment-commands.ts`, reads in `projections/experiments-queries.ts`.
  */
-import { readStreamPage } from '../../app/audit-log.js';
 import { badInput, notFound } from '../../domain/errors.js';
 import { experimentStreamId, parseExperimentEvent } from '../../domain/experiment/events.js';
 import { evolveExperiment } from '../../domain/experiment/state.js';
-import { foldAt } from '../../app/time-travel.js';
 import { maxJobs, schedulerKind } from '../../domain/experiment/schedulers.js';
 import type { ExperimentView } from '../../../projections/experiments-queries.js';
 import { builder } from '../builder.js';
@@ -15,7 +13,6 @@ import type { GraphQLContext } from '../context.js';
 import { connectionTypes, pageSize, positionCursor, toConnection } from '../pagination.js';
 import { EventConnection, selectedEventFields } from './event.js';
 import { Node } from './node.js';
-import { experimentUpdates } from './experiment-subscriptions.js';
 
 export type ExperimentShape = ExperimentView;
 
@@ -68,8 +65,7 @@ Experiment.implement({
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (e, args, { trialog }, info) => {
-        const page = await readStreamPage(
-          trialog.store,
+        const page = await trialog.history.streamPage(
           experimentStreamId(e.id),
           pageSize(args.first, 100),
           args.after ?? undefined,
@@ -282,8 +278,7 @@ builder.queryFields((t) => ({
     description: 'The experiment as it stood at a revision of its stream, or at a time (its jobs as they are now).',
     args: { id: t.arg.id({ required: true }), revision: t.arg.int(), at: t.arg({ type: 'DateTime' }) },
     resolve: async (_root, args, { trialog }) => {
-      const past = await foldAt(
-        trialog.store,
+      const past = await trialog.history.foldAt(
         experimentStreamId(args.id),
         { revision: args.revision, time: args.at },
         parseExperimentEvent,
@@ -303,7 +298,7 @@ builder.queryFields((t) => ({
       const page = trialog.experimentQueries.experiments(
         args.status ?? null,
         pageSize(args.first, 50),
-        positionCursor(trialog.store, args.after),
+        positionCursor(trialog.history, args.after),
       );
       return toConnection(page.items, page.hasNextPage, args.after);
     },
@@ -335,7 +330,7 @@ builder.subscriptionField('experimentUpdated', (t) =>
     type: Experiment,
     description: 'Every change to one experiment: its status and its jobs (counts, best job, leaderboard).',
     args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, { id }, ctx) => experimentUpdates(ctx, id),
+    subscribe: (_root, { id }, { trialog }) => trialog.live.experimentUpdates(id),
     resolve: (experiment: ExperimentShape) => experiment,
   }),
 );

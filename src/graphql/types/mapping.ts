@@ -2,10 +2,8 @@
  * Training mappings and the algorithm registry: types, queries and mutations.
  * Commands live in src/app/mapping-commands.ts, reads in projections/mappings-queries.ts.
  */
-import { readStreamPage } from '../../app/audit-log.js';
 import { mappingId, mappingStreamId, parseMappingEvent } from '../../domain/mapping/events.js';
 import { evolveMapping, type MappingState } from '../../domain/mapping/mapping.js';
-import { foldAt } from '../../app/time-travel.js';
 import type { AlgorithmRow } from '../../../projections/mappings-queries.js';
 import type { MappingChangeReport } from '../../app/mapping-commands.js';
 import { builder } from '../builder.js';
@@ -56,8 +54,7 @@ const TrainingMapping = builder.objectRef<MappingState>('TrainingMapping').imple
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (m, args, { trialog }, info) => {
-        const page = await readStreamPage(
-          trialog.store,
+        const page = await trialog.history.streamPage(
           mappingStreamId(m.id),
           pageSize(args.first, 100),
           args.after ?? undefined,
@@ -183,8 +180,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, { trialog }) => {
       const streamId = mappingStreamId(mappingId(args.entityId, args.entityVersion, args.stateName));
-      const past = await foldAt(
-        trialog.store,
+      const past = await trialog.history.foldAt(
         streamId,
         { revision: args.revision, time: args.at },
         parseMappingEvent,
@@ -200,7 +196,7 @@ builder.queryFields((t) => ({
       const page = trialog.mappingQueries.mappings(
         { entityId: args.entityId },
         pageSize(args.first, 50),
-        positionCursor(trialog.store, args.after),
+        positionCursor(trialog.history, args.after),
       );
       return toConnection(page.items, page.hasNextPage, args.after);
     },

@@ -1,0 +1,30 @@
+/** `experimentUpdated`: the experiment after every change to it or to one of its jobs. */
+import { closingWith } from '../closing-iterator.js';
+import { notFound } from '../domain/errors.js';
+import { experimentStreamId } from '../domain/experiment/events.js';
+import { resumableEnd } from '../live-feed.js';
+import type { ExperimentView } from '../../projections/experiments-queries.js';
+import type { LiveSources } from './sources.js';
+
+export function experimentUpdates(sources: LiveSources, experimentId: string): AsyncGenerator<ExperimentView> {
+  const streamId = experimentStreamId(experimentId);
+  // Whose job changed is looked up from the job's indexed column, cached and once per event for
+  // every subscriber: a hundred dashboards on one experiment never read another job's state.
+  const live = sources.feed.subscribe(
+    (event) => event.streamId === streamId || sources.jobExperiments.ofEvent(event) === experimentId,
+  );
+  async function* updates(): AsyncGenerator<ExperimentView> {
+    try {
+      if (!sources.experiments.experiment(experimentId)) throw notFound(`experiment ${experimentId} not found`);
+      for await (const _event of live) {
+        const experiment = sources.experiments.experiment(experimentId);
+        if (experiment) yield experiment;
+      }
+    } catch (error) {
+      throw resumableEnd(error, 'query the experiment again and resubscribe');
+    } finally {
+      live.close();
+    }
+  }
+  return closingWith(live, updates());
+}
