@@ -12,7 +12,7 @@ import type { ExperimentView } from '../../projections/experiments-queries.js';
 import type { JobView, LogLineRow } from '../../projections/jobs-queries.js';
 import { experimentJobChanges } from './experiment-job-changes.js';
 import { experimentUpdates } from './experiment-updates.js';
-import { jobLogLines } from './job-logs.js';
+import { jobLogBatches, jobLogLines } from './job-logs.js';
 import { jobOfEvent } from './job-of-event.js';
 import { jobStatusChanges, type StatusChange } from './job-status-changes.js';
 import { jobUpdates } from './job-updates.js';
@@ -46,6 +46,10 @@ export class LiveEvents {
 
   jobLogLines(jobId: string, afterOffset: number): AsyncGenerator<LogLineRow> {
     return jobLogLines(this.sources, jobId, afterOffset);
+  }
+
+  jobLogBatches(jobId: string, afterOffset: number): AsyncGenerator<readonly LogLineRow[]> {
+    return jobLogBatches(this.sources, jobId, afterOffset);
   }
 
   experimentUpdates(experimentId: string): AsyncGenerator<ExperimentView> {

@@ -39,6 +39,17 @@ export const LogLine = builder.objectRef<LogLineRow>('LogLine').implement({
 
 const LogLineConnection = connectionTypes<LogLineRow>('LogLine', LogLine);
 
+const LogLineBatch = builder.objectRef<{ lines: readonly LogLineRow[] }>('LogLineBatch').implement({
+  description: "Consecutive lines of a job's log, in offset order: a page of what was there, or one append's lines.",
+  fields: (t) => ({
+    lines: t.field({ type: [LogLine], resolve: (batch) => batch.lines }),
+    lastOffset: t.int({
+      description: 'The offset of the last line: resubscribe with `afterOffset` set to it.',
+      resolve: (batch) => batch.lines[batch.lines.length - 1]!.offset,
+    }),
+  }),
+});
+
 const Artifact = builder
   .objectRef<{ name: string; uri: string; sha256: string | null; metadata: Record<string, unknown> | null }>('Artifact')
   .implement({
@@ -500,5 +511,13 @@ builder.subscriptionFields((t) => ({
     args: { jobId: t.arg.id({ required: true }), afterOffset: t.arg.int() },
     subscribe: (_root, args, { trialog }) => trialog.live.jobLogLines(args.jobId, args.afterOffset ?? -1),
     resolve: (line) => line,
+  }),
+  jobLogBatches: t.field({
+    type: LogLineBatch,
+    description:
+      "`jobLogs` a batch at a time: the job's log from afterOffset (exclusive; from the start when absent) in pages, then the lines of each append together, in offset order, none missed or repeated. One message per batch rather than per line: what a log view or `trialog logs --follow` wants. Ended by the server (too slow, shutting down) it says the offset to resume after, as `jobLogs` does.",
+    args: { jobId: t.arg.id({ required: true }), afterOffset: t.arg.int() },
+    subscribe: (_root, args, { trialog }) => trialog.live.jobLogBatches(args.jobId, args.afterOffset ?? -1),
+    resolve: (lines) => ({ lines }),
   }),
 }));
