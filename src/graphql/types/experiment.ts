@@ -328,7 +328,8 @@ builder.mutationFields((t) => {
 builder.subscriptionField('experimentUpdated', (t) =>
   t.field({
     type: Experiment,
-    description: 'Every change to one experiment: its status and its jobs (counts, best job, leaderboard).',
+    description:
+      "Every change to one experiment: its status and its jobs (counts, best job, leaderboard). Ended by the server (too slow, shutting down), it says so with the error's code and `resumeAfter` (the position of the last change sent): query the experiment again and resubscribe.",
     args: { id: t.arg.id({ required: true }) },
     subscribe: (_root, { id }, { trialog }) => trialog.live.experimentUpdates(id),
     resolve: (experiment: ExperimentShape) => experiment,
