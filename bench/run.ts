@@ -109,12 +109,13 @@ try {
       record(fanout);
     }
 
-    for (const subscribers of runs('logs') ? ([0, 1] as const) : []) {
-      const logs = await logStreaming(dir, seconds, subscribers);
+    for (const subscriber of runs('logs') ? (['none', 'jobLogs', 'jobLogBatches'] as const) : []) {
+      const logs = await logStreaming(dir, seconds, subscriber);
       logs.ofCeiling = { ceiling: 'durable append', ratio: logs.appendCalls / logs.elapsedSeconds / disk.rate };
-      logs.target = subscribers
-        ? { text: '>= 100,000 lines/s, all delivered', met: logs.rate >= 100_000 && logs.delivered === logs.appended }
-        : { text: '>= 100,000 lines/s', met: logs.rate >= 100_000 };
+      logs.target =
+        subscriber !== 'none'
+          ? { text: '>= 100,000 lines/s, all delivered', met: logs.rate >= 100_000 && logs.delivered === logs.appended }
+          : { text: '>= 100,000 lines/s', met: logs.rate >= 100_000 };
       record(logs);
     }
 

@@ -44,7 +44,10 @@ function buildOnce(): void {
 export async function startBenchServer(dbPath: string, env: Record<string, string> = {}): Promise<BenchServer> {
   buildOnce();
   const started = performance.now();
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  // TRIALOG_BENCH_CPU_PROF=<dir>: the server writes a CPU profile there when it stops (node refuses --cpu-prof in NODE_OPTIONS).
+  const profile = process.env.TRIALOG_BENCH_CPU_PROF;
+  const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(process.execPath, [...profiling, 'dist/src/main.js'], {
     cwd: root,
     env: { ...process.env, TRIALOG_DB: dbPath, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -153,7 +153,7 @@ export function createTrialogYoga(
         actor: principal instanceof Error ? 'anonymous' : principal.name,
         correlationId: socketCorrelationId ? correlationIdFrom(socketCorrelationId) : correlationIdOf(request),
       };
-      return { trialog, command, principal, limits: trialog.limits };
+      return { trialog: trialog.services, command, principal, limits: trialog.limits };
     },
   });
 }
@@ -211,7 +211,7 @@ export async function startServer(
   },
 ): Promise<RunningServer> {
   const limits = options.graphql ?? defaultGraphQLLimits;
-  const guards = useSubscriptionGuards(trialog, limits.maxSubscriptionsPerKey);
+  const guards = useSubscriptionGuards(trialog.services.live, limits.maxSubscriptionsPerKey);
   const corsOrigins = options.perimeter?.corsOrigins ?? [];
   const observation = observeOperations(trialog);
   const observability = options.tracing ? [observation.plugin, options.tracing] : [observation.plugin];
@@ -278,10 +278,9 @@ export async function startServer(
   // Open connections by the key they authenticated with: a revoked key's are closed at once.
   type Connection = { socket: { close(code: number, reason: string): void } };
   const socketsByKey = new Map<string, Set<Connection>>();
-  const revocations = trialog.feed.subscribe((event) => event.type === 'ApiKeyRevoked');
+  const revocations = trialog.services.live.keyRevocations();
   void (async () => {
-    for await (const event of revocations) {
-      const keyId = (event.data as { keyId: string }).keyId;
+    for await (const keyId of revocations) {
       for (const connection of socketsByKey.get(keyId) ?? []) connection.socket.close(4403, 'API key revoked');
       socketsByKey.delete(keyId);
     }

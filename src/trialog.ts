@@ -7,6 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { AccessControl } from './app/access.js';
+import { History } from './app/history.js';
+import type { TrialogServices } from './app/services.js';
 import { ExperimentCommands } from './app/experiment-commands.js';
 import { experimentRepository } from './app/experiment-repository.js';
 import { EarlyStoppingInputs } from './app/early-stopping-inputs.js';
@@ -17,6 +19,7 @@ import { jobRepository } from './app/job-repository.js';
 import { DEFAULT_READ_MODEL_WAIT_SECONDS, type TrialogConfig } from './config.js';
 import { defaultLimits, type Limits } from './limits.js';
 import { LiveFeed } from './live-feed.js';
+import { LiveEvents } from './live/live-events.js';
 import { EventStoreDbEventStore } from './store/eventstoredb-store.js';
 import { reachAtStart } from './store/eventstoredb/reach-at-start.js';
 import type { EventStore } from './store/port.js';
@@ -41,14 +44,14 @@ export interface Trialog {
   runner: ProjectionRunner;
   feed: LiveFeed;
   jobQueries: JobQueries;
-  /** Which experiment a job belongs to, cached: for live subscription filters. */
-  jobExperiments: JobExperiments;
   jobCommands: JobCommands;
   experimentQueries: ExperimentQueries;
   experimentCommands: ExperimentCommands;
   mappingQueries: MappingQueries;
   mappingCommands: MappingCommands;
   access: AccessControl;
+  /** What the GraphQL layer is given: the services above, the history reader and the live events, and no more. */
+  services: TrialogServices;
   /** Prometheus metrics of this Trialog (served at /metrics). */
   metrics: TrialogMetrics;
   logger: Logger;
@@ -152,19 +155,40 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
     limits,
   });
   const access = new AccessControl(store, readDb, waitForReadModels, config.adminKey);
-  return {
-    store,
-    readDb,
-    runner,
+  const jobExperiments = new JobExperiments((jobId) => jobQueries.experimentIdOf(jobId));
+  const live = new LiveEvents({
     feed,
+    position: () => runner.position,
+    store,
+    jobs: jobQueries,
+    experiments: experimentQueries,
+    jobExperiments,
+    eventPageBytes: limits.eventPageBytes,
+  });
+  const services: TrialogServices = {
     jobQueries,
-    jobExperiments: new JobExperiments((jobId) => jobQueries.experimentIdOf(jobId)),
     jobCommands,
     experimentQueries,
     experimentCommands,
     mappingQueries,
     mappingCommands,
     access,
+    history: new History(store, limits),
+    live,
+  };
+  return {
+    store,
+    readDb,
+    runner,
+    feed,
+    jobQueries,
+    jobCommands,
+    experimentQueries,
+    experimentCommands,
+    mappingQueries,
+    mappingCommands,
+    access,
+    services,
     metrics,
     logger,
     limits,

@@ -1,7 +1,9 @@
 /**
- * Log streaming: a worker appends batches of log lines to its job while a
- * `jobLogs` subscriber (graphql-ws) follows it. Lines per second appended,
- * and delivered (up to the moment the subscriber has the last line).
+ * Log streaming: a worker appends batches of log lines to its job while one
+ * subscriber (graphql-ws) follows it, line by line (`jobLogs`: a message per
+ * line) or append by append (`jobLogBatches`: a message per batch). Lines per
+ * second appended, and delivered (up to the moment the subscriber has the
+ * last line).
  */
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
@@ -13,10 +15,21 @@ import { loopFor, summarize } from '../stats.js';
 
 const LINES_PER_CALL = 1000;
 
+/** Who follows the log while it is written: nobody, a `jobLogs` subscriber, or a `jobLogBatches` one. */
+export type LogSubscriber = 'none' | 'jobLogs' | 'jobLogBatches';
+
+const FOLLOW: Record<Exclude<LogSubscriber, 'none'>, { query: string; lines: (data: any) => number }> = {
+  jobLogs: { query: 'subscription($j: ID!) { jobLogs(jobId: $j) { offset } }', lines: () => 1 },
+  jobLogBatches: {
+    query: 'subscription($j: ID!) { jobLogBatches(jobId: $j) { lines { offset } } }',
+    lines: (data) => data.jobLogBatches.lines.length,
+  },
+};
+
 export async function logStreaming(
   dir: string,
   seconds: number,
-  subscribers: 0 | 1,
+  subscriber: LogSubscriber,
 ): Promise<ScenarioResult & { delivered: number; appended: number; appendCalls: number; elapsedSeconds: number }> {
   const server = await startBenchServer(join(dir, 'logs.db'));
   const { gql, close } = gqlOver(server.url, 2);
@@ -29,12 +42,13 @@ export async function logStreaming(
     let delivered = 0;
     let lastDeliveredAt = 0;
     const started = performance.now();
-    if (subscribers > 0)
+    const follow = subscriber === 'none' ? undefined : FOLLOW[subscriber];
+    if (follow)
       client.subscribe(
-        { query: 'subscription($j: ID!) { jobLogs(jobId: $j) { offset } }', variables: { j: claim.job.id } },
+        { query: follow.query, variables: { j: claim.job.id } },
         {
-          next: () => {
-            delivered++;
+          next: (result) => {
+            delivered += follow.lines(result.data);
             lastDeliveredAt = performance.now();
           },
           error: () => {},
@@ -57,12 +71,11 @@ export async function logStreaming(
     });
     const appended = iterations * LINES_PER_CALL;
     const deadline = performance.now() + 30_000;
-    while (subscribers > 0 && delivered < appended && performance.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
+    while (follow && delivered < appended && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const peakMiB = memory.stop();
     const deliverySeconds = (lastDeliveredAt - Math.max(started, appendStart)) / 1000;
     return {
-      scenario: `log streaming, appendLog of ${LINES_PER_CALL} lines, ${subscribers ? 'one jobLogs subscriber' : 'no subscriber'}`,
+      scenario: `log streaming, appendLog of ${LINES_PER_CALL} lines, ${follow ? `one ${subscriber} subscriber` : 'no subscriber'}`,
       rate: appended / elapsedSeconds,
       unit: 'lines/s appended',
       latency: { of: 'appendLog request', summary: summarize(ms) },
@@ -71,7 +84,7 @@ export async function logStreaming(
       appended,
       appendCalls: iterations,
       elapsedSeconds,
-      note: subscribers
+      note: follow
         ? `${delivered} of ${appended} lines delivered, ${Math.round(delivered / deliverySeconds)} lines/s`
         : 'appends alone',
     };

@@ -270,19 +270,35 @@ export class TrialogClient {
 
   // ------------------------------------------------------------ subscriptions
 
-  /** The job's log from `afterOffset` (exclusive), then live; resumes after the last line seen when the connection drops. */
-  followLogs(jobId: string, afterOffset: number | undefined, options?: SubscriptionOptions): AsyncGenerator<LogLine> {
+  /**
+   * The job's log from `afterOffset` (exclusive), then live, a batch at a time (a page of what was there, then
+   * each append's lines: one message each, not one per line); resumes after the last line seen when the
+   * connection drops.
+   */
+  followLogBatches(
+    jobId: string,
+    afterOffset: number | undefined,
+    options?: SubscriptionOptions,
+  ): AsyncGenerator<LogLine[]> {
     let last = afterOffset;
-    const lines = resumingSubscription<{ jobLogs: LogLine }>(
+    const batches = resumingSubscription<{ jobLogBatches: { lines: LogLine[] } }>(
       this.socket(),
-      () => ({ query: documents.jobLogsSubscription, variables: { jobId, afterOffset: last } }),
+      () => ({ query: documents.jobLogBatchesSubscription, variables: { jobId, afterOffset: last } }),
       options,
     );
     return (async function* () {
-      for await (const { jobLogs } of lines) {
-        last = jobLogs.offset;
-        yield jobLogs;
+      for await (const { jobLogBatches } of batches) {
+        last = jobLogBatches.lines.at(-1)!.offset;
+        yield jobLogBatches.lines;
       }
+    })();
+  }
+
+  /** The job's log from `afterOffset` (exclusive), then live, line by line (received a batch at a time). */
+  followLogs(jobId: string, afterOffset: number | undefined, options?: SubscriptionOptions): AsyncGenerator<LogLine> {
+    const batches = this.followLogBatches(jobId, afterOffset, options);
+    return (async function* () {
+      for await (const batch of batches) yield* batch;
     })();
   }
 

@@ -242,6 +242,9 @@ export const documents = {
   jobLogsSubscription: `subscription FollowLogs($jobId: ID!, $afterOffset: Int) {
     jobLogs(jobId: $jobId, afterOffset: $afterOffset) { offset stream text timestamp }
   }`,
+  jobLogBatchesSubscription: `subscription FollowLogBatches($jobId: ID!, $afterOffset: Int) {
+    jobLogBatches(jobId: $jobId, afterOffset: $afterOffset) { lines { offset stream text timestamp } }
+  }`,
   jobStatusChangedSubscription: `subscription StatusChanges($experimentId: ID, $status: [JobStatus!]) {
     jobStatusChanged(experimentId: $experimentId, status: $status) {
       job { id experiment { id } } from to at position

@@ -41,7 +41,10 @@ export function pageSize(limits: Pick<Limits, 'pageSize'>, first: number | null 
 }
 
 /** A cursor that is a position of the store (jobs, experiments, mappings): checked, in canonical form. */
-export function positionCursor(store: EventStore, after: string | null | undefined): string | undefined {
+export function positionCursor(
+  store: Pick<EventStore, 'normalizePosition'>,
+  after: string | null | undefined,
+): string | undefined {
   if (after === null || after === undefined) return undefined;
   try {
     return store.normalizePosition(after);

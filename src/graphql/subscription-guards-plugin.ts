@@ -13,7 +13,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Principal } from '../app/access.js';
 import { SERVER_ACTORS } from '../domain/access/keys.js';
 import { DomainError } from '../domain/errors.js';
-import type { Trialog } from '../trialog.js';
+import type { LiveEvents } from '../live/live-events.js';
 import type { GraphQLContext } from './context.js';
 
 interface OpenSubscription {
@@ -33,12 +33,11 @@ export interface SubscriptionGuards {
   dispose(): void;
 }
 
-export function useSubscriptionGuards(trialog: Trialog, maxPerKey: number): SubscriptionGuards {
+export function useSubscriptionGuards(live: LiveEvents, maxPerKey: number): SubscriptionGuards {
   const open = new Map<string, Set<OpenSubscription>>();
-  const revocations = trialog.feed.subscribe((event) => event.type === 'ApiKeyRevoked');
+  const revocations = live.keyRevocations();
   void (async () => {
-    for await (const event of revocations) {
-      const keyId = (event.data as { keyId: string }).keyId;
+    for await (const keyId of revocations) {
       for (const subscription of open.get(keyId) ?? []) subscription.stop();
       open.delete(keyId);
     }

@@ -74,6 +74,36 @@ function waitingBytes(socket: WebSocket, limit: number) {
   };
 }
 
+/**
+ * Sends without waiting for each write to complete, and writes what is sent in
+ * one turn of the event loop together. graphql-ws awaits every `send` before
+ * it asks a subscription for its next result: resolving only once the kernel
+ * had the frame cost one write call and one loop turn per message (a log line
+ * each), and most of a log subscriber's time. Holding back a client that does
+ * not read is not this promise's job: the socket's queued bytes are (see
+ * `pacedBy` and the hard cap in websocket-flow.ts, which see corked bytes as
+ * queued), and a write that fails closes the socket, which ends its
+ * subscriptions.
+ */
+function coalescedSends(socket: WebSocket): { send(data: string): void } {
+  const connection = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+  let corked = false;
+  return {
+    send(data) {
+      if (socket.readyState !== socket.OPEN) return;
+      if (connection && !corked) {
+        corked = true;
+        connection.cork();
+        setImmediate(() => {
+          corked = false;
+          connection.uncork();
+        });
+      }
+      socket.send(data);
+    },
+  };
+}
+
 export function serveGraphQLOverWebSocket<P extends Record<string, unknown>>(
   wsServer: WebSocketServer,
   options: ServerOptions<P, Extra>,
@@ -107,15 +137,12 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown>>(
     setMaxPayload(socket, bounds.maxInitBytes);
     let parsing: Promise<unknown> = Promise.resolve();
     const waiting = waitingBytes(socket, bounds.maxMessageBytes);
+    const messages = coalescedSends(socket);
 
     const closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
-          }),
+        send: (data) => messages.send(data),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {

@@ -94,7 +94,7 @@ describe('given keys are required, a request with no valid key', () => {
     // A key revoked between the headers' check and the operation lands here: yoga's own answer.
     const { createTrialogYoga } = await import('../../src/server.js');
     const { useSubscriptionGuards } = await import('../../src/graphql/subscription-guards-plugin.js');
-    const guards = useSubscriptionGuards(t.trialog, 10);
+    const guards = useSubscriptionGuards(t.trialog.services.live, 10);
     const yoga = createTrialogYoga(t.trialog, defaultGraphQLLimits, guards.plugin);
     for (const accept of ['application/json', 'application/graphql-response+json']) {
       const response = await yoga.fetch('http://localhost/graphql', {

@@ -177,6 +177,52 @@ describe('jobLogs over graphql-ws', () => {
   });
 });
 
+describe('jobLogBatches over graphql-ws', () => {
+  type Batch = { jobLogBatches: { lastOffset: number; lines: { offset: number; text: string }[] } };
+  const BATCHES = `subscription($jobId: ID!, $afterOffset: Int) {
+    jobLogBatches(jobId: $jobId, afterOffset: $afterOffset) { lastOffset lines { offset text } }
+  }`;
+
+  it('given a log with lines, then the backlog after the offset comes as one batch and each later append as one batch of its lines, none missed or repeated; a resume after a batch continues exactly', async () => {
+    const job = await createJob(t.gql, { labels: ['batches'] });
+    const c = (await claim(t.gql, { workerId: 'w', labels: ['batches'] }))!;
+    const lease = { jobId: job.id, leaseToken: c.leaseToken };
+    const append = async (from: number, count: number) =>
+      ok(
+        await t.gql(APPEND_LOG, {
+          input: { ...lease, lines: Array.from({ length: count }, (_, i) => `l${from + i}`) },
+        }),
+      );
+    await append(0, 5);
+
+    const first = collect<Batch>(ws, BATCHES, { jobId: job.id, afterOffset: 1 }, (items) =>
+      items.some((i) => i.jobLogBatches.lastOffset === 24),
+    );
+    // Appends of 10 lines race the backlog on purpose.
+    for (let next = 5; next < 25; next += 10) await append(next, 10);
+    const batches = (await first.done).map((i) => i.jobLogBatches);
+    const offsets = batches.flatMap((b) => b.lines.map((l) => l.offset));
+    expect(offsets).toEqual(Array.from({ length: 23 }, (_, i) => i + 2));
+    expect(batches.every((b) => b.lines.every((l) => l.text === `l${l.offset}`))).toBe(true);
+    expect(batches.every((b) => b.lastOffset === b.lines.at(-1)!.offset)).toBe(true);
+    // Never one message per line: the backlog (3 lines) and two appends of 10 come in at most three batches.
+    expect(batches.length).toBeLessThanOrEqual(3);
+
+    // The client went away after the first batch; it resumes after that batch's last offset.
+    const resumed = collect<Batch>(ws, BATCHES, { jobId: job.id, afterOffset: batches[0]!.lastOffset }, (items) =>
+      items.some((i) => i.jobLogBatches.lastOffset === 34),
+    );
+    await append(25, 10);
+    const rest = (await resumed.done).flatMap((i) => i.jobLogBatches.lines.map((l) => l.offset));
+    expect(rest).toEqual(Array.from({ length: 34 - batches[0]!.lastOffset }, (_, i) => batches[0]!.lastOffset + 1 + i));
+  });
+
+  it('an unknown job is NOT_FOUND', async () => {
+    const sub = collect<Batch>(ws, BATCHES, { jobId: 'job_missing' }, () => true);
+    await expect(sub.done).rejects.toThrow(/NOT_FOUND/);
+  });
+});
+
 describe('events (the audit log) over graphql-ws', () => {
   it('from a position: the backlog after it, then live events, none missed or repeated', async () => {
     const before = ok(await t.gql(`{ events(first: 1000) { pageInfo { endCursor } } }`)).events.pageInfo.endCursor;

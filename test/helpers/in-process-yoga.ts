@@ -43,7 +43,7 @@ export async function inProcessYoga(
     adminKey: options.adminKey,
   });
   const limits = { ...defaultGraphQLLimits, ...options.graphql };
-  const guards = useSubscriptionGuards(trialog, limits.maxSubscriptionsPerKey);
+  const guards = useSubscriptionGuards(trialog.services.live, limits.maxSubscriptionsPerKey);
   const yoga = createTrialogYoga(trialog, limits, guards.plugin);
   const fetch = ({ path = GRAPHQL_PATH, ...init }: RequestInit & { path?: string }) =>
     Promise.resolve(yoga.fetch(`${URL_BASE}${path}`, init));

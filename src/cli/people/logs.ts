@@ -114,9 +114,10 @@ async function followLog(
     }
     await liveLoop({
       signal,
-      subscribe: (stop) => client.followLogs(jobId, printer.last, { signal: stop }),
-      onItem: (line) => {
-        printer.print(line);
+      // A batch at a time: one message per append of the job's, not one per line.
+      subscribe: (stop) => client.followLogBatches(jobId, printer.last, { signal: stop }),
+      onItem: (batch) => {
+        for (const line of batch) printer.print(line);
         return 'go on';
       },
       onQuiet: async (stop) => {

@@ -1,6 +1,6 @@
 /** The audit log: `Event`, the `events` query and the `events` subscription. */
 import type { GraphQLResolveInfo } from 'graphql';
-import { readLogPage, readerFilter, tailLog, type EventFields } from '../../app/audit-log.js';
+import { readerFilter, type EventFields } from '../../app/audit-log.js';
 import { currentMetadata, currentShape } from '../../app/event-shapes.js';
 import { withoutSecretHashes } from '../../domain/access/visibility.js';
 import type { Role } from '../../domain/access/keys.js';
@@ -100,14 +100,7 @@ builder.queryField('events', (t) =>
       const first = pageSize(ctx.limits, args.first, 100);
       const fields = selectedEventFields(info, ['edges', 'node']);
       const filter = readerFilter(roleOf(ctx), toStoreFilter(args.filter), ctx.limits);
-      const page = await readLogPage(
-        ctx.trialog.store,
-        filter,
-        first,
-        args.after ?? undefined,
-        fields,
-        ctx.limits.eventPageBytes,
-      );
+      const page = await ctx.trialog.history.logPage(filter, first, args.after ?? undefined, fields);
       return toConnection(page.items, page.hasNextPage, args.after);
     },
   }),
@@ -119,14 +112,10 @@ builder.subscriptionField('events', (t) =>
     description: 'The audit log from a position (exclusive), then live: no event missed or repeated.',
     args: { filter: t.arg({ type: EventFilter }), after: t.arg.string() },
     subscribe: (_root, args, ctx, info) =>
-      tailLog(
-        ctx.trialog.store,
-        ctx.trialog.feed,
-        () => ctx.trialog.runner.position,
+      ctx.trialog.live.events(
         readerFilter(roleOf(ctx), toStoreFilter(args.filter), ctx.limits),
         args.after ?? undefined,
         selectedEventFields(info, []),
-        ctx.limits.eventPageBytes,
       ),
     resolve: (event) => event,
   }),
@@ -137,6 +126,6 @@ builder.queryField('logPosition', (t) =>
     nullable: true,
     description:
       "The log position this server's read models have reached (null while the log is empty). Read it before a first page of anything, then subscribe `after` it: no change is missed (one may come twice, in the page and in the feed).",
-    resolve: (_root, _args, ctx) => ctx.trialog.runner.position ?? null,
+    resolve: (_root, _args, ctx) => ctx.trialog.live.position ?? null,
   }),
 );

@@ -16,7 +16,7 @@ builder.objectFields(Experiment, (t) => ({
       after: t.arg.string(),
     },
     resolve: (e, args, { trialog, limits }) => {
-      const after = positionCursor(trialog.store, args.after);
+      const after = positionCursor(trialog.history, args.after);
       const filter = { experimentId: e.id, status: boundedFilterList(limits, 'status', args.status) };
       const page = trialog.jobQueries.jobs(
         filter,

@@ -3,10 +3,8 @@
  * experiment queries, mutations and subscription. Commands live in
  * `src/app/experiment-commands.ts`, reads in `projections/experiments-queries.ts`.
  */
-import { readStreamPage } from '../../app/audit-log.js';
 import { badInput, notFound } from '../../domain/errors.js';
 import { experimentKind } from '../../domain/experiment/kind.js';
-import { foldAt } from '../../app/time-travel.js';
 import { maxJobs, schedulerKind } from '../../domain/experiment/schedulers.js';
 import type { ExperimentView } from '../../../projections/experiments-queries.js';
 import { builder } from '../builder.js';
@@ -14,7 +12,6 @@ import type { GraphQLContext } from '../context.js';
 import { connectionTypes, pageSize, positionCursor, toConnection } from '../pagination.js';
 import { EventConnection, selectedEventFields } from './event.js';
 import { Node } from './node.js';
-import { experimentUpdates } from './experiment-subscriptions.js';
 
 export type ExperimentShape = ExperimentView;
 
@@ -67,14 +64,12 @@ Experiment.implement({
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (e, args, { trialog, limits }, info) => {
-        const page = await readStreamPage(
-          trialog.store,
+        const page = await trialog.history.streamPage(
           experimentKind.streamId(e.id),
           pageSize(limits, args.first, 100),
           args.after ?? undefined,
           {
             fields: selectedEventFields(info, ['edges', 'node']),
-            pageBytes: limits.eventPageBytes,
           },
         );
         return toConnection(page.items, page.hasNextPage, args.after);
@@ -282,7 +277,7 @@ builder.queryFields((t) => ({
     description: 'The experiment as it stood at a revision of its stream, or at a time (its jobs as they are now).',
     args: { id: t.arg.id({ required: true }), revision: t.arg.int(), at: t.arg({ type: 'DateTime' }) },
     resolve: async (_root, args, { trialog }) => {
-      const past = await foldAt(trialog.store, experimentKind, args.id, { revision: args.revision, time: args.at });
+      const past = await trialog.history.foldAt(experimentKind, args.id, { revision: args.revision, time: args.at });
       return past ? { ...past.state, revision: past.revision } : null;
     },
   }),
@@ -297,7 +292,7 @@ builder.queryFields((t) => ({
       const page = trialog.experimentQueries.experiments(
         args.status ?? null,
         pageSize(limits, args.first, 50),
-        positionCursor(trialog.store, args.after),
+        positionCursor(trialog.history, args.after),
       );
       return toConnection(page.items, page.hasNextPage, args.after);
     },
@@ -327,9 +322,10 @@ builder.mutationFields((t) => {
 builder.subscriptionField('experimentUpdated', (t) =>
   t.field({
     type: Experiment,
-    description: 'Every change to one experiment: its status and its jobs (counts, best job, leaderboard).',
+    description:
+      "Every change to one experiment: its status and its jobs (counts, best job, leaderboard). Ended by the server (too slow, shutting down), it says so with the error's code and `resumeAfter` (the position of the last change sent): query the experiment again and resubscribe.",
     args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, { id }, ctx) => experimentUpdates(ctx, id),
+    subscribe: (_root, { id }, { trialog }) => trialog.live.experimentUpdates(id),
     resolve: (experiment: ExperimentShape) => experiment,
   }),
 );

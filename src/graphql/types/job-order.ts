@@ -47,7 +47,7 @@ export function jobOrder(
 
 /** `after` read back into where the page starts; a cursor of another order or of nothing is refused. */
 export function parseJobCursor(
-  store: EventStore,
+  store: Pick<EventStore, 'normalizePosition'>,
   after: string | null | undefined,
   order: JobOrderShape,
 ): JobCursor | undefined {

@@ -3,9 +3,7 @@
  * the job mutations and the job subscriptions. Resolvers only translate:
  * commands live in `src/app/job-commands.ts`, reads in `projections/`.
  */
-import { readStreamPage } from '../../app/audit-log.js';
 import { boundedFilterList } from '../../app/filter-lists.js';
-import { jobAt } from '../../app/job-history.js';
 import { badInput, notFound } from '../../domain/errors.js';
 import { jobKind } from '../../domain/job/kind.js';
 import type { JobView, LogLineRow } from '../../../projections/jobs-queries.js';
@@ -18,7 +16,6 @@ import { MetricSeries } from './metrics.js';
 import { Node } from './node.js';
 import { PruningDecision } from './pruning.js';
 import { JobOrder, jobOrder, parseJobCursor, withCursorText } from './job-order.js';
-import { jobLogTail, jobStatusChanges, jobUpdates } from './job-subscriptions.js';
 
 /**
  * A live job from the read model, or a past one rebuilt from its stream
@@ -41,6 +38,17 @@ export const LogLine = builder.objectRef<LogLineRow>('LogLine').implement({
 });
 
 const LogLineConnection = connectionTypes<LogLineRow>('LogLine', LogLine);
+
+const LogLineBatch = builder.objectRef<{ lines: readonly LogLineRow[] }>('LogLineBatch').implement({
+  description: "Consecutive lines of a job's log, in offset order: a page of what was there, or one append's lines.",
+  fields: (t) => ({
+    lines: t.field({ type: [LogLine], resolve: (batch) => batch.lines }),
+    lastOffset: t.int({
+      description: 'The offset of the last line: resubscribe with `afterOffset` set to it.',
+      resolve: (batch) => batch.lines[batch.lines.length - 1]!.offset,
+    }),
+  }),
+});
 
 const Artifact = builder
   .objectRef<{ name: string; uri: string; sha256: string | null; metadata: Record<string, unknown> | null }>('Artifact')
@@ -151,10 +159,9 @@ Job.implement({
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (j, args, { trialog, limits }, info) => {
         const first = pageSize(limits, args.first, 100);
-        const page = await readStreamPage(trialog.store, jobKind.streamId(j.id), first, args.after ?? undefined, {
+        const page = await trialog.history.streamPage(jobKind.streamId(j.id), first, args.after ?? undefined, {
           upTo: j.asOfRevision,
           fields: selectedEventFields(info, ['edges', 'node']),
-          pageBytes: limits.eventPageBytes,
         });
         return toConnection(page.items, page.hasNextPage, args.after);
       },
@@ -386,7 +393,7 @@ builder.queryFields((t) => ({
       const first = pageSize(limits, args.first, 50);
       const filter = { ...args.filter, status: boundedFilterList(limits, 'filter.status', args.filter?.status) };
       const order = jobOrder(args.orderBy);
-      const page = trialog.jobQueries.jobs(filter, first, parseJobCursor(trialog.store, args.after, order), order);
+      const page = trialog.jobQueries.jobs(filter, first, parseJobCursor(trialog.history, args.after, order), order);
       return { ...toConnection(withCursorText(page), page.hasNextPage, args.after), totalCount: page.totalCount };
     },
   }),
@@ -396,7 +403,7 @@ builder.queryFields((t) => ({
     description: 'The job as it stood at a revision of its stream, or at a time.',
     args: { id: t.arg.id({ required: true }), revision: t.arg.int(), at: t.arg({ type: 'DateTime' }) },
     resolve: async (_root, args, { trialog }) => {
-      const past = await jobAt(trialog.store, args.id, { revision: args.revision, time: args.at });
+      const past = await trialog.history.jobAt(args.id, { revision: args.revision, time: args.at });
       return past?.view ?? null;
     },
   }),
@@ -486,7 +493,7 @@ builder.subscriptionFields((t) => ({
     description:
       'Every change to one job: status, progress, metrics, result. With `afterRevision` (the last revision seen), the job as it is now comes first when it has moved past it: subscribe with -1 (or after a lost connection, with the last revision received) and no change is missed.',
     args: { id: t.arg.id({ required: true }), afterRevision: t.arg.int() },
-    subscribe: (_root, { id, afterRevision }, ctx) => jobUpdates(ctx, id, afterRevision ?? null),
+    subscribe: (_root, { id, afterRevision }, { trialog }) => trialog.live.jobUpdates(id, afterRevision ?? null),
     resolve: (job) => job,
   }),
   jobStatusChanged: t.field({
@@ -494,15 +501,23 @@ builder.subscriptionFields((t) => ({
     description:
       'Status transitions of any job, optionally narrowed; with `after` (a position), those after it first, then live: none missed or repeated.',
     args: { experimentId: t.arg.id(), status: t.arg({ type: [JobStatus] }), after: t.arg.string() },
-    subscribe: (_root, args, ctx) =>
-      jobStatusChanges(ctx, args.experimentId ?? null, args.status ?? null, args.after ?? null),
+    subscribe: (_root, args, { trialog }) =>
+      trialog.live.jobStatusChanges(args.experimentId ?? null, args.status ?? null, args.after ?? null),
     resolve: (change) => change,
   }),
   jobLogs: t.field({
     type: LogLine,
     description: "The job's log from afterOffset (exclusive; from the start when absent), then live lines.",
     args: { jobId: t.arg.id({ required: true }), afterOffset: t.arg.int() },
-    subscribe: (_root, args, ctx) => jobLogTail(ctx, args.jobId, args.afterOffset ?? -1),
+    subscribe: (_root, args, { trialog }) => trialog.live.jobLogLines(args.jobId, args.afterOffset ?? -1),
     resolve: (line) => line,
+  }),
+  jobLogBatches: t.field({
+    type: LogLineBatch,
+    description:
+      "`jobLogs` a batch at a time: the job's log from afterOffset (exclusive; from the start when absent) in pages, then the lines of each append together, in offset order, none missed or repeated. One message per batch rather than per line: what a log view or `trialog logs --follow` wants. Ended by the server (too slow, shutting down) it says the offset to resume after, as `jobLogs` does.",
+    args: { jobId: t.arg.id({ required: true }), afterOffset: t.arg.int() },
+    subscribe: (_root, args, { trialog }) => trialog.live.jobLogBatches(args.jobId, args.afterOffset ?? -1),
+    resolve: (lines) => ({ lines }),
   }),
 }));

@@ -2,11 +2,9 @@
  * Training mappings and the algorithm registry: types, queries and mutations.
  * Commands live in src/app/mapping-commands.ts, reads in projections/mappings-queries.ts.
  */
-import { readStreamPage } from '../../app/audit-log.js';
 import { mappingId } from '../../domain/mapping/events.js';
 import { mappingKind } from '../../domain/mapping/kinds.js';
 import type { MappingState } from '../../domain/mapping/mapping.js';
-import { foldAt } from '../../app/time-travel.js';
 import type { AlgorithmRow } from '../../../projections/mappings-queries.js';
 import type { MappingChangeReport } from '../../app/mapping-commands.js';
 import { builder } from '../builder.js';
@@ -57,14 +55,12 @@ const TrainingMapping = builder.objectRef<MappingState>('TrainingMapping').imple
       type: EventConnection,
       args: { first: t.arg.int({ defaultValue: 100 }), after: t.arg.string() },
       resolve: async (m, args, { trialog, limits }, info) => {
-        const page = await readStreamPage(
-          trialog.store,
+        const page = await trialog.history.streamPage(
           mappingKind.streamId(m.id),
           pageSize(limits, args.first, 100),
           args.after ?? undefined,
           {
             fields: selectedEventFields(info, ['edges', 'node']),
-            pageBytes: limits.eventPageBytes,
           },
         );
         return toConnection(page.items, page.hasNextPage, args.after);
@@ -185,7 +181,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, { trialog }) => {
       const id = mappingId(args.entityId, args.entityVersion, args.stateName);
-      const past = await foldAt(trialog.store, mappingKind, id, { revision: args.revision, time: args.at });
+      const past = await trialog.history.foldAt(mappingKind, id, { revision: args.revision, time: args.at });
       return past?.state ?? null;
     },
   }),
@@ -196,7 +192,7 @@ builder.queryFields((t) => ({
       const page = trialog.mappingQueries.mappings(
         { entityId: args.entityId },
         pageSize(limits, args.first, 50),
-        positionCursor(trialog.store, args.after),
+        positionCursor(trialog.history, args.after),
       );
       return toConnection(page.items, page.hasNextPage, args.after);
     },

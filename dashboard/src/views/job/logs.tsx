@@ -1,4 +1,4 @@
-// The job's log: its last lines, then live ones over `jobLogs`, resumed after a drop from the last
+// The job's log: its last lines, then live ones over `jobLogBatches`, resumed after a drop from the last
 // offset received (so no line is missed or repeated). At most LOG_LINES_KEPT lines stay in memory;
 // "load earlier" pages backward through `logs(first, after)` (offsets are contiguous from 0).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -93,11 +93,13 @@ export function LogTail({
         update((window) => replaceWithTail(window, tail));
         setLoading(false);
         if (revision !== null) return;
-        stopLive = live<{ jobLogs: LogLine }>({
+        stopLive = live<{ jobLogBatches: { lines: LogLine[] } }>({
           query: JOB_LOGS,
           // Resumes after the last offset received, whether it was shown or only counted.
           variables: () => ({ jobId, afterOffset: logRef.current.lastOffset >= 0 ? logRef.current.lastOffset : null }),
-          next: (data) => queue.push(data.jobLogs),
+          next: (data) => {
+            for (const line of data.jobLogBatches.lines) queue.push(line);
+          },
           error: (failure) => setError(describeError(failure)),
           complete: () => (ended.current = true),
         });

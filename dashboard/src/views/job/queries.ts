@@ -96,8 +96,9 @@ export type LogPageAnswer = JobOrPast<{ logLength: number; logs: { edges: { node
 export const LOG_LENGTH_QUERY = jobOrPast('logLength');
 export type LogLengthAnswer = JobOrPast<{ logLength: number }>;
 
+// A batch at a time (a page of the log, then each append's lines): one message per append, not per line.
 export const JOB_LOGS = `subscription JobPageLogs($jobId: ID!, $afterOffset: Int) {
-  jobLogs(jobId: $jobId, afterOffset: $afterOffset) { offset stream text timestamp }
+  jobLogBatches(jobId: $jobId, afterOffset: $afterOffset) { lines { offset stream text timestamp } }
 }`;
 
 export interface HistoryEvent {
