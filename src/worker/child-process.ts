@@ -23,7 +23,11 @@ export interface RunningChild {
   pid: number | undefined;
   /** Resolves once the process has exited and its output has been read to the end. */
   exited: Promise<ChildExit>;
-  /** SIGTERM to the group, then SIGKILL after `graceMs` if it is still there. */
+  /**
+   * SIGTERM to the group, then SIGKILL after `graceMs` if it is still there. Once: a command stopped
+   * for two reasons at once (a report answered "stop" and the subscription said "pruned") gets one
+   * SIGTERM, since a second one arriving while its handler is cleaning up would kill it mid-way.
+   */
   terminate(graceMs: number): void;
   /** SIGKILL to the group, now. */
   kill(): void;
@@ -54,6 +58,8 @@ export function startChild(
   }
   let exitedAlready = false;
   let killTimer: NodeJS.Timeout | undefined;
+  /** SIGTERM was sent (and the SIGKILL after the grace period set): later stops add nothing. */
+  let terminating = false;
   const signalGroup = (signal: NodeJS.Signals) => {
     if (child.pid === undefined) return;
     try {
@@ -93,9 +99,9 @@ export function startChild(
     pid: child.pid,
     exited,
     terminate(graceMs) {
-      if (exitedAlready) return;
+      if (exitedAlready || terminating) return;
+      terminating = true;
       signalGroup('SIGTERM');
-      clearTimeout(killTimer);
       killTimer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
       killTimer.unref();
     },
