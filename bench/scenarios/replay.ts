@@ -4,6 +4,7 @@
  * then a server starts on it, first from nothing (it catches up) and again
  * with its read models checkpointed. Held against the store's own read rate.
  */
+import { jobData } from '../../src/app/job-ids.js';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -33,23 +34,7 @@ export async function writeLog(path: string, events: number): Promise<number> {
       const log = [
         {
           type: 'JobCreated',
-          data: {
-            jobId,
-            experimentId: null,
-            hyperparameters: { lr: 0.01 * (j % 10) },
-            params: {},
-            algorithmId: null,
-            algorithmVersion: null,
-            trainingData: null,
-            priority: 0,
-            labels: [],
-            maxAttempts: 3,
-            idempotencyKey: null,
-            generation: 0,
-            parentId: null,
-            trialIndex: null,
-            decision: null,
-          },
+          data: jobData(jobId, { hyperparameters: { lr: 0.01 * (j % 10) } }),
         },
         {
           type: 'JobClaimed',

@@ -5,6 +5,7 @@
  * and `trialog verify` knows every registered kind (the access keys were once
  * missing from its own hand-written list).
  */
+import { jobData } from '../../src/app/job-ids.js';
 import { openReadModelDb } from '../../src/read-model-db.js';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,23 +26,7 @@ const LATER = '2026-01-01T00:05:00.000Z';
 
 /** One valid event of every type Trialog records, in its current shape. A new type needs a line here. */
 const SAMPLES: Record<string, unknown> = {
-  JobCreated: {
-    jobId: 'job_1',
-    experimentId: null,
-    hyperparameters: { lr: 0.1 },
-    params: {},
-    algorithmId: null,
-    algorithmVersion: null,
-    trainingData: null,
-    priority: 0,
-    labels: [],
-    maxAttempts: 3,
-    idempotencyKey: null,
-    generation: 0,
-    parentId: null,
-    trialIndex: null,
-    decision: null,
-  },
+  JobCreated: jobData('job_1', { hyperparameters: { lr: 0.1 } }),
   JobClaimed: {
     workerId: 'w',
     leaseTokenHash: 'h',
