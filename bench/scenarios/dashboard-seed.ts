@@ -7,9 +7,10 @@
  * the store commits them in batches.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { trialJobId } from '../../src/app/job-ids.js';
+import { jobData, trialJobId } from '../../src/app/job-ids.js';
 import { sampleSpace } from '../../src/domain/experiment/sampling.js';
 import type { Parameter } from '../../src/domain/experiment/settings.js';
+import type { Json } from '../../src/domain/job/events.js';
 import { jobKind } from '../../src/domain/job/kind.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import type { Gql } from '../http.js';
@@ -85,23 +86,10 @@ function created(
   trialIndex: number | null,
   hyperparameters: Record<string, unknown>,
 ) {
-  return newEvent('JobCreated', {
-    jobId,
-    experimentId,
-    hyperparameters,
-    params: {},
-    algorithmId: null,
-    algorithmVersion: null,
-    trainingData: null,
-    priority: 0,
-    labels: [],
-    maxAttempts: 3,
-    idempotencyKey: null,
-    generation: 0,
-    parentId: null,
-    trialIndex,
-    decision: null,
-  });
+  return newEvent(
+    'JobCreated',
+    jobData(jobId, { experimentId, hyperparameters: hyperparameters as Record<string, Json>, trialIndex }),
+  );
 }
 
 const claimed = (leaseSeconds: number) =>

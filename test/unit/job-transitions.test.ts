@@ -3,6 +3,7 @@
  * past events, when the next recorded event is checked (what `trialog verify`
  * does over every job's history), then it may follow, or this is why not.
  */
+import { jobData } from '../../src/app/job-ids.js';
 import { describe, expect, it } from 'vitest';
 import { decideJob, type JobCommand } from '../../src/domain/job/decide.js';
 import type { JobEventType, JobStatus, NewJobEvent } from '../../src/domain/job/events.js';
@@ -15,23 +16,7 @@ const TOKEN = 'hash-of-token-1';
 
 const created: NewJobEvent = {
   type: 'JobCreated',
-  data: {
-    jobId: 'job_1',
-    experimentId: null,
-    hyperparameters: {},
-    params: {},
-    algorithmId: 'A',
-    algorithmVersion: 1,
-    trainingData: null,
-    priority: 0,
-    labels: [],
-    maxAttempts: 3,
-    idempotencyKey: null,
-    generation: 0,
-    parentId: null,
-    trialIndex: null,
-    decision: null,
-  },
+  data: jobData('job_1', { algorithmId: 'A', algorithmVersion: 1 }),
 };
 const claimed = (takenOverFrom: string | null = null): NewJobEvent => ({
   type: 'JobClaimed',
