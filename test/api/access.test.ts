@@ -152,8 +152,42 @@ describe('the role matrix', () => {
       else await expect(sub.done).rejects.toBeDefined();
       await client.dispose();
     });
+
+    it(`a job's log in batches (jobLogBatches) with ${who}`, async () => {
+      const jobId = await jobWithALogLine();
+      const client = wsClient(t.url, key());
+      const sub = collect<{ jobLogBatches: { lines: { text: string }[] } }>(
+        client,
+        `subscription($j: ID!) { jobLogBatches(jobId: $j) { lines { text } } }`,
+        { j: jobId },
+        (items) => items.length >= 1,
+      );
+      if (refusal === null) expect((await sub.done)[0]!.jobLogBatches.lines).toEqual([{ text: 'a line' }]);
+      else await expect(sub.done).rejects.toBeDefined();
+      await client.dispose();
+    });
   }
 });
+
+let loggedJob: Promise<string> | undefined;
+/** One job with one log line, made once by the admin key, for the log subscriptions above. */
+function jobWithALogLine(): Promise<string> {
+  loggedJob ??= (async () => {
+    const admin = (q: string, v?: Record<string, unknown>) =>
+      gqlClient(t.url)(q, v, { authorization: `Bearer ${ADMIN}` });
+    const { id } = ok(await admin(`mutation { createJob(input: { labels: ["logged"] }) { id } }`)).createJob;
+    const { leaseToken } = ok(
+      await admin(`mutation { claimJob(input: { workerId: "w", labels: ["logged"] }) { leaseToken } }`),
+    ).claimJob;
+    ok(
+      await admin(`mutation($i: AppendLogInput!) { appendLog(input: $i) { nextOffset } }`, {
+        i: { jobId: id, leaseToken, lines: ['a line'] },
+      }),
+    );
+    return id as string;
+  })();
+  return loggedJob;
+}
 
 describe('keys', () => {
   it("the actor of an event is the key's name; keys are listed without their secrets", async () => {
