@@ -28,9 +28,9 @@ const BATCH_MIB = (48 * 65_000) / MiB;
 const EVENTS = `subscription { events(filter: { types: ["JobLogAppended"] }) { position type data } }`;
 const LOGS = `subscription($jobId: ID!) { jobLogs(jobId: $jobId) { offset text } }`;
 
-async function within<T>(ms: number, failure: string, promise: Promise<T>): Promise<T> {
+async function within<T>(ms: number, failure: () => string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(failure)), ms)));
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(failure())), ms)));
   try {
     return await Promise.race([promise, deadline]);
   } finally {
@@ -64,6 +64,8 @@ interface Seen {
 interface Subscriber {
   /** Resolves once every subscription of the client has ended. */
   ended: Promise<Seen[]>;
+  /** What each subscription has seen so far: for a failure's message. */
+  seen: Seen[];
   close(): void;
 }
 
@@ -102,7 +104,7 @@ async function sseClient(url: string, query: string): Promise<Subscriber> {
     });
   });
   await new Promise((resolve) => req.on('response', resolve));
-  return { ended, close: () => req.destroy() };
+  return { ended, seen: [seen], close: () => req.destroy() };
 }
 
 /** A graphql-ws client speaking the protocol on a raw `ws` socket: every message it gets is seen here. */
@@ -141,7 +143,7 @@ async function wsClient(
       JSON.stringify({ id: String(id), type: 'subscribe', payload: { query: op.query, variables: op.variables } }),
     ),
   );
-  return { ended, close: () => socket.terminate() };
+  return { ended, seen, close: () => socket.terminate() };
 }
 
 const BACKLOG_BYTES = 4 * MiB;
@@ -206,9 +208,16 @@ async function stall(writtenMiB: number): Promise<Stall> {
       }
     });
     proxy.resume();
+    const progress = (name: string, { delivered, ending }: Seen) =>
+      `${name}: ${delivered.length} delivered, last ${delivered.at(-1)}, ${ending ? `ended ${ending.extensions.code}` : 'not ended'}`;
     const [[sseSeen], [wsEvents, wsLogs]] = await within(
       30_000,
-      'the server never ended the stalled subscriptions',
+      () =>
+        `the server never ended the stalled subscriptions (${[
+          progress('SSE events', sse.seen[0]!),
+          progress('graphql-ws events', ws.seen[0]!),
+          progress('graphql-ws jobLogs', ws.seen[1]!),
+        ].join('; ')})`,
       Promise.all([sse.ended, ws.ended]),
     );
     sse.close();
