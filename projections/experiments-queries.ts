@@ -1,5 +1,6 @@
 /** Reads of the experiments read model and of an experiment's jobs. */
 import type { Database } from 'better-sqlite3';
+import { statementCache, type PreparedBySql } from '../src/sqlite-statement-cache.js';
 import type { ExperimentState } from '../src/domain/experiment/state.js';
 import type { JobStatus } from '../src/domain/job/events.js';
 import { jobKind } from '../src/domain/job/kind.js';
@@ -51,7 +52,11 @@ export class ExperimentQueries {
 
   private readonly jobPlace;
 
-  constructor(private readonly db: Database) {
+  /** Queries whose SQL is built per call, prepared once per shape. */
+  private readonly prepared: PreparedBySql;
+
+  constructor(db: Database) {
+    this.prepared = statementCache(db);
     this.jobPlace = db.prepare<[string], { experiment_id: string | null; status: string }>(
       'SELECT experiment_id, status FROM jobs WHERE id = ?',
     );
@@ -114,12 +119,10 @@ export class ExperimentQueries {
       where.push('created_position > ?');
       params.push(after);
     }
-    const rows = this.db
-      .prepare(
-        `SELECT state, revision, created_position FROM experiments
+    const rows = this.prepared(
+      `SELECT state, revision, created_position FROM experiments
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_position LIMIT ?`,
-      )
-      .all(...params, first + 1) as ExperimentRow[];
+    ).all(...params, first + 1) as ExperimentRow[];
     return {
       items: rows.slice(0, first).map((row) => ({ cursor: row.created_position, node: toView(row) })),
       hasNextPage: rows.length > first,
@@ -139,12 +142,10 @@ export class ExperimentQueries {
   leaderboard(experimentId: string, direction: 'MINIMIZE' | 'MAXIMIZE', first: number): string[] {
     const order = direction === 'MINIMIZE' ? 'ASC' : 'DESC';
     return (
-      this.db
-        .prepare(
-          `SELECT id FROM jobs WHERE experiment_id = ? AND status = 'SUCCEEDED' AND objective_value IS NOT NULL
+      this.prepared(
+        `SELECT id FROM jobs WHERE experiment_id = ? AND status = 'SUCCEEDED' AND objective_value IS NOT NULL
            ORDER BY objective_value ${order}, created_position LIMIT ?`,
-        )
-        .all(experimentId, first) as { id: string }[]
+      ).all(experimentId, first) as { id: string }[]
     ).map((row) => row.id);
   }
 

@@ -3,7 +3,8 @@
  * creation position (oldest first by default), or on a sort column and then
  * the creation position, so pages stay stable while jobs are added.
  */
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import { statementCache, type PreparedBySql } from '../src/sqlite-statement-cache.js';
 import type { JobStatus, LogStream } from '../src/domain/job/events.js';
 import type { JobState } from '../src/domain/job/state.js';
 import type { LightJobState } from './job-row.js';
@@ -96,14 +97,22 @@ export interface JobSnapshot {
 
 export class JobQueries {
   private readonly byId;
+  private readonly experimentOfJob;
   private readonly largeField: Record<LargeField, (id: string) => unknown>;
   private readonly snapshotOf;
   private readonly linesAfter;
   /** A job's metric series, read a page or a bucket at a time. */
   readonly metrics: MetricQueries;
 
-  constructor(private readonly db: Database) {
+  /** Queries whose SQL is built per call, prepared once per shape. */
+  private readonly prepared: PreparedBySql;
+
+  constructor(db: Database) {
+    this.prepared = statementCache(db);
     this.byId = db.prepare<[string], JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`);
+    this.experimentOfJob = db.prepare<[string], { experiment_id: string | null }>(
+      'SELECT experiment_id FROM jobs WHERE id = ?',
+    );
     this.metrics = new MetricQueries(db);
     const column = <T>(sql: string, parse: (text: string | null | undefined) => T) => {
       const statement = db.prepare<[string], { value: string | null }>(sql);
@@ -167,24 +176,21 @@ export class JobQueries {
     return view as JobView;
   }
 
-  private experimentOfJob: Statement<[string], { experiment_id: string | null }> | undefined;
-
   /**
    * The experiment a job belongs to (null: none; undefined: no such job), from
    * its own column: live subscription filters ask this of jobs that change and
    * must not read a job's state to answer.
    */
   experimentIdOf(jobId: string): string | null | undefined {
-    this.experimentOfJob ??= this.db.prepare('SELECT experiment_id FROM jobs WHERE id = ?');
     return this.experimentOfJob.get(jobId)?.experiment_id;
   }
 
   /** The jobs a worker holds right now (few: one per slot). */
   runningJobsOf(workerId: string): JobView[] {
     return (
-      this.db
-        .prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE worker_id = ? AND status = 'RUNNING'`)
-        .all(workerId) as JobRow[]
+      this.prepared(`SELECT ${JOB_COLUMNS} FROM jobs WHERE worker_id = ? AND status = 'RUNNING'`).all(
+        workerId,
+      ) as JobRow[]
     ).map((row) => this.toView(row));
   }
 
@@ -200,10 +206,10 @@ export class JobQueries {
     const pageWhere = page ? [...where, page.where] : where;
     const pageParams = page ? [...params, ...page.params] : params;
     // Sorted and cut by SQLite (a top-N sort, or an index walk): a page never loads the jobs before or after it.
-    const rows = this.db
-      .prepare(`SELECT ${JOB_COLUMNS} FROM jobs ${whereSql(pageWhere)} ORDER BY ${orderBy} LIMIT ?`)
-      .all(...pageParams, first + 1) as JobRow[];
-    const { count } = this.db.prepare(`SELECT count(*) AS count FROM jobs ${whereSql(where)}`).get(...params) as {
+    const rows = this.prepared(
+      `SELECT ${JOB_COLUMNS} FROM jobs ${whereSql(pageWhere)} ORDER BY ${orderBy} LIMIT ?`,
+    ).all(...pageParams, first + 1) as JobRow[];
+    const { count } = this.prepared(`SELECT count(*) AS count FROM jobs ${whereSql(where)}`).get(...params) as {
       count: number;
     };
     return {
@@ -240,18 +246,14 @@ export class JobQueries {
     where.push(`NOT EXISTS (SELECT 1 FROM job_labels l WHERE l.job_id = jobs.id${outsideWorkerLabels})`);
     params.push(...filter.labels);
     const extra = where.map((w) => ` AND ${w}`).join('');
-    const queued = this.db
-      .prepare(
-        `SELECT id, priority, created_position FROM jobs WHERE status = 'QUEUED'${extra}
+    const queued = this.prepared(
+      `SELECT id, priority, created_position FROM jobs WHERE status = 'QUEUED'${extra}
          ORDER BY priority DESC, created_position LIMIT ?`,
-      )
-      .all(...params, filter.limit) as { id: string; priority: number; created_position: string }[];
-    const expired = this.db
-      .prepare(
-        `SELECT id, priority, created_position FROM jobs WHERE status = 'RUNNING' AND lease_expires_at <= ?${extra}
+    ).all(...params, filter.limit) as { id: string; priority: number; created_position: string }[];
+    const expired = this.prepared(
+      `SELECT id, priority, created_position FROM jobs WHERE status = 'RUNNING' AND lease_expires_at <= ?${extra}
          ORDER BY priority DESC, created_position LIMIT ?`,
-      )
-      .all(filter.now, ...params, filter.limit) as typeof queued;
+    ).all(filter.now, ...params, filter.limit) as typeof queued;
     return [...queued, ...expired]
       .sort((a, b) => b.priority - a.priority || (a.created_position < b.created_position ? -1 : 1))
       .slice(0, filter.limit)

@@ -1,5 +1,6 @@
 /** Reads of the registry and the mappings, paged by creation so a migration never holds them all. */
 import type { Database } from 'better-sqlite3';
+import { statementCache, type PreparedBySql } from '../src/sqlite-statement-cache.js';
 import type { MappingState } from '../src/domain/mapping/mapping.js';
 import type { Registry } from '../src/domain/mapping/registry.js';
 import type { Page } from './jobs-queries.js';
@@ -25,7 +26,11 @@ export class MappingQueries {
   private readonly byId;
   private readonly otherMappingsOf;
 
-  constructor(private readonly db: Database) {
+  /** Queries whose SQL is built per call, prepared once per shape. */
+  private readonly prepared: PreparedBySql;
+
+  constructor(db: Database) {
+    this.prepared = statementCache(db);
     this.otherMappingsOf = db.prepare<[string, string], { mapping_id: string }>(
       'SELECT mapping_id FROM mapping_jobs WHERE job_id = ? AND mapping_id != ? LIMIT 1',
     );
@@ -33,10 +38,9 @@ export class MappingQueries {
   }
 
   algorithms(): AlgorithmRow[] {
-    return this.db
-      .prepare(
-        'SELECT interaction_id, algorithm_id, algorithm_version FROM algorithms ORDER BY interaction_id, algorithm_id',
-      )
+    return this.prepared(
+      'SELECT interaction_id, algorithm_id, algorithm_version FROM algorithms ORDER BY interaction_id, algorithm_id',
+    )
       .all()
       .map((row) => {
         const r = row as { interaction_id: string; algorithm_id: string; algorithm_version: number };
@@ -77,12 +81,10 @@ export class MappingQueries {
       where.push('created_position > ?');
       params.push(after);
     }
-    const rows = this.db
-      .prepare(
-        `SELECT state, created_position FROM mappings ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const rows = this.prepared(
+      `SELECT state, created_position FROM mappings ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY created_position LIMIT ?`,
-      )
-      .all(...params, first + 1) as MappingRow[];
+    ).all(...params, first + 1) as MappingRow[];
     return {
       items: rows
         .slice(0, first)

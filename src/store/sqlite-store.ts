@@ -18,7 +18,7 @@
  *   It runs only while someone waits, and `close()` stops it.
  */
 import Database from 'better-sqlite3';
-import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import {
   DuplicateEventIdError,
   WrongExpectedRevisionError,
@@ -40,6 +40,7 @@ import {
 } from './port.js';
 import { DEFAULT_MAX_APPEND_BYTES, assertAppendFits } from './append-size.js';
 import { catchUpSubscription } from './catch-up-subscription.js';
+import { statementCache, type PreparedBySql } from '../sqlite-statement-cache.js';
 
 const POSITION_DIGITS = 16;
 const DEFAULT_PAGE = 1000;
@@ -183,12 +184,15 @@ export class SqliteEventStore implements EventStore {
       CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
     `);
     this.sql = prepareStatements(this.#db);
+    this.prepared = statementCache(this.#db);
     this.appendTransaction = this.prepareAppend();
     this.groupTransaction = this.prepareGroup();
     this.lastSeenHead = this.headNumber();
   }
 
   private readonly sql: ReturnType<typeof prepareStatements>;
+  /** Reads whose SQL depends on their options (columns, filter). */
+  private readonly prepared: PreparedBySql;
   private readonly appendTransaction: ReturnType<SqliteEventStore['prepareAppend']>;
   private readonly groupTransaction: ReturnType<SqliteEventStore['prepareGroup']>;
   private queued: QueuedAppend[] = [];
@@ -350,7 +354,7 @@ export class SqliteEventStore implements EventStore {
     const from = Number(options.fromRevision ?? 0n);
     const limit = this.limitWithin(options, where, [streamId, from], options.maxCount ?? -1);
     if (limit === 0) return [];
-    const rows = this.cachedStatement(`SELECT ${columnsOf(options)} FROM events ${where}`).all(streamId, from, limit);
+    const rows = this.prepared(`SELECT ${columnsOf(options)} FROM events ${where}`).all(streamId, from, limit);
     return (rows as PartialRow[]).map(toPart);
   }
 
@@ -368,7 +372,7 @@ export class SqliteEventStore implements EventStore {
     const args = [parsePosition(options.after), ...params];
     const limit = this.limitWithin(options, where, args, options.maxCount ?? DEFAULT_PAGE);
     if (limit === 0) return [];
-    const rows = this.cachedStatement(`SELECT ${columnsOf(options)} FROM events ${where}`).all(...args, limit);
+    const rows = this.prepared(`SELECT ${columnsOf(options)} FROM events ${where}`).all(...args, limit);
     return (rows as PartialRow[]).map(toPart);
   }
 
@@ -380,7 +384,7 @@ export class SqliteEventStore implements EventStore {
    */
   private limitWithin(shape: ReadShape, where: string, args: unknown[], limit: number): number {
     if (shape.maxBytes === undefined || shape.withData === false) return limit;
-    const sizes = this.cachedStatement(`SELECT octet_length(data) AS bytes FROM events ${where}`).all(...args, limit);
+    const sizes = this.prepared(`SELECT octet_length(data) AS bytes FROM events ${where}`).all(...args, limit);
     return countWithin(sizes as { bytes: number }[], shape.maxBytes);
   }
 
@@ -456,18 +460,7 @@ export class SqliteEventStore implements EventStore {
     return this.sql.head.get()?.head ?? 0;
   }
 
-  private readonly statements = new Map<string, Statement<unknown[]>>();
-
   /** Prepared statements by text; bounded, since filters (lists of types) can make many texts. */
-  private cachedStatement(sql: string) {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      if (this.statements.size >= 64) this.statements.delete(this.statements.keys().next().value!);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
 }
 
 function prepareStatements(db: SqliteDatabase) {
