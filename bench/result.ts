@@ -14,4 +14,9 @@ export interface ScenarioResult {
   ofCeiling?: { ceiling: string; ratio: number };
   target?: { text: string; met: boolean };
   note?: string;
+  /**
+   * The server process's CPU time (user and system) per unit of work: steadier than the rate on a
+   * machine whose speed varies from run to run, and what a change to the server's code moves.
+   */
+  serverCpu?: { per: string; ms: number };
 }

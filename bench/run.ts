@@ -42,7 +42,8 @@ const log = (message: string) => console.error(`[bench] ${message}`);
 
 function record(row: ScenarioResult): void {
   rows.push(row);
-  log(`${row.scenario}: ${format(row.rate)} ${row.unit}`);
+  const cpu = row.serverCpu ? ` (server CPU ${row.serverCpu.ms.toFixed(3)} ms per ${row.serverCpu.per})` : '';
+  log(`${row.scenario}: ${format(row.rate)} ${row.unit}${cpu}`);
 }
 
 try {

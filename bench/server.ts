@@ -22,6 +22,8 @@ export interface BenchServer {
   peakSinceStartMiB(): number;
   /** Resets the high-water mark to the current resident memory (Linux clear_refs), so the next peak is one step's. */
   resetPeak(): void;
+  /** CPU time the process has used so far, user and system, in ms (from /proc, at the kernel's tick). */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startBenchServer(dbPath: string, env: Record<string, strin
     rssMiB: () => rssOf(pid),
     peakSinceStartMiB: () => rssOf(pid, 'VmHWM'),
     resetPeak: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'),
+    cpuMs: () => cpuMsOf(pid),
     sampleMemory() {
       let peak = rssOf(pid);
       const timer = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
@@ -99,6 +102,16 @@ function rssOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
     return 0;
   }
 }
+
+/** utime + stime of /proc/<pid>/stat (fields 14 and 15, after the parenthesised name), in ticks. */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_SECOND);
+}
+
+/** USER_HZ: 100 on every Linux the bench runs on (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

@@ -31,6 +31,7 @@ export async function metricIngestion(
     }
     const ms: number[] = [];
     const memory = server.sampleMemory();
+    const cpuBefore = server.cpuMs();
     const { iterations, elapsedSeconds } = await loopFor(seconds, workers, async (w) => {
       const lease = leases[w]!;
       const first = lease.step;
@@ -52,6 +53,7 @@ export async function metricIngestion(
       unit: 'points/s',
       latency: { of: 'request', summary: summarize(ms) },
       peakMiB: memory.stop(),
+      serverCpu: { per: '1,000 points', ms: ((server.cpuMs() - cpuBefore) / (iterations * BATCH)) * 1000 },
       requests: iterations,
       elapsedSeconds,
     };

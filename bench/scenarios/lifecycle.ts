@@ -37,6 +37,7 @@ export async function trialLifecycle(
     const trialMs: number[] = [];
     let requests = 0;
     const memory = server.sampleMemory();
+    const cpuBefore = server.cpuMs();
     const { iterations, elapsedSeconds } = await loopFor(seconds, workers, async (w) => {
       const started = performance.now();
       const token = tokens === 'worker' ? randomBytes(32).toString('base64url') : undefined;
@@ -71,6 +72,7 @@ export async function trialLifecycle(
       unit: 'trials/s',
       latency: { of: 'trial', summary: summarize(trialMs) },
       peakMiB: memory.stop(),
+      serverCpu: { per: 'trial', ms: (server.cpuMs() - cpuBefore) / iterations },
       requestsPerTrial: requests / iterations,
     };
   } finally {

@@ -61,6 +61,7 @@ export async function logStreaming(
     const line = `step 000000 loss 0.123456 accuracy 0.987654 lr 0.000300 ${'-'.repeat(40)}`;
     const lines = Array.from({ length: LINES_PER_CALL }, () => line);
     const memory = server.sampleMemory();
+    const cpuBefore = server.cpuMs();
     const appendStart = performance.now();
     const { iterations, elapsedSeconds } = await loopFor(seconds, 1, async () => {
       const t0 = performance.now();
@@ -73,6 +74,8 @@ export async function logStreaming(
     const deadline = performance.now() + 30_000;
     while (follow && delivered < appended && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const peakMiB = memory.stop();
+    // Until every line was delivered (or the deadline): a subscriber's cost is paid as it is sent.
+    const cpuMs = server.cpuMs() - cpuBefore;
     const deliverySeconds = (lastDeliveredAt - Math.max(started, appendStart)) / 1000;
     return {
       scenario: `log streaming, appendLog of ${LINES_PER_CALL} lines, ${follow ? `one ${subscriber} subscriber` : 'no subscriber'}`,
@@ -80,6 +83,7 @@ export async function logStreaming(
       unit: 'lines/s appended',
       latency: { of: 'appendLog request', summary: summarize(ms) },
       peakMiB,
+      serverCpu: { per: '1,000 lines', ms: (cpuMs / appended) * 1000 },
       delivered,
       appended,
       appendCalls: iterations,
