@@ -75,7 +75,7 @@ export class TrialogMetrics {
 
   readonly commitSeconds = this.histogram(
     'trialog_sqlite_commit_duration_seconds',
-    "Time of a group commit's COMMIT: the fsync with TRIALOG_SYNCHRONOUS=FULL",
+    "From a group commit's COMMIT until it is durable: the WAL fsync with TRIALOG_SYNCHRONOUS=FULL, shared by the groups committed while it ran",
     COMMIT_BUCKETS,
   );
 

@@ -9,7 +9,7 @@ import type { EventSubscription, RecordedEvent } from './port.js';
  */
 export function catchUpSubscription(source: {
   after: string | undefined;
-  readPage: (after: string | undefined) => RecordedEvent[];
+  readPage: (after: string | undefined) => Promise<RecordedEvent[]>;
   waitForChange: (signal: AbortSignal) => Promise<void>;
 }): EventSubscription {
   const abort = new AbortController();
@@ -17,7 +17,7 @@ export function catchUpSubscription(source: {
 
   async function* events(): AsyncGenerator<RecordedEvent> {
     while (!abort.signal.aborted) {
-      const page = source.readPage(last);
+      const page = await source.readPage(last);
       if (page.length === 0) {
         await source.waitForChange(abort.signal);
         continue;

@@ -1,10 +1,14 @@
 /**
  * The embedded event store: one SQLite file (better-sqlite3) in WAL mode.
  *
- * - Durable before an append resolves: `synchronous=FULL` by default.
+ * - Durable before an append resolves (`synchronous: 'FULL'`, the default),
+ *   with the fsync off the event loop: the connection commits without one and
+ *   the WAL is fsynced on the thread pool (durable-head.ts), and no event
+ *   leaves the store, to an append's caller or to any reader, before that.
  * - Group commit: appends that arrive in the same turn of the event loop are
  *   written in one transaction, each under its own savepoint (one append's
- *   failed revision check does not touch the others), so they share one fsync.
+ *   failed revision check does not touch the others), and every group
+ *   committed while an fsync runs shares the next one.
  * - Safe with several processes on one file: every append is an IMMEDIATE
  *   transaction (the write lock is taken before the revision is checked), with
  *   a busy timeout and retries on SQLITE_BUSY.
@@ -40,6 +44,7 @@ import {
 } from './port.js';
 import { DEFAULT_MAX_APPEND_BYTES, assertAppendFits } from './append-size.js';
 import { catchUpSubscription } from './catch-up-subscription.js';
+import { DurableHead, walFileSync, type SyncWal } from './durable-head.js';
 import { statementCache, type PreparedBySql } from '../sqlite-statement-cache.js';
 
 const POSITION_DIGITS = 16;
@@ -48,8 +53,10 @@ const DEFAULT_PAGE = 1000;
 const SUBSCRIPTION_PAGE_BYTES = 8 * 1024 * 1024;
 
 export interface SqliteStoreOptions {
-  /** `synchronous` pragma: FULL (default) fsyncs every commit. */
+  /** FULL (default): every commit is fsynced before anything depends on it; NORMAL: none is (a process crash loses nothing, a power loss may). */
   synchronous?: 'FULL' | 'NORMAL';
+  /** How the WAL is flushed with FULL (default: fdatasync of the file): for specs that watch or slow it. */
+  syncWal?: SyncWal;
   /** How long a writer waits for another process's lock, in ms. */
   busyTimeoutMs?: number;
   /** How often waiting subscribers look for other processes' appends, in ms. */
@@ -130,7 +137,7 @@ function isBusy(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** One group commit, for metrics: how many appends (and events) shared it, and how long its COMMIT (the fsync) took. */
+/** One group commit, for metrics: how many appends (and events) shared it, and how long from its COMMIT until durable. */
 export interface GroupCommit {
   appends: number;
   events: number;
@@ -157,6 +164,9 @@ export class SqliteEventStore implements EventStore {
   private pollTimer: NodeJS.Timeout | undefined;
   private lastSeenHead = 0;
   private closed = false;
+  /** Undefined when commits are not fsynced (NORMAL, or a database in memory). */
+  private readonly durableHead: DurableHead | undefined;
+  private readonly walFile: ReturnType<typeof walFileSync> | undefined;
 
   readonly maxAppendBytes: number;
 
@@ -164,8 +174,9 @@ export class SqliteEventStore implements EventStore {
     this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES.sqlite;
     this.#db = new Database(filename);
     this.pollIntervalMs = options.pollIntervalMs ?? 20;
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    const journal = this.#db.pragma('journal_mode = WAL', { simple: true });
+    // The commit itself never fsyncs: with FULL the WAL is fsynced off the event loop (durable-head.ts).
+    this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS events (
@@ -188,6 +199,23 @@ export class SqliteEventStore implements EventStore {
     this.appendTransaction = this.prepareAppend();
     this.groupTransaction = this.prepareGroup();
     this.lastSeenHead = this.headNumber();
+    if ((options.synchronous ?? 'FULL') === 'FULL' && journal === 'wal') {
+      this.walFile = options.syncWal ? undefined : walFileSync(this.#db.name);
+      // Nothing is known durable yet: what an earlier process committed without a sync is synced before it is read.
+      this.durableHead = new DurableHead(() => this.headNumber(), options.syncWal ?? this.walFile!.sync, 0);
+    }
+  }
+
+  /** Resolves once the events up to `position` are durable (at once without FULL). */
+  private durableThrough(position: number): Promise<void> {
+    return this.durableHead ? this.durableHead.through(position) : Promise.resolve();
+  }
+
+  /** Events, once durable: nothing is handed out that a power loss could still take back. */
+  private async whenDurable(parts: RecordedEventPart[]): Promise<RecordedEventPart[]> {
+    const last = parts[parts.length - 1];
+    if (last) await this.durableThrough(Number(last.position));
+    return parts;
   }
 
   private readonly sql: ReturnType<typeof prepareStatements>;
@@ -223,44 +251,57 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  /** Writes every queued append in one transaction, then answers each (the commit is their common fsync). */
+  /**
+   * Writes every queued append in one transaction, then answers each once it
+   * is durable. The next group may commit meanwhile: it shares the next fsync.
+   */
   private async flushQueued(): Promise<void> {
     this.flushTimer = undefined;
     const group = this.queued.splice(0);
     if (group.length === 0) return;
+    let committed: ReturnType<SqliteEventStore['commitGroup']>;
+    try {
+      committed = await this.commitWithRetries(group);
+      await this.durableThrough(committed.head);
+    } catch (error) {
+      // Not written, or written and not known to be durable: not acknowledged (a retry with the same ids finds them).
+      for (const append of group) append.reject(error);
+      return;
+    }
+    this.notifyWaiters();
+    if (this.groupCommitListeners.length > 0) {
+      const commit = {
+        appends: group.length,
+        events: group.reduce((n, append) => n + append.events.length, 0),
+        commitSeconds: (performance.now() - committed.started) / 1000,
+      };
+      for (const listener of this.groupCommitListeners) listener(commit);
+    }
+    group.forEach((append, i) => {
+      const outcome = committed.outcomes[i]!;
+      if ('error' in outcome) append.reject(outcome.error);
+      else append.resolve(outcome.result);
+    });
+  }
+
+  private async commitWithRetries(
+    group: readonly QueuedAppend[],
+  ): Promise<ReturnType<SqliteEventStore['commitGroup']>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const { outcomes, commitSeconds } = this.commitGroup(group);
-        this.notifyWaiters();
-        if (this.groupCommitListeners.length > 0) {
-          const commit = {
-            appends: group.length,
-            events: group.reduce((n, append) => n + append.events.length, 0),
-            commitSeconds,
-          };
-          for (const listener of this.groupCommitListeners) listener(commit);
-        }
-        group.forEach((append, i) => {
-          const outcome = outcomes[i]!;
-          if ('error' in outcome) append.reject(outcome.error);
-          else append.resolve(outcome.result);
-        });
-        return;
+        return this.commitGroup(group);
       } catch (error) {
         // busy_timeout already waited; a few more tries ride out long bursts of writers in other processes.
-        if (isBusy(error) && attempt < 20 && !this.closed) {
-          await sleep(5 + Math.random() * 20);
-          continue;
-        }
-        for (const append of group) append.reject(error);
-        return;
+        if (!isBusy(error) || attempt >= 20 || this.closed) throw error;
+        await sleep(5 + Math.random() * 20);
       }
     }
   }
 
   /**
    * The group's transaction, begun and committed here rather than by a transaction function, so that the
-   * COMMIT (where SQLite fsyncs) is timed on its own. The appends inside run under savepoints as before.
+   * time from its COMMIT until durable is measured on its own. The appends inside run under savepoints.
+   * Answers with the head as committed: the position the group must be durable through.
    */
   private commitGroup(group: readonly QueuedAppend[]) {
     const { begin, commit, rollback } = this.sql;
@@ -268,8 +309,9 @@ export class SqliteEventStore implements EventStore {
     try {
       const outcomes = this.groupTransaction(group);
       const started = performance.now();
+      const head = this.headNumber();
       commit.run();
-      return { outcomes, commitSeconds: (performance.now() - started) / 1000 };
+      return { outcomes, started, head };
     } catch (error) {
       if (this.#db.inTransaction) rollback.run();
       throw error;
@@ -355,13 +397,13 @@ export class SqliteEventStore implements EventStore {
     const limit = this.limitWithin(options, where, [streamId, from], options.maxCount ?? -1);
     if (limit === 0) return [];
     const rows = this.prepared(`SELECT ${columnsOf(options)} FROM events ${where}`).all(streamId, from, limit);
-    return (rows as PartialRow[]).map(toPart);
+    return this.whenDurable((rows as PartialRow[]).map(toPart));
   }
 
   readAll(options?: ReadAllOptions & WholeEvents): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEventPart[]>;
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEventPart[]> {
-    return this.readAllSync(options);
+    return this.whenDurable(this.readAllSync(options));
   }
 
   private readAllSync(options: ReadAllOptions & WholeEvents): RecordedEvent[];
@@ -393,7 +435,14 @@ export class SqliteEventStore implements EventStore {
       after: options.after,
       // Cut at a byte budget too: a catch-up over megabyte events (log batches, training data) holds one page.
       readPage: (after) =>
-        this.readAllSync({ after, filter: options.filter, maxCount: DEFAULT_PAGE, maxBytes: SUBSCRIPTION_PAGE_BYTES }),
+        this.whenDurable(
+          this.readAllSync({
+            after,
+            filter: options.filter,
+            maxCount: DEFAULT_PAGE,
+            maxBytes: SUBSCRIPTION_PAGE_BYTES,
+          }),
+        ) as Promise<RecordedEvent[]>,
       waitForChange: (signal) => this.waitForChange(signal),
     });
   }
@@ -437,6 +486,8 @@ export class SqliteEventStore implements EventStore {
     this.closed = true;
     this.notifyWaiters();
     if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.durableHead?.idle();
+    this.walFile?.close();
     this.#db.close();
   }
 
