@@ -1,5 +1,6 @@
 /** Reads of the experiments read model and of an experiment's jobs. */
 import type { Database } from 'better-sqlite3';
+import { EMPTY_SERIES, type SeriesBefore, type StepValue } from '../src/domain/experiment/pruners.js';
 import { statementCache, type PreparedBySql } from '../src/sqlite-statement-cache.js';
 import type { ExperimentState } from '../src/domain/experiment/state.js';
 import type { JobStatus } from '../src/domain/job/events.js';
@@ -44,6 +45,9 @@ export class ExperimentQueries {
   private readonly maxTrial;
   private readonly completedPoints;
   private readonly jobPoints;
+  private readonly seriesRange;
+  private readonly largestSteps;
+  private readonly pointAt;
   private readonly rungValuesOfOthers;
   private readonly unfinishedJobs;
   private readonly trialJobsOf;
@@ -76,6 +80,15 @@ export class ExperimentQueries {
     this.completedPoints = db.prepare<[string, string], { job_id: string; step: number | null; value: number | null }>(
       `SELECT j.id AS job_id, p.step, p.value FROM jobs j LEFT JOIN metric_points p ON p.job_id = j.id AND p.name = ?
        WHERE j.experiment_id = ? AND j.status = 'SUCCEEDED'`,
+    );
+    this.seriesRange = db.prepare<[string, string], { min: number; max: number }>(
+      'SELECT min_value AS min, max_value AS max FROM metric_series WHERE job_id = ? AND name = ?',
+    );
+    this.largestSteps = db.prepare<[string, string], StepValue>(
+      'SELECT step, value FROM metric_points WHERE job_id = ? AND name = ? ORDER BY step DESC LIMIT 2',
+    );
+    this.pointAt = db.prepare<[string, string, number], { found: 1 }>(
+      'SELECT 1 AS found FROM metric_points WHERE job_id = ? AND name = ? AND step = ?',
     );
     this.jobPoints = db.prepare<[string, string], { step: number; value: number }>(
       'SELECT step, value FROM metric_points WHERE job_id = ? AND name = ?',
@@ -201,6 +214,25 @@ export class ExperimentQueries {
 
   intermediates(jobId: string, metric: string): Map<number, number> {
     return new Map(this.jobPoints.all(jobId, metric).map((p) => [p.step, p.value]));
+  }
+
+  /**
+   * What the early-stopping rules read of a job's series before a report, in
+   * three seeks whatever its length: its range of values from the series
+   * index, its two largest steps, and (asked per step of the report that is
+   * not past them) whether a step is in it.
+   */
+  seriesBefore(jobId: string, metric: string): SeriesBefore {
+    const range = this.seriesRange.get(jobId, metric);
+    if (!range) return EMPTY_SERIES;
+    const top = this.largestSteps.all(jobId, metric);
+    const last = top[0]?.step ?? -1;
+    return {
+      top,
+      min: range.min,
+      max: range.max,
+      has: (step) => step <= last && this.pointAt.get(jobId, metric, step) !== undefined,
+    };
   }
 
   /** Values other jobs of the experiment recorded at a rung, whatever became of them. */

@@ -4,8 +4,10 @@
  * go in one append (see domain/job/early-stopping.ts, which judges):
  * - the rule and the objective: from the experiment's settings, which never
  *   change once created, so they are read once per experiment and kept;
- * - the job's own objective points so far: none to read when its state shows
- *   no point of the objective yet (a first report);
+ * - what the rules read of the job's own objective points so far (its value
+ *   range, its two largest steps, whether a reported step is already there):
+ *   a few seeks whatever the series' length, none when its state shows no
+ *   point of the objective yet (a first report);
  * - the completed trials' points (median): kept current by the read model's queries;
  * - the values other trials recorded at a rung (successive halving): read
  *   only for a rung the report reaches.
@@ -13,6 +15,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { EarlyStopping } from '../domain/job/early-stopping.js';
+import { EMPTY_SERIES } from '../domain/experiment/pruners.js';
 import type { JobState } from '../domain/job/state.js';
 import type { ExperimentSettings } from '../domain/experiment/settings.js';
 import type { ExperimentQueries } from '../../projections/experiments-queries.js';
@@ -37,7 +40,7 @@ export class EarlyStoppingInputs {
     const hasPoints = Object.hasOwn(job.lastStepByMetric, rule.metric);
     return {
       ...rule,
-      baseline: hasPoints ? this.queries.intermediates(job.id, rule.metric) : new Map(),
+      baseline: hasPoints ? this.queries.seriesBefore(job.id, rule.metric) : EMPTY_SERIES,
       completed: rule.median ? this.queries.completedIntermediates(experimentId, rule.metric) : [],
       recordedAt: (rung) => this.queries.rungValues(experimentId, rung, job.id),
     };

@@ -14,6 +14,7 @@ import {
 import { evolveJob, type MaybeJob } from '../../src/domain/job/state.js';
 import type { EarlyStopping } from '../../src/domain/job/early-stopping.js';
 import { at, deciderSpec, stateAfter } from '../helpers/decider-spec.js';
+import { seriesBeforeOf } from '../../src/domain/experiment/pruners.js';
 
 const TOKEN = 'hash-of-token-1';
 const OTHER_TOKEN = 'hash-of-token-2';
@@ -506,7 +507,7 @@ describe('early stopping: a report is judged as it is recorded', () => {
     direction: 'MINIMIZE',
     median: { startupJobs: 1, warmupSteps: 1, intervalSteps: 1, minJobs: 1 },
     successiveHalving: null,
-    baseline,
+    baseline: seriesBeforeOf(baseline),
     completed,
     recordedAt: () => [],
   });
@@ -584,7 +585,7 @@ describe('early stopping: a report is judged as it is recorded', () => {
       direction: 'MINIMIZE',
       median: null,
       successiveHalving: { minSteps: 1, reductionFactor: 2, maxSteps: null },
-      baseline: steps([3, 1]),
+      baseline: seriesBeforeOf(steps([3, 1])),
       completed: [],
       // Rung 1 (step 2): three others recorded 0.2, 0.4 and 0.9; with this one's 0.5 the best half is kept, the cutoff 0.4.
       recordedAt: (rung) => (rung === 1 ? [0.9, 0.2, 0.4] : []),

@@ -6,9 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { judgeReport } from '../../src/domain/job/early-stopping.js';
 import {
   medianPrunes,
   nanPercentile,
+  seriesBeforeOf,
   successiveHalving,
   type Direction,
   type MedianRule,
@@ -29,8 +31,15 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/optuna/decisions.js
   scenarios: Scenario[];
 };
 
+/**
+ * How one report is judged: by the rules on the trial's whole series, or as
+ * the server judges a report (`judgeReport`), against what the rules read of
+ * the series before it (its summary, as the read model answers it).
+ */
+type Judging = 'whole series' | 'report against the series before it';
+
 /** Replays a scenario; returns the reports where Trialog's decision differs from Optuna's. */
-function replay(scenario: Scenario): string[] {
+function replay(scenario: Scenario, judging: Judging = 'whole series'): string[] {
   const values = new Map<number, Map<number, number>>();
   const rungs = new Map<number, number[]>(); // trial -> value per rung reached
   const completed = new Set<number>();
@@ -42,9 +51,30 @@ function replay(scenario: Scenario): string[] {
     }
     const trial = values.get(entry.trial) ?? new Map<number, number>();
     values.set(entry.trial, trial);
+    const before = seriesBeforeOf(new Map(trial));
     if (!trial.has(entry.step)) trial.set(entry.step, entry.value); // first value stands
     let prune: boolean;
-    if (scenario.kind === 'median') {
+    if (judging === 'report against the series before it') {
+      const own = rungs.get(entry.trial) ?? [];
+      const verdict = judgeReport(
+        {
+          metric: 'objective',
+          direction: scenario.direction,
+          median: scenario.kind === 'median' ? (scenario.rule as MedianRule) : null,
+          successiveHalving: scenario.kind === 'median' ? null : (scenario.rule as SuccessiveHalvingRule),
+          baseline: before,
+          completed: [...completed].map((n) => values.get(n)!),
+          recordedAt: (rung) =>
+            [...rungs].filter(([n, r]) => n !== entry.trial && r.length > rung).map(([, r]) => r[rung]!),
+        },
+        [{ name: 'objective', step: entry.step, value: entry.value }],
+        own.length,
+      );
+      for (const { value } of verdict.reached) own.push(value);
+      rungs.set(entry.trial, own);
+      // A step the trial had is not judged again: Optuna's verdict on it is the one it had at that step.
+      prune = before.has(entry.step) ? entry.prune : verdict.prune !== null;
+    } else if (scenario.kind === 'median') {
       const done = [...completed].map((n) => values.get(n)!);
       prune = medianPrunes(scenario.rule as MedianRule, scenario.direction, trial, done);
     } else {
@@ -70,14 +100,16 @@ function replay(scenario: Scenario): string[] {
 describe(`the same decisions as Optuna ${fixture.optuna}`, () => {
   for (const kind of ['median', 'successiveHalving'] as const) {
     const scenarios = fixture.scenarios.filter((s) => s.kind === kind);
-    it(`${kind}: ${scenarios.length} recorded scenarios, every decision equal`, () => {
-      const reports = scenarios.flatMap((s) => s.log.filter((e) => 'trial' in e));
-      expect(reports.length).toBeGreaterThan(1000);
-      // The fixture exercises both answers.
-      expect(reports.some((r) => 'prune' in r && r.prune)).toBe(true);
-      const mismatches = scenarios.flatMap((s, i) => replay(s).map((m) => `scenario ${i}: ${m}`));
-      expect(mismatches).toEqual([]);
-    });
+    for (const judging of ['whole series', 'report against the series before it'] as const) {
+      it(`${kind}, each ${judging}: ${scenarios.length} recorded scenarios, every decision equal`, () => {
+        const reports = scenarios.flatMap((s) => s.log.filter((e) => 'trial' in e));
+        expect(reports.length).toBeGreaterThan(1000);
+        // The fixture exercises both answers.
+        expect(reports.some((r) => 'prune' in r && r.prune)).toBe(true);
+        const mismatches = scenarios.flatMap((s, i) => replay(s, judging).map((m) => `scenario ${i}: ${m}`));
+        expect(mismatches).toEqual([]);
+      });
+    }
   }
 });
 
@@ -178,6 +210,51 @@ describe('median: hand-computed cases', () => {
     expect(nanPercentile([1, 2, 3, 4], 50)).toBe(2.5);
     expect(nanPercentile([5, 1, 3], 50)).toBe(3);
     expect(nanPercentile([1, 2, 3, 4], 25)).toBe(1.75);
+  });
+});
+
+describe('a report judged against the series before it', () => {
+  // Interval 4 from step 0: steps 8 to 11 share an interval; only the first of them reported is judged.
+  const rule: MedianRule = { startupJobs: 0, warmupSteps: 0, intervalSteps: 4, minJobs: 1 };
+  const completed = [values([[9, 1]]), values([[9, 1]])];
+  const judging = (before: [number, number][]) => ({
+    metric: 'loss',
+    direction: 'MINIMIZE' as const,
+    median: rule,
+    successiveHalving: null,
+    baseline: seriesBeforeOf(values(before)),
+    completed,
+    recordedAt: () => [],
+  });
+
+  it('given steps 0 and 9, when step 8 comes late, then it counts as the step before the last: 9 is no longer first in its interval and is kept (as Optuna)', () => {
+    const verdict = judgeReport(
+      judging([
+        [0, 5],
+        [9, 5],
+      ]),
+      [{ name: 'loss', step: 8, value: 5 }],
+      0,
+    );
+    expect(verdict.prune).toBeNull();
+    // The same series, whole: Optuna's rule agrees.
+    expect(
+      medianPrunes(
+        rule,
+        'MINIMIZE',
+        values([
+          [0, 5],
+          [9, 5],
+          [8, 5],
+        ]),
+        completed,
+      ),
+    ).toBe(false);
+  });
+
+  it('given step 0 only, when step 9 comes, then it is first in its interval and judged against the median at 9', () => {
+    const verdict = judgeReport(judging([[0, 5]]), [{ name: 'loss', step: 9, value: 5 }], 0);
+    expect(verdict.prune).toMatchObject({ rule: 'median', step: 9, threshold: 1, comparedTrials: 2 });
   });
 });
 

@@ -29,10 +29,93 @@ export interface SuccessiveHalvingRule {
   maxSteps: number | null;
 }
 
-export function lastStep(values: Intermediate): number | undefined {
-  let last: number | undefined;
-  for (const step of values.keys()) if (last === undefined || step > last) last = step;
-  return last;
+/** A point of a series: a step and the first value reported for it. */
+export interface StepValue {
+  step: number;
+  value: number;
+}
+
+/** A trial's series before a report, as much of it as the rules read (see TrialSeries). */
+export interface SeriesBefore {
+  /** Its two largest steps, largest first (fewer when it has fewer). */
+  top: readonly StepValue[];
+  /** The least and greatest of its values that are not NaN; NaN when it has none. */
+  min: number;
+  max: number;
+  /** Whether it has a value at this step. */
+  has(step: number): boolean;
+}
+
+/** A series with no point yet. */
+export const EMPTY_SERIES: SeriesBefore = { top: [], min: Number.NaN, max: Number.NaN, has: () => false };
+
+/** What the rules read of a whole series held in memory. */
+export function seriesBeforeOf(values: Intermediate): SeriesBefore {
+  const series = new TrialSeries(EMPTY_SERIES);
+  for (const [step, value] of values) series.add(step, value);
+  return series.summary((step) => values.has(step));
+}
+
+/**
+ * What the rules read of the trial being judged, kept as it grows, whatever
+ * its length: its two largest steps with their values (Optuna's `last_step`,
+ * and the step before it for the interval check), its best values (numpy's
+ * nanmin and nanmax), and whether a step is already in it. A report is judged
+ * against this, not against the whole series: its cost is the report's, not
+ * the job's history's.
+ */
+export class TrialSeries {
+  /** The largest steps, largest first: at most two. */
+  private top: StepValue[];
+  private min: number;
+  private max: number;
+  private readonly added = new Set<number>();
+
+  constructor(private readonly before: SeriesBefore) {
+    this.top = before.top.slice(0, 2);
+    this.min = before.min;
+    this.max = before.max;
+  }
+
+  /** A whole series held in memory. */
+  static of(values: Intermediate): TrialSeries {
+    return new TrialSeries(seriesBeforeOf(values));
+  }
+
+  has(step: number): boolean {
+    return this.added.has(step) || this.before.has(step);
+  }
+
+  /** A step new to the series (one it has keeps its first value: see `has`). */
+  add(step: number, value: number): void {
+    this.added.add(step);
+    const [first, second] = this.top;
+    if (!first || step > first.step) this.top = first ? [{ step, value }, first] : [{ step, value }];
+    else if (!second || step > second.step) this.top = [first, { step, value }];
+    if (Number.isNaN(value)) return;
+    this.min = Number.isNaN(this.min) ? value : Math.min(this.min, value);
+    this.max = Number.isNaN(this.max) ? value : Math.max(this.max, value);
+  }
+
+  /** The series as it stands, for judging a later report against (`has` answers for the steps). */
+  summary(has: (step: number) => boolean): SeriesBefore {
+    return { top: [...this.top], min: this.min, max: this.max, has };
+  }
+
+  /** Optuna's `trial.last_step`, with its value. */
+  get last(): StepValue | undefined {
+    return this.top[0];
+  }
+
+  /** The largest step before the last one, -1 when there is none. */
+  get stepBeforeLast(): number {
+    return this.top[1]?.step ?? -1;
+  }
+
+  /** numpy's nanmax / nanmin over the values: NaN only when every value is NaN. */
+  best(direction: Direction): number {
+    return direction === 'MAXIMIZE' ? this.max : this.min;
+  }
 }
 
 /**
@@ -56,23 +139,23 @@ export function medianPrunes(
   trial: Intermediate,
   completed: readonly Intermediate[],
 ): boolean {
-  return medianVerdict(rule, direction, trial, completed).prune;
+  return medianVerdict(rule, direction, TrialSeries.of(trial), completed).prune;
 }
 
 /** `medianPrunes` with the median it compared against and the number of completed trials behind it. */
 export function medianVerdict(
   rule: MedianRule,
   direction: Direction,
-  trial: Intermediate,
+  trial: TrialSeries,
   completed: readonly Intermediate[],
 ): Verdict {
   if (completed.length === 0) return KEEP;
   if (completed.length < rule.startupJobs) return KEEP;
-  const step = lastStep(trial);
+  const step = trial.last?.step;
   if (step === undefined) return KEEP;
   if (step < rule.warmupSteps) return KEEP;
-  if (!isFirstInIntervalStep(step, trial, rule.warmupSteps, rule.intervalSteps)) return KEEP;
-  const best = bestOf([...trial.values()], direction);
+  if (!isFirstInIntervalStep(step, trial.stepBeforeLast, rule.warmupSteps, rule.intervalSteps)) return KEEP;
+  const best = trial.best(direction);
   if (Number.isNaN(best)) return { prune: true, threshold: null, comparedTrials: null };
   const { percentile: median, trials } = percentileAtStep(completed, direction, step, 50, rule.minJobs);
   if (Number.isNaN(median)) return KEEP;
@@ -80,18 +163,15 @@ export function medianVerdict(
   return { prune, threshold: median, comparedTrials: trials };
 }
 
-function isFirstInIntervalStep(step: number, trial: Intermediate, warmupSteps: number, intervalSteps: number): boolean {
+/** Optuna's `_is_first_in_interval_step`: `secondLastStep` is the largest step before `step` (-1: none). */
+function isFirstInIntervalStep(
+  step: number,
+  secondLastStep: number,
+  warmupSteps: number,
+  intervalSteps: number,
+): boolean {
   const nearestLowerPruningStep = Math.floor((step - warmupSteps) / intervalSteps) * intervalSteps + warmupSteps;
-  let secondLastStep = -1;
-  for (const s of trial.keys()) if (s > secondLastStep && s !== step) secondLastStep = s;
   return secondLastStep < nearestLowerPruningStep;
-}
-
-/** numpy's nanmax / nanmin: NaN only when every value is NaN. */
-function bestOf(values: number[], direction: Direction): number {
-  const real = values.filter((v) => !Number.isNaN(v));
-  if (real.length === 0) return Number.NaN;
-  return direction === 'MAXIMIZE' ? Math.max(...real) : Math.min(...real);
 }
 
 function percentileAtStep(
@@ -138,7 +218,7 @@ export function successiveHalving(
   rungsReached: number,
   recordedAt: (rung: number) => readonly number[],
 ): RungDecision {
-  const { prune, reached } = successiveHalvingVerdict(rule, direction, trial, rungsReached, recordedAt);
+  const { prune, reached } = successiveHalvingVerdict(rule, direction, TrialSeries.of(trial), rungsReached, recordedAt);
   return { prune, reached };
 }
 
@@ -150,13 +230,13 @@ export function successiveHalving(
 export function successiveHalvingVerdict(
   rule: SuccessiveHalvingRule,
   direction: Direction,
-  trial: Intermediate,
+  trial: TrialSeries,
   rungsReached: number,
   recordedAt: (rung: number) => readonly number[],
 ): RungDecision & Verdict & { rung: number | null } {
-  const step = lastStep(trial);
-  if (step === undefined) return { ...KEEP, reached: [], rung: null };
-  const value = trial.get(step)!;
+  const last = trial.last;
+  if (last === undefined) return { ...KEEP, reached: [], rung: null };
+  const { step, value } = last;
   const reached: { rung: number; value: number }[] = [];
   for (let rung = rungsReached; ; rung++) {
     const promotionStep = rule.minSteps * rule.reductionFactor ** rung;

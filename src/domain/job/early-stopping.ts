@@ -5,13 +5,16 @@
  * prunes keep none of its points past the pruning step: once pruned, the job
  * has stopped there, whatever else the same call carried.
  *
- * Pure: the caller gathers what the rule compares against (the job's own
- * objective points so far, the completed trials, the values recorded at a rung).
+ * Pure: the caller gathers what the rule compares against (what the rules read
+ * of the job's own objective points so far, the completed trials, the values
+ * recorded at a rung).
  */
 import {
   medianVerdict,
   successiveHalvingVerdict,
+  TrialSeries,
   type Direction,
+  type SeriesBefore,
   type Intermediate,
   type MedianRule,
   type SuccessiveHalvingRule,
@@ -25,8 +28,8 @@ export interface EarlyStopping {
   /** Exactly one of the two rules is set. */
   median: MedianRule | null;
   successiveHalving: SuccessiveHalvingRule | null;
-  /** The objective's points the job had before this report (step -> first value). */
-  baseline: Intermediate;
+  /** The job's objective series before this report: what the rules read of it, not the whole series. */
+  baseline: SeriesBefore;
   /** Median: the objective's points of each of the experiment's completed jobs. */
   completed: readonly Intermediate[];
   /** Successive halving: the values the experiment's other trials recorded at a rung. */
@@ -50,11 +53,11 @@ export function judgeReport(
   points: readonly { name: string; step: number; value: number }[],
   rungsBefore: number,
 ): ReportVerdict {
-  const values = new Map(rule.baseline);
+  const values = new TrialSeries(rule.baseline);
   const reached: { rung: number; value: number }[] = [];
   for (const point of points) {
     if (point.name !== rule.metric || values.has(point.step)) continue;
-    values.set(point.step, point.value);
+    values.add(point.step, point.value);
     const judged = { step: point.step, value: point.value };
     if (rule.median) {
       const verdict = medianVerdict(rule.median, rule.direction, values, rule.completed);
