@@ -55,6 +55,12 @@ async function workerOn(url: string): Promise<Worker> {
   };
 }
 
+/** What the server sent through the proxy once its clients read again: whether it stopped sending, and when. */
+function passedSince(resumed: { at: number; bytes: number }, now: { bytes: number; lastAt: number | undefined }) {
+  const last = now.lastAt === undefined ? 'never' : `${((now.lastAt - resumed.at) / 1000).toFixed(1)} s after`;
+  return `the server sent ${now.bytes - resumed.bytes} bytes after the clients read again, the last ${last}`;
+}
+
 /** What a stalled client saw: the positions (or offsets) it was sent, then how its subscription ended. */
 interface Seen {
   delivered: string[];
@@ -208,6 +214,7 @@ async function stall(writtenMiB: number): Promise<Stall> {
       }
     });
     proxy.resume();
+    const resumed = { at: Date.now(), bytes: proxy.fromServer().bytes };
     const progress = (name: string, { delivered, ending }: Seen) =>
       `${name}: ${delivered.length} delivered, last ${delivered.at(-1)}, ${ending ? `ended ${ending.extensions.code}` : 'not ended'}`;
     const [[sseSeen], [wsEvents, wsLogs]] = await within(
@@ -217,6 +224,7 @@ async function stall(writtenMiB: number): Promise<Stall> {
           progress('SSE events', sse.seen[0]!),
           progress('graphql-ws events', ws.seen[0]!),
           progress('graphql-ws jobLogs', ws.seen[1]!),
+          passedSince(resumed, proxy.fromServer()),
         ].join('; ')})`,
       Promise.all([sse.ended, ws.ended]),
     );

@@ -15,6 +15,8 @@ export interface StallingProxy {
   resume(): void;
   /** Drop every connection through the proxy at once, as a dying server or a broken network does; new ones still pass. */
   cut(): void;
+  /** Bytes passed from the server to its clients so far, and when the last of them came (for a failure's message). */
+  fromServer(): { bytes: number; lastAt: number | undefined };
   close(): Promise<void>;
 }
 
@@ -22,12 +24,18 @@ export async function stallingProxy(serverUrl: string): Promise<StallingProxy> {
   const target = new URL(serverUrl);
   const upstreams = new Set<Socket>();
   let stalled = false;
+  let bytesFromServer = 0;
+  let lastFromServerAt: number | undefined;
   const proxy = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
     upstreams.add(upstream);
     if (stalled) upstream.pause();
     client.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => client.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      bytesFromServer += chunk.length;
+      lastFromServerAt = Date.now();
+      client.write(chunk);
+    });
     const end = () => {
       upstreams.delete(upstream);
       client.destroy();
@@ -50,6 +58,7 @@ export async function stallingProxy(serverUrl: string): Promise<StallingProxy> {
       stalled = false;
       for (const upstream of upstreams) upstream.resume();
     },
+    fromServer: () => ({ bytes: bytesFromServer, lastAt: lastFromServerAt }),
     cut: () => {
       for (const upstream of upstreams) upstream.destroy(new Error('cut by the proxy'));
     },
