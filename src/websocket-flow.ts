@@ -34,16 +34,36 @@ export interface SocketFlow {
 
 type SendCallback = (error?: Error) => void;
 
+/**
+ * How often a socket with waiting subscriptions is looked at again, in case
+ * neither a send's completion nor the connection's `drain` said it may go on.
+ */
+const RECHECK_MS = 500;
+
 export function controlSocketFlow(socket: WebSocket, limits: SocketFlowLimits): SocketFlow {
   const waiting = new Set<() => void>();
   let sent = 0;
   const writable = () => socket.readyState !== socket.OPEN || socket.bufferedAmount < limits.highWaterBytes;
+  let recheck: NodeJS.Timeout | undefined;
   const wakeIfWritable = () => {
     if (waiting.size === 0 || !writable()) return;
     for (const wake of waiting) wake();
     waiting.clear();
+    clearInterval(recheck);
+    recheck = undefined;
   };
   socket.once('close', wakeIfWritable);
+  // The connection's `drain` (its buffer emptied after a write that had to wait) is the other moment to look:
+  // bytes written without a completion of ours (a ping) may be the last to leave. And while anyone waits the
+  // socket is looked at twice a second: a stalled subscription that the transport could serve was seen once in
+  // CI under load (test/e2e/subscriber-memory.test.ts), its cause not found; a missed wake-up now costs at
+  // most that, never the subscription.
+  (socket as unknown as { _socket?: NodeJS.EventEmitter })._socket?.on('drain', wakeIfWritable);
+  const waitUntilWritable = () =>
+    new Promise<void>((resolve) => {
+      waiting.add(resolve);
+      recheck ??= setInterval(wakeIfWritable, RECHECK_MS);
+    });
 
   // Every message goes through send, and the buffer shrinks only as sends complete: each
   // completion is the moment to see whether the waiting subscriptions may go on.
@@ -66,7 +86,7 @@ export function controlSocketFlow(socket: WebSocket, limits: SocketFlowLimits): 
   };
 
   return {
-    whenWritable: () => (writable() ? Promise.resolve() : new Promise<void>((resolve) => waiting.add(resolve))),
+    whenWritable: () => (writable() ? Promise.resolve() : waitUntilWritable()),
     get sent() {
       return sent;
     },
