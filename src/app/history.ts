@@ -6,10 +6,10 @@
  * GraphQL layer: nothing here appends.
  */
 import type { Limits } from '../limits.js';
-import type { EventFilter, EventStore, RecordedEvent } from '../store/port.js';
+import type { EventFilter, EventStore } from '../store/port.js';
 import { readLogPage, readStreamPage, type EventFields, type EventPage } from './audit-log.js';
 import { jobAt, type PastJob } from './job-history.js';
-import { foldAt, type PointInTime } from './time-travel.js';
+import { foldAt, type FoldableKind, type PointInTime } from './time-travel.js';
 
 export class History {
   constructor(
@@ -40,12 +40,7 @@ export class History {
 
   /** Any aggregate as it stood at a revision of its stream or at a time, folded from the stream. */
   foldAt<E, S>(
-    kind: {
-      streamId(id: string): string;
-      parse(event: RecordedEvent): E;
-      evolve(state: S | undefined, event: E): S | undefined;
-      initialState: S | undefined;
-    },
+    kind: FoldableKind<E, S>,
     id: string,
     at: PointInTime,
   ): Promise<{ state: S; revision: number } | undefined> {

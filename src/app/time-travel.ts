@@ -32,15 +32,18 @@ export function upTo(events: readonly RecordedEvent[], at: PointInTime): Recorde
 /** Events read per page while folding into the past. */
 const PAGE_EVENTS = 16;
 
+/** What folding an aggregate into the past needs of its kind (src/domain/kinds.ts). */
+export interface FoldableKind<E, S> {
+  streamId(id: string): string;
+  parse(event: RecordedEvent): E;
+  evolve(state: S | undefined, event: E): S | undefined;
+  initialState: S | undefined;
+}
+
 /** The aggregate `id` of `kind` folded up to the point; undefined when its stream has no event there. */
 export async function foldAt<E, S>(
   store: EventStore,
-  kind: {
-    streamId(id: string): string;
-    parse(event: RecordedEvent): E;
-    evolve(state: S | undefined, event: E): S | undefined;
-    initialState: S | undefined;
-  },
+  kind: FoldableKind<E, S>,
   id: string,
   at: PointInTime,
 ): Promise<{ state: S; revision: number } | undefined> {
