@@ -10,22 +10,12 @@ import { ExperimentQueries } from '../../projections/experiments-queries.js';
 import { metricWriter } from '../../projections/metric-series.js';
 import { seriesBeforeOf } from '../../src/domain/experiment/pruners.js';
 import { readModelProjections } from '../../src/trialog.js';
-
-/** A small seeded generator (mulberry32): a failing case is replayed by its seed. */
-function randomOf(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { randomOf } from '../helpers/seeded-random.js';
 
 describe('a job series as the early-stopping rules read it from the read model', () => {
   it('given reports in any order, with steps repeated and other metrics between, then it is what the rules read of the whole series', () => {
     for (let seed = 1; seed <= 30; seed++) {
-      const random = randomOf(seed);
+      const { next: random } = randomOf(seed);
       const db = new Database(':memory:');
       for (const make of readModelProjections) make(db);
       const metrics = metricWriter(db);
