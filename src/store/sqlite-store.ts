@@ -301,7 +301,7 @@ export class SqliteEventStore implements EventStore {
   /**
    * The group's transaction, begun and committed here rather than by a transaction function, so that the
    * time from its COMMIT until durable is measured on its own. The appends inside run under savepoints.
-   * Answers with the head as committed: the position the group must be durable through.
+   * Answers with the position the group must be durable through: the last its answers name.
    */
   private commitGroup(group: readonly QueuedAppend[]) {
     const { begin, commit, rollback } = this.sql;
@@ -309,8 +309,12 @@ export class SqliteEventStore implements EventStore {
     try {
       const outcomes = this.groupTransaction(group);
       const started = performance.now();
-      const head = this.headNumber();
       commit.run();
+      // What the group's answers name must be durable: its own events, or those a retried append found stored.
+      const head = outcomes.reduce(
+        (last, o) => Math.max(last, 'result' in o ? parsePosition(o.result.position) : 0),
+        0,
+      );
       return { outcomes, started, head };
     } catch (error) {
       if (this.#db.inTransaction) rollback.run();
