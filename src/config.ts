@@ -81,6 +81,7 @@ const Config = z.object({
   TRIALOG_STORE_START_SECONDS: seconds(60, 1),
   TRIALOG_SYNCHRONOUS: z.enum(['FULL', 'NORMAL'], { error: 'must be FULL or NORMAL' }).default('FULL'),
   TRIALOG_AGGREGATE_CACHE_BYTES: count(DEFAULT_CACHE_BYTES),
+  TRIALOG_READ_MODEL_THREAD: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   // Sent in an HTTP header (or connectionParams) and compared exactly, after the header's spaces are trimmed: a key
   // with spaces or characters a header cannot carry as they are would be accepted here and never match.
   TRIALOG_ADMIN_KEY: z
@@ -118,7 +119,10 @@ const Config = z.object({
 export interface TrialogConfig {
   port: number;
   host: string;
-  /** SQLite file for the event store (embedded mode) and the read models. */
+  /**
+   * SQLite file for the event store (embedded mode; the read models then beside it, see
+   * src/read-model-db.ts), or of the read models alone (with EventStoreDB).
+   */
   dbPath: string;
   /** When set, events live in EventStoreDB; `dbPath` then holds only read models. */
   eventStoreUrl: string | undefined;
@@ -131,6 +135,8 @@ export interface TrialogConfig {
   storeStartSeconds: number;
   /** Bytes of folded aggregate states each repository keeps cached (jobs, experiments). */
   aggregateCacheBytes: number;
+  /** Whether the read models are written on a thread of their own (projections/apply-thread.ts). */
+  readModelThread: boolean;
   graphql: GraphQLLimits;
   /** Every size and count an input or a read may have (TRIALOG_LIMIT_*, src/limits.ts). */
   limits: Limits;
@@ -247,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TrialogConfig 
     readModelWaitSeconds: c.TRIALOG_READ_MODEL_WAIT_SECONDS,
     storeStartSeconds: c.TRIALOG_STORE_START_SECONDS,
     aggregateCacheBytes: c.TRIALOG_AGGREGATE_CACHE_BYTES,
+    readModelThread: c.TRIALOG_READ_MODEL_THREAD === 'on',
     adminKey: c.TRIALOG_ADMIN_KEY,
     maxSubscriberBacklog: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG,
     maxSubscriberBacklogBytes: c.TRIALOG_MAX_SUBSCRIBER_BACKLOG_BYTES,

@@ -1,23 +1,24 @@
 /**
- * The read models' own SQLite connection. In embedded mode it is a second
- * connection on the event store's file (the store hands its own to no one);
- * beside EventStoreDB it is a file of the read models alone.
+ * The read models' own SQLite database. In embedded mode it is a file beside
+ * the event store's (`readModelPathOf`); beside EventStoreDB it is the file
+ * TRIALOG_DB names.
  *
- * Why the same file and not one beside it: an existing database upgrades with
- * nothing to move or rebuild, a backup of the file is still the whole state,
- * and two servers on one store still share one read model. What a file of
- * their own would have bought, appends never waiting for a projection batch's
- * write lock, is already true within one process (better-sqlite3 runs each
- * transaction to its end on the one thread, so the two connections never hold
- * the lock at the same time); between two server processes an append may wait
- * for another process's batch, which is bounded (500 events, 16 MiB) and
- * retried on SQLITE_BUSY as before.
+ * Why a file of its own and not tables in the store's: SQLite lets one
+ * connection write a file at a time. With the read models written on a thread
+ * of their own (projections/apply-thread.ts), an append on the main thread
+ * would otherwise wait, blocking it, for the thread's batch to commit, and the
+ * batch for the append. Two servers on one store still share one read model
+ * (both find the same file beside the store's). What a backup needs is the
+ * store's file alone: the read models are rebuilt from the log when theirs is
+ * missing. A store written by a Trialog that kept the read models in the
+ * store's file has them built afresh in the new file at the first start; the
+ * old tables are dropped from the store's file then (./legacy-read-models.ts).
  *
  * Durability is per connection: this one commits with `synchronous=NORMAL`
  * (no fsync per commit; in WAL mode such a commit can only be lost together
  * with what came after it, and a lost one is re-applied from the checkpoint at
  * the next start), while the store's connection keeps the appends' own
- * setting. Nobody switches either back and forth.
+ * setting.
  */
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
@@ -28,4 +29,12 @@ export function openReadModelDb(path: string): SqliteDatabase {
   readDb.pragma('synchronous = NORMAL');
   readDb.pragma('busy_timeout = 5000');
   return readDb;
+}
+
+/** The embedded store's read-model file: `trialog.db` → `trialog.read-models.db` (`:memory:` stays in memory). */
+export function readModelPathOf(storePath: string): string {
+  if (storePath === ':memory:') return storePath;
+  return storePath.endsWith('.db')
+    ? `${storePath.slice(0, -'.db'.length)}.read-models.db`
+    : `${storePath}.read-models.db`;
 }

@@ -24,22 +24,21 @@ import { EventStoreDbEventStore } from './store/eventstoredb-store.js';
 import { reachAtStart } from './store/eventstoredb/reach-at-start.js';
 import type { EventStore } from './store/port.js';
 import { SqliteEventStore } from './store/sqlite-store.js';
-import { openReadModelDb } from './read-model-db.js';
+import { openReadModelDb, readModelPathOf } from './read-model-db.js';
+import { dropLegacyReadModels } from './legacy-read-models.js';
 import { ExperimentQueries } from '../projections/experiments-queries.js';
 import { JobQueries } from '../projections/jobs-queries.js';
-import { accessProjection } from '../projections/access-projection.js';
-import { experimentsProjection } from '../projections/experiments-projection.js';
-import { jobsProjection } from '../projections/jobs-projection.js';
-import { mappingsProjection } from '../projections/mappings-projection.js';
 import { MappingQueries } from '../projections/mappings-queries.js';
 import { ProjectionRunner } from '../projections/runner.js';
+import { readModelProjections } from '../projections/read-models.js';
+import { startApplyThread } from '../projections/apply-thread.js';
 import { quietLogger, type Logger } from './observability/logger.js';
 import { TrialogMetrics } from './observability/metrics.js';
 import { instrumentReadSide, instrumentStore } from './observability/trialog-metrics.js';
 
 export interface Trialog {
   store: EventStore;
-  /** The read models' connection (in embedded mode: a second connection on the event store's own file). */
+  /** The read models' connection (in embedded mode: on their file beside the event store's, see src/read-model-db.ts). */
   readDb: SqliteDatabase;
   runner: ProjectionRunner;
   feed: LiveFeed;
@@ -61,7 +60,9 @@ export interface Trialog {
 }
 
 export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'synchronous'> &
-  Partial<Pick<TrialogConfig, 'maxAppendBytes' | 'readModelWaitSeconds' | 'storeStartSeconds' | 'limits'>> & {
+  Partial<
+    Pick<TrialogConfig, 'maxAppendBytes' | 'readModelWaitSeconds' | 'storeStartSeconds' | 'limits' | 'readModelThread'>
+  > & {
     adminKey?: string;
     /** Events one live subscriber may have waiting before it is ended with where to resume. */
     maxSubscriberBacklog?: number;
@@ -73,13 +74,13 @@ export type StoreConfig = Pick<TrialogConfig, 'dbPath' | 'eventStoreUrl' | 'sync
     logger?: Logger;
   };
 
-// Experiments first: a job's objective is its experiment's, looked up while projecting the job.
-export const readModelProjections = [
-  experimentsProjection,
-  jobsProjection,
-  mappingsProjection,
-  accessProjection,
-] as const;
+export { readModelProjections };
+
+/**
+ * Batches of events at least this large are written on the read models' thread (about 400 metric points);
+ * smaller ones cost less to write here than to hand over (projections/runner.ts, `applyLargeWith`).
+ */
+const LARGE_BATCH_BYTES = 32 * 1024;
 
 /**
  * `options.eventStore`: an event store opened by the caller, the read models then in `config.dbPath` on
@@ -91,6 +92,7 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
   const limits = config.limits ?? defaultLimits;
   let store: EventStore;
   let readDb: SqliteDatabase;
+  let readModelPath = config.dbPath;
   if (options.eventStore) {
     store = options.eventStore;
     readDb = openReadModelDb(config.dbPath);
@@ -109,8 +111,12 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
       maxAppendBytes: config.maxAppendBytes,
     });
     store = sqlite;
-    // The same file, through a connection of the read side's own (see src/read-model-db.ts).
-    readDb = openReadModelDb(config.dbPath);
+    // A file of the read side's own beside the store's (see src/read-model-db.ts).
+    readModelPath = readModelPathOf(config.dbPath);
+    const dropped = dropLegacyReadModels(config.dbPath);
+    if (dropped > 0)
+      logger.warn(`dropped ${dropped} read-model tables from the store's file: they are rebuilt in ${readModelPath}`);
+    readDb = openReadModelDb(readModelPath);
   }
   const metrics = new TrialogMetrics();
   instrumentStore(metrics, store);
@@ -119,6 +125,9 @@ export async function openTrialog(config: StoreConfig, options: { eventStore?: E
     { onSubscriberTooSlow: () => metrics.subscribersEndedTooSlow.inc() },
   );
   const runner = new ProjectionRunner(store, readDb, readModelProjections, feed, logger);
+  // A thread needs a file it can open a connection of its own on.
+  if (config.readModelThread && readModelPath !== ':memory:')
+    runner.applyLargeWith(await startApplyThread(readModelPath), LARGE_BATCH_BYTES);
   runner.start();
   await runner.catchUp();
   instrumentReadSide(metrics, { store, readDb, runner, feed });

@@ -6,7 +6,7 @@ import type { TrialogConfig } from '../config.js';
 import { EventStoreDbEventStore } from '../store/eventstoredb-store.js';
 import type { EventStore } from '../store/port.js';
 import { SqliteEventStore } from '../store/sqlite-store.js';
-import { openReadModelDb } from '../read-model-db.js';
+import { openReadModelDb, readModelPathOf } from '../read-model-db.js';
 
 export interface CliStore {
   store: EventStore;
@@ -41,8 +41,8 @@ export function openCliStore(config: TrialogConfig): CliStore {
     store,
     // Positions are a gapless AUTOINCREMENT (events are never deleted): the head is the count.
     size: async () => Number((await store.headPosition()) ?? 0),
-    // The same file through a connection of its own, as the server's read side has.
-    readModels: () => (readDb ??= openReadModelDb(config.dbPath)),
+    // The read models' file beside the store's, as the server's read side has.
+    readModels: () => (readDb ??= openReadModelDb(readModelPathOf(config.dbPath))),
     async close() {
       readDb?.close();
       await store.close();

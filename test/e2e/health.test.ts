@@ -9,6 +9,7 @@ import { judgeReadiness, type LagReading } from '../../src/http/health.js';
 import { createJob } from '../helpers/jobs.js';
 import { serverProcessesPerTest, type ServerProcess } from '../helpers/process.js';
 import { gqlClient, ok, startTestServer, type TestServer } from '../helpers/server.js';
+import { readModelPathOf } from '../../src/read-model-db.js';
 
 const processes = serverProcessesPerTest();
 const ADMIN_KEY = 'k'.repeat(40);
@@ -99,7 +100,7 @@ describe('given a server whose read models stop for good', () => {
 
     // What a server of another read-model version does to the shared file when it starts: the runner
     // here must not apply the log to tables it no longer owns, and stops.
-    const db = new Database(dbPath);
+    const db = new Database(readModelPathOf(dbPath));
     db.prepare('UPDATE read_model_version SET version = version + 1').run();
     db.close();
     const refused = await gql('mutation { createJob(input: { labels: ["after"] }) { id } }');

@@ -18,6 +18,7 @@ import { chattyValue, writeChattyJobs } from '../helpers/metric-log.js';
 import { startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { dumpTable, readModelTables, rebuildReadModels } from '../helpers/read-models.js';
 import { errorCode, gqlClient, ok, startTestServer, tempDir, type Gql, type TestServer } from '../helpers/server.js';
+import { readModelPathOf } from '../../src/read-model-db.js';
 
 const REPORT = `mutation($input: ReportMetricsInput!) { reportMetrics(input: $input) { shouldStop job { revision } } }`;
 const SERIES = `query($id: ID!, $names: [String!]) { job(id: $id) { metrics(names: $names) {
@@ -364,7 +365,7 @@ describe('read models built before the metric index', () => {
       await t.stop();
 
       // What the previous version left: its metric_points shape, no metric_series, its version.
-      const old = new Database(dbPath);
+      const old = new Database(readModelPathOf(dbPath));
       old.exec(`DROP TABLE metric_series; ALTER TABLE metric_points DROP COLUMN revision;`);
       old.prepare('UPDATE read_model_version SET version = ?').run(READ_MODEL_VERSION - 1);
       old.close();

@@ -70,6 +70,8 @@ export async function startTestServer(
     dashboardDir?: string;
     /** Input and read limits other than the defaults (as TRIALOG_LIMIT_* would set them). */
     limits?: Partial<Limits>;
+    /** Write large batches of the read models on their own thread, as the server does by default. */
+    readModelThread?: boolean;
   } = {},
 ): Promise<TestServer> {
   const dir = options.dbPath ? undefined : tempDir();
@@ -82,6 +84,7 @@ export async function startTestServer(
     maxSubscriberBacklog: options.maxSubscriberBacklog,
     maxSubscriberBacklogBytes: options.maxSubscriberBacklogBytes,
     limits: withLimits(options.limits),
+    readModelThread: options.readModelThread,
   });
   const server = await startServer(trialog, {
     port: 0,
