@@ -36,6 +36,15 @@ export function eventBytes(event: SizedEvent): number {
   return jsonBytes(event.data) + jsonBytes(event.metadata) + 2 * event.type.length;
 }
 
+/** The same, for an event whose data and metadata are JSON already (a store that serializes once). */
+export function serializedEventBytes(
+  type: string,
+  dataJson: string | undefined,
+  metadataJson: string | undefined,
+): number {
+  return Buffer.byteLength(dataJson ?? '') + Buffer.byteLength(metadataJson ?? '') + 2 * type.length;
+}
+
 /** An append's size: the sum of its events'. */
 export function appendBytes(events: readonly SizedEvent[]): number {
   let total = 0;

@@ -42,7 +42,7 @@ import {
   type SubscribeOptions,
   type WholeEvents,
 } from './port.js';
-import { DEFAULT_MAX_APPEND_BYTES, assertAppendFits } from './append-size.js';
+import { AppendTooLargeError, DEFAULT_MAX_APPEND_BYTES, serializedEventBytes } from './append-size.js';
 import { catchUpSubscription } from './catch-up-subscription.js';
 import { DurableHead, walFileSync, type SyncWal } from './durable-head.js';
 import { statementCache, type PreparedBySql } from '../sqlite-statement-cache.js';
@@ -144,9 +144,15 @@ export interface GroupCommit {
   commitSeconds: number;
 }
 
+/** An event to append with its data and metadata as JSON: serialized once, to be measured and written. */
+interface SerializedEvent extends NewEvent {
+  dataJson: string;
+  metadataJson: string;
+}
+
 interface QueuedAppend {
   streamId: string;
-  events: readonly NewEvent[];
+  events: readonly SerializedEvent[];
   expected: ExpectedRevision;
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
@@ -239,14 +245,19 @@ export class SqliteEventStore implements EventStore {
   ): Promise<AppendResult> {
     if (events.length === 0) return Promise.reject(new RangeError('appendToStream needs at least one event'));
     if (this.closed) return Promise.reject(new Error('the event store is closed'));
-    try {
-      assertAppendFits(streamId, events, this.maxAppendBytes);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    let bytes = 0;
+    const serialized = events.map((event): SerializedEvent => {
+      // `undefined` has no JSON: stored as null, what reading it back as JSON would give anyway.
+      const dataJson = (JSON.stringify(event.data) as string | undefined) ?? 'null';
+      const metadataJson = (JSON.stringify(event.metadata) as string | undefined) ?? 'null';
+      bytes += serializedEventBytes(event.type, dataJson, metadataJson);
+      return { ...event, dataJson, metadataJson };
+    });
+    if (bytes > this.maxAppendBytes)
+      return Promise.reject(new AppendTooLargeError(streamId, bytes, this.maxAppendBytes));
     const expected = options.expectedRevision ?? 'any';
     return new Promise((resolve, reject) => {
-      this.queued.push({ streamId, events, expected, resolve, reject });
+      this.queued.push({ streamId, events: serialized, expected, resolve, reject });
       this.flushTimer ??= setImmediate(() => void this.flushQueued());
     });
   }
@@ -339,7 +350,7 @@ export class SqliteEventStore implements EventStore {
   private prepareAppend() {
     const { revisionOf, byId, insert } = this.sql;
     return this.#db.transaction(
-      (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult => {
+      (streamId: string, events: readonly SerializedEvent[], expected: ExpectedRevision): AppendResult => {
         const retried = this.findRetriedAppend(byId, streamId, events);
         if (retried) return retried;
         const current = revisionOf.get(streamId)?.revision ?? null;
@@ -360,8 +371,8 @@ export class SqliteEventStore implements EventStore {
             category,
             event.type,
             event.timestamp === undefined ? now : new Date(event.timestamp).toISOString(),
-            JSON.stringify(event.data),
-            JSON.stringify(event.metadata),
+            event.dataJson,
+            event.metadataJson,
           );
           position = Number(info.lastInsertRowid);
         }
