@@ -16,9 +16,36 @@
  * as it does when a batch cannot be applied in-process.
  */
 import { Worker } from 'node:worker_threads';
+import { eventWeight } from '../src/event-weight.js';
 import type { RecordedEvent } from '../src/store/port.js';
 import type { ApplyThreadData, DescribedError, FromApplyThread, ToApplyThread } from './apply-thread-messages.js';
 import type { BatchApplier } from './read-model-writer.js';
+
+/**
+ * A batch is handed over in slices of about this many bytes of events, each applied (and checkpointed) in a
+ * transaction of its own: what crosses to the thread is copied (structured clone), so a 16 MiB batch of a
+ * catch-up over megabyte events would otherwise be held three times at once (here, in transit, there).
+ */
+const HAND_OVER_BYTES = 1024 * 1024;
+
+/** Consecutive slices of `batch` of at most `maxBytes` each (a larger event is a slice of its own). */
+export function slicesOf(batch: readonly RecordedEvent[], maxBytes: number): RecordedEvent[][] {
+  const slices: RecordedEvent[][] = [];
+  let slice: RecordedEvent[] = [];
+  let bytes = 0;
+  for (const event of batch) {
+    const weight = eventWeight(event);
+    if (slice.length > 0 && bytes + weight > maxBytes) {
+      slices.push(slice);
+      slice = [];
+      bytes = 0;
+    }
+    slice.push(event);
+    bytes += weight;
+  }
+  if (slice.length > 0) slices.push(slice);
+  return slices;
+}
 
 interface Pending {
   resolve: () => void;
@@ -84,15 +111,22 @@ export async function startApplyThread(path: string): Promise<BatchApplier> {
   });
 
   const post = (message: ToApplyThread) => worker.postMessage(message);
+  const applySlice = (slice: readonly RecordedEvent[], appliedBefore: string | undefined) => {
+    if (failure) return Promise.reject(failure);
+    if (closing) return Promise.reject(new Error("the read models' apply thread is closed"));
+    const id = nextId++;
+    return new Promise<void>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      post({ kind: 'apply', id, batch: slice, appliedBefore });
+    });
+  };
   return {
-    apply(batch: readonly RecordedEvent[], appliedBefore: string | undefined) {
-      if (failure) return Promise.reject(failure);
-      if (closing) return Promise.reject(new Error("the read models' apply thread is closed"));
-      const id = nextId++;
-      return new Promise<void>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        post({ kind: 'apply', id, batch, appliedBefore });
-      });
+    async apply(batch: readonly RecordedEvent[], appliedBefore: string | undefined) {
+      let before = appliedBefore;
+      for (const slice of slicesOf(batch, HAND_OVER_BYTES)) {
+        await applySlice(slice, before);
+        before = slice[slice.length - 1]!.position;
+      }
     },
     async close() {
       if (closing) return exited;

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { jobKind } from '../../src/domain/job/kind.js';
-import { openReadModelDb } from '../../src/read-model-db.js';
+import { openReadModelDb, readModelPathOf } from '../../src/read-model-db.js';
 import { jobData } from '../../src/app/job-ids.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { readModelProjections } from '../../src/trialog.js';
@@ -77,7 +77,8 @@ export async function writeChattyJobs(
     }
     const started = performance.now();
     const cpu = process.cpuUsage();
-    const readDb = openReadModelDb(path);
+    // Where a server on this store keeps them (src/read-model-db.ts), so it starts on them caught up.
+    const readDb = openReadModelDb(readModelPathOf(path));
     try {
       await rebuildReadModels(store, readDb, readModelProjections, { pageSize: 50 });
     } finally {
