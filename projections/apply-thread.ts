@@ -66,11 +66,14 @@ function errorOf(described: DescribedError): Error {
 function spawnWorker(data: ApplyThreadData): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
   const script = new URL(`./apply-thread-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-  if (!fromSource) return new Worker(script, { workerData: data });
+  // The thread's young generation is kept small: it holds one slice at a time, and V8's default (tens of
+  // MiB of semi-spaces per isolate) showed in the server's peak memory as a second main thread's would.
+  const options = { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 } };
+  if (!fromSource) return new Worker(script, options);
   const bootstrap =
     `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(script.href)}); })` +
     `.catch((error) => { throw error; });`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
+  return new Worker(bootstrap, { ...options, eval: true });
 }
 
 /** Starts the thread; resolves once it has opened the file and built the projections, rejects if it cannot. */
