@@ -12,7 +12,7 @@ const event = (position: number, bytes: number): RecordedEvent => ({
   position: String(position).padStart(4, '0'),
   timestamp: '2026-01-01T00:00:00.000Z',
   data: { text: 'x'.repeat(bytes) },
-  metadata: {},
+  metadata: { actor: 't', correlationId: 'c', causationId: 'c', schemaVersion: 1 },
 });
 
 describe('slicing a batch for the hand-over', () => {
