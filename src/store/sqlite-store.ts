@@ -48,6 +48,8 @@ import { DurableHead, walFileSync, type SyncWal } from './durable-head.js';
 import { statementCache, type PreparedBySql } from '../sqlite-statement-cache.js';
 
 const POSITION_DIGITS = 16;
+/** The connection's SQLite page cache, in KiB (see the constructor). */
+const PAGE_CACHE_KIB = 4000;
 const DEFAULT_PAGE = 1000;
 /** Bytes of event data one page of a catch-up subscription may hold. */
 const SUBSCRIPTION_PAGE_BYTES = 8 * 1024 * 1024;
@@ -180,6 +182,10 @@ export class SqliteEventStore implements EventStore {
     this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES.sqlite;
     this.#db = new Database(filename);
     this.pollIntervalMs = options.pollIntervalMs ?? 20;
+    // better-sqlite3 builds SQLite with a 16 MB page cache per connection; this one appends and reads streams
+    // the OS caches too. Bounded here so that the server's connections (store, read models, their thread)
+    // cost 12 MB of page cache at most, not 48 (measured: 25-30 MiB less peak in the log scenarios).
+    this.#db.pragma(`cache_size = ${-PAGE_CACHE_KIB}`);
     const journal = this.#db.pragma('journal_mode = WAL', { simple: true });
     // The commit itself never fsyncs: with FULL the WAL is fsynced off the event loop (durable-head.ts).
     this.#db.pragma('synchronous = NORMAL');
