@@ -70,9 +70,7 @@ function spawnWorker(data: ApplyThreadData): Worker {
   // MiB of semi-spaces per isolate) showed in the server's peak memory as a second main thread's would.
   const options = { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 } };
   if (!fromSource) return new Worker(script, options);
-  const bootstrap =
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(script.href)}); })` +
-    `.catch((error) => { throw error; });`;
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(script.href)}); });`;
   return new Worker(bootstrap, { ...options, eval: true });
 }
 

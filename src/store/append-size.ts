@@ -29,11 +29,9 @@ export const DEFAULT_MAX_APPEND_BYTES = {
   sqlite: 2 ** 29 - 24,
 } as const;
 
-const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '');
-
 /** One event's size as EventStoreDB counts it (data + metadata + 2 bytes per character of the type). */
 export function eventBytes(event: SizedEvent): number {
-  return jsonBytes(event.data) + jsonBytes(event.metadata) + 2 * event.type.length;
+  return serializedEventBytes(event.type, JSON.stringify(event.data) ?? '', JSON.stringify(event.metadata) ?? '');
 }
 
 /** The same, for an event whose data and metadata are JSON already (a store that serializes once). */
