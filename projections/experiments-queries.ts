@@ -33,6 +33,23 @@ export interface TrialJob {
   hyperparameters: JobState['hyperparameters'];
 }
 
+/** A trial as TPE weighs it: its end (or live lease), and the objective's last report when it was pruned. */
+export interface TpeTrialRow extends TrialJob {
+  leaseExpiresAt: string | null;
+  lastReport: { step: number; value: number } | null;
+}
+
+function trialJobOf(row: { id: string; trial_index: number; objective_value: number | null; state: string }): TrialJob {
+  const state = JSON.parse(row.state) as LightJobState;
+  return {
+    id: row.id,
+    trialIndex: row.trial_index,
+    status: state.status,
+    objectiveValue: row.objective_value,
+    hyperparameters: state.hyperparameters,
+  };
+}
+
 export type JobCounts = Record<
   'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'pruned' | 'total',
   number
@@ -51,6 +68,7 @@ export class ExperimentQueries {
   private readonly rungValuesOfOthers;
   private readonly unfinishedJobs;
   private readonly trialJobsOf;
+  private readonly tpeTrialsOf;
   private readonly trialCountOf;
   private readonly trialIndexes;
 
@@ -100,6 +118,24 @@ export class ExperimentQueries {
       [string],
       { id: string; trial_index: number; objective_value: number | null; state: string }
     >('SELECT id, trial_index, objective_value, state FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL');
+    // Only the trials TPE weighs (ended well, pruned, or running); the objective's series row holds its
+    // largest step and the value there, so a pruned trial's last report costs one row, not its points.
+    this.tpeTrialsOf = db.prepare<
+      [string, string],
+      {
+        id: string;
+        trial_index: number;
+        objective_value: number | null;
+        lease_expires_at: string | null;
+        state: string;
+        last_step: number | null;
+        last_value: number | null;
+      }
+    >(
+      `SELECT j.id, j.trial_index, j.objective_value, j.lease_expires_at, j.state, s.last_step, s.last_value
+       FROM jobs j LEFT JOIN metric_series s ON s.job_id = j.id AND s.name = ?
+       WHERE j.experiment_id = ? AND j.trial_index IS NOT NULL AND j.status IN ('SUCCEEDED', 'PRUNED', 'RUNNING')`,
+    );
     this.trialCountOf = db.prepare<[string], { count: number }>(
       'SELECT count(*) AS count FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL',
     );
@@ -242,16 +278,16 @@ export class ExperimentQueries {
 
   /** Every job in a trial slot, with what schedulers need of it. */
   trialJobs(experimentId: string): TrialJob[] {
-    return this.trialJobsOf.all(experimentId).map((row) => {
-      const state = JSON.parse(row.state) as LightJobState;
-      return {
-        id: row.id,
-        trialIndex: row.trial_index,
-        status: state.status,
-        objectiveValue: row.objective_value,
-        hyperparameters: state.hyperparameters,
-      };
-    });
+    return this.trialJobsOf.all(experimentId).map(trialJobOf);
+  }
+
+  /** The trials of a TPE search that its proposals weigh, with the objective `metric`'s last report. */
+  tpeTrials(experimentId: string, metric: string): TpeTrialRow[] {
+    return this.tpeTrialsOf.all(metric, experimentId).map((row) => ({
+      ...trialJobOf(row),
+      leaseExpiresAt: row.lease_expires_at,
+      lastReport: row.last_step === null ? null : { step: row.last_step, value: row.last_value! },
+    }));
   }
 
   /** The lowest trial slot without a job (a slot left empty by a failed creation is offered again). */

@@ -39,6 +39,8 @@ export const defaultLimits = Object.freeze({
   gridPoints: 1_000_000,
   /** Members of a population-based training population. */
   populationSize: 1000,
+  /** Trials of one TPE search: each proposal reads every trial of the search. */
+  tpeTrials: 10_000,
   /** Trainable states in one createTrainingJobs or carryMappingsForward call. */
   statesPerCall: 1000,
   /** JSON-encoded bytes of all training data in one createTrainingJobs call. */

@@ -9,6 +9,7 @@ import { DomainError, badInput, conflict, notFound } from '../domain/errors.js';
 import { decideExperiment, type ExperimentCommand } from '../domain/experiment/decide.js';
 import { firstGeneration, memberOf, nextGeneration, slotOf, type Member } from '../domain/experiment/pbt.js';
 import { maxJobs, schedulerKind, trialAt } from '../domain/experiment/schedulers.js';
+import { proposeTpe } from '../domain/experiment/tpe/propose.js';
 import { experimentSettings, type SettingsLimits } from '../domain/experiment/settings.js';
 import type { Json } from '../domain/job/events.js';
 import type { ExperimentQueries, ExperimentView } from '../../projections/experiments-queries.js';
@@ -17,6 +18,7 @@ import { causedBy, type CommandContext } from './command-context.js';
 import type { ExperimentRepository } from './experiment-repository.js';
 import type { Claim, ExperimentHooks, TrialSpec } from './experiment-hooks.js';
 import type { JobCommands } from './job-commands.js';
+import { tpeTrialsOf } from './tpe-inputs.js';
 import { parseInput } from './validation.js';
 
 /** The id is derived from the name, so the experiment's stream is the name's reservation. */
@@ -33,6 +35,8 @@ export interface ExperimentCommandDeps {
   waitForReadModels: (position: string) => Promise<void>;
   /** What a new experiment's settings may hold (src/limits.ts). */
   limits: SettingsLimits;
+  /** Tells live leases from expired ones (TPE's constant liar). */
+  clock?: () => Date;
 }
 
 export class ExperimentCommands implements ExperimentHooks {
@@ -51,7 +55,7 @@ export class ExperimentCommands implements ExperimentHooks {
   async createExperiment(rawInput: unknown, context: CommandContext): Promise<string> {
     const settings = parseInput(this.settingsInput, rawInput);
     // A seed chosen here is recorded, so the trials stay the same across restarts.
-    for (const seeded of [settings.scheduler.random, settings.scheduler.pbt]) {
+    for (const seeded of [settings.scheduler.random, settings.scheduler.pbt, settings.scheduler.tpe]) {
       if (seeded && seeded.seed == null) seeded.seed = randomInt(0, 2 ** 31 - 1);
     }
     const experimentId = experimentIdForName(settings.name);
@@ -120,7 +124,7 @@ export class ExperimentCommands implements ExperimentHooks {
     if (experiment.status === 'DONE') throw conflict('the experiment is DONE', { status: 'DONE' });
     const kind = schedulerKind(experiment.settings);
     if (kind === 'GRID' || kind === 'PBT') throw badInput(`a ${kind} experiment creates its own jobs`);
-    const space = experiment.settings.scheduler.random?.space;
+    const space = experiment.settings.scheduler.random?.space ?? experiment.settings.scheduler.tpe?.space;
     if (space) {
       const expected = space.map((p) => p.name).sort();
       const given = Object.keys(hyperparameters).sort();
@@ -153,15 +157,15 @@ export class ExperimentCommands implements ExperimentHooks {
       if (experiment.settings.scheduler.pbt) return this.claimPbt(experiment, claimQueued, createAndClaim);
       for (let tries = 0; tries < 1000; tries++) {
         const index = this.peekIndex(experimentId);
-        const hyperparameters = trialAt(experiment.settings, index);
-        if (hyperparameters === null) {
+        const trial = this.nextTrial(experiment, index);
+        if (trial === null) {
           await this.finishIfExhausted(experimentId, context);
           return null;
         }
         this.cursors.set(experimentId, index + 1);
         let result: Claim | null | 'taken';
         try {
-          result = await createAndClaim({ index, hyperparameters });
+          result = await createAndClaim(trial);
         } catch (error) {
           // The slot may have stayed empty: offer it again.
           this.cursors.set(experimentId, Math.min(this.cursors.get(experimentId) ?? index, index));
@@ -179,6 +183,31 @@ export class ExperimentCommands implements ExperimentHooks {
     };
     const claimed = await (cap === null ? attempt() : this.inTurn(experimentId, attempt));
     return claimed && (await this.unlessFinishedMeanwhile(experimentId, claimed, context));
+  }
+
+  /**
+   * The trial for slot `index`, or null past the search's limit. TPE weighs
+   * the search's trials as they stand now, and its decision goes into the
+   * trial's JobCreated; two claimers proposing for one slot meet on its
+   * stream, and the loser moves on to the next.
+   */
+  private nextTrial(experiment: ExperimentView, index: number): TrialSpec | null {
+    const { tpe } = experiment.settings.scheduler;
+    if (!tpe) {
+      const hyperparameters = trialAt(experiment.settings, index);
+      return hyperparameters && { index, hyperparameters };
+    }
+    if (index >= tpe.maxJobs) return null;
+    const objective = experiment.settings.objective!;
+    const rows = this.deps.queries.tpeTrials(experiment.id, objective.metric);
+    const now = this.deps.clock?.() ?? new Date();
+    const { hyperparameters, decision } = proposeTpe(
+      { ...tpe, seed: tpe.seed! },
+      objective.direction,
+      tpeTrialsOf(rows, now),
+      index,
+    );
+    return { index, hyperparameters, decision };
   }
 
   /**

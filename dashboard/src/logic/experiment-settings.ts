@@ -35,11 +35,13 @@ export function describeDistribution(distribution: Json): string {
     case 'constant':
       return `constant ${formatValue(raw)}`;
     case 'uniform':
-      return `uniform ${n('low')} … ${n('high')}`;
+      return `uniform ${n('low')} … ${n('high')}${spec.step !== undefined && spec.step !== null ? ` step ${n('step')}` : ''}`;
     case 'logUniform':
       return `log-uniform ${n('low')} … ${n('high')}`;
     case 'intUniform':
       return `integers ${n('low')} … ${n('high')}${spec.step !== undefined && spec.step !== 1 ? ` step ${n('step')}` : ''}`;
+    case 'intLogUniform':
+      return `integers ${n('low')} … ${n('high')}, log scale`;
     case 'normal':
       return `normal mean ${n('mean')}, std ${n('std')}`;
     case 'logNormal':
@@ -122,6 +124,13 @@ function schedulerLines(kind: string, spec: JsonObject): SettingLine[] {
   if (kind === 'random') {
     add('seed', spec.seed);
     add('max jobs', spec.maxJobs);
+  } else if (kind === 'tpe') {
+    add('seed', spec.seed);
+    add('max jobs', spec.maxJobs);
+    add('random startup trials', spec.startupTrials);
+    add('candidates per proposal', spec.candidates);
+    add('multivariate', spec.multivariate);
+    add('constant liar', spec.constantLiar);
   } else if (kind === 'manual') {
     add('max jobs', spec.maxJobs);
   } else if (kind === 'pbt') {

@@ -21,6 +21,29 @@ export function uniforms(key: string, count: number): number[] {
   return out;
 }
 
+/**
+ * How many values low, low + step, … lie in [low, high]: the last whole step
+ * that fits, with room for the rounding of a decimal step (0.3 / 0.1 is
+ * 2.9999999999999996 in binary).
+ */
+export function stepsIn(low: number, high: number, step: number): number {
+  return Math.floor((high - low) / step + 1e-9) + 1;
+}
+
+/**
+ * An endless stream of uniform numbers in [0, 1) for one key: block i is the
+ * hash of (key, i), four draws each. A sampler that needs many draws (TPE's
+ * candidates) takes them in order; the key still fixes them all.
+ */
+export function uniformStream(key: string): () => number {
+  let block: number[] = [];
+  let next = 0;
+  return () => {
+    if (block.length === 0) block = uniforms(`${key}:${next++}`, 4).reverse();
+    return block.pop()!;
+  };
+}
+
 function standardNormal(u1: number, u2: number): number {
   // Box–Muller; 1 - u1 lies in (0, 1], so the logarithm is finite.
   return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
@@ -30,7 +53,8 @@ export function sample(distribution: Distribution, key: string): Json {
   const [u1, u2] = uniforms(key, 2) as [number, number];
   if (distribution.constant !== undefined) return distribution.constant;
   if (distribution.uniform) {
-    const { low, high } = distribution.uniform;
+    const { low, high, step } = distribution.uniform;
+    if (step !== null) return low + step * Math.floor(u1 * stepsIn(low, high, step));
     return low + u1 * (high - low);
   }
   if (distribution.logUniform) {
@@ -41,6 +65,12 @@ export function sample(distribution: Distribution, key: string): Json {
     const { low, high, step } = distribution.intUniform;
     const count = Math.floor((high - low) / step) + 1;
     return low + step * Math.floor(u1 * count);
+  }
+  if (distribution.intLogUniform) {
+    // As Optuna: uniform in log space over the integers' cells [low - ½, high + ½], then the nearest integer.
+    const { low, high } = distribution.intLogUniform;
+    const x = Math.exp(Math.log(low - 0.5) + u1 * (Math.log(high + 0.5) - Math.log(low - 0.5)));
+    return Math.min(Math.max(Math.round(x), low), high);
   }
   if (distribution.normal) return distribution.normal.mean + distribution.normal.std * standardNormal(u1, u2);
   if (distribution.logNormal) {

@@ -8,13 +8,14 @@ import type { Json } from '../job/events.js';
 import { sampleSpace } from './sampling.js';
 import type { ExperimentSettings } from './settings.js';
 
-export type SchedulerKind = 'MANUAL' | 'RANDOM' | 'GRID' | 'PBT';
+export type SchedulerKind = 'MANUAL' | 'RANDOM' | 'GRID' | 'PBT' | 'TPE';
 
 export function schedulerKind(settings: ExperimentSettings): SchedulerKind {
   const s = settings.scheduler;
   if (s.random) return 'RANDOM';
   if (s.grid) return 'GRID';
   if (s.pbt) return 'PBT';
+  if (s.tpe) return 'TPE';
   return 'MANUAL';
 }
 
@@ -26,13 +27,18 @@ export function gridSize(settings: ExperimentSettings): number | null {
 export function maxJobs(settings: ExperimentSettings): number | null {
   const s = settings.scheduler;
   if (s.random) return s.random.maxJobs;
+  if (s.tpe) return s.tpe.maxJobs;
   if (s.grid) return gridSize(settings);
   if (s.manual) return s.manual.maxJobs;
   if (s.pbt) return s.pbt.maxGenerations === null ? null : s.pbt.populationSize * s.pbt.maxGenerations;
   return null;
 }
 
-/** The hyperparameters of trial `index`, or null when the scheduler has none for it. */
+/**
+ * The hyperparameters of trial `index`, or null when the scheduler has none
+ * for it: past the limit, or a scheduler whose trials depend on the others'
+ * results (PBT, TPE: see their modules).
+ */
 export function trialAt(settings: ExperimentSettings, index: number): Record<string, Json> | null {
   const limit = maxJobs(settings);
   if (limit !== null && index >= limit) return null;

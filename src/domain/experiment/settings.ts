@@ -14,20 +14,32 @@ import type { Limits } from '../../limits.js';
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const positiveInt = z.number().int().min(1);
 
-const FloatRange = z
-  .object({ low: finite, high: finite })
-  .refine((r) => r.low < r.high, { message: 'low must be less than high', path: ['low'] });
+const positiveStep = finite.refine((s) => s > 0, 'step must be > 0');
 
 const Distribution = z.object({
   constant: z.json().optional(),
-  uniform: FloatRange.optional(),
-  logUniform: FloatRange.refine((r) => r.low > 0, {
-    message: 'a log-uniform range must be positive (low > 0)',
-    path: ['low'],
-  }).optional(),
+  /** With a step: low, low + step, … up to high (the last whole step that fits). */
+  uniform: z
+    .object({ low: finite, high: finite, step: positiveStep.nullish().transform((v) => v ?? null) })
+    .refine((r) => r.low < r.high, { message: 'low must be less than high', path: ['low'] })
+    .optional(),
+  logUniform: z
+    .object({ low: finite, high: finite, step: z.number().nullish() })
+    .refine((r) => r.low < r.high, { message: 'low must be less than high', path: ['low'] })
+    .refine((r) => r.low > 0, { message: 'a log-uniform range must be positive (low > 0)', path: ['low'] })
+    .refine((r) => r.step == null, { message: 'a log-uniform range takes no step', path: ['step'] })
+    .transform(({ low, high }) => ({ low, high }))
+    .optional(),
   intUniform: z
     .object({ low: z.number().int(), high: z.number().int(), step: positiveInt.default(1) })
     .refine((r) => r.low < r.high, { message: 'low must be less than high', path: ['low'] })
+    .optional(),
+  /** Integers drawn uniformly in log space (Optuna's IntDistribution with log=True): step 1 only. */
+  intLogUniform: z
+    .object({ low: z.number().int(), high: z.number().int(), step: z.literal(1).default(1) })
+    .refine((r) => r.low < r.high, { message: 'low must be less than high', path: ['low'] })
+    .refine((r) => r.low >= 1, { message: 'a log-uniform range must be positive (low >= 1)', path: ['low'] })
+    .transform(({ low, high }) => ({ low, high }))
     .optional(),
   normal: z.object({ mean: finite, std: finite.refine((s) => s > 0, 'std must be > 0') }).optional(),
   logNormal: z.object({ mean: finite, std: finite.refine((s) => s > 0, 'std must be > 0') }).optional(),
@@ -61,7 +73,10 @@ function uniqueNames<T extends { name: string }>(items: T[], ctx: z.RefinementCt
 }
 
 /** The limits an experiment's settings are checked against. */
-export type SettingsLimits = Pick<Limits, 'idLength' | 'gridPoints' | 'populationSize' | 'nameLength' | 'reasonLength'>;
+export type SettingsLimits = Pick<
+  Limits,
+  'idLength' | 'gridPoints' | 'populationSize' | 'tpeTrials' | 'nameLength' | 'reasonLength'
+>;
 
 /** A new experiment's settings, bounded by `limits`; parse with it to fill in the defaults. */
 export function experimentSettings(limits: SettingsLimits) {
@@ -149,6 +164,24 @@ export function experimentSettings(limits: SettingsLimits) {
       }
     });
 
+  const Tpe = z.object({
+    space: Space,
+    seed: z.number().int().nullish(),
+    /** Each proposal reads every trial, so a TPE search is bounded: at most the limit, which is the default. */
+    maxJobs: positiveInt
+      .max(limits.tpeTrials, `maxJobs is at most ${limits.tpeTrials} for TPE (TRIALOG_LIMIT_TPE_TRIALS)`)
+      .nullish()
+      .transform((v) => v ?? limits.tpeTrials),
+    /** Trials drawn at random (as RANDOM with the same seed) until this many have completed or been pruned. */
+    startupTrials: z.number().int().min(1).max(10_000).default(10),
+    /** Candidates drawn from the good trials' density per proposal; the one most likely good over bad wins. */
+    candidates: z.number().int().min(1).max(1000).default(24),
+    /** One joint density over all parameters (Scott's bandwidth) rather than one per parameter. */
+    multivariate: z.boolean().default(false),
+    /** Running trials (live leases) count as bad, so concurrent proposals spread out. */
+    constantLiar: z.boolean().default(true),
+  });
+
   return z
     .object({
       name: z.string().trim().min(1, 'a name is required').max(limits.nameLength),
@@ -175,6 +208,7 @@ export function experimentSettings(limits: SettingsLimits) {
           .optional(),
         grid: z.object({ space: GridSpace }).optional(),
         pbt: Pbt.optional(),
+        tpe: Tpe.optional(),
       }),
       earlyStopping: z
         .object({
@@ -206,6 +240,9 @@ export function experimentSettings(limits: SettingsLimits) {
       if (s.stopThreshold !== null && !s.objective) {
         ctx.addIssue({ code: 'custom', message: 'a stop threshold needs an objective', path: ['stopThreshold'] });
       }
+      if (s.scheduler.tpe && !s.objective) {
+        ctx.addIssue({ code: 'custom', message: 'TPE needs an objective', path: ['scheduler', 'tpe'] });
+      }
       if (s.scheduler.pbt && !s.objective) {
         ctx.addIssue({
           code: 'custom',
@@ -229,6 +266,7 @@ export const ExperimentSettings = experimentSettings({
   idLength: Infinity,
   gridPoints: Infinity,
   populationSize: Infinity,
+  tpeTrials: Infinity,
   nameLength: Infinity,
   reasonLength: Infinity,
 });

@@ -17,7 +17,9 @@ export type ExperimentShape = ExperimentView;
 
 const ExperimentStatus = builder.enumType('ExperimentStatus', { values: ['RUNNING', 'PAUSED', 'DONE'] as const });
 const ObjectiveDirection = builder.enumType('ObjectiveDirection', { values: ['MINIMIZE', 'MAXIMIZE'] as const });
-const SchedulerKind = builder.enumType('SchedulerKind', { values: ['MANUAL', 'RANDOM', 'GRID', 'PBT'] as const });
+const SchedulerKind = builder.enumType('SchedulerKind', {
+  values: ['MANUAL', 'RANDOM', 'GRID', 'PBT', 'TPE'] as const,
+});
 
 const Objective = builder.objectRef<NonNullable<ExperimentShape['settings']['objective']>>('Objective').implement({
   fields: (t) => ({
@@ -90,7 +92,14 @@ const ObjectiveInput = builder.inputType('ObjectiveInput', {
 });
 
 const FloatRangeInput = builder.inputType('FloatRangeInput', {
-  fields: (t) => ({ low: t.float({ required: true }), high: t.float({ required: true }) }),
+  fields: (t) => ({
+    low: t.float({ required: true }),
+    high: t.float({ required: true }),
+    step: t.float({
+      description:
+        '`uniform` only: the values low, low + step, … up to the last whole step within high (a log-uniform range takes none).',
+    }),
+  }),
 });
 
 const IntRangeInput = builder.inputType('IntRangeInput', {
@@ -119,6 +128,11 @@ const DistributionInput = builder.inputType('DistributionInput', {
     uniform: t.field({ type: FloatRangeInput }),
     logUniform: t.field({ type: FloatRangeInput }),
     intUniform: t.field({ type: IntRangeInput }),
+    intLogUniform: t.field({
+      type: IntRangeInput,
+      description:
+        "Integers from low (>= 1) to high, uniform in log space (step 1 only), as Optuna's log IntDistribution.",
+    }),
     normal: t.field({ type: NormalInput }),
     logNormal: t.field({ type: NormalInput }),
     choice: t.field({ type: ChoiceInput }),
@@ -143,6 +157,30 @@ const RandomSearchInput = builder.inputType('RandomSearchInput', {
     space: t.field({ type: [ParameterInput], required: true }),
     seed: t.int(),
     maxJobs: t.int(),
+  }),
+});
+
+const TpeSearchInput = builder.inputType('TpeSearchInput', {
+  description:
+    "Tree-structured Parzen Estimator, as Optuna 4.6's TPESampler with its defaults; needs an objective. Each trial's " +
+    'JobCreated records the decision: STARTUP or TPE, the trials weighed, the good ones and the running ones.',
+  fields: (t) => ({
+    space: t.field({ type: [ParameterInput], required: true }),
+    seed: t.int({ description: 'Keys every draw with the trial slot: chosen and recorded when not given.' }),
+    maxJobs: t.int({ description: 'Trials in all; at most, and by default, the TPE trial limit (10,000).' }),
+    startupTrials: t.int({
+      defaultValue: 10,
+      description: 'Trials drawn as RANDOM would until this many have completed or been pruned.',
+    }),
+    candidates: t.int({ defaultValue: 24, description: 'Candidates drawn from the good trials per proposal.' }),
+    multivariate: t.boolean({
+      defaultValue: false,
+      description: 'One joint density over all parameters rather than one per parameter.',
+    }),
+    constantLiar: t.boolean({
+      defaultValue: true,
+      description: 'Running trials (live leases) count as bad ones, so concurrent proposals spread out.',
+    }),
   }),
 });
 
@@ -208,6 +246,7 @@ const SchedulerInput = builder.inputType('SchedulerInput', {
     random: t.field({ type: RandomSearchInput }),
     grid: t.field({ type: GridSearchInput }),
     pbt: t.field({ type: PbtInput }),
+    tpe: t.field({ type: TpeSearchInput }),
   }),
 });
 

@@ -11,6 +11,9 @@ describe('distributions', () => {
   it.each([
     [{ logUniform: { low: 0.00001, high: 0.1 } }, 'log-uniform 1e-5 … 0.1'],
     [{ uniform: { low: 0, high: 1 } }, 'uniform 0 … 1'],
+    [{ uniform: { low: 0, high: 1, step: null } }, 'uniform 0 … 1'],
+    [{ uniform: { low: 0, high: 0.5, step: 0.05 } }, 'uniform 0 … 0.5 step 0.05'],
+    [{ intLogUniform: { low: 1, high: 1024 } }, 'integers 1 … 1024, log scale'],
     [{ intUniform: { low: 1, high: 9, step: 2 } }, 'integers 1 … 9 step 2'],
     [{ intUniform: { low: 1, high: 9, step: 1 } }, 'integers 1 … 9'],
     [{ normal: { mean: 0, std: 1 } }, 'normal mean 0, std 1'],
@@ -94,6 +97,34 @@ it('reads a PBT search: its initial space, exploit and explore', () => {
   expect(settings.schedulerLines).toContainEqual({ label: 'explore lr', value: 'perturb by 0.8 … 1.2' });
   expect(settings.earlyStopping).toBe('successive halving: first rung at step 1, reduction factor 4');
   expect(settings.objective).toBe('maximize acc');
+});
+
+it('reads a TPE search: its space and its own settings', () => {
+  const config = {
+    objective: { metric: 'loss', direction: 'MINIMIZE' },
+    scheduler: {
+      tpe: {
+        space: [{ name: 'lr', distribution: { logUniform: { low: 0.001, high: 0.1 } } }],
+        seed: 5,
+        maxJobs: 30,
+        startupTrials: 10,
+        candidates: 24,
+        multivariate: false,
+        constantLiar: true,
+      },
+    },
+  };
+  const settings = readableSettings(config);
+  expect(settings.scheduler).toBe('tpe');
+  expect(settings.space).toEqual([{ label: 'lr', value: 'log-uniform 0.001 … 0.1' }]);
+  expect(settings.schedulerLines).toEqual([
+    { label: 'seed', value: '5' },
+    { label: 'max jobs', value: '30' },
+    { label: 'random startup trials', value: '10' },
+    { label: 'candidates per proposal', value: '24' },
+    { label: 'multivariate', value: 'false' },
+    { label: 'constant liar', value: 'true' },
+  ]);
 });
 
 it('reads a grid and names its parameters in declared order', () => {

@@ -11,7 +11,7 @@ export interface ExperimentSummary {
   status: 'RUNNING' | 'PAUSED' | 'DONE';
   description: string | null;
   config: Record<string, unknown>;
-  scheduler: 'GRID' | 'MANUAL' | 'PBT' | 'RANDOM';
+  scheduler: 'GRID' | 'MANUAL' | 'PBT' | 'RANDOM' | 'TPE';
   maxJobs: number | null;
   maxConcurrent: number | null;
   stopThreshold: number | null;
