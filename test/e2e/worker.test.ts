@@ -9,6 +9,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { freePort, gqlClient, ok, startTestServer, tempDir, type Gql, type TestServer } from '../helpers/server.js';
 import {
@@ -140,6 +141,47 @@ describe('running a search', () => {
         const bytes = readFileSync(fileURLToPath(artifact.uri));
         expect(artifact.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
       }
+    }
+  });
+});
+
+describe('running the TPE example', () => {
+  it('given examples/tpe.yaml, when a worker with two slots runs the Python example, then ten random trials come first, TPE proposes the rest with its decision on record, and the search ends DONE', async () => {
+    const example = parseYaml(readFileSync(new URL('../../examples/tpe.yaml', import.meta.url), 'utf8'));
+    const name = 'worker-tpe-example';
+    // The example with fewer trials: past the ten random ones, four proposed by TPE.
+    example.name = name;
+    example.scheduler.tpe.maxJobs = 14;
+    const { id } = ok(await t.gql(CREATE_EXPERIMENT, { input: example })).createExperiment;
+
+    const w = worker(
+      t.url,
+      ['--experiment', name, '--slots', '2'],
+      [PYTHON, EXAMPLE_SCRIPT, '--epochs', '8', '--epoch-seconds', '0.02'],
+    );
+    expect(await w.exit).toBe(0);
+    expect(w.output()).toMatch(/stopped \(experiment-done\)/);
+
+    const experiment = ok(await t.gql(EXPERIMENT_JOBS, { id })).experiment;
+    expect(experiment.status).toBe('DONE');
+    expect(experiment.jobCounts.total).toBe(14);
+    expect(experiment.jobCounts.succeeded + experiment.jobCounts.pruned).toBe(14);
+    const created = ok(
+      await t.gql(
+        `query($id: ID!) { experiment(id: $id) { jobs(first: 100) { edges { node { hyperparameters history(first: 1) { edges { node { data } } } } } } } }`,
+        { id },
+      ),
+    ).experiment.jobs.edges.map((e: { node: { hyperparameters: Record<string, number>; history: any } }) => ({
+      ...e.node.history.edges[0].node.data,
+      hyperparameters: e.node.hyperparameters,
+    }));
+    const bySlot = created.sort((a: { trialIndex: number }, b: { trialIndex: number }) => a.trialIndex - b.trialIndex);
+    const modes = bySlot.map((c: { decision: { mode: string } }) => c.decision.mode);
+    expect(modes.slice(0, 10)).toEqual(Array(10).fill('STARTUP'));
+    expect(modes).toContain('TPE');
+    for (const { hyperparameters: h } of bySlot) {
+      expect(Number.isInteger(h.layers) && h.layers >= 1 && h.layers <= 4).toBe(true);
+      expect(Math.abs(h.dropout! * 20 - Math.round(h.dropout! * 20))).toBeLessThan(1e-9);
     }
   });
 });
