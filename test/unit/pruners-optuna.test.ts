@@ -72,8 +72,8 @@ function replay(scenario: Scenario, judging: Judging = 'whole series'): string[]
       );
       for (const { value } of verdict.reached) own.push(value);
       rungs.set(entry.trial, own);
-      // A step the trial had is not judged again: Optuna's verdict on it is the one it had at that step.
-      prune = before.has(entry.step) ? entry.prune : verdict.prune !== null;
+      // A step the trial had is judged again, as Optuna's should_prune after a repeated report.
+      prune = verdict.prune !== null;
     } else if (scenario.kind === 'median') {
       const done = [...completed].map((n) => values.get(n)!);
       prune = medianPrunes(scenario.rule as MedianRule, scenario.direction, trial, done);
@@ -317,5 +317,58 @@ describe('successive halving: hand-computed cases', () => {
       prune: false,
       reached: [],
     });
+  });
+});
+
+describe('a step reported again is judged again, as Optuna judges it', () => {
+  // Optuna 3.1: A reports step 0 = 5; B reports step 0 = 1 and completes; A reports step 0 again:
+  // trial.report keeps 5, and should_prune() then prunes A against B.
+  const series = (entries: [number, number][]) => seriesBeforeOf(values(entries));
+  const rule = (overrides: Partial<Parameters<typeof judgeReport>[0]>) => ({
+    metric: 'loss',
+    direction: 'MINIMIZE' as const,
+    median: null,
+    successiveHalving: null,
+    baseline: series([[0, 5]]),
+    completed: [],
+    recordedAt: () => [],
+    ...overrides,
+  });
+
+  it('median: given A at step 0 = 5 and B completed since at step 0 = 1, when A reports step 0 again, then A is pruned at step 0 with its first value', () => {
+    const verdict = judgeReport(
+      rule({
+        median: { startupJobs: 0, warmupSteps: 0, intervalSteps: 1, minJobs: 1 },
+        completed: [values([[0, 1]])],
+      }),
+      [{ name: 'loss', step: 0, value: 0.5 }],
+      0,
+    );
+    expect(verdict.prune).toEqual({ rule: 'median', step: 0, value: 5, threshold: 1, comparedTrials: 1, rung: null });
+  });
+
+  it('successive halving: given A at rung 0 = 5 and B recorded a better value there since, when A reports step 0 again, then A is judged at its largest step and pruned at rung 0', () => {
+    const verdict = judgeReport(
+      rule({
+        successiveHalving: { minSteps: 1, reductionFactor: 2, maxSteps: null },
+        baseline: series([
+          [0, 6],
+          [1, 5],
+        ]),
+        recordedAt: (rung) => (rung === 0 ? [1, 2, 3] : [1]),
+      }),
+      [{ name: 'loss', step: 0, value: 0.1 }],
+      0,
+    );
+    expect(verdict.prune).toMatchObject({ rule: 'successiveHalving', step: 1, value: 5, rung: 0, threshold: 2 });
+  });
+
+  it('given nothing new since, when the step is reported again, then the verdict is the one it had', () => {
+    const verdict = judgeReport(
+      rule({ median: { startupJobs: 0, warmupSteps: 0, intervalSteps: 1, minJobs: 1 }, completed: [values([[0, 9]])] }),
+      [{ name: 'loss', step: 0, value: 0.5 }],
+      0,
+    );
+    expect(verdict.prune).toBeNull();
   });
 });

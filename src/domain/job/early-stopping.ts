@@ -46,7 +46,10 @@ export interface ReportVerdict {
  * Judges each new point of the objective in the order reported, as Optuna
  * would if each were reported and checked on its own, and stops at the first
  * prune: one batch decides as the same points sent one by one. A step the job
- * already has keeps its first value (as `trial.report` keeps) and is not judged again.
+ * already has keeps its first value (as `trial.report` keeps) and is judged
+ * again, as Optuna's `should_prune` after it: against the trials completed (or
+ * the rung values recorded) since. Each point is judged, as Optuna judges, at
+ * the series' largest step with its value.
  */
 export function judgeReport(
   rule: EarlyStopping,
@@ -56,9 +59,9 @@ export function judgeReport(
   const values = new TrialSeries(rule.baseline);
   const reached: { rung: number; value: number }[] = [];
   for (const point of points) {
-    if (point.name !== rule.metric || values.has(point.step)) continue;
-    values.add(point.step, point.value);
-    const judged = { step: point.step, value: point.value };
+    if (point.name !== rule.metric) continue;
+    if (!values.has(point.step)) values.add(point.step, point.value);
+    const judged = { ...values.last! };
     if (rule.median) {
       const verdict = medianVerdict(rule.median, rule.direction, values, rule.completed);
       if (verdict.prune) {
