@@ -21,6 +21,7 @@ import { logStreaming } from './scenarios/logs.js';
 import { findOptuna, optunaLifecycle } from './scenarios/peer.js';
 import { replayAndStart } from './scenarios/replay.js';
 import { QUICK_SCALE_SIZES, SCALE_SIZES, scale } from './scenarios/scale.js';
+import { FULL_QUALITY, QUICK_QUALITY, tpeQuality } from './scenarios/tpe-quality.js';
 
 const quick = process.argv.includes('--quick');
 const DASHBOARD_HEADING = '## Dashboard, in the browser';
@@ -29,6 +30,7 @@ const DASHBOARD_HEADING = '## Dashboard, in the browser';
  * dashboard in the browser; without --quick it rewrites BENCHMARKS.md's dashboard section alone.
  * `--only=lifecycle,ingestion,logs,replay` (any of these, with fanout): those scenarios and the
  * ceilings they are compared with, for a before/after comparison in minutes rather than the whole run.
+ * `--only=tpe`: just TPE's quality against Optuna's (printed; BENCHMARKS.md left as it was).
  */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 const CORE_SCENARIOS = ['lifecycle', 'ingestion', 'fanout', 'logs', 'replay'] as const;
@@ -131,6 +133,11 @@ try {
   if (only === undefined || only === 'scale')
     for (const row of await scale(dir, quick ? QUICK_SCALE_SIZES : SCALE_SIZES, log)) record(row);
 
+  let tpeSection = '';
+  if (only === undefined || only === 'tpe') {
+    tpeSection = tpeQuality(quick ? QUICK_QUALITY : FULL_QUALITY, findOptuna()?.python, log);
+  }
+
   const dashboardStarted = performance.now();
   if (only === undefined || only === 'dashboard') {
     for (const row of await dashboardScenario(dir, quick ? QUICK_DASHBOARD_SIZES : DASHBOARD_SIZES, log)) {
@@ -141,7 +148,9 @@ try {
   const dashboardSection = renderDashboard(dashboardRows, (performance.now() - dashboardStarted) / 1000, quick);
 
   const benchmarks = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
-  if (only === 'dashboard') {
+  if (only === 'tpe') {
+    console.log(tpeSection);
+  } else if (only === 'dashboard') {
     console.log(dashboardSection);
     if (!quick && dashboardRows.length > 0)
       writeFileSync(
@@ -151,7 +160,9 @@ try {
     else log('quick run (or no Chromium): BENCHMARKS.md left as it was');
   } else {
     const report =
-      render(rows, (performance.now() - started) / 1000, quick) + (dashboardRows.length ? `\n${dashboardSection}` : '');
+      render(rows, (performance.now() - started) / 1000, quick) +
+      (tpeSection ? `\n${tpeSection}` : '') +
+      (dashboardRows.length ? `\n${dashboardSection}` : '');
     console.log(report);
     if (!quick && only === undefined) writeFileSync(benchmarks, report);
     else log('quick or partial run: BENCHMARKS.md left as it was');
