@@ -7,7 +7,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { DomainError, badInput, conflict, notFound } from '../domain/errors.js';
 import { decideExperiment, type ExperimentCommand } from '../domain/experiment/decide.js';
-import { firstGeneration, memberOf, nextGeneration, slotOf, type Member } from '../domain/experiment/pbt.js';
+import { firstGeneration, nextGeneration, nextSteps, slotOf } from '../domain/experiment/pbt.js';
 import { maxJobs, schedulerKind, trialAt } from '../domain/experiment/schedulers.js';
 import { proposeTpe } from '../domain/experiment/tpe/propose.js';
 import { experimentSettings, type SettingsLimits } from '../domain/experiment/settings.js';
@@ -253,45 +253,21 @@ export class ExperimentCommands implements ExperimentHooks {
       const claimed = await take({ index: member, hyperparameters: firstGeneration(pbt, member), generation: 0 });
       if (claimed) return claimed;
     }
-    // Each member's latest job, and its latest succeeded one: members are compared
-    // by what they achieved, not by jobs that are still running.
-    const latest = new Map<number, (typeof jobs)[number]>();
-    const achieved = new Map<number, Member>();
-    for (const job of [...jobs].sort((a, b) => a.trialIndex - b.trialIndex)) {
-      const { member } = memberOf(pbt, job.trialIndex);
-      latest.set(member, job);
-      if (job.status === 'SUCCEEDED') {
-        achieved.set(member, {
-          member,
-          jobId: job.id,
-          objective: job.objectiveValue,
-          hyperparameters: job.hyperparameters,
-        });
-      }
-    }
-    for (const [member, job] of latest) {
-      if (job.status === 'QUEUED' || job.status === 'RUNNING') continue;
-      const generation = memberOf(pbt, job.trialIndex).generation + 1;
-      if (pbt.maxGenerations !== null && generation >= pbt.maxGenerations) continue;
-      // A member whose latest job failed or was pruned has nothing of its own to go on.
-      const own: Member =
-        job.status === 'SUCCEEDED'
-          ? achieved.get(member)!
-          : { member, jobId: job.id, objective: null, hyperparameters: job.hyperparameters };
-      const population = [...achieved.values()].filter((m) => m.member !== member).concat(own);
-      const next = nextGeneration(pbt, direction, own, population, generation);
+    // The least advanced member first; each compared with the others' results of the same generation.
+    for (const step of nextSteps(pbt, jobs)) {
+      const next = nextGeneration(pbt, direction, step.own, step.population, step.generation);
       // Read only for the parent: the artifacts of every other trial stay unread.
       const parent = this.deps.jobQueries.job(next.parentId)!;
       const claimed = await take({
-        index: slotOf(pbt, member, generation),
+        index: slotOf(pbt, step.member, step.generation),
         hyperparameters: next.hyperparameters,
-        generation,
+        generation: step.generation,
         parentId: next.parentId,
         // The worker loads the weights it starts from out of the parent's artifacts.
         params: { checkpointFrom: parent.artifacts as unknown as Json },
         decision: next.decision,
         // This generation follows from the member's previous job ending.
-        causationId: await this.deps.jobs.lastEventOf(job.id),
+        causationId: await this.deps.jobs.lastEventOf(step.endedJobId),
       });
       if (claimed) return claimed;
     }

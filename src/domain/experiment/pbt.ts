@@ -29,8 +29,76 @@ export interface PbtDecision {
   hyperparameters: Record<string, Json>;
   /** The job whose weights the new job starts from. */
   parentId: string;
-  /** What was decided, for the record: whom it copied, how it explored. */
-  decision: { member: number; generation: number; exploitedFrom: number | null; explored: Record<string, Json> };
+  /**
+   * What was decided, for the record: whom it copied, how it explored, and
+   * whom it was compared with: each member's objective at the generation just
+   * ended (`comparedAt`), [member, objective] pairs.
+   */
+  decision: {
+    member: number;
+    generation: number;
+    exploitedFrom: number | null;
+    explored: Record<string, Json>;
+    comparedAt: number;
+    compared: [number, number | null][];
+  };
+}
+
+/** A trial job as PBT plans from it. */
+export interface PbtJob {
+  id: string;
+  trialIndex: number;
+  status: string;
+  objectiveValue: number | null;
+  hyperparameters: Record<string, Json>;
+}
+
+/** A member ready for its next generation: itself at the generation just ended, and whom it is compared with. */
+export interface NextStep {
+  member: number;
+  /** The generation to create. */
+  generation: number;
+  own: Member;
+  /** The members' results at the generation just ended (its own included): equal training, equal footing. */
+  population: Member[];
+  /** The member's job that just ended (the next generation follows from its end). */
+  endedJobId: string;
+}
+
+/**
+ * Which members may start their next generation, least advanced first (a
+ * free slot goes to the member furthest behind, so with fewer workers than
+ * members the population moves together), and with whom each is compared:
+ * only the results of the same generation. Comparing a fresh result with
+ * others' older ones (a generation less trained) would favour whoever
+ * finishes first; comparing at equal generation is the paper's rule.
+ */
+export function nextSteps(pbt: Pbt, jobs: readonly PbtJob[]): NextStep[] {
+  const latest = new Map<number, PbtJob>();
+  const atGeneration = new Map<number, Member[]>();
+  for (const job of [...jobs].sort((a, b) => a.trialIndex - b.trialIndex)) {
+    const { member, generation } = memberOf(pbt, job.trialIndex);
+    latest.set(member, job);
+    if (job.status === 'SUCCEEDED') {
+      const results = atGeneration.get(generation) ?? [];
+      results.push({ member, jobId: job.id, objective: job.objectiveValue, hyperparameters: job.hyperparameters });
+      atGeneration.set(generation, results);
+    }
+  }
+  const steps: NextStep[] = [];
+  for (const [member, job] of latest) {
+    if (job.status === 'QUEUED' || job.status === 'RUNNING') continue;
+    const ended = memberOf(pbt, job.trialIndex).generation;
+    if (pbt.maxGenerations !== null && ended + 1 >= pbt.maxGenerations) continue;
+    const peers = (atGeneration.get(ended) ?? []).filter((m) => m.member !== member);
+    // A member whose job failed or was pruned has nothing of its own to go on.
+    const own: Member =
+      job.status === 'SUCCEEDED'
+        ? { member, jobId: job.id, objective: job.objectiveValue, hyperparameters: job.hyperparameters }
+        : { member, jobId: job.id, objective: null, hyperparameters: job.hyperparameters };
+    steps.push({ member, generation: ended + 1, own, population: [...peers, own], endedJobId: job.id });
+  }
+  return steps.sort((a, b) => a.generation - b.generation || a.member - b.member);
 }
 
 export const slotOf = (pbt: Pbt, member: number, generation: number) => generation * pbt.populationSize + member;
@@ -67,11 +135,17 @@ export function nextGeneration(
 ): PbtDecision {
   const key = (purpose: string) => `${pbt.seed}:pbt:${own.member}:${generation}:${purpose}`;
   const source = exploit(pbt, direction, own, population, key);
+  const compared = {
+    comparedAt: generation - 1,
+    compared: [...population]
+      .sort((a, b) => a.member - b.member)
+      .map((m): [number, number | null] => [m.member, m.objective]),
+  };
   if (source === own) {
     return {
       hyperparameters: own.hyperparameters,
       parentId: own.jobId,
-      decision: { member: own.member, generation, exploitedFrom: null, explored: {} },
+      decision: { member: own.member, generation, exploitedFrom: null, explored: {}, ...compared },
     };
   }
   const hyperparameters = { ...source.hyperparameters };
@@ -98,7 +172,7 @@ export function nextGeneration(
   return {
     hyperparameters,
     parentId: source.jobId,
-    decision: { member: own.member, generation, exploitedFrom: source.member, explored },
+    decision: { member: own.member, generation, exploitedFrom: source.member, explored, ...compared },
   };
 }
 
