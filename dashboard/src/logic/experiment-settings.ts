@@ -154,7 +154,11 @@ function earlyStoppingLine(earlyStopping: Json): string | null {
   if (isObject(earlyStopping.successiveHalving)) {
     const s = earlyStopping.successiveHalving;
     const max = s.maxSteps === null || s.maxSteps === undefined ? '' : `, no rung past step ${formatValue(s.maxSteps)}`;
-    return `successive halving: first rung at step ${formatValue(s.minSteps)}, reduction factor ${formatValue(s.reductionFactor)}${max}`;
+    const rate =
+      typeof s.minEarlyStoppingRate === 'number' && s.minEarlyStoppingRate > 0
+        ? `, min early-stopping rate ${formatValue(s.minEarlyStoppingRate)}`
+        : '';
+    return `successive halving: first rung at step ${formatValue(s.minSteps)}, reduction factor ${formatValue(s.reductionFactor)}${rate}${max}`;
   }
   return JSON.stringify(earlyStopping);
 }

@@ -5,7 +5,7 @@
  * - median: MedianPruner(n_startup_trials = startupJobs, n_warmup_steps =
  *   warmupSteps, interval_steps = intervalSteps, n_min_trials = minJobs);
  * - successive halving: SuccessiveHalvingPruner(min_resource = minSteps,
- *   reduction_factor, min_early_stopping_rate = 0). Optuna keeps each trial's
+ *   reduction_factor, min_early_stopping_rate). Optuna keeps each trial's
  *   value at each rung it reaches; so do we, in the events (JobRungsReached).
  *
  * A trial's intermediate values are its objective metric's points, step ->
@@ -25,6 +25,8 @@ export interface MedianRule {
 export interface SuccessiveHalvingRule {
   minSteps: number;
   reductionFactor: number;
+  /** Optuna's min_early_stopping_rate: rung r is at step minSteps · reductionFactor^(rate + r). 0 when absent. */
+  minEarlyStoppingRate?: number;
   /** Rungs above this step are never evaluated (no limit when null). */
   maxSteps: number | null;
 }
@@ -239,7 +241,7 @@ export function successiveHalvingVerdict(
   const { step, value } = last;
   const reached: { rung: number; value: number }[] = [];
   for (let rung = rungsReached; ; rung++) {
-    const promotionStep = rule.minSteps * rule.reductionFactor ** rung;
+    const promotionStep = rule.minSteps * rule.reductionFactor ** ((rule.minEarlyStoppingRate ?? 0) + rung);
     if (step < promotionStep) return { ...KEEP, reached, rung: null };
     if (rule.maxSteps !== null && promotionStep > rule.maxSteps) return { ...KEEP, reached, rung: null };
     if (Number.isNaN(value)) return { prune: true, threshold: null, comparedTrials: null, reached, rung };

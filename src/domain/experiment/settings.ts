@@ -224,6 +224,7 @@ export function experimentSettings(limits: SettingsLimits) {
             .object({
               minSteps: positiveInt.default(1),
               reductionFactor: z.number().int().min(2, 'reductionFactor must be at least 2').default(4),
+              minEarlyStoppingRate: z.number().int().min(0).max(30).default(0),
               maxSteps: positiveInt.nullish().transform((v) => v ?? null),
             })
             .optional(),

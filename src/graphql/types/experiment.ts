@@ -263,6 +263,10 @@ const SuccessiveHalvingInput = builder.inputType('SuccessiveHalvingInput', {
   fields: (t) => ({
     minSteps: t.int({ defaultValue: 1 }),
     reductionFactor: t.int({ defaultValue: 4 }),
+    minEarlyStoppingRate: t.int({
+      defaultValue: 0,
+      description: "Optuna's min_early_stopping_rate: the first rung is at step minSteps × reductionFactor^rate.",
+    }),
     maxSteps: t.int(),
   }),
 });
