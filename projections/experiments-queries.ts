@@ -66,6 +66,8 @@ export class ExperimentQueries {
   private readonly largestSteps;
   private readonly pointAt;
   private readonly rungValuesOfOthers;
+  private readonly rungValuesWithTrialsOf;
+  private readonly completedLastStepOf;
   private readonly unfinishedJobs;
   private readonly trialJobsOf;
   private readonly tpeTrialsOf;
@@ -113,6 +115,17 @@ export class ExperimentQueries {
     );
     this.rungValuesOfOthers = db.prepare<[string, number, string], { value: number }>(
       'SELECT value FROM job_rungs WHERE experiment_id = ? AND rung = ? AND job_id != ?',
+    );
+    this.rungValuesWithTrialsOf = db.prepare<
+      [string, number, string],
+      { value: number; job_id: string; trial_index: number | null }
+    >(
+      `SELECT r.value, r.job_id, j.trial_index FROM job_rungs r JOIN jobs j ON j.id = r.job_id
+       WHERE r.experiment_id = ? AND r.rung = ? AND r.job_id != ?`,
+    );
+    this.completedLastStepOf = db.prepare<[string, string], { last: number | null }>(
+      `SELECT max(s.last_step) AS last FROM jobs j JOIN metric_series s ON s.job_id = j.id AND s.name = ?
+       WHERE j.experiment_id = ? AND j.status = 'SUCCEEDED'`,
     );
     this.trialJobsOf = db.prepare<
       [string],
@@ -274,6 +287,22 @@ export class ExperimentQueries {
   /** Values other jobs of the experiment recorded at a rung, whatever became of them. */
   rungValues(experimentId: string, rung: number, exceptJobId: string): number[] {
     return this.rungValuesOfOthers.all(experimentId, rung, exceptJobId).map((r) => r.value);
+  }
+
+  /** `rungValues` with each value's job and trial slot (Hyperband keeps those of one bracket). */
+  rungValuesWithTrials(
+    experimentId: string,
+    rung: number,
+    exceptJobId: string,
+  ): { value: number; jobId: string; trialIndex: number | null }[] {
+    return this.rungValuesWithTrialsOf
+      .all(experimentId, rung, exceptJobId)
+      .map((r) => ({ value: r.value, jobId: r.job_id, trialIndex: r.trial_index }));
+  }
+
+  /** The largest step of `metric` among the experiment's succeeded jobs (Optuna's completed trials' last_step). */
+  completedLastStep(experimentId: string, metric: string): number | null {
+    return this.completedLastStepOf.get(metric, experimentId)?.last ?? null;
   }
 
   /** Every job in a trial slot, with what schedulers need of it. */

@@ -15,6 +15,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { EarlyStopping } from '../domain/job/early-stopping.js';
+import { bracketOf, bracketRule, hyperbandBudgets, type HyperbandRule } from '../domain/experiment/hyperband.js';
 import { EMPTY_SERIES } from '../domain/experiment/pruners.js';
 import type { JobState } from '../domain/job/state.js';
 import type { ExperimentSettings } from '../domain/experiment/settings.js';
@@ -23,7 +24,10 @@ import type { ExperimentQueries } from '../../projections/experiments-queries.js
 /** Experiments whose rule is kept: each entry is a few hundred bytes. */
 export const EARLY_STOPPING_RULES_KEPT = 1000;
 
-type Rule = Omit<EarlyStopping, 'baseline' | 'completed' | 'recordedAt'>;
+type Rule = Omit<EarlyStopping, 'baseline' | 'completed' | 'recordedAt'> & {
+  /** Hyperband: the experiment's name (its brackets' hash key) and the rule; its bracket is per job. */
+  hyperband: { name: string; rule: HyperbandRule } | null;
+};
 
 export class EarlyStoppingInputs {
   /** Per experiment: its rule, or null for none (no early stopping, or no objective). */
@@ -38,11 +42,46 @@ export class EarlyStoppingInputs {
     const rule = this.ruleOf(experimentId);
     if (!rule) return null;
     const hasPoints = Object.hasOwn(job.lastStepByMetric, rule.metric);
+    const { hyperband, ...judged } = rule;
+    const baseline = hasPoints ? this.queries.seriesBefore(job.id, rule.metric) : EMPTY_SERIES;
+    if (hyperband) return this.hyperbandJudging(job, experimentId, judged, hyperband, baseline);
     return {
-      ...rule,
-      baseline: hasPoints ? this.queries.seriesBefore(job.id, rule.metric) : EMPTY_SERIES,
+      ...judged,
+      baseline,
       completed: rule.median ? this.queries.completedIntermediates(experimentId, rule.metric) : [],
       recordedAt: (rung) => this.queries.rungValues(experimentId, rung, job.id),
+    };
+  }
+
+  /**
+   * Hyperband: the job's bracket's successive halving, against the values its
+   * bracket recorded; nothing to judge by until max_resource is known.
+   */
+  private hyperbandJudging(
+    job: JobState,
+    experimentId: string,
+    judged: Omit<Rule, 'hyperband'>,
+    { name, rule }: { name: string; rule: HyperbandRule },
+    baseline: EarlyStopping['baseline'],
+  ): EarlyStopping | null {
+    const budgets = hyperbandBudgets(
+      rule,
+      rule.maxSteps ?? this.queries.completedLastStep(experimentId, judged.metric),
+    );
+    if (!budgets) return null;
+    const bracketOfJob = (trialIndex: number | null, jobId: string) => bracketOf(name, trialIndex ?? jobId, budgets);
+    const bracket = bracketOfJob(job.trialIndex, job.id);
+    return {
+      ...judged,
+      successiveHalving: bracketRule(rule, bracket),
+      bracket,
+      baseline,
+      completed: [],
+      recordedAt: (rung) =>
+        this.queries
+          .rungValuesWithTrials(experimentId, rung, job.id)
+          .filter((r) => bracketOfJob(r.trialIndex, r.jobId) === bracket)
+          .map((r) => r.value),
     };
   }
 
@@ -66,5 +105,6 @@ function ruleOf(settings: ExperimentSettings): Rule | null {
     direction: objective.direction,
     median: earlyStopping.median ?? null,
     successiveHalving: earlyStopping.median ? null : (earlyStopping.successiveHalving ?? null),
+    hyperband: earlyStopping.hyperband ? { name: settings.name, rule: earlyStopping.hyperband } : null,
   };
 }

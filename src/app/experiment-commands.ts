@@ -9,6 +9,7 @@ import { DomainError, badInput, conflict, notFound } from '../domain/errors.js';
 import { decideExperiment, type ExperimentCommand } from '../domain/experiment/decide.js';
 import { firstGeneration, nextGeneration, nextSteps, slotOf } from '../domain/experiment/pbt.js';
 import { maxJobs, schedulerKind, trialAt } from '../domain/experiment/schedulers.js';
+import { bracketOf, hyperbandBudgets } from '../domain/experiment/hyperband.js';
 import { proposeTpe } from '../domain/experiment/tpe/propose.js';
 import { experimentSettings, type SettingsLimits } from '../domain/experiment/settings.js';
 import type { Json } from '../domain/job/events.js';
@@ -199,7 +200,11 @@ export class ExperimentCommands implements ExperimentHooks {
     }
     if (index >= tpe.maxJobs) return null;
     const objective = experiment.settings.objective!;
-    const rows = this.deps.queries.tpeTrials(experiment.id, objective.metric);
+    const { rows, bracket } = this.bracketTrials(
+      experiment,
+      index,
+      this.deps.queries.tpeTrials(experiment.id, objective.metric),
+    );
     const now = this.deps.clock?.() ?? new Date();
     const { hyperparameters, decision } = proposeTpe(
       { ...tpe, seed: tpe.seed! },
@@ -207,7 +212,29 @@ export class ExperimentCommands implements ExperimentHooks {
       tpeTrialsOf(rows, now),
       index,
     );
-    return { index, hyperparameters, decision };
+    return { index, hyperparameters, decision: bracket === null ? decision : { ...decision, bracket } };
+  }
+
+  /**
+   * Under Hyperband the sampler sees only the trials of the new trial's own
+   * bracket (as Optuna documents it), once the brackets are known.
+   */
+  private bracketTrials<R extends { trialIndex: number }>(
+    experiment: ExperimentView,
+    index: number,
+    rows: R[],
+  ): { rows: R[]; bracket: number | null } {
+    const hyperband = experiment.settings.earlyStopping?.hyperband;
+    if (!hyperband) return { rows, bracket: null };
+    const metric = experiment.settings.objective!.metric;
+    const budgets = hyperbandBudgets(
+      hyperband,
+      hyperband.maxSteps ?? this.deps.queries.completedLastStep(experiment.id, metric),
+    );
+    if (!budgets) return { rows, bracket: null };
+    const name = experiment.settings.name;
+    const bracket = bracketOf(name, index, budgets);
+    return { rows: rows.filter((r) => bracketOf(name, r.trialIndex, budgets) === bracket), bracket };
   }
 
   /**

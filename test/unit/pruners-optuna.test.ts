@@ -8,6 +8,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { judgeReport } from '../../src/domain/job/early-stopping.js';
 import {
+  bracketBudgets,
+  bracketCount,
+  bracketOf,
+  bracketRule,
+  hyperbandBudgets,
+  type HyperbandRule,
+} from '../../src/domain/experiment/hyperband.js';
+import {
   medianPrunes,
   nanPercentile,
   seriesBeforeOf,
@@ -18,9 +26,11 @@ import {
 } from '../../src/domain/experiment/pruners.js';
 
 interface Scenario {
-  kind: 'median' | 'successiveHalving';
+  kind: 'median' | 'successiveHalving' | 'hyperband';
+  /** Hyperband: the study's name, which with a trial's number picks its bracket. */
+  name: string | null;
   direction: Direction;
-  rule: MedianRule | SuccessiveHalvingRule;
+  rule: MedianRule | SuccessiveHalvingRule | HyperbandRule;
   log: (
     { trial: number; step: number; value: number; prune: boolean } | { end: number; state: 'COMPLETE' | 'PRUNED' }
   )[];
@@ -96,6 +106,88 @@ function replay(scenario: Scenario, judging: Judging = 'whole series'): string[]
   }
   return mismatches;
 }
+
+/**
+ * Replays a Hyperband scenario as the server judges a report: the bracket from
+ * the study's name and the trial's number, max_resource from the completed
+ * trials when "auto", the bracket's successive halving against its own rungs.
+ */
+function replayHyperband(scenario: Scenario): string[] {
+  const rule = scenario.rule as HyperbandRule;
+  const values = new Map<number, Map<number, number>>();
+  const rungs = new Map<number, number[]>();
+  const completed = new Set<number>();
+  const mismatches: string[] = [];
+  for (const entry of scenario.log) {
+    if ('end' in entry) {
+      if (entry.state === 'COMPLETE') completed.add(entry.end);
+      continue;
+    }
+    const trial = values.get(entry.trial) ?? new Map<number, number>();
+    values.set(entry.trial, trial);
+    const before = seriesBeforeOf(new Map(trial));
+    if (!trial.has(entry.step)) trial.set(entry.step, entry.value);
+    const lastSteps = [...completed].map((n) => Math.max(...values.get(n)!.keys()));
+    const budgets = hyperbandBudgets(rule, lastSteps.length ? Math.max(...lastSteps) : null);
+    let prune = false;
+    if (budgets) {
+      const bracket = bracketOf(scenario.name!, entry.trial, budgets);
+      const own = rungs.get(entry.trial) ?? [];
+      const verdict = judgeReport(
+        {
+          metric: 'objective',
+          direction: scenario.direction,
+          median: null,
+          successiveHalving: bracketRule(rule, bracket),
+          bracket,
+          baseline: before,
+          completed: [],
+          recordedAt: (rung) =>
+            [...rungs]
+              .filter(
+                ([n, r]) => n !== entry.trial && r.length > rung && bracketOf(scenario.name!, n, budgets) === bracket,
+              )
+              .map(([, r]) => r[rung]!),
+        },
+        [{ name: 'objective', step: entry.step, value: entry.value }],
+        own.length,
+      );
+      for (const { value } of verdict.reached) own.push(value);
+      rungs.set(entry.trial, own);
+      prune = verdict.prune !== null;
+      if (verdict.prune) expect(verdict.prune).toMatchObject({ rule: 'hyperband', bracket });
+    }
+    if (prune !== entry.prune) {
+      mismatches.push(`trial ${entry.trial} step ${entry.step}: Optuna ${entry.prune}, Trialog ${prune}`);
+    }
+  }
+  return mismatches;
+}
+
+describe(`Hyperband decides as Optuna ${fixture.optuna}`, () => {
+  it('every recorded decision equal: brackets by hash, each its own successive halving, "auto" from the completed trials', () => {
+    const scenarios = fixture.scenarios.filter((s) => s.kind === 'hyperband');
+    expect(scenarios.length).toBeGreaterThan(0);
+    expect(scenarios.some((s) => (s.rule as HyperbandRule).maxSteps === null)).toBe(true);
+    const reports = scenarios.flatMap((s) => s.log.filter((e) => 'trial' in e));
+    expect(reports.filter((r) => 'prune' in r && r.prune).length).toBeGreaterThan(100);
+    const mismatches = scenarios.flatMap((s, i) => replayHyperband(s).map((m) => `scenario ${i}: ${m}`));
+    expect(mismatches).toEqual([]);
+  });
+
+  it("counts brackets with Python's rounding of log(max / min, rf)", () => {
+    // log(243, 3) is 4.999999999999999 in floating point: 5 brackets, not 6.
+    expect(bracketCount(1, 243, 3)).toBe(5);
+    expect(bracketCount(1, 1000, 10)).toBe(3);
+    expect(bracketCount(1, 125, 5)).toBe(4);
+  });
+
+  it("gives brackets Optuna's budgets and picks a trial's bracket by CRC-32 of name_number", () => {
+    expect(bracketBudgets(4, 3)).toEqual([27, 12, 6, 4]);
+    // zlib.crc32("cmp_0") % 49 = 34: past bracket 0's 27, inside bracket 1's 12.
+    expect(bracketOf('cmp', 0, [27, 12, 6, 4])).toBe(1);
+  });
+});
 
 describe(`the same decisions as Optuna ${fixture.optuna}`, () => {
   for (const kind of ['median', 'successiveHalving'] as const) {

@@ -160,6 +160,11 @@ function earlyStoppingLine(earlyStopping: Json): string | null {
         : '';
     return `successive halving: first rung at step ${formatValue(s.minSteps)}, reduction factor ${formatValue(s.reductionFactor)}${rate}${max}`;
   }
+  if (isObject(earlyStopping.hyperband)) {
+    const h = earlyStopping.hyperband;
+    const max = h.maxSteps === null || h.maxSteps === undefined ? 'from the completed trials' : formatValue(h.maxSteps);
+    return `Hyperband: steps ${formatValue(h.minSteps)} … ${max}, reduction factor ${formatValue(h.reductionFactor)}`;
+  }
   return JSON.stringify(earlyStopping);
 }
 

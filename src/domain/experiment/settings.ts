@@ -228,6 +228,14 @@ export function experimentSettings(limits: SettingsLimits) {
               maxSteps: positiveInt.nullish().transform((v) => v ?? null),
             })
             .optional(),
+          /** Optuna's HyperbandPruner: maxSteps null is its max_resource "auto". */
+          hyperband: z
+            .object({
+              minSteps: positiveInt.default(1),
+              reductionFactor: z.number().int().min(2, 'reductionFactor must be at least 2').default(3),
+              maxSteps: positiveInt.nullish().transform((v) => v ?? null),
+            })
+            .optional(),
         })
         .nullish()
         .transform((v) => v ?? null),
@@ -249,6 +257,14 @@ export function experimentSettings(limits: SettingsLimits) {
           code: 'custom',
           message: 'population-based training needs an objective',
           path: ['scheduler', 'pbt'],
+        });
+      }
+      const hb = s.earlyStopping?.hyperband;
+      if (hb?.maxSteps != null && hb.maxSteps < hb.minSteps) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'maxSteps must be at least minSteps',
+          path: ['earlyStopping', 'hyperband', 'maxSteps'],
         });
       }
       const sh = s.earlyStopping?.successiveHalving;

@@ -25,9 +25,11 @@ export interface EarlyStopping {
   /** The experiment's objective metric: only its points are judged. */
   metric: string;
   direction: Direction;
-  /** Exactly one of the two rules is set. */
+  /** At most one of the two rules is set (none: nothing to judge by yet, as Hyperband before a completion). */
   median: MedianRule | null;
   successiveHalving: SuccessiveHalvingRule | null;
+  /** Hyperband: the job's bracket, whose successive-halving rule `successiveHalving` is. */
+  bracket?: number;
   /** The job's objective series before this report: what the rules read of it, not the whole series. */
   baseline: SeriesBefore;
   /** Median: the objective's points of each of the experiment's completed jobs. */
@@ -79,7 +81,14 @@ export function judgeReport(
       reached.push(...verdict.reached);
       if (verdict.prune) {
         const { threshold, comparedTrials, rung } = verdict;
-        return { reached, prune: { rule: 'successiveHalving', ...judged, threshold, comparedTrials, rung } };
+        const decided = { ...judged, threshold, comparedTrials, rung };
+        return {
+          reached,
+          prune:
+            rule.bracket === undefined
+              ? { rule: 'successiveHalving', ...decided }
+              : { rule: 'hyperband', ...decided, bracket: rule.bracket },
+        };
       }
     }
   }

@@ -38,7 +38,7 @@ export type MetricPoint = z.infer<typeof MetricPoint>;
  * the threshold it was held to with the number of trials that threshold came from.
  */
 export const PruningDecision = z.object({
-  rule: z.enum(['median', 'successiveHalving']),
+  rule: z.enum(['median', 'successiveHalving', 'hyperband']),
   /** The step of the objective's point that was judged. */
   step: z.number().int(),
   /** The trial's value at that step. */
@@ -49,6 +49,8 @@ export const PruningDecision = z.object({
   comparedTrials: z.number().int().nullable(),
   /** Successive halving: the rung the trial was stopped at. */
   rung: z.number().int().nullable(),
+  /** Hyperband: the trial's bracket (whose rungs `rung` counts). */
+  bracket: z.number().int().nullish(),
 });
 export type PruningDecision = z.infer<typeof PruningDecision>;
 

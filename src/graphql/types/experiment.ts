@@ -271,11 +271,25 @@ const SuccessiveHalvingInput = builder.inputType('SuccessiveHalvingInput', {
   }),
 });
 
+const HyperbandInput = builder.inputType('HyperbandInput', {
+  description:
+    "Optuna's HyperbandPruner: successive-halving brackets at early-stopping rates 0, 1, …; each trial in one bracket " +
+    '(CRC-32 of "experiment name_trial slot"), judged against its bracket only.',
+  fields: (t) => ({
+    minSteps: t.int({ defaultValue: 1, description: "Optuna's min_resource." }),
+    reductionFactor: t.int({ defaultValue: 3 }),
+    maxSteps: t.int({
+      description: "Optuna's max_resource; when not given, the largest last step of the completed trials, plus one.",
+    }),
+  }),
+});
+
 const EarlyStoppingInput = builder.inputType('EarlyStoppingInput', {
   isOneOf: true,
   fields: (t) => ({
     median: t.field({ type: MedianStoppingInput }),
     successiveHalving: t.field({ type: SuccessiveHalvingInput }),
+    hyperband: t.field({ type: HyperbandInput }),
   }),
 });
 

@@ -8,7 +8,9 @@ import { builder } from '../builder.js';
 export const PruningDecision = builder.objectRef<Decision>('PruningDecision').implement({
   description: 'Why an early-stopping rule pruned a job: the numbers it decided on, as recorded when it decided.',
   fields: (t) => ({
-    rule: t.exposeString('rule', { description: 'The rule that pruned the job: "median" or "successiveHalving".' }),
+    rule: t.exposeString('rule', {
+      description: 'The rule that pruned the job: "median", "successiveHalving" or "hyperband".',
+    }),
     step: t.exposeInt('step', {
       description: "The step of the objective's point that was judged: the job keeps no point after it.",
     }),
@@ -28,7 +30,12 @@ export const PruningDecision = builder.objectRef<Decision>('PruningDecision').im
     }),
     rung: t.exposeInt('rung', {
       nullable: true,
-      description: 'Successive halving: the rung the job was stopped at (null for median).',
+      description: 'Successive halving and Hyperband: the rung the job was stopped at (null for median).',
+    }),
+    bracket: t.int({
+      nullable: true,
+      description: "Hyperband: the job's bracket (null for the other rules).",
+      resolve: (d) => d.bracket ?? null,
     }),
   }),
 });

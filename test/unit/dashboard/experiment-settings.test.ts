@@ -127,6 +127,15 @@ it('reads a TPE search: its space and its own settings', () => {
   ]);
 });
 
+it('reads Hyperband early stopping, with maxSteps or from the completed trials', () => {
+  const line = (hyperband: Record<string, unknown>) =>
+    readableSettings({ scheduler: { random: { space: [] } }, earlyStopping: { hyperband } }).earlyStopping;
+  expect(line({ minSteps: 1, reductionFactor: 3, maxSteps: 81 })).toBe('Hyperband: steps 1 … 81, reduction factor 3');
+  expect(line({ minSteps: 2, reductionFactor: 3, maxSteps: null })).toBe(
+    'Hyperband: steps 2 … from the completed trials, reduction factor 3',
+  );
+});
+
 it('reads a grid and names its parameters in declared order', () => {
   const config = {
     scheduler: {
