@@ -54,7 +54,7 @@ export function sample(distribution: Distribution, key: string): Json {
   if (distribution.constant !== undefined) return distribution.constant;
   if (distribution.uniform) {
     const { low, high, step } = distribution.uniform;
-    if (step !== null) return low + step * Math.floor(u1 * stepsIn(low, high, step));
+    if (step != null) return low + step * Math.floor(u1 * stepsIn(low, high, step));
     return low + u1 * (high - low);
   }
   if (distribution.logUniform) {

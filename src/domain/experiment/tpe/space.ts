@@ -26,7 +26,7 @@ export function tpeDomainOf(distribution: Distribution): TpeDomain | null {
   const d = distribution;
   if (d.uniform) {
     const { low, high, step } = d.uniform;
-    if (step === null) return { kind: 'float', low, high, log: false, step: null };
+    if (step == null) return { kind: 'float', low, high, log: false, step: null };
     return { kind: 'float', low, high: low + (stepsIn(low, high, step) - 1) * step, log: false, step };
   }
   if (d.logUniform) return { kind: 'float', low: d.logUniform.low, high: d.logUniform.high, log: true, step: null };
