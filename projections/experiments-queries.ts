@@ -66,6 +66,7 @@ export class ExperimentQueries {
   private readonly largestSteps;
   private readonly pointAt;
   private readonly rungValuesOfOthers;
+  private readonly running;
   private readonly rungValuesWithTrialsOf;
   private readonly completedLastStepOf;
   private readonly unfinishedJobs;
@@ -86,6 +87,9 @@ export class ExperimentQueries {
     );
     this.byId = db.prepare<[string], ExperimentRow>(
       'SELECT state, revision, created_position FROM experiments WHERE id = ?',
+    );
+    this.running = db.prepare<[], ExperimentRow>(
+      `SELECT state, revision, created_position FROM experiments WHERE status = 'RUNNING' ORDER BY created_position`,
     );
     this.byName = db.prepare<[string], ExperimentRow>(
       'SELECT state, revision, created_position FROM experiments WHERE name = ?',
@@ -158,6 +162,11 @@ export class ExperimentQueries {
     this.unfinishedJobs = db.prepare<[string], { id: string }>(
       `SELECT id FROM jobs WHERE experiment_id = ? AND status IN ('QUEUED', 'RUNNING') ORDER BY created_position`,
     );
+  }
+
+  /** The running experiments, oldest first (a worker pool's candidates). */
+  runningExperiments(): ExperimentView[] {
+    return this.running.all().map(toView);
   }
 
   experiment(id: string): ExperimentView | undefined {

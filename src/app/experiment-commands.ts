@@ -142,14 +142,33 @@ export class ExperimentCommands implements ExperimentHooks {
     };
   }
 
+  poolOrder(workerLabels: readonly string[], withCommand: boolean): string[] {
+    const offered = new Set(workerLabels);
+    return this.deps.queries
+      .runningExperiments()
+      .filter((e) => (e.settings.labels ?? []).every((label) => offered.has(label)))
+      .filter((e) => !withCommand || (e.settings.command ?? null) !== null)
+      .map((e) => ({ id: e.id, load: this.deps.queries.jobCounts(e.id).running / (e.settings.priority ?? 1) }))
+      .sort((a, b) => a.load - b.load)
+      .map((e) => e.id);
+  }
+
   async claim(
     experimentId: string,
     context: CommandContext,
     claimQueued: () => Promise<Claim | null>,
-    createAndClaim: (trial: TrialSpec) => Promise<Claim | null | 'taken'>,
+    createTrial: (trial: TrialSpec) => Promise<Claim | null | 'taken'>,
   ): Promise<Claim | null> {
     const experiment = this.require(experimentId);
     if (experiment.status !== 'RUNNING') return null;
+    // Every trial's job carries the experiment's labels, and the command its trials run.
+    const { labels, command } = experiment.settings;
+    const createAndClaim = (trial: TrialSpec) =>
+      createTrial({
+        ...trial,
+        labels: labels ?? [],
+        params: command ? { ...(trial.params ?? {}), command } : trial.params,
+      });
     const cap = experiment.settings.maxConcurrent;
     const attempt = async (): Promise<Claim | null> => {
       if (cap !== null && this.deps.queries.jobCounts(experimentId).running >= cap) return null;

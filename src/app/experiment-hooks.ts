@@ -24,6 +24,12 @@ export interface ExperimentHooks {
     createAndClaim: (trial: TrialSpec) => Promise<Claim | null | 'taken'>,
   ): Promise<Claim | null>;
   /**
+   * A worker pool's order: the running experiments whose labels the worker
+   * offers (and that carry a command, when `withCommand`), those with the
+   * fewest running trials for their priority first.
+   */
+  poolOrder(workerLabels: readonly string[], withCommand: boolean): string[];
+  /**
    * After a job ended (succeeded, failed for good, pruned, cancelled): the stop
    * threshold, an exhausted search. The only hook about a job's life: what an
    * early-stopping rule needs is read before the report decides (early-stopping-inputs.ts).
@@ -41,6 +47,8 @@ export interface TrialSpec {
   decision?: Json | null;
   /** The event this trial follows from (a PBT member's previous job ending). */
   causationId?: string;
+  /** The experiment's labels, which its trials' jobs carry. */
+  labels?: string[];
 }
 
 export interface Claim {

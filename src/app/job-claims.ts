@@ -194,6 +194,7 @@ export class JobClaims {
   ): Promise<Claim | null> {
     const leaseTokenHash = hashLeaseToken(leaseToken);
     const claimQueued = () => this.claimQueued(input, leaseToken, leaseTokenHash, context, beforeClaiming);
+    if (input.anyExperiment) return this.claimFromPool(input, leaseToken, context, beforeClaiming);
     if (input.experimentId === null) return claimQueued();
     const experimentId = input.experimentId;
     const experiments = this.deps.experiments();
@@ -208,6 +209,7 @@ export class JobClaims {
         parentId: trial.parentId ?? null,
         trialIndex: trial.index,
         decision: trial.decision ?? null,
+        ...(trial.labels ? { labels: trial.labels } : {}),
       });
       const leaseExpiresAt = await this.createClaimed(
         data,
@@ -219,6 +221,27 @@ export class JobClaims {
       );
       return leaseExpiresAt ? { jobId, leaseToken, leaseExpiresAt } : 'taken';
     });
+  }
+
+  /**
+   * A worker pool's claim: a trial of the first running experiment, in fair
+   * order (fewest running trials for its priority first), that takes one; each
+   * through the experiment's own claim, so pause, finish and maxConcurrent hold.
+   */
+  private async claimFromPool(
+    input: ClaimJobInput,
+    leaseToken: string,
+    context: CommandContext,
+    beforeClaiming: () => Promise<void>,
+  ): Promise<Claim | null> {
+    const experiments = this.deps.experiments();
+    if (!experiments) return null;
+    for (const experimentId of experiments.poolOrder(input.labels, input.withCommand)) {
+      const single = { ...input, experimentId, anyExperiment: false };
+      const claim = await this.claimWithToken(single, leaseToken, context, beforeClaiming);
+      if (claim) return claim;
+    }
+    return null;
   }
 
   /**

@@ -46,25 +46,40 @@ export function jobInputs(limits: Limits) {
       idempotencyKey: optional(id),
     }),
 
-    claimJob: z.object({
-      workerId: id,
-      experimentId: optional(id),
-      algorithmIds: optional(z.array(id).max(limits.labelsPerJob)),
-      labels: optional(z.array(label).max(limits.labelsPerJob)).transform((v) => v ?? []),
-      leaseSeconds: optional(leaseSeconds).transform((v) => v ?? 300),
-      /** The worker's own lease token (random, 32 characters or more): a retried claim with it finds the first one's job. */
-      leaseToken: optional(
-        z
-          .string()
-          .min(32)
-          .max(limits.idLength)
-          // A floor, not a measure of randomness: a token of one repeated pattern ('aaaa…', '0101…') is refused. A random
-          // one never is (32 random hex digits show fewer than 6 different ones with a chance of about 10^-12).
-          .refine((token) => new Set(token).size >= MIN_DISTINCT_TOKEN_CHARACTERS, {
-            message: `a lease token must be random: at least ${MIN_DISTINCT_TOKEN_CHARACTERS} different characters`,
-          }),
-      ),
-    }),
+    claimJob: z
+      .object({
+        workerId: id,
+        experimentId: optional(id),
+        /** A worker pool: a trial of any running experiment whose labels the worker offers. */
+        anyExperiment: z
+          .boolean()
+          .nullish()
+          .transform((v) => v ?? false),
+        /** With anyExperiment: only experiments that carry the command their trials run. */
+        withCommand: z
+          .boolean()
+          .nullish()
+          .transform((v) => v ?? false),
+        algorithmIds: optional(z.array(id).max(limits.labelsPerJob)),
+        labels: optional(z.array(label).max(limits.labelsPerJob)).transform((v) => v ?? []),
+        leaseSeconds: optional(leaseSeconds).transform((v) => v ?? 300),
+        /** The worker's own lease token (random, 32 characters or more): a retried claim with it finds the first one's job. */
+        leaseToken: optional(
+          z
+            .string()
+            .min(32)
+            .max(limits.idLength)
+            // A floor, not a measure of randomness: a token of one repeated pattern ('aaaa…', '0101…') is refused. A random
+            // one never is (32 random hex digits show fewer than 6 different ones with a chance of about 10^-12).
+            .refine((token) => new Set(token).size >= MIN_DISTINCT_TOKEN_CHARACTERS, {
+              message: `a lease token must be random: at least ${MIN_DISTINCT_TOKEN_CHARACTERS} different characters`,
+            }),
+        ),
+      })
+      .refine((c) => !(c.anyExperiment && c.experimentId !== null), {
+        message: 'name an experimentId or ask for anyExperiment, not both',
+        path: ['anyExperiment'],
+      }),
 
     heartbeat: z.object({
       ...lease,

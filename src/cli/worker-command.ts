@@ -14,8 +14,14 @@ export async function runWorkerCommand(
   values: WorkerValues,
   afterSeparator: boolean,
 ): Promise<number> {
-  if (command.length === 0 || !afterSeparator) {
+  // Without a command, the worker serves every running experiment that carries its own (a pool).
+  if (afterSeparator !== command.length > 0) {
     throw new UsageError('worker needs the command to run after --, e.g. trialog worker -- python train.py');
+  }
+  if (command.length === 0 && values.experiment) {
+    throw new UsageError(
+      'worker --experiment needs the command to run after --; without --experiment and without a command it serves every experiment that carries its own',
+    );
   }
   const limits = limitsOf(process.env);
   const client = clientFrom(values);
@@ -59,7 +65,10 @@ export async function runWorkerCommand(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  log(`${settings.workerId} serving ${client.options.url} with ${settings.slots} slot(s): ${command.join(' ')}`);
+  log(
+    `${settings.workerId} serving ${client.options.url} with ${settings.slots} slot(s): ` +
+      (command.length ? command.join(' ') : "every running experiment's own command"),
+  );
   const summary = await worker.run();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

@@ -49,6 +49,8 @@ export interface JobRunSettings {
   /** The server's limits on what a job hands in (result, artifacts), checked before it is sent. */
   limits: OutputLimits;
   log: (message: string) => void;
+  /** Which of the worker's slots runs the job (0 to slots − 1): TRIALOG_SLOT, to pin a GPU per slot. */
+  slot?: number;
 }
 
 export type OutputLimits = Pick<Limits, 'resultBytes' | 'artifactsPerJob' | 'idLength'>;
@@ -162,6 +164,14 @@ export class JobRun {
       // Stopped before the command started (a shutdown or a cancel racing the claim): do not start it.
       if (this.stopReason === 'SHUTDOWN') return await this.release('worker shutting down', null);
       if (this.stopReason) return { ended: 'BY_SERVER', reason: this.stopReason, exit: 'the command was not started' };
+      // No command to run (a pool worker's job whose experiment carries none): it would not run the next time either.
+      if (this.settings.command.length === 0) {
+        return await this.fail(
+          'no command to run: the job carries none (params.command) and the worker was given none',
+          false,
+          null,
+        );
+      }
       const args = this.commandArgs();
       // Hyperparameters that cannot be arguments: the command does not run, and would not the next time either.
       if (args instanceof UnusableHyperparameters) return await this.fail(args.message, false, null);
@@ -505,6 +515,7 @@ export class JobRun {
       TRIALOG_JOB_ID: job.id,
       TRIALOG_EXPERIMENT_ID: job.experiment?.id ?? '',
       TRIALOG_ATTEMPT: String(job.attempts),
+      TRIALOG_SLOT: String(this.settings.slot ?? 0),
       TRIALOG_HPARAMS: JSON.stringify(job.hyperparameters),
       TRIALOG_PARAMS: JSON.stringify(job.params),
       TRIALOG_OUTPUT_DIR: dirs.output,

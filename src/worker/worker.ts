@@ -41,6 +41,12 @@ export interface WorkerSettings {
   log: (message: string) => void;
 }
 
+/** A job's `params.command` when it is a command line (strings, at least one); else none. */
+export function commandOf(params: unknown): string[] {
+  const command = (params as { command?: unknown } | null)?.command;
+  return Array.isArray(command) && command.length > 0 && command.every((w) => typeof w === 'string') ? command : [];
+}
+
 export interface WorkerSummary {
   succeeded: number;
   failed: number;
@@ -65,6 +71,11 @@ export class Worker {
   private jobsStarted = 0;
   private lastBusyAt = Date.now();
   private wakeIdle: (() => void)[] = [];
+  /** What its claims ask for: one experiment, every experiment that carries its command, or jobs outside experiments. */
+  private get serving(): 'experiment' | 'pool' | 'jobs' {
+    if (this.settings.experimentId) return 'experiment';
+    return this.settings.command.length === 0 ? 'pool' : 'jobs';
+  }
   private readonly summary: WorkerSummary = {
     succeeded: 0,
     failed: 0,
@@ -125,6 +136,8 @@ export class Worker {
           {
             workerId: this.settings.workerId,
             experimentId: this.settings.experimentId,
+            // No experiment and no command: a pool over every running experiment that carries its command.
+            ...(this.serving === 'pool' ? { anyExperiment: true, withCommand: true } : {}),
             labels: this.settings.labels,
             algorithmIds: this.settings.algorithmIds,
             leaseSeconds: this.settings.leaseSeconds,
@@ -156,13 +169,18 @@ export class Worker {
         continue;
       }
       this.jobsStarted++;
-      await this.runJob(claim);
+      await this.runJob(claim, slot);
     }
   }
 
-  private async runJob(claim: NonNullable<Awaited<ReturnType<TrialogClient['claimJob']>>>): Promise<void> {
+  private async runJob(
+    claim: NonNullable<Awaited<ReturnType<TrialogClient['claimJob']>>>,
+    slot: number,
+  ): Promise<void> {
     const { job } = claim;
-    const run = new JobRun(this.client, claim, { ...this.settings });
+    // The worker's own command, or (serving a pool) the one the job's experiment gave it.
+    const command = this.settings.command.length > 0 ? this.settings.command : commandOf(job.params);
+    const run = new JobRun(this.client, claim, { ...this.settings, command, slot });
     this.runs.set(job.id, run);
     this.lastBusyAt = Date.now();
     this.settings.log(

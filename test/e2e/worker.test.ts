@@ -86,7 +86,9 @@ afterEach(async () => {
 
 function worker(url: string, args: string[], command: string[]): WorkerProcess {
   dir = tempDir('trialog-worker-');
-  const w = startWorker(url, ['--work-dir', join(dir.path, 'runs'), ...args, '--', ...command], { cwd: dir.path });
+  // No command: no "--" either (a pool worker runs each experiment's own).
+  const separated = command.length > 0 ? ['--', ...command] : [];
+  const w = startWorker(url, ['--work-dir', join(dir.path, 'runs'), ...args, ...separated], { cwd: dir.path });
   workers.push(w);
   return w;
 }
@@ -186,6 +188,45 @@ describe('running the TPE example', () => {
   });
 });
 
+describe('one worker pool for every search', () => {
+  it("given two experiments carrying their commands, when a worker runs with neither --experiment nor a command, then it runs both searches, each trial with its own experiment's command", async () => {
+    const create = async (name: string, epochs: number) =>
+      ok(
+        await t.gql(CREATE_EXPERIMENT, {
+          input: {
+            name,
+            objective: { metric: 'loss', direction: 'MINIMIZE' },
+            scheduler: {
+              random: {
+                seed: 4,
+                maxJobs: 2,
+                space: [{ name: 'lr', distribution: { logUniform: { low: 0.001, high: 0.3 } } }],
+              },
+            },
+            command: [PYTHON, EXAMPLE_SCRIPT, '--epochs', String(epochs), '--epoch-seconds', '0.01'],
+          },
+        }),
+      ).createExperiment as { id: string };
+    const first = await create('pool-first', 3);
+    const second = await create('pool-second', 5);
+
+    const w = worker(t.url, ['--slots', '2', '--max-jobs', '4'], []);
+    expect(await w.exit).toBe(0);
+    expect(w.output()).toMatch(/every running experiment's own command/);
+    for (const [experiment, epochs] of [
+      [first, 3],
+      [second, 5],
+    ] as const) {
+      const view = ok(await t.gql(EXPERIMENT_JOBS, { id: experiment.id })).experiment;
+      expect(view.status).toBe('DONE');
+      expect(view.jobCounts).toMatchObject({ total: 2, succeeded: 2 });
+      for (const { node } of view.jobs.edges) {
+        expect(logText(await job(t.gql, node.id))[0]).toMatch(new RegExp(`for ${epochs} epochs$`));
+      }
+    }
+  });
+});
+
 describe('what the command receives and reports', () => {
   it('given hyperparameters, when run with a custom prefix and delimiter, then the command gets them as arguments and every TRIALOG_ variable', async () => {
     const id = await createJob(t.gql, {
@@ -205,6 +246,7 @@ describe('what the command receives and reports', () => {
     expect(argv).toEqual(['--fixed', '-lr=0.01', '-arch=resnet', '-layers=[64,32]', '-bn=true']);
     expect(env.TRIALOG_JOB_ID).toBe(id);
     expect(env.TRIALOG_ATTEMPT).toBe('1');
+    expect(env.TRIALOG_SLOT).toBe('0');
     expect(JSON.parse(env.TRIALOG_HPARAMS!)).toEqual(view.hyperparameters);
     expect(JSON.parse(env.TRIALOG_PARAMS!)).toEqual({ mode: 'echo' });
     const runDir = runDirOf(view, join(dir.path, 'runs'));

@@ -7,6 +7,7 @@ const WORKER_DESCRIPTION = `Claims jobs and runs COMMAND for each, with the job'
 after it (--name=value; an option COMMAND sets already is not passed again, and a job
 whose hyperparameter names are not option names fails) and in the environment:
   TRIALOG_JOB_ID, TRIALOG_EXPERIMENT_ID, TRIALOG_ATTEMPT
+  TRIALOG_SLOT          which slot runs it, 0 to --slots - 1 (pin a GPU per slot)
   TRIALOG_HPARAMS       the hyperparameters, JSON
   TRIALOG_PARAMS        the job's params, JSON
   TRIALOG_OUTPUT_DIR    write result.json (the job's result) and any files (its artifacts) here
@@ -32,6 +33,7 @@ const WORKER_AFTER = `
 Examples:
   trialog worker --labels gpu --slots 2 -- python train.py
   trialog worker --experiment resnet-sweep --idle-exit 60 -- ./train.sh --epochs 10
+  trialog worker --labels gpu --slots 4     (no command: every running experiment that carries its own)
 
 exit codes: 0 stopped as asked (signal, --max-jobs, --idle-exit, experiment done), 1 refused by the
 server (bad key, no right), 2 bad usage (or no GraphQL endpoint at --url), 3 no such experiment,
@@ -70,7 +72,10 @@ export function defineWorkerCommand(program: Command): void {
       .usage('[options] -- COMMAND [ARGS...]')
       .summary('claim jobs and run COMMAND for each')
       .description(WORKER_DESCRIPTION)
-      .argument('[command...]', 'the command to run for each job, after --')
+      .argument(
+        '[command...]',
+        "the command to run for each job, after --; without one (and without --experiment), each trial runs its experiment's command",
+      )
       .option(
         '--experiment <id|name>',
         "claim only this experiment's jobs (needed to run a search's trials); the worker exits when the experiment is DONE",

@@ -75,7 +75,15 @@ function uniqueNames<T extends { name: string }>(items: T[], ctx: z.RefinementCt
 /** The limits an experiment's settings are checked against. */
 export type SettingsLimits = Pick<
   Limits,
-  'idLength' | 'gridPoints' | 'populationSize' | 'tpeTrials' | 'nameLength' | 'reasonLength'
+  | 'idLength'
+  | 'gridPoints'
+  | 'populationSize'
+  | 'tpeTrials'
+  | 'nameLength'
+  | 'reasonLength'
+  | 'labelsPerJob'
+  | 'labelLength'
+  | 'hyperparametersBytes'
 >;
 
 /** A new experiment's settings, bounded by `limits`; parse with it to fill in the defaults. */
@@ -241,6 +249,28 @@ export function experimentSettings(limits: SettingsLimits) {
         .transform((v) => v ?? null),
       maxConcurrent: positiveInt.nullish().transform((v) => v ?? null),
       stopThreshold: finite.nullish().transform((v) => v ?? null),
+      /** What a worker must offer to run this experiment's trials (each trial's job carries them). */
+      labels: z
+        .array(z.string().min(1).max(limits.labelLength))
+        .max(limits.labelsPerJob)
+        .nullish()
+        .transform((v) => v ?? []),
+      /** The experiment's weight in a worker pool's fair shares (and its trials' job priority). */
+      priority: z.number().int().min(1).max(1000).default(1),
+      /**
+       * The command its trials run (argv), for `trialog worker` serving every experiment: each trial's job
+       * carries it in `params.command`, so the log says what ran.
+       */
+      command: z
+        .array(z.string().min(1).max(4096))
+        .min(1, 'a command needs at least its program')
+        .max(256)
+        .nullish()
+        .transform((v) => v ?? null)
+        .refine(
+          (v) => v === null || JSON.stringify(v).length <= limits.hyperparametersBytes,
+          'the command is too long',
+        ),
     })
     .superRefine((s, ctx) => {
       if (s.earlyStopping && !s.objective) {
@@ -286,6 +316,9 @@ export const ExperimentSettings = experimentSettings({
   tpeTrials: Infinity,
   nameLength: Infinity,
   reasonLength: Infinity,
+  labelsPerJob: Infinity,
+  labelLength: Infinity,
+  hyperparametersBytes: Infinity,
 });
 export type ExperimentSettings = z.output<typeof ExperimentSettings>;
 export type Parameter = NonNullable<ExperimentSettings['scheduler']['random']>['space'][number];

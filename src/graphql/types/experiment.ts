@@ -61,6 +61,9 @@ Experiment.implement({
     maxJobs: t.int({ nullable: true, resolve: (e) => maxJobs(e.settings) }),
     maxConcurrent: t.int({ nullable: true, resolve: (e) => e.settings.maxConcurrent }),
     stopThreshold: t.float({ nullable: true, resolve: (e) => e.settings.stopThreshold }),
+    labels: t.stringList({ resolve: (e) => e.settings.labels ?? [] }),
+    priority: t.int({ resolve: (e) => e.settings.priority ?? 1 }),
+    command: t.stringList({ nullable: true, resolve: (e) => e.settings.command ?? null }),
     createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
     history: t.field({
       type: EventConnection,
@@ -302,6 +305,18 @@ const CreateExperimentInput = builder.inputType('CreateExperimentInput', {
     earlyStopping: t.field({ type: EarlyStoppingInput }),
     maxConcurrent: t.int(),
     stopThreshold: t.float({ description: "Stop the experiment once a job's objective reaches this value." }),
+    labels: t.stringList({
+      description: "What a worker must offer to run its trials (each trial's job carries these labels).",
+    }),
+    priority: t.int({
+      defaultValue: 1,
+      description: "Its weight (1 to 1000) in a worker pool's fair shares.",
+    }),
+    command: t.stringList({
+      description:
+        'The command its trials run (argv), for `trialog worker` with neither --experiment nor a command: each ' +
+        "trial's job carries it in params.command.",
+    }),
   }),
 });
 

@@ -271,6 +271,15 @@ const ClaimJobInput = builder.inputType('ClaimJobInput', {
   fields: (t) => ({
     workerId: t.string({ required: true }),
     experimentId: t.id(),
+    anyExperiment: t.boolean({
+      defaultValue: false,
+      description:
+        'A worker pool: a trial of any running experiment whose labels this worker offers, the experiment with the fewest running trials for its priority first (not with experimentId).',
+    }),
+    withCommand: t.boolean({
+      defaultValue: false,
+      description: 'With anyExperiment: only experiments that carry the command their trials run.',
+    }),
     algorithmIds: t.stringList(),
     labels: t.stringList({
       description: 'Capabilities this worker offers; a job is claimable when its labels are a subset.',
