@@ -73,9 +73,10 @@ it('given a 20,000-event backlog, a subscriber that leaves after 1,000 has no mo
     const afterLeaving = pages.count();
     await new Promise((resolve) => setTimeout(resolve, 300));
 
-    // 1,000 events are two pages of 500; a page or two more may have been under way. Reading the whole
-    // backlog for a subscriber that has gone would be 40 pages.
-    expect(afterLeaving).toBeLessThanOrEqual(5);
+    // 1,000 events are two pages of 500; more may have been read ahead while the client, on a busy machine,
+    // was still working through what had been sent (6 once in CI, with other spec files running beside it).
+    // Reading the whole backlog for a subscriber that has gone would be 40 pages: a quarter of it is the bound.
+    expect(afterLeaving).toBeLessThanOrEqual(10);
     expect(pages.count()).toBe(afterLeaving);
   } finally {
     await client.dispose();
