@@ -170,13 +170,28 @@ describe('running the TPE example', () => {
     expect(experiment.jobCounts.succeeded + experiment.jobCounts.pruned).toBe(14);
     const created = ok(
       await t.gql(
-        `query($id: ID!) { experiment(id: $id) { jobs(first: 100) { edges { node { hyperparameters history(first: 1) { edges { node { data } } } } } } } }`,
+        `query($id: ID!) { experiment(id: $id) { jobs(first: 100) { edges { node { hyperparameters status pruning { rule } history(first: 1) { edges { node { data } } } } } } } }`,
         { id },
       ),
-    ).experiment.jobs.edges.map((e: { node: { hyperparameters: Record<string, number>; history: any } }) => ({
-      ...e.node.history.edges[0].node.data,
-      hyperparameters: e.node.hyperparameters,
-    }));
+    ).experiment.jobs.edges.map(
+      (e: {
+        node: {
+          hyperparameters: Record<string, number>;
+          status: string;
+          pruning: { rule: string } | null;
+          history: any;
+        };
+      }) => ({
+        ...e.node.history.edges[0].node.data,
+        hyperparameters: e.node.hyperparameters,
+        status: e.node.status,
+        pruning: e.node.pruning,
+      }),
+    );
+    // The example stops early with the median rule.
+    for (const trial of created.filter((c: { status: string }) => c.status === 'PRUNED')) {
+      expect(trial.pruning.rule).toBe('median');
+    }
     const bySlot = created.sort((a: { trialIndex: number }, b: { trialIndex: number }) => a.trialIndex - b.trialIndex);
     const modes = bySlot.map((c: { decision: { mode: string } }) => c.decision.mode);
     expect(modes.slice(0, 10)).toEqual(Array(10).fill('STARTUP'));
