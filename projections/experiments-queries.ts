@@ -67,6 +67,7 @@ export class ExperimentQueries {
   private readonly pointAt;
   private readonly rungValuesOfOthers;
   private readonly running;
+  private readonly runningCountOf;
   private readonly rungValuesWithTrialsOf;
   private readonly completedLastStepOf;
   private readonly unfinishedJobs;
@@ -90,6 +91,10 @@ export class ExperimentQueries {
     );
     this.running = db.prepare<[], ExperimentRow>(
       `SELECT state, revision, created_position FROM experiments WHERE status = 'RUNNING' ORDER BY created_position`,
+    );
+    // Through jobs_ranked (experiment_id, status, …): as many rows as are running, not the experiment's every job.
+    this.runningCountOf = db.prepare<[string], { count: number }>(
+      `SELECT count(*) AS count FROM jobs WHERE experiment_id = ? AND status = 'RUNNING'`,
     );
     this.byName = db.prepare<[string], ExperimentRow>(
       'SELECT state, revision, created_position FROM experiments WHERE name = ?',
@@ -198,6 +203,11 @@ export class ExperimentQueries {
       items: rows.slice(0, first).map((row) => ({ cursor: row.created_position, node: toView(row) })),
       hasNextPage: rows.length > first,
     };
+  }
+
+  /** How many of the experiment's jobs are running (maxConcurrent, a pool's fair shares). */
+  runningCount(experimentId: string): number {
+    return this.runningCountOf.get(experimentId)?.count ?? 0;
   }
 
   jobCounts(experimentId: string): JobCounts {

@@ -148,7 +148,7 @@ export class ExperimentCommands implements ExperimentHooks {
       .runningExperiments()
       .filter((e) => (e.settings.labels ?? []).every((label) => offered.has(label)))
       .filter((e) => !withCommand || (e.settings.command ?? null) !== null)
-      .map((e) => ({ id: e.id, load: this.deps.queries.jobCounts(e.id).running / (e.settings.priority ?? 1) }))
+      .map((e) => ({ id: e.id, load: this.deps.queries.runningCount(e.id) / (e.settings.priority ?? 1) }))
       .sort((a, b) => a.load - b.load)
       .map((e) => e.id);
   }
@@ -171,7 +171,7 @@ export class ExperimentCommands implements ExperimentHooks {
       });
     const cap = experiment.settings.maxConcurrent;
     const attempt = async (): Promise<Claim | null> => {
-      if (cap !== null && this.deps.queries.jobCounts(experimentId).running >= cap) return null;
+      if (cap !== null && this.deps.queries.runningCount(experimentId) >= cap) return null;
       const queued = await claimQueued();
       if (queued) return queued;
       if (experiment.settings.scheduler.pbt) return this.claimPbt(experiment, claimQueued, createAndClaim);
@@ -246,10 +246,7 @@ export class ExperimentCommands implements ExperimentHooks {
     const hyperband = experiment.settings.earlyStopping?.hyperband;
     if (!hyperband) return { rows, bracket: null };
     const metric = experiment.settings.objective!.metric;
-    const budgets = hyperbandBudgets(
-      hyperband,
-      hyperband.maxSteps ?? this.deps.queries.completedLastStep(experiment.id, metric),
-    );
+    const budgets = hyperbandBudgets(hyperband, () => this.deps.queries.completedLastStep(experiment.id, metric));
     if (!budgets) return { rows, bracket: null };
     const name = experiment.settings.name;
     const bracket = bracketOf(name, index, budgets);

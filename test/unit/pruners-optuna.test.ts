@@ -128,7 +128,7 @@ function replayHyperband(scenario: Scenario): string[] {
     const before = seriesBeforeOf(new Map(trial));
     if (!trial.has(entry.step)) trial.set(entry.step, entry.value);
     const lastSteps = [...completed].map((n) => Math.max(...values.get(n)!.keys()));
-    const budgets = hyperbandBudgets(rule, lastSteps.length ? Math.max(...lastSteps) : null);
+    const budgets = hyperbandBudgets(rule, () => (lastSteps.length ? Math.max(...lastSteps) : null));
     let prune = false;
     if (budgets) {
       const bracket = bracketOf(scenario.name!, entry.trial, budgets);

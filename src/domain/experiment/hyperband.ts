@@ -52,9 +52,14 @@ export function bracketOf(name: string, trialNumber: number | string, budgets: r
   return budgets.length - 1;
 }
 
-/** The brackets' budgets once max_resource is known (explicit, or from a completed trial); null before. */
-export function hyperbandBudgets(rule: HyperbandRule, completedLastStep: number | null): number[] | null {
-  const maxSteps = rule.maxSteps ?? (completedLastStep === null ? null : completedLastStep + 1);
+/**
+ * The brackets' budgets once max_resource is known (explicit, or from a
+ * completed trial); null before. `completedLastStep` (the largest last step
+ * of the completed trials) is asked for only when maxSteps is "auto".
+ */
+export function hyperbandBudgets(rule: HyperbandRule, completedLastStep: () => number | null): number[] | null {
+  const lastStep = rule.maxSteps === null ? completedLastStep() : null;
+  const maxSteps = rule.maxSteps ?? (lastStep === null ? null : lastStep + 1);
   if (maxSteps === null) return null;
   return bracketBudgets(bracketCount(rule.minSteps, maxSteps, rule.reductionFactor), rule.reductionFactor);
 }
