@@ -84,8 +84,30 @@ describe('TPE settings are validated', () => {
       multivariate: false,
       constantLiar: true,
       seed: expect.any(Number),
+      version: 'optuna-4.6',
     });
   });
+
+  it('refuses a version Trialog does not follow', async () => {
+    const response = await t.gql(CREATE, {
+      input: { name: 'tpe-version', objective, scheduler: { tpe: tpe({ version: 'OPTUNA_3_1' }) } },
+    });
+    expect(errorCode(response)).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('a TPE search at a later Optuna version', () => {
+  it('follows it and records it with every decision, startup and TPE alike', async () => {
+    const space = [...braninSpace, { name: 'units', distribution: { intLogUniform: { low: 1, high: 1024 } } }];
+    const run = await runSearch('tpe-4.9', { tpe: { space, seed: 5, maxJobs: 14, version: 'OPTUNA_4_9' } });
+    expect(run.status).toBe('DONE');
+    expect(run.trials.map((t) => t.decision.version)).toEqual(Array(14).fill('optuna-4.9'));
+    expect(run.trials.slice(10).map((t) => t.decision.mode)).toEqual(['TPE', 'TPE', 'TPE', 'TPE']);
+    for (const { hyperparameters } of run.trials) {
+      const units = (hyperparameters as unknown as { units: number }).units;
+      expect(Number.isInteger(units) && units >= 1 && units <= 1024, `units ${units}`).toBe(true);
+    }
+  }, 60_000);
 });
 
 /** Runs a search to its end with one worker: claim, report the objective, complete. Returns the trials in order. */

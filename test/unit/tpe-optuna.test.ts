@@ -1,6 +1,7 @@
 /**
- * Trialog's TPE against Optuna 4.6's, decision by decision
- * (test/fixtures/tpe/decisions.json, recorded by generate_tpe.py): given the
+ * Trialog's TPE against Optuna's, decision by decision, at each version
+ * Trialog offers (test/fixtures/tpe/decisions.json for 4.6, decisions-4.7.json
+ * and decisions-4.9.json, recorded by generate_tpe.py): given the
  * trials as they stood when Optuna's TPE decided, Trialog's split, Parzen
  * estimators, log densities of Optuna's candidates and choice among them are
  * Optuna's. Optuna's random numbers are not Trialog's, so the candidates are
@@ -8,8 +9,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { logPdf, parzenEstimator, type TpeDomain } from '../../src/domain/experiment/tpe/parzen.js';
+import { kernelInput, logPdf, parzenEstimator, type TpeDomain } from '../../src/domain/experiment/tpe/parzen.js';
 import { defaultGamma, splitTrials, type Direction, type TpeTrial } from '../../src/domain/experiment/tpe/split.js';
+import { parzenOptionsOf, type TpeVersion } from '../../src/domain/experiment/tpe/versions.js';
 
 type Spec =
   | { kind: 'float'; low: number; high: number; log?: boolean; step?: number }
@@ -18,7 +20,10 @@ type Spec =
 
 interface RecordedEstimator {
   weights: number[];
-  kernels: ({ mus: number[]; sigmas: number[]; low: number; high: number; step: number } | { weights: number[][] })[];
+  kernels: (
+    | { mus: number[]; sigmas: number[]; low: number; high: number; step: number; log?: boolean }
+    | { weights: number[][] }
+  )[];
 }
 
 interface Decision {
@@ -44,10 +49,20 @@ interface Scenario {
   decisions: Decision[];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/tpe/decisions.json', import.meta.url), 'utf8')) as {
+interface Fixture {
   optuna: string;
   scenarios: Scenario[];
-};
+}
+
+function fixture(file: string): Fixture {
+  return JSON.parse(readFileSync(new URL(`../fixtures/tpe/${file}`, import.meta.url), 'utf8')) as Fixture;
+}
+
+const VERSIONS: { version: TpeVersion; file: string }[] = [
+  { version: 'optuna-4.6', file: 'decisions.json' },
+  { version: 'optuna-4.7', file: 'decisions-4.7.json' },
+  { version: 'optuna-4.9', file: 'decisions-4.9.json' },
+];
 
 function domainOf(spec: Spec): TpeDomain {
   if (spec.kind === 'categorical') return { kind: 'categorical', choices: spec.choices };
@@ -100,12 +115,17 @@ function expectEstimator(actual: ReturnType<typeof parzenEstimator>, expected: R
         0,
         `${what} bounds`,
       );
+      expect(kernels.log, `${what}: an integer log domain's bins kept`).toBe(recorded.log ?? false);
     }
   });
 }
 
-describe(`TPE decides as Optuna ${fixture.optuna}`, () => {
-  for (const scenario of fixture.scenarios) {
+describe.each(VERSIONS)('TPE at $version decides as that Optuna', ({ version, file }) => {
+  const recorded = fixture(file);
+  it(`was recorded from Optuna ${version.slice('optuna-'.length)}`, () => {
+    expect(recorded.optuna.startsWith(version.slice('optuna-'.length))).toBe(true);
+  });
+  for (const scenario of recorded.scenarios) {
     it(`${scenario.name}: the split exactly, the estimators to 1e-12, the log densities to 1e-9, the same candidate chosen`, () => {
       for (const decision of scenario.decisions) {
         const at = `trial ${decision.trial} (${decision.params.join(',')})`;
@@ -126,13 +146,14 @@ describe(`TPE decides as Optuna ${fixture.optuna}`, () => {
           domain.kind !== 'categorical' && domain.log ? Math.log(value) : value;
         const observe = (group: TpeTrial<Record<string, number>>[]) =>
           decision.params.map((name, i) => group.map((t) => internal(t.params[name]!, domains[i]!)));
-        const l = parzenEstimator(observe(below), domains, { ...DEFAULTS, multivariate: scenario.multivariate });
-        const g = parzenEstimator(observe(above), domains, { ...DEFAULTS, multivariate: scenario.multivariate });
+        const options = parzenOptionsOf(version, scenario.multivariate);
+        const l = parzenEstimator(observe(below), domains, options);
+        const g = parzenEstimator(observe(above), domains, options);
         expectEstimator(l, decision.estimators.below, `below at ${at}`);
         expectEstimator(g, decision.estimators.above, `above at ${at}`);
 
         const candidates = decision.params.map((name, i) =>
-          decision.candidates[name]!.map((v) => internal(v, domains[i]!)),
+          decision.candidates[name]!.map((v) => kernelInput(l.kernels[i]!, domains[i]!, v)),
         );
         const logL = logPdf(l, candidates);
         const logG = logPdf(g, candidates);
@@ -144,5 +165,3 @@ describe(`TPE decides as Optuna ${fixture.optuna}`, () => {
     });
   }
 });
-
-const DEFAULTS = { priorWeight: 1, magicClip: true, endpoints: false };

@@ -8,6 +8,7 @@ import { sampleSpace } from '../../src/domain/experiment/sampling.js';
 import { ExperimentSettings, type Parameter } from '../../src/domain/experiment/settings.js';
 import { proposeTpe, slotRanges, type TpeOptions } from '../../src/domain/experiment/tpe/propose.js';
 import { defaultGamma, type TpeTrial } from '../../src/domain/experiment/tpe/split.js';
+import { TPE_VERSIONS } from '../../src/domain/experiment/tpe/versions.js';
 import { tpeTrialsOf } from '../../src/app/tpe-inputs.js';
 
 function tpe(space: unknown[], overrides: Partial<TpeOptions> = {}): TpeOptions {
@@ -101,26 +102,32 @@ describe('a TPE proposal', () => {
     }
   });
 
-  it('keeps each value in its domain and kind: integers, steps, log integers, choices, constants', () => {
-    const options = tpe([
-      { name: 'i', distribution: { intUniform: { low: 2, high: 20, step: 3 } } },
-      { name: 's', distribution: { uniform: { low: 0, high: 1, step: 0.25 } } },
-      { name: 'l', distribution: { intLogUniform: { low: 1, high: 1024 } } },
-      { name: 'c', distribution: { choice: { values: ['adam', { sgd: 0.9 }, 3] } } },
-      { name: 'k', distribution: { constant: 'fixed' } },
-      { name: 'x', distribution: { uniform: { low: -5, high: 5 } } },
-    ]);
-    const trials = bowl(20, options.space);
-    for (let slot = 20; slot < 30; slot++) {
-      const { hyperparameters: h, decision } = proposeTpe(options, 'MINIMIZE', trials, slot);
-      expect(decision).toMatchObject({ mode: 'TPE' });
-      expect([2, 5, 8, 11, 14, 17, 20]).toContain(h.i);
-      expect([0, 0.25, 0.5, 0.75, 1]).toContain(h.s);
-      expect(Number.isInteger(h.l) && (h.l as number) >= 1 && (h.l as number) <= 1024).toBe(true);
-      expect(['adam', { sgd: 0.9 }, 3]).toContainEqual(h.c);
-      expect(h.k).toBe('fixed');
-    }
-  });
+  it.each(TPE_VERSIONS)(
+    'at %s, keeps each value in its domain and kind: integers, steps, log integers, choices, constants',
+    (version) => {
+      const options = tpe(
+        [
+          { name: 'i', distribution: { intUniform: { low: 2, high: 20, step: 3 } } },
+          { name: 's', distribution: { uniform: { low: 0, high: 1, step: 0.25 } } },
+          { name: 'l', distribution: { intLogUniform: { low: 1, high: 1024 } } },
+          { name: 'c', distribution: { choice: { values: ['adam', { sgd: 0.9 }, 3] } } },
+          { name: 'k', distribution: { constant: 'fixed' } },
+          { name: 'x', distribution: { uniform: { low: -5, high: 5 } } },
+        ],
+        { version },
+      );
+      const trials = bowl(20, options.space);
+      for (let slot = 20; slot < 30; slot++) {
+        const { hyperparameters: h, decision } = proposeTpe(options, 'MINIMIZE', trials, slot);
+        expect(decision).toMatchObject({ mode: 'TPE', version });
+        expect([2, 5, 8, 11, 14, 17, 20]).toContain(h.i);
+        expect([0, 0.25, 0.5, 0.75, 1]).toContain(h.s);
+        expect(Number.isInteger(h.l) && (h.l as number) >= 1 && (h.l as number) <= 1024).toBe(true);
+        expect(['adam', { sgd: 0.9 }, 3]).toContainEqual(h.c);
+        expect(h.k).toBe('fixed');
+      }
+    },
+  );
 
   it('does not take a value outside its domain as an observation (a job added by hand)', () => {
     const options = tpe([X]);

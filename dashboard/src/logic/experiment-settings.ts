@@ -131,6 +131,8 @@ function schedulerLines(kind: string, spec: JsonObject): SettingLine[] {
     add('candidates per proposal', spec.candidates);
     add('multivariate', spec.multivariate);
     add('constant liar', spec.constantLiar);
+    // Settings written before versions existed follow 4.6.
+    add('follows', spec.version ?? 'optuna-4.6');
   } else if (kind === 'manual') {
     add('max jobs', spec.maxJobs);
   } else if (kind === 'pbt') {

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { Limits } from '../../limits.js';
+import { DEFAULT_TPE_VERSION, TPE_VERSIONS } from './tpe/versions.js';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const positiveInt = z.number().int().min(1);
@@ -188,6 +189,8 @@ export function experimentSettings(limits: SettingsLimits) {
     multivariate: z.boolean().default(false),
     /** Running trials (live leases) count as bad, so concurrent proposals spread out. */
     constantLiar: z.boolean().default(true),
+    /** Whose TPE to follow: Optuna 4.6's, or a later release's estimator (tpe/versions.ts). */
+    version: z.enum(TPE_VERSIONS).default(DEFAULT_TPE_VERSION),
   });
 
   return z

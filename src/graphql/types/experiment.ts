@@ -163,10 +163,26 @@ const RandomSearchInput = builder.inputType('RandomSearchInput', {
   }),
 });
 
+const TpeVersion = builder.enumType('TpeVersion', {
+  description: "Whose TPE a search follows; each trial's decision records it.",
+  values: {
+    OPTUNA_4_6: { value: 'optuna-4.6', description: 'Optuna 4.0 to 4.6 (the default).' },
+    OPTUNA_4_7: {
+      value: 'optuna-4.7',
+      description: "As 4.6, but an integer log parameter's kernels weigh each integer's mass (Optuna 4.7 and 4.8).",
+    },
+    OPTUNA_4_9: {
+      value: 'optuna-4.9',
+      description: "As 4.7, and the prior's mean no longer narrows the kernels' bandwidths (Optuna 4.9).",
+    },
+  } as const,
+});
+
 const TpeSearchInput = builder.inputType('TpeSearchInput', {
   description:
-    "Tree-structured Parzen Estimator, as Optuna 4.6's TPESampler with its defaults; needs an objective. Each trial's " +
-    'JobCreated records the decision: STARTUP or TPE, the trials weighed, the good ones and the running ones.',
+    "Tree-structured Parzen Estimator, as Optuna 4.6's TPESampler with its defaults (or a later version's); needs an " +
+    "objective. Each trial's JobCreated records the decision: STARTUP or TPE, the version, the trials weighed, the " +
+    'good ones and the running ones.',
   fields: (t) => ({
     space: t.field({ type: [ParameterInput], required: true }),
     seed: t.int({ description: 'Keys every draw with the trial slot: chosen and recorded when not given.' }),
@@ -184,6 +200,7 @@ const TpeSearchInput = builder.inputType('TpeSearchInput', {
       defaultValue: true,
       description: 'Running trials (live leases) count as bad ones, so concurrent proposals spread out.',
     }),
+    version: t.field({ type: TpeVersion, defaultValue: 'optuna-4.6', description: 'Whose TPE to follow.' }),
   }),
 });
 

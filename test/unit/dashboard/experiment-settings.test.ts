@@ -111,6 +111,7 @@ it('reads a TPE search: its space and its own settings', () => {
         candidates: 24,
         multivariate: false,
         constantLiar: true,
+        version: 'optuna-4.9',
       },
     },
   };
@@ -124,6 +125,7 @@ it('reads a TPE search: its space and its own settings', () => {
     { label: 'candidates per proposal', value: '24' },
     { label: 'multivariate', value: 'false' },
     { label: 'constant liar', value: 'true' },
+    { label: 'follows', value: 'optuna-4.9' },
   ]);
 });
 

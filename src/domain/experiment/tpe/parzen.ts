@@ -1,5 +1,6 @@
 /**
- * TPE's Parzen estimator, as Optuna 4.6 builds it
+ * TPE's Parzen estimator, as Optuna 4.6 builds it, or 4.7 and 4.9 where
+ * `ParzenOptions` ask for their changes
  * (optuna/samplers/_tpe/parzen_estimator.py, probability_distributions.py):
  * a mixture with one kernel per observation plus a prior kernel, each a
  * product over the parameters of a truncated normal (continuous), a truncated
@@ -23,6 +24,15 @@ export interface ParzenOptions {
   priorWeight: number;
   magicClip: boolean;
   endpoints: boolean;
+  /**
+   * Optuna 4.7 (#6258): an integer log domain gets a discrete kernel, each
+   * value's mass between log(x − step/2) and log(x + step/2), where 4.6 used
+   * a continuous density over log space. 4.7 also widens stepped bounds by
+   * half a step before anything else, which moves some results by an ulp.
+   */
+  logIntegerMass: boolean;
+  /** Whether the prior's mean is a neighbour when bandwidths are set (4.6 and 4.7); 4.9 leaves it out. */
+  priorInBandwidth: boolean;
 }
 
 export const DEFAULT_PARZEN_OPTIONS: ParzenOptions = {
@@ -30,9 +40,16 @@ export const DEFAULT_PARZEN_OPTIONS: ParzenOptions = {
   priorWeight: 1,
   magicClip: true,
   endpoints: false,
+  logIntegerMass: false,
+  priorInBandwidth: true,
 };
 
-/** Kernels of one numeric parameter: means and bandwidths (the prior's last), on [low, high], bins of `step` (0: none). */
+/**
+ * Kernels of one numeric parameter: means and bandwidths (the prior's last),
+ * on [low, high], bins of `step` (0: none). With `log`, the bins are an
+ * integer log domain's values: low, high and step are the domain's own, the
+ * means and bandwidths are in log space.
+ */
 export interface NumericKernels {
   kind: 'numeric';
   mus: number[];
@@ -40,6 +57,7 @@ export interface NumericKernels {
   low: number;
   high: number;
   step: number;
+  log: boolean;
 }
 
 /** Kernels of one categorical parameter: a row of probabilities per kernel (the prior's last). */
@@ -70,18 +88,42 @@ export function isLog(domain: TpeDomain): boolean {
   return domain.kind !== 'categorical' && domain.log;
 }
 
-/** The numeric domain's bounds and bin as the kernels see them (a log integer is continuous in log space). */
-function numericBounds(domain: Exclude<TpeDomain, { kind: 'categorical' }>): {
-  low: number;
-  high: number;
-  step: number;
-} {
-  const step = domain.kind === 'int' ? domain.step : domain.step;
-  if (domain.log && step !== null) {
-    return { low: Math.log(domain.low - step / 2), high: Math.log(domain.high + step / 2), step: 0 };
+type NumericDomain = Exclude<TpeDomain, { kind: 'categorical' }>;
+
+/**
+ * Where a numeric domain's kernels sit: `edges` bound the bandwidths and the
+ * prior (in log space on log domains, half a step out on stepped ones), and
+ * `kernels` is what the kernels record. 4.6 models an integer log domain as
+ * continuous over log space; 4.7 keeps its bins.
+ */
+function numericLayout(
+  domain: NumericDomain,
+  options: ParzenOptions,
+): { edges: { low: number; high: number }; kernels: Pick<NumericKernels, 'low' | 'high' | 'step' | 'log'> } {
+  const step = domain.step ?? 0;
+  if (!options.logIntegerMass) {
+    if (domain.log && step !== 0) {
+      const low = Math.log(domain.low - step / 2);
+      const high = Math.log(domain.high + step / 2);
+      return { edges: { low, high }, kernels: { low, high, step: 0, log: false } };
+    }
+    if (domain.log) {
+      const low = Math.log(domain.low);
+      const high = Math.log(domain.high);
+      return { edges: { low, high }, kernels: { low, high, step: 0, log: false } };
+    }
+    // 4.6 adds the half steps where it uses them; the edges below say where.
+    return {
+      edges: { low: domain.low, high: domain.high },
+      kernels: { low: domain.low, high: domain.high, step, log: false },
+    };
   }
-  if (domain.log) return { low: Math.log(domain.low), high: Math.log(domain.high), step: 0 };
-  return { low: domain.low, high: domain.high, step: step ?? 0 };
+  const low = domain.low - step / 2;
+  const high = domain.high + step / 2;
+  if (!domain.log) return { edges: { low, high }, kernels: { low: domain.low, high: domain.high, step, log: false } };
+  const logEdges = { low: Math.log(low), high: Math.log(high) };
+  if (step === 0) return { edges: logEdges, kernels: { ...logEdges, step: 0, log: false } };
+  return { edges: logEdges, kernels: { low: domain.low, high: domain.high, step, log: true } };
 }
 
 /**
@@ -101,7 +143,7 @@ export function parzenEstimator(
     kernels: domains.map((domain, i) =>
       domain.kind === 'categorical'
         ? categoricalKernels(observations[i]!, domain.choices, options)
-        : numericKernels(observations[i]!, numericBounds(domain), domains.length, options),
+        : numericKernels(observations[i]!, domain, domains.length, options),
     ),
   };
 }
@@ -125,41 +167,50 @@ function categoricalKernels(observed: number[], choices: number, options: Parzen
 
 function numericKernels(
   observed: number[],
-  { low, high, step }: { low: number; high: number; step: number },
+  domain: NumericDomain,
   dimensions: number,
   options: ParzenOptions,
 ): NumericKernels {
   const n = observed.length;
-  const width = high - low + step;
+  const { edges: bounds, kernels } = numericLayout(domain, options);
+  const { low, high } = bounds;
+  // 4.6 widens by the bin inside each expression, 4.7 once up front: the same number but for an ulp.
+  const half = options.logIntegerMass ? 0 : kernels.step / 2;
+  const width = options.logIntegerMass ? high - low : high - low + kernels.step;
+  const priorMu = 0.5 * (low + high);
   let sigmas: number[];
   if (options.multivariate) {
     const sigma = 0.2 * Math.pow(Math.max(n, 1), -1 / (dimensions + 4)) * width;
     sigmas = observed.map(() => sigma);
   } else {
-    // Each kernel as wide as the larger gap to its neighbours (the prior's mean among them).
-    const withPrior = [...observed, 0.5 * (low + high)];
-    const order = argsort(withPrior);
-    const edges = [low - step / 2, ...order.map((i) => withPrior[i]!), high + step / 2];
+    // Each kernel as wide as the larger gap to its neighbours (up to 4.7, the prior's mean among them).
+    const neighbours = options.priorInBandwidth ? [...observed, priorMu] : observed;
+    const order = argsort(neighbours);
+    const edges = [low - half, ...order.map((i) => neighbours[i]!), high + half];
     const sorted = order.map((_, i) => Math.max(edges[i + 1]! - edges[i]!, edges[i + 2]! - edges[i + 1]!));
     if (!options.endpoints && edges.length >= 4) {
       sorted[0] = edges[2]! - edges[1]!;
       sorted[sorted.length - 1] = edges[edges.length - 2]! - edges[edges.length - 3]!;
     }
-    const byObservation = new Array<number>(withPrior.length);
+    const byObservation = new Array<number>(neighbours.length);
     order.forEach((observation, position) => (byObservation[observation] = sorted[position]!));
     sigmas = byObservation.slice(0, n);
   }
-  const maxSigma = 1 * width;
-  const minSigma = options.magicClip ? (1 * width) / Math.min(100, 1 + (n + 1)) : 1e-12;
+  const maxSigma = width;
+  // The prior counts among the kernels here in every version.
+  const minSigma = options.magicClip ? width / Math.min(100, 1 + (n + 1)) : 1e-12;
   const clipped = sigmas.map((s) => Math.min(Math.max(s, minSigma), maxSigma));
-  return {
-    kind: 'numeric',
-    mus: [...observed, 0.5 * (low + high)],
-    sigmas: [...clipped, 1 * width],
-    low,
-    high,
-    step,
-  };
+  return { kind: 'numeric', mus: [...observed, priorMu], sigmas: [...clipped, width], ...kernels };
+}
+
+/**
+ * A candidate as the kernels of its parameter read it: the logarithm on log
+ * domains, but an integer log domain's own value where its bins are kept
+ * (`log`), the choice's index on categorical ones.
+ */
+export function kernelInput(kernels: NumericKernels | CategoricalKernels, domain: TpeDomain, value: number): number {
+  if (kernels.kind === 'categorical' || kernels.log) return value;
+  return domain.kind !== 'categorical' && domain.log ? Math.log(value) : value;
 }
 
 /**
@@ -180,6 +231,20 @@ export function logPdf(estimator: ParzenEstimator, candidates: number[][]): numb
       const x = candidates[i]![c]!;
       if (kernels.kind === 'categorical') {
         for (let j = 0; j < k; j++) terms[j]! += Math.log(kernels.weights[j]![x]!);
+      } else if (kernels.log) {
+        const { mus, sigmas, low, high, step } = kernels;
+        for (let j = 0; j < k; j++) {
+          const mu = mus[j]!;
+          const sigma = sigmas[j]!;
+          terms[j]! += logGaussMass((Math.log(x - step / 2) - mu) / sigma, (Math.log(x + step / 2) - mu) / sigma);
+        }
+        const lowEdge = Math.log(low - step / 2);
+        const highEdge = Math.log(high + step / 2);
+        for (let j = 0; j < k; j++) {
+          const mu = mus[j]!;
+          const sigma = sigmas[j]!;
+          terms[j]! -= logGaussMass((lowEdge - mu) / sigma, (highEdge - mu) / sigma);
+        }
       } else if (kernels.step !== 0) {
         const { mus, sigmas, low, high, step } = kernels;
         for (let j = 0; j < k; j++) {
@@ -216,7 +281,9 @@ export function logPdf(estimator: ParzenEstimator, candidates: number[][]): numb
 /**
  * `count` candidates drawn from the estimator (transformed values, one array
  * per parameter), taking uniforms in Optuna's order: the kernel of each
- * candidate, then the categorical parameters, then the numeric ones.
+ * candidate, then the categorical parameters, then the numeric ones. An
+ * integer log domain's draws stay in log space, unsnapped, in every version:
+ * the hyperparameter is taken from them as 4.6 took it.
  */
 export function sampleCandidates(estimator: ParzenEstimator, count: number, uniform: () => number): number[][] {
   const cdf: number[] = [];
@@ -245,12 +312,15 @@ export function sampleCandidates(estimator: ParzenEstimator, count: number, unif
   });
   estimator.kernels.forEach((kernels, i) => {
     if (kernels.kind === 'categorical') return;
-    const { mus, sigmas, low, high, step } = kernels;
+    const { mus, sigmas, low, high, step, log } = kernels;
+    const lowEdge = log ? Math.log(low - step / 2) : low - step / 2;
+    const highEdge = log ? Math.log(high + step / 2) : high + step / 2;
     for (const kernel of active) {
       const mu = mus[kernel]!;
       const sigma = sigmas[kernel]!;
-      const x = truncnormPpf(uniform(), (low - step / 2 - mu) / sigma, (high + step / 2 - mu) / sigma) * sigma + mu;
-      out[i]!.push(step === 0 ? x : Math.min(Math.max(low + roundHalfEven((x - low) / step) * step, low), high));
+      const x = truncnormPpf(uniform(), (lowEdge - mu) / sigma, (highEdge - mu) / sigma) * sigma + mu;
+      const binned = step !== 0 && !log;
+      out[i]!.push(binned ? Math.min(Math.max(low + roundHalfEven((x - low) / step) * step, low), high) : x);
     }
   });
   return out;

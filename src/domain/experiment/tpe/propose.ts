@@ -1,6 +1,7 @@
 /**
  * The next trial of a TPE search, and the record of why (Optuna 4.6's
- * TPESampler, independent by default, with the constant liar on).
+ * TPESampler by default, or a later version's; independent by default, with
+ * the constant liar on).
  *
  * Until `startupTrials` trials have completed or been pruned, a trial is what
  * RANDOM with the same seed would draw. After that, for each parameter (or
@@ -15,19 +16,10 @@
 import type { Json } from '../../job/events.js';
 import { sampleSpace, uniformStream } from '../sampling.js';
 import type { Parameter } from '../settings.js';
-import {
-  DEFAULT_PARZEN_OPTIONS,
-  logPdf,
-  parzenEstimator,
-  sampleCandidates,
-  type ParzenOptions,
-  type TpeDomain,
-} from './parzen.js';
+import { kernelInput, logPdf, parzenEstimator, sampleCandidates, type TpeDomain } from './parzen.js';
 import { externalValue, internalValue, tpeDomainOf } from './space.js';
 import { defaultGamma, splitTrials, type Direction, type TpeTrial } from './split.js';
-
-/** Whose algorithm the proposals follow: recorded with each, so a later change is told from this one. */
-export const TPE_VERSION = 'optuna-4.6';
+import { DEFAULT_TPE_VERSION, parzenOptionsOf, type TpeVersion } from './versions.js';
 
 export interface TpeOptions {
   space: readonly Parameter[];
@@ -36,6 +28,8 @@ export interface TpeOptions {
   candidates: number;
   multivariate: boolean;
   constantLiar: boolean;
+  /** Whose algorithm the proposals follow; recorded with each. Settings written before versions existed have none: 4.6. */
+  version?: TpeVersion | undefined;
 }
 
 export type TpeDecision =
@@ -76,7 +70,7 @@ export function proposeTpe(
   index: number,
 ): { hyperparameters: TrialParams; decision: TpeDecision } {
   const finished = trials.filter((t) => t.state !== 'RUNNING');
-  const version = TPE_VERSION;
+  const version = options.version ?? DEFAULT_TPE_VERSION;
   if (finished.length < options.startupTrials) {
     return {
       hyperparameters: sampleSpace(options.space, options.seed, index),
@@ -97,7 +91,7 @@ export function proposeTpe(
     const key = options.multivariate
       ? `${options.seed}:${index}:tpe`
       : `${options.seed}:${index}:tpe:${group[0]!.parameter.name}`;
-    Object.assign(proposed, proposeGroup(group, below, above, options, key));
+    Object.assign(proposed, proposeGroup(group, below, above, options, version, key));
   }
   const hyperparameters: TrialParams = Object.fromEntries(
     options.space.map((p) => [
@@ -130,6 +124,7 @@ function proposeGroup(
   below: readonly TpeTrial<TrialParams>[],
   above: readonly TpeTrial<TrialParams>[],
   options: TpeOptions,
+  version: TpeVersion,
   key: string,
 ): TrialParams {
   const domains = group.map((m) => m.domain);
@@ -140,7 +135,7 @@ function proposeGroup(
       .filter((row): row is number[] => row.every((v) => v !== null));
     return group.map((_, i) => values.map((row) => row[i]!));
   };
-  const parzen: ParzenOptions = { ...DEFAULT_PARZEN_OPTIONS, multivariate: options.multivariate };
+  const parzen = parzenOptionsOf(version, options.multivariate);
   const good = parzenEstimator(observe(below), domains, parzen);
   const bad = parzenEstimator(observe(above), domains, parzen);
   const drawn = sampleCandidates(good, options.candidates, uniformStream(key));
@@ -148,7 +143,7 @@ function proposeGroup(
   const external = group.map((m, i) => drawn[i]!.map((x) => externalValue(m.domain, m.parameter.distribution, x)));
   const judged = group.map((m, i) =>
     external[i]!.map((v, c) =>
-      m.domain.kind === 'categorical' ? drawn[i]![c]! : m.domain.log ? Math.log(v as number) : (v as number),
+      m.domain.kind === 'categorical' ? drawn[i]![c]! : kernelInput(good.kernels[i]!, m.domain, v as number),
     ),
   );
   const l = logPdf(good, judged);
