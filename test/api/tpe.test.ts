@@ -19,7 +19,7 @@ afterAll(async () => {
 
 const CREATE = `mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id scheduler maxJobs config } }`;
 const CLAIM = `mutation($e: ID, $w: String!) { claimJob(input: { workerId: $w, experimentId: $e }) {
-  leaseToken job { id hyperparameters history(first: 1) { edges { node { data } } } } } }`;
+  leaseToken job { id hyperparameters trialIndex decision history(first: 1) { edges { node { data } } } } } }`;
 const objective = { metric: 'loss', direction: 'MINIMIZE' };
 const braninSpace = [
   { name: 'x1', distribution: { uniform: { low: -5, high: 10 } } },
@@ -113,7 +113,12 @@ describe('a TPE search at a later Optuna version', () => {
 /** Runs a search to its end with one worker: claim, report the objective, complete. Returns the trials in order. */
 async function runSearch(name: string, scheduler: Record<string, unknown>) {
   const experiment = ok(await t.gql(CREATE, { input: { name, objective, scheduler } })).createExperiment;
-  const trials: { hyperparameters: { x1: number; x2: number }; decision: any; loss: number }[] = [];
+  const trials: {
+    hyperparameters: { x1: number; x2: number };
+    decision: any;
+    fields: { trialIndex: number; decision: unknown };
+    loss: number;
+  }[] = [];
   for (;;) {
     const claimed = ok(await t.gql(CLAIM, { e: experiment.id, w: 'w1' })).claimJob;
     if (!claimed) break;
@@ -124,6 +129,7 @@ async function runSearch(name: string, scheduler: Record<string, unknown>) {
     trials.push({
       hyperparameters: claimed.job.hyperparameters,
       decision: claimed.job.history.edges[0].node.data.decision,
+      fields: { trialIndex: claimed.job.trialIndex, decision: claimed.job.decision },
       loss,
     });
   }
@@ -162,6 +168,14 @@ describe('a TPE search on Branin, one worker', () => {
       const worstGood = Math.max(...trial.decision.below.map((slot: number) => losses[slot]!));
       expect(losses.filter((l) => l < worstGood).length).toBeLessThan(trial.decision.below.length);
     });
+  });
+
+  it("shows each job's slot and decision as fields of the job, as its JobCreated records them", async () => {
+    tpeRun.trials.forEach((trial, slot) =>
+      expect(trial.fields).toEqual({ trialIndex: slot, decision: trial.decision }),
+    );
+    const byHand = ok(await t.gql(`mutation { createJob(input: {}) { trialIndex decision } }`)).createJob;
+    expect(byHand).toEqual({ trialIndex: null, decision: null });
   });
 
   it('finishes at its limit, its own proposals better than what RANDOM drew for the same slots', () => {

@@ -122,6 +122,27 @@ Job.implement({
       resolve: (j) => j.pruning ?? null,
     }),
     generation: t.exposeInt('generation', { description: 'PBT lineage: 0 for a first generation job.' }),
+    trialIndex: t.int({
+      nullable: true,
+      description: "Its slot in its experiment's search (0, 1, …), which keys its random draws; null outside a search.",
+      resolve: (j) => j.trialIndex,
+    }),
+    decision: t.field({
+      type: 'JSONObject',
+      nullable: true,
+      description:
+        "Why its search created it, as recorded in its JobCreated: TPE's mode, version and split, PBT's exploit and " +
+        'explore, the Hyperband bracket. Null for a job created by hand or by RANDOM or GRID, which need no record. ' +
+        'Read from its first event, so it costs one read of the store per job.',
+      resolve: async (j, _args, { trialog }) => {
+        if (j.trialIndex === null) return null;
+        const page = await trialog.history.streamPage(jobKind.streamId(j.id), 1, undefined, {
+          fields: { data: true, metadata: false },
+        });
+        const data = page.items[0]?.node.data as { decision?: Record<string, unknown> | null } | undefined;
+        return data?.decision ?? null;
+      },
+    }),
     parent: t.field({
       type: Job,
       nullable: true,
