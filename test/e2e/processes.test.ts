@@ -84,6 +84,70 @@ describe('two server processes on one SQLite file', () => {
     expect(seenFromA()).toBe(true);
     await ws.dispose();
   });
+
+  it('claiming one TPE search through both at once: each trial slot is created once, each with its decision', async () => {
+    const db = freshDb();
+    const a = await start(db);
+    const b = await start(db);
+    const slots = 24;
+    const space = [
+      { name: 'x', distribution: { uniform: { low: -5, high: 5 } } },
+      { name: 'n', distribution: { intLogUniform: { low: 1, high: 256 } } },
+    ];
+    const experiment = ok(
+      await gqlClient(a.url)(`mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { id } }`, {
+        input: {
+          name: 'tpe-two-processes',
+          objective: { metric: 'loss', direction: 'MINIMIZE' },
+          scheduler: { tpe: { space, seed: 7, maxJobs: slots, startupTrials: 4 } },
+        },
+      }),
+    ).createExperiment;
+
+    const claims: { jobId: string; server: string }[] = [];
+    const worker = async (url: string, name: string) => {
+      const gql = gqlClient(url);
+      for (;;) {
+        const c = await claim(gql, { workerId: name, experimentId: experiment.id });
+        if (!c) return;
+        claims.push({ jobId: c.job.id, server: url });
+        const lease = { jobId: c.job.id, leaseToken: c.leaseToken };
+        const { x, n } = ok(await gql(`query($id: ID!) { job(id: $id) { hyperparameters } }`, { id: c.job.id })).job
+          .hyperparameters as { x: number; n: number };
+        const loss = (x - 1) ** 2 + Math.log(n);
+        ok(await gql(REPORT_METRICS, { input: { ...lease, points: [{ name: 'loss', value: loss, step: 0 }] } }));
+        ok(await gql(COMPLETE, { input: { ...lease, result: { loss } } }));
+      }
+    };
+    await Promise.all([
+      ...Array.from({ length: 4 }, (_, i) => worker(a.url, `a${i}`)),
+      ...Array.from({ length: 4 }, (_, i) => worker(b.url, `b${i}`)),
+    ]);
+
+    expect(claims).toHaveLength(slots);
+    expect(new Set(claims.map((c) => c.server)).size).toBe(2);
+    for (const url of [a.url, b.url]) {
+      const created = ok(
+        await gqlClient(url)(
+          `{ events(first: 1000, filter: { types: ["JobCreated"] }) { edges { node { streamId } } } }`,
+        ),
+      ).events.edges.map((e: any) => e.node.streamId);
+      expect(created).toHaveLength(slots);
+      expect(new Set(created).size).toBe(slots);
+      const trials = ok(
+        await gqlClient(url)(
+          `query($id: ID!) { experiment(id: $id) { status jobs(first: 100) { edges { node { trialIndex decision } } } } }`,
+          { id: experiment.id },
+        ),
+      ).experiment;
+      expect(trials.status).toBe('DONE');
+      const bySlot = new Map<number, any>(trials.jobs.edges.map((e: any) => [e.node.trialIndex, e.node.decision]));
+      expect([...bySlot.keys()].sort((p, q) => p - q)).toEqual(Array.from({ length: slots }, (_, i) => i));
+      // Slots 0-3 are drawn before anything finished; the last ones come after at least four have.
+      expect(bySlot.get(0)).toMatchObject({ sampler: 'TPE', version: 'optuna-4.6', mode: 'STARTUP' });
+      expect(bySlot.get(slots - 1)).toMatchObject({ sampler: 'TPE', mode: 'TPE' });
+    }
+  });
 });
 
 describe('kill -9 and restart', () => {
