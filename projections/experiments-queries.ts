@@ -3,8 +3,9 @@ import type { Database } from 'better-sqlite3';
 import { EMPTY_SERIES, type SeriesBefore, type StepValue } from '../src/domain/experiment/pruners.js';
 import { statementCache, type PreparedBySql } from '../src/sqlite-statement-cache.js';
 import type { ExperimentState } from '../src/domain/experiment/state.js';
-import type { JobStatus } from '../src/domain/job/events.js';
+import type { Json, JobStatus } from '../src/domain/job/events.js';
 import { jobKind } from '../src/domain/job/kind.js';
+import { trialValueOf } from '../src/domain/experiment/tpe/trial-values.js';
 import type { RecordedEvent } from '../src/store/port.js';
 import type { LightJobState } from './job-row.js';
 import type { JobState } from '../src/domain/job/state.js';
@@ -33,7 +34,11 @@ export interface TrialJob {
   hyperparameters: JobState['hyperparameters'];
 }
 
-/** A trial as TPE weighs it: its end (or live lease), and the objective's last report when it was pruned. */
+/**
+ * A trial as TPE weighs it: its end (or live lease), the objective's last
+ * report when it was pruned, and only the hyperparameters it models, as
+ * trial_values keeps them.
+ */
 export interface TpeTrialRow extends TrialJob {
   leaseExpiresAt: string | null;
   lastReport: { step: number; value: number } | null;
@@ -73,6 +78,7 @@ export class ExperimentQueries {
   private readonly unfinishedJobs;
   private readonly trialJobsOf;
   private readonly tpeTrialsOf;
+  private readonly trialValuesOf;
   private readonly trialCountOf;
   private readonly trialIndexes;
 
@@ -147,16 +153,23 @@ export class ExperimentQueries {
       {
         id: string;
         trial_index: number;
+        status: JobStatus;
         objective_value: number | null;
         lease_expires_at: string | null;
-        state: string;
         last_step: number | null;
         last_value: number | null;
       }
     >(
-      `SELECT j.id, j.trial_index, j.objective_value, j.lease_expires_at, j.state, s.last_step, s.last_value
+      `SELECT j.id, j.trial_index, j.status, j.objective_value, j.lease_expires_at, s.last_step, s.last_value
        FROM jobs j LEFT JOIN metric_series s ON s.job_id = j.id AND s.name = ?
        WHERE j.experiment_id = ? AND j.trial_index IS NOT NULL AND j.status IN ('SUCCEEDED', 'PRUNED', 'RUNNING')`,
+    );
+    this.trialValuesOf = db.prepare<
+      [string, string],
+      { trial_index: number; name: string; number: number | null; json: string | null }
+    >(
+      `SELECT trial_index, name, number, json FROM trial_values
+       WHERE experiment_id = ? AND name IN (SELECT value FROM json_each(?))`,
     );
     this.trialCountOf = db.prepare<[string], { count: number }>(
       'SELECT count(*) AS count FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL',
@@ -330,9 +343,20 @@ export class ExperimentQueries {
   }
 
   /** The trials of a TPE search that its proposals weigh, with the objective `metric`'s last report. */
-  tpeTrials(experimentId: string, metric: string): TpeTrialRow[] {
+  /** The trials TPE weighs, each with the values of the parameters `names` only. */
+  tpeTrials(experimentId: string, metric: string, names: readonly string[]): TpeTrialRow[] {
+    const values = new Map<number, Record<string, Json>>();
+    for (const row of this.trialValuesOf.iterate(experimentId, JSON.stringify(names))) {
+      let params = values.get(row.trial_index);
+      if (!params) values.set(row.trial_index, (params = {}));
+      params[row.name] = trialValueOf(row);
+    }
     return this.tpeTrialsOf.all(metric, experimentId).map((row) => ({
-      ...trialJobOf(row),
+      id: row.id,
+      trialIndex: row.trial_index,
+      status: row.status,
+      objectiveValue: row.objective_value,
+      hyperparameters: values.get(row.trial_index) ?? {},
       leaseExpiresAt: row.lease_expires_at,
       lastReport: row.last_step === null ? null : { step: row.last_step, value: row.last_value! },
     }));

@@ -1,7 +1,8 @@
 /**
  * The jobs read model: one row per job (its folded state plus the columns
  * that queries filter and sort on), its labels, metric points (with their
- * series index, see ./metric-series.ts) and log lines.
+ * series index, see ./metric-series.ts), log lines, and the small values of
+ * a search's trials' hyperparameters that TPE reads (trial_values).
  * Rows are folded with the domain's own `evolve`, so the read model and
  * `jobAt` can never disagree about what an event means.
  */
@@ -10,6 +11,7 @@ import type { Database } from 'better-sqlite3';
 import type { JobEvent } from '../src/domain/job/events.js';
 import { jobKind } from '../src/domain/job/kind.js';
 import { evolveJob, type JobState } from '../src/domain/job/state.js';
+import { storedTrialValues } from '../src/domain/experiment/tpe/trial-values.js';
 import type { RecordedEvent } from '../src/store/port.js';
 import { METRIC_TABLES, metricWriter } from './metric-series.js';
 import type { Projection } from './projection.js';
@@ -72,6 +74,16 @@ export const JOBS_SCHEMA = `
     PRIMARY KEY (job_id, rung)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS job_rungs_by_experiment ON job_rungs (experiment_id, rung);
+  -- A search's trials' hyperparameters, one row each, small values only (tpe/trial-values.ts): what a TPE
+  -- proposal reads, so its cost follows the trials and parameters it weighs, not the bytes each job holds.
+  CREATE TABLE IF NOT EXISTS trial_values (
+    experiment_id TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    trial_index   INTEGER NOT NULL,
+    number        REAL,
+    json          TEXT,
+    PRIMARY KEY (experiment_id, name, trial_index)
+  ) WITHOUT ROWID;
 `;
 
 /**
@@ -137,6 +149,9 @@ export function jobsProjection(db: Database): Projection {
     return objectives.get(experimentId)!;
   };
   const insertLabel = db.prepare('INSERT OR IGNORE INTO job_labels (job_id, label) VALUES (?, ?)');
+  const insertTrialValue = db.prepare(
+    'INSERT OR REPLACE INTO trial_values (experiment_id, name, trial_index, number, json) VALUES (?, ?, ?, ?, ?)',
+  );
   const insertLine = db.prepare(
     'INSERT INTO log_lines (job_id, offset, stream, text, timestamp) VALUES (?, ?, ?, ?, ?)',
   );
@@ -171,7 +186,7 @@ export function jobsProjection(db: Database): Projection {
 
   return {
     name: 'jobs',
-    tables: ['jobs', 'job_large_fields', 'job_labels', ...METRIC_TABLES, 'log_lines', 'job_rungs'],
+    tables: ['jobs', 'job_large_fields', 'job_labels', ...METRIC_TABLES, 'log_lines', 'job_rungs', 'trial_values'],
     apply(recorded: RecordedEvent) {
       if (!jobKind.holds(recorded)) return;
       const event = parseOnce(recorded, jobKind.parse);
@@ -181,9 +196,16 @@ export function jobsProjection(db: Database): Projection {
       const state = evolveJob(before?.state, event)!;
       const metric = objectiveMetricOf(state.experimentId);
       switch (event.type) {
-        case 'JobCreated':
+        case 'JobCreated': {
           for (const label of event.data.labels) insertLabel.run(jobId, label);
+          const { experimentId, trialIndex, hyperparameters } = event.data;
+          if (experimentId !== null && trialIndex !== null) {
+            for (const { name, number, json } of storedTrialValues(hyperparameters)) {
+              insertTrialValue.run(experimentId, name, trialIndex, number, json);
+            }
+          }
           break;
+        }
         case 'JobMetricsReported':
           metrics.record(jobId, event.data.points, Number(recorded.revision));
           break;

@@ -14,8 +14,9 @@ import { CHECKPOINT_NAME, ensureCheckpointTable } from './checkpoint.js';
  * 5: metric points whose step GraphQL's Int cannot carry are left out (an old log may hold one).
  * 6: a job's state records why it was pruned (`pruning`).
  * 7: block summaries of metric points (`metric_blocks`), so `buckets` reads cost O(buckets), not O(points).
+ * 8: a search's trials' small hyperparameter values (`trial_values`), so a TPE proposal never parses job states.
  */
-export const READ_MODEL_VERSION = 7;
+export const READ_MODEL_VERSION = 8;
 
 /** Tables that are not read models: the embedded event store's own, and this bookkeeping. */
 const KEPT_TABLES = new Set(['events', 'sqlite_sequence', 'projection_checkpoints', 'read_model_version']);

@@ -222,7 +222,11 @@ export class ExperimentCommands implements ExperimentHooks {
     const { rows, bracket } = this.bracketTrials(
       experiment,
       index,
-      this.deps.queries.tpeTrials(experiment.id, objective.metric),
+      this.deps.queries.tpeTrials(
+        experiment.id,
+        objective.metric,
+        tpe.space.filter((p) => p.distribution.constant === undefined).map((p) => p.name),
+      ),
     );
     const now = this.deps.clock?.() ?? new Date();
     const { hyperparameters, decision } = proposeTpe(

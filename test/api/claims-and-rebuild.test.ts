@@ -102,6 +102,7 @@ describe('rebuilding the read models from position zero', () => {
       'metric_blocks',
       'log_lines',
       'job_rungs',
+      'trial_values',
       'algorithms',
       'mappings',
       'mapping_jobs',

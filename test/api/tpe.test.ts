@@ -54,6 +54,11 @@ describe('TPE settings are validated', () => {
       /intLogUniform/,
     ],
     [
+      'a choice longer than 1,024 characters as JSON',
+      tpe({ space: [{ name: 'c', distribution: { choice: { values: ['short', 'x'.repeat(1023)] } } }] }),
+      /a TPE choice is at most 1024 characters as JSON/,
+    ],
+    [
       'a step of 0',
       tpe({ space: [{ name: 'd', distribution: { uniform: { low: 0, high: 1, step: 0 } } }] }),
       /step must be > 0/,

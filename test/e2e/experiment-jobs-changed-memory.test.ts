@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openTrialog } from '../../src/trialog.js';
 import { HEARTBEAT, claim } from '../helpers/jobs.js';
-import { fixedHeap, peakDuring } from '../helpers/memory.js';
-import { startServerProcess } from '../helpers/process.js';
+import { peakDuring } from '../helpers/memory.js';
+import { withFixedHeapServer } from '../helpers/process.js';
 import { collect, gqlClient, ok, tempDir, wsClient } from '../helpers/server.js';
 
 const context = { actor: 'test', correlationId: 'experiment-jobs-changed-memory' };
@@ -77,56 +77,48 @@ async function seededStore(jobCount: number): Promise<{ dbPath: string; experime
 
 async function measure(jobCount: number): Promise<{ live: number; backlog: number }> {
   const { dbPath, experimentId, before } = await seededStore(jobCount);
-  const heap = fixedHeap(SERVER_HEAP_MIB);
-  const server = await startServerProcess(dbPath, {
-    NODE_OPTIONS: `${heap.NODE_OPTIONS} --max-semi-space-size=1`,
-    TRIALOG_SYNCHRONOUS: 'NORMAL',
-  });
-  const client = wsClient(server.url);
-  try {
-    const gql = gqlClient(server.url);
-    const pid = server.child.pid!;
-    // Resumed from a position: the last RESUMED_JOBS jobs' creations, from the log.
-    const backlog = collect<Message>(
-      client,
-      CHANGES,
-      { id: experimentId, after: before },
-      (items) => items.length >= RESUMED_JOBS,
-    );
-    const backlogStep = await peakDuring(pid, () => backlog.done);
-    expect(backlog.items.every((m) => m.experimentJobsChanged.type === 'JobCreated')).toBe(true);
-    expect(new Set(backlog.items.map((m) => m.experimentJobsChanged.job.id)).size).toBe(RESUMED_JOBS);
+  return withFixedHeapServer(dbPath, SERVER_HEAP_MIB, async (server) => {
+    const client = wsClient(server.url);
+    try {
+      const gql = gqlClient(server.url);
+      const pid = server.child.pid!;
+      // Resumed from a position: the last RESUMED_JOBS jobs' creations, from the log.
+      const backlog = collect<Message>(
+        client,
+        CHANGES,
+        { id: experimentId, after: before },
+        (items) => items.length >= RESUMED_JOBS,
+      );
+      const backlogStep = await peakDuring(pid, () => backlog.done);
+      expect(backlog.items.every((m) => m.experimentJobsChanged.type === 'JobCreated')).toBe(true);
+      expect(new Set(backlog.items.map((m) => m.experimentJobsChanged.job.id)).size).toBe(RESUMED_JOBS);
 
-    const lease = { jobId: '', leaseToken: '' };
-    const claimed = (await claim(gql, { workerId: 'w', experimentId }))!;
-    Object.assign(lease, { jobId: claimed.job.id, leaseToken: claimed.leaseToken });
+      const lease = { jobId: '', leaseToken: '' };
+      const claimed = (await claim(gql, { workerId: 'w', experimentId }))!;
+      Object.assign(lease, { jobId: claimed.job.id, leaseToken: claimed.leaseToken });
 
-    // Live: the subscriber is live once the first heartbeat reaches it; then 100 more changes, each delivered.
-    const live = collect<Message>(client, CHANGES, { id: experimentId }, (items) => items.length >= LIVE_CHANGES + 1);
-    for (let i = 0; i < 200 && live.items.length === 0; i++) {
-      ok(await gql(HEARTBEAT, { input: lease }));
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      // Live: the subscriber is live once the first heartbeat reaches it; then 100 more changes, each delivered.
+      const live = collect<Message>(client, CHANGES, { id: experimentId }, (items) => items.length >= LIVE_CHANGES + 1);
+      for (let i = 0; i < 200 && live.items.length === 0; i++) {
+        ok(await gql(HEARTBEAT, { input: lease }));
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const heartbeatsBefore = live.items.length;
+      const liveStep = await peakDuring(pid, async () => {
+        for (let i = heartbeatsBefore; i < LIVE_CHANGES + 1; i++) ok(await gql(HEARTBEAT, { input: lease }));
+        await live.done;
+      });
+      expect(
+        live.items.every(
+          (m) => m.experimentJobsChanged.type === 'JobHeartbeat' && m.experimentJobsChanged.job.id === lease.jobId,
+        ),
+      ).toBe(true);
+
+      return { live: liveStep.peak, backlog: backlogStep.peak };
+    } finally {
+      await client.dispose();
     }
-    const heartbeatsBefore = live.items.length;
-    const liveStep = await peakDuring(pid, async () => {
-      for (let i = heartbeatsBefore; i < LIVE_CHANGES + 1; i++) ok(await gql(HEARTBEAT, { input: lease }));
-      await live.done;
-    });
-    expect(
-      live.items.every(
-        (m) => m.experimentJobsChanged.type === 'JobHeartbeat' && m.experimentJobsChanged.job.id === lease.jobId,
-      ),
-    ).toBe(true);
-
-    return { live: liveStep.peak, backlog: backlogStep.peak };
-  } catch (error) {
-    // A server that held the experiment's jobs dies in its heap: say so rather than "the socket closed".
-    const reason = error instanceof Error ? error.message : 'the subscription closed';
-    throw new Error(`${reason}; the server's last output:\n${server.output().slice(-1500)}`, { cause: error });
-  } finally {
-    await client.dispose();
-    await server.kill('SIGTERM');
-  }
+  });
 }
 
 describe('a subscriber to the changes of an experiment of N and of 10N jobs', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { REPOSITORY_ROOT as root, serverArgs, trialogArgs } from './commands.js';
 import { tempDir } from './server.js';
+import { fixedHeap } from './memory.js';
 
 export interface ServerProcess {
   url: string;
@@ -55,6 +56,31 @@ export async function startServerProcess(dbPath: string, env: Record<string, str
       await exit;
     },
   };
+}
+
+/**
+ * A server process on `dbPath` with a fixed heap (the bounded-memory specs),
+ * given to `use`, then stopped. Should `use` fail, the error carries the
+ * server's last output: a server that held too much dies in its heap, and
+ * saying so beats "the socket closed".
+ */
+export async function withFixedHeapServer<T>(
+  dbPath: string,
+  heapMiB: number,
+  use: (server: ServerProcess) => Promise<T>,
+): Promise<T> {
+  const server = await startServerProcess(dbPath, {
+    NODE_OPTIONS: `${fixedHeap(heapMiB).NODE_OPTIONS} --max-semi-space-size=1`,
+    TRIALOG_SYNCHRONOUS: 'NORMAL',
+  });
+  try {
+    return await use(server);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`${reason}; the server's last output:\n${server.output().slice(-1500)}`, { cause: error });
+  } finally {
+    await server.kill('SIGTERM');
+  }
 }
 
 /** Runs the `trialog` command line on a database, as an operator would. */

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { Limits } from '../../limits.js';
+import { TPE_VALUE_JSON_LENGTH } from './tpe/trial-values.js';
 import { DEFAULT_TPE_VERSION, TPE_VERSIONS } from './tpe/versions.js';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -174,7 +175,19 @@ export function experimentSettings(limits: SettingsLimits) {
     });
 
   const Tpe = z.object({
-    space: Space,
+    space: Space.superRefine((space, ctx) =>
+      space.forEach((parameter, i) =>
+        parameter.distribution.choice?.values.forEach((value, j) => {
+          if (JSON.stringify(value).length > TPE_VALUE_JSON_LENGTH) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `a TPE choice is at most ${TPE_VALUE_JSON_LENGTH} characters as JSON`,
+              path: [i, 'distribution', 'choice', 'values', j],
+            });
+          }
+        }),
+      ),
+    ),
     seed: z.number().int().nullish(),
     /** Each proposal reads every trial, so a TPE search is bounded: at most the limit, which is the default. */
     maxJobs: positiveInt
