@@ -89,24 +89,37 @@ export async function shutDownInOrder(
   );
   const endBy = Date.now() + SUBSCRIPTION_END_MS;
   const reason = goingAwayReason(parts.trialog.runner.position);
-  await Promise.all(
-    sockets.map(async ({ socket, openOperations }) => {
-      if (socket.readyState === socket.CLOSED) return;
-      // Each subscription's `error` message (with where to resume) is sent before the socket closes.
-      while (openOperations() > 0 && Date.now() < endBy && socket.readyState === socket.OPEN)
-        await new Promise((r) => setTimeout(r, 10));
-      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-      socket.close(GOING_AWAY, reason);
-      // The client answers the close; one that does not within the bound is cut off.
-      const timer = setTimeout(() => socket.terminate(), Math.max(0, endBy - Date.now()));
-      await closed;
-      clearTimeout(timer);
-    }),
-  );
+  await Promise.all(sockets.map(({ socket, openOperations }) => endWebSocket(socket, openOperations, endBy, reason)));
   const streamsDone = await drain.until((c) => c.streams === 0 && c.requests === 0, endBy);
   if (!streamsDone)
     log(`shutdown 4/5: cutting off ${plural(drain.counts().streams, 'SSE stream')} whose client did not read its end`);
   log('shutdown 4/5: subscriptions ended; WebSockets closed with 1001');
   drain.destroyAll();
   await parts.closeAll();
+}
+
+/**
+ * Sends a WebSocket's subscriptions their ending, then closes it with 1001,
+ * cutting off a client that does not answer by `endBy`. Its `close` is
+ * awaited from the start: a client that closes the socket itself on reading
+ * its subscription's error (graphql-ws's lazy clients do) may do so while
+ * the endings are still being waited for, and a listener added after that
+ * would wait forever (seen: a shutdown stuck for two minutes).
+ */
+async function endWebSocket(
+  socket: WebSocket,
+  openOperations: () => number,
+  endBy: number,
+  reason: string,
+): Promise<void> {
+  if (socket.readyState === socket.CLOSED) return;
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  // Each subscription's `error` message (with where to resume) is sent before the socket closes.
+  while (openOperations() > 0 && Date.now() < endBy && socket.readyState === socket.OPEN)
+    await new Promise((r) => setTimeout(r, 10));
+  if (socket.readyState === socket.OPEN) socket.close(GOING_AWAY, reason);
+  // The client answers the close; one that does not within the bound is cut off.
+  const timer = setTimeout(() => socket.terminate(), Math.max(0, endBy - Date.now()));
+  await closed;
+  clearTimeout(timer);
 }

@@ -70,6 +70,25 @@ async function jobEventPositions(gql: Gql): Promise<string[]> {
   return page.events.edges.map((edge) => edge.node.position);
 }
 
+/**
+ * Makes changes until the follower has received one (its subscription is then
+ * in place), failing with the reason should its subscription end first or
+ * never take effect: never a loop that runs until the test's timeout.
+ */
+async function changeUntilLive(follower: Follower, change: () => Promise<void>): Promise<void> {
+  let ended: string | undefined;
+  follower.ended.then(
+    (ending) => (ended = `it ended first: ${ending.extensions.code} ${ending.message}`),
+    (error: Error) => (ended = error.message),
+  );
+  const deadline = Date.now() + 30_000;
+  while (follower.updates === 0) {
+    if (ended) throw new Error(`the subscription never received a change: ${ended}`);
+    if (Date.now() > deadline) throw new Error('the subscription received no change in 30 s of changes');
+    await change();
+  }
+}
+
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!condition()) {
@@ -140,10 +159,10 @@ describe('experimentUpdated, ended by the server', () => {
       const follower = follow(client, experimentId, 'id');
       // The subscription is in place once a change reaches it; then every change made is sent.
       let jobs = 0;
-      while (follower.updates === 0) {
+      await changeUntilLive(follower, async () => {
         ok(await gql(CREATE_JOB, { input: { experimentId } }));
         jobs++;
-      }
+      });
       await until(() => follower.lastTotal === jobs, 'the last change was sent');
 
       await server.kill('SIGTERM');
@@ -158,10 +177,10 @@ describe('experimentUpdated, ended by the server', () => {
       const nextClient = clientOf(next.url);
       try {
         const resumed = follow(nextClient, experimentId, 'id');
-        while (resumed.updates === 0) {
+        await changeUntilLive(resumed, async () => {
           ok(await nextGql(CREATE_JOB, { input: { experimentId } }));
           jobs++;
-        }
+        });
         await until(() => resumed.lastTotal === jobs, 'the new server sent the last change');
       } finally {
         await nextClient.dispose();
