@@ -26,6 +26,14 @@ const toView = (row: ExperimentRow): ExperimentView => ({
   revision: row.revision,
 });
 
+/** A running experiment as a worker pool sees it: whom it is for, its weight, whether it names a command. */
+export interface PoolCandidate {
+  id: string;
+  labels: string[];
+  priority: number;
+  hasCommand: boolean;
+}
+
 export interface TrialJob {
   id: string;
   trialIndex: number;
@@ -95,8 +103,15 @@ export class ExperimentQueries {
     this.byId = db.prepare<[string], ExperimentRow>(
       'SELECT state, revision, created_position FROM experiments WHERE id = ?',
     );
-    this.running = db.prepare<[], ExperimentRow>(
-      `SELECT state, revision, created_position FROM experiments WHERE status = 'RUNNING' ORDER BY created_position`,
+    // Only what a pool ranks by, taken out of each state by SQLite: a pool claim never parses the running
+    // experiments' settings (spaces, choices, descriptions), only the one it then claims from.
+    this.running = db.prepare<
+      [],
+      { id: string; labels: string | null; priority: number | null; command: string | null }
+    >(
+      `SELECT id, json_extract(state, '$.settings.labels') AS labels, json_extract(state, '$.settings.priority') AS priority,
+              json_type(state, '$.settings.command') AS command
+       FROM experiments WHERE status = 'RUNNING' ORDER BY created_position`,
     );
     // Through jobs_ranked (experiment_id, status, …): as many rows as are running, not the experiment's every job.
     this.runningCountOf = db.prepare<[string], { count: number }>(
@@ -182,9 +197,14 @@ export class ExperimentQueries {
     );
   }
 
-  /** The running experiments, oldest first (a worker pool's candidates). */
-  runningExperiments(): ExperimentView[] {
-    return this.running.all().map(toView);
+  /** The running experiments, oldest first, as a worker pool ranks them. */
+  poolCandidates(): PoolCandidate[] {
+    return this.running.all().map((row) => ({
+      id: row.id,
+      labels: row.labels === null ? [] : (JSON.parse(row.labels) as string[]),
+      priority: row.priority ?? 1,
+      hasCommand: row.command === 'array',
+    }));
   }
 
   experiment(id: string): ExperimentView | undefined {

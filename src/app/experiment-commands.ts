@@ -145,10 +145,10 @@ export class ExperimentCommands implements ExperimentHooks {
   poolOrder(workerLabels: readonly string[], withCommand: boolean): string[] {
     const offered = new Set(workerLabels);
     return this.deps.queries
-      .runningExperiments()
-      .filter((e) => (e.settings.labels ?? []).every((label) => offered.has(label)))
-      .filter((e) => !withCommand || (e.settings.command ?? null) !== null)
-      .map((e) => ({ id: e.id, load: this.deps.queries.runningCount(e.id) / (e.settings.priority ?? 1) }))
+      .poolCandidates()
+      .filter((e) => e.labels.every((label) => offered.has(label)))
+      .filter((e) => !withCommand || e.hasCommand)
+      .map((e) => ({ id: e.id, load: this.deps.queries.runningCount(e.id) / e.priority }))
       .sort((a, b) => a.load - b.load)
       .map((e) => e.id);
   }
