@@ -82,7 +82,7 @@ export class ExperimentQueries {
   private readonly running;
   private readonly runningCountOf;
   private readonly rungValuesWithTrialsOf;
-  private readonly completedLastStepOf;
+  private readonly firstCompletedLastStepOf;
   private readonly unfinishedJobs;
   private readonly trialJobsOf;
   private readonly tpeTrialsOf;
@@ -153,9 +153,10 @@ export class ExperimentQueries {
       `SELECT r.value, r.job_id, j.trial_index FROM job_rungs r JOIN jobs j ON j.id = r.job_id
        WHERE r.experiment_id = ? AND r.rung = ? AND r.job_id != ?`,
     );
-    this.completedLastStepOf = db.prepare<[string, string], { last: number | null }>(
-      `SELECT max(s.last_step) AS last FROM jobs j JOIN metric_series s ON s.job_id = j.id AND s.name = ?
-       WHERE j.experiment_id = ? AND j.status = 'SUCCEEDED'`,
+    // A succeeded job's last event is its completion, so last_position orders the successes.
+    this.firstCompletedLastStepOf = db.prepare<[string, string], { last: number }>(
+      `SELECT s.last_step AS last FROM jobs j JOIN metric_series s ON s.job_id = j.id AND s.name = ?
+       WHERE j.experiment_id = ? AND j.status = 'SUCCEEDED' ORDER BY j.last_position LIMIT 1`,
     );
     this.trialJobsOf = db.prepare<
       [string],
@@ -352,9 +353,9 @@ export class ExperimentQueries {
       .map((r) => ({ value: r.value, jobId: r.job_id, trialIndex: r.trial_index }));
   }
 
-  /** The largest step of `metric` among the experiment's succeeded jobs (Optuna's completed trials' last_step). */
-  completedLastStep(experimentId: string, metric: string): number | null {
-    return this.completedLastStepOf.get(metric, experimentId)?.last ?? null;
+  /** The largest step of `metric` reported by the experiment's first job to succeed with a report of it. */
+  firstCompletedLastStep(experimentId: string, metric: string): number | null {
+    return this.firstCompletedLastStepOf.get(metric, experimentId)?.last ?? null;
   }
 
   /** Every job in a trial slot, with what schedulers need of it. */

@@ -64,7 +64,7 @@ export class EarlyStoppingInputs {
     { name, rule }: { name: string; rule: HyperbandRule },
     baseline: EarlyStopping['baseline'],
   ): EarlyStopping | null {
-    const budgets = hyperbandBudgets(rule, () => this.queries.completedLastStep(experimentId, judged.metric));
+    const budgets = hyperbandBudgets(rule, () => this.queries.firstCompletedLastStep(experimentId, judged.metric));
     if (!budgets) return null;
     const bracketOfJob = (trialIndex: number | null, jobId: string) => bracketOf(name, trialIndex ?? jobId, budgets);
     const bracket = bracketOfJob(job.trialIndex, job.id);

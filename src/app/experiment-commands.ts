@@ -250,7 +250,7 @@ export class ExperimentCommands implements ExperimentHooks {
     const hyperband = experiment.settings.earlyStopping?.hyperband;
     if (!hyperband) return { rows, bracket: null };
     const metric = experiment.settings.objective!.metric;
-    const budgets = hyperbandBudgets(hyperband, () => this.deps.queries.completedLastStep(experiment.id, metric));
+    const budgets = hyperbandBudgets(hyperband, () => this.deps.queries.firstCompletedLastStep(experiment.id, metric));
     if (!budgets) return { rows, bracket: null };
     const name = experiment.settings.name;
     const bracket = bracketOf(name, index, budgets);

@@ -96,3 +96,43 @@ describe('a TPE search with Hyperband', () => {
     }
   });
 });
+
+describe('Hyperband with maxSteps "auto"', () => {
+  it('is fixed by the first trial to complete: a longer one completing later does not move the brackets', async () => {
+    const name = 'hb-auto-fixed';
+    const { id } = ok(
+      await t.gql(CREATE, {
+        input: {
+          name,
+          objective: { metric: 'loss', direction: 'MINIMIZE' },
+          scheduler: {
+            tpe: { space: [{ name: 'x', distribution: { uniform: { low: 0, high: 1 } } }], seed: 4, startupTrials: 2 },
+          },
+          earlyStopping: { hyperband: { minSteps: 1, reductionFactor: 3 } },
+        },
+      }),
+    ).createExperiment;
+    const run = async (steps: number, loss: number) => {
+      const claimed = ok(await t.gql(CLAIM, { e: id, w: 'w1' })).claimJob;
+      const lease = { jobId: claimed.job.id, leaseToken: claimed.leaseToken };
+      const points = Array.from({ length: steps }, (_, step) => ({ name: 'loss', value: loss, step }));
+      const reported = ok(await t.gql(REPORT_METRICS, { input: { ...lease, points } })).reportMetrics;
+      expect(reported.shouldStop).toBe(false);
+      ok(await t.gql(COMPLETE, { input: { ...lease, result: { loss } } }));
+    };
+    await run(9, 1); // slot 0 completes first at step 8: max_resource 9, three brackets
+    await run(81, 0.1); // slot 1, better at every step, completes at step 80
+
+    const fixed = bracketBudgets(bracketCount(1, 9, 3), 3);
+    const moved = bracketBudgets(bracketCount(1, 81, 3), 3);
+    const slots = Array.from({ length: 12 }, (_, i) => i + 2);
+    // Were "auto" recomputed from the longest completed trial, some of these slots would change bracket.
+    expect(slots.some((slot) => bracketOf(name, slot, fixed) !== bracketOf(name, slot, moved))).toBe(true);
+    for (const slot of slots) {
+      const claimed = ok(await t.gql(CLAIM, { e: id, w: `w${slot}` })).claimJob;
+      expect(claimed.job.history.edges[0].node.data.decision.bracket, `slot ${slot}`).toBe(
+        bracketOf(name, slot, fixed),
+      );
+    }
+  });
+});

@@ -109,8 +109,9 @@ function replay(scenario: Scenario, judging: Judging = 'whole series'): string[]
 
 /**
  * Replays a Hyperband scenario as the server judges a report: the bracket from
- * the study's name and the trial's number, max_resource from the completed
- * trials when "auto", the bracket's successive halving against its own rungs.
+ * the study's name and the trial's number, max_resource from the first
+ * completed trial when "auto", the bracket's successive halving against its
+ * own rungs.
  */
 function replayHyperband(scenario: Scenario): string[] {
   const rule = scenario.rule as HyperbandRule;
@@ -127,8 +128,9 @@ function replayHyperband(scenario: Scenario): string[] {
     values.set(entry.trial, trial);
     const before = seriesBeforeOf(new Map(trial));
     if (!trial.has(entry.step)) trial.set(entry.step, entry.value);
-    const lastSteps = [...completed].map((n) => Math.max(...values.get(n)!.keys()));
-    const budgets = hyperbandBudgets(rule, () => (lastSteps.length ? Math.max(...lastSteps) : null));
+    // "auto": the first trial to complete with a report fixes it.
+    const first = [...completed].find((n) => (values.get(n)?.size ?? 0) > 0);
+    const budgets = hyperbandBudgets(rule, () => (first === undefined ? null : Math.max(...values.get(first)!.keys())));
     let prune = false;
     if (budgets) {
       const bracket = bracketOf(scenario.name!, entry.trial, budgets);

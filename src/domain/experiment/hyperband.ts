@@ -6,11 +6,13 @@
  * experiment's name with the trial's number, in proportion to the brackets'
  * budgets; it competes only with the trials of its bracket.
  *
- * `maxSteps` null is Optuna's max_resource "auto": the largest last step of
- * the completed trials, plus one. Until a trial has completed, nothing is
- * judged and every trial is in bracket 0, as in Optuna. (Optuna fixes "auto"
- * the first time each process computes it; Trialog computes it at each
- * judgement from every completed trial and records the bracket it judged in.)
+ * `maxSteps` null is Optuna's max_resource "auto", fixed once as Optuna fixes
+ * it: the last step of the first trial to complete (with a report of the
+ * objective), plus one. Until then nothing is judged and every trial is in
+ * bracket 0, as in Optuna. Fixed, the brackets never change under a running
+ * trial. Optuna takes the largest last step of the trials complete at its
+ * first judgement after the first completion: the same trial unless two
+ * complete with no report judged between them.
  */
 import { crc32 } from 'node:zlib';
 import { correctLog } from './correct-log.js';
@@ -19,7 +21,7 @@ import type { SuccessiveHalvingRule } from './pruners.js';
 export interface HyperbandRule {
   minSteps: number;
   reductionFactor: number;
-  /** Optuna's max_resource; null: from the completed trials. */
+  /** Optuna's max_resource; null: from the first completed trial. */
   maxSteps: number | null;
 }
 
@@ -53,12 +55,12 @@ export function bracketOf(name: string, trialNumber: number | string, budgets: r
 }
 
 /**
- * The brackets' budgets once max_resource is known (explicit, or from a
- * completed trial); null before. `completedLastStep` (the largest last step
- * of the completed trials) is asked for only when maxSteps is "auto".
+ * The brackets' budgets once max_resource is known (explicit, or from the
+ * first completed trial); null before. `firstCompletedLastStep` is asked for
+ * only when maxSteps is "auto".
  */
-export function hyperbandBudgets(rule: HyperbandRule, completedLastStep: () => number | null): number[] | null {
-  const lastStep = rule.maxSteps === null ? completedLastStep() : null;
+export function hyperbandBudgets(rule: HyperbandRule, firstCompletedLastStep: () => number | null): number[] | null {
+  const lastStep = rule.maxSteps === null ? firstCompletedLastStep() : null;
   const maxSteps = rule.maxSteps ?? (lastStep === null ? null : lastStep + 1);
   if (maxSteps === null) return null;
   return bracketBudgets(bracketCount(rule.minSteps, maxSteps, rule.reductionFactor), rule.reductionFactor);
