@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { bracketBudgets, bracketCount, bracketOf } from '../../src/domain/experiment/hyperband.js';
 import { startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { freePort, gqlClient, ok, startTestServer, tempDir, type Gql, type TestServer } from '../helpers/server.js';
 import {
@@ -199,6 +200,45 @@ describe('running the TPE example', () => {
     for (const { hyperparameters: h } of bySlot) {
       expect(Number.isInteger(h.layers) && h.layers >= 1 && h.layers <= 4).toBe(true);
       expect(Math.abs(h.dropout! * 20 - Math.round(h.dropout! * 20))).toBeLessThan(1e-9);
+    }
+  });
+});
+
+describe('Hyperband with trialog worker', () => {
+  it('given examples/hyperband.yaml, when a worker with two slots runs the Python example, then trials are pruned by their bracket with the rung on record, and the search ends DONE', async () => {
+    const example = parseYaml(readFileSync(new URL('../../examples/hyperband.yaml', import.meta.url), 'utf8'));
+    const name = 'worker-hyperband-example';
+    example.name = name;
+    example.scheduler.random.maxJobs = 18;
+    const { id } = ok(await t.gql(CREATE_EXPERIMENT, { input: example })).createExperiment;
+
+    const w = worker(
+      t.url,
+      ['--experiment', name, '--slots', '2'],
+      [PYTHON, EXAMPLE_SCRIPT, '--epochs', '9', '--epoch-seconds', '0.02'],
+    );
+    expect(await w.exit).toBe(0);
+    expect(w.output()).toMatch(/stopped \(experiment-done\)/);
+
+    const experiment = ok(await t.gql(EXPERIMENT_JOBS, { id })).experiment;
+    expect(experiment.status).toBe('DONE');
+    expect(experiment.jobCounts.total).toBe(18);
+    expect(experiment.jobCounts.succeeded + experiment.jobCounts.pruned).toBe(18);
+    const pruned = ok(
+      await t.gql(
+        `query($id: ID!) { experiment(id: $id) { jobs(first: 100, status: [PRUNED]) { edges { node {
+           trialIndex pruning { rule step rung bracket } metrics(names: ["loss"]) { lastStep } } } } } }`,
+        { id },
+      ),
+    ).experiment.jobs.edges.map((e: { node: any }) => e.node);
+    // Eighteen trials over three brackets: some are pruned at a rung of theirs, none in the last bracket (no rung below 9).
+    expect(pruned.length).toBeGreaterThan(0);
+    const budgets = bracketBudgets(bracketCount(1, 9, 3), 3);
+    for (const job of pruned) {
+      expect(job.pruning).toMatchObject({ rule: 'hyperband', bracket: bracketOf(name, job.trialIndex, budgets) });
+      expect(job.pruning.bracket).toBeLessThan(2);
+      // Pruned at the step it was judged on, so it ran no further.
+      expect(job.metrics[0].lastStep).toBe(job.pruning.step);
     }
   });
 });
