@@ -7,7 +7,6 @@ import type { Json, JobStatus } from '../src/domain/job/events.js';
 import { jobKind } from '../src/domain/job/kind.js';
 import { trialValueOf } from '../src/domain/experiment/tpe/trial-values.js';
 import type { RecordedEvent } from '../src/store/port.js';
-import type { LightJobState } from './job-row.js';
 import type { JobState } from '../src/domain/job/state.js';
 import type { Page } from './jobs-queries.js';
 
@@ -52,14 +51,19 @@ export interface TpeTrialRow extends TrialJob {
   lastReport: { step: number; value: number } | null;
 }
 
-function trialJobOf(row: { id: string; trial_index: number; objective_value: number | null; state: string }): TrialJob {
-  const state = JSON.parse(row.state) as LightJobState;
+function trialJobOf(row: {
+  id: string;
+  trial_index: number;
+  status: JobStatus;
+  objective_value: number | null;
+  hyperparameters: string;
+}): TrialJob {
   return {
     id: row.id,
     trialIndex: row.trial_index,
-    status: state.status,
+    status: row.status,
     objectiveValue: row.objective_value,
-    hyperparameters: state.hyperparameters,
+    hyperparameters: JSON.parse(row.hyperparameters) as TrialJob['hyperparameters'],
   };
 }
 
@@ -158,10 +162,15 @@ export class ExperimentQueries {
       `SELECT s.last_step AS last FROM jobs j JOIN metric_series s ON s.job_id = j.id AND s.name = ?
        WHERE j.experiment_id = ? AND j.status = 'SUCCEEDED' ORDER BY j.last_position LIMIT 1`,
     );
+    // The hyperparameters alone, taken out by SQLite: a PBT job's state also holds its params, and with them
+    // the parent's artifact list (checkpointFrom), which no scheduling decision reads.
     this.trialJobsOf = db.prepare<
       [string],
-      { id: string; trial_index: number; objective_value: number | null; state: string }
-    >('SELECT id, trial_index, objective_value, state FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL');
+      { id: string; trial_index: number; status: JobStatus; objective_value: number | null; hyperparameters: string }
+    >(
+      `SELECT id, trial_index, status, objective_value, json_extract(state, '$.hyperparameters') AS hyperparameters
+       FROM jobs WHERE experiment_id = ? AND trial_index IS NOT NULL`,
+    );
     // Only the trials TPE weighs (ended well, pruned, or running); the objective's series row holds its
     // largest step and the value there, so a pruned trial's last report costs one row, not its points.
     this.tpeTrialsOf = db.prepare<
