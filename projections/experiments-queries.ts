@@ -111,10 +111,10 @@ export class ExperimentQueries {
     // experiments' settings (spaces, choices, descriptions), only the one it then claims from.
     this.running = db.prepare<
       [],
-      { id: string; labels: string | null; priority: number | null; command: string | null }
+      { id: string; labels: string | null; priority: number | null; command_type: string | null }
     >(
       `SELECT id, json_extract(state, '$.settings.labels') AS labels, json_extract(state, '$.settings.priority') AS priority,
-              json_type(state, '$.settings.command') AS command
+              json_type(state, '$.settings.command') AS command_type
        FROM experiments WHERE status = 'RUNNING' ORDER BY created_position`,
     );
     // Through jobs_ranked (experiment_id, status, …): as many rows as are running, not the experiment's every job.
@@ -213,7 +213,8 @@ export class ExperimentQueries {
       id: row.id,
       labels: row.labels === null ? [] : (JSON.parse(row.labels) as string[]),
       priority: row.priority ?? 1,
-      hasCommand: row.command === 'array',
+      // An argv when set; null (or absent, in settings from before commands) otherwise.
+      hasCommand: row.command_type === 'array',
     }));
   }
 

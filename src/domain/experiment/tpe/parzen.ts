@@ -83,11 +83,6 @@ export function defaultWeights(n: number): number[] {
   return out.concat(Array.from({ length: 25 }, () => 1));
 }
 
-/** A value as TPE models it: the logarithm on log domains, the choice's index on categorical ones. */
-export function isLog(domain: TpeDomain): boolean {
-  return domain.kind !== 'categorical' && domain.log;
-}
-
 type NumericDomain = Exclude<TpeDomain, { kind: 'categorical' }>;
 
 /**
@@ -213,6 +208,11 @@ export function kernelInput(kernels: NumericKernels | CategoricalKernels, domain
   return domain.kind !== 'categorical' && domain.log ? Math.log(value) : value;
 }
 
+/** A bin's edge where the kernels live: its logarithm on an integer log domain whose bins are kept. */
+function binEdge(kernels: NumericKernels, edge: number): number {
+  return kernels.log ? Math.log(edge) : edge;
+}
+
 /**
  * log p(x) of each candidate (transformed values, one array per parameter).
  * Terms are added in Optuna's order: categorical and binned ones parameter by
@@ -231,31 +231,20 @@ export function logPdf(estimator: ParzenEstimator, candidates: number[][]): numb
       const x = candidates[i]![c]!;
       if (kernels.kind === 'categorical') {
         for (let j = 0; j < k; j++) terms[j]! += Math.log(kernels.weights[j]![x]!);
-      } else if (kernels.log) {
+      } else if (kernels.step !== 0) {
+        // The mass of x's bin, over the mass of the whole domain.
         const { mus, sigmas, low, high, step } = kernels;
+        const [lower, upper] = [binEdge(kernels, x - step / 2), binEdge(kernels, x + step / 2)];
+        const [lowEdge, highEdge] = [binEdge(kernels, low - step / 2), binEdge(kernels, high + step / 2)];
         for (let j = 0; j < k; j++) {
           const mu = mus[j]!;
           const sigma = sigmas[j]!;
-          terms[j]! += logGaussMass((Math.log(x - step / 2) - mu) / sigma, (Math.log(x + step / 2) - mu) / sigma);
+          terms[j]! += logGaussMass((lower - mu) / sigma, (upper - mu) / sigma);
         }
-        const lowEdge = Math.log(low - step / 2);
-        const highEdge = Math.log(high + step / 2);
         for (let j = 0; j < k; j++) {
           const mu = mus[j]!;
           const sigma = sigmas[j]!;
           terms[j]! -= logGaussMass((lowEdge - mu) / sigma, (highEdge - mu) / sigma);
-        }
-      } else if (kernels.step !== 0) {
-        const { mus, sigmas, low, high, step } = kernels;
-        for (let j = 0; j < k; j++) {
-          const mu = mus[j]!;
-          const sigma = sigmas[j]!;
-          terms[j]! += logGaussMass((x - step / 2 - mu) / sigma, (x + step / 2 - mu) / sigma);
-        }
-        for (let j = 0; j < k; j++) {
-          const mu = mus[j]!;
-          const sigma = sigmas[j]!;
-          terms[j]! -= logGaussMass((low - step / 2 - mu) / sigma, (high + step / 2 - mu) / sigma);
         }
       }
     });
@@ -313,8 +302,8 @@ export function sampleCandidates(estimator: ParzenEstimator, count: number, unif
   estimator.kernels.forEach((kernels, i) => {
     if (kernels.kind === 'categorical') return;
     const { mus, sigmas, low, high, step, log } = kernels;
-    const lowEdge = log ? Math.log(low - step / 2) : low - step / 2;
-    const highEdge = log ? Math.log(high + step / 2) : high + step / 2;
+    const lowEdge = binEdge(kernels, low - step / 2);
+    const highEdge = binEdge(kernels, high + step / 2);
     for (const kernel of active) {
       const mu = mus[kernel]!;
       const sigma = sigmas[kernel]!;
